@@ -1,0 +1,151 @@
+"""Foundation benchmark: parse+validate, import, reopen and export of a COCO-val-scale project,
+beside pycocotools' ``COCO()`` + ``loadRes`` (and faster-coco-eval's) on the same files in the
+same run. Every step runs in a fresh subprocess so its peak RSS is its own.
+
+    python bench/bench_foundation.py [--images 5000] [--per-image 20 100]
+
+Targets (issue "Foundation"): import <= 2x pycocotools' COCO()+loadRes; reopen <= 0.5 s;
+export <= 3 s; peak RSS below pycocotools'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generate  # noqa: E402
+
+
+def _step(name: str, gt: str, pred: str, project: str) -> dict:
+    """Run one measured step in this process; returns seconds and peak RSS (MB)."""
+    import contextlib
+    import io
+
+    # libraries are imported before the clock starts: the steps time work, not interpreter start-up
+    import faster_coco_eval  # noqa: F401
+    import pycocotools.coco  # noqa: F401
+
+    import labelfix.core.cli  # noqa: F401
+    import labelfix.core.export  # noqa: F401
+
+    t0 = time.perf_counter()
+    if name == "pycocotools COCO()+loadRes":
+        from pycocotools.coco import COCO
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco = COCO(gt)
+            coco.loadRes(pred)
+    elif name == "faster-coco-eval COCO()+loadRes":
+        from faster_coco_eval import COCO as FCOCO
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco = FCOCO(gt)
+            coco.loadRes(pred)
+    elif name == "labelfix parse+validate":
+        from labelfix.core.coco import read_ground_truth, read_predictions
+
+        g = read_ground_truth(gt)
+        read_predictions(
+            pred,
+            {i["id"]: (i["height"], i["width"]) for i in g.images},
+            {c["id"] for c in g.categories},
+        )
+    elif name == "labelfix import":
+        from labelfix.core.cli import build_project
+        from labelfix.core.coco import read_ground_truth, read_predictions
+
+        g = read_ground_truth(gt)
+        p = read_predictions(
+            pred,
+            {i["id"]: (i["height"], i["width"]) for i in g.images},
+            {c["id"] for c in g.categories},
+        )
+        build_project(Path(project), g, None, p, "model")
+    elif name == "labelfix reopen":
+        from labelfix.core.store import Store
+
+        with Store.open(project) as store:
+            store.counts()
+            store.images()
+            store.categories()
+    elif name == "labelfix export":
+        from labelfix.core.export import export_coco
+        from labelfix.core.store import Store
+
+        with Store.open(project) as store:
+            export_coco(store, Path(project).with_suffix(".export.json"))
+    else:
+        raise SystemExit(f"unknown step {name}")
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def measure(name: str, gt: Path, pred: Path, project: Path) -> dict:
+    """Run a step in a subprocess and return its measurement."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--step", name, str(gt), str(pred), str(project)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+STEPS = (
+    "pycocotools COCO()+loadRes",
+    "faster-coco-eval COCO()+loadRes",
+    "labelfix parse+validate",
+    "labelfix import",
+    "labelfix reopen",
+    "labelfix export",
+)
+
+
+def main() -> int:
+    """Generate the data if needed, measure every step, print the table."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--images", type=int, default=5000)
+    ap.add_argument("--per-image", type=int, nargs="+", default=[20, 100])
+    ap.add_argument(
+        "--step", nargs=4, metavar=("NAME", "GT", "PRED", "PROJECT"), help=argparse.SUPPRESS
+    )
+    args = ap.parse_args()
+    if args.step:
+        print(json.dumps(_step(*args.step)))
+        return 0
+    lines = []
+    for per_image in args.per_image:
+        gt, pred = generate.ensure(args.images, per_image)
+        n_labels = len(json.loads(gt.read_text())["annotations"])
+        with tempfile.TemporaryDirectory() as tmp:
+            project = Path(tmp) / "bench.labelfix"
+            results = {name: measure(name, gt, pred, project) for name in STEPS}
+        base = results["pycocotools COCO()+loadRes"]
+        lines.append(
+            f"\n{args.images} images, {n_labels} labels, {per_image} predictions/image "
+            f"({args.images * per_image} predictions)\n"
+        )
+        lines.append("| step | seconds | x pycocotools | peak RSS MB | x pycocotools |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for name, r in results.items():
+            lines.append(
+                f"| {name} | {r['seconds']:.2f} | {r['seconds'] / base['seconds']:.2f} | "
+                f"{r['rss_mb']:.0f} | {r['rss_mb'] / base['rss_mb']:.2f} |"
+            )
+    text = "\n".join(lines)
+    print(text)
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    (out / "foundation.md").write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

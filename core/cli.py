@@ -1,0 +1,256 @@
+"""The headless ``labelfix`` commands: import, add-predictions, info, export (and the analysis
+commands registered by :mod:`labelfix.core.cli_analysis`).
+
+Exit codes: 0 success, 2 bad input (a validation report, never a traceback), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import __version__
+from .coco import CocoError, read_ground_truth, read_predictions
+from .export import ExportError, export_changes, export_coco
+from .store import PROJECT_SUFFIX, ProjectError, Store
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(RuntimeError):
+    """Bad command-line input that is not a file problem."""
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr; silent with ``quiet``."""
+
+    def __init__(self, label: str, quiet: bool = False) -> None:
+        self.label = label
+        self.quiet = quiet
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        t = time.monotonic()
+        if done < total and t - self._last < 0.1:
+            return
+        self._last = t
+        frac = done / total if total else 1.0
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(f"\r{self.label:<24} [{bar:<30}] {frac:6.1%} ({done}/{total})")
+        sys.stderr.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        """End the progress line."""
+        if self._shown and not self.quiet:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def say(args: argparse.Namespace, message: str) -> None:
+    """Print a status line on stderr unless --quiet."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+def print_warnings(args: argparse.Namespace, warnings: list, limit: int = 20) -> None:
+    """Print up to ``limit`` warnings on stderr."""
+    if getattr(args, "quiet", False) or not warnings:
+        return
+    print(f"{len(warnings)} warning(s):", file=sys.stderr)
+    for w in warnings[:limit]:
+        print(f"  warning: {w}", file=sys.stderr)
+    if len(warnings) > limit:
+        print(f"  ... and {len(warnings) - limit} more (see `labelfix info`)", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_import(args: argparse.Namespace) -> int:
+    """Create a project from COCO labels, an image folder and optional predictions."""
+    out = Path(args.output)
+    if out.suffix != PROJECT_SUFFIX:
+        raise UsageError(f"{out}: a project file ends in {PROJECT_SUFFIX}")
+    if out.exists() and not args.overwrite:
+        raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
+    images_dir = Path(args.images) if args.images else None
+    if images_dir is not None and not images_dir.is_dir():
+        raise UsageError(f"{images_dir}: no such image folder")
+    t0 = time.perf_counter()
+    gt = read_ground_truth(args.gt, images_dir)
+    preds = None
+    if args.predictions:
+        sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
+        preds = read_predictions(args.predictions, sizes, {c["id"] for c in gt.categories})
+    build_project(out, gt, images_dir, preds, args.name, quiet=args.quiet)
+    print_warnings(args, gt.warnings + (preds.warnings if preds else []))
+    say(
+        args,
+        f"imported {len(gt.images)} images, {len(gt.annotations)} labels"
+        + (
+            f", {len(preds.records)} predictions ({args.name or Path(args.predictions).stem})"
+            if preds
+            else ""
+        )
+        + f" into {out} in {time.perf_counter() - t0:.2f} s",
+    )
+    return EXIT_OK
+
+
+def build_project(
+    out: Path, gt, images_dir, preds, name: str | None, *, quiet: bool = True
+) -> None:
+    """Write a new project atomically: built under a temporary name, renamed when complete."""
+    partial = out.with_name(out.name + ".partial")
+    store = Store.create(partial, overwrite=True)
+    try:
+        bar = ProgressBar("importing labels", quiet)
+        store.import_ground_truth(gt, images_dir, progress=bar)
+        bar.close()
+        if preds is not None:
+            store.add_predictions(preds, name or Path(preds.path).stem)
+    finally:
+        store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(out) + suffix).unlink(missing_ok=True)
+    os.replace(partial, out)
+
+
+def cmd_add_predictions(args: argparse.Namespace) -> int:
+    """Add a named prediction set to a project (it becomes the active one)."""
+    with Store.open(args.project) as store:
+        preds = read_predictions(args.predictions, store.image_sizes(), set(store.category_names()))
+        name = args.name or Path(args.predictions).stem
+        store.add_predictions(preds, name, activate=not args.inactive)
+        print_warnings(args, preds.warnings)
+        say(args, f"added {len(preds.records)} predictions as {name!r} to {args.project}")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print a project's counts, prediction sets and import warnings."""
+    with Store.open(args.project, readonly=True) as store:
+        counts = store.counts()
+        print(f"project      {store.path}")
+        print(f"labels file  {store.get_meta('ground_truth_path')}")
+        print(f"image folder {store.images_root}")
+        for key in ("images", "categories", "labels", "predictions", "changes"):
+            print(f"{key:<12} {counts[key]}")
+        active = store.active_set_id()
+        for s in store.prediction_sets():
+            mark = "*" if s["id"] == active else " "
+            kind = "boxes+masks" if s["has_segmentation"] else "boxes"
+            print(f"predictions {mark} {s['name']}: {s['count']} ({kind}) from {s['source_path']}")
+        print(f"edits since last export: {store.get_meta('edits_since_export', 0)}")
+        warnings = store.get_meta("warnings", []) or []
+        print(f"warnings     {len(warnings)}")
+        for w in warnings[: args.warnings]:
+            print(f"  warning: {w}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the corrected labels as COCO JSON (and optionally the change log)."""
+    with Store.open(args.project) as store:
+        counts = export_coco(store, args.output, overwrite=args.overwrite)
+        say(args, f"wrote {counts['labels']} labels on {counts['images']} images to {args.output}")
+        if args.changes:
+            n = export_changes(store, args.changes)
+            say(args, f"wrote {n} change-log entries to {args.changes}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- parser and main
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every headless command."""
+    parser = argparse.ArgumentParser(
+        prog="labelfix", description="Find and fix label errors in COCO datasets."
+    )
+    parser.add_argument("--version", action="version", version=f"labelfix {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Command, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress or status output")
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("import", cmd_import, "create a project from COCO labels, images and predictions")
+    p.add_argument("--gt", required=True, help="COCO labels JSON")
+    p.add_argument("--images", help="image folder (file_name is relative to it)")
+    p.add_argument("--predictions", help="COCO results JSON (a model's predictions)")
+    p.add_argument("--name", help="name of the prediction set (default: the file's stem)")
+    p.add_argument("-o", "--output", required=True, help="the project file to create (X.labelfix)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing project file")
+
+    p = add("add-predictions", cmd_add_predictions, "add a prediction set to a project")
+    p.add_argument("project")
+    p.add_argument("predictions", help="COCO results JSON")
+    p.add_argument("--name", help="name of the set (default: the file's stem)")
+    p.add_argument("--inactive", action="store_true", help="keep the current active set")
+
+    p = add("info", cmd_info, "print a project's counts and warnings")
+    p.add_argument("project")
+    p.add_argument("--warnings", type=int, default=20, help="how many warnings to list")
+
+    p = add("export", cmd_export, "write the corrected labels as COCO JSON")
+    p.add_argument("project")
+    p.add_argument("-o", "--output", required=True, help="the COCO JSON to write")
+    p.add_argument("--changes", help="also write the change log (.json or .csv)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="allow replacing the imported labels file"
+    )
+
+    try:
+        from . import cli_analysis
+    except ImportError:  # pragma: no cover - the analysis commands are optional during bootstrap
+        cli_analysis = None
+    if cli_analysis is not None:
+        cli_analysis.add_commands(add)
+    return parser
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse and run one headless command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return args.func(args)
+    except CocoError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ProjectError, ExportError, UsageError) as exc:
+        print(f"labelfix: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. `labelfix suspects X | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("labelfix: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, no traceback
+        if os.environ.get("LABELFIX_DEBUG"):
+            raise
+        print(
+            f"labelfix: internal error: {type(exc).__name__}: {exc} (set LABELFIX_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    sys.exit(run(argv))

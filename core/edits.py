@@ -1,0 +1,431 @@
+"""Reversible edits of a project: the only way labels and decisions change.
+
+Every edit applies or reverts in one transaction together with its change-log entries, so the
+project on disk is always either before or after an edit. Reverting is logged too (action
+``revert:<action>`` pointing at the entry it reverts): the change log only grows.
+Edits are plain objects so the desktop can wrap each in one ``QUndoCommand`` and the CLI can
+apply them in bulk.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from . import geometry
+from .store import Store, ann_to_record
+
+DECISIONS = ("accepted", "rejected", "flagged")
+
+
+class EditError(RuntimeError):
+    """An edit that cannot be applied to the project as it is (e.g. the label is gone)."""
+
+
+class Edit(ABC):
+    """A reversible change; ``apply`` and ``revert`` each run in one transaction."""
+
+    description: str = "edit"
+    changes_labels: bool = True
+
+    def __init__(self) -> None:
+        self.edit_id = uuid.uuid4().hex
+        self._log_seqs: list[int] = []
+
+    def apply(self, store: Store) -> None:
+        """Make the change and log it, atomically."""
+        with store.atomic():
+            self._log_seqs = self._apply(store)
+            if self.changes_labels:
+                store.bump_edits_since_export(1)
+
+    def revert(self, store: Store) -> None:
+        """Undo the change and log the reversal, atomically."""
+        with store.atomic():
+            self._revert(store, list(reversed(self._log_seqs)))
+            if self.changes_labels:
+                store.bump_edits_since_export(-1)
+
+    @abstractmethod
+    def _apply(self, store: Store) -> list[int]:
+        """Do the change inside a transaction; return the change-log sequence numbers written."""
+
+    @abstractmethod
+    def _revert(self, store: Store, seqs: list[int]) -> None:
+        """Undo the change inside a transaction (``seqs``: this edit's log entries, last first)."""
+
+    @property
+    @abstractmethod
+    def image_ids(self) -> set[int]:
+        """Images whose labels this edit touches (for incremental re-analysis and the canvas)."""
+
+
+def _require(store: Store, annotation_id: int) -> dict:
+    ann = store.annotation(annotation_id)
+    if ann is None:
+        raise EditError(f"label {annotation_id} does not exist in {store.path}")
+    return ann
+
+
+def _state(ann: dict) -> dict:
+    """The part of a label that the change log records as before/after."""
+    return {
+        "category_id": ann["category_id"],
+        "bbox": list(ann["bbox"]),
+        "segmentation": ann.get("segmentation"),
+        "area": ann.get("area"),
+    }
+
+
+class AddLabel(Edit):
+    """Add a new label (e.g. accepting a missing_label suspect, or drawing a box)."""
+
+    description = "add label"
+
+    def __init__(
+        self, annotation: dict, *, reason: str | None = None, suspect_key: str | None = None
+    ) -> None:
+        super().__init__()
+        self.annotation = copy.deepcopy(annotation)
+        self.reason = reason
+        self.suspect_key = suspect_key
+
+    @property
+    def image_ids(self) -> set[int]:
+        return {self.annotation["image_id"]}
+
+    def _apply(self, store: Store) -> list[int]:
+        if store.annotation(self.annotation["id"]) is not None:
+            raise EditError(f"label {self.annotation['id']} already exists in {store.path}")
+        store.insert_annotation(self.annotation, self.annotation.get("position"))
+        if self.annotation.get("position") is None:
+            self.annotation["position"] = store.annotation(self.annotation["id"])["position"]
+        return [
+            store.log(
+                self.edit_id,
+                "add_label",
+                annotation_id=self.annotation["id"],
+                image_id=self.annotation["image_id"],
+                after=ann_to_record(self.annotation),
+                reason=self.reason,
+                suspect_key=self.suspect_key,
+            )
+        ]
+
+    def _revert(self, store: Store, seqs: list[int]) -> None:
+        _require(store, self.annotation["id"])
+        store.delete_annotation(self.annotation["id"])
+        store.log(
+            self.edit_id,
+            "revert:add_label",
+            annotation_id=self.annotation["id"],
+            image_id=self.annotation["image_id"],
+            before=ann_to_record(self.annotation),
+            reason=self.reason,
+            suspect_key=self.suspect_key,
+            reverts=seqs[0],
+        )
+
+
+class DeleteLabel(Edit):
+    """Delete a label (e.g. accepting a duplicate_label or spurious_label suspect)."""
+
+    description = "delete label"
+
+    def __init__(
+        self, annotation_id: int, *, reason: str | None = None, suspect_key: str | None = None
+    ) -> None:
+        super().__init__()
+        self.annotation_id = annotation_id
+        self.reason = reason
+        self.suspect_key = suspect_key
+        self.deleted: dict | None = None
+
+    @property
+    def image_ids(self) -> set[int]:
+        return {self.deleted["image_id"]} if self.deleted else set()
+
+    def _apply(self, store: Store) -> list[int]:
+        self.deleted = _require(store, self.annotation_id)
+        store.delete_annotation(self.annotation_id)
+        return [
+            store.log(
+                self.edit_id,
+                "delete_label",
+                annotation_id=self.annotation_id,
+                image_id=self.deleted["image_id"],
+                before=ann_to_record(self.deleted),
+                reason=self.reason,
+                suspect_key=self.suspect_key,
+            )
+        ]
+
+    def _revert(self, store: Store, seqs: list[int]) -> None:
+        assert self.deleted is not None
+        store.insert_annotation(self.deleted, self.deleted["position"])
+        store.log(
+            self.edit_id,
+            "revert:delete_label",
+            annotation_id=self.annotation_id,
+            image_id=self.deleted["image_id"],
+            after=ann_to_record(self.deleted),
+            reason=self.reason,
+            suspect_key=self.suspect_key,
+            reverts=seqs[0],
+        )
+
+
+class _UpdateLabel(Edit):
+    """Shared machinery of edits that change fields of one existing label."""
+
+    action = "update_label"
+
+    def __init__(
+        self, annotation_id: int, *, reason: str | None = None, suspect_key: str | None = None
+    ) -> None:
+        super().__init__()
+        self.annotation_id = annotation_id
+        self.reason = reason
+        self.suspect_key = suspect_key
+        self.before: dict | None = None
+        self.after: dict | None = None
+        self._image_id: int | None = None
+
+    @property
+    def image_ids(self) -> set[int]:
+        return {self._image_id} if self._image_id is not None else set()
+
+    @abstractmethod
+    def _new_fields(self, store: Store, ann: dict) -> dict[str, Any]:
+        """The fields to write, computed from the label's current state."""
+
+    def _apply(self, store: Store) -> list[int]:
+        ann = _require(store, self.annotation_id)
+        self._image_id = ann["image_id"]
+        if self.after is None:  # first apply: compute; redo re-writes the same values
+            self.before = {
+                k: copy.deepcopy(ann[k]) for k in ("category_id", "bbox", "segmentation", "area")
+            }
+            self.after = self._new_fields(store, ann)
+        store.update_annotation(self.annotation_id, **self.after)
+        new = _require(store, self.annotation_id)
+        return [
+            store.log(
+                self.edit_id,
+                self.action,
+                annotation_id=self.annotation_id,
+                image_id=ann["image_id"],
+                before=_state(ann),
+                after=_state(new),
+                reason=self.reason,
+                suspect_key=self.suspect_key,
+            )
+        ]
+
+    def _revert(self, store: Store, seqs: list[int]) -> None:
+        assert self.before is not None and self.after is not None
+        ann = _require(store, self.annotation_id)
+        store.update_annotation(self.annotation_id, **{k: self.before[k] for k in self.after})
+        new = _require(store, self.annotation_id)
+        store.log(
+            self.edit_id,
+            f"revert:{self.action}",
+            annotation_id=self.annotation_id,
+            image_id=ann["image_id"],
+            before=_state(ann),
+            after=_state(new),
+            reason=self.reason,
+            suspect_key=self.suspect_key,
+            reverts=seqs[0],
+        )
+
+
+class SetCategory(_UpdateLabel):
+    """Give a label another class (e.g. accepting a wrong_class suspect)."""
+
+    description = "change class"
+    action = "set_category"
+
+    def __init__(self, annotation_id: int, category_id: int, **kw: Any) -> None:
+        super().__init__(annotation_id, **kw)
+        self.category_id = category_id
+
+    def _new_fields(self, store: Store, ann: dict) -> dict[str, Any]:
+        if self.category_id not in store.category_names():
+            raise EditError(f"category {self.category_id} does not exist in {store.path}")
+        return {"category_id": self.category_id}
+
+
+class SetGeometry(_UpdateLabel):
+    """Replace a label's box and/or polygon; bbox and area are derived as pycocotools does.
+
+    - a polygon ``segmentation``: the bbox becomes its tight bounds, area its mask area;
+    - only a ``bbox`` on a polygon label: the polygon is scaled into the new box (shape kept);
+    - only a ``bbox`` on a box-only label: area = w * h.
+    Coordinates are clamped to the image; sub-pixel floats are kept.
+    """
+
+    description = "change geometry"
+    action = "set_geometry"
+
+    def __init__(
+        self,
+        annotation_id: int,
+        *,
+        bbox: Sequence[float] | None = None,
+        segmentation: list[list[float]] | dict | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(annotation_id, **kw)
+        if bbox is None and segmentation is None:
+            raise ValueError("SetGeometry needs a bbox or a segmentation")
+        self.bbox = None if bbox is None else [float(v) for v in bbox]
+        self.segmentation = copy.deepcopy(segmentation)
+
+    def _new_fields(self, store: Store, ann: dict) -> dict[str, Any]:
+        image = store.image(ann["image_id"])
+        assert image is not None
+        return derive_geometry(
+            ann, image["height"], image["width"], bbox=self.bbox, segmentation=self.segmentation
+        )
+
+
+def derive_geometry(
+    ann: dict,
+    height: int,
+    width: int,
+    *,
+    bbox: Sequence[float] | None = None,
+    segmentation: list[list[float]] | dict | None = None,
+) -> dict[str, Any]:
+    """The bbox, segmentation and area fields a label gets for a new box and/or polygon."""
+    if segmentation is not None:
+        if geometry.is_polygon(segmentation):
+            seg = geometry.clamp_polygon(segmentation, height, width)
+            box = geometry.polygon_bbox(seg)
+        else:
+            seg = segmentation
+            box = geometry.segmentation_bbox(seg, height, width)
+        return {
+            "segmentation": seg,
+            "bbox": box,
+            "area": geometry.segmentation_area(seg, height, width, box),
+        }
+    assert bbox is not None
+    box = geometry.clamp_box(bbox, height, width)
+    current = ann.get("segmentation")
+    if geometry.is_polygon(current) and current:
+        seg = geometry.fit_polygon_to_box(current, box)
+        return {
+            "segmentation": seg,
+            "bbox": box,
+            "area": geometry.segmentation_area(seg, height, width, box),
+        }
+    if geometry.is_rle(current):
+        # a mask cannot follow a new box; the label becomes a box-shaped polygon
+        seg = geometry.box_to_polygon(box)
+        return {
+            "segmentation": seg,
+            "bbox": box,
+            "area": geometry.segmentation_area(seg, height, width, box),
+        }
+    return {"bbox": box, "area": box[2] * box[3]}
+
+
+class SetDecision(Edit):
+    """Record a review decision (accepted / rejected / flagged, or None to clear) on a suspect."""
+
+    changes_labels = False
+
+    def __init__(
+        self,
+        set_id: int,
+        suspect_key: str,
+        decision: str | None,
+        *,
+        note: str | None = None,
+        image_id: int | None = None,
+    ) -> None:
+        super().__init__()
+        if decision is not None and decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        self.set_id = set_id
+        self.suspect_key = suspect_key
+        self.decision = decision
+        self.note = note
+        self._image_id = image_id
+        self.previous: dict | None = None
+        self.description = f"{decision or 'clear decision'}"
+
+    @property
+    def image_ids(self) -> set[int]:
+        return {self._image_id} if self._image_id is not None else set()
+
+    def _apply(self, store: Store) -> list[int]:
+        self.previous = store.decision(self.set_id, self.suspect_key)
+        store.set_decision(self.set_id, self.suspect_key, self.decision, self.note)
+        after = None if self.decision is None else {"decision": self.decision, "note": self.note}
+        return [
+            store.log(
+                self.edit_id,
+                "decision",
+                image_id=self._image_id,
+                suspect_key=self.suspect_key,
+                before=_decision_state(self.previous),
+                after=after,
+                note=self.note,
+            )
+        ]
+
+    def _revert(self, store: Store, seqs: list[int]) -> None:
+        prev = self.previous
+        store.set_decision(
+            self.set_id,
+            self.suspect_key,
+            prev["decision"] if prev else None,
+            prev["note"] if prev else None,
+        )
+        store.log(
+            self.edit_id,
+            "revert:decision",
+            image_id=self._image_id,
+            suspect_key=self.suspect_key,
+            before={"decision": self.decision, "note": self.note} if self.decision else None,
+            after=_decision_state(prev),
+            reverts=seqs[0],
+        )
+
+
+def _decision_state(row: dict | None) -> dict | None:
+    return None if row is None else {"decision": row["decision"], "note": row["note"]}
+
+
+class CompositeEdit(Edit):
+    """Several edits applied and reverted as one (accept = fix + decision; bulk decisions)."""
+
+    def __init__(self, edits: Sequence[Edit], description: str) -> None:
+        super().__init__()
+        self.edits = list(edits)
+        for edit in self.edits:  # one command, one group in the change log
+            edit.edit_id = self.edit_id
+        self.description = description
+        self.changes_labels = False  # children count themselves
+
+    @property
+    def image_ids(self) -> set[int]:
+        out: set[int] = set()
+        for edit in self.edits:
+            out |= edit.image_ids
+        return out
+
+    def _apply(self, store: Store) -> list[int]:
+        for edit in self.edits:
+            edit.apply(store)  # nested: a savepoint inside this transaction
+        return []
+
+    def _revert(self, store: Store, seqs: list[int]) -> None:
+        for edit in reversed(self.edits):
+            edit.revert(store)

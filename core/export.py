@@ -1,0 +1,188 @@
+"""Write the corrected labels back to COCO JSON, and the change log to JSON or CSV.
+
+Both writes are atomic: the data goes to a temporary file beside the target, is flushed to
+disk, then renamed over it. A failure at any point leaves the previous file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .store import Store, ann_to_record, now
+
+
+class ExportError(RuntimeError):
+    """An export that could not be written; the previous file is untouched."""
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success it atomically replaces ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(
+            fd,
+            mode,
+            encoding=None if "b" in mode else "utf-8",
+            newline="" if "b" not in mode else None,
+        ) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ExportError(f"could not write {path}: {exc.strerror or exc}") from exc
+        raise
+
+
+def coco_dataset(store: Store) -> dict[str, Any]:
+    """The project's current labels as a COCO dataset dict (unknown keys kept, ids stable)."""
+    top = dict(store.get_meta("dataset_top", {}) or {})
+    images = [
+        {
+            "id": r["id"],
+            "file_name": r["file_name"],
+            "width": r["width"],
+            "height": r["height"],
+            **r["extra"],
+        }
+        for r in store.images()
+    ]
+    categories = []
+    for c in store.categories():
+        rec = {"id": c["id"], "name": c["name"]}
+        if c["supercategory"] is not None or "supercategory" in c["extra"]:
+            rec["supercategory"] = c["supercategory"]
+        rec.update(c["extra"])
+        categories.append(rec)
+    annotations = [ann_to_record(a) for a in store.iter_annotations()]
+    out: dict[str, Any] = {}
+    for key, value in top.items():
+        out[key] = value
+    out["images"] = images
+    out["annotations"] = annotations
+    out["categories"] = categories
+    return out
+
+
+def export_coco(
+    store: Store,
+    out_path: str | Path,
+    *,
+    overwrite: bool = False,
+    fail_after: Callable[[], None] | None = None,
+) -> dict[str, int]:
+    """Write the corrected COCO JSON atomically; returns counts of what was written.
+
+    Refuses to replace the imported ground-truth file unless ``overwrite``. ``fail_after`` is a
+    test hook called after the data is written and before the rename.
+    """
+    out_path = Path(out_path)
+    source = store.get_meta("ground_truth_path")
+    if (
+        source
+        and out_path.exists()
+        and not overwrite
+        and out_path.resolve() == Path(source).resolve()
+    ):
+        raise ExportError(f"{out_path} is the imported labels file; pass --overwrite to replace it")
+    data = coco_dataset(store)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    with atomic_write(out_path) as fh:
+        fh.write(text)
+        if fail_after is not None:
+            fail_after()
+    with store.atomic():
+        store.set_meta("edits_since_export", 0)
+        store.set_meta("last_export", {"path": str(out_path.resolve()), "time": now()})
+    return {
+        "images": len(data["images"]),
+        "labels": len(data["annotations"]),
+        "categories": len(data["categories"]),
+    }
+
+
+CHANGE_FIELDS = (
+    "seq",
+    "time",
+    "action",
+    "annotation_id",
+    "image_id",
+    "file_name",
+    "reason",
+    "suspect_key",
+    "decision",
+    "note",
+    "before_category",
+    "after_category",
+    "before_bbox",
+    "after_bbox",
+    "before_segmentation",
+    "after_segmentation",
+    "reverts",
+)
+
+
+def change_records(store: Store) -> list[dict[str, Any]]:
+    """One flat record per change-log entry, with class names and file names resolved."""
+    names = store.category_names()
+    files = {im["id"]: im["file_name"] for im in store.images()}
+    out = []
+    for row in store.change_log():
+        before, after = row["before"] or {}, row["after"] or {}
+        rec = {
+            "seq": row["seq"],
+            "time": row["time"],
+            "action": row["action"],
+            "annotation_id": row["annotation_id"],
+            "image_id": row["image_id"],
+            "file_name": files.get(row["image_id"]),
+            "reason": row["reason"],
+            "suspect_key": row["suspect_key"],
+            "decision": after.get("decision"),
+            "note": row["note"],
+            "before_category": names.get(before.get("category_id"), before.get("category_id")),
+            "after_category": names.get(after.get("category_id"), after.get("category_id")),
+            "before_bbox": before.get("bbox"),
+            "after_bbox": after.get("bbox"),
+            "before_segmentation": before.get("segmentation"),
+            "after_segmentation": after.get("segmentation"),
+            "reverts": row["reverts"],
+        }
+        out.append(rec)
+    return out
+
+
+def export_changes(store: Store, out_path: str | Path) -> int:
+    """Write the change log as JSON (a list of records) or CSV (by the file's suffix)."""
+    out_path = Path(out_path)
+    records = change_records(store)
+    if out_path.suffix.lower() == ".csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=CHANGE_FIELDS)
+        writer.writeheader()
+        for rec in records:
+            writer.writerow(
+                {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in rec.items()}
+            )
+        text = buf.getvalue()
+    elif out_path.suffix.lower() == ".json":
+        text = json.dumps(records, ensure_ascii=False, indent=1)
+    else:
+        raise ExportError(f"{out_path}: the change log is written as .json or .csv")
+    with atomic_write(out_path) as fh:
+        fh.write(text)
+    return len(records)

@@ -1,0 +1,128 @@
+"""Label geometry: boxes, polygons and RLE masks, with areas as pycocotools computes them.
+
+A *segmentation* is what COCO stores: a list of polygon parts (each a flat ``[x0, y0, x1, y1, ...]``),
+or an RLE dict (``{"size": [h, w], "counts": str | list[int]}``), or ``None`` for a box-only label.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+Box = list[float]  # COCO xywh
+Segmentation = list[list[float]] | dict[str, Any] | None
+
+
+def is_polygon(segmentation: Segmentation) -> bool:
+    """True if the segmentation is a list of polygon parts."""
+    return isinstance(segmentation, list)
+
+
+def is_rle(segmentation: Segmentation) -> bool:
+    """True if the segmentation is an RLE dict (compressed or not)."""
+    return isinstance(segmentation, dict)
+
+
+def to_rle(
+    segmentation: Segmentation, height: int, width: int, box: Sequence[float] | None = None
+) -> dict:
+    """Encode any segmentation (or, without one, the box) as one compressed RLE."""
+    if segmentation is None or (is_polygon(segmentation) and not segmentation):
+        if box is None:
+            raise ValueError("a label without segmentation needs a box")
+        x, y, w, h = (float(v) for v in box)
+        segmentation = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+    if is_polygon(segmentation):
+        parts = [list(map(float, part)) for part in segmentation]
+        return mask_utils.merge(mask_utils.frPyObjects(parts, height, width))
+    if isinstance(segmentation.get("counts"), list):
+        return mask_utils.frPyObjects(segmentation, height, width)
+    return segmentation
+
+
+def polygon_bbox(segmentation: list[list[float]]) -> Box:
+    """The tight xywh box around all polygon parts (sub-pixel floats kept)."""
+    xs = [v for part in segmentation for v in part[0::2]]
+    ys = [v for part in segmentation for v in part[1::2]]
+    x0, y0 = min(xs), min(ys)
+    return [x0, y0, max(xs) - x0, max(ys) - y0]
+
+
+def segmentation_area(
+    segmentation: Segmentation, height: int, width: int, box: Sequence[float]
+) -> float:
+    """Area as pycocotools computes it: mask pixel count for segmentations, w*h for boxes."""
+    if segmentation is None or (is_polygon(segmentation) and not segmentation):
+        return float(box[2]) * float(box[3])
+    return float(mask_utils.area(to_rle(segmentation, height, width)))
+
+
+def segmentation_bbox(segmentation: Segmentation, height: int, width: int) -> Box:
+    """Box of a segmentation: exact polygon bounds, or pycocotools' toBbox for RLE."""
+    if is_polygon(segmentation):
+        return polygon_bbox(segmentation)
+    return [float(v) for v in mask_utils.toBbox(to_rle(segmentation, height, width))]
+
+
+def box_to_polygon(box: Sequence[float]) -> list[list[float]]:
+    """A one-part rectangle polygon for an xywh box."""
+    x, y, w, h = (float(v) for v in box)
+    return [[x, y, x + w, y, x + w, y + h, x, y + h]]
+
+
+def fit_polygon_to_box(segmentation: list[list[float]], box: Sequence[float]) -> list[list[float]]:
+    """Scale and shift polygon parts so that their bounds become ``box`` (keeps the shape)."""
+    sx, sy, sw, sh = polygon_bbox(segmentation)
+    x, y, w, h = (float(v) for v in box)
+    kx = w / sw if sw > 0 else 1.0
+    ky = h / sh if sh > 0 else 1.0
+    out = []
+    for part in segmentation:
+        arr = np.asarray(part, dtype=np.float64).reshape(-1, 2)
+        arr[:, 0] = x + (arr[:, 0] - sx) * kx
+        arr[:, 1] = y + (arr[:, 1] - sy) * ky
+        out.append(arr.ravel().tolist())
+    return out
+
+
+def clamp_polygon(segmentation: list[list[float]], height: int, width: int) -> list[list[float]]:
+    """Clamp every vertex into the image rectangle [0, width] x [0, height]."""
+    out = []
+    for part in segmentation:
+        arr = np.asarray(part, dtype=np.float64).reshape(-1, 2)
+        arr[:, 0] = np.clip(arr[:, 0], 0.0, float(width))
+        arr[:, 1] = np.clip(arr[:, 1], 0.0, float(height))
+        out.append(arr.ravel().tolist())
+    return out
+
+
+def clamp_box(box: Sequence[float], height: int, width: int) -> Box:
+    """Clamp an xywh box into the image; keeps sub-pixel floats."""
+    x0 = min(max(float(box[0]), 0.0), float(width))
+    y0 = min(max(float(box[1]), 0.0), float(height))
+    x1 = min(max(float(box[0]) + float(box[2]), 0.0), float(width))
+    y1 = min(max(float(box[1]) + float(box[3]), 0.0), float(height))
+    return [x0, y0, max(x1 - x0, 0.0), max(y1 - y0, 0.0)]
+
+
+def rle_to_polygon(rle: dict, height: int, width: int) -> list[list[float]]:
+    """Outer contours of an RLE mask as polygon parts (OpenCV), each with >= 3 points."""
+    import cv2
+
+    mask = mask_utils.decode(to_rle(rle, height, width))
+    contours, _ = cv2.findContours(
+        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    parts = [c.reshape(-1).astype(float).tolist() for c in contours if len(c) >= 3]
+    return parts
+
+
+def box_is_finite(box: Sequence[float]) -> bool:
+    """True if the box has 4 finite numbers and non-negative size."""
+    return (
+        len(box) == 4 and all(math.isfinite(float(v)) for v in box) and box[2] >= 0 and box[3] >= 0
+    )

@@ -1,0 +1,180 @@
+"""Ordered schema migrations of a LabelFix project file.
+
+Each migration runs in its own transaction together with the row that records it in
+``_migrations``; a project is never left between two versions. Numeric columns declared
+without a type (``x``, ``y``, ``w``, ``h``, ``area``) keep whatever JSON gave them, so an
+integer stays an integer and a float stays a float on export.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[int, str, Migration]] = []
+
+
+class SchemaTooNewError(RuntimeError):
+    """The project was written by a newer LabelFix than this one."""
+
+
+def migration(version: int) -> Callable[[Migration], Migration]:
+    """Register a migration under its version number (must be ascending)."""
+
+    def register(fn: Migration) -> Migration:
+        assert not MIGRATIONS or MIGRATIONS[-1][0] < version, "migrations must be ordered"
+        MIGRATIONS.append((version, fn.__name__, fn))
+        return fn
+
+    return register
+
+
+@migration(1)
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Images, categories, labels, prediction sets, change log, analyses, suspects, decisions.
+
+    Predictions are columnar: a set's id, image_id, category_id, score and box live as numpy
+    blobs in ``arrays`` (owner ``predictions:<set id>``), its segmentations and unknown keys, where
+    there are any, in ``prediction_shapes``. ``arrays`` also holds and an analysis's per-prediction matches (``analysis:<id>``);
+    ``match_updates`` overrides those matches for images re-analysed after an edit.
+    """
+    _run_script(
+        db,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE images (
+            id INTEGER PRIMARY KEY, position INTEGER NOT NULL, file_name TEXT NOT NULL,
+            width INTEGER NOT NULL, height INTEGER NOT NULL, extra TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'ok'
+        );
+        CREATE TABLE categories (
+            id INTEGER PRIMARY KEY, position INTEGER NOT NULL, name TEXT NOT NULL,
+            supercategory TEXT, extra TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TABLE annotations (
+            id INTEGER PRIMARY KEY, position INTEGER NOT NULL,
+            image_id INTEGER NOT NULL REFERENCES images(id),
+            category_id INTEGER NOT NULL REFERENCES categories(id),
+            x, y, w, h, area, segmentation TEXT, iscrowd INTEGER NOT NULL DEFAULT 0,
+            has_iscrowd INTEGER NOT NULL DEFAULT 1,
+            extra TEXT NOT NULL DEFAULT '{}', revision INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX annotations_image ON annotations(image_id);
+        CREATE TABLE prediction_sets (
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, source_path TEXT,
+            imported_at TEXT NOT NULL, has_segmentation INTEGER NOT NULL DEFAULT 0,
+            count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE prediction_shapes (
+            set_id INTEGER NOT NULL REFERENCES prediction_sets(id) ON DELETE CASCADE,
+            id INTEGER NOT NULL, image_id INTEGER NOT NULL, segmentation TEXT, extra TEXT,
+            PRIMARY KEY (set_id, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE change_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, edit_id TEXT NOT NULL,
+            action TEXT NOT NULL, annotation_id INTEGER, image_id INTEGER,
+            before TEXT, after TEXT, reason TEXT, suspect_key TEXT, note TEXT,
+            reverts INTEGER
+        );
+        CREATE INDEX change_log_annotation ON change_log(annotation_id);
+        CREATE TRIGGER change_log_no_update BEFORE UPDATE ON change_log
+            BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
+        CREATE TRIGGER change_log_no_delete BEFORE DELETE ON change_log
+            BEGIN SELECT RAISE(ABORT, 'the change log is append-only'); END;
+        CREATE TABLE analyses (
+            id INTEGER PRIMARY KEY,
+            prediction_set_id INTEGER NOT NULL REFERENCES prediction_sets(id) ON DELETE CASCADE,
+            params TEXT NOT NULL, created_at TEXT NOT NULL, geometry TEXT NOT NULL,
+            current INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE arrays (
+            owner TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL,
+            PRIMARY KEY (owner, name)
+        ) WITHOUT ROWID;
+        CREATE TABLE match_updates (
+            analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+            prediction_id INTEGER NOT NULL, image_id INTEGER NOT NULL, outcome INTEGER NOT NULL,
+            annotation_id INTEGER, iou REAL,
+            PRIMARY KEY (analysis_id, prediction_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE suspects (
+            id INTEGER PRIMARY KEY,
+            analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+            key TEXT NOT NULL, kind TEXT NOT NULL, score REAL NOT NULL, image_id INTEGER NOT NULL,
+            annotation_id INTEGER, other_annotation_id INTEGER, prediction_id INTEGER,
+            category_id INTEGER, predicted_category_id INTEGER, iou REAL, confidence REAL
+        );
+        CREATE INDEX suspects_score ON suspects(analysis_id, score DESC, id);
+        CREATE INDEX suspects_image ON suspects(analysis_id, image_id);
+        CREATE INDEX suspects_key ON suspects(analysis_id, key);
+        CREATE TABLE decisions (
+            prediction_set_id INTEGER NOT NULL REFERENCES prediction_sets(id) ON DELETE CASCADE,
+            suspect_key TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('accepted', 'rejected', 'flagged')),
+            note TEXT, time TEXT NOT NULL,
+            PRIMARY KEY (prediction_set_id, suspect_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE mask_cache (
+            owner TEXT NOT NULL, id INTEGER NOT NULL, revision INTEGER NOT NULL,
+            height INTEGER NOT NULL, width INTEGER NOT NULL, counts BLOB NOT NULL,
+            PRIMARY KEY (owner, id)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+def _run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run a multi-statement script inside the current transaction.
+
+    ``sqlite3.executescript`` would COMMIT first and break the migration's atomicity, so the
+    script is split into complete statements (triggers included) and run one by one.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The highest applied migration version (0 for an empty file)."""
+    if "_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM _migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def latest_version() -> int:
+    """The schema version this LabelFix writes."""
+    return MIGRATIONS[-1][0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every pending migration, each in its own transaction; return the new version."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    current = schema_version(db)
+    if current > latest_version():
+        raise SchemaTooNewError(
+            f"this project has schema version {current}, but this LabelFix reads up to "
+            f"{latest_version()}; update LabelFix to open it"
+        )
+    for version, name, fn in MIGRATIONS:
+        if version <= current:
+            continue
+        with db.atomic():
+            fn(db)
+            db.execute(
+                "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [version, name, _dt.datetime.now(_dt.UTC).isoformat()],
+            )
+    return schema_version(db)

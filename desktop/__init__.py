@@ -1,0 +1,1 @@
+"""The LabelFix desktop application (PySide6)."""

@@ -1,0 +1,1 @@
+"""The canvas: image with label and prediction overlays."""

@@ -1,0 +1,20 @@
+"""The ``labelfix`` entry point: desktop commands (no command, ``open``, ``demo``) go to the Qt
+app, everything else to the headless CLI in :mod:`labelfix.core.cli`, which never loads Qt."""
+
+from __future__ import annotations
+
+import sys
+
+DESKTOP_COMMANDS = {"open", "demo"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Dispatch to the desktop app or the headless CLI."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in DESKTOP_COMMANDS:
+        from .desktop.app import main as desktop_main
+
+        sys.exit(desktop_main(argv))
+    from .core.cli import main as core_main
+
+    core_main(argv)

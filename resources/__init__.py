@@ -1,0 +1,1 @@
+"""Bundled resources: icons, styles and the demo project."""

@@ -1,0 +1,77 @@
+"""Small synthetic COCO datasets for tests (no files from outside the repo needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def tiny_dataset() -> dict[str, Any]:
+    """Two images, three categories, a polygon label, a box-only label, a crowd RLE label."""
+    return {
+        "info": {"description": "tiny", "year": 2026},
+        "licenses": [{"id": 1, "name": "CC BY 4.0", "url": "https://example.org"}],
+        "custom_top": {"keep": [1, 2, 3]},
+        "images": [
+            {
+                "id": 1,
+                "file_name": "a.jpg",
+                "width": 100,
+                "height": 80,
+                "license": 1,
+                "source": "x",
+            },
+            {"id": 2, "file_name": "b.jpg", "width": 60, "height": 50},
+        ],
+        "categories": [
+            {"id": 1, "name": "person", "supercategory": "person"},
+            {"id": 3, "name": "car", "supercategory": "vehicle", "color": "red"},
+            {"id": 7, "name": "dog", "supercategory": "animal"},
+        ],
+        "annotations": [
+            {
+                "id": 10,
+                "image_id": 1,
+                "category_id": 1,
+                "iscrowd": 0,
+                "area": 600.5,
+                "bbox": [10.5, 10.0, 30.0, 40.0],
+                "segmentation": [[10.5, 10.0, 40.5, 10.0, 40.5, 50.0, 10.5, 50.0]],
+                "attributes": {"occluded": True},
+            },
+            {
+                "id": 11,
+                "image_id": 1,
+                "category_id": 3,
+                "iscrowd": 0,
+                "area": 400,
+                "bbox": [50, 20, 20, 20],
+            },
+            {
+                "id": 12,
+                "image_id": 2,
+                "category_id": 7,
+                "iscrowd": 1,
+                "area": 100,
+                "bbox": [0, 0, 10, 10],
+                "segmentation": {"size": [50, 60], "counts": [0, 10, 40, 10, 40, 10, 2890]},
+            },
+        ],
+    }
+
+
+def tiny_predictions() -> list[dict[str, Any]]:
+    """Predictions on the tiny dataset: a match, a missing label, a wrong class."""
+    return [
+        {"image_id": 1, "category_id": 1, "bbox": [11.0, 10.0, 30.0, 40.0], "score": 0.95},
+        {"image_id": 1, "category_id": 7, "bbox": [70.0, 50.0, 20.0, 20.0], "score": 0.9},
+        {"image_id": 1, "category_id": 1, "bbox": [50.0, 20.0, 20.0, 20.0], "score": 0.85},
+        {"image_id": 2, "category_id": 7, "bbox": [1.0, 1.0, 10.0, 10.0], "score": 0.3},
+    ]
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON and return the path."""
+    path.write_text(json.dumps(data))
+    return path
