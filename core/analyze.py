@@ -289,29 +289,39 @@ def _compute(
 
 
 def _suspect_rows(analysis_id: int, suspects: np.ndarray) -> list[tuple]:
-    rows = []
-    for r in suspects:
-        kind = KINDS[int(r[0])]
-        ann = None if r[2] < 0 else int(r[2])
-        other = None if r[3] < 0 else int(r[3])
-        pred = None if r[4] < 0 else int(r[4])
-        rows.append(
-            (
-                analysis_id,
-                suspect_key(kind, ann, pred, other),
-                kind,
-                float(r[-1]),
-                int(r[1]),
-                ann,
-                other,
-                pred,
-                None if r[5] < 0 else int(r[5]),
-                None if r[6] < 0 else int(r[6]),
-                None if np.isnan(r[7]) else float(r[7]),
-                None if np.isnan(r[8]) else float(r[8]),
-            )
+    """Rows for the suspects table from the scored suspects array (columns converted at once)."""
+    if len(suspects) == 0:
+        return []
+
+    def ints(col: int) -> list[int | None]:
+        v = suspects[:, col]
+        return [None if x < 0 else x for x in v.astype(np.int64).tolist()]
+
+    def floats(col: int) -> list[float | None]:
+        v = suspects[:, col]
+        return [None if x != x else x for x in v.tolist()]  # x != x: nan
+
+    kinds = [KINDS[k] for k in suspects[:, 0].astype(np.int64).tolist()]
+    ann, other, pred = ints(2), ints(3), ints(4)
+    keys = [suspect_key(k, a, p, o) for k, a, p, o in zip(kinds, ann, pred, other, strict=True)]
+    n = len(suspects)
+    return list(
+        zip(
+            [analysis_id] * n,
+            keys,
+            kinds,
+            suspects[:, -1].tolist(),
+            suspects[:, 1].astype(np.int64).tolist(),
+            ann,
+            other,
+            pred,
+            ints(5),
+            ints(6),
+            floats(7),
+            floats(8),
+            strict=True,
         )
-    return rows
+    )
 
 
 _INSERT_SUSPECT = (

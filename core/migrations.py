@@ -108,9 +108,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             annotation_id INTEGER, other_annotation_id INTEGER, prediction_id INTEGER,
             category_id INTEGER, predicted_category_id INTEGER, iou REAL, confidence REAL
         );
-        CREATE INDEX suspects_score ON suspects(analysis_id, score DESC, id);
         CREATE INDEX suspects_image ON suspects(analysis_id, image_id);
-        CREATE INDEX suspects_key ON suspects(analysis_id, key);
         CREATE TABLE decisions (
             prediction_set_id INTEGER NOT NULL REFERENCES prediction_sets(id) ON DELETE CASCADE,
             suspect_key TEXT NOT NULL,
