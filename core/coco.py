@@ -10,6 +10,10 @@ Words used here:
 
 Records are kept exactly as parsed (unknown keys included). The one change the reader makes is to
 add a ``bbox`` derived from the mask to segmentation-only prediction records, as ``loadRes`` does.
+
+Beyond the COCO format itself, the reader refuses what would make pycocotools crash or hang later:
+polygon vertices more than one image size outside the image, and RLE counts that do not add up
+to height * width. An empty ground-truth ``segmentation`` list (box-only exporters) is accepted.
 """
 
 from __future__ import annotations
@@ -181,9 +185,9 @@ def _load_json(path: Path, report: _Report) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        truncated = exc.pos >= len(text.rstrip())
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         hint = " (the file ends too early: truncated?)" if truncated else ""
-        reason = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}"
+        reason = f"not valid JSON: {exc.msg}: line {exc.lineno} column {exc.colno}{hint}"
         raise report.fail("(file)", reason) from None
     except RecursionError:
         raise report.fail("(file)", "JSON is nested too deeply to read") from None
@@ -487,27 +491,28 @@ def rle_string_totals(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     negative = np.flatnonzero(code[ends] & 0x10)
     value[negative] -= np.int64(1) << (5 * np.minimum(width[negative], 12))
     np.clip(value, -_MAX_RUN, _MAX_RUN, out=value)  # out-of-range runs fail below anyway
-    # run m is value[m] + run[m - 2] for m > 2: two running sums, restarted for every string
+    # run m is value[m] + run[m - 2] for m > 2: two chains of running sums per string, so
+    # the total is sum(value[m] * (number of chain members from m on)), and each chain's
+    # running sum (restarted for every string) must stay a valid run length
+    head = first_value[nonempty]
     m = np.arange(ends.size) - np.repeat(first_value, n_values)
+    weight = (np.repeat(n_values, n_values) - m + 1) // 2
+    weight[head] = 1
+    totals[nonempty] = np.add.reduceat(value * weight, head)
+    invalidate(head[value[head].view(np.uint64) >= _MAX_RUN])
     odd = (m & 1).astype(bool)
     even_chain = ~odd
-    even_chain[first_value[nonempty]] = False
-    runs = np.empty_like(value)
-    for chain in (odd, even_chain):
-        running = np.cumsum(np.where(chain, value, 0))
-        base = np.where(first_value > 0, running[np.maximum(first_value - 1, 0)], 0)
-        running -= np.repeat(base, n_values)
-        runs[chain] = running[chain]
-        # between its members a chain's running sum repeats its last run, so one test covers all
-        invalidate(np.flatnonzero((running < 0) | (running >= _MAX_RUN)))
-    head = first_value[nonempty]
-    runs[head] = value[head]
-    invalidate(head[(value[head] < 0) | (value[head] >= _MAX_RUN)])
-    totals[nonempty] = np.add.reduceat(runs, head)
+    even_chain[head] = False
+    for members in (odd, even_chain):
+        chain_values = np.where(members, value, 0)
+        per_string = np.add.reduceat(chain_values, head)
+        chain_values[head[1:]] -= per_string[:-1]  # restart the running sum at each string
+        running = np.cumsum(chain_values)
+        invalidate(np.flatnonzero(running.view(np.uint64) >= _MAX_RUN))
     return totals, valid
 
 
-_RLE_CHUNK_CHARS = 4_000_000
+_RLE_CHUNK_CHARS = 200_000  # small batches keep the numpy arrays in cache
 
 
 def _check_rle_strings(
@@ -672,8 +677,9 @@ def _check_annotation_records(annotations: list[Any], ctx: _AnnotationContext) -
     sizes_get = ctx.sizes.get
     category_ids = ctx.category_ids
     first_index = ctx.first_index
-    with_polygons: list[int] = []  # checked in bulk after the loop
-    with_polygons_append = with_polygons.append
+    bad_polygons = _failing_polygons(
+        annotations, _polygon_owners(annotations, ctx.sizes), ctx.sizes
+    )
     for i, ann in enumerate(annotations):
         if type(ann) is dict:
             aid = ann.get("id")
@@ -697,7 +703,7 @@ def _check_annotation_records(annotations: list[Any], ctx: _AnnotationContext) -
                 and 0 <= area < _INF
                 and type(box) is list
                 and len(box) == 4
-                and (seg is _MISSING or type(seg) is list)
+                and (seg is _MISSING or (type(seg) is list and i not in bad_polygons))
             ):
                 x, y, w, h = box
                 if (
@@ -723,30 +729,37 @@ def _check_annotation_records(annotations: list[Any], ctx: _AnnotationContext) -
                         _box_warnings(
                             _label("annotations", i, aid) + ".bbox", (x, y, w, h), size, ctx.report
                         )
-                    if seg is not _MISSING and seg:
-                        with_polygons_append(i)
                     continue
         _check_annotation(i, ann, ctx)
-    for i in _failing_polygons(annotations, with_polygons, ctx.sizes):
-        ann = annotations[i]
-        record = _label("annotations", i, ann["id"]) + ".segmentation"
-        size = ctx.sizes[ann["image_id"]]
-        _check_segmentation(record, ann["segmentation"], size, ctx.report, ctx.pending, True)
+
+
+def _polygon_owners(
+    annotations: list[Any], sizes: Mapping[int, tuple[int, int] | None]
+) -> list[int]:
+    """Indices of annotations with a non-empty polygon list on an image of known size."""
+    owners = []
+    for i, ann in enumerate(annotations):
+        if type(ann) is dict:
+            seg = ann.get("segmentation")
+            iid = ann.get("image_id")
+            if type(seg) is list and seg and type(iid) is int and sizes.get(iid) is not None:
+                owners.append(i)
+    return owners
 
 
 def _failing_polygons(
     annotations: list[Any], owners: list[int], sizes: Mapping[int, tuple[int, int] | None]
-) -> list[int]:
+) -> set[int]:
     """Bulk-check the polygon lists of annotations[owners]; return the owners that fail.
 
     One numpy pass over every coordinate instead of a Python loop per polygon; anything
     unusual (non-list parts, non-numbers, huge ints) falls back to the per-annotation test.
     """
     if not owners:
-        return []
+        return set()
     segs = [annotations[i]["segmentation"] for i in owners]
     parts = list(chain.from_iterable(segs))
-    sides = [max(sizes[annotations[i]["image_id"]] or (0,)) for i in owners]
+    sides = [max(sizes[annotations[i]["image_id"]]) for i in owners]
     try:
         if not _LIST_TYPE.issuperset(map(type, parts)):
             raise TypeError
@@ -755,11 +768,11 @@ def _failing_polygons(
             raise TypeError
         coords = np.array(flat, dtype=np.float64)
     except (TypeError, OverflowError):
-        return [
+        return {
             i
             for i, seg, side in zip(owners, segs, sides, strict=True)
             if not _polygons_ok(seg, -float(side), 2.0 * side)
-        ]
+        }
     n_parts = np.fromiter(map(len, segs), dtype=np.int64, count=len(segs))
     lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
     part_side = np.repeat(np.asarray(sides, dtype=np.float64), n_parts)
@@ -777,7 +790,7 @@ def _failing_polygons(
     bad_part[filled] |= (low < -side) | (high > 2.0 * side)
     first_part = np.cumsum(n_parts) - n_parts
     bad_owner = np.add.reduceat(bad_part, first_part) > 0
-    return [owners[k] for k in np.flatnonzero(bad_owner).tolist()]
+    return {owners[k] for k in np.flatnonzero(bad_owner).tolist()}
 
 
 def _check_top_level(data: Any, report: _Report) -> None:
@@ -881,12 +894,15 @@ def _check_prediction_records(records: list[Any], ctx: _PredictionContext) -> No
     """Check all predictions: a fast test per record, the full check only where it fails."""
     sizes_get = ctx.sizes.get
     category_ids = ctx.category_ids
+    pending_append = ctx.pending.append
+    derive_append = ctx.derive.append
     for i, r in enumerate(records):
         if type(r) is dict:
             iid = r.get("image_id")
             cid = r.get("category_id")
             s = r.get("score")
-            box = r.get("bbox")
+            box = r.get("bbox", _MISSING)
+            seg = r.get("segmentation", _MISSING)
             size = sizes_get(iid) if type(iid) is int else None
             if (
                 size is not None
@@ -894,36 +910,61 @@ def _check_prediction_records(records: list[Any], ctx: _PredictionContext) -> No
                 and cid in category_ids
                 and (type(s) is float or type(s) is int)
                 and 0 <= s <= 1
-                and type(box) is list
-                and len(box) == 4
-                and "segmentation" not in r
             ):
-                x, y, w, h = box
-                if (
-                    (type(x) is float or type(x) is int)
-                    and (type(y) is float or type(y) is int)
-                    and (type(w) is float or type(w) is int)
-                    and (type(h) is float or type(h) is int)
-                    and w >= 0
-                    and h >= 0
-                    and x > -_INF
-                    and y > -_INF
-                    and x + w < _INF
-                    and y + h < _INF
-                ):
-                    if (
-                        w == 0
-                        or h == 0
-                        or x < -1
-                        or y < -1
-                        or x + w > size[1] + 1
-                        or y + h > size[0] + 1
+                if seg is not _MISSING:  # fast only for a compressed RLE of the image's size
+                    counts = seg.get("counts") if type(seg) is dict else None
+                    rle_size = seg.get("size") if type(seg) is dict else None
+                    if not (
+                        type(counts) is str
+                        and type(rle_size) is list
+                        and len(rle_size) == 2
+                        and type(rle_size[0]) is int
+                        and type(rle_size[1]) is int
+                        and rle_size[0] == size[0]
+                        and rle_size[1] == size[1]
                     ):
-                        _box_warnings(
-                            f"[{i}] (prediction {i + 1}).bbox", (x, y, w, h), size, ctx.report
-                        )
-                    continue
+                        _check_prediction(i, r, ctx)
+                        continue
+                    if box is _MISSING:
+                        pending_append((i, counts, size[0] * size[1]))
+                        derive_append(i)
+                        continue
+                if type(box) is list and len(box) == 4:
+                    x, y, w, h = box
+                    if (
+                        (type(x) is float or type(x) is int)
+                        and (type(y) is float or type(y) is int)
+                        and (type(w) is float or type(w) is int)
+                        and (type(h) is float or type(h) is int)
+                        and w >= 0
+                        and h >= 0
+                        and x > -_INF
+                        and y > -_INF
+                        and x + w < _INF
+                        and y + h < _INF
+                    ):
+                        if seg is not _MISSING:
+                            pending_append((i, counts, size[0] * size[1]))
+                        if (
+                            w == 0
+                            or h == 0
+                            or x < -1
+                            or y < -1
+                            or x + w > size[1] + 1
+                            or y + h > size[0] + 1
+                        ):
+                            _box_warnings(
+                                f"[{i}] (prediction {i + 1}).bbox", (x, y, w, h), size, ctx.report
+                            )
+                        continue
         _check_prediction(i, r, ctx)
+
+
+def _prediction_place(place: str | int) -> str:
+    """Name a pending RLE string: a record path, or the index of a prediction's record."""
+    if type(place) is str:
+        return place
+    return f"[{place}] (prediction {place + 1}).segmentation.counts"
 
 
 def _mask_rle(seg: Any, height: int, width: int) -> dict[str, Any]:
@@ -977,7 +1018,7 @@ def read_predictions(
     )
     ctx = _PredictionContext(images, known_categories, report)
     _check_prediction_records(data, ctx)
-    _check_rle_strings(ctx.pending, report)
+    _check_rle_strings(ctx.pending, report, _prediction_place)
     report.raise_if_errors()
     if not data:
         report.warn("top level", "the file holds no predictions")
