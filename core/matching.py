@@ -81,17 +81,21 @@ class ImageMatches:
 # IoU
 
 
-def _box_iou(d: np.ndarray, g: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-    """IoU of boxes ``d`` and ``g`` (broadcasting ``(..., 4)``), bit-identical to pycocotools' bbIou."""
-    dx, dy, dw, dh = d[..., 0], d[..., 1], d[..., 2], d[..., 3]
-    gx, gy, gw, gh = g[..., 0], g[..., 1], g[..., 2], g[..., 3]
-    w = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
-    h = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
+def _corners(boxes: np.ndarray) -> np.ndarray:
+    """xywh boxes as (k, 5) rows x, y, w + x, h + y, w * h (the terms pycocotools' bbIou uses)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    return np.stack([x, y, w + x, h + y, w * h], axis=1)
+
+
+def _corner_iou(d: np.ndarray, g: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """IoU of ``_corners`` rows ``d`` and ``g`` (broadcasting), bit-identical to pycocotools' bbIou."""
+    w = np.minimum(d[..., 2], g[..., 2]) - np.maximum(d[..., 0], g[..., 0])
+    h = np.minimum(d[..., 3], g[..., 3]) - np.maximum(d[..., 1], g[..., 1])
     inter = w * h
-    det_area = dw * dh
-    union = np.where(crowd, det_area, det_area + gw * gh - inter)
+    union = np.where(crowd, d[..., 4], d[..., 4] + g[..., 4] - inter)
     overlap = (w > 0) & (h > 0)  # then both boxes have positive area, so union > 0
-    out = np.zeros(np.broadcast(inter, union).shape)
+    out = np.zeros(inter.shape)
     np.divide(inter, union, out=out, where=overlap)
     return out
 
@@ -111,10 +115,10 @@ def iou_matrix(preds: ImagePredictions, labels: ImageLabels, geometry: str = "bo
     _check_geometry(geometry)
     if geometry == "masks":
         return _mask_iou(preds, labels)
-    d = np.asarray(preds.boxes, dtype=np.float64).reshape(-1, 1, 4)
-    g = np.asarray(labels.boxes, dtype=np.float64).reshape(1, -1, 4)
+    d = _corners(preds.boxes)[:, None, :]
+    g = _corners(labels.boxes)[None, :, :]
     crowd = np.asarray(labels.iscrowd, dtype=bool).reshape(1, -1)
-    return _box_iou(d, g, crowd)
+    return _corner_iou(d, g, crowd)
 
 
 def _check_geometry(geometry: str) -> None:
@@ -170,9 +174,20 @@ def _make_batch(items: Sequence[tuple[ImagePredictions, ImageLabels]]) -> _Batch
     )
 
 
+def _group_key(image: np.ndarray, category: np.ndarray) -> np.ndarray:
+    """One int64 key ordered like (image, category); two keys only if they cannot be packed."""
+    if len(category) == 0:
+        return image
+    low, span = int(category.min()), int(category.max()) - int(category.min()) + 1
+    if span * (int(image.max()) + 1) >= 2**62:
+        pairs = np.stack([image, category], axis=1)
+        return np.unique(pairs, axis=0, return_inverse=True)[1].reshape(-1)
+    return image * span + (category - low)
+
+
 def _score_order(batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
     """Each prediction's turn in (image, category, stable descending score) order, and its rank."""
-    order = np.lexsort((-batch.pred_score, batch.pred_category, batch.pred_image))
+    order = np.lexsort((-batch.pred_score, _group_key(batch.pred_image, batch.pred_category)))
     img, cat = batch.pred_image[order], batch.pred_category[order]
     new_group = np.ones(len(order), dtype=bool)
     new_group[1:] = (img[1:] != img[:-1]) | (cat[1:] != cat[:-1])
@@ -205,10 +220,15 @@ def _pair_indices(batch: _Batch, flat: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _flat_box_ious(batch: _Batch) -> np.ndarray:
     """Every image's cross-class box IoU matrix, raveled and concatenated."""
-    total = int(np.sum(batch.n_preds * batch.n_labels))
-    pred_index, label_index = _pair_indices(batch, np.arange(total))
-    return _box_iou(
-        batch.pred_box[pred_index], batch.label_box[label_index], batch.label_crowd[label_index]
+    per_pred = batch.n_labels[batch.pred_image]  # pairs in each prediction's row
+    row_start = np.cumsum(per_pred) - per_pred
+    label_start = np.concatenate(([0], np.cumsum(batch.n_labels)))[batch.pred_image]
+    pred_index = np.repeat(np.arange(len(per_pred)), per_pred)
+    label_index = np.arange(int(per_pred.sum())) + np.repeat(label_start - row_start, per_pred)
+    return _corner_iou(
+        _corners(batch.pred_box)[pred_index],
+        _corners(batch.label_box)[label_index],
+        batch.label_crowd[label_index],
     )
 
 
@@ -363,12 +383,16 @@ def match_image(
     return _match_batch([(preds, labels)], iou_threshold, max_dets, geometry, [ious])[0]
 
 
-# Measured with bench/bench_matching.py (5,000 images x 100 predictions, ~7.4 labels each, boxes,
-# 2 cores): see the module docstring of that script for the table. Processes lose for boxes: the
-# single-process batched pass takes ~0.35 s, while 2 workers take ~0.6 s once the inputs and the
-# (m, n) IoU matrices are pickled both ways and the pool is started. For masks the IoU (pycocotools
-# RLE) dominates and is per image, so processes pay off there.
-PROCESS_MIN_IMAGES = 200
+# Processes vs one process, measured with bench/bench_matching.py on this 2-core machine (shared
+# with other jobs, so absolute times are noisy; best of 3):
+#   boxes, 5,000 images x 100 predictions:  1 process 0.86 s   2 processes 2.48 s
+#   masks, 1,000 images x 100 predictions:  1 process 1.92 s   2 processes 4.98 s
+# Pickling the inputs alone costs 0.88 s for the 1,000 mask images (45 MB of RLEs); the IoU
+# matrices coming back are cheap (7.7 MB, 0.05 s). Inheriting the inputs through fork() would avoid
+# that, but forking the multi-threaded desktop process is unsafe. So one process is the default;
+# workers > 1 stays available for idle many-core machines. Chunks of ~500 images measured fastest
+# (250: 0.94 s, 500: 0.89 s, 1,000: 1.01 s, one batch of 5,000: 1.88 s; cache effects).
+CHUNK_IMAGES = 500
 
 
 def match_many(
@@ -376,18 +400,14 @@ def match_many(
     iou_threshold: float = 0.5,
     max_dets: int = 100,
     geometry: str = "boxes",
-    workers: int = 2,
-    chunk_images: int = 1000,
+    workers: int = 1,
 ) -> list[ImageMatches]:
-    """Match many images; processes are used only where they measured faster (masks)."""
+    """Match many images in vectorised chunks (in ``workers`` processes if > 1; see above)."""
     items = list(items)
-    chunks = [items[i : i + chunk_images] for i in range(0, len(items), chunk_images)]
-    parallel = geometry == "masks" and workers > 1 and len(items) >= PROCESS_MIN_IMAGES
-    if not parallel:
-        return [
-            m for chunk in chunks for m in _match_batch(chunk, iou_threshold, max_dets, geometry)
-        ]
-    return _match_in_processes(items, iou_threshold, max_dets, geometry, workers)
+    if workers > 1 and len(items) > CHUNK_IMAGES:
+        return _match_in_processes(items, iou_threshold, max_dets, geometry, workers)
+    chunks = [items[i : i + CHUNK_IMAGES] for i in range(0, len(items), CHUNK_IMAGES)]
+    return [m for chunk in chunks for m in _match_batch(chunk, iou_threshold, max_dets, geometry)]
 
 
 def _match_in_processes(
@@ -398,7 +418,7 @@ def _match_in_processes(
     workers: int,
 ) -> list[ImageMatches]:
     workers = min(workers, os.cpu_count() or 1)
-    size = -(-len(items) // (4 * workers))
+    size = min(CHUNK_IMAGES, -(-len(items) // (2 * workers)))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [
