@@ -1,0 +1,115 @@
+"""The one table of user actions: id, title, default keys, handler; the shortcut sheet and
+QSettings overrides (``shortcuts/<id>``, keys separated by ``;``) both read it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One user action: ``handler`` names a method of the object the actions are bound to."""
+
+    id: str
+    title: str
+    keys: tuple[str, ...]
+    handler: str
+    group: str = "Review"
+    arg: int | None = None  # passed to the handler when set (e.g. the quick-class number)
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("accept", "Accept the fix", ("A",), "accept"),
+    ActionSpec("reject", "Reject (not a label error)", ("R",), "reject"),
+    ActionSpec("flag", "Flag for later, with a note", ("F",), "flag"),
+    ActionSpec("next", "Next open suspect", ("Space", "J"), "next_open"),
+    ActionSpec("previous", "Previous open suspect", ("Shift+Space", "K"), "previous_open"),
+    ActionSpec("undo", "Undo", ("Ctrl+Z",), "undo"),
+    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo"),
+    ActionSpec("change_class", "Change the label's class…", ("E",), "change_class"),
+    *(
+        ActionSpec(
+            f"quick_class_{n}",
+            f"Set the label's class to frequent class #{n}",
+            (str(n),),
+            "quick_class",
+            arg=n,
+        )
+        for n in range(1, 10)
+    ),
+    ActionSpec("zoom_in", "Zoom in", ("Ctrl+=", "Ctrl++"), "zoom_in", "View"),
+    ActionSpec("zoom_out", "Zoom out", ("Ctrl+-",), "zoom_out", "View"),
+    ActionSpec("fit", "Fit the image", ("Ctrl+0",), "fit", "View"),
+    ActionSpec("zoom_suspect", "Zoom to the current suspect", ("Z",), "zoom_to_suspect", "View"),
+    ActionSpec(
+        "toggle_predictions", "Show / hide predictions", ("H",), "toggle_predictions", "View"
+    ),
+    ActionSpec("toggle_labels", "Show / hide labels", ("L",), "toggle_labels", "View"),
+    ActionSpec("new_project", "New project from COCO…", ("Ctrl+N",), "new_project", "File"),
+    ActionSpec("open_project", "Open project…", ("Ctrl+O",), "open_project", "File"),
+    ActionSpec("open_demo", "Open the demo project", (), "open_demo", "File"),
+    ActionSpec("export", "Export COCO…", ("Ctrl+Shift+E",), "export", "File"),
+    ActionSpec("close_project", "Close project", ("Ctrl+W",), "close_project", "File"),
+    ActionSpec("analyze", "Analyse with thresholds…", ("Ctrl+Shift+R",), "analyze", "Analyse"),
+    ActionSpec("shortcuts", "Keyboard shortcuts", ("?",), "show_shortcuts", "Help"),
+)
+
+SPECS = {a.id: a for a in ACTIONS}
+
+
+def keys_for(spec: ActionSpec, settings: QSettings | None = None) -> tuple[str, ...]:
+    """The keys of an action: the user's override from QSettings, else the defaults."""
+    settings = settings or QSettings()
+    value = settings.value(f"shortcuts/{spec.id}")
+    if value is None:
+        return spec.keys
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value if str(v))
+    return tuple(k.strip() for k in str(value).split(";") if k.strip())
+
+
+def build_actions(
+    parent: QWidget, target: object, settings: QSettings | None = None
+) -> dict[str, QAction]:
+    """Create one QAction per spec on ``parent``, triggering ``target.<handler>()``."""
+    actions: dict[str, QAction] = {}
+    for spec in ACTIONS:
+        action = QAction(spec.title, parent)
+        action.setObjectName(f"action_{spec.id}")
+        action.setShortcuts([QKeySequence(k) for k in keys_for(spec, settings)])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        handler: Callable[[], object] = getattr(target, spec.handler)
+        if spec.arg is None:
+            action.triggered.connect(lambda _checked=False, h=handler: h())
+        else:
+            action.triggered.connect(lambda _checked=False, h=handler, a=spec.arg: h(a))
+        parent.addAction(action)
+        actions[spec.id] = action
+    return actions
+
+
+def shortcut_rows(settings: QSettings | None = None) -> list[tuple[str, str, str]]:
+    """(group, title, keys as text) for every action, for the shortcut sheet."""
+    rows = []
+    for spec in ACTIONS:
+        if spec.arg is not None and spec.arg > 1:
+            continue  # the quick-class keys show as one row
+        keys = keys_for(spec, settings)
+        if spec.arg is not None:
+            keys = ("1 … 9",)
+            spec = ActionSpec(
+                spec.id,
+                "Set the label's class to one of the 9 most frequent classes",
+                keys,
+                spec.handler,
+            )
+        text = ", ".join(
+            QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in keys
+        )
+        rows.append((spec.group, spec.title, text or "—"))
+    return rows

@@ -1,0 +1,156 @@
+"""Graphics items of the canvas: label and prediction outlines, mask overlays, tags."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from pycocotools import mask as mask_utils
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsPixmapItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+PREDICTION_COLOUR = QColor("#ff2bd6")  # one colour for every prediction, distinct from label hues
+GOLDEN = 0.618033988749895
+
+
+def category_colour(category_id: int) -> QColor:
+    """A stable, saturated colour per category (hues 0-270 degrees, away from the prediction's magenta)."""
+    hue = ((category_id * GOLDEN) % 1.0) * 270.0
+    return QColor.fromHsvF(hue / 360.0, 0.85, 1.0)
+
+
+def outline_path(bbox: list[float], segmentation: object) -> QPainterPath:
+    """The outline of a label or prediction: its polygon parts, else its box."""
+    path = QPainterPath()
+    if isinstance(segmentation, list) and segmentation and isinstance(segmentation[0], list):
+        for part in segmentation:
+            if len(part) >= 6:
+                pts = np.asarray(part, dtype=np.float64).reshape(-1, 2)
+                path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in pts]))
+                path.closeSubpath()
+    if path.isEmpty():
+        x, y, w, h = bbox
+        path.addRect(QRectF(x, y, w, h))
+    return path
+
+
+def shape_item(
+    path: QPainterPath, colour: QColor, *, width: float, dashed: bool, alpha: int = 255
+) -> QGraphicsPathItem:
+    """An outline item drawn with a cosmetic pen (same width at any zoom)."""
+    item = QGraphicsPathItem(path)
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    pen = QPen(c, width)
+    pen.setCosmetic(True)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    if dashed:
+        pen.setStyle(Qt.PenStyle.CustomDashLine)
+        pen.setDashPattern([4.0, 3.0])
+    item.setPen(pen)
+    item.setBrush(Qt.BrushStyle.NoBrush)
+    return item
+
+
+def mask_item(
+    segmentation: dict, height: int, width: int, colour: QColor, alpha: int = 110
+) -> QGraphicsPixmapItem | None:
+    """A translucent overlay of an RLE mask (compressed or not), or None when undecodable."""
+    try:
+        rle = segmentation
+        if isinstance(rle.get("counts"), list):
+            rle = mask_utils.frPyObjects(rle, *rle["size"])
+        elif isinstance(rle.get("counts"), str):
+            rle = {"size": rle["size"], "counts": rle["counts"].encode()}
+        with warnings.catch_warnings():  # pycocotools' numpy-2 copy= deprecation chatter
+            warnings.simplefilter("ignore", DeprecationWarning)
+            mask = mask_utils.decode(rle)
+    except Exception:  # noqa: BLE001 - a broken mask is drawn as its box only
+        return None
+    h, w = mask.shape[:2]
+    rgba = np.zeros((h, w, 4), dtype=np.uint8)
+    on = mask.astype(bool)
+    rgba[on] = (colour.red(), colour.green(), colour.blue(), alpha)
+    image = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    return QGraphicsPixmapItem(QPixmap.fromImage(image))
+
+
+class TagItem(QGraphicsItem):
+    """A small text tag with a solid background that keeps its size at any zoom."""
+
+    def __init__(
+        self, text: str, colour: QColor, *, below: bool = False, bold: bool = False
+    ) -> None:
+        super().__init__()
+        self.text = text
+        self.colour = QColor(colour)
+        self.font = QFont()
+        self.font.setPointSizeF(9.0)
+        self.font.setBold(bold)
+        metrics = QFontMetricsF(self.font)
+        w = metrics.horizontalAdvance(text) + 8
+        h = metrics.height() + 2
+        self._rect = QRectF(0, 0 if below else -h, w, h)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(10)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(self.colour))
+        painter.drawRoundedRect(self._rect, 2, 2)
+        dark = self.colour.lightnessF() > 0.55
+        painter.setPen(QColor("#101010") if dark else QColor("#ffffff"))
+        painter.setFont(self.font)
+        painter.drawText(self._rect.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, self.text)
+
+
+class MessageItem(QGraphicsItem):
+    """A centred message (e.g. "image not found") that keeps its size at any zoom."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.font = QFont()
+        self.font.setPointSizeF(12.0)
+        metrics = QFontMetricsF(self.font)
+        w = metrics.horizontalAdvance(text) + 24
+        h = metrics.height() + 16
+        self._rect = QRectF(-w / 2, -h / 2, w, h)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(20)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(30, 30, 30, 200))
+        painter.drawRoundedRect(self._rect, 4, 4)
+        painter.setPen(QColor("#f0f0f0"))
+        painter.setFont(self.font)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)

@@ -1,0 +1,381 @@
+"""Dialogs: new project from COCO (import + analyse in a worker), analysis thresholds, the
+class picker and the keyboard shortcut sheet."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labelfix.core.coco import CocoError
+from labelfix.core.errors import AnalysisParams
+
+from . import jobs, workers
+from .actions import shortcut_rows
+
+
+def guess_json_role(path: Path) -> str:
+    """ "labels" for a COCO dataset (a JSON object), "predictions" for a results list."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096).lstrip()
+    except OSError:
+        return "labels"
+    return "predictions" if head.startswith("[") else "labels"
+
+
+class PathField(QWidget):
+    """A line edit with a Browse… button (file or folder)."""
+
+    def __init__(
+        self, caption: str, *, folder: bool = False, save: bool = False, filt: str = ""
+    ) -> None:
+        super().__init__()
+        self.caption, self.folder, self.save, self.filt = caption, folder, save, filt
+        self.edit = QLineEdit()
+        button = QPushButton("Browse…")
+        button.clicked.connect(self._browse)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(button)
+
+    def path(self) -> Path | None:
+        """The chosen path, or None when empty."""
+        text = self.edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def set_path(self, path: Path | str | None) -> None:
+        """Show a path."""
+        self.edit.setText("" if path is None else str(path))
+
+    def _browse(self) -> None:
+        start = self.edit.text() or str(Path.home())
+        if self.folder:
+            chosen = QFileDialog.getExistingDirectory(self, self.caption, start)
+        elif self.save:
+            chosen = QFileDialog.getSaveFileName(self, self.caption, start, self.filt)[0]
+        else:
+            chosen = QFileDialog.getOpenFileName(self, self.caption, start, self.filt)[0]
+        if chosen:
+            self.set_path(chosen)
+
+
+class NewProjectDialog(QDialog):
+    """Create a project from COCO labels, an image folder and predictions; import and analyse
+    in a worker with progress and Cancel; validation problems are listed, never a traceback."""
+
+    projectCreated = Signal(Path)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New project from COCO")
+        self.setAcceptDrops(True)
+        self.setMinimumWidth(640)
+        self.labels = PathField("COCO labels JSON", filt="JSON (*.json)")
+        self.images = PathField("Image folder", folder=True)
+        self.predictions = PathField("Predictions JSON", filt="JSON (*.json)")
+        self.output = PathField("Project file", save=True, filt="LabelFix project (*.labelfix)")
+        self.labels.edit.textChanged.connect(self._suggest_output)
+        form = QFormLayout()
+        form.addRow("Labels (COCO JSON)", self.labels)
+        form.addRow("Image folder", self.images)
+        form.addRow("Predictions (COCO results)", self.predictions)
+        form.addRow("Project file", self.output)
+        self.hint = QLabel("Tip: drop the files and the image folder here.")
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.status = QLabel()
+        self.problems = QPlainTextEdit(readOnly=True)
+        self.problems.setObjectName("problems")
+        self.problems.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.create_button = self.buttons.addButton(
+            "Create and analyse", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.problems, 1)
+        layout.addWidget(self.buttons)
+        self.worker: workers.Worker | None = None
+        self.result_path: Path | None = None
+
+    def set_paths(
+        self, labels: Path, images: Path | None, predictions: Path | None, output: Path
+    ) -> None:
+        """Fill every field (for drag and drop, the command line and tests)."""
+        self.labels.set_path(labels)
+        self.images.set_path(images)
+        self.predictions.set_path(predictions)
+        self.output.set_path(output)
+
+    def _suggest_output(self, text: str) -> None:
+        if text and not self.output.edit.text():
+            self.output.set_path(Path(text).with_suffix(".labelfix"))
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        for url in event.mimeData().urls():
+            self.assign_dropped(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+    def assign_dropped(self, path: Path) -> None:
+        """Put a dropped file or folder into the field it belongs to."""
+        if path.is_dir():
+            self.images.set_path(path)
+        elif path.suffix == ".labelfix":
+            self.output.set_path(path)
+        elif guess_json_role(path) == "predictions":
+            self.predictions.set_path(path)
+        else:
+            self.labels.set_path(path)
+
+    # ------------------------------------------------------------------ run
+    def start(self) -> bool:
+        """Check the fields and start the import + analysis worker."""
+        labels, images, preds, out = (
+            self.labels.path(),
+            self.images.path(),
+            self.predictions.path(),
+            self.output.path(),
+        )
+        problems = []
+        if labels is None or not labels.is_file():
+            problems.append("Choose the COCO labels JSON file.")
+        if images is not None and not images.is_dir():
+            problems.append(f"{images}: no such image folder.")
+        if preds is not None and not preds.is_file():
+            problems.append(f"{preds}: no such predictions file.")
+        if out is None:
+            problems.append("Choose where to save the project (a .labelfix file).")
+        elif out.suffix != ".labelfix":
+            out = out.with_suffix(".labelfix")
+            self.output.set_path(out)
+        if out is not None and out.exists():
+            problems.append(f"{out} already exists; choose another name.")
+        if problems:
+            self._show_problems("\n".join(problems))
+            return False
+        self.problems.hide()
+        self.progress.show()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.status.setText("Reading and checking the files…")
+        self.create_button.setEnabled(False)
+        self.worker = workers.Worker(
+            jobs.in_subprocess, jobs.import_and_analyze, labels, images, preds, out
+        )
+        self.worker.signals.progress.connect(self._progress)
+        self.worker.signals.finished.connect(self._finished)
+        self.worker.signals.failed.connect(self._failed)
+        self.worker.signals.cancelled.connect(self._cancelled)
+        workers.start(self.worker)
+        return True
+
+    def cancel(self) -> None:
+        """Stop a running import, or close the dialog."""
+        if self.worker is not None:
+            self.status.setText("Cancelling…")
+            self.worker.cancel()
+        else:
+            self.reject()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.status.setText("Importing…" if done < 30 else "Analysing…")
+
+    def _finished(self, path: Path) -> None:
+        self.worker = None
+        self.result_path = Path(path)
+        self.status.setText("Done.")
+        self.projectCreated.emit(self.result_path)
+        self.accept()
+
+    def _failed(self, exc: object) -> None:
+        self.worker = None
+        self.progress.hide()
+        self.create_button.setEnabled(True)
+        if isinstance(exc, CocoError):
+            self._show_problems(str(exc))
+        else:
+            self._show_problems(f"The project could not be created: {exc}")
+
+    def _cancelled(self) -> None:
+        self.worker = None
+        self.progress.hide()
+        self.create_button.setEnabled(True)
+        self.status.setText("Cancelled; no project was written.")
+
+    def _show_problems(self, text: str) -> None:
+        self.status.setText("Please fix these problems:")
+        self.problems.setPlainText(text)
+        self.problems.show()
+
+
+class ThresholdsDialog(QDialog):
+    """Edit the analysis thresholds (AnalysisParams)."""
+
+    def __init__(self, params: AnalysisParams | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Analyse")
+        p = params or AnalysisParams()
+
+        def spin(value: float, tip: str) -> QDoubleSpinBox:
+            box = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05, value=value)
+            box.setToolTip(tip)
+            return box
+
+        self.iou = spin(p.iou_threshold, "COCO match threshold")
+        self.low_iou = spin(p.low_iou, "Below this a prediction and a label do not overlap")
+        self.duplicate_iou = spin(
+            p.duplicate_iou, "Two same-class labels overlapping this much are duplicates"
+        )
+        self.min_score = spin(p.min_score, "Less confident predictions raise no suspects")
+        self.max_dets = QSpinBox(minimum=1, maximum=10000, value=p.max_dets)
+        self.geometry = QComboBox()
+        self.geometry.addItems(["boxes", "masks"])
+        self.geometry.setCurrentText(p.geometry)
+        form = QFormLayout(self)
+        form.addRow("Match IoU", self.iou)
+        form.addRow("No-overlap IoU", self.low_iou)
+        form.addRow("Duplicate IoU", self.duplicate_iou)
+        form.addRow("Min prediction score", self.min_score)
+        form.addRow("Max detections", self.max_dets)
+        form.addRow("Compare", self.geometry)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Analyse")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self._base = p
+
+    def params(self) -> AnalysisParams:
+        """The thresholds as entered."""
+        return AnalysisParams(
+            iou_threshold=self.iou.value(),
+            low_iou=self.low_iou.value(),
+            duplicate_iou=self.duplicate_iou.value(),
+            min_score=self.min_score.value(),
+            max_dets=self.max_dets.value(),
+            geometry=self.geometry.currentText(),
+            nms_iou=self._base.nms_iou,
+        )
+
+
+class ClassPicker(QDialog):
+    """Type-ahead class chooser: type to filter, Enter picks the first match."""
+
+    def __init__(
+        self, names: dict[int, str], current: int | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Change the label's class")
+        self.search = QLineEdit(placeholderText="type a class name…")
+        self.list = QListWidget()
+        for cid, name in sorted(names.items(), key=lambda kv: kv[1].lower()):
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, cid)
+            self.list.addItem(item)
+            if cid == current:
+                self.list.setCurrentItem(item)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list)
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self.accept)
+        self.list.itemActivated.connect(lambda _item: self.accept())
+        self.search.installEventFilter(self)
+        self.search.setFocus()
+
+    def eventFilter(self, obj: object, event: object) -> bool:  # noqa: N802 - Qt API
+        if (
+            obj is self.search
+            and isinstance(event, QKeyEvent)
+            and event.type() == QKeyEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up)
+        ):
+            self.list.keyPressEvent(event)
+            return True
+        return False
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        first = None
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            hidden = needle not in item.text().lower()
+            item.setHidden(hidden)
+            if not hidden and first is None:
+                first = item
+        if first is not None:
+            self.list.setCurrentItem(first)
+
+    def chosen(self) -> int | None:
+        """The picked category id."""
+        item = self.list.currentItem()
+        return None if item is None or item.isHidden() else int(item.data(Qt.ItemDataRole.UserRole))
+
+
+class ShortcutSheet(QDialog):
+    """Every action and its keys, from the one actions table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows, group = [], None
+        for g, title, keys in shortcut_rows():
+            if g != group:
+                rows.append(
+                    f"<tr><td colspan=2 style='padding-top:8px'><b>{html.escape(g)}</b></td></tr>"
+                )
+                group = g
+            rows.append(
+                f"<tr><td style='padding-right:24px'><code>{html.escape(keys)}</code></td><td>{html.escape(title)}</td></tr>"
+            )
+        label = QLabel("<table>" + "".join(rows) + "</table>")
+        label.setTextFormat(Qt.TextFormat.RichText)
+        area = QScrollArea()
+        area.setWidget(label)
+        area.setWidgetResizable(True)
+        note = QLabel("Override any key in the settings file: shortcuts/&lt;id&gt; = key[;key…]")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(area)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+        self.resize(460, 560)

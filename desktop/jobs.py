@@ -1,0 +1,229 @@
+"""Qt-free job functions the desktop runs in workers: each takes ``progress(done, total)`` and
+``should_stop()`` and opens its own Store connection. :func:`in_subprocess` runs one in a child
+process, so long numpy/JSON/SQLite calls there never hold the UI thread's GIL."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labelfix.core.analyze import AnalysisParams, AnalysisSummary, Cancelled, analyze
+from labelfix.core.cli import build_project
+from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.store import Store
+from labelfix.core.suspects import SuspectIndex
+
+Progress = Callable[[int, int], None]
+ShouldStop = Callable[[], bool]
+
+
+@dataclass
+class AnalysisResult:
+    """A finished analysis and the suspect index read right after it (off the UI thread)."""
+
+    summary: AnalysisSummary
+    index: SuspectIndex
+
+
+def analyze_project(
+    path: Path,
+    params: AnalysisParams | None = None,
+    *,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> AnalysisResult:
+    """Analyse a project on a connection of its own and load the new suspect index."""
+    store = Store.open(path)
+    try:
+        summary = analyze(
+            store, None, params or AnalysisParams(), progress=progress, should_stop=should_stop
+        )
+        return AnalysisResult(summary, SuspectIndex.load(store))
+    finally:
+        store.close()
+
+
+def import_and_analyze(
+    labels: Path,
+    images: Path | None,
+    predictions: Path | None,
+    out: Path,
+    *,
+    name: str | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> Path:
+    """Validate the COCO files, build the project at ``out`` and analyse it (when predictions).
+
+    Raises CocoError on invalid input and Cancelled when stopped; a cancelled build leaves no file.
+    """
+    stop = should_stop or (lambda: False)
+    report = progress or (lambda done, total: None)
+    report(0, 100)
+    gt = read_ground_truth(labels, images)
+    preds = None
+    if predictions is not None:
+        sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
+        preds = read_predictions(predictions, sizes, {c["id"] for c in gt.categories})
+    if stop():
+        raise Cancelled("import cancelled")
+    report(20, 100)
+    build_project(out, gt, images, preds, name or (predictions.stem if predictions else None))
+    report(30, 100)
+    if preds is None:
+        report(100, 100)
+        return out
+    try:
+        store = Store.open(out)
+        try:
+            analyze(
+                store,
+                None,
+                AnalysisParams(),
+                progress=lambda d, t: report(30 + int(70 * d / max(t, 1)), 100),
+                should_stop=stop,
+            )
+        finally:
+            store.close()
+    except Cancelled:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(out) + suffix).unlink(missing_ok=True)
+        raise
+    report(100, 100)
+    return out
+
+
+# ---------------------------------------------------------------------- out of process
+# A child Python (started with vfork by subprocess, so the UI's process is never copied) runs
+# one job: it reads the pickled (fn, args, kwargs) on stdin, then "stop" lines; it answers with
+# length-prefixed pickled messages on its own copy of stdout: progress, then result / error.
+_HEADER = struct.Struct("<Q")
+
+
+def _send(out: Any, message: tuple) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_HEADER.pack(len(data)) + data)
+    out.flush()
+
+
+def child_main() -> None:
+    """Entry point of the child process."""
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything else printed goes to stderr, never into the message stream
+    fn, args, kwargs = pickle.load(sys.stdin.buffer)
+    stop = threading.Event()
+
+    def watch_stdin() -> None:
+        for line in sys.stdin.buffer:
+            if line.strip() == b"stop":
+                stop.set()
+        stop.set()  # the parent went away
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] > 0.05:
+            last[0] = now
+            _send(out, ("progress", (int(done), int(total))))
+
+    try:
+        result = fn(*args, progress=progress, should_stop=stop.is_set, **kwargs)
+    except Cancelled:
+        _send(out, ("cancelled", None))
+    except Exception as exc:  # noqa: BLE001 - handed to the parent as its exception
+        try:
+            _send(out, ("error", exc))
+        except Exception:  # noqa: BLE001 - an unpicklable exception travels as its message
+            _send(out, ("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    else:
+        _send(out, ("result", result))
+    out.close()
+    sys.stderr.flush()
+    # end now: a normal interpreter shutdown would race the daemon thread blocked on stdin
+    # ("could not acquire lock for <stdin> at interpreter shutdown")
+    os._exit(0)
+
+
+def _read_exactly(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def in_subprocess(
+    fn: Callable[..., Any],
+    *args: Any,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Run a job function in a child process (no GIL shared with the UI) and return its result.
+
+    Progress and cancel cross the process boundary; the job's exceptions are re-raised here.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from labelfix.desktop.jobs import child_main; child_main()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        bufsize=0,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    fd = proc.stdout.fileno()
+    stopping = False
+    try:
+        proc.stdin.write(pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+        proc.stdin.flush()
+        while True:
+            if not stopping and should_stop is not None and should_stop():
+                stopping = True
+                with contextlib.suppress(OSError):
+                    proc.stdin.write(b"\nstop\n")
+                    proc.stdin.flush()
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                kind, payload = pickle.loads(
+                    _read_exactly(fd, _HEADER.unpack(_read_exactly(fd, _HEADER.size))[0])
+                )
+            except EOFError:
+                proc.wait(timeout=10)
+                raise RuntimeError(
+                    f"the background process ended unexpectedly (exit code {proc.returncode})"
+                ) from None
+            if kind == "progress":
+                if progress is not None:
+                    progress(*payload)
+            elif kind == "result":
+                return payload
+            elif kind == "cancelled":
+                raise Cancelled("cancelled")
+            else:
+                raise payload
+    finally:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()

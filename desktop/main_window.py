@@ -1,0 +1,463 @@
+"""The review window: wires the session to the table, canvas, inspector, summary and status
+bar, and the actions table to handlers. The logic lives in session.py and the widgets."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labelfix.core.errors import AnalysisParams
+from labelfix.core.export import export_changes, export_coco
+from labelfix.core.store import ProjectError
+
+from . import jobs, workers
+from .actions import build_actions
+from .canvas.view import CanvasView
+from .demo import ensure_demo_project
+from .dialogs import ClassPicker, NewProjectDialog, ShortcutSheet, ThresholdsDialog
+from .images import ImageLoader
+from .session import Session
+from .start_page import StartPage, remember_project
+from .summary import SummaryPanel
+from .table import SuspectTable
+from .widgets import FilterBar, Inspector, JobIndicator, StatusCounts, TipBar
+
+DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
+BULK_PROGRESS = 300  # bulk decisions on more suspects than this show a progress dialog
+MENUS = {
+    "&File": ["new_project", "open_project", "open_demo", None, "export", None, "close_project"],
+    "&Review": [
+        "accept",
+        "reject",
+        "flag",
+        None,
+        "next",
+        "previous",
+        None,
+        "undo",
+        "redo",
+        None,
+        "change_class",
+    ],
+    "&View": [
+        "zoom_in",
+        "zoom_out",
+        "fit",
+        "zoom_suspect",
+        None,
+        "toggle_predictions",
+        "toggle_labels",
+    ],
+    "&Analyse": ["analyze"],
+    "&Help": ["shortcuts"],
+}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def needs_session(fn: F) -> F:
+    """Handlers that do nothing without an open project."""
+
+    @functools.wraps(fn)
+    def wrapper(self: MainWindow, *args: Any) -> Any:
+        if self.session is None:
+            return None
+        return fn(self, *args)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def changes_path(export_path: Path) -> Path:
+    """Where the change log goes beside an export: ``X.json`` -> ``X.changes.json``."""
+    return export_path.with_name(export_path.stem + ".changes.json")
+
+
+class MainWindow(QMainWindow):
+    """The LabelFix window: start page, or the review of one project."""
+
+    analysisFinished = Signal(object)  # AnalysisSummary
+    projectOpened = Signal(Path)
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.session: Session | None = None
+        self.analysis_worker: workers.Worker | None = None
+        self.setWindowTitle("LabelFix")
+        self.loader = ImageLoader(parent=self)
+        self.canvas = CanvasView(loader=self.loader)
+        self.tip = TipBar(DEMO_TIP)
+        self.tip.hide()
+        review = QWidget()
+        column = QVBoxLayout(review)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.tip)
+        column.addWidget(self.canvas, 1)
+        self.start_page = StartPage()
+        self.start_page.newProject.connect(self.new_project)
+        self.start_page.openProject.connect(self.open_project)
+        self.start_page.openDemo.connect(self.open_demo)
+        self.start_page.openRecent.connect(self.open_path)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(review)
+        self.setCentralWidget(self.stack)
+        self.docks = {
+            name: self._dock(name, title, area)
+            for name, title, area in (
+                ("suspects", "Suspects", Qt.DockWidgetArea.LeftDockWidgetArea),
+                ("inspector", "Inspector", Qt.DockWidgetArea.RightDockWidgetArea),
+                ("summary", "Summary", Qt.DockWidgetArea.RightDockWidgetArea),
+            )
+        }
+        self.actions = build_actions(self, self, self.settings)
+        self._build_menus()
+        self.job = JobIndicator()
+        self.job.cancelRequested.connect(workers.cancel_all)
+        self.statusBar().addPermanentWidget(self.job)
+        self.counts: StatusCounts | None = None
+        self.table: SuspectTable | None = None
+        self._show_start()
+
+    def _dock(self, name: str, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        for title, ids in MENUS.items():
+            menu = self.menuBar().addMenu(title)
+            for action_id in ids:
+                if action_id is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(self.actions[action_id])
+            if title == "&Review":
+                quick = menu.addMenu("Set class (1-9)")
+                for n in range(1, 10):
+                    quick.addAction(self.actions[f"quick_class_{n}"])
+                menu.addAction("Select all listed suspects", self.select_all_listed)
+
+    # ------------------------------------------------------------------ project
+    def open_path(self, path: Path | str, *, tip: bool = False) -> bool:
+        """Open a project file; a problem is shown as a sentence."""
+        try:
+            session = Session.open(path, self)
+        except ProjectError as exc:
+            self._error(str(exc))
+            return False
+        self.set_session(session)
+        self.tip.setVisible(tip)
+        return True
+
+    def set_session(self, session: Session) -> None:
+        """Show a project: build the views that follow its session."""
+        self.close_project()
+        self.session = session
+        self.table = SuspectTable(session)
+        suspects = QWidget()
+        column = QVBoxLayout(suspects)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(FilterBar(session))
+        column.addWidget(self.table, 1)
+        self.docks["suspects"].setWidget(suspects)
+        self.docks["inspector"].setWidget(Inspector(session))
+        self.docks["summary"].setWidget(SummaryPanel(session))
+        self.counts = StatusCounts(session)
+        self.statusBar().addWidget(self.counts, 1)
+        session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.canvas.attach(session)
+        for dock in self.docks.values():
+            dock.show()
+        self.stack.setCurrentIndex(1)
+        state = self.settings.value("window/state")
+        if state is None or not self.restoreState(state):
+            self.resizeDocks(
+                [self.docks["suspects"]], [int(self.width() * 0.40)], Qt.Orientation.Horizontal
+            )
+            self.resizeDocks(
+                [self.docks["inspector"]], [int(self.width() * 0.20)], Qt.Orientation.Horizontal
+            )
+        self.setWindowTitle(f"{session.path.name} — LabelFix")
+        remember_project(session.path, self.settings)
+        if not session.analysed():
+            self.statusBar().showMessage(
+                "This project has no analysis yet: Analyse ▸ Analyse with thresholds…", 10000
+            )
+        self.table.setFocus()
+        self.projectOpened.emit(session.path)
+
+    def close_project(self) -> None:
+        """Save the review state and return to the start page."""
+        if self.session is None:
+            return
+        self.save_layout()
+        if self.analysis_worker is not None:
+            self.analysis_worker.cancel()
+            QThreadPool.globalInstance().waitForDone()
+        self.canvas.attach(None)
+        for dock in self.docks.values():
+            old = dock.widget()
+            dock.setWidget(QLabel())
+            if old is not None:
+                old.deleteLater()
+        if self.counts is not None:
+            self.statusBar().removeWidget(self.counts)
+            self.counts.deleteLater()
+            self.counts = None
+        self.table = None
+        self.session.close()
+        self.session.deleteLater()
+        self.session = None
+        self._show_start()
+
+    def _show_start(self) -> None:
+        self.start_page.refresh()
+        self.stack.setCurrentIndex(0)
+        for dock in self.docks.values():
+            dock.hide()
+        self.setWindowTitle("LabelFix")
+
+    def save_layout(self) -> None:
+        """Remember the window geometry and dock layout (QSettings) and the review state (project)."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        if self.session is not None:
+            self.settings.setValue("window/state", self.saveState())
+            self.session.save_ui_state()
+
+    def restore_geometry(self) -> None:
+        """Put the window where it was last time."""
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        workers.cancel_all()
+        self.close_project()
+        QThreadPool.globalInstance().waitForDone()
+        self.loader.pool.waitForDone()
+        event.accept()
+
+    def _error(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+        if self.isVisible() and QApplication.platformName() != "offscreen":
+            QMessageBox.warning(self, "LabelFix", text)
+
+    # ------------------------------------------------------------------ file handlers
+    def new_project(self) -> None:
+        """Create a project from COCO files and open it."""
+        dialog = NewProjectDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_path is not None:
+            self.open_path(dialog.result_path)
+
+    def open_project(self) -> None:
+        """Pick a project file and open it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project", str(Path.home()), "LabelFix project (*.labelfix)"
+        )
+        if path:
+            self.open_path(path)
+
+    def open_demo(self) -> None:
+        """Build the demo project in the background if needed, then open it with the tip bar."""
+        worker = workers.Worker(ensure_demo_project)
+        self._run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
+
+    @needs_session
+    def export(self) -> None:
+        """Ask where to export the corrected COCO JSON (the change log goes beside it)."""
+        default = str(self.session.path.with_suffix(".json"))
+        path, _ = QFileDialog.getSaveFileName(self, "Export COCO", default, "COCO JSON (*.json)")
+        if path:
+            self.export_to(Path(path))
+
+    @needs_session
+    def export_to(self, path: Path) -> bool:
+        """Write the corrected labels and, beside them, the change log."""
+        try:
+            counts = export_coco(self.session.store, path)
+            n = export_changes(self.session.store, changes_path(path))
+        except (OSError, RuntimeError) as exc:
+            self._error(f"Export failed: {exc}")
+            return False
+        self.session.suspectsChanged.emit()  # edits-since-export went to 0
+        self.statusBar().showMessage(
+            f"Exported {counts['labels']} labels to {path.name} and {n} change(s) to {changes_path(path).name}",
+            10000,
+        )
+        return True
+
+    # ------------------------------------------------------------------ analysis
+    @needs_session
+    def analyze(self) -> None:
+        """Ask for thresholds and analyse in the background."""
+        dialog = ThresholdsDialog(self.session.analysis_params(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.run_analysis(dialog.params())
+
+    @needs_session
+    def run_analysis(self, params: AnalysisParams | None = None) -> workers.Worker | None:
+        """Analyse the project in a worker with its own connection; the UI stays live."""
+        if self.analysis_worker is not None:
+            self.statusBar().showMessage("An analysis is already running.", 5000)
+            return None
+        worker = workers.Worker(jobs.in_subprocess, jobs.analyze_project, self.session.path, params)
+        self.analysis_worker = worker
+
+        def finished(result: jobs.AnalysisResult) -> None:
+            if self.session is not None:
+                self.session.set_index(result.index)
+            self.analysisFinished.emit(result.summary)
+
+        worker.signals.done.connect(lambda _w: setattr(self, "analysis_worker", None))
+        return self._run_job(worker, "Analysing…", finished)
+
+    def _run_job(
+        self, worker: workers.Worker, text: str, on_finished: Callable[[Any], Any]
+    ) -> workers.Worker:
+        self.job.start(text)
+        worker.signals.progress.connect(self.job.progress)
+        worker.signals.finished.connect(on_finished)
+        worker.signals.failed.connect(lambda exc: self._error(f"{text.rstrip('…')} failed: {exc}"))
+        worker.signals.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled.", 5000))
+        worker.signals.done.connect(lambda _w: self.job.stop())
+        return workers.start(worker)
+
+    # ------------------------------------------------------------------ review handlers
+    @needs_session
+    def accept(self) -> None:
+        """Accept the selected suspect(s): apply the fix."""
+        self._decide("accepted")
+
+    @needs_session
+    def reject(self) -> None:
+        """Reject the selected suspect(s): not a label error."""
+        self._decide("rejected")
+
+    @needs_session
+    def flag(self) -> None:
+        """Flag the selected suspect(s) for later, with an optional note."""
+        note, ok = QInputDialog.getText(self, "Flag", "Note (optional):")
+        if ok:
+            self._decide("flagged", note.strip() or None)
+
+    def _decide(self, decision: str, note: str | None = None) -> None:
+        rows = self.table.selected_rows() if self.table is not None else []
+        if len(rows) <= 1:
+            self.session.decide(decision, note)
+            return
+        progress = None
+        if len(rows) > BULK_PROGRESS:
+            progress = QProgressDialog(
+                f"Recording {decision} on {len(rows)} suspects…", "", 0, 0, self
+            )
+            progress.setCancelButton(None)
+            progress.setWindowModality(Qt.WindowModality.WindowModal)
+            progress.show()
+            QApplication.processEvents()
+        try:
+            self.session.decide(decision, note, rows)
+        finally:
+            if progress is not None:
+                progress.close()
+
+    def select_all_listed(self) -> None:
+        """Select every suspect the filter lists (for a bulk decision)."""
+        if self.table is not None:
+            self.table.selectAll()
+
+    @needs_session
+    def next_open(self) -> None:
+        """Show the next open suspect."""
+        self.session.step(1)
+
+    @needs_session
+    def previous_open(self) -> None:
+        """Show the previous open suspect."""
+        self.session.step(-1)
+
+    @needs_session
+    def undo(self) -> None:
+        """Undo the last change."""
+        self.session.undo()
+
+    @needs_session
+    def redo(self) -> None:
+        """Redo the last undone change."""
+        self.session.redo()
+
+    @needs_session
+    def change_class(self) -> None:
+        """Pick another class for the current suspect's label (type to search)."""
+        suspect = self.session.current()
+        ann = (
+            self.session.store.annotation(suspect["annotation_id"])
+            if suspect and suspect["annotation_id"]
+            else None
+        )
+        if ann is None:
+            self.statusBar().showMessage("The selected suspect has no label to change.", 5000)
+            return
+        picker = ClassPicker(self.session.category_names, ann["category_id"], self)
+        if picker.exec() == QDialog.DialogCode.Accepted and picker.chosen() is not None:
+            self.session.set_category(picker.chosen())
+
+    @needs_session
+    def quick_class(self, n: int) -> None:
+        """Give the label the n-th most frequent class."""
+        classes = self.session.quick_classes()
+        if 1 <= n <= len(classes):
+            self.session.set_category(classes[n - 1][0])
+
+    def show_shortcuts(self) -> None:
+        """Show every key."""
+        ShortcutSheet(self).exec()
+
+    # ------------------------------------------------------------------ view handlers
+    def zoom_in(self) -> None:
+        """Zoom the canvas in."""
+        self.canvas.zoom_in()
+
+    def zoom_out(self) -> None:
+        """Zoom the canvas out."""
+        self.canvas.zoom_out()
+
+    def fit(self) -> None:
+        """Fit the image."""
+        self.canvas.fit()
+
+    def zoom_to_suspect(self) -> None:
+        """Zoom to the current suspect."""
+        self.canvas.zoom_to_suspect()
+
+    def toggle_predictions(self) -> None:
+        """Show or hide predictions."""
+        self.canvas.toggle_predictions()
+
+    def toggle_labels(self) -> None:
+        """Show or hide labels."""
+        self.canvas.toggle_labels()

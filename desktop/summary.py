@@ -1,0 +1,117 @@
+"""The summary panel: suspects per kind and per class, and a histogram of suspect
+confidences with the current min-confidence threshold drawn on it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from .models import CountsModel
+from .session import Session
+
+BINS = 20
+LAZY_MS = 40  # the summary follows the session a moment later, so one frame never paints everything
+
+
+class ConfidenceHistogram(QWidget):
+    """Bars of suspect confidences (0-1 in 20 bins) and a line at the threshold."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.counts = np.zeros(BINS, dtype=np.int64)
+        self.threshold = 0.0
+        self.setMinimumHeight(110)
+        timer = QTimer(
+            self, singleShot=True, interval=LAZY_MS
+        )  # repaint in a later frame than the table
+        timer.timeout.connect(self.refresh)
+        session.suspectsChanged.connect(timer.start)
+        session.filterChanged.connect(timer.start)
+        self.refresh()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(240, 130)
+
+    def refresh(self) -> None:
+        """Recount from the whole index (the threshold is the session's min confidence)."""
+        conf = self.session.index.confidence
+        conf = conf[~np.isnan(conf)] if len(conf) else conf
+        self.counts = (
+            np.histogram(conf, bins=BINS, range=(0.0, 1.0))[0]
+            if len(conf)
+            else np.zeros(BINS, np.int64)
+        )
+        self.threshold = self.session.filter.min_confidence
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        area = QRectF(self.rect()).adjusted(8, 6, -8, -18)
+        p.fillRect(self.rect(), pal.base())
+        top = max(int(self.counts.max()), 1)
+        scale = np.log1p(self.counts) / np.log1p(top)  # log: a few confident suspects stay visible
+        width = area.width() / BINS
+        for i, h in enumerate(scale):
+            left = i / BINS
+            colour = QColor("#4c8bf5") if left + 1e-9 >= self.threshold else QColor("#9aa0a6")
+            bar = QRectF(
+                area.left() + i * width + 1,
+                area.bottom() - h * area.height(),
+                width - 2,
+                h * area.height(),
+            )
+            p.fillRect(bar, colour)
+        x = area.left() + self.threshold * area.width()
+        pen = QPen(QColor("#e8453c"), 2)
+        p.setPen(pen)
+        p.drawLine(int(x), int(area.top()), int(x), int(area.bottom()))
+        p.setPen(pal.text().color())
+        font = p.font()
+        font.setPointSizeF(8)
+        p.setFont(font)
+        for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+            tx = area.left() + tick * area.width()
+            p.drawText(
+                QRectF(tx - 15, area.bottom() + 2, 30, 14),
+                Qt.AlignmentFlag.AlignCenter,
+                f"{tick:g}",
+            )
+        p.drawText(
+            area.adjusted(0, 0, -2, 0),
+            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight,
+            f"tallest bar {top} (log scale)",
+        )
+        p.end()
+
+
+class SummaryPanel(QWidget):
+    """Counts per kind and per class of the listed suspects, and the confidence histogram."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.by_kind = CountsModel(session, "kind", lazy_ms=LAZY_MS)
+        self.by_class = CountsModel(session, "class", lazy_ms=LAZY_MS)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Suspect confidence</b> (red line: min confidence)"))
+        self.histogram = ConfidenceHistogram(session)
+        layout.addWidget(self.histogram)
+        for title, model, stretch in (
+            ("Listed, per kind", self.by_kind, 0),
+            ("Listed, per class", self.by_class, 1),
+        ):
+            layout.addWidget(QLabel(f"<b>{title}</b>"))
+            view = QTableView()
+            view.setModel(model)
+            view.verticalHeader().hide()
+            view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+            view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+            view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            if stretch == 0:
+                view.setMaximumHeight(6 * 24 + 4)
+            layout.addWidget(view, stretch)

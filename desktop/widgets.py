@@ -1,0 +1,341 @@
+"""Small review widgets: the filter bar, the inspector, the status-bar pieces and the tip bar.
+Each follows the session's signals and calls the session; none talks to another widget."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labelfix.core.errors import KINDS
+
+from .models import KIND_TITLES
+from .session import Session
+
+STATUS_CHOICES = (
+    ("Open", frozenset({"open"})),
+    ("All", None),
+    ("Decided", frozenset({"accepted", "rejected", "flagged"})),
+    ("Accepted", frozenset({"accepted"})),
+    ("Rejected", frozenset({"rejected"})),
+    ("Flagged", frozenset({"flagged"})),
+    ("Open + flagged", frozenset({"open", "flagged"})),
+)
+
+
+class CheckMenuButton(QToolButton):
+    """A button with a menu of checkable items; ``changed`` carries the checked values (None = all)."""
+
+    changed = Signal(object)
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setMenu(QMenu(self))
+        self._items: list[tuple[object, object]] = []
+
+    def set_items(self, items: list[tuple[object, str]], checked: frozenset | None) -> None:
+        """Fill the menu; ``checked`` None means every item."""
+        menu = self.menu()
+        menu.clear()
+        self._items = []
+        everything = menu.addAction("All")
+        everything.triggered.connect(lambda: self._set_all(True))
+        nothing = menu.addAction("None")
+        nothing.triggered.connect(lambda: self._set_all(False))
+        menu.addSeparator()
+        for value, text in items:
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(checked is None or value in checked)
+            action.toggled.connect(self._emit)
+            self._items.append((value, action))
+        self._update_text()
+
+    def values(self) -> frozenset | None:
+        """The checked values, or None when all are checked."""
+        chosen = frozenset(v for v, a in self._items if a.isChecked())
+        return None if len(chosen) == len(self._items) else chosen
+
+    def _set_all(self, on: bool) -> None:
+        for _v, action in self._items:
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
+        self._emit()
+
+    def _emit(self) -> None:
+        self._update_text()
+        self.changed.emit(self.values())
+
+    def _update_text(self) -> None:
+        values = self.values()
+        n = len(self._items) if values is None else len(values)
+        self.setText(f"{self.title}: {'all' if values is None else n}")
+
+
+class FilterBar(QWidget):
+    """Min confidence, kinds, classes, review status and file-name search."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.min_conf = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
+        self.min_conf.setPrefix("conf ≥ ")
+        self.min_conf.setToolTip("Hide suspects whose prediction is less confident than this")
+        self.kinds = CheckMenuButton("Kinds")
+        self.classes = CheckMenuButton("Classes")
+        self.status = QComboBox()
+        for text, _value in STATUS_CHOICES:
+            self.status.addItem(text)
+        self.search = QLineEdit(placeholderText="file name…", clearButtonEnabled=True)
+        self._search_timer = QTimer(self, singleShot=True, interval=250)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 4, 4, 4)
+        for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
+            row.addWidget(w)
+        row.setStretch(4, 1)
+        self._sync()
+        self.min_conf.valueChanged.connect(self._apply)
+        self.kinds.changed.connect(self._apply)
+        self.classes.changed.connect(self._apply)
+        self.status.currentIndexChanged.connect(self._apply)
+        self.search.textChanged.connect(self._search_timer.start)
+        self._search_timer.timeout.connect(self._apply)
+        session.filterChanged.connect(self._sync)
+
+    def _sync(self) -> None:
+        """Show the session's filter (after resume or an outside change)."""
+        flt = self.session.filter
+        for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
+            w.blockSignals(True)
+        self.min_conf.setValue(flt.min_confidence)
+        self.kinds.set_items([(k, KIND_TITLES[k]) for k in KINDS], flt.kinds)
+        names = self.session.category_names
+        self.classes.set_items(
+            sorted(names.items(), key=lambda kv: kv[1].lower()), flt.category_ids
+        )
+        choice = next((i for i, (_t, v) in enumerate(STATUS_CHOICES) if v == flt.statuses), 1)
+        self.status.setCurrentIndex(choice)
+        if self.search.text() != flt.file_name:
+            self.search.setText(flt.file_name)
+        for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
+            w.blockSignals(False)
+
+    def _apply(self) -> None:
+        self.session.set_filter(
+            self.session.filter.with_(
+                min_confidence=round(self.min_conf.value(), 4),
+                kinds=self.kinds.values(),
+                category_ids=self.classes.values(),
+                statuses=STATUS_CHOICES[self.status.currentIndex()][1],
+                file_name=self.search.text().strip(),
+            )
+        )
+
+
+def _fmt(value: float | None) -> str:
+    return (
+        "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+    )
+
+
+class Inspector(QWidget):
+    """The selected suspect: kind, score, classes, IoU, confidence, decision; the class picker."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.title = QLabel()
+        self.title.setObjectName("inspectorTitle")
+        self.title.setWordWrap(True)
+        self.fields = {
+            k: QLabel()
+            for k in ("score", "image", "label", "predicted", "iou", "confidence", "decision")
+        }
+        for label in self.fields.values():
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+        self.class_picker = QComboBox(editable=True)
+        self.class_picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.class_picker.setToolTip("The label's class (E, then type to search)")
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("hint")
+        form = QFormLayout()
+        form.addRow("Score", self.fields["score"])
+        form.addRow("Image", self.fields["image"])
+        form.addRow("Label class", self.fields["label"])
+        form.addRow("Predicted", self.fields["predicted"])
+        form.addRow("IoU", self.fields["iou"])
+        form.addRow("Confidence", self.fields["confidence"])
+        form.addRow("Decision", self.fields["decision"])
+        form.addRow("Set class", self.class_picker)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addStretch(1)
+        self._fill_classes()
+        self.class_picker.activated.connect(self._picked)
+        session.selectionChanged.connect(self.refresh)
+        self.refresh()
+
+    def _fill_classes(self) -> None:
+        self.class_picker.blockSignals(True)
+        self.class_picker.clear()
+        for cid, name in sorted(self.session.category_names.items(), key=lambda kv: kv[1].lower()):
+            self.class_picker.addItem(name, cid)
+        completer = QCompleter(
+            [self.class_picker.itemText(i) for i in range(self.class_picker.count())], self
+        )
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.class_picker.setCompleter(completer)
+        self.class_picker.blockSignals(False)
+
+    def refresh(self) -> None:
+        """Show the session's current suspect."""
+        s = self.session.current()
+        names = self.session.category_names
+        if s is None:
+            self.title.setText("No suspect selected")
+            for label in self.fields.values():
+                label.setText("—")
+            self.class_picker.setEnabled(False)
+            self.class_picker.setCurrentIndex(-1)
+            self.hint.setText("")
+            return
+        self.title.setText(f"<b>{KIND_TITLES.get(s['kind'], s['kind'])}</b>")
+        self.fields["score"].setText(f"{s['score']:.3f}")
+        self.fields["image"].setText(str(s["file_name"]))
+        self.fields["label"].setText(
+            names.get(s["category_id"], "—") if s["category_id"] is not None else "—"
+        )
+        pred = s["predicted_category_id"]
+        self.fields["predicted"].setText(names.get(pred, "—") if pred is not None else "—")
+        self.fields["iou"].setText(_fmt(s["iou"]))
+        self.fields["confidence"].setText(_fmt(s["confidence"]))
+        decision = (
+            self.session.store.decision(self.session.set_id, s["key"])
+            if self.session.set_id
+            else None
+        )
+        text = s["status"] + (f" — {decision['note']}" if decision and decision.get("note") else "")
+        self.fields["decision"].setText(text)
+        ann = (
+            self.session.store.annotation(s["annotation_id"])
+            if s["annotation_id"] is not None
+            else None
+        )
+        self.class_picker.setEnabled(ann is not None)
+        self.class_picker.blockSignals(True)
+        self.class_picker.setCurrentIndex(
+            -1 if ann is None else self.class_picker.findData(ann["category_id"])
+        )
+        self.class_picker.blockSignals(False)
+        self.hint.setText(FIX_HINTS.get(s["kind"], ""))
+
+    def _picked(self, i: int) -> None:
+        cid = self.class_picker.itemData(i)
+        if cid is not None:
+            self.session.set_category(int(cid))
+
+
+FIX_HINTS = {
+    "missing_label": "A adds the prediction as a new label.",
+    "wrong_class": "A gives the label the predicted class.",
+    "inaccurate_label": "A gives the label the prediction's shape.",
+    "duplicate_label": "A deletes this label (keeps the other).",
+    "spurious_label": "A deletes this label.",
+}
+
+
+class StatusCounts(QLabel):
+    """Open / accepted / rejected / flagged counts and the number listed."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        session.suspectsChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recount."""
+        c = self.session.status_counts()
+        edits = self.session.store.get_meta("edits_since_export", 0)
+        self.setText(
+            f"{self.session.row_count()} listed   ·   open {c['open']}   accepted {c['accepted']}   "
+            f"rejected {c['rejected']}   flagged {c['flagged']}   ·   {edits} edit(s) since export"
+        )
+
+
+class JobIndicator(QWidget):
+    """A background job in the status bar: what it is, a progress bar, Cancel."""
+
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(160)
+        self.bar.setMaximumHeight(14)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setFlat(True)
+        self.cancel.clicked.connect(self.cancelRequested)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label)
+        row.addWidget(self.bar)
+        row.addWidget(self.cancel)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        """Show a job starting."""
+        self.label.setText(text)
+        self.bar.setRange(0, 0)
+        self.show()
+
+    def progress(self, done: int, total: int) -> None:
+        """Update the bar."""
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+
+    def stop(self) -> None:
+        """Hide after the job ended."""
+        self.hide()
+
+
+class TipBar(QFrame):
+    """A dismissable one-line tip above the canvas."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tipBar")
+        label = QLabel(text)
+        close = QToolButton(text="✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 2, 4, 2)
+        row.addWidget(label, 1)
+        row.addWidget(close)

@@ -1,0 +1,58 @@
+"""Desktop test setup: isolated QSettings and app data, a demo project, and a guard that no
+worker is left running after a test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, QThreadPool
+
+from labelfix.core.store import Store
+from labelfix.desktop import jobs, workers
+from labelfix.desktop.demo import DEMO_UI_STATE, demo_source
+
+
+@pytest.fixture(autouse=True)
+def _isolated_app(
+    qapp: object, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Keep QSettings and the app's data folder out of the user's home; fail on leftover work."""
+    QCoreApplication.setOrganizationName("LabelFixTest")
+    QCoreApplication.setApplicationName("labelfix-test")
+    QStandardPaths.setTestModeEnabled(True)
+    root = tmp_path_factory.mktemp("settings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(root))
+    monkeypatch.setenv("LABELFIX_DATA_DIR", str(tmp_path_factory.mktemp("appdata")))
+    yield
+    workers.cancel_all()
+    pool = QThreadPool.globalInstance()
+    assert pool.waitForDone(30_000), "a worker was still running 30 s after the test"
+    QCoreApplication.processEvents()
+    QCoreApplication.processEvents()
+    assert pool.activeThreadCount() == 0
+    assert workers.running() == 0, "a worker was started but its result was never delivered"
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project built once per test run (import + analyse, demo filter stored)."""
+    src = demo_source()
+    out = tmp_path_factory.mktemp("demo") / "demo.labelfix"
+    jobs.import_and_analyze(src / "labels.json", src / "images", src / "predictions.json", out)
+    with Store.open(out) as store, store.atomic():
+        store.set_meta("ui_state", DEMO_UI_STATE)
+    return out
+
+
+@pytest.fixture
+def demo_project(built_demo: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo project that a test may change."""
+    out = tmp_path / "demo.labelfix"
+    shutil.copy(built_demo, out)
+    with Store.open(out) as store, store.atomic():  # image paths stay valid: store them absolute
+        store.set_meta("images_root", str(demo_source() / "images"))
+    return out

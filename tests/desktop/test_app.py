@@ -1,0 +1,70 @@
+"""The command line: --screenshot writes a PNG of the window's size; demo --smoke; the demo
+project; a clear sentence instead of Qt's abort when there is no display."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from labelfix.core.store import Store
+from labelfix.desktop.app import platform_problem
+from labelfix.desktop.demo import ensure_demo_project
+
+
+def run_labelfix(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the `labelfix` command (through python -m) headless."""
+    full = dict(os.environ, QT_QPA_PLATFORM="offscreen", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "labelfix", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=120,
+    )
+
+
+def test_screenshot_command_writes_a_png_of_the_window(demo_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shot.png"
+    result = run_labelfix("open", str(demo_project), "--screenshot", str(out), "--select", "1")
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1400, 900)
+    assert "did not load" not in result.stderr
+    bad = run_labelfix(
+        "open", str(tmp_path / "missing.labelfix"), "--screenshot", str(tmp_path / "x.png")
+    )
+    assert (
+        bad.returncode == 2
+        and "no such project file" in bad.stderr
+        and "Traceback" not in bad.stderr
+    )
+
+
+def test_demo_smoke_builds_and_opens_the_demo(tmp_path: Path) -> None:
+    result = run_labelfix("demo", "--smoke", env={"LABELFIX_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo.labelfix").exists()
+
+
+def test_ensure_demo_project_stores_the_demo_filter() -> None:
+    path = ensure_demo_project()
+    assert path.name == "demo.labelfix" and path.exists()
+    with Store.open(path, readonly=True) as store:
+        assert store.get_meta("ui_state")["filter"]["min_confidence"] == 0.3
+        assert store.counts()["images"] == 20
+    assert ensure_demo_project() == path  # built once
+
+
+def test_no_display_gives_one_sentence(monkeypatch: object) -> None:
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    message = platform_problem(headless=False)
+    if sys.platform == "linux":
+        assert message is not None and "xvfb-run" in message
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert platform_problem(headless=False) is None

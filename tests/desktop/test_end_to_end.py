@@ -1,0 +1,155 @@
+"""End to end on real data: New Project dialog -> analyse -> filter -> walk 10 suspects by
+keyboard (accept, reject, flag, skip) -> undo one -> export; the export holds exactly the fixes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
+
+from labelfix.desktop.dialogs import NewProjectDialog
+from labelfix.desktop.main_window import MainWindow, changes_path
+from labelfix.desktop.widgets import FilterBar
+from tests.conftest import shared_path
+
+KEYS = {"A": Qt.Key.Key_A, "R": Qt.Key.Key_R, "F": Qt.Key.Key_F, "Space": Qt.Key.Key_Space}
+PLAN = ["A", "R", "A", "Space", "A", "R", "F", "A", "R", "A"]
+
+
+def close(a: list[float], b: list[float], tol: float = 1.0) -> bool:
+    """Boxes equal within ``tol`` pixels."""
+    return all(abs(x - y) <= tol for x, y in zip(a, b, strict=True))
+
+
+def apply_expected(
+    expected: dict[int, dict], added: list[dict], suspect: dict, pred: dict | None
+) -> None:
+    """What accepting ``suspect`` must do to the labels."""
+    kind = suspect["kind"]
+    if kind == "missing_label":
+        added.append(
+            {"category_id": pred["category_id"], "bbox": pred["bbox"], "image_id": pred["image_id"]}
+        )
+    elif kind == "wrong_class":
+        expected[suspect["annotation_id"]]["category_id"] = suspect["predicted_category_id"]
+    elif kind == "inaccurate_label":
+        expected[suspect["annotation_id"]]["bbox"] = pred["bbox"]
+    else:
+        del expected[suspect["annotation_id"]]
+
+
+def test_real81_new_project_review_export(
+    qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = shared_path("coco_real81")
+    labels = root / "annotations" / "instances_real81.json"
+    predictions = root / "predictions" / "centernet_bbox_results.json"
+    project = tmp_path / "real81.labelfix"
+
+    dialog = NewProjectDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_paths(labels, root / "images", predictions, project)
+    with qtbot.waitSignal(dialog.projectCreated, timeout=120_000):
+        assert dialog.start()
+    assert dialog.result_path == project and project.exists()
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1300, 850)
+    assert window.open_path(project)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    session = window.session
+    assert session.analysed()
+    bar = window.findChild(FilterBar)
+    bar.min_conf.setValue(0.3)
+    assert session.filter.min_confidence == pytest.approx(0.3)
+    assert session.row_count() >= 10
+    session.select_row(0)
+    window.table.setFocus()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("unsure", True))
+
+    walked: list[tuple[str, dict]] = []
+    for k in PLAN:
+        suspect = session.current()
+        assert suspect is not None and suspect["status"] == "open"
+        walked.append((k, suspect))
+        QTest.keyClick(window, KEYS[k])
+        if k != "Space":
+            assert session.store.decision(session.set_id, suspect["key"]) is not None
+    assert len({s["key"] for _k, s in walked}) == 10  # ten distinct suspects
+    QTest.keyClick(
+        window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+    )  # undo the last accept
+    undone = walked[-1][1]
+    assert session.store.decision(session.set_id, undone["key"]) is None
+
+    out = tmp_path / "fixed.json"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "COCO JSON (*.json)")
+    )
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_E,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert out.exists() and changes_path(out).exists()
+
+    original = json.loads(labels.read_text())
+    exported = json.loads(out.read_text())
+    expected = {
+        a["id"]: {"category_id": a["category_id"], "bbox": a["bbox"]}
+        for a in original["annotations"]
+    }
+    added: list[dict] = []
+    decided = {}
+    for k, suspect in walked[:-1]:
+        if k == "A":
+            pred = (
+                session.store.prediction(session.set_id, suspect["prediction_id"])
+                if suspect["prediction_id"]
+                else None
+            )
+            apply_expected(expected, added, suspect, pred)
+        if k != "Space":
+            decided[suspect["key"]] = {"A": "accepted", "R": "rejected", "F": "flagged"}[k]
+    got = {a["id"]: a for a in exported["annotations"]}
+    new = [a for i, a in got.items() if i not in {x["id"] for x in original["annotations"]}]
+    assert set(expected) == set(got) - {a["id"] for a in new}
+    for ann_id, want in expected.items():
+        assert got[ann_id]["category_id"] == want["category_id"], ann_id
+        assert close(got[ann_id]["bbox"], want["bbox"]), (ann_id, got[ann_id]["bbox"], want["bbox"])
+    assert len(new) == len(added)
+    for want in added:
+        assert any(
+            a["category_id"] == want["category_id"]
+            and a["image_id"] == want["image_id"]
+            and close(a["bbox"], want["bbox"])
+            for a in new
+        ), want
+    assert len(exported["images"]) == len(original["images"])
+    n_changed = sum(1 for k, _s in walked[:-1] if k == "A")
+    assert n_changed >= 3
+
+    changes = json.loads(changes_path(out).read_text())
+    final: dict[str, str | None] = {}
+    fixes: dict[str, int] = {}
+    for rec in changes:
+        if rec["action"] in ("decision", "revert:decision"):
+            final[rec["suspect_key"]] = rec["decision"]
+        elif rec["suspect_key"]:
+            fixes[rec["suspect_key"]] = fixes.get(rec["suspect_key"], 0) + (
+                -1 if rec["action"].startswith("revert:") else 1
+            )
+    assert {k: v for k, v in final.items() if v is not None} == decided
+    assert final[undone["key"]] is None
+    accepted = {key for key, d in decided.items() if d == "accepted"}
+    assert {key for key, n in fixes.items() if n > 0} == accepted
+    assert fixes.get(undone["key"], 0) == 0  # applied, then reverted
+    window.close()

@@ -1,0 +1,87 @@
+"""Models: qtmodeltester on every model; the table lists what the CLI lists, in its order;
+header sorting goes through SuspectIndex.query."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from labelfix.core.suspects import SORT_KEYS, SuspectFilter, cli_record
+from labelfix.desktop.models import COLUMNS, CountsModel, SuspectTableModel
+from labelfix.desktop.session import Session
+
+
+@pytest.fixture
+def session(demo_project: Path) -> Session:
+    """The demo project's session."""
+    s = Session.open(demo_project)
+    yield s
+    s.close()
+
+
+def cli_suspects(project: Path, *args: str) -> list[dict]:
+    """`labelfix suspects X --format json ...` as records."""
+    out = subprocess.run(
+        [sys.executable, "-m", "labelfix", "suspects", str(project), "--format", "json", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def model_records(session: Session) -> list[dict]:
+    """The table's rows as CLI records."""
+    return [cli_record(session.suspect_at(r)) for r in range(session.row_count())]
+
+
+def test_qtmodeltester_on_every_model(qtmodeltester: object, session: Session) -> None:
+    model = SuspectTableModel(session)
+    qtmodeltester.check(model)
+    assert model.rowCount() == session.row_count() > 0
+    for by in ("kind", "class"):
+        qtmodeltester.check(CountsModel(session, by))
+    session.set_filter(SuspectFilter(min_confidence=0.99, statuses=frozenset({"open"})))
+    qtmodeltester.check(model)  # also when (nearly) empty
+    assert model.rowCount() == session.row_count()
+
+
+def test_table_lists_the_cli_rows_in_the_cli_order(session: Session, demo_project: Path) -> None:
+    session.set_filter(SuspectFilter(min_confidence=0.3))
+    assert session.row_count() > 20
+    assert model_records(session) == cli_suspects(demo_project, "--min-confidence", "0.3")
+    # the review default (open only) after a rejection: the rejected one is hidden, like --status open
+    session.select_row(0)
+    rejected = session.current()["key"]
+    session.decide("rejected")
+    session.set_filter(SuspectFilter(min_confidence=0.3, statuses=frozenset({"open"})))
+    assert rejected not in {session.suspect_at(r)["key"] for r in range(session.row_count())}
+    session.save_ui_state()
+    assert model_records(session) == cli_suspects(
+        demo_project, "--min-confidence", "0.3", "--status", "open"
+    )
+    session.set_filter(SuspectFilter(min_confidence=0.75, statuses=frozenset({"open"})))
+    assert model_records(session) == cli_suspects(
+        demo_project, "--min-confidence", "0.75", "--status", "open"
+    )
+
+
+def test_header_sort_goes_through_the_index(session: Session) -> None:
+    model = SuspectTableModel(session)
+    session.set_filter(SuspectFilter(min_confidence=0.3, statuses=None))
+    assert {c[1] for c in COLUMNS} == set(SORT_KEYS)
+    for column, (_title, key) in enumerate(COLUMNS):
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            model.sort(column, order)
+            descending = order == Qt.SortOrder.DescendingOrder
+            expected = session.index.query(session.filter, key, descending)
+            assert (session.sort_key, session.descending) == (key, descending)
+            assert list(session.positions) == list(expected)
+            assert model.rowCount() == len(expected)
+            first = model.data(model.index(0, column))
+            assert first == model._text(session.index, int(expected[0]), key)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Render docs/screenshot.png: build the demo project (if needed) and screenshot the review
+# window under a real X server (xvfb-run), with the first suspect selected.
+# Usage: tools/screenshot.sh [OUT.png] [ROW]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-docs/screenshot.png}"
+row="${2:-0}"
+export LABELFIX_DATA_DIR="${LABELFIX_DATA_DIR:-$(mktemp -d)}"   # a fresh demo project, not the user's
+project=$(python3 -c 'from labelfix.desktop.demo import ensure_demo_project; print(ensure_demo_project())')
+unset QT_QPA_PLATFORM
+exec xvfb-run -a -s "-screen 0 1600x1000x24" labelfix open "$project" --screenshot "$out" --select "$row"
