@@ -53,6 +53,7 @@ class SuspectFilter:
         return replace(self, **changes)
 
 
+_CHUNK = 20_000
 DEFAULT_REVIEW_FILTER = SuspectFilter(min_confidence=0.75, statuses=frozenset({"open"}))
 
 
@@ -84,31 +85,55 @@ class SuspectIndex:
         names = store.category_names()
         if analysis is None:
             return cls(None, set_id, category_names=names)
-        rows = store.execute(
+        cursor = store.execute(
             "SELECT s.id, s.kind, s.score, s.image_id, COALESCE(s.annotation_id, -1), "
             "COALESCE(s.prediction_id, -1), COALESCE(s.category_id, -1), COALESCE(s.predicted_category_id, -1), "
             "COALESCE(s.iou, 'nan'), COALESCE(s.confidence, 'nan'), s.key, d.decision "
             "FROM suspects s LEFT JOIN decisions d ON d.suspect_key = s.key AND d.prediction_set_id = ? "
             "WHERE s.analysis_id = ? ORDER BY s.id",
             [analysis["set_id"], analysis["id"]],
-        ).fetchall()
+        )
         idx = cls(analysis["id"], analysis["set_id"], category_names=names)
         idx.file_names = {r[0]: r[1] for r in store.execute("SELECT id, file_name FROM images")}
-        if not rows:
+        # columns are built chunk by chunk, so no single call holds the GIL for long (UI threads)
+        parts: list[list[np.ndarray]] = [[] for _ in range(12)]
+        status_code = {None: 0, **STATUS_CODE}
+        dtypes = (
+            np.int64,
+            np.int8,
+            np.float64,
+            np.int64,
+            np.int64,
+            np.int64,
+            np.int64,
+            np.int64,
+            np.float64,
+            np.float64,
+            object,
+            np.int8,
+        )
+        while chunk := cursor.fetchmany(_CHUNK):
+            cols = list(zip(*chunk, strict=True))
+            cols[1] = [KIND_CODE[k] for k in cols[1]]
+            cols[11] = [status_code[d] for d in cols[11]]
+            for i, (col, dtype) in enumerate(zip(cols, dtypes, strict=True)):
+                parts[i].append(np.asarray(col, dtype=dtype))
+        if not parts[0]:
             return idx
-        cols = list(zip(*rows, strict=True))
-        idx.ids = np.asarray(cols[0], dtype=np.int64)
-        idx.kind = np.asarray([KIND_CODE[k] for k in cols[1]], dtype=np.int8)
-        idx.score = np.asarray(cols[2], dtype=np.float64)
-        idx.image_id = np.asarray(cols[3], dtype=np.int64)
-        idx.annotation_id = np.asarray(cols[4], dtype=np.int64)
-        idx.prediction_id = np.asarray(cols[5], dtype=np.int64)
-        idx.category_id = np.asarray(cols[6], dtype=np.int64)
-        idx.predicted_category_id = np.asarray(cols[7], dtype=np.int64)
-        idx.iou = np.asarray(cols[8], dtype=np.float64)
-        idx.confidence = np.asarray(cols[9], dtype=np.float64)
-        idx.keys = np.asarray(cols[10], dtype=object)
-        idx.status = np.asarray([STATUS_CODE[d] if d else 0 for d in cols[11]], dtype=np.int8)
+        (
+            idx.ids,
+            idx.kind,
+            idx.score,
+            idx.image_id,
+            idx.annotation_id,
+            idx.prediction_id,
+            idx.category_id,
+            idx.predicted_category_id,
+            idx.iou,
+            idx.confidence,
+            idx.keys,
+            idx.status,
+        ) = (np.concatenate(p) for p in parts)
         return idx
 
     def __len__(self) -> int:
@@ -151,17 +176,20 @@ class SuspectIndex:
         if key == "id":
             return self.ids
         if key in ("label_class", "predicted_class", "file_name"):
-            col = {
-                "label_class": self.category_id,
-                "predicted_class": self.predicted_category_id,
-                "file_name": self.image_id,
-            }[key]
-            names = self.file_names if key == "file_name" else self.category_names
-            uniq, inverse = np.unique(col, return_inverse=True)
-            rank = np.argsort(
-                np.argsort([names.get(int(u), "") for u in uniq], kind="stable"), kind="stable"
-            )
-            return rank[inverse]
+            cache = self.__dict__.setdefault("_rank_cache", {})
+            if key not in cache:
+                col = {
+                    "label_class": self.category_id,
+                    "predicted_class": self.predicted_category_id,
+                    "file_name": self.image_id,
+                }[key]
+                names = self.file_names if key == "file_name" else self.category_names
+                uniq, inverse = np.unique(col, return_inverse=True)
+                rank = np.argsort(
+                    np.argsort([names.get(int(u), "") for u in uniq], kind="stable"), kind="stable"
+                )
+                cache[key] = rank[inverse]
+            return cache[key]
         raise KeyError(f"cannot sort suspects by {key!r}; choose one of {SORT_KEYS}")
 
     def query(self, flt: SuspectFilter, sort: str = "score", descending: bool = True) -> np.ndarray:
@@ -170,9 +198,9 @@ class SuspectIndex:
         if len(rows) == 0:
             return rows
         values = self._sort_values(sort)[rows]
-        primary = -values.astype(np.float64) if descending else values.astype(np.float64)
-        order = np.lexsort((self.ids[rows], primary))
-        return rows[order]
+        # positions are in suspect-id order, so one stable sort keeps ties by id
+        key = -values.astype(np.float64) if descending else values
+        return rows[np.argsort(key, kind="stable")]
 
     # ------------------------------------------------------------------ rows
     def row(self, pos: int) -> dict:
