@@ -96,6 +96,20 @@ def _stderr_progress(label: str):  # noqa: ANN202 - a tiny closure
     return report
 
 
+def _set_icon(app: object) -> None:
+    """The app icon from resources/icons (every PNG size the packaging renders)."""
+    from PySide6.QtGui import QIcon
+
+    import labelfix.resources
+
+    icons = Path(labelfix.resources.__file__).resolve().parent / "icons"
+    icon = QIcon()
+    for png in sorted(icons.glob("labelfix-*.png")):
+        icon.addFile(str(png))
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+
+
 def main(argv: list[str]) -> int:
     """Run the desktop app; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -114,6 +128,8 @@ def main(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "labelfix"])
     app.setOrganizationName("LabelFix")
     app.setApplicationName("labelfix")
+    app.setDesktopFileName("labelfix")  # lets Wayland match windows to packaging/labelfix.desktop
+    _set_icon(app)
     app.setStyle("Fusion")
     _load_style(app)
 

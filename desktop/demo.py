@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
@@ -35,10 +36,17 @@ def data_dir() -> Path:
 
 
 def _usable(path: Path) -> bool:
+    """True if the demo project opens, is analysed and points at this install's demo images
+    (a moved or upgraded app, or an older project layout, gets a fresh demo project)."""
     try:
         with Store.open(path, readonly=True) as store:
-            return current_analysis(store) is not None
-    except ProjectError:
+            root = store.images_root
+            return (
+                current_analysis(store) is not None
+                and root is not None
+                and root.resolve() == (demo_source() / "images").resolve()
+            )
+    except (ProjectError, sqlite3.DatabaseError):
         return False
 
 

@@ -4,6 +4,7 @@ app, everything else to the headless CLI in :mod:`labelfix.core.cli`, which neve
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 DESKTOP_COMMANDS = {"open", "demo"}
 
@@ -11,6 +12,8 @@ DESKTOP_COMMANDS = {"open", "demo"}
 def main(argv: list[str] | None = None) -> None:
     """Dispatch to the desktop app or the headless CLI."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].endswith(".labelfix") and Path(argv[0]).is_file():
+        argv = ["open", *argv]  # `labelfix X.labelfix`, as the desktop entry's Exec runs it
     if not argv or argv[0] in DESKTOP_COMMANDS:
         from .desktop.app import main as desktop_main
 
