@@ -1,0 +1,231 @@
+"""The suspect finder and scorer on small synthetic images: one case per kind, and negatives."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labelfix.core.errors import (
+    KIND_CODE,
+    KINDS,
+    SUSPECT_COLUMNS,
+    AnalysisParams,
+    image_suspects,
+    score_suspects,
+    suspect_key,
+)
+from labelfix.core.matching import ImageLabels, ImagePredictions, match_image
+
+PARAMS = AnalysisParams()
+COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+
+
+def labels(*rows: tuple, crowd: tuple[int, ...] = ()) -> ImageLabels:
+    """Labels from (id, category, x, y, w, h) rows; ids in ``crowd`` are crowd regions."""
+    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+    return ImageLabels(
+        ids=arr[:, 0].astype(np.int64),
+        category_ids=arr[:, 1].astype(np.int64),
+        boxes=arr[:, 2:6].copy(),
+        iscrowd=np.isin(arr[:, 0], crowd),
+        areas=arr[:, 4] * arr[:, 5],
+    )
+
+
+def preds(*rows: tuple) -> ImagePredictions:
+    """Predictions from (id, category, score, x, y, w, h) rows."""
+    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
+    return ImagePredictions(
+        ids=arr[:, 0].astype(np.int64),
+        category_ids=arr[:, 1].astype(np.int64),
+        scores=arr[:, 2].copy(),
+        boxes=arr[:, 3:7].copy(),
+    )
+
+
+def suspects(lab: ImageLabels, pr: ImagePredictions, params: AnalysisParams = PARAMS) -> list[dict]:
+    """The scored suspects of one image as dicts (kind name, ids, score)."""
+    raw = image_suspects(lab, pr, match_image(pr, lab), 1, params)
+    assert raw.shape[1] == len(SUSPECT_COLUMNS)
+    scores = score_suspects(raw, params)
+    out = []
+    for r, s in zip(raw, scores, strict=True):
+        d = {name: r[i] for name, i in COL.items()}
+        d["kind"] = KINDS[int(r[0])]
+        d["score"] = float(s)
+        out.append(d)
+    return out
+
+
+def of_kind(found: list[dict], kind: str) -> list[dict]:
+    """The suspects of one kind."""
+    return [s for s in found if s["kind"] == kind]
+
+
+def test_prediction_with_no_label_is_missing_label() -> None:
+    found = suspects(labels((1, 1, 0, 0, 40, 40)), preds((7, 2, 0.8, 100, 100, 50, 50)))
+    missing = of_kind(found, "missing_label")
+    assert len(missing) == 1
+    s = missing[0]
+    assert s["prediction_id"] == 7 and s["predicted_category_id"] == 2 and s["annotation_id"] == -1
+    assert 0.0 < s["score"] <= 1.0 and s["score"] == 0.8  # 50 px: full size factor
+
+
+def test_confident_other_class_prediction_is_wrong_class() -> None:
+    found = suspects(labels((1, 1, 10, 10, 60, 60)), preds((7, 2, 0.9, 12, 10, 60, 60)))
+    (s,) = of_kind(found, "wrong_class")
+    assert s["annotation_id"] == 1 and s["prediction_id"] == 7
+    assert s["category_id"] == 1 and s["predicted_category_id"] == 2
+    assert 0.0 < s["score"] <= 1.0
+    assert not of_kind(found, "missing_label")  # a prediction on a label is not a missing one
+
+
+def test_wrong_class_score_falls_with_same_class_support() -> None:
+    lab = labels((1, 1, 10, 10, 60, 60))
+    alone = suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60)))
+    # a weaker class-1 prediction partly on the label: the detector half agrees with the label
+    backed = suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60), (8, 1, 0.5, 30, 10, 60, 60)))
+    (a,) = of_kind(alone, "wrong_class")
+    (b,) = of_kind(backed, "wrong_class")
+    assert b["score"] < a["score"]
+    assert np.isclose(a["score"] - b["score"], 0.5)
+    # an equally confident class-1 prediction on the label: no wrong_class at all
+    tied = suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60), (8, 1, 0.9, 10, 10, 60, 60)))
+    assert not of_kind(tied, "wrong_class")
+
+
+def test_partial_same_class_overlap_is_inaccurate_label() -> None:
+    # label 100 x 100, prediction shifted by 50 px: IoU = 50*100 / (2*10000 - 5000) = 1/3
+    found = suspects(labels((1, 1, 0, 0, 100, 100)), preds((7, 1, 0.7, 50, 0, 100, 100)))
+    (s,) = of_kind(found, "inaccurate_label")
+    assert s["annotation_id"] == 1 and s["prediction_id"] == 7
+    assert np.isclose(s["iou"], 1 / 3)
+    assert 0.0 < s["score"] <= 0.7
+    assert not of_kind(found, "missing_label")  # same-class overlap 0.33 >= missing_same_iou
+
+
+def test_inaccurate_label_explained_by_a_confident_match_is_not_raised() -> None:
+    lab = labels((1, 1, 0, 0, 100, 100))
+    found = suspects(lab, preds((7, 1, 0.7, 50, 0, 100, 100), (8, 1, 0.9, 0, 0, 100, 100)))
+    assert not of_kind(found, "inaccurate_label")
+
+
+def test_two_same_class_labels_on_one_object_are_a_duplicate() -> None:
+    # 100 x 100 and 100 x 95 at the same corner: IoU 0.95
+    found = suspects(labels((1, 3, 0, 0, 100, 100), (2, 3, 0, 0, 100, 95)), preds())
+    (s,) = of_kind(found, "duplicate_label")
+    assert {int(s["annotation_id"]), int(s["other_annotation_id"])} == {1, 2}
+    assert np.isclose(s["score"], 0.95)
+    key = suspect_key(
+        "duplicate_label", int(s["annotation_id"]), None, int(s["other_annotation_id"])
+    )
+    assert key == "duplicate_label:2:1"
+
+
+def test_label_with_no_prediction_is_spurious_and_weaker_than_missing() -> None:
+    found = suspects(labels((1, 1, 0, 0, 100, 100)), preds((7, 2, 0.9, 300, 300, 100, 100)))
+    (spurious,) = of_kind(found, "spurious_label")
+    (missing,) = of_kind(found, "missing_label")
+    assert spurious["annotation_id"] == 1
+    assert 0.0 < spurious["score"] <= 0.5 < missing["score"]
+
+
+def test_well_matched_label_raises_nothing() -> None:
+    found = suspects(labels((1, 1, 10, 10, 50, 50)), preds((7, 1, 0.95, 11, 10, 50, 50)))
+    assert found == []
+
+
+def test_low_confidence_predictions_raise_nothing() -> None:
+    found = suspects(
+        labels((1, 1, 10, 10, 50, 50)),
+        preds((7, 1, 0.95, 11, 10, 50, 50), (8, 2, 0.01, 200, 200, 50, 50)),
+    )
+    assert found == []
+
+
+def test_prediction_in_a_crowd_region_is_not_missing() -> None:
+    lab = labels((1, 1, 0, 0, 400, 300), crowd=(1,))
+    found = suspects(lab, preds((7, 1, 0.9, 100, 100, 40, 80), (8, 1, 0.8, 200, 100, 40, 80)))
+    assert not of_kind(found, "missing_label")
+    assert not of_kind(found, "spurious_label")  # crowd regions are never spurious
+
+
+def test_unlabelled_neighbour_in_a_crowd_of_labels_is_missing() -> None:
+    # two labelled people and an unlabelled one between them, overlapping each a little
+    lab = labels((1, 1, 0, 0, 40, 100), (2, 1, 60, 0, 40, 100))
+    found = suspects(
+        lab,
+        preds((5, 1, 0.9, 0, 0, 40, 100), (6, 1, 0.9, 60, 0, 40, 100), (7, 1, 0.8, 30, 0, 40, 100)),
+    )
+    missing = of_kind(found, "missing_label")
+    assert [int(s["prediction_id"]) for s in missing] == [7]
+    assert 0.0 < missing[0]["iou"] < PARAMS.missing_same_iou
+
+
+def test_missing_label_scores_order_by_confidence_and_size() -> None:
+    found = suspects(
+        labels(),
+        preds((1, 1, 0.9, 0, 0, 64, 64), (2, 1, 0.6, 200, 0, 64, 64), (3, 1, 0.9, 400, 0, 8, 8)),
+    )
+    score = {int(s["prediction_id"]): s["score"] for s in of_kind(found, "missing_label")}
+    assert score[1] > score[2]  # more confident first
+    assert score[1] > score[3]  # an 8 px detection is weaker evidence than a 64 px one
+    assert np.isclose(score[3], 0.9 * 0.5)
+
+
+def test_missing_label_nms_keeps_the_most_confident() -> None:
+    found = suspects(labels(), preds((1, 1, 0.6, 0, 0, 50, 50), (2, 2, 0.9, 2, 0, 50, 50)))
+    assert [int(s["prediction_id"]) for s in of_kind(found, "missing_label")] == [2]
+
+
+def test_empty_inputs() -> None:
+    assert image_suspects(labels(), preds(), match_image(preds(), labels()), 1, PARAMS).shape == (
+        0,
+        len(SUSPECT_COLUMNS),
+    )
+    assert score_suspects(np.zeros((0, len(SUSPECT_COLUMNS))), PARAMS).shape == (0,)
+
+
+def test_kind_codes_are_stable() -> None:
+    assert KINDS[:5] == (
+        "missing_label",
+        "wrong_class",
+        "inaccurate_label",
+        "duplicate_label",
+        "spurious_label",
+    )
+    assert all(KINDS[KIND_CODE[k]] == k for k in KINDS)
+    assert SUSPECT_COLUMNS[:10] == (
+        "kind", "image_id", "annotation_id", "other_annotation_id", "prediction_id",
+        "category_id", "predicted_category_id", "iou", "confidence", "evidence",
+    )  # fmt: skip
+
+
+box = st.tuples(st.floats(0, 200), st.floats(0, 200), st.floats(1, 120), st.floats(1, 120))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 3), box, st.booleans()), max_size=6),
+    st.lists(st.tuples(st.integers(1, 3), st.floats(0, 1), box), max_size=8),
+)
+def test_scores_always_in_unit_interval(label_rows: list, pred_rows: list) -> None:
+    lab = labels(
+        *[(i + 1, c, *b) for i, (c, b, _) in enumerate(label_rows)],
+        crowd=tuple(i + 1 for i, (_, _, crowd) in enumerate(label_rows) if crowd),
+    )
+    pr = preds(*[(i + 1, c, s, *b) for i, (c, s, b) in enumerate(pred_rows)])
+    found = suspects(lab, pr)
+    assert all(0.0 <= s["score"] <= 1.0 for s in found)
+    assert all(s["kind"] != "missing_label" or s["confidence"] >= PARAMS.min_score for s in found)
+    keys = [
+        suspect_key(
+            s["kind"],
+            int(s["annotation_id"]),
+            int(s["prediction_id"]),
+            int(s["other_annotation_id"]),
+        )
+        for s in found
+    ]
+    assert len(keys) == len(set(keys))
