@@ -77,7 +77,7 @@ class AnalysisParams:
 FULL_SIZE_SIDE = 32.0
 
 # Columns of a suspects array (one row per suspect); floats with nan/-1 for "does not apply".
-SUSPECT_COLUMNS = (
+SUSPECT_COLUMNS: tuple[str, ...] = (
     "kind",
     "image_id",
     "annotation_id",
@@ -91,6 +91,7 @@ SUSPECT_COLUMNS = (
     "area",
     "support",
 )
+_COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 
 
 def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -130,23 +131,32 @@ def _size_factor(area: np.ndarray, full_side: float) -> np.ndarray:
     return np.sqrt(np.clip(side / full_side, 0.0, 1.0))
 
 
-def _row(
-    kind: str,
-    image_id: int,
-    label: tuple[float, float] = (-1, -1),
-    other_label: float = -1,
-    pred: tuple[float, float] = (-1, -1),
-    iou: float = np.nan,
-    confidence: float = np.nan,
-    evidence: float = np.nan,
-    area: float = np.nan,
-    support: float = np.nan,
-) -> tuple:
-    """One raw suspect row in :data:`SUSPECT_COLUMNS` order; label and pred are (id, category)."""
-    return (
-        KIND_CODE[kind], image_id, label[0], other_label, pred[0], label[1], pred[1],
-        iou, confidence, evidence, area, support,
-    )  # fmt: skip
+def _block(kind: str, image_id: int, k: int, **cols: np.ndarray | float) -> np.ndarray:
+    """``k`` raw suspect rows of one kind, columns given as arrays (or scalars) by name."""
+    out = np.full((k, len(SUSPECT_COLUMNS)), np.nan)
+    out[:, 0] = KIND_CODE[kind]
+    out[:, 1] = image_id
+    for name in (
+        "annotation_id",
+        "other_annotation_id",
+        "prediction_id",
+        "category_id",
+        "predicted_category_id",
+    ):
+        out[:, _COL[name]] = -1
+    for name, value in cols.items():
+        out[:, _COL[name]] = value
+    return out
+
+
+def _best_per_label(labels_of: np.ndarray, conf: np.ndarray) -> np.ndarray:
+    """Indices of the most confident candidate per label (ties: the earliest candidate),
+    ordered by where each label first appears among the candidates."""
+    order = np.lexsort((np.arange(len(conf)), -conf, labels_of))  # label, confidence desc, index
+    first = np.r_[True, labels_of[order][1:] != labels_of[order][:-1]]
+    best = order[first]  # one per label, in label order
+    _, first_seen = np.unique(labels_of, return_index=True)  # the same label order
+    return best[np.argsort(first_seen, kind="stable")]
 
 
 def image_suspects(
@@ -164,39 +174,30 @@ def image_suspects(
     label overlap for missing labels, the label-label IoU for duplicates and the best overlap of
     any prediction for spurious labels. ``support`` holds, for wrong_class / inaccurate_label, the
     score of the best same-class prediction overlapping the label at all (IoU >= ``low_iou``).
-    :func:`score_suspects` turns them into a score.
+    :func:`score_suspects` turns them into a score. Vectorised over the image's predictions.
     """
-    rows: list[tuple] = []
+    blocks: list[np.ndarray] = []
     n, m = len(labels.ids), len(preds.ids)
     ious = matches.ious if m and n else np.zeros((m, n))
     crowd = labels.iscrowd.astype(bool) if n else np.zeros(0, dtype=bool)
-
-    def label(j: int) -> tuple[float, float]:
-        return labels.ids[j], labels.category_ids[j]
-
-    def pred(i: int) -> tuple[float, float]:
-        return preds.ids[i], preds.category_ids[i]
 
     if m:
         confident = preds.scores >= params.min_score
         unmatched = confident & (matches.outcome != TP)
         same = preds.category_ids[:, None] == labels.category_ids[None, :]
         regular = np.where(crowd[None, :], -1.0, ious)  # crowd regions are no object's label
-
-        def row_max(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            return np.where(mask, values, 0.0).max(axis=1) if n else np.zeros(m)
-
-        max_same = row_max(regular, same)
-        max_other = row_max(regular, ~same)
-        in_crowd = row_max(ious, np.broadcast_to(crowd[None, :], (m, n)))
-        # best confidence of a same-class prediction matching each label (explains the label),
-        # and of one overlapping it at all (supports the label's class)
-        scores = preds.scores[:, None]
-        explained = np.zeros(n)
-        support = np.zeros(n)
         if n:
+            max_same = np.where(same, regular, 0.0).max(axis=1)
+            max_other = np.where(~same, regular, 0.0).max(axis=1)
+            in_crowd = np.where(crowd[None, :], ious, 0.0).max(axis=1)
+            # best confidence of a same-class prediction matching each label (explains the
+            # label), and of one overlapping it at all (supports the label's class)
+            scores = preds.scores[:, None]
             explained = np.where(same & (ious >= params.iou_threshold), scores, 0.0).max(axis=0)
             support = np.where(same & (ious >= params.low_iou), scores, 0.0).max(axis=0)
+        else:
+            max_same = max_other = in_crowd = np.zeros(m)
+            explained = support = np.zeros(0)
 
         # missing labels: confident predictions no label explains, NMS among themselves
         miss = np.flatnonzero(
@@ -207,47 +208,62 @@ def image_suspects(
         )
         if len(miss):
             order = miss[np.argsort(-preds.scores[miss], kind="stable")]
-            for i in _nms_keep(preds.boxes, order, params.nms_iou):
-                rows.append(
-                    _row("missing_label", image_id, pred=pred(i),
-                         iou=max(max_same[i], max_other[i]), confidence=preds.scores[i],
-                         evidence=max_same[i], area=preds.boxes[i, 2] * preds.boxes[i, 3])
-                )  # fmt: skip
+            keep = _nms_keep(preds.boxes, order, params.nms_iou)
+            blocks.append(
+                _block(
+                    "missing_label", image_id, len(keep), prediction_id=preds.ids[keep],
+                    predicted_category_id=preds.category_ids[keep],
+                    iou=np.maximum(max_same[keep], max_other[keep]), confidence=preds.scores[keep],
+                    evidence=max_same[keep], area=preds.boxes[keep, 2] * preds.boxes[keep, 3],
+                )
+            )  # fmt: skip
 
         # wrong class / inaccurate: confident unmatched predictions sitting on a non-crowd label
         cand = np.flatnonzero(unmatched & (np.maximum(max_same, max_other) >= params.low_iou))
-        best_wrong: dict[int, tuple] = {}
-        best_inacc: dict[int, tuple] = {}
-        for i in cand:
-            other = np.where(same[i], -1.0, regular[i])
-            mine = np.where(same[i], regular[i], -1.0)
-            j = int(np.argmax(other))
-            k = int(np.argmax(mine))
-            conf = preds.scores[i]
-            wrong = other[j] >= params.wrong_class_iou and support[j] < conf
-            inaccurate = params.low_iou <= mine[k] < params.iou_threshold and explained[k] < conf
-            if wrong and (j not in best_wrong or best_wrong[j][8] < conf):
-                best_wrong[j] = _row(
-                    "wrong_class", image_id, label(j), pred=pred(i), iou=other[j],
-                    confidence=conf, evidence=explained[j], area=labels.areas[j],
-                    support=support[j],
+        if len(cand) and n:
+            other = np.where(same[cand], -1.0, regular[cand])
+            mine = np.where(same[cand], regular[cand], -1.0)
+            j = np.argmax(other, axis=1)
+            k = np.argmax(mine, axis=1)
+            rows = np.arange(len(cand))
+            other_iou, mine_iou = other[rows, j], mine[rows, k]
+            conf = preds.scores[cand]
+            wrong = (other_iou >= params.wrong_class_iou) & (support[j] < conf)
+            inacc = (
+                ~wrong
+                & (mine_iou >= params.low_iou)
+                & (mine_iou < params.iou_threshold)
+                & (explained[k] < conf)
+            )
+            for kind, sel, lab, iou in (
+                ("wrong_class", wrong, j, other_iou),
+                ("inaccurate_label", inacc, k, mine_iou),
+            ):
+                idx = np.flatnonzero(sel)
+                if not len(idx):
+                    continue
+                idx = idx[_best_per_label(lab[idx], conf[idx])]
+                p, lb = cand[idx], lab[idx]
+                blocks.append(
+                    _block(
+                        kind, image_id, len(idx), annotation_id=labels.ids[lb], prediction_id=preds.ids[p],
+                        category_id=labels.category_ids[lb], predicted_category_id=preds.category_ids[p],
+                        iou=iou[idx], confidence=conf[idx], evidence=explained[lb], area=labels.areas[lb],
+                        support=support[lb],
+                    )
                 )  # fmt: skip
-            elif not wrong and inaccurate and (k not in best_inacc or best_inacc[k][8] < conf):
-                best_inacc[k] = _row(
-                    "inaccurate_label", image_id, label(k), pred=pred(i), iou=mine[k],
-                    confidence=conf, evidence=explained[k], area=labels.areas[k],
-                    support=support[k],
-                )  # fmt: skip
-        rows.extend(best_wrong.values())
-        rows.extend(best_inacc.values())
 
     if n:
         # spurious labels: no prediction of any class overlaps them at any confidence
         best_pred = ious.max(axis=0) if m else np.zeros(n)
-        for j in np.flatnonzero(~crowd & (best_pred < params.low_iou)):
-            rows.append(
-                _row("spurious_label", image_id, label(j), iou=best_pred[j],
-                     evidence=best_pred[j], area=labels.areas[j])
+        spur = np.flatnonzero(~crowd & (best_pred < params.low_iou))
+        if len(spur):
+            blocks.append(
+                _block(
+                    "spurious_label", image_id, len(spur), annotation_id=labels.ids[spur],
+                    category_id=labels.category_ids[spur], iou=best_pred[spur], evidence=best_pred[spur],
+                    area=labels.areas[spur],
+                )
             )  # fmt: skip
         # duplicates: same-class non-crowd label pairs that overlap almost completely
         if n > 1:
@@ -256,14 +272,18 @@ def image_suspects(
             upper = np.triu(np.ones((n, n), dtype=bool), 1)
             regular_pair = ~crowd[:, None] & ~crowd[None, :]
             pairs = np.argwhere(same_class & upper & (lab >= params.duplicate_iou) & regular_pair)
-            for a, b in pairs:
-                rows.append(
-                    _row("duplicate_label", image_id, label(b), labels.ids[a], iou=lab[a, b],
-                         evidence=lab[a, b], area=labels.areas[b])
+            if len(pairs):
+                a, b = pairs[:, 0], pairs[:, 1]
+                blocks.append(
+                    _block(
+                        "duplicate_label", image_id, len(pairs), annotation_id=labels.ids[b],
+                        other_annotation_id=labels.ids[a], category_id=labels.category_ids[b],
+                        iou=lab[a, b], evidence=lab[a, b], area=labels.areas[b],
+                    )
                 )  # fmt: skip
-    if not rows:
+    if not blocks:
         return np.zeros((0, len(SUSPECT_COLUMNS)))
-    return np.asarray(rows, dtype=np.float64)
+    return np.concatenate(blocks)
 
 
 def score_suspects(raw: np.ndarray, params: AnalysisParams) -> np.ndarray:
