@@ -34,6 +34,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         min_score=args.min_score,
         max_dets=args.max_dets,
         geometry=args.geometry,
+        wrong_class_iou=args.wrong_class_iou,
+        missing_same_iou=args.missing_same_iou,
     )
     with Store.open(args.project) as store:
         set_id = store.resolve_set(args.predictions)
@@ -188,6 +190,18 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--max-dets", type=int, default=100, help="COCO max detections per image and class (100)"
+    )
+    p.add_argument(
+        "--wrong-class-iou",
+        type=float,
+        default=0.4,
+        help="other-class overlap that puts a prediction on a label (0.4)",
+    )
+    p.add_argument(
+        "--missing-same-iou",
+        type=float,
+        default=0.3,
+        help="same-class overlap that explains a prediction (0.3)",
     )
     p.add_argument("--geometry", choices=("boxes", "masks"), default="boxes")
     p.add_argument("--predictions", help="prediction set name (default: the active one)")
