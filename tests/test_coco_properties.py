@@ -201,3 +201,21 @@ def test_random_bytes(tmp_path: Path, raw: bytes) -> None:
     path.write_bytes(raw)
     with contextlib.suppress(CocoError):
         read_ground_truth(path)
+
+
+@SETTINGS
+@given(data=mutated(valid_gt()))
+def test_mutated_files_with_an_image_folder(tmp_path: Path, data: Any) -> None:
+    """Odd file names and sizes only ever give image warnings (the folder holds a.jpg only)."""
+    from PIL import Image
+
+    if not (tmp_path / "a.jpg").exists():
+        Image.new("RGB", (200, 100)).save(tmp_path / "a.jpg")
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    try:
+        gt = read_ground_truth(path, tmp_path)
+    except CocoError as err:
+        assert err.problems and str(err).startswith(str(path))
+    else:
+        assert all(w.severity == "warning" for w in gt.warnings)

@@ -1,0 +1,409 @@
+"""Scale benchmark: a 100,000-image project (1,000,000 labels, 2,000,000 box predictions).
+
+    python bench/bench_scale.py [--images 100000] [--labels 1000000] [--predictions 2000000]
+                                [--out bench/out/scale] [--keep]
+
+Generates the COCO files with a vectorised numpy generator (labels carry simple 4-8 point
+polygons; predictions are boxes: a jittered copy of every label, sometimes with another class,
+plus random boxes), then times each step in its own subprocess and reads its peak RSS:
+
+- import: read_ground_truth + read_predictions + ``cli.build_project``;
+- reopen: ``Store.open`` + ``counts``;
+- analyze: ``analyze.analyze`` on the active set (boxes);
+- suspects: ``SuspectIndex.load``;
+- sort/filter: ``SuspectIndex.query`` with a few filters and sorts (the table's operations);
+- jump: the row at position 500,000 of the sorted order (``SuspectIndex.row``).
+
+Targets (issue "Reliability and scale"): table sort/filter < 200 ms, open < 2 s, memory < 2 GB.
+This is a benchmark, not a test; it takes several minutes. ``--profile STEP`` runs one step under
+cProfile (on an existing project) and prints where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+# COCO's 80 category ids (1..90 with gaps)
+COCO_IDS = [i for i in range(1, 91) if i not in (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)]
+SIZES = np.array([[640, 480], [480, 640], [640, 427], [500, 375], [1024, 768]])
+TARGETS = {"sort/filter": "< 200 ms", "reopen": "< 2 s", "memory": "< 2 GB"}
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def make_dataset(
+    n_images: int, n_labels: int, n_predictions: int, seed: int = 0
+) -> tuple[dict, list[dict]]:
+    """A COCO dataset and box predictions, generated column-wise with numpy."""
+    rng = np.random.default_rng(seed)
+    size = SIZES[rng.integers(0, len(SIZES), n_images)]
+    width, height = size[:, 0], size[:, 1]
+    images = [
+        {"id": i + 1, "file_name": f"{i + 1:012d}.jpg", "width": w, "height": h}
+        for i, (w, h) in enumerate(zip(width.tolist(), height.tolist(), strict=True))
+    ]
+    categories = [{"id": c, "name": f"class{c}", "supercategory": "thing"} for c in COCO_IDS]
+    cats = np.asarray(COCO_IDS)
+
+    image_index = np.sort(rng.integers(0, n_images, n_labels))
+    iw, ih = width[image_index], height[image_index]
+    bw = np.round(np.minimum(rng.gamma(2.0, 30.0, n_labels) + 4, iw - 1), 2)
+    bh = np.round(np.minimum(rng.gamma(2.0, 30.0, n_labels) + 4, ih - 1), 2)
+    bx = np.round(rng.uniform(0, 1, n_labels) * (iw - bw), 2)
+    by = np.round(rng.uniform(0, 1, n_labels) * (ih - bh), 2)
+    label_cat = cats[rng.integers(0, len(cats), n_labels)]
+    points = rng.integers(4, 9, n_labels)
+    polygons: list[list[list[float]]] = [None] * n_labels  # type: ignore[list-item]
+    areas = np.zeros(n_labels)
+    for k in range(4, 9):  # one vectorised pass per vertex count
+        rows = np.flatnonzero(points == k)
+        angle = np.sort(rng.uniform(0, 2 * np.pi, (rows.size, k)), axis=1)
+        cx, cy = bx[rows, None] + bw[rows, None] / 2, by[rows, None] + bh[rows, None] / 2
+        xs = np.round(cx + bw[rows, None] / 2 * np.cos(angle), 2)
+        ys = np.round(cy + bh[rows, None] / 2 * np.sin(angle), 2)
+        areas[rows] = 0.5 * np.abs(
+            (xs * np.roll(ys, -1, axis=1) - np.roll(xs, -1, axis=1) * ys).sum(axis=1)
+        )
+        flat = np.empty((rows.size, 2 * k))
+        flat[:, 0::2], flat[:, 1::2] = xs, ys
+        for row, coords in zip(rows.tolist(), flat.tolist(), strict=True):
+            polygons[row] = [coords]
+    annotations = [
+        {
+            "id": i + 1,
+            "image_id": img + 1,
+            "category_id": c,
+            "bbox": [x, y, w, h],
+            "area": round(a, 2),
+            "iscrowd": 0,
+            "segmentation": seg,
+        }
+        for i, (img, c, x, y, w, h, a, seg) in enumerate(
+            zip(
+                image_index.tolist(),
+                label_cat.tolist(),
+                bx.tolist(),
+                by.tolist(),
+                bw.tolist(),
+                bh.tolist(),
+                areas.tolist(),
+                polygons,
+                strict=True,
+            )
+        )
+    ]
+    gt = {"info": {"description": "bench_scale"}, "images": images, "categories": categories}
+    gt["annotations"] = annotations
+
+    # predictions: a jittered copy of most labels (10% with another class), then random boxes
+    copies = min(n_labels, n_predictions * 9 // 20)
+    src = rng.choice(n_labels, copies, replace=False)
+    src.sort()
+    jitter = rng.normal(0, 0.08, (copies, 4))
+    px = bx[src] + jitter[:, 0] * bw[src]
+    py = by[src] + jitter[:, 1] * bh[src]
+    pw = bw[src] * np.exp(jitter[:, 2])
+    ph = bh[src] * np.exp(jitter[:, 3])
+    pcat = label_cat[src].copy()
+    other = rng.random(copies) < 0.1
+    pcat[other] = cats[rng.integers(0, len(cats), int(other.sum()))]
+    pimg = image_index[src]
+    extra = n_predictions - copies
+    rimg = rng.integers(0, n_images, extra)
+    rw = rng.uniform(8, 200, extra)
+    rh = rng.uniform(8, 200, extra)
+    rx = rng.uniform(0, 1, extra) * np.maximum(width[rimg] - rw, 1)
+    ry = rng.uniform(0, 1, extra) * np.maximum(height[rimg] - rh, 1)
+    all_img = np.concatenate([pimg, rimg]) + 1
+    box = np.round(
+        np.column_stack([np.concatenate(v) for v in ((px, rx), (py, ry), (pw, rw), (ph, rh))]), 2
+    )
+    box[:, 2:] = np.maximum(box[:, 2:], 1.0)
+    all_cat = np.concatenate([pcat, cats[rng.integers(0, len(cats), extra)]])
+    score = np.round(np.concatenate([rng.beta(5, 2, copies), rng.beta(1.2, 5, extra)]), 4).clip(
+        0.001, 1
+    )
+    order = np.argsort(all_img, kind="stable")
+    predictions = [
+        {"image_id": i, "category_id": c, "bbox": b, "score": s}
+        for i, c, b, s in zip(
+            all_img[order].tolist(),
+            all_cat[order].tolist(),
+            box[order].tolist(),
+            score[order].tolist(),
+            strict=True,
+        )
+    ]
+    return gt, predictions
+
+
+def write_dataset(out: Path, n_images: int, n_labels: int, n_predictions: int) -> dict:
+    """Generate and write gt.json and pred.json under out; returns timings."""
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    gt, predictions = make_dataset(n_images, n_labels, n_predictions)
+    t1 = time.perf_counter()
+    (out / "gt.json").write_text(json.dumps(gt, separators=(",", ":")))
+    (out / "pred.json").write_text(json.dumps(predictions, separators=(",", ":")))
+    t2 = time.perf_counter()
+    return {"generate_s": t1 - t0, "write_s": t2 - t1}
+
+
+# ----------------------------------------------------------------------------- steps (each in a child)
+
+
+def _peak_mb() -> float:
+    """This process's peak RSS in MiB (VmHWM: unlike ru_maxrss, not inherited across fork+exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def step_import(out: Path) -> dict:
+    """Read and validate both files, then build the project."""
+    from labelfix.core.cli import build_project
+    from labelfix.core.coco import read_ground_truth, read_predictions
+
+    project = out / "scale.labelfix"
+    t0 = time.perf_counter()
+    gt = read_ground_truth(out / "gt.json")
+    t1 = time.perf_counter()
+    sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
+    preds = read_predictions(out / "pred.json", sizes, {c["id"] for c in gt.categories})
+    t2 = time.perf_counter()
+    if project.exists():
+        project.unlink()
+    build_project(project, gt, None, preds, "model")
+    t3 = time.perf_counter()
+    return {
+        "seconds": t3 - t0,
+        "read labels": t1 - t0,
+        "read predictions": t2 - t1,
+        "build project": t3 - t2,
+        "project MB": project.stat().st_size / 2**20,
+    }
+
+
+def step_reopen(out: Path) -> dict:
+    """Open the project and count what is in it."""
+    from labelfix.core.store import Store
+
+    t0 = time.perf_counter()
+    store = Store.open(out / "scale.labelfix")
+    counts = store.counts()
+    seconds = time.perf_counter() - t0
+    store.close()
+    return {"seconds": seconds, **counts}
+
+
+def step_analyze(out: Path) -> dict:
+    """Run the full analysis of the active prediction set."""
+    from labelfix.core.analyze import analyze
+    from labelfix.core.errors import AnalysisParams
+    from labelfix.core.store import Store
+
+    with Store.open(out / "scale.labelfix") as store:
+        t0 = time.perf_counter()
+        summary = analyze(store, store.active_set_id(), AnalysisParams())
+        seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "suspects": sum(summary.suspects.values()), **summary.suspects}
+
+
+def _load_index(out: Path) -> tuple[object, object, float]:
+    from labelfix.core.store import Store
+    from labelfix.core.suspects import SuspectIndex
+
+    store = Store.open(out / "scale.labelfix", readonly=True)
+    t0 = time.perf_counter()
+    index = SuspectIndex.load(store)
+    return store, index, time.perf_counter() - t0
+
+
+def step_suspects(out: Path) -> dict:
+    """Load the suspects index (what the table opens with)."""
+    store, index, seconds = _load_index(out)
+    store.close()
+    return {"seconds": seconds, "rows": len(index)}
+
+
+def _queries(index: object) -> list[tuple[str, object, str, bool]]:
+    from labelfix.core.suspects import DEFAULT_REVIEW_FILTER, SuspectFilter
+
+    some = frozenset(list(index.category_names)[:3])
+    return [
+        ("all by score", SuspectFilter(), "score", True),
+        ("review filter by score", DEFAULT_REVIEW_FILTER, "score", True),
+        (
+            "kind=wrong_class by confidence",
+            SuspectFilter(kinds=frozenset({"wrong_class"})),
+            "confidence",
+            True,
+        ),
+        ("3 classes by iou", SuspectFilter(category_ids=some), "iou", False),
+        ("all by file name", SuspectFilter(), "file_name", False),
+        ("all by label class", SuspectFilter(), "label_class", False),
+        ("file name contains '0001'", SuspectFilter(file_name="0001"), "score", True),
+    ]
+
+
+def step_sort_filter(out: Path) -> dict:
+    """The table's sorts and filters on the loaded index (each timed; twice, the best kept)."""
+    store, index, load_s = _load_index(out)
+    times = {}
+    for name, flt, key, descending in _queries(index):
+        best = float("inf")
+        for _ in range(2):
+            t0 = time.perf_counter()
+            rows = index.query(flt, key, descending)
+            best = min(best, time.perf_counter() - t0)
+        times[name] = (best, len(rows))
+    store.close()
+    worst = max(t for t, _ in times.values())
+    return {"seconds": worst, "load_s": load_s, "queries": times}
+
+
+def step_jump(out: Path) -> dict:
+    """Sort by score, then read the row at position 500,000 (or the last)."""
+    from labelfix.core.suspects import SuspectFilter
+
+    store, index, _ = _load_index(out)
+    rows = index.query(SuspectFilter(), "score", True)
+    target = min(500_000, len(rows) - 1)
+    t0 = time.perf_counter()
+    row = index.row(int(rows[target]))
+    seconds = time.perf_counter() - t0
+    store.close()
+    return {"seconds": seconds, "position": target, "kind": row["kind"]}
+
+
+def step_generate(out: Path, n_images: int, n_labels: int, n_predictions: int) -> dict:
+    """Generate and write the COCO files (in a child, so the parent stays small)."""
+    made = write_dataset(out, n_images, n_labels, n_predictions)
+    made["seconds"] = made["generate_s"] + made["write_s"]
+    return made
+
+
+STEPS = {
+    "import": step_import,
+    "reopen": step_reopen,
+    "analyze": step_analyze,
+    "suspects": step_suspects,
+    "sort/filter": step_sort_filter,
+    "jump": step_jump,
+}
+
+
+def child(step: str, out: Path, sizes: tuple[int, int, int]) -> None:
+    """Run one step in this process and print its result with the peak RSS as JSON."""
+    result = step_generate(out, *sizes) if step == "generate" else STEPS[step](out)
+    result["peak_mb"] = _peak_mb()
+    print("RESULT " + json.dumps(result))
+
+
+def run_step(step: str, out: Path, sizes: tuple[int, int, int] = (0, 0, 0)) -> dict:
+    """Run one step in a fresh subprocess; its wall time and peak RSS are its own."""
+    t0 = time.perf_counter()
+    counts = ["--images", str(sizes[0]), "--labels", str(sizes[1]), "--predictions", str(sizes[2])]
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", step, "--out", str(out), *counts],
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t0
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(f"step {step} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(line[len("RESULT ") :])
+    result["wall_s"] = wall
+    return result
+
+
+def profile(step: str, out: Path) -> None:
+    """Run one step under cProfile and print the top of the cumulative profile."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    result = STEPS[step](out)
+    prof.disable()
+    print(json.dumps(result, default=str))
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def main() -> None:
+    """Generate, run every step, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=100_000)
+    parser.add_argument("--labels", type=int, default=1_000_000)
+    parser.add_argument("--predictions", type=int, default=2_000_000)
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "scale")
+    parser.add_argument("--keep", action="store_true", help="reuse existing gt.json/pred.json")
+    parser.add_argument("--child", choices=[*STEPS, "generate"], help=argparse.SUPPRESS)
+    parser.add_argument("--profile", choices=list(STEPS), help="cProfile one step")
+    parser.add_argument("--steps", nargs="*", choices=list(STEPS), default=list(STEPS))
+    args = parser.parse_args()
+    sizes = (args.images, args.labels, args.predictions)
+    if args.child:
+        child(args.child, args.out, sizes)
+        return
+    if args.profile:
+        profile(args.profile, args.out)
+        return
+    print(f"load average before: {load_average()}")
+    if not (args.keep and (args.out / "gt.json").exists()):
+        made = run_step("generate", args.out, sizes)
+        mb = {p: (args.out / p).stat().st_size / 2**20 for p in ("gt.json", "pred.json")}
+        print(
+            f"generated {args.images:,} images, {args.labels:,} labels, "
+            f"{args.predictions:,} predictions in {made['generate_s']:.1f} s, written in "
+            f"{made['write_s']:.1f} s (gt.json {mb['gt.json']:.0f} MB, "
+            f"pred.json {mb['pred.json']:.0f} MB; peak {made['peak_mb']:.0f} MB)",
+            flush=True,
+        )
+    results = {}
+    for step in args.steps:
+        results[step] = run_step(step, args.out)
+        r = results[step]
+        print(f"  {step}: {r['seconds']:.3f} s, peak {r['peak_mb']:.0f} MB  {r}", flush=True)
+    print(f"load average after: {load_average()}\n")
+    print("| step | time | target | peak RSS (target < 2 GB) |")
+    print("|---|---:|---|---:|")
+    for step, r in results.items():
+        target = TARGETS.get(step, "")
+        if step == "jump":
+            shown = f"{r['seconds'] * 1000:.2f} ms"
+        elif step == "sort/filter":
+            shown = f"{r['seconds'] * 1000:.0f} ms (worst query)"
+        else:
+            shown = f"{r['seconds']:.2f} s"
+        print(f"| {step} | {shown} | {target} | {r['peak_mb']:,.0f} MB |")
+    if "sort/filter" in results:
+        print("\nsort/filter queries (best of 2):")
+        for name, (seconds, n) in results["sort/filter"]["queries"].items():
+            print(f"  {name:<34} {seconds * 1000:8.1f} ms  {n:>9,} rows")
+
+
+if __name__ == "__main__":
+    main()

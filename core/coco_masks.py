@@ -1,0 +1,426 @@
+"""Segmentation checks of the strict COCO reader: polygons and RLE masks.
+
+Split out of :mod:`labelfix.core.coco` (which re-exports :func:`rle_string_totals`); the reader
+calls these with its problem report. Beyond the COCO format, they refuse what would make
+pycocotools crash or hang later: polygon vertices more than one image size outside the image,
+and RLE counts that do not add up to height * width (or are malformed).
+
+Also here: the small JSON value helpers both modules use in their messages and checks.
+"""
+
+from __future__ import annotations
+
+import math
+import reprlib
+from collections.abc import Mapping
+from itertools import chain
+from typing import Any, Protocol
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+MISSING: Any = object()
+"""Marks a field absent from a record (``record.get(key, MISSING)``)."""
+
+_INT64_MAX = 2**63 - 1
+_NUMBER_TYPES = frozenset((int, float))
+_INT_TYPES = frozenset((int,))
+_LIST_TYPE = frozenset((list,))
+_INF = math.inf
+_MAX_RUN = 2**32  # pycocotools stores run lengths as 32-bit unsigned ints
+_JSON_KINDS = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    type(None): "null",
+}
+_REPR = reprlib.Repr()
+_REPR.maxlist = 8
+_REPR.maxdict = 4
+_REPR.maxstring = 40
+_REPR.maxother = 40
+_REPR.maxlong = 40
+_REPR.maxlevel = 3
+
+
+class Reporter(Protocol):
+    """Where checks send their errors (the reader's per-file report)."""
+
+    def error(self, record: str, reason: str) -> None:
+        """Record one error at a record path."""
+
+
+def describe(value: Any) -> str:
+    """Describe a JSON value for a message: its kind and a short repr ("got an array [1, 2]")."""
+    kind = _JSON_KINDS.get(type(value), type(value).__name__)
+    if value is None:
+        return "got null"
+    return f"got {kind} {_REPR.repr(value)}"
+
+
+def is_number(value: Any) -> bool:
+    """True for a JSON number (int or float, not bool)."""
+    return type(value) in _NUMBER_TYPES
+
+
+def is_finite_number(value: Any) -> bool:
+    """True for a finite JSON number."""
+    return type(value) in _NUMBER_TYPES and math.isfinite(value)
+
+
+def _polygon_range(size: tuple[int, int] | None) -> tuple[float, float]:
+    """The coordinates a polygon may use: one image size beyond the image on every side.
+
+    pycocotools rasterises polygons with memory and time in proportion to their perimeter in
+    pixels (a vertex at 1e9 takes tens of GB, 1e308 crashes it), so far-out vertices are errors.
+    """
+    if size is None:
+        return -_INF, _INF
+    side = max(size)
+    return -float(side), 2.0 * side
+
+
+def _check_polygons(
+    record: str, parts: list[Any], size: tuple[int, int] | None, report: Reporter
+) -> bool:
+    """Check a list of polygons: each >= 6 finite numbers, an even count, near the image."""
+    if parts and all(map(is_number, parts)):
+        report.error(
+            record,
+            "a flat list of numbers is not a COCO segmentation; "
+            "polygons go in a list of lists: [[x1, y1, x2, y2, ...]]",
+        )
+        return False
+    lo, hi = _polygon_range(size)
+    ok = True
+    for j, part in enumerate(parts):
+        if type(part) is not list:
+            report.error(f"{record}[{j}]", f"polygon must be an array of numbers, {describe(part)}")
+            ok = False
+        elif not all(map(is_finite_number, part)):
+            bad = next(v for v in part if not is_finite_number(v))
+            report.error(
+                f"{record}[{j}]", f"polygon coordinates must be finite numbers, {describe(bad)}"
+            )
+            ok = False
+        elif len(part) < 6:
+            report.error(
+                f"{record}[{j}]",
+                f"polygon needs at least 3 points (6 numbers), got {len(part)} numbers",
+            )
+            ok = False
+        elif len(part) % 2:
+            report.error(
+                f"{record}[{j}]", f"polygon has an odd number of coordinates ({len(part)})"
+            )
+            ok = False
+        elif not lo <= min(part) <= max(part) <= hi:
+            far = min(part) if min(part) < lo else max(part)
+            report.error(
+                f"{record}[{j}]",
+                f"polygon coordinate {far!r} is far outside the {size[1]}x{size[0]} image "
+                f"(allowed {lo:g} to {hi:g}; pycocotools cannot rasterise it safely)",
+            )
+            ok = False
+    return ok
+
+
+def _polygons_ok(parts: list[Any], lo: float, hi: float) -> bool:
+    """Fast happy-path test of a polygon list (no messages); False means look closer."""
+    if not parts:
+        return False
+    issuperset = _NUMBER_TYPES.issuperset
+    isfinite = math.isfinite
+    for part in parts:
+        if (
+            type(part) is not list
+            or len(part) < 6
+            or len(part) & 1
+            or not issuperset(map(type, part))
+            or not isfinite(sum(part))
+            or min(part) < lo
+            or max(part) > hi
+        ):
+            return False
+    return True
+
+
+def _check_rle(
+    record: str,
+    rle: dict[str, Any],
+    size: tuple[int, int] | None,
+    report: Reporter,
+    pending: list[tuple[Any, str, int]],
+) -> bool:
+    """Check an RLE object: size [h, w] (matching the image) and compressed/uncompressed counts."""
+    rle_size = rle.get("size", MISSING)
+    counts = rle.get("counts", MISSING)
+    ok = True
+    if rle_size is MISSING:
+        report.error(f"{record}.size", "missing required field of an RLE mask")
+        ok = False
+    elif not (
+        type(rle_size) is list
+        and len(rle_size) == 2
+        and all(type(v) is int and 0 <= v <= _INT64_MAX for v in rle_size)
+    ):
+        report.error(
+            f"{record}.size", f"RLE size must be [height, width] integers, {describe(rle_size)}"
+        )
+        ok = False
+    elif size is not None and tuple(rle_size) != tuple(size):
+        report.error(
+            f"{record}.size",
+            f"RLE size {rle_size!r} differs from the image's [height, width] {list(size)!r}",
+        )
+        ok = False
+    if counts is MISSING:
+        report.error(f"{record}.counts", "missing required field of an RLE mask")
+        return False
+    if type(counts) is str:
+        if ok:
+            pending.append((f"{record}.counts", counts, rle_size[0] * rle_size[1]))
+        return ok
+    if type(counts) is not list:
+        report.error(
+            f"{record}.counts",
+            "RLE counts must be a string (compressed) or an array "
+            f"of integers (uncompressed), {describe(counts)}",
+        )
+        return False
+    if not (
+        _INT_TYPES.issuperset(map(type, counts))
+        and (not counts or (min(counts) >= 0 and max(counts) < _MAX_RUN))
+    ):
+        bad = next(v for v in counts if type(v) is not int or not 0 <= v < _MAX_RUN)
+        report.error(
+            f"{record}.counts",
+            f"uncompressed RLE counts must be integers from 0 to 2**32 - 1, {describe(bad)}",
+        )
+        return False
+    if ok and sum(counts) != rle_size[0] * rle_size[1]:
+        report.error(
+            f"{record}.counts",
+            f"uncompressed RLE counts cover {sum(counts)} pixels but size "
+            f"{rle_size[0]}x{rle_size[1]} has {rle_size[0] * rle_size[1]}",
+        )
+        return False
+    return ok
+
+
+def check_segmentation(
+    record: str,
+    seg: Any,
+    size: tuple[int, int] | None,
+    report: Reporter,
+    pending: list[tuple[Any, str, int]],
+    allow_empty: bool,
+) -> bool:
+    """Check polygons or an RLE mask."""
+    if type(seg) is list:
+        if not seg and not allow_empty:
+            report.error(record, "segmentation is empty")
+            return False
+        lo, hi = _polygon_range(size)
+        return _polygons_ok(seg, lo, hi) or _check_polygons(record, seg, size, report)
+    if type(seg) is dict:
+        return _check_rle(record, seg, size, report, pending)
+    report.error(
+        record,
+        "segmentation must be an array of polygons or an RLE object "
+        f"with size and counts, {describe(seg)}",
+    )
+    return False
+
+
+def rle_string_totals(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Decode compressed RLE counts strings (vectorised): per string, pixel total and validity.
+
+    Valid means: only characters '0'..'o', every value complete, no value wider than 60 bits, and
+    every run length from 0 to 2**32 - 1 (anything else makes pycocotools misread the mask, and
+    a total above height * width makes its decode write past the mask buffer).
+    """
+    n = len(strings)
+    totals = np.zeros(n, dtype=np.int64)
+    valid = np.ones(n, dtype=bool)
+    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
+    nonempty = np.flatnonzero(lengths)
+    if nonempty.size == 0:
+        return totals, valid
+    joined = "".join(strings)
+    if not joined.isascii():
+        valid &= np.fromiter((s.isascii() for s in strings), dtype=bool, count=n)
+    code = np.frombuffer(joined.encode("ascii", "replace"), dtype=np.uint8) - np.uint8(48)
+    string_end = np.cumsum(lengths)
+    bad = np.flatnonzero(code > 63)  # characters below '0' wrap around to > 63
+    if bad.size:
+        valid[np.searchsorted(string_end, bad, side="right")] = False
+        code[bad] = 0
+    last_char = string_end[nonempty] - 1
+    more = (code & 0x20).astype(bool)
+    valid[nonempty[more[last_char]]] = False  # the last value is unfinished
+    more[last_char] = False  # never let a value run on into the next string
+    # values: a value ends at a character without the 0x20 "more" bit, 5 bits per character
+    ends = np.flatnonzero(~more)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    width = ends - starts + 1
+    n_values = np.zeros(n, dtype=np.int64)
+    n_values[nonempty] = np.diff(np.searchsorted(ends, last_char, side="right"), prepend=0)
+    value_end = np.cumsum(n_values)
+    first_value = value_end - n_values
+
+    def invalidate(value_positions: np.ndarray) -> None:
+        if value_positions.size:
+            valid[np.searchsorted(value_end, value_positions, side="right")] = False
+
+    invalidate(np.flatnonzero(width > 12))
+    low = code & 0x1F
+    value = low[starts].astype(np.int64)
+    for k in range(1, min(int(width.max()), 12)):
+        has = np.flatnonzero(width > k)
+        value[has] |= low[starts[has] + k].astype(np.int64) << (5 * k)
+    negative = np.flatnonzero(code[ends] & 0x10)
+    value[negative] -= np.int64(1) << (5 * np.minimum(width[negative], 12))
+    np.clip(value, -_MAX_RUN, _MAX_RUN, out=value)  # out-of-range runs fail below anyway
+    # run m is value[m] + run[m - 2] for m > 2: two chains of running sums per string, so
+    # the total is sum(value[m] * (number of chain members from m on)), and each chain's
+    # running sum (restarted for every string) must stay a valid run length
+    head = first_value[nonempty]
+    m = np.arange(ends.size) - np.repeat(first_value, n_values)
+    weight = (np.repeat(n_values, n_values) - m + 1) // 2
+    weight[head] = 1
+    totals[nonempty] = np.add.reduceat(value * weight, head)
+    invalidate(head[value[head].view(np.uint64) >= _MAX_RUN])
+    odd = (m & 1).astype(bool)
+    even_chain = ~odd
+    even_chain[head] = False
+    for members in (odd, even_chain):
+        chain_values = np.where(members, value, 0)
+        per_string = np.add.reduceat(chain_values, head)
+        chain_values[head[1:]] -= per_string[:-1]  # restart the running sum at each string
+        running = np.cumsum(chain_values)
+        invalidate(np.flatnonzero(running.view(np.uint64) >= _MAX_RUN))
+    return totals, valid
+
+
+_RLE_CHUNK_CHARS = 200_000  # small batches keep the numpy arrays in cache
+
+
+def check_rle_strings(
+    pending: list[tuple[Any, str, int]], report: Reporter, where: Any = str
+) -> None:
+    """Decode pending compressed RLE strings in batches; report malformed or mis-sized ones.
+
+    Each item is (place, counts, pixels); ``where(place)`` names the record for a message.
+    """
+    start = 0
+    while start < len(pending):
+        stop, chars = start, 0
+        while stop < len(pending) and chars < _RLE_CHUNK_CHARS:
+            chars += len(pending[stop][1])
+            stop += 1
+        batch = pending[start:stop]
+        totals, valid = rle_string_totals([item[1] for item in batch])
+        for (place, counts, pixels), total, ok in zip(
+            batch, totals.tolist(), valid.tolist(), strict=True
+        ):
+            if not ok:
+                report.error(
+                    where(place), f"compressed RLE counts string is malformed: {describe(counts)}"
+                )
+            elif total != pixels:
+                report.error(
+                    where(place),
+                    f"compressed RLE counts cover {total} pixels but its size has {pixels}",
+                )
+        start = stop
+
+
+def polygon_owners(
+    annotations: list[Any], sizes: Mapping[int, tuple[int, int] | None]
+) -> list[int]:
+    """Indices of annotations with a non-empty polygon list on an image of known size."""
+    owners = []
+    for i, ann in enumerate(annotations):
+        if type(ann) is dict:
+            seg = ann.get("segmentation")
+            iid = ann.get("image_id")
+            if type(seg) is list and seg and type(iid) is int and sizes.get(iid) is not None:
+                owners.append(i)
+    return owners
+
+
+def failing_polygons(
+    annotations: list[Any], owners: list[int], sizes: Mapping[int, tuple[int, int] | None]
+) -> set[int]:
+    """Bulk-check the polygon lists of annotations[owners]; return the owners that fail.
+
+    One numpy pass over every coordinate instead of a Python loop per polygon; anything
+    unusual (non-list parts, non-numbers, huge ints) falls back to the per-annotation test.
+    """
+    if not owners:
+        return set()
+    segs = [annotations[i]["segmentation"] for i in owners]
+    parts = list(chain.from_iterable(segs))
+    sides = [max(sizes[annotations[i]["image_id"]]) for i in owners]
+    try:
+        if not _LIST_TYPE.issuperset(map(type, parts)):
+            raise TypeError
+        flat = list(chain.from_iterable(parts))
+        if not _NUMBER_TYPES.issuperset(map(type, flat)):
+            raise TypeError
+        coords = np.array(flat, dtype=np.float64)
+    except (TypeError, OverflowError):
+        return {
+            i
+            for i, seg, side in zip(owners, segs, sides, strict=True)
+            if not _polygons_ok(seg, -float(side), 2.0 * side)
+        }
+    n_parts = np.fromiter(map(len, segs), dtype=np.int64, count=len(segs))
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    part_side = np.repeat(np.asarray(sides, dtype=np.float64), n_parts)
+    bad_part = (lengths < 6) | (lengths % 2 == 1)
+    finite = np.isfinite(coords)
+    if not finite.all():
+        part_end = np.cumsum(lengths)
+        bad_part[np.searchsorted(part_end, np.flatnonzero(~finite), side="right")] = True
+        coords[~finite] = 0.0
+    filled = np.flatnonzero(lengths)
+    starts = (np.cumsum(lengths) - lengths)[filled]
+    low = np.minimum.reduceat(coords, starts)
+    high = np.maximum.reduceat(coords, starts)
+    side = part_side[filled]
+    bad_part[filled] |= (low < -side) | (high > 2.0 * side)
+    first_part = np.cumsum(n_parts) - n_parts
+    bad_owner = np.add.reduceat(bad_part, first_part) > 0
+    return {owners[k] for k in np.flatnonzero(bad_owner).tolist()}
+
+
+def _mask_rle(seg: Any, height: int, width: int) -> dict[str, Any]:
+    """One compressed RLE for a validated segmentation (polygons merged, as pycocotools does)."""
+    if type(seg) is list:
+        return mask_utils.merge(mask_utils.frPyObjects(seg, height, width))
+    if type(seg["counts"]) is list:
+        return mask_utils.frPyObjects(seg, height, width)
+    return seg
+
+
+def derive_boxes(
+    records: list[dict[str, Any]], indices: list[int], sizes: Mapping[int, tuple[int, int]]
+) -> None:
+    """Write a mask-derived "bbox" into segmentation-only records (pycocotools toBbox)."""
+    if not indices:
+        return
+    rles = []
+    for i in indices:
+        record = records[i]
+        height, width = sizes[record["image_id"]]
+        rles.append(_mask_rle(record["segmentation"], height, width))
+    boxes = mask_utils.toBbox(rles).tolist()
+    for i, box in zip(indices, boxes, strict=True):
+        records[i]["bbox"] = box
