@@ -7,7 +7,7 @@ Generates the COCO files with a vectorised numpy generator (labels carry simple 
 polygons; predictions are boxes: a jittered copy of every label, sometimes with another class,
 plus random boxes), then times each step in its own subprocess and reads its peak RSS:
 
-- import: read_ground_truth + read_predictions + ``cli.build_project``;
+- import: ``cli.import_project`` (what `labelfix import` runs);
 - reopen: ``Store.open`` + ``counts``;
 - analyze: ``analyze.analyze`` on the active set (boxes);
 - suspects: ``SuspectIndex.load``;
@@ -176,28 +176,15 @@ def _peak_mb() -> float:
 
 
 def step_import(out: Path) -> dict:
-    """Read and validate both files, then build the project."""
-    from labelfix.core.cli import build_project
-    from labelfix.core.coco import read_ground_truth, read_predictions
+    """`labelfix import`'s path: labels validated and stored, freed, then the predictions."""
+    from labelfix.core.cli import import_project
 
     project = out / "scale.labelfix"
-    t0 = time.perf_counter()
-    gt = read_ground_truth(out / "gt.json")
-    t1 = time.perf_counter()
-    sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-    preds = read_predictions(out / "pred.json", sizes, {c["id"] for c in gt.categories})
-    t2 = time.perf_counter()
     if project.exists():
         project.unlink()
-    build_project(project, gt, None, preds, "model")
-    t3 = time.perf_counter()
-    return {
-        "seconds": t3 - t0,
-        "read labels": t1 - t0,
-        "read predictions": t2 - t1,
-        "build project": t3 - t2,
-        "project MB": project.stat().st_size / 2**20,
-    }
+    t0 = time.perf_counter()
+    import_project(project, out / "gt.json", None, out / "pred.json", "model")
+    return {"seconds": time.perf_counter() - t0, "project MB": project.stat().st_size / 2**20}
 
 
 def step_reopen(out: Path) -> dict:

@@ -11,10 +11,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from .coco import CocoError, read_ground_truth, read_predictions
+from .coco import CocoError, Problem, read_ground_truth, read_predictions
 from .export import ExportError, export_changes, export_coco
 from .store import PROJECT_SUFFIX, ProjectError, Store
 
@@ -26,11 +27,13 @@ class UsageError(RuntimeError):
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr; silent with ``quiet``."""
+    """A one-line progress bar on stderr; silent with ``quiet`` or when stderr is not a terminal
+    (set LABELFIX_PROGRESS=1 to force it), so logs and pipes get only the report lines."""
 
     def __init__(self, label: str, quiet: bool = False) -> None:
         self.label = label
-        self.quiet = quiet
+        forced = os.environ.get("LABELFIX_PROGRESS") == "1"
+        self.quiet = quiet or not (forced or sys.stderr.isatty())
         self._last = 0.0
         self._shown = False
 
@@ -83,43 +86,76 @@ def cmd_import(args: argparse.Namespace) -> int:
     if images_dir is not None and not images_dir.is_dir():
         raise UsageError(f"{images_dir}: no such image folder")
     t0 = time.perf_counter()
-    gt = read_ground_truth(args.gt, images_dir)
-    preds = None
-    if args.predictions:
-        sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-        preds = read_predictions(args.predictions, sizes, {c["id"] for c in gt.categories})
-    build_project(out, gt, images_dir, preds, args.name, quiet=args.quiet)
-    print_warnings(args, gt.warnings + (preds.warnings if preds else []))
+    report = import_project(
+        out, Path(args.gt), images_dir, Path(args.predictions) if args.predictions else None,
+        args.name, quiet=args.quiet,
+    )  # fmt: skip
+    print_warnings(args, report.warnings)
     say(
         args,
-        f"imported {len(gt.images)} images, {len(gt.annotations)} labels"
-        + (
-            f", {len(preds.records)} predictions ({args.name or Path(args.predictions).stem})"
-            if preds
-            else ""
-        )
+        f"imported {report.images} images, {report.labels} labels"
+        + (f", {report.predictions} predictions ({report.set_name})" if report.set_name else "")
         + f" into {out} in {time.perf_counter() - t0:.2f} s",
     )
     return EXIT_OK
 
 
-def build_project(
-    out: Path, gt, images_dir, preds, name: str | None, *, quiet: bool = True
-) -> None:
-    """Write a new project atomically: built under a temporary name, renamed when complete."""
+@dataclass
+class ImportReport:
+    """What an import read and the warnings it found."""
+
+    images: int
+    labels: int
+    predictions: int
+    set_name: str | None
+    warnings: list[Problem]
+
+
+def import_project(
+    out: Path,
+    gt_path: Path,
+    images_dir: Path | None,
+    predictions_path: Path | None,
+    name: str | None = None,
+    *,
+    quiet: bool = True,
+) -> ImportReport:
+    """Validate and import labels (then predictions) into a new project, atomically.
+
+    The project is built under ``out.partial`` and renamed when complete, so a crash or a bad
+    predictions file leaves no half project. The labels are freed before the predictions are
+    read, so the peak memory is the larger of the two files' rather than their sum.
+    """
+    gt = read_ground_truth(gt_path, images_dir)
+    warnings = list(gt.warnings)
+    n_images, n_labels = len(gt.images), len(gt.annotations)
     partial = out.with_name(out.name + ".partial")
     store = Store.create(partial, overwrite=True)
+    n_preds, set_name = 0, None
     try:
         bar = ProgressBar("importing labels", quiet)
         store.import_ground_truth(gt, images_dir, progress=bar)
         bar.close()
-        if preds is not None:
-            store.add_predictions(preds, name or Path(preds.path).stem)
-    finally:
+        del gt
+        if predictions_path is not None:
+            preds = read_predictions(
+                predictions_path, store.image_sizes(), set(store.category_names())
+            )
+            warnings += preds.warnings
+            set_name = name or predictions_path.stem
+            n_preds = len(preds.records)
+            store.add_predictions(preds, set_name)
+            del preds
+    except BaseException:
         store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(partial) + suffix).unlink(missing_ok=True)
+        raise
+    store.close()
     for suffix in ("-wal", "-shm"):
         Path(str(out) + suffix).unlink(missing_ok=True)
     os.replace(partial, out)
+    return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
 
 
 def cmd_add_predictions(args: argparse.Namespace) -> int:
