@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from .coco import CocoError, Problem, read_ground_truth, read_predictions
+from .coco import (
+    CocoError,
+    GroundTruth,
+    PredictionFile,
+    Problem,
+    read_ground_truth,
+    read_predictions,
+)
 from .export import ExportError, export_changes, export_coco
 from .store import PROJECT_SUFFIX, ProjectError, Store
 
@@ -156,6 +163,35 @@ def import_project(
         Path(str(out) + suffix).unlink(missing_ok=True)
     os.replace(partial, out)
     return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
+
+
+def build_project(
+    out: Path,
+    gt: GroundTruth,
+    images_dir: Path | None,
+    preds: PredictionFile | None,
+    name: str | None,
+    *,
+    quiet: bool = True,
+) -> None:
+    """Write a new project from already-read files, atomically (built as ``out.partial``)."""
+    partial = out.with_name(out.name + ".partial")
+    store = Store.create(partial, overwrite=True)
+    try:
+        bar = ProgressBar("importing labels", quiet)
+        store.import_ground_truth(gt, images_dir, progress=bar)
+        bar.close()
+        if preds is not None:
+            store.add_predictions(preds, name or Path(preds.path).stem)
+    except BaseException:
+        store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(partial) + suffix).unlink(missing_ok=True)
+        raise
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(out) + suffix).unlink(missing_ok=True)
+    os.replace(partial, out)
 
 
 def cmd_add_predictions(args: argparse.Namespace) -> int:

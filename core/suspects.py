@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .analyze import current_analysis
-from .errors import KIND_CODE, KINDS
+from .errors import KIND_CODE, KINDS, suspect_key
 from .store import Store
 
 STATUSES = ("open", "accepted", "rejected", "flagged")
@@ -64,7 +64,7 @@ class SuspectIndex:
     analysis_id: int | None
     set_id: int | None
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    other_annotation_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     score: np.ndarray = field(default_factory=lambda: np.zeros(0))
     image_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -80,24 +80,26 @@ class SuspectIndex:
 
     @classmethod
     def load(cls, store: Store, set_id: int | None = None) -> SuspectIndex:
-        """Read the current analysis of a prediction set (the active one by default)."""
+        """Read the current analysis of a prediction set (the active one by default).
+
+        Suspect keys are not read (they follow from kind, label and prediction); decisions are
+        matched to rows in numpy, so loading 1M suspects is a plain column fetch.
+        """
         analysis = current_analysis(store, set_id)
         names = store.category_names()
         if analysis is None:
             return cls(None, set_id, category_names=names)
+        kind_case = " ".join(f"WHEN '{k}' THEN {i}" for k, i in KIND_CODE.items())
         cursor = store.execute(
-            "SELECT s.id, s.kind, s.score, s.image_id, COALESCE(s.annotation_id, -1), "
-            "COALESCE(s.prediction_id, -1), COALESCE(s.category_id, -1), COALESCE(s.predicted_category_id, -1), "
-            "COALESCE(s.iou, 'nan'), COALESCE(s.confidence, 'nan'), s.key, d.decision "
-            "FROM suspects s LEFT JOIN decisions d ON d.suspect_key = s.key AND d.prediction_set_id = ? "
-            "WHERE s.analysis_id = ? ORDER BY s.id",
-            [analysis["set_id"], analysis["id"]],
+            f"SELECT id, CASE kind {kind_case} END, score, image_id, COALESCE(annotation_id, -1), "
+            "COALESCE(other_annotation_id, -1), COALESCE(prediction_id, -1), COALESCE(category_id, -1), "
+            "COALESCE(predicted_category_id, -1), COALESCE(iou, 'nan'), COALESCE(confidence, 'nan') "
+            "FROM suspects WHERE analysis_id = ? ORDER BY id",
+            [analysis["id"]],
         )
         idx = cls(analysis["id"], analysis["set_id"], category_names=names)
         idx.file_names = {r[0]: r[1] for r in store.execute("SELECT id, file_name FROM images")}
         # columns are built chunk by chunk, so no single call holds the GIL for long (UI threads)
-        parts: list[list[np.ndarray]] = [[] for _ in range(12)]
-        status_code = {None: 0, **STATUS_CODE}
         dtypes = (
             np.int64,
             np.int8,
@@ -107,33 +109,29 @@ class SuspectIndex:
             np.int64,
             np.int64,
             np.int64,
+            np.int64,
             np.float64,
             np.float64,
-            object,
-            np.int8,
         )
+        parts: list[list[np.ndarray]] = [[] for _ in dtypes]
         while chunk := cursor.fetchmany(_CHUNK):
-            cols = list(zip(*chunk, strict=True))
-            cols[1] = [KIND_CODE[k] for k in cols[1]]
-            cols[11] = [status_code[d] for d in cols[11]]
-            for i, (col, dtype) in enumerate(zip(cols, dtypes, strict=True)):
-                parts[i].append(np.asarray(col, dtype=dtype))
-        if not parts[0]:
-            return idx
-        (
-            idx.ids,
-            idx.kind,
-            idx.score,
-            idx.image_id,
-            idx.annotation_id,
-            idx.prediction_id,
-            idx.category_id,
-            idx.predicted_category_id,
-            idx.iou,
-            idx.confidence,
-            idx.keys,
-            idx.status,
-        ) = (np.concatenate(p) for p in parts)
+            data = np.asarray(chunk, dtype=np.float64)
+            for i, dtype in enumerate(dtypes):
+                parts[i].append(data[:, i].astype(dtype))
+        if parts[0]:
+            (
+                idx.ids, idx.kind, idx.score, idx.image_id, idx.annotation_id, idx.other_annotation_id,
+                idx.prediction_id, idx.category_id, idx.predicted_category_id, idx.iou, idx.confidence,
+            ) = (np.concatenate(p) for p in parts)  # fmt: skip
+        idx.status = np.zeros(len(idx.ids), dtype=np.int8)
+        decisions = store.execute(
+            "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
+            [analysis["set_id"]],
+        ).fetchall()
+        for decision in STATUSES[1:]:
+            keys = [k for k, d in decisions if d == decision]
+            if keys:
+                idx.status[idx.positions_of(keys)] = STATUS_CODE[decision]
         return idx
 
     def __len__(self) -> int:
@@ -215,7 +213,7 @@ class SuspectIndex:
         image_id = int(self.image_id[pos])
         return {
             "id": int(self.ids[pos]),
-            "key": str(self.keys[pos]),
+            "key": self.key(pos),
             "kind": KINDS[int(self.kind[pos])],
             "score": float(self.score[pos]),
             "image_id": image_id,
@@ -234,11 +232,48 @@ class SuspectIndex:
         pos = int(np.searchsorted(self.ids, suspect_id))
         return pos if pos < len(self.ids) and self.ids[pos] == suspect_id else None
 
+    @property
+    def keys(self) -> np.ndarray:
+        """Every suspect's key as an object array (built once on first use; prefer
+        :meth:`key` and :meth:`positions_of`, which need no strings)."""
+        cached = self.__dict__.get("_keys")
+        if cached is None or len(cached) != len(self):
+            cached = np.asarray([self.key(p) for p in range(len(self))], dtype=object)
+            self.__dict__["_keys"] = cached
+        return cached
+
+    def key(self, pos: int) -> str:
+        """The stable key of the suspect at a row position (see errors.suspect_key)."""
+        return suspect_key(
+            KINDS[int(self.kind[pos])],
+            _opt(self.annotation_id[pos]),
+            _opt(self.prediction_id[pos]),
+            _opt(self.other_annotation_id[pos]),
+        )
+
+    def positions_of(self, keys: Iterable[str]) -> np.ndarray:
+        """Row positions of the suspects with these keys (unknown keys are skipped)."""
+        wanted: set[tuple[int, int, int]] = set()
+        for key in keys:
+            kind, ann, second = key.split(":")
+            wanted.add((KIND_CODE[kind], int(ann) if ann else -1, int(second) if second else -1))
+        if not wanted or len(self) == 0:
+            return np.zeros(0, dtype=np.int64)
+        second_col = np.where(
+            self.kind == KIND_CODE["duplicate_label"], self.other_annotation_id, self.prediction_id
+        )
+        anns = np.fromiter((w[1] for w in wanted), dtype=np.int64)
+        seconds = np.fromiter((w[2] for w in wanted), dtype=np.int64)
+        cand = np.flatnonzero(np.isin(self.annotation_id, anns) & np.isin(second_col, seconds))
+        hits = [
+            p for p in cand.tolist()
+            if (int(self.kind[p]), int(self.annotation_id[p]), int(second_col[p])) in wanted
+        ]  # fmt: skip
+        return np.asarray(hits, dtype=np.int64)
+
     def set_status(self, keys: Iterable[str], status: str) -> None:
         """Update the status column in memory after decisions changed."""
-        wanted = set(keys)
-        hit = np.fromiter((k in wanted for k in self.keys), dtype=bool, count=len(self.keys))
-        self.status[hit] = STATUS_CODE[status]
+        self.status[self.positions_of(keys)] = STATUS_CODE[status]
 
     def counts_by_status(self, positions: Sequence[int] | None = None) -> dict[str, int]:
         """How many suspects are open / accepted / rejected / flagged."""
@@ -247,6 +282,10 @@ class SuspectIndex:
         )
         counts = np.bincount(status.astype(np.int64), minlength=len(STATUSES))
         return {s: int(counts[i]) for i, s in enumerate(STATUSES)}
+
+
+def _opt(value: int) -> int | None:
+    return None if value < 0 else int(value)
 
 
 CLI_FIELDS = (
