@@ -107,13 +107,16 @@ class Store:
         if not readonly and not os.access(path, os.W_OK):
             raise ProjectError(f"{path} is read-only; copy it somewhere writable to edit it")
         try:
-            db = connect(path, readonly=readonly)
-            tables = set(db.table_names())
+            # look before writing: a writable open switches the file to WAL, which must not
+            # happen to somebody else's SQLite file
+            probe = connect(path, readonly=True)
+            tables = set(probe.table_names())
+            probe.conn.close()
         except sqlite3.DatabaseError as exc:
             raise ProjectError(f"{path} is not a LabelFix project ({exc})") from exc
         if "_migrations" not in tables or "meta" not in tables:
-            db.conn.close()
             raise ProjectError(f"{path} is not a LabelFix project (no LabelFix tables in it)")
+        db = connect(path, readonly=readonly)
         try:
             if readonly:
                 version = migrations.schema_version(db)

@@ -1,7 +1,13 @@
 """``labelfix`` (no command), ``labelfix open X.labelfix`` and ``labelfix demo``: the desktop app.
 
 ``--screenshot OUT.png [--select N]`` renders the window with row N of the project's list
-selected and its image loaded, then exits; ``labelfix demo --smoke`` renders one frame."""
+selected and its image loaded, then exits; ``labelfix demo --smoke`` renders one frame;
+``--theme auto|light|dark`` picks the palette (auto follows the system).
+
+Whatever stops the app from starting is one sentence on stderr (and in a message box when a
+window could show one), never a traceback or Qt's abort: no display, missing system libraries
+for Qt's xcb plugin, a project that is not a LabelFix project, is from a newer LabelFix, is
+read-only or is gone."""
 
 from __future__ import annotations
 
@@ -13,9 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-# Libraries Qt's xcb platform plugin loads, and the Debian package of each.
+# Libraries Qt's xcb platform plugin loads that the PySide6 wheel does not bundle (from
+# `ldd libqxcb.so libQt6XcbQpa.so.6`), and the Debian package of each.
 XCB_LIBS = {
+    "libxcb.so.1": "libxcb1",
+    "libX11-xcb.so.1": "libx11-xcb1",
     "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxkbcommon.so.0": "libxkbcommon0",
     "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
     "libxcb-icccm.so.4": "libxcb-icccm4",
     "libxcb-keysyms.so.1": "libxcb-keysyms1",
@@ -23,20 +33,42 @@ XCB_LIBS = {
     "libxcb-render-util.so.0": "libxcb-render-util0",
     "libxcb-shape.so.0": "libxcb-shape0",
     "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-util.so.1": "libxcb-util1",
     "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
     "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0",
 }
+NO_WINDOW_PLATFORMS = ("offscreen", "minimal")  # no one sees a message box there
 TIMEOUT_S = 20.0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The desktop commands' arguments."""
+    from labelfix import __version__
+
+    version = f"labelfix {__version__}"
     parser = argparse.ArgumentParser(prog="labelfix", description="LabelFix desktop app")
+    parser.add_argument("--version", action="version", version=version)
     sub = parser.add_subparsers(dest="command")
     for name, help_ in (("open", "open a project"), ("demo", "open the bundled demo project")):
-        p = sub.add_parser(name, help=help_)
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--version", action="version", version=version)
         if name == "open":
             p.add_argument("project", help="X.labelfix")
+        p.add_argument(
+            "--theme",
+            choices=("auto", "light", "dark"),
+            default=None,
+            help="colours: follow the system (auto, the default) or pin light or dark",
+        )
         p.add_argument(
             "--screenshot", metavar="OUT.png", help="render the window to a PNG and exit"
         )
@@ -72,18 +104,61 @@ def platform_problem(headless: bool) -> str | None:
             "no display found (DISPLAY is not set): run LabelFix in a desktop session or under "
             "`xvfb-run -a labelfix ...`, or set QT_QPA_PLATFORM=offscreen"
         )
+    missing = missing_xcb_packages()
+    if missing:
+        if headless:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+            return None
+        return (
+            "Qt cannot open a window because system libraries are missing; on Debian/Ubuntu "
+            f"install them with `sudo apt-get install {' '.join(missing)}`"
+        )
+    display = os.environ["DISPLAY"]
+    if not display_reachable(display):
+        if headless:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+            return None
+        return (
+            f"cannot connect to the X display {display!r} (is the desktop session running and "
+            "DISPLAY right?); run LabelFix in a desktop session or under `xvfb-run -a labelfix ...`"
+        )
+    return None
+
+
+def missing_xcb_packages() -> list[str]:
+    """The Debian packages of the xcb plugin's system libraries that cannot be loaded."""
     missing = []
     for lib, package in XCB_LIBS.items():
         try:
             ctypes.CDLL(lib)
         except OSError:
             missing.append(package)
-    if missing:
-        return (
-            "Qt cannot open a window because system libraries are missing; on Debian/Ubuntu install them with "
-            f"`sudo apt-get install {' '.join(missing)}` (or set QT_QPA_PLATFORM=offscreen for --screenshot)"
-        )
-    return None
+    return missing
+
+
+def display_reachable(display: str) -> bool:
+    """Whether an X server answers on ``display`` (checked with libxcb, as Qt would connect).
+
+    Only local displays (``:N``, ``unix:N``, ``localhost:N`` as with ssh -X) are tried; a
+    remote host could take minutes to time out, so it is assumed reachable."""
+    host = display.rsplit(":", 1)[0]
+    if host not in ("", "unix", "localhost", "127.0.0.1"):
+        return True
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return True  # reported as a missing library instead
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_connection_has_error.restype = ctypes.c_int
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    conn = xcb.xcb_connect(display.encode(), None)
+    try:
+        return bool(conn) and xcb.xcb_connection_has_error(conn) == 0
+    finally:
+        if conn:
+            xcb.xcb_disconnect(conn)
 
 
 def _stderr_progress(label: str):  # noqa: ANN202 - a tiny closure
@@ -119,19 +194,30 @@ def main(argv: list[str]) -> int:
         print(f"labelfix: {problem}", file=sys.stderr)
         return 2
 
-    from PySide6.QtCore import qInstallMessageHandler
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QSettings, Qt, qInstallMessageHandler
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
     from labelfix.core.store import ProjectError
 
+    from . import errors, theme
+
     qInstallMessageHandler(_quiet_qt_messages)
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "labelfix"])
+    app = QApplication.instance()
+    if app is None:
+        # Qt 6 scales by the screen's factor; PassThrough keeps fractional factors (1.25, 1.5)
+        # instead of rounding them, so text and images are neither blurry nor oversized.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication([sys.argv[0] if sys.argv else "labelfix"])
+    _started()
     app.setOrganizationName("LabelFix")
     app.setApplicationName("labelfix")
     app.setDesktopFileName("labelfix")  # lets Wayland match windows to packaging/labelfix.desktop
     _set_icon(app)
-    app.setStyle("Fusion")
-    _load_style(app)
+    theme.load_style_sheet(app)
+    theme.install(app, args.theme or _saved_theme(QSettings()))
 
     from .demo import ensure_demo_project
     from .main_window import MainWindow
@@ -139,6 +225,13 @@ def main(argv: list[str]) -> int:
     path: Path | None = None
     if args.command == "open":
         path = Path(args.project)
+        trouble = errors.check_project(path)
+        if trouble is not None:
+            print(f"labelfix: {trouble.sentence}", file=sys.stderr)
+            if headless or QApplication.platformName() in NO_WINDOW_PLATFORMS:
+                return 2
+            QMessageBox.warning(None, "LabelFix", trouble.sentence)
+            path = None  # show the start page instead
     elif args.command == "demo":
         try:
             path = ensure_demo_project(progress=_stderr_progress("preparing the demo project"))
@@ -154,6 +247,14 @@ def main(argv: list[str]) -> int:
         print(f"labelfix: cannot open {path}", file=sys.stderr)
     window.show()
     return app.exec()
+
+
+def _saved_theme(settings: object) -> str:
+    """The theme stored in QSettings ``appearance/theme`` (auto when unset or unknown)."""
+    from . import theme
+
+    value = str(settings.value(theme.SETTINGS_KEY, "auto") or "auto").lower()
+    return value if value in theme.THEMES else "auto"
 
 
 def render(
@@ -232,19 +333,50 @@ def render(
 
 
 QUIET = ("propagateSizeHints",)  # harmless platform-plugin chatter
+_held: list[str] = []  # platform-plugin messages while Qt starts, printed once it has started
+_starting = [True]
 
 
 def _quiet_qt_messages(mode: object, context: object, message: str) -> None:
-    if not any(q in message for q in QUIET):
+    """Qt's messages on stderr, except chatter; a platform plugin that cannot start (Qt would
+    print a page and abort) becomes one sentence and exit code 2."""
+    from PySide6.QtCore import QtMsgType
+
+    if any(q in message for q in QUIET):
+        return
+    category = getattr(context, "category", "") or ""
+    if mode == QtMsgType.QtFatalMsg and "platform plugin" in message:
+        reason = next((m for m in _held if "could not connect" in m.lower()), None)
+        reason = reason or next((m for m in _held if "platform plugin" in m), message)
+        reason = reason.strip().splitlines()[0].rstrip(".")
+        plugin = os.environ.get("QT_QPA_PLATFORM") or "default"
+        missing = missing_xcb_packages() if sys.platform == "linux" else []
+        fix = (
+            f"on Debian/Ubuntu install `sudo apt-get install {' '.join(missing)}`"
+            if missing
+            else "check QT_QPA_PLATFORM, or run in a desktop session or under `xvfb-run -a labelfix ...`"
+        )
+        sys.stderr.write(
+            f"labelfix: Qt could not start its {plugin!r} display plugin ({reason}); {fix}\n"
+        )
+        sys.stderr.flush()
+        os._exit(2)  # Qt aborts after a fatal message: leave first, with no core dump
+    if _starting[0] and category.startswith("qt.qpa"):
+        _held.append(message)
+        return
+    sys.stderr.write(message + "\n")
+
+
+def _started() -> None:
+    """Qt's platform plugin is up: print the messages held while it started."""
+    _starting[0] = False
+    for message in _held:
         sys.stderr.write(message + "\n")
+    _held.clear()
 
 
 def _load_style(app: object) -> None:
-    try:
-        import labelfix.resources
+    """Set resources/style.qss (kept for callers; see :func:`theme.load_style_sheet`)."""
+    from . import theme
 
-        qss = Path(labelfix.resources.__file__).resolve().parent / "style.qss"
-        if qss.exists():
-            app.setStyleSheet(qss.read_text(encoding="utf-8"))
-    except OSError:
-        pass
+    theme.load_style_sheet(app)

@@ -1,12 +1,13 @@
 """Dialogs: new project from COCO (import + analyse in a worker), analysis thresholds, the
-class picker and the keyboard shortcut sheet."""
+class picker and the keyboard shortcut sheet; the file pickers, which start in the folder the
+user last picked from (QSettings ``paths/last_folder``)."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,6 +36,40 @@ from labelfix.core.errors import AnalysisParams
 from . import jobs, workers
 from .actions import shortcut_rows
 
+LAST_FOLDER_KEY = "paths/last_folder"
+JSON_FILTER = "JSON (*.json);;All files (*)"
+PROJECT_FILTER = "LabelFix project (*.labelfix);;All files (*)"
+
+
+def last_folder(settings: QSettings | None = None) -> str:
+    """The folder the last file or folder was picked from (the home folder at first)."""
+    value = (settings or QSettings()).value(LAST_FOLDER_KEY)
+    if value and Path(str(value)).is_dir():
+        return str(value)
+    return str(Path.home())
+
+
+def remember_folder(chosen: Path | str, settings: QSettings | None = None) -> None:
+    """Remember the folder holding a picked file or folder, for the next picker.
+
+    A picked folder's parent is kept, not the folder: the next pick (a labels or predictions
+    JSON) usually sits beside the image folder, and opening a picker inside a folder of
+    thousands of images is slow."""
+    parent = Path(chosen).expanduser().parent
+    if str(chosen) and parent.is_dir():
+        (settings or QSettings()).setValue(LAST_FOLDER_KEY, str(parent))
+
+
+def choose_project_file(parent: QWidget | None, settings: QSettings | None = None) -> Path | None:
+    """Ask for a .labelfix file, starting in the last folder; None when cancelled."""
+    chosen, _ = QFileDialog.getOpenFileName(
+        parent, "Open project", last_folder(settings), PROJECT_FILTER
+    )
+    if not chosen:
+        return None
+    remember_folder(chosen, settings)
+    return Path(chosen)
+
 
 def guess_json_role(path: Path) -> str:
     """ "labels" for a COCO dataset (a JSON object), "predictions" for a results list."""
@@ -50,10 +85,17 @@ class PathField(QWidget):
     """A line edit with a Browse… button (file or folder)."""
 
     def __init__(
-        self, caption: str, *, folder: bool = False, save: bool = False, filt: str = ""
+        self,
+        caption: str,
+        *,
+        folder: bool = False,
+        save: bool = False,
+        filt: str = "",
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__()
         self.caption, self.folder, self.save, self.filt = caption, folder, save, filt
+        self.settings = settings
         self.edit = QLineEdit()
         button = QPushButton("Browse…")
         button.clicked.connect(self._browse)
@@ -72,7 +114,7 @@ class PathField(QWidget):
         self.edit.setText("" if path is None else str(path))
 
     def _browse(self) -> None:
-        start = self.edit.text() or str(Path.home())
+        start = self.edit.text().strip() or last_folder(self.settings)
         if self.folder:
             chosen = QFileDialog.getExistingDirectory(self, self.caption, start)
         elif self.save:
@@ -80,6 +122,7 @@ class PathField(QWidget):
         else:
             chosen = QFileDialog.getOpenFileName(self, self.caption, start, self.filt)[0]
         if chosen:
+            remember_folder(chosen, self.settings)
             self.set_path(chosen)
 
 
@@ -89,15 +132,17 @@ class NewProjectDialog(QDialog):
 
     projectCreated = Signal(Path)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New project from COCO")
         self.setAcceptDrops(True)
-        self.setMinimumWidth(640)
-        self.labels = PathField("COCO labels JSON", filt="JSON (*.json)")
-        self.images = PathField("Image folder", folder=True)
-        self.predictions = PathField("Predictions JSON", filt="JSON (*.json)")
-        self.output = PathField("Project file", save=True, filt="LabelFix project (*.labelfix)")
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 90)
+        self.labels = PathField("COCO labels JSON", filt=JSON_FILTER, settings=settings)
+        self.images = PathField("Image folder", folder=True, settings=settings)
+        self.predictions = PathField("Predictions JSON", filt=JSON_FILTER, settings=settings)
+        self.output = PathField(
+            "Project file", save=True, filt="LabelFix project (*.labelfix)", settings=settings
+        )
         self.labels.edit.textChanged.connect(self._suggest_output)
         form = QFormLayout()
         form.addRow("Labels (COCO JSON)", self.labels)
@@ -378,4 +423,5 @@ class ShortcutSheet(QDialog):
         layout.addWidget(area)
         layout.addWidget(note)
         layout.addWidget(buttons)
-        self.resize(460, 560)
+        em = self.fontMetrics().height()
+        self.resize(em * 28, em * 34)

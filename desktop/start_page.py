@@ -1,4 +1,8 @@
-"""The start page: recent projects, new project from COCO, open, open the demo."""
+"""The start page: recent projects, new project from COCO, open, open the demo.
+
+"Open project…" and the recent list check a project before asking the window to open it: a
+problem (not a LabelFix project, from a newer LabelFix, read-only) is one sentence in a message
+box; a recent project that no longer exists is dropped from the list with a note."""
 
 from __future__ import annotations
 
@@ -10,21 +14,30 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from . import errors
+from .dialogs import choose_project_file
+
 RECENT_KEY = "recent"
 MAX_RECENT = 10
 
 
-def recent_projects(settings: QSettings | None = None) -> list[Path]:
-    """Recently opened projects that still exist, newest first."""
+def stored_recent(settings: QSettings | None = None) -> list[Path]:
+    """Every remembered project, newest first, whether or not it still exists."""
     value = (settings or QSettings()).value(RECENT_KEY) or []
     if isinstance(value, str):
         value = [value]
-    return [Path(p) for p in value if Path(p).exists()]
+    return [Path(p) for p in value]
+
+
+def recent_projects(settings: QSettings | None = None) -> list[Path]:
+    """Recently opened projects that still exist, newest first."""
+    return [p for p in stored_recent(settings) if p.exists()]
 
 
 def remember_project(path: Path, settings: QSettings | None = None) -> None:
@@ -36,38 +49,55 @@ def remember_project(path: Path, settings: QSettings | None = None) -> None:
     settings.setValue(RECENT_KEY, paths[:MAX_RECENT])
 
 
+def forget_projects(paths: list[Path], settings: QSettings | None = None) -> None:
+    """Take projects off the recent list."""
+    settings = settings or QSettings()
+    drop = {str(p) for p in paths}
+    settings.setValue(RECENT_KEY, [str(p) for p in stored_recent(settings) if str(p) not in drop])
+
+
 class StartPage(QWidget):
-    """What the window shows with no project open."""
+    """What the window shows with no project open.
+
+    ``openRecent(path)`` asks the window to open a project file that was checked to open: a
+    recent one, or one picked with "Open project…". ``openProject`` is kept for callers that
+    pick the file themselves; the page's own button no longer emits it."""
 
     newProject = Signal()
     openProject = Signal()
     openDemo = Signal()
     openRecent = Signal(Path)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings
         title = QLabel("<h1>LabelFix</h1><p>Find and fix label errors in COCO datasets.</p>")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         buttons = QHBoxLayout()
-        for text, signal in (
-            ("New project from COCO…", self.newProject),
-            ("Open project…", self.openProject),
-            ("Open demo", self.openDemo),
+        for text, slot in (
+            ("New project from COCO…", self.newProject.emit),
+            ("Open project…", self.choose_and_open),
+            ("Open demo", self.openDemo.emit),
         ):
             b = QPushButton(text)
-            b.setMinimumHeight(36)
-            b.clicked.connect(signal)
+            b.setMinimumHeight(int(b.fontMetrics().height() * 2.4))
+            b.clicked.connect(lambda _checked=False, slot=slot: slot())
             buttons.addWidget(b)
         self.recent = QListWidget()
         self.recent.itemActivated.connect(
-            lambda item: self.openRecent.emit(Path(item.data(Qt.ItemDataRole.UserRole)))
+            lambda item: self.open_checked(Path(item.data(Qt.ItemDataRole.UserRole)), recent=True)
         )
+        self.note = QLabel()
+        self.note.setObjectName("startNote")
+        self.note.setWordWrap(True)
+        self.note.hide()
         column = QVBoxLayout()
         column.addStretch(1)
         column.addWidget(title)
         column.addLayout(buttons)
         column.addWidget(QLabel("<b>Recent projects</b>"))
         column.addWidget(self.recent)
+        column.addWidget(self.note)
         column.addStretch(1)
         outer = QHBoxLayout(self)
         outer.addStretch(1)
@@ -76,9 +106,42 @@ class StartPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the recent list from QSettings."""
+        """Reload the recent list from QSettings, dropping (with a note) projects that are gone."""
+        stored = stored_recent(self.settings)
+        missing = [p for p in stored if not p.exists()]
+        if missing:
+            forget_projects(missing, self.settings)
+            self.show_note(errors.removed_from_recent(missing))
         self.recent.clear()
-        for path in recent_projects():
+        for path in stored:
+            if path in missing:
+                continue
             item = QListWidgetItem(f"{path.name}    —    {path.parent}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
+            item.setToolTip(str(path))
             self.recent.addItem(item)
+
+    def show_note(self, text: str) -> None:
+        """A quiet line under the recent list (empty hides it)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def choose_and_open(self) -> None:
+        """ "Open project…": pick a file (starting in the last folder), check it, open it."""
+        path = choose_project_file(self.window(), self.settings)
+        if path is not None:
+            self.open_checked(path)
+
+    def open_checked(self, path: Path, *, recent: bool = False) -> bool:
+        """Ask the window to open ``path`` if it opens; else say why in one sentence."""
+        problem = errors.check_project(path)
+        if problem is None:
+            self.show_note("")
+            self.openRecent.emit(path)
+            return True
+        if recent and problem.kind == "missing":
+            forget_projects([path], self.settings)
+            self.refresh()
+            self.show_note(errors.removed_from_recent([path]))
+        QMessageBox.warning(self.window(), "LabelFix", problem.sentence)
+        return False

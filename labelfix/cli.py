@@ -4,7 +4,6 @@ app, everything else to the headless CLI in :mod:`labelfix.core.cli`, which neve
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 DESKTOP_COMMANDS = {"open", "demo"}
 
@@ -12,7 +11,7 @@ DESKTOP_COMMANDS = {"open", "demo"}
 def main(argv: list[str] | None = None) -> None:
     """Dispatch to the desktop app or the headless CLI."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0].endswith(".labelfix") and Path(argv[0]).is_file():
+    if argv and argv[0].endswith(".labelfix"):
         argv = ["open", *argv]  # `labelfix X.labelfix`, as the desktop entry's Exec runs it
     if not argv or argv[0] in DESKTOP_COMMANDS:
         from .desktop.app import main as desktop_main
