@@ -9,17 +9,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-DEMO = ROOT / "resources" / "demo"
+from helpers import DEMO, ROOT, SHARED_DATA, shared_path  # noqa: E402
 
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared/data, skipping the test cleanly where it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data not present: {path}")
-    return path
+__all__ = ["DEMO", "ROOT", "SHARED_DATA", "shared_path"]
 
 
 @pytest.fixture

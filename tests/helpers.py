@@ -6,6 +6,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+DEMO = ROOT / "resources" / "demo"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/data, skipping the test cleanly where it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not present: {path}")
+    return path
+
 
 def tiny_dataset() -> dict[str, Any]:
     """Two images, three categories, a polygon label, a box-only label, a crowd RLE label."""

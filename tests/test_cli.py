@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, shared_path
-from helpers import tiny_dataset, tiny_predictions, write_json
+from helpers import DEMO, shared_path, tiny_dataset, tiny_predictions, write_json
 
 
 def labelfix(*args: str) -> subprocess.CompletedProcess:
