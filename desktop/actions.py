@@ -1,5 +1,8 @@
 """The one table of user actions: id, title, default keys, handler; the shortcut sheet and
-QSettings overrides (``shortcuts/<id>``, keys separated by ``;``) both read it."""
+QSettings overrides (``shortcuts/<id>``, keys separated by ``;``) both read it.
+
+Most actions work anywhere in the window; ``scope="canvas"`` ones (arrows, Enter, Esc) only
+while the canvas has the keyboard focus, so that the table keeps its own arrow keys."""
 
 from __future__ import annotations
 
@@ -21,17 +24,24 @@ class ActionSpec:
     handler: str
     group: str = "Review"
     arg: int | None = None  # passed to the handler when set (e.g. the quick-class number)
+    scope: str = "window"  # "window", or "canvas" (only while the canvas has the focus)
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "Accept the fix", ("A",), "accept"),
+    ActionSpec(
+        "accept_adjust", "Accept the fix, then adjust the label", ("Shift+A",), "accept_adjust"
+    ),
     ActionSpec("reject", "Reject (not a label error)", ("R",), "reject"),
     ActionSpec("flag", "Flag for later, with a note", ("F",), "flag"),
     ActionSpec("next", "Next open suspect", ("Space", "J"), "next_open"),
     ActionSpec("previous", "Previous open suspect", ("Shift+Space", "K"), "previous_open"),
-    ActionSpec("undo", "Undo", ("Ctrl+Z",), "undo"),
-    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo"),
-    ActionSpec("change_class", "Change the label's class…", ("E",), "change_class"),
+    ActionSpec("undo", "Undo", ("Ctrl+Z",), "undo", "Edit"),
+    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
+    ActionSpec("history", "History", ("Ctrl+Shift+H",), "toggle_history", "Edit"),
+    ActionSpec(
+        "change_class", "Change the label's class (or the class to draw)…", ("E",), "change_class"
+    ),
     *(
         ActionSpec(
             f"quick_class_{n}",
@@ -41,6 +51,49 @@ ACTIONS: tuple[ActionSpec, ...] = (
             arg=n,
         )
         for n in range(1, 10)
+    ),
+    ActionSpec("box_tool", "Draw a box (drag)", ("W",), "box_tool", "Edit"),
+    ActionSpec("polygon_tool", "Draw a polygon (click points)", ("P",), "polygon_tool", "Edit"),
+    ActionSpec(
+        "close_shape",
+        "Close the polygon being drawn",
+        ("Return", "Enter"),
+        "close_shape",
+        "Edit",
+        scope="canvas",
+    ),
+    ActionSpec(
+        "escape",
+        "Cancel drawing / stop the tool / deselect",
+        ("Esc",),
+        "escape",
+        "Edit",
+        scope="canvas",
+    ),
+    ActionSpec("delete_label", "Delete the selected label", ("Delete",), "delete_label", "Edit"),
+    ActionSpec(
+        "remove_vertex", "Remove the selected vertex", ("Backspace",), "remove_vertex", "Edit"
+    ),
+    ActionSpec("duplicate", "Duplicate the selected label", ("Ctrl+D",), "duplicate", "Edit"),
+    ActionSpec(
+        "convert_polygon",
+        "Convert the selected mask to a polygon",
+        ("Ctrl+Shift+P",),
+        "convert_to_polygon",
+        "Edit",
+    ),
+    *(
+        ActionSpec(
+            f"nudge_{name}{'_far' if step > 1 else ''}",
+            f"Move the selected label {name} by {step} px",
+            (f"{'Shift+' if step > 1 else ''}{name.capitalize()}",),
+            f"nudge_{name}",
+            "Edit",
+            arg=step,
+            scope="canvas",
+        )
+        for step in (1, 10)
+        for name in ("left", "right", "up", "down")
     ),
     ActionSpec("zoom_in", "Zoom in", ("Ctrl+=", "Ctrl++"), "zoom_in", "View"),
     ActionSpec("zoom_out", "Zoom out", ("Ctrl+-",), "zoom_out", "View"),
@@ -54,7 +107,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open_project", "Open project…", ("Ctrl+O",), "open_project", "File"),
     ActionSpec("open_demo", "Open the demo project", (), "open_demo", "File"),
     ActionSpec("export", "Export COCO…", ("Ctrl+Shift+E",), "export", "File"),
-    ActionSpec("close_project", "Close project", ("Ctrl+W",), "close_project", "File"),
+    ActionSpec("export_changes", "Export change log…", (), "export_change_log", "File"),
+    ActionSpec("close_project", "Close project", ("Ctrl+W",), "request_close_project", "File"),
     ActionSpec("analyze", "Analyse with thresholds…", ("Ctrl+Shift+R",), "analyze", "Analyse"),
     ActionSpec("shortcuts", "Keyboard shortcuts", ("?",), "show_shortcuts", "Help"),
 )
@@ -74,21 +128,30 @@ def keys_for(spec: ActionSpec, settings: QSettings | None = None) -> tuple[str, 
 
 
 def build_actions(
-    parent: QWidget, target: object, settings: QSettings | None = None
+    parent: QWidget,
+    target: object,
+    settings: QSettings | None = None,
+    scopes: dict[str, QWidget] | None = None,
 ) -> dict[str, QAction]:
-    """Create one QAction per spec on ``parent``, triggering ``target.<handler>()``."""
+    """Create one QAction per spec on ``parent`` (or on ``scopes[spec.scope]``, active only while
+    that widget has the focus), triggering ``target.<handler>()``."""
     actions: dict[str, QAction] = {}
     for spec in ACTIONS:
-        action = QAction(spec.title, parent)
+        owner = (scopes or {}).get(spec.scope, parent) if spec.scope != "window" else parent
+        action = QAction(spec.title, owner)
         action.setObjectName(f"action_{spec.id}")
         action.setShortcuts([QKeySequence(k) for k in keys_for(spec, settings)])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setShortcutContext(
+            Qt.ShortcutContext.WindowShortcut
+            if owner is parent
+            else Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
         handler: Callable[[], object] = getattr(target, spec.handler)
         if spec.arg is None:
             action.triggered.connect(lambda _checked=False, h=handler: h())
         else:
             action.triggered.connect(lambda _checked=False, h=handler, a=spec.arg: h(a))
-        parent.addAction(action)
+        owner.addAction(action)
         actions[spec.id] = action
     return actions
 
@@ -97,10 +160,11 @@ def shortcut_rows(settings: QSettings | None = None) -> list[tuple[str, str, str
     """(group, title, keys as text) for every action, for the shortcut sheet."""
     rows = []
     for spec in ACTIONS:
-        if spec.arg is not None and spec.arg > 1:
+        quick = spec.id.startswith("quick_class_")
+        if quick and spec.arg is not None and spec.arg > 1:
             continue  # the quick-class keys show as one row
         keys = keys_for(spec, settings)
-        if spec.arg is not None:
+        if quick:
             keys = ("1 … 9",)
             spec = ActionSpec(
                 spec.id,

@@ -3,21 +3,39 @@ reverts it, and both hand the edit to the session so views follow."""
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtGui import QUndoCommand
 
-from labelfix.core.edits import Edit
+from labelfix.core.edits import Edit, SetGeometry
 from labelfix.core.store import Store
 
-AfterEdit = Callable[[Edit, set[int], str | None], None]
+NUDGE_COMMAND_ID = 1001  # QUndoCommand.id() shared by arrow-key nudges (they merge)
+NUDGE_BURST_S = 1.5  # nudges of one label closer together than this merge into one command
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What to show after a command is done or undone: a suspect, and/or a label on its image."""
+
+    suspect_key: str | None = None
+    label_id: int | None = None
+    image_id: int | None = None
+
+
+AfterEdit = Callable[[Edit, set[int], Focus | None], None]
 
 
 class EditCommand(QUndoCommand):
-    """One undoable step: a core Edit plus the images and suspect it is about.
+    """One undoable step: a core Edit plus the images, suspect and label it is about.
 
     A failing first redo() marks the command obsolete (QUndoStack then drops it) and keeps
-    the exception in ``error`` for the session to report.
+    the exception in ``error`` for the session to report. ``undo_focus`` is shown after undo
+    (the decided suspect); ``redo_focus`` after redo (a label edit shows its label again, on its
+    own image, so undo and redo work across images).
     """
 
     def __init__(
@@ -27,15 +45,23 @@ class EditCommand(QUndoCommand):
         after: AfterEdit,
         *,
         image_ids: set[int],
-        focus_key: str | None,
+        undo_focus: Focus | None = None,
+        redo_focus: Focus | None = None,
+        text: str | None = None,
     ) -> None:
-        super().__init__(edit.description)
+        super().__init__(text or edit.description)
         self.edit = edit
         self.store = store
         self.after = after
         self.extra_images = set(image_ids)
-        self.focus_key = focus_key
+        self.undo_focus = undo_focus
+        self.redo_focus = redo_focus
         self.error: Exception | None = None
+
+    @property
+    def focus_key(self) -> str | None:
+        """The suspect shown again after undo."""
+        return None if self.undo_focus is None else self.undo_focus.suspect_key
 
     def redo(self) -> None:
         """Apply the edit to the store, then let the session re-analyse and refresh."""
@@ -45,9 +71,56 @@ class EditCommand(QUndoCommand):
             self.error = exc
             self.setObsolete(True)
             return
-        self.after(self.edit, self.edit.image_ids | self.extra_images, None)
+        self._follow(self.redo_focus)
 
     def undo(self) -> None:
-        """Revert the edit, then refresh with the undone suspect selected."""
-        self.edit.revert(self.store)
-        self.after(self.edit, self.edit.image_ids | self.extra_images, self.focus_key)
+        """Revert the edit, then refresh with the undone suspect (or label) shown."""
+        try:
+            self.edit.revert(self.store)
+        except Exception:  # noqa: BLE001 - an exception must never unwind into QUndoStack (C++)
+            sys.excepthook(*sys.exc_info())
+            return
+        self._follow(self.undo_focus)
+
+    def _follow(self, focus: Focus | None) -> None:
+        try:
+            self.after(self.edit, self.edit.image_ids | self.extra_images, focus)
+        except Exception:  # noqa: BLE001 - reported, never unwound into C++
+            sys.excepthook(*sys.exc_info())
+
+
+class NudgeCommand(EditCommand):
+    """An arrow-key nudge of one label; a burst of nudges merges into one command."""
+
+    def __init__(self, edit: SetGeometry, *args: object, **kw: object) -> None:
+        super().__init__(edit, *args, **kw)
+        self.annotation_id = edit.annotation_id
+        self.last_time = time.monotonic()
+
+    def id(self) -> int:  # noqa: A003 - Qt API
+        """Nudges share one id so QUndoStack offers them to mergeWith."""
+        return NUDGE_COMMAND_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
+        """Absorb the next nudge of the same label (already applied): revert both steps and apply
+        one SetGeometry from this command's start to the other's end."""
+        if not isinstance(other, NudgeCommand) or other.annotation_id != self.annotation_id:
+            return False
+        if other.error is not None or other.last_time - self.last_time > NUDGE_BURST_S:
+            return False
+        first, second = self.edit, other.edit
+        assert isinstance(first, SetGeometry) and isinstance(second, SetGeometry)
+        target = second.after or {}
+        merged = SetGeometry(
+            self.annotation_id,
+            bbox=target.get("bbox"),
+            segmentation=target.get("segmentation") if "segmentation" in target else None,
+            reason=first.reason,
+        )
+        # the store holds the second step's result; put it back to the start, then one step
+        second.revert(self.store)
+        first.revert(self.store)
+        merged.apply(self.store)
+        self.edit = merged
+        self.last_time = other.last_time
+        return True

@@ -26,14 +26,23 @@ from PySide6.QtWidgets import (
 )
 
 from labelfix.core.errors import AnalysisParams
-from labelfix.core.export import export_changes, export_coco
+from labelfix.core.export import ExportError, export_changes, export_coco
 from labelfix.core.store import ProjectError
 
 from . import jobs, workers
+from .about import show_about
 from .actions import build_actions
 from .canvas.view import CanvasView
 from .demo import ensure_demo_project
-from .dialogs import ClassPicker, NewProjectDialog, ShortcutSheet, ThresholdsDialog
+from .dialogs import (
+    ClassPicker,
+    NewProjectDialog,
+    ShortcutSheet,
+    ThresholdsDialog,
+    choose_project_file,
+)
+from .errors import open_problem
+from .history import HistoryView
 from .images import ImageLoader
 from .session import Session
 from .start_page import StartPage, remember_project
@@ -44,17 +53,39 @@ from .widgets import FilterBar, Inspector, JobIndicator, StatusCounts, TipBar
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
 BULK_PROGRESS = 300  # bulk decisions on more suspects than this show a progress dialog
 MENUS = {
-    "&File": ["new_project", "open_project", "open_demo", None, "export", None, "close_project"],
+    "&File": [
+        "new_project",
+        "open_project",
+        "open_demo",
+        None,
+        "export",
+        "export_changes",
+        None,
+        "close_project",
+    ],
+    "&Edit": [
+        "undo",
+        "redo",
+        None,
+        "box_tool",
+        "polygon_tool",
+        None,
+        "change_class",
+        "duplicate",
+        "delete_label",
+        "remove_vertex",
+        "convert_polygon",
+        None,
+        "history",
+    ],
     "&Review": [
         "accept",
+        "accept_adjust",
         "reject",
         "flag",
         None,
         "next",
         "previous",
-        None,
-        "undo",
-        "redo",
         None,
         "change_class",
     ],
@@ -112,7 +143,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.tip)
         column.addWidget(self.canvas, 1)
-        self.start_page = StartPage()
+        self.start_page = StartPage(settings=self.settings)
         self.start_page.newProject.connect(self.new_project)
         self.start_page.openProject.connect(self.open_project)
         self.start_page.openDemo.connect(self.open_demo)
@@ -129,7 +160,15 @@ class MainWindow(QMainWindow):
                 ("summary", "Summary", Qt.DockWidgetArea.RightDockWidgetArea),
             )
         }
-        self.actions = build_actions(self, self, self.settings)
+        self.history_dock = self._dock("history", "History", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.history_dock.setFeatures(
+            self.history_dock.features() | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.history_dock.hide()
+        self.history: HistoryView | None = None
+        self.ask_on_close: bool | None = None  # None: ask unless headless (offscreen)
+        self.actions = build_actions(self, self, self.settings, scopes={"canvas": self.canvas})
+        self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self._build_menus()
         self.job = JobIndicator()
         self.job.cancelRequested.connect(workers.cancel_all)
@@ -161,6 +200,9 @@ class MainWindow(QMainWindow):
                 for n in range(1, 10):
                     quick.addAction(self.actions[f"quick_class_{n}"])
                 menu.addAction("Select all listed suspects", self.select_all_listed)
+            if title == "&Help":
+                menu.addSeparator()
+                menu.addAction("About LabelFix", lambda: show_about(self))
 
     # ------------------------------------------------------------------ project
     def open_path(self, path: Path | str, *, tip: bool = False) -> bool:
@@ -168,7 +210,7 @@ class MainWindow(QMainWindow):
         try:
             session = Session.open(path, self)
         except ProjectError as exc:
-            self._error(str(exc))
+            self._error(open_problem(exc, path).sentence)
             return False
         self.set_session(session)
         self.tip.setVisible(tip)
@@ -190,6 +232,8 @@ class MainWindow(QMainWindow):
         self.counts = StatusCounts(session)
         self.statusBar().addWidget(self.counts, 1)
         session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.history = HistoryView(session.undo_stack)
+        self.history_dock.setWidget(self.history)
         self.canvas.attach(session)
         for dock in self.docks.values():
             dock.show()
@@ -220,11 +264,12 @@ class MainWindow(QMainWindow):
             self.analysis_worker.cancel()
             QThreadPool.globalInstance().waitForDone()
         self.canvas.attach(None)
-        for dock in self.docks.values():
+        for dock in [*self.docks.values(), self.history_dock]:
             old = dock.widget()
             dock.setWidget(QLabel())
             if old is not None:
                 old.deleteLater()
+        self.history = None
         if self.counts is not None:
             self.statusBar().removeWidget(self.counts)
             self.counts.deleteLater()
@@ -238,7 +283,7 @@ class MainWindow(QMainWindow):
     def _show_start(self) -> None:
         self.start_page.refresh()
         self.stack.setCurrentIndex(0)
-        for dock in self.docks.values():
+        for dock in [*self.docks.values(), self.history_dock]:
             dock.hide()
         self.setWindowTitle("LabelFix")
 
@@ -255,7 +300,39 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
 
+    def request_close_project(self) -> None:
+        """Close the project (after asking, if there are unexported edits)."""
+        if self.confirm_unexported():
+            self.close_project()
+
+    def confirm_unexported(self) -> bool:
+        """With unexported edits, ask: export them, discard (close anyway) or cancel; False to
+        stay. The project itself is always saved; only the COCO export is missing."""
+        if self.session is None or self.session.edits_since_export() == 0:
+            return True
+        ask = self.ask_on_close
+        if ask is None:
+            ask = QApplication.platformName() != "offscreen"
+        if not ask:
+            return True
+        n = self.session.edits_since_export()
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self,
+            "Unexported edits",
+            f"{n} edit{'s' if n != 1 else ''} since the last export. The project keeps them, "
+            "but the COCO file does not have them yet.\n\nExport the corrected COCO now?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.export()
+        return answer == buttons.Discard
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self.confirm_unexported():
+            event.ignore()
+            return
         workers.cancel_all()
         self.close_project()
         QThreadPool.globalInstance().waitForDone()
@@ -270,17 +347,15 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ file handlers
     def new_project(self) -> None:
         """Create a project from COCO files and open it."""
-        dialog = NewProjectDialog(self)
+        dialog = NewProjectDialog(self, self.settings)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_path is not None:
             self.open_path(dialog.result_path)
 
     def open_project(self) -> None:
         """Pick a project file and open it."""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open project", str(Path.home()), "LabelFix project (*.labelfix)"
-        )
-        if path:
-            self.open_path(path)
+        path = choose_project_file(self, self.settings)
+        if path is not None:
+            self.start_page.open_checked(path)
 
     def open_demo(self) -> None:
         """Build the demo project in the background if needed, then open it with the tip bar."""
@@ -288,12 +363,28 @@ class MainWindow(QMainWindow):
         self._run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
 
     @needs_session
-    def export(self) -> None:
+    def export(self) -> bool:
         """Ask where to export the corrected COCO JSON (the change log goes beside it)."""
         default = str(self.session.path.with_suffix(".json"))
         path, _ = QFileDialog.getSaveFileName(self, "Export COCO", default, "COCO JSON (*.json)")
-        if path:
-            self.export_to(Path(path))
+        return bool(path) and self.export_to(Path(path))
+
+    @needs_session
+    def export_change_log(self) -> bool:
+        """Ask where to write the change log alone (JSON, or CSV by the file's suffix)."""
+        default = str(self.session.path.with_suffix(".changes.json"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export change log", default, "Change log (*.json *.csv)"
+        )
+        if not path:
+            return False
+        try:
+            n = export_changes(self.session.store, Path(path))
+        except (OSError, RuntimeError, ExportError) as exc:
+            self._error(f"Export failed: {exc}")
+            return False
+        self.statusBar().showMessage(f"Wrote {n} change(s) to {Path(path).name}", 10000)
+        return True
 
     @needs_session
     def export_to(self, path: Path) -> bool:
@@ -354,6 +445,12 @@ class MainWindow(QMainWindow):
         self._decide("accepted")
 
     @needs_session
+    def accept_adjust(self) -> None:
+        """Accept the current suspect and keep its resulting label selected on the canvas."""
+        if self.session.decide("accepted", adjust=True) and self.session.selected_label:
+            self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)  # arrows nudge it now
+
+    @needs_session
     def reject(self) -> None:
         """Reject the selected suspect(s): not a label error."""
         self._decide("rejected")
@@ -412,19 +509,23 @@ class MainWindow(QMainWindow):
 
     @needs_session
     def change_class(self) -> None:
-        """Pick another class for the current suspect's label (type to search)."""
-        suspect = self.session.current()
-        ann = (
-            self.session.store.annotation(suspect["annotation_id"])
-            if suspect and suspect["annotation_id"]
-            else None
-        )
-        if ann is None:
-            self.statusBar().showMessage("The selected suspect has no label to change.", 5000)
+        """Pick another class for the selected label, else the current suspect's label, else
+        the class new labels take (type to search)."""
+        s = self.session
+        suspect = s.current()
+        ann = s.selected_annotation()
+        if ann is None and suspect and suspect["annotation_id"] and s.view_image_id is None:
+            ann = s.store.annotation(suspect["annotation_id"])
+        current = ann["category_id"] if ann is not None else s.current_draw_category()
+        picker = ClassPicker(s.category_names, current, self)
+        if picker.exec() != QDialog.DialogCode.Accepted or picker.chosen() is None:
             return
-        picker = ClassPicker(self.session.category_names, ann["category_id"], self)
-        if picker.exec() == QDialog.DialogCode.Accepted and picker.chosen() is not None:
-            self.session.set_category(picker.chosen())
+        if ann is None:
+            s.draw_category = picker.chosen()
+            name = s.category_names.get(picker.chosen(), "?")
+            self.statusBar().showMessage(f"New labels will be {name}.", 5000)
+        else:
+            s.set_category(picker.chosen())
 
     @needs_session
     def quick_class(self, n: int) -> None:
@@ -432,6 +533,64 @@ class MainWindow(QMainWindow):
         classes = self.session.quick_classes()
         if 1 <= n <= len(classes):
             self.session.set_category(classes[n - 1][0])
+
+    # ------------------------------------------------------------------ edit handlers
+    def toggle_history(self) -> None:
+        """Show or hide the History (the undo stack, one line per command)."""
+        self.history_dock.setVisible(self.session is not None and not self.history_dock.isVisible())
+
+    @needs_session
+    def box_tool(self) -> None:
+        """Draw new boxes (drag) in the current class."""
+        self.canvas.set_tool("box")
+
+    @needs_session
+    def polygon_tool(self) -> None:
+        """Draw new polygons (click points) in the current class."""
+        self.canvas.set_tool("polygon")
+
+    def close_shape(self) -> None:
+        """Close the polygon being drawn."""
+        self.canvas.close_shape()
+
+    def escape(self) -> None:
+        """Cancel drawing, leave the tool, or deselect the label."""
+        self.canvas.escape()
+
+    @needs_session
+    def delete_label(self) -> None:
+        """Delete the selected label."""
+        self.session.delete_label()
+
+    def remove_vertex(self) -> None:
+        """Remove the selected vertex."""
+        self.canvas.remove_vertex()
+
+    @needs_session
+    def duplicate(self) -> None:
+        """Duplicate the selected label a few pixels away."""
+        self.session.duplicate_label()
+
+    @needs_session
+    def convert_to_polygon(self) -> None:
+        """Turn the selected crowd mask into an editable polygon."""
+        self.session.convert_to_polygon()
+
+    def nudge_left(self, step: int = 1) -> None:
+        """Move the selected label left."""
+        self.canvas.nudge(-step, 0)
+
+    def nudge_right(self, step: int = 1) -> None:
+        """Move the selected label right."""
+        self.canvas.nudge(step, 0)
+
+    def nudge_up(self, step: int = 1) -> None:
+        """Move the selected label up."""
+        self.canvas.nudge(0, -step)
+
+    def nudge_down(self, step: int = 1) -> None:
+        """Move the selected label down."""
+        self.canvas.nudge(0, step)
 
     def show_shortcuts(self) -> None:
         """Show every key."""

@@ -109,7 +109,7 @@ class SuspectTableModel(QAbstractTableModel):
             return STATUS_BRUSHES.get(int(sx.status[pos]))
         if role == TOOLTIP:
             return sx.file_names.get(int(sx.image_id[pos]), "") if key == "file_name" else None
-        return str(sx.keys[pos])  # KEY_ROLE
+        return sx.key(pos)  # KEY_ROLE
 
     def _text(self, sx: Any, pos: int, key: str) -> str:
         names = self.session.category_names

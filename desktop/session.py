@@ -1,5 +1,6 @@
 """The open project: the Store, its QUndoStack, the suspect index with the current filter,
-sort and selection. Views never talk to each other; they follow the session's signals."""
+sort and selection, and the label selected on the canvas. Views never talk to each other; they
+follow the session's signals. Every change of a label is one core Edit in one QUndoCommand."""
 
 from __future__ import annotations
 
@@ -10,8 +11,18 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
+from labelfix.core import geometry
 from labelfix.core.analyze import current_analysis, reanalyze_images
-from labelfix.core.edits import Edit, SetCategory
+from labelfix.core.editing import offset_geometry
+from labelfix.core.edits import (
+    AddLabel,
+    CompositeEdit,
+    DeleteLabel,
+    Edit,
+    SetCategory,
+    SetGeometry,
+    derive_geometry,
+)
 from labelfix.core.review import decide
 from labelfix.core.store import Store
 from labelfix.core.suspects import (
@@ -22,10 +33,12 @@ from labelfix.core.suspects import (
     SuspectIndex,
 )
 
-from .commands import EditCommand
+from .commands import EditCommand, Focus, NudgeCommand
 
 UI_STATE_KEY = "ui_state"
 OPEN = STATUS_CODE["open"]
+DUPLICATE_OFFSET = 8.0  # pixels right and down of the original
+ADJUSTABLE_FIXES = ("missing_label", "inaccurate_label")  # accepting these selects the result
 
 
 def filter_to_json(flt: SuspectFilter) -> dict[str, Any]:
@@ -69,12 +82,14 @@ class Session(QObject):
     labelsChanged = Signal(object)  # set of image ids whose labels changed (canvas)
     selectionChanged = Signal()  # the current suspect changed, or its data did
     filterChanged = Signal()  # the filter or the sort changed (filter bar, header)
+    labelSelectionChanged = Signal()  # the label selected on the canvas changed
     errorOccurred = Signal(str)  # a sentence to show the user
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(0)  # unlimited: every edit of the session can be undone
         self.category_names: dict[int, str] = store.category_names()
         self.index = SuspectIndex.load(store)
         self.filter: SuspectFilter = DEFAULT_REVIEW_FILTER
@@ -82,6 +97,10 @@ class Session(QObject):
         self.descending = True
         self.positions = np.zeros(0, dtype=np.int64)
         self.current_pos: int | None = None  # position in the index (not the table row)
+        self._current_image: int | None = None  # the current suspect's image id
+        self.view_image_id: int | None = None  # an image shown instead of the suspect's own
+        self.selected_label: int | None = None  # the label with handles on the canvas
+        self.draw_category: int | None = None  # the class new labels take
         self._save_timer = QTimer(self, singleShot=True, interval=400)
         self._save_timer.timeout.connect(self.save_ui_state)
         saved = self._load_ui_state()
@@ -213,6 +232,9 @@ class Session(QObject):
 
     def step(self, direction: int = 1, *, open_only: bool = True) -> bool:
         """Select the next (or previous) listed suspect, open ones only by default."""
+        if self.view_image_id is not None and self.current_pos is not None:
+            self._select_pos(self.current_pos)  # back from an adjusted label to the suspect
+            return True
         n = len(self.positions)
         if n == 0:
             return False
@@ -235,25 +257,94 @@ class Session(QObject):
         self._select_pos(int(self.positions[candidates[0]]))
         return True
 
-    def _select_pos(self, pos: int | None, *, save: bool = True) -> None:
+    def _select_pos(self, pos: int | None, *, save: bool = True, keep_view: bool = False) -> None:
+        shown = self.shown_image_id()
         self.current_pos = pos
+        self._current_image = None if pos is None else int(self.index.image_id[pos])
+        if not keep_view or self.view_image_id == self._suspect_image():
+            self.view_image_id = None
+        if self.shown_image_id() != shown and self.selected_label is not None:
+            self.selected_label = None
+            self.labelSelectionChanged.emit()
         self.selectionChanged.emit()
         if save:
             self._save_timer.start()
 
+    def _suspect_image(self) -> int | None:
+        """The current suspect's image (cached: valid even while the index is being reloaded)."""
+        return self._current_image
+
+    # ------------------------------------------------------------------ canvas image and label
+    def shown_image_id(self) -> int | None:
+        """The image the canvas shows: an adjusted label's, else the current suspect's."""
+        return self.view_image_id if self.view_image_id is not None else self._suspect_image()
+
+    def select_label(self, annotation_id: int | None) -> None:
+        """Select a label of the shown image (None clears the label selection)."""
+        if annotation_id is not None:
+            ann = self.store.annotation(annotation_id)
+            if ann is None or ann["image_id"] != self.shown_image_id():
+                annotation_id = None
+        if annotation_id != self.selected_label:
+            self.selected_label = annotation_id
+            self.labelSelectionChanged.emit()
+
+    def show_label(self, image_id: int | None, annotation_id: int | None) -> None:
+        """Show an image (keeping the current suspect) with one of its labels selected."""
+        if annotation_id is not None and self.store.annotation(annotation_id) is None:
+            annotation_id = None
+        self.view_image_id = None if image_id == self._suspect_image() else image_id
+        self.selected_label = annotation_id
+        self.selectionChanged.emit()
+        self.labelSelectionChanged.emit()
+
+    def selected_annotation(self) -> dict | None:
+        """The selected label's record, or None."""
+        if self.selected_label is None:
+            return None
+        return self.store.annotation(self.selected_label)
+
+    def label_name(self, annotation: dict) -> str:
+        """A label's class name and id, for messages and the history."""
+        name = self.category_names.get(annotation["category_id"], str(annotation["category_id"]))
+        return f"{name} #{annotation['id']}"
+
+    def current_draw_category(self) -> int | None:
+        """The class a drawn label takes: the last one picked, else the most frequent."""
+        if self.draw_category is None:
+            quick = self.quick_classes()
+            if quick:
+                self.draw_category = quick[0][0]
+            elif self.category_names:
+                self.draw_category = min(self.category_names)
+        return self.draw_category
+
+    def edits_since_export(self) -> int:
+        """Label edits made since the last export (the project itself is always saved)."""
+        return int(self.store.get_meta("edits_since_export", 0) or 0)
+
     def _current_key(self) -> str | None:
-        return None if self.current_pos is None else str(self.index.keys[self.current_pos])
+        return None if self.current_pos is None else self.index.key(self.current_pos)
 
     def _position_of_key(self, key: str | None) -> int | None:
         if key is None or not len(self.index):
             return None
-        hits = np.flatnonzero(self.index.keys == key)
+        hits = self.index.positions_of([key])
         return int(hits[0]) if len(hits) else None
 
     # ------------------------------------------------------------------ edits
-    def decide(self, decision: str, note: str | None = None, rows: list[int] | None = None) -> bool:
+    def decide(
+        self,
+        decision: str,
+        note: str | None = None,
+        rows: list[int] | None = None,
+        *,
+        adjust: bool = False,
+    ) -> bool:
         """Record a decision on the given table rows (the current suspect by default) as one
-        undoable command, then show the next open suspect."""
+        undoable command, then select the next open suspect. Accepting a missing_label or an
+        inaccurate_label selects the resulting label; with ``adjust`` the canvas stays on it
+        (accept, then adjust; Space then shows the next suspect)."""
         if rows is None or len(rows) <= 1:
             suspect = self.current() if not rows else self.suspect_at(rows[0])
             suspects = [] if suspect is None else [suspect]
@@ -286,10 +377,21 @@ class Session(QObject):
         start = row + 1 if row is not None else (old_row or 0)
         if not self._select_from(start, 1, True, wrap=True) and row is None:
             self._select_pos(None)
+        result = _resulting_label(edit, suspects) if decision == "accepted" else None
+        if result is not None and (adjust or suspects[0]["image_id"] == self._suspect_image()):
+            self.show_label(suspects[0]["image_id"], result)  # the result, selected, in view
         return True
 
     def set_category(self, category_id: int) -> bool:
-        """Give the current suspect's label another class, as one undoable command."""
+        """Give the selected label (else the current suspect's) another class, as one undoable
+        command; new labels take this class from now on."""
+        self.draw_category = category_id
+        selected = self.selected_annotation()
+        if selected is not None:
+            if selected["category_id"] == category_id:
+                return True
+            edit = SetCategory(selected["id"], category_id, reason="manual")
+            return self._push_label(edit, selected, "change class")
         suspect = self.current()
         if suspect is None or suspect["annotation_id"] is None:
             self.errorOccurred.emit(
@@ -305,16 +407,181 @@ class Session(QObject):
         edit = SetCategory(suspect["annotation_id"], category_id, reason="manual")
         return self.push(edit, {suspect["image_id"]}, suspect["key"])
 
-    def push(self, edit: Edit, image_ids: set[int], focus_key: str | None) -> bool:
+    def push(
+        self,
+        edit: Edit,
+        image_ids: set[int],
+        focus_key: str | None,
+        *,
+        redo_focus: Focus | None = None,
+        undo_focus: Focus | None = None,
+        text: str | None = None,
+        command_class: type[EditCommand] = EditCommand,
+    ) -> bool:
         """Push one command wrapping ``edit`` (applied at once); False when it failed."""
-        command = EditCommand(
-            edit, self.store, self._after_edit, image_ids=image_ids, focus_key=focus_key
+        command = command_class(
+            edit,
+            self.store,
+            self._after_edit,
+            image_ids=image_ids,
+            undo_focus=undo_focus or Focus(suspect_key=focus_key),
+            redo_focus=redo_focus,
+            text=text,
         )
         self.undo_stack.push(command)
         if command.error is not None:
             self.errorOccurred.emit(f"The change was not made: {command.error}")
             return False
         return True
+
+    def _push_label(
+        self,
+        edit: Edit,
+        ann: dict,
+        what: str,
+        *,
+        before: int | None = -1,
+        after: int | None = -1,
+        command_class: type[EditCommand] = EditCommand,
+    ) -> bool:
+        """Push a label edit whose undo and redo bring the label's image (and the label) back
+        into view; ``before``/``after`` are the label selected then (-1: this label)."""
+        key = self._current_key()
+        image_id = ann["image_id"]
+        return self.push(
+            edit,
+            {image_id},
+            key,
+            undo_focus=Focus(key, ann["id"] if before == -1 else before, image_id),
+            redo_focus=Focus(key, ann["id"] if after == -1 else after, image_id),
+            text=f"{what}: {self.label_name(ann)}",
+            command_class=command_class,
+        )
+
+    # ------------------------------------------------------------------ label edits
+    def set_geometry(
+        self,
+        annotation_id: int,
+        *,
+        bbox: list[float] | None = None,
+        segmentation: list[list[float]] | None = None,
+        what: str = "change geometry",
+        nudge: bool = False,
+    ) -> bool:
+        """Give a label a new box or polygon (bbox and area derived by core), as one command;
+        ``nudge`` commands of one label merge while they come in a burst."""
+        ann = self.store.annotation(annotation_id)
+        if ann is None:
+            self.errorOccurred.emit("This label no longer exists.")
+            return False
+        if ann.get("iscrowd") and isinstance(ann.get("segmentation"), dict):
+            self.errorOccurred.emit(
+                "Crowd masks are read-only; convert the mask to a polygon first."
+            )
+            return False
+        edit = SetGeometry(annotation_id, bbox=bbox, segmentation=segmentation, reason="manual")
+        return self._push_label(
+            edit, ann, what, command_class=NudgeCommand if nudge else EditCommand
+        )
+
+    def add_label(
+        self,
+        image_id: int,
+        *,
+        bbox: list[float] | None = None,
+        segmentation: list[list[float]] | None = None,
+        category_id: int | None = None,
+        what: str = "draw label",
+    ) -> int | None:
+        """Add a drawn label of the current class (box or polygon) and select it; its new id."""
+        image = self.store.image(image_id)
+        category_id = category_id if category_id is not None else self.current_draw_category()
+        if image is None or category_id is None:
+            self.errorOccurred.emit("There is no image or class to add a label to.")
+            return None
+        fields = derive_geometry(
+            {"segmentation": None},
+            image["height"],
+            image["width"],
+            bbox=bbox,
+            segmentation=segmentation,
+        )
+        if fields["bbox"][2] <= 0 or fields["bbox"][3] <= 0:
+            self.errorOccurred.emit("The drawn label is empty.")
+            return None
+        ann = {
+            "id": self.store.next_annotation_id(),
+            "image_id": image_id,
+            "category_id": category_id,
+            "bbox": fields["bbox"],
+            "area": fields["area"],
+            "iscrowd": 0,
+            "segmentation": fields.get("segmentation"),
+        }
+        edit = AddLabel(ann, reason="manual")
+        ok = self._push_label(edit, ann, what, before=self.selected_label)
+        return ann["id"] if ok else None
+
+    def delete_label(self, annotation_id: int | None = None) -> bool:
+        """Delete the selected label (or the given one), as one command."""
+        ann = self._target(annotation_id)
+        if ann is None:
+            return False
+        return self._push_label(DeleteLabel(ann["id"], reason="manual"), ann, "delete", after=None)
+
+    def duplicate_label(self, annotation_id: int | None = None) -> int | None:
+        """Copy the selected label a few pixels right and down, select the copy; its new id."""
+        ann = self._target(annotation_id)
+        if ann is None:
+            return None
+        image = self.store.image(ann["image_id"])
+        seg = ann.get("segmentation")
+        if isinstance(seg, dict):
+            box, polygon = offset_geometry(ann["bbox"], None, DUPLICATE_OFFSET, **_hw(image))
+            new_seg: object = None
+            fields = {"bbox": box, "area": ann["area"]}
+        else:
+            box, polygon = offset_geometry(ann["bbox"], seg or None, DUPLICATE_OFFSET, **_hw(image))
+            new_seg = polygon if polygon else seg
+            fields = derive_geometry(ann, bbox=box, segmentation=polygon, **_hw(image))
+        copy = {
+            "id": self.store.next_annotation_id(),
+            "image_id": ann["image_id"],
+            "category_id": ann["category_id"],
+            "bbox": fields["bbox"],
+            "area": fields["area"],
+            "iscrowd": 0,
+            "segmentation": new_seg,
+        }
+        ok = self._push_label(AddLabel(copy, reason="manual"), copy, "duplicate", before=ann["id"])
+        return copy["id"] if ok else None
+
+    def convert_to_polygon(self, annotation_id: int | None = None) -> bool:
+        """Turn the selected label's RLE mask into polygon parts (then it is editable)."""
+        ann = self._target(annotation_id)
+        if ann is None:
+            return False
+        seg = ann.get("segmentation")
+        if not isinstance(seg, dict):
+            self.errorOccurred.emit("This label has no mask to convert.")
+            return False
+        image = self.store.image(ann["image_id"])
+        parts = geometry.rle_to_polygon(seg, image["height"], image["width"])
+        if not parts:
+            self.errorOccurred.emit("The mask is empty; there is no outline to convert.")
+            return False
+        edit = SetGeometry(ann["id"], segmentation=parts, reason="manual")
+        return self._push_label(edit, ann, "convert mask to polygon")
+
+    def _target(self, annotation_id: int | None) -> dict | None:
+        ann = (
+            self.selected_annotation()
+            if annotation_id is None
+            else self.store.annotation(annotation_id)
+        )
+        if ann is None:
+            self.errorOccurred.emit("Select a label on the image first (click it).")
+        return ann
 
     def undo(self) -> None:
         """Undo the last command."""
@@ -324,15 +591,20 @@ class Session(QObject):
         """Redo the last undone command."""
         self.undo_stack.redo()
 
-    def _after_edit(self, edit: Edit, image_ids: set[int], focus_key: str | None) -> None:
-        """Re-analyse the touched images, reload the index and keep (or move to) a selection."""
-        key = focus_key or self._current_key()
+    def _after_edit(self, edit: Edit, image_ids: set[int], focus: Focus | None) -> None:
+        """Re-analyse the touched images, reload the index and keep (or move to) a selection;
+        a label edit shows its image and label again (undo and redo work across images)."""
+        key = (focus.suspect_key if focus else None) or self._current_key()
         reanalyze_images(self.store, image_ids, self.index.set_id)
         self.index = SuspectIndex.load(self.store, self.index.set_id)
         self.positions = self.index.query(self.filter, self.sort_key, self.descending)
         self.suspectsChanged.emit()
         self.labelsChanged.emit(set(image_ids))
-        self._select_pos(self._position_of_key(key))
+        if focus is not None and focus.image_id is not None:
+            self._select_pos(self._position_of_key(key), keep_view=True)
+            self.show_label(focus.image_id, focus.label_id)
+        else:
+            self._select_pos(self._position_of_key(key), keep_view=focus is None)
 
     # ------------------------------------------------------------------ resume
     def ui_state(self) -> dict[str, Any]:
@@ -365,3 +637,20 @@ class Session(QObject):
         except (TypeError, ValueError, KeyError):
             self.filter = DEFAULT_REVIEW_FILTER
         return saved
+
+
+def _hw(image: dict | None) -> dict[str, int]:
+    """height= and width= keywords of an image record."""
+    assert image is not None
+    return {"height": int(image["height"]), "width": int(image["width"])}
+
+
+def _resulting_label(edit: Edit, suspects: list[dict]) -> int | None:
+    """The label an accepted missing_label / inaccurate_label suspect leaves behind."""
+    if len(suspects) != 1 or suspects[0]["kind"] not in ADJUSTABLE_FIXES:
+        return None
+    if suspects[0]["kind"] == "inaccurate_label":
+        return suspects[0]["annotation_id"]
+    edits = edit.edits if isinstance(edit, CompositeEdit) else [edit]
+    added = [e for e in edits if isinstance(e, AddLabel)]
+    return added[0].annotation["id"] if added else None

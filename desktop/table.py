@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from .models import SuspectTableModel
 from .session import Session
 
-WIDTHS = (96, 46, 112, 80, 80, 38, 40, 60, 44)
+WIDTHS = (112, 46, 112, 80, 80, 38, 40, 60, 44)
 
 
 class SuspectTable(QTableView):

@@ -19,7 +19,9 @@ def main() -> None:
             if quick_done:
                 continue
             quick_done = True
-            print(f"| {spec.group} | `1` … `9` | set the label's class to one of the 9 most frequent classes |")
+            print(
+                f"| {spec.group} | `1` … `9` | set the label's class to one of the 9 most frequent classes |"
+            )
             continue
         keys = ", ".join(f"`{k}`" for k in spec.keys) or "—"
         print(f"| {spec.group} | {keys} | {spec.title} |")

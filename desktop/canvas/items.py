@@ -27,6 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+
+def remove_from_scene(item: QGraphicsItem) -> None:
+    """Take an item off its scene, if it is on one."""
+    scene = item.scene()
+    if scene is not None:
+        scene.removeItem(item)
+
+
 PREDICTION_COLOUR = QColor("#ff2bd6")  # one colour for every prediction, distinct from label hues
 GOLDEN = 0.618033988749895
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainterPath, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene
 
 from .items import (
@@ -16,6 +16,7 @@ from .items import (
     category_colour,
     mask_item,
     outline_path,
+    remove_from_scene,
     shape_item,
 )
 
@@ -50,8 +51,11 @@ class ReviewScene(QGraphicsScene):
         self.message: MessageItem | None = None
         self.labels_layer = self._layer(1)
         self.predictions_layer = self._layer(2)
+        self.edit_layer = self._layer(5)  # the selected label's handles, shapes being drawn
         self.overlay: Overlay | None = None
         self.focus_rect = QRectF()
+        self.label_items: dict[int, list[QGraphicsItem]] = {}  # the items drawing each label
+        self.label_paths: dict[int, QPainterPath] = {}
 
     def _layer(self, z: float) -> QGraphicsRectItem:
         layer = QGraphicsRectItem()
@@ -87,7 +91,7 @@ class ReviewScene(QGraphicsScene):
     def _clear_placeholder(self) -> None:
         for item in (self.placeholder, self.message):
             if item is not None:
-                self.removeItem(item)
+                remove_from_scene(item)
         self.placeholder = self.message = None
 
     # ------------------------------------------------------------------ overlay
@@ -96,9 +100,10 @@ class ReviewScene(QGraphicsScene):
         for layer in (self.labels_layer, self.predictions_layer):
             for child in layer.childItems():
                 child.setParentItem(None)
-                self.removeItem(child)
+                remove_from_scene(child)
         self.overlay = overlay
         self.focus_rect = QRectF()
+        self.label_items, self.label_paths = {}, {}
         if overlay is None:
             self.setSceneRect(QRectF(0, 0, 1, 1))
             return
@@ -113,13 +118,16 @@ class ReviewScene(QGraphicsScene):
         colour = category_colour(ann["category_id"])
         seg = ann.get("segmentation")
         parent: QGraphicsItem = self.labels_layer
+        drawn: list[QGraphicsItem] = []
         if isinstance(seg, dict):
             overlay_item = mask_item(seg, ov.height, ov.width, colour)
             if overlay_item is not None:
                 overlay_item.setParentItem(parent)
         dim = ov.annotation_id is not None or ov.prediction_id is not None
+        path = outline_path(ann["bbox"], seg)
+        self.label_paths[ann["id"]] = path
         item = shape_item(
-            outline_path(ann["bbox"], seg),
+            path,
             colour,
             width=3.5 if involved else 1.6,
             dashed=False,
@@ -127,6 +135,8 @@ class ReviewScene(QGraphicsScene):
         )
         item.setZValue(2 if involved else 1)
         item.setParentItem(parent)
+        drawn.append(item)
+        self.label_items[ann["id"]] = drawn
         x, y = ann["bbox"][0], ann["bbox"][1]
         name = ov.names.get(ann["category_id"], str(ann["category_id"]))
         if involved or len(ov.labels) <= 25:
@@ -134,6 +144,7 @@ class ReviewScene(QGraphicsScene):
             tag.setPos(x, y)
             tag.setZValue(12 if involved else 10)
             tag.setParentItem(parent)
+            drawn.append(tag)
         if involved:
             self.focus_rect = self.focus_rect.united(QRectF(*ann["bbox"]))
 
@@ -160,6 +171,23 @@ class ReviewScene(QGraphicsScene):
             tag.setParentItem(self.predictions_layer)
         if involved:
             self.focus_rect = self.focus_rect.united(QRectF(*pred["bbox"]))
+
+    def label_at(self, point: QPointF) -> int | None:
+        """The label under a scene point: the smallest one whose outline holds it."""
+        best: tuple[float, int] | None = None
+        for ann_id, path in self.label_paths.items():
+            if path.contains(point):
+                rect = path.boundingRect()
+                size = rect.width() * rect.height()
+                if best is None or size < best[0]:
+                    best = (size, ann_id)
+        return None if best is None else best[1]
+
+    def set_label_drawn(self, annotation_id: int, visible: bool) -> None:
+        """Show or hide a label's own outline (hidden while its editor draws it)."""
+        for item in self.label_items.get(annotation_id, []):
+            if not isinstance(item, TagItem):
+                item.setVisible(visible)
 
     def set_labels_visible(self, visible: bool) -> None:
         """Show or hide every label."""

@@ -1,5 +1,8 @@
 """The canvas view: zoom (wheel, keys), pan (drag), fit, zoom to the suspect; follows the
-session's selection and label changes and shows images as the loader delivers them."""
+session's selection and label changes and shows images as the loader delivers them.
+
+Editing: a click selects a label (the session remembers it); the selected label's editor turns
+each drag, vertex click or nudge into one edit for the session; W / P draw new labels."""
 
 from __future__ import annotations
 
@@ -9,9 +12,28 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from labelfix.core.editing import nearest_edge
+
 from ..images import ImageLoader
 from ..session import Session
+from .editing import Hit, LabelEditor
 from .scene import Overlay, ReviewScene
+from .tools import BoxTool, DrawTool, PolygonTool
+
+CLICK_SLOP = 4.0  # a press and release closer than this (screen pixels) is a click
+TOOLS: dict[str, type[DrawTool]] = {"box": BoxTool, "polygon": PolygonTool}
+TOOL_TIPS = {
+    "box": "Box tool: drag a rectangle (Esc stops)",
+    "polygon": "Polygon tool: click points; Enter or the first point closes, Esc cancels",
+}
+CURSORS = {
+    "fdiag": Qt.CursorShape.SizeFDiagCursor,
+    "bdiag": Qt.CursorShape.SizeBDiagCursor,
+    "hor": Qt.CursorShape.SizeHorCursor,
+    "ver": Qt.CursorShape.SizeVerCursor,
+    "move": Qt.CursorShape.SizeAllCursor,
+    "cross": Qt.CursorShape.CrossCursor,
+}
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 PREFETCH = 4  # images ahead of the selection decoded in the background
@@ -23,6 +45,8 @@ class CanvasView(QGraphicsView):
     """Shows the selected suspect's image with labels and predictions."""
 
     imageShown = Signal(int)  # image id, once its pixels (or its placeholder) are on screen
+    message = Signal(str)  # a sentence for the status bar (why an edit was not made, tool tips)
+    toolChanged = Signal(str)  # "box", "polygon", or "" (select and edit)
 
     def __init__(self, parent: QWidget | None = None, loader: ImageLoader | None = None) -> None:
         self.review_scene = ReviewScene()
@@ -39,6 +63,12 @@ class CanvasView(QGraphicsView):
         self.prefetch_enabled = True
         self._image_size = (1, 1)
         self._panning: QPointF | None = None
+        self.editor: LabelEditor | None = None
+        self.tool: DrawTool | None = None
+        self.tool_name = ""
+        self._click: QPointF | None = None  # left press that may turn out to be a click
+        self._tool_press = False
+        self._retired: list[object] = []  # editors/tools dropped while they may be emitting
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform
         )
@@ -61,29 +91,49 @@ class CanvasView(QGraphicsView):
         """Follow a session (None: show nothing)."""
         if self.session is not None:
             self.session.selectionChanged.disconnect(self._refresh_timer.start)
+            self.session.labelSelectionChanged.disconnect(self._refresh_timer.start)
             self.session.labelsChanged.disconnect(self._on_labels_changed)
         self.session = session
         self.loader.clear()
         self.image_id = self.shown_image_id = self.suspect_key = None
+        self._drop_editing()
         if session is not None:
             session.selectionChanged.connect(self._refresh_timer.start)
+            session.labelSelectionChanged.connect(self._refresh_timer.start)
             session.labelsChanged.connect(self._on_labels_changed)
         self.refresh()
 
     def refresh(self) -> None:
-        """Draw the current suspect: its overlay at once, its pixels when decoded."""
-        suspect = self.session.current() if self.session is not None else None
-        if suspect is None:
+        """Draw the shown image (the current suspect's, or an adjusted label's): its overlay at
+        once, its pixels when decoded, and the selected label's handles."""
+        if self.editor is not None and self.editor.dragging():
+            self._refresh_timer.start(50)  # never rebuild under a drag; after it
+            return
+        session = self.session
+        suspect = session.current() if session is not None else None
+        image_id = session.shown_image_id() if session is not None else None
+        if image_id is None:
+            self._drop_editing()
             self.review_scene.clear_image()
             self.review_scene.set_overlay(None)
             self.image_id = self.suspect_key = None
             return
-        new_image = suspect["image_id"] != self.image_id
-        new_suspect = suspect["key"] != self.suspect_key
-        self.image_id, self.suspect_key = suspect["image_id"], suspect["key"]
-        self.review_scene.set_overlay(self._overlay(suspect))
-        if new_suspect:
+        key = suspect["key"] if suspect is not None else None
+        new_image = image_id != self.image_id
+        new_suspect = key != self.suspect_key
+        self.image_id, self.suspect_key = image_id, key
+        if new_image:
+            self._drop_editing(keep_tool=True)
+        self.review_scene.set_overlay(self._overlay(image_id, suspect))
+        self._rebuild_editing()
+        if new_image or (new_suspect and session.view_image_id is None):
             self.frame_suspect()
+        if new_image and session.view_image_id is not None:
+            image = session.store.image(image_id) or {}
+            self.message.emit(
+                f"Showing {image.get('file_name', image_id)} for the edited label; "
+                "Space returns to the selected suspect"
+            )
         if new_image:
             self.shown_image_id = None
             self.review_scene.clear_image()
@@ -95,33 +145,149 @@ class CanvasView(QGraphicsView):
             if self.prefetch_enabled:
                 self.loader.prefetch(self._upcoming())
 
-    def _overlay(self, suspect: dict) -> Overlay:
+    def _overlay(self, image_id: int, suspect: dict | None) -> Overlay:
         store = self.session.store
-        image = store.image(suspect["image_id"]) or {"width": 1, "height": 1}
+        image = store.image(image_id) or {"width": 1, "height": 1}
         self._image_size = (image["width"], image["height"])
+        if suspect is not None and suspect["image_id"] != image_id:
+            suspect = None  # the suspect is on another image: nothing to highlight here
         threshold = max(self.session.filter.min_confidence, MIN_PREDICTION_SCORE)
+        own = suspect["prediction_id"] if suspect is not None else None
         preds = []
         if self.session.set_id is not None:
             preds = [
                 p
-                for p in store.predictions_for_image(self.session.set_id, suspect["image_id"])
-                if p["score"] >= threshold or p["id"] == suspect["prediction_id"]
+                for p in store.predictions_for_image(self.session.set_id, image_id)
+                if p["score"] >= threshold or p["id"] == own
             ]
         other = None
-        if suspect["kind"] == "duplicate_label":
+        if suspect is not None and suspect["kind"] == "duplicate_label":
             parts = suspect["key"].split(":")  # duplicate_label:<label>:<other label>
             other = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
         return Overlay(
-            suspect["image_id"],
+            image_id,
             image["width"],
             image["height"],
-            store.annotations_for_image(suspect["image_id"]),
+            store.annotations_for_image(image_id),
             preds,
             self.session.category_names,
-            suspect["annotation_id"],
-            suspect["prediction_id"],
+            suspect["annotation_id"] if suspect is not None else None,
+            own,
             other,
         )
+
+    # ------------------------------------------------------------------ editing
+    def _rebuild_editing(self) -> None:
+        """Put the selected label's editor (and the drawing tool) on the fresh overlay."""
+        self._retired = []  # a refresh runs from the event loop: nothing is emitting now
+        previous = self.editor
+        kept = (previous.annotation_id, previous.selected_vertex) if previous else (None, None)
+        self._retire_editor()
+        overlay = self.review_scene.overlay
+        label = self.session.selected_label if self.session is not None else None
+        ann = None
+        if overlay is not None and label is not None:
+            ann = next((a for a in overlay.labels if a["id"] == label), None)
+        if ann is not None:
+            self.editor = LabelEditor(
+                ann, overlay.height, overlay.width, self.review_scene.edit_layer
+            )
+            self.editor.editFinished.connect(self._on_edit_finished)
+            self.review_scene.set_label_drawn(label, False)
+            if kept[0] == label and kept[1] is not None:
+                self.editor.select_vertex(*kept[1])  # the vertex just dragged stays selected
+        if self.tool_name and self.tool is None and overlay is not None:
+            self._make_tool(overlay)
+
+    def _make_tool(self, overlay: Overlay) -> None:
+        self.tool = TOOLS[self.tool_name](
+            overlay.height, overlay.width, self.review_scene.edit_layer
+        )
+        self.tool.drawn.connect(self._on_drawn)
+
+    def _retire_editor(self) -> None:
+        if self.editor is not None:
+            self.editor.remove()
+            self._retired.append(self.editor)  # a QObject must not die inside its own emit
+            self.editor = None
+
+    def _retire_tool(self) -> None:
+        if self.tool is not None:
+            self.tool.remove()
+            self._retired.append(self.tool)
+            self.tool = None
+
+    def _drop_editing(self, *, keep_tool: bool = False) -> None:
+        self._retire_editor()
+        self._retire_tool()
+        if not keep_tool and self.tool_name:
+            self.tool_name = ""
+            self.viewport().unsetCursor()
+            self.toolChanged.emit("")
+
+    def _on_edit_finished(self, annotation_id: int, _old: dict, new: dict, what: str) -> None:
+        if self.session is not None:
+            self.session.set_geometry(annotation_id, what=what, nudge=what == "nudge", **new)
+
+    def _on_drawn(self, geometry: dict) -> None:
+        image_id = self.image_id
+        self.set_tool("")  # back to select and edit: the new label shows its handles
+        if self.session is not None and image_id is not None:
+            self.session.add_label(image_id, what=f"draw {self._shape_word(geometry)}", **geometry)
+
+    @staticmethod
+    def _shape_word(geometry: dict) -> str:
+        return "polygon" if "segmentation" in geometry else "box"
+
+    def set_tool(self, name: str) -> None:
+        """Draw new labels with the "box" or "polygon" tool, or go back to editing ("")."""
+        if name == self.tool_name and (self.tool is not None or not name):
+            return
+        self._retire_tool()
+        self.tool_name = name
+        overlay = self.review_scene.overlay
+        if name and overlay is not None:
+            self._make_tool(overlay)
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            self.message.emit(TOOL_TIPS[name])
+        else:
+            self.viewport().unsetCursor()
+        self.toolChanged.emit(name)
+
+    def nudge(self, dx: float, dy: float) -> bool:
+        """Move the selected label by (dx, dy) image pixels (a burst is one undo step)."""
+        if self.editor is None:
+            self.message.emit("Select a label to move it with the arrow keys.")
+            return False
+        if self.editor.readonly:
+            self.message.emit("Crowd masks are read-only; convert the mask to a polygon first.")
+            return False
+        return self.editor.nudge(dx, dy)
+
+    def remove_vertex(self) -> bool:
+        """Remove the selected vertex of the selected polygon (never below 3 points)."""
+        if self.editor is None:
+            self.message.emit("Select a polygon and one of its vertices first.")
+            return False
+        why = self.editor.remove_vertex()
+        if why:
+            self.message.emit(why)
+        return why is None
+
+    def close_shape(self) -> bool:
+        """Close the polygon being drawn (Enter)."""
+        return self.tool is not None and self.tool.close()
+
+    def escape(self) -> None:
+        """Esc: cancel the shape being drawn, else leave the tool, else deselect the label."""
+        if self.tool is not None and self.tool.cancel():
+            return
+        if self.tool_name:
+            self.set_tool("")
+        elif self.editor is not None and self.editor.dragging():
+            self.editor.cancel()
+        elif self.session is not None:
+            self.session.select_label(None)
 
     def _upcoming(self) -> list[tuple[int, object]]:
         session = self.session
@@ -251,7 +417,48 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return
+        if event.button() == Qt.MouseButton.LeftButton and self._edit_press(event):
+            event.accept()
+            return
         super().mousePressEvent(event)
+
+    def _edit_press(self, event: QMouseEvent) -> bool:
+        """A left press: draw, grab a handle / vertex / body, or add / remove a vertex."""
+        pos = event.position()
+        self._click = QPointF(pos)
+        if self.tool is not None:
+            self._tool_press = True  # its release belongs to the tool, even if it closes
+            self.tool.press(self, pos)
+            return True
+        if self.editor is None:
+            return False
+        hit = self.editor.hit(self, pos)
+        mods = event.modifiers()
+        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
+        if alt and mods & Qt.KeyboardModifier.ShiftModifier:
+            if hit is not None and hit.kind == "vertex":
+                why = self.editor.remove_vertex(hit.part, hit.index)
+                if why:
+                    self.message.emit(why)
+                return True
+            return False
+        if alt and hit is not None and hit.kind in ("edge", "body"):
+            edge = hit if hit.kind == "edge" else self._edge_hit(pos)
+            return edge is not None and self.editor.add_vertex(edge)
+        if hit is None:
+            return False
+        if self.editor.readonly:
+            self.message.emit("Crowd masks are read-only; convert the mask to a polygon first.")
+            return False
+        return self.editor.begin(hit, self.mapToScene(pos.toPoint()))
+
+    def _edge_hit(self, pos: QPointF) -> Hit | None:
+        """The nearest edge of the selected polygon, however far (Alt+click adds a vertex)."""
+        if self.editor is None or self.editor.polygon is None:
+            return None
+        p = self.mapToScene(pos.toPoint())
+        edge = nearest_edge(self.editor.polygon, p.x(), p.y())
+        return None if edge is None else Hit("edge", part=edge[0], index=edge[1], point=edge[3])
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if self._panning is not None:
@@ -261,7 +468,21 @@ class CanvasView(QGraphicsView):
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
             event.accept()
             return
+        if self.tool is not None:
+            self.tool.move(self, event.position())
+            event.accept()
+            return
+        if self.editor is not None and self.editor.dragging():
+            self.editor.drag_to(self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
         super().mouseMoveEvent(event)
+        if event.buttons() == Qt.MouseButton.NoButton and self.editor is not None:
+            shape = CURSORS.get(self.editor.cursor_for(self.editor.hit(self, event.position())))
+            if shape is None:
+                self.viewport().unsetCursor()
+            else:
+                self.viewport().setCursor(shape)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if self._panning is not None and event.button() == Qt.MouseButton.MiddleButton:
@@ -269,7 +490,54 @@ class CanvasView(QGraphicsView):
             self.viewport().unsetCursor()
             event.accept()
             return
+        if event.button() != Qt.MouseButton.LeftButton:
+            super().mouseReleaseEvent(event)
+            return
+        pos, click = event.position(), self._click
+        self._click = None
+        is_click = click is not None and (pos - click).manhattanLength() < CLICK_SLOP
+        tool_press, self._tool_press = self._tool_press, False
+        if self.tool is not None or tool_press:
+            if self.tool is not None:
+                self.tool.release(self, pos)
+            event.accept()
+            return
+        if self.editor is not None and self.editor.dragging():
+            changed = self.editor.finish()
+            if not changed and is_click:
+                self._click_select(pos, keep_if_none=True)
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
+        if is_click:
+            self._click_select(pos, keep_if_none=False)
+
+    def _click_select(self, pos: QPointF, *, keep_if_none: bool) -> None:
+        """Select the (smallest) label under a click; nothing there deselects."""
+        if self.session is None or self.image_id is None:
+            return
+        label = None
+        if self.labels_visible:
+            label = self.review_scene.label_at(self.mapToScene(pos.toPoint()))
+        if label is None and keep_if_none:
+            return
+        self.session.select_label(label)
+        if label is not None:
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.MouseButton.LeftButton:
+            if self.tool is not None:
+                self.tool.double_click(self, event.position())
+                event.accept()
+                return
+            if self.editor is not None:
+                hit = self.editor.hit(self, event.position())
+                if hit is not None and hit.kind == "edge":
+                    self.editor.add_vertex(hit)
+                    event.accept()
+                    return
+        super().mouseDoubleClickEvent(event)
 
     def visible_scene_rect(self) -> QRectF:
         """The part of the scene the viewport shows."""

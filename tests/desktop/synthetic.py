@@ -92,7 +92,9 @@ def big_index(n: int = 500_000, n_images: int = 50_000, seed: int = 0) -> Suspec
     idx.iou = np.where(idx.kind <= 2, rng.random(n), np.nan)
     idx.confidence = np.where(idx.kind <= 2, rng.random(n), np.nan)
     idx.status = np.zeros(n, dtype=np.int8)
-    idx.other_annotation_id = np.where(idx.kind == 3, rng.integers(1, 10 * n, n), -1).astype(np.int64)
+    idx.other_annotation_id = np.where(idx.kind == 3, rng.integers(1, 10 * n, n), -1).astype(
+        np.int64
+    )
     idx.file_names = {i: f"{i:012d}.jpg" for i in range(1, n_images + 1)}
     idx.category_names = {i: f"class {i}" for i in range(1, 81)}
     return idx

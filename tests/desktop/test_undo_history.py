@@ -1,0 +1,146 @@
+"""Undo and redo across images, the History view, exports and closing with unexported edits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from labelfix.desktop.main_window import MainWindow
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+@pytest.fixture
+def window(qtbot: object, demo_project: Path) -> MainWindow:
+    """The main window with the demo project open, shown and active."""
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    assert win.open_path(demo_project)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    return win
+
+
+def edit_a_label(qtbot: object, win: MainWindow) -> dict:
+    """Select a label on the current suspect's image and nudge it right by 10 px (one command)."""
+    s = win.session
+    image_id = s.current()["image_id"]
+    ann = next(
+        a
+        for a in s.store.annotations_for_image(image_id)
+        if not isinstance(a["segmentation"], dict) and a["bbox"][0] + a["bbox"][2] < 600
+    )
+    s.select_label(ann["id"])
+    qtbot.waitUntil(lambda: win.canvas.editor is not None, timeout=10_000)
+    assert win.canvas.nudge(10, 0)
+    return ann
+
+
+def other_image_row(win: MainWindow, image_id: int) -> int:
+    """A listed suspect on another image."""
+    s = win.session
+    return next(r for r in range(s.row_count()) if s.suspect_at(r)["image_id"] != image_id)
+
+
+def test_undo_and_redo_bring_the_edited_image_back(qtbot: object, window: MainWindow) -> None:
+    s, canvas = window.session, window.canvas
+    ann = edit_a_label(qtbot, window)
+    image_id = ann["image_id"]
+    moved = s.store.annotation(ann["id"])["bbox"]
+    assert moved[0] == pytest.approx(ann["bbox"][0] + 10)
+    s.select_row(other_image_row(window, image_id))
+    qtbot.waitUntil(lambda: canvas.image_id not in (None, image_id), timeout=10_000)
+    assert s.selected_label is None  # another image: nothing selected there
+
+    QTest.keyClick(window, Qt.Key.Key_Z, CTRL)
+    assert s.store.annotation(ann["id"])["bbox"] == ann["bbox"]
+    assert s.shown_image_id() == image_id and s.selected_label == ann["id"]
+    qtbot.waitUntil(lambda: canvas.image_id == image_id, timeout=10_000)
+    qtbot.waitUntil(lambda: canvas.editor is not None and canvas.editor.annotation_id == ann["id"])
+
+    s.select_row(other_image_row(window, image_id))
+    qtbot.waitUntil(lambda: canvas.image_id != image_id, timeout=10_000)
+    QTest.keyClick(window, Qt.Key.Key_Y, CTRL)
+    assert s.store.annotation(ann["id"])["bbox"] == moved
+    qtbot.waitUntil(lambda: canvas.image_id == image_id, timeout=10_000)
+    assert s.selected_label == ann["id"]
+    assert s.undo_stack.undoLimit() == 0  # unlimited
+
+
+def test_history_lists_commands_and_jumps(qtbot: object, window: MainWindow) -> None:
+    s = window.session
+    ann = edit_a_label(qtbot, window)
+    QTest.keyClick(window, Qt.Key.Key_Delete)
+    assert s.store.annotation(ann["id"]) is None
+    assert not window.history_dock.isVisible()
+    QTest.keyClick(window, Qt.Key.Key_H, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert window.history_dock.isVisible()
+    texts = window.history.texts()
+    assert texts[0] == "Project opened"
+    assert texts[1].startswith("nudge: ") and texts[1].endswith(f"#{ann['id']}")
+    assert texts[2].startswith("delete: ")
+    window.history.setCurrentIndex(window.history.model().index(0, 0))  # click the first line
+    assert s.undo_stack.index() == 0
+    assert s.store.annotation(ann["id"])["bbox"] == ann["bbox"]
+
+
+def test_status_bar_counts_edits_and_exports(
+    qtbot: object, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = window.session
+    edit_a_label(qtbot, window)
+    QTest.keyClick(window, Qt.Key.Key_D, CTRL)  # duplicate: a second edit
+    assert s.edits_since_export() == 2
+    assert "2 edit(s) since export" in window.counts.text()
+    log = tmp_path / "changes.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(log), ""))
+    window.actions["export_changes"].trigger()
+    assert log.exists() and "set_geometry" in log.read_text()
+    out = tmp_path / "fixed.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.actions["export"].trigger()
+    assert s.edits_since_export() == 0 and "0 edit(s) since export" in window.counts.text()
+    assert len(json.loads(out.read_text())["annotations"]) == s.store.counts()["labels"]
+
+
+@pytest.mark.parametrize("answer", ["cancel", "discard", "save"])
+def test_close_with_unexported_edits_asks(
+    qtbot: object,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    s = window.session
+    edit_a_label(qtbot, window)
+    asked: list[str] = []
+    button = {
+        "cancel": QMessageBox.StandardButton.Cancel,
+        "discard": QMessageBox.StandardButton.Discard,
+        "save": QMessageBox.StandardButton.Save,
+    }[answer]
+
+    def question(_parent: object, _title: str, text: str, *_a: object) -> object:
+        asked.append(text)
+        return button
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    out = tmp_path / "on_close.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.ask_on_close = True
+    closed = window.close()
+    assert len(asked) == 1 and asked[0].startswith("1 edit since the last export")
+    if answer == "cancel":
+        assert not closed and window.session is s and window.isVisible()
+        window.ask_on_close = False  # let the fixture close it
+    else:
+        assert closed and window.session is None
+        assert out.exists() == (answer == "save")
