@@ -131,7 +131,7 @@ def _size_factor(area: np.ndarray, full_side: float) -> np.ndarray:
     return np.sqrt(np.clip(side / full_side, 0.0, 1.0))
 
 
-def _block(kind: str, image_id: int, k: int, **cols: np.ndarray | float) -> np.ndarray:
+def _block(kind: str, image_id: int | np.ndarray, k: int, **cols: np.ndarray | float) -> np.ndarray:
     """``k`` raw suspect rows of one kind, columns given as arrays (or scalars) by name."""
     out = np.full((k, len(SUSPECT_COLUMNS)), np.nan)
     out[:, 0] = KIND_CODE[kind]
@@ -284,6 +284,327 @@ def image_suspects(
     if not blocks:
         return np.zeros((0, len(SUSPECT_COLUMNS)))
     return np.concatenate(blocks)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same suspects for a chunk of images at once. Predictions, labels and (prediction, label)
+# pairs of all images are concatenated; per-prediction and per-label reductions become segmented
+# reductions over the flat pair arrays. Every value is computed with the same floating-point
+# operations as in image_suspects, so the result is identical, not merely close.
+
+
+def _flat(arrays: list[np.ndarray], dtype: type, shape: tuple[int, ...] = ()) -> np.ndarray:
+    parts = [np.asarray(a, dtype=dtype).reshape((-1, *shape)) for a in arrays]
+    return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype=dtype)
+
+
+def _starts(sizes: np.ndarray) -> np.ndarray:
+    return np.cumsum(sizes) - sizes
+
+
+def _segment_max(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Max of each consecutive segment of ``values`` (0.0 for an empty segment)."""
+    out = np.zeros(len(sizes))
+    full = sizes > 0
+    if full.any():  # reduceat on an empty segment would return the next element: leave them out
+        out[full] = np.maximum.reduceat(values, _starts(sizes)[full])
+    return out
+
+
+def _segment_argmax(values: np.ndarray, segment: np.ndarray, maxima: np.ndarray) -> np.ndarray:
+    """Position of the first maximum of each non-empty segment, like ``np.argmax`` per row.
+
+    ``segment`` numbers the segment of each value (non-decreasing); ``maxima`` per segment.
+    """
+    hit = np.flatnonzero((values == maxima[segment]) | np.isnan(values))  # argmax: first nan
+    seg = segment[hit]
+    return hit[np.r_[True, seg[1:] != seg[:-1]]]
+
+
+def _upper_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (i, j), i < j, of every pair within each consecutive segment, row-major."""
+    seg = np.repeat(np.arange(len(sizes)), sizes)
+    pos = np.arange(len(seg))
+    later = (_starts(sizes) + sizes)[seg] - pos - 1  # items after each one in its segment
+    i = np.repeat(pos, later)
+    j = i + 1 + np.arange(len(i)) - np.repeat(_starts(later), later)
+    return i, j
+
+
+def _pair_box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`_box_iou` of the row-aligned boxes ``a[k]``, ``b[k]`` (the same bits)."""
+    ax1, ay1 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx1, by1 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(a[:, 0], b[:, 0]), 0, None)
+    ih = np.clip(np.minimum(ay1, by1) - np.maximum(a[:, 1], b[:, 1]), 0, None)
+    inter = iw * ih
+    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def _overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple[np.ndarray, ...]:
+    """Positions (i, j), i < j, of the pairs within each segment with IoU >= ``iou`` > 0.
+
+    IoU > 0 needs a positive intersection, so a sweep along x finds the candidates: sorted by
+    (segment, left edge), a box meets the boxes after it whose left edge lies before its right
+    edge. Only those pairs that also overlap in y get their IoU computed, by :func:`_box_iou`'s
+    operations (which are symmetric in the two boxes, so the sweep's pair order does not matter).
+    """
+    seg = np.repeat(np.arange(len(sizes)), sizes)
+    order = np.lexsort((boxes[:, 0], seg))
+    box, seg = boxes[order], seg[order]
+    x0, y0 = box[:, 0], box[:, 1]
+    x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
+    # one int key orders (segment, x) exactly: x as its rank among all left edges
+    lefts = np.sort(x0)
+    span = len(x0) + 1
+    key = seg * span + np.searchsorted(lefts, x0, side="left")
+    end = np.searchsorted(key, seg * span + np.searchsorted(lefts, x1, side="left"))
+    pos = np.arange(len(x0))
+    later = np.maximum(end - pos - 1, 0)  # boxes after this one whose left edge is before x1
+    a = np.repeat(pos, later)
+    b = a + 1 + np.arange(len(a)) - np.repeat(_starts(later), later)
+    ih = np.clip(np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b]), 0, None)
+    meet = ih > 0
+    a, b, ih = a[meet], b[meet], ih[meet]
+    iw = np.clip(np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b]), 0, None)
+    inter = iw * ih
+    area = box[:, 2] * box[:, 3]
+    union = area[a] + area[b] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        over = np.where(union > 0, inter / union, 0.0) >= iou
+    a, b = order[a[over]], order[b[over]]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def _batch_nms_keep(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> np.ndarray:
+    """Which candidates greedy NMS keeps, for consecutive per-image runs already in NMS order.
+
+    Exactly :func:`_nms_keep` per image, without a Python loop over candidates: a candidate is
+    kept once every earlier candidate overlapping it (IoU >= ``iou``) is suppressed, and is
+    suppressed once one of them is kept. Each round settles at least the first open candidate
+    of every image; images without overlapping candidates settle in the first round.
+    """
+    if iou > 0:
+        i, j = _overlapping_pairs(boxes, sizes, iou)
+    else:  # iou <= 0 (or nan): every pair may count
+        i, j = _upper_pairs(sizes)
+        over = _pair_box_iou(boxes[i], boxes[j]) >= iou
+        i, j = i[over], j[over]
+    state = np.zeros(len(boxes), dtype=np.int8)  # 0 open, 1 kept, 2 suppressed
+    while True:
+        open_ = state == 0
+        if not open_.any():
+            return state == 1
+        live = open_[j]
+        i, j = i[live], j[live]
+        by = state[i]
+        hit = np.zeros(len(boxes), dtype=bool)
+        hit[j[by == 1]] = True
+        waiting = np.zeros(len(boxes), dtype=bool)
+        waiting[j[by == 0]] = True
+        state[open_ & hit] = 2
+        state[open_ & ~hit & ~waiting] = 1
+
+
+def batch_suspects(
+    items: list[tuple[ImagePredictions, ImageLabels]],
+    matches: list[ImageMatches],
+    image_ids: list[int],
+    params: AnalysisParams,
+    label_ious: list[np.ndarray | None] | None = None,
+) -> np.ndarray:
+    """The raw suspects of many images: exactly ``np.concatenate`` of :func:`image_suspects`.
+
+    ``items`` are (predictions, labels) per image as for ``match_many``, ``matches`` its result,
+    ``label_ious`` the optional per-image label-label IoU matrices (masks). Same rows, same order
+    (per image in the given order; within one image as image_suspects), same values.
+    """
+    ncol = len(SUSPECT_COLUMNS)
+    preds = [p for p, _ in items]
+    labs = [lab for _, lab in items]
+    n_preds = np.array([len(p.ids) for p in preds], dtype=np.int64)
+    n_labels = np.array([len(lab.ids) for lab in labs], dtype=np.int64)
+    B, M, N = len(items), int(n_preds.sum()), int(n_labels.sum())  # noqa: N806
+    image_id = np.asarray(image_ids, dtype=np.float64).reshape(-1)
+    if len(image_id) != B or len(matches) != B:
+        raise ValueError("items, matches and image_ids must have one entry per image")
+
+    p_img = np.repeat(np.arange(B), n_preds)
+    p_id = _flat([p.ids for p in preds], np.int64)
+    p_cat = _flat([p.category_ids for p in preds], np.int64)
+    p_score = _flat([p.scores for p in preds], np.float64)
+    p_box = _flat([p.boxes for p in preds], np.float64, (4,))
+    outcome = _flat([mt.outcome for mt in matches], np.int64)
+    l_img = np.repeat(np.arange(B), n_labels)
+    l_id = _flat([lab.ids for lab in labs], np.int64)
+    l_cat = _flat([lab.category_ids for lab in labs], np.int64)
+    l_box = _flat([lab.boxes for lab in labs], np.float64, (4,))
+    l_crowd = _flat([lab.iscrowd for lab in labs], bool)
+    l_area = _flat([lab.areas for lab in labs], np.float64)
+    l_start = _starts(n_labels)
+
+    # (prediction, label) pairs, row-major per image as the matches' IoU matrices
+    ious = _flat(
+        [mt.ious for mt, m, n in zip(matches, n_preds, n_labels, strict=True) if m and n],
+        np.float64,
+    )
+    per_pred = n_labels[p_img]  # pairs of each prediction (its row)
+    pair_pred = np.repeat(np.arange(M), per_pred)
+    pair_label = np.arange(len(pair_pred)) + np.repeat(l_start[p_img] - _starts(per_pred), per_pred)
+    if len(ious) != len(pair_pred):
+        raise ValueError("each matches[k].ious must be the (m, n) IoU matrix of image k")
+    # the same pairs label-major (a label's column), for per-label maxima
+    per_label = n_preds[l_img]
+    col_label = np.repeat(np.arange(N), per_label)
+    row = np.arange(len(col_label)) - np.repeat(_starts(per_label), per_label)
+    col_img = l_img[col_label]
+    by_label = (
+        _starts(n_preds * n_labels)[col_img]
+        + row * n_labels[col_img]
+        + col_label
+        - l_start[col_img]
+    )
+
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, image index) in image_suspects' order
+    confident = p_score >= params.min_score
+    unmatched = confident & (outcome != TP)
+    same = p_cat[pair_pred] == l_cat[pair_label]
+    crowd = l_crowd[pair_label]
+    regular = np.where(crowd, -1.0, ious)
+    max_same = _segment_max(np.where(same, regular, 0.0), per_pred)
+    max_other = _segment_max(np.where(~same, regular, 0.0), per_pred)
+    in_crowd = _segment_max(np.where(crowd, ious, 0.0), per_pred)
+    score = p_score[pair_pred]
+    explained = _segment_max(
+        np.where(same & (ious >= params.iou_threshold), score, 0.0)[by_label], per_label
+    )
+    support = _segment_max(
+        np.where(same & (ious >= params.low_iou), score, 0.0)[by_label], per_label
+    )
+
+    # missing labels, greedy NMS among each image's candidates
+    miss = np.flatnonzero(
+        unmatched
+        & (max_same < params.missing_same_iou)
+        & (max_other < params.wrong_class_iou)
+        & (in_crowd < params.low_iou)
+    )
+    if len(miss):
+        miss = miss[np.lexsort((-p_score[miss], p_img[miss]))]  # per image, stable score order
+        keep = miss[
+            _batch_nms_keep(p_box[miss], np.bincount(p_img[miss], minlength=B), params.nms_iou)
+        ]
+        blocks.append(
+            (
+                _block(
+                    "missing_label", image_id[p_img[keep]], len(keep), prediction_id=p_id[keep],
+                    predicted_category_id=p_cat[keep], iou=np.maximum(max_same[keep], max_other[keep]),
+                    confidence=p_score[keep], evidence=max_same[keep],
+                    area=p_box[keep, 2] * p_box[keep, 3],
+                ),
+                p_img[keep],
+            )
+        )  # fmt: skip
+
+    # wrong class / inaccurate label
+    cand = np.flatnonzero(
+        unmatched & (np.maximum(max_same, max_other) >= params.low_iou) & (per_pred > 0)
+    )
+    if len(cand):
+        is_cand = np.zeros(M, dtype=bool)
+        is_cand[cand] = True
+        sub = np.flatnonzero(is_cand[pair_pred])  # the candidates' rows of pairs
+        sizes = per_pred[cand]
+        seg = np.repeat(np.arange(len(cand)), sizes)
+        sub_same, sub_regular = same[sub], regular[sub]
+        other = np.where(sub_same, -1.0, sub_regular)
+        mine = np.where(sub_same, sub_regular, -1.0)
+        other_iou = _segment_max(other, sizes)
+        mine_iou = _segment_max(mine, sizes)
+        j = pair_label[sub[_segment_argmax(other, seg, other_iou)]]
+        k = pair_label[sub[_segment_argmax(mine, seg, mine_iou)]]
+        conf = p_score[cand]
+        wrong = (other_iou >= params.wrong_class_iou) & (support[j] < conf)
+        inacc = (
+            ~wrong
+            & (mine_iou >= params.low_iou)
+            & (mine_iou < params.iou_threshold)
+            & (explained[k] < conf)
+        )
+        for kind, sel, lab, iou in (
+            ("wrong_class", wrong, j, other_iou),
+            ("inaccurate_label", inacc, k, mine_iou),
+        ):
+            idx = np.flatnonzero(sel)
+            if not len(idx):
+                continue
+            # batch label indices are unique across images, and first appearance keeps the
+            # images in order: _best_per_label works on the whole chunk at once
+            idx = idx[_best_per_label(lab[idx], conf[idx])]
+            p, lb = cand[idx], lab[idx]
+            blocks.append(
+                (
+                    _block(
+                        kind, image_id[p_img[p]], len(idx), annotation_id=l_id[lb], prediction_id=p_id[p],
+                        category_id=l_cat[lb], predicted_category_id=p_cat[p], iou=iou[idx],
+                        confidence=conf[idx], evidence=explained[lb], area=l_area[lb], support=support[lb],
+                    ),
+                    p_img[p],
+                )
+            )  # fmt: skip
+
+    # spurious labels: no prediction of any class overlaps them
+    best_pred = _segment_max(ious[by_label], per_label)
+    spur = np.flatnonzero(~l_crowd & (best_pred < params.low_iou))
+    if len(spur):
+        blocks.append(
+            (
+                _block(
+                    "spurious_label", image_id[l_img[spur]], len(spur), annotation_id=l_id[spur],
+                    category_id=l_cat[spur], iou=best_pred[spur], evidence=best_pred[spur],
+                    area=l_area[spur],
+                ),
+                l_img[spur],
+            )
+        )  # fmt: skip
+
+    # duplicates: same-class non-crowd label pairs (a < b) of one image overlapping almost fully
+    a, b = _upper_pairs(n_labels)
+    same_pair = (l_cat[a] == l_cat[b]) & ~l_crowd[a] & ~l_crowd[b]
+    a, b = a[same_pair], b[same_pair]
+    if len(a):
+        lab_iou = _pair_box_iou(l_box[a], l_box[b])
+        if label_ious is not None:
+            given = [g is not None and n > 1 for g, n in zip(label_ious, n_labels, strict=True)]
+            if any(given):
+                sizes = np.where(given, n_labels * n_labels, 0)
+                flat = _flat([g for g, ok in zip(label_ious, given, strict=True) if ok], np.float64)
+                img = l_img[a]
+                use = np.asarray(given)[img]
+                n = n_labels[img]
+                pos = _starts(sizes)[img] + (a - l_start[img]) * n + (b - l_start[img])
+                lab_iou[use] = flat[pos[use]]
+        dup = lab_iou >= params.duplicate_iou
+        a, b, lab_iou = a[dup], b[dup], lab_iou[dup]
+        if len(a):
+            blocks.append(
+                (
+                    _block(
+                        "duplicate_label", image_id[l_img[b]], len(a), annotation_id=l_id[b],
+                        other_annotation_id=l_id[a], category_id=l_cat[b], iou=lab_iou,
+                        evidence=lab_iou, area=l_area[b],
+                    ),
+                    l_img[b],
+                )
+            )  # fmt: skip
+
+    if not blocks:
+        return np.zeros((0, ncol))
+    rows = np.concatenate([r for r, _ in blocks])
+    image = np.concatenate([i for _, i in blocks])
+    return rows[np.argsort(image, kind="stable")]
 
 
 def score_suspects(raw: np.ndarray, params: AnalysisParams) -> np.ndarray:
