@@ -27,6 +27,7 @@ class Focus:
 
 
 AfterEdit = Callable[[Edit, set[int], Focus | None], None]
+Reanalyze = Callable[[Edit, set[int]], None]
 
 
 class EditCommand(QUndoCommand):
@@ -36,6 +37,10 @@ class EditCommand(QUndoCommand):
     the exception in ``error`` for the session to report. ``undo_focus`` is shown after undo
     (the decided suspect); ``redo_focus`` after redo (a label edit shows its label again, on its
     own image, so undo and redo work across images).
+
+    ``reanalyze(edit, image_ids)`` re-scores the touched images inside the edit's own transaction, so
+    a crash never leaves labels that are newer than their suspects; ``after`` (reload the index,
+    refresh the views) runs once that transaction is committed.
     """
 
     def __init__(
@@ -48,11 +53,13 @@ class EditCommand(QUndoCommand):
         undo_focus: Focus | None = None,
         redo_focus: Focus | None = None,
         text: str | None = None,
+        reanalyze: Reanalyze | None = None,
     ) -> None:
         super().__init__(text or edit.description)
         self.edit = edit
         self.store = store
         self.after = after
+        self.reanalyze = reanalyze
         self.extra_images = set(image_ids)
         self.undo_focus = undo_focus
         self.redo_focus = redo_focus
@@ -63,10 +70,17 @@ class EditCommand(QUndoCommand):
         """The suspect shown again after undo."""
         return None if self.undo_focus is None else self.undo_focus.suspect_key
 
+    @property
+    def image_ids(self) -> set[int]:
+        """The images the edit touches (known once it has been applied)."""
+        return self.edit.image_ids | self.extra_images
+
     def redo(self) -> None:
-        """Apply the edit to the store, then let the session re-analyse and refresh."""
+        """Apply the edit and re-analyse its images in one transaction, then refresh."""
         try:
-            self.edit.apply(self.store)
+            with self.store.atomic():
+                self.edit.apply(self.store)
+                self._reanalyze()
         except Exception as exc:  # noqa: BLE001 - reported by the session, never a traceback
             self.error = exc
             self.setObsolete(True)
@@ -74,17 +88,24 @@ class EditCommand(QUndoCommand):
         self._follow(self.redo_focus)
 
     def undo(self) -> None:
-        """Revert the edit, then refresh with the undone suspect (or label) shown."""
+        """Revert the edit and re-analyse in one transaction, then refresh with the undone
+        suspect (or label) shown."""
         try:
-            self.edit.revert(self.store)
+            with self.store.atomic():
+                self.edit.revert(self.store)
+                self._reanalyze()
         except Exception:  # noqa: BLE001 - an exception must never unwind into QUndoStack (C++)
             sys.excepthook(*sys.exc_info())
             return
         self._follow(self.undo_focus)
 
+    def _reanalyze(self) -> None:
+        if self.reanalyze is not None:
+            self.reanalyze(self.edit, self.image_ids)
+
     def _follow(self, focus: Focus | None) -> None:
         try:
-            self.after(self.edit, self.edit.image_ids | self.extra_images, focus)
+            self.after(self.edit, self.image_ids, focus)
         except Exception:  # noqa: BLE001 - reported, never unwound into C++
             sys.excepthook(*sys.exc_info())
 
@@ -117,10 +138,18 @@ class NudgeCommand(EditCommand):
             segmentation=target.get("segmentation") if "segmentation" in target else None,
             reason=first.reason,
         )
-        # the store holds the second step's result; put it back to the start, then one step
-        second.revert(self.store)
-        first.revert(self.store)
-        merged.apply(self.store)
+        # the store holds the second step's result; put it back to the start, then one step.
+        # One transaction: a crash in between must not leave the label where it started (both
+        # nudges were acknowledged). The suspects need no re-analysis: the label ends where the
+        # second step left it.
+        try:
+            with self.store.atomic():
+                second.revert(self.store)
+                first.revert(self.store)
+                merged.apply(self.store)
+        except Exception:  # noqa: BLE001 - nothing changed; keep the two commands apart
+            sys.excepthook(*sys.exc_info())
+            return False
         self.edit = merged
         self.last_time = other.last_time
         return True

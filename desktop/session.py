@@ -20,6 +20,7 @@ from labelfix.core.edits import (
     DeleteLabel,
     Edit,
     SetCategory,
+    SetDecision,
     SetGeometry,
     derive_geometry,
 )
@@ -424,6 +425,7 @@ class Session(QObject):
             self.store,
             self._after_edit,
             image_ids=image_ids,
+            reanalyze=self._reanalyze,
             undo_focus=undo_focus or Focus(suspect_key=focus_key),
             redo_focus=redo_focus,
             text=text,
@@ -591,12 +593,21 @@ class Session(QObject):
         """Redo the last undone command."""
         self.undo_stack.redo()
 
+    def _reanalyze(self, edit: Edit, image_ids: set[int]) -> None:
+        """Re-score the touched images (the command runs this inside the edit's transaction);
+        decisions alone change no suspect, only its status."""
+        if _changes_labels(edit):
+            reanalyze_images(self.store, image_ids, self.index.set_id)
+
     def _after_edit(self, edit: Edit, image_ids: set[int], focus: Focus | None) -> None:
-        """Re-analyse the touched images, reload the index and keep (or move to) a selection;
-        a label edit shows its image and label again (undo and redo work across images)."""
+        """Reload the index (the edit and its re-analysis are committed) and keep (or move to)
+        a selection; a label edit shows its image and label again (undo and redo work across
+        images)."""
         key = (focus.suspect_key if focus else None) or self._current_key()
-        reanalyze_images(self.store, image_ids, self.index.set_id)
-        self.index = SuspectIndex.load(self.store, self.index.set_id)
+        if _changes_labels(edit):
+            self.index = SuspectIndex.load(self.store, self.index.set_id)
+        else:  # the same suspects: read back the status of the decided ones (a 1M-row reload
+            self._reload_statuses(_decision_keys(edit))  # takes seconds at scale)
         self.positions = self.index.query(self.filter, self.sort_key, self.descending)
         self.suspectsChanged.emit()
         self.labelsChanged.emit(set(image_ids))
@@ -605,6 +616,21 @@ class Session(QObject):
             self.show_label(focus.image_id, focus.label_id)
         else:
             self._select_pos(self._position_of_key(key), keep_view=focus is None)
+
+    def _reload_statuses(self, keys: set[str]) -> None:
+        """Set these suspects' status in the index from the decisions table."""
+        if not keys:
+            return
+        rows = self.store.execute(
+            "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
+            [self.index.set_id],
+        ).fetchall()
+        decided = {k: d for k, d in rows if k in keys}
+        by_status: dict[str, list[str]] = {}
+        for key in keys:
+            by_status.setdefault(decided.get(key, "open"), []).append(key)
+        for status, group in by_status.items():
+            self.index.set_status(group, status)
 
     # ------------------------------------------------------------------ resume
     def ui_state(self) -> dict[str, Any]:
@@ -643,6 +669,23 @@ def _hw(image: dict | None) -> dict[str, int]:
     """height= and width= keywords of an image record."""
     assert image is not None
     return {"height": int(image["height"]), "width": int(image["width"])}
+
+
+def _flat_edits(edit: Edit) -> list[Edit]:
+    """The leaf edits of a (possibly composite) edit."""
+    if isinstance(edit, CompositeEdit):
+        return [leaf for part in edit.edits for leaf in _flat_edits(part)]
+    return [edit]
+
+
+def _changes_labels(edit: Edit) -> bool:
+    """Whether an edit changes labels (else it only records decisions)."""
+    return any(not isinstance(e, SetDecision) for e in _flat_edits(edit))
+
+
+def _decision_keys(edit: Edit) -> set[str]:
+    """The suspects whose decision an edit sets."""
+    return {e.suspect_key for e in _flat_edits(edit) if isinstance(e, SetDecision)}
 
 
 def _resulting_label(edit: Edit, suspects: list[dict]) -> int | None:
