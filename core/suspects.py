@@ -54,6 +54,58 @@ class SuspectFilter:
 
 
 _CHUNK = 20_000
+_MAX_ORDERS = 6  # full sort orders kept (8 bytes a suspect each)
+_IDS_PER_QUERY = 500  # image ids per ``IN (...)`` (SQLite's smallest parameter limit is 999)
+# the numeric columns read from the suspects table: attribute, SQL expression, dtype
+_KIND_CASE = " ".join(f"WHEN '{k}' THEN {i}" for k, i in KIND_CODE.items())
+_SQL_COLUMNS = (
+    ("ids", "id", np.int64),
+    ("kind", f"CASE kind {_KIND_CASE} END", np.int8),
+    ("score", "score", np.float64),
+    ("image_id", "image_id", np.int64),
+    ("annotation_id", "COALESCE(annotation_id, -1)", np.int64),
+    ("other_annotation_id", "COALESCE(other_annotation_id, -1)", np.int64),
+    ("prediction_id", "COALESCE(prediction_id, -1)", np.int64),
+    ("category_id", "COALESCE(category_id, -1)", np.int64),
+    ("predicted_category_id", "COALESCE(predicted_category_id, -1)", np.int64),
+    ("iou", "COALESCE(iou, 'nan')", np.float64),
+    ("confidence", "COALESCE(confidence, 'nan')", np.float64),
+)
+_COLUMNS = tuple(name for name, _, _ in _SQL_COLUMNS)
+
+
+def _fetch_columns(
+    store: Store,
+    where: str,
+    params: list,
+    status: tuple[str, list] | None = None,
+    *,
+    scan: bool = False,
+) -> dict[str, np.ndarray]:
+    """The suspects rows matching ``where`` as numpy columns, in suspect-id order (plus a
+    ``status`` column from the SQL expression ``status`` when given).
+
+    ``scan`` reads the table in id order instead of through the image index: for a whole
+    analysis that saves sorting its rows (measured: 1M rows 1.0 s -> 0.35 s in SQLite).
+    """
+    specs = [*_SQL_COLUMNS, *([("status", status[0], np.int8)] if status else [])]
+    table = "suspects NOT INDEXED" if scan else "suspects"
+    cursor = store.execute(
+        f"SELECT {', '.join(sql for _, sql, _ in specs)} FROM {table} WHERE {where} ORDER BY id",
+        [*(status[1] if status else []), *params],
+    )
+    # columns are built chunk by chunk, so no single call holds the GIL for long (UI threads)
+    parts: list[list[np.ndarray]] = [[] for _ in specs]
+    while chunk := cursor.fetchmany(_CHUNK):
+        data = np.asarray(chunk, dtype=np.float64)
+        for i, (_, _, dtype) in enumerate(specs):
+            parts[i].append(data[:, i].astype(dtype))
+    return {
+        name: np.concatenate(part) if part else np.zeros(0, dtype)
+        for (name, _, dtype), part in zip(specs, parts, strict=True)
+    }
+
+
 DEFAULT_REVIEW_FILTER = SuspectFilter(min_confidence=0.75, statuses=frozenset({"open"}))
 
 
@@ -89,40 +141,9 @@ class SuspectIndex:
         names = store.category_names()
         if analysis is None:
             return cls(None, set_id, category_names=names)
-        kind_case = " ".join(f"WHEN '{k}' THEN {i}" for k, i in KIND_CODE.items())
-        cursor = store.execute(
-            f"SELECT id, CASE kind {kind_case} END, score, image_id, COALESCE(annotation_id, -1), "
-            "COALESCE(other_annotation_id, -1), COALESCE(prediction_id, -1), COALESCE(category_id, -1), "
-            "COALESCE(predicted_category_id, -1), COALESCE(iou, 'nan'), COALESCE(confidence, 'nan') "
-            "FROM suspects WHERE analysis_id = ? ORDER BY id",
-            [analysis["id"]],
-        )
         idx = cls(analysis["id"], analysis["set_id"], category_names=names)
         idx.file_names = {r[0]: r[1] for r in store.execute("SELECT id, file_name FROM images")}
-        # columns are built chunk by chunk, so no single call holds the GIL for long (UI threads)
-        dtypes = (
-            np.int64,
-            np.int8,
-            np.float64,
-            np.int64,
-            np.int64,
-            np.int64,
-            np.int64,
-            np.int64,
-            np.int64,
-            np.float64,
-            np.float64,
-        )
-        parts: list[list[np.ndarray]] = [[] for _ in dtypes]
-        while chunk := cursor.fetchmany(_CHUNK):
-            data = np.asarray(chunk, dtype=np.float64)
-            for i, dtype in enumerate(dtypes):
-                parts[i].append(data[:, i].astype(dtype))
-        if parts[0]:
-            (
-                idx.ids, idx.kind, idx.score, idx.image_id, idx.annotation_id, idx.other_annotation_id,
-                idx.prediction_id, idx.category_id, idx.predicted_category_id, idx.iou, idx.confidence,
-            ) = (np.concatenate(p) for p in parts)  # fmt: skip
+        idx._set_columns(_fetch_columns(store, "analysis_id = ?", [analysis["id"]], scan=True))
         idx.status = np.zeros(len(idx.ids), dtype=np.int8)
         decisions = store.execute(
             "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
@@ -134,8 +155,60 @@ class SuspectIndex:
                 idx.status[idx.positions_of(keys)] = STATUS_CODE[decision]
         return idx
 
+    def reload_images(self, store: Store, image_ids: Iterable[int]) -> None:
+        """Re-read only these images' suspects (after their re-analysis), with their statuses.
+
+        Leaves the index exactly as :meth:`load` would build it, at a cost that grows with the
+        number of those images' suspects rather than with the whole analysis.
+        """
+        ids = sorted({int(i) for i in image_ids})
+        if self.analysis_id is None or not ids:
+            return
+        status_case = " ".join(f"WHEN '{s}' THEN {STATUS_CODE[s]}" for s in STATUSES[1:])
+        parts = []
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            some = ids[start : start + _IDS_PER_QUERY]
+            parts.append(
+                _fetch_columns(
+                    store,
+                    f"analysis_id = ? AND image_id IN ({','.join('?' * len(some))})",
+                    [self.analysis_id, *some],
+                    status=(
+                        f"COALESCE((SELECT CASE decision {status_case} END FROM decisions "
+                        "WHERE prediction_set_id = ? AND suspect_key = suspects.key), 0)",
+                        [self.set_id],
+                    ),
+                )
+            )
+        fresh = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        order = np.argsort(fresh["ids"], kind="stable")
+        fresh = {name: col[order] for name, col in fresh.items()}
+        keep = ~np.isin(self.image_id, np.asarray(ids, dtype=np.int64))
+        kept_ids = self.ids[keep]
+        at = np.searchsorted(kept_ids, fresh["ids"])  # merge by id: both sides are sorted
+        for name in (*_COLUMNS, "status"):
+            setattr(self, name, np.insert(getattr(self, name)[keep], at, fresh[name]))
+        self._forget_caches()
+
     def __len__(self) -> int:
         return len(self.ids)
+
+    def _set_columns(self, columns: dict[str, np.ndarray]) -> None:
+        for name, col in columns.items():
+            setattr(self, name, col)
+        self._forget_caches()
+
+    def _forget_caches(self, keys: Iterable[str] | None = None) -> None:
+        """Drop cached sort orders (of these sort keys; all by default), ranks and keys."""
+        orders = self.__dict__.get("_order_cache", {})
+        if keys is None:
+            orders.clear()
+            self.__dict__.pop("_rank_cache", None)
+            self.__dict__.pop("_keys", None)
+        else:
+            for key in keys:
+                orders.pop((key, False), None)
+                orders.pop((key, True), None)
 
     # ------------------------------------------------------------------ filter and sort
     def mask(self, flt: SuspectFilter) -> np.ndarray:
@@ -182,23 +255,42 @@ class SuspectIndex:
                     "file_name": self.image_id,
                 }[key]
                 names = self.file_names if key == "file_name" else self.category_names
-                uniq, inverse = np.unique(col, return_inverse=True)
-                rank = np.argsort(
-                    np.argsort([names.get(int(u), "") for u in uniq], kind="stable"), kind="stable"
-                )
-                cache[key] = rank[inverse]
+                cache[key] = _name_ranks(col, names)
             return cache[key]
         raise KeyError(f"cannot sort suspects by {key!r}; choose one of {SORT_KEYS}")
 
+    def _order(self, key: str, descending: bool, rows: np.ndarray | None = None) -> np.ndarray:
+        """Positions (of ``rows``, else of all suspects) sorted by a key (ties: lower id first)."""
+        values = self._sort_values(key)
+        if rows is not None:
+            values = values[rows]
+        if descending:
+            if values.dtype.kind in "iu":
+                values = (int(values.max()) if len(values) else 0) - values.astype(np.int64)
+            else:
+                values = -values.astype(np.float64)
+        # positions are in suspect-id order, so a stable sort keeps ties by id
+        order = _stable_argsort(values)
+        return order if rows is None else rows[order]
+
     def query(self, flt: SuspectFilter, sort: str = "score", descending: bool = True) -> np.ndarray:
-        """Row positions of the suspects the filter keeps, sorted (ties: lower suspect id first)."""
-        rows = np.flatnonzero(self.mask(flt))
-        if len(rows) == 0:
-            return rows
-        values = self._sort_values(sort)[rows]
-        # positions are in suspect-id order, so one stable sort keeps ties by id
-        key = -values.astype(np.float64) if descending else values
-        return rows[np.argsort(key, kind="stable")]
+        """Row positions of the suspects the filter keeps, sorted (ties: lower suspect id first).
+
+        The full sort order of each (key, direction) is built once and kept (a few of them), so
+        a later query only drops the rows the filter leaves out, in one pass.
+        """
+        keep = self.mask(flt)
+        orders: dict[tuple[str, bool], np.ndarray] = self.__dict__.setdefault("_order_cache", {})
+        order = orders.pop((sort, descending), None)
+        if order is None or len(order) != len(self):
+            rows = np.flatnonzero(keep)
+            if len(rows) < len(keep) // 8:  # a small selection: sorting just it is cheaper
+                return rows if len(rows) == 0 else self._order(sort, descending, rows)
+            order = self._order(sort, descending)
+        orders[(sort, descending)] = order  # most recently used last
+        while len(orders) > _MAX_ORDERS:
+            del orders[next(iter(orders))]
+        return order[keep[order]]
 
     # ------------------------------------------------------------------ rows
     def row(self, pos: int) -> dict:
@@ -274,6 +366,7 @@ class SuspectIndex:
     def set_status(self, keys: Iterable[str], status: str) -> None:
         """Update the status column in memory after decisions changed."""
         self.status[self.positions_of(keys)] = STATUS_CODE[status]
+        self._forget_caches(["status"])
 
     def counts_by_status(self, positions: Sequence[int] | None = None) -> dict[str, int]:
         """How many suspects are open / accepted / rejected / flagged."""
@@ -282,6 +375,41 @@ class SuspectIndex:
         )
         counts = np.bincount(status.astype(np.int64), minlength=len(STATUSES))
         return {s: int(counts[i]) for i, s in enumerate(STATUSES)}
+
+
+def _name_ranks(col: np.ndarray, names: dict[int, str]) -> np.ndarray:
+    """Each id's rank among the column's distinct ids ordered by name (ties: lower id first)."""
+    if len(col) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = int(col.min()), int(col.max())
+    if hi - lo < 4 * len(col) + 65_536:  # dense ids: a lookup table instead of np.unique's sort
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[col - lo] = True
+        uniq = np.flatnonzero(present) + lo
+        inverse = None
+    else:
+        uniq, inverse = np.unique(col, return_inverse=True)
+    rank = np.argsort(
+        np.argsort([names.get(int(u), "") for u in uniq], kind="stable"), kind="stable"
+    )
+    if inverse is not None:
+        return rank[inverse]
+    lut = np.zeros(hi - lo + 1, dtype=np.int64)
+    lut[uniq - lo] = rank
+    return lut[col - lo]
+
+
+def _stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``, faster for integers (radix sort for a small range,
+    else an unstable sort of keys made unique by the position)."""
+    n = len(values)
+    if n and values.dtype.kind in "iu":
+        lo, span = int(values.min()), int(values.max()) - int(values.min())
+        if span < 2**15:
+            return np.argsort((values.astype(np.int64) - lo).astype(np.int16), kind="stable")
+        if (span + 1) * n < 2**62:
+            return np.argsort((values.astype(np.int64) - lo) * n + np.arange(n))
+    return np.argsort(values, kind="stable")
 
 
 def _opt(value: int) -> int | None:

@@ -604,10 +604,10 @@ class Session(QObject):
         a selection; a label edit shows its image and label again (undo and redo work across
         images)."""
         key = (focus.suspect_key if focus else None) or self._current_key()
-        if _changes_labels(edit):
-            self.index = SuspectIndex.load(self.store, self.index.set_id)
-        else:  # the same suspects: read back the status of the decided ones (a 1M-row reload
-            self._reload_statuses(_decision_keys(edit))  # takes seconds at scale)
+        if _changes_labels(edit):  # only the re-analysed images' suspects changed (a full
+            self.index.reload_images(self.store, image_ids)  # reload takes seconds at scale)
+        # the same suspects elsewhere: read back the status of the decided ones
+        self._reload_statuses(_decision_keys(edit))
         self.positions = self.index.query(self.filter, self.sort_key, self.descending)
         self.suspectsChanged.emit()
         self.labelsChanged.emit(set(image_ids))

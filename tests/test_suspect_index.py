@@ -1,0 +1,215 @@
+"""SuspectIndex: the incremental reload after an edit equals a full load; cached sort orders
+answer exactly like a plain sort."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labelfix.core import analyze as az
+from labelfix.core.edits import DeleteLabel, Edit, SetCategory, SetDecision
+from labelfix.core.errors import KINDS
+from labelfix.core.review import decide
+from labelfix.core.store import Store
+from labelfix.core.suspects import (
+    _COLUMNS,
+    SORT_KEYS,
+    STATUS_CODE,
+    STATUSES,
+    SuspectFilter,
+    SuspectIndex,
+)
+from tests.desktop.synthetic import big_index, write_project
+
+ALL_COLUMNS = (*_COLUMNS, "status")
+
+
+def assert_same_index(got: SuspectIndex, want: SuspectIndex) -> None:
+    """Column by column, values and dtypes (NaN equal to NaN)."""
+    assert (got.analysis_id, got.set_id) == (want.analysis_id, want.set_id)
+    for name in ALL_COLUMNS:
+        a, b = getattr(got, name), getattr(want, name)
+        assert a.dtype == b.dtype, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert got.file_names == want.file_names and got.category_names == want.category_names
+    for sort in SORT_KEYS:  # and no stale cached order or rank survived
+        for descending in (False, True):
+            np.testing.assert_array_equal(
+                got.query(SuspectFilter(), sort, descending),
+                want.query(SuspectFilter(), sort, descending),
+            )
+    assert got.keys.tolist() == want.keys.tolist()
+
+
+def _leaves(edit: Edit) -> list[Edit]:
+    return (
+        [leaf for part in getattr(edit, "edits", [edit]) for leaf in _leaves(part)]
+        if hasattr(edit, "edits")
+        else [edit]
+    )
+
+
+def refresh(idx: SuspectIndex, store: Store, edit: Edit) -> None:
+    """What the session does after an edit: re-read the touched images, then the statuses."""
+    if any(not isinstance(e, SetDecision) for e in _leaves(edit)):
+        az.reanalyze_images(store, edit.image_ids)
+        idx.reload_images(store, edit.image_ids)
+    decided = dict(
+        store.execute(
+            "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
+            [idx.set_id],
+        ).fetchall()
+    )
+    for e in _leaves(edit):
+        if isinstance(e, SetDecision):
+            idx.set_status([e.suspect_key], decided.get(e.suspect_key, "open"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store.open(write_project(tmp_path, n_images=60, preds_per_image=8, seed=3))
+    az.analyze(s)
+    yield s
+    s.close()
+
+
+def first_of(idx: SuspectIndex, kind: str, skip: set[int] = frozenset()) -> dict:
+    """The first open suspect of a kind whose image is not in ``skip``."""
+    for pos in range(len(idx)):
+        row = idx.row(pos)
+        if row["kind"] == kind and row["status"] == "open" and row["image_id"] not in skip:
+            return dict(row, set_id=idx.set_id)
+    raise AssertionError(f"no {kind} suspect")
+
+
+def test_reload_images_equals_a_full_load(store: Store) -> None:
+    idx = SuspectIndex.load(store)
+    kinds = {idx.row(p)["kind"] for p in range(len(idx))}
+    assert {"missing_label", "wrong_class", "inaccurate_label"} <= kinds
+    idx.query(SuspectFilter(), "file_name", False)  # build caches the reload must drop
+    idx.query(SuspectFilter(), "status", True)
+    _ = idx.keys
+    done: list[Edit] = []
+    touched: set[int] = set()
+
+    def step(edit: Edit) -> None:
+        edit.apply(store)
+        refresh(idx, store, edit)
+        done.append(edit)
+        touched.update(edit.image_ids)
+        assert_same_index(idx, SuspectIndex.load(store))
+
+    for kind in KINDS:
+        if kind in kinds:
+            step(decide(store, [first_of(idx, kind, touched)], "accepted"))
+    step(decide(store, [first_of(idx, "wrong_class", touched)], "rejected"))
+    step(decide(store, [first_of(idx, "missing_label", touched)], "flagged"))
+    ann = store.execute("SELECT id, category_id FROM annotations ORDER BY id").fetchall()
+    step(SetCategory(ann[0][0], ann[0][1] % 10 + 1, reason="manual"))
+    step(DeleteLabel(ann[-1][0], reason="manual"))
+    # a bulk decision over several images at once
+    several = [dict(idx.row(p), set_id=idx.set_id) for p in range(0, len(idx), len(idx) // 5)]
+    several = [s for s in several if s["status"] == "open"]
+    step(decide(store, several, "accepted"))
+    assert int(np.count_nonzero(idx.status)) > 0
+    for edit in reversed(done):  # undo everything, one by one
+        edit.revert(store)
+        refresh(idx, store, edit)
+        assert_same_index(idx, SuspectIndex.load(store))
+
+
+def test_reload_merges_by_id_when_rows_keep_their_ids(store: Store) -> None:
+    """Rows read back with ids lower than the others' (no re-analysis) land in their place."""
+    idx = SuspectIndex.load(store)
+    images = np.unique(idx.image_id)
+    pick = [int(images[0]), int(images[len(images) // 2])]
+    rows = [
+        dict(idx.row(int(p)), set_id=idx.set_id) for p in np.flatnonzero(idx.image_id == pick[0])
+    ]
+    decide(store, rows[:1], "rejected").apply(store)  # a decision seen only through the reload
+    idx.reload_images(store, pick)
+    assert_same_index(idx, SuspectIndex.load(store))
+    idx.reload_images(store, [])  # nothing to do
+    idx.reload_images(store, [10**9])  # an image without suspects
+    assert_same_index(idx, SuspectIndex.load(store))
+
+
+# ---------------------------------------------------------------------- cached sort orders
+def reference_query(
+    idx: SuspectIndex, flt: SuspectFilter, sort: str, descending: bool
+) -> np.ndarray:
+    """query() as a plain stable sort of the filtered rows (the behaviour before the caches)."""
+    rows = np.flatnonzero(idx.mask(flt))
+    if sort in ("label_class", "predicted_class", "file_name"):
+        col = {
+            "label_class": idx.category_id,
+            "predicted_class": idx.predicted_category_id,
+            "file_name": idx.image_id,
+        }[sort]
+        names = idx.file_names if sort == "file_name" else idx.category_names
+        uniq, inverse = np.unique(col, return_inverse=True)
+        rank = np.argsort(np.argsort([names.get(int(u), "") for u in uniq], kind="stable"))
+        values = rank[inverse]
+    else:
+        values = {
+            "score": idx.score,
+            "kind": idx.kind,
+            "confidence": np.nan_to_num(idx.confidence, nan=-1.0),
+            "iou": np.nan_to_num(idx.iou, nan=-1.0),
+            "status": idx.status,
+            "id": idx.ids,
+        }[sort]
+    values = values[rows]
+    key = -values.astype(np.float64) if descending else values
+    return rows[np.argsort(key, kind="stable")]
+
+
+def random_filter(rng: np.random.Generator, idx: SuspectIndex) -> SuspectFilter:
+    flt = SuspectFilter()
+    if rng.random() < 0.4:
+        flt = flt.with_(min_confidence=float(rng.choice([0.25, 0.5, 0.75, 0.99])))
+    if rng.random() < 0.4:
+        flt = flt.with_(kinds=frozenset(rng.choice(KINDS, int(rng.integers(1, 4)), replace=False)))
+    if rng.random() < 0.3:
+        flt = flt.with_(category_ids=frozenset(int(c) for c in rng.integers(1, 81, 5)))
+    if rng.random() < 0.4:
+        flt = flt.with_(
+            statuses=frozenset(rng.choice(STATUSES, int(rng.integers(1, 3)), replace=False))
+        )
+    if rng.random() < 0.2:
+        flt = flt.with_(file_name=f"{int(rng.integers(0, 10))}.jpg")
+    if rng.random() < 0.15:
+        flt = flt.with_(image_ids=frozenset(int(i) for i in rng.integers(1, 500, 20)))
+    return flt
+
+
+def test_cached_orders_equal_a_plain_sort() -> None:
+    rng = np.random.default_rng(7)
+    idx = big_index(20_000, n_images=2_000, seed=1)
+    idx.score = np.round(idx.score, 2)  # many ties, which must fall back to the suspect id
+    idx.iou = np.where(np.isnan(idx.iou), np.nan, np.round(idx.iou, 1))
+    idx.status = rng.integers(0, 4, len(idx)).astype(np.int8)
+    idx.file_names = {i: f"{(i * 7919) % 300:04d}.jpg" for i in idx.file_names}  # shared names
+    idx.category_names = {c: f"class {c % 13}" for c in idx.category_names}
+    for round_ in range(4):
+        # status first: its cached orders from the last round must not outlive set_status
+        for sort in sorted(SORT_KEYS, key=lambda k: k != "status"):
+            for descending in (False, True):
+                for flt in [SuspectFilter(), *(random_filter(rng, idx) for _ in range(4))]:
+                    got = idx.query(flt, sort, descending)
+                    want = reference_query(idx, flt, sort, descending)
+                    np.testing.assert_array_equal(got, want, err_msg=f"{sort} {descending} {flt}")
+        # decisions change the status column: status orders must follow
+        idx.query(SuspectFilter(), "status", True)  # cached now
+        pos = rng.choice(len(idx), 500, replace=False)
+        status = STATUSES[round_ % len(STATUSES)]
+        idx.set_status([idx.key(int(p)) for p in pos], status)
+        assert (idx.status[pos] == STATUS_CODE[status]).all()
+
+
+def test_query_on_an_empty_index() -> None:
+    idx = big_index(0, n_images=1)
+    for sort in SORT_KEYS:
+        assert len(idx.query(SuspectFilter(), sort, True)) == 0
