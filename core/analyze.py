@@ -467,6 +467,7 @@ def analyze(
             "SELECT id FROM analyses WHERE prediction_set_id = ? AND id != ?", [set_id, analysis_id]
         ).fetchall():
             store.execute("DELETE FROM arrays WHERE owner = ?", [f"analysis:{old_id}"])
+            store.execute("DELETE FROM arrays WHERE owner = ?", [f"suspect_index:{old_id}"])
             store.execute("DELETE FROM analyses WHERE id = ?", [old_id])
         store.execute("UPDATE analyses SET current = 1 WHERE id = ?", [analysis_id])
     # edits made while this analysis ran: re-analyse their images on the labels as they are now
@@ -504,6 +505,8 @@ def reanalyze_images(store: Store, image_ids: Iterable[int], set_id: int | None 
     aid = analysis["id"]
     marks = ",".join("?" * len(ids))
     with store.atomic():
+        # the cached suspect columns (core.suspects) go stale with these rows
+        store.execute("DELETE FROM arrays WHERE owner = ?", [f"suspect_index:{aid}"])
         rows = _suspect_rows(aid, result.suspects)
         leftovers = _decided_leftovers(store, aid, analysis["set_id"], {r[1] for r in rows}, ids)
         store.execute(

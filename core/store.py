@@ -544,6 +544,13 @@ class Store:
             rows.append((owner, name, buf.getvalue()))
         self.conn.executemany("INSERT INTO arrays (owner, name, data) VALUES (?, ?, ?)", rows)
 
+    def has_arrays(self, owner: str) -> bool:
+        """True if numpy columns are stored under ``owner``."""
+        return (
+            self.conn.execute("SELECT 1 FROM arrays WHERE owner = ? LIMIT 1", [owner]).fetchone()
+            is not None
+        )
+
     def get_arrays(self, owner: str) -> dict[str, np.ndarray]:
         """The numpy columns stored under ``owner`` (empty dict if none)."""
         rows = self.conn.execute("SELECT name, data FROM arrays WHERE owner = ?", [owner])

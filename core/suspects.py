@@ -106,6 +106,14 @@ def _fetch_columns(
     }
 
 
+CACHE_MIN_ROWS = 50_000  # smaller analyses load from their rows fast enough
+
+
+def cache_owner(analysis_id: int) -> str:
+    """The ``arrays`` owner under which an analysis's suspect columns are cached."""
+    return f"suspect_index:{analysis_id}"
+
+
 DEFAULT_REVIEW_FILTER = SuspectFilter(min_confidence=0.75, statuses=frozenset({"open"}))
 
 
@@ -143,7 +151,14 @@ class SuspectIndex:
             return cls(None, set_id, category_names=names)
         idx = cls(analysis["id"], analysis["set_id"], category_names=names)
         idx.file_names = {r[0]: r[1] for r in store.execute("SELECT id, file_name FROM images")}
-        idx._set_columns(_fetch_columns(store, "analysis_id = ?", [analysis["id"]], scan=True))
+        columns = store.get_arrays(cache_owner(analysis["id"]))
+        if set(columns) != set(_COLUMNS):
+            columns = _fetch_columns(store, "analysis_id = ?", [analysis["id"]], scan=True)
+            idx._set_columns(columns)
+            if not store.readonly and len(idx.ids) >= CACHE_MIN_ROWS:
+                idx.save_cache(store)
+        else:
+            idx._set_columns(columns)
         idx.status = np.zeros(len(idx.ids), dtype=np.int8)
         decisions = store.execute(
             "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
@@ -154,6 +169,30 @@ class SuspectIndex:
             if keys:
                 idx.status[idx.positions_of(keys)] = STATUS_CODE[decision]
         return idx
+
+    def save_cache(self, store: Store) -> None:
+        """Store the columns as numpy blobs, so the next load skips building 1M row tuples.
+
+        Every transaction that changes this analysis's suspects (core.analyze) drops the cache,
+        so a cache that exists is current; an index updated by :meth:`reload_images` equals a
+        full load and may be saved back (the session does so on close).
+        """
+        if self.analysis_id is None:
+            return
+        with store.atomic():
+            current = store.execute(
+                "SELECT 1 FROM analyses WHERE id = ? AND current = 1", [self.analysis_id]
+            ).fetchone()
+            # another process may have re-analysed images meanwhile: then this index is stale
+            count, top = store.execute(
+                "SELECT COUNT(*), COALESCE(MAX(id), -1) FROM suspects WHERE analysis_id = ?",
+                [self.analysis_id],
+            ).fetchone()
+            same = count == len(self.ids) and top == (int(self.ids[-1]) if len(self.ids) else -1)
+            if current and same:
+                store.put_arrays(
+                    cache_owner(self.analysis_id), {name: getattr(self, name) for name in _COLUMNS}
+                )
 
     def reload_images(self, store: Store, image_ids: Iterable[int]) -> None:
         """Re-read only these images' suspects (after their re-analysis), with their statuses.

@@ -27,11 +27,13 @@ from labelfix.core.edits import (
 from labelfix.core.review import decide
 from labelfix.core.store import Store
 from labelfix.core.suspects import (
+    CACHE_MIN_ROWS,
     DEFAULT_REVIEW_FILTER,
     SORT_KEYS,
     STATUS_CODE,
     SuspectFilter,
     SuspectIndex,
+    cache_owner,
 )
 
 from .commands import EditCommand, Focus, NudgeCommand
@@ -119,6 +121,10 @@ class Session(QObject):
     def close(self) -> None:
         """Save the review state and close the project."""
         self.save_ui_state()
+        if len(self.index) >= CACHE_MIN_ROWS and not self.store.has_arrays(
+            cache_owner(self.index.analysis_id)
+        ):
+            self.index.save_cache(self.store)  # the next open skips re-reading every suspect row
         self.undo_stack.clear()
         self.store.close()
 

@@ -213,3 +213,35 @@ def test_query_on_an_empty_index() -> None:
     idx = big_index(0, n_images=1)
     for sort in SORT_KEYS:
         assert len(idx.query(SuspectFilter(), sort, True)) == 0
+
+
+def test_column_cache_is_used_only_while_current(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached columns equal a row load, and every change to the suspects drops them."""
+    import labelfix.core.suspects as suspects_module
+
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
+    from labelfix.core.suspects import cache_owner
+
+    fresh = SuspectIndex.load(store)  # a miss: read from the rows, then cached
+    owner = cache_owner(fresh.analysis_id)
+    assert store.has_arrays(owner)
+    assert_same_index(SuspectIndex.load(store), fresh)  # served from the cache
+    # an edit's re-analysis drops the cache; the in-memory reload equals a full load again
+    row = first_of(fresh, "wrong_class") if "wrong_class" in {KINDS[k] for k in fresh.kind} else fresh.row(0)
+    edit = decide(store, [dict(row, set_id=fresh.set_id)], "accepted")
+    edit.apply(store)
+    az.reanalyze_images(store, edit.image_ids | {row["image_id"]})
+    assert not store.has_arrays(owner)
+    fresh.reload_images(store, edit.image_ids | {row["image_id"]})
+    fresh.save_cache(store)  # what the session does on close
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)  # force a row load to compare
+    store.execute("DELETE FROM arrays WHERE owner = ?", ["nothing"])
+    from_cache = SuspectIndex.load(store)
+    assert store.has_arrays(owner)
+    store.execute("DELETE FROM arrays WHERE owner = ?", [owner])
+    assert_same_index(from_cache, SuspectIndex.load(store))
+    # a new full analysis replaces the old one and leaves no cache of it behind
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
+    SuspectIndex.load(store)
+    az.analyze(store)
+    assert not store.has_arrays(owner)
