@@ -7,6 +7,7 @@ sort or filter over 500,000 suspects is a few numpy passes, and rows are read la
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -109,6 +110,11 @@ def _fetch_columns(
 CACHE_MIN_ROWS = 50_000  # smaller analyses load from their rows fast enough
 
 
+def _generation(store: Store, analysis_id: int) -> int:
+    """How many times the analysis's suspects were rewritten since it was made."""
+    return int(store.get_meta(f"suspects_generation:{analysis_id}", 0))
+
+
 def cache_owner(analysis_id: int) -> str:
     """The ``arrays`` owner under which an analysis's suspect columns are cached."""
     return f"suspect_index:{analysis_id}"
@@ -152,7 +158,12 @@ class SuspectIndex:
         idx = cls(analysis["id"], analysis["set_id"], category_names=names)
         idx.file_names = {r[0]: r[1] for r in store.execute("SELECT id, file_name FROM images")}
         columns = store.get_arrays(cache_owner(analysis["id"]))
-        if set(columns) != set(_COLUMNS):
+        generation = columns.pop("generation", None)
+        if (
+            set(columns) != set(_COLUMNS)
+            or generation is None
+            or int(generation[0]) != _generation(store, analysis["id"])
+        ):
             columns = _fetch_columns(store, "analysis_id = ?", [analysis["id"]], scan=True)
             idx._set_columns(columns)
             if not store.readonly and len(idx.ids) >= CACHE_MIN_ROWS:
@@ -170,11 +181,25 @@ class SuspectIndex:
                 idx.status[idx.positions_of(keys)] = STATUS_CODE[decision]
         return idx
 
+    def cache_is_current(self, store: Store) -> bool:
+        """True if the project holds this analysis's columns at their current generation."""
+        if self.analysis_id is None:
+            return False
+        row = store.execute(
+            "SELECT data FROM arrays WHERE owner = ? AND name = 'generation'",
+            [cache_owner(self.analysis_id)],
+        ).fetchone()
+        if row is None:
+            return False
+        saved = int(np.load(io.BytesIO(row[0]), allow_pickle=False)[0])
+        return saved == _generation(store, self.analysis_id)
+
     def save_cache(self, store: Store) -> None:
         """Store the columns as numpy blobs, so the next load skips building 1M row tuples.
 
-        Every transaction that changes this analysis's suspects (core.analyze) drops the cache,
-        so a cache that exists is current; an index updated by :meth:`reload_images` equals a
+        Every transaction that changes this analysis's suspects (core.analyze) bumps its
+        generation, and a cache is used only at the generation it was saved at; an index
+        updated by :meth:`reload_images` equals a
         full load and may be saved back (the session does so on close).
         """
         if self.analysis_id is None:
@@ -190,9 +215,11 @@ class SuspectIndex:
             ).fetchone()
             same = count == len(self.ids) and top == (int(self.ids[-1]) if len(self.ids) else -1)
             if current and same:
-                store.put_arrays(
-                    cache_owner(self.analysis_id), {name: getattr(self, name) for name in _COLUMNS}
+                columns = {name: getattr(self, name) for name in _COLUMNS}
+                columns["generation"] = np.array(
+                    [_generation(store, self.analysis_id)], dtype=np.int64
                 )
+                store.put_arrays(cache_owner(self.analysis_id), columns)
 
     def reload_images(self, store: Store, image_ids: Iterable[int]) -> None:
         """Re-read only these images' suspects (after their re-analysis), with their statuses.

@@ -33,7 +33,6 @@ from labelfix.core.suspects import (
     STATUS_CODE,
     SuspectFilter,
     SuspectIndex,
-    cache_owner,
 )
 
 from .commands import EditCommand, Focus, NudgeCommand
@@ -121,9 +120,7 @@ class Session(QObject):
     def close(self) -> None:
         """Save the review state and close the project."""
         self.save_ui_state()
-        if len(self.index) >= CACHE_MIN_ROWS and not self.store.has_arrays(
-            cache_owner(self.index.analysis_id)
-        ):
+        if len(self.index) >= CACHE_MIN_ROWS and not self.index.cache_is_current(self.store):
             self.index.save_cache(self.store)  # the next open skips re-reading every suspect row
         self.undo_stack.clear()
         self.store.close()

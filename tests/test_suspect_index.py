@@ -231,9 +231,15 @@ def test_column_cache_is_used_only_while_current(store: Store, monkeypatch: pyte
     edit = decide(store, [dict(row, set_id=fresh.set_id)], "accepted")
     edit.apply(store)
     az.reanalyze_images(store, edit.image_ids | {row["image_id"]})
-    assert not store.has_arrays(owner)
+    assert store.has_arrays(owner) and not fresh.cache_is_current(store)  # stale generation
+    after_edit = SuspectIndex.load(store)  # must not be served from the stale cache
+    store.execute("DELETE FROM arrays WHERE owner = ?", [owner])
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)
+    assert_same_index(after_edit, SuspectIndex.load(store))
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
     fresh.reload_images(store, edit.image_ids | {row["image_id"]})
     fresh.save_cache(store)  # what the session does on close
+    assert fresh.cache_is_current(store)
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)  # force a row load to compare
     store.execute("DELETE FROM arrays WHERE owner = ?", ["nothing"])
     from_cache = SuspectIndex.load(store)
