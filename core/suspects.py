@@ -199,8 +199,8 @@ class SuspectIndex:
 
         Every transaction that changes this analysis's suspects (core.analyze) bumps its
         generation, and a cache is used only at the generation it was saved at; an index
-        updated by :meth:`reload_images` equals a
-        full load and may be saved back (the session does so on close).
+        updated by :meth:`reload_images` equals a full load and may be saved back (the session
+        does so on close).
         """
         if self.analysis_id is None:
             return
