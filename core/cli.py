@@ -7,10 +7,11 @@ Exit codes: 0 success, 2 bad input (a validation report, never a traceback), 1 i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,26 @@ class ImportReport:
     warnings: list[Problem]
 
 
+@contextlib.contextmanager
+def new_project(out: Path) -> Iterator[Store]:
+    """A new project built under ``out.partial`` and renamed to ``out`` when the block ends
+    without error; on error the partial file is removed, so a crash or a bad file leaves no
+    half project."""
+    partial = out.with_name(out.name + ".partial")
+    store = Store.create(partial, overwrite=True)
+    try:
+        yield store
+    except BaseException:
+        store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(partial) + suffix).unlink(missing_ok=True)
+        raise
+    store.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(out) + suffix).unlink(missing_ok=True)
+    os.replace(partial, out)
+
+
 def import_project(
     out: Path,
     gt_path: Path,
@@ -129,17 +150,14 @@ def import_project(
 ) -> ImportReport:
     """Validate and import labels (then predictions) into a new project, atomically.
 
-    The project is built under ``out.partial`` and renamed when complete, so a crash or a bad
-    predictions file leaves no half project. The labels are freed before the predictions are
-    read, so the peak memory is the larger of the two files' rather than their sum.
+    The labels are freed before the predictions are read, so the peak memory is the larger of
+    the two files' rather than their sum.
     """
     gt = read_ground_truth(gt_path, images_dir)
     warnings = list(gt.warnings)
     n_images, n_labels = len(gt.images), len(gt.annotations)
-    partial = out.with_name(out.name + ".partial")
-    store = Store.create(partial, overwrite=True)
     n_preds, set_name = 0, None
-    try:
+    with new_project(out) as store:
         bar = ProgressBar("importing labels", quiet)
         store.import_ground_truth(gt, images_dir, progress=bar)
         bar.close()
@@ -153,15 +171,6 @@ def import_project(
             n_preds = len(preds.records)
             store.add_predictions(preds, set_name)
             del preds
-    except BaseException:
-        store.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(partial) + suffix).unlink(missing_ok=True)
-        raise
-    store.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(out) + suffix).unlink(missing_ok=True)
-    os.replace(partial, out)
     return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
 
 
@@ -175,23 +184,12 @@ def build_project(
     quiet: bool = True,
 ) -> None:
     """Write a new project from already-read files, atomically (built as ``out.partial``)."""
-    partial = out.with_name(out.name + ".partial")
-    store = Store.create(partial, overwrite=True)
-    try:
+    with new_project(out) as store:
         bar = ProgressBar("importing labels", quiet)
         store.import_ground_truth(gt, images_dir, progress=bar)
         bar.close()
         if preds is not None:
             store.add_predictions(preds, name or Path(preds.path).stem)
-    except BaseException:
-        store.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(partial) + suffix).unlink(missing_ok=True)
-        raise
-    store.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(out) + suffix).unlink(missing_ok=True)
-    os.replace(partial, out)
 
 
 def cmd_add_predictions(args: argparse.Namespace) -> int:
