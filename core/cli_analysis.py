@@ -16,7 +16,7 @@ from .analyze import OUTCOME_NAMES, AnalysisParams, analyze, matches, reanalyze_
 from .errors import KINDS
 from .review import decide
 from .store import ProjectError, Store
-from .suspects import CLI_FIELDS, SuspectFilter, SuspectIndex, cli_record
+from .suspects import CACHE_MIN_ROWS, CLI_FIELDS, SuspectFilter, SuspectIndex, cli_record
 
 
 def _progress(args: argparse.Namespace, label: str) -> Callable[[int, int], None] | None:
@@ -44,6 +44,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         summary = analyze(store, set_id, params, progress=bar)
         if bar is not None:
             bar.close()
+        if sum(summary.suspects.values()) >= CACHE_MIN_ROWS:
+            SuspectIndex.load(store, set_id)  # writes the column cache: the app opens it fast
         if not args.quiet:
             found = ", ".join(f"{n} {k}" for k, n in summary.suspects.items())
             print(
