@@ -137,7 +137,11 @@ def make_predictions(gt: dict, per_image: int, seed: int = 1, segm: bool = False
         arr[:, 2] = np.minimum(arr[:, 2], w - arr[:, 0])
         arr[:, 3] = np.minimum(arr[:, 3], h - arr[:, 1])
         arr = np.round(arr, 2)
-        rles = mask_utils.frPyObjects(np.ascontiguousarray(arr, dtype=np.float64), h, w) if segm else None
+        rles = (
+            mask_utils.frPyObjects(np.ascontiguousarray(arr, dtype=np.float64), h, w)
+            if segm
+            else None
+        )
         for k in range(len(boxes)):
             rec = {
                 "image_id": im["id"],

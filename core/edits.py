@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import geometry
@@ -408,6 +408,9 @@ class CompositeEdit(Edit):
 
     def __init__(self, edits: Sequence[Edit], description: str) -> None:
         super().__init__()
+        #: called as ``progress(done, total)`` after each part is applied or reverted (a bulk
+        #: decision on thousands of suspects takes seconds; the desktop shows it)
+        self.progress: Callable[[int, int], None] | None = None
         self.edits = list(edits)
         for edit in self.edits:  # one command, one group in the change log
             edit.edit_id = self.edit_id
@@ -422,10 +425,16 @@ class CompositeEdit(Edit):
         return out
 
     def _apply(self, store: Store) -> list[int]:
-        for edit in self.edits:
+        total = len(self.edits)
+        for done, edit in enumerate(self.edits, 1):
             edit.apply(store)  # nested: a savepoint inside this transaction
+            if self.progress is not None:
+                self.progress(done, total)
         return []
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
-        for edit in reversed(self.edits):
+        total = len(self.edits)
+        for done, edit in enumerate(reversed(self.edits), 1):
             edit.revert(store)
+            if self.progress is not None:
+                self.progress(done, total)

@@ -3,18 +3,22 @@ reverts it, and both hand the edit to the session so views follow."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QProgressDialog
 
-from labelfix.core.edits import Edit, SetGeometry
+from labelfix.core.edits import CompositeEdit, Edit, SetGeometry
 from labelfix.core.store import Store
 
 NUDGE_COMMAND_ID = 1001  # QUndoCommand.id() shared by arrow-key nudges (they merge)
 NUDGE_BURST_S = 1.5  # nudges of one label closer together than this merge into one command
+BULK_PROGRESS_MIN = 200  # composite edits with this many parts show a progress dialog
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,37 @@ class Focus:
 
 AfterEdit = Callable[[Edit, set[int], Focus | None], None]
 Reanalyze = Callable[[Edit, set[int]], None]
+
+
+@contextlib.contextmanager
+def bulk_progress(edit: Edit, verb: str) -> Iterator[None]:
+    """A modal progress dialog while a large composite edit (a bulk decision) is applied or
+    reverted; the work stays in its one transaction on the UI thread's writer connection, and
+    the dialog is repainted between parts (user input is held back until it is done)."""
+    if not isinstance(edit, CompositeEdit) or len(edit.edits) < BULK_PROGRESS_MIN:
+        yield
+        return
+    dialog = QProgressDialog(f"{verb} {edit.description}…", "", 0, len(edit.edits), None)
+    dialog.setCancelButton(None)  # a half-applied decision batch would be worse than waiting
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setMinimumDuration(0)
+    dialog.setWindowTitle("LabelFix")
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] > 0.05:
+            last[0] = now
+            dialog.setValue(done)
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+    edit.progress = progress
+    try:
+        yield
+    finally:
+        edit.progress = None
+        dialog.reset()
+        dialog.deleteLater()
 
 
 class EditCommand(QUndoCommand):
@@ -78,7 +113,7 @@ class EditCommand(QUndoCommand):
     def redo(self) -> None:
         """Apply the edit and re-analyse its images in one transaction, then refresh."""
         try:
-            with self.store.atomic():
+            with self.store.atomic(), bulk_progress(self.edit, "Applying"):
                 self.edit.apply(self.store)
                 self._reanalyze()
         except Exception as exc:  # noqa: BLE001 - reported by the session, never a traceback
@@ -91,7 +126,7 @@ class EditCommand(QUndoCommand):
         """Revert the edit and re-analyse in one transaction, then refresh with the undone
         suspect (or label) shown."""
         try:
-            with self.store.atomic():
+            with self.store.atomic(), bulk_progress(self.edit, "Undoing"):
                 self.edit.revert(self.store)
                 self._reanalyze()
         except Exception:  # noqa: BLE001 - an exception must never unwind into QUndoStack (C++)

@@ -215,7 +215,9 @@ def test_query_on_an_empty_index() -> None:
         assert len(idx.query(SuspectFilter(), sort, True)) == 0
 
 
-def test_column_cache_is_used_only_while_current(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_column_cache_is_used_only_while_current(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The cached columns equal a row load, and every change to the suspects drops them."""
     import labelfix.core.suspects as suspects_module
 
@@ -227,7 +229,11 @@ def test_column_cache_is_used_only_while_current(store: Store, monkeypatch: pyte
     assert store.has_arrays(owner)
     assert_same_index(SuspectIndex.load(store), fresh)  # served from the cache
     # an edit's re-analysis drops the cache; the in-memory reload equals a full load again
-    row = first_of(fresh, "wrong_class") if "wrong_class" in {KINDS[k] for k in fresh.kind} else fresh.row(0)
+    row = (
+        first_of(fresh, "wrong_class")
+        if "wrong_class" in {KINDS[k] for k in fresh.kind}
+        else fresh.row(0)
+    )
     edit = decide(store, [dict(row, set_id=fresh.set_id)], "accepted")
     edit.apply(store)
     az.reanalyze_images(store, edit.image_ids | {row["image_id"]})

@@ -149,3 +149,34 @@ def test_resume_restores_filter_sort_and_selection(
     )
     assert again.findChild(type(again.docks["suspects"].widget()), None) is not None
     again.close()
+
+
+def test_large_bulk_decision_shows_progress(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accepting hundreds of suspects at once reports progress, then undoes as one command."""
+    from PySide6.QtWidgets import QProgressDialog
+
+    from labelfix.core.export import coco_dataset
+    from labelfix.desktop import commands
+
+    values: list[int] = []
+    real_set_value = QProgressDialog.setValue
+    monkeypatch.setattr(
+        QProgressDialog, "setValue", lambda self, v: (values.append(v), real_set_value(self, v))
+    )
+    monkeypatch.setattr(commands, "BULK_PROGRESS_MIN", 50)
+    s = window.session
+    s.set_filter(SuspectFilter(min_confidence=0.0, statuses=frozenset({"open"})))
+    n = s.row_count()
+    assert n >= 200
+    before = coco_dataset(s.store)
+    window.select_all_listed()
+    window.accept()
+    assert s.undo_stack.count() == 1
+    assert values and values[-1] >= n and values == sorted(values)  # it advanced to the end
+    assert coco_dataset(s.store) != before
+    values.clear()
+    s.undo()
+    assert values and values[-1] >= n  # undoing it reports progress too
+    assert coco_dataset(s.store) == before
