@@ -101,64 +101,84 @@ def mask_item(
     return QGraphicsPixmapItem(QPixmap.fromImage(image))
 
 
-class TagItem(QGraphicsItem):
+class _TextBox(QGraphicsItem):
+    """Text on a rounded background that keeps its size at any zoom (tags and messages)."""
+
+    def __init__(self, text: str, point_size: float, bold: bool, z: float) -> None:
+        super().__init__()
+        self.text = text
+        self.font = QFont()
+        self.font.setPointSizeF(point_size)
+        self.font.setBold(bold)
+        self.metrics = QFontMetricsF(self.font)
+        self._rect = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(z)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def _paint_box(
+        self,
+        painter: QPainter,
+        fill: QColor,
+        text: QColor,
+        radius: float,
+        rect: QRectF,
+        align: Qt.AlignmentFlag,
+    ) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(fill))
+        painter.drawRoundedRect(self._rect, radius, radius)
+        painter.setPen(text)
+        painter.setFont(self.font)
+        painter.drawText(rect, align, self.text)
+
+
+class TagItem(_TextBox):
     """A small text tag with a solid background that keeps its size at any zoom."""
 
     def __init__(
         self, text: str, colour: QColor, *, below: bool = False, bold: bool = False
     ) -> None:
-        super().__init__()
-        self.text = text
+        super().__init__(text, 9.0, bold, 10)
         self.colour = QColor(colour)
-        self.font = QFont()
-        self.font.setPointSizeF(9.0)
-        self.font.setBold(bold)
-        metrics = QFontMetricsF(self.font)
-        w = metrics.horizontalAdvance(text) + 8
-        h = metrics.height() + 2
+        w = self.metrics.horizontalAdvance(text) + 8
+        h = self.metrics.height() + 2
         self._rect = QRectF(0, 0 if below else -h, w, h)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setZValue(10)
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return self._rect
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(self.colour))
-        painter.drawRoundedRect(self._rect, 2, 2)
         dark = self.colour.lightnessF() > 0.55
-        painter.setPen(QColor("#101010") if dark else QColor("#ffffff"))
-        painter.setFont(self.font)
-        painter.drawText(self._rect.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, self.text)
+        ink = QColor("#101010") if dark else QColor("#ffffff")
+        self._paint_box(
+            painter,
+            self.colour,
+            ink,
+            2,
+            self._rect.adjusted(4, 0, -4, 0),
+            Qt.AlignmentFlag.AlignVCenter,
+        )
 
 
-class MessageItem(QGraphicsItem):
+class MessageItem(_TextBox):
     """A centred message (e.g. "image not found") that keeps its size at any zoom."""
 
     def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-        self.font = QFont()
-        self.font.setPointSizeF(12.0)
-        metrics = QFontMetricsF(self.font)
-        w = metrics.horizontalAdvance(text) + 24
-        h = metrics.height() + 16
+        super().__init__(text, 12.0, False, 20)
+        w = self.metrics.horizontalAdvance(text) + 24
+        h = self.metrics.height() + 16
         self._rect = QRectF(-w / 2, -h / 2, w, h)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setZValue(20)
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
-        return self._rect
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(30, 30, 30, 200))
-        painter.drawRoundedRect(self._rect, 4, 4)
-        painter.setPen(QColor("#f0f0f0"))
-        painter.setFont(self.font)
-        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
+        self._paint_box(
+            painter,
+            QColor(30, 30, 30, 200),
+            QColor("#f0f0f0"),
+            4,
+            self._rect,
+            Qt.AlignmentFlag.AlignCenter,
+        )
