@@ -64,6 +64,22 @@ __all__ = [
 ]
 
 
+def _plain_box(x: Any, y: Any, w: Any, h: Any) -> bool:
+    """The fast path's box test: four real numbers (no bool), non-negative size, finite ends."""
+    return (
+        (type(x) is float or type(x) is int)
+        and (type(y) is float or type(y) is int)
+        and (type(w) is float or type(w) is int)
+        and (type(h) is float or type(h) is int)
+        and w >= 0
+        and h >= 0
+        and x > -_INF
+        and y > -_INF
+        and x + w < _INF
+        and y + h < _INF
+    )
+
+
 # --------------------------------------------------------------------------- problems
 
 
@@ -421,18 +437,7 @@ def _check_annotation_records(annotations: list[Any], ctx: _AnnotationContext) -
                 and (seg is MISSING or (type(seg) is list and i not in bad_polygons))
             ):
                 x, y, w, h = box
-                if (
-                    (type(x) is float or type(x) is int)
-                    and (type(y) is float or type(y) is int)
-                    and (type(w) is float or type(w) is int)
-                    and (type(h) is float or type(h) is int)
-                    and w >= 0
-                    and h >= 0
-                    and x > -_INF
-                    and y > -_INF
-                    and x + w < _INF
-                    and y + h < _INF
-                ):
+                if _plain_box(x, y, w, h):
                     if (
                         w == 0
                         or h == 0
@@ -586,18 +591,7 @@ def _check_prediction_records(records: list[Any], ctx: _PredictionContext) -> No
                         continue
                 if type(box) is list and len(box) == 4:
                     x, y, w, h = box
-                    if (
-                        (type(x) is float or type(x) is int)
-                        and (type(y) is float or type(y) is int)
-                        and (type(w) is float or type(w) is int)
-                        and (type(h) is float or type(h) is int)
-                        and w >= 0
-                        and h >= 0
-                        and x > -_INF
-                        and y > -_INF
-                        and x + w < _INF
-                        and y + h < _INF
-                    ):
+                    if _plain_box(x, y, w, h):
                         if seg is not MISSING:
                             pending_append((i, counts, size[0] * size[1]))
                         if (

@@ -4,7 +4,7 @@ worker is left running after a test."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +56,24 @@ def demo_project(built_demo: Path, tmp_path: Path) -> Path:
     with Store.open(out) as store, store.atomic():  # image paths stay valid: store them absolute
         store.set_meta("images_root", str(demo_source() / "images"))
     return out
+
+
+@pytest.fixture
+def open_window(qtbot: object) -> Callable[..., object]:
+    """Open a project in a shown, active MainWindow: ``open_window(project, size=(w, h))``."""
+    from PySide6.QtWidgets import QApplication
+
+    from labelfix.desktop.main_window import MainWindow
+
+    def _open(project: Path, size: tuple[int, int] = (1200, 800)) -> MainWindow:
+        win = MainWindow()
+        qtbot.addWidget(win)
+        win.resize(*size)
+        assert win.open_path(project)
+        win.show()
+        qtbot.waitExposed(win)
+        win.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+        return win
+
+    return _open

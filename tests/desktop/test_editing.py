@@ -5,12 +5,12 @@ mask; each is one undo command; undo all returns the original COCO, redo all the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from labelfix.core import editing as ed
 from labelfix.core.export import coco_dataset
@@ -23,16 +23,9 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
 @pytest.fixture
-def window(qtbot: object, demo_project: Path) -> MainWindow:
+def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWindow:
     """The main window with the demo project open, shown and active."""
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 900)
-    assert win.open_path(demo_project)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    win = open_window(demo_project, size=(1300, 900))
     return win
 
 

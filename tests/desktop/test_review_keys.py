@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QInputDialog
 
 from labelfix.core.suspects import SuspectFilter
 from labelfix.desktop.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot: object, demo_project: Path) -> MainWindow:
+def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWindow:
     """The main window with the demo project open, shown and active."""
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    assert win.open_path(demo_project)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    win = open_window(demo_project)
     win.table.setFocus()
     return win
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from labelfix.desktop.main_window import MainWindow
 
@@ -16,16 +17,9 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
-def window(qtbot: object, demo_project: Path) -> MainWindow:
+def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWindow:
     """The main window with the demo project open, shown and active."""
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    assert win.open_path(demo_project)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    win = open_window(demo_project)
     return win
 
 
