@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from . import contours, opencv
+
 Box = list[float]  # COCO xywh
 Segmentation = list[list[float]] | dict[str, Any] | None
 
@@ -110,15 +112,18 @@ def clamp_box(box: Sequence[float], height: int, width: int) -> Box:
 
 
 def rle_to_polygon(rle: dict, height: int, width: int) -> list[list[float]]:
-    """Outer contours of an RLE mask as polygon parts (OpenCV), each with >= 3 points."""
-    import cv2
+    """Outer contours of an RLE mask as polygon parts, each with >= 3 points.
 
-    mask = mask_utils.decode(to_rle(rle, height, width))
-    contours, _ = cv2.findContours(
-        mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
-    )
-    parts = [c.reshape(-1).astype(float).tolist() for c in contours if len(c) >= 3]
-    return parts
+    OpenCV's ``findContours`` (external borders, simple chain) traces them; without OpenCV (the
+    app bundle) :func:`.contours.outer_contours` gives the same points.
+    """
+    mask = np.ascontiguousarray(mask_utils.decode(to_rle(rle, height, width)), dtype=np.uint8)
+    cv2 = opencv.module()
+    if cv2 is None:
+        found = contours.outer_contours(mask)
+    else:
+        found = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
+    return [c.reshape(-1).astype(float).tolist() for c in found if len(c) >= 3]
 
 
 def box_is_finite(box: Sequence[float]) -> bool:

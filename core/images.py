@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from . import opencv
+
 MAX_PIXELS = 200_000_000
 """The largest image (width * height) :func:`load_image` decodes."""
 
@@ -126,14 +128,13 @@ def load_image(path: str | os.PathLike[str]) -> tuple[np.ndarray | None, str | N
 
 
 def _load(path: Path) -> tuple[np.ndarray | None, str | None]:
-    import cv2  # imported here: the COCO reader uses this module for headers only
-
+    cv2 = opencv.module()  # looked up here: the COCO reader uses this module for headers only
     size, note = header_size(path)
     if size is None:
         return None, f"{note}: {path}"
     data = np.fromfile(path, dtype=np.uint8)
     rgb = None
-    if data.size:
+    if data.size and cv2 is not None:
         try:  # IMREAD_UNCHANGED never applies EXIF orientation; keeps depth and channels
             pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
         except cv2.error:
@@ -156,7 +157,7 @@ def _load(path: Path) -> tuple[np.ndarray | None, str | None]:
 
 
 def _pil_rgb(path: Path) -> np.ndarray | None:
-    """Decode with PIL where OpenCV cannot (no EXIF transpose); None if PIL cannot either."""
+    """Decode with PIL where OpenCV cannot or is absent (no EXIF transpose); None on failure."""
     try:
         with Image.open(path) as image:
             image.load()

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
+
+from labelfix.core.images import load_image
 
 from . import workers
 
@@ -19,20 +19,19 @@ class ImageError(RuntimeError):
 
 
 def decode_image(path: Path | None) -> QImage:
-    """Decode an image file into a QImage that owns its pixels (raises ImageError)."""
+    """Decode an image file into a QImage that owns its pixels (raises ImageError).
+
+    Core's :func:`~labelfix.core.images.load_image` decodes, so the canvas shows exactly the
+    pixels COCO tools see (raw orientation, 8-bit RGB), with or without OpenCV.
+    """
     if path is None:
         raise ImageError("the project has no image folder")
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError as exc:
-        raise ImageError(f"cannot read {path.name}: {exc.strerror or exc}") from exc
-    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    pixels = cv2.imdecode(data, flags) if data.size else None
+    pixels, warning = load_image(path)
     if pixels is None:
-        raise ImageError(f"{path.name} is not a readable image")
-    pixels = np.ascontiguousarray(pixels)
+        reason = (warning or "cannot be decoded").replace(f": {path}", "")
+        raise ImageError(f"{path.name}: {reason}")
     h, w = pixels.shape[:2]
-    image = QImage(pixels.data, w, h, int(pixels.strides[0]), QImage.Format.Format_BGR888)
+    image = QImage(pixels.data, w, h, int(pixels.strides[0]), QImage.Format.Format_RGB888)
     return image.copy()  # detach from the numpy buffer
 
 

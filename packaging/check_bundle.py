@@ -13,8 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Top-level packages that must never be in the bundle (test-only, or unused and large).
-FORBIDDEN = ("pandas", "sklearn", "cleanlab", "scipy", "matplotlib", "tkinter", "hypothesis")
+# Top-level packages and folders that must never be in the bundle (test-only, or large).
+FORBIDDEN = (
+    *("pandas", "sklearn", "cleanlab", "scipy", "matplotlib", "tkinter", "hypothesis"),
+    *("cv2", "opencv_python_headless.libs"),  # left out for size; Pillow and core.contours stand in
+)
 # Files the app reads at run time, relative to the bundle's labelfix/resources folder.
 REQUIRED_RESOURCES = (
     "style.qss",

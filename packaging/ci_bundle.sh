@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI: build the one-folder app (packaging/build.sh) and run the BUNDLED executable headless:
 # `labelfix --version`, `labelfix demo --smoke` with a fresh data folder, `labelfix info` on the
-# demo project it built, and one background job (the desktop's import runs in a child process).
+# demo project it built, one background job (the desktop's import runs in a child process), and
+# the stand-ins for OpenCV, which the bundle leaves out, against OpenCV itself.
 # Fails if any step fails or the bundle is over LABELFIX_BUNDLE_MAX_MB (default 250) MB.
 #
 # Run it after tools/test.sh, whose .venv has LabelFix and its dependencies; PYTHON overrides
@@ -84,6 +85,41 @@ jobs.in_subprocess(
 assert out.is_file(), out
 print(f"child job built {out.name}")
 ' "$TMP/job.labelfix"
+
+step "without OpenCV (bundled): Pillow decodes, core.contours traces, same results"
+# The bundle leaves cv2 out. The same snippet runs in the bundle and in the build Python (which
+# has OpenCV): decoded pixels and traced polygons must be identical.
+probe='
+import hashlib, json, sys
+from labelfix.core import geometry, opencv
+from labelfix.core.images import load_image
+from labelfix.desktop.demo import demo_source
+from pycocotools import mask as mask_utils
+
+src = demo_source()
+labels = json.loads((src / "labels.json").read_text())
+image = labels["images"][0]
+pixels, _ = load_image(src / "images" / image["file_name"])
+h, w = image["height"], image["width"]
+polygons = [a["segmentation"] for a in labels["annotations"] if isinstance(a["segmentation"], list)]
+traced = [
+    geometry.rle_to_polygon(mask_utils.merge(mask_utils.frPyObjects(p, h, w)), h, w)
+    for p in polygons[:200]
+]
+print(json.dumps({
+    "opencv": opencv.module() is not None,
+    "pixels": hashlib.sha256(pixels.tobytes()).hexdigest(),
+    "polygons": hashlib.sha256(json.dumps(traced).encode()).hexdigest(),
+}))
+'
+bundled="$(timeout 120 "$APP" -c "$probe")"
+reference="$("$PYTHON" -c "$probe")"
+echo "bundle:    $bundled"
+echo "reference: $reference"
+[[ "$bundled" == *'"opencv": false'* ]] || { echo "ci_bundle: cv2 is in the bundle" >&2; exit 1; }
+[[ "$reference" == *'"opencv": true'* ]] || { echo "ci_bundle: the build Python has no cv2" >&2; exit 1; }
+[ "${bundled#*\"pixels\"}" = "${reference#*\"pixels\"}" ] \
+  || { echo "ci_bundle: the bundle decodes or traces differently from OpenCV" >&2; exit 1; }
 
 step "bundle size"
 du -sh dist/labelfix

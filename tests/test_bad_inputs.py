@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 
-from labelfix.core import edits, geometry
+from labelfix.core import edits, geometry, opencv
 from labelfix.core.cli import run
 from labelfix.core.coco import check_images, read_ground_truth
 from labelfix.core.images import (
@@ -308,8 +308,16 @@ def test_image_warning_at_import(name: str, image_import: tuple[int, str, Path])
     assert lines[0].endswith(str(IMAGES / name))
 
 
+@pytest.fixture(params=["opencv", "pillow"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Decode with OpenCV (the pip-installed app) and with Pillow alone (the app bundle)."""
+    if request.param == "pillow":
+        monkeypatch.setattr(opencv, "module", lambda: None)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("name", sorted(LOAD_CASES))
-def test_load_image(name: str) -> None:
+def test_load_image(name: str, decoder: str) -> None:
     decoded, want = LOAD_CASES[name]
     pixels, warning = load_image(IMAGES / name)
     if decoded:
@@ -324,7 +332,7 @@ def test_load_image(name: str) -> None:
         assert warning is not None and want in warning and warning.endswith(name)
 
 
-def test_load_image_pixels_match_the_reference() -> None:
+def test_load_image_pixels_match_the_reference(decoder: str) -> None:
     """Every conversion gives the picture ok.png holds (JPEG and 8-bit rounding aside)."""
     reference, _ = load_image(IMAGES / "ok.png")
     assert reference is not None
@@ -348,7 +356,21 @@ def test_load_image_pixels_match_the_reference() -> None:
     assert gray16 is not None and gray16[0, 0, 0] == 0 and gray16[0, 39, 0] == 249
 
 
-def test_load_image_never_raises_on_odd_paths(tmp_path: Path) -> None:
+def test_pillow_decodes_what_opencv_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without OpenCV (the app bundle) every image gives the same outcome and the same pixels."""
+    with_opencv = {name: load_image(IMAGES / name) for name in LOAD_CASES}
+    monkeypatch.setattr(opencv, "module", lambda: None)
+    for name, (pixels, warning) in with_opencv.items():
+        got, got_warning = load_image(IMAGES / name)
+        assert (got is None) == (pixels is None), name
+        assert got_warning == warning, name
+        if pixels is not None and got is not None:
+            # libjpeg-turbo in both; only the CMYK conversion rounds differently
+            limit = 2 if name == "cmyk.jpg" else 0
+            assert np.abs(got.astype(int) - pixels.astype(int)).max() <= limit, name
+
+
+def test_load_image_never_raises_on_odd_paths(tmp_path: Path, decoder: str) -> None:
     assert load_image(tmp_path / "nowhere.jpg") == (
         None,
         f"image file not found: {tmp_path / 'nowhere.jpg'}",

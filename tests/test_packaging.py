@@ -52,7 +52,7 @@ def test_spec_parses_and_uses_the_launcher() -> None:
 
 def test_spec_excludes_test_only_libraries() -> None:
     source = (PACKAGING / "labelfix.spec").read_text(encoding="utf-8")
-    for module in ("pandas", "sklearn", "cleanlab", "scipy", "matplotlib", "tkinter"):
+    for module in ("pandas", "sklearn", "cleanlab", "scipy", "matplotlib", "tkinter", "cv2"):
         assert f'"{module}"' in source, module
 
 
