@@ -197,7 +197,7 @@ class Bench:
         finally:
             prof.disable()
             print(f"\n--- cProfile of {part} (cumulative) ---")
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(prof).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(30)
 
     # ------------------------------------------------------------------ parts
     def open(self) -> dict[str, float]:

@@ -342,11 +342,20 @@ class SuspectIndex:
         return order if rows is None else rows[order]
 
     def _reversed(self, sort: str, order: np.ndarray) -> np.ndarray:
-        """The order of the other direction: reversed, with ties kept in position order."""
-        reverse = order[::-1].copy()
+        """The order of the other direction: reversed, with ties kept in position order.
+
+        Every cached order lists ties in position order, so reversed they are in the opposite
+        one: mirroring each run of ties in place puts them back (no sort needed).
+        """
+        reverse = order[::-1]
         ordered = self._sort_values(sort)[reverse]
         tie = ordered[1:] == ordered[:-1]
-        return _ties_in_position_order(reverse, tie) if tie.any() else reverse
+        if not tie.any():
+            return reverse.copy()
+        starts = np.flatnonzero(np.r_[True, ~tie])  # first slot of each run
+        ends = np.r_[starts[1:], len(order)] - 1  # last slot of each run
+        run = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
+        return reverse[starts[run] + ends[run] - np.arange(len(order))]
 
     def warm(self, sort: str = "score", descending: bool = True) -> None:
         """Build and keep the full sort order of one key now (the default one at load), so the
@@ -500,14 +509,24 @@ def _stable_argsort(values: np.ndarray) -> np.ndarray:
     return np.argsort(values, kind="stable")
 
 
+_RADIX_GROUPS = 2**15
+"""Below this many distinct values a float sort finishes with a radix sort of their ranks."""
+
+
 def _stable_float_argsort(values: np.ndarray) -> np.ndarray:
     """A stable argsort of NaN-free floats: an unstable sort (~2.5x faster at 1M values), then
-    only the runs of equal values are put back in position order."""
+    the runs of equal values are put back in position order: by a radix sort of each value's
+    rank when there are few distinct values (a confidence column: ~10k in 1M), else by sorting
+    only the tied slots."""
     order = np.argsort(values, kind="quicksort")
     ordered = values[order]
     tie = ordered[1:] == ordered[:-1]
     if not tie.any():
         return order
+    if len(values) - int(np.count_nonzero(tie)) <= _RADIX_GROUPS:
+        rank = np.empty(len(values), dtype=np.int16)
+        rank[order] = np.cumsum(np.r_[False, ~tie], dtype=np.int64) - 32768
+        return np.argsort(rank, kind="stable")  # numpy sorts 16-bit integers by radix
     return _ties_in_position_order(order, tie)
 
 

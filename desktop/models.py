@@ -69,9 +69,10 @@ class SuspectTableModel(QAbstractTableModel):
         super().__init__(session)
         self.session = session
         session.suspectsChanged.connect(self.reload)
+        session.orderChanged.connect(self.reload)
 
     def reload(self) -> None:
-        """Reset after the session's rows changed."""
+        """Reset after the session's rows changed or were sorted anew."""
         self.beginResetModel()
         self.endResetModel()
 

@@ -81,6 +81,7 @@ class Session(QObject):
     """One open project and everything the review window shows about it."""
 
     suspectsChanged = Signal()  # the index or the listed rows changed (table, counts, summary)
+    orderChanged = Signal()  # the same rows, sorted anew (the table only)
     labelsChanged = Signal(object)  # set of image ids whose labels changed (canvas)
     selectionChanged = Signal()  # the current suspect changed, or its data did
     filterChanged = Signal()  # the filter or the sort changed (filter bar, header)
@@ -193,12 +194,12 @@ class Session(QObject):
         if (key, descending) == (self.sort_key, self.descending):
             return
         self.sort_key, self.descending = key, descending
-        self._requery()
+        self._requery(reordered=True)
         self.filterChanged.emit()
 
-    def _requery(self) -> None:
+    def _requery(self, *, reordered: bool = False) -> None:
         self.positions = self.index.query(self.filter, self.sort_key, self.descending)
-        self.suspectsChanged.emit()
+        (self.orderChanged if reordered else self.suspectsChanged).emit()
         if self.current_row() is None:
             self._select_pos(int(self.positions[0]) if len(self.positions) else None)
         else:

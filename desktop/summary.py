@@ -23,29 +23,42 @@ class ConfidenceHistogram(QWidget):
         self.session = session
         self.counts = np.zeros(BINS, dtype=np.int64)
         self.threshold = 0.0
+        self._counted: np.ndarray | None = None  # the confidence column counted last
         self.setMinimumHeight(110)
         timer = QTimer(
             self, singleShot=True, interval=LAZY_MS
         )  # repaint in a later frame than the table
         timer.timeout.connect(self.refresh)
         session.suspectsChanged.connect(timer.start)
-        session.filterChanged.connect(timer.start)
+        session.filterChanged.connect(self._move_threshold)
         self.refresh()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(240, 130)
 
     def refresh(self) -> None:
-        """Recount from the whole index (the threshold is the session's min confidence)."""
+        """Recount from the whole index (the threshold is the session's min confidence).
+
+        Only a new index or reloaded rows (new column arrays) change the counts; a filter
+        change keeps them.
+        """
         conf = self.session.index.confidence
-        conf = conf[~np.isnan(conf)] if len(conf) else conf
-        self.counts = (
-            np.histogram(conf, bins=BINS, range=(0.0, 1.0))[0]
-            if len(conf)
-            else np.zeros(BINS, np.int64)
-        )
+        if conf is not self._counted:
+            self._counted = conf
+            conf = conf[~np.isnan(conf)] if len(conf) else conf
+            self.counts = (
+                np.histogram(conf, bins=BINS, range=(0.0, 1.0))[0]
+                if len(conf)
+                else np.zeros(BINS, np.int64)
+            )
         self.threshold = self.session.filter.min_confidence
         self.update()
+
+    def _move_threshold(self) -> None:
+        """Follow the filter's min confidence; the counts stay (a sort changes nothing here)."""
+        if self.session.filter.min_confidence != self.threshold:
+            self.threshold = self.session.filter.min_confidence
+            self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)

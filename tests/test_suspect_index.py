@@ -259,10 +259,15 @@ def test_column_cache_is_used_only_while_current(
     assert not store.has_arrays(owner)
 
 
-def test_stable_float_argsort_equals_numpys_stable_sort() -> None:
+@pytest.mark.parametrize("radix_groups", [2**15, 4])  # both ways of ordering the ties
+def test_stable_float_argsort_equals_numpys_stable_sort(
+    radix_groups: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The fast float sort keeps equal values in position order, exactly like kind="stable"."""
+    from labelfix.core import suspects
     from labelfix.core.suspects import _stable_argsort
 
+    monkeypatch.setattr(suspects, "_RADIX_GROUPS", radix_groups)
     rng = np.random.default_rng(1)
     for trial in range(300):
         n = int(rng.integers(1, 3000))

@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from labelfix.core.suspects import SORT_KEYS, SuspectFilter, cli_record
+from labelfix.core.suspects import SORT_KEYS, SuspectFilter, SuspectIndex, cli_record
 from labelfix.desktop.models import COLUMNS, CountsModel, SuspectTableModel
 from labelfix.desktop.session import Session
 
@@ -85,3 +86,39 @@ def test_header_sort_goes_through_the_index(session: Session) -> None:
             assert model.rowCount() == len(expected)
             first = model.data(model.index(0, column))
             assert first == model._text(session.index, int(expected[0]), key)
+
+
+def test_a_sort_reorders_the_table_and_leaves_the_counts_alone(
+    session: Session, qtbot: object
+) -> None:
+    """Sorting lists the same rows anew: the table resets, the counts and histogram do no work."""
+    from labelfix.desktop.summary import SummaryPanel
+
+    table = SuspectTableModel(session)
+    by_kind = CountsModel(session, "kind")
+    panel = SummaryPanel(session)
+    qtbot.addWidget(panel)
+    resets: list[str] = []
+    table.modelReset.connect(lambda: resets.append("table"))
+    by_kind.modelReset.connect(lambda: resets.append("counts"))
+    counts = [by_kind.data(by_kind.index(r, 1)) for r in range(by_kind.rowCount())]
+    not_recounted = qtbot.assertNotEmitted(session.suspectsChanged)
+    with not_recounted, qtbot.waitSignal(session.orderChanged):
+        session.set_sort("confidence", False)
+    assert resets == ["table"]
+    values = np.nan_to_num(session.index.confidence[session.positions], nan=-1.0)
+    assert len(values) > 10 and (values[:-1] <= values[1:]).all()  # no confidence sorts first
+    assert [by_kind.data(by_kind.index(r, 1)) for r in range(by_kind.rowCount())] == counts
+    # a filter change is new rows: counts recount, the histogram's threshold line moves, and
+    # its bars (over the whole index) stay as they were
+    bars = panel.histogram.counts
+    with qtbot.waitSignal(session.suspectsChanged):
+        session.set_filter(SuspectFilter(min_confidence=0.6, statuses=None))
+    assert resets[-1] == "counts"
+    assert panel.histogram.threshold == 0.6
+    qtbot.wait(100)  # past the histogram's lazy refresh
+    assert panel.histogram.counts is bars
+    # a new index is counted again
+    session.set_index(SuspectIndex.load(session.store))
+    qtbot.waitUntil(lambda: panel.histogram.counts is not bars)
+    np.testing.assert_array_equal(panel.histogram.counts, bars)
