@@ -52,6 +52,7 @@ from .widgets import FilterBar, Inspector, JobIndicator, StatusCounts, TipBar
 
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
 BULK_PROGRESS = 300  # bulk decisions on more suspects than this show a progress dialog
+FIRST_SIZE = 0.85  # share of the screen the window takes the first time it opens
 MENUS = {
     "&File": [
         "new_project",
@@ -240,9 +241,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         state = self.settings.value("window/state")
         if state is None or not self.restoreState(state):
-            self.resizeDocks(
-                [self.docks["suspects"]], [int(self.width() * 0.40)], Qt.Orientation.Horizontal
+            # the table's own width (every column whole) within 40-48% of the window
+            width = min(
+                max(self.table.natural_width(), int(self.width() * 0.40)), int(self.width() * 0.48)
             )
+            self.resizeDocks([self.docks["suspects"]], [width], Qt.Orientation.Horizontal)
             self.resizeDocks(
                 [self.docks["inspector"]], [int(self.width() * 0.20)], Qt.Orientation.Horizontal
             )
@@ -295,10 +298,13 @@ class MainWindow(QMainWindow):
             self.session.save_ui_state()
 
     def restore_geometry(self) -> None:
-        """Put the window where it was last time."""
+        """Put the window where it was last time; the first time, centred on 85% of the screen."""
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        screen = self.screen().availableGeometry()
+        self.resize(int(screen.width() * FIRST_SIZE), int(screen.height() * FIRST_SIZE))
+        self.move(screen.center() - self.rect().center())
 
     def request_close_project(self) -> None:
         """Close the project (after asking, if there are unexported edits)."""

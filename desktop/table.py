@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from .models import SuspectTableModel
+from labelfix.core.suspects import STATUSES
+
+from .models import KIND_TITLES, SuspectTableModel
 from .session import Session
 
-WIDTHS = (112, 46, 112, 80, 80, 38, 40, 60, 44)
+WIDTHS = (112, 46, 112, 80, 80, 38, 40, 60, 44)  # the least width of each column (px)
+# Columns that must show their longest value whole (the others elide): widened to fit it in
+# the table's font, whatever the platform's font and DPI.
+WIDEST: dict[int, tuple[str, ...]] = {
+    0: tuple(KIND_TITLES.values()),
+    1: ("0.000",),
+    5: ("0.00",),
+    6: ("0.00",),
+    7: STATUSES,
+}
+CELL_PADDING = 14  # the cell's margins, so the text is not elided by a pixel
 
 
 class SuspectTable(QTableView):
@@ -33,8 +48,11 @@ class SuspectTable(QTableView):
         hh = self.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setHighlightSections(False)
+        fm = QFontMetricsF(self.font())
         for col, width in enumerate(WIDTHS):
-            self.setColumnWidth(col, width)
+            texts = WIDEST.get(col, ())
+            fit = max((math.ceil(fm.horizontalAdvance(t)) + CELL_PADDING for t in texts), default=0)
+            self.setColumnWidth(col, max(width, fit))
         self.setColumnHidden(
             len(WIDTHS) - 1, True
         )  # the suspect id: there for sorting, shown on demand
@@ -48,6 +66,15 @@ class SuspectTable(QTableView):
         session.selectionChanged.connect(self.follow_selection)
         session.filterChanged.connect(self._sync_sort_indicator)
         self.follow_selection()
+
+    def natural_width(self) -> int:
+        """Pixels the table needs to show every visible column whole, with its scroll bar."""
+        columns = sum(
+            self.columnWidth(c)
+            for c in range(self.suspect_model.columnCount())
+            if not self.isColumnHidden(c)
+        )
+        return columns + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not self._syncing and current.isValid():

@@ -68,3 +68,27 @@ def test_no_display_gives_one_sentence(monkeypatch: object) -> None:
         assert message is not None and "xvfb-run" in message
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert platform_problem(headless=False) is None
+
+
+def test_first_start_takes_most_of_the_screen_and_shows_every_column(
+    qtbot: object, demo_project: Path
+) -> None:
+    """No saved geometry: the window is centred on 85% of the screen, and the suspects dock is
+    as wide as the table's columns, so none is cut off behind a scroll bar."""
+    from labelfix.desktop.main_window import FIRST_SIZE, MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    screen = window.screen().availableGeometry()
+    window.restore_geometry()
+    assert window.width() == int(screen.width() * FIRST_SIZE)
+    assert window.height() == int(screen.height() * FIRST_SIZE)
+    offset = window.geometry().center() - screen.center()
+    assert abs(offset.x()) <= 1 and abs(offset.y()) <= 1
+    window.resize(1400, 900)  # the offscreen screen is small; a laptop's window
+    assert window.open_path(demo_project)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.table.viewport().width() > 0)
+    assert window.docks["suspects"].width() >= window.table.natural_width()
+    assert window.table.horizontalScrollBar().maximum() == 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
 
 from labelfix.core.suspects import SORT_KEYS, SuspectFilter, SuspectIndex, cli_record
 from labelfix.desktop.models import COLUMNS, CountsModel, SuspectTableModel
@@ -122,3 +123,28 @@ def test_a_sort_reorders_the_table_and_leaves_the_counts_alone(
     session.set_index(SuspectIndex.load(session.store))
     qtbot.waitUntil(lambda: panel.histogram.counts is not bars)
     np.testing.assert_array_equal(panel.histogram.counts, bars)
+
+
+def test_kind_status_and_number_columns_show_their_values_whole(
+    session: Session, qtbot: object
+) -> None:
+    """The table elides at the left (file names differ at their end), so the columns whose start
+    matters are wide enough for their longest value in the table's own font."""
+    from labelfix.desktop.models import KIND_TITLES
+    from labelfix.desktop.table import CELL_PADDING, SuspectTable
+
+    table = SuspectTable(session)
+    qtbot.addWidget(table)
+    fm = QFontMetricsF(table.font())
+    columns = [title for title, _ in COLUMNS]
+    longest = {
+        "Kind": list(KIND_TITLES.values()),
+        "Status": ["open", "accepted", "rejected", "flagged"],
+        "Score": ["0.000"],
+        "IoU": ["0.00"],
+        "Conf.": ["0.00"],
+    }
+    for title, texts in longest.items():
+        room = table.columnWidth(columns.index(title)) - CELL_PADDING
+        for text in texts:
+            assert fm.elidedText(text, Qt.TextElideMode.ElideLeft, room) == text, (title, text)
