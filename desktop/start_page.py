@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -71,6 +72,11 @@ class StartPage(QWidget):
     def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
+        logo = QLabel()
+        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        icon = QApplication.windowIcon()
+        if not icon.isNull():
+            logo.setPixmap(icon.pixmap(96, 96))
         title = QLabel("<h1>LabelFix</h1><p>Find and fix label errors in COCO datasets.</p>")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         buttons = QHBoxLayout()
@@ -87,16 +93,28 @@ class StartPage(QWidget):
         self.recent.itemActivated.connect(
             lambda item: self.open_checked(Path(item.data(Qt.ItemDataRole.UserRole)), recent=True)
         )
+        self.recent_title = QLabel("<b>Recent projects</b>")
+        self.empty_hint = QLabel(
+            "Projects you open will be listed here. New to LabelFix? <b>Open demo</b> shows 20 "
+            "images with their labels and a detector's predictions: review the suspects with "
+            "A (accept the fix), R (reject) and Space (skip)."
+        )
+        self.empty_hint.setObjectName("startHint")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note = QLabel()
         self.note.setObjectName("startNote")
         self.note.setWordWrap(True)
         self.note.hide()
         column = QVBoxLayout()
         column.addStretch(1)
+        column.addWidget(logo)
         column.addWidget(title)
         column.addLayout(buttons)
-        column.addWidget(QLabel("<b>Recent projects</b>"))
+        column.addSpacing(8)
+        column.addWidget(self.recent_title)
         column.addWidget(self.recent)
+        column.addWidget(self.empty_hint)
         column.addWidget(self.note)
         column.addStretch(1)
         outer = QHBoxLayout(self)
@@ -120,6 +138,10 @@ class StartPage(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setToolTip(str(path))
             self.recent.addItem(item)
+        has_recent = self.recent.count() > 0
+        self.recent_title.setVisible(has_recent)
+        self.recent.setVisible(has_recent)
+        self.empty_hint.setVisible(not has_recent)
 
     def show_note(self, text: str) -> None:
         """A quiet line under the recent list (empty hides it)."""

@@ -375,3 +375,18 @@ def test_pickers_remember_the_last_folder(
         str(tmp_path / "c"),
     ]
     assert QSettings().value(LAST_FOLDER_KEY) == str(tmp_path / "c")
+
+
+def test_the_start_page_without_recent_projects_points_to_the_demo(
+    qtbot: object, tmp_path: Path, demo_project: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    page = StartPage(settings=settings)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.recent.isHidden() and page.recent_title.isHidden()
+    assert not page.empty_hint.isHidden() and "Open demo" in page.empty_hint.text()
+    remember_project(demo_project, settings)
+    page.refresh()
+    assert not page.recent.isHidden() and page.empty_hint.isHidden()
+    assert page.recent.count() == 1
