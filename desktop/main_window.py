@@ -241,10 +241,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(1)
         state = self.settings.value("window/state")
         if state is None or not self.restoreState(state):
-            # the table's own width (every column whole) within 40-48% of the window
-            width = min(
-                max(self.table.natural_width(), int(self.width() * 0.40)), int(self.width() * 0.48)
-            )
+            # as wide as the table needs (every column whole), at most 40% of the window
+            width = min(self.table.natural_width(), int(self.width() * 0.40))
             self.resizeDocks([self.docks["suspects"]], [width], Qt.Orientation.Horizontal)
             self.resizeDocks(
                 [self.docks["inspector"]], [int(self.width() * 0.20)], Qt.Orientation.Horizontal
