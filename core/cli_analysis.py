@@ -36,6 +36,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         geometry=args.geometry,
         wrong_class_iou=args.wrong_class_iou,
         missing_same_iou=args.missing_same_iou,
+        loose_iou=args.loose_iou,
     )
     with Store.open(args.project) as store:
         set_id = store.resolve_set(args.predictions)
@@ -204,6 +205,12 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
         type=float,
         default=0.3,
         help="same-class overlap that explains a prediction (0.3)",
+    )
+    p.add_argument(
+        "--loose-iou",
+        type=float,
+        default=0.6,
+        help="a label matched below this IoU is an inaccurate-label suspect; <= --iou: off (0.6)",
     )
     p.add_argument("--geometry", choices=("boxes", "masks"), default="boxes")
     p.add_argument("--predictions", help="prediction set name (default: the active one)")

@@ -8,11 +8,13 @@ The kinds, in the words used everywhere in LabelFix:
   In a crowd, an unlabelled person next to labelled ones overlaps them partly; those count too.
 - ``wrong_class``: a confident prediction of class B on a label of class A
   (IoU >= ``wrong_class_iou``) where no class-A prediction at least as confident overlaps the label.
-- ``inaccurate_label``: a confident same-class prediction that overlaps a label only partly
-  (``low_iou`` <= IoU < ``iou_threshold``) and no same-class prediction at least as confident
-  matches it: the box or polygon is too tight, too loose or shifted. (A prediction with a small
-  same-class overlap can raise both this and a missing_label: either the label is off or the
-  prediction is another, unlabelled object; the reviewer tells which.)
+- ``inaccurate_label``: the box or polygon is too tight, too loose or shifted. Either a confident
+  same-class prediction overlaps the label only partly (``low_iou`` <= IoU < ``iou_threshold``)
+  and no same-class prediction at least as confident matches it; or, weaker evidence, a confident
+  prediction matches the label (tp) but loosely (``iou_threshold`` <= IoU < ``loose_iou``:
+  "matched but loose"). At most one per label; the partial overlap wins. (A prediction with a
+  small same-class overlap can raise both this and a missing_label: either the label is off or
+  the prediction is another, unlabelled object; the reviewer tells which.)
 - ``duplicate_label``: two labels of the same class on one object (IoU >= ``duplicate_iou``).
 - ``spurious_label``: a label that no prediction of any class overlaps (IoU < ``low_iou``) at any
   confidence: a label on nothing.
@@ -49,6 +51,9 @@ class AnalysisParams:
         (wrong_class evidence; and such a prediction is not a missing label).
     missing_same_iou (0.3): a prediction overlapping same-class labels less than this is not
         explained by them (missing-label candidate).
+    loose_iou (0.6): a label matched (tp) by a confident prediction with IoU below this is an
+        inaccurate-label suspect ("matched but loose"); <= iou_threshold turns that rule off.
+        Analyses stored before it existed read back with the rule off.
     """
 
     iou_threshold: float = 0.5
@@ -60,6 +65,7 @@ class AnalysisParams:
     nms_iou: float = 0.5
     wrong_class_iou: float = 0.4
     missing_same_iou: float = 0.3
+    loose_iou: float = 0.6
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -68,13 +74,23 @@ class AnalysisParams:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AnalysisParams:
-        """Parameters from their JSON dict (unknown keys ignored)."""
+        """Parameters from their JSON dict (unknown keys ignored).
+
+        Without ``loose_iou`` (stored before the matched-but-loose rule) that rule stays off, so
+        re-analysing some images of an old analysis finds what the rest of it found.
+        """
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "loose_iou" not in known:
+            known["loose_iou"] = known.get("iou_threshold", cls.iou_threshold)
         return cls(**known)
 
 
 # Side (px) from which an object counts fully in the missing / inaccurate scores (bench-tuned).
 FULL_SIZE_SIDE = 32.0
+# Matched-but-loose inaccurate labels: their score's weight (weaker evidence than an unmatched
+# partial overlap) and the side (px; COCO's "large") from which their IoU is trusted fully.
+LOOSE_WEIGHT = 0.75
+LOOSE_FULL_SIDE = 96.0
 
 # Columns of a suspects array (one row per suspect); floats with nan/-1 for "does not apply".
 SUSPECT_COLUMNS: tuple[str, ...] = (
@@ -170,7 +186,8 @@ def image_suspects(
     """The raw suspects of one image as a float64 array with :data:`SUSPECT_COLUMNS` columns.
 
     ``evidence`` holds the score of the best same-class prediction that explains the label
-    (IoU >= ``iou_threshold``, 0 if none) for wrong_class / inaccurate_label, the best same-class
+    (IoU >= ``iou_threshold``, 0 if none; for a matched-but-loose inaccurate label at least its
+    own prediction's) for wrong_class / inaccurate_label, the best same-class
     label overlap for missing labels, the label-label IoU for duplicates and the best overlap of
     any prediction for spurious labels. ``support`` holds, for wrong_class / inaccurate_label, the
     score of the best same-class prediction overlapping the label at all (IoU >= ``low_iou``).
@@ -198,6 +215,7 @@ def image_suspects(
         else:
             max_same = max_other = in_crowd = np.zeros(m)
             explained = support = np.zeros(0)
+        taken = np.zeros(n, dtype=bool)  # labels with an (unmatched-overlap) inaccurate suspect
 
         # missing labels: confident predictions no label explains, NMS among themselves
         miss = np.flatnonzero(
@@ -244,12 +262,40 @@ def image_suspects(
                     continue
                 idx = idx[_best_per_label(lab[idx], conf[idx])]
                 p, lb = cand[idx], lab[idx]
+                if kind == "inaccurate_label":
+                    taken[lb] = True
                 blocks.append(
                     _block(
                         kind, image_id, len(idx), annotation_id=labels.ids[lb], prediction_id=preds.ids[p],
                         category_id=labels.category_ids[lb], predicted_category_id=preds.category_ids[p],
                         iou=iou[idx], confidence=conf[idx], evidence=explained[lb], area=labels.areas[lb],
                         support=support[lb],
+                    )
+                )  # fmt: skip
+
+        # inaccurate, matched but loose: a confident tp whose match IoU is below loose_iou
+        if n and params.loose_iou > params.iou_threshold:
+            tp = np.flatnonzero(confident & (matches.outcome == TP))
+            hit = labels.ids[None, :] == matches.annotation_id[tp, None]
+            lb = np.argmax(hit, axis=1)  # the matched label (the first with its id)
+            iou = ious[tp, lb]
+            sel = np.flatnonzero(
+                hit[np.arange(len(tp)), lb]
+                & same[tp, lb]
+                & ~crowd[lb]
+                & ~taken[lb]
+                & (iou >= params.iou_threshold)
+                & (iou < params.loose_iou)
+            )
+            if len(sel):
+                sel = sel[_best_per_label(lb[sel], preds.scores[tp[sel]])]
+                p, lb, iou = tp[sel], lb[sel], iou[sel]
+                blocks.append(
+                    _block(
+                        "inaccurate_label", image_id, len(sel), annotation_id=labels.ids[lb],
+                        prediction_id=preds.ids[p], category_id=labels.category_ids[lb],
+                        predicted_category_id=preds.category_ids[p], iou=iou, confidence=preds.scores[p],
+                        evidence=explained[lb], area=labels.areas[lb], support=support[lb],
                     )
                 )  # fmt: skip
 
@@ -437,6 +483,7 @@ def batch_suspects(
     p_score = _flat([p.scores for p in preds], np.float64)
     p_box = _flat([p.boxes for p in preds], np.float64, (4,))
     outcome = _flat([mt.outcome for mt in matches], np.int64)
+    p_match = _flat([mt.annotation_id for mt in matches], np.int64)
     l_img = np.repeat(np.arange(B), n_labels)
     l_id = _flat([lab.ids for lab in labs], np.int64)
     l_cat = _flat([lab.category_ids for lab in labs], np.int64)
@@ -509,6 +556,7 @@ def batch_suspects(
         )  # fmt: skip
 
     # wrong class / inaccurate label
+    taken = np.zeros(N, dtype=bool)  # labels with an (unmatched-overlap) inaccurate suspect
     cand = np.flatnonzero(
         unmatched & (np.maximum(max_same, max_other) >= params.low_iou) & (per_pred > 0)
     )
@@ -544,12 +592,42 @@ def batch_suspects(
             # images in order: _best_per_label works on the whole chunk at once
             idx = idx[_best_per_label(lab[idx], conf[idx])]
             p, lb = cand[idx], lab[idx]
+            if kind == "inaccurate_label":
+                taken[lb] = True
             blocks.append(
                 (
                     _block(
                         kind, image_id[p_img[p]], len(idx), annotation_id=l_id[lb], prediction_id=p_id[p],
                         category_id=l_cat[lb], predicted_category_id=p_cat[p], iou=iou[idx],
                         confidence=conf[idx], evidence=explained[lb], area=l_area[lb], support=support[lb],
+                    ),
+                    p_img[p],
+                )
+            )  # fmt: skip
+
+    # inaccurate, matched but loose: each confident tp's first pair with its matched label
+    if params.loose_iou > params.iou_threshold:
+        pair_tp = confident[pair_pred] & (outcome[pair_pred] == TP)
+        hp = np.flatnonzero(pair_tp & (l_id[pair_label] == p_match[pair_pred]))
+        first = hp[np.r_[True, pair_pred[hp][1:] != pair_pred[hp][:-1]]] if len(hp) else hp
+        tp, lb, iou = pair_pred[first], pair_label[first], ious[first]
+        sel = np.flatnonzero(
+            same[first]
+            & ~l_crowd[lb]
+            & ~taken[lb]
+            & (iou >= params.iou_threshold)
+            & (iou < params.loose_iou)
+        )
+        if len(sel):
+            sel = sel[_best_per_label(lb[sel], p_score[tp[sel]])]
+            p, lb, iou = tp[sel], lb[sel], iou[sel]
+            blocks.append(
+                (
+                    _block(
+                        "inaccurate_label", image_id[p_img[p]], len(sel), annotation_id=l_id[lb],
+                        prediction_id=p_id[p], category_id=l_cat[lb], predicted_category_id=p_cat[p],
+                        iou=iou, confidence=p_score[p], evidence=explained[lb], area=l_area[lb],
+                        support=support[lb],
                     ),
                     p_img[p],
                 )
@@ -621,7 +699,11 @@ def score_suspects(raw: np.ndarray, params: AnalysisParams) -> np.ndarray:
       confidence x (1 - explained) at IoU >= 0.5; 0.485 at ``wrong_class_iou`` 0.4; 0.557 with
       the margin.)
     - inaccurate_label: confidence x (1 - the best confidence of a same-class prediction that
-      explains the label) x the label's size factor (AP 0.283 -> 0.293; small).
+      explains the label) x the label's size factor (AP 0.283 -> 0.293; small). Matched but
+      loose (IoU >= ``iou_threshold``, weaker evidence: the detector is imprecise too): 0.75 x
+      confidence x a size factor that reaches 1 at 96 px (small objects' IoU is noisy). AP 0.293
+      -> 0.349, recall 0.61 -> 0.74 with loose_iou 0.6; 0.6-0.75 all gave 0.34-0.35 but more
+      suspects, and weighting by the IoU gap below loose_iou lowered AP (0.33).
     - duplicate_label: the two labels' IoU;
     - spurious_label: at most 0.5 (a detector often misses small objects, so a label nobody
       predicted is weaker evidence than a confident prediction nobody labelled): 0.5 x (1 - best
@@ -640,8 +722,11 @@ def score_suspects(raw: np.ndarray, params: AnalysisParams) -> np.ndarray:
     sel = kind == k["wrong_class"]
     support = raw[sel, 11] if raw.shape[1] > 11 else evidence[sel]
     score[sel] = conf[sel] - np.nan_to_num(support)
-    sel = kind == k["inaccurate_label"]
+    inaccurate = kind == k["inaccurate_label"]
+    loose = inaccurate & (raw[:, 7] >= params.iou_threshold)  # matched but loose
+    sel = inaccurate & ~loose
     score[sel] = conf[sel] * (1.0 - evidence[sel]) * _size_factor(area[sel], FULL_SIZE_SIDE)
+    score[loose] = LOOSE_WEIGHT * conf[loose] * _size_factor(area[loose], LOOSE_FULL_SIDE)
     sel = kind == k["duplicate_label"]
     score[sel] = evidence[sel]
     sel = kind == k["spurious_label"]

@@ -5,6 +5,7 @@ user last picked from (QSettings ``paths/last_folder``)."""
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -304,6 +305,18 @@ class ThresholdsDialog(QDialog):
 
         self.iou = spin(p.iou_threshold, "COCO match threshold")
         self.low_iou = spin(p.low_iou, "Below this a prediction and a label do not overlap")
+        self.wrong_class_iou = spin(
+            p.wrong_class_iou, "An other-class prediction overlapping a label this much is on it"
+        )
+        self.missing_same_iou = spin(
+            p.missing_same_iou,
+            "A prediction overlapping same-class labels less than this may be a missing label",
+        )
+        self.loose_iou = spin(
+            p.loose_iou,
+            "A label matched below this IoU is an inaccurate-label suspect "
+            "(at or below the match IoU: off)",
+        )
         self.duplicate_iou = spin(
             p.duplicate_iou, "Two same-class labels overlapping this much are duplicates"
         )
@@ -315,6 +328,9 @@ class ThresholdsDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Match IoU", self.iou)
         form.addRow("No-overlap IoU", self.low_iou)
+        form.addRow("Wrong-class IoU", self.wrong_class_iou)
+        form.addRow("Missing-label IoU", self.missing_same_iou)
+        form.addRow("Loose-match IoU", self.loose_iou)
         form.addRow("Duplicate IoU", self.duplicate_iou)
         form.addRow("Min prediction score", self.min_score)
         form.addRow("Max detections", self.max_dets)
@@ -329,15 +345,18 @@ class ThresholdsDialog(QDialog):
         self._base = p
 
     def params(self) -> AnalysisParams:
-        """The thresholds as entered."""
-        return AnalysisParams(
+        """The thresholds as entered (any the dialog does not show stay as they were)."""
+        return replace(
+            self._base,
             iou_threshold=self.iou.value(),
             low_iou=self.low_iou.value(),
+            wrong_class_iou=self.wrong_class_iou.value(),
+            missing_same_iou=self.missing_same_iou.value(),
+            loose_iou=self.loose_iou.value(),
             duplicate_iou=self.duplicate_iou.value(),
             min_score=self.min_score.value(),
             max_dets=self.max_dets.value(),
             geometry=self.geometry.currentText(),
-            nms_iou=self._base.nms_iou,
         )
 
 

@@ -111,6 +111,52 @@ def test_inaccurate_label_explained_by_a_confident_match_is_not_raised() -> None
     assert not of_kind(found, "inaccurate_label")
 
 
+def test_label_matched_but_loose_is_inaccurate_label() -> None:
+    # label 110 x 100 inside a 200 x 100 prediction at the same corner: a tp at IoU 0.55
+    found = suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.8, 0, 0, 200, 100)))
+    (s,) = found
+    assert s["kind"] == "inaccurate_label"
+    assert s["annotation_id"] == 1 and s["prediction_id"] == 7
+    assert np.isclose(s["iou"], 0.55) and s["confidence"] == 0.8
+    assert np.isclose(s["score"], 0.75 * 0.8)  # 105 px side: full size factor
+    key = suspect_key("inaccurate_label", int(s["annotation_id"]), int(s["prediction_id"]))
+    assert key == "inaccurate_label:1:7"  # the same key (and fix) as a partial-overlap suspect
+
+
+def test_matched_but_loose_needs_a_loose_confident_match_on_a_regular_label() -> None:
+    loose = preds((7, 1, 0.8, 0, 0, 200, 100))
+    assert suspects(labels((1, 1, 0, 0, 140, 100)), loose) == []  # IoU 0.7 >= loose_iou
+    assert suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.04, 0, 0, 200, 100))) == []
+    crowd = suspects(labels((1, 1, 0, 0, 110, 100), crowd=(1,)), loose)
+    assert not of_kind(crowd, "inaccurate_label")  # a prediction on a crowd region is ignored
+    for off in (0.5, 0.3):  # loose_iou <= iou_threshold: the rule is off
+        assert suspects(labels((1, 1, 0, 0, 110, 100)), loose, AnalysisParams(loose_iou=off)) == []
+
+
+def test_matched_but_loose_is_weaker_than_a_partial_overlap_and_one_per_label() -> None:
+    lab = labels((1, 1, 0, 0, 100, 100))
+    partial = preds((7, 1, 0.7, 50, 0, 100, 100))  # IoU 1/3, unmatched
+    (p,) = of_kind(suspects(lab, partial), "inaccurate_label")
+    (m,) = suspects(lab, preds((8, 1, 0.7, 0, 0, 100, 180)))  # IoU 0.56, matched
+    assert m["iou"] >= PARAMS.iou_threshold > p["iou"]
+    assert m["score"] < p["score"]
+    # both at once: one suspect on the label, the partial overlap's (the more confident one)
+    both = suspects(lab, preds((7, 1, 0.9, 50, 0, 100, 100), (8, 1, 0.6, 0, 0, 100, 180)))
+    (s,) = of_kind(both, "inaccurate_label")
+    assert s["prediction_id"] == 7 and np.isclose(s["iou"], 1 / 3)
+    # a small label's loose match is weaker evidence (noisy IoU) than a large one's
+    (small,) = suspects(labels((1, 1, 0, 0, 24, 24)), preds((8, 1, 0.7, 0, 0, 24, 43)))
+    assert np.isclose(small["iou"], 24 / 43) and np.isclose(small["score"], m["score"] * 0.5)
+
+
+def test_params_stored_before_loose_iou_read_back_with_the_rule_off() -> None:
+    assert AnalysisParams.from_json(AnalysisParams().to_json()) == AnalysisParams()
+    old = {
+        k: v for k, v in AnalysisParams(iou_threshold=0.45).to_json().items() if k != "loose_iou"
+    }
+    assert AnalysisParams.from_json(old).loose_iou == 0.45
+
+
 def test_two_same_class_labels_on_one_object_are_a_duplicate() -> None:
     # 100 x 100 and 100 x 95 at the same corner: IoU 0.95
     found = suspects(labels((1, 3, 0, 0, 100, 100), (2, 3, 0, 0, 100, 95)), preds())

@@ -12,6 +12,7 @@ from pycocotools import mask as mask_utils
 
 from labelfix.core import analyze as az
 from labelfix.core.errors import (
+    KIND_CODE,
     SUSPECT_COLUMNS,
     AnalysisParams,
     batch_suspects,
@@ -109,17 +110,29 @@ PARAMS = [
     AnalysisParams(iou_threshold=0.3, low_iou=0.05, nms_iou=0.3, duplicate_iou=0.6, min_score=0.3),
     AnalysisParams(low_iou=0.0, missing_same_iou=0.6, wrong_class_iou=0.2, max_dets=5),
     AnalysisParams(nms_iou=0.0, min_score=0.0),  # every overlapping candidate suppresses
+    AnalysisParams(loose_iou=0.95, min_score=0.0),  # most matches are loose
+    AnalysisParams(loose_iou=0.5),  # the matched-but-loose rule off
 ]
+INACCURATE = float(KIND_CODE["inaccurate_label"])
+
+
+def _loose_rows(rows: np.ndarray, params: AnalysisParams) -> int:
+    """How many rows are matched-but-loose inaccurate labels."""
+    return int(((rows[:, 0] == INACCURATE) & (rows[:, 7] >= params.iou_threshold)).sum())
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("params", PARAMS, ids=["default", "loose", "zero_low", "nms0"])
+@pytest.mark.parametrize(
+    "params", PARAMS, ids=["default", "loose", "zero_low", "nms0", "loose95", "loose_off"]
+)
 def test_random_chunks_equal_the_per_image_reference(seed: int, params: AnalysisParams) -> None:
     items, image_ids = _random_chunk(seed)
     matches = match_many(items, params.iou_threshold, params.max_dets)
     want = _reference(items, matches, image_ids, params)
     assert len(want) > 50  # the chunk does raise suspects, of every kind with the defaults
     assert len(np.unique(want[:, 0])) >= (5 if params == AnalysisParams() else 3)
+    loose = _loose_rows(want, params)
+    assert loose > 10 if params.loose_iou > params.iou_threshold else loose == 0
     assert_same(batch_suspects(items, matches, image_ids, params), want)
 
 
@@ -221,6 +234,7 @@ def test_real_data_equals_reference(real_project: Path) -> None:
         matches = match_many(items, params.iou_threshold, params.max_dets)
         want = _reference(items, matches, ids, params)
         assert len(want) > 100
+        assert _loose_rows(want, params) > 10  # matched-but-loose labels too
         assert_same(batch_suspects(items, matches, ids, params), want)
         mask_ious = [
             np.asarray(mask_utils.iou(lab.rles, lab.rles, [0] * len(lab)), np.float64)

@@ -390,3 +390,28 @@ def test_the_start_page_without_recent_projects_points_to_the_demo(
     page.refresh()
     assert not page.recent.isHidden() and page.empty_hint.isHidden()
     assert page.recent.count() == 1
+
+
+def test_the_thresholds_dialog_keeps_every_parameter(qtbot: object) -> None:
+    """What the dialog shows comes back as entered; what it does not show stays as it was."""
+    from dataclasses import fields
+
+    from labelfix.core.errors import AnalysisParams
+    from labelfix.desktop.dialogs import ThresholdsDialog
+
+    stored = AnalysisParams(
+        iou_threshold=0.55, low_iou=0.15, duplicate_iou=0.8, min_score=0.1, max_dets=50,
+        geometry="masks", nms_iou=0.45, wrong_class_iou=0.35, missing_same_iou=0.25,
+        loose_iou=0.7, extra={"note": "kept"},
+    )  # fmt: skip
+    dialog = ThresholdsDialog(stored)
+    qtbot.addWidget(dialog)
+    assert dialog.params() == stored
+    defaults = AnalysisParams()
+    assert all(
+        getattr(stored, f.name) != getattr(defaults, f.name) for f in fields(AnalysisParams)
+    )  # so each field's round trip above was really tested
+    dialog.loose_iou.setValue(0.5)
+    dialog.wrong_class_iou.setValue(0.45)
+    got = dialog.params()
+    assert (got.loose_iou, got.wrong_class_iou, got.nms_iou) == (0.5, 0.45, 0.45)
