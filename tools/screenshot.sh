@@ -9,4 +9,5 @@ row="${2:-0}"
 export LABELFIX_DATA_DIR="${LABELFIX_DATA_DIR:-$(mktemp -d)}"   # a fresh demo project, not the user's
 project=$(python3 -c 'from labelfix.desktop.demo import ensure_demo_project; print(ensure_demo_project())')
 unset QT_QPA_PLATFORM
-exec xvfb-run -a -s "-screen 0 1600x1000x24" labelfix open "$project" --screenshot "$out" --select "$row"
+# 1632x918: a first start on a 1920x1080 screen (85% of it)
+exec xvfb-run -a -s "-screen 0 1920x1080x24" labelfix open "$project" --screenshot "$out" --select "$row" --size 1632x918

@@ -1,7 +1,7 @@
 """Render docs/editing.png: the review window with a polygon label selected for editing (its
 vertex handles visible, one vertex selected, the History dock open).
 
-Run under a real X server:  xvfb-run -a -s "-screen 0 1600x1000x24" python tools/screenshot_editing.py
+Run under a real X server:  xvfb-run -a -s "-screen 0 1920x1080x24" python tools/screenshot_editing.py
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(out: Path) -> int:
     from labelfix.desktop.main_window import MainWindow
 
     window = MainWindow()
-    window.resize(1500, 920)
+    window.resize(1632, 918)  # a first start on a 1920x1080 screen (85%)
     if not window.open_path(ensure_demo_project()):
         print("cannot open the demo project", file=sys.stderr)
         return 1
