@@ -102,8 +102,12 @@ def _filter(args: argparse.Namespace, store: Store) -> SuspectFilter:
                 f"unknown class {', '.join(unknown)} (the project has: {', '.join(sorted(names))})"
             )
         cats = frozenset(names[c] for c in wanted)
+    if args.min_iou > args.max_iou:
+        raise ProjectError(f"--min-iou {args.min_iou:g} is above --max-iou {args.max_iou:g}")
     return SuspectFilter(
         min_confidence=args.min_confidence,
+        min_iou=args.min_iou,
+        max_iou=args.max_iou,
         kinds=frozenset(args.kind) if args.kind else None,
         category_ids=cats,
         statuses=frozenset(args.status) if args.status else None,
@@ -226,6 +230,8 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
         p.add_argument(
             "--min-confidence", type=float, default=0.0, help="least prediction confidence (0)"
         )
+        p.add_argument("--min-iou", type=float, default=0.0, help="least IoU (0)")
+        p.add_argument("--max-iou", type=float, default=1.0, help="largest IoU (1)")
         p.add_argument(
             "--class", dest="class_name", action="append", help="only this class name (repeatable)"
         )

@@ -38,11 +38,15 @@ class SuspectFilter:
     """Which suspects to list. ``None`` means "any".
 
     ``min_confidence`` keeps suspects whose prediction confidence is >= it and always keeps the
-    ones without a prediction (duplicate and spurious labels). ``statuses`` filters on the review
-    decision ("open" = no decision). ``category_ids`` matches the label's or the predicted class.
+    ones without a prediction (duplicate and spurious labels). ``min_iou`` / ``max_iou`` keep
+    suspects whose IoU lies in that closed range (the IoU column: prediction-label, or label-label
+    for duplicates). ``statuses`` filters on the review decision ("open" = no decision).
+    ``category_ids`` matches the label's or the predicted class.
     """
 
     min_confidence: float = 0.0
+    min_iou: float = 0.0
+    max_iou: float = 1.0
     kinds: frozenset[str] | None = None
     category_ids: frozenset[int] | None = None
     statuses: frozenset[str] | None = None
@@ -284,6 +288,9 @@ class SuspectIndex:
         keep = np.ones(len(self), dtype=bool)
         if flt.min_confidence > 0:
             keep &= np.isnan(self.confidence) | (self.confidence >= flt.min_confidence)
+        if flt.min_iou > 0 or flt.max_iou < 1:
+            iou = self.iou
+            keep &= np.isnan(iou) | ((iou >= flt.min_iou) & (iou <= flt.max_iou))
         if flt.kinds is not None:
             keep &= np.isin(self.kind, [KIND_CODE[k] for k in flt.kinds])
         if flt.category_ids is not None:

@@ -51,6 +51,8 @@ def filter_to_json(flt: SuspectFilter) -> dict[str, Any]:
 
     return {
         "min_confidence": flt.min_confidence,
+        "min_iou": flt.min_iou,
+        "max_iou": flt.max_iou,
         "kinds": opt(flt.kinds),
         "category_ids": opt(flt.category_ids),
         "statuses": opt(flt.statuses),
@@ -70,6 +72,8 @@ def filter_from_json(data: dict[str, Any] | None) -> SuspectFilter:
 
     return SuspectFilter(
         min_confidence=float(data.get("min_confidence", base.min_confidence)),
+        min_iou=float(data.get("min_iou", base.min_iou)),
+        max_iou=float(data.get("max_iou", base.max_iou)),
         kinds=opt("kinds", base.kinds),
         category_ids=opt("category_ids", base.category_ids),
         statuses=opt("statuses", base.statuses),

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from labelfix.core.errors import KINDS
@@ -91,8 +92,59 @@ class CheckMenuButton(QToolButton):
         self.setText(f"{self.title}: {'all' if values is None else n}")
 
 
+class IouRangeButton(QToolButton):
+    """A button with a menu holding an IoU range (from, to); ``changed`` fires on every edit."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolTip("List only suspects whose IoU lies in this range")
+        self.low = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
+        self.high = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
+        self.high.setValue(1.0)
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(8, 4, 8, 4)
+        for widget in (QLabel("IoU from"), self.low, QLabel("to"), self.high):
+            row.addWidget(widget)
+        menu = QMenu(self)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(box)
+        menu.addAction(action)
+        menu.addAction("Any IoU", lambda: self.set_range(0.0, 1.0, notify=True))
+        self.setMenu(menu)
+        self.low.valueChanged.connect(self._edited)
+        self.high.valueChanged.connect(self._edited)
+        self._update_text()
+
+    def range(self) -> tuple[float, float]:
+        """(from, to), with from <= to."""
+        low, high = round(self.low.value(), 4), round(self.high.value(), 4)
+        return (low, high) if low <= high else (high, low)
+
+    def set_range(self, low: float, high: float, *, notify: bool = False) -> None:
+        """Show a range; ``notify`` emits ``changed`` as an edit would."""
+        for box, value in ((self.low, low), (self.high, high)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._update_text()
+        if notify:
+            self.changed.emit()
+
+    def _edited(self) -> None:
+        self._update_text()
+        self.changed.emit()
+
+    def _update_text(self) -> None:
+        low, high = self.range()
+        self.setText("IoU: any" if (low, high) == (0.0, 1.0) else f"IoU {low:.2f}–{high:.2f}")
+
+
 class FilterBar(QWidget):
-    """Min confidence, kinds, classes, review status and file-name search."""
+    """Min confidence, kinds, classes, IoU range, review status and file-name search."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +154,7 @@ class FilterBar(QWidget):
         self.min_conf.setToolTip("Hide suspects whose prediction is less confident than this")
         self.kinds = CheckMenuButton("Kinds")
         self.classes = CheckMenuButton("Classes")
+        self.iou = IouRangeButton()
         self.status = QComboBox()
         for text, _value in STATUS_CHOICES:
             self.status.addItem(text)
@@ -109,13 +162,14 @@ class FilterBar(QWidget):
         self._search_timer = QTimer(self, singleShot=True, interval=250)
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
-        for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
+        for w in (self.min_conf, self.kinds, self.classes, self.iou, self.status, self.search):
             row.addWidget(w)
-        row.setStretch(4, 1)
+        row.setStretch(5, 1)
         self._sync()
         self.min_conf.valueChanged.connect(self._apply)
         self.kinds.changed.connect(self._apply)
         self.classes.changed.connect(self._apply)
+        self.iou.changed.connect(self._apply)
         self.status.currentIndexChanged.connect(self._apply)
         self.search.textChanged.connect(self._search_timer.start)
         self._search_timer.timeout.connect(self._apply)
@@ -127,6 +181,7 @@ class FilterBar(QWidget):
         for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
             w.blockSignals(True)
         self.min_conf.setValue(flt.min_confidence)
+        self.iou.set_range(flt.min_iou, flt.max_iou)
         self.kinds.set_items([(k, KIND_TITLES[k]) for k in KINDS], flt.kinds)
         names = self.session.category_names
         self.classes.set_items(
@@ -143,6 +198,8 @@ class FilterBar(QWidget):
         self.session.set_filter(
             self.session.filter.with_(
                 min_confidence=round(self.min_conf.value(), 4),
+                min_iou=self.iou.range()[0],
+                max_iou=self.iou.range()[1],
                 kinds=self.kinds.values(),
                 category_ids=self.classes.values(),
                 statuses=STATUS_CHOICES[self.status.currentIndex()][1],

@@ -76,6 +76,18 @@ def test_round_trip_and_analysis(tiny_project: Path, tmp_path: Path) -> None:
     assert [row["score"] for row in rows] == sorted((row["score"] for row in rows), reverse=True)
     missing = next(row for row in rows if row["kind"] == "missing_label")
     assert missing["prediction_id"] == 2 and missing["annotation_id"] is None
+    # an IoU range keeps the rows inside it (closed range); a reversed range is a clear error
+    wrong = next(row for row in rows if row["kind"] == "wrong_class")
+    for low, high, kept in [(wrong["iou"], 1.0, True), (0.0, wrong["iou"] - 0.01, False)]:
+        r = labelfix(
+            "suspects", str(tiny_project), "--format", "json",
+            "--min-iou", str(low), "--max-iou", str(high),
+        )  # fmt: skip
+        ranged = [json.loads(line) for line in r.stdout.splitlines()]
+        assert all(low <= row["iou"] <= high for row in ranged if row["iou"] is not None)
+        assert (wrong in ranged) == kept
+    r = labelfix("suspects", str(tiny_project), "--min-iou", "0.7", "--max-iou", "0.2")
+    assert r.returncode == 2 and "--min-iou 0.7 is above --max-iou 0.2" in r.stderr
     r = labelfix("matches", str(tiny_project), "--format", "json")
     matches = [json.loads(line) for line in r.stdout.splitlines()]
     assert [m["prediction_id"] for m in matches] == [1, 2, 3, 4]

@@ -170,6 +170,9 @@ def random_filter(rng: np.random.Generator, idx: SuspectIndex) -> SuspectFilter:
     flt = SuspectFilter()
     if rng.random() < 0.4:
         flt = flt.with_(min_confidence=float(rng.choice([0.25, 0.5, 0.75, 0.99])))
+    if rng.random() < 0.3:
+        low, high = sorted(float(v) for v in rng.choice([0.0, 0.1, 0.3, 0.5, 0.6, 1.0], 2))
+        flt = flt.with_(min_iou=low, max_iou=high)
     if rng.random() < 0.4:
         flt = flt.with_(kinds=frozenset(rng.choice(KINDS, int(rng.integers(1, 4)), replace=False)))
     if rng.random() < 0.3:
@@ -277,3 +280,16 @@ def test_stable_float_argsort_equals_numpys_stable_sort(
         if trial % 5 == 0:
             values[rng.random(n) < 0.2] = -0.0  # equal to 0.0 for a stable sort too
         assert np.array_equal(_stable_argsort(values), np.argsort(values, kind="stable")), trial
+
+
+def test_iou_range_keeps_a_closed_range_and_suspects_without_iou() -> None:
+    idx = big_index(5_000, n_images=500, seed=3)
+    idx.iou = np.round(idx.iou, 1)  # values exactly on the bounds
+    idx.iou[::7] = np.nan
+    keep = idx.mask(SuspectFilter(min_iou=0.3, max_iou=0.6))
+    iou = idx.iou
+    want = np.isnan(iou) | ((iou >= 0.3) & (iou <= 0.6))
+    np.testing.assert_array_equal(keep, want)
+    assert (iou[keep] == 0.3).any() and (iou[keep] == 0.6).any()
+    assert (~keep).any()
+    assert idx.mask(SuspectFilter(min_iou=0.0, max_iou=1.0)).all()

@@ -148,3 +148,33 @@ def test_kind_status_and_number_columns_show_their_values_whole(
         room = table.columnWidth(columns.index(title)) - CELL_PADDING
         for text in texts:
             assert fm.elidedText(text, Qt.TextElideMode.ElideLeft, room) == text, (title, text)
+
+
+def test_iou_range_in_the_filter_bar_lists_what_the_cli_lists(
+    session: Session, qtbot: object, demo_project: Path
+) -> None:
+    """The bar's IoU range filters the table like `labelfix suspects --min-iou --max-iou`, is
+    kept in the project's review state, and "Any IoU" lifts it."""
+    from labelfix.desktop.session import filter_from_json, filter_to_json
+    from labelfix.desktop.widgets import FilterBar
+
+    bar = FilterBar(session)
+    qtbot.addWidget(bar)
+    bar.min_conf.setValue(0.0)
+    bar.status.setCurrentIndex(1)  # all statuses
+    everything = session.row_count()
+    bar.iou.low.setValue(0.5)
+    bar.iou.high.setValue(0.6)
+    assert (session.filter.min_iou, session.filter.max_iou) == (0.5, 0.6)
+    assert bar.iou.text() == "IoU 0.50–0.60"
+    listed = model_records(session)
+    assert 0 < len(listed) < everything
+    assert all(0.5 <= r["iou"] <= 0.6 for r in listed if r["iou"] is not None)
+    cli = cli_suspects(demo_project, "--min-iou", "0.5", "--max-iou", "0.6")
+    assert [(r["kind"], r["image_id"], r["score"]) for r in listed] == [
+        (r["kind"], r["image_id"], r["score"]) for r in cli
+    ]
+    assert filter_from_json(filter_to_json(session.filter)) == session.filter
+    bar.iou.menu().actions()[-1].trigger()  # "Any IoU"
+    assert (session.filter.min_iou, session.filter.max_iou) == (0.0, 1.0)
+    assert session.row_count() == everything and bar.iou.text() == "IoU: any"
