@@ -195,11 +195,12 @@ class FilterBar(QWidget):
             w.blockSignals(False)
 
     def _apply(self) -> None:
+        min_iou, max_iou = self.iou.range()
         self.session.set_filter(
             self.session.filter.with_(
                 min_confidence=round(self.min_conf.value(), 4),
-                min_iou=self.iou.range()[0],
-                max_iou=self.iou.range()[1],
+                min_iou=min_iou,
+                max_iou=max_iou,
                 kinds=self.kinds.values(),
                 category_ids=self.classes.values(),
                 statuses=STATUS_CHOICES[self.status.currentIndex()][1],
