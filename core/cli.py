@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from . import cli_analysis
 from .coco import (
     CocoError,
     GroundTruth,
@@ -280,12 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="allow replacing the imported labels file"
     )
 
-    try:
-        from . import cli_analysis
-    except ImportError:  # pragma: no cover - the analysis commands are optional during bootstrap
-        cli_analysis = None
-    if cli_analysis is not None:
-        cli_analysis.add_commands(add)
+    cli_analysis.add_commands(add)
     return parser
 
 

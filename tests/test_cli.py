@@ -156,3 +156,14 @@ def test_shared_real_data_round_trip(tmp_path: Path, gt_parts: tuple[str, ...]) 
     assert r.returncode == 0, r.stderr
     assert labelfix("export", str(out), "-o", str(tmp_path / "e.json"), "-q").returncode == 0
     assert json.loads((tmp_path / "e.json").read_text()) == json.loads(gt.read_text())
+
+
+def test_a_broken_analysis_module_is_a_crash_with_its_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ImportError in the analysis commands must surface, not silently drop the commands."""
+    import importlib
+
+    for name in ("labelfix.core.cli", "labelfix.core.cli_analysis"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setitem(sys.modules, "labelfix.core.cli_analysis", None)  # import fails
+    with pytest.raises(ImportError, match="cli_analysis"):
+        importlib.import_module("labelfix.core.cli").build_parser()
