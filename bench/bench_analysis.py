@@ -50,19 +50,11 @@ def _cocoeval(module: str, gt: str, pred: str, iou_type: str) -> dict:
 
 def _labelfix(gt: str, pred: str, geometry: str, project: str) -> dict:
     from labelfix.core.analyze import analyze
-    from labelfix.core.cli import build_project
-    from labelfix.core.coco import read_ground_truth, read_predictions
     from labelfix.core.errors import AnalysisParams
+    from labelfix.core.project import import_project
     from labelfix.core.store import Store
 
-    g = read_ground_truth(gt)
-    p = read_predictions(
-        pred,
-        {i["id"]: (i["height"], i["width"]) for i in g.images},
-        {c["id"] for c in g.categories},
-    )
-    build_project(Path(project), g, None, p, "model")
-    del g, p
+    import_project(Path(project), Path(gt), None, Path(pred), "model")
     import gc
 
     gc.collect()

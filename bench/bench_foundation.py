@@ -58,16 +58,9 @@ def _step(name: str, gt: str, pred: str, project: str) -> dict:
             {c["id"] for c in g.categories},
         )
     elif name == "labelfix import":
-        from labelfix.core.cli import build_project
-        from labelfix.core.coco import read_ground_truth, read_predictions
+        from labelfix.core.project import import_project
 
-        g = read_ground_truth(gt)
-        p = read_predictions(
-            pred,
-            {i["id"]: (i["height"], i["width"]) for i in g.images},
-            {c["id"] for c in g.categories},
-        )
-        build_project(Path(project), g, None, p, "model")
+        import_project(Path(project), Path(gt), None, Path(pred), "model")
     elif name == "labelfix reopen":
         from labelfix.core.store import Store
 

@@ -55,6 +55,7 @@ from labelfix.core.analyze import analyze
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import AnalysisParams, _box_iou
 from labelfix.core.store import Store
+from labelfix.core.suspects import SuspectIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "coco_real81"
@@ -289,16 +290,13 @@ def run_labelfix(
             "iou",
             "confidence",
         )
-        rows = store.execute(
-            f"SELECT {', '.join(cols)} FROM suspects WHERE analysis_id = "
-            "(SELECT id FROM analyses WHERE prediction_set_id = ? AND current = 1)",
-            [set_id],
-        ).fetchall()
+        index = SuspectIndex.load(store, set_id)
+        rows = [index.row(p) for p in range(len(index))]  # in suspect-id order
     finally:
         store.close()
     out = []
     for r in rows:
-        s = dict(zip(cols, r, strict=True))
+        s = {c: r[c] for c in cols}
         pid = s["prediction_id"]
         s["box"] = (
             None if pid is None else tuple(pred_records[pid - 1]["bbox"])

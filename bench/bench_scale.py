@@ -7,7 +7,7 @@ Generates the COCO files with a vectorised numpy generator (labels carry simple 
 polygons; predictions are boxes: a jittered copy of every label, sometimes with another class,
 plus random boxes), then times each step in its own subprocess and reads its peak RSS:
 
-- import: ``cli.import_project`` (what `labelfix import` runs);
+- import: ``project.import_project`` (what `labelfix import` runs);
 - reopen: ``Store.open`` + ``counts``;
 - analyze: ``analyze.analyze`` on the active set (boxes);
 - suspects: ``SuspectIndex.load``;
@@ -177,7 +177,7 @@ def _peak_mb() -> float:
 
 def step_import(out: Path) -> dict:
     """`labelfix import`'s path: labels validated and stored, freed, then the predictions."""
-    from labelfix.core.cli import import_project
+    from labelfix.core.project import import_project
 
     project = out / "scale.labelfix"
     if project.exists():

@@ -7,26 +7,17 @@ Exit codes: 0 success, 2 bad input (a validation report, never a traceback), 1 i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import __version__
-from . import cli_analysis
-from .coco import (
-    CocoError,
-    GroundTruth,
-    PredictionFile,
-    Problem,
-    read_ground_truth,
-    read_predictions,
-)
+from . import cli_analysis, project
+from .coco import CocoError
 from .export import ExportError, export_changes, export_coco
-from .store import PROJECT_SUFFIX, ProjectError, Store
+from .project import PROJECT_SUFFIX, ProjectError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -95,10 +86,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if images_dir is not None and not images_dir.is_dir():
         raise UsageError(f"{images_dir}: no such image folder")
     t0 = time.perf_counter()
-    report = import_project(
+    bar = ProgressBar("importing", args.quiet)
+    report = project.import_project(
         out, Path(args.gt), images_dir, Path(args.predictions) if args.predictions else None,
-        args.name, quiet=args.quiet,
+        args.name, progress=bar,
     )  # fmt: skip
+    bar.close()
     print_warnings(args, report.warnings)
     say(
         args,
@@ -109,104 +102,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@dataclass
-class ImportReport:
-    """What an import read and the warnings it found."""
-
-    images: int
-    labels: int
-    predictions: int
-    set_name: str | None
-    warnings: list[Problem]
-
-
-@contextlib.contextmanager
-def new_project(out: Path) -> Iterator[Store]:
-    """A new project built under ``out.partial`` and renamed to ``out`` when the block ends
-    without error; on error the partial file is removed, so a crash or a bad file leaves no
-    half project."""
-    partial = out.with_name(out.name + ".partial")
-    store = Store.create(partial, overwrite=True)
-    try:
-        yield store
-    except BaseException:
-        store.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(partial) + suffix).unlink(missing_ok=True)
-        raise
-    store.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(out) + suffix).unlink(missing_ok=True)
-    os.replace(partial, out)
-
-
-def import_project(
-    out: Path,
-    gt_path: Path,
-    images_dir: Path | None,
-    predictions_path: Path | None,
-    name: str | None = None,
-    *,
-    quiet: bool = True,
-) -> ImportReport:
-    """Validate and import labels (then predictions) into a new project, atomically.
-
-    The labels are freed before the predictions are read, so the peak memory is the larger of
-    the two files' rather than their sum.
-    """
-    gt = read_ground_truth(gt_path, images_dir)
-    warnings = list(gt.warnings)
-    n_images, n_labels = len(gt.images), len(gt.annotations)
-    n_preds, set_name = 0, None
-    with new_project(out) as store:
-        bar = ProgressBar("importing labels", quiet)
-        store.import_ground_truth(gt, images_dir, progress=bar)
-        bar.close()
-        del gt
-        if predictions_path is not None:
-            preds = read_predictions(
-                predictions_path, store.image_sizes(), set(store.category_names())
-            )
-            warnings += preds.warnings
-            set_name = name or predictions_path.stem
-            n_preds = len(preds.records)
-            store.add_predictions(preds, set_name)
-            del preds
-    return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
-
-
-def build_project(
-    out: Path,
-    gt: GroundTruth,
-    images_dir: Path | None,
-    preds: PredictionFile | None,
-    name: str | None,
-    *,
-    quiet: bool = True,
-) -> None:
-    """Write a new project from already-read files, atomically (built as ``out.partial``)."""
-    with new_project(out) as store:
-        bar = ProgressBar("importing labels", quiet)
-        store.import_ground_truth(gt, images_dir, progress=bar)
-        bar.close()
-        if preds is not None:
-            store.add_predictions(preds, name or Path(preds.path).stem)
-
-
 def cmd_add_predictions(args: argparse.Namespace) -> int:
     """Add a named prediction set to a project (it becomes the active one)."""
-    with Store.open(args.project) as store:
-        preds = read_predictions(args.predictions, store.image_sizes(), set(store.category_names()))
+    with project.open_project(args.project) as store:
         name = args.name or Path(args.predictions).stem
-        store.add_predictions(preds, name, activate=not args.inactive)
-        print_warnings(args, preds.warnings)
-        say(args, f"added {len(preds.records)} predictions as {name!r} to {args.project}")
+        count, warnings = project.add_predictions(
+            store, Path(args.predictions), name, activate=not args.inactive
+        )
+        print_warnings(args, warnings)
+        say(args, f"added {count} predictions as {name!r} to {args.project}")
     return EXIT_OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print a project's counts, prediction sets and import warnings."""
-    with Store.open(args.project, readonly=True) as store:
+    with project.open_project(args.project, readonly=True) as store:
         counts = store.counts()
         print(f"project      {store.path}")
         print(f"labels file  {store.get_meta('ground_truth_path')}")
@@ -228,7 +138,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the corrected labels as COCO JSON (and optionally the change log)."""
-    with Store.open(args.project) as store:
+    with project.open_project(args.project) as store:
         counts = export_coco(store, args.output, overwrite=args.overwrite)
         say(args, f"wrote {counts['labels']} labels on {counts['images']} images to {args.output}")
         if args.changes:

@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .analyze import OUTCOME_NAMES, AnalysisParams, analyze, matches, reanalyze_images
+from .analyze import OUTCOME_NAMES, AnalysisParams, matches, reanalyze_images
 from .errors import KINDS
+from .project import ProjectError, analyze_project, open_project
 from .review import decide
-from .store import ProjectError, Store
+from .store import Store
 from .suspects import CACHE_MIN_ROWS, CLI_FIELDS, SuspectFilter, SuspectIndex, cli_record
 
 
@@ -38,11 +39,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         missing_same_iou=args.missing_same_iou,
         loose_iou=args.loose_iou,
     )
-    with Store.open(args.project) as store:
+    with open_project(args.project) as store:
         set_id = store.resolve_set(args.predictions)
         bar = _progress(args, "analysing")
         t0 = time.perf_counter()
-        summary = analyze(store, set_id, params, progress=bar)
+        summary = analyze_project(store, params, set_name=args.predictions, progress=bar)
         if bar is not None:
             bar.close()
         if sum(summary.suspects.values()) >= CACHE_MIN_ROWS:
@@ -57,13 +58,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_value(v: object) -> object:
-    return None if isinstance(v, float) and math.isnan(v) else v
-
-
 def cmd_matches(args: argparse.Namespace) -> int:
     """Print the match of every prediction, one JSON object per line."""
-    with Store.open(args.project, readonly=True) as store:
+    with open_project(args.project, readonly=True) as store:
         set_id = store.resolve_set(args.predictions)
         arr = matches(store, set_id)
         preds = store.prediction_arrays(set_id)
@@ -127,7 +124,7 @@ def _selected(args: argparse.Namespace, store: Store) -> tuple[SuspectIndex, lis
 
 def cmd_suspects(args: argparse.Namespace) -> int:
     """List suspects, best first."""
-    with Store.open(args.project, readonly=True) as store:
+    with open_project(args.project, readonly=True) as store:
         index, rows = _selected(args, store)
         names = store.category_names()
         out = sys.stdout
@@ -164,7 +161,7 @@ def cmd_suspects(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     """Accept or reject suspects in bulk (accepting applies their fixes), as one logged edit."""
     decision = "accepted" if args.accept else "rejected"
-    with Store.open(args.project) as store:
+    with open_project(args.project) as store:
         index, rows = _selected(args, store)
         suspects = [
             dict(index.row(r), set_id=index.set_id)

@@ -7,15 +7,14 @@ sort or filter over 500,000 suspects is a few numpy passes, and rows are read la
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .analyze import current_analysis
 from .errors import KIND_CODE, KINDS, suspect_key
 from .store import Store
+from .store.suspects import SUSPECT_INDEX_COLUMNS
 
 STATUSES = ("open", "accepted", "rejected", "flagged")
 STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
@@ -58,70 +57,9 @@ class SuspectFilter:
         return replace(self, **changes)
 
 
-_CHUNK = 20_000
 _MAX_ORDERS = 6  # full sort orders kept (8 bytes a suspect each)
-_IDS_PER_QUERY = 500  # image ids per ``IN (...)`` (SQLite's smallest parameter limit is 999)
-# the numeric columns read from the suspects table: attribute, SQL expression, dtype
-_KIND_CASE = " ".join(f"WHEN '{k}' THEN {i}" for k, i in KIND_CODE.items())
-_SQL_COLUMNS = (
-    ("ids", "id", np.int64),
-    ("kind", f"CASE kind {_KIND_CASE} END", np.int8),
-    ("score", "score", np.float64),
-    ("image_id", "image_id", np.int64),
-    ("annotation_id", "COALESCE(annotation_id, -1)", np.int64),
-    ("other_annotation_id", "COALESCE(other_annotation_id, -1)", np.int64),
-    ("prediction_id", "COALESCE(prediction_id, -1)", np.int64),
-    ("category_id", "COALESCE(category_id, -1)", np.int64),
-    ("predicted_category_id", "COALESCE(predicted_category_id, -1)", np.int64),
-    ("iou", "COALESCE(iou, 'nan')", np.float64),
-    ("confidence", "COALESCE(confidence, 'nan')", np.float64),
-)
-_COLUMNS = tuple(name for name, _, _ in _SQL_COLUMNS)
-
-
-def _fetch_columns(
-    store: Store,
-    where: str,
-    params: list,
-    status: tuple[str, list] | None = None,
-    *,
-    scan: bool = False,
-) -> dict[str, np.ndarray]:
-    """The suspects rows matching ``where`` as numpy columns, in suspect-id order (plus a
-    ``status`` column from the SQL expression ``status`` when given).
-
-    ``scan`` reads the table in id order instead of through the image index: for a whole
-    analysis that saves sorting its rows (measured: 1M rows 1.0 s -> 0.35 s in SQLite).
-    """
-    specs = [*_SQL_COLUMNS, *([("status", status[0], np.int8)] if status else [])]
-    table = "suspects NOT INDEXED" if scan else "suspects"
-    cursor = store.execute(
-        f"SELECT {', '.join(sql for _, sql, _ in specs)} FROM {table} WHERE {where} ORDER BY id",
-        [*(status[1] if status else []), *params],
-    )
-    # columns are built chunk by chunk, so no single call holds the GIL for long (UI threads)
-    parts: list[list[np.ndarray]] = [[] for _ in specs]
-    while chunk := cursor.fetchmany(_CHUNK):
-        data = np.asarray(chunk, dtype=np.float64)
-        for i, (_, _, dtype) in enumerate(specs):
-            parts[i].append(data[:, i].astype(dtype))
-    return {
-        name: np.concatenate(part) if part else np.zeros(0, dtype)
-        for (name, _, dtype), part in zip(specs, parts, strict=True)
-    }
-
-
+_COLUMNS = SUSPECT_INDEX_COLUMNS
 CACHE_MIN_ROWS = 50_000  # smaller analyses load from their rows fast enough
-
-
-def _generation(store: Store, analysis_id: int) -> int:
-    """How many times the analysis's suspects were rewritten since it was made."""
-    return int(store.get_meta(f"suspects_generation:{analysis_id}", 0))
-
-
-def cache_owner(analysis_id: int) -> str:
-    """The ``arrays`` owner under which an analysis's suspect columns are cached."""
-    return f"suspect_index:{analysis_id}"
 
 
 DEFAULT_REVIEW_FILTER = SuspectFilter(min_confidence=0.75, statuses=frozenset({"open"}))
@@ -155,32 +93,23 @@ class SuspectIndex:
         Suspect keys are not read (they follow from kind, label and prediction); decisions are
         matched to rows in numpy, so loading 1M suspects is a plain column fetch.
         """
-        analysis = current_analysis(store, set_id)
+        analysis = store.current_analysis(set_id)
         names = store.category_names()
         if analysis is None:
             return cls(None, set_id, category_names=names)
         idx = cls(analysis["id"], analysis["set_id"], category_names=names)
-        idx.file_names = {r[0]: r[1] for r in store.execute("SELECT id, file_name FROM images")}
-        columns = store.get_arrays(cache_owner(analysis["id"]))
-        generation = columns.pop("generation", None)
-        if (
-            set(columns) != set(_COLUMNS)
-            or generation is None
-            or int(generation[0]) != _generation(store, analysis["id"])
-        ):
-            columns = _fetch_columns(store, "analysis_id = ?", [analysis["id"]], scan=True)
-            idx._set_columns(columns)
+        idx.file_names = store.file_names()
+        columns = store.cached_suspect_columns(analysis["id"])
+        if columns is None:
+            idx._set_columns(store.suspect_index_columns(analysis["id"]))
             if not store.readonly and len(idx.ids) >= CACHE_MIN_ROWS:
                 idx.save_cache(store)
         else:
             idx._set_columns(columns)
         idx.status = np.zeros(len(idx.ids), dtype=np.int8)
-        decisions = store.execute(
-            "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
-            [analysis["set_id"]],
-        ).fetchall()
+        decisions = store.decisions(analysis["set_id"])
         for decision in STATUSES[1:]:
-            keys = [k for k, d in decisions if d == decision]
+            keys = [k for k, d in decisions.items() if d == decision]
             if keys:
                 idx.status[idx.positions_of(keys)] = STATUS_CODE[decision]
         if len(idx) >= CACHE_MIN_ROWS:
@@ -189,16 +118,7 @@ class SuspectIndex:
 
     def cache_is_current(self, store: Store) -> bool:
         """True if the project holds this analysis's columns at their current generation."""
-        if self.analysis_id is None:
-            return False
-        row = store.execute(
-            "SELECT data FROM arrays WHERE owner = ? AND name = 'generation'",
-            [cache_owner(self.analysis_id)],
-        ).fetchone()
-        if row is None:
-            return False
-        saved = int(np.load(io.BytesIO(row[0]), allow_pickle=False)[0])
-        return saved == _generation(store, self.analysis_id)
+        return self.analysis_id is not None and store.suspect_cache_is_current(self.analysis_id)
 
     def save_cache(self, store: Store) -> None:
         """Store the columns as numpy blobs, so the next load skips building 1M row tuples.
@@ -206,26 +126,12 @@ class SuspectIndex:
         Every transaction that changes this analysis's suspects (core.analyze) bumps its
         generation, and a cache is used only at the generation it was saved at; an index
         updated by :meth:`reload_images` equals a full load and may be saved back (the session
-        does so on close).
+        does so on close). Not saved when the project's suspects moved on meanwhile.
         """
-        if self.analysis_id is None:
-            return
-        with store.atomic():
-            current = store.execute(
-                "SELECT 1 FROM analyses WHERE id = ? AND current = 1", [self.analysis_id]
-            ).fetchone()
-            # another process may have re-analysed images meanwhile: then this index is stale
-            count, top = store.execute(
-                "SELECT COUNT(*), COALESCE(MAX(id), -1) FROM suspects WHERE analysis_id = ?",
-                [self.analysis_id],
-            ).fetchone()
-            same = count == len(self.ids) and top == (int(self.ids[-1]) if len(self.ids) else -1)
-            if current and same:
-                columns = {name: getattr(self, name) for name in _COLUMNS}
-                columns["generation"] = np.array(
-                    [_generation(store, self.analysis_id)], dtype=np.int64
-                )
-                store.put_arrays(cache_owner(self.analysis_id), columns)
+        if self.analysis_id is not None:
+            store.save_suspect_cache(
+                self.analysis_id, {name: getattr(self, name) for name in _COLUMNS}
+            )
 
     def reload_images(self, store: Store, image_ids: Iterable[int]) -> None:
         """Re-read only these images' suspects (after their re-analysis), with their statuses.
@@ -236,25 +142,9 @@ class SuspectIndex:
         ids = sorted({int(i) for i in image_ids})
         if self.analysis_id is None or not ids:
             return
-        status_case = " ".join(f"WHEN '{s}' THEN {STATUS_CODE[s]}" for s in STATUSES[1:])
-        parts = []
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            some = ids[start : start + _IDS_PER_QUERY]
-            parts.append(
-                _fetch_columns(
-                    store,
-                    f"analysis_id = ? AND image_id IN ({','.join('?' * len(some))})",
-                    [self.analysis_id, *some],
-                    status=(
-                        f"COALESCE((SELECT CASE decision {status_case} END FROM decisions "
-                        "WHERE prediction_set_id = ? AND suspect_key = suspects.key), 0)",
-                        [self.set_id],
-                    ),
-                )
-            )
-        fresh = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-        order = np.argsort(fresh["ids"], kind="stable")
-        fresh = {name: col[order] for name, col in fresh.items()}
+        fresh = store.suspect_index_columns(
+            self.analysis_id, ids, {s: STATUS_CODE[s] for s in STATUSES[1:]}
+        )
         keep = ~np.isin(self.image_id, np.asarray(ids, dtype=np.int64))
         kept_ids = self.ids[keep]
         at = np.searchsorted(kept_ids, fresh["ids"])  # merge by id: both sides are sorted
@@ -413,6 +303,7 @@ class SuspectIndex:
             "image_id": image_id,
             "file_name": self.file_names.get(image_id),
             "annotation_id": opt_int(self.annotation_id[pos]),
+            "other_annotation_id": opt_int(self.other_annotation_id[pos]),
             "prediction_id": opt_int(self.prediction_id[pos]),
             "category_id": opt_int(self.category_id[pos]),
             "predicted_category_id": opt_int(self.predicted_category_id[pos]),
@@ -420,11 +311,6 @@ class SuspectIndex:
             "confidence": opt_float(self.confidence[pos]),
             "status": STATUSES[int(self.status[pos])],
         }
-
-    def position_of(self, suspect_id: int) -> int | None:
-        """Row position of a suspect id, or None."""
-        pos = int(np.searchsorted(self.ids, suspect_id))
-        return pos if pos < len(self.ids) and self.ids[pos] == suspect_id else None
 
     @property
     def keys(self) -> np.ndarray:

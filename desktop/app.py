@@ -198,7 +198,7 @@ def main(argv: list[str]) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from labelfix.core.store import ProjectError
+    from labelfix.core.project import ProjectError
 
     from . import errors, theme
 

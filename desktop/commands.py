@@ -8,13 +8,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QProgressDialog
 
 from labelfix.core.edits import CompositeEdit, Edit, SetGeometry
-from labelfix.core.store import Store
+
+if TYPE_CHECKING:
+    from labelfix.core.store import Store
 
 NUDGE_COMMAND_ID = 1001  # QUndoCommand.id() shared by arrow-key nudges (they merge)
 NUDGE_BURST_S = 1.5  # nudges of one label closer together than this merge into one command

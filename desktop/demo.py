@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-from labelfix.core.analyze import current_analysis
-from labelfix.core.store import ProjectError, Store
+from labelfix.core.project import DatabaseError, ProjectError, open_project
 
 from . import jobs
 
@@ -39,14 +37,14 @@ def _usable(path: Path) -> bool:
     """True if the demo project opens, is analysed and points at this install's demo images
     (a moved or upgraded app, or an older project layout, gets a fresh demo project)."""
     try:
-        with Store.open(path, readonly=True) as store:
+        with open_project(path, readonly=True) as store:
             root = store.images_root
             return (
-                current_analysis(store) is not None
+                store.current_analysis() is not None
                 and root is not None
                 and root.resolve() == (demo_source() / "images").resolve()
             )
-    except (ProjectError, sqlite3.DatabaseError):
+    except (ProjectError, DatabaseError):
         return False
 
 
@@ -70,6 +68,6 @@ def ensure_demo_project(
         progress=progress,
         should_stop=should_stop,
     )
-    with Store.open(path) as store, store.atomic():
+    with open_project(path) as store, store.atomic():
         store.set_meta("ui_state", DEMO_UI_STATE)
     return path

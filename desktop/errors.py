@@ -11,12 +11,11 @@ project), ``too_new`` (written by a newer LabelFix), ``read_only`` (LabelFix can
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from labelfix import __version__
-from labelfix.core.store import ProjectError, Store
+from labelfix.core.project import DatabaseError, ProjectError, open_project
 
 _TOO_NEW = re.compile(r"schema version (\d+), but this LabelFix reads up to (\d+)")
 
@@ -38,7 +37,7 @@ def classify(exc: BaseException) -> str:
         return "too_new"
     if "is read-only" in text or isinstance(exc, PermissionError):
         return "read_only"
-    if "is not a LabelFix project" in text or isinstance(exc, sqlite3.DatabaseError):
+    if "is not a LabelFix project" in text or isinstance(exc, DatabaseError):
         return "not_project"
     return "other"
 
@@ -80,9 +79,9 @@ def check_project(path: Path | str) -> OpenProblem | None:
     It is opened read-only first, so that a file that is not a LabelFix project (another
     app's SQLite database, say) is never written to."""
     try:
-        Store.open(path, readonly=True).close()
-        Store.open(path).close()
-    except (ProjectError, OSError, sqlite3.DatabaseError) as exc:
+        open_project(path, readonly=True).close()
+        open_project(path).close()
+    except (ProjectError, OSError, DatabaseError) as exc:
         return open_problem(exc, path)
     return None
 

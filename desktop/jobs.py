@@ -1,6 +1,7 @@
 """Qt-free job functions the desktop runs in workers: each takes ``progress(done, total)`` and
-``should_stop()`` and opens its own Store connection. :func:`in_subprocess` runs one in a child
-process, so long numpy/JSON/SQLite calls there never hold the UI thread's GIL."""
+``should_stop()`` and opens its own connection to the project, through the project service
+(:mod:`labelfix.core.project`). :func:`in_subprocess` runs one in a child process, so long
+numpy/JSON/SQLite calls there never hold the UI thread's GIL."""
 
 from __future__ import annotations
 
@@ -18,14 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labelfix.core.analyze import AnalysisParams, AnalysisSummary, Cancelled, analyze
-from labelfix.core.cli import build_project
-from labelfix.core.coco import read_ground_truth, read_predictions
-from labelfix.core.store import Store
+from labelfix.core import project
+from labelfix.core.errors import AnalysisParams
+from labelfix.core.progress import Cancelled, Progress, ShouldStop
+from labelfix.core.project import AnalysisSummary, import_and_analyze
 from labelfix.core.suspects import SuspectIndex
 
-Progress = Callable[[int, int], None]
-ShouldStop = Callable[[], bool]
+__all__ = ["Cancelled", "Progress", "ShouldStop", "analyze_project", "import_and_analyze"]
 
 
 @dataclass
@@ -44,64 +44,11 @@ def analyze_project(
     should_stop: ShouldStop | None = None,
 ) -> AnalysisResult:
     """Analyse a project on a connection of its own and load the new suspect index."""
-    store = Store.open(path)
-    try:
-        summary = analyze(
-            store, None, params or AnalysisParams(), progress=progress, should_stop=should_stop
+    with project.open_project(path) as store:
+        summary = project.analyze_project(
+            store, params, progress=progress, should_stop=should_stop
         )
         return AnalysisResult(summary, SuspectIndex.load(store))
-    finally:
-        store.close()
-
-
-def import_and_analyze(
-    labels: Path,
-    images: Path | None,
-    predictions: Path | None,
-    out: Path,
-    *,
-    name: str | None = None,
-    progress: Progress | None = None,
-    should_stop: ShouldStop | None = None,
-) -> Path:
-    """Validate the COCO files, build the project at ``out`` and analyse it (when predictions).
-
-    Raises CocoError on invalid input and Cancelled when stopped; a cancelled build leaves no file.
-    """
-    stop = should_stop or (lambda: False)
-    report = progress or (lambda done, total: None)
-    report(0, 100)
-    gt = read_ground_truth(labels, images)
-    preds = None
-    if predictions is not None:
-        sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-        preds = read_predictions(predictions, sizes, {c["id"] for c in gt.categories})
-    if stop():
-        raise Cancelled("import cancelled")
-    report(20, 100)
-    build_project(out, gt, images, preds, name or (predictions.stem if predictions else None))
-    report(30, 100)
-    if preds is None:
-        report(100, 100)
-        return out
-    try:
-        store = Store.open(out)
-        try:
-            analyze(
-                store,
-                None,
-                AnalysisParams(),
-                progress=lambda d, t: report(30 + int(70 * d / max(t, 1)), 100),
-                should_stop=stop,
-            )
-        finally:
-            store.close()
-    except Cancelled:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(out) + suffix).unlink(missing_ok=True)
-        raise
-    report(100, 100)
-    return out
 
 
 # ---------------------------------------------------------------------- out of process

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.export import ExportError, export_changes, export_coco
-from labelfix.core.store import ProjectError
+from labelfix.core.project import ProjectError
 
 from . import jobs, workers
 from .about import show_about

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from labelfix.core import geometry
-from labelfix.core.analyze import current_analysis, reanalyze_images
+from labelfix.core.analyze import reanalyze_images
 from labelfix.core.editing import offset_geometry
 from labelfix.core.edits import (
     AddLabel,
@@ -147,7 +147,7 @@ class Session(QObject):
 
     def analysis_params(self) -> Any:
         """The thresholds of the current analysis, or None."""
-        analysis = current_analysis(self.store)
+        analysis = self.store.current_analysis()
         return None if analysis is None else analysis["params"]
 
     def row_count(self) -> int:
@@ -177,10 +177,7 @@ class Session(QObject):
 
     def quick_classes(self) -> list[tuple[int, str]]:
         """The nine most frequent label classes (for the 1-9 keys)."""
-        rows = self.store.execute(
-            "SELECT category_id, COUNT(*) AS n FROM annotations GROUP BY category_id ORDER BY n DESC, category_id LIMIT 9"
-        ).fetchall()
-        return [(int(r[0]), self.category_names.get(int(r[0]), str(r[0]))) for r in rows]
+        return [(c, self.category_names.get(c, str(c))) for c in self.store.frequent_categories(9)]
 
     # ------------------------------------------------------------------ filter and sort
     def set_filter(self, flt: SuspectFilter) -> None:
@@ -629,11 +626,7 @@ class Session(QObject):
         """Set these suspects' status in the index from the decisions table."""
         if not keys:
             return
-        rows = self.store.execute(
-            "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
-            [self.index.set_id],
-        ).fetchall()
-        decided = {k: d for k, d in rows if k in keys}
+        decided = self.store.decisions(self.index.set_id)
         by_status: dict[str, list[str]] = {}
         for key in keys:
             by_status.setdefault(decided.get(key, "open"), []).append(key)

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
-from labelfix.core.analyze import Cancelled
+from labelfix.core.progress import Cancelled
 
 _RUNNING: set[Worker] = set()  # keeps workers (and their signal objects) alive while they run
 _LOCK = threading.Lock()

@@ -89,3 +89,9 @@ def write_json(path: Path, data: Any) -> Path:
     """Write JSON and return the path."""
     path.write_text(json.dumps(data))
     return path
+
+
+def sql(store: Any, query: str, params: Any = ()) -> Any:
+    """Run raw SQL on a store's own connection (returns the cursor), for tests that inspect or
+    corrupt the file itself: the application asks the store for operations, never writes SQL."""
+    return store._db.execute(query, params)

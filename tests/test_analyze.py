@@ -14,7 +14,7 @@ from labelfix.core.review import decide
 from labelfix.core.store import Store
 from labelfix.core.suspects import DEFAULT_REVIEW_FILTER, SuspectFilter, SuspectIndex
 
-from helpers import tiny_dataset, tiny_predictions, write_json
+from helpers import sql, tiny_dataset, tiny_predictions, write_json
 
 
 @pytest.fixture
@@ -50,15 +50,15 @@ def test_cancel_leaves_previous_analysis(store: Store) -> None:
     first = az.analyze(store)
     with pytest.raises(az.Cancelled):
         az.analyze(store, params=AnalysisParams(iou_threshold=0.9), should_stop=lambda: True)
-    assert az.current_analysis(store)["id"] == first.analysis_id
-    assert az.current_analysis(store)["params"].iou_threshold == 0.5
+    assert store.current_analysis()["id"] == first.analysis_id
+    assert store.current_analysis()["params"].iou_threshold == 0.5
 
 
 def test_new_analysis_replaces_old_atomically(store: Store) -> None:
     first = az.analyze(store)
     second = az.analyze(store, params=AnalysisParams(iou_threshold=0.7))
     assert second.analysis_id != first.analysis_id
-    rows = store.execute("SELECT DISTINCT analysis_id FROM suspects").fetchall()
+    rows = sql(store, "SELECT DISTINCT analysis_id FROM suspects").fetchall()
     assert rows == [(second.analysis_id,)]
     assert store.get_arrays(f"analysis:{first.analysis_id}") == {}
 

@@ -162,8 +162,11 @@ def test_a_broken_analysis_module_is_a_crash_with_its_cause(monkeypatch: pytest.
     """An ImportError in the analysis commands must surface, not silently drop the commands."""
     import importlib
 
-    for name in ("labelfix.core.cli", "labelfix.core.cli_analysis"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+    import labelfix.core
+
+    for name in ("cli", "cli_analysis"):
+        monkeypatch.delitem(sys.modules, f"labelfix.core.{name}", raising=False)
+        monkeypatch.delattr(labelfix.core, name, raising=False)
     monkeypatch.setitem(sys.modules, "labelfix.core.cli_analysis", None)  # import fails
     with pytest.raises(ImportError, match="cli_analysis"):
         importlib.import_module("labelfix.core.cli").build_parser()

@@ -16,7 +16,7 @@ import pytest
 from labelfix.core.coco import read_ground_truth
 from labelfix.core.store import Store
 
-from helpers import tiny_dataset, write_json
+from helpers import sql, tiny_dataset, write_json
 
 CHILD = textwrap.dedent(
     """
@@ -71,7 +71,7 @@ def test_sigkill_keeps_every_acknowledged_edit(tmp_path: Path, kill_after: int) 
     assert acked >= kill_after, "the child did not get far enough"
 
     with Store.open(path) as store:
-        assert store.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert sql(store, "PRAGMA integrity_check").fetchone()[0] == "ok"
         log = store.change_log()
         assert len(log) >= acked + 1  # every acknowledged edit is there (maybe one more, unacked)
         replayed = _replay(store)

@@ -21,7 +21,7 @@ from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.export import coco_dataset
 from labelfix.core.store import Store
 
-from helpers import tiny_dataset, tiny_predictions, write_json
+from helpers import sql, tiny_dataset, tiny_predictions, write_json
 
 CATEGORY_IDS = (1, 3, 7)
 IMAGE_SIZES = {1: (80, 100), 2: (50, 60)}  # id -> (height, width), as in tiny_dataset()
@@ -81,9 +81,10 @@ def snapshot(store: Store) -> str:
     """Everything edits may change, as exported: the COCO dataset, decisions, unexported count."""
     decisions = [
         list(row)
-        for row in store.execute(
+        for row in sql(
+            store,
             "SELECT prediction_set_id, suspect_key, decision, note FROM decisions "
-            "ORDER BY prediction_set_id, suspect_key"
+            "ORDER BY prediction_set_id, suspect_key",
         )
     ]
     state = {
@@ -135,7 +136,7 @@ class Builder:
                 if part is not None:
                     parts.append(part)
             return edits.CompositeEdit(parts, "several") if parts else None
-        ids = [row[0] for row in self.store.execute("SELECT id FROM annotations ORDER BY id")]
+        ids = [row[0] for row in sql(self.store, "SELECT id FROM annotations ORDER BY id")]
         ids = [i for i in ids if i not in taken]
         if not ids:
             return None
@@ -152,7 +153,7 @@ class Builder:
 
 
 def log_length(store: Store) -> int:
-    return store.execute("SELECT COUNT(*) FROM change_log").fetchone()[0]
+    return sql(store, "SELECT COUNT(*) FROM change_log").fetchone()[0]
 
 
 @settings(max_examples=100, deadline=None)
@@ -180,7 +181,7 @@ def test_undo_all_restores_and_redo_all_repeats(ops: list[tuple[Any, ...]]) -> N
             for edit in applied:
                 edit.apply(store)
             assert snapshot(store) == after
-            assert store.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert sql(store, "PRAGMA integrity_check").fetchone()[0] == "ok"
         finally:
             store.close()
 

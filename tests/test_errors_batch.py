@@ -11,6 +11,7 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from labelfix.core import analyze as az
+from labelfix.core import geometry
 from labelfix.core.errors import (
     KIND_CODE,
     SUSPECT_COLUMNS,
@@ -20,8 +21,9 @@ from labelfix.core.errors import (
 )
 from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, match_many
 from labelfix.core.store import Store
+from labelfix.core.store.analyses import suspect_columns
 
-from helpers import shared_path
+from helpers import shared_path, sql
 
 Items = list[tuple[ImagePredictions, ImageLabels]]
 
@@ -221,27 +223,25 @@ def test_real_data_equals_reference(real_project: Path) -> None:
     """On real COCO labels and real detections: batch == per image; and what analyze() stores."""
     params = AnalysisParams()
     with Store.open(real_project) as store:
-        ids = [r[0] for r in store.execute("SELECT id FROM images ORDER BY id")]
-        labels = az.load_labels(store, None, "masks")  # with RLEs for the label-IoU variant
-        preds = az.load_predictions(store, store.resolve_set(None), None, "boxes")
-        items = [
-            (
-                preds.get(i) or az._empty_predictions("boxes"),
-                labels.get(i) or az._empty_labels("boxes"),
-            )
-            for i in ids
-        ]
+        inputs = az.read_inputs(store, store.resolve_set(None), params)
+        (chunk,) = az.chunks(inputs, size=len(inputs.image_ids))
+        ids, items = chunk.image_ids, chunk.items
+        assert ids == [r[0] for r in sql(store, "SELECT id FROM images ORDER BY id")]
         matches = match_many(items, params.iou_threshold, params.max_dets)
         want = _reference(items, matches, ids, params)
         assert len(want) > 100
         assert _loose_rows(want, params) > 10  # matched-but-loose labels too
         assert_same(batch_suspects(items, matches, ids, params), want)
-        mask_ious = [
-            np.asarray(mask_utils.iou(lab.rles, lab.rles, [0] * len(lab)), np.float64)
-            if len(lab) > 1
-            else None
-            for _, lab in items
-        ]
+        sizes = store.image_sizes()
+        mask_ious = []  # the label-IoU variant: the labels' masks, in the items' label order
+        for i in ids:
+            anns = store.annotations_for_image(i)
+            rles = [geometry.to_rle(a["segmentation"], *sizes[i], box=a["bbox"]) for a in anns]
+            mask_ious.append(
+                np.asarray(mask_utils.iou(rles, rles, [0] * len(rles)), np.float64)
+                if len(rles) > 1
+                else None
+            )
         loose = AnalysisParams(duplicate_iou=0.3)
         assert_same(
             batch_suspects(items, matches, ids, loose, mask_ious),
@@ -249,10 +249,13 @@ def test_real_data_equals_reference(real_project: Path) -> None:
         )
         # the whole analysis stores exactly the reference suspects
         summary = az.analyze(store, params=params)
-        stored = store.execute(
+        stored = sql(
+            store,
             "SELECT kind, image_id, annotation_id, other_annotation_id, prediction_id, iou, "
             "confidence FROM suspects WHERE analysis_id = ? ORDER BY id",
             [summary.analysis_id],
         ).fetchall()
-    rows = az._suspect_rows(0, np.column_stack([want, np.zeros(len(want))]))
+    rows = list(
+        zip(*suspect_columns(0, np.column_stack([want, np.zeros(len(want))])), strict=True)
+    )
     assert stored == [(r[2], r[4], r[5], r[6], r[7], r[10], r[11]) for r in rows]

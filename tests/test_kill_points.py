@@ -26,9 +26,10 @@ from typing import Any
 
 import pytest
 
-from labelfix.core.analyze import current_analysis
 from labelfix.core.export import coco_dataset
 from labelfix.core.store import Store
+
+from helpers import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20260
@@ -100,7 +101,7 @@ def copy_project(src: Path, dst: Path) -> Path:
 def check_opens(path: Path) -> Store:
     """Open a project after a kill: it must open and pass SQLite's integrity check."""
     store = Store.open(path)
-    assert store.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert sql(store, "PRAGMA integrity_check").fetchone()[0] == "ok"
     return store
 
 
@@ -123,11 +124,11 @@ def replay_agrees(store: Store) -> None:
 
 def suspect_count(store: Store) -> int | None:
     """Suspects of the current analysis (None when there is none)."""
-    analysis = current_analysis(store)
+    analysis = store.current_analysis()
     if analysis is None:
         return None
     query = "SELECT COUNT(*) FROM suspects WHERE analysis_id = ?"
-    return store.execute(query, [analysis["id"]]).fetchone()[0]
+    return sql(store, query, [analysis["id"]]).fetchone()[0]
 
 
 def labels_state(store: Store) -> str:
@@ -183,7 +184,7 @@ def test_kill_points(dataset: Path) -> None:
     applied = copy_project(analysed, dataset / "applied.labelfix")
     t_apply = finish(("apply", str(applied), *APPLY_ARGS), Path(f"{applied}-wal"))
     with Store.open(applied) as store:
-        n_decisions = store.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+        n_decisions = sql(store, "SELECT COUNT(*) FROM decisions").fetchone()[0]
         labels_applied = labels_state(store)
     assert n_decisions > 0 and labels_applied != labels_before
 
@@ -217,7 +218,7 @@ def test_kill_points(dataset: Path) -> None:
         args = ("apply", str(project), *APPLY_ARGS)
         killed, ran = kill_during(args, Path(f"{project}-wal"), delay)
         with check_opens(project) as store:
-            decisions = store.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+            decisions = sql(store, "SELECT COUNT(*) FROM decisions").fetchone()[0]
             replay_agrees(store)
             state = labels_state(store)
             if decisions == 0:

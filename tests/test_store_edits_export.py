@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from labelfix.core import edits, migrations
+from labelfix.core import edits
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.export import ExportError, coco_dataset, export_changes, export_coco
-from labelfix.core.store import ProjectError, Store
+from labelfix.core.store import ProjectError, Store, migrations
 
-from helpers import tiny_dataset, tiny_predictions, write_json
+from helpers import sql, tiny_dataset, tiny_predictions, write_json
 
 
 @pytest.fixture
@@ -31,12 +31,10 @@ def project(tmp_path: Path) -> Store:
 
 
 def test_schema_pragmas_and_migrations(project: Store) -> None:
-    assert project.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert project.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert migrations.schema_version(project.db) == migrations.latest_version()
-    versions = [
-        r[0] for r in project.conn.execute("SELECT version FROM _migrations ORDER BY version")
-    ]
+    assert sql(project, "PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sql(project, "PRAGMA foreign_keys").fetchone()[0] == 1
+    assert project.schema_version() == migrations.latest_version()
+    versions = [r[0] for r in sql(project, "SELECT version FROM _migrations ORDER BY version")]
     assert versions == [v for v, _, _ in migrations.MIGRATIONS]
 
 
@@ -83,7 +81,7 @@ def test_not_a_project(tmp_path: Path) -> None:
 
 
 def test_schema_too_new(project: Store) -> None:
-    project.conn.execute("INSERT INTO _migrations VALUES (999, 'future', 'x')")
+    sql(project, "INSERT INTO _migrations VALUES (999, 'future', 'x')")
     path = project.path
     project.close()
     with pytest.raises(ProjectError, match="update LabelFix"):
@@ -93,9 +91,9 @@ def test_schema_too_new(project: Store) -> None:
 def test_change_log_is_append_only(project: Store) -> None:
     edits.SetCategory(10, 3).apply(project)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        project.conn.execute("DELETE FROM change_log")
+        sql(project, "DELETE FROM change_log")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        project.conn.execute("UPDATE change_log SET action = 'x'")
+        sql(project, "UPDATE change_log SET action = 'x'")
 
 
 def _every_kind_of_edit(store: Store) -> list[edits.Edit]:

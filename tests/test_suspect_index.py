@@ -23,6 +23,8 @@ from labelfix.core.suspects import (
 )
 from tests.desktop.synthetic import big_index, write_project
 
+from helpers import sql
+
 ALL_COLUMNS = (*_COLUMNS, "status")
 
 
@@ -57,7 +59,8 @@ def refresh(idx: SuspectIndex, store: Store, edit: Edit) -> None:
         az.reanalyze_images(store, edit.image_ids)
         idx.reload_images(store, edit.image_ids)
     decided = dict(
-        store.execute(
+        sql(
+            store,
             "SELECT suspect_key, decision FROM decisions WHERE prediction_set_id = ?",
             [idx.set_id],
         ).fetchall()
@@ -106,7 +109,7 @@ def test_reload_images_equals_a_full_load(store: Store) -> None:
             step(decide(store, [first_of(idx, kind, touched)], "accepted"))
     step(decide(store, [first_of(idx, "wrong_class", touched)], "rejected"))
     step(decide(store, [first_of(idx, "missing_label", touched)], "flagged"))
-    ann = store.execute("SELECT id, category_id FROM annotations ORDER BY id").fetchall()
+    ann = sql(store, "SELECT id, category_id FROM annotations ORDER BY id").fetchall()
     step(SetCategory(ann[0][0], ann[0][1] % 10 + 1, reason="manual"))
     step(DeleteLabel(ann[-1][0], reason="manual"))
     # a bulk decision over several images at once
@@ -225,7 +228,7 @@ def test_column_cache_is_used_only_while_current(
     import labelfix.core.suspects as suspects_module
 
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
-    from labelfix.core.suspects import cache_owner
+    from labelfix.core.store.suspects import cache_owner
 
     fresh = SuspectIndex.load(store)  # a miss: read from the rows, then cached
     owner = cache_owner(fresh.analysis_id)
@@ -242,7 +245,7 @@ def test_column_cache_is_used_only_while_current(
     az.reanalyze_images(store, edit.image_ids | {row["image_id"]})
     assert store.has_arrays(owner) and not fresh.cache_is_current(store)  # stale generation
     after_edit = SuspectIndex.load(store)  # must not be served from the stale cache
-    store.execute("DELETE FROM arrays WHERE owner = ?", [owner])
+    sql(store, "DELETE FROM arrays WHERE owner = ?", [owner])
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)
     assert_same_index(after_edit, SuspectIndex.load(store))
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
@@ -250,10 +253,10 @@ def test_column_cache_is_used_only_while_current(
     fresh.save_cache(store)  # what the session does on close
     assert fresh.cache_is_current(store)
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)  # force a row load to compare
-    store.execute("DELETE FROM arrays WHERE owner = ?", ["nothing"])
+    sql(store, "DELETE FROM arrays WHERE owner = ?", ["nothing"])
     from_cache = SuspectIndex.load(store)
     assert store.has_arrays(owner)
-    store.execute("DELETE FROM arrays WHERE owner = ?", [owner])
+    sql(store, "DELETE FROM arrays WHERE owner = ?", [owner])
     assert_same_index(from_cache, SuspectIndex.load(store))
     # a new full analysis replaces the old one and leaves no cache of it behind
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)

@@ -62,7 +62,7 @@ def decision_state(store: Store, set_id: int, key: str) -> dict | None:
 
 def last_seq(store: Store) -> int:
     """The change log's last sequence number (0 when empty)."""
-    return int(store.execute("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetchone()[0])
+    return store.last_change()
 
 
 class Driver:
@@ -146,11 +146,10 @@ class Driver:
     def ack(self, what: str, intent: dict | None) -> None:
         """Print what the store now holds for everything the action touched."""
         store = self.store
-        entries = store.execute(
-            "SELECT seq, edit_id, annotation_id, suspect_key FROM change_log WHERE seq > ? "
-            "ORDER BY seq",
-            [self.seq],
-        ).fetchall()
+        entries = [
+            (e["seq"], e["edit_id"], e["annotation_id"], e["suspect_key"])
+            for e in store.change_log(after_seq=self.seq)
+        ]
         set_id = self.win.session.set_id
         keys = {r[3] for r in entries if r[3] is not None}
         if intent is not None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelfix.core.cli import build_project
-from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.project import import_project
 from labelfix.core.suspects import SuspectIndex
 
 
@@ -67,12 +66,8 @@ def write_project(
     gt_path.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
     pred_path = tmp / "predictions.json"
     pred_path.write_text(json.dumps(preds))
-    gt = read_ground_truth(gt_path)
-    pf = read_predictions(
-        pred_path, {im["id"]: (480, 640) for im in images}, {c["id"] for c in cats}
-    )
     out = tmp / "synthetic.labelfix"
-    build_project(out, gt, None, pf, "synthetic")
+    import_project(out, gt_path, None, pred_path, "synthetic")
     return out
 
 

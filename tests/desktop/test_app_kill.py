@@ -33,11 +33,13 @@ from typing import Any
 
 import pytest
 
-from labelfix.core.analyze import current_analysis, reanalyze_images
+from labelfix.core.analyze import reanalyze_images
 from labelfix.core.edits import SetGeometry
 from labelfix.core.store import Store
 from labelfix.desktop.demo import demo_source
 from labelfix.desktop.session import Session
+
+from helpers import sql
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tools" / "drive_review.py"
@@ -154,8 +156,10 @@ def replay_agrees(store: Store, base_labels: dict[str, dict | None], set_id: int
     current = {str(a["id"]): label_state(a) for a in store.iter_annotations()}
     replayed = {a: s for a, s in labels.items() if s is not None}
     assert json.dumps(replayed, sort_keys=True) == json.dumps(current, sort_keys=True)
-    rows = store.execute(
-        "SELECT suspect_key, decision, note FROM decisions WHERE prediction_set_id = ?", [set_id]
+    rows = sql(
+        store,
+        "SELECT suspect_key, decision, note FROM decisions WHERE prediction_set_id = ?",
+        [set_id],
     ).fetchall()
     table = {k: {"decision": d, "note": n} for k, d, n in rows}
     assert {k: v for k, v in decisions.items() if v is not None} == table
@@ -163,17 +167,17 @@ def replay_agrees(store: Store, base_labels: dict[str, dict | None], set_id: int
 
 def suspects_follow_labels(store: Store, set_id: int) -> bool:
     """Whether the stored suspects are what re-analysing every image gives (changes the project)."""
-    analysis = current_analysis(store, set_id)
+    analysis = store.current_analysis(set_id)
     assert analysis is not None
     query = (
         "SELECT key, kind, round(score, 9), image_id, annotation_id, other_annotation_id, "
         "prediction_id, category_id, predicted_category_id FROM suspects WHERE analysis_id = ? "
         "ORDER BY key"
     )
-    stored = store.execute(query, [analysis["id"]]).fetchall()
-    images = [i for (i,) in store.execute("SELECT id FROM images").fetchall()]
+    stored = sql(store, query, [analysis["id"]]).fetchall()
+    images = [i for (i,) in sql(store, "SELECT id FROM images").fetchall()]
     reanalyze_images(store, images, set_id)
-    return stored == store.execute(query, [analysis["id"]]).fetchall()
+    return stored == sql(store, query, [analysis["id"]]).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +196,7 @@ def test_app_survives_sigkill(base_project: Path, tmp_path: Path) -> None:
     with Store.open(base_project, readonly=True) as store:
         set_id = store.active_set_id()
         base_labels = {str(a["id"]): label_state(a) for a in store.iter_annotations()}
-        assert store.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
+        assert sql(store, "SELECT COUNT(*) FROM decisions").fetchone()[0] == 0
 
     reference_project = tmp_path / "reference.labelfix"
     shutil.copy(base_project, reference_project)
@@ -242,7 +246,7 @@ def test_app_survives_sigkill(base_project: Path, tmp_path: Path) -> None:
                 ref["labels"],
             ), (k, mine["n"])
         with Store.open(project) as store:
-            assert store.execute("PRAGMA integrity_check").fetchone()[0] == "ok", k
+            assert sql(store, "PRAGMA integrity_check").fetchone()[0] == "ok", k
             logged = {e["edit_id"] for e in store.change_log()}
             for ack in run.acks:
                 assert set(ack["edit_ids"]) <= logged, (k, ack["n"], "acknowledged edit lost")

@@ -17,8 +17,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 from labelfix import __version__
-from labelfix.core import migrations
-from labelfix.core.store import Store
+from labelfix.core.store import Store, migrations
 from labelfix.desktop import about, app, errors, theme
 from labelfix.desktop.dialogs import LAST_FOLDER_KEY, NewProjectDialog
 from labelfix.desktop.main_window import MainWindow

@@ -1,4 +1,4 @@
-"""Ordered schema migrations of a LabelFix project file.
+"""Ordered schema migrations of a LabelFix project file (the SQLite schema).
 
 Each migration runs in its own transaction together with the row that records it in
 ``_migrations``; a project is never left between two versions. Numeric columns declared
@@ -12,9 +12,9 @@ import datetime as _dt
 import sqlite3
 from collections.abc import Callable
 
-import sqlite_utils
+from .sqlite import Database
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[[Database], None]
 MIGRATIONS: list[tuple[int, str, Migration]] = []
 
 
@@ -34,7 +34,7 @@ def migration(version: int) -> Callable[[Migration], Migration]:
 
 
 @migration(1)
-def m001_initial(db: sqlite_utils.Database) -> None:
+def m001_initial(db: Database) -> None:
     """Images, categories, labels, prediction sets, change log, analyses, suspects, decisions.
 
     Predictions are columnar: a set's id, image_id, category_id, score and box live as numpy
@@ -125,7 +125,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-def _run_script(db: sqlite_utils.Database, script: str) -> None:
+def _run_script(db: Database, script: str) -> None:
     """Run a multi-statement script inside the current transaction.
 
     ``sqlite3.executescript`` would COMMIT first and break the migration's atomicity, so the
@@ -141,7 +141,7 @@ def _run_script(db: sqlite_utils.Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement!r}")
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
     """The highest applied migration version (0 for an empty file)."""
     if "_migrations" not in db.table_names():
         return 0
@@ -154,18 +154,24 @@ def latest_version() -> int:
     return MIGRATIONS[-1][0]
 
 
-def migrate(db: sqlite_utils.Database) -> int:
+def check_readable(db: Database) -> None:
+    """Raise :class:`SchemaTooNewError` if this LabelFix cannot read the project's schema."""
+    version = schema_version(db)
+    if version > latest_version():
+        raise SchemaTooNewError(
+            f"this project has schema version {version}, but this LabelFix reads up to "
+            f"{latest_version()}; update LabelFix to open it"
+        )
+
+
+def migrate(db: Database) -> int:
     """Apply every pending migration, each in its own transaction; return the new version."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "
         "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
+    check_readable(db)
     current = schema_version(db)
-    if current > latest_version():
-        raise SchemaTooNewError(
-            f"this project has schema version {current}, but this LabelFix reads up to "
-            f"{latest_version()}; update LabelFix to open it"
-        )
     for version, name, fn in MIGRATIONS:
         if version <= current:
             continue

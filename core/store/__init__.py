@@ -1,0 +1,32 @@
+"""The project store: the only part of LabelFix that knows the schema and speaks SQL.
+
+Callers ask :class:`Store` for operations; nobody else writes SQL (``tests/test_layers.py``
+checks it). The store is one class made of small repositories, each owning a few tables:
+
+- ``dataset``: images, categories, labels;  ``predictions``: prediction sets and numpy columns;
+- ``analyses``: analyses, matches, suspects (and the analysis's write steps);
+- ``suspects``: suspects read as numpy columns, and their cache;
+- ``review``: decisions and the change log;  ``masks``: the mask cache;  ``meta``: key/values.
+
+``sqlite`` holds the connection and every SQLite-specific detail (pragmas, upserts, bulk
+inserts, inserted ids, scan hints), ``migrations`` the SQLite schema, ``records`` the row <-> dict
+codecs. A second backend (PostgreSQL) provides its own connection class and migrations.
+"""
+
+from __future__ import annotations
+
+from .base import ProjectError, now
+from .project import APP_ID, PROJECT_SUFFIX, Store
+from .records import ann_to_record, annotation_from_row
+from .sqlite import DatabaseError
+
+__all__ = [
+    "APP_ID",
+    "DatabaseError",
+    "PROJECT_SUFFIX",
+    "ProjectError",
+    "Store",
+    "ann_to_record",
+    "annotation_from_row",
+    "now",
+]

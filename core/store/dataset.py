@@ -1,0 +1,203 @@
+"""The dataset: images, categories and labels (``annotations``), as imported and as edited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..coco import GroundTruth
+from .base import ProjectError, Repository
+from .records import (
+    ANNOTATION_SELECT,
+    CATEGORY_KEYS,
+    IMAGE_KEYS,
+    ann_to_record,
+    annotation_from_row,
+    annotation_row,
+    decode_extra,
+    dumps,
+    extra,
+)
+
+Progress = Callable[[int, int], None]
+
+_ANNOTATION_COLUMNS = "id, position, image_id, category_id, x, y, w, h, area, segmentation, iscrowd, has_iscrowd, extra"
+# the label columns an analysis reads, and their numpy types
+LABEL_COLUMNS = ("id", "image_id", "category_id", "x", "y", "w", "h", "iscrowd", "area", "revision")
+
+
+class DatasetRepository(Repository):
+    """The ``images``, ``categories`` and ``annotations`` tables."""
+
+    # ------------------------------------------------------------------ import
+    def import_ground_truth(
+        self, gt: GroundTruth, images_root: str | Path | None, progress: Progress | None = None
+    ) -> None:
+        """Load a validated COCO dataset into an empty project, in one transaction."""
+        if self._db.one("SELECT 1 FROM images LIMIT 1"):
+            raise ProjectError(f"{self.path} already holds a dataset")
+        total = len(gt.images) + len(gt.annotations)
+        with self._db.atomic():
+            self.set_meta("dataset_top", gt.top)
+            self.set_meta("ground_truth_path", str(Path(gt.path).resolve()))
+            self.set_meta("warnings", [str(w) for w in gt.warnings])
+            if images_root is not None:
+                self.set_images_root(images_root)
+            self._db.executemany(
+                "INSERT INTO images (id, position, file_name, width, height, extra) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (im["id"], i, im["file_name"], im["width"], im["height"], extra(im, IMAGE_KEYS))
+                    for i, im in enumerate(gt.images)
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO categories (id, position, name, supercategory, extra) VALUES (?, ?, ?, ?, ?)",
+                (
+                    (c["id"], i, c["name"], c.get("supercategory"), extra(c, CATEGORY_KEYS))
+                    for i, c in enumerate(gt.categories)
+                ),
+            )
+            if progress:
+                progress(len(gt.images), total)
+            self._db.executemany(
+                f"INSERT INTO annotations ({_ANNOTATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (annotation_row(a, i) for i, a in enumerate(gt.annotations)),
+            )
+            if progress:
+                progress(total, total)
+
+    # ------------------------------------------------------------------ images and categories
+    def images(self) -> list[dict]:
+        """All images in file order, as rows (``extra`` decoded)."""
+        return [decode_extra(r) for r in self._db.dicts("SELECT * FROM images ORDER BY position")]
+
+    def image(self, image_id: int) -> dict | None:
+        """One image row, or None."""
+        rows = self._db.dicts("SELECT * FROM images WHERE id = ?", [image_id])
+        return decode_extra(rows[0]) if rows else None
+
+    def image_ids(self) -> list[int]:
+        """Every image id, ascending."""
+        return [r[0] for r in self._db.rows("SELECT id FROM images ORDER BY id")]
+
+    def image_sizes(self) -> dict[int, tuple[int, int]]:
+        """Image id -> (height, width)."""
+        return {r[0]: (r[2], r[1]) for r in self._db.rows("SELECT id, width, height FROM images")}
+
+    def file_names(self) -> dict[int, str]:
+        """Image id -> file name."""
+        return dict(self._db.rows("SELECT id, file_name FROM images"))
+
+    def categories(self) -> list[dict]:
+        """All categories in file order."""
+        return [
+            decode_extra(r) for r in self._db.dicts("SELECT * FROM categories ORDER BY position")
+        ]
+
+    def category_names(self) -> dict[int, str]:
+        """Category id -> name."""
+        return dict(self._db.rows("SELECT id, name FROM categories ORDER BY position"))
+
+    def frequent_categories(self, limit: int) -> list[int]:
+        """The ids of the ``limit`` classes with the most labels (ties: lower id first)."""
+        return [
+            int(r[0])
+            for r in self._db.rows(
+                "SELECT category_id, COUNT(*) AS n FROM annotations GROUP BY category_id "
+                "ORDER BY n DESC, category_id LIMIT ?",
+                [limit],
+            )
+        ]
+
+    # ------------------------------------------------------------------ labels
+    def annotation(self, annotation_id: int) -> dict | None:
+        """One label in its current state as a COCO-like dict (see :func:`annotation_from_row`)."""
+        row = self._db.one(ANNOTATION_SELECT + " WHERE id = ?", [annotation_id])
+        return None if row is None else annotation_from_row(row)
+
+    def annotations_for_image(self, image_id: int) -> list[dict]:
+        """The current labels of one image, in file order."""
+        rows = self._db.rows(
+            ANNOTATION_SELECT + " WHERE image_id = ? ORDER BY position", [image_id]
+        )
+        return [annotation_from_row(r) for r in rows]
+
+    def iter_annotations(self) -> Iterator[dict]:
+        """Every current label in file order (new labels last)."""
+        for row in self._db.execute(ANNOTATION_SELECT + " ORDER BY position"):
+            yield annotation_from_row(row)
+
+    def label_columns(
+        self, image_ids: Iterable[int] | None = None, *, segmentation: bool = False
+    ) -> tuple[np.ndarray, list[str | None] | None]:
+        """The current labels (of these images; all by default) for an analysis, sorted by image
+        then file order: a float64 array with :data:`LABEL_COLUMNS` columns (``area`` NaN where
+        the label has none) and, with ``segmentation``, each label's segmentation as JSON text."""
+        cols = ", ".join(c if c != "area" else "COALESCE(area, 'nan')" for c in LABEL_COLUMNS)
+        sql = f"SELECT {cols}{', segmentation' if segmentation else ''} FROM annotations"
+        params: list[int] = []
+        if image_ids is not None:
+            params = sorted(set(image_ids))
+            sql += f" WHERE image_id IN ({self._db.marks(len(params))})"
+        rows = self._db.rows(sql + " ORDER BY image_id, position", params)
+        width = len(LABEL_COLUMNS)
+        if not rows:
+            return np.zeros((0, width)), [] if segmentation else None
+        if segmentation:
+            segs = [r[width] for r in rows]
+            rows = [r[:width] for r in rows]
+            return np.array(rows, dtype=np.float64), segs
+        return np.array(rows, dtype=np.float64), None
+
+    def next_annotation_id(self) -> int:
+        """An id above every label id ever used in this project (deleted ones included)."""
+        top = self._db.scalar("SELECT MAX(id) FROM annotations")
+        used = self.get_meta("max_annotation_id", 0)
+        return max(int(top or 0), int(used)) + 1
+
+    def next_position(self) -> int:
+        """The file-order position for a new label (after all others)."""
+        top = self._db.scalar("SELECT MAX(position) FROM annotations")
+        return int(top if top is not None else -1) + 1
+
+    def insert_annotation(self, ann: dict, position: int | None = None) -> None:
+        """Insert a label given as a COCO-like dict (see :func:`annotation_from_row`)."""
+        pos = self.next_position() if position is None else position
+        self._db.execute(
+            f"INSERT INTO annotations ({_ANNOTATION_COLUMNS}, revision) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [*annotation_row(ann_to_record(ann), pos), ann.get("revision", 0)],
+        )
+        if ann["id"] > self.get_meta("max_annotation_id", 0):
+            self.set_meta("max_annotation_id", ann["id"])
+
+    def delete_annotation(self, annotation_id: int) -> None:
+        """Delete a label (its full state lives on in the change log; its cached mask goes)."""
+        self._db.execute("DELETE FROM annotations WHERE id = ?", [annotation_id])
+        self.forget_label_mask(annotation_id)
+
+    def update_annotation(self, annotation_id: int, **fields: Any) -> None:
+        """Set category_id, bbox, segmentation and/or area of a label; bumps its revision."""
+        sets: list[str] = []
+        params: list[Any] = []
+        for key, value in fields.items():
+            if key == "bbox":
+                sets += ["x = ?", "y = ?", "w = ?", "h = ?"]
+                params += list(value)
+            elif key == "segmentation":
+                sets.append("segmentation = ?")
+                params.append(None if value is None else dumps(value))
+            elif key in ("category_id", "area", "iscrowd"):
+                sets.append(f"{key} = ?")
+                params.append(value)
+            else:
+                raise KeyError(f"cannot update label field {key!r}")
+        sets.append("revision = revision + 1")
+        self._db.execute(
+            f"UPDATE annotations SET {', '.join(sets)} WHERE id = ?", [*params, annotation_id]
+        )
+        if "bbox" in fields or "segmentation" in fields:
+            self.forget_label_mask(annotation_id)

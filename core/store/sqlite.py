@@ -1,0 +1,154 @@
+"""The SQLite side of the store: the connection, its pragmas and every dialect difference.
+
+The repositories (``dataset``, ``predictions``, ``review``, ``analyses``, ``masks``) write plain
+SQL with ``?`` placeholders and ask this class for everything a second backend (PostgreSQL with
+psycopg 3, issue 17) would do differently: upserts, inserted ids, bulk inserts of many rows,
+blobs, scan hints. Pragmas (WAL, ``synchronous=FULL``, foreign keys) live here too; the SQLite
+schema (``AUTOINCREMENT``, ``WITHOUT ROWID``, triggers) lives in :mod:`.migrations`.
+A PostgreSQL backend provides a class with these methods and its own migrations; no caller
+of the store changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+# The smallest SQLite parameter limit (999): bulk statements stay below it.
+MAX_PARAMS = 999
+
+DatabaseError = sqlite3.DatabaseError
+"""What the database raises for a file that is not a database, is damaged, or is locked."""
+
+
+class Database:
+    """One connection to a project file, with LabelFix's pragmas (autocommit between
+    :meth:`atomic` blocks)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._db = sqlite_utils.Database(conn)
+
+    @classmethod
+    def connect(cls, path: str | Path, *, readonly: bool = False) -> Database:
+        """Open a connection: WAL, FULL sync and a 64 MiB cache when writable; foreign keys on."""
+        if readonly:
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30
+            )
+        else:
+            conn = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(
+                "PRAGMA cache_size=-65536"
+            )  # 64 MiB: bulk inserts of suspects stay in cache
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return cls(conn)
+
+    # ------------------------------------------------------------------ connection
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction (a savepoint when nested); committed durably on exit."""
+        with self._db.atomic():
+            yield
+
+    def integrity_ok(self) -> bool:
+        """True if the file passes SQLite's integrity check."""
+        return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def table_names(self) -> list[str]:
+        """The tables of the file."""
+        return self._db.table_names()
+
+    # ------------------------------------------------------------------ statements
+    def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Cursor:
+        """Run one statement (``?`` placeholders)."""
+        return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each parameter row."""
+        self._conn.executemany(sql, rows)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        """The first row of a query, or None."""
+        return self._conn.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row of a query (None without rows)."""
+        row = self._conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Every row of a query as tuples."""
+        return self._conn.execute(sql, params).fetchall()
+
+    def dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+        """Every row of a query as dicts keyed by column name."""
+        return list(self._db.query(sql, params))
+
+    def insert_id(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT and return the new row's id (PostgreSQL: ``RETURNING id``)."""
+        return int(self._conn.execute(sql, params).lastrowid)
+
+    # ------------------------------------------------------------------ dialect
+    @staticmethod
+    def marks(n: int) -> str:
+        """``n`` comma-separated placeholders, for ``IN (...)`` lists."""
+        return ",".join("?" * n)
+
+    @staticmethod
+    def scan(table: str) -> str:
+        """A table read in rowid order rather than through an index (a SQLite hint)."""
+        return f"{table} NOT INDEXED"
+
+    def upsert(
+        self, table: str, columns: Sequence[str], key: Sequence[str], rows: Iterable[Sequence]
+    ) -> None:
+        """Insert rows, replacing the values of rows that exist under the same ``key``."""
+        names = ", ".join(columns)
+        update = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key) or None
+        action = f"DO UPDATE SET {update}" if update else "DO NOTHING"
+        self._conn.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({self.marks(len(columns))}) "
+            f"ON CONFLICT({', '.join(key)}) {action}",
+            rows,
+        )
+
+    def insert_columns(self, table: str, names: Sequence[str], columns: Sequence[list]) -> None:
+        """Insert rows given as equally long columns, in order, many rows per statement.
+
+        Measured: 360k suspect rows insert in about half the time of one statement per row.
+        """
+        width, n = len(columns), len(columns[0]) if columns else 0
+        if not n:
+            return
+        per_insert = MAX_PARAMS // width
+        one = f"({self.marks(width)})"
+        head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+        flat: list = [None] * (width * n)  # row-major parameters, interleaved in C
+        for k, col in enumerate(columns):
+            flat[k::width] = col
+        step = per_insert * width
+        full = (n - n % per_insert) * width
+        many = head + ",".join([one] * per_insert)
+        self._conn.executemany(many, (flat[s : s + step] for s in range(0, full, step)))
+        rest = flat[full:]
+        self._conn.executemany(
+            head + one, (rest[s : s + width] for s in range(0, len(rest), width))
+        )

@@ -1,0 +1,145 @@
+"""The suspects of an analysis read as numpy columns (for :class:`labelfix.core.suspects.
+SuspectIndex`), and the cache of those columns that lets a large analysis open in < 1 s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from ..errors import KIND_CODE
+from .base import Repository
+
+_CHUNK = 20_000  # rows per fetch: no single call holds the GIL for long (UI threads)
+_IDS_PER_QUERY = 500  # image ids per ``IN (...)`` (SQLite's smallest parameter limit is 999)
+_KIND_CASE = " ".join(f"WHEN '{k}' THEN {i}" for k, i in KIND_CODE.items())
+# the numeric columns read from the suspects table: name, SQL expression, dtype
+_SQL_COLUMNS = (
+    ("ids", "id", np.int64),
+    ("kind", f"CASE kind {_KIND_CASE} END", np.int8),
+    ("score", "score", np.float64),
+    ("image_id", "image_id", np.int64),
+    ("annotation_id", "COALESCE(annotation_id, -1)", np.int64),
+    ("other_annotation_id", "COALESCE(other_annotation_id, -1)", np.int64),
+    ("prediction_id", "COALESCE(prediction_id, -1)", np.int64),
+    ("category_id", "COALESCE(category_id, -1)", np.int64),
+    ("predicted_category_id", "COALESCE(predicted_category_id, -1)", np.int64),
+    ("iou", "COALESCE(iou, 'nan')", np.float64),
+    ("confidence", "COALESCE(confidence, 'nan')", np.float64),
+)
+SUSPECT_INDEX_COLUMNS = tuple(name for name, _, _ in _SQL_COLUMNS)
+"""The columns of a suspect index: suspect id, kind code, score, ids (-1: none), iou, confidence
+(NaN: none)."""
+
+
+def cache_owner(analysis_id: int) -> str:
+    """The ``arrays`` owner under which an analysis's suspect columns are cached."""
+    return f"suspect_index:{analysis_id}"
+
+
+class SuspectRepository(Repository):
+    """Reads of the ``suspects`` table as columns, and their cache in ``arrays``."""
+
+    def suspect_index_columns(
+        self,
+        analysis_id: int,
+        image_ids: Iterable[int] | None = None,
+        status_codes: Mapping[str, int] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """An analysis's suspects (on these images; all by default) as
+        :data:`SUSPECT_INDEX_COLUMNS` in suspect-id order. With ``status_codes`` (decision ->
+        code; 0 for no decision) a ``status`` column too."""
+        if image_ids is None:
+            # the whole table in id order saves sorting its rows (1M rows 1.0 s -> 0.35 s)
+            return self._fetch(
+                self._db.scan("suspects"), "analysis_id = ?", [analysis_id], status_codes
+            )
+        ids = sorted({int(i) for i in image_ids})
+        parts = [
+            self._fetch(
+                "suspects",
+                f"analysis_id = ? AND image_id IN ({self._db.marks(len(some))})",
+                [analysis_id, *some],
+                status_codes,
+            )
+            for some in (ids[s : s + _IDS_PER_QUERY] for s in range(0, len(ids), _IDS_PER_QUERY))
+        ]
+        if not parts:
+            return self._fetch("suspects", "analysis_id = ? AND 0", [analysis_id], status_codes)
+        fresh = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        order = np.argsort(fresh["ids"], kind="stable")
+        return {name: col[order] for name, col in fresh.items()}
+
+    def _fetch(
+        self, table: str, where: str, params: list, status_codes: Mapping[str, int] | None
+    ) -> dict[str, np.ndarray]:
+        specs = list(_SQL_COLUMNS)
+        status_params: list = []
+        if status_codes is not None:
+            case = " ".join(f"WHEN '{s}' THEN {int(c)}" for s, c in status_codes.items())
+            specs.append(
+                (
+                    "status",
+                    f"COALESCE((SELECT CASE decision {case} END FROM decisions "
+                    "WHERE prediction_set_id = ? AND suspect_key = suspects.key), 0)",
+                    np.int8,
+                )
+            )
+            status_params = [
+                self._db.scalar("SELECT prediction_set_id FROM analyses WHERE id = ?", [params[0]])
+            ]
+        cursor = self._db.execute(
+            f"SELECT {', '.join(sql for _, sql, _ in specs)} FROM {table} WHERE {where} ORDER BY id",
+            [*status_params, *params],
+        )
+        parts: list[list[np.ndarray]] = [[] for _ in specs]
+        while chunk := cursor.fetchmany(_CHUNK):
+            data = np.asarray(chunk, dtype=np.float64)
+            for i, (_, _, dtype) in enumerate(specs):
+                parts[i].append(data[:, i].astype(dtype))
+        return {
+            name: np.concatenate(part) if part else np.zeros(0, dtype)
+            for (name, _, dtype), part in zip(specs, parts, strict=True)
+        }
+
+    def cached_suspect_columns(self, analysis_id: int) -> dict[str, np.ndarray] | None:
+        """The cached columns of an analysis's suspects, or None when absent or stale."""
+        columns = self.get_arrays(cache_owner(analysis_id))
+        generation = columns.pop("generation", None)
+        if (
+            set(columns) != set(SUSPECT_INDEX_COLUMNS)
+            or generation is None
+            or int(generation[0]) != self.suspects_generation(analysis_id)
+        ):
+            return None
+        return columns
+
+    def suspect_cache_is_current(self, analysis_id: int) -> bool:
+        """True if the project holds the analysis's columns at their current generation."""
+        saved = self.get_arrays(cache_owner(analysis_id), "generation")
+        if not saved:
+            return False
+        return int(saved["generation"][0]) == self.suspects_generation(analysis_id)
+
+    def save_suspect_cache(self, analysis_id: int, columns: dict[str, np.ndarray]) -> bool:
+        """Cache an analysis's suspect columns (:data:`SUSPECT_INDEX_COLUMNS`), if they are
+        still its current suspects (another process may have re-analysed images meanwhile);
+        returns whether they were saved."""
+        ids = columns["ids"]
+        with self._db.atomic():
+            current = self._db.one(
+                "SELECT 1 FROM analyses WHERE id = ? AND current = 1", [analysis_id]
+            )
+            count, top = self._db.one(
+                "SELECT COUNT(*), COALESCE(MAX(id), -1) FROM suspects WHERE analysis_id = ?",
+                [analysis_id],
+            )
+            same = count == len(ids) and top == (int(ids[-1]) if len(ids) else -1)
+            if not (current and same):
+                return False
+            generation = np.array([self.suspects_generation(analysis_id)], dtype=np.int64)
+            self.put_arrays(
+                cache_owner(analysis_id),
+                {**{n: columns[n] for n in SUSPECT_INDEX_COLUMNS}, "generation": generation},
+            )
+        return True
