@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from labelfix.core import geometry
+from labelfix.core import geometry, project
 from labelfix.core.analyze import reanalyze_images
 from labelfix.core.editing import offset_geometry
 from labelfix.core.edits import (
@@ -120,7 +120,7 @@ class Session(QObject):
     @classmethod
     def open(cls, path: str | Path, parent: QObject | None = None) -> Session:
         """Open a project file (raises ProjectError with a readable message)."""
-        return cls(Store.open(path), parent)
+        return cls(project.open_project(path), parent)
 
     def close(self) -> None:
         """Save the review state and close the project."""

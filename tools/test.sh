@@ -8,4 +8,6 @@ python3 -m venv .venv
 .venv/bin/ruff check .
 # core/ must never import Qt: prove it in a fresh interpreter
 .venv/bin/python tools/check_core_is_qt_free.py
+# the layers (import-linter contracts in pyproject.toml)
+.venv/bin/python tools/lint_imports.py
 .venv/bin/python -m pytest -q "$@"
