@@ -126,21 +126,6 @@ def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / union, 0.0)
 
 
-def _nms_keep(boxes: np.ndarray, order: np.ndarray, iou: float) -> np.ndarray:
-    """Indices (into ``order``'s items) kept by greedy NMS in ``order``."""
-    if len(order) <= 1:
-        return order
-    ious = _box_iou(boxes[order], boxes[order])
-    keep: list[int] = []
-    suppressed = np.zeros(len(order), dtype=bool)
-    for i in range(len(order)):
-        if suppressed[i]:
-            continue
-        keep.append(i)
-        suppressed |= ious[i] >= iou
-    return order[np.asarray(keep, dtype=np.int64)]
-
-
 def _size_factor(area: np.ndarray, full_side: float) -> np.ndarray:
     """sqrt(min(1, side / full_side)) for a square of ``area``: small objects weigh less."""
     side = np.sqrt(np.maximum(area, 0.0))
@@ -175,168 +160,12 @@ def _best_per_label(labels_of: np.ndarray, conf: np.ndarray) -> np.ndarray:
     return best[np.argsort(first_seen, kind="stable")]
 
 
-def image_suspects(
-    labels: ImageLabels,
-    preds: ImagePredictions,
-    matches: ImageMatches,
-    image_id: int,
-    params: AnalysisParams,
-    label_ious: np.ndarray | None = None,
-) -> np.ndarray:
-    """The raw suspects of one image as a float64 array with :data:`SUSPECT_COLUMNS` columns.
-
-    ``evidence`` holds the score of the best same-class prediction that explains the label
-    (IoU >= ``iou_threshold``, 0 if none; for a matched-but-loose inaccurate label at least its
-    own prediction's) for wrong_class / inaccurate_label, the best same-class
-    label overlap for missing labels, the label-label IoU for duplicates and the best overlap of
-    any prediction for spurious labels. ``support`` holds, for wrong_class / inaccurate_label, the
-    score of the best same-class prediction overlapping the label at all (IoU >= ``low_iou``).
-    :func:`score_suspects` turns them into a score. Vectorised over the image's predictions.
-    """
-    blocks: list[np.ndarray] = []
-    n, m = len(labels.ids), len(preds.ids)
-    ious = matches.ious if m and n else np.zeros((m, n))
-    crowd = labels.iscrowd.astype(bool) if n else np.zeros(0, dtype=bool)
-
-    if m:
-        confident = preds.scores >= params.min_score
-        unmatched = confident & (matches.outcome != TP)
-        same = preds.category_ids[:, None] == labels.category_ids[None, :]
-        regular = np.where(crowd[None, :], -1.0, ious)  # crowd regions are no object's label
-        if n:
-            max_same = np.where(same, regular, 0.0).max(axis=1)
-            max_other = np.where(~same, regular, 0.0).max(axis=1)
-            in_crowd = np.where(crowd[None, :], ious, 0.0).max(axis=1)
-            # best confidence of a same-class prediction matching each label (explains the
-            # label), and of one overlapping it at all (supports the label's class)
-            scores = preds.scores[:, None]
-            explained = np.where(same & (ious >= params.iou_threshold), scores, 0.0).max(axis=0)
-            support = np.where(same & (ious >= params.low_iou), scores, 0.0).max(axis=0)
-        else:
-            max_same = max_other = in_crowd = np.zeros(m)
-            explained = support = np.zeros(0)
-        taken = np.zeros(n, dtype=bool)  # labels with an (unmatched-overlap) inaccurate suspect
-
-        # missing labels: confident predictions no label explains, NMS among themselves
-        miss = np.flatnonzero(
-            unmatched
-            & (max_same < params.missing_same_iou)
-            & (max_other < params.wrong_class_iou)
-            & (in_crowd < params.low_iou)
-        )
-        if len(miss):
-            order = miss[np.argsort(-preds.scores[miss], kind="stable")]
-            keep = _nms_keep(preds.boxes, order, params.nms_iou)
-            blocks.append(
-                _block(
-                    "missing_label", image_id, len(keep), prediction_id=preds.ids[keep],
-                    predicted_category_id=preds.category_ids[keep],
-                    iou=np.maximum(max_same[keep], max_other[keep]), confidence=preds.scores[keep],
-                    evidence=max_same[keep], area=preds.boxes[keep, 2] * preds.boxes[keep, 3],
-                )
-            )  # fmt: skip
-
-        # wrong class / inaccurate: confident unmatched predictions sitting on a non-crowd label
-        cand = np.flatnonzero(unmatched & (np.maximum(max_same, max_other) >= params.low_iou))
-        if len(cand) and n:
-            other = np.where(same[cand], -1.0, regular[cand])
-            mine = np.where(same[cand], regular[cand], -1.0)
-            j = np.argmax(other, axis=1)
-            k = np.argmax(mine, axis=1)
-            rows = np.arange(len(cand))
-            other_iou, mine_iou = other[rows, j], mine[rows, k]
-            conf = preds.scores[cand]
-            wrong = (other_iou >= params.wrong_class_iou) & (support[j] < conf)
-            inacc = (
-                ~wrong
-                & (mine_iou >= params.low_iou)
-                & (mine_iou < params.iou_threshold)
-                & (explained[k] < conf)
-            )
-            for kind, sel, lab, iou in (
-                ("wrong_class", wrong, j, other_iou),
-                ("inaccurate_label", inacc, k, mine_iou),
-            ):
-                idx = np.flatnonzero(sel)
-                if not len(idx):
-                    continue
-                idx = idx[_best_per_label(lab[idx], conf[idx])]
-                p, lb = cand[idx], lab[idx]
-                if kind == "inaccurate_label":
-                    taken[lb] = True
-                blocks.append(
-                    _block(
-                        kind, image_id, len(idx), annotation_id=labels.ids[lb], prediction_id=preds.ids[p],
-                        category_id=labels.category_ids[lb], predicted_category_id=preds.category_ids[p],
-                        iou=iou[idx], confidence=conf[idx], evidence=explained[lb], area=labels.areas[lb],
-                        support=support[lb],
-                    )
-                )  # fmt: skip
-
-        # inaccurate, matched but loose: a confident tp whose match IoU is below loose_iou
-        if n and params.loose_iou > params.iou_threshold:
-            tp = np.flatnonzero(confident & (matches.outcome == TP))
-            hit = labels.ids[None, :] == matches.annotation_id[tp, None]
-            lb = np.argmax(hit, axis=1)  # the matched label (the first with its id)
-            iou = ious[tp, lb]
-            sel = np.flatnonzero(
-                hit[np.arange(len(tp)), lb]
-                & same[tp, lb]
-                & ~crowd[lb]
-                & ~taken[lb]
-                & (iou >= params.iou_threshold)
-                & (iou < params.loose_iou)
-            )
-            if len(sel):
-                sel = sel[_best_per_label(lb[sel], preds.scores[tp[sel]])]
-                p, lb, iou = tp[sel], lb[sel], iou[sel]
-                blocks.append(
-                    _block(
-                        "inaccurate_label", image_id, len(sel), annotation_id=labels.ids[lb],
-                        prediction_id=preds.ids[p], category_id=labels.category_ids[lb],
-                        predicted_category_id=preds.category_ids[p], iou=iou, confidence=preds.scores[p],
-                        evidence=explained[lb], area=labels.areas[lb], support=support[lb],
-                    )
-                )  # fmt: skip
-
-    if n:
-        # spurious labels: no prediction of any class overlaps them at any confidence
-        best_pred = ious.max(axis=0) if m else np.zeros(n)
-        spur = np.flatnonzero(~crowd & (best_pred < params.low_iou))
-        if len(spur):
-            blocks.append(
-                _block(
-                    "spurious_label", image_id, len(spur), annotation_id=labels.ids[spur],
-                    category_id=labels.category_ids[spur], iou=best_pred[spur], evidence=best_pred[spur],
-                    area=labels.areas[spur],
-                )
-            )  # fmt: skip
-        # duplicates: same-class non-crowd label pairs that overlap almost completely
-        if n > 1:
-            lab = label_ious if label_ious is not None else _box_iou(labels.boxes, labels.boxes)
-            same_class = labels.category_ids[:, None] == labels.category_ids[None, :]
-            upper = np.triu(np.ones((n, n), dtype=bool), 1)
-            regular_pair = ~crowd[:, None] & ~crowd[None, :]
-            pairs = np.argwhere(same_class & upper & (lab >= params.duplicate_iou) & regular_pair)
-            if len(pairs):
-                a, b = pairs[:, 0], pairs[:, 1]
-                blocks.append(
-                    _block(
-                        "duplicate_label", image_id, len(pairs), annotation_id=labels.ids[b],
-                        other_annotation_id=labels.ids[a], category_id=labels.category_ids[b],
-                        iou=lab[a, b], evidence=lab[a, b], area=labels.areas[b],
-                    )
-                )  # fmt: skip
-    if not blocks:
-        return np.zeros((0, len(SUSPECT_COLUMNS)))
-    return np.concatenate(blocks)
-
-
 # ---------------------------------------------------------------------------------------------
 # The same suspects for a chunk of images at once. Predictions, labels and (prediction, label)
 # pairs of all images are concatenated; per-prediction and per-label reductions become segmented
 # reductions over the flat pair arrays. Every value is computed with the same floating-point
-# operations as in image_suspects, so the result is identical, not merely close.
+# operations as in the per-image reference (tests/suspect_oracle.py), so the result is identical,
+# not merely close.
 
 
 def _flat(arrays: list[np.ndarray], dtype: type, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -427,7 +256,7 @@ def _overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tupl
 def _batch_nms_keep(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> np.ndarray:
     """Which candidates greedy NMS keeps, for consecutive per-image runs already in NMS order.
 
-    Exactly :func:`_nms_keep` per image, without a Python loop over candidates: a candidate is
+    Exactly greedy NMS per image (``_nms_keep`` in tests/suspect_oracle.py), without a Python loop over candidates: a candidate is
     kept once every earlier candidate overlapping it (IoU >= ``iou``) is suppressed, and is
     suppressed once one of them is kept. Each round settles at least the first open candidate
     of every image; images without overlapping candidates settle in the first round.
@@ -454,20 +283,50 @@ def _batch_nms_keep(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> np.ndar
         state[open_ & ~hit & ~waiting] = 1
 
 
-def batch_suspects(
+@dataclass
+class _Chunk:
+    """A chunk's predictions, labels and (prediction, label) pairs, flattened over its images,
+    with the per-prediction and per-label evidence every rule reads."""
+
+    image_id: np.ndarray  # float (B,) the images' ids
+    n_labels: np.ndarray  # (B,)
+    p_img: np.ndarray  # (M,) image index of each prediction
+    p_id: np.ndarray
+    p_cat: np.ndarray
+    p_score: np.ndarray
+    p_box: np.ndarray  # (M, 4)
+    outcome: np.ndarray
+    p_match: np.ndarray  # matched label id, -1 if none
+    l_img: np.ndarray  # (N,) image index of each label
+    l_id: np.ndarray
+    l_cat: np.ndarray
+    l_box: np.ndarray  # (N, 4)
+    l_crowd: np.ndarray
+    l_area: np.ndarray
+    l_start: np.ndarray  # (B,) first label of each image
+    ious: np.ndarray  # (P,) IoU of each pair, row-major per image as the matches' matrices
+    pair_pred: np.ndarray  # (P,) the pair's prediction
+    pair_label: np.ndarray  # (P,) the pair's label
+    per_pred: np.ndarray  # (M,) pairs of each prediction (its image's labels)
+    by_label: np.ndarray  # (P,) the pairs label-major (a label's column), for per-label maxima
+    per_label: np.ndarray  # (N,) pairs of each label
+    confident: np.ndarray  # (M,) score >= min_score
+    unmatched: np.ndarray  # (M,) confident and not a tp
+    same: np.ndarray  # (P,) same class
+    regular: np.ndarray  # (P,) IoU, -1 for crowd labels (no object's label)
+    max_same: np.ndarray  # (M,) best same-class non-crowd overlap
+    max_other: np.ndarray  # (M,) best other-class non-crowd overlap
+    in_crowd: np.ndarray  # (M,) best crowd overlap
+    explained: np.ndarray  # (N,) best confidence of a same-class prediction matching the label
+    support: np.ndarray  # (N,) best confidence of a same-class prediction overlapping it at all
+
+
+def _chunk(
     items: list[tuple[ImagePredictions, ImageLabels]],
     matches: list[ImageMatches],
     image_ids: list[int],
     params: AnalysisParams,
-    label_ious: list[np.ndarray | None] | None = None,
-) -> np.ndarray:
-    """The raw suspects of many images: exactly ``np.concatenate`` of :func:`image_suspects`.
-
-    ``items`` are (predictions, labels) per image as for ``match_many``, ``matches`` its result,
-    ``label_ious`` the optional per-image label-label IoU matrices (masks). Same rows, same order
-    (per image in the given order; within one image as image_suspects), same values.
-    """
-    ncol = len(SUSPECT_COLUMNS)
+) -> _Chunk:
     preds = [p for p, _ in items]
     labs = [lab for _, lab in items]
     n_preds = np.array([len(p.ids) for p in preds], dtype=np.int64)
@@ -478,31 +337,23 @@ def batch_suspects(
         raise ValueError("items, matches and image_ids must have one entry per image")
 
     p_img = np.repeat(np.arange(B), n_preds)
-    p_id = _flat([p.ids for p in preds], np.int64)
-    p_cat = _flat([p.category_ids for p in preds], np.int64)
     p_score = _flat([p.scores for p in preds], np.float64)
-    p_box = _flat([p.boxes for p in preds], np.float64, (4,))
     outcome = _flat([mt.outcome for mt in matches], np.int64)
-    p_match = _flat([mt.annotation_id for mt in matches], np.int64)
     l_img = np.repeat(np.arange(B), n_labels)
-    l_id = _flat([lab.ids for lab in labs], np.int64)
     l_cat = _flat([lab.category_ids for lab in labs], np.int64)
-    l_box = _flat([lab.boxes for lab in labs], np.float64, (4,))
     l_crowd = _flat([lab.iscrowd for lab in labs], bool)
-    l_area = _flat([lab.areas for lab in labs], np.float64)
     l_start = _starts(n_labels)
+    p_cat = _flat([p.category_ids for p in preds], np.int64)
 
-    # (prediction, label) pairs, row-major per image as the matches' IoU matrices
     ious = _flat(
         [mt.ious for mt, m, n in zip(matches, n_preds, n_labels, strict=True) if m and n],
         np.float64,
     )
-    per_pred = n_labels[p_img]  # pairs of each prediction (its row)
+    per_pred = n_labels[p_img]
     pair_pred = np.repeat(np.arange(M), per_pred)
     pair_label = np.arange(len(pair_pred)) + np.repeat(l_start[p_img] - _starts(per_pred), per_pred)
     if len(ious) != len(pair_pred):
         raise ValueError("each matches[k].ious must be the (m, n) IoU matrix of image k")
-    # the same pairs label-major (a label's column), for per-label maxima
     per_label = n_preds[l_img]
     col_label = np.repeat(np.arange(N), per_label)
     row = np.arange(len(col_label)) - np.repeat(_starts(per_label), per_label)
@@ -514,172 +365,269 @@ def batch_suspects(
         - l_start[col_img]
     )
 
-    blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, image index) in image_suspects' order
     confident = p_score >= params.min_score
-    unmatched = confident & (outcome != TP)
     same = p_cat[pair_pred] == l_cat[pair_label]
     crowd = l_crowd[pair_label]
     regular = np.where(crowd, -1.0, ious)
-    max_same = _segment_max(np.where(same, regular, 0.0), per_pred)
-    max_other = _segment_max(np.where(~same, regular, 0.0), per_pred)
-    in_crowd = _segment_max(np.where(crowd, ious, 0.0), per_pred)
     score = p_score[pair_pred]
-    explained = _segment_max(
-        np.where(same & (ious >= params.iou_threshold), score, 0.0)[by_label], per_label
-    )
-    support = _segment_max(
-        np.where(same & (ious >= params.low_iou), score, 0.0)[by_label], per_label
+    return _Chunk(
+        image_id=image_id,
+        n_labels=n_labels,
+        p_img=p_img,
+        p_id=_flat([p.ids for p in preds], np.int64),
+        p_cat=p_cat,
+        p_score=p_score,
+        p_box=_flat([p.boxes for p in preds], np.float64, (4,)),
+        outcome=outcome,
+        p_match=_flat([mt.annotation_id for mt in matches], np.int64),
+        l_img=l_img,
+        l_id=_flat([lab.ids for lab in labs], np.int64),
+        l_cat=l_cat,
+        l_box=_flat([lab.boxes for lab in labs], np.float64, (4,)),
+        l_crowd=l_crowd,
+        l_area=_flat([lab.areas for lab in labs], np.float64),
+        l_start=l_start,
+        ious=ious,
+        pair_pred=pair_pred,
+        pair_label=pair_label,
+        per_pred=per_pred,
+        by_label=by_label,
+        per_label=per_label,
+        confident=confident,
+        unmatched=confident & (outcome != TP),
+        same=same,
+        regular=regular,
+        max_same=_segment_max(np.where(same, regular, 0.0), per_pred),
+        max_other=_segment_max(np.where(~same, regular, 0.0), per_pred),
+        in_crowd=_segment_max(np.where(crowd, ious, 0.0), per_pred),
+        explained=_segment_max(
+            np.where(same & (ious >= params.iou_threshold), score, 0.0)[by_label], per_label
+        ),
+        support=_segment_max(
+            np.where(same & (ious >= params.low_iou), score, 0.0)[by_label], per_label
+        ),
     )
 
-    # missing labels, greedy NMS among each image's candidates
+
+_Rows = tuple[np.ndarray, np.ndarray]  # suspect rows of one kind, and each row's image index
+
+
+def _missing_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
+    """Confident predictions no label explains, greedy NMS among each image's candidates."""
     miss = np.flatnonzero(
-        unmatched
-        & (max_same < params.missing_same_iou)
-        & (max_other < params.wrong_class_iou)
-        & (in_crowd < params.low_iou)
+        c.unmatched
+        & (c.max_same < params.missing_same_iou)
+        & (c.max_other < params.wrong_class_iou)
+        & (c.in_crowd < params.low_iou)
     )
-    if len(miss):
-        miss = miss[np.lexsort((-p_score[miss], p_img[miss]))]  # per image, stable score order
-        keep = miss[
-            _batch_nms_keep(p_box[miss], np.bincount(p_img[miss], minlength=B), params.nms_iou)
-        ]
-        blocks.append(
-            (
-                _block(
-                    "missing_label", image_id[p_img[keep]], len(keep), prediction_id=p_id[keep],
-                    predicted_category_id=p_cat[keep], iou=np.maximum(max_same[keep], max_other[keep]),
-                    confidence=p_score[keep], evidence=max_same[keep],
-                    area=p_box[keep, 2] * p_box[keep, 3],
-                ),
-                p_img[keep],
-            )
-        )  # fmt: skip
+    if not len(miss):
+        return []
+    miss = miss[np.lexsort((-c.p_score[miss], c.p_img[miss]))]  # per image, stable score order
+    sizes = np.bincount(c.p_img[miss], minlength=len(c.image_id))
+    keep = miss[_batch_nms_keep(c.p_box[miss], sizes, params.nms_iou)]
+    rows = _block(
+        "missing_label", c.image_id[c.p_img[keep]], len(keep), prediction_id=c.p_id[keep],
+        predicted_category_id=c.p_cat[keep], iou=np.maximum(c.max_same[keep], c.max_other[keep]),
+        confidence=c.p_score[keep], evidence=c.max_same[keep],
+        area=c.p_box[keep, 2] * c.p_box[keep, 3],
+    )  # fmt: skip
+    return [(rows, c.p_img[keep])]
 
-    # wrong class / inaccurate label
-    taken = np.zeros(N, dtype=bool)  # labels with an (unmatched-overlap) inaccurate suspect
+
+@dataclass
+class _OnLabel:
+    """Confident unmatched predictions on a non-crowd label: each one's best other-class label
+    ``j`` and same-class label ``k``, with those overlaps."""
+
+    cand: np.ndarray
+    j: np.ndarray
+    k: np.ndarray
+    other_iou: np.ndarray
+    mine_iou: np.ndarray
+    conf: np.ndarray
+
+
+def _on_label(c: _Chunk, params: AnalysisParams) -> _OnLabel | None:
     cand = np.flatnonzero(
-        unmatched & (np.maximum(max_same, max_other) >= params.low_iou) & (per_pred > 0)
+        c.unmatched & (np.maximum(c.max_same, c.max_other) >= params.low_iou) & (c.per_pred > 0)
     )
-    if len(cand):
-        is_cand = np.zeros(M, dtype=bool)
-        is_cand[cand] = True
-        sub = np.flatnonzero(is_cand[pair_pred])  # the candidates' rows of pairs
-        sizes = per_pred[cand]
-        seg = np.repeat(np.arange(len(cand)), sizes)
-        sub_same, sub_regular = same[sub], regular[sub]
-        other = np.where(sub_same, -1.0, sub_regular)
-        mine = np.where(sub_same, sub_regular, -1.0)
-        other_iou = _segment_max(other, sizes)
-        mine_iou = _segment_max(mine, sizes)
-        j = pair_label[sub[_segment_argmax(other, seg, other_iou)]]
-        k = pair_label[sub[_segment_argmax(mine, seg, mine_iou)]]
-        conf = p_score[cand]
-        wrong = (other_iou >= params.wrong_class_iou) & (support[j] < conf)
-        inacc = (
-            ~wrong
-            & (mine_iou >= params.low_iou)
-            & (mine_iou < params.iou_threshold)
-            & (explained[k] < conf)
-        )
-        for kind, sel, lab, iou in (
-            ("wrong_class", wrong, j, other_iou),
-            ("inaccurate_label", inacc, k, mine_iou),
-        ):
-            idx = np.flatnonzero(sel)
-            if not len(idx):
-                continue
-            # batch label indices are unique across images, and first appearance keeps the
-            # images in order: _best_per_label works on the whole chunk at once
-            idx = idx[_best_per_label(lab[idx], conf[idx])]
-            p, lb = cand[idx], lab[idx]
-            if kind == "inaccurate_label":
-                taken[lb] = True
-            blocks.append(
-                (
-                    _block(
-                        kind, image_id[p_img[p]], len(idx), annotation_id=l_id[lb], prediction_id=p_id[p],
-                        category_id=l_cat[lb], predicted_category_id=p_cat[p], iou=iou[idx],
-                        confidence=conf[idx], evidence=explained[lb], area=l_area[lb], support=support[lb],
-                    ),
-                    p_img[p],
-                )
-            )  # fmt: skip
+    if not len(cand):
+        return None
+    is_cand = np.zeros(len(c.p_id), dtype=bool)
+    is_cand[cand] = True
+    sub = np.flatnonzero(is_cand[c.pair_pred])  # the candidates' rows of pairs
+    sizes = c.per_pred[cand]
+    seg = np.repeat(np.arange(len(cand)), sizes)
+    sub_same, sub_regular = c.same[sub], c.regular[sub]
+    other = np.where(sub_same, -1.0, sub_regular)
+    mine = np.where(sub_same, sub_regular, -1.0)
+    other_iou = _segment_max(other, sizes)
+    mine_iou = _segment_max(mine, sizes)
+    j = c.pair_label[sub[_segment_argmax(other, seg, other_iou)]]
+    k = c.pair_label[sub[_segment_argmax(mine, seg, mine_iou)]]
+    return _OnLabel(cand, j, k, other_iou, mine_iou, c.p_score[cand])
 
-    # inaccurate, matched but loose: each confident tp's first pair with its matched label
-    if params.loose_iou > params.iou_threshold:
-        pair_tp = confident[pair_pred] & (outcome[pair_pred] == TP)
-        hp = np.flatnonzero(pair_tp & (l_id[pair_label] == p_match[pair_pred]))
-        first = hp[np.r_[True, pair_pred[hp][1:] != pair_pred[hp][:-1]]] if len(hp) else hp
-        tp, lb, iou = pair_pred[first], pair_label[first], ious[first]
-        sel = np.flatnonzero(
-            same[first]
-            & ~l_crowd[lb]
-            & ~taken[lb]
-            & (iou >= params.iou_threshold)
-            & (iou < params.loose_iou)
-        )
-        if len(sel):
-            sel = sel[_best_per_label(lb[sel], p_score[tp[sel]])]
-            p, lb, iou = tp[sel], lb[sel], iou[sel]
-            blocks.append(
-                (
-                    _block(
-                        "inaccurate_label", image_id[p_img[p]], len(sel), annotation_id=l_id[lb],
-                        prediction_id=p_id[p], category_id=l_cat[lb], predicted_category_id=p_cat[p],
-                        iou=iou, confidence=p_score[p], evidence=explained[lb], area=l_area[lb],
-                        support=support[lb],
-                    ),
-                    p_img[p],
-                )
-            )  # fmt: skip
 
-    # spurious labels: no prediction of any class overlaps them
-    best_pred = _segment_max(ious[by_label], per_label)
-    spur = np.flatnonzero(~l_crowd & (best_pred < params.low_iou))
-    if len(spur):
-        blocks.append(
-            (
-                _block(
-                    "spurious_label", image_id[l_img[spur]], len(spur), annotation_id=l_id[spur],
-                    category_id=l_cat[spur], iou=best_pred[spur], evidence=best_pred[spur],
-                    area=l_area[spur],
-                ),
-                l_img[spur],
-            )
-        )  # fmt: skip
+def _wrong_class_mask(c: _Chunk, on: _OnLabel, params: AnalysisParams) -> np.ndarray:
+    """Candidates on an other-class label that no as confident label-class prediction supports."""
+    return (on.other_iou >= params.wrong_class_iou) & (c.support[on.j] < on.conf)
 
-    # duplicates: same-class non-crowd label pairs (a < b) of one image overlapping almost fully
-    a, b = _upper_pairs(n_labels)
-    same_pair = (l_cat[a] == l_cat[b]) & ~l_crowd[a] & ~l_crowd[b]
+
+def _on_label_rows(
+    kind: str, c: _Chunk, on: _OnLabel, sel: np.ndarray, lab: np.ndarray, iou: np.ndarray
+) -> tuple[list[_Rows], np.ndarray]:
+    """The selected candidates' suspects, the most confident one per label; and their labels."""
+    idx = np.flatnonzero(sel)
+    if not len(idx):
+        return [], idx
+    # batch label indices are unique across images, and first appearance keeps the images in
+    # order: _best_per_label works on the whole chunk at once
+    idx = idx[_best_per_label(lab[idx], on.conf[idx])]
+    p, lb = on.cand[idx], lab[idx]
+    rows = _block(
+        kind, c.image_id[c.p_img[p]], len(idx), annotation_id=c.l_id[lb], prediction_id=c.p_id[p],
+        category_id=c.l_cat[lb], predicted_category_id=c.p_cat[p], iou=iou[idx],
+        confidence=on.conf[idx], evidence=c.explained[lb], area=c.l_area[lb], support=c.support[lb],
+    )  # fmt: skip
+    return [(rows, c.p_img[p])], lb
+
+
+def _wrong_class(c: _Chunk, on: _OnLabel | None, params: AnalysisParams) -> list[_Rows]:
+    """A confident prediction of another class on a label, unsupported by the label's class."""
+    if on is None:
+        return []
+    return _on_label_rows(
+        "wrong_class", c, on, _wrong_class_mask(c, on, params), on.j, on.other_iou
+    )[0]
+
+
+def _inaccurate_partial(
+    c: _Chunk, on: _OnLabel | None, params: AnalysisParams
+) -> tuple[list[_Rows], np.ndarray]:
+    """A confident same-class prediction overlapping a label only partly, with nothing as
+    confident matching it (not a wrong class); returns the rows and their labels."""
+    if on is None:
+        return [], np.zeros(0, np.int64)
+    sel = (
+        ~_wrong_class_mask(c, on, params)
+        & (on.mine_iou >= params.low_iou)
+        & (on.mine_iou < params.iou_threshold)
+        & (c.explained[on.k] < on.conf)
+    )
+    return _on_label_rows("inaccurate_label", c, on, sel, on.k, on.mine_iou)
+
+
+def _inaccurate_loose(c: _Chunk, params: AnalysisParams, taken: np.ndarray) -> list[_Rows]:
+    """A confident tp matching its label loosely (iou_threshold <= IoU < loose_iou), for labels
+    without a partial-overlap suspect (``taken``): each tp's first pair with its matched label."""
+    if params.loose_iou <= params.iou_threshold:
+        return []
+    pair_tp = c.confident[c.pair_pred] & (c.outcome[c.pair_pred] == TP)
+    hp = np.flatnonzero(pair_tp & (c.l_id[c.pair_label] == c.p_match[c.pair_pred]))
+    first = hp[np.r_[True, c.pair_pred[hp][1:] != c.pair_pred[hp][:-1]]] if len(hp) else hp
+    tp, lb, iou = c.pair_pred[first], c.pair_label[first], c.ious[first]
+    sel = np.flatnonzero(
+        c.same[first]
+        & ~c.l_crowd[lb]
+        & ~taken[lb]
+        & (iou >= params.iou_threshold)
+        & (iou < params.loose_iou)
+    )
+    if not len(sel):
+        return []
+    sel = sel[_best_per_label(lb[sel], c.p_score[tp[sel]])]
+    p, lb, iou = tp[sel], lb[sel], iou[sel]
+    rows = _block(
+        "inaccurate_label", c.image_id[c.p_img[p]], len(sel), annotation_id=c.l_id[lb],
+        prediction_id=c.p_id[p], category_id=c.l_cat[lb], predicted_category_id=c.p_cat[p],
+        iou=iou, confidence=c.p_score[p], evidence=c.explained[lb], area=c.l_area[lb],
+        support=c.support[lb],
+    )  # fmt: skip
+    return [(rows, c.p_img[p])]
+
+
+def _spurious_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
+    """Non-crowd labels that no prediction of any class overlaps (IoU < low_iou)."""
+    best_pred = _segment_max(c.ious[c.by_label], c.per_label)
+    spur = np.flatnonzero(~c.l_crowd & (best_pred < params.low_iou))
+    if not len(spur):
+        return []
+    rows = _block(
+        "spurious_label", c.image_id[c.l_img[spur]], len(spur), annotation_id=c.l_id[spur],
+        category_id=c.l_cat[spur], iou=best_pred[spur], evidence=best_pred[spur],
+        area=c.l_area[spur],
+    )  # fmt: skip
+    return [(rows, c.l_img[spur])]
+
+
+def _duplicate_labels(
+    c: _Chunk, params: AnalysisParams, label_ious: list[np.ndarray | None] | None
+) -> list[_Rows]:
+    """Same-class non-crowd label pairs (a < b) of one image overlapping almost fully (IoU of
+    their boxes, or of their masks where ``label_ious`` gives an image's matrix)."""
+    a, b = _upper_pairs(c.n_labels)
+    same_pair = (c.l_cat[a] == c.l_cat[b]) & ~c.l_crowd[a] & ~c.l_crowd[b]
     a, b = a[same_pair], b[same_pair]
-    if len(a):
-        lab_iou = _pair_box_iou(l_box[a], l_box[b])
-        if label_ious is not None:
-            given = [g is not None and n > 1 for g, n in zip(label_ious, n_labels, strict=True)]
-            if any(given):
-                sizes = np.where(given, n_labels * n_labels, 0)
-                flat = _flat([g for g, ok in zip(label_ious, given, strict=True) if ok], np.float64)
-                img = l_img[a]
-                use = np.asarray(given)[img]
-                n = n_labels[img]
-                pos = _starts(sizes)[img] + (a - l_start[img]) * n + (b - l_start[img])
-                lab_iou[use] = flat[pos[use]]
-        dup = lab_iou >= params.duplicate_iou
-        a, b, lab_iou = a[dup], b[dup], lab_iou[dup]
-        if len(a):
-            blocks.append(
-                (
-                    _block(
-                        "duplicate_label", image_id[l_img[b]], len(a), annotation_id=l_id[b],
-                        other_annotation_id=l_id[a], category_id=l_cat[b], iou=lab_iou,
-                        evidence=lab_iou, area=l_area[b],
-                    ),
-                    l_img[b],
-                )
-            )  # fmt: skip
+    if not len(a):
+        return []
+    lab_iou = _pair_box_iou(c.l_box[a], c.l_box[b])
+    if label_ious is not None:
+        given = [g is not None and n > 1 for g, n in zip(label_ious, c.n_labels, strict=True)]
+        if any(given):
+            sizes = np.where(given, c.n_labels * c.n_labels, 0)
+            flat = _flat([g for g, ok in zip(label_ious, given, strict=True) if ok], np.float64)
+            img = c.l_img[a]
+            use = np.asarray(given)[img]
+            n = c.n_labels[img]
+            pos = _starts(sizes)[img] + (a - c.l_start[img]) * n + (b - c.l_start[img])
+            lab_iou[use] = flat[pos[use]]
+    dup = lab_iou >= params.duplicate_iou
+    a, b, lab_iou = a[dup], b[dup], lab_iou[dup]
+    if not len(a):
+        return []
+    rows = _block(
+        "duplicate_label", c.image_id[c.l_img[b]], len(a), annotation_id=c.l_id[b],
+        other_annotation_id=c.l_id[a], category_id=c.l_cat[b], iou=lab_iou,
+        evidence=lab_iou, area=c.l_area[b],
+    )  # fmt: skip
+    return [(rows, c.l_img[b])]
 
+
+def batch_suspects(
+    items: list[tuple[ImagePredictions, ImageLabels]],
+    matches: list[ImageMatches],
+    image_ids: list[int],
+    params: AnalysisParams,
+    label_ious: list[np.ndarray | None] | None = None,
+) -> np.ndarray:
+    """The raw suspects of many images as a float64 array with :data:`SUSPECT_COLUMNS` columns.
+
+    ``items`` are (predictions, labels) per image as for ``match_many``, ``matches`` its result,
+    ``label_ious`` the optional per-image label-label IoU matrices (masks). Rows are grouped by
+    image in the given order; within an image: missing, wrong class, inaccurate (partial, then
+    loose), spurious, duplicate. ``evidence`` holds the score of the best same-class prediction
+    that explains the label (IoU >= ``iou_threshold``, 0 if none) for wrong_class /
+    inaccurate_label, the best same-class label overlap for missing labels, the label-label IoU
+    for duplicates and the best overlap of any prediction for spurious labels; ``support``, for
+    wrong_class / inaccurate_label, the score of the best same-class prediction overlapping the
+    label at all (IoU >= ``low_iou``). :func:`score_suspects` turns them into a score.
+    ``tests/suspect_oracle.py`` states every rule per image; this equals it bit for bit.
+    """
+    c = _chunk(items, matches, image_ids, params)
+    on = _on_label(c, params)
+    partial, taken_labels = _inaccurate_partial(c, on, params)
+    taken = np.zeros(len(c.l_id), dtype=bool)  # labels with a partial-overlap suspect
+    taken[taken_labels] = True
+    blocks = [
+        *_missing_labels(c, params),
+        *_wrong_class(c, on, params),
+        *partial,
+        *_inaccurate_loose(c, params, taken),
+        *_spurious_labels(c, params),
+        *_duplicate_labels(c, params, label_ious),
+    ]
     if not blocks:
-        return np.zeros((0, ncol))
+        return np.zeros((0, len(SUSPECT_COLUMNS)))
     rows = np.concatenate([r for r, _ in blocks])
     image = np.concatenate([i for _, i in blocks])
     return rows[np.argsort(image, kind="stable")]

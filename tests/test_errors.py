@@ -11,14 +11,21 @@ from labelfix.core.errors import (
     KINDS,
     SUSPECT_COLUMNS,
     AnalysisParams,
-    image_suspects,
+    batch_suspects,
     score_suspects,
     suspect_key,
 )
-from labelfix.core.matching import ImageLabels, ImagePredictions, match_image
+from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, match_image
 
 PARAMS = AnalysisParams()
 COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+
+
+def image_suspects(
+    lab: ImageLabels, pr: ImagePredictions, m: ImageMatches, image_id: int, params: AnalysisParams
+) -> np.ndarray:
+    """The production rules (batch_suspects) on one image."""
+    return batch_suspects([(pr, lab)], [m], [image_id], params)
 
 
 def labels(*rows: tuple, crowd: tuple[int, ...] = ()) -> ImageLabels:

@@ -1,4 +1,5 @@
-"""batch_suspects (a chunk of images at once) equals image_suspects image by image, exactly."""
+"""batch_suspects (a chunk of images at once) equals the per-image reference (tests/
+suspect_oracle.py) image by image, exactly."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from labelfix.core.errors import (
     SUSPECT_COLUMNS,
     AnalysisParams,
     batch_suspects,
-    image_suspects,
 )
 from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, match_many
 from labelfix.core.store import Store
 from labelfix.core.store.analyses import suspect_columns
 
 from helpers import shared_path, sql
+from suspect_oracle import image_suspects
 
 Items = list[tuple[ImagePredictions, ImageLabels]]
 
