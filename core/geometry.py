@@ -6,7 +6,6 @@ or an RLE dict (``{"size": [h, w], "counts": str | list[int]}``), or ``None`` fo
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -124,10 +123,3 @@ def rle_to_polygon(rle: dict, height: int, width: int) -> list[list[float]]:
     else:
         found = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
     return [c.reshape(-1).astype(float).tolist() for c in found if len(c) >= 3]
-
-
-def box_is_finite(box: Sequence[float]) -> bool:
-    """True if the box has 4 finite numbers and non-negative size."""
-    return (
-        len(box) == 4 and all(math.isfinite(float(v)) for v in box) and box[2] >= 0 and box[3] >= 0
-    )

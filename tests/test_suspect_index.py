@@ -296,3 +296,19 @@ def test_iou_range_keeps_a_closed_range_and_suspects_without_iou() -> None:
     assert (iou[keep] == 0.3).any() and (iou[keep] == 0.6).any()
     assert (~keep).any()
     assert idx.mask(SuspectFilter(min_iou=0.0, max_iou=1.0)).all()
+
+
+def test_a_row_names_both_labels_of_a_duplicate(store: Store) -> None:
+    """row() carries other_annotation_id (the canvas highlights the partner from it): the second
+    label of a duplicate's key, None for every other kind."""
+    label = next(store.iter_annotations())
+    with store.atomic():
+        store.insert_annotation(dict(label, id=store.next_annotation_id()))  # labelled twice
+    az.analyze(store)
+    idx = SuspectIndex.load(store)
+    rows = [idx.row(p) for p in range(len(idx))]
+    duplicates = [r for r in rows if r["kind"] == "duplicate_label"]
+    assert duplicates
+    for r in duplicates:
+        assert r["key"] == f"duplicate_label:{r['annotation_id']}:{r['other_annotation_id']}"
+    assert all(r["other_annotation_id"] is None for r in rows if r["kind"] != "duplicate_label")

@@ -17,23 +17,12 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..errors import KINDS, AnalysisParams, suspect_key
+from ..errors import KINDS, SUSPECT_COLUMNS, AnalysisParams, suspect_key
 from .base import Repository, now
 
-SUSPECT_FIELDS = (
-    "analysis_id",
-    "key",
-    "kind",
-    "score",
-    "image_id",
-    "annotation_id",
-    "other_annotation_id",
-    "prediction_id",
-    "category_id",
-    "predicted_category_id",
-    "iou",
-    "confidence",
-)
+# the suspects table's columns: the analysis, the key, kind and score, then the ids, IoU and
+# confidence as in a suspects array (errors.SUSPECT_COLUMNS)
+SUSPECT_FIELDS = ("analysis_id", "key", "kind", "score", *SUSPECT_COLUMNS[1:9])
 MATCH_FIELDS = ("prediction_id", "image_id", "outcome", "annotation_id", "iou")
 _NO_MATCHES = {
     "prediction_id": np.zeros(0, np.int64),

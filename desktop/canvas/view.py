@@ -160,10 +160,7 @@ class CanvasView(QGraphicsView):
                 for p in store.predictions_for_image(self.session.set_id, image_id)
                 if p["score"] >= threshold or p["id"] == own
             ]
-        other = None
-        if suspect is not None and suspect["kind"] == "duplicate_label":
-            parts = suspect["key"].split(":")  # duplicate_label:<label>:<other label>
-            other = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+        other = None if suspect is None else suspect.get("other_annotation_id")  # duplicates
         return Overlay(
             image_id,
             image["width"],
