@@ -49,6 +49,11 @@ class Edit(ABC):
             if self.changes_labels:
                 store.bump_edits_since_export(-1)
 
+    def preview(self, store: Store) -> dict | None:
+        """The label this edit leaves behind, computed without writing (None: it deletes one,
+        or it changes no label)."""
+        return None
+
     @abstractmethod
     def _apply(self, store: Store) -> list[int]:
         """Do the change inside a transaction; return the change-log sequence numbers written."""
@@ -96,6 +101,10 @@ class AddLabel(Edit):
     @property
     def image_ids(self) -> set[int]:
         return {self.annotation["image_id"]}
+
+    def preview(self, store: Store) -> dict | None:
+        """The new label."""
+        return copy.deepcopy(self.annotation)
 
     def _apply(self, store: Store) -> list[int]:
         if store.annotation(self.annotation["id"]) is not None:
@@ -201,6 +210,11 @@ class _UpdateLabel(Edit):
     @abstractmethod
     def _new_fields(self, store: Store, ann: dict) -> dict[str, Any]:
         """The fields to write, computed from the label's current state."""
+
+    def preview(self, store: Store) -> dict | None:
+        """The label with the fields this edit would write (the same computation as apply)."""
+        ann = _require(store, self.annotation_id)
+        return {**ann, **copy.deepcopy(self._new_fields(store, ann))}
 
     def _apply(self, store: Store) -> list[int]:
         ann = _require(store, self.annotation_id)

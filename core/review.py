@@ -5,15 +5,22 @@ Accepting a suspect applies the fix its kind calls for and records the decision,
 - ``missing_label``: the prediction becomes a new label (its box, and its mask as a polygon when
   it has one);
 - ``wrong_class``: the label takes the predicted class;
-- ``inaccurate_label``: the label takes the prediction's geometry;
+- ``inaccurate_label``: the label takes the prediction's geometry; a polygon label and a
+  prediction with only a box can meet in three forms (``FIX_VARIANTS``): the polygon stretched
+  into the box (the default), the prediction's rectangle, or the polygon only moved onto it;
 - ``duplicate_label`` / ``spurious_label``: the label is deleted.
+
+:func:`fix_preview` tells what an accept would leave behind without writing anything; it runs
+the very edit :func:`fix_edit` builds, so the preview and the accept cannot disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from . import geometry
+from .editing import is_box_polygon, move_polygon
 from .edits import (
     AddLabel,
     CompositeEdit,
@@ -25,6 +32,25 @@ from .edits import (
     SetGeometry,
 )
 from .store import Store
+
+FIX_VARIANTS: dict[str, str] = {
+    "stretch": "stretch the polygon into the prediction's box",
+    "box": "take the prediction's rectangle",
+    "move": "keep the polygon, only move it onto the prediction",
+}  # the forms of an inaccurate_label fix of a polygon label by a box-only prediction
+
+
+@dataclass(frozen=True)
+class FixPreview:
+    """What accepting a suspect would do, computed without writing anything."""
+
+    kind: str
+    action: str  # "add_label", "set_category", "set_geometry" or "delete_label"
+    annotation_id: int | None  # the label added, changed or deleted
+    before: dict | None  # that label as it is (None when one is added)
+    after: dict | None  # that label after the accept (None when it is deleted)
+    variant: str | None  # the form of the fix shown (None: the fix has one form)
+    variants: tuple[str, ...]  # every form the fix can take (empty: only one)
 
 
 def _prediction_geometry(store: Store, set_id: int, prediction_id: int) -> tuple[dict, list | None]:
@@ -45,11 +71,76 @@ def _prediction_geometry(store: Store, set_id: int, prediction_id: int) -> tuple
     return pred, polygon
 
 
-def fix_edit(store: Store, suspect: dict, *, new_id: int | None = None) -> Edit:
-    """The label edit that fixes a suspect the way its kind calls for."""
+def _variants_for(ann: dict | None, prediction_polygon: list | None) -> tuple[str, ...]:
+    """The forms an inaccurate_label fix can take: three for a polygon label (not a box stored
+    as a polygon) and a prediction with only a box, else one (empty)."""
+    if prediction_polygon or ann is None:
+        return ()
+    seg = ann.get("segmentation")
+    if geometry.is_polygon(seg) and seg and not is_box_polygon(seg):
+        return tuple(FIX_VARIANTS)
+    return ()
+
+
+def _chosen_variant(variants: tuple[str, ...], variant: str | None, key: str | None) -> str | None:
+    """The variant to apply (the first by default); an unknown one is an EditError."""
+    if variant is None:
+        return variants[0] if variants else None
+    if variant not in variants:
+        forms = ", ".join(variants) if variants else "only one form"
+        raise EditError(f"the fix of suspect {key} has no form {variant!r} (it has {forms})")
+    return variant
+
+
+def fix_variants(store: Store, suspect: dict) -> tuple[str, ...]:
+    """The forms accepting this suspect can take (see ``FIX_VARIANTS``); empty when only one."""
+    if suspect["kind"] != "inaccurate_label":
+        return ()
+    set_id = suspect.get("set_id") or store.active_set_id()
+    _pred, polygon = _prediction_geometry(store, set_id, suspect["prediction_id"])
+    return _variants_for(store.annotation(suspect["annotation_id"]), polygon)
+
+
+def fix_preview(store: Store, suspect: dict, variant: str | None = None) -> FixPreview:
+    """What accepting ``suspect`` (in form ``variant``) would leave behind; writes nothing.
+
+    Raises EditError when the fix cannot be made (its label or prediction is gone)."""
+    edit = fix_edit(store, suspect, variant=variant)
+    before = None
+    ann_id = getattr(edit, "annotation_id", None)
+    if isinstance(edit, AddLabel):
+        ann_id = edit.annotation["id"]
+    elif ann_id is not None:
+        before = store.annotation(ann_id)
+        if before is None:
+            raise EditError(f"label {ann_id} does not exist in {store.path}")
+    variants = fix_variants(store, suspect)
+    return FixPreview(
+        kind=suspect["kind"],
+        action={
+            AddLabel: "add_label",
+            SetCategory: "set_category",
+            SetGeometry: "set_geometry",
+            DeleteLabel: "delete_label",
+        }[type(edit)],
+        annotation_id=ann_id,
+        before=before,
+        after=edit.preview(store),
+        variant=_chosen_variant(variants, variant, suspect.get("key")),
+        variants=variants,
+    )
+
+
+def fix_edit(
+    store: Store, suspect: dict, *, new_id: int | None = None, variant: str | None = None
+) -> Edit:
+    """The label edit that fixes a suspect the way its kind calls for (in form ``variant`` when
+    the fix has several, see ``fix_variants``; the first by default)."""
     kind = suspect["kind"]
     set_id = suspect.get("set_id") or store.active_set_id()
     key = suspect.get("key")
+    if variant is not None and kind != "inaccurate_label":
+        _chosen_variant((), variant, key)  # raises: only inaccurate_label fixes have forms
     if kind == "missing_label":
         pred, polygon = _prediction_geometry(store, set_id, suspect["prediction_id"])
         image = store.image(pred["image_id"])
@@ -77,20 +168,42 @@ def fix_edit(store: Store, suspect: dict, *, new_id: int | None = None) -> Edit:
         )
     if kind == "inaccurate_label":
         pred, polygon = _prediction_geometry(store, set_id, suspect["prediction_id"])
+        ann_id = suspect["annotation_id"]
+        ann = store.annotation(ann_id)
+        chosen = _chosen_variant(_variants_for(ann, polygon), variant, key)
         if polygon:
-            return SetGeometry(
-                suspect["annotation_id"], segmentation=polygon, reason=kind, suspect_key=key
-            )
-        return SetGeometry(
-            suspect["annotation_id"], bbox=pred["bbox"], reason=kind, suspect_key=key
+            return SetGeometry(ann_id, segmentation=polygon, reason=kind, suspect_key=key)
+        if chosen in (None, "stretch"):  # a box label takes the box; a polygon is fitted into it
+            return SetGeometry(ann_id, bbox=pred["bbox"], reason=kind, suspect_key=key)
+        assert ann is not None
+        image = store.image(ann["image_id"])
+        assert image is not None
+        h, w = image["height"], image["width"]
+        if chosen == "box":
+            rect = geometry.box_to_polygon(geometry.clamp_box(pred["bbox"], h, w))
+            return SetGeometry(ann_id, segmentation=rect, reason=kind, suspect_key=key)
+        (lx, ly, lw, lh), (px, py, pw, ph) = (
+            geometry.polygon_bbox(ann["segmentation"]),
+            pred["bbox"],
         )
+        dx, dy = (px + pw / 2) - (lx + lw / 2), (py + ph / 2) - (ly + lh / 2)
+        moved = move_polygon(ann["segmentation"], dx, dy, h, w)
+        return SetGeometry(ann_id, segmentation=moved, reason=kind, suspect_key=key)
     if kind in ("duplicate_label", "spurious_label"):
         return DeleteLabel(suspect["annotation_id"], reason=kind, suspect_key=key)
     raise EditError(f"unknown suspect kind {kind!r}")
 
 
-def decide(store: Store, suspects: Sequence[dict], decision: str, note: str | None = None) -> Edit:
-    """One edit that records ``decision`` on every suspect, applying the fixes when accepting.
+def decide(
+    store: Store,
+    suspects: Sequence[dict],
+    decision: str,
+    note: str | None = None,
+    *,
+    variants: Mapping[str, str] | None = None,
+) -> Edit:
+    """One edit that records ``decision`` on every suspect, applying the fixes when accepting
+    (each in the form ``variants[key]`` names, else its first form).
 
     Accepting skips a suspect whose label is already gone (e.g. both labels of a duplicate pair
     accepted in one bulk) instead of failing the whole batch; it still records the decision.
@@ -104,7 +217,8 @@ def decide(store: Store, suspects: Sequence[dict], decision: str, note: str | No
             ann_id = s.get("annotation_id")
             gone = ann_id is not None and (ann_id in deleted or store.annotation(ann_id) is None)
             if not gone:
-                edit = fix_edit(store, s, new_id=next_id)
+                variant = (variants or {}).get(s["key"])
+                edit = fix_edit(store, s, new_id=next_id, variant=variant)
                 if isinstance(edit, AddLabel):
                     next_id += 1
                 if isinstance(edit, DeleteLabel):
