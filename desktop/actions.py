@@ -32,6 +32,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "accept_adjust", "Accept the fix, then adjust the label", ("Shift+A",), "accept_adjust"
     ),
+    ActionSpec(
+        "cycle_fix", "Next form of the fix (stretch / rectangle / move)", ("V",), "cycle_fix"
+    ),
     ActionSpec("reject", "Reject (not a label error)", ("R",), "reject"),
     ActionSpec("flag", "Flag for later, with a note", ("F",), "flag"),
     ActionSpec("next", "Next open suspect", ("Space", "J"), "next_open"),
@@ -98,9 +101,26 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_in", "Zoom in", ("Ctrl+=", "Ctrl++"), "zoom_in", "View"),
     ActionSpec("zoom_out", "Zoom out", ("Ctrl+-",), "zoom_out", "View"),
     ActionSpec("fit", "Fit the image", ("Ctrl+0",), "fit", "View"),
-    ActionSpec("zoom_suspect", "Zoom to the current suspect", ("Z",), "zoom_to_suspect", "View"),
     ActionSpec(
-        "toggle_predictions", "Show / hide predictions", ("H",), "toggle_predictions", "View"
+        "zoom_suspect",
+        "Zoom to the suspect's object (again: back to its context)",
+        ("Z",),
+        "zoom_to_suspect",
+        "View",
+    ),
+    ActionSpec(
+        "toggle_predictions",
+        "Show / hide predictions (the suspect's own stays)",
+        ("H",),
+        "toggle_predictions",
+        "View",
+    ),
+    ActionSpec(
+        "toggle_other_predictions",
+        "Other predictions: faint / drawn with their tags",
+        ("O",),
+        "toggle_other_predictions",
+        "View",
     ),
     ActionSpec("toggle_labels", "Show / hide labels", ("L",), "toggle_labels", "View"),
     ActionSpec("new_project", "New project from COCO…", ("Ctrl+N",), "new_project", "File"),

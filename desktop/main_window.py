@@ -82,6 +82,7 @@ MENUS = {
     "&Review": [
         "accept",
         "accept_adjust",
+        "cycle_fix",
         "reject",
         "flag",
         None,
@@ -97,6 +98,7 @@ MENUS = {
         "zoom_suspect",
         None,
         "toggle_predictions",
+        "toggle_other_predictions",
         "toggle_labels",
     ],
     "&Analyse": ["analyze"],
@@ -455,6 +457,12 @@ class MainWindow(QMainWindow):
             self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)  # arrows nudge it now
 
     @needs_session
+    def cycle_fix(self) -> None:
+        """Choose the next form of the current suspect's fix (the ghost follows)."""
+        if self.session.fix_choice.cycle() is None:
+            self.statusBar().showMessage("This fix has only one form.", 5000)
+
+    @needs_session
     def reject(self) -> None:
         """Reject the selected suspect(s): not a label error."""
         self._decide("rejected")
@@ -528,8 +536,10 @@ class MainWindow(QMainWindow):
             s.draw_category = picker.chosen()
             name = s.category_names.get(picker.chosen(), "?")
             self.statusBar().showMessage(f"New labels will be {name}.", 5000)
+            self.canvas.update_tool_hint()
         else:
             s.set_category(picker.chosen())
+            self.canvas.update_tool_hint()
 
     @needs_session
     def quick_class(self, n: int) -> None:
@@ -537,6 +547,7 @@ class MainWindow(QMainWindow):
         classes = self.session.quick_classes()
         if 1 <= n <= len(classes):
             self.session.set_category(classes[n - 1][0])
+            self.canvas.update_tool_hint()
 
     # ------------------------------------------------------------------ edit handlers
     def toggle_history(self) -> None:
@@ -620,6 +631,10 @@ class MainWindow(QMainWindow):
     def toggle_predictions(self) -> None:
         """Show or hide predictions."""
         self.canvas.toggle_predictions()
+
+    def toggle_other_predictions(self) -> None:
+        """Draw the other predictions faint, or normally with their tags."""
+        self.canvas.toggle_other_predictions()
 
     def toggle_labels(self) -> None:
         """Show or hide labels."""

@@ -36,6 +36,7 @@ from labelfix.core.suspects import (
 )
 
 from .commands import EditCommand, Focus, NudgeCommand
+from .fix_choice import FixChoice
 
 UI_STATE_KEY = "ui_state"
 OPEN = STATUS_CODE["open"]
@@ -97,6 +98,7 @@ class Session(QObject):
         self.store = store
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(0)  # unlimited: every edit of the session can be undone
+        self.fix_choice = FixChoice(self)  # the form the current suspect's fix takes (V)
         self.category_names: dict[int, str] = store.category_names()
         self.index = SuspectIndex.load(store)
         self.filter: SuspectFilter = DEFAULT_REVIEW_FILTER
@@ -369,7 +371,8 @@ class Session(QObject):
             self.step(1)
             return True
         try:
-            edit = decide(self.store, suspects, decision, note)
+            variants = self.fix_choice.variants_for(suspects) if decision == "accepted" else None
+            edit = decide(self.store, suspects, decision, note, variants=variants)
         except Exception as exc:  # noqa: BLE001 - shown as a sentence
             self.errorOccurred.emit(
                 f"Cannot {decision[:-2] if decision.endswith('ed') else decision}: {exc}"

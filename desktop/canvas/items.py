@@ -39,6 +39,33 @@ PREDICTION_COLOUR = QColor("#ff2bd6")  # one colour for every prediction, distin
 GOLDEN = 0.618033988749895
 
 
+def relative_luminance(colour: QColor) -> float:
+    """WCAG 2 relative luminance of a colour (0 black .. 1 white)."""
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(v) for v in (colour.redF(), colour.greenF(), colour.blueF()))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio of two colours (1 .. 21)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+INK_DARK, INK_LIGHT = QColor("#000000"), QColor("#ffffff")
+
+
+def ink_for(background: QColor) -> QColor:
+    """Black or white text, whichever contrasts more with the background: at least 4.58:1 on
+    any opaque colour (WCAG AA asks 4.5:1 for normal text)."""
+    if contrast_ratio(background, INK_DARK) >= contrast_ratio(background, INK_LIGHT):
+        return QColor(INK_DARK)
+    return QColor(INK_LIGHT)
+
+
 def category_colour(category_id: int) -> QColor:
     """A stable, saturated colour per category (hues 0-270 degrees, away from the prediction's magenta)."""
     hue = ((category_id * GOLDEN) % 1.0) * 270.0
@@ -136,26 +163,31 @@ class _TextBox(QGraphicsItem):
 
 
 class TagItem(_TextBox):
-    """A small text tag with a solid background that keeps its size at any zoom."""
+    """A small text tag with a solid background that keeps its size at any zoom; its origin is
+    its top-left corner (the canvas's tag layout places it)."""
 
     def __init__(
         self, text: str, colour: QColor, *, below: bool = False, bold: bool = False
     ) -> None:
         super().__init__(text, 9.0, bold, 10)
         self.colour = QColor(colour)
+        self.ink = ink_for(self.colour)
+        self.below = below  # prefers a spot under its box (prediction tags)
         w = self.metrics.horizontalAdvance(text) + 8
         h = self.metrics.height() + 2
-        self._rect = QRectF(0, 0 if below else -h, w, h)
+        self._rect = QRectF(0, 0, w, h)
+
+    def size(self) -> tuple[float, float]:
+        """Width and height on screen, in pixels."""
+        return self._rect.width(), self._rect.height()
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        dark = self.colour.lightnessF() > 0.55
-        ink = QColor("#101010") if dark else QColor("#ffffff")
         self._paint_box(
             painter,
             self.colour,
-            ink,
+            self.ink,
             2,
             self._rect.adjusted(4, 0, -4, 0),
             Qt.AlignmentFlag.AlignVCenter,

@@ -1,5 +1,7 @@
-"""The canvas view: zoom (wheel, keys), pan (drag), fit, zoom to the suspect; follows the
-session's selection and label changes and shows images as the loader delivers them.
+"""The canvas view: zoom (wheel, keys), pan (drag), fit, frame the suspect and zoom to it;
+follows the session's selection and label changes and shows images as the loader delivers them.
+Whenever what it shows changes (zoom, pan, size, overlay), it lays the tags out again and keeps
+a missing image's message in view. The current suspect's fix is previewed as a ghost outline.
 
 Editing: a click selects a label (the session remembers it); the selected label's editor turns
 each drag, vertex click or nudge into one edit for the session; W / P draw new labels."""
@@ -9,23 +11,28 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
 from labelfix.core.editing import nearest_edge
 
+from ..fix_choice import ghost_text
 from ..images import ImageLoader
 from ..session import Session
 from .editing import Hit, LabelEditor
-from .scene import Overlay, ReviewScene
+from .framing import CONTEXT_FILL, OBJECT_FILL, OBJECT_MAX_SCALE, Frame, frame_box
+from .items import category_colour
+from .scene import GHOST_DELETE, Ghost, Overlay, ReviewScene
 from .tools import BoxTool, DrawTool, PolygonTool
 
 CLICK_SLOP = 4.0  # a press and release closer than this (screen pixels) is a click
 TOOLS: dict[str, type[DrawTool]] = {"box": BoxTool, "polygon": PolygonTool}
 TOOL_TIPS = {
-    "box": "Box tool: drag a rectangle (Esc stops)",
-    "polygon": "Polygon tool: click points; Enter or the first point closes, Esc cancels",
+    "box": "Box tool: drag a rectangle; it becomes a {name} label (E changes the class, Esc stops)",
+    "polygon": "Polygon tool: click points; Enter or the first point closes; it becomes a {name} "
+    "label (E changes the class, Esc cancels)",
 }
+TOOL_BADGES = {"box": "New box: {name}  (E: class)", "polygon": "New polygon: {name}  (E: class)"}
 CURSORS = {
     "fdiag": Qt.CursorShape.SizeFDiagCursor,
     "bdiag": Qt.CursorShape.SizeBDiagCursor,
@@ -37,8 +44,7 @@ CURSORS = {
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 PREFETCH = 4  # images ahead of the selection decoded in the background
-MIN_PREDICTION_SCORE = 0.25
-FRAME_ZOOM = 2.5  # how much closer than "fit" a small suspect is framed  # weaker predictions are not drawn (the suspect's own always is)
+MIN_PREDICTION_SCORE = 0.25  # weaker predictions are not drawn (the suspect's own always is)
 
 
 class CanvasView(QGraphicsView):
@@ -57,7 +63,9 @@ class CanvasView(QGraphicsView):
         self.suspect_key: str | None = None
         self.shown_image_id: int | None = None
         self.labels_visible = True
-        self.predictions_visible = True
+        self.predictions_visible = True  # H: every prediction but the suspect's own
+        self.zoomed_to_object = False  # Z was pressed: Z again goes back to the framing
+        self._laid_out: tuple | None = None  # the view the tags were last laid out for
         self.requested_at = 0.0
         self.last_switch_ms = 0.0
         self.prefetch_enabled = True
@@ -85,6 +93,14 @@ class CanvasView(QGraphicsView):
         self._refresh_timer.timeout.connect(self.refresh)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
+        self.tool_badge = QLabel(self.viewport())  # the class a drawn label takes, while drawing
+        self.tool_badge.setObjectName("toolBadge")
+        self.tool_badge.setStyleSheet(
+            "QLabel#toolBadge { background: rgba(20, 20, 20, 200); color: #f0f0f0;"
+            " border-radius: 4px; padding: 3px 8px; }"
+        )
+        self.tool_badge.move(8, 8)
+        self.tool_badge.hide()
 
     # ------------------------------------------------------------------ session
     def attach(self, session: Session | None) -> None:
@@ -93,6 +109,7 @@ class CanvasView(QGraphicsView):
             self.session.selectionChanged.disconnect(self._refresh_timer.start)
             self.session.labelSelectionChanged.disconnect(self._refresh_timer.start)
             self.session.labelsChanged.disconnect(self._on_labels_changed)
+            self.session.fix_choice.changed.disconnect(self.update_ghost)
         self.session = session
         self.loader.clear()
         self.image_id = self.shown_image_id = self.suspect_key = None
@@ -101,6 +118,7 @@ class CanvasView(QGraphicsView):
             session.selectionChanged.connect(self._refresh_timer.start)
             session.labelSelectionChanged.connect(self._refresh_timer.start)
             session.labelsChanged.connect(self._on_labels_changed)
+            session.fix_choice.changed.connect(self.update_ghost)
         self.refresh()
 
     def refresh(self) -> None:
@@ -117,6 +135,7 @@ class CanvasView(QGraphicsView):
             self.review_scene.clear_image()
             self.review_scene.set_overlay(None)
             self.image_id = self.suspect_key = None
+            self.update_tool_hint()
             return
         key = suspect["key"] if suspect is not None else None
         new_image = image_id != self.image_id
@@ -125,7 +144,9 @@ class CanvasView(QGraphicsView):
         if new_image:
             self._drop_editing(keep_tool=True)
         self.review_scene.set_overlay(self._overlay(image_id, suspect))
+        self.update_ghost()
         self._rebuild_editing()
+        self.update_tool_hint()
         if new_image or (new_suspect and session.view_image_id is None):
             self.frame_suspect()
         if new_image and session.view_image_id is not None:
@@ -144,6 +165,25 @@ class CanvasView(QGraphicsView):
             )
             if self.prefetch_enabled:
                 self.loader.prefetch(self._upcoming())
+
+    def update_ghost(self) -> None:
+        """Show the outline accepting the current suspect would leave (none for another image,
+        or when there is nothing to accept)."""
+        scene = self.review_scene
+        preview = None
+        overlay = scene.overlay
+        if self.session is not None and overlay is not None and self.session.view_image_id is None:
+            preview = self.session.fix_choice.preview()
+        label = None if preview is None else (preview.after or preview.before)
+        if label is None or overlay is None or label["image_id"] != overlay.image_id:
+            scene.set_ghost(None)
+        else:
+            names = self.session.category_names
+            deletes = preview.after is None
+            colour = GHOST_DELETE if deletes else category_colour(label["category_id"])
+            text = ghost_text(preview, names)
+            scene.set_ghost(Ghost(label["bbox"], label.get("segmentation"), colour, text, deletes))
+        self._view_changed()
 
     def _overlay(self, image_id: int, suspect: dict | None) -> Overlay:
         store = self.session.store
@@ -246,10 +286,28 @@ class CanvasView(QGraphicsView):
         if name and overlay is not None:
             self._make_tool(overlay)
             self.viewport().setCursor(Qt.CursorShape.CrossCursor)
-            self.message.emit(TOOL_TIPS[name])
+            self.message.emit(TOOL_TIPS[name].format(name=self.draw_class_name()))
         else:
             self.viewport().unsetCursor()
+        self.update_tool_hint()
         self.toolChanged.emit(name)
+
+    def draw_class_name(self) -> str:
+        """The class a label drawn now takes."""
+        if self.session is None:
+            return "?"
+        category = self.session.current_draw_category()
+        return self.session.category_names.get(category, "?") if category is not None else "?"
+
+    def update_tool_hint(self) -> None:
+        """Show, while a drawing tool is on, which class the new label will get."""
+        if not self.tool_name or self.tool is None:
+            self.tool_badge.hide()
+            return
+        self.tool_badge.setText(TOOL_BADGES[self.tool_name].format(name=self.draw_class_name()))
+        self.tool_badge.adjustSize()
+        self.tool_badge.show()
+        self.tool_badge.raise_()
 
     def nudge(self, dx: float, dy: float) -> bool:
         """Move the selected label by (dx, dy) image pixels (a burst is one undo step)."""
@@ -318,6 +376,7 @@ class CanvasView(QGraphicsView):
         if image_id != self.image_id:
             return
         self.review_scene.set_placeholder(*self._image_size, message)
+        self._view_changed()
         self._shown(image_id)
 
     def _shown(self, image_id: int) -> None:
@@ -331,6 +390,8 @@ class CanvasView(QGraphicsView):
         current = self.transform().m11()
         factor = max(MIN_SCALE / current, min(MAX_SCALE / current, factor))
         self.scale(factor, factor)
+        self.zoomed_to_object = False
+        self._view_changed()
 
     def zoom_in(self) -> None:
         """Zoom in one step."""
@@ -345,50 +406,105 @@ class CanvasView(QGraphicsView):
         rect = self.review_scene.sceneRect()
         if rect.width() > 1:
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self.zoomed_to_object = False
+        self._view_changed()
+
+    def _show_frame(self, frame: Frame) -> None:
+        self.resetTransform()
+        self.scale(frame.scale, frame.scale)
+        self.centerOn(QPointF(frame.cx, frame.cy))
+        self._view_changed()
+
+    def _frame(self, fill: float, **kw: float) -> Frame | None:
+        """The view that shows the suspect filling ``fill`` of it (None: nothing to frame)."""
+        rect = self.review_scene.focus_rect
+        scene = self.review_scene.sceneRect()
+        view = self.viewport().rect()
+        if rect.isEmpty() or scene.width() <= 1 or view.width() < 2 or view.height() < 2:
+            return None
+        box = (rect.x(), rect.y(), rect.width(), rect.height())
+        return frame_box(
+            box, (scene.width(), scene.height()), (view.width(), view.height()), fill=fill, **kw
+        )
 
     def frame_suspect(self) -> None:
-        """Show the suspect with plenty of context: the whole image, unless the suspect is so small
-        that it would be lost in it (then at most FRAME_ZOOM times closer than the fit)."""
-        self.fit()
-        rect = self.review_scene.focus_rect
-        if rect.isEmpty():
-            return
-        margin = max(rect.width(), rect.height()) * 1.5
-        context = rect.adjusted(-margin, -margin, margin, margin).intersected(
-            self.review_scene.sceneRect()
-        )
-        view = self.viewport().rect()
-        fit = self.transform().m11()
-        scale = min(
-            view.width() / max(context.width(), 1.0),
-            view.height() / max(context.height(), 1.0),
-            fit * FRAME_ZOOM,
-        )
-        if scale > fit * 1.2:
-            self.resetTransform()
-            self.scale(scale, scale)
-            self.centerOn(rect.center())
+        """Show the suspect with a fixed share of context (it fills ~40% of the view, the view
+        stays on the image; see framing.py); the whole image when there is no suspect here."""
+        frame = self._frame(CONTEXT_FILL)
+        self.zoomed_to_object = False
+        if frame is None:
+            self.fit()
+        else:
+            self._show_frame(frame)
 
     def zoom_to_suspect(self) -> None:
-        """Fit the suspect's label and prediction (with a margin) in the view."""
-        rect = self.review_scene.focus_rect
-        if rect.isEmpty():
+        """Z: zoom to the suspect's object itself; pressed again, back to its context."""
+        if self.zoomed_to_object:
+            self.frame_suspect()
+            return
+        frame = self._frame(OBJECT_FILL, max_scale=OBJECT_MAX_SCALE)
+        if frame is None:
             self.fit()
             return
-        margin = max(rect.width(), rect.height(), 40.0) * 0.6
-        self.fitInView(
-            rect.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio
-        )
+        self._show_frame(frame)
+        self.zoomed_to_object = True
 
     def toggle_labels(self) -> None:
         """Show or hide the labels."""
         self.labels_visible = not self.labels_visible
         self.review_scene.set_labels_visible(self.labels_visible)
+        self._view_changed()
 
     def toggle_predictions(self) -> None:
-        """Show or hide the predictions."""
+        """Show or hide the predictions (the suspect's own always stays)."""
         self.predictions_visible = not self.predictions_visible
         self.review_scene.set_predictions_visible(self.predictions_visible)
+        self._view_changed()
+
+    def toggle_other_predictions(self) -> None:
+        """Draw the other predictions normally, with tags, or faint (the default)."""
+        scene = self.review_scene
+        scene.predictions_full = not scene.predictions_full
+        if scene.overlay is not None:
+            self.refresh_overlay()
+        self.message.emit(
+            "Other predictions: shown with their tags"
+            if scene.predictions_full
+            else "Other predictions: faint, without tags"
+        )
+
+    def refresh_overlay(self) -> None:
+        """Redraw the overlay of the shown image (same view)."""
+        if self.session is None or self.image_id is None:
+            return
+        suspect = self.session.current()
+        self.review_scene.set_overlay(self._overlay(self.image_id, suspect))
+        self.review_scene.set_labels_visible(self.labels_visible)
+        self.review_scene.set_predictions_visible(self.predictions_visible)
+        self.update_ghost()
+        self._rebuild_editing()
+
+    def _view_changed(self) -> None:
+        """Lay the tags out for what the view shows now; keep a message in view."""
+        self._laid_out = self._view_key()
+        rect = QRectF(self.viewport().rect())
+        self.review_scene.layout_tags(self.viewportTransform(), rect)
+        self.review_scene.place_message(self.visible_scene_rect())
+
+    def _view_key(self) -> tuple:
+        t = self.viewportTransform()
+        size = self.viewport().size()
+        return (t.m11(), t.m22(), t.dx(), t.dy(), size.width(), size.height(),
+                self.review_scene.generation)  # fmt: skip
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt API
+        super().scrollContentsBy(dx, dy)
+        self._view_changed()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        if self._laid_out != self._view_key():  # moved by a path that did not say so
+            self._view_changed()
+        super().paintEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
         steps = event.angleDelta().y() / 120.0
@@ -400,6 +516,8 @@ class CanvasView(QGraphicsView):
         super().resizeEvent(event)
         if self.suspect_key is not None:
             self.frame_suspect()
+        else:
+            self._view_changed()
 
     def _fit_scale(self) -> float:
         rect = self.review_scene.sceneRect()

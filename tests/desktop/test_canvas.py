@@ -41,11 +41,13 @@ def test_image_overlay_highlight_toggles_and_zoom(canvas: CanvasView) -> None:
         == canvas.session.store.image(suspect["image_id"])["width"]
     )
     assert scene.labels_layer.childItems() and scene.predictions_layer.childItems()
+    assert scene.suspect_layer.childItems()  # the suspect's own prediction
     assert not scene.focus_rect.isEmpty()
-    tags = [i for i in scene.predictions_layer.childItems() if isinstance(i, TagItem)]
+    tags = [i for i in scene.suspect_tags.childItems() if isinstance(i, TagItem)]
     assert any(t.text.endswith(f"{suspect['confidence']:.2f}") for t in tags)
     canvas.toggle_predictions()
     assert not scene.predictions_layer.isVisible()
+    assert scene.suspect_layer.isVisible() and all(t.isVisible() for t in tags)  # H keeps it
     canvas.toggle_labels()
     assert not scene.labels_layer.isVisible()
     canvas.toggle_predictions()
