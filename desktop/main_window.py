@@ -44,11 +44,12 @@ from .dialogs import (
 from .errors import open_problem
 from .history import HistoryView
 from .images import ImageLoader
+from .inspector import Inspector
 from .session import Session
 from .start_page import StartPage, remember_project
 from .summary import SummaryPanel
 from .table import SuspectTable
-from .widgets import FilterBar, Inspector, JobIndicator, StatusCounts, TipBar
+from .widgets import FilterBar, JobIndicator, StatusCounts, TipBar
 
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
 BULK_PROGRESS = 300  # bulk decisions on more suspects than this show a progress dialog

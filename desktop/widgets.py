@@ -1,16 +1,13 @@
-"""Small review widgets: the filter bar, the inspector, the status-bar pieces and the tip bar.
-Each follows the session's signals and calls the session; none talks to another widget."""
+"""Small review widgets: the filter bar, the status-bar pieces and the tip bar (the inspector is
+in inspector.py). Each follows the session's signals and calls the session; none talks to
+another widget."""
 
 from __future__ import annotations
 
-import math
-
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QDoubleSpinBox,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -19,7 +16,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QToolButton,
-    QVBoxLayout,
     QWidget,
     QWidgetAction,
 )
@@ -207,123 +203,6 @@ class FilterBar(QWidget):
                 file_name=self.search.text().strip(),
             )
         )
-
-
-def _fmt(value: float | None) -> str:
-    return (
-        "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
-    )
-
-
-class Inspector(QWidget):
-    """The selected suspect: kind, score, classes, IoU, confidence, decision; the class picker."""
-
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.title = QLabel()
-        self.title.setObjectName("inspectorTitle")
-        self.title.setWordWrap(True)
-        self.fields = {
-            k: QLabel()
-            for k in ("score", "image", "label", "predicted", "iou", "confidence", "decision")
-        }
-        for label in self.fields.values():
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
-        self.class_picker = QComboBox(editable=True)
-        self.class_picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.class_picker.setToolTip("The label's class (E, then type to search)")
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
-        self.hint.setObjectName("hint")
-        form = QFormLayout()
-        form.addRow("Score", self.fields["score"])
-        form.addRow("Image", self.fields["image"])
-        form.addRow("Label class", self.fields["label"])
-        form.addRow("Predicted", self.fields["predicted"])
-        form.addRow("IoU", self.fields["iou"])
-        form.addRow("Confidence", self.fields["confidence"])
-        form.addRow("Decision", self.fields["decision"])
-        form.addRow("Set class", self.class_picker)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addLayout(form)
-        layout.addWidget(self.hint)
-        layout.addStretch(1)
-        self._fill_classes()
-        self.class_picker.activated.connect(self._picked)
-        session.selectionChanged.connect(self.refresh)
-        self.refresh()
-
-    def _fill_classes(self) -> None:
-        self.class_picker.blockSignals(True)
-        self.class_picker.clear()
-        for cid, name in sorted(self.session.category_names.items(), key=lambda kv: kv[1].lower()):
-            self.class_picker.addItem(name, cid)
-        completer = QCompleter(
-            [self.class_picker.itemText(i) for i in range(self.class_picker.count())], self
-        )
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.class_picker.setCompleter(completer)
-        self.class_picker.blockSignals(False)
-
-    def refresh(self) -> None:
-        """Show the session's current suspect."""
-        s = self.session.current()
-        names = self.session.category_names
-        if s is None:
-            self.title.setText("No suspect selected")
-            for label in self.fields.values():
-                label.setText("—")
-            self.class_picker.setEnabled(False)
-            self.class_picker.setCurrentIndex(-1)
-            self.hint.setText("")
-            return
-        self.title.setText(f"<b>{KIND_TITLES.get(s['kind'], s['kind'])}</b>")
-        self.fields["score"].setText(f"{s['score']:.3f}")
-        self.fields["image"].setText(str(s["file_name"]))
-        self.fields["label"].setText(
-            names.get(s["category_id"], "—") if s["category_id"] is not None else "—"
-        )
-        pred = s["predicted_category_id"]
-        self.fields["predicted"].setText(names.get(pred, "—") if pred is not None else "—")
-        self.fields["iou"].setText(_fmt(s["iou"]))
-        self.fields["confidence"].setText(_fmt(s["confidence"]))
-        decision = (
-            self.session.store.decision(self.session.set_id, s["key"])
-            if self.session.set_id
-            else None
-        )
-        text = s["status"] + (f" — {decision['note']}" if decision and decision.get("note") else "")
-        self.fields["decision"].setText(text)
-        ann = (
-            self.session.store.annotation(s["annotation_id"])
-            if s["annotation_id"] is not None
-            else None
-        )
-        self.class_picker.setEnabled(ann is not None)
-        self.class_picker.blockSignals(True)
-        self.class_picker.setCurrentIndex(
-            -1 if ann is None else self.class_picker.findData(ann["category_id"])
-        )
-        self.class_picker.blockSignals(False)
-        self.hint.setText(FIX_HINTS.get(s["kind"], ""))
-
-    def _picked(self, i: int) -> None:
-        cid = self.class_picker.itemData(i)
-        if cid is not None:
-            self.session.set_category(int(cid))
-
-
-FIX_HINTS = {
-    "missing_label": "A adds the prediction as a new label.",
-    "wrong_class": "A gives the label the predicted class.",
-    "inaccurate_label": "A gives the label the prediction's shape.",
-    "duplicate_label": "A deletes this label (keeps the other).",
-    "spurious_label": "A deletes this label.",
-}
 
 
 class StatusCounts(QLabel):

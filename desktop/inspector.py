@@ -1,0 +1,317 @@
+"""The inspector: the current suspect (what it says, what accepting it would do, the other
+suspects about the same object), the label in question (the one selected on the canvas, else
+the suspect's: class, area, id, box, the suspects that concern it, a class picker) and the label
+the last accept left behind. It follows the session's signals and calls the session only."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labelfix.core.edits import AddLabel, CompositeEdit, DeleteLabel, Edit, SetDecision
+from labelfix.core.errors import KINDS
+
+from .fix_choice import describe
+from .models import KIND_TITLES
+from .session import Session
+
+FIX_HINTS = {
+    "missing_label": "A adds the prediction as a new label.",
+    "wrong_class": "A gives the label the predicted class.",
+    "inaccurate_label": "A gives the label the prediction's shape.",
+    "duplicate_label": "A deletes this label (keeps the other).",
+    "spurious_label": "A deletes this label.",
+}
+MAX_LISTED = 8  # suspects listed per label / per object, at most
+
+
+def _fmt(value: float | None) -> str:
+    return (
+        "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+    )
+
+
+def related_positions(
+    session: Session, annotation_id: int | None, prediction_id: int | None
+) -> list[int]:
+    """Index positions of the suspects about a label (as its label, or as the other label of a
+    duplicate pair) or about a prediction, best score first.
+
+    This is where "suspects of the same object" is decided; grouping by object (several
+    detectors' suspects of one object) will replace it."""
+    sx = session.index
+    hit = np.zeros(len(sx), dtype=bool)
+    if annotation_id is not None:
+        hit |= (sx.annotation_id == annotation_id) | (sx.other_annotation_id == annotation_id)
+    if prediction_id is not None:
+        hit |= sx.prediction_id == prediction_id
+    positions = np.flatnonzero(hit)
+    return [int(p) for p in positions[np.argsort(-sx.score[positions], kind="stable")]]
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(f"<b>{html.escape(text, quote=False)}</b>")
+    label.setObjectName("inspectorSection")
+    return label
+
+
+def _value() -> QLabel:
+    label = QLabel()
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setWordWrap(True)
+    return label
+
+
+class Inspector(QWidget):
+    """The suspect, the label in question and the last accept, in three short sections."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.title = QLabel()
+        self.title.setObjectName("inspectorTitle")
+        self.title.setWordWrap(True)
+        self.fields = {
+            k: _value()
+            for k in ("score", "image", "label", "predicted", "iou", "confidence", "decision")
+        }
+        self.hint = QLabel()  # what A would do (and the other forms of the fix)
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("hint")
+        self.alternatives = QLabel()  # other suspects about the same object (links)
+        self.alternatives.setWordWrap(True)
+        self.alternatives.linkActivated.connect(self._open_suspect)
+        self.label_title = _section("Label")
+        self.label_fields = {k: _value() for k in ("label", "area", "box", "suspects")}
+        self.label_fields["suspects"].setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.label_fields["suspects"].linkActivated.connect(self._open_suspect)
+        self.class_picker = QComboBox(editable=True)
+        self.class_picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.class_picker.setToolTip("The label's class (E, then type to search)")
+        self.last_accept = QLabel()
+        self.last_accept.setWordWrap(True)
+        self.last_accept.setObjectName("hint")
+        self.last_accept.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        suspect_form = QFormLayout()
+        for title, key in (
+            ("Score", "score"),
+            ("Image", "image"),
+            ("Label class", "label"),
+            ("Predicted", "predicted"),
+            ("IoU", "iou"),
+            ("Confidence", "confidence"),
+            ("Decision", "decision"),
+        ):
+            suspect_form.addRow(title, self.fields[key])
+        suspect_form.addRow("Same object", self.alternatives)
+        label_form = QFormLayout()
+        for title, key in (
+            ("Label", "label"),
+            ("Area", "area"),
+            ("Box", "box"),
+            ("Suspects", "suspects"),
+        ):
+            label_form.addRow(title, self.label_fields[key])
+        label_form.addRow("Set class", self.class_picker)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(suspect_form)
+        layout.addWidget(self.hint)
+        layout.addSpacing(6)
+        layout.addWidget(self.label_title)
+        layout.addLayout(label_form)
+        layout.addSpacing(6)
+        layout.addWidget(self.last_accept)
+        layout.addStretch(1)
+        self._fill_classes()
+        self.class_picker.activated.connect(self._picked)
+        # refresh once the session is settled: an edit reloads the index before it reselects
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.refresh)
+        session.selectionChanged.connect(self.refresh)
+        for signal in (
+            session.labelSelectionChanged,
+            session.suspectsChanged,
+            session.labelsChanged,
+            session.undo_stack.indexChanged,
+            session.fix_choice.changed,
+        ):
+            signal.connect(lambda *_args: self._refresh_timer.start())
+        self.refresh()
+
+    def _fill_classes(self) -> None:
+        self.class_picker.blockSignals(True)
+        self.class_picker.clear()
+        for cid, name in sorted(self.session.category_names.items(), key=lambda kv: kv[1].lower()):
+            self.class_picker.addItem(name, cid)
+        completer = QCompleter(
+            [self.class_picker.itemText(i) for i in range(self.class_picker.count())], self
+        )
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.class_picker.setCompleter(completer)
+        self.class_picker.blockSignals(False)
+
+    # ------------------------------------------------------------------ refresh
+    def refresh(self, *_args: object) -> None:
+        """Show the session's current suspect, the label in question and the last accept."""
+        self._show_suspect(self.session.current())
+        self._show_label()
+        self._show_last_accept()
+
+    def _show_suspect(self, s: dict | None) -> None:
+        names = self.session.category_names
+        if s is None:
+            self.title.setText("No suspect selected")
+            for label in self.fields.values():
+                label.setText("—")
+            self.alternatives.setText("—")
+            self.hint.setText("")
+            return
+        self.title.setText(f"<b>{KIND_TITLES.get(s['kind'], s['kind'])}</b>")
+        self.fields["score"].setText(f"{s['score']:.3f}")
+        self.fields["image"].setText(str(s["file_name"]))
+        self.fields["label"].setText(
+            names.get(s["category_id"], "—") if s["category_id"] is not None else "—"
+        )
+        pred = s["predicted_category_id"]
+        self.fields["predicted"].setText(names.get(pred, "—") if pred is not None else "—")
+        self.fields["iou"].setText(_fmt(s["iou"]))
+        self.fields["confidence"].setText(_fmt(s["confidence"]))
+        decision = (
+            self.session.store.decision(self.session.set_id, s["key"])
+            if self.session.set_id
+            else None
+        )
+        text = s["status"] + (f" — {decision['note']}" if decision and decision.get("note") else "")
+        self.fields["decision"].setText(text)
+        others = [
+            p
+            for p in related_positions(self.session, s["annotation_id"], s["prediction_id"])
+            if self.session.index.key(p) != s["key"]
+        ]
+        self.alternatives.setText(self._suspect_links(others) or "none")
+        preview = self.session.fix_choice.preview()
+        if preview is not None:
+            self.hint.setText(describe(preview, names))
+        elif s["status"] == "accepted":
+            self.hint.setText("Accepted: its fix is applied (Ctrl+Z undoes it).")
+        else:
+            self.hint.setText(FIX_HINTS.get(s["kind"], ""))
+
+    def _label_in_question(self) -> tuple[dict | None, str]:
+        """The selected label, else the current suspect's (with the section's title)."""
+        selected = self.session.selected_annotation()
+        if selected is not None:
+            return selected, "Selected label"
+        s = self.session.current()
+        if s is not None and s["annotation_id"] is not None and self.session.view_image_id is None:
+            return self.session.store.annotation(s["annotation_id"]), "The suspect's label"
+        return None, "Label"
+
+    def _show_label(self) -> None:
+        ann, title = self._label_in_question()
+        self.label_title.setText(f"<b>{html.escape(title, quote=False)}</b>")
+        self.class_picker.setEnabled(ann is not None)
+        self.class_picker.blockSignals(True)
+        self.class_picker.setCurrentIndex(
+            -1 if ann is None else self.class_picker.findData(ann["category_id"])
+        )
+        self.class_picker.blockSignals(False)
+        if ann is None:
+            for label in self.label_fields.values():
+                label.setText("—")
+            return
+        self.label_fields["label"].setText(
+            self._label_name(ann) + (" (crowd)" if ann.get("iscrowd") else "")
+        )
+        area = ann.get("area")
+        self.label_fields["area"].setText("—" if area is None else f"{float(area):,.1f} px²")
+        x, y, w, h = ann["bbox"]
+        self.label_fields["box"].setText(f"{w:.1f} × {h:.1f} at ({x:.1f}, {y:.1f})")
+        positions = related_positions(self.session, ann["id"], None)
+        self.label_fields["suspects"].setText(self._suspect_links(positions) or "none")
+
+    def _label_name(self, ann: dict) -> str:
+        name = self.session.category_names.get(ann["category_id"], str(ann["category_id"]))
+        return f"{name} #{ann['id']}"
+
+    def _suspect_links(self, positions: list[int]) -> str:
+        """Suspects as links (kind, score, status); a click selects one."""
+        sx = self.session.index
+        current = self.session.current()
+        parts = []
+        for pos in positions[:MAX_LISTED]:
+            key = sx.key(pos)
+            kind = KIND_TITLES.get(KINDS[int(sx.kind[pos])], "?")
+            status = self.session.index.row(pos)["status"]
+            text = f"{kind} {float(sx.score[pos]):.2f} ({status})"
+            if current is not None and key == current["key"]:
+                parts.append(f"<b>{html.escape(text)}</b>")
+            else:
+                parts.append(f'<a href="{html.escape(key)}">{html.escape(text)}</a>')
+        if len(positions) > MAX_LISTED:
+            parts.append(f"… {len(positions) - MAX_LISTED} more")
+        return "<br>".join(parts)
+
+    def _show_last_accept(self) -> None:
+        """The label the last command left, when that command accepted a suspect."""
+        stack = self.session.undo_stack
+        command = stack.command(stack.index() - 1) if stack.index() > 0 else None
+        edit: Edit | None = getattr(command, "edit", None)
+        leaves = _leaves(edit) if edit is not None else []
+        accepts = [e for e in leaves if isinstance(e, SetDecision) and e.decision == "accepted"]
+        if not accepts:
+            self.last_accept.setText("")
+            return
+        results = []
+        for part in leaves:
+            if isinstance(part, DeleteLabel):
+                results.append(f"label #{part.annotation_id} deleted")
+            elif isinstance(part, AddLabel):
+                results.append(self._result(part.annotation["id"], "new label "))
+            elif not isinstance(part, SetDecision):
+                results.append(self._result(part.annotation_id, "now "))
+        what = f"{len(accepts)} suspects" if len(accepts) > 1 else "the suspect"
+        shown = "; ".join(results[:3]) + (
+            f"; … {len(results) - 3} more" if len(results) > 3 else ""
+        )
+        self.last_accept.setText(f"Last accept ({what}): {shown or 'no label changed'}.")
+
+    def _result(self, annotation_id: int, prefix: str) -> str:
+        ann = self.session.store.annotation(annotation_id)
+        if ann is None:
+            return f"label #{annotation_id} (gone since)"
+        area = ann.get("area")
+        size = "" if area is None else f", area {float(area):,.0f} px²"
+        return f"{prefix}{self._label_name(ann)}{size}"
+
+    # ------------------------------------------------------------------ actions
+    def _open_suspect(self, key: str) -> None:
+        self.session.select_key(key)
+
+    def _picked(self, i: int) -> None:
+        cid = self.class_picker.itemData(i)
+        if cid is not None:
+            self.session.set_category(int(cid))
+
+
+def _leaves(edit: Edit) -> list[Edit]:
+    """The leaf edits of a (possibly composite) edit."""
+    if isinstance(edit, CompositeEdit):
+        return [leaf for part in edit.edits for leaf in _leaves(part)]
+    return [edit]
