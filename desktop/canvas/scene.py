@@ -284,7 +284,7 @@ class ReviewScene(QGraphicsScene):
             return
         path = outline_path(ghost.bbox, ghost.segmentation)
         fill = QColor(ghost.colour)
-        fill.setAlpha(70)
+        fill.setAlpha(40)
         under = QGraphicsPathItem(path)
         under.setPen(_cosmetic(QColor(0, 0, 0, 150), 3.4))
         brush = QBrush(
@@ -332,7 +332,6 @@ class ReviewScene(QGraphicsScene):
                     (a.left(), a.top(), a.right(), a.bottom()),
                     tag.priority,
                     tag.item.below,
-                    not tag.suspect_own,
                 )
             )
         suspect = []

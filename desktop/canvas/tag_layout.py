@@ -17,7 +17,8 @@ Line = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 GAP = 2.0  # pixels between a moved tag and its neighbours
 RINGS = 8  # how many tag heights (and widths) away a tag may move
-CLEAR_EDGE = 4.0  # half-width of the band kept clear along the suspect's outline
+CLEAR_EDGE = 1.5  # half-width of the band kept clear along the suspect's outline
+TOUCH = 2.0  # a tag this close to an outline touches it without covering it
 NEAR_PENALTY = 4.0  # cost per rank of a spot beside the box (prefer the first ones)
 LEADER_PENALTY = 60.0  # cost of needing a leader line at all
 DISTANCE_PENALTY = 1.0  # cost per pixel a leadered tag sits from its box
@@ -35,7 +36,6 @@ class TagRequest:
     anchor: Rect  # the box it names, in view pixels
     priority: int = 10  # lower is placed first
     below: bool = False  # prefer a spot under the box (prediction tags)
-    clear_of_suspect: bool = True  # keep off the suspect's outline (False for its own tags)
 
 
 @dataclass(frozen=True)
@@ -124,9 +124,9 @@ def place_tags(
 ) -> list[TagPlace]:
     """Place every tag inside ``bounds``, in priority order (stable): the best free spot beside
     its box, else the nearest free spot further out (with a leader line), where free means on
-    no tag placed before it and, unless it is one of the suspect's own tags, off the outlines of
-    the ``suspect`` boxes. Only when nothing is free does a tag take the least covered spot."""
-    clear = [band for rect in suspect for band in outline_bands(rect)]
+    no tag placed before it and off the outlines of the ``suspect`` boxes (but its own: a tag may
+    sit on its own box's edge). Only when nothing is free does a tag take the least covered
+    spot."""
     placed: list[Rect] = []
     out: list[TagPlace] = []
     for req in sorted(requests, key=lambda r: r.priority):
@@ -135,7 +135,7 @@ def place_tags(
             x, y = near_spots(req)[0]
             out.append(TagPlace(req.key, (x, y, x + w, y + h)))
             continue
-        bands = clear if req.clear_of_suspect else []
+        bands = [band for rect in suspect if rect != req.anchor for band in outline_bands(rect)]
         best: tuple[float, Rect] | None = None
         chosen: Rect | None = None
         for rank, (x, y) in enumerate(near_spots(req)):
@@ -179,6 +179,7 @@ def _covered(rect: Rect, placed: Sequence[Rect], bands: Sequence[Rect]) -> float
     cost = 0.0
     for other in placed:
         cost += overlap(rect, other) * TAG_PENALTY
+    inner = (rect[0] + TOUCH, rect[1] + TOUCH, rect[2] - TOUCH, rect[3] - TOUCH)
     for band in bands:
-        cost += overlap(rect, band) * CLEAR_PENALTY
+        cost += overlap(inner, band) * CLEAR_PENALTY
     return cost

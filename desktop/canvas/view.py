@@ -93,7 +93,9 @@ class CanvasView(QGraphicsView):
         self._refresh_timer.timeout.connect(self.refresh)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
-        self.tool_badge = QLabel(self.viewport())  # the class a drawn label takes, while drawing
+        # the class a drawn label takes, while drawing (a child of the view, not of the
+        # viewport: scrolling moves the viewport's children)
+        self.tool_badge = QLabel(self)
         self.tool_badge.setObjectName("toolBadge")
         self.tool_badge.setStyleSheet(
             "QLabel#toolBadge { background: rgba(20, 20, 20, 200); color: #f0f0f0;"

@@ -59,8 +59,8 @@ def test_tags_of_boxes_sharing_a_corner_do_not_cover_each_other() -> None:
     bowl = (100.0, 100.0, 300.0, 160.0)
     sink = (106.0, 104.0, 290.0, 130.0)  # the same top-left corner, give or take
     requests = [
-        TagRequest("bowl", 40, 16, bowl, priority=0, clear_of_suspect=False),
-        TagRequest("sink 0.43", 70, 16, bowl, priority=1, below=True, clear_of_suspect=False),
+        TagRequest("bowl", 40, 16, bowl, priority=0),
+        TagRequest("sink 0.43", 70, 16, bowl, priority=1, below=True),
         TagRequest("sink", 32, 16, sink, priority=10),
     ]
     places = _rects(place_tags(requests, (0, 0, 600, 400), suspect=[bowl]))
