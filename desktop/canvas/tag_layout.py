@@ -149,16 +149,18 @@ def place_tags(
             if best is None or cost < best[0]:
                 best = (cost, rect)
         if chosen is None:
-            for x, y in far_spots(req):
-                x, y = _clamp(x, y, w, h, bounds)
-                rect = (x, y, x + w, y + h)
-                covered = _covered(rect, placed, bands)
-                if covered == 0:
-                    chosen = rect
-                    break
-                cost = covered + LEADER_PENALTY + _distance(rect, req.anchor) * DISTANCE_PENALTY
-                if best is None or cost < best[0]:
-                    best = (cost, rect)
+            spots = [_clamp(x, y, w, h, bounds) for x, y in far_spots(req)]
+            rects = [(x, y, x + w, y + h) for x, y in spots]
+            chosen = next((r for r in rects if _is_free(r, placed, bands)), None)
+            if chosen is None:  # nothing free anywhere: the least covered spot
+                for rect in rects:
+                    cost = (
+                        _covered(rect, placed, bands)
+                        + LEADER_PENALTY
+                        + _distance(rect, req.anchor) * DISTANCE_PENALTY
+                    )
+                    if best is None or cost < best[0]:
+                        best = (cost, rect)
         if chosen is None:
             assert best is not None
             chosen = best[1]
@@ -172,6 +174,16 @@ def _distance(rect: Rect, anchor: Rect) -> float:
     """How far a tag's centre is from its box (Manhattan, 0 inside it)."""
     cx, cy = (rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2
     return max(anchor[0] - cx, 0.0, cx - anchor[2]) + max(anchor[1] - cy, 0.0, cy - anchor[3])
+
+
+def _is_free(rect: Rect, placed: Sequence[Rect], bands: Sequence[Rect]) -> bool:
+    """True when a tag at ``rect`` covers no tag and no band (stops at the first it covers)."""
+    x0, y0, x1, y1 = rect
+    for a in placed:
+        if a[0] < x1 and x0 < a[2] and a[1] < y1 and y0 < a[3]:
+            return False
+    inner = (x0 + TOUCH, y0 + TOUCH, x1 - TOUCH, y1 - TOUCH)
+    return all(overlap(inner, band) <= 0 for band in bands)
 
 
 def _covered(rect: Rect, placed: Sequence[Rect], bands: Sequence[Rect]) -> float:

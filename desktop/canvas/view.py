@@ -521,13 +521,6 @@ class CanvasView(QGraphicsView):
         else:
             self._view_changed()
 
-    def _fit_scale(self) -> float:
-        rect = self.review_scene.sceneRect()
-        if rect.width() <= 1 or rect.height() <= 1:
-            return 1.0
-        view = self.viewport().rect()
-        return min(view.width() / rect.width(), view.height() / rect.height())
-
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if event.button() == Qt.MouseButton.MiddleButton:  # middle-drag pans like left-drag
             self._panning = event.position()
