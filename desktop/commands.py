@@ -14,7 +14,14 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QProgressDialog
 
-from labelfix.core.edits import CompositeEdit, Edit, SetGeometry
+from labelfix.core.edits import (
+    AddLabel,
+    CompositeEdit,
+    DeleteLabel,
+    Edit,
+    SetDecision,
+    SetGeometry,
+)
 
 if TYPE_CHECKING:
     from labelfix.core.store import Store
@@ -102,6 +109,24 @@ class EditCommand(QUndoCommand):
         self.undo_focus = undo_focus
         self.redo_focus = redo_focus
         self.error: Exception | None = None
+
+    def accepted(self) -> int:
+        """How many suspects this command accepts."""
+        return sum(
+            1 for e in _leaves(self.edit) if isinstance(e, SetDecision) and e.decision == "accepted"
+        )
+
+    def label_results(self) -> list[tuple[str, int]]:
+        """What the command does to labels: ("added" | "changed" | "deleted", label id)."""
+        out = []
+        for e in _leaves(self.edit):
+            if isinstance(e, AddLabel):
+                out.append(("added", int(e.annotation["id"])))
+            elif isinstance(e, DeleteLabel):
+                out.append(("deleted", int(e.annotation_id)))
+            elif not isinstance(e, SetDecision) and hasattr(e, "annotation_id"):
+                out.append(("changed", int(e.annotation_id)))
+        return out
 
     @property
     def focus_key(self) -> str | None:
@@ -191,3 +216,10 @@ class NudgeCommand(EditCommand):
         self.edit = merged
         self.last_time = other.last_time
         return True
+
+
+def _leaves(edit: Edit) -> list[Edit]:
+    """The leaf edits of a (possibly composite) edit."""
+    if isinstance(edit, CompositeEdit):
+        return [leaf for part in edit.edits for leaf in _leaves(part)]
+    return [edit]

@@ -2,8 +2,8 @@
 inspector's sentence) and, when the fix can take several forms, the one chosen (V cycles).
 
 It follows the session: a new suspect starts at its fix's first form; a label change makes the
-preview be computed again. The preview itself comes from core (``review.fix_preview``), which
-runs the very edit an accept applies, without writing anything.
+preview be computed again. The preview itself comes from core through the session
+(``Session.fix_preview``), which runs the very edit an accept applies, without writing anything.
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from labelfix.core.edits import EditError
-from labelfix.core.review import FIX_VARIANTS, FixPreview, fix_preview
-
 if TYPE_CHECKING:
+    from labelfix.core.review import FixPreview
+
     from .session import Session
 
 VARIANT_TITLES = {"stretch": "stretch", "box": "rectangle", "move": "move"}
+VARIANT_SENTENCES = {  # the forms of core's review.FIX_VARIANTS, as the inspector says them
+    "stretch": "stretch the polygon into the prediction's box",
+    "box": "take the prediction's rectangle",
+    "move": "keep the polygon, only move it onto the prediction",
+}
 
 
 class FixChoice(QObject):
@@ -56,10 +60,7 @@ class FixChoice(QObject):
         stamp = (s["key"], self.variant, self._labels_version)
         if self._cached is not None and self._cached[0] == stamp:
             return self._cached[1]
-        try:
-            result = fix_preview(self.session.store, s, self.variant)
-        except EditError:
-            result = None
+        result = self.session.fix_preview(s, self.variant)
         self._cached = (stamp, result)
         return result
 
@@ -94,7 +95,7 @@ def describe(preview: FixPreview, names: dict[int, str]) -> str:
     if preview.variant is None:
         return f"A gives label #{preview.annotation_id} the prediction's shape (the ghost)."
     others = ", ".join(VARIANT_TITLES[v] for v in preview.variants if v != preview.variant)
-    return f"A will {FIX_VARIANTS[preview.variant]} (the ghost); V: {others}."
+    return f"A will {VARIANT_SENTENCES[preview.variant]} (the ghost); V: {others}."
 
 
 def ghost_text(preview: FixPreview, names: dict[int, str]) -> str:

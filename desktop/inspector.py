@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from labelfix.core.edits import AddLabel, CompositeEdit, DeleteLabel, Edit, SetDecision
 from labelfix.core.errors import KINDS
 
+from .commands import EditCommand
 from .fix_choice import describe
 from .models import KIND_TITLES
 from .session import Session
@@ -272,21 +272,17 @@ class Inspector(QWidget):
         """The label the last command left, when that command accepted a suspect."""
         stack = self.session.undo_stack
         command = stack.command(stack.index() - 1) if stack.index() > 0 else None
-        edit: Edit | None = getattr(command, "edit", None)
-        leaves = _leaves(edit) if edit is not None else []
-        accepts = [e for e in leaves if isinstance(e, SetDecision) and e.decision == "accepted"]
+        accepts = command.accepted() if isinstance(command, EditCommand) else 0
         if not accepts:
             self.last_accept.setText("")
             return
         results = []
-        for part in leaves:
-            if isinstance(part, DeleteLabel):
-                results.append(f"label #{part.annotation_id} deleted")
-            elif isinstance(part, AddLabel):
-                results.append(self._result(part.annotation["id"], "new label "))
-            elif not isinstance(part, SetDecision):
-                results.append(self._result(part.annotation_id, "now "))
-        what = f"{len(accepts)} suspects" if len(accepts) > 1 else "the suspect"
+        for what, label_id in command.label_results():
+            if what == "deleted":
+                results.append(f"label #{label_id} deleted")
+            else:
+                results.append(self._result(label_id, "new label " if what == "added" else "now "))
+        what = f"{accepts} suspects" if accepts > 1 else "the suspect"
         shown = "; ".join(results[:3]) + (
             f"; … {len(results) - 3} more" if len(results) > 3 else ""
         )
@@ -308,10 +304,3 @@ class Inspector(QWidget):
         cid = self.class_picker.itemData(i)
         if cid is not None:
             self.session.set_category(int(cid))
-
-
-def _leaves(edit: Edit) -> list[Edit]:
-    """The leaf edits of a (possibly composite) edit."""
-    if isinstance(edit, CompositeEdit):
-        return [leaf for part in edit.edits for leaf in _leaves(part)]
-    return [edit]

@@ -19,12 +19,13 @@ from labelfix.core.edits import (
     CompositeEdit,
     DeleteLabel,
     Edit,
+    EditError,
     SetCategory,
     SetDecision,
     SetGeometry,
     derive_geometry,
 )
-from labelfix.core.review import decide
+from labelfix.core.review import FixPreview, decide, fix_preview
 from labelfix.core.store import Store
 from labelfix.core.suspects import (
     CACHE_MIN_ROWS,
@@ -330,6 +331,14 @@ class Session(QObject):
     def edits_since_export(self) -> int:
         """Label edits made since the last export (the project itself is always saved)."""
         return int(self.store.get_meta("edits_since_export", 0) or 0)
+
+    def fix_preview(self, suspect: dict, variant: str | None = None) -> FixPreview | None:
+        """What accepting ``suspect`` (in form ``variant``) would leave behind, computed by core
+        without writing; None when its fix cannot be made any more (see FixChoice)."""
+        try:
+            return fix_preview(self.store, suspect, variant)
+        except EditError:
+            return None
 
     def _current_key(self) -> str | None:
         return None if self.current_pos is None else self.index.key(self.current_pos)

@@ -192,3 +192,10 @@ def test_after_an_accept_the_inspector_shows_the_resulting_label(
     text = window.docks["inspector"].widget().last_accept.text()
     new_name = s.category_names[preview.after["category_id"]]
     assert f"now {new_name} #{suspect['annotation_id']}" in text
+
+
+def test_the_inspector_names_every_form_core_offers() -> None:
+    from labelfix.core.review import FIX_VARIANTS
+    from labelfix.desktop.fix_choice import VARIANT_SENTENCES, VARIANT_TITLES
+
+    assert set(VARIANT_SENTENCES) == set(VARIANT_TITLES) == set(FIX_VARIANTS)
