@@ -149,12 +149,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------- parser and main
 Command = Callable[[argparse.Namespace], int]
+DESKTOP_COMMANDS = {
+    "open": "open a project in the desktop app (also: `labelfix X.labelfix`)",
+    "demo": "open the bundled demo project in the desktop app",
+}
+
+
+def _desktop_only(args: argparse.Namespace) -> int:
+    raise UsageError(f"`{args.command}` opens the desktop app: run it as `labelfix {args.command}`")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every headless command."""
     parser = argparse.ArgumentParser(
-        prog="labelfix", description="Find and fix label errors in COCO datasets."
+        prog="labelfix",
+        description="Find and fix label errors in COCO datasets. Without a command (or with "
+        "just a project file, `labelfix X.labelfix`) it opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"labelfix {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -192,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_analysis.add_commands(add)
+    # the desktop commands: `labelfix` (labelfix/cli.py) sends them to the Qt app before this
+    # parser is built; they are listed here so that `labelfix --help` shows every command
+    for name, help_ in DESKTOP_COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_, add_help=False)
+        p.set_defaults(func=_desktop_only)
     return parser
 
 

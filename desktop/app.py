@@ -1,7 +1,8 @@
 """``labelfix`` (no command), ``labelfix open X.labelfix`` and ``labelfix demo``: the desktop app.
 
 ``--screenshot OUT.png [--select N]`` renders the window with row N of the project's list
-selected and its image loaded, then exits; ``labelfix demo --smoke`` renders one frame;
+selected and its image loaded, then exits; ``--smoke`` (on every desktop command, the bare one
+included) starts the window as usual, says what it shows once it is painted, and exits;
 ``--theme auto|light|dark`` picks the palette (auto follows the system).
 
 Whatever stops the app from starting is one sentence on stderr (and in a message box when a
@@ -50,40 +51,61 @@ NO_WINDOW_PLATFORMS = ("offscreen", "minimal")  # no one sees a message box ther
 TIMEOUT_S = 20.0
 
 
+def _add_window_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every desktop command takes (the bare command included). On the
+    subcommands they default to SUPPRESS, so ``labelfix --theme dark open X`` keeps its theme."""
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--theme",
+        choices=("auto", "light", "dark"),
+        default=default(None),
+        help="colours: follow the system (auto, the default) or pin light or dark",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        default=default(None),
+        help="render the window to a PNG and exit",
+    )
+    parser.add_argument(
+        "--select",
+        type=int,
+        default=default(0),
+        metavar="N",
+        help="row to select for --screenshot (0-based)",
+    )
+    parser.add_argument(
+        "--size", default=default("1400x900"), help="window size for --screenshot (WxH)"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        default=default(False),
+        help="start as usual, show the window once it is painted, say what it shows, exit",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The desktop commands' arguments."""
+    """The desktop commands' arguments: none (the start page), ``open X``, ``demo``."""
     from labelfix import __version__
 
     version = f"labelfix {__version__}"
-    parser = argparse.ArgumentParser(prog="labelfix", description="LabelFix desktop app")
+    parser = argparse.ArgumentParser(
+        prog="labelfix",
+        description="LabelFix desktop app; without a command it opens the start page",
+    )
     parser.add_argument("--version", action="version", version=version)
+    _add_window_options(parser, top=True)
     sub = parser.add_subparsers(dest="command")
     for name, help_ in (("open", "open a project"), ("demo", "open the bundled demo project")):
         p = sub.add_parser(name, help=help_, description=help_)
         p.add_argument("--version", action="version", version=version)
         if name == "open":
             p.add_argument("project", help="X.labelfix")
-        p.add_argument(
-            "--theme",
-            choices=("auto", "light", "dark"),
-            default=None,
-            help="colours: follow the system (auto, the default) or pin light or dark",
-        )
-        p.add_argument(
-            "--screenshot", metavar="OUT.png", help="render the window to a PNG and exit"
-        )
-        p.add_argument(
-            "--select",
-            type=int,
-            default=0,
-            metavar="N",
-            help="row to select for --screenshot (0-based)",
-        )
-        p.add_argument("--size", default="1400x900", help="window size for --screenshot (WxH)")
-        if name == "demo":
-            p.add_argument(
-                "--smoke", action="store_true", help="open the demo, render one frame, exit"
-            )
+        _add_window_options(p, top=False)
     return parser
 
 
@@ -188,7 +210,7 @@ def _set_icon(app: object) -> None:
 def main(argv: list[str]) -> int:
     """Run the desktop app; returns the exit code."""
     args = build_parser().parse_args(argv)
-    headless = bool(getattr(args, "screenshot", None) or getattr(args, "smoke", False))
+    headless = bool(args.screenshot or args.smoke)
     problem = platform_problem(headless)
     if problem:
         print(f"labelfix: {problem}", file=sys.stderr)
@@ -238,15 +260,96 @@ def main(argv: list[str]) -> int:
         except (ProjectError, OSError) as exc:
             print(f"labelfix: cannot build the demo project: {exc}", file=sys.stderr)
             return 1
-    if headless:
-        out = Path(args.screenshot) if args.screenshot else None
-        return render(path, out, args.select, args.size, tip=args.command == "demo")
+    tip = args.command == "demo"
+    if args.screenshot:
+        return render(path, Path(args.screenshot), args.select, args.size, tip=tip)
+    if args.smoke:
+        return smoke(path, tip=tip)
     window = MainWindow()
     window.restore_geometry()
-    if path is not None and not window.open_path(path, tip=args.command == "demo"):
+    if path is not None and not window.open_path(path, tip=tip):
         print(f"labelfix: cannot open {path}", file=sys.stderr)
     window.show()
     return app.exec()
+
+
+def smoke(path: Path | None, *, tip: bool = False) -> int:
+    """Start the window as a plain start would (geometry, project, show), wait until it is
+    painted (and the project's first image is shown), print one line saying what it shows on
+    stderr, close it and return 0. Settings go to a temporary file, never the user's."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings)
+        window.restore_geometry()
+        if path is not None and not window.open_path(path, tip=tip):
+            print(
+                f"labelfix: cannot open {path}: {window.statusBar().currentMessage()}",
+                file=sys.stderr,
+            )
+            _close(window)
+            return 2
+        window.show()
+        _wait_until_shown(window)
+        painted = not window.grab().isNull()
+        print(f"labelfix: smoke: {_what_is_shown(window)}", file=sys.stderr)
+        _close(window)
+        app.processEvents()
+    return 0 if painted else 1
+
+
+def _what_is_shown(window: object) -> str:
+    """One phrase saying what the window shows (for --smoke)."""
+    session = window.session
+    if session is None:
+        return f"the start page is shown ({window.width()}x{window.height()})"
+    current = session.current()
+    image = "" if current is None else f", image {current['file_name']}"
+    return (
+        f"{session.path.name} is shown with {session.row_count()} suspects listed{image} "
+        f"({window.width()}x{window.height()})"
+    )
+
+
+def _wait_until_shown(window: object) -> None:
+    """Process events until the window is exposed and the current suspect's image is on the
+    canvas (at most TIMEOUT_S; a slow image is reported and the window used as it is)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    deadline = time.monotonic() + TIMEOUT_S
+    while not window.isVisible() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    current = window.session.current() if window.session else None
+    while current is not None and window.canvas.shown_image_id != current["image_id"]:
+        app.processEvents()
+        if time.monotonic() > deadline:
+            print("labelfix: the image did not load in time; rendering without it", file=sys.stderr)
+            break
+        time.sleep(0.005)
+    for _ in range(5):
+        app.processEvents()
+
+
+def _close(window: object) -> None:
+    """Close a window started headless and wait for its background work."""
+    from PySide6.QtCore import QThreadPool
+    from PySide6.QtWidgets import QApplication
+
+    from . import workers
+
+    window.ask_on_close = False
+    window.close()
+    workers.cancel_all()
+    QThreadPool.globalInstance().waitForDone()
+    window.deleteLater()
+    QApplication.instance().processEvents()
 
 
 def _saved_theme(settings: object) -> str:
@@ -261,13 +364,10 @@ def render(
     path: Path | None, out: Path | None, select: int, size: str, *, tip: bool = False
 ) -> int:
     """Open ``path`` in a window of ``size``, select row ``select``, wait for its image, save a PNG."""
-    from PySide6.QtCore import QSettings, QThreadPool
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QSettings
 
-    from . import workers
     from .main_window import MainWindow
 
-    app = QApplication.instance()
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(
             str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat
@@ -303,19 +403,7 @@ def render(
             else:
                 session.select_row(select)
         window.show()
-        deadline = time.monotonic() + TIMEOUT_S
-        current = window.session.current() if window.session else None
-        while current is not None and window.canvas.shown_image_id != current["image_id"]:
-            app.processEvents()
-            if time.monotonic() > deadline:
-                print(
-                    "labelfix: the image did not load in time; rendering without it",
-                    file=sys.stderr,
-                )
-                break
-            time.sleep(0.005)
-        for _ in range(5):
-            app.processEvents()
+        _wait_until_shown(window)
         code = 0
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -324,11 +412,7 @@ def render(
                 code = 1
             else:
                 print(f"wrote {out} ({window.width()}x{window.height()})", file=sys.stderr)
-        window.close()
-        workers.cancel_all()
-        QThreadPool.globalInstance().waitForDone()
-        window.deleteLater()
-        app.processEvents()
+        _close(window)
     return code
 
 

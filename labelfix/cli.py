@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 
 DESKTOP_COMMANDS = {"open", "demo"}
+# options of the bare desktop command (`labelfix --smoke`, `labelfix --theme dark`)
+DESKTOP_OPTIONS = {"--theme", "--smoke", "--screenshot", "--select", "--size"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,7 +15,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0].endswith(".labelfix"):
         argv = ["open", *argv]  # `labelfix X.labelfix`, as the desktop entry's Exec runs it
-    if not argv or argv[0] in DESKTOP_COMMANDS:
+    if not argv or argv[0] in DESKTOP_COMMANDS or argv[0].split("=")[0] in DESKTOP_OPTIONS:
         from .desktop.app import main as desktop_main
 
         sys.exit(desktop_main(argv))
