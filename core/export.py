@@ -11,7 +11,9 @@ import csv
 import io
 import json
 import os
+import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -23,13 +25,37 @@ class ExportError(RuntimeError):
     """An export that could not be written; the previous file is untouched."""
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's file-creation mask (read by setting and restoring it, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def plain_write_mode(path: Path) -> int:
+    """The permission bits a plain ``open(path, "w")`` would leave: an existing file keeps its
+    own, a new one gets 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success it atomically replaces ``path``."""
+    """Open a temporary file beside ``path``; on success it atomically replaces ``path``.
+
+    The file ends with the permissions a plain write would give it (mkstemp's temporary
+    file is owner-only, which would make an export unreadable to the user's group)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, plain_write_mode(path))
         with os.fdopen(
             fd,
             mode,
