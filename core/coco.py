@@ -24,7 +24,7 @@ import math
 import os
 import warnings
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -121,15 +121,34 @@ class CocoError(ValueError):
 
 
 class _Report:
-    """Collects the problems of one file: the first MAX_LISTED errors in detail, all warnings."""
+    """Collects the problems of one file: the first MAX_LISTED errors in detail, all warnings,
+    and what the reader assumed (one warning per kind of assumption, however many records)."""
 
-    __slots__ = ("file", "errors", "error_count", "warnings")
+    __slots__ = ("file", "errors", "error_count", "warnings", "assumed")
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.errors: list[Problem] = []
         self.error_count = 0
         self.warnings: list[Problem] = []
+        self.assumed: dict[str, list[Any]] = {}
+
+    def assume(self, kind: str, record: str, reason: str) -> None:
+        """Record a lenient reading (a warning): the first record of each kind is named, the
+        others counted."""
+        entry = self.assumed.get(kind)
+        if entry is None:
+            self.assumed[kind] = [record, reason, 1]
+        else:
+            entry[2] += 1
+
+    def all_warnings(self) -> list[Problem]:
+        """What was assumed (one line per kind), then the other warnings."""
+        out = []
+        for record, reason, n in self.assumed.values():
+            where = record if n == 1 else f"{record} and {n - 1} more like it"
+            out.append(Problem(self.file, where, reason, "warning"))
+        return out + self.warnings
 
     def error(self, record: str, reason: str) -> None:
         self.error_count += 1
@@ -151,6 +170,20 @@ class _Report:
 
 def _is_id(value: Any) -> bool:
     return type(value) is int and _INT64_MIN <= value <= _INT64_MAX
+
+
+def _whole_float_id(value: Any) -> bool:
+    """A float such as 1.0 that some exporters write for an integer id (pycocotools reads it)."""
+    return type(value) is float and value.is_integer() and _INT64_MIN <= value <= _INT64_MAX
+
+
+def _assume_float_id(record: str, value: float, report: _Report) -> None:
+    report.assume(
+        "float id",
+        record,
+        f"ids written as whole-number floats (here {value!r}) are read as integers (kept as "
+        "written on export)",
+    )
 
 
 def _label(section: str, index: int, record_id: Any) -> str:
@@ -205,7 +238,9 @@ def _check_id(
     if value is MISSING:
         report.error(f"{record}.id", "missing required field")
         return False
-    if not _is_id(value):
+    if _whole_float_id(value):
+        _assume_float_id(f"{record}.id", value, report)
+    elif not _is_id(value):
         if type(value) is int:
             report.error(f"{record}.id", f"id {value} does not fit in a 64-bit integer")
         else:
@@ -224,11 +259,13 @@ def _check_ref(
     """Check a reference to an image or category id."""
     if value is MISSING:
         report.error(record, "missing required field")
-    elif type(value) is not int:
+    elif type(value) is not int and not _whole_float_id(value):
         report.error(record, f"{what} id must be an integer, {describe(value)}")
     elif value not in known:
         report.error(record, f"unknown {what} id {value} (no {what} has this id)")
     else:
+        if type(value) is float:
+            _assume_float_id(record, value, report)
         return True
     return False
 
@@ -289,15 +326,30 @@ class GroundTruth:
     categories: list[dict[str, Any]]
     annotations: list[dict[str, Any]]
     warnings: list[Problem]
+    inferred_sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """(height, width) read from the image file for records without width / height."""
+
+    def sizes(self) -> dict[int, tuple[int, int]]:
+        """Image id -> (height, width) for every image, file-read sizes included."""
+        out = {}
+        for im in self.images:
+            image_id = int(im["id"])
+            size = self.inferred_sizes.get(image_id)
+            out[image_id] = size if size is not None else (im["height"], im["width"])
+        return out
 
 
 def _positive_int(value: Any) -> bool:
     return type(value) is int and 0 < value <= _INT64_MAX
 
 
-def _check_image_records(images: list[Any], report: _Report) -> dict[int, tuple[int, int] | None]:
-    """Check images; return image id -> (height, width), or None where the size is invalid."""
+def _check_image_records(
+    images: list[Any], report: _Report, images_dir: str | Path | None
+) -> tuple[dict[int, tuple[int, int] | None], dict[int, tuple[int, int]]]:
+    """Check images; return image id -> (height, width) (None where the size is invalid) and
+    the sizes read from image files for records without ``width`` / ``height``."""
     sizes: dict[int, tuple[int, int] | None] = {}
+    inferred: dict[int, tuple[int, int]] = {}
     first_index: dict[int, int] = {}
     file_names: dict[str, int] = {}
     for i, image in enumerate(images):
@@ -308,6 +360,7 @@ def _check_image_records(images: list[Any], report: _Report) -> dict[int, tuple[
         record = _label("images", i, image_id)
         id_ok = _check_id(record, image_id, first_index, i, "images", report)
         name = image.get("file_name", MISSING)
+        name_ok = False
         if name is MISSING:
             report.error(f"{record}.file_name", "missing required field")
         elif type(name) is not str or not name:
@@ -315,25 +368,73 @@ def _check_image_records(images: list[Any], report: _Report) -> dict[int, tuple[
                 f"{record}.file_name", f"file_name must be a non-empty string, {describe(name)}"
             )
         else:
+            name_ok = True
             first = file_names.setdefault(name, i)
             if first != i:
                 report.warn(
                     f"{record}.file_name", f"file name {name!r} is also used by images[{first}]"
                 )
         size_ok = True
+        unsized = []
         for key in ("width", "height"):
             value = image.get(key, MISSING)
-            if value is MISSING:
-                report.error(f"{record}.{key}", "missing required field")
-                size_ok = False
+            if value is MISSING or value is None:
+                unsized.append(key)
             elif not _positive_int(value):
                 report.error(
                     f"{record}.{key}", f"{key} must be a positive integer, {describe(value)}"
                 )
                 size_ok = False
+        size = None
+        if unsized and size_ok:
+            size = _size_from_file(record, unsized, name if name_ok else None, images_dir, report)
+            size_ok = size is not None
         if id_ok:
-            sizes[image_id] = (image["height"], image["width"]) if size_ok else None
-    return sizes
+            if size is not None:
+                inferred[image_id] = size
+            sizes[image_id] = (
+                (size if size is not None else (image["height"], image["width"]))
+                if size_ok
+                else None
+            )
+    return sizes, inferred
+
+
+def _size_from_file(
+    record: str,
+    unsized: list[str],
+    name: str | None,
+    images_dir: str | Path | None,
+    report: _Report,
+) -> tuple[int, int] | None:
+    """(height, width) of an image record without width/height, read from its file's header
+    (as the exporters that leave them out expect); an error naming the record when it cannot."""
+    keys = " and ".join(unsized)
+    missing = f"{record}.{unsized[0]}"
+    if images_dir is None or name is None:
+        report.error(
+            missing,
+            f"no {keys} (missing or null), and no image folder to read the size from the image "
+            "file; give the image folder",
+        )
+        return None
+    path = os.path.join(os.fspath(images_dir), name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        found, note = header_size(path)
+    if found is None:
+        report.error(
+            missing, f"no {keys} (missing or null), and the image file cannot be read: {note}: {path}"
+        )
+        return None
+    width, height = found
+    report.assume(
+        "size from file",
+        missing,
+        f"no {keys} (missing or null): the size is read from the image file's header (here "
+        f"{width}x{height}; kept as written on export)",
+    )
+    return height, width
 
 
 def _check_category_records(categories: list[Any], report: _Report) -> set[int]:
@@ -393,13 +494,27 @@ def _check_annotation(i: int, annotation: Any, ctx: _AnnotationContext) -> None:
     _check_ref(f"{record}.category_id", category_id, ctx.category_ids, "category", report)
     box = _check_bbox(f"{record}.bbox", annotation.get("bbox", MISSING), report)
     crowd = annotation.get("iscrowd", 0)
-    if type(crowd) is not int or crowd not in (0, 1):
+    if type(crowd) is bool:
+        report.assume(
+            "boolean iscrowd",
+            f"{record}.iscrowd",
+            "iscrowd written as a JSON boolean is read as 1 for true, 0 for false (kept as "
+            "written on export)",
+        )
+    elif type(crowd) is not int or crowd not in (0, 1):
         report.error(f"{record}.iscrowd", f"iscrowd must be 0 or 1, {describe(crowd)}")
     area = annotation.get("area", MISSING)
     if area is not MISSING and not (is_finite_number(area) and area >= 0):
         report.error(f"{record}.area", f"area must be a finite number >= 0, {describe(area)}")
     seg = annotation.get("segmentation", MISSING)
-    if seg is not MISSING:
+    if seg is None or (type(seg) is list and seg and all(part == [] for part in seg)):
+        shown = "null" if seg is None else json.dumps(seg)
+        report.assume(
+            f"box-only segmentation {shown}",
+            f"{record}.segmentation",
+            f"segmentation is {shown}: a box-only label (kept as written on export)",
+        )
+    elif seg is not MISSING:
         check_segmentation(f"{record}.segmentation", seg, size, report, ctx.pending, True)
     if box is not None:
         _box_warnings(f"{record}.bbox", box, size, report)
@@ -475,17 +590,19 @@ def read_ground_truth(path: str | Path, images_dir: str | Path | None = None) ->
     data = _load_json(Path(path), report)
     _check_top_level(data, report)
     images, categories, annotations = data["images"], data["categories"], data["annotations"]
-    sizes = _check_image_records(images, report)
+    sizes, inferred = _check_image_records(images, report, images_dir)
     category_ids = _check_category_records(categories, report)
     ctx = _AnnotationContext(sizes, category_ids, report)
     _check_annotation_records(annotations, ctx)
     check_rle_strings(ctx.pending, report)
     report.raise_if_errors()
-    warnings_found = report.warnings
+    warnings_found = report.all_warnings()
     if images_dir is not None:
         warnings_found.extend(check_images(images, images_dir, file))
     top = {key: value for key, value in data.items() if key not in _GT_SECTIONS}
-    return GroundTruth(Path(path), top, images, categories, annotations, warnings_found)
+    return GroundTruth(
+        Path(path), top, images, categories, annotations, warnings_found, inferred
+    )
 
 
 # --------------------------------------------------------------------------- predictions
@@ -504,7 +621,7 @@ class PredictionFile:
 class _PredictionContext:
     """What prediction checks need, plus the records whose bbox must be derived from the mask."""
 
-    __slots__ = ("sizes", "category_ids", "pending", "derive", "report")
+    __slots__ = ("sizes", "category_ids", "pending", "derive", "clean", "report")
 
     def __init__(
         self, sizes: Mapping[int, tuple[int, int]], category_ids: Collection[int], report: _Report
@@ -513,6 +630,7 @@ class _PredictionContext:
         self.category_ids = category_ids
         self.pending: list[tuple[Any, str, int]] = []
         self.derive: list[int] = []
+        self.clean: list[int] = []  # records read leniently: cleaned once all are valid
         self.report = report
 
 
@@ -536,8 +654,23 @@ def _check_prediction(i: int, prediction: Any, ctx: _PredictionContext) -> None:
         report.error(f"{record}.score", f"score must be a number from 0 to 1, {describe(score)}")
     box = prediction.get("bbox", MISSING)
     seg = prediction.get("segmentation", MISSING)
-    if box is MISSING and seg is MISSING:
-        report.error(record, "prediction has neither a bbox nor a segmentation")
+    if type(image_id) is float or type(category_id) is float:
+        ctx.clean.append(i)
+    if box is not MISSING and _no_shape(seg):
+        shown = "null" if seg is None else json.dumps(seg)
+        report.assume(
+            f"box-only prediction {shown}",
+            f"{record}.segmentation",
+            f"segmentation is {shown} beside a bbox: a box-only prediction (as pycocotools' "
+            "loadRes reads it)",
+        )
+        ctx.clean.append(i)
+        seg = MISSING
+    elif type(seg) is list and len(seg) > 1 and [] in seg:
+        ctx.clean.append(i)
+    if box is MISSING and (seg is MISSING or _no_shape(seg)):
+        empty = "" if seg is MISSING else " (its segmentation is empty)"
+        report.error(record, f"prediction has neither a bbox nor a segmentation{empty}")
         return
     seg_ok = seg is MISSING or check_segmentation(
         f"{record}.segmentation", seg, size, report, ctx.pending, False
@@ -548,6 +681,27 @@ def _check_prediction(i: int, prediction: Any, ctx: _PredictionContext) -> None:
             _box_warnings(f"{record}.bbox", checked, size, report)
     elif seg_ok and size is not None:
         ctx.derive.append(i)
+
+
+def _no_shape(seg: Any) -> bool:
+    """A segmentation that outlines nothing: null, [] or only empty parts ([[]])."""
+    return seg is None or (type(seg) is list and all(part == [] for part in seg))
+
+
+def _clean_predictions(records: list[dict[str, Any]], indices: list[int]) -> None:
+    """Store leniently read predictions as understood: integer ids, no empty segmentation
+    (box only), no empty polygon parts. Predictions are never exported, so nothing is kept."""
+    for i in sorted(set(indices)):
+        record = records[i]
+        for key in ("image_id", "category_id"):
+            if type(record.get(key)) is float:
+                record[key] = int(record[key])
+        if "segmentation" in record:
+            seg = record["segmentation"]
+            if _no_shape(seg):
+                del record["segmentation"]
+            elif type(seg) is list and [] in seg:
+                record["segmentation"] = [part for part in seg if part != []]
 
 
 def _check_prediction_records(records: list[Any], ctx: _PredictionContext) -> None:
@@ -646,9 +800,10 @@ def read_predictions(
     report.raise_if_errors()
     if not data:
         report.warn("top level", "the file holds no predictions")
+    _clean_predictions(data, ctx.clean)
     derive_boxes(data, ctx.derive, images)
     has_segmentation = bool(data) and all("segmentation" in r for r in data)
-    return PredictionFile(Path(path), data, has_segmentation, report.warnings)
+    return PredictionFile(Path(path), data, has_segmentation, report.all_warnings())
 
 
 # --------------------------------------------------------------------------- image files

@@ -52,6 +52,9 @@ class Reporter(Protocol):
     def error(self, record: str, reason: str) -> None:
         """Record one error at a record path."""
 
+    def assume(self, kind: str, record: str, reason: str) -> None:
+        """Record a lenient reading (a warning) at a record path."""
+
 
 def describe(value: Any) -> str:
     """Describe a JSON value for a message: its kind and a short repr ("got an array [1, 2]")."""
@@ -97,6 +100,14 @@ def _check_polygons(
     lo, hi = _polygon_range(size)
     ok = True
     for j, part in enumerate(parts):
+        if part == [] and len(parts) > 1:  # exporters leave these beside the real parts
+            report.assume(
+                "empty polygon part",
+                f"{record}[{j}]",
+                "empty polygon part beside real ones: ignored for geometry (kept as written "
+                "on export)",
+            )
+            continue
         if type(part) is not list:
             report.error(f"{record}[{j}]", f"polygon must be an array of numbers, {describe(part)}")
             ok = False

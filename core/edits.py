@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import geometry
+from . import as_read, geometry
 from .store import Store, ann_to_record
 
 DECISIONS = ("accepted", "rejected", "flagged")
@@ -221,9 +221,12 @@ class _UpdateLabel(Edit):
         self._image_id = ann["image_id"]
         if self.after is None:  # first apply: compute; redo re-writes the same values
             self.before = {
-                k: copy.deepcopy(ann[k]) for k in ("category_id", "bbox", "segmentation", "area")
+                k: copy.deepcopy(ann.get(k))
+                for k in ("category_id", "bbox", "segmentation", "area", "as_read")
             }
             self.after = self._new_fields(store, ann)
+            if ann.get("as_read"):  # the file's values of the changed fields are replaced
+                self.after["as_read"] = as_read.forget(ann["as_read"], self.after)
         store.update_annotation(self.annotation_id, **self.after)
         new = _require(store, self.annotation_id)
         return [

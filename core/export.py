@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from . import as_read
 from .store import Store, ann_to_record, now
 
 
@@ -78,13 +79,16 @@ def coco_dataset(store: Store) -> dict[str, Any]:
     """The project's current labels as a COCO dataset dict (unknown keys kept, ids stable)."""
     top = dict(store.get_meta("dataset_top", {}) or {})
     images = [
-        {
-            "id": r["id"],
-            "file_name": r["file_name"],
-            "width": r["width"],
-            "height": r["height"],
-            **r["extra"],
-        }
+        as_read.restore(
+            {
+                "id": r["id"],
+                "file_name": r["file_name"],
+                "width": r["width"],
+                "height": r["height"],
+                **r["extra"],
+            },
+            r.get("as_read"),
+        )
         for r in store.images()
     ]
     categories = []
@@ -93,7 +97,7 @@ def coco_dataset(store: Store) -> dict[str, Any]:
         if c["supercategory"] is not None or "supercategory" in c["extra"]:
             rec["supercategory"] = c["supercategory"]
         rec.update(c["extra"])
-        categories.append(rec)
+        categories.append(as_read.restore(rec, c.get("as_read")))
     annotations = [ann_to_record(a) for a in store.iter_annotations()]
     out: dict[str, Any] = {}
     for key, value in top.items():

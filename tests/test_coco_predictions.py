@@ -78,7 +78,7 @@ def test_predictions_top_level(tmp_path: Path, data: Any, reason: str) -> None:
         ({"bbox": [1, 1e308, 3, 1e308]}, "bbox", "overflows to infinity"),
         ({"bbox": None}, "bbox", "got null"),
         ({"segmentation": [[1, 2, 3, 4]]}, "segmentation[0]", "at least 3 points"),
-        ({"segmentation": []}, "segmentation", "segmentation is empty"),
+        ({"segmentation": [[1, 2, 3, 4, 5, 6], [7]]}, "segmentation[1]", "at least 3 points"),
         ({"segmentation": {"size": [50, 60], "counts": "PP"}}, "segmentation.size", "differs"),
     ],
 )

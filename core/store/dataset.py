@@ -12,19 +12,21 @@ from ..coco import GroundTruth
 from .base import ProjectError, Repository
 from .records import (
     ANNOTATION_SELECT,
-    CATEGORY_KEYS,
-    IMAGE_KEYS,
     ann_to_record,
     annotation_from_row,
     annotation_row,
+    category_row,
     decode_extra,
     dumps,
-    extra,
+    image_row,
 )
 
 Progress = Callable[[int, int], None]
 
-_ANNOTATION_COLUMNS = "id, position, image_id, category_id, x, y, w, h, area, segmentation, iscrowd, has_iscrowd, extra"
+_ANNOTATION_COLUMNS = (
+    "id, position, image_id, category_id, x, y, w, h, area, segmentation, iscrowd, has_iscrowd, "
+    "extra, as_read"
+)
 # the label columns an analysis reads, and their numpy types
 LABEL_COLUMNS = ("id", "image_id", "category_id", "x", "y", "w", "h", "iscrowd", "area", "revision")
 
@@ -47,23 +49,19 @@ class DatasetRepository(Repository):
             if images_root is not None:
                 self.set_images_root(images_root)
             self._db.executemany(
-                "INSERT INTO images (id, position, file_name, width, height, extra) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (im["id"], i, im["file_name"], im["width"], im["height"], extra(im, IMAGE_KEYS))
-                    for i, im in enumerate(gt.images)
-                ),
+                "INSERT INTO images (id, position, file_name, width, height, extra, as_read) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (image_row(im, i, gt.inferred_sizes) for i, im in enumerate(gt.images)),
             )
             self._db.executemany(
-                "INSERT INTO categories (id, position, name, supercategory, extra) VALUES (?, ?, ?, ?, ?)",
-                (
-                    (c["id"], i, c["name"], c.get("supercategory"), extra(c, CATEGORY_KEYS))
-                    for i, c in enumerate(gt.categories)
-                ),
+                "INSERT INTO categories (id, position, name, supercategory, extra, as_read) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (category_row(c, i) for i, c in enumerate(gt.categories)),
             )
             if progress:
                 progress(len(gt.images), total)
             self._db.executemany(
-                f"INSERT INTO annotations ({_ANNOTATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO annotations ({_ANNOTATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (annotation_row(a, i) for i, a in enumerate(gt.annotations)),
             )
             if progress:
@@ -168,7 +166,7 @@ class DatasetRepository(Repository):
         pos = self.next_position() if position is None else position
         self._db.execute(
             f"INSERT INTO annotations ({_ANNOTATION_COLUMNS}, revision) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [*annotation_row(ann_to_record(ann), pos), ann.get("revision", 0)],
         )
         if ann["id"] > self.get_meta("max_annotation_id", 0):
@@ -180,7 +178,9 @@ class DatasetRepository(Repository):
         self.forget_label_mask(annotation_id)
 
     def update_annotation(self, annotation_id: int, **fields: Any) -> None:
-        """Set category_id, bbox, segmentation and/or area of a label; bumps its revision."""
+        """Set category_id, bbox, segmentation, area, iscrowd and/or as_read (the values as read
+        that an export still writes back, see :mod:`labelfix.core.as_read`) of a label; bumps
+        its revision."""
         sets: list[str] = []
         params: list[Any] = []
         for key, value in fields.items():
@@ -193,6 +193,9 @@ class DatasetRepository(Repository):
             elif key in ("category_id", "area", "iscrowd"):
                 sets.append(f"{key} = ?")
                 params.append(value)
+            elif key == "as_read":
+                sets.append("as_read = ?")
+                params.append(dumps(value) if value else None)
             else:
                 raise KeyError(f"cannot update label field {key!r}")
         sets.append("revision = revision + 1")

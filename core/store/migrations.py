@@ -125,6 +125,16 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migration(2)
+def m002_values_as_read(db: Database) -> None:
+    """``as_read`` on images, categories and labels: where the lenient reader assumed something
+    (a whole-number float id, a boolean iscrowd, a null or empty-part segmentation, a size read
+    from the image file, a supercategory that is not a string), the values as they were in the
+    file, so an export writes them back (see :mod:`labelfix.core.as_read`)."""
+    for table in ("images", "categories", "annotations"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN as_read TEXT")
+
+
 def _run_script(db: Database, script: str) -> None:
     """Run a multi-statement script inside the current transaction.
 

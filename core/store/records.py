@@ -6,6 +6,8 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .. import as_read
+
 IMAGE_KEYS = ("id", "file_name", "width", "height")
 CATEGORY_KEYS = ("id", "name", "supercategory")
 ANNOTATION_KEYS = ("id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd")
@@ -24,11 +26,41 @@ def extra(record: dict, known: Sequence[str]) -> str:
 
 ANNOTATION_SELECT = (
     "SELECT id, image_id, category_id, x, y, w, h, area, segmentation, iscrowd, has_iscrowd, "
-    "extra, revision, position FROM annotations"
+    "extra, revision, position, as_read FROM annotations"
 )
 
 
+def image_row(im: dict, position: int, inferred: dict[int, tuple[int, int]]) -> tuple:
+    """An images row: the record as LabelFix understands it, plus its values as read."""
+    im, read = as_read.image(im, inferred.get(im["id"]))
+    return (
+        im["id"],
+        position,
+        im["file_name"],
+        im["width"],
+        im["height"],
+        extra(im, IMAGE_KEYS),
+        dumps(read) if read else None,
+    )
+
+
+def category_row(c: dict, position: int) -> tuple:
+    """A categories row: the record as LabelFix understands it, plus its values as read."""
+    c, read = as_read.category(c)
+    return (
+        c["id"],
+        position,
+        c["name"],
+        c.get("supercategory"),
+        extra(c, CATEGORY_KEYS),
+        dumps(read) if read else None,
+    )
+
+
 def annotation_row(a: dict, position: int) -> tuple:
+    """An annotations row (without revision): the label as LabelFix understands it (integer
+    ids and iscrowd, a clean segmentation), then its values as read."""
+    a, read = as_read.annotation(a)
     x, y, w, h = a["bbox"]
     seg = a.get("segmentation", _ABSENT)
     return (
@@ -45,6 +77,7 @@ def annotation_row(a: dict, position: int) -> tuple:
         int(a.get("iscrowd", 0) or 0),
         int("iscrowd" in a),
         extra(a, ANNOTATION_KEYS),
+        dumps(read) if read else None,
     )
 
 
@@ -76,7 +109,8 @@ _ABSENT = _Absent()
 
 def annotation_from_row(row: Sequence[Any]) -> dict:
     """A label as a dict: id, image_id, category_id, bbox, segmentation (None if absent), area,
-    iscrowd, plus ``extra`` (unknown keys), ``revision`` and ``position``."""
+    iscrowd, plus ``extra`` (unknown keys), ``revision``, ``position`` and ``as_read`` (the
+    values the file had where the reader assumed something, see :mod:`labelfix.core.as_read`)."""
     (
         ann_id,
         image_id,
@@ -92,6 +126,7 @@ def annotation_from_row(row: Sequence[Any]) -> dict:
         extra,
         revision,
         position,
+        read,
     ) = row
     return {
         "id": ann_id,
@@ -105,6 +140,7 @@ def annotation_from_row(row: Sequence[Any]) -> dict:
         "extra": json.loads(extra),
         "revision": revision,
         "position": position,
+        "as_read": None if read is None else json.loads(read),
     }
 
 
@@ -123,9 +159,12 @@ def ann_to_record(ann: dict) -> dict:
     if ann.get("has_iscrowd", True):
         rec["iscrowd"] = ann.get("iscrowd", 0)
     rec.update(ann.get("extra") or {})
-    return rec
+    return as_read.restore(rec, ann.get("as_read"))
 
 
 def decode_extra(row: dict) -> dict:
+    """A table row with its ``extra`` (and ``as_read``) JSON decoded."""
     row["extra"] = json.loads(row["extra"])
+    if "as_read" in row:
+        row["as_read"] = None if row["as_read"] is None else json.loads(row["as_read"])
     return row
