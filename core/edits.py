@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import as_read, geometry
+from . import as_read, geometry, new_labels
 from .store import Store, ann_to_record
 
 DECISIONS = ("accepted", "rejected", "flagged")
@@ -282,7 +282,7 @@ class SetGeometry(_UpdateLabel):
     - a polygon ``segmentation``: the bbox becomes its tight bounds, area its mask area;
     - only a ``bbox`` on a polygon label: the polygon is scaled into the new box (shape kept);
     - only a ``bbox`` on a box-only label: area = w * h.
-    Coordinates are clamped to the image; sub-pixel floats are kept.
+    Coordinates are clamped to the image and rounded to 2 decimals (as COCO tools write them).
     """
 
     description = "change geometry"
@@ -318,38 +318,41 @@ def derive_geometry(
     bbox: Sequence[float] | None = None,
     segmentation: list[list[float]] | dict | None = None,
 ) -> dict[str, Any]:
-    """The bbox, segmentation and area fields a label gets for a new box and/or polygon."""
+    """The bbox, segmentation and area fields a label gets for a new box and/or polygon.
+
+    Coordinates are rounded to :data:`.new_labels.DECIMALS` decimals; the area is the mask area
+    pycocotools computes for the segmentation, or width x height for a box-only label."""
     if segmentation is not None:
         if geometry.is_polygon(segmentation):
-            seg = geometry.clamp_polygon(segmentation, height, width)
-            box = geometry.polygon_bbox(seg)
+            seg = new_labels.rounded_polygon(geometry.clamp_polygon(segmentation, height, width))
+            box = new_labels.rounded(geometry.polygon_bbox(seg))
         else:
             seg = segmentation
-            box = geometry.segmentation_bbox(seg, height, width)
+            box = new_labels.rounded(geometry.segmentation_bbox(seg, height, width))
         return {
             "segmentation": seg,
             "bbox": box,
             "area": geometry.segmentation_area(seg, height, width, box),
         }
     assert bbox is not None
-    box = geometry.clamp_box(bbox, height, width)
+    box = new_labels.rounded(geometry.clamp_box(bbox, height, width))
     current = ann.get("segmentation")
     if geometry.is_polygon(current) and current:
-        seg = geometry.fit_polygon_to_box(current, box)
+        seg = new_labels.rounded_polygon(geometry.fit_polygon_to_box(current, box))
         return {
             "segmentation": seg,
-            "bbox": box,
+            "bbox": new_labels.rounded(geometry.polygon_bbox(seg)),
             "area": geometry.segmentation_area(seg, height, width, box),
         }
     if geometry.is_rle(current):
         # a mask cannot follow a new box; the label becomes a box-shaped polygon
-        seg = geometry.box_to_polygon(box)
+        seg = new_labels.rounded_polygon(geometry.box_to_polygon(box))
         return {
             "segmentation": seg,
             "bbox": box,
             "area": geometry.segmentation_area(seg, height, width, box),
         }
-    return {"bbox": box, "area": box[2] * box[3]}
+    return {"bbox": box, "area": new_labels.box_only_area(box)}
 
 
 class SetDecision(Edit):

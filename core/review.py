@@ -2,8 +2,8 @@
 
 Accepting a suspect applies the fix its kind calls for and records the decision, as one edit:
 
-- ``missing_label``: the prediction becomes a new label (its box, and its mask as a polygon when
-  it has one);
+- ``missing_label``: the prediction becomes a new label (its mask as a polygon when it has one,
+  else its box; shaped like the dataset's labels, see :mod:`.new_labels`);
 - ``wrong_class``: the label takes the predicted class;
 - ``inaccurate_label``: the label takes the prediction's geometry; a polygon label and a
   prediction with only a box can meet in three forms (``FIX_VARIANTS``): the polygon stretched
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from . import geometry
+from . import geometry, new_labels
 from .editing import is_box_polygon, move_polygon
 from .edits import (
     AddLabel,
@@ -132,10 +132,16 @@ def fix_preview(store: Store, suspect: dict, variant: str | None = None) -> FixP
 
 
 def fix_edit(
-    store: Store, suspect: dict, *, new_id: int | None = None, variant: str | None = None
+    store: Store,
+    suspect: dict,
+    *,
+    new_id: int | None = None,
+    variant: str | None = None,
+    style: new_labels.LabelStyle | None = None,
 ) -> Edit:
     """The label edit that fixes a suspect the way its kind calls for (in form ``variant`` when
-    the fix has several, see ``fix_variants``; the first by default)."""
+    the fix has several, see ``fix_variants``; the first by default). A new label follows
+    :mod:`.new_labels`: its shape matches the dataset's (``style`` when given)."""
     kind = suspect["kind"]
     set_id = suspect.get("set_id") or store.active_set_id()
     key = suspect.get("key")
@@ -145,22 +151,14 @@ def fix_edit(
         pred, polygon = _prediction_geometry(store, set_id, suspect["prediction_id"])
         image = store.image(pred["image_id"])
         assert image is not None
-        ann_id = new_id if new_id is not None else store.next_annotation_id()
-        if polygon:
-            bbox = geometry.polygon_bbox(polygon)
-            area = geometry.segmentation_area(polygon, image["height"], image["width"], bbox)
-        else:
-            bbox = geometry.clamp_box(pred["bbox"], image["height"], image["width"])
-            area = bbox[2] * bbox[3]
-        ann = {
-            "id": ann_id,
-            "image_id": pred["image_id"],
-            "category_id": pred["category_id"],
-            "bbox": bbox,
-            "area": area,
-            "iscrowd": 0,
-            "segmentation": polygon if polygon else geometry.box_to_polygon(bbox),
-        }
+        ann = new_labels.new_label(
+            new_id if new_id is not None else store.next_annotation_id(),
+            image,
+            pred["category_id"],
+            style or new_labels.dataset_style(store),
+            bbox=pred["bbox"],
+            segmentation=polygon,
+        )
         return AddLabel(ann, reason=kind, suspect_key=key)
     if kind == "wrong_class":
         return SetCategory(
@@ -211,6 +209,7 @@ def decide(
     parts: list[Edit] = []
     next_id = store.next_annotation_id()
     deleted: set[int] = set()
+    style = new_labels.dataset_style(store) if decision == "accepted" else None
     for s in suspects:
         set_id = s.get("set_id") or store.active_set_id()
         if decision == "accepted":
@@ -218,7 +217,7 @@ def decide(
             gone = ann_id is not None and (ann_id in deleted or store.annotation(ann_id) is None)
             if not gone:
                 variant = (variants or {}).get(s["key"])
-                edit = fix_edit(store, s, new_id=next_id, variant=variant)
+                edit = fix_edit(store, s, new_id=next_id, variant=variant, style=style)
                 if isinstance(edit, AddLabel):
                     next_id += 1
                 if isinstance(edit, DeleteLabel):

@@ -23,8 +23,8 @@ from labelfix.core.edits import (
     SetCategory,
     SetDecision,
     SetGeometry,
-    derive_geometry,
 )
+from labelfix.core.new_labels import dataset_style, new_label
 from labelfix.core.review import FixPreview, decide, fix_preview
 from labelfix.core.store import Store
 from labelfix.core.suspects import (
@@ -518,25 +518,17 @@ class Session(QObject):
         if image is None or category_id is None:
             self.errorOccurred.emit("There is no image or class to add a label to.")
             return None
-        fields = derive_geometry(
-            {"segmentation": None},
-            image["height"],
-            image["width"],
+        ann = new_label(
+            self.store.next_annotation_id(),
+            image,
+            category_id,
+            dataset_style(self.store),
             bbox=bbox,
             segmentation=segmentation,
         )
-        if fields["bbox"][2] <= 0 or fields["bbox"][3] <= 0:
+        if ann["bbox"][2] <= 0 or ann["bbox"][3] <= 0:
             self.errorOccurred.emit("The drawn label is empty.")
             return None
-        ann = {
-            "id": self.store.next_annotation_id(),
-            "image_id": image_id,
-            "category_id": category_id,
-            "bbox": fields["bbox"],
-            "area": fields["area"],
-            "iscrowd": 0,
-            "segmentation": fields.get("segmentation"),
-        }
         edit = AddLabel(ann, reason="manual")
         ok = self._push_label(edit, ann, what, before=self.selected_label)
         return ann["id"] if ok else None
@@ -555,23 +547,16 @@ class Session(QObject):
             return None
         image = self.store.image(ann["image_id"])
         seg = ann.get("segmentation")
-        if isinstance(seg, dict):
-            box, polygon = offset_geometry(ann["bbox"], None, DUPLICATE_OFFSET, **_hw(image))
-            new_seg: object = None
-            fields = {"bbox": box, "area": ann["area"]}
-        else:
-            box, polygon = offset_geometry(ann["bbox"], seg or None, DUPLICATE_OFFSET, **_hw(image))
-            new_seg = polygon if polygon else seg
-            fields = derive_geometry(ann, bbox=box, segmentation=polygon, **_hw(image))
-        copy = {
-            "id": self.store.next_annotation_id(),
-            "image_id": ann["image_id"],
-            "category_id": ann["category_id"],
-            "bbox": fields["bbox"],
-            "area": fields["area"],
-            "iscrowd": 0,
-            "segmentation": new_seg,
-        }
+        polygon = seg if geometry.is_polygon(seg) and seg else None  # a mask copies as its box
+        box, polygon = offset_geometry(ann["bbox"], polygon, DUPLICATE_OFFSET, **_hw(image))
+        copy = new_label(
+            self.store.next_annotation_id(),
+            image,
+            ann["category_id"],
+            dataset_style(self.store),
+            bbox=box,
+            segmentation=polygon,
+        )
         ok = self._push_label(AddLabel(copy, reason="manual"), copy, "duplicate", before=ann["id"])
         return copy["id"] if ok else None
 

@@ -156,6 +156,19 @@ class DatasetRepository(Repository):
         used = self.get_meta("max_annotation_id", 0)
         return max(int(top or 0), int(used)) + 1
 
+    def segmentation_forms(self, limit: int) -> dict[str, int]:
+        """How the first ``limit`` non-crowd labels (by id: a rowid scan that stops there) store
+        their shape: counts of "polygon", "mask" (RLE), "empty" (``[]``) and "none" (no
+        segmentation)."""
+        rows = self._db.rows(
+            "SELECT CASE WHEN segmentation IS NULL THEN 'none' WHEN segmentation = '[]' THEN "
+            "'empty' WHEN substr(segmentation, 1, 1) = '[' THEN 'polygon' ELSE 'mask' END, "
+            "COUNT(*) FROM (SELECT segmentation FROM annotations WHERE iscrowd = 0 LIMIT ?) "
+            "GROUP BY 1",
+            [limit],
+        )
+        return {form: int(n) for form, n in rows}
+
     def next_position(self) -> int:
         """The file-order position for a new label (after all others)."""
         top = self._db.scalar("SELECT MAX(position) FROM annotations")

@@ -130,7 +130,8 @@ def test_edit_by_mouse_and_keys_each_one_command_undo_redo_all(
     got = store.annotation(ann["id"])
     image = store.image(ann["image_id"])
     want = ed.clamp_point(vx + d.x(), vy + d.y(), image["height"], image["width"])
-    assert got["segmentation"][0][:2] == pytest.approx(list(want), abs=1e-6)
+    assert got["segmentation"][0][:2] == pytest.approx(list(want), abs=0.005)
+    assert all(v == round(v, 2) for v in got["segmentation"][0])  # written at 2 decimals
     x0, y0, x1, y1 = ed.polygon_bounds(got["segmentation"])
     assert got["bbox"] == pytest.approx([x0, y0, x1 - x0, y1 - y0])  # bbox follows the polygon
     wait_editor(qtbot, window, ann["id"])
@@ -209,7 +210,9 @@ def test_edit_by_mouse_and_keys_each_one_command_undo_redo_all(
     new_box = store.annotation(box_id)
     assert new_box["category_id"] == s.current_draw_category()
     a, b = scene(window, c0), scene(window, c1)
-    assert new_box["bbox"] == pytest.approx([a.x(), a.y(), b.x() - a.x(), b.y() - a.y()])
+    assert new_box["bbox"] == pytest.approx(
+        [a.x(), a.y(), b.x() - a.x(), b.y() - a.y()], abs=0.011
+    )  # 2 decimals
     wait_editor(qtbot, window, box_id)
     assert canvas.editor.mode == "box" and len(canvas.editor.handles) == 8
     se = vp(
@@ -219,7 +222,9 @@ def test_edit_by_mouse_and_keys_each_one_command_undo_redo_all(
     assert s.undo_stack.count() == n + 9
     d = scene(window, se + QPoint(30, 20)) - scene(window, se)
     bx0, by0, bw, bh = new_box["bbox"]
-    assert store.annotation(box_id)["bbox"] == pytest.approx([bx0, by0, bw + d.x(), bh + d.y()])
+    assert store.annotation(box_id)["bbox"] == pytest.approx(
+        [bx0, by0, bw + d.x(), bh + d.y()], abs=0.011
+    )
     wait_editor(qtbot, window, box_id)
 
     # 8. P draws a polygon: click points, then click the first point to close
@@ -240,7 +245,7 @@ def test_edit_by_mouse_and_keys_each_one_command_undo_redo_all(
     assert len(poly) == 1 and len(poly[0]) == 6
     want = [v for cx, cy in corners for v in (scene(window, vp(window, cx, cy)).x(),
                                               scene(window, vp(window, cx, cy)).y())]  # fmt: skip
-    assert poly[0] == pytest.approx(want)
+    assert poly[0] == pytest.approx(want, abs=0.011)
     wait_editor(qtbot, window, poly_id)
 
     # 9. a quick class key changes the class; Ctrl+D duplicates; Delete removes
