@@ -83,7 +83,9 @@ def annotation(record: dict[str, Any]) -> tuple[dict[str, Any], AsRead | None]:
     return clean, as_read
 
 
-def image(record: dict[str, Any], size: tuple[int, int] | None) -> tuple[dict[str, Any], AsRead | None]:
+def image(
+    record: dict[str, Any], size: tuple[int, int] | None
+) -> tuple[dict[str, Any], AsRead | None]:
     """(the image as stored, its values as read); ``size`` (height, width) is the one read from
     the image file when the record has none."""
     clean = dict(record)

@@ -424,7 +424,8 @@ def _size_from_file(
         found, note = header_size(path)
     if found is None:
         report.error(
-            missing, f"no {keys} (missing or null), and the image file cannot be read: {note}: {path}"
+            missing,
+            f"no {keys} (missing or null), and the image file cannot be read: {note}: {path}",
         )
         return None
     width, height = found
@@ -600,9 +601,7 @@ def read_ground_truth(path: str | Path, images_dir: str | Path | None = None) ->
     if images_dir is not None:
         warnings_found.extend(check_images(images, images_dir, file))
     top = {key: value for key, value in data.items() if key not in _GT_SECTIONS}
-    return GroundTruth(
-        Path(path), top, images, categories, annotations, warnings_found, inferred
-    )
+    return GroundTruth(Path(path), top, images, categories, annotations, warnings_found, inferred)
 
 
 # --------------------------------------------------------------------------- predictions
