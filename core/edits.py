@@ -19,6 +19,7 @@ from . import as_read, geometry, new_labels
 from .store import Store, ann_to_record
 
 DECISIONS = ("accepted", "rejected", "flagged")
+SUSPECT_NUMBERS = ("score", "confidence", "iou")  # what a decision entry records of its suspect
 
 
 class EditError(RuntimeError):
@@ -368,6 +369,7 @@ class SetDecision(Edit):
         *,
         note: str | None = None,
         image_id: int | None = None,
+        suspect: dict | None = None,
     ) -> None:
         super().__init__()
         if decision is not None and decision not in DECISIONS:
@@ -377,6 +379,8 @@ class SetDecision(Edit):
         self.decision = decision
         self.note = note
         self._image_id = image_id
+        #: the suspect's numbers when it was decided (score, confidence, IoU), for the change log
+        self.numbers = {k: (suspect or {}).get(k) for k in SUSPECT_NUMBERS} if suspect else None
         self.previous: dict | None = None
         self.description = f"{decision or 'clear decision'}"
 
@@ -388,17 +392,24 @@ class SetDecision(Edit):
         self.previous = store.decision(self.set_id, self.suspect_key)
         store.set_decision(self.set_id, self.suspect_key, self.decision, self.note)
         after = None if self.decision is None else {"decision": self.decision, "note": self.note}
+        before = _decision_state(self.previous)
         return [
             store.log(
                 self.edit_id,
                 "decision",
                 image_id=self._image_id,
                 suspect_key=self.suspect_key,
-                before=_decision_state(self.previous),
-                after=after,
+                before=self._with_numbers(before) if after is None else before,
+                after=self._with_numbers(after),
                 note=self.note,
             )
         ]
+
+    def _with_numbers(self, state: dict | None) -> dict | None:
+        """A logged decision state with the suspect's numbers (when known)."""
+        if state is None or self.numbers is None:
+            return state
+        return {**state, "suspect": self.numbers}
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
         prev = self.previous
@@ -413,8 +424,10 @@ class SetDecision(Edit):
             "revert:decision",
             image_id=self._image_id,
             suspect_key=self.suspect_key,
-            before={"decision": self.decision, "note": self.note} if self.decision else None,
-            after=_decision_state(prev),
+            before=self._with_numbers(
+                {"decision": self.decision, "note": self.note} if self.decision else None
+            ),
+            after=self._with_numbers(_decision_state(prev)),
             reverts=seqs[0],
         )
 

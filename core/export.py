@@ -7,8 +7,6 @@ disk, then renamed over it. A failure at any point leaves the previous file unto
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import os
 import stat
@@ -18,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from . import as_read
+from . import as_read, change_log
 from .store import Store, ann_to_record, now
 
 
@@ -145,74 +143,20 @@ def export_coco(
     }
 
 
-CHANGE_FIELDS = (
-    "seq",
-    "time",
-    "action",
-    "annotation_id",
-    "image_id",
-    "file_name",
-    "reason",
-    "suspect_key",
-    "decision",
-    "note",
-    "before_category",
-    "after_category",
-    "before_bbox",
-    "after_bbox",
-    "before_segmentation",
-    "after_segmentation",
-    "reverts",
-)
-
-
 def change_records(store: Store) -> list[dict[str, Any]]:
-    """One flat record per change-log entry, with class names and file names resolved."""
-    names = store.category_names()
-    files = {im["id"]: im["file_name"] for im in store.images()}
-    out = []
-    for row in store.change_log():
-        before, after = row["before"] or {}, row["after"] or {}
-        rec = {
-            "seq": row["seq"],
-            "time": row["time"],
-            "action": row["action"],
-            "annotation_id": row["annotation_id"],
-            "image_id": row["image_id"],
-            "file_name": files.get(row["image_id"]),
-            "reason": row["reason"],
-            "suspect_key": row["suspect_key"],
-            "decision": after.get("decision"),
-            "note": row["note"],
-            "before_category": names.get(before.get("category_id"), before.get("category_id")),
-            "after_category": names.get(after.get("category_id"), after.get("category_id")),
-            "before_bbox": before.get("bbox"),
-            "after_bbox": after.get("bbox"),
-            "before_segmentation": before.get("segmentation"),
-            "after_segmentation": after.get("segmentation"),
-            "reverts": row["reverts"],
-        }
-        out.append(rec)
-    return out
+    """The change log's rows (see :mod:`.change_log`)."""
+    return change_log.change_rows(store)
 
 
 def export_changes(store: Store, out_path: str | Path) -> int:
-    """Write the change log as JSON (a list of records) or CSV (by the file's suffix)."""
+    """Write the change log as JSON (a list of rows) or CSV (by the file's suffix); returns
+    the number of rows. Columns: :data:`.change_log.CHANGE_FIELDS` (documented in the README)."""
     out_path = Path(out_path)
-    records = change_records(store)
-    if out_path.suffix.lower() == ".csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=CHANGE_FIELDS)
-        writer.writeheader()
-        for rec in records:
-            writer.writerow(
-                {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in rec.items()}
-            )
-        text = buf.getvalue()
-    elif out_path.suffix.lower() == ".json":
-        text = json.dumps(records, ensure_ascii=False, indent=1)
-    else:
+    suffix = out_path.suffix.lower()
+    if suffix not in (".csv", ".json"):
         raise ExportError(f"{out_path}: the change log is written as .json or .csv")
+    rows = change_log.change_rows(store)
+    text = change_log.to_csv(rows) if suffix == ".csv" else change_log.to_json(rows)
     with atomic_write(out_path) as fh:
         fh.write(text)
-    return len(records)
+    return len(rows)

@@ -223,7 +223,11 @@ def decide(
                 if isinstance(edit, DeleteLabel):
                     deleted.add(edit.annotation_id)
                 parts.append(edit)
-        parts.append(SetDecision(set_id, s["key"], decision, note=note, image_id=s.get("image_id")))
+        parts.append(
+            SetDecision(
+                set_id, s["key"], decision, note=note, image_id=s.get("image_id"), suspect=s
+            )
+        )
     if len(parts) == 1:
         return parts[0]
     label = f"{decision} {len(suspects)} suspect{'s' if len(suspects) != 1 else ''}"

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
+from labelfix.core.errors import suspect_key
 from labelfix.desktop.dialogs import NewProjectDialog
 from labelfix.desktop.main_window import MainWindow, changes_path
 from labelfix.desktop.widgets import FilterBar
@@ -140,13 +141,14 @@ def test_real81_new_project_review_export(
     changes = json.loads(changes_path(out).read_text())
     final: dict[str, str | None] = {}
     fixes: dict[str, int] = {}
-    for rec in changes:
-        if rec["action"] in ("decision", "revert:decision"):
-            final[rec["suspect_key"]] = rec["decision"]
-        elif rec["suspect_key"]:
-            fixes[rec["suspect_key"]] = fixes.get(rec["suspect_key"], 0) + (
-                -1 if rec["action"].startswith("revert:") else 1
-            )
+    for rec in changes:  # one row per decided suspect, its label change included
+        if not rec["suspect_kind"]:
+            continue
+        second = rec["suspect_other_label_id"] or rec["suspect_prediction_id"]
+        key = suspect_key(rec["suspect_kind"], rec["suspect_label_id"], second, second)
+        final[key] = rec["decision"]
+        if rec["action"] not in ("decision", "revert:decision"):
+            fixes[key] = fixes.get(key, 0) + (-1 if rec["action"].startswith("revert:") else 1)
     assert {k: v for k, v in final.items() if v is not None} == decided
     assert final[undone["key"]] is None
     accepted = {key for key, d in decided.items() if d == "accepted"}
