@@ -13,11 +13,14 @@ from collections.abc import Callable
 import numpy as np
 
 from .analyze import OUTCOME_NAMES, AnalysisParams, matches, reanalyze_images
+from .bulk import BulkPlan, describe, plan_accepts
 from .errors import KINDS
 from .project import ProjectError, analyze_project, open_project
 from .review import decide
 from .store import Store
 from .suspects import CACHE_MIN_ROWS, CLI_FIELDS, SuspectFilter, SuspectIndex, cli_record
+
+CSV_FIELDS = (*CLI_FIELDS, "status")  # the JSON records stay CLI_FIELDS (scripts read them)
 
 
 def _progress(args: argparse.Namespace, label: str) -> Callable[[int, int], None] | None:
@@ -107,17 +110,28 @@ def _filter(args: argparse.Namespace, store: Store) -> SuspectFilter:
         max_iou=args.max_iou,
         kinds=frozenset(args.kind) if args.kind else None,
         category_ids=cats,
-        statuses=frozenset(args.status) if args.status else None,
+        statuses=_statuses(args.status),
     )
 
 
-def _selected(args: argparse.Namespace, store: Store) -> tuple[SuspectIndex, list[int]]:
+def _statuses(chosen: list[str] | None) -> frozenset[str] | None:
+    """The --status filter: open by default, any with ``all``."""
+    if not chosen:
+        return frozenset({"open"})
+    if "all" in chosen:
+        return None
+    return frozenset(chosen)
+
+
+def _selected(
+    args: argparse.Namespace, store: Store, *, limit: bool = True
+) -> tuple[SuspectIndex, list[int]]:
     set_id = store.resolve_set(args.predictions)
     index = SuspectIndex.load(store, set_id)
     if index.analysis_id is None:
         raise ProjectError(f"{store.path} has not been analysed yet; run `labelfix analyze` first")
     rows = index.query(_filter(args, store))
-    if args.top is not None:
+    if limit and args.top is not None:
         rows = rows[: args.top]
     return index, [int(r) for r in rows]
 
@@ -132,13 +146,15 @@ def cmd_suspects(args: argparse.Namespace) -> int:
             for r in rows:
                 out.write(json.dumps(cli_record(index.row(r))) + "\n")
         elif args.format == "csv":
-            writer = csv.DictWriter(out, fieldnames=CLI_FIELDS)
+            writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
             writer.writeheader()
             for r in rows:
-                writer.writerow(cli_record(index.row(r)))
+                row = index.row(r)
+                writer.writerow({**cli_record(row), "status": row["status"]})
         else:
             out.write(
-                f"{'kind':<17}{'score':>7}  {'file':<22}{'label':>10} {'class':<15}{'pred':>7} {'predicted':<15}{'iou':>6}{'conf':>6}\n"
+                f"{'kind':<17}{'score':>7}  {'status':<9}{'file':<22}{'label':>10} {'class':<15}"
+                f"{'pred':>7} {'predicted':<15}{'iou':>6}{'conf':>6}\n"
             )
             for r in rows:
                 s = index.row(r)
@@ -147,36 +163,98 @@ def cmd_suspects(args: argparse.Namespace) -> int:
                     return "" if v is None else f"{v:.2f}"
 
                 out.write(
-                    f"{s['kind']:<17}{s['score']:>7.3f}  {str(s['file_name'])[:21]:<22}"
+                    f"{s['kind']:<17}{s['score']:>7.3f}  {s['status']:<9}"
+                    f"{str(s['file_name'])[:21]:<22}"
                     f"{s['annotation_id'] if s['annotation_id'] is not None else '':>10} "
                     f"{names.get(s['category_id'], '')[:14]:<15}"
                     f"{s['prediction_id'] if s['prediction_id'] is not None else '':>7} "
                     f"{names.get(s['predicted_category_id'], '')[:14]:<15}"
                     f"{num(s['iou']):>6}{num(s['confidence']):>6}\n"
                 )
-            print(f"{len(rows)} suspect(s)", file=sys.stderr)
+            shown = "" if args.status else " (open; --status all lists decided ones too)"
+            print(f"{len(rows)} suspect(s){shown}", file=sys.stderr)
     return 0
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    """Accept or reject suspects in bulk (accepting applies their fixes), as one logged edit."""
+    """Accept or reject suspects in bulk (accepting applies their fixes), as one logged edit.
+
+    Accepting walks the listing in order and skips a suspect whose prediction or label an
+    earlier fix of the run already used (saying which and why); with ``--top N`` the next
+    suspects of the listing are taken in their place (and named)."""
     decision = "accepted" if args.accept else "rejected"
     with open_project(args.project) as store:
-        index, rows = _selected(args, store)
-        suspects = [
+        index, rows = _selected(args, store, limit=False)
+        listing = (
             dict(index.row(r), set_id=index.set_id)
             for r in rows
             if index.row(r)["status"] == "open"
-        ]
+        )
+        if args.accept:
+            plan = plan_accepts(listing, args.top)
+        else:
+            plan = BulkPlan(taken=list(enumerate(listing, 1))[: args.top], top=args.top)
+        suspects = plan.suspects
         if not suspects:
             print("no open suspects match", file=sys.stderr)
+            _report_skipped(args, plan)
             return 0
+        touched = {s["image_id"] for s in suspects}
+        before = _open_keys(index, touched)
         edit = decide(store, suspects, decision)
         edit.apply(store)
-        reanalyze_images(store, edit.image_ids | {s["image_id"] for s in suspects}, index.set_id)
+        touched |= edit.image_ids
+        before |= _open_keys(index, edit.image_ids)
+        reanalyze_images(store, touched, index.set_id)
         if not args.quiet:
             print(f"{decision} {len(suspects)} suspect(s)", file=sys.stderr)
+            _report_skipped(args, plan)
+            index.reload_images(store, touched)
+            decided = {s["key"] for s in suspects}
+            _report_reanalysis(len(touched), before - decided, _open_keys(index, touched))
     return 0
+
+
+def _open_keys(index: SuspectIndex, image_ids: set[int]) -> set[str]:
+    """The keys of the open suspects on these images."""
+    if not image_ids:
+        return set()
+    rows = index.query(SuspectFilter(statuses=frozenset({"open"}), image_ids=frozenset(image_ids)))
+    return {index.key(int(r)) for r in rows}
+
+
+def _report_skipped(args: argparse.Namespace, plan: BulkPlan) -> None:
+    """Say which listed suspects were skipped and why, and which were taken instead."""
+    if args.quiet or not plan.skipped:
+        return
+    print(
+        f"skipped {len(plan.skipped)} listed suspect(s): an earlier fix of this run used their "
+        "evidence (they stay open; the re-analysis decides whether they still apply):",
+        file=sys.stderr,
+    )
+    for skipped in plan.skipped:
+        print(f"  #{skipped.rank} {describe(skipped.suspect)}: {skipped.reason}", file=sys.stderr)
+    if plan.instead:
+        print(f"took {len(plan.instead)} more from the listing in their place:", file=sys.stderr)
+        for rank, suspect in plan.instead:
+            print(f"  #{rank} {describe(suspect)}", file=sys.stderr)
+
+
+def _report_reanalysis(images: int, before: set[str], after: set[str]) -> None:
+    """Say what the re-analysis of the changed images did to the other open suspects."""
+    gone, new = sorted(before - after), sorted(after - before)
+    if not gone and not new:
+        return
+    parts = []
+    if gone:
+        shown = ", ".join(gone[:5]) + (", ..." if len(gone) > 5 else "")
+        parts.append(
+            f"{len(gone)} open suspect(s) no longer apply (their label or prediction was used "
+            f"by these fixes): {shown}"
+        )
+    if new:
+        parts.append(f"{len(new)} new open suspect(s)")
+    print(f"re-analysed {images} image(s): " + "; ".join(parts), file=sys.stderr)
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -233,7 +311,10 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
             "--class", dest="class_name", action="append", help="only this class name (repeatable)"
         )
         p.add_argument(
-            "--status", action="append", choices=("open", "accepted", "rejected", "flagged")
+            "--status",
+            action="append",
+            choices=("open", "accepted", "rejected", "flagged", "all"),
+            help="only suspects with this review status (repeatable; default: open; all: any)",
         )
         p.add_argument("--top", type=int, help="at most this many (default: all)")
         p.add_argument("--predictions", help="prediction set name (default: the active one)")
