@@ -42,7 +42,7 @@ from .coco_masks import (
     polygon_owners,
     rle_string_totals,
 )
-from .images import header_size
+from .images import data_ends_early, header_size
 
 MAX_LISTED = 50
 """How many errors are kept and listed in detail; the rest are only counted."""
@@ -811,11 +811,13 @@ def read_predictions(
 def check_images(
     images: list[dict[str, Any]], images_dir: str | Path, file: str = ""
 ) -> list[Problem]:
-    """Warn (one warning per image at most) about image files missing, unreadable or mis-sized.
+    """Warn (one warning per image at most) about image files missing, unreadable, mis-sized
+    or cut short; when none of the images is in the folder, one warning says so instead.
 
     Sizes are compared as COCO tools see them: the pixel size stored in the file, never rotated
-    by an EXIF orientation tag; a file with such a tag gets a warning of its own. Only headers
-    are read (a truncated file with an intact header passes; :func:`images.load_image` tells).
+    by an EXIF orientation tag; a file with such a tag gets a warning of its own. Headers and
+    the files' last few KiB are read (a JPEG or PNG without its end marker is truncated); other
+    damage inside the pixel data shows when the image is decoded (:func:`images.load_image`).
     """
     root = os.fspath(images_dir)
     problems: list[Problem] = []
@@ -823,8 +825,42 @@ def check_images(
         problems.append(Problem(file, "(images folder)", f"not a folder: {root}", "warning"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        problems += _check_image_files(images, root, file)
-    return problems
+        found = _check_image_files(images, root, file)
+    named = sum(1 for im in images if type(im) is dict and type(im.get("file_name")) is str)
+    missing = [p for p in found if p.reason.startswith("image file not found")]
+    if named > 1 and len(missing) == named and os.path.isdir(root):
+        # a wrong folder: one sentence instead of a warning per image
+        reason = (
+            f"none of the {named} images were found under {root}; check the folder"
+            + _folder_hint(images, root)
+        )
+        return [*problems, Problem(file, "(images folder)", reason, "warning")]
+    return problems + found
+
+
+def _folder_hint(images: list[Any], root: str) -> str:
+    """Where the images are when they are not under ``root``: a subfolder, the folder above,
+    or directly in ``root`` while their file names start with a folder."""
+    name = next(
+        im["file_name"] for im in images if type(im) is dict and type(im.get("file_name")) is str
+    )
+    base = os.path.basename(name)
+    if base != name and os.path.isfile(os.path.join(root, base)):
+        return (
+            f" (the file names start with a folder, e.g. {name!r}, but the files are directly "
+            f"in it: choose the folder that holds {os.path.dirname(name)!r})"
+        )
+    parent = os.path.dirname(os.path.abspath(root))
+    if os.path.isfile(os.path.join(parent, name)):
+        return f" (they are in the folder above: {parent})"
+    try:
+        subfolders = sorted(e.path for e in os.scandir(root) if e.is_dir())[:100]
+    except OSError:
+        subfolders = []
+    for sub in subfolders:
+        if os.path.isfile(os.path.join(sub, name)):
+            return f" (they are in its subfolder {sub})"
+    return ""
 
 
 def _check_image_files(images: list[dict[str, Any]], root: str, file: str) -> list[Problem]:
@@ -853,6 +889,9 @@ def _check_image_files(images: list[dict[str, Any]], root: str, file: str) -> li
             )
         if note is not None:
             reasons.append(note)
+        early = data_ends_early(path)
+        if early is not None:
+            reasons.append(early)
         if reasons:
             problems.append(Problem(file, record, f"{'; '.join(reasons)}: {path}", "warning"))
     return problems

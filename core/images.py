@@ -114,6 +114,36 @@ def header_size(path: str | os.PathLike[str]) -> tuple[tuple[int, int] | None, s
     return size, note
 
 
+JPEG_ENDS_EARLY = "the JPEG data ends early (truncated file?); the missing part shows gray"
+PNG_ENDS_EARLY = "the PNG data ends early (truncated file?); the image may not decode"
+_TAIL = 4096  # bytes read from a file's end to find its end marker (64 KiB when not found)
+
+
+def data_ends_early(path: str | os.PathLike[str]) -> str | None:
+    """A sentence when a JPEG or PNG file stops before its end marker (a truncated copy or
+    download: decoders then fill the rest with gray or fail), else None. Reads only the first
+    bytes and the last few KiB, so it is cheap enough for every image at import."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            size = fh.seek(0, os.SEEK_END)
+            if head[:2] == b"\xff\xd8":
+                for tail_size in (_TAIL, 16 * _TAIL):
+                    fh.seek(max(0, size - tail_size))
+                    tail = fh.read(tail_size)
+                    if tail.rfind(b"\xff\xd9") > tail.rfind(b"\xff\xda"):
+                        return None  # the end-of-image marker follows the last scan
+                    if b"\xff\xda" in tail or tail_size >= size:
+                        return JPEG_ENDS_EARLY  # a scan starts and no end marker follows
+                return JPEG_ENDS_EARLY
+            if head == b"\x89PNG\r\n\x1a\n":
+                fh.seek(max(0, size - 64))
+                return None if b"IEND" in fh.read(64) else PNG_ENDS_EARLY
+    except OSError:
+        return None  # unreadable files are reported by the header check
+    return None
+
+
 def load_image(path: str | os.PathLike[str]) -> tuple[np.ndarray | None, str | None]:
     """Decode an image as COCO does: (H x W x 3 uint8 RGB pixels or None, a warning or None).
 
@@ -151,7 +181,7 @@ def _load(path: Path) -> tuple[np.ndarray | None, str | None]:
             f"{size[0]}x{size[1]}: {path}"
         )
     if _jpeg_truncated(data):
-        truncated = "the JPEG data ends early (truncated file?); the missing part shows gray"
+        truncated = JPEG_ENDS_EARLY
         note = truncated if note is None else f"{note}; {truncated}"
     return rgb, None if note is None else f"{note}: {path}"
 

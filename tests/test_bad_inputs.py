@@ -129,9 +129,10 @@ PREDICTION_CASES = [
 ]
 
 # image file -> (record suffix, warning at import) for the images that get one; the others
-# (ok, alpha, 16-bit, palette, gray, CMYK, names with spaces and non-ASCII, and truncated.jpg,
-# whose header is intact: only decoding finds it) import without a warning
+# (ok, alpha, 16-bit, palette, gray, CMYK, names with spaces and non-ASCII) import without a
+# warning. truncated.jpg has an intact header; its missing end marker tells at import.
 IMAGE_WARNINGS = {
+    "truncated.jpg": ("", "the JPEG data ends early (truncated file?)"),
     "empty.jpg": (".file_name", "image file is empty (0 bytes)"),
     "corrupt.jpg": (".file_name", "image file cannot be read"),
     "not_an_image.png": (".file_name", "image file cannot be read"),

@@ -1,0 +1,80 @@
+"""What an import says about the image folder: a folder holding none of the images is one
+sentence (with where the images are, when that can be seen), not a warning per image; a JPEG or
+PNG cut short (its header intact) is a warning naming the file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from labelfix.core.cli import run
+from labelfix.core.coco import check_images
+from labelfix.core.images import JPEG_ENDS_EARLY, PNG_ENDS_EARLY, data_ends_early
+
+EXPORTERS = Path(__file__).resolve().parent / "data" / "exporters"
+GT = EXPORTERS / "cvat_coco_1_0.json"
+
+
+def import_with(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    code = run(
+        ["import", "--gt", str(GT), "--images", str(folder), "-o", str(tmp_path / "x.labelfix")]
+    )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    return err
+
+
+def test_a_folder_without_the_images_is_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "photos"
+    empty.mkdir()
+    err = import_with(empty, tmp_path, capsys)
+    warnings = [line for line in err.splitlines() if line.startswith("  warning: ")]
+    assert warnings == [
+        f"  warning: {GT}: (images folder): none of the 3 images were found under {empty}; "
+        "check the folder"
+    ]
+
+
+def test_the_sentence_says_where_the_images_are(tmp_path: Path) -> None:
+    images = [{"id": 1, "file_name": "street_1.jpg"}, {"id": 2, "file_name": "street_2.jpg"}]
+    [problem] = check_images(images, EXPORTERS)
+    assert problem.reason.endswith(f"(they are in its subfolder {EXPORTERS / 'images'})")
+    prefixed = [
+        {"id": 1, "file_name": "train/street_1.jpg"},
+        {"id": 2, "file_name": "train/street_2.jpg"},
+    ]
+    [problem] = check_images(prefixed, EXPORTERS / "images")
+    assert "the file names start with a folder, e.g. 'train/street_1.jpg'" in problem.reason
+
+
+def test_some_missing_images_are_still_named_one_by_one(tmp_path: Path) -> None:
+    folder = tmp_path / "images"
+    shutil.copytree(EXPORTERS / "images", folder)
+    (folder / "street_2.jpg").unlink()
+    images = [{"id": k, "file_name": f"street_{k}.jpg", "width": 1, "height": 1} for k in (1, 2, 3)]
+    missing = [p for p in check_images(images, folder) if "not found" in p.reason]
+    assert [p.record for p in missing] == ["images[1] (id 2).file_name"]
+
+
+def test_cut_short_images_are_found_from_their_end(tmp_path: Path) -> None:
+    jpeg, png = tmp_path / "a.jpg", tmp_path / "a.png"
+    Image.effect_noise((64, 48), 60).convert("RGB").save(jpeg, quality=90)
+    Image.effect_noise((64, 48), 60).save(png)
+    assert data_ends_early(jpeg) is None and data_ends_early(png) is None
+    whole = jpeg.read_bytes()
+    (tmp_path / "trailer.jpg").write_bytes(whole + b"\0" * 100)  # bytes after the end: fine
+    assert data_ends_early(tmp_path / "trailer.jpg") is None
+    (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) * 2 // 3])
+    assert data_ends_early(tmp_path / "cut.jpg") == JPEG_ENDS_EARLY
+    (tmp_path / "cut.png").write_bytes(png.read_bytes()[:-40])
+    assert data_ends_early(tmp_path / "cut.png") == PNG_ENDS_EARLY
+    assert data_ends_early(tmp_path / "gone.jpg") is None  # reported by the header check
+    images = [{"id": 1, "file_name": "cut.jpg", "width": 64, "height": 48}]
+    [problem] = check_images(images, tmp_path)
+    assert problem.record == "images[0] (id 1)" and JPEG_ENDS_EARLY in problem.reason
+    assert problem.reason.endswith(str(tmp_path / "cut.jpg"))
