@@ -5,6 +5,7 @@ user last picked from (QSettings ``paths/last_folder``)."""
 from __future__ import annotations
 
 import html
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,7 +84,11 @@ def guess_json_role(path: Path) -> str:
 
 
 class PathField(QWidget):
-    """A line edit with a Browse… button (file or folder)."""
+    """A line edit with a Browse… button (file or folder); ``chosen`` fires when the user picks
+    a path with the button."""
+
+    chosen = Signal(Path)
+    MIN_CHARS = 60  # a path field shows this many characters at least
 
     def __init__(
         self,
@@ -98,6 +103,7 @@ class PathField(QWidget):
         self.caption, self.folder, self.save, self.filt = caption, folder, save, filt
         self.settings = settings
         self.edit = QLineEdit()
+        self.edit.setMinimumWidth(self.edit.fontMetrics().averageCharWidth() * self.MIN_CHARS)
         button = QPushButton("Browse…")
         button.clicked.connect(self._browse)
         row = QHBoxLayout(self)
@@ -125,6 +131,27 @@ class PathField(QWidget):
         if chosen:
             remember_folder(chosen, self.settings)
             self.set_path(chosen)
+            self.chosen.emit(Path(chosen))
+
+
+LABELS_FIELD = "Labels (COCO JSON)"
+IMAGES_FIELD = "Image folder"
+PREDICTIONS_FIELD = "Predictions (COCO results)"
+OUTPUT_FIELD = "Project file"
+
+
+def suggested_project(labels_text: str) -> Path | None:
+    """The project file for a labels path as typed: beside it, named after it
+    (``/data/labels.json`` -> ``/data/labels.labelfix``); None while the text names no file
+    (empty, ``/``, ``~``, a path ending in a separator)."""
+    text = labels_text.strip()
+    if not text or text.endswith(("/", os.sep)):
+        return None
+    path = Path(text).expanduser()
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    if not stem or stem in (".", ".."):
+        return None
+    return path.with_name(stem + ".labelfix")
 
 
 class NewProjectDialog(QDialog):
@@ -144,12 +171,16 @@ class NewProjectDialog(QDialog):
         self.output = PathField(
             "Project file", save=True, filt="LabelFix project (*.labelfix)", settings=settings
         )
+        self.output_follows = True  # derived from the labels path until the user sets it
         self.labels.edit.textChanged.connect(self._suggest_output)
+        self.output.edit.textEdited.connect(self._output_chosen)
+        self.output.chosen.connect(self._output_chosen)
         form = QFormLayout()
-        form.addRow("Labels (COCO JSON)", self.labels)
-        form.addRow("Image folder", self.images)
-        form.addRow("Predictions (COCO results)", self.predictions)
-        form.addRow("Project file", self.output)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(LABELS_FIELD, self.labels)
+        form.addRow(IMAGES_FIELD, self.images)
+        form.addRow(PREDICTIONS_FIELD, self.predictions)
+        form.addRow(OUTPUT_FIELD, self.output)
         self.hint = QLabel("Tip: drop the files and the image folder here.")
         self.progress = QProgressBar()
         self.progress.hide()
@@ -183,8 +214,13 @@ class NewProjectDialog(QDialog):
         self.output.set_path(output)
 
     def _suggest_output(self, text: str) -> None:
-        if text and not self.output.edit.text():
-            self.output.set_path(Path(text).with_suffix(".labelfix"))
+        """Keep the project file beside the labels file, named after it (labels.json ->
+        labels.labelfix), until the user sets the project file."""
+        if self.output_follows:
+            self.output.set_path(suggested_project(text))
+
+    def _output_chosen(self, *_args: object) -> None:
+        self.output_follows = False
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
@@ -202,6 +238,7 @@ class NewProjectDialog(QDialog):
             self.images.set_path(path)
         elif path.suffix == ".labelfix":
             self.output.set_path(path)
+            self.output_follows = False
         elif guess_json_role(path) == "predictions":
             self.predictions.set_path(path)
         else:
@@ -217,19 +254,26 @@ class NewProjectDialog(QDialog):
             self.output.path(),
         )
         problems = []
-        if labels is None or not labels.is_file():
-            problems.append("Choose the COCO labels JSON file.")
+        if labels is None:
+            problems.append(f"{LABELS_FIELD}: choose the COCO labels JSON file.")
+        elif not labels.is_file():
+            problems.append(f"{LABELS_FIELD}: {labels}: no such file.")
         if images is not None and not images.is_dir():
-            problems.append(f"{images}: no such image folder.")
+            problems.append(f"{IMAGES_FIELD}: {images}: no such folder.")
         if preds is not None and not preds.is_file():
-            problems.append(f"{preds}: no such predictions file.")
-        if out is None:
-            problems.append("Choose where to save the project (a .labelfix file).")
+            problems.append(f"{PREDICTIONS_FIELD}: {preds}: no such file.")
+        if out is None or not out.name:
+            problems.append(f"{OUTPUT_FIELD}: choose where to save the project (a .labelfix file).")
+            out = None
         elif out.suffix != ".labelfix":
-            out = out.with_suffix(".labelfix")
+            out = (
+                out.with_name(out.name + ".labelfix")
+                if out.suffix == ""
+                else out.with_suffix(".labelfix")
+            )
             self.output.set_path(out)
         if out is not None and out.exists():
-            problems.append(f"{out} already exists; choose another name.")
+            problems.append(f"{OUTPUT_FIELD}: {out} already exists; choose another name.")
         if problems:
             self._show_problems("\n".join(problems))
             return False
