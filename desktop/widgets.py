@@ -176,8 +176,12 @@ class FilterBar(QWidget):
         flt = self.session.filter
         for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
             w.blockSignals(True)
-        self.min_conf.setValue(flt.min_confidence)
-        self.iou.set_range(flt.min_iou, flt.max_iou)
+        # the filter came from this box (a keystroke): leave the text being typed alone, or
+        # "0" then "." would be reformatted to "0.00" and the rest of "0.30" lost
+        if round(self.min_conf.value(), 4) != round(flt.min_confidence, 4):
+            self.min_conf.setValue(flt.min_confidence)
+        if self.iou.range() != (round(flt.min_iou, 4), round(flt.max_iou, 4)):
+            self.iou.set_range(flt.min_iou, flt.max_iou)
         self.kinds.set_items([(k, KIND_TITLES[k]) for k in KINDS], flt.kinds)
         names = self.session.category_names
         self.classes.set_items(
