@@ -134,6 +134,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 SPECS = {a.id: a for a in ACTIONS}
+ACTIONS_BY_ID = SPECS
 
 
 def keys_for(spec: ActionSpec, settings: QSettings | None = None) -> tuple[str, ...]:
@@ -176,24 +177,55 @@ def build_actions(
     return actions
 
 
-def shortcut_rows(settings: QSettings | None = None) -> list[tuple[str, str, str]]:
-    """(group, title, keys as text) for every action, for the shortcut sheet."""
-    rows = []
+QUICK_CLASS_KEYS = "1 … 9"
+NUDGE_KEYS = ("Left", "Right", "Up", "Down")
+
+
+def shortcut_table(settings: QSettings | None = None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(group, title, keys) of every action, each group once (in the order groups first appear
+    in ACTIONS), the nine quick-class keys as one row and the arrow-key nudges as one row.
+    ``settings`` None gives the default keys (for the README); else the user's overrides."""
+
+    def keys(spec: ActionSpec) -> tuple[str, ...]:
+        return spec.keys if settings is None else keys_for(spec, settings)
+
+    groups: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
     for spec in ACTIONS:
-        quick = spec.id.startswith("quick_class_")
-        if quick and spec.arg is not None and spec.arg > 1:
-            continue  # the quick-class keys show as one row
-        keys = keys_for(spec, settings)
-        if quick:
-            keys = ("1 … 9",)
-            spec = ActionSpec(
-                spec.id,
-                "Set the label's class to one of the 9 most frequent classes",
-                keys,
-                spec.handler,
-            )
-        text = ", ".join(
-            QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in keys
-        )
-        rows.append((spec.group, spec.title, text or "—"))
-    return rows
+        rows = groups.setdefault(spec.group, [])
+        if spec.id.startswith("quick_class_"):
+            if spec.arg == 1:
+                rows.append(
+                    (
+                        spec.group,
+                        "Set the label's class to one of the 9 most frequent classes",
+                        (QUICK_CLASS_KEYS,),
+                    )
+                )
+        elif spec.id.startswith("nudge_"):
+            if spec.id == "nudge_left":
+                nudges = [ACTIONS_BY_ID[f"nudge_{n.lower()}"] for n in NUDGE_KEYS]
+                rows.append(
+                    (
+                        spec.group,
+                        "Move the selected label by 1 px (with Shift: 10 px)",
+                        tuple(k for nudge in nudges for k in keys(nudge)),
+                    )
+                )
+        else:
+            rows.append((spec.group, spec.title, keys(spec)))
+    return [row for rows in groups.values() for row in rows]
+
+
+def key_text(key: str) -> str:
+    """A key as the platform writes it (Ctrl+Shift+Z, ⌘⇧Z on macOS); the quick-class range as is."""
+    if key == QUICK_CLASS_KEYS:
+        return key
+    return QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) or key
+
+
+def shortcut_rows(settings: QSettings | None = None) -> list[tuple[str, str, str]]:
+    """(group, title, keys as text) for the shortcut sheet (the user's keys)."""
+    return [
+        (group, title, ", ".join(key_text(k) for k in keys) or "—")
+        for group, title, keys in shortcut_table(settings or QSettings())
+    ]

@@ -459,7 +459,8 @@ class ClassPicker(QDialog):
 
 
 class ShortcutSheet(QDialog):
-    """Every action and its keys, from the one actions table."""
+    """Every action and its keys, from the one actions table: one heading per group, every
+    description whole (the sheet is as wide as its widest row, up to 90% of the screen)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -472,19 +473,35 @@ class ShortcutSheet(QDialog):
                 )
                 group = g
             rows.append(
-                f"<tr><td style='padding-right:24px'><code>{html.escape(keys)}</code></td><td>{html.escape(title)}</td></tr>"
+                f"<tr><td nowrap style='padding-right:24px'><code>{html.escape(keys)}</code></td>"
+                f"<td nowrap>{html.escape(title)}</td></tr>"
             )
-        label = QLabel("<table>" + "".join(rows) + "</table>")
-        label.setTextFormat(Qt.TextFormat.RichText)
-        area = QScrollArea()
-        area.setWidget(label)
-        area.setWidgetResizable(True)
+        self.table = QLabel("<table>" + "".join(rows) + "</table>")
+        self.table.setTextFormat(Qt.TextFormat.RichText)
+        self.area = QScrollArea()
+        self.area.setWidget(self.table)
+        self.area.setWidgetResizable(True)
         note = QLabel("Override any key in the settings file: shortcuts/&lt;id&gt; = key[;key…]")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(area)
+        layout.addWidget(self.area)
         layout.addWidget(note)
         layout.addWidget(buttons)
-        em = self.fontMetrics().height()
-        self.resize(em * 28, em * 34)
+        margins = layout.contentsMargins()
+        frame = 2 * self.area.frameWidth() + self.area.verticalScrollBar().sizeHint().width()
+        want_w = self.table.sizeHint().width() + frame + margins.left() + margins.right() + 8
+        want_h = (
+            self.table.sizeHint().height()
+            + 2 * self.area.frameWidth()
+            + note.sizeHint().height()
+            + buttons.sizeHint().height()
+            + 2 * layout.spacing()
+            + margins.top()
+            + margins.bottom()
+            + 8
+        )
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(
+            min(want_w, int(screen.width() * 0.9)), min(want_h, int(screen.height() * 0.85))
+        )

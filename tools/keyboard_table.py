@@ -1,4 +1,5 @@
-"""Print the README's keyboard table from the one actions table (desktop/actions.py)."""
+"""Print the README's keyboard table from the one actions table (desktop/actions.py): the
+same rows, in the same order, as the shortcut sheet (`?`) shows with the default keys."""
 
 from __future__ import annotations
 
@@ -6,25 +7,24 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from labelfix.desktop.actions import ACTIONS  # noqa: E402
+from labelfix.desktop.actions import QUICK_CLASS_KEYS, shortcut_table  # noqa: E402
+
+
+def table() -> str:
+    """The Markdown table: group, keys, action."""
+    lines = ["| group | keys | action |", "|---|---|---|"]
+    for group, title, keys in shortcut_table():
+        if keys == (QUICK_CLASS_KEYS,):
+            shown = "`1` … `9`"
+        else:
+            shown = ", ".join(f"`{k}`" for k in keys) or "—"
+        lines.append(f"| {group} | {shown} | {title} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    """Print a Markdown table: group, keys, action."""
-    print("| group | keys | action |")
-    print("|---|---|---|")
-    quick_done = False
-    for spec in ACTIONS:
-        if spec.arg is not None:
-            if quick_done:
-                continue
-            quick_done = True
-            print(
-                f"| {spec.group} | `1` … `9` | set the label's class to one of the 9 most frequent classes |"
-            )
-            continue
-        keys = ", ".join(f"`{k}`" for k in spec.keys) or "—"
-        print(f"| {spec.group} | {keys} | {spec.title} |")
+    """Print the table."""
+    print(table())
 
 
 if __name__ == "__main__":
