@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from . import geometry, new_labels
+from . import describe, geometry, new_labels
 from .editing import is_box_polygon, move_polygon
 from .edits import (
     AddLabel,
@@ -228,7 +228,14 @@ def decide(
                 set_id, s["key"], decision, note=note, image_id=s.get("image_id"), suspect=s
             )
         )
+    added = [p for p in parts if isinstance(p, AddLabel)]
+    text = describe.decision(
+        suspects,
+        decision,
+        store.category_names(),
+        new_label_id=added[0].annotation["id"] if len(added) == 1 else None,
+    )
     if len(parts) == 1:
+        parts[0].description = text
         return parts[0]
-    label = f"{decision} {len(suspects)} suspect{'s' if len(suspects) != 1 else ''}"
-    return CompositeEdit(parts, label)
+    return CompositeEdit(parts, text)

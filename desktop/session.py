@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from labelfix.core import geometry, project
+from labelfix.core import describe, geometry, project
 from labelfix.core.analyze import reanalyze_images
 from labelfix.core.editing import offset_geometry
 from labelfix.core.edits import (
@@ -409,7 +409,8 @@ class Session(QObject):
             if selected["category_id"] == category_id:
                 return True
             edit = SetCategory(selected["id"], category_id, reason="manual")
-            return self._push_label(edit, selected, "change class")
+            text = self.edit_text("change class", selected, new_category_id=category_id)
+            return self._push_label(edit, selected, "change class", text=text)
         suspect = self.current()
         if suspect is None or suspect["annotation_id"] is None:
             self.errorOccurred.emit(
@@ -423,7 +424,8 @@ class Session(QObject):
         if ann["category_id"] == category_id:
             return True
         edit = SetCategory(suspect["annotation_id"], category_id, reason="manual")
-        return self.push(edit, {suspect["image_id"]}, suspect["key"])
+        text = self.edit_text("change class", ann, new_category_id=category_id)
+        return self.push(edit, {suspect["image_id"]}, suspect["key"], text=text)
 
     def push(
         self,
@@ -462,9 +464,11 @@ class Session(QObject):
         before: int | None = -1,
         after: int | None = -1,
         command_class: type[EditCommand] = EditCommand,
+        text: str | None = None,
     ) -> bool:
         """Push a label edit whose undo and redo bring the label's image (and the label) back
-        into view; ``before``/``after`` are the label selected then (-1: this label)."""
+        into view; ``before``/``after`` are the label selected then (-1: this label). The
+        History line says what was done to which label on which image (or ``text``)."""
         key = self._current_key()
         image_id = ann["image_id"]
         return self.push(
@@ -473,9 +477,15 @@ class Session(QObject):
             key,
             undo_focus=Focus(key, ann["id"] if before == -1 else before, image_id),
             redo_focus=Focus(key, ann["id"] if after == -1 else after, image_id),
-            text=f"{what}: {self.label_name(ann)}",
+            text=text or self.edit_text(what, ann),
             command_class=command_class,
         )
+
+    def edit_text(self, what: str, ann: dict, **changes: int) -> str:
+        """The History line of a hand edit of a label (see core.describe.label_edit)."""
+        image = self.store.image(ann["image_id"])
+        file_name = image["file_name"] if image else None
+        return describe.label_edit(what, ann, self.category_names, file_name, **changes)
 
     # ------------------------------------------------------------------ label edits
     def set_geometry(
@@ -557,7 +567,10 @@ class Session(QObject):
             bbox=box,
             segmentation=polygon,
         )
-        ok = self._push_label(AddLabel(copy, reason="manual"), copy, "duplicate", before=ann["id"])
+        text = self.edit_text("duplicate", ann, new_label_id=copy["id"])
+        ok = self._push_label(
+            AddLabel(copy, reason="manual"), copy, "duplicate", before=ann["id"], text=text
+        )
         return copy["id"] if ok else None
 
     def convert_to_polygon(self, annotation_id: int | None = None) -> bool:
@@ -575,7 +588,7 @@ class Session(QObject):
             self.errorOccurred.emit("The mask is empty; there is no outline to convert.")
             return False
         edit = SetGeometry(ann["id"], segmentation=parts, reason="manual")
-        return self._push_label(edit, ann, "convert mask to polygon")
+        return self._push_label(edit, ann, "convert to polygon")
 
     def _target(self, annotation_id: int | None) -> dict | None:
         ann = (

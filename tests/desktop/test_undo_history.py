@@ -79,8 +79,10 @@ def test_history_lists_commands_and_jumps(qtbot: object, window: MainWindow) -> 
     assert window.history_dock.isVisible()
     texts = window.history.texts()
     assert texts[0] == "Project opened"
-    assert texts[1].startswith("nudge: ") and texts[1].endswith(f"#{ann['id']}")
-    assert texts[2].startswith("delete: ")
+    image = s.store.image(ann["image_id"])["file_name"]
+    name = s.category_names[ann["category_id"]]
+    assert texts[1] == f"nudge label #{ann['id']} ({name}) on {image}"
+    assert texts[2] == f"delete label #{ann['id']} ({name}) on {image}"
     window.history.setCurrentIndex(window.history.model().index(0, 0))  # click the first line
     assert s.undo_stack.index() == 0
     assert s.store.annotation(ann["id"])["bbox"] == ann["bbox"]
