@@ -210,18 +210,36 @@ class FilterBar(QWidget):
 
 
 class StatusCounts(QLabel):
-    """Open / accepted / rejected / flagged counts and the number listed."""
+    """Open / accepted / rejected / flagged counts, the number listed and the edits since the
+    last export. The edit count is read again every POLL_MS: an export from the command line
+    (another process) while the app is open resets it."""
+
+    POLL_MS = 1500
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.edits: int | None = None
         session.suspectsChanged.connect(self.refresh)
+        self._poll = QTimer(self, interval=self.POLL_MS)
+        self._poll.timeout.connect(self._check_edits)
+        self._poll.start()
         self.refresh()
+
+    def _check_edits(self) -> None:
+        """Refresh when the project's edit count changed behind the window's back."""
+        try:
+            edits = self.session.edits_since_export()
+        except Exception:  # noqa: BLE001 - a closed project: the label is going away
+            self._poll.stop()
+            return
+        if edits != self.edits:
+            self.refresh()
 
     def refresh(self) -> None:
         """Recount."""
         c = self.session.status_counts()
-        edits = self.session.store.get_meta("edits_since_export", 0)
+        edits = self.edits = self.session.edits_since_export()
         self.setText(
             f"{self.session.row_count()} listed   ·   open {c['open']}   accepted {c['accepted']}   "
             f"rejected {c['rejected']}   flagged {c['flagged']}   ·   {edits} edit(s) since export"

@@ -140,3 +140,24 @@ def test_close_with_unexported_edits_asks(
     else:
         assert closed and window.session is None
         assert out.exists() == (answer == "save")
+
+
+def test_an_export_from_the_command_line_resets_the_count_in_the_open_window(
+    qtbot: object, window: MainWindow, tmp_path: Path
+) -> None:
+    """The status bar read the edit count only after the window's own changes."""
+    import subprocess
+    import sys
+
+    s = window.session
+    edit_a_label(qtbot, window)
+    assert "1 edit(s) since export" in window.counts.text()
+    result = subprocess.run(
+        [sys.executable, "-m", "labelfix", "export", str(s.path), "-o", str(tmp_path / "o.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    qtbot.waitUntil(lambda: "0 edit(s) since export" in window.counts.text(), timeout=5_000)
+    assert s.edits_since_export() == 0
