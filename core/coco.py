@@ -42,7 +42,7 @@ from .coco_masks import (
     polygon_owners,
     rle_string_totals,
 )
-from .images import data_ends_early, header_size
+from .images import data_ends_early, header_size, jpeg_damage
 
 MAX_LISTED = 50
 """How many errors are kept and listed in detail; the rest are only counted."""
@@ -815,9 +815,10 @@ def check_images(
     or cut short; when none of the images is in the folder, one warning says so instead.
 
     Sizes are compared as COCO tools see them: the pixel size stored in the file, never rotated
-    by an EXIF orientation tag; a file with such a tag gets a warning of its own. Headers and
-    the files' last few KiB are read (a JPEG or PNG without its end marker is truncated); other
-    damage inside the pixel data shows when the image is decoded (:func:`images.load_image`).
+    by an EXIF orientation tag; a file with such a tag gets a warning of its own. A JPEG or PNG
+    without its end marker is cut short; a JPEG is also decoded at 1/8 size to find damaged
+    data (:func:`images.jpeg_damage`, with OpenCV); other damage shows when the image is
+    decoded for the canvas (:func:`images.load_image`).
     """
     root = os.fspath(images_dir)
     problems: list[Problem] = []
@@ -889,9 +890,9 @@ def _check_image_files(images: list[dict[str, Any]], root: str, file: str) -> li
             )
         if note is not None:
             reasons.append(note)
-        early = data_ends_early(path)
-        if early is not None:
-            reasons.append(early)
+        damage = data_ends_early(path) or jpeg_damage(path)
+        if damage is not None:
+            reasons.append(damage)
         if reasons:
             problems.append(Problem(file, record, f"{'; '.join(reasons)}: {path}", "warning"))
     return problems

@@ -10,9 +10,13 @@ values are scaled down by 256, as ``cv2.IMREAD_COLOR`` does). Files whose header
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import struct
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +146,55 @@ def data_ends_early(path: str | os.PathLike[str]) -> str | None:
     except OSError:
         return None  # unreadable files are reported by the header check
     return None
+
+
+_LIBJPEG_WARNINGS = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid JPEG file")
+
+
+def jpeg_damage(path: str | os.PathLike[str]) -> str | None:
+    """A sentence when libjpeg finds the compressed data of a JPEG damaged (it decodes, but
+    with garbage: "premature end of data segment", "N extraneous bytes before marker"), else
+    None. The image is decoded at 1/8 size in gray (about 1-2 ms); libjpeg only prints these
+    warnings, so its stderr is read for the duration of the call. Needs OpenCV (None
+    without it: the app bundle does not check)."""
+    cv2 = opencv.module()
+    if cv2 is None:
+        return None
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        return None
+    if data.size < 4 or data[0] != 0xFF or data[1] != 0xD8:
+        return None
+    try:
+        with _stderr_text() as said:
+            pixels = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    except Exception:  # noqa: BLE001 - reported as damage below
+        pixels = None
+    found = [line.strip() for line in said if line.strip().startswith(_LIBJPEG_WARNINGS)]
+    if pixels is None:
+        return "the JPEG data cannot be decoded" + (f" ({found[0]})" if found else "")
+    if found:
+        return f"the JPEG data is damaged ({found[0]}); parts of the image show garbage"
+    return None
+
+
+@contextlib.contextmanager
+def _stderr_text() -> Iterator[list[str]]:
+    """The lines written to the process's stderr (file descriptor 2) inside the block; they
+    are not shown. Only for short single-threaded calls (a C library's warnings)."""
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode("utf-8", "replace").splitlines())
 
 
 def load_image(path: str | os.PathLike[str]) -> tuple[np.ndarray | None, str | None]:

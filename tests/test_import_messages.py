@@ -12,7 +12,7 @@ from PIL import Image
 
 from labelfix.core.cli import run
 from labelfix.core.coco import check_images
-from labelfix.core.images import JPEG_ENDS_EARLY, PNG_ENDS_EARLY, data_ends_early
+from labelfix.core.images import JPEG_ENDS_EARLY, PNG_ENDS_EARLY, data_ends_early, jpeg_damage
 
 EXPORTERS = Path(__file__).resolve().parent / "data" / "exporters"
 GT = EXPORTERS / "cvat_coco_1_0.json"
@@ -78,3 +78,59 @@ def test_cut_short_images_are_found_from_their_end(tmp_path: Path) -> None:
     [problem] = check_images(images, tmp_path)
     assert problem.record == "images[0] (id 1)" and JPEG_ENDS_EARLY in problem.reason
     assert problem.reason.endswith(str(tmp_path / "cut.jpg"))
+
+
+def damaged_jpeg(tmp_path: Path) -> Path:
+    """A JPEG whose compressed data has a run of bytes overwritten (its end marker intact):
+    it decodes, with garbage, and libjpeg says "Corrupt JPEG data"."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.effect_noise((64, 48), 60).convert("RGB").save(buffer, "JPEG", quality=90)
+    data = bytearray(buffer.getvalue())
+    scan = data.rindex(b"\xff\xda")
+    middle = scan + (len(data) - scan) // 2
+    data[middle : middle + 40] = bytes(40)
+    path = tmp_path / "damaged.jpg"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_damaged_jpeg_is_a_warning_at_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = damaged_jpeg(tmp_path)
+    assert data_ends_early(path) is None  # its end is fine: only decoding finds the damage
+    reason = jpeg_damage(path)
+    assert reason is not None and reason.startswith("the JPEG data is damaged (Corrupt JPEG data")
+    images = [{"id": 1, "file_name": "damaged.jpg", "width": 64, "height": 48}]
+    [problem] = check_images(images, tmp_path)
+    assert problem.record == "images[0] (id 1)" and "the JPEG data is damaged" in problem.reason
+    fine = tmp_path / "fine.jpg"
+    Image.effect_noise((64, 48), 60).convert("RGB").save(fine, quality=90)
+    assert jpeg_damage(fine) is None
+    print("still printed")  # the capture of libjpeg's stderr gives the stream back
+    assert "still printed" in capsys.readouterr().out
+
+
+def test_the_damaged_jpegs_of_the_real_data_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """Five of the 81 real COCO images decode with garbage (four with extraneous bytes before
+    the end marker, one with a premature end of a data segment)."""
+    from helpers import shared_path
+
+    root = shared_path("coco_real81")
+    import json
+
+    images = json.loads((root / "annotations" / "instances_real81.json").read_text())["images"]
+    damaged = sorted(
+        Path(p.reason.rsplit(": ", 1)[1]).name
+        for p in check_images(images, root / "images")
+        if "JPEG data is damaged" in p.reason
+    )
+    assert damaged == [
+        "000000000042.jpg",
+        "000000000074.jpg",
+        "000000000387.jpg",
+        "000000000544.jpg",
+        "000000000599.jpg",
+    ]
