@@ -42,6 +42,7 @@ from .dialogs import (
     choose_project_file,
 )
 from .errors import open_problem
+from .filter_hint import FilterHint
 from .history import HistoryView
 from .images import ImageLoader
 from .inspector import Inspector
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job)
         self.counts: StatusCounts | None = None
         self.table: SuspectTable | None = None
+        self.filter_hint: FilterHint | None = None
         self._show_start()
 
     def _dock(self, name: str, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -229,6 +231,8 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(suspects)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(FilterBar(session))
+        self.filter_hint = FilterHint(session)
+        column.addWidget(self.filter_hint)
         column.addWidget(self.table, 1)
         self.docks["suspects"].setWidget(suspects)
         self.docks["inspector"].setWidget(Inspector(session))
@@ -279,6 +283,7 @@ class MainWindow(QMainWindow):
             self.counts.deleteLater()
             self.counts = None
         self.table = None
+        self.filter_hint = None
         self.session.close()
         self.session.deleteLater()
         self.session = None

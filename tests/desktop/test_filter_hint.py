@@ -1,0 +1,75 @@
+"""A new project never opens on a misleading view: when the confidence cut hides almost every
+suspect (or every one of a kind), the window says so and lowers the cut in one click."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from labelfix.core.errors import KINDS
+from labelfix.core.filter_advice import MOST, PER_KIND, advise
+from labelfix.core.store import Store
+from labelfix.core.suspects import DEFAULT_REVIEW_FILTER
+from labelfix.desktop.main_window import MainWindow
+
+
+def with_default_filter(project: Path) -> Path:
+    """The project as a new one opens: no saved review state, the default filter."""
+    with Store.open(project) as store, store.atomic():
+        store.set_meta("ui_state", {})
+    return project
+
+
+def listed_kinds(window: MainWindow) -> set[str]:
+    s = window.session
+    return {s.suspect_at(r)["kind"] for r in range(s.row_count())}
+
+
+def test_the_default_cut_on_a_low_scoring_detector_is_called_out_and_fixed_in_one_click(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object
+) -> None:
+    window = open_window(with_default_filter(demo_project))
+    s, hint = window.session, window.filter_hint
+    assert s.filter.min_confidence == DEFAULT_REVIEW_FILTER.min_confidence == 0.75
+    assert listed_kinds(window) <= {"spurious_label", "duplicate_label"}  # the misleading view
+    assert hint.isVisible()
+    text = hint.text.text()
+    assert text.startswith("conf ≥ 0.75 hides ") and "all " in text and "missing labels" in text
+    suggested = hint.advice.suggested
+    assert hint.button.text() == f"List conf ≥ {suggested:.2f}"
+    hint.button.click()
+    assert s.filter.min_confidence == suggested
+    assert not hint.isVisible()
+    index = s.index
+    present = {
+        KINDS[int(k)] for k in np.unique(index.kind[index.mask(s.filter.with_(min_confidence=0))])
+    }
+    assert listed_kinds(window) == present  # every kind's best suspects are listed
+    assert s.row_count() > (1 - MOST) * len(
+        index.mask(s.filter.with_(min_confidence=0)).nonzero()[0]
+    )
+
+
+def test_no_hint_when_the_cut_shows_every_kind(
+    open_window: Callable[..., MainWindow], demo_project: Path
+) -> None:
+    window = open_window(demo_project)  # the demo's own filter: conf >= 0.3
+    assert window.session.filter.min_confidence == 0.3
+    assert not window.filter_hint.isVisible()
+
+
+def test_the_suggested_cut_lists_enough_of_every_kind(demo_project: Path) -> None:
+    from labelfix.core.suspects import SuspectIndex
+
+    with Store.open(demo_project, readonly=True) as store:
+        index = SuspectIndex.load(store)
+    advice = advise(index, DEFAULT_REVIEW_FILTER)
+    assert advice is not None and advice.suggested < 0.75 and advice.hidden_share > MOST
+    shown = index.mask(DEFAULT_REVIEW_FILTER.with_(min_confidence=advice.suggested))
+    base = index.mask(DEFAULT_REVIEW_FILTER.with_(min_confidence=0.0))
+    for code in np.unique(index.kind[base]):
+        of_kind = base & (index.kind == code)
+        assert (shown & of_kind).sum() >= min(PER_KIND, of_kind.sum())
+    assert advise(index, DEFAULT_REVIEW_FILTER.with_(min_confidence=advice.suggested)) is None
