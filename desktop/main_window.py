@@ -361,7 +361,33 @@ class MainWindow(QMainWindow):
         """Create a project from COCO files and open it."""
         dialog = NewProjectDialog(self, self.settings)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_path is not None:
-            self.open_path(dialog.result_path)
+            self.open_new_project(dialog.result_path)
+
+    def open_new_project(self, path: Path) -> bool:
+        """Open a project just imported and say what the import warned about: the first
+        warning in the status bar (all of them: ``labelfix info``), and an image folder that
+        holds none of the images in a message box too."""
+        if not self.open_path(path):
+            return False
+        warnings = [str(w) for w in self.session.store.get_meta("warnings", []) or []]
+        if not warnings:
+            return True
+        folder = next((w for w in warnings if ": (images folder): " in w), None)
+        if folder is not None:
+            first = folder.split(": (images folder): ", 1)[1]
+        else:
+            first = warnings[0].split(": ", 1)[-1]  # the record and the reason
+        more = (
+            f" (and {len(warnings) - 1} more; `labelfix info` lists them)"
+            if len(warnings) > 1
+            else ""
+        )
+        text = f"Imported with {len(warnings)} warning(s): {first}{more}"
+        if folder is not None:
+            self._error(text)
+        else:
+            self.statusBar().showMessage(text, 20000)
+        return True
 
     def open_project(self) -> None:
         """Pick a project file and open it."""

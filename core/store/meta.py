@@ -51,6 +51,12 @@ class MetaRepository(Repository):
         root = self.images_root
         return None if root is None else root / image["file_name"]
 
+    def add_warnings(self, warnings: list[object] | tuple[object, ...]) -> None:
+        """Append reader warnings (e.g. a prediction file's) to the project's import warnings."""
+        if warnings:
+            kept = list(self.get_meta("warnings", []) or [])
+            self.set_meta("warnings", kept + [str(w) for w in warnings])
+
     def bump_edits_since_export(self, delta: int) -> None:
         """Count label edits made since the last export (for the status bar and close prompt)."""
         self.set_meta(

@@ -86,6 +86,7 @@ class PredictionRepository(ArrayRepository):
             )
             if activate or self.active_set_id() is None:
                 self.set_meta("active_prediction_set", set_id)
+            self.add_warnings(pf.warnings)
         return set_id
 
     def prediction_sets(self) -> list[dict]:
