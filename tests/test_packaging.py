@@ -137,3 +137,29 @@ def test_check_bundle_reports_a_missing_bundle(tmp_path: Path) -> None:
 def test_shell_scripts_parse(script: str) -> None:
     out = subprocess.run(["bash", "-n", str(PACKAGING / script)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_every_folder_of_the_packages_is_declared() -> None:
+    """setuptools prints a page of "Package would be ignored" for every folder Python could
+    import (a namespace package) that `packages` does not list; the Quick start's pip install
+    printed ~135 lines of them for the data folders."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
+    declared = set(config["packages"])
+    found = set()
+    for name, folder in config["package-dir"].items():
+        for sub in (ROOT / folder).rglob("*"):
+            if sub.is_dir() and "__pycache__" not in sub.parts and any(sub.iterdir()):
+                found.add(".".join([name, *sub.relative_to(ROOT / folder).parts]))
+        found.add(name)
+    assert found <= declared, sorted(found - declared)
+    data = config["package-data"]
+    for package in (
+        "labelfix.resources.demo",
+        "labelfix.resources.demo.images",
+        "labelfix.resources.icons",
+    ):
+        assert package in data, package
