@@ -152,7 +152,8 @@ def replay_agrees(store: Store, base_labels: dict[str, dict | None], set_id: int
         if entry["annotation_id"] is not None:
             labels[str(entry["annotation_id"])] = label_state(entry["after"])
         elif entry["action"] in ("decision", "revert:decision"):
-            decisions[entry["suspect_key"]] = entry["after"]
+            after = entry["after"]  # also holds the suspect's numbers when it was decided
+            decisions[entry["suspect_key"]] = after and {k: after[k] for k in ("decision", "note")}
     current = {str(a["id"]): label_state(a) for a in store.iter_annotations()}
     replayed = {a: s for a, s in labels.items() if s is not None}
     assert json.dumps(replayed, sort_keys=True) == json.dumps(current, sort_keys=True)
