@@ -88,7 +88,7 @@ class PathField(QWidget):
     a path with the button."""
 
     chosen = Signal(Path)
-    MIN_CHARS = 60  # a path field shows this many characters at least
+    MIN_CHARS = 72  # a path field shows this many characters at least
 
     def __init__(
         self,

@@ -98,5 +98,5 @@ def test_every_problem_names_its_field(dialog: NewProjectDialog, tmp_path: Path)
 def test_path_fields_show_a_whole_path(dialog: NewProjectDialog) -> None:
     chars = dialog.fontMetrics().averageCharWidth()
     for field in (dialog.labels, dialog.images, dialog.predictions, dialog.output):
-        assert field.edit.width() >= 60 * chars
+        assert field.edit.width() >= PathField.MIN_CHARS * chars >= 72 * chars
     assert dialog.labels.edit.alignment() & Qt.AlignmentFlag.AlignLeft
