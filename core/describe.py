@@ -16,10 +16,12 @@ KIND_WORDS = {
 VERBS = {"accepted": "accept", "rejected": "reject", "flagged": "flag", None: "clear"}
 
 
-def kind_words(kind: str, n: int = 1) -> str:
-    """A suspect kind in words ("wrong class", "2 wrong classes")."""
+def kind_words(kind: str, n: int | None = None) -> str:
+    """A suspect kind in words: "wrong class"; counted: "1 wrong class", "2 wrong classes"."""
     one, many = KIND_WORDS.get(kind, (kind, kind))
-    return one if n == 1 else f"{n} {many}"
+    if n is None:
+        return one
+    return f"{n} {one if n == 1 else many}"
 
 
 def _name(names: Mapping[int, str], category_id: int | None) -> str:

@@ -88,7 +88,10 @@ def sentence(advice: FilterAdvice) -> str:
         f"{advice.total} suspects"
     ]
     if advice.hidden_kinds:
-        kinds = ", ".join(f"all {kind_words(k, n)}" for k, n in advice.hidden_kinds)
+        kinds = ", ".join(
+            f"all {kind_words(k, n)}" if n > 1 else f"the one {kind_words(k)}"
+            for k, n in advice.hidden_kinds
+        )
         parts.append(f" ({kinds})")
     parts.append(": this detector's confidences rarely reach it.")
     return "".join(parts)

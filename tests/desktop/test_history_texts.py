@@ -66,6 +66,7 @@ def test_rejecting_and_bulk_decisions(session: Session) -> None:
     images = len({p["image_id"] for p in picked})
     text = last_text(session)
     assert text.startswith(f"flag 3 suspects on {images} image{'s' if images > 1 else ''}: ")
+    assert all(part.split()[0].isdigit() for part in text.split(": ", 1)[1].split(", "))
 
 
 def test_a_class_change_says_from_what_to_what(session: Session) -> None:
