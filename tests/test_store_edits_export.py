@@ -200,3 +200,23 @@ def test_failed_export_keeps_previous_file(project: Store, tmp_path: Path) -> No
         export_coco(project, out, fail_after=boom)
     assert out.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")] == []
+
+
+def test_a_project_made_before_values_as_read_opens_and_exports(
+    project: Store, tmp_path: Path
+) -> None:
+    """Schema 1 had no as_read columns: opening migrates, and nothing assumed means nothing
+    to write back."""
+    path = project.path
+    project.close()
+    conn = sqlite3.connect(path)
+    for table in ("images", "categories", "annotations"):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN as_read")
+    conn.execute("DELETE FROM _migrations WHERE version = 2")
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        assert migrations.schema_version(store.db) == migrations.latest_version()
+        assert coco_dataset(store) == tiny_dataset()
+        edits.SetCategory(10, 3).apply(store)
+        assert coco_dataset(store)["annotations"][0]["category_id"] == 3
