@@ -216,7 +216,7 @@ def test_a_project_made_before_values_as_read_opens_and_exports(
     conn.commit()
     conn.close()
     with Store.open(path) as store:
-        assert migrations.schema_version(store.db) == migrations.latest_version()
+        assert store.schema_version() == migrations.latest_version()
         assert coco_dataset(store) == tiny_dataset()
         edits.SetCategory(10, 3).apply(store)
         assert coco_dataset(store)["annotations"][0]["category_id"] == 3
