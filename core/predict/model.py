@@ -1,0 +1,337 @@
+"""Open an ONNX model, read what it says about itself, and recognise its family.
+
+The family comes from, in order: the user's choice; Ultralytics export metadata
+(``get_modelmeta().custom_metadata_map``: ``task``, ``names``, ``imgsz``, ``stride``, ``head``,
+``end2end``, ``args``); YOLOv5's metadata (``stride`` and ``names`` only); outputs named
+``boxes``/``labels``/``scores`` (torchvision); and last the output shapes for the input size
+(``[1, 4 + nc, cells]`` Ultralytics, ``[1, 3 x cells, 5 + nc]`` YOLOv5, ``[1, cells, 5 + nc]``
+YOLOX, ``[1, Q, 4 + nc]`` RT-DETR, where cells = anchor points at strides 8, 16, 32). A graph with
+symbolic output sizes is run once on a blank input to learn them.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import classes as class_names
+from .detections import Family, ModelError
+from .torchvision import TorchVision, output_roles
+from .ultralytics import Ultralytics
+from .yolov5 import YoloV5
+from .yolox import STRIDES, YoloX, grid_cells
+
+FAMILIES = {
+    "ultralytics": "Ultralytics YOLOv8 / YOLO11 detection",
+    "ultralytics-seg": "Ultralytics YOLOv8 / YOLO11 segmentation",
+    "ultralytics-end2end": "Ultralytics end-to-end detection (YOLO26, YOLOv10, nms=True)",
+    "ultralytics-end2end-seg": "Ultralytics end-to-end segmentation (YOLO26)",
+    "rtdetr": "RT-DETR (Ultralytics export)",
+    "yolov5": "YOLOv5",
+    "yolox": "YOLOX (raw head)",
+    "torchvision": "torchvision detector (Faster R-CNN, Mask R-CNN, RetinaNet, SSD)",
+}
+ALIASES = {
+    "yolov8": "ultralytics", "yolo11": "ultralytics", "yolov8-seg": "ultralytics-seg",
+    "yolo11-seg": "ultralytics-seg", "yolo26": "ultralytics-end2end", "yolov10": "ultralytics-end2end",
+    "yolo26-seg": "ultralytics-end2end-seg", "rt-detr": "rtdetr", "faster-rcnn": "torchvision",
+    "mask-rcnn": "torchvision", "retinanet": "torchvision", "ssd": "torchvision",
+}  # fmt: skip
+DEFAULT_IOU = {"yolov5": 0.45, "yolox": 0.45}
+"""NMS IoU defaults of the references' prediction scripts (Ultralytics' predictor: 0.7)."""
+EXPECTED = (
+    "expected one of: an Ultralytics export (output [1, 4+classes, N], plus [1, 32, h, w] "
+    "prototypes for segmentation, or [1, N, 6]), YOLOv5 [1, N, 5+classes], YOLOX [1, N, 5+classes], "
+    "RT-DETR [1, queries, 4+classes], or outputs named boxes/labels/scores(/masks)"
+)
+
+
+def family_name(name: str) -> str:
+    """A family name or alias as the canonical family name (ModelError if unknown)."""
+    key = name.strip().lower().replace("_", "-")
+    key = ALIASES.get(key, key)
+    if key not in FAMILIES:
+        raise ModelError(f"unknown model family {name!r}; known: {', '.join(FAMILIES)}")
+    return key
+
+
+@dataclass
+class ModelInfo:
+    """What the dialog and CLI show about a model before running it."""
+
+    path: Path
+    family: str
+    detected_by: str
+    input_name: str
+    input_shape: list[int | str]
+    input_hw: tuple[int, int] | None
+    """(height, width) the images are fitted to; None: each image at its own size."""
+    dynamic: bool
+    outputs: list[tuple[str, list[int | str]]]
+    masks: bool
+    class_names: dict[int, str]
+    class_names_from: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def family_title(self) -> str:
+        """The family's readable name."""
+        return FAMILIES[self.family]
+
+    def describe(self) -> str:
+        """A few lines for the user: family, input, classes."""
+        size = f"{self.input_hw[1]}x{self.input_hw[0]}" if self.input_hw else "each image's own size"
+        outs = ", ".join(f"{n} {s}" for n, s in self.outputs)
+        return (
+            f"{self.path.name}: {self.family_title} ({self.detected_by})\n"
+            f"input {self.input_name} {self.input_shape}: images fitted to {size}\n"
+            f"outputs: {outs}\n"
+            f"{len(self.class_names)} classes ({self.class_names_from}); "
+            f"{'masks and boxes' if self.masks else 'boxes'}"
+        )
+
+
+@dataclass
+class LoadedModel:
+    """An onnxruntime session with its family's pre/post-processing."""
+
+    info: ModelInfo
+    session: Any
+    family: Family
+
+
+def onnxruntime_module() -> Any:
+    """The onnxruntime module, or a ModelError saying how to get it."""
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ModelError(
+            "running a model needs onnxruntime: pip install onnxruntime"
+        ) from exc
+    return onnxruntime
+
+
+def open_session(path: Path, threads: int | None = None) -> Any:
+    """A CPU onnxruntime session for the file, or ModelError naming it."""
+    ort = onnxruntime_module()
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(os.fspath(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types for bad files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: not a usable ONNX model ({reason[:300]})") from exc
+
+
+def parse_metadata(raw: dict[str, str]) -> dict[str, Any]:
+    """Ultralytics/YOLOv5 metadata values (Python literals stored as text) as Python values."""
+    out: dict[str, Any] = dict(raw)
+    for key in ("names", "imgsz", "stride", "args", "end2end", "batch"):
+        if key in raw:
+            try:
+                out[key] = ast.literal_eval(raw[key])
+            except (ValueError, SyntaxError):
+                pass
+    return out
+
+
+def _dims(shape: list[Any]) -> list[int | str]:
+    return [d if isinstance(d, int) and d >= 0 else str(d or "?") for d in shape]
+
+
+def load_model(
+    path: str | os.PathLike[str], *, family: str | None = None, classes: str | os.PathLike[str] | None = None,
+    imgsz: int | tuple[int, int] | None = None, threads: int | None = None,
+) -> LoadedModel:
+    """Open the model and set up its family (detected, or `family`); ModelError when unusable."""
+    path = Path(path)
+    session = open_session(path, threads)
+    raw_meta = dict(session.get_modelmeta().custom_metadata_map or {})
+    meta = parse_metadata(raw_meta)
+    inputs = session.get_inputs()
+    if len(inputs) != 1:
+        names = ", ".join(i.name for i in inputs)
+        raise ModelError(f"{path}: the model takes {len(inputs)} inputs ({names}); LabelFix feeds one image tensor")
+    image_input = inputs[0]
+    shape = _dims(list(image_input.shape))
+    if len(shape) not in (3, 4):
+        raise ModelError(f"{path}: input {image_input.name} has shape {shape}; expected an image tensor [1, 3, H, W] or [3, H, W]")
+    dtype = np.float16 if "float16" in image_input.type else np.float32
+    fixed_hw = tuple(shape[-2:]) if all(isinstance(d, int) for d in shape[-2:]) else None
+    dynamic = fixed_hw is None
+    outputs = session.get_outputs()
+    out_names = [o.name for o in outputs]
+    out_shapes = [_dims(list(o.shape)) for o in outputs]
+    names_meta = meta.get("names") if isinstance(meta.get("names"), dict | list) else None
+    model_names = (
+        {int(k): str(v) for k, v in names_meta.items()} if isinstance(names_meta, dict)
+        else dict(enumerate(map(str, names_meta))) if isinstance(names_meta, list) else None
+    )
+    input_hw = _input_size(path, imgsz, fixed_hw, meta)
+    chosen = family_name(family) if family else None
+    roles = output_roles(out_names)
+    is_ultralytics = meta.get("author") == "Ultralytics" or {"task", "names", "stride", "imgsz"} <= meta.keys()
+    is_yolov5 = not is_ultralytics and {"stride", "names"} <= meta.keys()
+
+    if chosen is None and {"boxes", "labels", "scores"} <= roles.keys():
+        chosen, how = "torchvision", "outputs named " + ", ".join(sorted(roles))
+    elif chosen is None and is_ultralytics:
+        chosen, how = _ultralytics_family(path, meta), f"Ultralytics metadata (task {meta.get('task')})"
+    else:
+        how = "chosen"
+    if chosen in (None, "yolov5", "yolox", "rtdetr", "ultralytics", "ultralytics-seg") and any(
+        not isinstance(d, int) for s in out_shapes[:2] for d in s
+    ):
+        out_shapes = _probe_shapes(session, image_input.name, len(shape), input_hw, dtype, path)
+    if chosen is None:
+        chosen, how = _family_from_shapes(path, out_shapes, input_hw, is_yolov5)
+
+    masks = chosen in ("ultralytics-seg", "ultralytics-end2end-seg") or (
+        chosen == "torchvision" and "masks" in roles
+    )
+    nc = _class_count(path, chosen, out_shapes, model_names, masks)
+    if classes is not None:
+        model_names, names_from = class_names.read_classes_file(classes), f"classes file {Path(classes).name}"
+    elif model_names:
+        names_from = "model metadata"
+    else:
+        model_names = class_names.default_names(nc or 0, torchvision=chosen == "torchvision")
+        names_from = "built-in COCO list" + (" (91 ids)" if chosen == "torchvision" else " (80 classes)")
+        if model_names is None:
+            raise ModelError(
+                f"{path}: the model has {nc} classes and no class names; give a classes file "
+                "(one name per line, in the model's class order)"
+            )
+    info = ModelInfo(
+        path=path, family=chosen, detected_by=how, input_name=image_input.name, input_shape=shape,
+        input_hw=None if chosen == "torchvision" else input_hw, dynamic=dynamic,
+        outputs=list(zip(out_names, out_shapes)), masks=masks, class_names=model_names,
+        class_names_from=names_from, metadata=raw_meta,
+    )
+    stride = int(meta.get("stride", 32)) if isinstance(meta.get("stride"), int) else 32
+    return LoadedModel(info, session, _make_family(info, out_shapes, nc, stride, dtype, roles, fixed_hw, meta))
+
+
+def _input_size(path: Path, imgsz: Any, fixed_hw: Any, meta: dict[str, Any]) -> tuple[int, int]:
+    if imgsz is not None:
+        wanted = (int(imgsz), int(imgsz)) if isinstance(imgsz, int | float) else (int(imgsz[0]), int(imgsz[1]))
+        if fixed_hw is not None and wanted != fixed_hw:
+            raise ModelError(
+                f"{path}: the model's input is fixed at {fixed_hw[1]}x{fixed_hw[0]}; "
+                f"it cannot run at {wanted[1]}x{wanted[0]}"
+            )
+        return wanted
+    if fixed_hw is not None:
+        return fixed_hw  # type: ignore[return-value]
+    size = meta.get("imgsz")
+    if isinstance(size, list | tuple) and len(size) == 2:
+        return int(size[0]), int(size[1])
+    if isinstance(size, int):
+        return size, size
+    return 640, 640
+
+
+def _ultralytics_family(path: Path, meta: dict[str, Any]) -> str:
+    task = meta.get("task")
+    args = meta.get("args") if isinstance(meta.get("args"), dict) else {}
+    end2end = meta.get("end2end") is True or bool(args.get("nms"))
+    if meta.get("head") == "RTDETRDecoder" or "rtdetr" in str(meta.get("description", "")).lower():
+        return "rtdetr"
+    if task == "detect":
+        return "ultralytics-end2end" if end2end else "ultralytics"
+    if task == "segment":
+        return "ultralytics-end2end-seg" if end2end else "ultralytics-seg"
+    raise ModelError(
+        f"{path}: an Ultralytics {task} model; LabelFix runs detection and segmentation models"
+    )
+
+
+def _probe_shapes(session: Any, name: str, rank: int, hw: tuple[int, int], dtype: type, path: Path) -> list[list[int | str]]:
+    blank = np.zeros((1, 3, *hw) if rank == 4 else (3, *hw), dtype)
+    try:
+        return [list(o.shape) for o in session.run(None, {name: blank})]
+    except Exception as exc:  # noqa: BLE001
+        raise ModelError(f"{path}: the model failed on a blank {hw[1]}x{hw[0]} input ({exc})") from exc
+
+
+def _family_from_shapes(path: Path, shapes: list[list[Any]], hw: tuple[int, int], yolov5_meta: bool) -> tuple[str, str]:
+    shown = " + ".join(str(s) for s in shapes)
+    cells = grid_cells(hw)
+    cells_p6 = grid_cells(hw, (*STRIDES, 64))
+    first = shapes[0] if shapes else []
+    if len(first) == 3 and first[0] == 1:
+        _, a, b = first
+        protos = [s for s in shapes[1:] if len(s) == 4]
+        if b in (cells, cells_p6) and a >= 5:
+            return ("ultralytics-seg" if protos else "ultralytics"), f"output shape {shown}"
+        if not protos and b >= 6 and (a in (3 * cells, 3 * cells_p6) or (yolov5_meta and a != cells)):
+            return "yolov5", f"output shape {shown}" + (" and YOLOv5 metadata" if yolov5_meta else "")
+        if not protos and a == cells and b >= 6:
+            return "yolox", f"output shape {shown}"
+        if not protos and 5 <= b < a <= 1000:
+            return "rtdetr", f"output shape {shown} (queries x 4+classes)"
+    raise ModelError(f"{path}: outputs {shown} fit no known model family; {EXPECTED}")
+
+
+def _class_count(path: Path, family: str, shapes: list[list[Any]], names: dict[int, str] | None, masks: bool) -> int | None:
+    first = shapes[0] if shapes else []
+    if family == "torchvision" or family.startswith("ultralytics-end2end"):
+        return len(names) if names else None
+    if len(first) != 3 or not all(isinstance(d, int) for d in first):
+        raise ModelError(f"{path}: output shape {first} does not fit the {FAMILIES[family]} family; {EXPECTED}")
+    if family in ("ultralytics", "ultralytics-seg"):
+        extra = shapes[1][1] if masks and len(shapes) > 1 and len(shapes[1]) == 4 else 0
+        if masks and not extra:
+            raise ModelError(f"{path}: a segmentation model needs a second output of prototype masks [1, 32, h, w]")
+        nc = len(names) if names else first[1] - 4 - extra
+    elif family in ("yolov5", "yolox"):
+        nc = first[2] - 5
+    else:  # rtdetr
+        nc = len(names) if names else first[2] - 4
+    if nc < 1:
+        raise ModelError(f"{path}: output shape {first} leaves no class scores for {FAMILIES[family]}")
+    return nc
+
+
+def _make_family(
+    info: ModelInfo, shapes: list[list[Any]], nc: int | None, stride: int, dtype: type,
+    roles: dict[str, int], fixed_hw: Any, meta: dict[str, Any],
+) -> Family:
+    family, hw = info.family, info.input_hw or (640, 640)
+    nc = nc or len(info.class_names)
+    if family == "torchvision":
+        if not {"boxes", "labels", "scores"} <= roles.keys():
+            raise ModelError(f"{info.path}: a torchvision-style model needs outputs named boxes, labels and scores")
+        return TorchVision(roles=roles, rank=len(info.input_shape), fixed_hw=fixed_hw, dtype=dtype)
+    if family == "yolov5":
+        return YoloV5(input_hw=hw, nc=nc, dtype=dtype)
+    if family == "yolox":
+        return YoloX(input_hw=hw, nc=nc, dtype=dtype)
+    if family == "rtdetr":
+        last = shapes[0][-1] if shapes and shapes[0] else None
+        version = str(meta.get("version", "0"))
+        topk = last == 6 and (nc != 2 or _version_at_least(version, (8, 4)))
+        return Ultralytics(name=family, input_hw=hw, dynamic=False, stride=stride, nc=nc, masks=False,
+                           rtdetr="topk" if topk else "queries", dtype=dtype)
+    return Ultralytics(
+        name=family, input_hw=hw, dynamic=info.dynamic, stride=stride, nc=nc, masks=info.masks,
+        end2end=family.startswith("ultralytics-end2end"), dtype=dtype,
+    )
+
+
+def _version_at_least(text: str, wanted: tuple[int, int]) -> bool:
+    try:
+        parts = tuple(int(p) for p in text.split(".")[:2])
+    except ValueError:
+        return False
+    return parts >= wanted

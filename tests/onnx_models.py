@@ -1,0 +1,73 @@
+"""Small ONNX models whose outputs the tests choose (Constant nodes), saved for onnxruntime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+COCO_NAMES = (
+    "{0: 'person', 1: 'bicycle', 2: 'car'}"  # a 3-class Ultralytics 'names' metadata value
+)
+
+
+def constant_model(
+    path: Path,
+    outputs: dict[str, np.ndarray],
+    *,
+    input_shape: list[int | str] = (1, 3, 640, 640),
+    input_name: str = "images",
+    input_type: int = TensorProto.FLOAT,
+    metadata: dict[str, str] | None = None,
+    output_shapes: dict[str, list[int | str]] | None = None,
+) -> Path:
+    """A model taking one image input and returning the given arrays, whatever the image."""
+    nodes, infos = [], []
+    for name, array in outputs.items():
+        const = f"{name}_value"
+        nodes.append(helper.make_node("Constant", [], [const], value=numpy_helper.from_array(array)))
+        nodes.append(helper.make_node("Identity", [const], [name]))
+        shape = (output_shapes or {}).get(name, list(array.shape))
+        elem = helper.np_dtype_to_tensor_dtype(array.dtype)
+        infos.append(helper.make_tensor_value_info(name, elem, shape))
+    graph = helper.make_graph(
+        nodes, "labelfix-test", [helper.make_tensor_value_info(input_name, input_type, list(input_shape))], infos
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for key, value in (metadata or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+def ultralytics_metadata(task: str, names: dict[int, str], imgsz=(640, 640), **extra: str) -> dict[str, str]:
+    """Metadata as Ultralytics' exporter writes it (values are Python literals as text)."""
+    meta = {
+        "description": "Ultralytics YOLO11n model trained on test.yaml",
+        "author": "Ultralytics",
+        "version": "8.4.190",
+        "stride": "32",
+        "task": task,
+        "batch": "1",
+        "imgsz": str(list(imgsz)),
+        "names": str(names),
+        "head": "Segment" if task == "segment" else "Detect",
+        "end2end": "False",
+        "args": "{'batch': 1, 'half': False, 'dynamic': False, 'nms': False}",
+    }
+    meta.update(extra)
+    return meta
+
+
+def write_image(path: Path, width: int, height: int, seed: int = 0) -> Path:
+    """A random RGB PNG of the given size (lossless, so decoded pixels are known)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(path)
+    return path
