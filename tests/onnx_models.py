@@ -8,9 +8,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-COCO_NAMES = (
-    "{0: 'person', 1: 'bicycle', 2: 'car'}"  # a 3-class Ultralytics 'names' metadata value
-)
+COCO_NAMES = "{0: 'person', 1: 'bicycle', 2: 'car'}"  # a 3-class Ultralytics 'names' metadata value
 
 
 def constant_model(
@@ -27,13 +25,18 @@ def constant_model(
     nodes, infos = [], []
     for name, array in outputs.items():
         const = f"{name}_value"
-        nodes.append(helper.make_node("Constant", [], [const], value=numpy_helper.from_array(array)))
+        nodes.append(
+            helper.make_node("Constant", [], [const], value=numpy_helper.from_array(array))
+        )
         nodes.append(helper.make_node("Identity", [const], [name]))
         shape = (output_shapes or {}).get(name, list(array.shape))
         elem = helper.np_dtype_to_tensor_dtype(array.dtype)
         infos.append(helper.make_tensor_value_info(name, elem, shape))
     graph = helper.make_graph(
-        nodes, "labelfix-test", [helper.make_tensor_value_info(input_name, input_type, list(input_shape))], infos
+        nodes,
+        "labelfix-test",
+        [helper.make_tensor_value_info(input_name, input_type, list(input_shape))],
+        infos,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -45,7 +48,9 @@ def constant_model(
     return path
 
 
-def ultralytics_metadata(task: str, names: dict[int, str], imgsz=(640, 640), **extra: str) -> dict[str, str]:
+def ultralytics_metadata(
+    task: str, names: dict[int, str], imgsz=(640, 640), **extra: str
+) -> dict[str, str]:
     """Metadata as Ultralytics' exporter writes it (values are Python literals as text)."""
     meta = {
         "description": "Ultralytics YOLO11n model trained on test.yaml",

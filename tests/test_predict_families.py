@@ -22,8 +22,13 @@ CATS = {1: "person", 2: "bicycle", 3: "car"}
 def predict(model, image, width, height, **kwargs) -> list[dict]:
     """Records of one image."""
     got: dict[int, list[dict]] = {}
-    summary = run_model(model, [ImageRef(7, image, width, height)], categories=CATS,
-                        sink=lambda i, r: got.setdefault(i, r), **kwargs)
+    summary = run_model(
+        model,
+        [ImageRef(7, image, width, height)],
+        categories=CATS,
+        sink=lambda i, r: got.setdefault(i, r),
+        **kwargs,
+    )
     assert not summary.problems, summary.problems
     return got[7]
 
@@ -47,15 +52,21 @@ def image640x480(tmp_path):
 
 
 def ultralytics_detect_model(tmp_path, **meta):
-    head = yolo_head({
-        0: [320, 320, 100, 50, 0.9, 0.1, 0.0],  # letterbox xyxy 270,295,370,345 -> image y - 80
-        1: [322, 320, 100, 50, 0.8, 0.0, 0.0],  # IoU 0.96 with anchor 0, same class: suppressed
-        2: [322, 320, 100, 50, 0.0, 0.7, 0.0],  # same box, class bicycle: kept (class-wise NMS)
-        3: [10, 100, 40, 20, 0.0, 0.0, 0.5],  # x1 = -10 -> clipped to 0; y 90..110 -> 10..30
-        4: [500, 500, 10, 10, 0.0005, 0.0, 0.0],  # below conf 0.001
-    }, 7)
-    return constant_model(tmp_path / "det.onnx", {"output0": head},
-                          metadata=ultralytics_metadata("detect", NAMES, **meta))
+    head = yolo_head(
+        {
+            0: [320, 320, 100, 50, 0.9, 0.1, 0.0],  # letterbox xyxy 270,295,370,345 -> image y - 80
+            1: [322, 320, 100, 50, 0.8, 0.0, 0.0],  # IoU 0.96 with anchor 0, same class: suppressed
+            2: [322, 320, 100, 50, 0.0, 0.7, 0.0],  # same box, class bicycle: kept (class-wise NMS)
+            3: [10, 100, 40, 20, 0.0, 0.0, 0.5],  # x1 = -10 -> clipped to 0; y 90..110 -> 10..30
+            4: [500, 500, 10, 10, 0.0005, 0.0, 0.0],  # below conf 0.001
+        },
+        7,
+    )
+    return constant_model(
+        tmp_path / "det.onnx",
+        {"output0": head},
+        metadata=ultralytics_metadata("detect", NAMES, **meta),
+    )
 
 
 def test_ultralytics_detect_letterbox_nms_clipping(tmp_path, image640x480):
@@ -69,7 +80,9 @@ def test_ultralytics_detect_letterbox_nms_clipping(tmp_path, image640x480):
 
 def test_ultralytics_max_dets_and_agnostic_nms(tmp_path, image640x480):
     model = ultralytics_detect_model(tmp_path)
-    assert [r["score"] for r in predict(model, image640x480, 640, 480, max_dets=2)] == pytest.approx([0.9, 0.7])
+    assert [
+        r["score"] for r in predict(model, image640x480, 640, 480, max_dets=2)
+    ] == pytest.approx([0.9, 0.7])
     agnostic = predict(model, image640x480, 640, 480, agnostic=True)
     assert [r["category_id"] for r in agnostic] == [1, 3]  # the bicycle box overlaps the person box
 
@@ -79,8 +92,9 @@ def test_ultralytics_letterbox_inverse_on_a_downscaled_image(tmp_path):
     # scale_boxes: gain_y = 427 / 854 = 0.5, pad_y = round(106.5 - 0.1) = 106
     image = write_image(tmp_path / "b.png", 1280, 854)
     head = yolo_head({0: [320, 306, 64, 40, 0.6, 0, 0]}, 7)  # letterbox 288,286,352,326
-    model = constant_model(tmp_path / "m.onnx", {"output0": head},
-                           metadata=ultralytics_metadata("detect", NAMES))
+    model = constant_model(
+        tmp_path / "m.onnx", {"output0": head}, metadata=ultralytics_metadata("detect", NAMES)
+    )
     # x: 288 / 0.5 = 576, w 128; y: (286 - 106) / 0.5 = 360, h 80
     assert boxes(predict(model, image, 1280, 854)) == [(1, [576.0, 360.0, 128.0, 80.0], 0.6)]
 
@@ -90,18 +104,25 @@ def test_ultralytics_dynamic_input_uses_the_minimum_rectangle(tmp_path):
     image = write_image(tmp_path / "c.png", 640, 427)
     head = yolo_head({0: [100, 110, 20, 20, 0.5, 0, 0]}, 7, anchors=5880)
     model = constant_model(
-        tmp_path / "dyn.onnx", {"output0": head}, input_shape=[1, 3, "height", "width"],
+        tmp_path / "dyn.onnx",
+        {"output0": head},
+        input_shape=[1, 3, "height", "width"],
         metadata=ultralytics_metadata("detect", NAMES, args="{'dynamic': True, 'nms': False}"),
     )
     assert boxes(predict(model, image, 640, 427)) == [(1, [90.0, 90.0, 20.0, 20.0], 0.5)]
 
 
 def segment_model(tmp_path, protos):
-    rows = {0: [320, 320, 100, 50, 0.9, 0, 0] + [1.0] + [0.0] * 31,  # mask = proto 0
-            1: [100, 300, 40, 40, 0, 0.8, 0] + [0.0, 1.0] + [0.0] * 30}  # mask = proto 1
+    rows = {
+        0: [320, 320, 100, 50, 0.9, 0, 0] + [1.0] + [0.0] * 31,  # mask = proto 0
+        1: [100, 300, 40, 40, 0, 0.8, 0] + [0.0, 1.0] + [0.0] * 30,
+    }  # mask = proto 1
     head = yolo_head(rows, 4 + 3 + 32)
-    return constant_model(tmp_path / "seg.onnx", {"output0": head, "output1": protos},
-                          metadata=ultralytics_metadata("segment", NAMES))
+    return constant_model(
+        tmp_path / "seg.onnx",
+        {"output0": head, "output1": protos},
+        metadata=ultralytics_metadata("segment", NAMES),
+    )
 
 
 def decoded(record) -> np.ndarray:
@@ -136,10 +157,17 @@ def test_ultralytics_segment_upsamples_when_padding_is_fractional(tmp_path):
     image = write_image(tmp_path / "d.png", 640, 426)
     protos = np.zeros((1, 32, 160, 160), np.float32)
     protos[0, 0, :60] = 1.0
-    protos[0, 0, 60:] = -1.0  # sign change between upsampled rows 239 and 240 -> image rows 132 | 133
-    rows = {0: [320, 257, 200, 100, 0.9, 0, 0] + [1.0] + [0.0] * 31}  # letterbox y 207..307 -> 100..200
-    model = constant_model(tmp_path / "seg2.onnx", {"output0": yolo_head(rows, 39), "output1": protos},
-                           metadata=ultralytics_metadata("segment", NAMES))
+    protos[
+        0, 0, 60:
+    ] = -1.0  # sign change between upsampled rows 239 and 240 -> image rows 132 | 133
+    rows = {
+        0: [320, 257, 200, 100, 0.9, 0, 0] + [1.0] + [0.0] * 31
+    }  # letterbox y 207..307 -> 100..200
+    model = constant_model(
+        tmp_path / "seg2.onnx",
+        {"output0": yolo_head(rows, 39), "output1": protos},
+        metadata=ultralytics_metadata("segment", NAMES),
+    )
     (record,) = predict(model, image, 640, 426)
     assert record["bbox"] == [220.0, 100.0, 200.0, 100.0]
     expected = np.zeros((426, 640), np.uint8)
@@ -161,7 +189,9 @@ def test_ultralytics_end2end_output(tmp_path, image640x480):
     meta = ultralytics_metadata("detect", NAMES, end2end="True")
     model = constant_model(tmp_path / "e2e.onnx", {"output0": out}, metadata=meta)
     assert boxes(predict(model, image640x480, 640, 480)) == [
-        (3, [270.0, 215.0, 100.0, 50.0], 0.9), (1, [0.0, 0.0, 10.0, 10.0], 0.3)]
+        (3, [270.0, 215.0, 100.0, 50.0], 0.9),
+        (1, [0.0, 0.0, 10.0, 10.0], 0.3),
+    ]
     assert len(predict(model, image640x480, 640, 480, max_dets=1)) == 1
 
 
@@ -169,21 +199,37 @@ def test_rtdetr_queries_layout_stretches_and_does_not_clip(tmp_path, image640x48
     out = np.zeros((1, 300, 7), np.float32)
     out[0, 0] = [0.5, 0.5, 0.25, 0.5, 0.2, 0.6, 0.1]  # xyxy .375 .25 .625 .75 x (640, 480)
     out[0, 1] = [0.95, 0.1, 0.2, 0.1, 0.0, 0.0, 0.7]  # x2 = 1.05 * 640 = 672: not clipped
-    meta = ultralytics_metadata("detect", NAMES, head="RTDETRDecoder", version="8.3.40",
-                                description="Ultralytics rtdetr-l model")
+    meta = ultralytics_metadata(
+        "detect",
+        NAMES,
+        head="RTDETRDecoder",
+        version="8.3.40",
+        description="Ultralytics rtdetr-l model",
+    )
     model = constant_model(tmp_path / "rtdetr.onnx", {"output0": out}, metadata=meta)
     assert boxes(predict(model, image640x480, 640, 480)) == [
-        (3, [544.0, 24.0, 128.0, 48.0], 0.7), (2, [240.0, 120.0, 160.0, 240.0], 0.6)]
+        (3, [544.0, 24.0, 128.0, 48.0], 0.7),
+        (2, [240.0, 120.0, 160.0, 240.0], 0.6),
+    ]
 
 
 def test_rtdetr_topk_layout(tmp_path, image640x480):
     out = np.zeros((1, 300, 6), np.float32)
     out[0, 0] = [0.5, 0.5, 0.25, 0.5, 0.8, 1]
-    out[0, 1] = [0.5, 0.5, 0.25, 0.5, 0.4, 2]  # same query, another class (top-k over query x class)
+    out[0, 1] = [
+        0.5,
+        0.5,
+        0.25,
+        0.5,
+        0.4,
+        2,
+    ]  # same query, another class (top-k over query x class)
     meta = ultralytics_metadata("detect", NAMES, head="RTDETRDecoder")
     model = constant_model(tmp_path / "rtdetr84.onnx", {"output0": out}, metadata=meta)
     assert boxes(predict(model, image640x480, 640, 480)) == [
-        (2, [240.0, 120.0, 160.0, 240.0], 0.8), (3, [240.0, 120.0, 160.0, 240.0], 0.4)]
+        (2, [240.0, 120.0, 160.0, 240.0], 0.8),
+        (3, [240.0, 120.0, 160.0, 240.0], 0.4),
+    ]
 
 
 def yolov5_model(tmp_path):
@@ -273,7 +319,8 @@ def test_torchvision_named_outputs_with_masks(tmp_path):
     assert first.sum() == 100 and first[10:20, 5:15].all()
     assert decoded(records[1]).all()
     assert [r["score"] for r in predict(torchvision_model(tmp_path), image, 64, 48, conf=0.5)] == [
-        pytest.approx(0.95)]
+        pytest.approx(0.95)
+    ]
 
 
 def test_torchvision_mask_size_mismatch_is_reported(tmp_path):

@@ -12,13 +12,22 @@ from labelfix.core.predict.ultralytics import letterbox_placement
 
 def test_numpy_resize_is_bit_identical_to_opencv_inter_linear():
     rng = np.random.default_rng(1)
-    sizes = [(480, 640, 480, 640), (375, 500, 512, 640), (1080, 1920, 360, 640), (640, 480, 320, 240),
-             (1, 7, 3, 640), (333, 1, 640, 2), (427, 640, 427, 640)]
+    sizes = [
+        (480, 640, 480, 640),
+        (375, 500, 512, 640),
+        (1080, 1920, 360, 640),
+        (640, 480, 320, 240),
+        (1, 7, 3, 640),
+        (333, 1, 640, 2),
+        (427, 640, 427, 640),
+    ]
     sizes += [tuple(int(v) for v in rng.integers(1, 300, 4)) for _ in range(120)]
     for h, w, nh, nw in sizes:
         image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         expected = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
-        np.testing.assert_array_equal(resize_linear_numpy(image, nw, nh), expected, err_msg=str((h, w, nh, nw)))
+        np.testing.assert_array_equal(
+            resize_linear_numpy(image, nw, nh), expected, err_msg=str((h, w, nh, nw))
+        )
 
 
 @pytest.mark.parametrize(
@@ -26,7 +35,10 @@ def test_numpy_resize_is_bit_identical_to_opencv_inter_linear():
     [
         # (height, width) -> (input (h, w), content (w, h), left, top), worked out by hand
         ((480, 640), ((640, 640), (640, 480), 0, 80)),
-        ((427, 640), ((640, 640), (640, 427), 0, 106)),  # d = 213: top round(106.4), bottom round(106.6)
+        (
+            (427, 640),
+            ((640, 640), (640, 427), 0, 106),
+        ),  # d = 213: top round(106.4), bottom round(106.6)
         ((640, 427), ((640, 640), (427, 640), 106, 0)),
         ((1000, 1), ((640, 640), (1, 640), 319, 0)),  # width round(0.64) = 1; left round(319.4)
         ((321, 640), ((640, 640), (640, 321), 0, 159)),  # d = 319: round(159.4), round(159.6)
@@ -51,7 +63,11 @@ def test_to_input_divides_by_255_and_swaps_channels():
     canvas = np.array([[[10, 20, 255]]], np.uint8)
     rgb = to_input(canvas, bgr=False, scale01=True)
     assert rgb.shape == (1, 3, 1, 1)
-    assert rgb[0, :, 0, 0].tolist() == [np.float32(10) / np.float32(255), np.float32(20) / np.float32(255), 1.0]
+    assert rgb[0, :, 0, 0].tolist() == [
+        np.float32(10) / np.float32(255),
+        np.float32(20) / np.float32(255),
+        1.0,
+    ]
     bgr = to_input(canvas, bgr=True, scale01=False)
     assert bgr[0, :, 0, 0].tolist() == [255.0, 20.0, 10.0]
 
@@ -74,4 +90,6 @@ def test_bilinear_at_a_subset_equals_the_full_resize():
     rows, cols = LinearTaps.make(13, 40), LinearTaps.make(17, 31)
     full = bilinear_at(src, rows, cols)
     ys, xs = np.arange(5, 22), np.arange(3, 9)
-    np.testing.assert_array_equal(bilinear_at(src, rows.take(ys), cols.take(xs)), full[:, 5:22, 3:9])
+    np.testing.assert_array_equal(
+        bilinear_at(src, rows.take(ys), cols.take(xs)), full[:, 5:22, 3:9]
+    )

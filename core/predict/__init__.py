@@ -22,7 +22,22 @@ from .runner import (
 )
 
 __all__ = [
-    "DEFAULT_CONF", "DEFAULT_MAX_DETS", "FAMILIES", "ClassMapping", "ClassesError", "Detections",
-    "ImageRef", "ModelError", "ModelInfo", "RunProgress", "RunSummary", "Settings", "family_name",
-    "inspect_model", "load_model", "map_classes", "read_classes_file", "run_model",
+    "DEFAULT_CONF",
+    "DEFAULT_MAX_DETS",
+    "FAMILIES",
+    "ClassMapping",
+    "ClassesError",
+    "Detections",
+    "ImageRef",
+    "ModelError",
+    "ModelInfo",
+    "RunProgress",
+    "RunSummary",
+    "Settings",
+    "family_name",
+    "inspect_model",
+    "load_model",
+    "map_classes",
+    "read_classes_file",
+    "run_model",
 ]

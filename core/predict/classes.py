@@ -159,7 +159,9 @@ def map_classes(
             target = chosen[index]
             if target is not None:
                 if target not in cats:
-                    raise ClassesError(f"class {name!r} is mapped to category {target}, which the dataset lacks")
+                    raise ClassesError(
+                        f"class {name!r} is mapped to category {target}, which the dataset lacks"
+                    )
                 to_category[index], how[index] = target, "chosen"
             continue
         if key in NOT_A_CLASS:

@@ -69,6 +69,8 @@ class Family(Protocol):
         """The network input for an H x W x 3 uint8 RGB image."""
         ...
 
-    def decode(self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings) -> Detections:
+    def decode(
+        self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings
+    ) -> Detections:
         """The image's predictions from the network outputs."""
         ...

@@ -30,7 +30,9 @@ def _opencv_taps(src: int, dst: int, clamp_weights: bool) -> tuple[np.ndarray, .
     f = ((np.arange(dst, dtype=np.float64) + 0.5) * scale - 0.5).astype(np.float32)
     s = np.floor(f).astype(np.int64)
     f = f - s.astype(np.float32)
-    if clamp_weights:  # the horizontal table clamps the weight at the borders, the vertical does not
+    if (
+        clamp_weights
+    ):  # the horizontal table clamps the weight at the borders, the vertical does not
         low = s < 0
         high = s >= src - 1
         f[low | high] = 0
@@ -89,7 +91,9 @@ def place(image: np.ndarray, placement: Placement, pad: int) -> np.ndarray:
     return canvas
 
 
-def to_input(canvas: np.ndarray, *, bgr: bool, scale01: bool, dtype: type = np.float32) -> np.ndarray:
+def to_input(
+    canvas: np.ndarray, *, bgr: bool, scale01: bool, dtype: type = np.float32
+) -> np.ndarray:
     """An H x W x 3 uint8 RGB canvas as a 1 x 3 x H x W tensor (RGB or BGR; /255 or 0-255)."""
     channels = canvas[:, :, ::-1] if bgr else canvas
     out = np.empty((1, 3, *canvas.shape[:2]), np.float32)
@@ -113,7 +117,9 @@ class LinearTaps:
     @classmethod
     def make(cls, src: int, dst: int, scale_factor: float | None = None) -> LinearTaps:
         """Taps for resizing `src` samples to `dst`; `scale_factor` as given to F.interpolate."""
-        scale = np.float32(1.0 / scale_factor) if scale_factor else np.float32(src) / np.float32(dst)
+        scale = (
+            np.float32(1.0 / scale_factor) if scale_factor else np.float32(src) / np.float32(dst)
+        )
         idx = np.arange(dst).astype(np.float32)
         real = np.maximum(scale * (idx + np.float32(0.5)) - np.float32(0.5), np.float32(0))
         i0 = np.minimum(real.astype(np.int64), src - 1)

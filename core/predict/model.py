@@ -12,6 +12,7 @@ symbolic output sizes is run once on a blank input to learn them.
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +86,9 @@ class ModelInfo:
 
     def describe(self) -> str:
         """A few lines for the user: family, input, classes."""
-        size = f"{self.input_hw[1]}x{self.input_hw[0]}" if self.input_hw else "each image's own size"
+        size = (
+            f"{self.input_hw[1]}x{self.input_hw[0]}" if self.input_hw else "each image's own size"
+        )
         outs = ", ".join(f"{n} {s}" for n, s in self.outputs)
         return (
             f"{self.path.name}: {self.family_title} ({self.detected_by})\n"
@@ -110,9 +113,7 @@ def onnxruntime_module() -> Any:
     try:
         import onnxruntime
     except ImportError as exc:
-        raise ModelError(
-            "running a model needs onnxruntime: pip install onnxruntime"
-        ) from exc
+        raise ModelError("running a model needs onnxruntime: pip install onnxruntime") from exc
     return onnxruntime
 
 
@@ -138,10 +139,8 @@ def parse_metadata(raw: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = dict(raw)
     for key in ("names", "imgsz", "stride", "args", "end2end", "batch"):
         if key in raw:
-            try:
+            with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
                 out[key] = ast.literal_eval(raw[key])
-            except (ValueError, SyntaxError):
-                pass
     return out
 
 
@@ -150,8 +149,12 @@ def _dims(shape: list[Any]) -> list[int | str]:
 
 
 def load_model(
-    path: str | os.PathLike[str], *, family: str | None = None, classes: str | os.PathLike[str] | None = None,
-    imgsz: int | tuple[int, int] | None = None, threads: int | None = None,
+    path: str | os.PathLike[str],
+    *,
+    family: str | None = None,
+    classes: str | os.PathLike[str] | None = None,
+    imgsz: int | tuple[int, int] | None = None,
+    threads: int | None = None,
 ) -> LoadedModel:
     """Open the model and set up its family (detected, or `family`); ModelError when unusable."""
     path = Path(path)
@@ -161,11 +164,15 @@ def load_model(
     inputs = session.get_inputs()
     if len(inputs) != 1:
         names = ", ".join(i.name for i in inputs)
-        raise ModelError(f"{path}: the model takes {len(inputs)} inputs ({names}); LabelFix feeds one image tensor")
+        raise ModelError(
+            f"{path}: the model takes {len(inputs)} inputs ({names}); LabelFix feeds one image tensor"
+        )
     image_input = inputs[0]
     shape = _dims(list(image_input.shape))
     if len(shape) not in (3, 4):
-        raise ModelError(f"{path}: input {image_input.name} has shape {shape}; expected an image tensor [1, 3, H, W] or [3, H, W]")
+        raise ModelError(
+            f"{path}: input {image_input.name} has shape {shape}; expected an image tensor [1, 3, H, W] or [3, H, W]"
+        )
     dtype = np.float16 if "float16" in image_input.type else np.float32
     fixed_hw = tuple(shape[-2:]) if all(isinstance(d, int) for d in shape[-2:]) else None
     dynamic = fixed_hw is None
@@ -174,19 +181,27 @@ def load_model(
     out_shapes = [_dims(list(o.shape)) for o in outputs]
     names_meta = meta.get("names") if isinstance(meta.get("names"), dict | list) else None
     model_names = (
-        {int(k): str(v) for k, v in names_meta.items()} if isinstance(names_meta, dict)
-        else dict(enumerate(map(str, names_meta))) if isinstance(names_meta, list) else None
+        {int(k): str(v) for k, v in names_meta.items()}
+        if isinstance(names_meta, dict)
+        else dict(enumerate(map(str, names_meta)))
+        if isinstance(names_meta, list)
+        else None
     )
     input_hw = _input_size(path, imgsz, fixed_hw, meta)
     chosen = family_name(family) if family else None
     roles = output_roles(out_names)
-    is_ultralytics = meta.get("author") == "Ultralytics" or {"task", "names", "stride", "imgsz"} <= meta.keys()
+    is_ultralytics = (
+        meta.get("author") == "Ultralytics" or {"task", "names", "stride", "imgsz"} <= meta.keys()
+    )
     is_yolov5 = not is_ultralytics and {"stride", "names"} <= meta.keys()
 
     if chosen is None and {"boxes", "labels", "scores"} <= roles.keys():
         chosen, how = "torchvision", "outputs named " + ", ".join(sorted(roles))
     elif chosen is None and is_ultralytics:
-        chosen, how = _ultralytics_family(path, meta), f"Ultralytics metadata (task {meta.get('task')})"
+        chosen, how = (
+            _ultralytics_family(path, meta),
+            f"Ultralytics metadata (task {meta.get('task')})",
+        )
     else:
         how = "chosen"
     if chosen in (None, "yolov5", "yolox", "rtdetr", "ultralytics", "ultralytics-seg") and any(
@@ -201,30 +216,49 @@ def load_model(
     )
     nc = _class_count(path, chosen, out_shapes, model_names, masks)
     if classes is not None:
-        model_names, names_from = class_names.read_classes_file(classes), f"classes file {Path(classes).name}"
+        model_names, names_from = (
+            class_names.read_classes_file(classes),
+            f"classes file {Path(classes).name}",
+        )
     elif model_names:
         names_from = "model metadata"
     else:
         model_names = class_names.default_names(nc or 0, torchvision=chosen == "torchvision")
-        names_from = "built-in COCO list" + (" (91 ids)" if chosen == "torchvision" else " (80 classes)")
+        names_from = "built-in COCO list" + (
+            " (91 ids)" if chosen == "torchvision" else " (80 classes)"
+        )
         if model_names is None:
             raise ModelError(
                 f"{path}: the model has {nc} classes and no class names; give a classes file "
                 "(one name per line, in the model's class order)"
             )
     info = ModelInfo(
-        path=path, family=chosen, detected_by=how, input_name=image_input.name, input_shape=shape,
-        input_hw=None if chosen == "torchvision" else input_hw, dynamic=dynamic,
-        outputs=list(zip(out_names, out_shapes)), masks=masks, class_names=model_names,
-        class_names_from=names_from, metadata=raw_meta,
+        path=path,
+        family=chosen,
+        detected_by=how,
+        input_name=image_input.name,
+        input_shape=shape,
+        input_hw=None if chosen == "torchvision" else input_hw,
+        dynamic=dynamic,
+        outputs=list(zip(out_names, out_shapes, strict=True)),
+        masks=masks,
+        class_names=model_names,
+        class_names_from=names_from,
+        metadata=raw_meta,
     )
     stride = int(meta.get("stride", 32)) if isinstance(meta.get("stride"), int) else 32
-    return LoadedModel(info, session, _make_family(info, out_shapes, nc, stride, dtype, roles, fixed_hw, meta))
+    return LoadedModel(
+        info, session, _make_family(info, out_shapes, nc, stride, dtype, roles, fixed_hw, meta)
+    )
 
 
 def _input_size(path: Path, imgsz: Any, fixed_hw: Any, meta: dict[str, Any]) -> tuple[int, int]:
     if imgsz is not None:
-        wanted = (int(imgsz), int(imgsz)) if isinstance(imgsz, int | float) else (int(imgsz[0]), int(imgsz[1]))
+        wanted = (
+            (int(imgsz), int(imgsz))
+            if isinstance(imgsz, int | float)
+            else (int(imgsz[0]), int(imgsz[1]))
+        )
         if fixed_hw is not None and wanted != fixed_hw:
             raise ModelError(
                 f"{path}: the model's input is fixed at {fixed_hw[1]}x{fixed_hw[0]}; "
@@ -256,15 +290,21 @@ def _ultralytics_family(path: Path, meta: dict[str, Any]) -> str:
     )
 
 
-def _probe_shapes(session: Any, name: str, rank: int, hw: tuple[int, int], dtype: type, path: Path) -> list[list[int | str]]:
+def _probe_shapes(
+    session: Any, name: str, rank: int, hw: tuple[int, int], dtype: type, path: Path
+) -> list[list[int | str]]:
     blank = np.zeros((1, 3, *hw) if rank == 4 else (3, *hw), dtype)
     try:
         return [list(o.shape) for o in session.run(None, {name: blank})]
     except Exception as exc:  # noqa: BLE001
-        raise ModelError(f"{path}: the model failed on a blank {hw[1]}x{hw[0]} input ({exc})") from exc
+        raise ModelError(
+            f"{path}: the model failed on a blank {hw[1]}x{hw[0]} input ({exc})"
+        ) from exc
 
 
-def _family_from_shapes(path: Path, shapes: list[list[Any]], hw: tuple[int, int], yolov5_meta: bool) -> tuple[str, str]:
+def _family_from_shapes(
+    path: Path, shapes: list[list[Any]], hw: tuple[int, int], yolov5_meta: bool
+) -> tuple[str, str]:
     shown = " + ".join(str(s) for s in shapes)
     cells = grid_cells(hw)
     cells_p6 = grid_cells(hw, (*STRIDES, 64))
@@ -274,8 +314,14 @@ def _family_from_shapes(path: Path, shapes: list[list[Any]], hw: tuple[int, int]
         protos = [s for s in shapes[1:] if len(s) == 4]
         if b in (cells, cells_p6) and a >= 5:
             return ("ultralytics-seg" if protos else "ultralytics"), f"output shape {shown}"
-        if not protos and b >= 6 and (a in (3 * cells, 3 * cells_p6) or (yolov5_meta and a != cells)):
-            return "yolov5", f"output shape {shown}" + (" and YOLOv5 metadata" if yolov5_meta else "")
+        if (
+            not protos
+            and b >= 6
+            and (a in (3 * cells, 3 * cells_p6) or (yolov5_meta and a != cells))
+        ):
+            return "yolov5", f"output shape {shown}" + (
+                " and YOLOv5 metadata" if yolov5_meta else ""
+            )
         if not protos and a == cells and b >= 6:
             return "yolox", f"output shape {shown}"
         if not protos and 5 <= b < a <= 1000:
@@ -283,35 +329,51 @@ def _family_from_shapes(path: Path, shapes: list[list[Any]], hw: tuple[int, int]
     raise ModelError(f"{path}: outputs {shown} fit no known model family; {EXPECTED}")
 
 
-def _class_count(path: Path, family: str, shapes: list[list[Any]], names: dict[int, str] | None, masks: bool) -> int | None:
+def _class_count(
+    path: Path, family: str, shapes: list[list[Any]], names: dict[int, str] | None, masks: bool
+) -> int | None:
     first = shapes[0] if shapes else []
     if family == "torchvision" or family.startswith("ultralytics-end2end"):
         return len(names) if names else None
     if len(first) != 3 or not all(isinstance(d, int) for d in first):
-        raise ModelError(f"{path}: output shape {first} does not fit the {FAMILIES[family]} family; {EXPECTED}")
+        raise ModelError(
+            f"{path}: output shape {first} does not fit the {FAMILIES[family]} family; {EXPECTED}"
+        )
     if family in ("ultralytics", "ultralytics-seg"):
         extra = shapes[1][1] if masks and len(shapes) > 1 and len(shapes[1]) == 4 else 0
         if masks and not extra:
-            raise ModelError(f"{path}: a segmentation model needs a second output of prototype masks [1, 32, h, w]")
+            raise ModelError(
+                f"{path}: a segmentation model needs a second output of prototype masks [1, 32, h, w]"
+            )
         nc = len(names) if names else first[1] - 4 - extra
     elif family in ("yolov5", "yolox"):
         nc = first[2] - 5
     else:  # rtdetr
         nc = len(names) if names else first[2] - 4
     if nc < 1:
-        raise ModelError(f"{path}: output shape {first} leaves no class scores for {FAMILIES[family]}")
+        raise ModelError(
+            f"{path}: output shape {first} leaves no class scores for {FAMILIES[family]}"
+        )
     return nc
 
 
 def _make_family(
-    info: ModelInfo, shapes: list[list[Any]], nc: int | None, stride: int, dtype: type,
-    roles: dict[str, int], fixed_hw: Any, meta: dict[str, Any],
+    info: ModelInfo,
+    shapes: list[list[Any]],
+    nc: int | None,
+    stride: int,
+    dtype: type,
+    roles: dict[str, int],
+    fixed_hw: Any,
+    meta: dict[str, Any],
 ) -> Family:
     family, hw = info.family, info.input_hw or (640, 640)
     nc = nc or len(info.class_names)
     if family == "torchvision":
         if not {"boxes", "labels", "scores"} <= roles.keys():
-            raise ModelError(f"{info.path}: a torchvision-style model needs outputs named boxes, labels and scores")
+            raise ModelError(
+                f"{info.path}: a torchvision-style model needs outputs named boxes, labels and scores"
+            )
         return TorchVision(roles=roles, rank=len(info.input_shape), fixed_hw=fixed_hw, dtype=dtype)
     if family == "yolov5":
         return YoloV5(input_hw=hw, nc=nc, dtype=dtype)
@@ -321,11 +383,25 @@ def _make_family(
         last = shapes[0][-1] if shapes and shapes[0] else None
         version = str(meta.get("version", "0"))
         topk = last == 6 and (nc != 2 or _version_at_least(version, (8, 4)))
-        return Ultralytics(name=family, input_hw=hw, dynamic=False, stride=stride, nc=nc, masks=False,
-                           rtdetr="topk" if topk else "queries", dtype=dtype)
+        return Ultralytics(
+            name=family,
+            input_hw=hw,
+            dynamic=False,
+            stride=stride,
+            nc=nc,
+            masks=False,
+            rtdetr="topk" if topk else "queries",
+            dtype=dtype,
+        )
     return Ultralytics(
-        name=family, input_hw=hw, dynamic=info.dynamic, stride=stride, nc=nc, masks=info.masks,
-        end2end=family.startswith("ultralytics-end2end"), dtype=dtype,
+        name=family,
+        input_hw=hw,
+        dynamic=info.dynamic,
+        stride=stride,
+        nc=nc,
+        masks=info.masks,
+        end2end=family.startswith("ultralytics-end2end"),
+        dtype=dtype,
     )
 
 

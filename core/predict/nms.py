@@ -17,19 +17,25 @@ from __future__ import annotations
 import numpy as np
 
 
-def torchvision_nms(boxes: np.ndarray, scores: np.ndarray, iou: float, limit: int | None = None) -> np.ndarray:
+def torchvision_nms(
+    boxes: np.ndarray, scores: np.ndarray, iou: float, limit: int | None = None
+) -> np.ndarray:
     """Indices of the kept boxes (xyxy float32), best first, at most `limit` of them."""
     order = np.argsort(-scores, kind="stable")
     return _greedy(boxes.astype(np.float32, copy=False), order, float(iou), limit, plus_one=False)
 
 
-def yolox_nms(boxes: np.ndarray, scores: np.ndarray, iou: float, limit: int | None = None) -> np.ndarray:
+def yolox_nms(
+    boxes: np.ndarray, scores: np.ndarray, iou: float, limit: int | None = None
+) -> np.ndarray:
     """Indices of the kept boxes as YOLOX's demo NMS keeps them, at most `limit` of them."""
     order = scores.argsort()[::-1]
     return _greedy(boxes, order, iou, limit, plus_one=True)
 
 
-def _greedy(boxes: np.ndarray, order: np.ndarray, iou, limit: int | None, *, plus_one: bool) -> np.ndarray:
+def _greedy(
+    boxes: np.ndarray, order: np.ndarray, iou, limit: int | None, *, plus_one: bool
+) -> np.ndarray:
     x1, y1, x2, y2 = (np.ascontiguousarray(boxes[:, k]) for k in range(4))
     one = 1 if plus_one else 0
     areas = (x2 - x1 + one) * (y2 - y1 + one) if plus_one else (x2 - x1) * (y2 - y1)
@@ -48,8 +54,8 @@ def _greedy(boxes: np.ndarray, order: np.ndarray, iou, limit: int | None, *, plu
         inter = w * h
         with np.errstate(divide="ignore", invalid="ignore"):
             overlap = inter / (areas[i] + areas[rest] - inter)
-        if plus_one:  # numpy compares float32 with float32(thr); a NaN overlap is dropped
-            order = rest[overlap <= iou]
-        else:  # C++ compares the float IoU with the double threshold; a NaN one is kept
-            order = rest[~(overlap.astype(np.float64) > iou)]
+        # YOLOX (numpy) compares float32 with float32(thr) and drops a NaN overlap; torchvision
+        # (C++) compares the float IoU with the double threshold and keeps a NaN one
+        keep_rest = overlap <= iou if plus_one else ~(overlap.astype(np.float64) > iou)
+        order = rest[keep_rest]
     return np.asarray(keep, dtype=np.int64)

@@ -22,13 +22,23 @@ def coco_records(image_id: int, detections: Detections, mapping: ClassMapping) -
     xyxy = detections.boxes.astype(np.float64)
     xywh = np.round(np.column_stack([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]]), 3)
     to_category = mapping.to_category
-    for k, (cls, score) in enumerate(zip(detections.classes.tolist(), detections.scores.tolist(), strict=True)):
+    for k, (cls, score) in enumerate(
+        zip(detections.classes.tolist(), detections.scores.tolist(), strict=True)
+    ):
         category = to_category.get(cls)
         if category is None:
             continue
-        record = {"image_id": image_id, "category_id": category, "bbox": xywh[k].tolist(), "score": score}
+        record = {
+            "image_id": image_id,
+            "category_id": category,
+            "bbox": xywh[k].tolist(),
+            "score": score,
+        }
         if detections.masks is not None:
             rle = mask_utils.encode(np.asfortranarray(detections.masks[k]))
-            record["segmentation"] = {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
+            record["segmentation"] = {
+                "size": [int(s) for s in rle["size"]],
+                "counts": rle["counts"].decode("ascii"),
+            }
         records.append(record)
     return records

@@ -78,9 +78,13 @@ Sink = Callable[[int, list[dict]], None]
 
 
 def inspect_model(
-    model: str | os.PathLike[str], *, family: str | None = None,
-    classes: str | os.PathLike[str] | None = None, imgsz: int | tuple[int, int] | None = None,
-    categories: Mapping[int, str] | None = None, class_map: Mapping[int, int | None] | None = None,
+    model: str | os.PathLike[str],
+    *,
+    family: str | None = None,
+    classes: str | os.PathLike[str] | None = None,
+    imgsz: int | tuple[int, int] | None = None,
+    categories: Mapping[int, str] | None = None,
+    class_map: Mapping[int, int | None] | None = None,
 ) -> tuple[ModelInfo, ClassMapping | None]:
     """The model's family, input size and classes, and their mapping to `categories` if given.
 
@@ -89,7 +93,9 @@ def inspect_model(
     loaded = load_model(model, family=family, classes=classes, imgsz=imgsz)
     mapping = None
     if categories is not None:
-        mapping = map_classes(loaded.info.class_names, categories, chosen=class_map, source=loaded.info.path.name)
+        mapping = map_classes(
+            loaded.info.class_names, categories, chosen=class_map, source=loaded.info.path.name
+        )
     return loaded.info, mapping
 
 
@@ -122,8 +128,10 @@ def run_model(
     """
     if not 0 <= conf <= 1 or (iou is not None and not 0 <= iou <= 1) or max_dets < 1:
         raise ValueError("conf and iou must be within 0..1 and max_dets at least 1")
-    loaded = model if isinstance(model, LoadedModel) else load_model(
-        model, family=family, classes=classes, imgsz=imgsz, threads=threads
+    loaded = (
+        model
+        if isinstance(model, LoadedModel)
+        else load_model(model, family=family, classes=classes, imgsz=imgsz, threads=threads)
     )
     info = loaded.info
     mapping = map_classes(info.class_names, categories, chosen=class_map, source=info.path.name)
@@ -137,14 +145,18 @@ def run_model(
     done = set(done_ids)
     todo = [im for im in images if im.id not in done]
     summary.already_done = len(done)
-    _Pipeline(loaded, mapping, settings, summary, sink, progress, should_stop, warn, prefetch).run(todo)
+    _Pipeline(loaded, mapping, settings, summary, sink, progress, should_stop, warn, prefetch).run(
+        todo
+    )
     return summary
 
 
 class _Pipeline:
     """Decode ahead, run the model, postprocess behind, sink in order."""
 
-    def __init__(self, loaded, mapping, settings, summary, sink, progress, should_stop, warn, prefetch) -> None:
+    def __init__(
+        self, loaded, mapping, settings, summary, sink, progress, should_stop, warn, prefetch
+    ) -> None:
         self.loaded, self.mapping, self.settings, self.summary = loaded, mapping, settings, summary
         self.sink, self.progress, self.should_stop, self.warn = sink, progress, should_stop, warn
         self.prefetch = max(1, prefetch)
@@ -198,9 +210,13 @@ class _Pipeline:
             return ref, None, f"image {ref.id}: {note}"
         height, width = rgb.shape[:2]
         if (width, height) != (int(ref.width), int(ref.height)):
-            return ref, None, (
-                f"image {ref.id}: {Path(ref.path)} is {width}x{height} pixels but its labels are "
-                f"for {ref.width}x{ref.height}; skipped"
+            return (
+                ref,
+                None,
+                (
+                    f"image {ref.id}: {Path(ref.path)} is {width}x{height} pixels but its labels are "
+                    f"for {ref.width}x{ref.height}; skipped"
+                ),
             )
         try:
             prepared = self.loaded.family.prepare(rgb)
@@ -245,5 +261,13 @@ class _Pipeline:
         self.progress(RunProgress(self.finished, self.total, rate, left))
 
 
-__all__ = ["DEFAULT_CONF", "DEFAULT_MAX_DETS", "ImageRef", "ModelError", "RunProgress", "RunSummary",
-           "inspect_model", "run_model"]
+__all__ = [
+    "DEFAULT_CONF",
+    "DEFAULT_MAX_DETS",
+    "ImageRef",
+    "ModelError",
+    "RunProgress",
+    "RunSummary",
+    "inspect_model",
+    "run_model",
+]

@@ -39,13 +39,23 @@ class TorchVision:
     """A torchvision detector exported with named outputs."""
 
     def __init__(
-        self, *, roles: dict[str, int], rank: int, fixed_hw: tuple[int, int] | None,
+        self,
+        *,
+        roles: dict[str, int],
+        rank: int,
+        fixed_hw: tuple[int, int] | None,
         dtype: type = np.float32,
     ) -> None:
         missing = [r for r in OUTPUT_ROLES[:3] if r not in roles]
         if missing:
             raise ModelError(f"a torchvision-style model needs outputs named {', '.join(missing)}")
-        self.name, self.roles, self.rank, self.fixed_hw, self.dtype = "torchvision", roles, rank, fixed_hw, dtype
+        self.name, self.roles, self.rank, self.fixed_hw, self.dtype = (
+            "torchvision",
+            roles,
+            rank,
+            fixed_hw,
+            dtype,
+        )
         self.masks = "masks" in roles
 
     def prepare(self, rgb: np.ndarray) -> Prepared:
@@ -59,7 +69,9 @@ class TorchVision:
         tensor = to_input(rgb, bgr=False, scale01=True, dtype=self.dtype)
         return Prepared(tensor if self.rank == 4 else tensor[0], height, width)
 
-    def decode(self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings) -> Detections:
+    def decode(
+        self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings
+    ) -> Detections:
         """Score threshold and max_dets on the graph's own detections."""
         boxes = np.asarray(outputs[self.roles["boxes"]], np.float32).reshape(-1, 4)
         scores = np.asarray(outputs[self.roles["scores"]], np.float32).reshape(-1)

@@ -46,7 +46,12 @@ PAD = 114
 
 
 def letterbox_placement(
-    height: int, width: int, input_hw: tuple[int, int], *, auto: bool = False, stride: int = 32,
+    height: int,
+    width: int,
+    input_hw: tuple[int, int],
+    *,
+    auto: bool = False,
+    stride: int = 32,
     min_one: bool = True,
 ) -> Placement:
     """Ultralytics ``LetterBox.get_params`` (``min_one=False``: YOLOv5's ``letterbox``)."""
@@ -61,7 +66,9 @@ def letterbox_placement(
     dw, dh = dw / 2, dh / 2
     top, bottom = round(dh - 0.1), round(dh + 0.1)
     left, right = round(dw - 0.1), round(dw + 0.1)
-    return Placement((unpad_h + top + bottom, unpad_w + left + right), (unpad_w, unpad_h), left, top)
+    return Placement(
+        (unpad_h + top + bottom, unpad_w + left + right), (unpad_w, unpad_h), left, top
+    )
 
 
 def xywh2xyxy(xywh: np.ndarray) -> np.ndarray:
@@ -73,7 +80,9 @@ def xywh2xyxy(xywh: np.ndarray) -> np.ndarray:
     return out
 
 
-def scale_boxes(boxes: np.ndarray, input_hw: tuple[int, int], height: int, width: int) -> np.ndarray:
+def scale_boxes(
+    boxes: np.ndarray, input_hw: tuple[int, int], height: int, width: int
+) -> np.ndarray:
     """Ultralytics 8.4 ``scale_boxes`` + ``clip_boxes``: letterbox input -> image pixels, in place."""
     in_h, in_w = input_hw
     gain = min(in_h / height, in_w / width)
@@ -105,10 +114,25 @@ class Ultralytics:
     """YOLOv8 / YOLO11 (and end-to-end YOLO26 / YOLOv10) detect or segment, and RT-DETR."""
 
     def __init__(
-        self, *, name: str, input_hw: tuple[int, int], dynamic: bool, stride: int, nc: int,
-        masks: bool, end2end: bool = False, rtdetr: str | None = None, dtype: type = np.float32,
+        self,
+        *,
+        name: str,
+        input_hw: tuple[int, int],
+        dynamic: bool,
+        stride: int,
+        nc: int,
+        masks: bool,
+        end2end: bool = False,
+        rtdetr: str | None = None,
+        dtype: type = np.float32,
     ) -> None:
-        self.name, self.input_hw, self.dynamic, self.stride, self.nc = name, input_hw, dynamic, stride, nc
+        self.name, self.input_hw, self.dynamic, self.stride, self.nc = (
+            name,
+            input_hw,
+            dynamic,
+            stride,
+            nc,
+        )
         self.masks, self.end2end, self.rtdetr, self.dtype = masks, end2end, rtdetr, dtype
 
     def prepare(self, rgb: np.ndarray) -> Prepared:
@@ -121,10 +145,16 @@ class Ultralytics:
                 height, width, self.input_hw, auto=self.dynamic, stride=self.stride
             )
         canvas = place(rgb, placement, PAD)
-        return Prepared(to_input(canvas, bgr=False, scale01=True, dtype=self.dtype), height, width,
-                        placement.input_hw)
+        return Prepared(
+            to_input(canvas, bgr=False, scale01=True, dtype=self.dtype),
+            height,
+            width,
+            placement.input_hw,
+        )
 
-    def decode(self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings) -> Detections:
+    def decode(
+        self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings
+    ) -> Detections:
         """Network outputs -> the image's predictions."""
         h, w = prepared.height, prepared.width
         if self.rtdetr:
@@ -214,9 +244,13 @@ def process_mask_native(
 
 
 def _sample(
-    logit: np.ndarray, ys: np.ndarray, xs: np.ndarray,
-    first: tuple[LinearTaps, LinearTaps] | None, second: tuple[LinearTaps, LinearTaps] | None,
-    top: int, left: int,
+    logit: np.ndarray,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    first: tuple[LinearTaps, LinearTaps] | None,
+    second: tuple[LinearTaps, LinearTaps] | None,
+    top: int,
+    left: int,
 ) -> np.ndarray:
     """The upsampled, cropped, resized logits at image rows `ys` and columns `xs`."""
     if second is None:  # the (upsampled) prototype grid is already the image size

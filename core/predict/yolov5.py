@@ -37,10 +37,16 @@ class YoloV5:
         height, width = rgb.shape[:2]
         placement = letterbox_placement(height, width, self.input_hw, min_one=False)
         canvas = place(rgb, placement, PAD)
-        return Prepared(to_input(canvas, bgr=False, scale01=True, dtype=self.dtype), height, width,
-                        placement.input_hw)
+        return Prepared(
+            to_input(canvas, bgr=False, scale01=True, dtype=self.dtype),
+            height,
+            width,
+            placement.input_hw,
+        )
 
-    def decode(self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings) -> Detections:
+    def decode(
+        self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings
+    ) -> Detections:
         """Objectness x class score, class-wise NMS, boxes back to the image (rounded)."""
         pred = outputs[0][0].astype(np.float32, copy=False)
         x = pred[pred[:, 4] > settings.conf].copy()
@@ -56,7 +62,9 @@ class YoloV5:
         return Detections(np.rint(boxes), conf[kept], j[kept].astype(np.int64))
 
 
-def scale_boxes_v5(boxes: np.ndarray, input_hw: tuple[int, int], height: int, width: int) -> np.ndarray:
+def scale_boxes_v5(
+    boxes: np.ndarray, input_hw: tuple[int, int], height: int, width: int
+) -> np.ndarray:
     """YOLOv5 ``scale_boxes`` + ``clip_boxes`` (unrounded padding, one gain)."""
     in_h, in_w = input_hw
     gain = min(in_h / height, in_w / width)

@@ -53,9 +53,13 @@ class YoloX:
         r = min(self.input_hw[0] / height, self.input_hw[1] / width)
         placement = Placement(self.input_hw, (int(width * r), int(height * r)), 0, 0)
         canvas = place(rgb, placement, 114)
-        return Prepared(to_input(canvas, bgr=True, scale01=False, dtype=self.dtype), height, width, r)
+        return Prepared(
+            to_input(canvas, bgr=True, scale01=False, dtype=self.dtype), height, width, r
+        )
 
-    def decode(self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings) -> Detections:
+    def decode(
+        self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings
+    ) -> Detections:
         """Grid decoding, objectness x class score, YOLOX's NMS, boxes / ratio."""
         pred = outputs[0][0].astype(np.float32)  # a copy, as demo_postprocess writes in place
         if len(pred) != len(self.grids):
@@ -96,7 +100,9 @@ def _class_aware(boxes: np.ndarray, scores: np.ndarray, settings: Settings) -> D
         keep = yolox_nms(b, s, settings.iou, settings.max_dets)
         parts.append((b[keep], s[keep], np.full(len(keep), c, np.int64)))
     if not parts:
-        return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64))
-    b, s, c = (np.concatenate(p) for p in zip(*parts))
+        return Detections(
+            np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64)
+        )
+    b, s, c = (np.concatenate(p) for p in zip(*parts, strict=True))
     order = np.argsort(-s, kind="stable")[: settings.max_dets]
     return Detections(b[order], s[order], c[order])
