@@ -176,16 +176,15 @@ class Ultralytics:
 
     def _nms(self, pred: np.ndarray, settings: Settings) -> tuple[np.ndarray, ...]:
         nc = self.nc
-        candidates = pred[4 : 4 + nc].max(0) > settings.conf
-        x = pred[:, candidates].T
-        cls = x[:, 4 : 4 + nc]
-        j = cls.argmax(1)
-        conf = cls[np.arange(len(j)), j]
-        keep = conf > settings.conf
-        x, j, conf = x[keep], j[keep], conf[keep]
-        boxes = xywh2xyxy(np.ascontiguousarray(x[:, :4]))
+        scores = pred[4 : 4 + nc]
+        best = scores.max(0)
+        candidates = np.flatnonzero(best > settings.conf)  # the best class only (no multi-label)
+        j = scores[:, candidates].argmax(0)
+        conf = best[candidates]
+        boxes = xywh2xyxy(np.ascontiguousarray(pred[:4, candidates].T))
         kept = class_wise_nms(boxes, conf, j, settings)
-        return boxes[kept], conf[kept], j[kept].astype(np.int64), x[kept, 4 + nc :]
+        coefs = pred[4 + nc :, candidates[kept]].T
+        return boxes[kept], conf[kept], j[kept].astype(np.int64), coefs
 
     def _decode_rtdetr(self, pred: np.ndarray, h: int, w: int, settings: Settings) -> Detections:
         boxes = xywh2xyxy(np.ascontiguousarray(pred[:, :4]))

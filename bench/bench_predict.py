@@ -1,0 +1,223 @@
+"""Running a model: images/s and the share of wall time spent outside ``session.run``.
+
+Builds a detector of realistic size with onnx.helper (a 9-layer 3x3 convolution stack, about
+3.4 GFLOPs at 640x640, with an Ultralytics-shaped head ``[1, 84, 8400]`` whose class scores
+give a COCO-evaluation-like number of candidates above conf 0.001), and a segmentation variant
+(``[1, 116, 8400]`` + ``[1, 32, 160, 160]`` prototypes), then runs LabelFix's runner over the
+demo images (``resources/demo/images``, repeated) or generated ones.
+
+    python bench/bench_predict.py [--images 60] [--generated 1280x960] [--seg]
+
+Target (issue 13): pre/post-processing and I/O overhead < 15% of the total wall time; decoding
+of the next images overlaps inference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = [  # (out channels, stride) of each 3x3 convolution
+    (16, 2), (32, 2), (32, 1), (64, 2), (64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1),
+]  # fmt: skip
+HEAD_FROM = {4: 5, 8: 7, 16: 9}  # P3 / P4 / P5: index of the layer whose output feeds a head
+
+
+def build_model(path: Path, *, seg: bool, size: int = 640, seed: int = 0) -> float:
+    """Write the bench model; returns its GFLOPs (2 x multiply-adds) at `size`."""
+    rng = np.random.default_rng(seed)
+    nodes, inits = [], []
+    flops = 0.0
+    x, cin, hw = "images", 3, size
+    feats = []
+    for i, (cout, stride) in enumerate(LAYERS):
+        w = (rng.normal(size=(cout, cin, 3, 3)) * np.sqrt(2 / (cin * 9))).astype(np.float32)
+        b = np.zeros(cout, np.float32)
+        inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
+        hw //= stride
+        nodes.append(
+            helper.make_node(
+                "Conv",
+                [x, f"w{i}", f"b{i}"],
+                [f"c{i}"],
+                pads=[1, 1, 1, 1],
+                strides=[stride, stride],
+            )
+        )
+        nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"]))
+        flops += 2 * hw * hw * cout * cin * 9
+        x, cin = f"r{i}", cout
+        feats.append((x, cout, hw))
+    channels = 4 + 80 + (32 if seg else 0)
+    parts = []
+    for level, layer in enumerate(HEAD_FROM.values()):
+        name, c, s = feats[layer]
+        w = (rng.normal(size=(channels, c, 1, 1)) * np.sqrt(1 / c)).astype(np.float32)
+        inits += [numpy_helper.from_array(w, f"hw{level}")]
+        inits += [numpy_helper.from_array(np.array([1, channels, s * s], np.int64), f"hs{level}")]
+        nodes.append(helper.make_node("Conv", [name, f"hw{level}"], [f"h{level}"]))
+        nodes.append(helper.make_node("Reshape", [f"h{level}", f"hs{level}"], [f"p{level}"]))
+        flops += 2 * s * s * channels * c
+        parts.append(f"p{level}")
+    nodes.append(helper.make_node("Concat", parts, ["raw"], axis=2))
+    split = [4, 80] + ([32] if seg else [])
+    inits.append(numpy_helper.from_array(np.array(split, np.int64), "split"))
+    outs = ["box_raw", "cls_raw"] + (["coef"] if seg else [])
+    nodes.append(helper.make_node("Split", ["raw", "split"], outs, axis=1))
+    # boxes: sigmoid * (640, 640, 160, 160) pixels; classes: sigmoid(x - 7.5) -> ~1k above 0.001
+    scale = np.array([size, size, size / 4, size / 4], np.float32).reshape(1, 4, 1)
+    inits += [
+        numpy_helper.from_array(scale, "box_scale"),
+        numpy_helper.from_array(np.array(7.5, np.float32), "cls_bias"),
+    ]
+    nodes += [
+        helper.make_node("Sigmoid", ["box_raw"], ["box_sig"]),
+        helper.make_node("Mul", ["box_sig", "box_scale"], ["boxes"]),
+        helper.make_node("Sub", ["cls_raw", "cls_bias"], ["cls_shift"]),
+        helper.make_node("Sigmoid", ["cls_shift"], ["scores"]),
+        helper.make_node(
+            "Concat", ["boxes", "scores"] + (["coef"] if seg else []), ["output0"], axis=1
+        ),
+    ]
+    outputs = [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, channels, 8400])]
+    if seg:
+        name, c, s = feats[2]  # stride 4: 160 x 160 for 640
+        w = (rng.normal(size=(32, c, 1, 1)) * np.sqrt(1 / c)).astype(np.float32)
+        inits.append(numpy_helper.from_array(w, "pw"))
+        nodes.append(helper.make_node("Conv", [name, "pw"], ["output1"]))
+        flops += 2 * s * s * 32 * c
+        outputs.append(helper.make_tensor_value_info("output1", TensorProto.FLOAT, [1, 32, s, s]))
+    graph = helper.make_graph(
+        nodes,
+        "bench",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, size, size])],
+        outputs,
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    names = {i: f"class{i}" for i in range(80)}
+    for key, value in {
+        "author": "Ultralytics",
+        "task": "segment" if seg else "detect",
+        "names": str(names),
+        "stride": "32",
+        "imgsz": f"[{size}, {size}]",
+    }.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, path)
+    return flops / 1e9
+
+
+def images(count: int, generated: str | None, folder: Path) -> list:
+    """ImageRefs: the demo images repeated, or generated JPEGs of one size."""
+    from PIL import Image
+
+    from labelfix.core.predict import ImageRef
+
+    if generated:
+        w, h = (int(v) for v in generated.split("x"))
+        rng = np.random.default_rng(1)
+        files = []
+        for k in range(min(count, 20)):
+            path = folder / f"g{k}.jpg"
+            base = rng.integers(0, 256, (h // 8, w // 8, 3), dtype=np.uint8)
+            Image.fromarray(base).resize((w, h), Image.BILINEAR).save(path, quality=90)
+            files.append(path)
+    else:
+        files = sorted((ROOT / "resources" / "demo" / "images").glob("*.jpg"))
+    sizes = {}
+    for f in files:
+        with Image.open(f) as im:
+            sizes[f] = im.size
+    return [
+        ImageRef(k + 1, files[k % len(files)], *sizes[files[k % len(files)]]) for k in range(count)
+    ]
+
+
+def stage_costs(model: Path, refs: list) -> dict[str, float]:
+    """Median ms per image of each stage run alone: decode, prepare, session.run, decode outputs."""
+    from labelfix.core.images import load_image
+    from labelfix.core.predict import Settings, load_model
+
+    loaded = load_model(model)
+    name = loaded.session.get_inputs()[0].name
+    settings = Settings(conf=0.001, iou=0.7, max_dets=100, agnostic=False)
+    times: dict[str, list[float]] = {
+        "decode": [],
+        "prepare": [],
+        "session.run": [],
+        "postprocess": [],
+    }
+    candidates = []
+    for ref in refs[:10]:
+        t0 = time.perf_counter()
+        rgb, _ = load_image(ref.path)
+        t1 = time.perf_counter()
+        prepared = loaded.family.prepare(rgb)
+        t2 = time.perf_counter()
+        outputs = loaded.session.run(None, {name: prepared.tensor})
+        t3 = time.perf_counter()
+        loaded.family.decode(outputs, prepared, settings)
+        t4 = time.perf_counter()
+        candidates.append(int((outputs[0][0, 4:84].max(0) > 0.001).sum()))
+        for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            value and times[key].append(value * 1000)
+    out = {k: statistics.median(v) for k, v in times.items()}
+    out["candidates"] = statistics.median(candidates)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=60)
+    parser.add_argument("--generated", help="WxH: generated JPEGs instead of the demo images")
+    parser.add_argument("--seg", action="store_true", help="the segmentation variant (masks + RLE)")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from labelfix.core.predict import run_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        model = folder / "bench.onnx"
+        gflops = build_model(model, seg=args.seg)
+        refs = images(args.images, args.generated, folder)
+        costs = stage_costs(model, refs)
+        count = 0
+
+        def sink(image_id: int, records: list) -> None:
+            nonlocal count
+            count += len(records)
+
+        cats = {i + 1: f"class{i}" for i in range(80)}
+        summary = run_model(model, refs, categories=cats, sink=sink)
+    outside = 1 - summary.seconds_in_model / summary.seconds
+    kind = "segmentation" if args.seg else "detection"
+    print(
+        f"model: {kind}, {gflops:.2f} GFLOPs at 640x640; {len(refs)} images "
+        f"({'generated ' + args.generated if args.generated else 'demo images, repeated'})"
+    )
+    print(
+        "stage alone, median ms/image: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in costs.items() if k != "candidates")
+        + f" (candidates above conf 0.001: {costs['candidates']:.0f})"
+    )
+    print(
+        f"run: {summary.images / summary.seconds:.2f} images/s, {summary.predictions} predictions, "
+        f"{summary.seconds:.1f} s wall, {summary.seconds_in_model:.1f} s in session.run"
+    )
+    print(f"share of wall time outside session.run: {outside:.1%} (target < 15%)")
+
+
+if __name__ == "__main__":
+    main()
