@@ -73,11 +73,11 @@ def build_model(path: Path, *, seg: bool, size: int = 640, seed: int = 0) -> flo
     inits.append(numpy_helper.from_array(np.array(split, np.int64), "split"))
     outs = ["box_raw", "cls_raw"] + (["coef"] if seg else [])
     nodes.append(helper.make_node("Split", ["raw", "split"], outs, axis=1))
-    # boxes: sigmoid * (640, 640, 160, 160) pixels; classes: sigmoid(x - 7.5) -> ~1k above 0.001
+    # boxes: sigmoid * (640, 640, 160, 160) pixels; classes: sigmoid(x - 8.5): 1-5k above 0.001
     scale = np.array([size, size, size / 4, size / 4], np.float32).reshape(1, 4, 1)
     inits += [
         numpy_helper.from_array(scale, "box_scale"),
-        numpy_helper.from_array(np.array(7.5, np.float32), "cls_bias"),
+        numpy_helper.from_array(np.array(8.5, np.float32), "cls_bias"),
     ]
     nodes += [
         helper.make_node("Sigmoid", ["box_raw"], ["box_sig"]),

@@ -26,14 +26,16 @@ class Settings:
 class Detections:
     """One image's predictions in its own pixel coordinates, best first.
 
-    `boxes` are float32 x1, y1, x2, y2; `classes` are model class indices; `masks` (N x H x W
-    uint8, 0/1) is present for segmentation models.
+    `boxes` are float32 x1, y1, x2, y2; `classes` are model class indices; `masks` (mask
+    models) holds per prediction (top row, left column, 0/1 crop): the mask is zero outside the
+    crop, so a large image's masks stay small.
     """
 
     boxes: np.ndarray
     scores: np.ndarray
     classes: np.ndarray
-    masks: np.ndarray | None = None
+    masks: list[tuple[int, int, np.ndarray]] | None = None
+    image_hw: tuple[int, int] = (0, 0)
 
     @classmethod
     def empty(cls, height: int, width: int, masks: bool) -> Detections:
@@ -42,7 +44,8 @@ class Detections:
             np.zeros((0, 4), np.float32),
             np.zeros(0, np.float32),
             np.zeros(0, np.int64),
-            np.zeros((0, height, width), np.uint8) if masks else None,
+            [] if masks else None,
+            (height, width),
         )
 
     def __len__(self) -> int:

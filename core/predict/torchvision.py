@@ -87,5 +87,15 @@ class TorchVision:
                     f"the model's masks are {raw.shape[-1]}x{raw.shape[-2]}, not the image's "
                     f"{prepared.width}x{prepared.height}"
                 )
-            masks = (raw[keep] > 0.5).astype(np.uint8)
-        return Detections(boxes[keep], scores[keep], labels[keep], masks)
+            masks = [crop_of(raw[k] > 0.5) for k in keep]
+        hw = (prepared.height, prepared.width)
+        return Detections(boxes[keep], scores[keep], labels[keep], masks, hw)
+
+
+def crop_of(mask: np.ndarray) -> tuple[int, int, np.ndarray]:
+    """(top, left, crop) of the smallest rectangle holding a boolean mask's pixels."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if not len(rows):
+        return 0, 0, np.zeros((0, 0), np.uint8)
+    crop = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return int(rows[0]), int(cols[0]), crop.astype(np.uint8)

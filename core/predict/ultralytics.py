@@ -26,8 +26,8 @@ Follows the ``ultralytics`` package 8.4.190 (PyPI wheel), the code behind
 
 Deliberate differences: the image is decoded by LabelFix's ``load_image`` without applying an
 EXIF orientation (COCO labels are in the stored pixels; the reference's ``cv2.imread`` rotates);
-mask logits are multiplied by numpy's BLAS rather than torch's, so a pixel whose logit is within
-float rounding of 0 may differ.
+mask logits (32 coefficients x prototypes) are summed by numpy's BLAS rather than torch's, so a
+pixel whose logit is within float rounding of 0 may differ.
 """
 
 from __future__ import annotations
@@ -170,9 +170,8 @@ class Ultralytics:
         if not self.masks:
             return Detections(boxes, scores, classes)
         protos = outputs[1][0].astype(np.float32, copy=False)
-        masks = process_mask_native(protos, coefs, boxes, h, w)
-        keep = masks.reshape(len(masks), -1).any(1)
-        return Detections(boxes[keep], scores[keep], classes[keep], masks[keep])
+        masks, keep = process_mask_native(protos, coefs, boxes, h, w)
+        return Detections(boxes[keep], scores[keep], classes[keep], masks, (h, w))
 
     def _nms(self, pred: np.ndarray, settings: Settings) -> tuple[np.ndarray, ...]:
         nc = self.nc
@@ -205,45 +204,46 @@ class Ultralytics:
 
 def process_mask_native(
     protos: np.ndarray, coefs: np.ndarray, boxes: np.ndarray, height: int, width: int
-) -> np.ndarray:
-    """Ultralytics ``process_mask_native``: N x H x W uint8 masks at the image size, in the boxes.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ultralytics ``process_mask_native``, then the predictor's drop of empty masks.
 
-    Each mask is evaluated only inside its box (the crop zeroes the rest): the same bilinear
-    samples, computed at fewer pixels.
+    Returns the non-empty masks as (top, left, 0/1 crop of the box) and which predictions they
+    belong to. Each mask is evaluated only inside its box (the crop zeroes the rest): the same
+    bilinear samples at fewer pixels, from the prototype block they read.
     """
     c, mh, mw = protos.shape
-    out = np.zeros((len(coefs), height, width), np.uint8)
-    if not len(coefs):
-        return out
-    logits = (coefs.astype(np.float32) @ protos.reshape(c, -1)).reshape(-1, mh, mw)
     gain = min(4 * mh / height, 4 * mw / width)
     pad = (4 * mh - max(round(height * gain), 1)) | (4 * mw - max(round(width * gain), 1))
     f = 4 // math.gcd(4, pad | pad // 2)
     up_h, up_w = mh * f, mw * f
     first = (LinearTaps.make(mh, up_h, f), LinearTaps.make(mw, up_w, f)) if f > 1 else None
-    if (up_h, up_w) == (height, width):
-        top = left = 0
-        second = None
-    else:
+    second = None
+    top = left = 0
+    if (up_h, up_w) != (height, width):
         g = min(up_h / height, up_w / width)
         content_h, content_w = max(round(height * g), 1), max(round(width * g), 1)
         top, left = round((up_h - content_h) / 2 - 0.1), round((up_w - content_w) / 2 - 0.1)
         second = (LinearTaps.make(content_h, height), LinearTaps.make(content_w, width))
     cols = np.arange(width, dtype=np.float32)
     rows = np.arange(height, dtype=np.float32)
+    crops: list[tuple[int, int, np.ndarray]] = []
+    keep = np.zeros(len(coefs), bool)
     for k in range(len(coefs)):
         x1, y1, x2, y2 = boxes[k]
         xs = np.flatnonzero((cols >= x1) & (cols < x2))
         ys = np.flatnonzero((rows >= y1) & (rows < y2))
         if not len(xs) or not len(ys):
             continue
-        values = _sample(logits[k], ys, xs, first, second, top, left)
-        out[k, ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1] = values > 0
-    return out
+        crop = _sample(protos, coefs[k], ys, xs, first, second, top, left) > 0
+        if crop.any():
+            keep[k] = True
+            crops.append((int(ys[0]), int(xs[0]), crop.view(np.uint8)))
+    return crops, keep
 
 
 def _sample(
-    logit: np.ndarray,
+    protos: np.ndarray,
+    coef: np.ndarray,
     ys: np.ndarray,
     xs: np.ndarray,
     first: tuple[LinearTaps, LinearTaps] | None,
@@ -251,27 +251,30 @@ def _sample(
     top: int,
     left: int,
 ) -> np.ndarray:
-    """The upsampled, cropped, resized logits at image rows `ys` and columns `xs`."""
+    """The mask logits (coefficients x prototypes, upsampled, cropped, resized) at ys x xs."""
     if second is None:  # the (upsampled) prototype grid is already the image size
         need_r, need_c = ys, xs
-        r2 = c2 = None
     else:
         r2, c2 = second[0].take(ys), second[1].take(xs)
-        need_r = np.union1d(r2.i0, r2.i1) + top
-        need_c = np.union1d(c2.i0, c2.i1) + left
+        need_r = np.arange(r2.i0[0], r2.i1[-1] + 1) + top  # taps are monotonic: one span
+        need_c = np.arange(c2.i0[0], c2.i1[-1] + 1) + left
     if first is None:
-        grid = logit[np.ix_(need_r, need_c)]
+        proto_r, proto_c = need_r, need_c
     else:
-        grid = bilinear_at(logit, first[0].take(need_r), first[1].take(need_c))
+        r1, c1 = first[0].take(need_r), first[1].take(need_c)
+        proto_r = np.arange(r1.i0[0], r1.i1[-1] + 1)
+        proto_c = np.arange(c1.i0[0], c1.i1[-1] + 1)
+    r0, c0 = proto_r[0], proto_c[0]
+    block = np.tensordot(coef, protos[:, r0 : proto_r[-1] + 1, c0 : proto_c[-1] + 1], axes=1)
+    if first is None:
+        grid = block[np.ix_(need_r - r0, need_c - c0)]
+    else:
+        grid = bilinear_at(block, _shift(r1, r0), _shift(c1, c0))
     if second is None:
         return grid
-    r2 = _reindex(r2, need_r - top)
-    c2 = _reindex(c2, need_c - left)
-    return bilinear_at(grid, r2, c2)
+    return bilinear_at(grid, _shift(r2, need_r[0] - top), _shift(c2, need_c[0] - left))
 
 
-def _reindex(taps: LinearTaps, present: np.ndarray) -> LinearTaps:
-    """Taps pointing into the sorted subset `present` of their source positions."""
-    return LinearTaps(
-        np.searchsorted(present, taps.i0), np.searchsorted(present, taps.i1), taps.w0, taps.w1
-    )
+def _shift(taps: LinearTaps, offset: int) -> LinearTaps:
+    """Taps into a block that starts at `offset`."""
+    return LinearTaps(taps.i0 - offset, taps.i1 - offset, taps.w0, taps.w1)
