@@ -177,3 +177,14 @@ def test_family_names_and_aliases():
     with pytest.raises(ModelError, match="unknown model family 'detr'"):
         family_name("detr")
     assert len(COCO80) == 80
+
+
+def test_dynamic_ultralytics_input_size_rounds_up_to_the_stride(tmp_path):
+    model = constant_model(
+        tmp_path / "m.onnx",
+        {"output0": zeros(1, 84, 8400)},
+        input_shape=[1, 3, "h", "w"],
+        metadata=ultralytics_metadata("detect", dict(enumerate("abc" * 26 + "ab"))),
+    )
+    assert inspect_model(model)[0].input_hw == (640, 640)
+    assert inspect_model(model, imgsz=650)[0].input_hw == (672, 672)

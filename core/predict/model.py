@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +188,7 @@ def load_model(
         if isinstance(names_meta, list)
         else None
     )
-    input_hw = _input_size(path, imgsz, fixed_hw, meta)
+    input_hw = _input_size(path, imgsz, fixed_hw)
     chosen = family_name(family) if family else None
     roles = output_roles(out_names)
     is_ultralytics = (
@@ -232,6 +233,9 @@ def load_model(
                 f"{path}: the model has {nc} classes and no class names; give a classes file "
                 "(one name per line, in the model's class order)"
             )
+    stride = meta["stride"] if isinstance(meta.get("stride"), int) else 32
+    if dynamic and chosen.startswith(("ultralytics", "rtdetr")):  # check_imgsz: stride multiples
+        input_hw = tuple(math.ceil(v / stride) * stride for v in input_hw)
     info = ModelInfo(
         path=path,
         family=chosen,
@@ -246,13 +250,13 @@ def load_model(
         class_names_from=names_from,
         metadata=raw_meta,
     )
-    stride = int(meta.get("stride", 32)) if isinstance(meta.get("stride"), int) else 32
     return LoadedModel(
         info, session, _make_family(info, out_shapes, nc, stride, dtype, roles, fixed_hw, meta)
     )
 
 
-def _input_size(path: Path, imgsz: Any, fixed_hw: Any, meta: dict[str, Any]) -> tuple[int, int]:
+def _input_size(path: Path, imgsz: Any, fixed_hw: Any) -> tuple[int, int]:
+    """The input size: the graph's fixed one, else the user's, else 640 (the references' default)."""
     if imgsz is not None:
         wanted = (
             (int(imgsz), int(imgsz))
@@ -267,11 +271,6 @@ def _input_size(path: Path, imgsz: Any, fixed_hw: Any, meta: dict[str, Any]) -> 
         return wanted
     if fixed_hw is not None:
         return fixed_hw  # type: ignore[return-value]
-    size = meta.get("imgsz")
-    if isinstance(size, list | tuple) and len(size) == 2:
-        return int(size[0]), int(size[1])
-    if isinstance(size, int):
-        return size, size
     return 640, 640
 
 
