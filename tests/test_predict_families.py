@@ -327,3 +327,54 @@ def test_torchvision_mask_size_mismatch_is_reported(tmp_path):
     image = write_image(tmp_path / "g.png", 32, 48)
     summary = run_model(torchvision_model(tmp_path), [ImageRef(1, image, 32, 48)], categories=CATS)
     assert summary.images == 0 and "masks are 64x48" in summary.problems[0]
+
+
+def test_segment_export_listing_prototypes_first(tmp_path, image640x480):
+    protos = np.ones((1, 32, 160, 160), np.float32)
+    rows = {0: [320, 320, 100, 50, 0.9, 0, 0] + [1.0] + [0.0] * 31}
+    model = constant_model(
+        tmp_path / "seg.onnx",
+        {"protos": protos, "head": yolo_head(rows, 39)},
+        metadata=ultralytics_metadata("segment", NAMES),
+    )
+    (record,) = predict(model, image640x480, 640, 480)
+    assert record["bbox"] == [270.0, 215.0, 100.0, 50.0] and decoded(record).sum() == 5000
+
+
+def test_a_model_failing_on_one_image_is_reported_and_the_run_goes_on(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    # torchvision-style graph that only accepts 64 x 48 images (it reshapes the input)
+    outputs = {
+        "boxes": np.array([[1, 2, 3, 4]], np.float32),
+        "labels": np.array([1], np.int64),
+        "scores": np.array([0.9], np.float32),
+    }
+    nodes = [
+        helper.make_node("Constant", [], [n], value=numpy_helper.from_array(a))
+        for n, a in outputs.items()
+    ]
+    shape = numpy_helper.from_array(np.array([3 * 48 * 64], np.int64), "flat")
+    nodes.append(helper.make_node("Reshape", ["images", "flat"], ["check"]))
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [3, "h", "w"])],
+        [
+            helper.make_tensor_value_info(
+                n, helper.np_dtype_to_tensor_dtype(a.dtype), list(a.shape)
+            )
+            for n, a in outputs.items()
+        ]
+        + [helper.make_tensor_value_info("check", TensorProto.FLOAT, [3 * 48 * 64])],
+        [shape],
+    )
+    path = tmp_path / "picky.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    good, bad = write_image(tmp_path / "g.png", 64, 48), write_image(tmp_path / "b.png", 32, 32)
+    seen: list[int] = []
+    refs = [ImageRef(1, bad, 32, 32), ImageRef(2, good, 64, 48)]
+    summary = run_model(path, refs, categories=CATS, sink=lambda i, r: seen.append(i))
+    assert seen == [2] and summary.images == 1
+    assert len(summary.problems) == 1 and "image 1 (b.png): the model failed" in summary.problems[0]

@@ -188,3 +188,20 @@ def test_dynamic_ultralytics_input_size_rounds_up_to_the_stride(tmp_path):
     )
     assert inspect_model(model)[0].input_hw == (640, 640)
     assert inspect_model(model, imgsz=650)[0].input_hw == (672, 672)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kind", "message"),
+    [
+        ([4, 3, 640, 640], TensorProto.FLOAT, r"exported for batches of 4 images"),
+        ([1, 1, 640, 640], TensorProto.FLOAT, r"expected an RGB image tensor"),
+        ([1, 3, 640, 640], TensorProto.UINT8, r"is a tensor\(uint8\); expected float32 or float16"),
+        ([640, 640], TensorProto.FLOAT, r"expected an RGB image tensor"),
+    ],
+)
+def test_inputs_labelfix_cannot_feed(tmp_path, shape, kind, message):
+    model = constant_model(
+        tmp_path / "m.onnx", {"output0": zeros(1, 84, 8400)}, input_shape=shape, input_type=kind
+    )
+    with pytest.raises(ModelError, match="m.onnx: .*" + message):
+        inspect_model(model)

@@ -170,11 +170,23 @@ def load_model(
         )
     image_input = inputs[0]
     shape = _dims(list(image_input.shape))
-    if len(shape) not in (3, 4):
+    batch = shape[0] if len(shape) == 4 else 1
+    channels = shape[-3] if len(shape) in (3, 4) else None
+    if len(shape) not in (3, 4) or (isinstance(channels, int) and channels != 3):
         raise ModelError(
-            f"{path}: input {image_input.name} has shape {shape}; expected an image tensor [1, 3, H, W] or [3, H, W]"
+            f"{path}: input {image_input.name} has shape {shape}; expected an RGB image tensor "
+            "[1, 3, H, W] or [3, H, W]"
         )
-    dtype = np.float16 if "float16" in image_input.type else np.float32
+    if isinstance(batch, int) and batch != 1:
+        raise ModelError(
+            f"{path}: the model was exported for batches of {batch} images; export it with batch 1 "
+            "(or a dynamic batch)"
+        )
+    if image_input.type not in ("tensor(float)", "tensor(float16)"):
+        raise ModelError(
+            f"{path}: input {image_input.name} is a {image_input.type}; expected float32 or float16"
+        )
+    dtype = np.float16 if image_input.type == "tensor(float16)" else np.float32
     fixed_hw = tuple(shape[-2:]) if all(isinstance(d, int) for d in shape[-2:]) else None
     dynamic = fixed_hw is None
     outputs = session.get_outputs()
@@ -209,13 +221,17 @@ def load_model(
         not isinstance(d, int) for s in out_shapes[:2] for d in s
     ):
         out_shapes = _probe_shapes(session, image_input.name, len(shape), input_hw, dtype, path)
+    # the head first, then the rest (a segmentation export may list its prototypes first)
+    head = next((i for i, sh in enumerate(out_shapes) if len(sh) == 3), 0)
+    protos = next((i for i, sh in enumerate(out_shapes) if len(sh) == 4), 1)
+    ordered = [out_shapes[head]] + [sh for i, sh in enumerate(out_shapes) if i != head]
     if chosen is None:
-        chosen, how = _family_from_shapes(path, out_shapes, input_hw, is_yolov5)
+        chosen, how = _family_from_shapes(path, ordered, input_hw, is_yolov5)
 
     masks = chosen in ("ultralytics-seg", "ultralytics-end2end-seg") or (
         chosen == "torchvision" and "masks" in roles
     )
-    nc = _class_count(path, chosen, out_shapes, model_names, masks)
+    nc = _class_count(path, chosen, ordered, model_names, masks)
     if classes is not None:
         model_names, names_from = (
             class_names.read_classes_file(classes),
@@ -251,7 +267,9 @@ def load_model(
         metadata=raw_meta,
     )
     return LoadedModel(
-        info, session, _make_family(info, out_shapes, nc, stride, dtype, roles, fixed_hw, meta)
+        info,
+        session,
+        _make_family(info, ordered, nc, stride, dtype, roles, fixed_hw, meta, (head, protos)),
     )
 
 
@@ -365,6 +383,7 @@ def _make_family(
     roles: dict[str, int],
     fixed_hw: Any,
     meta: dict[str, Any],
+    order: tuple[int, int],
 ) -> Family:
     family, hw = info.family, info.input_hw or (640, 640)
     nc = nc or len(info.class_names)
@@ -391,6 +410,7 @@ def _make_family(
             masks=False,
             rtdetr="topk" if topk else "queries",
             dtype=dtype,
+            order=order,
         )
     return Ultralytics(
         name=family,
@@ -401,6 +421,7 @@ def _make_family(
         masks=info.masks,
         end2end=family.startswith("ultralytics-end2end"),
         dtype=dtype,
+        order=order,
     )
 
 

@@ -190,8 +190,16 @@ class _Pipeline:
                 if note:
                     self._warn(note)
                 t0 = time.perf_counter()
-                outputs = self.loaded.session.run(None, {self.input_name: prepared.tensor})
-                self.summary.seconds_in_model += time.perf_counter() - t0
+                try:
+                    outputs = self.loaded.session.run(None, {self.input_name: prepared.tensor})
+                except Exception as exc:  # noqa: BLE001 - onnxruntime's own error types
+                    reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else exc
+                    self._problem(
+                        f"image {ref.id} ({Path(ref.path).name}): the model failed ({reason})"
+                    )
+                    continue
+                finally:
+                    self.summary.seconds_in_model += time.perf_counter() - t0
                 behind.append((ref, post.submit(self._decode, ref, outputs, prepared)))
                 while behind and (behind[0][1].done() or len(behind) > 2):
                     self._finish(*behind.popleft())

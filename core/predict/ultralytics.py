@@ -125,6 +125,7 @@ class Ultralytics:
         end2end: bool = False,
         rtdetr: str | None = None,
         dtype: type = np.float32,
+        order: tuple[int, int] = (0, 1),
     ) -> None:
         self.name, self.input_hw, self.dynamic, self.stride, self.nc = (
             name,
@@ -134,6 +135,7 @@ class Ultralytics:
             nc,
         )
         self.masks, self.end2end, self.rtdetr, self.dtype = masks, end2end, rtdetr, dtype
+        self.pred_out, self.proto_out = order  # which output is the head, which the prototypes
 
     def prepare(self, rgb: np.ndarray) -> Prepared:
         """Letterbox (or stretch for RT-DETR), RGB, /255, NCHW."""
@@ -158,8 +160,8 @@ class Ultralytics:
         """Network outputs -> the image's predictions."""
         h, w = prepared.height, prepared.width
         if self.rtdetr:
-            return self._decode_rtdetr(outputs[0][0].astype(np.float32), h, w, settings)
-        pred = outputs[0][0].astype(np.float32, copy=False)
+            return self._decode_rtdetr(outputs[self.pred_out][0].astype(np.float32), h, w, settings)
+        pred = outputs[self.pred_out][0].astype(np.float32, copy=False)
         if self.end2end:
             rows = pred[pred[:, 4] > settings.conf][: settings.max_dets]
             boxes, scores = rows[:, :4].copy(), rows[:, 4].copy()
@@ -169,7 +171,7 @@ class Ultralytics:
         scale_boxes(boxes, prepared.context, h, w)
         if not self.masks:
             return Detections(boxes, scores, classes)
-        protos = outputs[1][0].astype(np.float32, copy=False)
+        protos = outputs[self.proto_out][0].astype(np.float32, copy=False)
         masks, keep = process_mask_native(protos, coefs, boxes, h, w)
         return Detections(boxes[keep], scores[keep], classes[keep], masks, (h, w))
 
