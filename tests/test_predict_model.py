@@ -205,3 +205,17 @@ def test_inputs_labelfix_cannot_feed(tmp_path, shape, kind, message):
     )
     with pytest.raises(ModelError, match="m.onnx: .*" + message):
         inspect_model(model)
+
+
+def test_a_chosen_family_must_fit_the_outputs(tmp_path):
+    model = constant_model(tmp_path / "m.onnx", {"output0": zeros(1, 84, 8400)})
+    with pytest.raises(
+        ModelError, match=r"output \[1, 84, 8400\] is not a YOLOX head for a 640x640"
+    ):
+        inspect_model(model, family="yolox")
+
+
+def test_a_transposed_head_is_not_read_as_ultralytics(tmp_path):
+    model = constant_model(tmp_path / "m.onnx", {"output0": zeros(1, 8400, 84)})
+    with pytest.raises(ModelError, match=r"is not an Ultralytics head"):
+        inspect_model(model, family="yolov8")

@@ -169,25 +169,7 @@ def load_model(
             f"{path}: the model takes {len(inputs)} inputs ({names}); LabelFix feeds one image tensor"
         )
     image_input = inputs[0]
-    shape = _dims(list(image_input.shape))
-    batch = shape[0] if len(shape) == 4 else 1
-    channels = shape[-3] if len(shape) in (3, 4) else None
-    if len(shape) not in (3, 4) or (isinstance(channels, int) and channels != 3):
-        raise ModelError(
-            f"{path}: input {image_input.name} has shape {shape}; expected an RGB image tensor "
-            "[1, 3, H, W] or [3, H, W]"
-        )
-    if isinstance(batch, int) and batch != 1:
-        raise ModelError(
-            f"{path}: the model was exported for batches of {batch} images; export it with batch 1 "
-            "(or a dynamic batch)"
-        )
-    if image_input.type not in ("tensor(float)", "tensor(float16)"):
-        raise ModelError(
-            f"{path}: input {image_input.name} is a {image_input.type}; expected float32 or float16"
-        )
-    dtype = np.float16 if image_input.type == "tensor(float16)" else np.float32
-    fixed_hw = tuple(shape[-2:]) if all(isinstance(d, int) for d in shape[-2:]) else None
+    shape, dtype, fixed_hw = _check_input(path, image_input)
     dynamic = fixed_hw is None
     outputs = session.get_outputs()
     out_names = [o.name for o in outputs]
@@ -231,7 +213,7 @@ def load_model(
     masks = chosen in ("ultralytics-seg", "ultralytics-end2end-seg") or (
         chosen == "torchvision" and "masks" in roles
     )
-    nc = _class_count(path, chosen, ordered, model_names, masks)
+    nc = _class_count(path, chosen, ordered, model_names, masks, input_hw)
     if classes is not None:
         model_names, names_from = (
             class_names.read_classes_file(classes),
@@ -271,6 +253,30 @@ def load_model(
         session,
         _make_family(info, ordered, nc, stride, dtype, roles, fixed_hw, meta, (head, protos)),
     )
+
+
+def _check_input(path: Path, image_input: Any) -> tuple[list[int | str], type, Any]:
+    """(shape, dtype, fixed (height, width) or None) of an image input LabelFix can feed."""
+    shape = _dims(list(image_input.shape))
+    batch = shape[0] if len(shape) == 4 else 1
+    channels = shape[-3] if len(shape) in (3, 4) else None
+    if len(shape) not in (3, 4) or (isinstance(channels, int) and channels != 3):
+        raise ModelError(
+            f"{path}: input {image_input.name} has shape {shape}; expected an RGB image tensor "
+            "[1, 3, H, W] or [3, H, W]"
+        )
+    if isinstance(batch, int) and batch != 1:
+        raise ModelError(
+            f"{path}: the model was exported for batches of {batch} images; export it with batch 1 "
+            "(or a dynamic batch)"
+        )
+    if image_input.type not in ("tensor(float)", "tensor(float16)"):
+        raise ModelError(
+            f"{path}: input {image_input.name} is a {image_input.type}; expected float32 or float16"
+        )
+    dtype = np.float16 if image_input.type == "tensor(float16)" else np.float32
+    fixed_hw = tuple(shape[-2:]) if all(isinstance(d, int) for d in shape[-2:]) else None
+    return shape, dtype, fixed_hw
 
 
 def _input_size(path: Path, imgsz: Any, fixed_hw: Any) -> tuple[int, int]:
@@ -347,8 +353,14 @@ def _family_from_shapes(
 
 
 def _class_count(
-    path: Path, family: str, shapes: list[list[Any]], names: dict[int, str] | None, masks: bool
+    path: Path,
+    family: str,
+    shapes: list[list[Any]],
+    names: dict[int, str] | None,
+    masks: bool,
+    hw: tuple[int, int],
 ) -> int | None:
+    """Number of classes the head scores (checking the head fits the family)."""
     first = shapes[0] if shapes else []
     if family == "torchvision" or family.startswith("ultralytics-end2end"):
         return len(names) if names else None
@@ -357,6 +369,10 @@ def _class_count(
             f"{path}: output shape {first} does not fit the {FAMILIES[family]} family; {EXPECTED}"
         )
     if family in ("ultralytics", "ultralytics-seg"):
+        if first[1] > first[2]:
+            raise ModelError(
+                f"{path}: output {first} is not an Ultralytics head (expected [1, 4+classes, N])"
+            )
         extra = shapes[1][1] if masks and len(shapes) > 1 and len(shapes[1]) == 4 else 0
         if masks and not extra:
             raise ModelError(
@@ -365,6 +381,11 @@ def _class_count(
         nc = len(names) if names else first[1] - 4 - extra
     elif family in ("yolov5", "yolox"):
         nc = first[2] - 5
+        if family == "yolox" and first[1] != grid_cells(hw):
+            raise ModelError(
+                f"{path}: output {first} is not a YOLOX head for a {hw[1]}x{hw[0]} input "
+                f"(expected [1, {grid_cells(hw)}, 5+classes])"
+            )
     else:  # rtdetr
         nc = len(names) if names else first[2] - 4
     if nc < 1:

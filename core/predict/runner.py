@@ -122,6 +122,8 @@ def run_model(
 ) -> RunSummary:
     """Predict every image not in `done_ids`; each image's COCO records go to `sink`.
 
+    `model` is a file, or a model :func:`load_model` already opened (then `family`, `classes`,
+    `imgsz` and `threads` were given there).
     `iou` and `agnostic` default to the family's reference (Ultralytics 0.7, YOLOv5 and YOLOX
     0.45; class-agnostic NMS for YOLOX only). `class_map` overrides the by-name mapping
     (model class index -> category id, or None to drop the class).
@@ -143,27 +145,39 @@ def run_model(
     )
     summary = RunSummary(info, mapping, settings)
     done = set(done_ids)
-    todo = [im for im in images if im.id not in done]
-    summary.already_done = len(done)
-    _Pipeline(loaded, mapping, settings, summary, sink, progress, should_stop, warn, prefetch).run(
-        todo
-    )
+    every = list(images)
+    todo = [im for im in every if im.id not in done]
+    summary.already_done = len(every) - len(todo)
+    pipeline = _Pipeline(loaded, mapping, settings, summary, prefetch)
+    pipeline.sink, pipeline.progress = sink, progress
+    pipeline.should_stop, pipeline.warn = should_stop, warn
+    pipeline.run(todo)
     return summary
 
 
 class _Pipeline:
     """Decode ahead, run the model, postprocess behind, sink in order."""
 
+    sink: Sink | None = None
+    progress: Callable[[RunProgress], None] | None = None
+    should_stop: Callable[[], bool] | None = None
+    warn: Callable[[str], None] | None = None
+
     def __init__(
-        self, loaded, mapping, settings, summary, sink, progress, should_stop, warn, prefetch
+        self,
+        loaded: LoadedModel,
+        mapping: ClassMapping,
+        settings: Settings,
+        summary: RunSummary,
+        prefetch: int,
     ) -> None:
         self.loaded, self.mapping, self.settings, self.summary = loaded, mapping, settings, summary
-        self.sink, self.progress, self.should_stop, self.warn = sink, progress, should_stop, warn
         self.prefetch = max(1, prefetch)
         self.input_name = loaded.session.get_inputs()[0].name
         self.finished = 0
 
     def run(self, todo: list[ImageRef]) -> None:
+        """Predict the images in order, sinking each as it is done."""
         start = time.perf_counter()
         self.start, self.total = start, len(todo)
         loader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="labelfix-decode")
