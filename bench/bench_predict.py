@@ -172,7 +172,7 @@ def stage_costs(model: Path, refs: list) -> dict[str, float]:
         t4 = time.perf_counter()
         candidates.append(int((outputs[0][0, 4:84].max(0) > 0.001).sum()))
         for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
-            value and times[key].append(value * 1000)
+            times[key].append(value * 1000)
     out = {k: statistics.median(v) for k, v in times.items()}
     out["candidates"] = statistics.median(candidates)
     return out

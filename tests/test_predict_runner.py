@@ -108,3 +108,14 @@ def test_a_mapping_that_matches_nothing_stops_before_running(model, images):
 def test_bad_settings_are_refused(model, images):
     with pytest.raises(ValueError, match="conf and iou"):
         run_model(model, images, categories=CATS, conf=2)
+
+
+def test_an_image_the_family_cannot_prepare_is_reported(tmp_path):
+    # YOLOv5's letterbox makes a 1 x 2000 image 0 pixels wide (round(0.32)): OpenCV refuses it
+    out = np.zeros((1, 25200, 8), np.float32)
+    model = constant_model(
+        tmp_path / "v5.onnx", {"output0": out}, metadata={"stride": "32", "names": str(NAMES)}
+    )
+    thin = write_image(tmp_path / "thin.png", 1, 2000)
+    summary = run_model(model, [ImageRef(9, thin, 1, 2000)], categories=CATS)
+    assert summary.images == 0 and summary.problems[0].startswith("image 9 (thin.png): ")

@@ -242,15 +242,16 @@ class _Pipeline:
             )
         try:
             prepared = self.loaded.family.prepare(rgb)
-        except ValueError as exc:
+        except Exception as exc:  # noqa: BLE001 - one image never stops the run
             return ref, None, f"image {ref.id} ({Path(ref.path).name}): {exc}"
         return ref, prepared, None if note is None else f"image {ref.id}: {note}"
 
     def _decode(self, ref: ImageRef, outputs: list, prepared: Prepared) -> list[dict] | str:
         try:
             detections: Detections = self.loaded.family.decode(outputs, prepared, self.settings)
-        except (ValueError, IndexError) as exc:
-            return f"image {ref.id} ({Path(ref.path).name}): cannot read the model's output ({exc})"
+        except Exception as exc:  # noqa: BLE001 - one image never stops the run
+            name = Path(ref.path).name
+            return f"image {ref.id} ({name}): cannot read the model's output ({exc})"
         return coco_records(ref.id, detections, self.mapping)
 
     def _finish(self, ref: ImageRef, future: Future) -> None:
