@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..images import load_image
+from ..progress import ShouldStop
 from .classes import ClassMapping, map_classes
 from .detections import Detections, ModelError, Prepared, Settings
 from .model import DEFAULT_IOU, LoadedModel, ModelInfo, load_model
@@ -115,7 +116,7 @@ def run_model(
     done_ids: Iterable[int] = frozenset(),
     sink: Sink | None = None,
     progress: Callable[[RunProgress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: ShouldStop | None = None,
     warn: Callable[[str], None] | None = None,
     threads: int | None = None,
     prefetch: int = 3,
@@ -126,7 +127,9 @@ def run_model(
     `imgsz` and `threads` were given there).
     `iou` and `agnostic` default to the family's reference (Ultralytics 0.7, YOLOv5 and YOLOX
     0.45; class-agnostic NMS for YOLOX only). `class_map` overrides the by-name mapping
-    (model class index -> category id, or None to drop the class).
+    (model class index -> category id, or None to drop the class). A run stopped by
+    `should_stop()` returns with ``cancelled`` set (the images already sunk are finished; a rerun
+    with them in `done_ids` goes on) rather than raising ``Cancelled``.
     """
     if not 0 <= conf <= 1 or (iou is not None and not 0 <= iou <= 1) or max_dets < 1:
         raise ValueError("conf and iou must be within 0..1 and max_dets at least 1")
@@ -160,7 +163,7 @@ class _Pipeline:
 
     sink: Sink | None = None
     progress: Callable[[RunProgress], None] | None = None
-    should_stop: Callable[[], bool] | None = None
+    should_stop: ShouldStop | None = None
     warn: Callable[[str], None] | None = None
 
     def __init__(
