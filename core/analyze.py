@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from . import geometry
-from .errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects, score_suspects
+from . import geometry, habits, scoring
+from .errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions, match_many
 from .progress import Cancelled, Progress, ShouldStop
 from .store import Store
@@ -64,6 +64,11 @@ class AnalysisInputs:
     labels: np.ndarray
     predictions: dict[str, np.ndarray]
     start_change: int = 0
+    # a re-analysis: the fit its analysis stored (JSON) and the whole set's classes and scores
+    # (the reference of its calibration); None for a full analysis, which fits anew
+    fit: dict | None = None
+    set_categories: np.ndarray | None = None
+    set_scores: np.ndarray | None = None
     sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
     label_segmentations: list[str | None] | None = None
     prediction_segmentations: dict[int, str] = field(default_factory=dict)
@@ -72,9 +77,14 @@ class AnalysisInputs:
 
 
 def read_inputs(
-    store: Store, set_id: int, params: AnalysisParams, image_ids: Iterable[int] | None = None
+    store: Store,
+    set_id: int,
+    params: AnalysisParams,
+    image_ids: Iterable[int] | None = None,
+    analysis_id: int | None = None,
 ) -> AnalysisInputs:
-    """The read step: the labels and predictions of these images (all by default)."""
+    """The read step: the labels and predictions of these images (all by default); for a
+    re-analysis of ``analysis_id``, the detector fit it stored too."""
     masks = params.geometry == "masks"
     with store.atomic():  # one consistent snapshot
         info = store.prediction_set(set_id)
@@ -90,10 +100,14 @@ def read_inputs(
             None if image_ids is None else ids, segmentation=masks
         )
         preds = store.prediction_arrays(set_id)
+        whole = preds
         if image_ids is not None:
             keep = np.isin(preds["image_id"], np.asarray(ids, dtype=np.int64))
             preds = {k: v[keep] for k, v in preds.items()}
         inputs = AnalysisInputs(set_id, params, ids, labels, preds, store.last_change())
+        if analysis_id is not None:
+            inputs.fit = store.detector_fit(analysis_id)
+            inputs.set_categories, inputs.set_scores = whole["category_id"], whole["score"]
         if masks:
             inputs.sizes = store.image_sizes()
             inputs.label_segmentations = label_segs
@@ -126,6 +140,7 @@ class AnalysisResult:
     matches: dict[str, np.ndarray]
     suspects: np.ndarray
     new_masks: list[tuple]
+    fit: scoring.DetectorFit | None = None  # the calibration and habits the scores used
 
 
 def chunks(inputs: AnalysisInputs, size: int = CHUNK) -> Iterator[ChunkInput]:
@@ -230,17 +245,27 @@ def _match_columns(
     }
 
 
+def _stored_fit(inputs: AnalysisInputs) -> scoring.DetectorFit | None:
+    """The fit a re-analysis reuses (None: fit on the inputs, as a full analysis does)."""
+    if inputs.fit is None or inputs.set_categories is None or inputs.set_scores is None:
+        return None
+    return scoring.DetectorFit.from_json(inputs.fit, inputs.set_categories, inputs.set_scores)
+
+
 def compute(
     inputs: AnalysisInputs,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> AnalysisResult:
-    """The compute step: match and find suspects, chunk by chunk (pure: no store)."""
+    """The compute step (pure: no store): match every chunk with raw scores (COCO's order);
+    calibrate the detector from all matches (a re-analysis reuses the stored fit); find the
+    suspects with calibrated probabilities (core.scoring); with a new fit, fit once more with
+    the predictions behind likely label errors counted as partly right, and find them again."""
     params = inputs.params
     g = params.geometry
     total = len(inputs.image_ids)
     outs = [_match_columns([], [], [])]  # typed empty columns
-    raws: list[np.ndarray] = []
+    done_chunks: list[tuple[ChunkInput, list[ImageMatches]]] = []
     new_masks: list[tuple] = []
     done = 0
     for chunk in chunks(inputs):
@@ -248,22 +273,78 @@ def compute(
             raise Cancelled("analysis cancelled")
         matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
         outs.append(_match_columns(chunk.image_ids, chunk.items, matched))
-        label_ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
-        raw = batch_suspects(chunk.items, matched, chunk.image_ids, params, label_ious)
-        if len(raw):
-            raws.append(raw)
+        done_chunks.append((chunk, matched))
         new_masks += chunk.new_masks
         done += len(chunk.image_ids)
         if progress is not None:
             progress(done, total)
     match_cols = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
-    raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
+    fit = _stored_fit(inputs)
+    refit = False
+    if fit is None:
+        cats, scores = inputs.predictions["category_id"], inputs.predictions["score"]
+        counts = scoring.label_counts([lab for c, _ in done_chunks for _, lab in c.items])
+        if params.calibrate:
+            fit = scoring.fit_detector(cats, scores, counts, *_in_match_order(inputs, match_cols))
+            refit = fit.calibration is not None
+        else:
+            fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
+
+    def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
+        """The raw suspect rows with this fit, and the fit with its habits (if it had none)."""
+        raws: list[np.ndarray] = []
+        totals: dict[tuple[int, int], float] = {}
+        for chunk, matched in done_chunks:
+            if should_stop is not None and should_stop():
+                raise Cancelled("analysis cancelled")
+            label_ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+            calibrated = scoring.calibrated_items(chunk.items, fit)
+            if fit.habit_totals is None:
+                habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
+            raw = batch_suspects(calibrated, matched, chunk.image_ids, params, label_ious)
+            if len(raw):
+                raws.append(scoring.restore_confidence(raw, chunk.items))
+        raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
+        if fit.habit_totals is None:
+            fit = replace(fit, habit_totals=totals)
+        return raw, fit
+
+    raw, fit = find(fit)
+    if refit:
+        # the labels' errors made some right predictions look wrong: fit again with the
+        # predictions behind likely errors counted as right by their suspects' scores
+        cats_m, scores_m, outcome = _in_match_order(inputs, match_cols)
+        credit = scoring.error_credit(
+            match_cols["prediction_id"], raw, scoring.score(raw, params, fit)
+        )
+        fit = scoring.fit_detector(
+            inputs.predictions["category_id"],
+            inputs.predictions["score"],
+            fit.label_counts,
+            cats_m,
+            scores_m,
+            outcome,
+            credit,
+        )
+        raw, fit = find(fit)
+    if not params.calibrate:
+        fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     scored = (
-        np.column_stack([raw, score_suspects(raw, params)])
+        np.column_stack([raw, scoring.score(raw, params, fit)])
         if len(raw)
         else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
     )
-    return AnalysisResult(match_cols, scored, new_masks)
+    return AnalysisResult(match_cols, scored, new_masks, fit)
+
+
+def _in_match_order(
+    inputs: AnalysisInputs, match_cols: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class, raw score and outcome of each matched prediction, in the matches' order."""
+    pred = inputs.predictions
+    order = np.argsort(pred["id"], kind="stable")
+    pos = order[np.searchsorted(pred["id"][order], match_cols["prediction_id"])]
+    return pred["category_id"][pos], pred["score"][pos], match_cols["outcome"]
 
 
 # ---------------------------------------------------------------------- public entry points
@@ -283,6 +364,8 @@ def analyze(
         raise Cancelled("analysis cancelled")
     with store.analysis_writer(set_id, params) as writer:
         writer.add(result.matches, result.suspects, result.new_masks)
+        if result.fit is not None:
+            writer.set_fit(result.fit.to_json())
     counts = dict(writer.counts)
     # edits made while this analysis ran: re-analyse their images on the labels as they are now
     stale = store.images_changed_since(inputs.start_change)
@@ -306,7 +389,7 @@ def reanalyze_images(store: Store, image_ids: Iterable[int], set_id: int | None 
     ids = sorted(set(image_ids))
     if not ids:
         return 0
-    inputs = read_inputs(store, analysis["set_id"], analysis["params"], ids)
+    inputs = read_inputs(store, analysis["set_id"], analysis["params"], ids, analysis["id"])
     result = compute(inputs)
     return store.replace_image_results(
         analysis, ids, result.matches, result.suspects, result.new_masks

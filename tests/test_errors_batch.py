@@ -12,7 +12,7 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from labelfix.core import analyze as az
-from labelfix.core import geometry
+from labelfix.core import geometry, scoring
 from labelfix.core.errors import (
     KIND_CODE,
     SUSPECT_COLUMNS,
@@ -248,15 +248,22 @@ def test_real_data_equals_reference(real_project: Path) -> None:
             batch_suspects(items, matches, ids, loose, mask_ious),
             _reference(items, matches, ids, loose, mask_ious),
         )
-        # the whole analysis stores exactly the reference suspects
+        # the whole analysis stores exactly the reference suspects found on the predictions'
+        # calibrated probabilities (core.scoring; the fit it stored), raw confidences put back
         summary = az.analyze(store, params=params)
+        fit = scoring.DetectorFit.from_json(
+            store.detector_fit(summary.analysis_id),
+            inputs.predictions["category_id"],
+            inputs.predictions["score"],
+        )
+        assert fit.calibration is not None
+        calibrated = scoring.calibrated_items(items, fit)
+        want = scoring.restore_confidence(_reference(calibrated, matches, ids, params), items)
         stored = sql(
             store,
             "SELECT kind, image_id, annotation_id, other_annotation_id, prediction_id, iou, "
             "confidence FROM suspects WHERE analysis_id = ? ORDER BY id",
             [summary.analysis_id],
         ).fetchall()
-    rows = list(
-        zip(*suspect_columns(0, np.column_stack([want, np.zeros(len(want))])), strict=True)
-    )
+    rows = list(zip(*suspect_columns(0, np.column_stack([want, np.zeros(len(want))])), strict=True))
     assert stored == [(r[2], r[4], r[5], r[6], r[7], r[10], r[11]) for r in rows]

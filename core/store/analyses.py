@@ -43,6 +43,11 @@ def generation_key(analysis_id: int) -> str:
     return f"suspects_generation:{analysis_id}"
 
 
+def fit_key(analysis_id: int) -> str:
+    """The meta key of what an analysis learnt about its detector (core.scoring.DetectorFit)."""
+    return f"detector_fit:{analysis_id}"
+
+
 def suspect_columns(analysis_id: int, suspects: np.ndarray) -> list[list]:
     """The suspects table's columns (:data:`SUSPECT_FIELDS`) from a scored suspects array
     (``errors.SUSPECT_COLUMNS`` plus the score last), converted to Python values at once."""
@@ -180,6 +185,10 @@ class AnalysisRepository(Repository):
         )
         return counts
 
+    def detector_fit(self, analysis_id: int) -> dict | None:
+        """The detector fit (JSON) stored with an analysis; None for analyses from before."""
+        return self.get_meta(fit_key(analysis_id))
+
     def suspects_generation(self, analysis_id: int) -> int:
         """How many times the analysis's suspects were rewritten since it was made."""
         return int(self.get_meta(generation_key(analysis_id), 0))
@@ -223,6 +232,7 @@ class AnalysisRepository(Repository):
             self.delete_arrays(analysis_owner(old_id))
             self.delete_arrays(f"suspect_index:{old_id}")
             self.delete_meta(generation_key(old_id))
+            self.delete_meta(fit_key(old_id))
             self._db.execute("DELETE FROM analyses WHERE id = ?", [old_id])
 
 
@@ -254,6 +264,10 @@ class AnalysisWriter:
         self._store._db.insert_columns("suspects", SUSPECT_FIELDS, columns)
         self._keys.update(columns[1])
         self.counts.update(columns[2])
+
+    def set_fit(self, fit: dict) -> None:
+        """What the analysis learnt about its detector (JSON), for its re-analyses."""
+        self._store.set_meta(fit_key(self.analysis_id), fit)
 
     def finish(self) -> None:
         """Store the matches, keep the old analysis's decided suspects, make this one current."""

@@ -1,0 +1,223 @@
+"""The scoring step of an analysis: calibrate the detector from its matches, feed the suspect
+rules calibrated probabilities, score the suspects with the detector's habits discounted.
+
+An analysis runs: match every image with raw scores (COCO's order) -> :func:`fit_detector` on
+all matches -> :func:`calibrated_items` per chunk -> the rules (``errors.batch_suspects``) ->
+:func:`restore_confidence` -> :func:`score` on all rows. A re-analysis of some images reuses the
+stored :class:`DetectorFit` (``to_json`` / ``from_json``) instead of fitting again.
+
+Pure functions over numpy arrays: no Qt, no store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from . import calibration, habits
+from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, score_suspects
+from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
+
+_COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class DetectorFit:
+    """What an analysis learnt about its detector: the calibration, the label counts per class
+    its rank positions were taken against, the whole set's (class, score) reference, and the
+    wrong_class confusion totals per (label class, predicted class) (its habits)."""
+
+    calibration: calibration.Calibration | None  # None: too few matches, raw scores are used
+    label_counts: dict[int, int]
+    ref_categories: np.ndarray
+    ref_scores: np.ndarray
+    habit_totals: dict[tuple[int, int], float] | None = None
+
+    def probabilities(self, categories: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of predictions of the set (raw class + score)."""
+        if self.calibration is None:
+            return np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
+        x = calibration.rank_positions(
+            self.ref_categories, self.ref_scores, self.label_counts, categories, scores
+        )
+        return calibration.probabilities(self.calibration, categories, x)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-able part (curves and label counts; the reference is the prediction set)."""
+        return {
+            "calibration": None if self.calibration is None else self.calibration.to_json(),
+            "label_counts": {str(c): n for c, n in sorted(self.label_counts.items())},
+            "habits": [[a, b, t] for (a, b), t in sorted((self.habit_totals or {}).items())],
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: dict[str, Any], ref_categories: np.ndarray, ref_scores: np.ndarray
+    ) -> DetectorFit:
+        """The fit from its JSON dict and the prediction set's classes and scores."""
+        cal = data.get("calibration")
+        return cls(
+            None if cal is None else calibration.Calibration.from_json(cal),
+            {int(c): int(n) for c, n in data["label_counts"].items()},
+            np.asarray(ref_categories, dtype=np.int64),
+            np.asarray(ref_scores, dtype=np.float64),
+            {(int(a), int(b)): float(t) for a, b, t in data.get("habits", [])},
+        )
+
+
+def label_counts(labels: Sequence[ImageLabels]) -> dict[int, int]:
+    """Regular (not crowd) labels per class."""
+    cats = [np.asarray(lab.category_ids)[~np.asarray(lab.iscrowd, bool)] for lab in labels]
+    cats = np.concatenate([np.zeros(0, np.int64), *cats]).astype(np.int64)
+    values, counts = np.unique(cats, return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
+
+
+def fit_detector(
+    ref_categories: np.ndarray,
+    ref_scores: np.ndarray,
+    counts: Mapping[int, int],
+    categories: np.ndarray,
+    scores: np.ndarray,
+    outcome: np.ndarray,
+    credit: np.ndarray | None = None,
+) -> DetectorFit:
+    """Fit the calibration from the matched predictions (class, raw score, outcome).
+
+    ``ref_*`` are the whole prediction set's classes and scores (usually the same predictions);
+    ``counts`` the regular labels per class. With fewer than ``calibration.MIN_OUTCOMES`` true
+    or false positives there is too little to learn from: the fit keeps the raw scores (clipped
+    to [0, 1]) as probabilities.
+    """
+    ref_categories = np.asarray(ref_categories, dtype=np.int64)
+    ref_scores = np.asarray(ref_scores, dtype=np.float64)
+    counts = {int(c): int(n) for c, n in counts.items()}
+    outcome = np.asarray(outcome)
+    n_tp, n_fp = int(np.sum(outcome == TP)), int(np.sum(outcome == FP))
+    if min(n_tp, n_fp) < calibration.MIN_OUTCOMES:
+        return DetectorFit(None, counts, ref_categories, ref_scores)
+    is_tp = (outcome == TP).astype(np.float64)
+    if credit is not None:  # a false positive behind a likely label error counts as partly right
+        is_tp = np.maximum(is_tp, np.clip(np.asarray(credit, dtype=np.float64), 0.0, 1.0))
+    x = calibration.rank_positions(ref_categories, ref_scores, counts, categories, scores)
+    cal = calibration.fit_calibration(
+        categories,
+        x,
+        is_tp,
+        counts,
+        outcome != IGNORED,
+        np.asarray(scores, np.float64),
+    )
+    return DetectorFit(cal, counts, ref_categories, ref_scores)
+
+
+def calibrated_items(
+    items: Sequence[tuple[ImagePredictions, ImageLabels]], fit: DetectorFit
+) -> list[tuple[ImagePredictions, ImageLabels]]:
+    """The same images with each prediction's score replaced by its calibrated probability."""
+    if not items:
+        return []
+    cats = np.concatenate([p.category_ids for p, _ in items]).astype(np.int64)
+    scores = np.concatenate([p.scores for p, _ in items]).astype(np.float64)
+    prob = fit.probabilities(cats, scores)
+    out, start = [], 0
+    for p, lab in items:
+        out.append((replace(p, scores=prob[start : start + len(p)]), lab))
+        start += len(p)
+    return out
+
+
+def restore_confidence(
+    raw: np.ndarray, items: Sequence[tuple[ImagePredictions, ImageLabels]]
+) -> np.ndarray:
+    """Rows found on calibrated items with ``probability`` = the probability the rules compared
+    and ``confidence`` = the prediction's raw score again (looked up by prediction id in the
+    raw ``items``)."""
+    out = raw.copy()
+    if not len(out):
+        return out
+    out[:, _COL["probability"]] = out[:, _COL["confidence"]]
+    ids = np.concatenate([np.zeros(0, np.int64), *(p.ids for p, _ in items)]).astype(np.int64)
+    scores = np.concatenate([np.zeros(0), *(p.scores for p, _ in items)]).astype(np.float64)
+    order = np.argsort(ids, kind="stable")
+    ids, scores = ids[order], scores[order]
+    pid = out[:, _COL["prediction_id"]]
+    has = pid >= 0
+    pos = np.searchsorted(ids, pid[has].astype(np.int64))
+    out[has, _COL["confidence"]] = scores[pos]
+    return out
+
+
+def error_credit(prediction_id: np.ndarray, raw: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Per prediction (in ``prediction_id``'s order), the best score of the missing_label,
+    wrong_class or partial-overlap inaccurate_label suspect it raised (0 if none): how likely its
+    false-positive outcome comes from a label error rather than from the detector."""
+    prediction_id = np.asarray(prediction_id, dtype=np.int64)
+    credit = np.zeros(len(prediction_id))
+    if not len(raw):
+        return credit
+    kind = raw[:, 0].astype(np.int64)
+    # (a matched-but-loose inaccurate label's prediction is a true positive already)
+    unmatched = np.isin(
+        kind,
+        [KIND_CODE["missing_label"], KIND_CODE["wrong_class"], KIND_CODE["inaccurate_label"]],
+    )
+    pid = raw[unmatched, _COL["prediction_id"]].astype(np.int64)
+    order = np.argsort(prediction_id, kind="stable")
+    pos = order[np.searchsorted(prediction_id[order], pid)]
+    np.maximum.at(credit, pos, np.clip(scores[unmatched], 0.0, 1.0))
+    return credit
+
+
+def chunk_habits(
+    calibrated: Sequence[tuple[ImagePredictions, ImageLabels]],
+    matched: Sequence[ImageMatches],
+    params: AnalysisParams,
+) -> dict[tuple[int, int], float]:
+    """:func:`habits.overlap_totals` of a chunk of calibrated images and their matches (add the
+    chunks with :func:`habits.add_totals`)."""
+    label_cat, pair_label, pair_cat, pair_iou, pair_prob = [], [], [], [], []
+    start = 0
+    for (p, lab), m in zip(calibrated, matched, strict=True):
+        n = len(lab)
+        if len(p) and n:
+            regular = ~np.asarray(lab.iscrowd, bool)
+            i, j = np.nonzero((m.ious >= params.wrong_class_iou) & regular[None, :])
+            pair_label.append(j + start)
+            pair_cat.append(p.category_ids[i])
+            pair_iou.append(m.ious[i, j])
+            pair_prob.append(p.scores[i])
+        label_cat.append(lab.category_ids)
+        start += n
+    if not pair_label:
+        return {}
+    return habits.overlap_totals(
+        np.concatenate(label_cat),
+        np.concatenate(pair_label),
+        np.concatenate(pair_cat),
+        np.concatenate(pair_iou),
+        np.concatenate(pair_prob),
+        params.wrong_class_iou,
+    )
+
+
+def score(raw: np.ndarray, params: AnalysisParams, fit: DetectorFit) -> np.ndarray:
+    """Scores of the rows, wrong_class discounted by the fit's habits (if it has them)."""
+    if not len(raw) or fit.habit_totals is None:
+        return score_suspects(raw, params)
+    wrong = raw[:, 0].astype(np.int64) == KIND_CODE["wrong_class"]
+    habit = np.zeros(len(raw))
+    if wrong.any():
+        own = raw[wrong, _COL["probability"]]
+        own = np.where(np.isnan(own), raw[wrong, _COL["confidence"]], own)
+        habit[wrong] = habits.habit_rates(
+            raw[wrong, _COL["category_id"]],
+            raw[wrong, _COL["predicted_category_id"]],
+            own,
+            fit.habit_totals,
+            fit.label_counts,
+        )
+    return score_suspects(raw, params, habit)

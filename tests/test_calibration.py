@@ -1,0 +1,120 @@
+"""Calibration curves (core.calibration): isotonic fit, rank positions, shrinkage, JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labelfix.core import calibration as cal
+from labelfix.core.calibration import Calibration, Curve
+
+
+def _brute_isotonic(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Isotonic regression by repeatedly pooling the first violating pair (slow, obviously right)."""
+    blocks = [[float(v), float(k), 1] for v, k in zip(y, w, strict=True)]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(blocks) - 1):
+            if blocks[i][0] >= blocks[i + 1][0]:
+                a, b = blocks[i], blocks[i + 1]
+                wt = a[1] + b[1]
+                blocks[i] = [(a[0] * a[1] + b[0] * b[1]) / wt, wt, a[2] + b[2]]
+                del blocks[i + 1]
+                changed = True
+                break
+    return np.concatenate([[v] * n for v, _, n in blocks])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.floats(0.5, 3.0)), min_size=1, max_size=40))
+def test_pav_is_weighted_isotonic_regression(points: list[tuple[int, float]]) -> None:
+    y = np.array([p[0] for p in points], dtype=float)
+    w = np.array([p[1] for p in points])
+    block, value = cal._pav(y, w)
+    fitted = value[block]
+    assert np.all(np.diff(value) > 0)  # blocks strictly increasing
+    assert np.allclose(fitted, _brute_isotonic(y, w))
+
+
+def test_rank_positions_are_scale_free_and_relative_to_label_counts() -> None:
+    cats = np.array([1, 1, 1, 2, 2, 2, 2])
+    scores = np.array([0.9, 0.5, 0.5, 0.3, 0.2, 0.1, 0.05])
+    counts = {1: 2, 2: 0}
+    x = cal.rank_positions(cats, scores, counts)
+    # class 1: n = 2.5; ranks 0 and the tied pair's mid-rank 1.5
+    assert np.allclose(x[:3], [2.5 / 3.0, 2.5 / 4.5, 2.5 / 4.5])
+    assert np.all(np.diff(x[3:]) < 0) and x[3] == 0.5 / 1.0  # a class without labels
+    rescaled = np.where(cats == 1, scores**3 * 7, np.exp(scores))  # increasing per class
+    assert np.array_equal(cal.rank_positions(cats, rescaled, counts), x)
+    # positions of some predictions against the whole set, as a re-analysis takes them
+    assert np.array_equal(cal.rank_positions(cats, scores, counts, cats[3:5], scores[3:5]), x[3:5])
+
+
+def _synthetic(rng: np.random.Generator, n: int, cats: int) -> tuple[np.ndarray, ...]:
+    """Predictions whose chance of being right is their class-specific sigmoid of a latent."""
+    cat = rng.integers(1, cats + 1, n)
+    latent = rng.normal(0, 1.5, n)
+    truth = 1 / (1 + np.exp(-(latent - 1.0 + 0.5 * (cat % 2))))
+    tp = rng.random(n) < truth
+    return cat, latent, tp, truth
+
+
+def test_fit_recovers_the_true_probabilities() -> None:
+    rng = np.random.default_rng(0)
+    cat, score, tp, truth = _synthetic(rng, 20000, 4)
+    counts = {c: int(tp[cat == c].sum()) for c in range(1, 5)}
+    x = cal.rank_positions(cat, score, counts)
+    fitted = cal.fit_calibration(cat, x, tp, counts)
+    p = cal.probabilities(fitted, cat, x)
+    assert np.mean(np.abs(p - truth)) < 0.04
+    # within a class, probabilities keep the scores' order
+    for c in range(1, 5):
+        sel = cat == c
+        order = np.argsort(score[sel])
+        assert np.all(np.diff(p[sel][order]) >= -1e-12)
+
+
+def test_rare_class_borrows_from_the_pooled_curve() -> None:
+    rng = np.random.default_rng(1)
+    cat, score, tp, _ = _synthetic(rng, 5000, 2)
+    # a rare class: 3 predictions, all false positives; its top one is not declared impossible
+    cat = np.r_[cat, [9, 9, 9]]
+    score = np.r_[score, [3.0, 0.0, -3.0]]
+    tp = np.r_[tp, [False, False, False]]
+    counts = {1: int(tp[cat == 1].sum()), 2: int(tp[cat == 2].sum()), 9: 2}
+    x = cal.rank_positions(cat, score, counts)
+    fitted = cal.fit_calibration(cat, x, tp, counts)
+    p = cal.probabilities(fitted, cat, x)
+    assert 0.05 < p[-3] < fitted.overall(x[-3:-2])[0]  # shrunk, below the pooled curve
+    assert p[-3] >= p[-2] >= p[-1]
+
+
+def test_class_offset_sign() -> None:
+    g = np.zeros(50)  # pooled curve says 0.5
+    assert cal.class_offset(g, np.ones(50)) > 0.5
+    assert cal.class_offset(g, np.zeros(50)) < -0.5
+    assert abs(cal.class_offset(g, np.r_[np.ones(25), np.zeros(25)])) < 1e-9
+
+
+def test_json_round_trip_and_small() -> None:
+    rng = np.random.default_rng(2)
+    cat, score, tp, _ = _synthetic(rng, 8000, 80)
+    counts = {c: int(tp[cat == c].sum()) for c in range(1, 81)}
+    x = cal.rank_positions(cat, score, counts)
+    fitted = cal.fit_calibration(cat, x, tp, counts, scores=score)
+    text = json.dumps(fitted.to_json())
+    assert len(text) < 100_000
+    back = Calibration.from_json(json.loads(text))
+    assert np.allclose(
+        cal.probabilities(back, cat, x), cal.probabilities(fitted, cat, x), atol=1e-5
+    )
+    assert back.curve(12345) == back.overall  # unknown class: the pooled curve
+
+
+def test_curve_is_flat_outside_and_linear_between_knots() -> None:
+    c = Curve((0.2, 0.6), (0.1, 0.5))
+    assert np.allclose(c(np.array([0.0, 0.2, 0.4, 0.6, 1.0])), [0.1, 0.1, 0.3, 0.5, 0.5])
