@@ -1,0 +1,131 @@
+"""Several prediction sets at once: one suspect list, each suspect with the sets that support it.
+
+Each prediction set is analysed on its own (its own calibration and habits); then the suspects
+of all sets are merged. Two rows of different sets are the same suspect when they say the same
+thing about the labels:
+
+- on a label (wrong_class, inaccurate_label, spurious_label): same kind, same label;
+- duplicate_label: same kind, same pair of labels;
+- missing_label: same image, prediction boxes overlapping with IoU >= ``same_box_iou``.
+
+A merged suspect keeps the row of its best-scoring set (its fix: class, geometry) and lists
+every supporting set with its score and calibrated probability. Its score treats the sets'
+scores as independent evidence (noisy-or): ``1 - prod(1 - s_k)``; more support scores higher,
+one set alone keeps its score exactly. duplicate_label does not depend on predictions (every
+set finds the same pairs with the same score), so it keeps the best score.
+
+Pure functions over numpy arrays: no Qt, no store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import KIND_CODE
+
+SAME_BOX_IOU = 0.5  # two sets' missing-label boxes this alike are one unlabelled object
+
+
+@dataclass(frozen=True)
+class SetSuspects:
+    """The suspects of one prediction set, one entry per row (ids -1 where none)."""
+
+    kind: np.ndarray
+    image_id: np.ndarray
+    annotation_id: np.ndarray
+    other_annotation_id: np.ndarray
+    box: np.ndarray  # (n, 4) xywh of the prediction (nan where none)
+    score: np.ndarray
+    probability: np.ndarray  # the prediction's calibrated probability (nan where none)
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+@dataclass(frozen=True)
+class Merged:
+    """Merged suspects: per suspect the set and row that represent it, its combined score, and
+    its support (``support_set[i]``, ``support_row[i]``: every (set, row) merged into it)."""
+
+    set_index: np.ndarray
+    row: np.ndarray
+    score: np.ndarray
+    support_set: list[np.ndarray]
+    support_row: list[np.ndarray]
+
+    def n_sets(self) -> np.ndarray:
+        """How many sets support each suspect."""
+        return np.array([len(np.unique(s)) for s in self.support_set], dtype=np.int64)
+
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def combined_score(kind: int, scores: np.ndarray) -> float:
+    """Score of a suspect from its supporting sets' scores (see the module docstring)."""
+    s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
+    if kind == KIND_CODE["duplicate_label"]:
+        return float(s.max())
+    return float(1.0 - np.prod(1.0 - s))
+
+
+def merge_sets(sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU) -> Merged:
+    """Merge the suspects of several prediction sets (one set: every row as it is).
+
+    Rows are visited best score first; each joins the first merged suspect it matches that has
+    no row of its own set yet, or starts a new one.
+    """
+    entries = [(float(s.score[r]), k, r) for k, s in enumerate(sets) for r in range(len(s))]
+    entries.sort(key=lambda e: (-e[0], e[1], e[2]))
+    keyed: dict[tuple, int] = {}
+    boxes: dict[int, list[int]] = {}  # image -> merged missing-label suspects on it
+    members: list[list[tuple[int, int]]] = []
+    for _, k, r in entries:
+        s = sets[k]
+        kind = int(s.kind[r])
+        target = None
+        if kind == KIND_CODE["missing_label"]:
+            image = int(s.image_id[r])
+            for m in boxes.get(image, []):
+                k0, r0 = members[m][0]
+                taken = any(kk == k for kk, _ in members[m])
+                if not taken and _box_iou(sets[k0].box[r0], s.box[r]) >= same_box_iou:
+                    target = m
+                    break
+            if target is None:
+                boxes.setdefault(image, []).append(len(members))
+        else:
+            key = (kind, int(s.annotation_id[r]), int(s.other_annotation_id[r]))
+            m = keyed.get(key)
+            if m is not None and not any(kk == k for kk, _ in members[m]):
+                target = m
+            elif m is None:
+                keyed[key] = len(members)
+        if target is None:
+            members.append([(k, r)])
+        else:
+            members[target].append((k, r))
+    set_index = np.array([m[0][0] for m in members], dtype=np.int64)
+    row = np.array([m[0][1] for m in members], dtype=np.int64)
+    score = np.array(
+        [
+            combined_score(
+                int(sets[m[0][0]].kind[m[0][1]]), np.array([sets[k].score[r] for k, r in m])
+            )
+            for m in members
+        ]
+    )
+    return Merged(
+        set_index,
+        row,
+        score,
+        [np.array([k for k, _ in m], dtype=np.int64) for m in members],
+        [np.array([r for _, r in m], dtype=np.int64) for m in members],
+    )

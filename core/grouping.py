@@ -1,0 +1,124 @@
+"""One suspect per object: suspects that concern the same object, grouped, best fix first.
+
+One prediction can raise a missing_label (an unlabelled object), an inaccurate_label (the label
+beside it is off) and a wrong_class (the label under it has the wrong class): three rows for one
+object, of which at most one is the right fix. One label can have several rows too (wrong class
+from one prediction, inaccurate from another, a duplicate). Rows that share a label or a
+prediction (or, for duplicates, either label of the pair) belong to one group; groups are the
+connected components of that sharing. In a group the rows are alternatives, ranked by score
+(ties: :data:`KIND_PRIORITY`, then the given order): rank 0 is the most likely fix, the one a
+table shows; accepting one closes the others. The group's score is its best row's.
+
+Pure functions over numpy arrays (one row per suspect): no Qt, no store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import KIND_CODE
+
+# Equal scores: a label's own problems before a new label (the cheaper fix first).
+KIND_PRIORITY = {
+    KIND_CODE["duplicate_label"]: 0,
+    KIND_CODE["wrong_class"]: 1,
+    KIND_CODE["inaccurate_label"]: 2,
+    KIND_CODE["missing_label"]: 3,
+    KIND_CODE["spurious_label"]: 4,
+}
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Per row: its group (0 = the group with the best score; ties by first row), its rank in
+    the group (0 = the most likely fix), and the group's score."""
+
+    group: np.ndarray  # int64
+    rank: np.ndarray  # int64
+    group_score: np.ndarray  # float64
+
+    def primary(self) -> np.ndarray:
+        """Rows that head their group (what one-row-per-object shows)."""
+        return np.flatnonzero(self.rank == 0)
+
+
+def _components(node_of_row: list[np.ndarray], n_rows: int, n_nodes: int) -> np.ndarray:
+    """Connected component (smallest node index) of each node; rows link their nodes."""
+    comp = np.arange(n_nodes)
+    while True:
+        # each row takes the smallest component among its nodes, and gives it to them all
+        row_min = np.full(n_rows, n_nodes)
+        for nodes in node_of_row:
+            has = nodes >= 0
+            np.minimum.at(row_min, np.flatnonzero(has), comp[nodes[has]])
+        new = comp.copy()
+        for nodes in node_of_row:
+            has = nodes >= 0
+            np.minimum.at(new, nodes[has], row_min[has])
+        new = new[new]  # path halving
+        if np.array_equal(new, comp):
+            return comp
+        comp = new
+
+
+def group_suspects(
+    kind: np.ndarray,
+    annotation_id: np.ndarray,
+    other_annotation_id: np.ndarray,
+    prediction_id: np.ndarray,
+    score: np.ndarray,
+) -> Groups:
+    """Group suspect rows that concern one object (ids < 0 or nan: none).
+
+    Label ids are unique in a project and prediction ids within a prediction set (the rows of
+    one analysis), so rows link by id alone, never across images.
+    """
+    kind = np.asarray(kind, dtype=np.int64)
+    score = np.asarray(score, dtype=np.float64)
+    n = len(kind)
+    if n == 0:
+        empty = np.zeros(0, np.int64)
+        return Groups(empty, empty.copy(), np.zeros(0))
+
+    def ids(a: np.ndarray) -> np.ndarray:
+        a = np.nan_to_num(np.asarray(a, dtype=np.float64), nan=-1.0)
+        return a.astype(np.int64)
+
+    ann, other, pred = ids(annotation_id), ids(other_annotation_id), ids(prediction_id)
+    labels = np.unique(np.concatenate([ann[ann >= 0], other[other >= 0]]))
+    preds = np.unique(pred[pred >= 0])
+
+    def node(values: np.ndarray, table: np.ndarray, offset: int) -> np.ndarray:
+        out = np.full(n, -1, dtype=np.int64)
+        has = values >= 0
+        out[has] = np.searchsorted(table, values[has]) + offset
+        return out
+
+    # every row has at least one node: rows without any id get one of their own
+    own = len(labels) + len(preds) + np.arange(n)
+    nodes = [node(ann, labels, 0), node(other, labels, 0), node(pred, preds, len(labels))]
+    lonely = np.all(np.stack(nodes) < 0, axis=0)
+    nodes.append(np.where(lonely, own, -1))
+    comp = _components(nodes, n, len(labels) + len(preds) + n)
+    first = np.stack([np.where(k >= 0, k, np.iinfo(np.int64).max) for k in nodes]).min(axis=0)
+    row_comp = comp[first]
+    _, comp_index = np.unique(row_comp, return_inverse=True)
+    comp_index = comp_index.reshape(-1)
+    group_score = np.full(comp_index.max() + 1, -np.inf)
+    np.maximum.at(group_score, comp_index, score)
+    # groups numbered by best score (ties: the group whose first row comes first)
+    first_row = np.full(len(group_score), n)
+    np.minimum.at(first_row, comp_index, np.arange(n))
+    order = np.lexsort((first_row, -group_score))
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = np.arange(len(order))
+    group = number[comp_index]
+    priority = np.array([KIND_PRIORITY.get(int(k), 9) for k in kind])
+    row_order = np.lexsort((np.arange(n), priority, -score, group))
+    rank = np.empty(n, dtype=np.int64)
+    starts = np.r_[True, group[row_order][1:] != group[row_order][:-1]]
+    start_pos = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    rank[row_order] = np.arange(n) - start_pos
+    return Groups(group, rank, group_score[comp_index])
