@@ -1,8 +1,12 @@
 """Quality benchmark of the suspect finder: inject known label errors, measure how well each
 method ranks them, against cleanlab's object-detection scores and plain baselines.
 
-Data: ``../shared/data/coco_real81`` (81 real COCO images, 798 labels) with the real CenterNet
-predictions (bbox only, so IoU on boxes). Per seed, a seeded RNG injects into the labels:
+Setups (``bench/quality_data.py``): ``centernet`` (coco_real81: 81 real COCO images, 798
+labels, + the real CenterNet predictions; the only detector LabelFix's scoring may be tuned on),
+``centernet-perturbed`` (its scores rescaled per class by increasing functions: another score
+scale), ``nanodet`` (a second real detector, never tuned on; ``bench/data/README.md``) and
+``synthetic`` (43 images + cocoapi's fake results: random scores). IoU on boxes. Per seed, a
+seeded RNG injects into the labels:
 
 - missing_label: 5% of the non-crowd labels dropped; the hit is a missing-label suspect whose
   prediction box has IoU >= 0.5 with the dropped box;
@@ -13,24 +17,30 @@ predictions (bbox only, so IoU on boxes). Per seed, a seeded RNG injects into th
 - duplicate_label: 2% copied with a small jitter (box IoU with the original >= 0.9); the hit is a
   duplicate-label suspect naming the copy.
 
-The four sets are disjoint. Per kind and method: P@k (k = number injected), recall (injected
-errors the method lists at all) and AP of its ranking (sum of the precision at each hit / number
-injected). A second suspect pointing at an already-found error counts as a miss (it costs a review).
+The four sets are disjoint. Per kind and method: P@k (k = number injected), P@50 / P@100 (in the
+first 50 / 100 of the ranking), recall (injected errors the method lists at all) and AP of its
+ranking (sum of the precision at each hit / number injected). A second suspect pointing at an
+already-found error counts as a miss (it costs a review). "All kinds": LabelFix's suspects of
+every kind (spurious_label too) in one ranking by score against all injected errors: what a
+reviewer sees first.
 
-Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI);
-cleanlab 2.x object-detection per-box subtype scores (overlooked -> missing, swap -> wrong class,
-badloc -> inaccurate) at its defaults and with its confidence thresholds tuned on the tuning seeds;
-the seed recipe (unmatched predictions ranked by confidence) for missing labels; same-class label
-pairs ranked by box IoU for duplicates. Seeds 0-4 tune (cleanlab's thresholds, and the LabelFix
-scoring rules were chosen on them); the tables report seeds 5-9.
+Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI), with
+calibrated probabilities (the default) and with raw confidences (``calibrate=False``); cleanlab
+2.x object-detection per-box subtype scores (overlooked -> missing, swap -> wrong class, badloc
+-> inaccurate) at its defaults and with its confidence thresholds tuned on the tuning seeds of
+each setup; the seed recipe (unmatched predictions ranked by confidence) for missing labels;
+same-class label pairs ranked by box IoU for duplicates. Seeds 0-4 tune (LabelFix's scoring was
+chosen on centernet's only); the tables report seeds 5-9.
 
-Before the bench-driven changes to ``core/errors.py`` LabelFix's AP on seeds 5-9 was: missing
-0.205, wrong class 0.486, inaccurate 0.283, duplicate 1.000 (see ``score_suspects``). The
-"matched but loose" inaccurate-label rule (``loose_iou`` 0.6, chosen on seeds 0-4) took
-inaccurate on seeds 5-9 from AP 0.295 / recall 0.600 to 0.323 / 0.697.
+History (LabelFix, centernet, seeds 5-9, AP missing / wrong class / inaccurate / duplicate):
+before the bench-driven rules 0.205 / 0.486 / 0.283 / 1.000; raw confidences with the
+matched-but-loose rule 0.262 / 0.584 / 0.323 / 1.000; calibrated probabilities: see
+bench/out/quality.md.
 
-Run: ``python bench/bench_quality.py`` (1-3 minutes on 2 cores). Prints the tables and writes
-them to ``bench/out/quality.md``.
+Run: ``python bench/bench_quality.py`` (about 10 minutes on 2 cores for all setups;
+``--labelfix-only`` skips cleanlab, ``--setups centernet`` picks setups, ``--crops DIR`` writes
+a PNG per listed top clean suspect). Prints the tables and writes them to
+``bench/out/quality.md``.
 """
 
 from __future__ import annotations
@@ -44,9 +54,9 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,10 +67,10 @@ from labelfix.core.errors import AnalysisParams, _box_iou
 from labelfix.core.store import Store
 from labelfix.core.suspects import SuspectIndex
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality_data import SETUPS  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "coco_real81"
-GT_FILE = DATA / "annotations" / "instances_real81.json"
-PRED_FILE = DATA / "predictions" / "centernet_bbox_results.json"
 OUT = ROOT / "bench" / "out" / "quality.md"
 TUNE_SEEDS = (0, 1, 2, 3, 4)
 REPORT_SEEDS = (5, 6, 7, 8, 9)
@@ -247,19 +257,44 @@ def _hits(kind: str, ranked: list[Candidate], truth: Injected) -> np.ndarray:
     return hits
 
 
-def evaluate(kind: str, candidates: list[Candidate], truth: Injected) -> tuple[float, float, float]:
-    """(P@k, recall, AP) of a method's candidates for one kind; k = number injected."""
-    n = truth.count(kind)
+METRICS = ("P@k", "P@50", "P@100", "recall", "AP")
+
+
+def _metrics(hits: np.ndarray, n: int) -> tuple[float, ...]:
+    """(P@k, P@50, P@100, recall, AP) of a ranking's hits; k = n = number of errors to find.
+
+    P@50 / P@100 divide by 50 / 100 (a shorter list counts its missing tail as misses).
+    """
     if n == 0:
-        return float("nan"), float("nan"), float("nan")
-    ranked = sorted(candidates, key=lambda c: -c.score)  # stable: ties keep the method's order
-    hits = _hits(kind, ranked, truth)
+        return (float("nan"),) * len(METRICS)
     cum = np.cumsum(hits)
+
+    def found(k: int) -> float:
+        return float(cum[min(k, len(hits)) - 1]) if len(hits) else 0.0
+
     precision = cum / np.arange(1, len(hits) + 1)
-    p_at_k = float(cum[min(n, len(hits)) - 1] / n) if len(hits) else 0.0
-    recall = float(cum[-1] / n) if len(hits) else 0.0
+    recall = found(len(hits)) / n
     ap = float(np.sum(precision[hits]) / n)
-    return p_at_k, recall, ap
+    return found(n) / n, found(50) / 50, found(100) / 100, recall, ap
+
+
+def evaluate(kind: str, candidates: list[Candidate], truth: Injected) -> tuple[float, ...]:
+    """:data:`METRICS` of a method's candidates for one kind."""
+    ranked = sorted(candidates, key=lambda c: -c.score)  # stable: ties keep the method's order
+    return _metrics(_hits(kind, ranked, truth), truth.count(kind))
+
+
+def evaluate_all(by_kind: dict[str, list[Candidate]], truth: Injected) -> tuple[float, ...]:
+    """:data:`METRICS` of one ranking of the candidates of every kind (any other kind, e.g.
+    spurious_label, only costs reviews); k = all injected errors."""
+    ranked = sorted(
+        ((c, kind) for kind, cands in by_kind.items() for c in cands), key=lambda ck: -ck[0].score
+    )
+    hits = np.zeros(len(ranked), dtype=bool)
+    for kind in KIND_ORDER:
+        pos = [i for i, (_, k) in enumerate(ranked) if k == kind]
+        hits[pos] = _hits(kind, [ranked[i][0] for i in pos], truth)
+    return _metrics(hits, sum(truth.count(k) for k in KIND_ORDER))
 
 
 # ----------------------------------------------------------------------------- LabelFix
@@ -269,14 +304,16 @@ def run_labelfix(
     """Import the dataset and predictions into a project, analyse it, return its suspects."""
     gt_path = workdir / "gt.json"
     gt_path.write_text(json.dumps(data))
+    pred_path = workdir / "predictions.json"
+    pred_path.write_text(json.dumps(pred_records))
     project = workdir / "bench.labelfix"
     gt = read_ground_truth(gt_path, None)
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-    preds = read_predictions(PRED_FILE, sizes, {c["id"] for c in gt.categories})
+    preds = read_predictions(pred_path, sizes, {c["id"] for c in gt.categories})
     store = Store.create(project, overwrite=True)
     try:
         store.import_ground_truth(gt, None)
-        set_id = store.add_predictions(preds, "centernet")
+        set_id = store.add_predictions(preds, "detector")
         analyze(store, set_id, params)
         cols = (
             "kind",
@@ -303,6 +340,11 @@ def run_labelfix(
         )  # ids are file order + 1
         out.append(s)
     return out
+
+
+def labelfix_by_kind(suspects: list[dict]) -> dict[str, list[Candidate]]:
+    """All LabelFix suspects as candidates, per kind (spurious_label too)."""
+    return {k: labelfix_candidates(suspects, k) for k in sorted({s["kind"] for s in suspects})}
 
 
 def labelfix_candidates(suspects: list[dict], kind: str) -> list[Candidate]:
@@ -472,19 +514,32 @@ class CleanlabScores:
 
 
 # ----------------------------------------------------------------------------- the run
+ALL_KINDS = "all kinds"
+RAW_NAME = "LabelFix (raw confidence)"
+
+
 def _seed_methods(
     truth: Injected,
     pred_records: list[dict],
     params: AnalysisParams,
     workdir: Path,
     tuned: dict[str, float] | None,
-) -> dict[str, dict[str, list[Candidate]]]:
-    """Every method's candidates per kind for one injected dataset."""
+    baselines: bool,
+) -> dict[str, dict]:
+    """Every method's candidates per kind for one injected dataset; under ALL_KINDS, LabelFix's
+    candidates by kind (calibrated, and with raw confidences)."""
     suspects = run_labelfix(truth.data, pred_records, params, workdir)
-    cl = CleanlabScores(truth.data, pred_records)
-    out: dict[str, dict[str, list[Candidate]]] = {k: {} for k in KIND_ORDER}
+    lf = labelfix_by_kind(suspects)
+    raw_params = replace(params, calibrate=False)
+    lf_raw = labelfix_by_kind(run_labelfix(truth.data, pred_records, raw_params, workdir))
+    out: dict[str, dict] = {k: {} for k in KIND_ORDER}
+    out[ALL_KINDS] = {"LabelFix": lf, RAW_NAME: lf_raw}
+    cl = CleanlabScores(truth.data, pred_records) if baselines else None
     for kind in KIND_ORDER:
-        out[kind]["LabelFix"] = labelfix_candidates(suspects, kind)
+        out[kind]["LabelFix"] = lf.get(kind, [])
+        out[kind][RAW_NAME] = lf_raw.get(kind, [])
+        if cl is None:
+            continue
         if kind == "duplicate_label":
             out[kind]["label IoU (trivial)"] = iou_duplicate_baseline(truth.data)
             continue
@@ -498,10 +553,6 @@ def _seed_methods(
     return out
 
 
-def _load() -> tuple[dict, list[dict]]:
-    return json.loads(GT_FILE.read_text()), json.loads(PRED_FILE.read_text())
-
-
 def _quiet(fn: Callable, *args: object) -> object:
     """Call fn without cleanlab's prints and warnings."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
@@ -509,20 +560,20 @@ def _quiet(fn: Callable, *args: object) -> object:
         return fn(*args)
 
 
-def _tune_seed(seed: int) -> dict[str, dict[float, float]]:
+def _tune_seed(setup: str, seed: int) -> dict[str, dict[float, float]]:
     """AP of cleanlab's scores per kind and threshold on one seed (runs in a worker process)."""
-    data, pred_records = _load()
+    data, pred_records = SETUPS[setup].load()
     truth = inject(data, seed)
     cl = _quiet(CleanlabScores, truth.data, pred_records)
     return {
-        kind: {t: evaluate(kind, _quiet(cl.by_kind, kind, t), truth)[2] for t in THRESHOLD_GRID}
+        kind: {t: evaluate(kind, _quiet(cl.by_kind, kind, t), truth)[-1] for t in THRESHOLD_GRID}
         for kind in KIND_ORDER[:3]
     }
 
 
-def tune_cleanlab(seeds: Iterable[int], pool: Executor) -> dict[str, float]:
+def tune_cleanlab(setup: str, seeds: Sequence[int], pool: Executor) -> dict[str, float]:
     """cleanlab's threshold (high for overlooked/swap, low for badloc) with the best mean AP."""
-    per_seed = list(pool.map(_tune_seed, seeds))
+    per_seed = list(pool.map(_tune_seed, [setup] * len(seeds), seeds))
     return {
         k: max(THRESHOLD_GRID, key=lambda t, k=k: (np.mean([s[k][t] for s in per_seed]), -t))
         for k in KIND_ORDER[:3]
@@ -530,79 +581,125 @@ def tune_cleanlab(seeds: Iterable[int], pool: Executor) -> dict[str, float]:
 
 
 def _report_seed(
-    seed: int, params: AnalysisParams, tuned: dict[str, float] | None
+    setup: str,
+    seed: int,
+    params: AnalysisParams,
+    tuned: dict[str, float] | None,
+    baselines: bool,
 ) -> tuple[dict, dict]:
-    """Per kind and method (P@k, recall, AP) on one seed, and the injected counts (worker)."""
-    data, pred_records = _load()
+    """Per kind (and all kinds) and method, the metrics on one seed; the injected counts."""
+    data, pred_records = SETUPS[setup].load()
     truth = inject(data, seed)
     with tempfile.TemporaryDirectory() as tmp:
-        methods = _quiet(_seed_methods, truth, pred_records, params, Path(tmp), tuned)
+        methods = _quiet(_seed_methods, truth, pred_records, params, Path(tmp), tuned, baselines)
+    every = methods.pop(ALL_KINDS)
     scores = {
         kind: {name: evaluate(kind, cands, truth) for name, cands in ms.items()}
         for kind, ms in methods.items()
     }
+    scores[ALL_KINDS] = {name: evaluate_all(by_kind, truth) for name, by_kind in every.items()}
     return scores, {k: truth.count(k) for k in KIND_ORDER}
 
 
 def run(
-    seeds: Sequence[int], params: AnalysisParams, tuned: dict[str, float] | None, pool: Executor
+    setup: str,
+    seeds: Sequence[int],
+    params: AnalysisParams,
+    tuned: dict[str, float] | None,
+    pool: Executor,
+    baselines: bool = True,
 ) -> tuple[dict[str, dict[str, np.ndarray]], list[dict]]:
-    """Per kind and method, a (seeds, 3) array of (P@k, recall, AP); and the injected counts."""
-    results: dict[str, dict[str, list]] = {k: {} for k in KIND_ORDER}
+    """Per kind (and all kinds) and method, a (seeds, metrics) array; and the injected counts."""
+    results: dict[str, dict[str, list]] = {}
     counts = []
-    for scores, count in pool.map(_report_seed, seeds, [params] * len(seeds), [tuned] * len(seeds)):
+    n = len(seeds)
+    for scores, count in pool.map(
+        _report_seed, [setup] * n, seeds, [params] * n, [tuned] * n, [baselines] * n
+    ):
         counts.append(count)
         for kind, by_method in scores.items():
             for name, value in by_method.items():
-                results[kind].setdefault(name, []).append(value)
+                results.setdefault(kind, {}).setdefault(name, []).append(value)
     return {k: {m: np.asarray(v) for m, v in ms.items()} for k, ms in results.items()}, counts
+
+
+def _cell(arr: np.ndarray, c: int) -> str:
+    return f"{np.nanmean(arr[:, c]):.3f} ± {np.nanstd(arr[:, c]):.3f}"
 
 
 def format_tables(
     results: dict[str, dict[str, np.ndarray]], counts: list[dict], seeds: Sequence[int]
 ) -> str:
-    """Markdown tables, one per kind: method | P@k | recall | AP (mean ± std over seeds)."""
+    """Markdown tables, one per kind and one for all kinds (mean ± std over seeds)."""
     lines = []
-    for kind in KIND_ORDER:
-        ks = [c[kind] for c in counts]
+    for kind in (*KIND_ORDER, ALL_KINDS):
+        if kind == ALL_KINDS:
+            total = [sum(c.values()) for c in counts]
+            head = f"### all kinds in one ranking (injected per seed: {min(total)}-{max(total)})"
+        else:
+            ks = [c[kind] for c in counts]
+            head = (
+                f"### {kind} (injected per seed: {min(ks)}-{max(ks)}; seeds {seeds[0]}-{seeds[-1]})"
+            )
         lines += [
-            f"### {kind} (injected per seed: {min(ks)}-{max(ks)}; seeds {seeds[0]}-{seeds[-1]})",
+            head,
             "",
-            "| method | P@k | recall | AP |",
-            "|---|---|---|---|",
+            f"| method | {' | '.join(METRICS)} |",
+            "|---" * (len(METRICS) + 1) + "|",
         ]
         for name, arr in results[kind].items():
-            cells = [f"{np.nanmean(arr[:, c]):.3f} ± {np.nanstd(arr[:, c]):.3f}" for c in range(3)]
+            cells = [_cell(arr, c) for c in range(len(METRICS))]
             lines.append(f"| {name} | {' | '.join(cells)} |")
         lines.append("")
     return "\n".join(lines)
 
 
+def format_summary(by_setup: dict[str, dict[str, dict[str, np.ndarray]]]) -> str:
+    """One row per setup: LabelFix's AP per kind, and P@50 / P@100 / AP over all kinds."""
+    ap = METRICS.index("AP")
+    lines = [
+        "| setup | missing AP | wrong class AP | inaccurate AP | duplicate AP | all: P@50 | all: P@100 | all: AP |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, results in by_setup.items():
+        for method, label in (("LabelFix", name), (RAW_NAME, f"{name} (raw confidence)")):
+            cells = [f"{np.nanmean(results[k][method][:, ap]):.3f}" for k in KIND_ORDER]
+            overall = results[ALL_KINDS][method]
+            cells += [
+                f"{np.nanmean(overall[:, METRICS.index(m)]):.3f}" for m in ("P@50", "P@100", "AP")
+            ]
+            lines.append(f"| {label} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def top_clean_suspects(
-    data: dict, pred_records: list[dict], params: AnalysisParams, n: int = 10
-) -> str:
-    """The n highest-scored suspects on the clean data (real label-error candidates), as a table."""
+    data: dict, pred_records: list[dict], params: AnalysisParams, n: int = 20
+) -> tuple[str, list[dict]]:
+    """The n highest-scored suspects on the clean data (real label-error candidates): a table
+    and the suspects."""
     with tempfile.TemporaryDirectory() as tmp:
         suspects = run_labelfix(data, pred_records, params, Path(tmp))
     files = {im["id"]: im["file_name"] for im in data["images"]}
     names = {c["id"]: c["name"] for c in data["categories"]}
     lines = [
-        "| # | kind | file | label id | label class | predicted class | IoU | conf | score |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| # | kind | file | label id | label class | predicted class | IoU | conf | prob | score |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r, s in enumerate(sorted(suspects, key=lambda s: -s["score"])[:n], start=1):
+    top = sorted(suspects, key=lambda s: -s["score"])[:n]
+    for r, s in enumerate(top, start=1):
         ann = (
             s["annotation_id"]
             if s["other_annotation_id"] is None
             else f"{s['annotation_id']}/{s['other_annotation_id']}"
         )
         conf = "" if s["confidence"] is None else f"{s['confidence']:.2f}"
+        prob = "" if s.get("probability") is None else f"{s['probability']:.2f}"
         iou = "" if s["iou"] is None else f"{s['iou']:.2f}"
         lines.append(
             f"| {r} | {s['kind']} | {files[s['image_id']]} | {ann or ''} | {names.get(s['category_id'], '')} | "
-            f"{names.get(s['predicted_category_id'], '')} | {iou} | {conf} | {s['score']:.3f} |"
+            f"{names.get(s['predicted_category_id'], '')} | {iou} | {conf} | {prob} | {s['score']:.3f} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines), top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -610,48 +707,78 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="5-9", help="report seeds, e.g. 5-9 or 0-4 (default 5-9)")
     ap.add_argument("--tune-seeds", default="0-4", help="seeds cleanlab's thresholds are tuned on")
+    ap.add_argument(
+        "--setups",
+        default=",".join(SETUPS),
+        help=f"comma-separated, from {', '.join(SETUPS)} (default: all present)",
+    )
+    ap.add_argument("--labelfix-only", action="store_true", help="skip cleanlab and baselines")
+    ap.add_argument("--top", type=int, default=20, help="top clean suspects listed per real setup")
+    ap.add_argument("--crops", type=Path, help="write a crop PNG of each listed top suspect here")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     args = ap.parse_args(argv)
-    if not GT_FILE.exists():
-        print(f"shared data not present: {GT_FILE}", file=sys.stderr)
-        return 2
 
     def seeds_of(text: str) -> list[int]:
         lo, _, hi = text.partition("-")
         return list(range(int(lo), int(hi or lo) + 1))
 
     report_seeds, tune_seeds = seeds_of(args.seeds), seeds_of(args.tune_seeds)
+    wanted = [SETUPS[n] for n in args.setups.split(",") if n]
+    missing = [s.name for s in wanted if not s.available()]
+    if missing:
+        print(f"input data not present for: {', '.join(missing)} (skipped)", file=sys.stderr)
+    wanted = [s for s in wanted if s.available()]
+    if not wanted:
+        return 2
     t0 = time.perf_counter()
-    data, pred_records = _load()
     params = AnalysisParams()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        tuned = tune_cleanlab(tune_seeds, pool)
-        results, counts = run(report_seeds, params, tuned, pool)
     overlap = sorted(set(report_seeds) & set(tune_seeds))
     note = "" if not overlap else f" (NOTE: seeds {overlap} are also tuning seeds)"
-    header = (
-        f"## Suspect quality on coco_real81 + CenterNet (boxes)\n\n"
-        f"Report seeds {report_seeds[0]}-{report_seeds[-1]}; cleanlab thresholds tuned on seeds "
-        f"{tune_seeds[0]}-{tune_seeds[-1]}{note}: "
-        + ", ".join(f"{k} {v:g}" for k, v in tuned.items())
-        + ". Mean ± std over seeds.\n\n"
-        "P@k: precision of the top k of a method's ranking, k = errors injected; recall: injected "
-        "errors the method lists at all; AP: mean precision at each hit over all injected errors. "
-        "A second candidate on an already-found error counts as a miss. cleanlab ranks by its "
-        "per-box subtype scores (overlooked: predictions; swap, badloc: labels); its candidates are "
-        "the boxes with a score (below 1.0 for swap/badloc). LabelFix scoring rules were chosen "
-        "on seeds 0-4.\n"
-    )
-    top = top_clean_suspects(data, pred_records, params)
     text = (
-        header
-        + "\n"
-        + format_tables(results, counts, report_seeds)
-        + "\n### Top 10 suspects on the clean (un-injected) data\n\n"
-        + top
-        + "\n"
+        "## Suspect quality\n\n"
+        f"Report seeds {report_seeds[0]}-{report_seeds[-1]}{note}; mean ± std over seeds. P@k: "
+        "precision of the top k of a method's ranking, k = errors injected; P@50 / P@100: in "
+        "the first 50 / 100; recall: injected errors the method lists at all; AP: mean precision "
+        "at each hit over all injected errors. A second candidate on an already-found error "
+        "counts as a miss. 'All kinds': LabelFix's suspects of every kind (spurious_label "
+        "too) in one ranking by score, against all injected errors. cleanlab ranks by its "
+        "per-box subtype scores (overlooked: predictions; swap, badloc: labels), thresholds tuned "
+        f"on seeds {tune_seeds[0]}-{tune_seeds[-1]} of each setup. LabelFix's scoring was chosen "
+        "on seeds 0-4 of centernet only.\n\n"
     )
+    by_setup = {}
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        for setup in wanted:
+            tuned = None if args.labelfix_only else tune_cleanlab(setup.name, tune_seeds, pool)
+            results, counts = run(
+                setup.name, report_seeds, params, tuned, pool, not args.labelfix_only
+            )
+            by_setup[setup.name] = results
+            thresholds = (
+                ""
+                if tuned is None
+                else (
+                    "cleanlab thresholds: "
+                    + ", ".join(f"{k} {v:g}" for k, v in tuned.items())
+                    + "\n\n"
+                )
+            )
+            text += f"## {setup.name}: {setup.title}\n\n{thresholds}"
+            text += format_tables(results, counts, report_seeds) + "\n"
+            print(f"{setup.name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    text += "## Summary (LabelFix)\n\n" + format_summary(by_setup) + "\n\n"
+    for setup in wanted:
+        if setup.name in ("centernet-perturbed",) or args.top <= 0:
+            continue
+        data, pred_records = setup.load()
+        table, top = top_clean_suspects(data, pred_records, params, args.top)
+        text += f"### Top {args.top} suspects on the clean (un-injected) data: {setup.name}\n\n"
+        text += table + "\n\n"
+        if args.crops is not None:
+            from quality_crops import write_crops
+
+            write_crops(top, data, pred_records, args.crops / setup.name)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
