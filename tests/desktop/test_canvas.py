@@ -32,7 +32,7 @@ def canvas(qtbot: object, demo_project: Path) -> CanvasView:
     session.close()
 
 
-def test_image_overlay_highlight_toggles_and_zoom(canvas: CanvasView) -> None:
+def test_image_overlay_highlight_toggles_and_zoom(qtbot: object, canvas: CanvasView) -> None:
     scene = canvas.review_scene
     suspect = canvas.session.current()
     assert not scene.image_item.pixmap().isNull()
@@ -59,9 +59,30 @@ def test_image_overlay_highlight_toggles_and_zoom(canvas: CanvasView) -> None:
     assert canvas.transform().m11() == pytest.approx(fit * 1.25)
     canvas.fit()
     assert canvas.transform().m11() == pytest.approx(fit, rel=0.02)
+    _select_small_suspect(qtbot, canvas)  # zooming to a suspect as big as its image: no zoom
+    canvas.fit()
+    fit = canvas.transform().m11()
     canvas.zoom_to_suspect()
     assert canvas.transform().m11() > fit
     assert canvas.visible_scene_rect().intersects(scene.focus_rect)
+
+
+def _select_small_suspect(qtbot: object, canvas: CanvasView) -> None:
+    """Select the first listed suspect whose label and prediction cover under a quarter of
+    its image's width and height."""
+    session = canvas.session
+    for row in range(session.row_count()):
+        image = session.store.image(session.suspect_at(row)["image_id"])
+        with qtbot.waitSignal(canvas.imageShown, timeout=3000, raising=False):
+            session.select_row(row)
+        rect = canvas.review_scene.focus_rect
+        if (
+            not rect.isEmpty()
+            and rect.width() < image["width"] / 4
+            and rect.height() < image["height"] / 4
+        ):
+            return
+    raise AssertionError("no small suspect listed")
 
 
 def test_rle_masks_are_drawn_as_overlays(qapp: object) -> None:

@@ -30,14 +30,22 @@ def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWi
 
 
 def polygon_label(win: MainWindow) -> dict:
-    """A large non-crowd polygon label (not a box) on the current suspect's image, or any image."""
+    """A large non-crowd polygon label (not a box) that no other label's box touches (so a
+    press on its body reaches it), on the current suspect's image, or any image."""
     s = win.session
     images = [s.current()["image_id"]] + [im["id"] for im in s.store.images()]
+
+    def touches(a: dict, b: dict) -> bool:
+        (ax, ay, aw, ah), (bx, by, bw, bh) = a["bbox"], b["bbox"]
+        return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
     for image_id in images:
+        everyone = s.store.annotations_for_image(image_id)
         anns = [
             a
-            for a in s.store.annotations_for_image(image_id)
-            if isinstance(a.get("segmentation"), list)
+            for a in everyone
+            if not any(touches(a, b) for b in everyone if b["id"] != a["id"])
+            and isinstance(a.get("segmentation"), list)
             and len(a["segmentation"]) == 1
             and len(a["segmentation"][0]) >= 16
             and not ed.is_box_polygon(a["segmentation"])
