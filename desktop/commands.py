@@ -1,5 +1,9 @@
 """QUndoCommands: each wraps one core Edit; redo() applies it (the first time too), undo()
-reverts it, and both hand the edit to the session so views follow."""
+reverts it, and both hand the edit to the session so views follow.
+
+A step that fails (the project cannot be written: disk full, database locked) changes nothing on
+disk (its transaction rolls back); the command tells its :class:`StepGuard`, which the
+:class:`~.undo_history.UndoHistory` reads to put the stack back where the project is."""
 
 from __future__ import annotations
 
@@ -40,6 +44,34 @@ class Focus:
     image_id: int | None = None
 
 
+@dataclass
+class StepFailure:
+    """An undo or redo of an applied (or once applied) command that failed."""
+
+    command: EditCommand
+    direction: str  # "undo" or "redo"
+    error: Exception
+
+
+@dataclass
+class StepGuard:
+    """Shared by the commands of one undo stack. After a step failed, the other steps of the
+    same move (a History jump runs several) do nothing; while the stack is moved back to where
+    the project is (``quiet``), no step does anything either."""
+
+    failure: StepFailure | None = None
+    quiet: bool = False
+
+    def holds(self) -> bool:
+        """True when a step must not touch the project now."""
+        return self.quiet or self.failure is not None
+
+    def fail(self, command: EditCommand, direction: str, error: Exception) -> None:
+        """Record the first failed step of this move."""
+        if self.failure is None:
+            self.failure = StepFailure(command, direction, error)
+
+
 AfterEdit = Callable[[Edit, set[int], Focus | None], None]
 Reanalyze = Callable[[Edit, set[int]], None]
 
@@ -78,8 +110,10 @@ def bulk_progress(edit: Edit, verb: str) -> Iterator[None]:
 class EditCommand(QUndoCommand):
     """One undoable step: a core Edit plus the images, suspect and label it is about.
 
-    A failing first redo() marks the command obsolete (QUndoStack then drops it) and keeps
-    the exception in ``error`` for the session to report. ``undo_focus`` is shown after undo
+    A failing first redo() marks the command obsolete (QUndoStack then drops it: it was never
+    applied) and keeps the exception in ``error`` for the session to report. A later undo or
+    redo that fails leaves the project as it was and tells ``guard``; the history moves the
+    stack back, so the command stays and can be tried again. ``undo_focus`` is shown after undo
     (the decided suspect); ``redo_focus`` after redo (a label edit shows its label again, on its
     own image, so undo and redo work across images).
 
@@ -99,6 +133,7 @@ class EditCommand(QUndoCommand):
         redo_focus: Focus | None = None,
         text: str | None = None,
         reanalyze: Reanalyze | None = None,
+        guard: StepGuard | None = None,
     ) -> None:
         super().__init__(text or edit.description)
         self.edit = edit
@@ -108,7 +143,9 @@ class EditCommand(QUndoCommand):
         self.extra_images = set(image_ids)
         self.undo_focus = undo_focus
         self.redo_focus = redo_focus
+        self.guard = guard or StepGuard()
         self.error: Exception | None = None
+        self.applied_once = False
 
     def accepted(self) -> int:
         """How many suspects this command accepts."""
@@ -140,25 +177,33 @@ class EditCommand(QUndoCommand):
 
     def redo(self) -> None:
         """Apply the edit and re-analyse its images in one transaction, then refresh."""
+        if self.guard.holds():
+            return
         try:
             with self.store.atomic(), bulk_progress(self.edit, "Applying"):
                 self.edit.apply(self.store)
                 self._reanalyze()
-        except Exception as exc:  # noqa: BLE001 - reported by the session, never a traceback
-            self.error = exc
-            self.setObsolete(True)
+        except Exception as exc:  # noqa: BLE001 - never unwound into QUndoStack (C++)
+            if self.applied_once:
+                self.guard.fail(self, "redo", exc)
+            else:  # reported by the session; QUndoStack drops the command
+                self.error = exc
+                self.setObsolete(True)
             return
+        self.applied_once = True
         self._follow(self.redo_focus)
 
     def undo(self) -> None:
         """Revert the edit and re-analyse in one transaction, then refresh with the undone
         suspect (or label) shown."""
+        if self.guard.holds():
+            return
         try:
             with self.store.atomic(), bulk_progress(self.edit, "Undoing"):
                 self.edit.revert(self.store)
                 self._reanalyze()
-        except Exception:  # noqa: BLE001 - an exception must never unwind into QUndoStack (C++)
-            sys.excepthook(*sys.exc_info())
+        except Exception as exc:  # noqa: BLE001 - never unwound into QUndoStack (C++)
+            self.guard.fail(self, "undo", exc)
             return
         self._follow(self.undo_focus)
 

@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         self.counts = StatusCounts(session)
         self.statusBar().addWidget(self.counts, 1)
         session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        session.history.stepFailed.connect(self._error)  # a write failed: never only a status line
         self.history = HistoryView(session.undo_stack)
         self.history_dock.setWidget(self.history)
         self.canvas.attach(session)

@@ -38,6 +38,7 @@ from labelfix.core.suspects import (
 
 from .commands import EditCommand, Focus, NudgeCommand
 from .fix_choice import FixChoice
+from .undo_history import UndoHistory
 
 UI_STATE_KEY = "ui_state"
 OPEN = STATUS_CODE["open"]
@@ -97,8 +98,8 @@ class Session(QObject):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(0)  # unlimited: every edit of the session can be undone
+        self.history = UndoHistory(self)
+        self.history.stepFailed.connect(self.errorOccurred)
         self.fix_choice = FixChoice(self)  # the form the current suspect's fix takes (V)
         self.category_names: dict[int, str] = store.category_names()
         self.index = SuspectIndex.load(store)
@@ -134,6 +135,11 @@ class Session(QObject):
         self.store.close()
 
     # ------------------------------------------------------------------ state
+    @property
+    def undo_stack(self) -> QUndoStack:
+        """The undo stack (the History view shows it)."""
+        return self.history.stack
+
     @property
     def path(self) -> Path:
         """The project file."""
@@ -449,9 +455,9 @@ class Session(QObject):
             redo_focus=redo_focus,
             text=text,
         )
-        self.undo_stack.push(command)
-        if command.error is not None:
-            self.errorOccurred.emit(f"The change was not made: {command.error}")
+        error = self.history.push(command)
+        if error is not None:
+            self.errorOccurred.emit(f"The change was not made: {error}")
             return False
         return True
 
@@ -601,12 +607,12 @@ class Session(QObject):
         return ann
 
     def undo(self) -> None:
-        """Undo the last command."""
-        self.undo_stack.undo()
+        """Undo the last command (a failure is said, and nothing moves)."""
+        self.history.undo()
 
     def redo(self) -> None:
-        """Redo the last undone command."""
-        self.undo_stack.redo()
+        """Redo the last undone command (a failure is said, and nothing moves)."""
+        self.history.redo()
 
     def _reanalyze(self, edit: Edit, image_ids: set[int]) -> None:
         """Re-score the touched images (the command runs this inside the edit's transaction);
