@@ -10,6 +10,8 @@ polygon drawn with P, a duplicate, an accepted missing_label suspect).
 - **Area**: what pycocotools computes from the segmentation (``maskUtils.area`` of
   ``frPyObjects``, a pixel count); for a box-only label, width x height (as ``loadRes`` gives a
   box).
+- **Duplicates**: a copy of a label sits :data:`DUPLICATE_OFFSET` pixels right and down of it
+  (up and left where that leaves the image); a mask copies as its box.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import geometry
+from .editing import offset_geometry
 from .store import Store
 
 DECIMALS = 2
+DUPLICATE_OFFSET = 8.0  # pixels right and down of the original
 SAMPLE = 2000
 """How many labels (the first by id) tell how a dataset stores shapes."""
 
@@ -109,3 +113,20 @@ def new_label(
         "iscrowd": 0,
         "segmentation": fields["segmentation"],
     }
+
+
+def duplicate_label(
+    annotation_id: int,
+    original: dict,
+    image: dict,
+    style: LabelStyle,
+    offset: float = DUPLICATE_OFFSET,
+) -> dict[str, Any]:
+    """A copy of ``original`` (same class) moved by ``offset`` pixels, by the one rule above."""
+    seg = original.get("segmentation")
+    polygon = seg if geometry.is_polygon(seg) and seg else None  # a mask copies as its box
+    height, width = int(image["height"]), int(image["width"])
+    box, polygon = offset_geometry(original["bbox"], polygon, offset, height, width)
+    return new_label(
+        annotation_id, image, original["category_id"], style, bbox=box, segmentation=polygon
+    )

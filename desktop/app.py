@@ -458,9 +458,3 @@ def _started() -> None:
         sys.stderr.write(message + "\n")
     _held.clear()
 
-
-def _load_style(app: object) -> None:
-    """Set resources/style.qss (kept for callers; see :func:`theme.load_style_sheet`)."""
-    from . import theme
-
-    theme.load_style_sheet(app)

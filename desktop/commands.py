@@ -24,14 +24,11 @@ from labelfix.core.edits import (
     DeleteLabel,
     Edit,
     SetDecision,
-    SetGeometry,
 )
 
 if TYPE_CHECKING:
     from labelfix.core.store import Store
 
-NUDGE_COMMAND_ID = 1001  # QUndoCommand.id() shared by arrow-key nudges (they merge)
-NUDGE_BURST_S = 1.5  # nudges of one label closer together than this merge into one command
 BULK_PROGRESS_MIN = 200  # composite edits with this many parts show a progress dialog
 
 
@@ -150,13 +147,13 @@ class EditCommand(QUndoCommand):
     def accepted(self) -> int:
         """How many suspects this command accepts."""
         return sum(
-            1 for e in _leaves(self.edit) if isinstance(e, SetDecision) and e.decision == "accepted"
+            1 for e in leaf_edits(self.edit) if isinstance(e, SetDecision) and e.decision == "accepted"
         )
 
     def label_results(self) -> list[tuple[str, int]]:
         """What the command does to labels: ("added" | "changed" | "deleted", label id)."""
         out = []
-        for e in _leaves(self.edit):
+        for e in leaf_edits(self.edit):
             if isinstance(e, AddLabel):
                 out.append(("added", int(e.annotation["id"])))
             elif isinstance(e, DeleteLabel):
@@ -218,53 +215,8 @@ class EditCommand(QUndoCommand):
             sys.excepthook(*sys.exc_info())
 
 
-class NudgeCommand(EditCommand):
-    """An arrow-key nudge of one label; a burst of nudges merges into one command."""
-
-    def __init__(self, edit: SetGeometry, *args: object, **kw: object) -> None:
-        super().__init__(edit, *args, **kw)
-        self.annotation_id = edit.annotation_id
-        self.last_time = time.monotonic()
-
-    def id(self) -> int:  # noqa: A003 - Qt API
-        """Nudges share one id so QUndoStack offers them to mergeWith."""
-        return NUDGE_COMMAND_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
-        """Absorb the next nudge of the same label (already applied): revert both steps and apply
-        one SetGeometry from this command's start to the other's end."""
-        if not isinstance(other, NudgeCommand) or other.annotation_id != self.annotation_id:
-            return False
-        if other.error is not None or other.last_time - self.last_time > NUDGE_BURST_S:
-            return False
-        first, second = self.edit, other.edit
-        assert isinstance(first, SetGeometry) and isinstance(second, SetGeometry)
-        target = second.after or {}
-        merged = SetGeometry(
-            self.annotation_id,
-            bbox=target.get("bbox"),
-            segmentation=target.get("segmentation") if "segmentation" in target else None,
-            reason=first.reason,
-        )
-        # the store holds the second step's result; put it back to the start, then one step.
-        # One transaction: a crash in between must not leave the label where it started (both
-        # nudges were acknowledged). The suspects need no re-analysis: the label ends where the
-        # second step left it.
-        try:
-            with self.store.atomic():
-                second.revert(self.store)
-                first.revert(self.store)
-                merged.apply(self.store)
-        except Exception:  # noqa: BLE001 - nothing changed; keep the two commands apart
-            sys.excepthook(*sys.exc_info())
-            return False
-        self.edit = merged
-        self.last_time = other.last_time
-        return True
-
-
-def _leaves(edit: Edit) -> list[Edit]:
+def leaf_edits(edit: Edit) -> list[Edit]:
     """The leaf edits of a (possibly composite) edit."""
     if isinstance(edit, CompositeEdit):
-        return [leaf for part in edit.edits for leaf in _leaves(part)]
+        return [leaf for part in edit.edits for leaf in leaf_edits(part)]
     return [edit]

@@ -303,4 +303,4 @@ class Inspector(QWidget):
     def _picked(self, i: int) -> None:
         cid = self.class_picker.itemData(i)
         if cid is not None:
-            self.session.set_category(int(cid))
+            self.session.labels.set_category(int(cid))

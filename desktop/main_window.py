@@ -321,7 +321,10 @@ class MainWindow(QMainWindow):
     def confirm_unexported(self) -> bool:
         """With unexported edits, ask: export them, discard (close anyway) or cancel; False to
         stay. The project itself is always saved; only the COCO export is missing."""
-        if self.session is None or self.session.edits_since_export() == 0:
+        if self.session is None:
+            return True
+        self.session.write_pending()  # a nudge burst in progress counts
+        if self.session.edits_since_export() == 0:
             return True
         ask = self.ask_on_close
         if ask is None:
@@ -417,6 +420,7 @@ class MainWindow(QMainWindow):
         )
         if not path:
             return False
+        self.session.write_pending()
         try:
             n = export_changes(self.session.store, Path(path))
         except (OSError, RuntimeError, ExportError) as exc:
@@ -428,6 +432,7 @@ class MainWindow(QMainWindow):
     @needs_session
     def export_to(self, path: Path) -> bool:
         """Write the corrected labels and, beside them, the change log."""
+        self.session.write_pending()
         try:
             counts = export_coco(self.session.store, path)
             n = export_changes(self.session.store, changes_path(path))
@@ -455,6 +460,7 @@ class MainWindow(QMainWindow):
         if self.analysis_worker is not None:
             self.statusBar().showMessage("An analysis is already running.", 5000)
             return None
+        self.session.write_pending()  # the analysis reads the project from another process
         worker = workers.Worker(jobs.in_subprocess, jobs.analyze_project, self.session.path, params)
         self.analysis_worker = worker
 
@@ -561,25 +567,25 @@ class MainWindow(QMainWindow):
         ann = s.selected_annotation()
         if ann is None and suspect and suspect["annotation_id"] and s.view_image_id is None:
             ann = s.store.annotation(suspect["annotation_id"])
-        current = ann["category_id"] if ann is not None else s.current_draw_category()
+        current = ann["category_id"] if ann is not None else s.labels.current_draw_category()
         picker = ClassPicker(s.category_names, current, self)
         if picker.exec() != QDialog.DialogCode.Accepted or picker.chosen() is None:
             return
         if ann is None:
-            s.draw_category = picker.chosen()
+            s.labels.draw_category = picker.chosen()
             name = s.category_names.get(picker.chosen(), "?")
             self.statusBar().showMessage(f"New labels will be {name}.", 5000)
             self.canvas.update_tool_hint()
         else:
-            s.set_category(picker.chosen())
+            s.labels.set_category(picker.chosen())
             self.canvas.update_tool_hint()
 
     @needs_session
     def quick_class(self, n: int) -> None:
         """Give the label the n-th most frequent class."""
-        classes = self.session.quick_classes()
+        classes = self.session.labels.quick_classes()
         if 1 <= n <= len(classes):
-            self.session.set_category(classes[n - 1][0])
+            self.session.labels.set_category(classes[n - 1][0])
             self.canvas.update_tool_hint()
 
     # ------------------------------------------------------------------ edit handlers
@@ -608,7 +614,7 @@ class MainWindow(QMainWindow):
     @needs_session
     def delete_label(self) -> None:
         """Delete the selected label."""
-        self.session.delete_label()
+        self.session.labels.delete()
 
     def remove_vertex(self) -> None:
         """Remove the selected vertex."""
@@ -617,12 +623,12 @@ class MainWindow(QMainWindow):
     @needs_session
     def duplicate(self) -> None:
         """Duplicate the selected label a few pixels away."""
-        self.session.duplicate_label()
+        self.session.labels.duplicate()
 
     @needs_session
     def convert_to_polygon(self) -> None:
         """Turn the selected crowd mask into an editable polygon."""
-        self.session.convert_to_polygon()
+        self.session.labels.convert_to_polygon()
 
     def nudge_left(self, step: int = 1) -> None:
         """Move the selected label left."""

@@ -17,7 +17,7 @@ from .session import Session
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
-# (header, sort key, column reader name)
+# (header, the index column it shows and sorts by)
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("Kind", "kind"),
     ("Score", "score"),
@@ -44,9 +44,6 @@ DISPLAY, ALIGN, FOREGROUND, TOOLTIP = (
 )
 KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 ROLES = frozenset({DISPLAY, ALIGN, FOREGROUND, TOOLTIP, KEY_ROLE})
-ROW_FLAGS = (
-    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-)
 ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 ALIGN_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 NUMERIC = frozenset({"score", "iou", "confidence", "id"})

@@ -4,8 +4,8 @@
 
 Builds the MainWindow offscreen on the project and presses the review keys a user would: A
 (accept), R (reject), F (flag, the note dialog answered by the script), Space (next), 1-9 (quick
-class), Right/Down/Left on the canvas with a label selected (a geometry nudge; the same label
-again half the time, so bursts merge into one command) and Ctrl+Z (undo). Where a user would click
+class), Right/Down/Left on the canvas with a label selected (a burst of one to three nudges of
+one label, then the pause that ends the burst: one command) and Ctrl+Z (undo). Where a user would click
 a label first (a nudge, or a class change on a suspect without a label), the script selects one
 through the session, as the click does. A seeded random mix decides which key comes next.
 
@@ -118,8 +118,9 @@ class Driver:
         return intent
 
     def _nudge(self) -> None:
-        """Move a label of the shown image with an arrow key on the canvas: the label moved last
-        again half the time (a burst of nudges merges into one command), else another one."""
+        """Move a label of the shown image with arrow keys on the canvas (the label moved last
+        again half the time, else another one): a burst of one to three nudges, then the pause
+        that ends it (the burst is written as one command)."""
         s = self.win.session
         image_id = s.shown_image_id()
         if image_id is None:
@@ -127,9 +128,13 @@ class Driver:
         if (s.selected_label is None or self.rng.random() < 0.5) and not self._select_some_label():
             return
         self.win.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
-        arrow = self.rng.choice([Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Left])
-        mod = self.rng.choice([Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier])
-        QTest.keyClick(self.win.canvas, arrow, mod)
+        for _ in range(self.rng.randint(1, 3)):
+            arrow = self.rng.choice([Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Left])
+            mod = self.rng.choice(
+                [Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier]
+            )
+            QTest.keyClick(self.win.canvas, arrow, mod)
+        s.labels.end_burst()  # what the idle timer does a moment later
 
     def _select_some_label(self) -> bool:
         """Select a random editable label of the shown image, as a click on it would."""
@@ -169,14 +174,8 @@ class Driver:
     def run(self, actions: int) -> None:
         """Run the seeded mix of actions."""
         names, weights = zip(*MIX.items(), strict=True)
-        previous = ""
         for _ in range(actions):
             what = self.rng.choices(names, weights)[0]
-            while what == "undo" and previous == "nudge":
-                # whether two nudges merged into one command depends on the clock (a burst is
-                # < 1.5 s); undo right after one would make the script's outcome depend on it
-                what = self.rng.choices(names, weights)[0]
-            previous = what
             intent = self.act(what)
             self.ack(what, intent)
             if self.pause:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
+from PySide6.QtGui import QFocusEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
 from labelfix.core.editing import nearest_edge
@@ -87,9 +87,8 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # drag pans
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._refresh_timer = QTimer(
-            self, singleShot=True, interval=0
-        )  # coalesces bursts of signals
+        # one refresh for a burst of session signals (selection, label selection, labels)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
@@ -265,14 +264,18 @@ class CanvasView(QGraphicsView):
             self.toolChanged.emit("")
 
     def _on_edit_finished(self, annotation_id: int, _old: dict, new: dict, what: str) -> None:
-        if self.session is not None:
-            self.session.set_geometry(annotation_id, what=what, nudge=what == "nudge", **new)
+        if self.session is None:
+            return
+        if what == "nudge":  # drawn already; the burst is written as one edit when it ends
+            self.session.labels.nudge(annotation_id, new)
+        else:
+            self.session.labels.set_geometry(annotation_id, what=what, **new)
 
     def _on_drawn(self, geometry: dict) -> None:
         image_id = self.image_id
         self.set_tool("")  # back to select and edit: the new label shows its handles
         if self.session is not None and image_id is not None:
-            self.session.add_label(image_id, what=f"draw {self._shape_word(geometry)}", **geometry)
+            self.session.labels.add(image_id, what=f"draw {self._shape_word(geometry)}", **geometry)
 
     @staticmethod
     def _shape_word(geometry: dict) -> str:
@@ -298,7 +301,7 @@ class CanvasView(QGraphicsView):
         """The class a label drawn now takes."""
         if self.session is None:
             return "?"
-        category = self.session.current_draw_category()
+        category = self.session.labels.current_draw_category()
         return self.session.category_names.get(category, "?") if category is not None else "?"
 
     def update_tool_hint(self) -> None:
@@ -502,6 +505,12 @@ class CanvasView(QGraphicsView):
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt API
         super().scrollContentsBy(dx, dy)
         self._view_changed()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt API
+        """Arrow keys nudge only here: leaving ends a nudge burst (it is written now)."""
+        if self.session is not None:
+            self.session.labels.end_burst()
+        super().focusOutEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         if self._laid_out != self._view_key():  # moved by a path that did not say so

@@ -34,7 +34,6 @@ from typing import Any
 import pytest
 
 from labelfix.core.analyze import reanalyze_images
-from labelfix.core.edits import SetGeometry
 from labelfix.core.store import Store
 from labelfix.desktop.demo import demo_source
 from labelfix.desktop.session import Session
@@ -271,34 +270,29 @@ def test_app_survives_sigkill(base_project: Path, tmp_path: Path) -> None:
     assert survived == killed == KILLS
 
 
-def test_nudge_merge_is_one_transaction(
-    demo_project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two arrow-key nudges of one label merge into one command by reverting both and applying
-    one step; a crash in the middle of that must leave the label where the second nudge put it
-    (both were acknowledged), not where it started. A second connection reads what a crash at
-    the merged step's start would leave on disk."""
+def test_a_nudge_burst_is_written_once_in_one_transaction(demo_project: Path) -> None:
+    """A burst of arrow-key nudges is on screen only until it ends, then written as one edit:
+    a crash before that leaves the label where it was (nothing was written or acknowledged),
+    after it where the burst ended. A second connection reads what a crash would leave."""
     session = Session.open(demo_project)
     store = session.store
     ann = next(a for a in store.iter_annotations() if isinstance(a["segmentation"], list))
     x, y, w, h = ann["bbox"]
-    seen: list[dict | None] = []
-    real_apply = SetGeometry.apply
+    seq = store.last_change()
 
-    def apply(edit: SetGeometry, target: Store) -> None:
-        if len(seen) == 0 and session.undo_stack.count() == 1 and applied[0] == 2:
-            with Store.open(demo_project, readonly=True) as reader:
-                seen.append(label_state(reader.annotation(ann["id"])))
-        applied[0] += 1
-        real_apply(edit, target)
+    def on_disk() -> dict | None:
+        with Store.open(demo_project, readonly=True) as reader:
+            return label_state(reader.annotation(ann["id"]))
 
-    applied = [0]
-    monkeypatch.setattr(SetGeometry, "apply", apply)
-    assert session.set_geometry(ann["id"], bbox=[x + 1, y, w, h], what="nudge", nudge=True)
-    assert session.set_geometry(ann["id"], bbox=[x + 2, y, w, h], what="nudge", nudge=True)
-    second = label_state(store.annotation(ann["id"]))
-    assert applied[0] == 3 and session.undo_stack.count() == 1  # merged: one command
-    assert seen == [second], "a crash during the merge would lose both nudges"
+    for dx in (1, 2, 3):
+        assert session.labels.nudge(ann["id"], {"bbox": [x + dx, y, w, h]})
+    assert on_disk() == label_state(ann) and store.last_change() == seq
+    assert session.write_pending()
+    moved = label_state(store.annotation(ann["id"]))
+    assert moved["bbox"][0] == pytest.approx(x + 3)
+    assert on_disk() == moved
+    assert [e["action"] for e in store.change_log(after_seq=seq)] == ["set_geometry"]
+    assert session.undo_stack.count() == 1
     session.undo()
     assert label_state(store.annotation(ann["id"])) == label_state(ann)
     session.close()

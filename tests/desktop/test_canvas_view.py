@@ -190,15 +190,15 @@ def test_the_tool_hint_names_the_class_a_new_label_gets(
     messages: list[str] = []
     canvas.message.connect(messages.append)
     QTest.keyClick(win, Qt.Key.Key_W)
-    name = s.category_names[s.current_draw_category()]
+    name = s.category_names[s.labels.current_draw_category()]
     assert canvas.tool_badge.isVisible() and name in canvas.tool_badge.text()
     canvas.zoom_in()
     canvas.horizontalScrollBar().setValue(canvas.horizontalScrollBar().maximum())
     canvas.verticalScrollBar().setValue(canvas.verticalScrollBar().maximum())
     assert canvas.rect().contains(canvas.tool_badge.geometry())  # panning does not move it
     assert f"becomes a {name} label" in messages[-1]
-    other = next(c for c in s.category_names if c != s.current_draw_category())
-    s.draw_category = other
+    other = next(c for c in s.category_names if c != s.labels.current_draw_category())
+    s.labels.draw_category = other
     canvas.update_tool_hint()
     assert s.category_names[other] in canvas.tool_badge.text()
     canvas.setFocus()

@@ -76,7 +76,7 @@ def test_a_class_change_says_from_what_to_what(session: Session) -> None:
     session.show_label(image_id, label["id"])
     names = session.category_names
     other = next(c for c in names if c != label["category_id"])
-    assert session.set_category(other)
+    assert session.labels.set_category(other)
     file_name = session.store.image(image_id)["file_name"]
     assert last_text(session) == (
         f"change class of label #{label['id']} on {file_name}: "

@@ -27,13 +27,13 @@ def test_drawn_and_duplicated_boxes_get_a_polygon_in_a_polygon_dataset(
     session = Session.open(demo_project)
     image = session.store.images()[0]
     h, w = image["height"], image["width"]
-    drawn = session.add_label(image["id"], bbox=[10.123, 20.456, 50.5, 40.25])
+    drawn = session.labels.add(image["id"], bbox=[10.123, 20.456, 50.5, 40.25])
     assert drawn is not None
     label = session.store.annotation(drawn)
     assert label["bbox"] == [10.12, 20.46, 50.5, 40.25]
     assert label["segmentation"] == [[10.12, 20.46, 60.62, 20.46, 60.62, 60.71, 10.12, 60.71]]
     assert label["area"] == mask_area(label["segmentation"], h, w)
-    copy = session.duplicate_label(drawn)
+    copy = session.labels.duplicate(drawn)
     assert copy is not None
     twin = session.store.annotation(copy)
     assert twin["segmentation"] and twin["area"] == mask_area(twin["segmentation"], h, w)

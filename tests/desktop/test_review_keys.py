@@ -89,7 +89,7 @@ def test_quick_class_and_class_picker(window: MainWindow) -> None:
     )
     suspect = s.current()
     assert suspect["kind"] == "wrong_class"
-    quick = s.quick_classes()
+    quick = s.labels.quick_classes()
     assert len(quick) == 9
     key(window, Qt.Key.Key_1)
     assert s.store.annotation(suspect["annotation_id"])["category_id"] == quick[0][0]

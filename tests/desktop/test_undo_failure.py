@@ -64,7 +64,7 @@ def test_a_failing_undo_leaves_the_stack_where_it_was(
 ) -> None:
     s = session
     (ann,) = some_labels(s, 1)
-    assert s.delete_label(ann["id"])
+    assert s.labels.delete(ann["id"])
     said = errors_of(s)
     locked = Locked(monkeypatch, s.store)
     with caplog.at_level(logging.ERROR):
@@ -82,10 +82,12 @@ def test_a_failing_undo_leaves_the_stack_where_it_was(
     assert len(said) == 1
 
 
-def test_a_failing_redo_keeps_the_command(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_redo_keeps_the_command(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s = session
     (ann,) = some_labels(s, 1)
-    copy_id = s.duplicate_label(ann["id"])
+    copy_id = s.labels.duplicate(ann["id"])
     assert copy_id is not None
     s.undo()
     assert s.store.annotation(copy_id) is None
@@ -108,7 +110,7 @@ def test_a_failing_step_in_a_history_jump_stops_the_jump_there(
     s = session
     a, b, c = some_labels(s, 3)
     for ann in (a, b, c):
-        assert s.delete_label(ann["id"])
+        assert s.labels.delete(ann["id"])
     said = errors_of(s)
     real_insert = s.store.insert_annotation
 
@@ -156,7 +158,7 @@ def test_the_window_says_an_undo_failed(
     win = open_window(demo_project)
     s = win.session
     (ann,) = some_labels(s, 1)
-    assert s.delete_label(ann["id"])
+    assert s.labels.delete(ann["id"])
     Locked(monkeypatch, s.store)
     QTest.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     message = win.statusBar().currentMessage()

@@ -16,7 +16,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from .commands import EditCommand, StepFailure, StepGuard
+from ..commands import EditCommand, StepFailure, StepGuard
 
 log = logging.getLogger(__name__)
 

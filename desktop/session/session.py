@@ -1,0 +1,417 @@
+"""The open project as the window sees it: the one object the views follow through signals.
+
+It holds the parts and says, by signal, what changed:
+
+- ``review`` (:class:`.review_list.ReviewList`): the listed suspects (filter, sort) and the
+  current one;
+- ``labels`` (:class:`.label_edits.LabelEdits`): hand edits of labels, one command each;
+- ``history`` (:class:`.undo_history.UndoHistory`): the undo stack, agreeing with the project;
+- ``ui_state`` (:class:`.ui_state.UiState`): where the review was, saved in the project;
+- ``fix_choice`` (:class:`..fix_choice.FixChoice`): the form the current suspect's fix takes.
+
+Here: the decisions on suspects, the canvas's image and selected label, and what follows an
+edit (the re-analysis in its transaction, then the views). Views never talk to each other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from labelfix.core import project
+from labelfix.core.analyze import reanalyze_images
+from labelfix.core.edits import AddLabel, CompositeEdit, Edit, EditError, SetDecision
+from labelfix.core.review import FixPreview, decide, fix_preview
+from labelfix.core.store import Store
+from labelfix.core.suspects import CACHE_MIN_ROWS, SuspectFilter, SuspectIndex
+
+from ..commands import EditCommand, Focus, leaf_edits
+from ..fix_choice import FixChoice
+from .label_edits import LabelEdits
+from .review_list import ReviewList
+from .ui_state import UiState
+from .undo_history import UndoHistory
+
+ADJUSTABLE_FIXES = ("missing_label", "inaccurate_label")  # accepting these selects the result
+
+
+class Session(QObject):
+    """One open project and everything the review window shows about it."""
+
+    suspectsChanged = Signal()  # the index or the listed rows changed (table, counts, summary)
+    orderChanged = Signal()  # the same rows, sorted anew (the table only)
+    labelsChanged = Signal(object)  # set of image ids whose labels changed (canvas)
+    selectionChanged = Signal()  # the current suspect changed, or its data did
+    filterChanged = Signal()  # the filter or the sort changed (filter bar, header)
+    labelSelectionChanged = Signal()  # the label selected on the canvas changed
+    errorOccurred = Signal(str)  # a sentence to show the user
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.category_names: dict[int, str] = store.category_names()
+        self.history = UndoHistory(self)
+        self.history.stepFailed.connect(self.errorOccurred)
+        self.review = ReviewList(SuspectIndex.load(store))
+        self.labels = LabelEdits(self)
+        self.ui_state = UiState(store, self.review, self)
+        self.fix_choice = FixChoice(self)  # the form the current suspect's fix takes (V)
+        self.view_image_id: int | None = None  # an image shown instead of the suspect's own
+        self.selected_label: int | None = None  # the label with handles on the canvas
+        pos = self.review.position_of_key(self.ui_state.restore())
+        if pos is None:
+            pos = self.review.first()  # no (or a vanished) saved selection: the first listed
+        self._select_pos(pos, save=False)
+
+    @classmethod
+    def open(cls, path: str | Path, parent: QObject | None = None) -> Session:
+        """Open a project file (raises ProjectError with a readable message)."""
+        return cls(project.open_project(path), parent)
+
+    def close(self) -> None:
+        """Write what is pending, save the review state and close the project."""
+        self.write_pending()
+        self.ui_state.save()
+        index = self.review.index
+        if len(index) >= CACHE_MIN_ROWS and not index.cache_is_current(self.store):
+            index.save_cache(self.store)  # the next open skips re-reading every suspect row
+        self.history.clear()
+        self.store.close()
+
+    def write_pending(self) -> bool:
+        """Write what is only on screen so far (a nudge burst); False when that failed."""
+        return self.labels.end_burst()
+
+    def save_ui_state(self) -> None:
+        """Write the review state into the project (so reopening resumes here)."""
+        self.ui_state.save()
+
+    # ------------------------------------------------------------------ what the views read
+    @property
+    def undo_stack(self) -> QUndoStack:
+        """The undo stack (the History view shows it)."""
+        return self.history.stack
+
+    @property
+    def path(self) -> Path:
+        """The project file."""
+        return self.store.path
+
+    @property
+    def index(self) -> SuspectIndex:
+        """The current analysis's suspects."""
+        return self.review.index
+
+    @property
+    def positions(self) -> np.ndarray:
+        """The listed suspects' index positions, in table order."""
+        return self.review.positions
+
+    @property
+    def filter(self) -> SuspectFilter:
+        """The filter that lists the suspects."""
+        return self.review.filter
+
+    @property
+    def sort_key(self) -> str:
+        """The column the list is sorted by."""
+        return self.review.sort_key
+
+    @property
+    def descending(self) -> bool:
+        """Whether the list is sorted high to low."""
+        return self.review.descending
+
+    @property
+    def current_pos(self) -> int | None:
+        """The current suspect's index position."""
+        return self.review.current_pos
+
+    @property
+    def set_id(self) -> int | None:
+        """The prediction set the suspects belong to."""
+        return self.review.index.set_id
+
+    def analysed(self) -> bool:
+        """Whether the project has a current analysis."""
+        return self.review.index.analysis_id is not None
+
+    def analysis_params(self) -> Any:
+        """The thresholds of the current analysis, or None."""
+        analysis = self.store.current_analysis()
+        return None if analysis is None else analysis["params"]
+
+    def row_count(self) -> int:
+        """Suspects listed by the current filter."""
+        return self.review.row_count()
+
+    def suspect_at(self, row: int) -> dict:
+        """The suspect on a table row (a row dict with ``set_id``)."""
+        return self.review.suspect_at(row)
+
+    def current(self) -> dict | None:
+        """The selected suspect, or None."""
+        return self.review.current()
+
+    def current_key(self) -> str | None:
+        """The selected suspect's key, or None."""
+        return self.review.current_key()
+
+    def current_row(self) -> int | None:
+        """The table row of the selected suspect, or None when it is not listed."""
+        return self.review.current_row()
+
+    def status_counts(self) -> dict[str, int]:
+        """Open / accepted / rejected / flagged suspects in the whole analysis."""
+        return self.review.index.counts_by_status()
+
+    def edits_since_export(self) -> int:
+        """Label edits made since the last export (the project itself is always saved)."""
+        return int(self.store.get_meta("edits_since_export", 0) or 0)
+
+    def fix_preview(self, suspect: dict, variant: str | None = None) -> FixPreview | None:
+        """What accepting ``suspect`` (in form ``variant``) would leave behind, computed by core
+        without writing; None when its fix cannot be made any more (see FixChoice)."""
+        try:
+            return fix_preview(self.store, suspect, variant)
+        except EditError:
+            return None
+
+    # ------------------------------------------------------------------ filter and sort
+    def set_filter(self, flt: SuspectFilter) -> None:
+        """List the suspects this filter keeps; the selection stays when still listed."""
+        if self.review.set_filter(flt):
+            self._listed_anew(reordered=False)
+
+    def set_sort(self, key: str, descending: bool) -> None:
+        """Sort the list by one of SORT_KEYS."""
+        if self.review.set_sort(key, descending):
+            self._listed_anew(reordered=True)
+
+    def _listed_anew(self, *, reordered: bool) -> None:
+        (self.orderChanged if reordered else self.suspectsChanged).emit()
+        if self.review.current_row() is None:
+            self._select_pos(self.review.first())
+        else:
+            self.selectionChanged.emit()
+        self.ui_state.changed()
+        self.filterChanged.emit()
+
+    def set_index(self, index: SuspectIndex) -> None:
+        """Show a new suspect index (after an analysis), keeping the selection by its key."""
+        self.labels.end_burst()
+        key = self.review.current_key()
+        self.review.replace_index(index)
+        self.history.clear()  # the edits were made against the old analysis
+        self.suspectsChanged.emit()
+        pos = self.review.position_of_key(key)
+        if self.review.row_of(pos) is None:
+            pos = self.review.first()
+        self._select_pos(pos)  # an analysis never changes labels: no labelsChanged
+
+    # ------------------------------------------------------------------ selection
+    def select_row(self, row: int | None) -> None:
+        """Select the suspect on a table row (None clears the selection)."""
+        self._select_pos(self.review.at_row(row))
+
+    def select_key(self, key: str | None) -> None:
+        """Select a suspect by its key (the inspector's links to other suspects)."""
+        self._select_pos(self.review.position_of_key(key))
+
+    def step(self, direction: int = 1, *, open_only: bool = True) -> bool:
+        """Select the next (or previous) listed suspect, open ones only by default."""
+        if self.view_image_id is not None and self.review.current_pos is not None:
+            self._select_pos(self.review.current_pos)  # back from an adjusted label
+            return True
+        pos = self.review.step(direction, open_only)
+        if pos is None:
+            return False
+        self._select_pos(pos)
+        return True
+
+    def _select_pos(self, pos: int | None, *, save: bool = True, keep_view: bool = False) -> None:
+        self.labels.end_burst()
+        shown = self.shown_image_id()
+        self.review.select(pos)
+        if not keep_view or self.view_image_id == self.review.current_image:
+            self.view_image_id = None
+        if self.shown_image_id() != shown and self.selected_label is not None:
+            self.selected_label = None
+            self.labelSelectionChanged.emit()
+        self.selectionChanged.emit()
+        if save:
+            self.ui_state.changed()
+
+    # ------------------------------------------------------------------ canvas image and label
+    def shown_image_id(self) -> int | None:
+        """The image the canvas shows: an adjusted label's, else the current suspect's."""
+        return self.view_image_id if self.view_image_id is not None else self.review.current_image
+
+    def select_label(self, annotation_id: int | None) -> None:
+        """Select a label of the shown image (None clears the label selection)."""
+        if annotation_id is not None:
+            ann = self.store.annotation(annotation_id)
+            if ann is None or ann["image_id"] != self.shown_image_id():
+                annotation_id = None
+        if annotation_id != self.selected_label:
+            self.labels.end_burst()
+            self.selected_label = annotation_id
+            self.labelSelectionChanged.emit()
+
+    def show_label(self, image_id: int | None, annotation_id: int | None) -> None:
+        """Show an image (keeping the current suspect) with one of its labels selected."""
+        self.labels.end_burst()
+        if annotation_id is not None and self.store.annotation(annotation_id) is None:
+            annotation_id = None
+        self.view_image_id = None if image_id == self.review.current_image else image_id
+        self.selected_label = annotation_id
+        self.selectionChanged.emit()
+        self.labelSelectionChanged.emit()
+
+    def selected_annotation(self) -> dict | None:
+        """The selected label's record, or None."""
+        if self.selected_label is None:
+            return None
+        return self.store.annotation(self.selected_label)
+
+    # ------------------------------------------------------------------ decisions
+    def decide(
+        self,
+        decision: str,
+        note: str | None = None,
+        rows: list[int] | None = None,
+        *,
+        adjust: bool = False,
+    ) -> bool:
+        """Record a decision on the given table rows (the current suspect by default) as one
+        undoable command, then select the next open suspect. Accepting a missing_label or an
+        inaccurate_label selects the resulting label; with ``adjust`` the canvas stays on it
+        (accept, then adjust; Space then shows the next suspect)."""
+        self.labels.end_burst()  # a nudge in progress is written first (it may change suspects)
+        if rows is None or len(rows) <= 1:
+            suspect = self.current() if not rows else self.suspect_at(rows[0])
+            suspects = [] if suspect is None else [suspect]
+        else:
+            suspects = [self.suspect_at(r) for r in rows]
+            suspects = [s for s in suspects if s["status"] == "open"]
+        if not suspects:
+            self.errorOccurred.emit("No open suspect selected.")
+            return False
+        if len(suspects) == 1 and suspects[0]["status"] == "accepted":
+            self.errorOccurred.emit(
+                "This suspect was already accepted; undo (Ctrl+Z) to change that."
+            )
+            return False
+        if len(suspects) == 1 and suspects[0]["status"] == decision:
+            self.step(1)
+            return True
+        try:
+            variants = self.fix_choice.variants_for(suspects) if decision == "accepted" else None
+            edit = decide(self.store, suspects, decision, note, variants=variants)
+        except Exception as exc:  # noqa: BLE001 - shown as a sentence
+            self.errorOccurred.emit(
+                f"Cannot {decision[:-2] if decision.endswith('ed') else decision}: {exc}"
+            )
+            return False
+        old_row = self.current_row()
+        focus = suspects[0]["key"] if len(suspects) == 1 else self.current_key()
+        if not self.push(edit, {s["image_id"] for s in suspects}, focus):
+            return False
+        row = self.current_row()
+        start = row + 1 if row is not None else (old_row or 0)
+        following = self.review.following(start, 1, True, wrap=True)
+        if following is not None or row is None:
+            self._select_pos(following)
+        result = _resulting_label(edit, suspects) if decision == "accepted" else None
+        if result is not None and (adjust or suspects[0]["image_id"] == self.review.current_image):
+            self.show_label(suspects[0]["image_id"], result)  # the result, selected, in view
+        return True
+
+    # ------------------------------------------------------------------ commands
+    def push(
+        self,
+        edit: Edit,
+        image_ids: set[int],
+        focus_key: str | None,
+        *,
+        redo_focus: Focus | None = None,
+        undo_focus: Focus | None = None,
+        text: str | None = None,
+    ) -> bool:
+        """Push one command wrapping ``edit`` (applied at once); False when it failed."""
+        self.labels.end_burst()  # a nudge burst in progress is its own command, written first
+        command = EditCommand(
+            edit,
+            self.store,
+            self._after_edit,
+            image_ids=image_ids,
+            reanalyze=self._reanalyze,
+            undo_focus=undo_focus or Focus(suspect_key=focus_key),
+            redo_focus=redo_focus,
+            text=text,
+        )
+        error = self.history.push(command)
+        if error is not None:
+            self.errorOccurred.emit(f"The change was not made: {error}")
+            return False
+        return True
+
+    def undo(self) -> None:
+        """Undo the last command (a failure is said, and nothing moves)."""
+        self.labels.end_burst()
+        self.history.undo()
+
+    def redo(self) -> None:
+        """Redo the last undone command (a failure is said, and nothing moves)."""
+        self.labels.end_burst()
+        self.history.redo()
+
+    def _reanalyze(self, edit: Edit, image_ids: set[int]) -> None:
+        """Re-score the touched images (the command runs this inside the edit's transaction);
+        decisions alone change no suspect, only its status."""
+        if _changes_labels(edit):
+            reanalyze_images(self.store, image_ids, self.review.index.set_id)
+
+    def _after_edit(self, edit: Edit, image_ids: set[int], focus: Focus | None) -> None:
+        """Reload the index (the edit and its re-analysis are committed) and keep (or move to)
+        a selection; a label edit shows its image and label again (undo and redo work across
+        images)."""
+        review = self.review
+        key = (focus.suspect_key if focus else None) or review.current_key()
+        if _changes_labels(edit):  # only the re-analysed images' suspects changed (a full
+            review.reload_images(self.store, image_ids)  # reload takes seconds at scale)
+        # the same suspects elsewhere: read back the status of the decided ones
+        review.reload_statuses(self.store, _decision_keys(edit))
+        review.requery()
+        self.suspectsChanged.emit()
+        self.labelsChanged.emit(set(image_ids))
+        if focus is not None and focus.image_id is not None:
+            self._select_pos(review.position_of_key(key), keep_view=True)
+            self.show_label(focus.image_id, focus.label_id)
+        else:
+            self._select_pos(review.position_of_key(key), keep_view=focus is None)
+
+
+def _changes_labels(edit: Edit) -> bool:
+    """Whether an edit changes labels (else it only records decisions)."""
+    return any(not isinstance(e, SetDecision) for e in leaf_edits(edit))
+
+
+def _decision_keys(edit: Edit) -> set[str]:
+    """The suspects whose decision an edit sets."""
+    return {e.suspect_key for e in leaf_edits(edit) if isinstance(e, SetDecision)}
+
+
+def _resulting_label(edit: Edit, suspects: list[dict]) -> int | None:
+    """The label an accepted missing_label / inaccurate_label suspect leaves behind."""
+    if len(suspects) != 1 or suspects[0]["kind"] not in ADJUSTABLE_FIXES:
+        return None
+    if suspects[0]["kind"] == "inaccurate_label":
+        return suspects[0]["annotation_id"]
+    edits = edit.edits if isinstance(edit, CompositeEdit) else [edit]
+    added = [e for e in edits if isinstance(e, AddLabel)]
+    return added[0].annotation["id"] if added else None
