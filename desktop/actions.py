@@ -1,5 +1,12 @@
-"""The one table of user actions: id, title, default keys, handler; the shortcut sheet and
-QSettings overrides (``shortcuts/<id>``, keys separated by ``;``) both read it.
+"""The one table of user actions: id, title, default keys, what it does, and when it is possible.
+
+Each action is data (as napari's app-model has it): ``run`` is called with the main window;
+``needs`` names the facts it needs (:data:`PROJECT`, :data:`ANALYSIS`, :data:`SUSPECT`,
+:data:`LABEL`, :data:`UNDO`, :data:`REDO`), and an action whose needs are not met is disabled:
+its menu entry is greyed and its keys do nothing. The window recomputes the facts from the
+session's signals (:func:`facts`). The shortcut sheet, the README table
+(``tools/keyboard_table.py``) and the QSettings overrides (``shortcuts/<id>``, keys separated by
+``;``) all read this table.
 
 Most actions work anywhere in the window; ``scope="canvas"`` ones (arrows, Enter, Esc) only
 while the canvas has the keyboard focus, so that the table keeps its own arrow keys."""
@@ -8,60 +15,137 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+PROJECT = "project"  # a project is open
+ANALYSIS = "analysis"  # it has a current analysis (suspects to walk)
+SUSPECT = "suspect"  # a suspect is selected
+LABEL = "label"  # a label is selected on the canvas
+UNDO = "undo"  # there is something to undo
+REDO = "redo"  # there is something to redo
+FACTS = (PROJECT, ANALYSIS, SUSPECT, LABEL, UNDO, REDO)
+
+Run = Callable[["MainWindow"], Any]
+
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One user action: ``handler`` names a method of the object the actions are bound to."""
+    """One user action: ``run(window)`` does it; it is enabled while ``needs`` hold."""
 
     id: str
     title: str
     keys: tuple[str, ...]
-    handler: str
+    run: Run
     group: str = "Review"
-    arg: int | None = None  # passed to the handler when set (e.g. the quick-class number)
+    needs: frozenset[str] = frozenset({PROJECT})
     scope: str = "window"  # "window", or "canvas" (only while the canvas has the focus)
 
 
+def _needs(*facts: str) -> frozenset[str]:
+    return frozenset(facts)
+
+
+ALWAYS = _needs()
+NUDGES = (("left", -1, 0), ("right", 1, 0), ("up", 0, -1), ("down", 0, 1))
+
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("accept", "Accept the fix", ("A",), "accept"),
     ActionSpec(
-        "accept_adjust", "Accept the fix, then adjust the label", ("Shift+A",), "accept_adjust"
+        "accept", "Accept the fix", ("A",), lambda w: w.accept(), needs=_needs(PROJECT, SUSPECT)
     ),
     ActionSpec(
-        "cycle_fix", "Next form of the fix (stretch / rectangle / move)", ("V",), "cycle_fix"
+        "accept_adjust",
+        "Accept the fix, then adjust the label",
+        ("Shift+A",),
+        lambda w: w.accept_adjust(),
+        needs=_needs(PROJECT, SUSPECT),
     ),
-    ActionSpec("reject", "Reject (not a label error)", ("R",), "reject"),
-    ActionSpec("flag", "Flag for later, with a note", ("F",), "flag"),
-    ActionSpec("next", "Next open suspect", ("Space", "J"), "next_open"),
-    ActionSpec("previous", "Previous open suspect", ("Shift+Space", "K"), "previous_open"),
-    ActionSpec("undo", "Undo", ("Ctrl+Z",), "undo", "Edit"),
-    ActionSpec("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Edit"),
-    ActionSpec("history", "History", ("Ctrl+Shift+H",), "toggle_history", "Edit"),
     ActionSpec(
-        "change_class", "Change the label's class (or the class to draw)…", ("E",), "change_class"
+        "cycle_fix",
+        "Next form of the fix (stretch / rectangle / move)",
+        ("V",),
+        lambda w: w.cycle_fix(),
+        needs=_needs(PROJECT, SUSPECT),
+    ),
+    ActionSpec(
+        "reject",
+        "Reject (not a label error)",
+        ("R",),
+        lambda w: w.reject(),
+        needs=_needs(PROJECT, SUSPECT),
+    ),
+    ActionSpec(
+        "flag",
+        "Flag for later, with a note",
+        ("F",),
+        lambda w: w.flag(),
+        needs=_needs(PROJECT, SUSPECT),
+    ),
+    ActionSpec(
+        "next",
+        "Next open suspect",
+        ("Space", "J"),
+        lambda w: w.session.step(1),
+        needs=_needs(PROJECT, ANALYSIS),
+    ),
+    ActionSpec(
+        "previous",
+        "Previous open suspect",
+        ("Shift+Space", "K"),
+        lambda w: w.session.step(-1),
+        needs=_needs(PROJECT, ANALYSIS),
+    ),
+    ActionSpec(
+        "undo",
+        "Undo",
+        ("Ctrl+Z",),
+        lambda w: w.session.undo(),
+        "Edit",
+        needs=_needs(PROJECT, UNDO),
+    ),
+    ActionSpec(
+        "redo",
+        "Redo",
+        ("Ctrl+Shift+Z", "Ctrl+Y"),
+        lambda w: w.session.redo(),
+        "Edit",
+        needs=_needs(PROJECT, REDO),
+    ),
+    ActionSpec("history", "History", ("Ctrl+Shift+H",), lambda w: w.toggle_history(), "Edit"),
+    ActionSpec(
+        "change_class",
+        "Change the label's class (or the class to draw)…",
+        ("E",),
+        lambda w: w.change_class(),
     ),
     *(
         ActionSpec(
             f"quick_class_{n}",
             f"Set the label's class to frequent class #{n}",
             (str(n),),
-            "quick_class",
-            arg=n,
+            lambda w, n=n: w.quick_class(n),
         )
         for n in range(1, 10)
     ),
-    ActionSpec("box_tool", "Draw a box (drag)", ("W",), "box_tool", "Edit"),
-    ActionSpec("polygon_tool", "Draw a polygon (click points)", ("P",), "polygon_tool", "Edit"),
+    ActionSpec("box_tool", "Draw a box (drag)", ("W",), lambda w: w.canvas.set_tool("box"), "Edit"),
+    ActionSpec(
+        "polygon_tool",
+        "Draw a polygon (click points)",
+        ("P",),
+        lambda w: w.canvas.set_tool("polygon"),
+        "Edit",
+    ),
     ActionSpec(
         "close_shape",
         "Close the polygon being drawn",
         ("Return", "Enter"),
-        "close_shape",
+        lambda w: w.canvas.close_shape(),
         "Edit",
         scope="canvas",
     ),
@@ -69,72 +153,154 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "escape",
         "Cancel drawing / stop the tool / deselect",
         ("Esc",),
-        "escape",
+        lambda w: w.canvas.escape(),
         "Edit",
         scope="canvas",
     ),
-    ActionSpec("delete_label", "Delete the selected label", ("Delete",), "delete_label", "Edit"),
     ActionSpec(
-        "remove_vertex", "Remove the selected vertex", ("Backspace",), "remove_vertex", "Edit"
+        "delete_label",
+        "Delete the selected label",
+        ("Delete",),
+        lambda w: w.session.labels.delete(),
+        "Edit",
+        needs=_needs(PROJECT, LABEL),
     ),
-    ActionSpec("duplicate", "Duplicate the selected label", ("Ctrl+D",), "duplicate", "Edit"),
+    ActionSpec(
+        "remove_vertex",
+        "Remove the selected vertex",
+        ("Backspace",),
+        lambda w: w.canvas.remove_vertex(),
+        "Edit",
+        needs=_needs(PROJECT, LABEL),
+    ),
+    ActionSpec(
+        "duplicate",
+        "Duplicate the selected label",
+        ("Ctrl+D",),
+        lambda w: w.session.labels.duplicate(),
+        "Edit",
+        needs=_needs(PROJECT, LABEL),
+    ),
     ActionSpec(
         "convert_polygon",
         "Convert the selected mask to a polygon",
         ("Ctrl+Shift+P",),
-        "convert_to_polygon",
+        lambda w: w.session.labels.convert_to_polygon(),
         "Edit",
+        needs=_needs(PROJECT, LABEL),
     ),
     *(
         ActionSpec(
             f"nudge_{name}{'_far' if step > 1 else ''}",
             f"Move the selected label {name} by {step} px",
             (f"{'Shift+' if step > 1 else ''}{name.capitalize()}",),
-            f"nudge_{name}",
+            lambda w, dx=dx * step, dy=dy * step: w.canvas.nudge(dx, dy),
             "Edit",
-            arg=step,
+            needs=_needs(PROJECT, LABEL),
             scope="canvas",
         )
         for step in (1, 10)
-        for name in ("left", "right", "up", "down")
+        for name, dx, dy in NUDGES
     ),
-    ActionSpec("zoom_in", "Zoom in", ("Ctrl+=", "Ctrl++"), "zoom_in", "View"),
-    ActionSpec("zoom_out", "Zoom out", ("Ctrl+-",), "zoom_out", "View"),
-    ActionSpec("fit", "Fit the image", ("Ctrl+0",), "fit", "View"),
+    ActionSpec("zoom_in", "Zoom in", ("Ctrl+=", "Ctrl++"), lambda w: w.canvas.zoom_in(), "View"),
+    ActionSpec("zoom_out", "Zoom out", ("Ctrl+-",), lambda w: w.canvas.zoom_out(), "View"),
+    ActionSpec("fit", "Fit the image", ("Ctrl+0",), lambda w: w.canvas.fit(), "View"),
     ActionSpec(
         "zoom_suspect",
         "Zoom to the suspect's object (again: back to its context)",
         ("Z",),
-        "zoom_to_suspect",
+        lambda w: w.canvas.zoom_to_suspect(),
         "View",
+        needs=_needs(PROJECT, SUSPECT),
     ),
     ActionSpec(
         "toggle_predictions",
         "Show / hide predictions (the suspect's own stays)",
         ("H",),
-        "toggle_predictions",
+        lambda w: w.canvas.toggle_predictions(),
         "View",
     ),
     ActionSpec(
         "toggle_other_predictions",
         "Other predictions: faint / drawn with their tags",
         ("O",),
-        "toggle_other_predictions",
+        lambda w: w.canvas.toggle_other_predictions(),
         "View",
     ),
-    ActionSpec("toggle_labels", "Show / hide labels", ("L",), "toggle_labels", "View"),
-    ActionSpec("new_project", "New project from COCO…", ("Ctrl+N",), "new_project", "File"),
-    ActionSpec("open_project", "Open project…", ("Ctrl+O",), "open_project", "File"),
-    ActionSpec("open_demo", "Open the demo project", (), "open_demo", "File"),
-    ActionSpec("export", "Export COCO…", ("Ctrl+Shift+E",), "export", "File"),
-    ActionSpec("export_changes", "Export change log…", (), "export_change_log", "File"),
-    ActionSpec("close_project", "Close project", ("Ctrl+W",), "request_close_project", "File"),
-    ActionSpec("analyze", "Analyse with thresholds…", ("Ctrl+Shift+R",), "analyze", "Analyse"),
-    ActionSpec("shortcuts", "Keyboard shortcuts", ("?",), "show_shortcuts", "Help"),
+    ActionSpec(
+        "toggle_labels", "Show / hide labels", ("L",), lambda w: w.canvas.toggle_labels(), "View"
+    ),
+    ActionSpec(
+        "new_project",
+        "New project from COCO…",
+        ("Ctrl+N",),
+        lambda w: w.new_project(),
+        "File",
+        needs=ALWAYS,
+    ),
+    ActionSpec(
+        "open_project",
+        "Open project…",
+        ("Ctrl+O",),
+        lambda w: w.open_project(),
+        "File",
+        needs=ALWAYS,
+    ),
+    ActionSpec(
+        "open_demo", "Open the demo project", (), lambda w: w.open_demo(), "File", needs=ALWAYS
+    ),
+    ActionSpec("export", "Export COCO…", ("Ctrl+Shift+E",), lambda w: w.export(), "File"),
+    ActionSpec("export_changes", "Export change log…", (), lambda w: w.export_change_log(), "File"),
+    ActionSpec(
+        "close_project",
+        "Close project",
+        ("Ctrl+W",),
+        lambda w: w.request_close_project(),
+        "File",
+    ),
+    ActionSpec(
+        "analyze",
+        "Analyse with thresholds…",
+        ("Ctrl+Shift+R",),
+        lambda w: w.analyze(),
+        "Analyse",
+    ),
+    ActionSpec(
+        "shortcuts",
+        "Keyboard shortcuts",
+        ("?",),
+        lambda w: w.show_shortcuts(),
+        "Help",
+        needs=ALWAYS,
+    ),
 )
 
 SPECS = {a.id: a for a in ACTIONS}
 ACTIONS_BY_ID = SPECS
+
+
+def facts(session: Any) -> frozenset[str]:
+    """What holds now for an open session (None: no project), for the actions' ``needs``."""
+    if session is None:
+        return frozenset()
+    out = {PROJECT}
+    if session.analysed():
+        out.add(ANALYSIS)
+    if session.current_pos is not None:
+        out.add(SUSPECT)
+    if session.selected_label is not None:
+        out.add(LABEL)
+    if session.undo_stack.canUndo() or session.labels.burst is not None:
+        out.add(UNDO)  # a nudge burst not written yet is undone too
+    if session.undo_stack.canRedo():
+        out.add(REDO)
+    return frozenset(out)
+
+
+def update_enabled(actions: dict[str, QAction], now: frozenset[str]) -> None:
+    """Enable exactly the actions whose needs hold ``now``."""
+    for spec in ACTIONS:
+        actions[spec.id].setEnabled(spec.needs <= now)
 
 
 def keys_for(spec: ActionSpec, settings: QSettings | None = None) -> tuple[str, ...]:
@@ -149,31 +315,28 @@ def keys_for(spec: ActionSpec, settings: QSettings | None = None) -> tuple[str, 
 
 
 def build_actions(
-    parent: QWidget,
-    target: object,
+    window: MainWindow,
     settings: QSettings | None = None,
     scopes: dict[str, QWidget] | None = None,
 ) -> dict[str, QAction]:
-    """Create one QAction per spec on ``parent`` (or on ``scopes[spec.scope]``, active only while
-    that widget has the focus), triggering ``target.<handler>()``."""
+    """Create one QAction per spec on ``window`` (or on ``scopes[spec.scope]``, active only
+    while that widget has the focus), running ``spec.run(window)``; all start disabled but
+    those needing nothing (call :func:`update_enabled`)."""
     actions: dict[str, QAction] = {}
     for spec in ACTIONS:
-        owner = (scopes or {}).get(spec.scope, parent) if spec.scope != "window" else parent
+        owner = (scopes or {}).get(spec.scope, window) if spec.scope != "window" else window
         action = QAction(spec.title, owner)
         action.setObjectName(f"action_{spec.id}")
         action.setShortcuts([QKeySequence(k) for k in keys_for(spec, settings)])
         action.setShortcutContext(
             Qt.ShortcutContext.WindowShortcut
-            if owner is parent
+            if owner is window
             else Qt.ShortcutContext.WidgetWithChildrenShortcut
         )
-        handler: Callable[[], object] = getattr(target, spec.handler)
-        if spec.arg is None:
-            action.triggered.connect(lambda _checked=False, h=handler: h())
-        else:
-            action.triggered.connect(lambda _checked=False, h=handler, a=spec.arg: h(a))
+        action.triggered.connect(lambda _checked=False, run=spec.run: run(window))
         owner.addAction(action)
         actions[spec.id] = action
+    update_enabled(actions, frozenset())
     return actions
 
 
@@ -193,7 +356,7 @@ def shortcut_table(settings: QSettings | None = None) -> list[tuple[str, str, tu
     for spec in ACTIONS:
         rows = groups.setdefault(spec.group, [])
         if spec.id.startswith("quick_class_"):
-            if spec.arg == 1:
+            if spec.id == "quick_class_1":
                 rows.append(
                     (
                         spec.group,

@@ -3,10 +3,9 @@ bar, and the actions table to handlers. The logic lives in session.py and the wi
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
 from PySide6.QtGui import QCloseEvent
@@ -31,7 +30,7 @@ from labelfix.core.project import ProjectError
 
 from . import jobs, workers
 from .about import show_about
-from .actions import build_actions
+from .actions import build_actions, facts, update_enabled
 from .canvas.view import CanvasView
 from .demo import ensure_demo_project
 from .dialogs import (
@@ -106,19 +105,6 @@ MENUS = {
     "&Analyse": ["analyze"],
     "&Help": ["shortcuts"],
 }
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def needs_session(fn: F) -> F:
-    """Handlers that do nothing without an open project."""
-
-    @functools.wraps(fn)
-    def wrapper(self: MainWindow, *args: Any) -> Any:
-        if self.session is None:
-            return None
-        return fn(self, *args)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def changes_path(export_path: Path) -> Path:
@@ -172,7 +158,7 @@ class MainWindow(QMainWindow):
         self.history_dock.hide()
         self.history: HistoryView | None = None
         self.ask_on_close: bool | None = None  # None: ask unless headless (offscreen)
-        self.actions = build_actions(self, self, self.settings, scopes={"canvas": self.canvas})
+        self.actions = build_actions(self, self.settings, scopes={"canvas": self.canvas})
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self._build_menus()
         self.job = JobIndicator()
@@ -241,6 +227,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.counts, 1)
         session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
         session.history.stepFailed.connect(self._error)  # a write failed: never only a status line
+        for signal in (
+            session.selectionChanged,
+            session.labelSelectionChanged,
+            session.suspectsChanged,
+            session.undo_stack.indexChanged,
+            session.undo_stack.canUndoChanged,
+            session.undo_stack.canRedoChanged,
+            session.labels.burstChanged,
+        ):
+            signal.connect(self.update_actions)
         self.history = HistoryView(session.undo_stack)
         self.history_dock.setWidget(self.history)
         self.canvas.attach(session)
@@ -262,6 +258,7 @@ class MainWindow(QMainWindow):
                 "This project has no analysis yet: Analyse ▸ Analyse with thresholds…", 10000
             )
         self.table.setFocus()
+        self.update_actions()
         self.projectOpened.emit(session.path)
 
     def close_project(self) -> None:
@@ -290,7 +287,12 @@ class MainWindow(QMainWindow):
         self.session = None
         self._show_start()
 
+    def update_actions(self, *_args: object) -> None:
+        """Enable the actions that are possible now (menus grey the others, keys skip them)."""
+        update_enabled(self.actions, facts(self.session))
+
     def _show_start(self) -> None:
+        self.update_actions()
         self.start_page.refresh()
         self.stack.setCurrentIndex(0)
         for dock in [*self.docks.values(), self.history_dock]:
@@ -404,14 +406,12 @@ class MainWindow(QMainWindow):
         worker = workers.Worker(ensure_demo_project)
         self._run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
 
-    @needs_session
     def export(self) -> bool:
         """Ask where to export the corrected COCO JSON (the change log goes beside it)."""
         default = str(self.session.path.with_suffix(".json"))
         path, _ = QFileDialog.getSaveFileName(self, "Export COCO", default, "COCO JSON (*.json)")
         return bool(path) and self.export_to(Path(path))
 
-    @needs_session
     def export_change_log(self) -> bool:
         """Ask where to write the change log alone (JSON, or CSV by the file's suffix)."""
         default = str(self.session.path.with_suffix(".changes.json"))
@@ -429,7 +429,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Wrote {n} change(s) to {Path(path).name}", 10000)
         return True
 
-    @needs_session
     def export_to(self, path: Path) -> bool:
         """Write the corrected labels and, beside them, the change log."""
         self.session.write_pending()
@@ -447,14 +446,12 @@ class MainWindow(QMainWindow):
         return True
 
     # ------------------------------------------------------------------ analysis
-    @needs_session
     def analyze(self) -> None:
         """Ask for thresholds and analyse in the background."""
         dialog = ThresholdsDialog(self.session.analysis_params(), self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.run_analysis(dialog.params())
 
-    @needs_session
     def run_analysis(self, params: AnalysisParams | None = None) -> workers.Worker | None:
         """Analyse the project in a worker with its own connection; the UI stays live."""
         if self.analysis_worker is not None:
@@ -484,29 +481,24 @@ class MainWindow(QMainWindow):
         return workers.start(worker)
 
     # ------------------------------------------------------------------ review handlers
-    @needs_session
     def accept(self) -> None:
         """Accept the selected suspect(s): apply the fix."""
         self._decide("accepted")
 
-    @needs_session
     def accept_adjust(self) -> None:
         """Accept the current suspect and keep its resulting label selected on the canvas."""
         if self.session.decide("accepted", adjust=True) and self.session.selected_label:
             self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)  # arrows nudge it now
 
-    @needs_session
     def cycle_fix(self) -> None:
         """Choose the next form of the current suspect's fix (the ghost follows)."""
         if self.session.fix_choice.cycle() is None:
             self.statusBar().showMessage("This fix has only one form.", 5000)
 
-    @needs_session
     def reject(self) -> None:
         """Reject the selected suspect(s): not a label error."""
         self._decide("rejected")
 
-    @needs_session
     def flag(self) -> None:
         """Flag the selected suspect(s) for later, with an optional note."""
         note, ok = QInputDialog.getText(self, "Flag", "Note (optional):")
@@ -538,27 +530,6 @@ class MainWindow(QMainWindow):
         if self.table is not None:
             self.table.selectAll()
 
-    @needs_session
-    def next_open(self) -> None:
-        """Show the next open suspect."""
-        self.session.step(1)
-
-    @needs_session
-    def previous_open(self) -> None:
-        """Show the previous open suspect."""
-        self.session.step(-1)
-
-    @needs_session
-    def undo(self) -> None:
-        """Undo the last change."""
-        self.session.undo()
-
-    @needs_session
-    def redo(self) -> None:
-        """Redo the last undone change."""
-        self.session.redo()
-
-    @needs_session
     def change_class(self) -> None:
         """Pick another class for the selected label, else the current suspect's label, else
         the class new labels take (type to search)."""
@@ -580,7 +551,6 @@ class MainWindow(QMainWindow):
             s.labels.set_category(picker.chosen())
             self.canvas.update_tool_hint()
 
-    @needs_session
     def quick_class(self, n: int) -> None:
         """Give the label the n-th most frequent class."""
         classes = self.session.labels.quick_classes()
@@ -588,93 +558,10 @@ class MainWindow(QMainWindow):
             self.session.labels.set_category(classes[n - 1][0])
             self.canvas.update_tool_hint()
 
-    # ------------------------------------------------------------------ edit handlers
     def toggle_history(self) -> None:
         """Show or hide the History (the undo stack, one line per command)."""
         self.history_dock.setVisible(self.session is not None and not self.history_dock.isVisible())
 
-    @needs_session
-    def box_tool(self) -> None:
-        """Draw new boxes (drag) in the current class."""
-        self.canvas.set_tool("box")
-
-    @needs_session
-    def polygon_tool(self) -> None:
-        """Draw new polygons (click points) in the current class."""
-        self.canvas.set_tool("polygon")
-
-    def close_shape(self) -> None:
-        """Close the polygon being drawn."""
-        self.canvas.close_shape()
-
-    def escape(self) -> None:
-        """Cancel drawing, leave the tool, or deselect the label."""
-        self.canvas.escape()
-
-    @needs_session
-    def delete_label(self) -> None:
-        """Delete the selected label."""
-        self.session.labels.delete()
-
-    def remove_vertex(self) -> None:
-        """Remove the selected vertex."""
-        self.canvas.remove_vertex()
-
-    @needs_session
-    def duplicate(self) -> None:
-        """Duplicate the selected label a few pixels away."""
-        self.session.labels.duplicate()
-
-    @needs_session
-    def convert_to_polygon(self) -> None:
-        """Turn the selected crowd mask into an editable polygon."""
-        self.session.labels.convert_to_polygon()
-
-    def nudge_left(self, step: int = 1) -> None:
-        """Move the selected label left."""
-        self.canvas.nudge(-step, 0)
-
-    def nudge_right(self, step: int = 1) -> None:
-        """Move the selected label right."""
-        self.canvas.nudge(step, 0)
-
-    def nudge_up(self, step: int = 1) -> None:
-        """Move the selected label up."""
-        self.canvas.nudge(0, -step)
-
-    def nudge_down(self, step: int = 1) -> None:
-        """Move the selected label down."""
-        self.canvas.nudge(0, step)
-
     def show_shortcuts(self) -> None:
         """Show every key."""
         ShortcutSheet(self).exec()
-
-    # ------------------------------------------------------------------ view handlers
-    def zoom_in(self) -> None:
-        """Zoom the canvas in."""
-        self.canvas.zoom_in()
-
-    def zoom_out(self) -> None:
-        """Zoom the canvas out."""
-        self.canvas.zoom_out()
-
-    def fit(self) -> None:
-        """Fit the image."""
-        self.canvas.fit()
-
-    def zoom_to_suspect(self) -> None:
-        """Zoom to the current suspect."""
-        self.canvas.zoom_to_suspect()
-
-    def toggle_predictions(self) -> None:
-        """Show or hide predictions."""
-        self.canvas.toggle_predictions()
-
-    def toggle_other_predictions(self) -> None:
-        """Draw the other predictions faint, or normally with their tags."""
-        self.canvas.toggle_other_predictions()
-
-    def toggle_labels(self) -> None:
-        """Show or hide labels."""
-        self.canvas.toggle_labels()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from labelfix.core import describe, geometry
 from labelfix.core.edits import AddLabel, DeleteLabel, Edit, SetCategory, SetGeometry
@@ -40,6 +40,8 @@ class NudgeBurst:
 
 class LabelEdits(QObject):
     """Turns hand edits of labels into undoable commands; holds the nudge burst in progress."""
+
+    burstChanged = Signal()  # a nudge burst began, or ended (written or not)
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -115,6 +117,7 @@ class LabelEdits(QObject):
             if ann is None:
                 return False
             self.burst = NudgeBurst(ann, dict(shown))
+            self.burstChanged.emit()
         else:
             self.burst.geometry = dict(shown)
         self._idle.start()
@@ -126,6 +129,7 @@ class LabelEdits(QObject):
         burst, self.burst = self.burst, None
         if burst is None:
             return True
+        self.burstChanged.emit()
         edit = SetGeometry(burst.annotation["id"], reason="manual", **burst.geometry)
         if not self._push_label(edit, burst.annotation, "nudge"):
             self.session.labelsChanged.emit({burst.annotation["image_id"]})  # drawn back
