@@ -1,6 +1,7 @@
-"""Editing labels on the canvas with real mouse and key events: drag a box corner and a polygon
-vertex, add and remove vertices, draw a box and a polygon, nudge with the arrows, convert a crowd
-mask; each is one undo command; undo all returns the original COCO, redo all the edited one."""
+"""Editing labels on the canvas with real mouse and key events, one behaviour a test: drag a
+polygon vertex or body and a box corner, add and remove vertices, draw a box and a polygon, nudge
+with the arrows, class keys, duplicate, delete, convert a crowd mask; each is one undo command;
+undo all returns the original COCO, redo all the edited one."""
 
 from __future__ import annotations
 
@@ -116,80 +117,98 @@ def wait_editor(qtbot: object, win: MainWindow, ann_id: int) -> None:
     )
 
 
-def test_edit_by_mouse_and_keys_each_one_command_undo_redo_all(
-    qtbot: object, window: MainWindow
-) -> None:
-    s, canvas = window.session, window.canvas
-    store = s.store
-    original = coco_dataset(store)
+@pytest.fixture
+def polygon(qtbot: object, window: MainWindow) -> dict:
+    """A large polygon label, shown selected and zoomed so its handles are apart."""
     ann = polygon_label(window)
     show(qtbot, window, ann)
-    editor = canvas.editor
-    assert editor.mode == "polygon" and len(editor.handles) == len(ann["segmentation"][0]) // 2
-    n = s.undo_stack.count()
+    assert window.canvas.editor.mode == "polygon"
+    assert len(window.canvas.editor.handles) == len(ann["segmentation"][0]) // 2
+    return ann
 
-    # 1. drag a polygon vertex
-    vx, vy = ed.polygon_points(ann["segmentation"])[0][0]
+
+def longest_edge_middle(win: MainWindow, seg: list[list[float]]) -> tuple[int, QPoint]:
+    """The index of the first part's longest edge and the viewport point of its middle."""
+    pts = ed.polygon_points(seg)[0]
+    i = max(range(len(pts)), key=lambda k: math.dist(pts[k], pts[(k + 1) % len(pts)]))
+    (ax, ay), (bx, by) = pts[i], pts[(i + 1) % len(pts)]
+    return i, vp(win, (ax + bx) / 2, (ay + by) / 2)
+
+
+def test_dragging_a_vertex_is_one_command(window: MainWindow, polygon: dict) -> None:
+    s, store = window.session, window.session.store
+    n = s.undo_stack.count()
+    vx, vy = ed.polygon_points(polygon["segmentation"])[0][0]
     p0 = vp(window, vx, vy)
     p1 = p0 + QPoint(25, 18)
     drag(window, p0, p1)
     assert s.undo_stack.count() == n + 1
     d = scene(window, p1) - scene(window, p0)
-    got = store.annotation(ann["id"])
-    image = store.image(ann["image_id"])
+    got = store.annotation(polygon["id"])
+    image = store.image(polygon["image_id"])
     want = ed.clamp_point(vx + d.x(), vy + d.y(), image["height"], image["width"])
     assert got["segmentation"][0][:2] == pytest.approx(list(want), abs=0.005)
     assert all(v == round(v, 2) for v in got["segmentation"][0])  # written at 2 decimals
     x0, y0, x1, y1 = ed.polygon_bounds(got["segmentation"])
     assert got["bbox"] == pytest.approx([x0, y0, x1 - x0, y1 - y0])  # bbox follows the polygon
-    wait_editor(qtbot, window, ann["id"])
 
-    # 2. Alt+click on the middle of the longest edge adds a vertex
-    seg = got["segmentation"]
-    pts = ed.polygon_points(seg)[0]
-    i = max(range(len(pts)), key=lambda k: math.dist(pts[k], pts[(k + 1) % len(pts)]))
-    (ax, ay), (bx, by) = pts[i], pts[(i + 1) % len(pts)]
-    mid = vp(window, (ax + bx) / 2, (ay + by) / 2)
+
+def test_alt_click_adds_a_vertex_and_alt_shift_click_removes_it(
+    qtbot: object, window: MainWindow, polygon: dict
+) -> None:
+    s, store, canvas = window.session, window.session.store, window.canvas
+    n, seg = s.undo_stack.count(), polygon["segmentation"]
+    i, mid = longest_edge_middle(window, seg)
     QTest.mouseClick(canvas.viewport(), LEFT, ALT, mid)
-    assert s.undo_stack.count() == n + 2
-    seg2 = store.annotation(ann["id"])["segmentation"]
+    assert s.undo_stack.count() == n + 1
+    seg2 = store.annotation(polygon["id"])["segmentation"]
     assert len(seg2[0]) == len(seg[0]) + 2
-    wait_editor(qtbot, window, ann["id"])
-
-    # 3. Alt+Shift+click on that new vertex removes it
+    wait_editor(qtbot, window, polygon["id"])
     nx, ny = ed.polygon_points(seg2)[0][i + 1]
     QTest.mouseClick(canvas.viewport(), LEFT, ALT | SHIFT, vp(window, nx, ny))
-    assert s.undo_stack.count() == n + 3
-    assert store.annotation(ann["id"])["segmentation"] == seg
-    wait_editor(qtbot, window, ann["id"])
+    assert s.undo_stack.count() == n + 2
+    assert store.annotation(polygon["id"])["segmentation"] == seg
 
-    # 4. a double-click on an edge adds a vertex; a click selects a vertex, Backspace removes it
+
+def test_double_click_adds_a_vertex_and_backspace_removes_the_selected_one(
+    qtbot: object, window: MainWindow, polygon: dict
+) -> None:
+    s, store, canvas = window.session, window.session.store, window.canvas
+    n, seg = s.undo_stack.count(), polygon["segmentation"]
+    i, mid = longest_edge_middle(window, seg)
     QTest.mouseDClick(canvas.viewport(), LEFT, NO, mid)
-    assert s.undo_stack.count() == n + 4
-    seg4 = store.annotation(ann["id"])["segmentation"]
-    assert len(seg4[0]) == len(seg[0]) + 2
-    wait_editor(qtbot, window, ann["id"])
-    nx, ny = ed.polygon_points(seg4)[0][i + 1]
+    assert s.undo_stack.count() == n + 1
+    seg2 = store.annotation(polygon["id"])["segmentation"]
+    assert len(seg2[0]) == len(seg[0]) + 2
+    wait_editor(qtbot, window, polygon["id"])
+    nx, ny = ed.polygon_points(seg2)[0][i + 1]
     QTest.mouseClick(canvas.viewport(), LEFT, NO, vp(window, nx, ny))
     assert canvas.editor.selected_vertex == (0, i + 1)
-    assert s.undo_stack.count() == n + 4  # a click is no edit
+    assert s.undo_stack.count() == n + 1  # a click is no edit
     QTest.keyClick(window, Qt.Key.Key_Backspace)
-    assert s.undo_stack.count() == n + 5
-    assert store.annotation(ann["id"])["segmentation"] == seg
-    wait_editor(qtbot, window, ann["id"])
+    assert s.undo_stack.count() == n + 2
+    assert store.annotation(polygon["id"])["segmentation"] == seg
 
-    # 5. drag the body moves the whole polygon
+
+def test_dragging_the_body_moves_the_whole_polygon(window: MainWindow, polygon: dict) -> None:
+    s, store = window.session, window.session.store
+    n, seg = s.undo_stack.count(), polygon["segmentation"]
     b0 = body_point(window, seg)
     drag(window, b0, b0 + QPoint(-20, 12))
-    assert s.undo_stack.count() == n + 6
-    moved = store.annotation(ann["id"])["segmentation"]
+    assert s.undo_stack.count() == n + 1
+    moved = store.annotation(polygon["id"])["segmentation"]
     assert len(moved[0]) == len(seg[0]) and moved != seg
-    wait_editor(qtbot, window, ann["id"])
 
-    # 6. arrows nudge by 1 px, Shift+arrows by 10; the burst is one command
+
+def test_arrow_nudges_move_by_1_and_shift_by_10_as_one_command(
+    qtbot: object, window: MainWindow, polygon: dict
+) -> None:
+    s, store, canvas = window.session, window.session.store, window.canvas
+    n = s.undo_stack.count()
+    image = store.image(polygon["image_id"])
     canvas.setFocus()
     qtbot.waitUntil(canvas.hasFocus)
-    before = store.annotation(ann["id"])["bbox"]
+    before = store.annotation(polygon["id"])["bbox"]
     want = list(before)
     for key, mod, dx, dy in [
         (Qt.Key.Key_Right, NO, 1, 0),
@@ -199,82 +218,120 @@ def test_edit_by_mouse_and_keys_each_one_command_undo_redo_all(
     ]:
         QTest.keyClick(canvas, key, mod)
         want = ed.move_box(want, dx, dy, image["height"], image["width"])  # limited at the border
-    assert store.annotation(ann["id"])["bbox"] == before  # on screen only, until the burst ends
+    assert store.annotation(polygon["id"])["bbox"] == before  # on screen only, until the burst ends
     qtbot.waitUntil(lambda: s.labels.burst is None, timeout=5_000)  # a moment without nudges
-    assert s.undo_stack.count() == n + 7
-    assert store.annotation(ann["id"])["bbox"] == pytest.approx(want)
-    assert want != before
-    assert s.edits_since_export() == 7
+    assert s.undo_stack.count() == n + 1
+    assert store.annotation(polygon["id"])["bbox"] == pytest.approx(want)
+    assert want != before and s.edits_since_export() == 1
 
-    # 7. W draws a box of the current class; it is selected: drag its corner
-    image_id = ann["image_id"]
-    QTest.keyClick(window, Qt.Key.Key_W)
-    assert canvas.tool_name == "box"
-    x, y, w, h = ann["bbox"]
-    c0, c1 = vp(window, x + 2, y + 2), vp(window, x + w * 0.5, y + h * 0.4)
-    labels = len(store.annotations_for_image(image_id))
-    drag(window, c0, c1)
-    assert s.undo_stack.count() == n + 8
-    assert len(store.annotations_for_image(image_id)) == labels + 1
+
+def draw_box(qtbot: object, win: MainWindow, near: dict) -> int:
+    """W, then drag a box inside ``near``'s box; the new label's id (selected)."""
+    s = win.session
+    QTest.keyClick(win, Qt.Key.Key_W)
+    assert win.canvas.tool_name == "box"
+    x, y, w, h = near["bbox"]
+    c0, c1 = vp(win, x + 2, y + 2), vp(win, x + w * 0.5, y + h * 0.4)
+    labels = len(s.store.annotations_for_image(near["image_id"]))
+    drag(win, c0, c1)
+    assert len(s.store.annotations_for_image(near["image_id"])) == labels + 1
     box_id = s.selected_label
-    new_box = store.annotation(box_id)
-    assert new_box["category_id"] == s.labels.current_draw_category()
-    a, b = scene(window, c0), scene(window, c1)
-    assert new_box["bbox"] == pytest.approx(
+    a, b = scene(win, c0), scene(win, c1)
+    assert s.store.annotation(box_id)["bbox"] == pytest.approx(
         [a.x(), a.y(), b.x() - a.x(), b.y() - a.y()], abs=0.011
     )  # 2 decimals
-    wait_editor(qtbot, window, box_id)
+    wait_editor(qtbot, win, box_id)
+    return box_id
+
+
+def test_w_draws_a_box_of_the_current_class_and_its_corner_resizes_it(
+    qtbot: object, window: MainWindow, polygon: dict
+) -> None:
+    s, store, canvas = window.session, window.session.store, window.canvas
+    n = s.undo_stack.count()
+    box_id = draw_box(qtbot, window, polygon)
+    assert s.undo_stack.count() == n + 1
+    new_box = store.annotation(box_id)
+    assert new_box["category_id"] == s.labels.current_draw_category()
     assert canvas.editor.mode == "box" and len(canvas.editor.handles) == 8
-    se = vp(
-        window, new_box["bbox"][0] + new_box["bbox"][2], new_box["bbox"][1] + new_box["bbox"][3]
-    )
-    drag(window, se, se + QPoint(30, 20))
-    assert s.undo_stack.count() == n + 9
-    d = scene(window, se + QPoint(30, 20)) - scene(window, se)
     bx0, by0, bw, bh = new_box["bbox"]
+    se = vp(window, bx0 + bw, by0 + bh)
+    drag(window, se, se + QPoint(30, 20))
+    assert s.undo_stack.count() == n + 2
+    d = scene(window, se + QPoint(30, 20)) - scene(window, se)
     assert store.annotation(box_id)["bbox"] == pytest.approx(
         [bx0, by0, bw + d.x(), bh + d.y()], abs=0.011
     )
-    wait_editor(qtbot, window, box_id)
 
-    # 8. P draws a polygon: click points, then click the first point to close
-    QTest.keyClick(window, Qt.Key.Key_P)
+
+def draw_polygon(qtbot: object, win: MainWindow, near: dict) -> tuple[int, list[float]]:
+    """P, click three points inside ``near``'s box, close on the first; the new label's id
+    and the clicked points in image coordinates."""
+    s, canvas = win.session, win.canvas
+    QTest.keyClick(win, Qt.Key.Key_P)
     assert canvas.tool_name == "polygon"
+    x, y, w, h = near["bbox"]
     corners = [
         (x + w * 0.6, y + h * 0.6),
         (x + w * 0.9, y + h * 0.62),
         (x + w * 0.75, y + h * 0.95),
     ]
+    n = s.undo_stack.count()
     for cx, cy in corners:
-        QTest.mouseClick(canvas.viewport(), LEFT, NO, vp(window, cx, cy))
-    assert s.undo_stack.count() == n + 9  # not closed yet
-    QTest.mouseClick(canvas.viewport(), LEFT, NO, vp(window, *corners[0]))
-    assert s.undo_stack.count() == n + 10
-    poly_id = s.selected_label
-    poly = store.annotation(poly_id)["segmentation"]
-    assert len(poly) == 1 and len(poly[0]) == 6
-    want = [v for cx, cy in corners for v in (scene(window, vp(window, cx, cy)).x(),
-                                              scene(window, vp(window, cx, cy)).y())]  # fmt: skip
-    assert poly[0] == pytest.approx(want, abs=0.011)
-    wait_editor(qtbot, window, poly_id)
+        QTest.mouseClick(canvas.viewport(), LEFT, NO, vp(win, cx, cy))
+    assert s.undo_stack.count() == n  # not closed yet
+    QTest.mouseClick(canvas.viewport(), LEFT, NO, vp(win, *corners[0]))
+    assert s.undo_stack.count() == n + 1
+    points = [scene(win, vp(win, cx, cy)) for cx, cy in corners]
+    wait_editor(qtbot, win, s.selected_label)
+    return s.selected_label, [v for p in points for v in (p.x(), p.y())]
 
-    # 9. a quick class key changes the class; Ctrl+D duplicates; Delete removes
+
+def test_p_draws_a_polygon_closed_on_its_first_point(
+    qtbot: object, window: MainWindow, polygon: dict
+) -> None:
+    poly_id, want = draw_polygon(qtbot, window, polygon)
+    poly = window.session.store.annotation(poly_id)["segmentation"]
+    assert len(poly) == 1 and len(poly[0]) == 6
+    assert poly[0] == pytest.approx(want, abs=0.011)
+
+
+def test_a_class_key_ctrl_d_and_delete_each_make_one_command(
+    qtbot: object, window: MainWindow, polygon: dict
+) -> None:
+    s, store = window.session, window.session.store
+    poly_id, _points = draw_polygon(qtbot, window, polygon)
+    poly = store.annotation(poly_id)["segmentation"]
+    n = s.undo_stack.count()
     quick = s.labels.quick_classes()
     QTest.keyClick(window, Qt.Key.Key_2)
     assert store.annotation(poly_id)["category_id"] == quick[1][0]
-    assert s.undo_stack.count() == n + 11
+    assert s.undo_stack.count() == n + 1
     QTest.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
-    assert s.undo_stack.count() == n + 12
+    assert s.undo_stack.count() == n + 2
     copy_id = s.selected_label
     assert copy_id not in (poly_id, None)
-    copy = store.annotation(copy_id)
-    assert copy["segmentation"][0][0] == pytest.approx(poly[0][0] + 8)
+    assert store.annotation(copy_id)["segmentation"][0][0] == pytest.approx(poly[0][0] + 8)
     wait_editor(qtbot, window, copy_id)
     QTest.keyClick(window, Qt.Key.Key_Delete)
     assert store.annotation(copy_id) is None
-    assert s.undo_stack.count() == n + 13
+    assert s.undo_stack.count() == n + 3
 
-    # undo everything: the original dataset; redo everything: the edited one
+
+def test_undo_all_gives_the_original_labels_and_redo_all_the_edited(
+    qtbot: object, window: MainWindow, polygon: dict
+) -> None:
+    s, store = window.session, window.session.store
+    original = coco_dataset(store)
+    vx, vy = ed.polygon_points(polygon["segmentation"])[0][0]
+    drag(window, vp(window, vx, vy), vp(window, vx, vy) + QPoint(25, 18))
+    wait_editor(qtbot, window, polygon["id"])
+    box_id = draw_box(qtbot, window, polygon)
+    QTest.keyClick(window, Qt.Key.Key_2)
+    QTest.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    wait_editor(qtbot, window, s.selected_label)
+    QTest.keyClick(window, Qt.Key.Key_Delete)
+    assert s.undo_stack.count() == 5 and store.annotation(box_id) is not None
     edited = coco_dataset(store)
     for _ in range(s.undo_stack.count()):
         QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -283,7 +340,7 @@ def test_edit_by_mouse_and_keys_each_one_command_undo_redo_all(
     for _ in range(s.undo_stack.count()):
         QTest.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert coco_dataset(store) == edited
-    assert s.edits_since_export() == 13
+    assert s.edits_since_export() == 5
 
 
 def test_enter_closes_polygon_esc_cancels_and_tiny_drags_add_nothing(

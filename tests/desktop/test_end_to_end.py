@@ -1,15 +1,17 @@
 """End to end on real data: New Project dialog -> analyse -> filter -> walk 10 suspects by
-keyboard (accept, reject, flag, skip) -> undo one -> export; the export holds exactly the fixes."""
+keyboard (accept, reject, flag, skip) -> undo one -> export; the export holds exactly the fixes.
+One check a test (each walks again: a second), so a failure does not hide the later ones."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from labelfix.core.errors import suspect_key
 from labelfix.desktop.dialogs import NewProjectDialog
@@ -17,6 +19,9 @@ from labelfix.desktop.main_window import MainWindow, changes_path
 from labelfix.desktop.widgets import FilterBar
 from tests.conftest import shared_path
 
+ROOT = shared_path("coco_real81")
+LABELS = ROOT / "annotations" / "instances_real81.json"
+PREDICTIONS = ROOT / "predictions" / "centernet_bbox_results.json"
 KEYS = {"A": Qt.Key.Key_A, "R": Qt.Key.Key_R, "F": Qt.Key.Key_F, "Space": Qt.Key.Key_Space}
 PLAN = ["A", "R", "A", "Space", "A", "R", "F", "A", "R", "A"]
 
@@ -43,73 +48,107 @@ def apply_expected(
         del expected[suspect["annotation_id"]]
 
 
-def test_real81_new_project_review_export(
-    qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = shared_path("coco_real81")
-    labels = root / "annotations" / "instances_real81.json"
-    predictions = root / "predictions" / "centernet_bbox_results.json"
-    project = tmp_path / "real81.labelfix"
+Walked = list[tuple[str, dict]]
 
+
+@pytest.fixture
+def project(qtbot: object, tmp_path: Path) -> Path:
+    """The real81 project made through the New Project dialog (import + analyse)."""
     dialog = NewProjectDialog()
     qtbot.addWidget(dialog)
-    dialog.set_paths(labels, root / "images", predictions, project)
+    out = tmp_path / "real81.labelfix"
+    dialog.set_paths(LABELS, ROOT / "images", PREDICTIONS, out)
     with qtbot.waitSignal(dialog.projectCreated, timeout=120_000):
         assert dialog.start()
-    assert dialog.result_path == project and project.exists()
+    assert dialog.result_path == out and out.exists()
+    return out
 
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1300, 850)
-    assert window.open_path(project)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    session = window.session
-    assert session.analysed()
-    bar = window.findChild(FilterBar)
-    bar.min_conf.setValue(0.3)
-    assert session.filter.min_confidence == pytest.approx(0.3)
-    assert session.row_count() >= 10
-    session.select_row(0)
-    window.table.setFocus()
+
+@pytest.fixture
+def window(
+    project: Path, open_window: Callable[..., MainWindow], monkeypatch: pytest.MonkeyPatch
+) -> MainWindow:
+    """The project open, the confidence cut at 0.3, the first suspect selected, the flag note
+    dialog answered."""
+    win = open_window(project, size=(1300, 850))
+    win.findChild(FilterBar).min_conf.setValue(0.3)
+    win.session.select_row(0)
+    win.table.setFocus()
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("unsure", True))
+    return win
 
-    walked: list[tuple[str, dict]] = []
+
+def walk(win: MainWindow) -> Walked:
+    """Press the PLAN's keys on ten suspects; (key, suspect) for each."""
+    session = win.session
+    walked: Walked = []
     for k in PLAN:
         suspect = session.current()
         assert suspect is not None and suspect["status"] == "open"
         walked.append((k, suspect))
-        QTest.keyClick(window, KEYS[k])
-        if k != "Space":
-            assert session.store.decision(session.set_id, suspect["key"]) is not None
-    assert len({s["key"] for _k, s in walked}) == 10  # ten distinct suspects
-    QTest.keyClick(
-        window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
-    )  # undo the last accept
-    undone = walked[-1][1]
-    assert session.store.decision(session.set_id, undone["key"]) is None
+        QTest.keyClick(win, KEYS[k])
+    return walked
 
-    out = tmp_path / "fixed.json"
+
+def undo_last(win: MainWindow) -> None:
+    """Ctrl+Z: undo the last decision."""
+    QTest.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+
+
+def export(win: MainWindow, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl+Shift+E into ``out`` (the change log beside it)."""
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "COCO JSON (*.json)")
     )
     QTest.keyClick(
-        window,
-        Qt.Key.Key_E,
-        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        win, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
     assert out.exists() and changes_path(out).exists()
 
-    original = json.loads(labels.read_text())
+
+def test_the_new_project_dialog_makes_an_analysed_project(window: MainWindow) -> None:
+    session = window.session
+    assert session.analysed()
+    assert session.filter.min_confidence == pytest.approx(0.3)
+    assert session.row_count() >= 10
+
+
+def test_each_key_decides_the_suspect_it_was_pressed_on(window: MainWindow) -> None:
+    session = window.session
+    walked = walk(window)
+    assert len({s["key"] for _k, s in walked}) == 10  # ten distinct suspects
+    for k, suspect in walked:
+        decision = session.store.decision(session.set_id, suspect["key"])
+        if k == "Space":
+            assert decision is None
+        else:
+            assert decision["decision"] == {"A": "accepted", "R": "rejected", "F": "flagged"}[k]
+            assert decision["note"] == ("unsure" if k == "F" else None)
+
+
+def test_undo_takes_back_the_last_accept(window: MainWindow) -> None:
+    session = window.session
+    walked = walk(window)
+    undo_last(window)
+    assert session.store.decision(session.set_id, walked[-1][1]["key"]) is None
+    assert session.store.decision(session.set_id, walked[-2][1]["key"]) is not None
+
+
+def test_the_export_holds_exactly_the_fixes(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = window.session
+    walked = walk(window)
+    undo_last(window)
+    out = tmp_path / "fixed.json"
+    export(window, out, monkeypatch)
+    original = json.loads(LABELS.read_text())
     exported = json.loads(out.read_text())
     expected = {
         a["id"]: {"category_id": a["category_id"], "bbox": a["bbox"]}
         for a in original["annotations"]
     }
     added: list[dict] = []
-    decided = {}
     for k, suspect in walked[:-1]:
         if k == "A":
             pred = (
@@ -118,8 +157,6 @@ def test_real81_new_project_review_export(
                 else None
             )
             apply_expected(expected, added, suspect, pred)
-        if k != "Space":
-            decided[suspect["key"]] = {"A": "accepted", "R": "rejected", "F": "flagged"}[k]
     got = {a["id"]: a for a in exported["annotations"]}
     new = [a for i, a in got.items() if i not in {x["id"] for x in original["annotations"]}]
     assert set(expected) == set(got) - {a["id"] for a in new}
@@ -135,9 +172,22 @@ def test_real81_new_project_review_export(
             for a in new
         ), want
     assert len(exported["images"]) == len(original["images"])
-    n_changed = sum(1 for k, _s in walked[:-1] if k == "A")
-    assert n_changed >= 3
+    assert sum(1 for k, _s in walked[:-1] if k == "A") >= 3
 
+
+def test_the_change_log_has_each_decision_and_fix(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked = walk(window)
+    undo_last(window)
+    undone = walked[-1][1]
+    out = tmp_path / "fixed.json"
+    export(window, out, monkeypatch)
+    decided = {
+        s["key"]: {"A": "accepted", "R": "rejected", "F": "flagged"}[k]
+        for k, s in walked[:-1]
+        if k != "Space"
+    }
     changes = json.loads(changes_path(out).read_text())
     final: dict[str, str | None] = {}
     fixes: dict[str, int] = {}
@@ -154,4 +204,3 @@ def test_real81_new_project_review_export(
     accepted = {key for key, d in decided.items() if d == "accepted"}
     assert {key for key, n in fixes.items() if n > 0} == accepted
     assert fixes.get(undone["key"], 0) == 0  # applied, then reverted
-    window.close()
