@@ -85,6 +85,6 @@ class UndoHistory(QObject):
         )
         self.stepFailed.emit(
             f"{what} failed: the project could not be written ({failure.error}). "
-            f"Nothing was {what.lower()}ne of “{failure.command.text()}”; "
+            f"Nothing was {what.lower()}ne of “{failure.command.text()}”. "
             f"{what} again once the project can be written."
         )
