@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -93,7 +92,7 @@ class UiState(QObject):
         """Save in a moment (changes in a burst are saved once)."""
         self._timer.start()
 
-    def save(self, before: Callable[[], object] | None = None) -> None:
+    def save(self) -> None:
         """Write the review state into the project now (nothing for a read-only project; a
         closed or locked one must not break the window)."""
         self._timer.stop()
