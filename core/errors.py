@@ -64,6 +64,9 @@ class AnalysisParams:
         matches (core.calibration; min_score then cuts on probability) and wrong_class is
         discounted by the detector's habits; False: raw confidences, no habits (as before).
         Analyses stored before it existed read back with False.
+    score_version (2): which formulas :func:`score_suspects` turns the evidence into a score
+        with (see there). Analyses stored before it existed read back with 1, so re-analysing
+        some images of an old analysis scores them as the rest of it was scored.
     """
 
     iou_threshold: float = 0.5
@@ -77,6 +80,7 @@ class AnalysisParams:
     missing_same_iou: float = 0.3
     loose_iou: float = 0.6
     calibrate: bool = True
+    score_version: int = 2
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -88,13 +92,15 @@ class AnalysisParams:
         """Parameters from their JSON dict (unknown keys ignored).
 
         Without ``loose_iou`` (stored before the matched-but-loose rule) that rule stays off, and
-        without ``calibrate`` the raw confidences stay in use, so re-analysing some images of an
-        old analysis finds what the rest of it found.
+        without ``calibrate`` the raw confidences stay in use and without ``score_version`` the
+        first scoring formulas, so re-analysing some images of an old analysis finds and scores
+        what the rest of it found.
         """
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if "loose_iou" not in known:
             known["loose_iou"] = known.get("iou_threshold", cls.iou_threshold)
         known.setdefault("calibrate", False)
+        known.setdefault("score_version", 1)
         return cls(**known)
 
 
@@ -104,6 +110,15 @@ FULL_SIZE_SIDE = 32.0
 # partial overlap) and the side (px; COCO's "large") from which their IoU is trusted fully.
 LOOSE_WEIGHT = 0.75
 LOOSE_FULL_SIDE = 96.0
+# Score version 2 (see score_suspects). How much a wrong_class / inaccurate_label suspect's own
+# prediction probability weighs beside the absence of competing evidence (the rest of the score
+# does not depend on it): a confusion or an imprecise box is as confident as a label error.
+OWN_WEIGHT_WRONG_CLASS = 0.3
+OWN_WEIGHT_INACCURATE = 0.2
+# The share of wrong_class / inaccurate_label suspects with no competing evidence at all that are
+# real label errors (the rest: the detector's own confusions and imprecise boxes); puts these
+# kinds on the scale of missing_label's probability in the one ranking over all kinds.
+UNOPPOSED_PRECISION = 0.85
 
 # Columns of a suspects array (one row per suspect); floats with nan/-1 for "does not apply".
 # The rules fill ``confidence``, ``evidence`` and ``support`` from the scores they are given: in
@@ -662,55 +677,78 @@ def score_suspects(
     scale as ``p``. ``habit`` (optional, one value in [0, 1] per row, see
     core.habits.habit_rates) is how often the detector makes a wrong_class row's confusion on
     other labels of the class: the wrong_class score is multiplied by ``1 - habit``.
+    ``params.score_version`` picks the formulas of wrong_class and inaccurate_label.
 
-    Measured with ``bench/bench_quality.py`` (injected errors in real COCO labels, a real
-    detector; AP on its tuning seeds 0-4, before -> after). The formulas were chosen on raw
-    CenterNet confidences; with calibrated probabilities (the default since) the same formulas
-    gave 0.197 / 0.523 / 0.279 (missing / wrong class / inaccurate) against 0.246 / 0.557 /
-    0.349 raw: scale-free scores lose the magnitude of CenterNet's own confidences, which on
-    this set (its training images) are unusually good. The bench reports both.
+    Measured with ``bench/bench_quality.py`` (injected errors in real COCO labels; AP on the
+    tuning seeds 0-4). Version 2 (the default), v1 -> v2 with calibrated probabilities on
+    CenterNet / CenterNet with its scores blurred by logit noise (sd 1) / the synthetic set:
 
-    - missing_label: confidence x a size factor sqrt(min(1, side / 32 px)): a small unlabelled
-      detection is weaker evidence than a large one. (AP 0.143 with the old "overlaps no label"
-      rule; 0.215 with the crowd-aware candidate rule; 0.246 with the size factor.)
-    - wrong_class: confidence - ``support`` (the best same-class confidence anywhere on the
-      label): the margin by which the detector prefers the other class. (AP 0.459 with
-      confidence x (1 - explained) at IoU >= 0.5; 0.485 at ``wrong_class_iou`` 0.4; 0.557 with
-      the margin.)
-    - inaccurate_label: confidence x (1 - the best confidence of a same-class prediction that
-      explains the label) x the label's size factor (AP 0.283 -> 0.293; small). Matched but
-      loose (IoU >= ``iou_threshold``, weaker evidence: the detector is imprecise too): 0.75 x
-      confidence x a size factor that reaches 1 at 96 px (small objects' IoU is noisy). AP 0.293
-      -> 0.349, recall 0.61 -> 0.74 with loose_iou 0.6; 0.6-0.75 all gave 0.34-0.35 but more
-      suspects, and weighting by the IoU gap below loose_iou lowered AP (0.33).
-    - duplicate_label: the two labels' IoU;
+    - missing_label: ``p`` x a size factor sqrt(min(1, side / 32 px)): a small unlabelled
+      detection is weaker evidence than a large one.
+    - wrong_class: ``(1 - support) x (1 - habit) x (1 - w + w p)``, ``w`` =
+      :data:`OWN_WEIGHT_WRONG_CLASS`, x :data:`UNOPPOSED_PRECISION`. ``support`` is the best
+      probability of a prediction of the *label's* class anywhere on it: a label whose class
+      the detector does not see at all is the main evidence; the other class's own probability
+      says less (a confident confusion is as confident as a relabelling). AP 0.523 -> 0.559 /
+      0.366 -> 0.448. ``w`` 0.05 gave 0.585 / 0.525, but filled the top 20 suspects of the clean
+      labels with confusions at raw confidence 0.1-0.2 (looked at: not label errors); ``p -
+      support`` (v1) and ``p x (1 - support)`` rank worse.
+    - inaccurate_label: ``(1 - w + w p) x (1 - explained) x`` the label's size factor (32 px),
+      ``w`` = :data:`OWN_WEIGHT_INACCURATE`, ``explained`` the best probability of a same-class
+      prediction matching the label; matched but loose (IoU >= ``iou_threshold``): ``(1 - w + w
+      p) x`` a size factor reaching 1 at 96 px (small objects' IoU is noisy); both x
+      :data:`UNOPPOSED_PRECISION`. AP 0.279 -> 0.305 / 0.214 -> 0.265.
+    - duplicate_label: the two labels' IoU.
     - spurious_label: at most 0.5 (a detector often misses small objects, so a label nobody
       predicted is weaker evidence than a confident prediction nobody labelled): 0.5 x (1 - best
       overlap / low_iou) x a size factor that reaches 1 for labels of 64 x 64 px and more.
+
+    All kinds in one ranking, AP 0.395 -> 0.440 / 0.267 -> 0.342 / 0.579 -> 0.614; with
+    :data:`UNOPPOSED_PRECISION` 1 the suspects without competing evidence bury missing_label's
+    best (measured with ``w`` 0.05: 0.428 / 0.353 / 0.463 against 0.463 / 0.388 / 0.588).
+
+    Version 1 (analyses stored before version 2; chosen on raw CenterNet confidences, AP
+    missing / wrong class / inaccurate before -> after each step): wrong_class ``p - support``,
+    the margin by which the detector prefers the other class (0.459 with p x (1 - explained) at
+    IoU >= 0.5; 0.485 at ``wrong_class_iou`` 0.4; 0.557 with the margin); inaccurate_label ``p x
+    (1 - explained) x`` size factor (0.283 -> 0.293), matched but loose 0.75 x ``p x`` size
+    factor (96 px) (0.293 -> 0.349, recall 0.61 -> 0.74 with loose_iou 0.6). missing_label
+    0.143 with the old "overlaps no label" rule, 0.215 with the crowd-aware candidate rule,
+    0.246 with the size factor.
     """
     if len(raw) == 0:
         return np.zeros(0)
     kind = raw[:, 0].astype(np.int64)
-    conf = raw[:, 8]
+    conf = raw[:, _COL["confidence"]]
     if raw.shape[1] > _COL["probability"]:
         prob = raw[:, _COL["probability"]]
         conf = np.where(np.isnan(prob), conf, prob)
-    evidence = raw[:, 9]
-    area = raw[:, 10]
+    evidence = raw[:, _COL["evidence"]]
+    area = raw[:, _COL["area"]]
     score = np.zeros(len(raw))
     k = KIND_CODE
     sel = kind == k["missing_label"]
     score[sel] = conf[sel] * _size_factor(area[sel], FULL_SIZE_SIDE)
-    sel = kind == k["wrong_class"]
-    support = raw[sel, 11] if raw.shape[1] > 11 else evidence[sel]
-    score[sel] = conf[sel] - np.nan_to_num(support)
-    if habit is not None:
-        score[sel] *= 1.0 - np.clip(np.nan_to_num(np.asarray(habit)[sel]), 0.0, 1.0)
+    wrong = kind == k["wrong_class"]
+    support = np.nan_to_num(raw[wrong, _COL["support"]] if raw.shape[1] > 11 else evidence[wrong])
     inaccurate = kind == k["inaccurate_label"]
-    loose = inaccurate & (raw[:, 7] >= params.iou_threshold)  # matched but loose
-    sel = inaccurate & ~loose
-    score[sel] = conf[sel] * (1.0 - evidence[sel]) * _size_factor(area[sel], FULL_SIZE_SIDE)
-    score[loose] = LOOSE_WEIGHT * conf[loose] * _size_factor(area[loose], LOOSE_FULL_SIDE)
+    loose = inaccurate & (raw[:, _COL["iou"]] >= params.iou_threshold)  # matched but loose
+    partial = inaccurate & ~loose
+    if params.score_version < 2:
+        score[wrong] = conf[wrong] - support
+        score[partial] = conf[partial] * (1.0 - evidence[partial])
+        score[loose] = LOOSE_WEIGHT * conf[loose]
+    else:
+        p = np.clip(np.nan_to_num(conf), 0.0, 1.0)
+        own = 1.0 - OWN_WEIGHT_WRONG_CLASS + OWN_WEIGHT_WRONG_CLASS * p[wrong]
+        score[wrong] = UNOPPOSED_PRECISION * (1.0 - np.clip(support, 0.0, 1.0)) * own
+        own = UNOPPOSED_PRECISION * (1.0 - OWN_WEIGHT_INACCURATE + OWN_WEIGHT_INACCURATE * p)
+        score[partial] = own[partial] * (1.0 - np.clip(evidence[partial], 0.0, 1.0))
+        score[loose] = own[loose]
+    if habit is not None:
+        score[wrong] *= 1.0 - np.clip(np.nan_to_num(np.asarray(habit)[wrong]), 0.0, 1.0)
+    score[partial] *= _size_factor(area[partial], FULL_SIZE_SIDE)
+    score[loose] *= _size_factor(area[loose], LOOSE_FULL_SIDE)
     sel = kind == k["duplicate_label"]
     score[sel] = evidence[sel]
     sel = kind == k["spurious_label"]

@@ -9,7 +9,10 @@ from hypothesis import strategies as st
 from labelfix.core.errors import (
     KIND_CODE,
     KINDS,
+    OWN_WEIGHT_INACCURATE,
+    OWN_WEIGHT_WRONG_CLASS,
     SUSPECT_COLUMNS,
+    UNOPPOSED_PRECISION,
     AnalysisParams,
     batch_suspects,
     score_suspects,
@@ -18,6 +21,8 @@ from labelfix.core.errors import (
 from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, match_image
 
 PARAMS = AnalysisParams()
+V1 = AnalysisParams(score_version=1)  # the formulas of analyses stored before score version 2
+U, W_WRONG, W_INACC = UNOPPOSED_PRECISION, OWN_WEIGHT_WRONG_CLASS, OWN_WEIGHT_INACCURATE
 COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 
 
@@ -96,7 +101,17 @@ def test_wrong_class_score_falls_with_same_class_support() -> None:
     (a,) = of_kind(alone, "wrong_class")
     (b,) = of_kind(backed, "wrong_class")
     assert b["score"] < a["score"]
-    assert np.isclose(a["score"] - b["score"], 0.5)
+    # nothing of the label's class on it: the score is (almost) the kind's whole precision
+    assert np.isclose(a["score"], U * (1 - W_WRONG + W_WRONG * 0.9))
+    assert np.isclose(b["score"], a["score"] * (1 - 0.5))  # half supported: half the score
+    # version 1: the margin by which the detector prefers the other class
+    (a1,) = of_kind(suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60)), V1), "wrong_class")
+    assert np.isclose(a1["score"], 0.9)
+    (b1,) = of_kind(
+        suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60), (8, 1, 0.5, 30, 10, 60, 60)), V1),
+        "wrong_class",
+    )
+    assert np.isclose(a1["score"] - b1["score"], 0.5)
     # an equally confident class-1 prediction on the label: no wrong_class at all
     tied = suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60), (8, 1, 0.9, 10, 10, 60, 60)))
     assert not of_kind(tied, "wrong_class")
@@ -108,7 +123,7 @@ def test_partial_same_class_overlap_is_inaccurate_label() -> None:
     (s,) = of_kind(found, "inaccurate_label")
     assert s["annotation_id"] == 1 and s["prediction_id"] == 7
     assert np.isclose(s["iou"], 1 / 3)
-    assert 0.0 < s["score"] <= 0.7
+    assert np.isclose(s["score"], U * (1 - W_INACC + W_INACC * 0.7))  # nothing explains it
     assert not of_kind(found, "missing_label")  # same-class overlap 0.33 >= missing_same_iou
 
 
@@ -125,7 +140,9 @@ def test_label_matched_but_loose_is_inaccurate_label() -> None:
     assert s["kind"] == "inaccurate_label"
     assert s["annotation_id"] == 1 and s["prediction_id"] == 7
     assert np.isclose(s["iou"], 0.55) and s["confidence"] == 0.8
-    assert np.isclose(s["score"], 0.75 * 0.8)  # 105 px side: full size factor
+    assert np.isclose(s["score"], U * (1 - W_INACC + W_INACC * 0.8))  # 105 px: full size
+    (v1,) = suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.8, 0, 0, 200, 100)), V1)
+    assert np.isclose(v1["score"], 0.75 * 0.8)  # version 1: weaker evidence than a partial one
     key = suspect_key("inaccurate_label", int(s["annotation_id"]), int(s["prediction_id"]))
     assert key == "inaccurate_label:1:7"  # the same key (and fix) as a partial-overlap suspect
 
@@ -140,13 +157,16 @@ def test_matched_but_loose_needs_a_loose_confident_match_on_a_regular_label() ->
         assert suspects(labels((1, 1, 0, 0, 110, 100)), loose, AnalysisParams(loose_iou=off)) == []
 
 
-def test_matched_but_loose_is_weaker_than_a_partial_overlap_and_one_per_label() -> None:
+def test_matched_but_loose_scores_as_an_unexplained_partial_overlap_and_one_per_label() -> None:
     lab = labels((1, 1, 0, 0, 100, 100))
     partial = preds((7, 1, 0.7, 50, 0, 100, 100))  # IoU 1/3, unmatched
     (p,) = of_kind(suspects(lab, partial), "inaccurate_label")
     (m,) = suspects(lab, preds((8, 1, 0.7, 0, 0, 100, 180)))  # IoU 0.56, matched
     assert m["iou"] >= PARAMS.iou_threshold > p["iou"]
-    assert m["score"] < p["score"]
+    assert np.isclose(m["score"], p["score"])  # version 2: as strong (measured, not assumed)
+    (p1,) = of_kind(suspects(lab, partial, V1), "inaccurate_label")
+    (m1,) = suspects(lab, preds((8, 1, 0.7, 0, 0, 100, 180)), V1)
+    assert m1["score"] < p1["score"]  # version 1: weaker
     # both at once: one suspect on the label, the partial overlap's (the more confident one)
     both = suspects(lab, preds((7, 1, 0.9, 50, 0, 100, 100), (8, 1, 0.6, 0, 0, 100, 180)))
     (s,) = of_kind(both, "inaccurate_label")
@@ -162,6 +182,12 @@ def test_params_stored_before_loose_iou_read_back_with_the_rule_off() -> None:
         k: v for k, v in AnalysisParams(iou_threshold=0.45).to_json().items() if k != "loose_iou"
     }
     assert AnalysisParams.from_json(old).loose_iou == 0.45
+
+
+def test_params_stored_before_score_version_read_back_with_version_1() -> None:
+    assert AnalysisParams().score_version == 2
+    old = {k: v for k, v in AnalysisParams().to_json().items() if k != "score_version"}
+    assert AnalysisParams.from_json(old).score_version == 1
 
 
 def test_two_same_class_labels_on_one_object_are_a_duplicate() -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from labelfix.core import habits, scoring
-from labelfix.core.errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams
+from labelfix.core.errors import (
+    KIND_CODE,
+    OWN_WEIGHT_WRONG_CLASS,
+    SUSPECT_COLUMNS,
+    UNOPPOSED_PRECISION,
+    AnalysisParams,
+)
 from labelfix.core.matching import (
     FP,
     IGNORED,
@@ -59,8 +65,11 @@ def test_a_habitual_confusion_scores_lower_than_a_rare_one() -> None:
         None, {1: 4, 7: 4}, np.zeros(0), np.zeros(0), habit_totals={(1, 3): 3.0, (7, 3): 0.8}
     )
     s = scoring.score(raw, AnalysisParams(), fit)
-    assert np.isclose(s[1], 0.8)  # the detector does this nowhere else
-    assert np.isclose(s[0], 0.8 * (1 - (3.0 - 0.8) / 4.0))  # it does it on most sheep
+    alone = UNOPPOSED_PRECISION * (1 - OWN_WEIGHT_WRONG_CLASS + OWN_WEIGHT_WRONG_CLASS * 0.8)
+    assert np.isclose(s[1], alone)  # the detector does this nowhere else
+    assert np.isclose(s[0], alone * (1 - (3.0 - 0.8) / 4.0))  # it does it on most sheep
+    v1 = scoring.score(raw, AnalysisParams(score_version=1), fit)
+    assert np.allclose(v1, [0.8 * (1 - (3.0 - 0.8) / 4.0), 0.8])
 
 
 def test_class_report_matches_pycocotools_ap_and_counts() -> None:
