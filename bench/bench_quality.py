@@ -4,7 +4,8 @@ method ranks them, against cleanlab's object-detection scores and plain baseline
 Setups (``bench/quality_data.py``): ``centernet`` (coco_real81: 81 real COCO images, 798
 labels, + the real CenterNet predictions; the only detector LabelFix's scoring may be tuned on),
 ``centernet-perturbed`` (its scores rescaled per class by increasing functions: another score
-scale), ``nanodet`` (a second real detector, never tuned on; ``bench/data/README.md``) and
+scale), ``centernet-blurred`` (its scores blurred by logit noise: a weaker detector, the second
+tuning setup), ``nanodet`` (a second real detector, never tuned on; ``bench/data/README.md``) and
 ``synthetic`` (43 images + cocoapi's fake results: random scores). IoU on boxes. Per seed, a
 seeded RNG injects into the labels:
 
@@ -24,18 +25,19 @@ already-found error counts as a miss (it costs a review). "All kinds": LabelFix'
 every kind (spurious_label too) in one ranking by score against all injected errors: what a
 reviewer sees first.
 
-Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI), with
-calibrated probabilities (the default) and with raw confidences (``calibrate=False``); cleanlab
+Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI) with
+its defaults (calibrated probabilities, score version 2), and its earlier scorings: calibrated
+with the version 1 formulas, and raw confidences with version 1 (``calibrate=False``); cleanlab
 2.x object-detection per-box subtype scores (overlooked -> missing, swap -> wrong class, badloc
 -> inaccurate) at its defaults and with its confidence thresholds tuned on the tuning seeds of
 each setup; the seed recipe (unmatched predictions ranked by confidence) for missing labels;
 same-class label pairs ranked by box IoU for duplicates. Seeds 0-4 tune (LabelFix's scoring was
-chosen on centernet's only); the tables report seeds 5-9.
+chosen on those of centernet, centernet-blurred and synthetic only); the tables report seeds 5-9.
 
 History (LabelFix, centernet, seeds 5-9, AP missing / wrong class / inaccurate / duplicate):
 before the bench-driven rules 0.205 / 0.486 / 0.283 / 1.000; raw confidences with the
-matched-but-loose rule 0.262 / 0.584 / 0.323 / 1.000; calibrated probabilities: see
-bench/out/quality.md.
+matched-but-loose rule 0.262 / 0.584 / 0.323 / 1.000; calibrated probabilities, v1 scores
+0.198 / 0.528 / 0.267 / 1.000; v2 scores: see bench/out/quality.md.
 
 Run: ``python bench/bench_quality.py`` (about 10 minutes on 2 cores for all setups;
 ``--labelfix-only`` skips cleanlab, ``--setups centernet`` picks setups, ``--crops DIR`` writes
@@ -515,7 +517,13 @@ class CleanlabScores:
 
 # ----------------------------------------------------------------------------- the run
 ALL_KINDS = "all kinds"
-RAW_NAME = "LabelFix (raw confidence)"
+V1_NAME = "LabelFix (calibrated, v1 scores)"
+RAW_NAME = "LabelFix (raw confidence, v1 scores)"
+# the earlier LabelFix scorings, beside the current one: (method, summary suffix, params change)
+EARLIER = (
+    (V1_NAME, "calibrated, v1 scores", {"score_version": 1}),
+    (RAW_NAME, "raw confidence, v1 scores", {"calibrate": False, "score_version": 1}),
+)
 
 
 def _seed_methods(
@@ -527,17 +535,18 @@ def _seed_methods(
     baselines: bool,
 ) -> dict[str, dict]:
     """Every method's candidates per kind for one injected dataset; under ALL_KINDS, LabelFix's
-    candidates by kind (calibrated, and with raw confidences)."""
+    candidates by kind (current scores, and the earlier scorings of EARLIER)."""
     suspects = run_labelfix(truth.data, pred_records, params, workdir)
-    lf = labelfix_by_kind(suspects)
-    raw_params = replace(params, calibrate=False)
-    lf_raw = labelfix_by_kind(run_labelfix(truth.data, pred_records, raw_params, workdir))
+    every = {"LabelFix": labelfix_by_kind(suspects)}
+    for name, _, change in EARLIER:
+        earlier = replace(params, **change)
+        every[name] = labelfix_by_kind(run_labelfix(truth.data, pred_records, earlier, workdir))
     out: dict[str, dict] = {k: {} for k in KIND_ORDER}
-    out[ALL_KINDS] = {"LabelFix": lf, RAW_NAME: lf_raw}
+    out[ALL_KINDS] = every
     cl = CleanlabScores(truth.data, pred_records) if baselines else None
     for kind in KIND_ORDER:
-        out[kind]["LabelFix"] = lf.get(kind, [])
-        out[kind][RAW_NAME] = lf_raw.get(kind, [])
+        for name, by_kind in every.items():
+            out[kind][name] = by_kind.get(kind, [])
         if cl is None:
             continue
         if kind == "duplicate_label":
@@ -662,7 +671,8 @@ def format_summary(by_setup: dict[str, dict[str, dict[str, np.ndarray]]]) -> str
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, results in by_setup.items():
-        for method, label in (("LabelFix", name), (RAW_NAME, f"{name} (raw confidence)")):
+        methods = [("LabelFix", name)] + [(m, f"{name} ({suffix})") for m, suffix, _ in EARLIER]
+        for method, label in methods:
             cells = [f"{np.nanmean(results[k][method][:, ap]):.3f}" for k in KIND_ORDER]
             overall = results[ALL_KINDS][method]
             cells += [
@@ -745,7 +755,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "too) in one ranking by score, against all injected errors. cleanlab ranks by its "
         "per-box subtype scores (overlooked: predictions; swap, badloc: labels), thresholds tuned "
         f"on seeds {tune_seeds[0]}-{tune_seeds[-1]} of each setup. LabelFix's scoring was chosen "
-        "on seeds 0-4 of centernet only.\n\n"
+        "on seeds 0-4 of centernet, centernet-blurred and synthetic only.\n\n"
     )
     by_setup = {}
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -769,7 +779,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{setup.name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     text += "## Summary (LabelFix)\n\n" + format_summary(by_setup) + "\n\n"
     for setup in wanted:
-        if setup.name in ("centernet-perturbed",) or args.top <= 0:
+        if setup.name in ("centernet-perturbed", "centernet-blurred") or args.top <= 0:
             continue
         data, pred_records = setup.load()
         table, top = top_clean_suspects(data, pred_records, params, args.top)

@@ -5,6 +5,9 @@
 - ``centernet-perturbed``: the same predictions with each class's scores passed through its
   own increasing function (``s -> a_c * s ** g_c``, a_c in [0.2, 1], g_c in [0.25, 4], seeded):
   a detector with another score scale. Scale-free scoring ranks exactly as on ``centernet``.
+- ``centernet-blurred``: the same predictions with logit noise (sd 1, seeded) added to every
+  score: a weaker detector whose scores still mean something (a second tuning setup; the
+  scoring must not be tuned to CenterNet's unusually good scores on its own training images).
 - ``nanodet``: coco_real81 + predictions of a second real detector (NanoDet, from
   ``bench/data/``; see its README). Never used for tuning.
 - ``synthetic``: the 43 coco_real81 images of COCO val2014's first 100 + cocoapi's fake bbox
@@ -30,6 +33,8 @@ CENTERNET = REAL81 / "predictions" / "centernet_bbox_results.json"
 NANODET = ROOT / "bench" / "data" / "nanodet_real81_bbox_results.json"
 SYNTHETIC = SHARED / "coco_val2014_100" / "SYNTHETIC_fakebbox_results_subset43_with_images.json"
 PERTURB_SEED = 1234
+BLUR_SEED = 99
+BLUR_SD = 1.0
 
 
 def perturb_scores(records: list[dict], seed: int = PERTURB_SEED) -> list[dict]:
@@ -43,6 +48,14 @@ def perturb_scores(records: list[dict], seed: int = PERTURB_SEED) -> list[dict]:
     return [
         {**r, "score": a[r["category_id"]] * r["score"] ** g[r["category_id"]]} for r in records
     ]
+
+
+def blur_scores(records: list[dict], sd: float = BLUR_SD, seed: int = BLUR_SEED) -> list[dict]:
+    """Copies of COCO result records with N(0, sd) noise added to each score's log-odds."""
+    rng = np.random.default_rng(seed)
+    s = np.clip(np.asarray([r["score"] for r in records], dtype=np.float64), 1e-6, 1 - 1e-6)
+    z = np.log(s / (1 - s)) + rng.normal(0.0, sd, len(s))
+    return [{**r, "score": float(v)} for r, v in zip(records, 1 / (1 + np.exp(-z)), strict=True)]
 
 
 def _gt() -> dict:
@@ -63,6 +76,10 @@ def _centernet() -> tuple[dict, list[dict]]:
 
 def _perturbed() -> tuple[dict, list[dict]]:
     return _gt(), perturb_scores(json.loads(CENTERNET.read_text()))
+
+
+def _blurred() -> tuple[dict, list[dict]]:
+    return _gt(), blur_scores(json.loads(CENTERNET.read_text()))
 
 
 def _nanodet() -> tuple[dict, list[dict]]:
@@ -102,6 +119,12 @@ SETUPS = {
             "coco_real81 + CenterNet, scores rescaled per class (increasing)",
             (GT_FILE, CENTERNET),
             _perturbed,
+        ),
+        Setup(
+            "centernet-blurred",
+            "coco_real81 + CenterNet, scores blurred by logit noise (sd 1; tuning setup)",
+            (GT_FILE, CENTERNET),
+            _blurred,
         ),
         Setup("nanodet", "coco_real81 + NanoDet (never tuned on)", (GT_FILE, NANODET), _nanodet),
         Setup(
