@@ -27,10 +27,11 @@ def edit_a_label(qtbot: object, win: MainWindow) -> dict:
     """Select a label on the current suspect's image and nudge it right by 10 px (one command)."""
     s = win.session
     image_id = s.current()["image_id"]
-    ann = next(
+    width = s.store.image_sizes()[image_id][1]
+    ann = next(  # a label that can move 10 px right without leaving the image
         a
         for a in s.store.annotations_for_image(image_id)
-        if not isinstance(a["segmentation"], dict) and a["bbox"][0] + a["bbox"][2] < 600
+        if not isinstance(a["segmentation"], dict) and a["bbox"][0] + a["bbox"][2] + 10 < width
     )
     s.select_label(ann["id"])
     qtbot.waitUntil(lambda: win.canvas.editor is not None, timeout=10_000)
