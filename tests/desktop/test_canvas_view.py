@@ -99,7 +99,8 @@ def test_framing_and_z_and_z_again(canvas: CanvasView) -> None:
         visible = canvas.visible_scene_rect()
         if scale > fit * 1.001:  # zoomed in: the view stays on the image
             assert image.adjusted(-1, -1, 1, 1).contains(visible)
-        viewport = QRectF(canvas.viewport().rect())
+        # a tag clamped flush to the view's edge maps back with float error (1e-13 px)
+        viewport = QRectF(canvas.viewport().rect()).adjusted(-0.01, -0.01, 0.01, 0.01)
         for tag in scene.tags:
             if tag.suspect_own:  # the suspect's tags are inside the view
                 w, h = tag.item.size()
