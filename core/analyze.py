@@ -86,10 +86,10 @@ def read_inputs(
     """The read step: the labels and predictions of these images (all by default); for a
     re-analysis of ``analysis_id``, the detector fit it stored too."""
     masks = params.geometry == "masks"
-    with store.atomic():  # one consistent snapshot
+    with store.snapshot():  # one consistent snapshot
         info = store.prediction_set(set_id)
         if info is None:
-            raise AnalysisError(f"{store.path} has no prediction set {set_id}")
+            raise AnalysisError(f"{store.location} has no prediction set {set_id}")
         if masks and not info["has_segmentation"]:
             raise AnalysisError(
                 f"prediction set {info['name']!r} has no segmentation, so masks cannot be "
@@ -400,5 +400,5 @@ def matches(store: Store, set_id: int | None = None) -> dict[str, np.ndarray]:
     """The current analysis's match of every prediction (incremental updates applied), by id."""
     analysis = store.current_analysis(set_id)
     if analysis is None:
-        raise AnalysisError(f"{store.path} has not been analysed yet; run `labelfix analyze` first")
+        raise AnalysisError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
     return store.match_arrays(analysis["id"])

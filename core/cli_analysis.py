@@ -129,7 +129,7 @@ def _selected(
     set_id = store.resolve_set(args.predictions)
     index = SuspectIndex.load(store, set_id)
     if index.analysis_id is None:
-        raise ProjectError(f"{store.path} has not been analysed yet; run `labelfix analyze` first")
+        raise ProjectError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
     rows = index.query(_filter(args, store))
     if limit and args.top is not None:
         rows = rows[: args.top]

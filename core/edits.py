@@ -3,6 +3,14 @@
 Every edit applies or reverts in one transaction together with its change-log entries, so the
 project on disk is always either before or after an edit. Reverting is logged too (action
 ``revert:<action>`` pointing at the entry it reverts): the change log only grows.
+
+Several reviewers may edit one team project: an edit takes the project's change lock first,
+and writes a label only if it is still at the revision the edit is based on (the ``revision``
+the caller read, else the one read when applying), so a label someone else changed meanwhile is
+refused with :class:`ConflictError` (who, when, and the fresh state). Undo and redo go ahead
+only while the latest change of their label (or decision) is this store's own: they never
+overwrite someone else's later change.
+
 Edits are plain objects so the desktop can wrap each in one ``QUndoCommand`` and the CLI can
 apply them in bulk.
 """
@@ -16,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import as_read, geometry, new_labels
-from .store import Store, ann_to_record
+from .store import ConflictError, Store, ann_to_record
 
 DECISIONS = ("accepted", "rejected", "flagged")
 SUSPECT_NUMBERS = ("score", "confidence", "iou")  # what a decision entry records of its suspect
@@ -24,6 +32,9 @@ SUSPECT_NUMBERS = ("score", "confidence", "iou")  # what a decision entry record
 
 class EditError(RuntimeError):
     """An edit that cannot be applied to the project as it is (e.g. the label is gone)."""
+
+
+__all__ = ["ConflictError", "EditError"]  # ConflictError: changed by someone else meanwhile
 
 
 class Edit(ABC):
@@ -35,20 +46,25 @@ class Edit(ABC):
     def __init__(self) -> None:
         self.edit_id = uuid.uuid4().hex
         self._log_seqs: list[int] = []
+        self.undone = False  # reverted since its last apply: a redo checks ownership
 
     def apply(self, store: Store) -> None:
         """Make the change and log it, atomically."""
         with store.atomic():
+            store.lock_changes()
             self._log_seqs = self._apply(store)
             if self.changes_labels:
                 store.bump_edits_since_export(1)
+        self.undone = False
 
     def revert(self, store: Store) -> None:
         """Undo the change and log the reversal, atomically."""
         with store.atomic():
+            store.lock_changes()
             self._revert(store, list(reversed(self._log_seqs)))
             if self.changes_labels:
                 store.bump_edits_since_export(-1)
+        self.undone = True
 
     def preview(self, store: Store) -> dict | None:
         """The label this edit leaves behind, computed without writing (None: it deletes one,
@@ -72,7 +88,7 @@ class Edit(ABC):
 def _require(store: Store, annotation_id: int) -> dict:
     ann = store.annotation(annotation_id)
     if ann is None:
-        raise EditError(f"label {annotation_id} does not exist in {store.path}")
+        raise EditError(f"label {annotation_id} does not exist in {store.location}")
     return ann
 
 
@@ -109,7 +125,7 @@ class AddLabel(Edit):
 
     def _apply(self, store: Store) -> list[int]:
         if store.annotation(self.annotation["id"]) is not None:
-            raise EditError(f"label {self.annotation['id']} already exists in {store.path}")
+            raise EditError(f"label {self.annotation['id']} already exists in {store.location}")
         store.insert_annotation(self.annotation, self.annotation.get("position"))
         if self.annotation.get("position") is None:
             self.annotation["position"] = store.annotation(self.annotation["id"])["position"]
@@ -126,8 +142,9 @@ class AddLabel(Edit):
         ]
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
-        _require(store, self.annotation["id"])
-        store.delete_annotation(self.annotation["id"])
+        current = _require(store, self.annotation["id"])
+        store.check_own_change(annotation_id=self.annotation["id"])
+        store.delete_annotation(self.annotation["id"], expected_revision=current["revision"])
         store.log(
             self.edit_id,
             "revert:add_label",
@@ -146,12 +163,18 @@ class DeleteLabel(Edit):
     description = "delete label"
 
     def __init__(
-        self, annotation_id: int, *, reason: str | None = None, suspect_key: str | None = None
+        self,
+        annotation_id: int,
+        *,
+        reason: str | None = None,
+        suspect_key: str | None = None,
+        revision: int | None = None,
     ) -> None:
         super().__init__()
         self.annotation_id = annotation_id
         self.reason = reason
         self.suspect_key = suspect_key
+        self.revision = revision  # the label's revision when the caller read it
         self.deleted: dict | None = None
 
     @property
@@ -159,8 +182,13 @@ class DeleteLabel(Edit):
         return {self.deleted["image_id"]} if self.deleted else set()
 
     def _apply(self, store: Store) -> list[int]:
-        self.deleted = _require(store, self.annotation_id)
-        store.delete_annotation(self.annotation_id)
+        current = _require(store, self.annotation_id)
+        expected = current["revision"] if self.revision is None else self.revision
+        if self.undone:  # a redo: only over this store's own undo
+            store.check_own_change(annotation_id=self.annotation_id)
+            expected = current["revision"]
+        store.delete_annotation(self.annotation_id, expected_revision=expected)
+        self.deleted = current
         return [
             store.log(
                 self.edit_id,
@@ -175,6 +203,7 @@ class DeleteLabel(Edit):
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
         assert self.deleted is not None
+        store.check_own_change(annotation_id=self.annotation_id)
         store.insert_annotation(self.deleted, self.deleted["position"])
         store.log(
             self.edit_id,
@@ -194,12 +223,18 @@ class _UpdateLabel(Edit):
     action = "update_label"
 
     def __init__(
-        self, annotation_id: int, *, reason: str | None = None, suspect_key: str | None = None
+        self,
+        annotation_id: int,
+        *,
+        reason: str | None = None,
+        suspect_key: str | None = None,
+        revision: int | None = None,
     ) -> None:
         super().__init__()
         self.annotation_id = annotation_id
         self.reason = reason
         self.suspect_key = suspect_key
+        self.revision = revision  # the label's revision when the caller read it
         self.before: dict | None = None
         self.after: dict | None = None
         self._image_id: int | None = None
@@ -219,6 +254,11 @@ class _UpdateLabel(Edit):
 
     def _apply(self, store: Store) -> list[int]:
         ann = _require(store, self.annotation_id)
+        expected = ann["revision"] if self.revision is None or self.undone else self.revision
+        if self.undone:  # a redo: only over this store's own undo
+            store.check_own_change(annotation_id=self.annotation_id)
+        if ann["revision"] != expected:
+            raise store.label_conflict(self.annotation_id, expected)
         self._image_id = ann["image_id"]
         if self.after is None:  # first apply: compute; redo re-writes the same values
             self.before = {
@@ -228,7 +268,7 @@ class _UpdateLabel(Edit):
             self.after = self._new_fields(store, ann)
             if ann.get("as_read"):  # the file's values of the changed fields are replaced
                 self.after["as_read"] = as_read.forget(ann["as_read"], self.after)
-        store.update_annotation(self.annotation_id, **self.after)
+        store.update_annotation(self.annotation_id, expected_revision=expected, **self.after)
         new = _require(store, self.annotation_id)
         return [
             store.log(
@@ -246,7 +286,12 @@ class _UpdateLabel(Edit):
     def _revert(self, store: Store, seqs: list[int]) -> None:
         assert self.before is not None and self.after is not None
         ann = _require(store, self.annotation_id)
-        store.update_annotation(self.annotation_id, **{k: self.before[k] for k in self.after})
+        store.check_own_change(annotation_id=self.annotation_id)
+        store.update_annotation(
+            self.annotation_id,
+            expected_revision=ann["revision"],
+            **{k: self.before[k] for k in self.after},
+        )
         new = _require(store, self.annotation_id)
         store.log(
             self.edit_id,
@@ -273,7 +318,7 @@ class SetCategory(_UpdateLabel):
 
     def _new_fields(self, store: Store, ann: dict) -> dict[str, Any]:
         if self.category_id not in store.category_names():
-            raise EditError(f"category {self.category_id} does not exist in {store.path}")
+            raise EditError(f"category {self.category_id} does not exist in {store.location}")
         return {"category_id": self.category_id}
 
 
@@ -389,6 +434,8 @@ class SetDecision(Edit):
         return {self._image_id} if self._image_id is not None else set()
 
     def _apply(self, store: Store) -> list[int]:
+        if self.undone:  # a redo: only over this store's own undo
+            store.check_own_change(set_id=self.set_id, suspect_key=self.suspect_key)
         self.previous = store.decision(self.set_id, self.suspect_key)
         store.set_decision(self.set_id, self.suspect_key, self.decision, self.note)
         after = None if self.decision is None else {"decision": self.decision, "note": self.note}
@@ -413,6 +460,7 @@ class SetDecision(Edit):
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
         prev = self.previous
+        store.check_own_change(set_id=self.set_id, suspect_key=self.suspect_key)
         store.set_decision(
             self.set_id,
             self.suspect_key,

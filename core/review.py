@@ -56,7 +56,7 @@ class FixPreview:
 def _prediction_geometry(store: Store, set_id: int, prediction_id: int) -> tuple[dict, list | None]:
     pred = store.prediction(set_id, prediction_id)
     if pred is None:
-        raise EditError(f"prediction {prediction_id} does not exist in {store.path}")
+        raise EditError(f"prediction {prediction_id} does not exist in {store.location}")
     seg = pred.get("segmentation")
     polygon = None
     if seg is not None:
@@ -207,7 +207,8 @@ def decide(
     accepted in one bulk) instead of failing the whole batch; it still records the decision.
     """
     parts: list[Edit] = []
-    next_id = store.next_annotation_id()
+    adding = sum(1 for s in suspects if s["kind"] == "missing_label") if decision == "accepted" else 0
+    next_id = store.reserve_annotation_ids(adding) if adding else 0  # ids no other reviewer gets
     deleted: set[int] = set()
     style = new_labels.dataset_style(store) if decision == "accepted" else None
     for s in suspects:

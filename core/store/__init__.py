@@ -10,19 +10,31 @@ checks it). The store is one class made of small repositories, each owning a few
 
 ``sqlite`` holds the connection and every SQLite-specific detail (pragmas, upserts, bulk
 inserts, inserted ids, scan hints), ``migrations`` the SQLite schema, ``records`` the row <-> dict
-codecs. A second backend (PostgreSQL) provides its own connection class and migrations.
+codecs. The second backend, a team project on PostgreSQL, is ``postgres`` (the connection, with
+the same methods) and ``pg_migrations`` (its schema); ``location`` tells the two apart,
+``team`` adds claims, the change feed and the lead's queries, ``transfer`` copies a project
+between backends (``labelfix push`` / ``pull``).
 """
 
 from __future__ import annotations
 
-from .base import ProjectError, now
+from .base import ConflictError, ConnectionLost, ProjectError, ServerError, now
+from .location import TeamLocation, is_team_location, parse_location
 from .project import APP_ID, PROJECT_SUFFIX, Store
 from .records import ann_to_record, annotation_from_row
 from .sqlite import DatabaseError
+from .team import ChangeFeed
 
 __all__ = [
     "APP_ID",
+    "ChangeFeed",
+    "ConflictError",
+    "ConnectionLost",
     "DatabaseError",
+    "ServerError",
+    "TeamLocation",
+    "is_team_location",
+    "parse_location",
     "PROJECT_SUFFIX",
     "ProjectError",
     "Store",

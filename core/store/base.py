@@ -1,8 +1,10 @@
-"""What every repository of the store shares: the connection, the project's path, the error."""
+"""What every repository of the store shares: the connection, the project's location, the
+errors a caller can act on."""
 
 from __future__ import annotations
 
 import datetime as _dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,51 @@ from .sqlite import Database
 
 
 class ProjectError(RuntimeError):
-    """A project file that cannot be opened or written, with a sentence a user can act on."""
+    """A project that cannot be opened or written, with a sentence a user can act on."""
+
+
+class ConnectionLost(ProjectError):
+    """The team project's server went away (or cannot be reached). Whatever was being written
+    was not acknowledged: treat it as unsaved. ``in_doubt`` is True when the connection broke
+    during a commit, so the change may have landed after all (an edit's entries can be looked
+    up by its id with :meth:`~.review.ReviewRepository.edit_logged`). The store reconnects on
+    its next call."""
+
+    def __init__(self, message: str, *, in_doubt: bool = False) -> None:
+        super().__init__(message)
+        self.in_doubt = in_doubt
+
+
+class ServerError(ProjectError, sqlite3.DatabaseError):
+    """An error the team project's server reported (a constraint, a read-only connection...).
+    It is a :data:`DatabaseError` too, so code that catches a file's database errors catches
+    the server's."""
+
+    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+class ConflictError(ProjectError):
+    """A change refused because someone else changed the same label (or decision) after it was
+    read: names who and when, and carries the fresh state (``current``; None if deleted)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        annotation_id: int | None = None,
+        suspect_key: str | None = None,
+        reviewer: str | None = None,
+        time: str | None = None,
+        current: dict | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.annotation_id = annotation_id
+        self.suspect_key = suspect_key
+        self.reviewer = reviewer
+        self.time = time
+        self.current = current
 
 
 def now() -> str:
@@ -23,8 +69,14 @@ class Repository:
     the SQL of a few tables and reaches the others only through their operations."""
 
     _db: Database
-    path: Path
+    path: Path | None
+    location: str
     readonly: bool
+    reviewer: str
+
+    # implemented by the review repository; declared here for the others
+    def last_label_change(self, annotation_id: int) -> dict | None:  # pragma: no cover
+        raise NotImplementedError
 
     # implemented by the meta repository; declared here for the others
     def get_meta(self, key: str, default: Any = None) -> Any:  # pragma: no cover - see meta.py

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..coco import GroundTruth
-from .base import ProjectError, Repository
+from .base import ConflictError, ProjectError, Repository
 from .records import (
     ANNOTATION_SELECT,
     ann_to_record,
@@ -40,7 +40,7 @@ class DatasetRepository(Repository):
     ) -> None:
         """Load a validated COCO dataset into an empty project, in one transaction."""
         if self._db.one("SELECT 1 FROM images LIMIT 1"):
-            raise ProjectError(f"{self.path} already holds a dataset")
+            raise ProjectError(f"{self.location} already holds a dataset")
         total = len(gt.images) + len(gt.annotations)
         with self._db.atomic():
             self.set_meta("dataset_top", gt.top)
@@ -48,20 +48,21 @@ class DatasetRepository(Repository):
             self.set_meta("warnings", [str(w) for w in gt.warnings])
             if images_root is not None:
                 self.set_images_root(images_root)
-            self._db.executemany(
-                "INSERT INTO images (id, position, file_name, width, height, extra, as_read) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self._db.copy_rows(
+                "images",
+                ("id", "position", "file_name", "width", "height", "extra", "as_read"),
                 (image_row(im, i, gt.inferred_sizes) for i, im in enumerate(gt.images)),
             )
-            self._db.executemany(
-                "INSERT INTO categories (id, position, name, supercategory, extra, as_read) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+            self._db.copy_rows(
+                "categories",
+                ("id", "position", "name", "supercategory", "extra", "as_read"),
                 (category_row(c, i) for i, c in enumerate(gt.categories)),
             )
             if progress:
                 progress(len(gt.images), total)
-            self._db.executemany(
-                f"INSERT INTO annotations ({_ANNOTATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            self._db.copy_rows(
+                "annotations",
+                _ANNOTATION_COLUMNS.split(", "),
                 (annotation_row(a, i) for i, a in enumerate(gt.annotations)),
             )
             if progress:
@@ -134,7 +135,11 @@ class DatasetRepository(Repository):
         """The current labels (of these images; all by default) for an analysis, sorted by image
         then file order: a float64 array with :data:`LABEL_COLUMNS` columns (``area`` NaN where
         the label has none) and, with ``segmentation``, each label's segmentation as JSON text."""
-        cols = ", ".join(c if c != "area" else "COALESCE(area, 'nan')" for c in LABEL_COLUMNS)
+        real = self._db.real
+        cols = ", ".join(
+            real(c) if c in ("x", "y", "w", "h") else c if c != "area" else f"COALESCE({real('area')}, 'nan')"
+            for c in LABEL_COLUMNS
+        )
         sql = f"SELECT {cols}{', segmentation' if segmentation else ''} FROM annotations"
         params: list[int] = []
         if image_ids is not None:
@@ -163,11 +168,20 @@ class DatasetRepository(Repository):
         rows = self._db.rows(
             "SELECT CASE WHEN segmentation IS NULL THEN 'none' WHEN segmentation = '[]' THEN "
             "'empty' WHEN substr(segmentation, 1, 1) = '[' THEN 'polygon' ELSE 'mask' END, "
-            "COUNT(*) FROM (SELECT segmentation FROM annotations WHERE iscrowd = 0 LIMIT ?) "
+            "COUNT(*) FROM (SELECT segmentation FROM annotations WHERE iscrowd = 0 LIMIT ?) AS f "
             "GROUP BY 1",
             [limit],
         )
         return {form: int(n) for form, n in rows}
+
+    def reserve_annotation_ids(self, count: int = 1) -> int:
+        """The first of ``count`` new label ids that nobody else will be given (other reviewers
+        of a team project included), remembered at once; ids are never reused."""
+        with self._db.atomic():
+            self._db.lock_changes()
+            first = self.next_annotation_id()
+            self.set_meta("max_annotation_id", first + max(count, 1) - 1)
+        return first
 
     def next_position(self) -> int:
         """The file-order position for a new label (after all others)."""
@@ -185,15 +199,46 @@ class DatasetRepository(Repository):
         if ann["id"] > self.get_meta("max_annotation_id", 0):
             self.set_meta("max_annotation_id", ann["id"])
 
-    def delete_annotation(self, annotation_id: int) -> None:
-        """Delete a label (its full state lives on in the change log; its cached mask goes)."""
-        self._db.execute("DELETE FROM annotations WHERE id = ?", [annotation_id])
+    def delete_annotation(
+        self, annotation_id: int, *, expected_revision: int | None = None
+    ) -> None:
+        """Delete a label (its full state lives on in the change log; its cached mask goes).
+        With ``expected_revision``, only if the label is still at that revision, else
+        :class:`ConflictError` (someone else changed it since it was read)."""
+        sql, params = "DELETE FROM annotations WHERE id = ?", [annotation_id]
+        if expected_revision is not None:
+            sql, params = sql + " AND revision = ?", [annotation_id, expected_revision]
+        if self._db.execute(sql, params).rowcount == 0 and expected_revision is not None:
+            raise self.label_conflict(annotation_id, expected_revision)
         self.forget_label_mask(annotation_id)
 
-    def update_annotation(self, annotation_id: int, **fields: Any) -> None:
+    def label_conflict(self, annotation_id: int, expected_revision: int | None) -> ConflictError:
+        """The error for a label that is no longer at the revision a change was based on:
+        who changed it last and when (from the change log), and its state now."""
+        current = self.annotation(annotation_id)
+        last = self.last_label_change(annotation_id)
+        who = (last or {}).get("reviewer") or "someone"
+        when = (last or {}).get("time") or "an unknown time"
+        what = "deleted" if current is None else "changed"
+        return ConflictError(
+            f"label {annotation_id} was {what} by {who} at {when} after you read it "
+            f"(revision {expected_revision}, now "
+            f"{'gone' if current is None else current['revision']}); nothing was changed: "
+            "look at it again",
+            annotation_id=annotation_id,
+            reviewer=(last or {}).get("reviewer"),
+            time=(last or {}).get("time"),
+            current=current,
+        )
+
+    def update_annotation(
+        self, annotation_id: int, *, expected_revision: int | None = None, **fields: Any
+    ) -> int:
         """Set category_id, bbox, segmentation, area, iscrowd and/or as_read (the values as read
         that an export still writes back, see :mod:`labelfix.core.as_read`) of a label; bumps
-        its revision."""
+        its revision and returns the new one. With ``expected_revision`` the write is a
+        compare-and-set: a label no longer at that revision is left alone and
+        :class:`ConflictError` raised."""
         sets: list[str] = []
         params: list[Any] = []
         for key, value in fields.items():
@@ -212,8 +257,15 @@ class DatasetRepository(Repository):
             else:
                 raise KeyError(f"cannot update label field {key!r}")
         sets.append("revision = revision + 1")
-        self._db.execute(
-            f"UPDATE annotations SET {', '.join(sets)} WHERE id = ?", [*params, annotation_id]
+        where, keys = "id = ?", [annotation_id]
+        if expected_revision is not None:
+            where, keys = "id = ? AND revision = ?", [annotation_id, expected_revision]
+        cursor = self._db.execute(
+            f"UPDATE annotations SET {', '.join(sets)} WHERE {where}", [*params, *keys]
         )
+        if cursor.rowcount == 0 and expected_revision is not None:
+            raise self.label_conflict(annotation_id, expected_revision)
         if "bbox" in fields or "segmentation" in fields:
             self.forget_label_mask(annotation_id)
+        revision = self._db.scalar("SELECT revision FROM annotations WHERE id = ?", [annotation_id])
+        return -1 if revision is None else int(revision)

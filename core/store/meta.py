@@ -1,5 +1,9 @@
 """Project-wide values: the meta table (JSON values by key), the image folder and the count of
-edits since the last export."""
+edits since the last export.
+
+A project file remembers its image folder itself (relative to the file). A team project's
+images stay on each reviewer's machine: its folder is this machine's setting
+(:mod:`labelfix.core.settings`), never the server's."""
 
 from __future__ import annotations
 
@@ -8,12 +12,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from .base import Repository
+from .location import TeamLocation
 from .records import dumps
 
 
 class MetaRepository(Repository):
     """The ``meta`` table."""
+
+    team: TeamLocation | None
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         """A JSON value stored under ``key`` in the project's meta table."""
@@ -30,15 +38,24 @@ class MetaRepository(Repository):
 
     @property
     def images_root(self) -> Path | None:
-        """The folder image file names are relative to (stored relative to the project file)."""
+        """The folder image file names are relative to (stored relative to the project file;
+        for a team project, this machine's folder for it, or None)."""
+        if self.team is not None:
+            return settings.project_images(self.team.key())
         root = self.get_meta("images_root")
         if root is None:
             return None
         root_path = Path(root)
+        assert self.path is not None
         return root_path if root_path.is_absolute() else (self.path.parent / root_path).resolve()
 
     def set_images_root(self, root: str | Path) -> None:
-        """Remember the image folder, relative to the project file where possible."""
+        """Remember the image folder, relative to the project file where possible (a team
+        project: in this machine's settings)."""
+        if self.team is not None:
+            settings.set_project_images(self.team.key(), root)
+            return
+        assert self.path is not None
         root = Path(root).resolve()
         try:
             value = os.path.relpath(root, self.path.resolve().parent)

@@ -1,4 +1,5 @@
-"""Ordered schema migrations of a LabelFix project file (the SQLite schema).
+"""Ordered schema migrations of a LabelFix project (the SQLite schema; a team project's
+PostgreSQL scripts, under the same version numbers, are in :mod:`.pg_migrations`).
 
 Each migration runs in its own transaction together with the row that records it in
 ``_migrations``; a project is never left between two versions. Numeric columns declared
@@ -12,6 +13,7 @@ import datetime as _dt
 import sqlite3
 from collections.abc import Callable
 
+from . import pg_migrations
 from .sqlite import Database
 
 Migration = Callable[[Database], None]
@@ -135,6 +137,29 @@ def m002_values_as_read(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN as_read TEXT")
 
 
+@migration(3)
+def m003_team_review(db: Database) -> None:
+    """Reviewers and claims: every change-log entry and decision names its reviewer (and an
+    entry the session, i.e. the open store, that wrote it: undo checks it is its own); claims
+    hand suspects to one reviewer at a time (until they expire, in seconds since the epoch);
+    an edit's entries can be found by its id."""
+    _run_script(
+        db,
+        """
+        ALTER TABLE change_log ADD COLUMN reviewer TEXT;
+        ALTER TABLE change_log ADD COLUMN session TEXT;
+        ALTER TABLE decisions ADD COLUMN reviewer TEXT;
+        CREATE INDEX change_log_edit ON change_log(edit_id);
+        CREATE TABLE claims (
+            prediction_set_id INTEGER NOT NULL REFERENCES prediction_sets(id) ON DELETE CASCADE,
+            suspect_key TEXT NOT NULL, reviewer TEXT NOT NULL, session TEXT NOT NULL,
+            expires REAL NOT NULL,
+            PRIMARY KEY (prediction_set_id, suspect_key)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 def _run_script(db: Database, script: str) -> None:
     """Run a multi-statement script inside the current transaction.
 
@@ -164,6 +189,13 @@ def latest_version() -> int:
     return MIGRATIONS[-1][0]
 
 
+def _steps(db: Database) -> list[tuple[int, str, Migration]]:
+    """The migrations of the database's dialect (the same versions on both)."""
+    if db.dialect == "sqlite":
+        return MIGRATIONS
+    return [(v, name, lambda db, s=script: db.execute(s)) for v, name, script in pg_migrations.MIGRATIONS]
+
+
 def check_readable(db: Database) -> None:
     """Raise :class:`SchemaTooNewError` if this LabelFix cannot read the project's schema."""
     version = schema_version(db)
@@ -175,17 +207,22 @@ def check_readable(db: Database) -> None:
 
 
 def migrate(db: Database) -> int:
-    """Apply every pending migration, each in its own transaction; return the new version."""
+    """Apply every pending migration, each in its own transaction; return the new version.
+
+    On a team project the change lock is held while migrating, so two clients opening it at
+    once after an upgrade migrate it once."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS _migrations "
         "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
     check_readable(db)
-    current = schema_version(db)
-    for version, name, fn in MIGRATIONS:
-        if version <= current:
+    for version, name, fn in _steps(db):
+        if version <= schema_version(db):
             continue
         with db.atomic():
+            db.lock_changes()
+            if version <= schema_version(db):
+                continue  # another client migrated meanwhile
             fn(db)
             db.execute(
                 "INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -57,7 +57,7 @@ class PredictionRepository(ArrayRepository):
         Prediction ids are 1-based positions in the file, as pycocotools ``loadRes`` numbers them.
         """
         if self._db.one("SELECT 1 FROM prediction_sets WHERE name = ?", [name]):
-            raise ProjectError(f"{self.path} already has a prediction set named {name!r}")
+            raise ProjectError(f"{self.location} already has a prediction set named {name!r}")
         records = pf.records
         n = len(records)
         ids = np.arange(1, n + 1, dtype=np.int64)
@@ -80,8 +80,9 @@ class PredictionRepository(ArrayRepository):
                 [name, str(Path(pf.path).resolve()), now(), int(pf.has_segmentation), n],
             )
             self.put_arrays(f"predictions:{set_id}", arrays)
-            self._db.executemany(
-                "INSERT INTO prediction_shapes (set_id, id, image_id, segmentation, extra) VALUES (?,?,?,?,?)",
+            self._db.copy_rows(
+                "prediction_shapes",
+                ("set_id", "id", "image_id", "segmentation", "extra"),
                 shape_rows(set_id, records),
             )
             if activate or self.active_set_id() is None:
@@ -108,13 +109,15 @@ class PredictionRepository(ArrayRepository):
         if name is None:
             set_id = self.active_set_id()
             if set_id is None:
-                raise ProjectError(f"{self.path} has no predictions; add some with add-predictions")
+                raise ProjectError(
+                    f"{self.location} has no predictions; add some with add-predictions"
+                )
             return set_id
         found = self._db.scalar("SELECT id FROM prediction_sets WHERE name = ?", [name])
         if found is None:
             names = ", ".join(s["name"] for s in self.prediction_sets()) or "none"
             raise ProjectError(
-                f"{self.path} has no prediction set named {name!r} (it has: {names})"
+                f"{self.location} has no prediction set named {name!r} (it has: {names})"
             )
         return int(found)
 
@@ -131,7 +134,7 @@ class PredictionRepository(ArrayRepository):
         if set_id not in cache:
             arrays = self.get_arrays(f"predictions:{set_id}")
             if not arrays:
-                raise ProjectError(f"{self.path} has no prediction set {set_id}")
+                raise ProjectError(f"{self.location} has no prediction set {set_id}")
             cache.clear()  # keep one set in memory
             cache[set_id] = arrays
         return cache[set_id]

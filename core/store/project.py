@@ -1,28 +1,34 @@
-"""The LabelFix project: one SQLite file (``.labelfix``) holding a COCO dataset, prediction
-sets, the analysis results, review decisions and an append-only change log.
+"""The LabelFix project: one SQLite file (``.labelfix``), or a team project on a PostgreSQL
+server, holding a COCO dataset, prediction sets, the analysis results, review decisions and an
+append-only change log.
 
-One :class:`Store` is the one writer connection of a process. It runs in WAL mode with
+One :class:`Store` is the one writer connection of a process. A file runs in WAL mode with
 ``synchronous=FULL``, so a committed edit survives a crash or power cut; readers in worker
-threads open their own connections with :func:`Store.open` (``readonly=True``).
+threads open their own connections with :meth:`Store.reader`. A team project is a schema of
+its own on the server (:mod:`.postgres`); every operation below works the same on both.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import settings
 from . import migrations
 from .analyses import AnalysisRepository
 from .base import ProjectError, now
 from .dataset import DatasetRepository
+from .location import TeamLocation, parse_location
 from .masks import MaskRepository
 from .meta import MetaRepository
 from .predictions import PredictionRepository
 from .review import ReviewRepository
 from .sqlite import Database, DatabaseError
 from .suspects import SuspectRepository
+from .team import TeamRepository
 
 APP_ID = "labelfix"
 PROJECT_SUFFIX = ".labelfix"
@@ -34,21 +40,44 @@ class Store(
     AnalysisRepository,
     SuspectRepository,
     ReviewRepository,
+    TeamRepository,
     MaskRepository,
     MetaRepository,
 ):
-    """An open LabelFix project: the operations of every repository on one connection."""
+    """An open LabelFix project: the operations of every repository on one connection.
 
-    def __init__(self, path: Path, db: Database, readonly: bool) -> None:
+    ``path`` is the project file (None for a team project); ``location`` says where the
+    project is in words a person can read (a team project's URL without any password);
+    ``reviewer`` is who the change log names for this connection's decisions and edits."""
+
+    def __init__(
+        self,
+        db: Database,
+        readonly: bool,
+        *,
+        path: Path | None = None,
+        team: TeamLocation | None = None,
+        reviewer: str | None = None,
+    ) -> None:
         self.path = path
+        self.team = team
+        self.location = str(path) if team is None else team.display()
         self._db = db
         self.readonly = readonly
+        self.reviewer = settings.reviewer_name(reviewer)
+        self.session = uuid.uuid4().hex  # this connection's claims
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def create(cls, path: str | Path, *, overwrite: bool = False) -> Store:
-        """Create a new, empty project file (refuses to replace one unless ``overwrite``)."""
-        path = Path(path)
+    def create(
+        cls, location: str | Path | TeamLocation, *, overwrite: bool = False
+    ) -> Store:
+        """Create a new, empty project (refuses to replace one unless ``overwrite``): a file,
+        or a team project (a schema on the server) for a ``postgresql://`` location."""
+        where = parse_location(location)
+        if isinstance(where, TeamLocation):
+            return cls._create_team(where, overwrite)
+        path = where
         if path.exists():
             if not overwrite:
                 raise ProjectError(
@@ -59,17 +88,45 @@ class Store(
         path.parent.mkdir(parents=True, exist_ok=True)
         db = Database.connect(path)
         migrations.migrate(db)
-        store = cls(path, db, readonly=False)
-        with store.atomic():
-            store.set_meta("app", APP_ID)
-            store.set_meta("created_at", now())
-            store.set_meta("edits_since_export", 0)
+        store = cls(db, False, path=path)
+        store._stamp()
+        return store
+
+    def _stamp(self) -> None:
+        with self.atomic():
+            self.set_meta("app", APP_ID)
+            self.set_meta("created_at", now())
+            self.set_meta("edits_since_export", 0)
+
+    @classmethod
+    def _create_team(cls, team: TeamLocation, overwrite: bool) -> Store:
+        from .postgres import PgDatabase
+
+        db = PgDatabase.connect(team)
+        try:
+            db.create_project(overwrite=overwrite)
+            migrations.migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        store = cls(db, False, team=team)
+        store._stamp()
         return store
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> Store:
-        """Open an existing project, migrating it to the current schema when writable."""
-        path = Path(path)
+    def open(
+        cls,
+        location: str | Path | TeamLocation,
+        *,
+        readonly: bool = False,
+        reviewer: str | None = None,
+    ) -> Store:
+        """Open an existing project (a file, or a team project by its ``postgresql://``
+        location), migrating it to the current schema when writable."""
+        where = parse_location(location)
+        if isinstance(where, TeamLocation):
+            return cls._open_team(where, readonly, reviewer)
+        path = where
         if not path.exists():
             raise ProjectError(f"{path}: no such project file")
         if not readonly and not os.access(path, os.W_OK):
@@ -93,15 +150,54 @@ class Store(
         except migrations.SchemaTooNewError as exc:
             db.close()
             raise ProjectError(f"{path}: {exc}") from exc
-        store = cls(path, db, readonly=readonly)
+        store = cls(db, readonly, path=path, reviewer=reviewer)
         if store.get_meta("app") != APP_ID:
             db.close()
             raise ProjectError(f"{path} is not a LabelFix project")
         return store
 
+    @classmethod
+    def _open_team(cls, team: TeamLocation, readonly: bool, reviewer: str | None) -> Store:
+        from .postgres import PgDatabase
+
+        db = PgDatabase.connect(team, readonly=readonly)
+        try:
+            if not db.project_exists():
+                raise ProjectError(
+                    f"{team.display()}: there is no team project {team.project!r} on this "
+                    "server; publish one with `labelfix push X.labelfix URL --project NAME`"
+                )
+            if readonly:
+                migrations.check_readable(db)
+            else:
+                migrations.migrate(db)
+            store = cls(db, readonly, team=team, reviewer=reviewer)
+            if store.get_meta("app") != APP_ID:
+                raise ProjectError(f"{team.display()} is not a LabelFix project")
+        except migrations.SchemaTooNewError as exc:
+            db.close()
+            raise ProjectError(f"{team.display()}: {exc}") from exc
+        except BaseException:
+            db.close()
+            raise
+        return store
+
     def reader(self) -> Store:
         """A separate read-only connection to the same project, for a worker thread."""
-        return Store.open(self.path, readonly=True)
+        target = self.team if self.team is not None else self.path
+        assert target is not None
+        return Store.open(target, readonly=True, reviewer=self.reviewer)
+
+    @property
+    def is_team(self) -> bool:
+        """True for a team project (PostgreSQL), False for a project file."""
+        return self.team is not None
+
+    @property
+    def connected(self) -> bool:
+        """False once a team project's connection is known to be broken (the next call
+        reconnects); always True for a file."""
+        return self._db.connected
 
     def close(self) -> None:
         """Close the connection."""
@@ -137,5 +233,19 @@ class Store(
         return migrations.schema_version(self._db)
 
     def integrity_ok(self) -> bool:
-        """True if the file passes SQLite's integrity check."""
+        """True if the file passes SQLite's integrity check (a server: if it answers)."""
         return self._db.integrity_ok()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """A transaction whose reads all see one moment of the project (PostgreSQL:
+        repeatable read; nested in another transaction: that one's view)."""
+        with self._db.snapshot():
+            yield self
+
+    def lock_changes(self) -> None:
+        """Serialise this transaction's label, decision and analysis writes with every other
+        writer of the project until it ends (a no-op on a file, whose writers SQLite already
+        serialises). Edits take it first, so a read-then-write cannot interleave and the
+        change log is numbered in commit order."""
+        self._db.lock_changes()

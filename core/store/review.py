@@ -1,11 +1,17 @@
-"""Review decisions on suspects and the append-only change log."""
+"""Review decisions on suspects and the append-only change log.
+
+Every decision and change-log entry names its reviewer (the store's ``reviewer``). Entries are
+numbered (``seq``) in commit order, also on a team project (``lock_changes``), so a reader that
+remembers the last ``seq`` it saw misses nothing with :meth:`ReviewRepository.changes_since`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
-from .base import Repository, now
+from .base import ConflictError, Repository, now
 from .records import dumps
 
 
@@ -14,9 +20,10 @@ class ReviewRepository(Repository):
 
     # ------------------------------------------------------------------ decisions
     def decision(self, set_id: int, suspect_key: str) -> dict | None:
-        """The review decision on a suspect, or None."""
+        """The review decision on a suspect (decision, note, time, reviewer), or None."""
         rows = self._db.dicts(
-            "SELECT decision, note, time FROM decisions WHERE prediction_set_id = ? AND suspect_key = ?",
+            "SELECT decision, note, time, reviewer FROM decisions "
+            "WHERE prediction_set_id = ? AND suspect_key = ?",
             [set_id, suspect_key],
         )
         return rows[0] if rows else None
@@ -30,21 +37,28 @@ class ReviewRepository(Repository):
         )
 
     def set_decision(
-        self, set_id: int, suspect_key: str, decision: str | None, note: str | None
-    ) -> None:
-        """Record (or with None, clear) the review decision on a suspect."""
+        self,
+        set_id: int,
+        suspect_key: str,
+        decision: str | None,
+        note: str | None,
+    ) -> dict | None:
+        """Record (or with None, clear) the review decision on a suspect, in this store's
+        reviewer's name; returns the decision as now stored (None when cleared)."""
         if decision is None:
             self._db.execute(
                 "DELETE FROM decisions WHERE prediction_set_id = ? AND suspect_key = ?",
                 [set_id, suspect_key],
             )
-        else:
-            self._db.upsert(
-                "decisions",
-                ("prediction_set_id", "suspect_key", "decision", "note", "time"),
-                ("prediction_set_id", "suspect_key"),
-                [(set_id, suspect_key, decision, note, now())],
-            )
+            return None
+        row = {"decision": decision, "note": note, "time": now(), "reviewer": self.reviewer}
+        self._db.upsert(
+            "decisions",
+            ("prediction_set_id", "suspect_key", "decision", "note", "time", "reviewer"),
+            ("prediction_set_id", "suspect_key"),
+            [(set_id, suspect_key, decision, note, row["time"], row["reviewer"])],
+        )
+        return row
 
     # ------------------------------------------------------------------ change log
     def log(
@@ -61,35 +75,106 @@ class ReviewRepository(Repository):
         note: str | None = None,
         reverts: int | None = None,
     ) -> int:
-        """Append one change-log entry; returns its sequence number."""
-        return self._db.insert_id(
-            "INSERT INTO change_log (time, edit_id, action, annotation_id, image_id, before, after, "
-            "reason, suspect_key, note, reverts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                now(),
-                edit_id,
-                action,
-                annotation_id,
-                image_id,
-                None if before is None else dumps(before),
-                None if after is None else dumps(after),
-                reason,
-                suspect_key,
-                note,
-                reverts,
-            ],
-        )
+        """Append one change-log entry in this store's reviewer's name; returns its sequence
+        number (taking the change lock first: see :meth:`Store.lock_changes`)."""
+        with contextlib.nullcontext() if self._db.in_transaction else self._db.atomic():
+            self._db.lock_changes()
+            return self._db.insert_id(
+                "INSERT INTO change_log (time, edit_id, action, annotation_id, image_id, before, "
+                "after, reason, suspect_key, note, reverts, reviewer, session) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    now(),
+                    edit_id,
+                    action,
+                    annotation_id,
+                    image_id,
+                    None if before is None else dumps(before),
+                    None if after is None else dumps(after),
+                    reason,
+                    suspect_key,
+                    note,
+                    reverts,
+                    self.reviewer,
+                    self.session,
+                ],
+                key="seq",
+            )
 
-    def change_log(self, after_seq: int = 0) -> list[dict]:
-        """Every change-log entry in order (those after ``after_seq``), before/after decoded."""
+    def change_log(self, after_seq: int = 0, limit: int | None = None) -> list[dict]:
+        """Every change-log entry in order (those after ``after_seq``, at most ``limit``),
+        before/after decoded."""
         out = []
-        for row in self._db.dicts(
-            "SELECT * FROM change_log WHERE seq > ? ORDER BY seq", [after_seq]
-        ):
+        sql, params = "SELECT * FROM change_log WHERE seq > ? ORDER BY seq", [after_seq]
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", [after_seq, limit]
+        for row in self._db.dicts(sql, params):
             for key in ("before", "after"):
                 row[key] = json.loads(row[key]) if row[key] is not None else None
             out.append(row)
         return out
+
+    def changes_since(self, seq: int, limit: int | None = None) -> list[dict]:
+        """The change-log entries after ``seq`` (oldest first, at most ``limit``): what other
+        reviewers decided and edited since this client last looked (the change feed's poll)."""
+        return self.change_log(seq, limit)
+
+    def last_label_change(self, annotation_id: int) -> dict | None:
+        """The latest change-log entry about a label (seq, time, action, reviewer, session),
+        or None."""
+        rows = self._db.dicts(
+            "SELECT seq, time, action, reviewer, session FROM change_log "
+            "WHERE annotation_id = ? ORDER BY seq DESC LIMIT 1",
+            [annotation_id],
+        )
+        return rows[0] if rows else None
+
+    def last_decision_change(self, suspect_key: str) -> dict | None:
+        """The latest change-log entry that decided (or undid a decision on) a suspect."""
+        rows = self._db.dicts(
+            "SELECT seq, time, action, reviewer, session FROM change_log "
+            "WHERE suspect_key = ? AND action IN ('decision', 'revert:decision') "
+            "ORDER BY seq DESC LIMIT 1",
+            [suspect_key],
+        )
+        return rows[0] if rows else None
+
+    def check_own_change(
+        self, *, annotation_id: int | None = None, set_id: int | None = None,
+        suspect_key: str | None = None,
+    ) -> None:
+        """Raise :class:`ConflictError` unless the latest change of this label (or decision on
+        this suspect) was made through this store (its session): an undo or redo must never
+        overwrite someone else's later change."""
+        if annotation_id is not None:
+            last = self.last_label_change(annotation_id)
+        else:
+            assert suspect_key is not None
+            last = self.last_decision_change(suspect_key)
+        if last is None or last.get("session") == self.session:
+            return
+        who, when = last.get("reviewer") or "someone", last.get("time") or "an unknown time"
+        if annotation_id is not None:
+            current = self.annotation(annotation_id)  # type: ignore[attr-defined]
+            what = f"label {annotation_id}"
+        else:
+            assert set_id is not None
+            current = self.decision(set_id, suspect_key)  # type: ignore[arg-type]
+            what = f"the decision on suspect {suspect_key}"
+        raise ConflictError(
+            f"{what} was changed by {who} at {when} after your change; undoing or redoing "
+            "yours would overwrite theirs, so nothing was changed",
+            annotation_id=annotation_id,
+            suspect_key=suspect_key,
+            reviewer=last.get("reviewer"),
+            time=last.get("time"),
+            current=current,
+        )
+
+    def edit_logged(self, edit_id: str) -> bool:
+        """True if an edit's change-log entries are in the project: after a
+        :class:`ConnectionLost` with ``in_doubt``, tells whether its commit landed."""
+        return self._db.one("SELECT 1 FROM change_log WHERE edit_id = ? LIMIT 1", [edit_id]) is not None
 
     def last_change(self) -> int:
         """The sequence number of the latest change-log entry (0 for none)."""
@@ -104,3 +189,4 @@ class ReviewRepository(Repository):
                 [seq],
             )
         }
+

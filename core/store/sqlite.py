@@ -68,6 +68,12 @@ class Database:
         with self._db.atomic():
             yield
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A transaction whose reads see one moment (SQLite: any transaction does)."""
+        with self._db.atomic():
+            yield
+
     def integrity_ok(self) -> bool:
         """True if the file passes SQLite's integrity check."""
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -102,9 +108,28 @@ class Database:
         """Every row of a query as dicts keyed by column name."""
         return list(self._db.query(sql, params))
 
-    def insert_id(self, sql: str, params: Sequence[Any]) -> int:
-        """Run an INSERT and return the new row's id (PostgreSQL: ``RETURNING id``)."""
+    def insert_id(self, sql: str, params: Sequence[Any], key: str = "id") -> int:
+        """Run an INSERT and return the new row's ``key`` (its rowid; PostgreSQL:
+        ``RETURNING key``)."""
         return int(self._conn.execute(sql, params).lastrowid)
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside an :meth:`atomic` block."""
+        return self._conn.in_transaction
+
+    def lock_changes(self) -> None:
+        """Nothing to do: SQLite serialises writers of the file itself (PostgreSQL takes a lock
+        so that change-log order is commit order)."""
+
+    @property
+    def connected(self) -> bool:
+        """A file is always there while open."""
+        return True
+
+    def listen(self) -> None:
+        """No notifications from a file: change feeds poll (see :mod:`.team`)."""
+        return None
 
     # ------------------------------------------------------------------ dialect
     @staticmethod
@@ -116,6 +141,37 @@ class Database:
     def scan(table: str) -> str:
         """A table read in rowid order rather than through an index (a SQLite hint)."""
         return f"{table} NOT INDEXED"
+
+    @staticmethod
+    def real(column: str) -> str:
+        """A number column read as a float (SQLite's untyped columns need nothing)."""
+        return column
+
+    @staticmethod
+    def epoch_now() -> str:
+        """The current time in seconds since the epoch."""
+        return "((julianday('now') - 2440587.5) * 86400.0)"
+
+    @staticmethod
+    def skip_locked(table: str) -> str:
+        """Row locks for claims: SQLite has one writer at a time, so none are needed."""
+        return ""
+
+    def copy_rows(self, table: str, names: Sequence[str], rows: Iterable[Sequence]) -> int:
+        """Bulk-load rows (one prepared INSERT for all); returns how many."""
+        count = 0
+
+        def counted() -> Iterator[Sequence]:
+            nonlocal count
+            for row in rows:
+                count += 1
+                yield row
+
+        self._conn.executemany(
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({self.marks(len(names))})",
+            counted(),
+        )
+        return count
 
     def upsert(
         self, table: str, columns: Sequence[str], key: Sequence[str], rows: Iterable[Sequence]

@@ -65,7 +65,7 @@ class SuspectRepository(Repository):
             for some in (ids[s : s + _IDS_PER_QUERY] for s in range(0, len(ids), _IDS_PER_QUERY))
         ]
         if not parts:
-            return self._fetch("suspects", "analysis_id = ? AND 0", [analysis_id], status_codes)
+            return self._fetch("suspects", "analysis_id = ? AND 1 = 0", [analysis_id], status_codes)
         fresh = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
         order = np.argsort(fresh["ids"], kind="stable")
         return {name: col[order] for name, col in fresh.items()}

@@ -1,0 +1,247 @@
+"""Working together on one project: claims, the change feed and the lead's queries.
+
+- **Claims** hand open suspects to one reviewer session at a time: :meth:`TeamRepository.
+  claim_suspects` takes the best-scored open suspects nobody else holds, locking them with
+  ``SELECT … FOR UPDATE SKIP LOCKED`` on a team project, so two reviewers claiming at the same
+  moment never get the same suspect; a claim lasts until it expires (the server's clock) or is
+  released. On a project file the same calls work (one writer at a time: nothing to skip).
+- **The change feed** (:class:`ChangeFeed`) hands out the change-log entries others commit, as
+  they are committed: woken by the server's notification (LISTEN/NOTIFY) on a team project, by
+  polling ``changes_since(seq)`` on a file or when notifications are unavailable.
+- **The lead's queries**: decisions by reviewer, and each reviewer's counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from .base import Repository
+
+DEFAULT_CLAIM_SECONDS = 15 * 60.0
+
+
+class TeamRepository(Repository):
+    """The ``claims`` table, and reviewer-centred reads of ``decisions`` and ``change_log``."""
+
+    session: str
+
+    # ------------------------------------------------------------------ claims
+    def claim_suspects(
+        self,
+        set_id: int,
+        count: int,
+        *,
+        seconds: float = DEFAULT_CLAIM_SECONDS,
+        kinds: Iterable[str] | None = None,
+        min_confidence: float = 0.0,
+    ) -> list[str]:
+        """Claim up to ``count`` more open suspects of a prediction set's current analysis for
+        this session, best score first, for ``seconds``; returns their keys. Suspects with a
+        decision or an unexpired claim (this session's too) are not claimed again; renew this
+        session's claims with :meth:`renew_claims`."""
+        analysis = self._current_analysis_id(set_id)
+        if analysis is None or count <= 0:
+            return []
+        got: list[str] = []
+        for _ in range(4):  # claims committed by others meanwhile are skipped: top up
+            with self._db.atomic():
+                more = self._claim_once(
+                    set_id, analysis, count - len(got), seconds, kinds, min_confidence
+                )
+            got += more
+            if not more or len(got) >= count:
+                break
+        return got
+
+    def _claim_once(
+        self,
+        set_id: int,
+        analysis_id: int,
+        count: int,
+        seconds: float,
+        kinds: Iterable[str] | None,
+        min_confidence: float,
+    ) -> list[str]:
+        now = self._db.epoch_now()
+        where, params = ["s.analysis_id = ?"], [analysis_id]
+        kinds = sorted(set(kinds)) if kinds else []
+        if kinds:
+            where.append(f"s.kind IN ({self._db.marks(len(kinds))})")
+            params += kinds
+        if min_confidence > 0:
+            where.append("(s.confidence IS NULL OR s.confidence >= ?)")
+            params.append(min_confidence)
+        sql = (
+            "WITH picked AS ("
+            " SELECT s.key AS key FROM suspects s"
+            f" WHERE {' AND '.join(where)}"
+            " AND NOT EXISTS (SELECT 1 FROM decisions d"
+            "  WHERE d.prediction_set_id = ? AND d.suspect_key = s.key)"
+            " AND NOT EXISTS (SELECT 1 FROM claims c"
+            f"  WHERE c.prediction_set_id = ? AND c.suspect_key = s.key AND c.expires > {now})"
+            f" ORDER BY s.score DESC, s.id LIMIT ?{self._db.skip_locked('s')}"
+            ") "
+            "INSERT INTO claims (prediction_set_id, suspect_key, reviewer, session, expires) "
+            f"SELECT ?, key, ?, ?, {now} + ? FROM picked WHERE 1 = 1 "
+            "ON CONFLICT (prediction_set_id, suspect_key) DO UPDATE SET "
+            "reviewer = excluded.reviewer, session = excluded.session, expires = excluded.expires "
+            f"WHERE claims.expires <= {now} "
+            "RETURNING suspect_key"
+        )
+        params += [set_id, set_id, count, set_id, self.reviewer, self.session, float(seconds)]
+        return [r[0] for r in self._db.rows(sql, params)]
+
+    def renew_claims(self, set_id: int, seconds: float = DEFAULT_CLAIM_SECONDS) -> int:
+        """Extend this session's unexpired claims to ``seconds`` from now; returns how many."""
+        now = self._db.epoch_now()
+        with self._db.atomic():
+            return int(
+                self._db.execute(
+                    f"UPDATE claims SET expires = {now} + ? "
+                    f"WHERE prediction_set_id = ? AND session = ? AND expires > {now}",
+                    [float(seconds), set_id, self.session],
+                ).rowcount
+            )
+
+    def release_claims(self, set_id: int, keys: Iterable[str] | None = None) -> int:
+        """Give back this session's claims (those on ``keys``, or all); returns how many."""
+        sql, params = (
+            "DELETE FROM claims WHERE prediction_set_id = ? AND session = ?",
+            [
+                set_id,
+                self.session,
+            ],
+        )
+        if keys is not None:
+            keys = list(keys)
+            if not keys:
+                return 0
+            sql += f" AND suspect_key IN ({self._db.marks(len(keys))})"
+            params += keys
+        with self._db.atomic():
+            return int(self._db.execute(sql, params).rowcount)
+
+    def claims(self, set_id: int) -> dict[str, dict[str, Any]]:
+        """Every unexpired claim of a prediction set: suspect key -> reviewer, session, and
+        seconds left."""
+        now = self._db.epoch_now()
+        return {
+            key: {"reviewer": reviewer, "session": session, "seconds_left": float(left)}
+            for key, reviewer, session, left in self._db.rows(
+                f"SELECT suspect_key, reviewer, session, expires - {now} FROM claims "
+                f"WHERE prediction_set_id = ? AND expires > {now}",
+                [set_id],
+            )
+        }
+
+    def my_claims(self, set_id: int) -> list[str]:
+        """The keys of this session's unexpired claims."""
+        return sorted(k for k, c in self.claims(set_id).items() if c["session"] == self.session)
+
+    def _current_analysis_id(self, set_id: int) -> int | None:
+        return self._db.scalar(
+            "SELECT id FROM analyses WHERE prediction_set_id = ? AND current = 1", [set_id]
+        )
+
+    # ------------------------------------------------------------------ the lead's queries
+    def decisions_by_reviewer(self, set_id: int, reviewer: str | None = None) -> list[dict]:
+        """The decisions of a prediction set (only ``reviewer``'s, if given), oldest first:
+        suspect_key, decision, note, time, reviewer."""
+        sql = (
+            "SELECT suspect_key, decision, note, time, reviewer FROM decisions "
+            "WHERE prediction_set_id = ?"
+        )
+        params: list[Any] = [set_id]
+        if reviewer is not None:
+            sql += " AND reviewer = ?"
+            params.append(reviewer)
+        return self._db.dicts(sql + " ORDER BY time, suspect_key", params)
+
+    def reviewer_counts(self, set_id: int) -> dict[str, dict[str, int]]:
+        """Each reviewer's numbers: their standing decisions of a prediction set by kind
+        (accepted, rejected, flagged, and decided in all), and the label edits they made
+        (change-log entries that changed a label, undos not counted)."""
+        out: dict[str, dict[str, int]] = {}
+
+        def entry(name: str | None) -> dict[str, int]:
+            return out.setdefault(
+                name or "(unknown)",
+                {"accepted": 0, "rejected": 0, "flagged": 0, "decided": 0, "label_edits": 0},
+            )
+
+        for reviewer, decision, n in self._db.rows(
+            "SELECT reviewer, decision, COUNT(*) FROM decisions WHERE prediction_set_id = ? "
+            "GROUP BY reviewer, decision",
+            [set_id],
+        ):
+            row = entry(reviewer)
+            row[decision] += int(n)
+            row["decided"] += int(n)
+        for reviewer, n in self._db.rows(
+            "SELECT reviewer, COUNT(*) FROM change_log WHERE annotation_id IS NOT NULL "
+            "AND action IN ('add_label', 'delete_label', 'set_category', 'set_geometry', "
+            "'update_label') GROUP BY reviewer"
+        ):
+            entry(reviewer)["label_edits"] += int(n)
+        return dict(sorted(out.items()))
+
+    # ------------------------------------------------------------------ the change feed
+    def change_feed(self, after_seq: int | None = None, *, poll_seconds: float = 1.0) -> ChangeFeed:
+        """A feed of the change-log entries committed after ``after_seq`` (default: now), on
+        connections of its own (safe to use from another thread than this store's)."""
+        reader = self.reader()  # type: ignore[attr-defined]
+        try:
+            listener = reader._db.listen()
+            start = reader.last_change() if after_seq is None else after_seq
+        except BaseException:
+            reader.close()
+            raise
+        return ChangeFeed(reader, listener, start, poll_seconds)
+
+
+class ChangeFeed:
+    """Others' decisions and edits, as they are committed (see the module).
+
+    ``poll(timeout)`` returns the entries committed since the last call (oldest first),
+    waiting up to ``timeout`` seconds for some. The server's notification wakes it at once; a
+    project file (or a lost notification connection, reopened on the next call) falls back to
+    polling every ``poll_seconds``. :class:`~.base.ConnectionLost` is raised while the server is
+    away; calling again later resumes where it stopped, missing nothing.
+    """
+
+    def __init__(self, reader: Any, listener: Any, after_seq: int, poll_seconds: float) -> None:
+        self._reader = reader
+        self._listener = listener
+        self.seq = after_seq
+        self.poll_seconds = poll_seconds
+
+    def poll(self, timeout: float = 2.0) -> list[dict]:
+        """The entries after the last seen one; waits up to ``timeout`` s for the first."""
+        entries = self._reader.changes_since(self.seq)
+        deadline = time.monotonic() + timeout
+        while not entries:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if self._listener is not None:
+                self._listener.wait(left)
+            else:
+                time.sleep(min(self.poll_seconds, left))
+            entries = self._reader.changes_since(self.seq)
+        if entries:
+            self.seq = int(entries[-1]["seq"])
+        return entries
+
+    def close(self) -> None:
+        """Close the feed's connections."""
+        if self._listener is not None:
+            self._listener.close()
+        self._reader.close()
+
+    def __enter__(self) -> ChangeFeed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
