@@ -3,10 +3,13 @@
 The CLI (:mod:`labelfix.core.cli`) and the desktop's background jobs (``desktop/jobs.py``) call
 these functions, so a project imported or analysed from either is built the same way:
 
-- :func:`open_project`: open a project by its location. Today a ``.labelfix`` path; a team
-  store (PostgreSQL, issue 17) will be opened here by URL, choosing its backend.
+- :func:`open_project`: open a project by its location, choosing the backend: a
+  ``.labelfix`` path, or a team project's ``postgresql://HOST[:PORT]/DB?project=NAME``.
 - :func:`import_project`: validate COCO labels (and predictions) and build a new project,
-  atomically: it is written as ``X.labelfix.partial`` and renamed when complete.
+  atomically: it is written as ``X.labelfix.partial`` (a team project: ``NAME__partial``) and
+  renamed when complete.
+- :func:`push_project`, :func:`pull_project`: publish a project file as a team project, and
+  make a local file of a team project (both atomic the same way).
 - :func:`add_predictions`: validate a results file and store it as a named prediction set.
   A model run (issue 13) will add its ``predict`` beside it: run a model, then store its
   predictions the same way.
@@ -21,16 +24,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import settings
 from .analyze import AnalysisSummary, analyze
 from .coco import Problem, read_ground_truth, read_predictions
 from .errors import AnalysisParams
 from .progress import Cancelled, Progress, ShouldStop
-from .store import PROJECT_SUFFIX, DatabaseError, ProjectError, Store
+from .store import (
+    PROJECT_SUFFIX,
+    ConflictError,
+    ConnectionLost,
+    DatabaseError,
+    ProjectError,
+    Store,
+    TeamLocation,
+    is_team_location,
+    parse_location,
+)
+from .store.transfer import copy_project
 
 __all__ = [
     "PROJECT_SUFFIX",
     "AnalysisSummary",
     "Cancelled",
+    "ConflictError",
+    "ConnectionLost",
     "DatabaseError",
     "ImportReport",
     "ProjectError",
@@ -39,13 +56,39 @@ __all__ = [
     "analyze_project",
     "import_and_analyze",
     "import_project",
+    "is_team_location",
     "open_project",
+    "pull_project",
+    "push_project",
 ]
 
+Location = str | Path | TeamLocation
 
-def open_project(location: str | Path, *, readonly: bool = False) -> Store:
-    """Open an existing project (raises ProjectError with a sentence a user can act on)."""
-    return Store.open(location, readonly=readonly)
+
+def open_project(
+    location: Location,
+    *,
+    readonly: bool = False,
+    reviewer: str | None = None,
+    project: str | None = None,
+    images: str | Path | None = None,
+) -> Store:
+    """Open an existing project: a project file, or a team project by its ``postgresql://``
+    URL (``project`` names it when the URL does not). ``reviewer`` overrides who the change
+    log names (default: the settings, else the OS user); ``images`` sets this machine's image
+    folder for the project first. Raises ProjectError with a sentence a user can act on."""
+    where = parse_location(location, project)
+    if images is not None:
+        folder = Path(images)
+        if not folder.is_dir():
+            raise ProjectError(f"{folder}: no such image folder")
+        if isinstance(where, TeamLocation):
+            settings.set_project_images(where.key(), folder)
+    store = Store.open(where, readonly=readonly, reviewer=reviewer)
+    if images is not None and not isinstance(where, TeamLocation) and not readonly:
+        with store.atomic():
+            store.set_images_root(images)
+    return store
 
 
 @dataclass
@@ -60,10 +103,15 @@ class ImportReport:
 
 
 @contextlib.contextmanager
-def new_project(out: Path) -> Iterator[Store]:
+def new_project(out: Path | TeamLocation, *, overwrite: bool = True) -> Iterator[Store]:
     """A new project built under ``out.partial`` and renamed to ``out`` when the block ends
     without error; on error (or cancel) the partial file is removed, so a crash or a bad file
-    leaves no half project."""
+    leaves no half project. A team project is built as ``NAME__partial`` and renamed the same
+    way (replacing an existing one only with ``overwrite``)."""
+    if isinstance(out, TeamLocation):
+        with _new_team_project(out, overwrite) as store:
+            yield store
+        return
     partial = out.with_name(out.name + ".partial")
     store = Store.create(partial, overwrite=True)
     try:
@@ -78,13 +126,88 @@ def new_project(out: Path) -> Iterator[Store]:
     os.replace(partial, out)
 
 
-def _remove(path: Path) -> None:
+@contextlib.contextmanager
+def _new_team_project(out: TeamLocation, overwrite: bool) -> Iterator[Store]:
+    if not overwrite and Store.team_project_exists(out):
+        raise ProjectError(
+            f"{out.display()}: team project {out.project!r} already exists; "
+            "choose another name or pass --overwrite"
+        )
+    partial = TeamLocation(out.url, out.project + "__partial")
+    store = Store.create(partial, overwrite=True)
+    try:
+        yield store
+    except BaseException:
+        store.close()
+        Store.drop_team_project(partial)
+        raise
+    store.publish_as(out.project, overwrite=overwrite)
+
+
+def _remove(path: Path | TeamLocation) -> None:
+    if isinstance(path, TeamLocation):
+        Store.drop_team_project(path)
+        return
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
+def push_project(
+    source: str | Path,
+    target: str | TeamLocation,
+    *,
+    project: str | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Publish a project file as a team project (atomically: all of it or nothing); this
+    machine remembers the file's image folder for it. Returns rows copied per table."""
+    where = parse_location(target, project)
+    if not isinstance(where, TeamLocation):
+        raise ProjectError(f"{target}: push publishes to a postgresql:// URL")
+    with open_project(source) as src, new_project(where, overwrite=overwrite) as dst:
+        counts = copy_project(src, dst, progress)
+        images = src.images_root
+    if images is not None:
+        settings.set_project_images(where.key(), images)
+    return counts
+
+
+def pull_project(
+    source: str | TeamLocation,
+    out: str | Path,
+    *,
+    project: str | None = None,
+    images: str | Path | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Make a local project file of a team project (atomically), with this machine's image
+    folder for it (or ``images``). Returns rows copied per table."""
+    where = parse_location(source, project)
+    if not isinstance(where, TeamLocation):
+        raise ProjectError(f"{source}: pull copies a postgresql:// team project")
+    out = Path(out)
+    if out.suffix != PROJECT_SUFFIX:
+        raise ProjectError(f"{out}: a project file ends in {PROJECT_SUFFIX}")
+    if out.exists() and not overwrite:
+        raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
+    with open_project(where, readonly=True) as src, new_project(out) as dst:
+        counts = copy_project(src, dst, progress)
+        folder = images if images is not None else src.images_root
+        if folder is not None:
+            with dst.atomic():
+                dst.set_images_root(folder)
+    return counts
+
+
+def team_projects(server: str) -> list[str]:
+    """The names of the team projects on a server's database (``postgresql://HOST/DB``)."""
+    return Store.team_projects(TeamLocation.parse(server, "labelfix"))
+
+
 def import_project(
-    out: Path,
+    out: Path | TeamLocation,
     gt_path: Path,
     images_dir: Path | None,
     predictions_path: Path | None = None,
@@ -106,6 +229,11 @@ def import_project(
             raise Cancelled("import cancelled")
 
     report(0, 100)
+    if isinstance(out, TeamLocation) and images_dir is not None:
+        settings.set_project_images(out.key(), images_dir)
+        images_dir_for_store = None  # remembered on this machine, not in the project
+    else:
+        images_dir_for_store = images_dir
     gt = read_ground_truth(gt_path, images_dir)
     warnings = list(gt.warnings)
     n_images, n_labels = len(gt.images), len(gt.annotations)
@@ -114,7 +242,7 @@ def import_project(
     report(30, 100)
     with new_project(out) as store:
         store.import_ground_truth(
-            gt, images_dir, progress=lambda d, t: report(30 + 30 * d // max(t, 1), 100)
+            gt, images_dir_for_store, progress=lambda d, t: report(30 + 30 * d // max(t, 1), 100)
         )
         del gt
         check()
@@ -146,7 +274,7 @@ def add_predictions(
 
 
 def analyze_project(
-    project: Store | Path,
+    project: Store | Location,
     params: AnalysisParams | None = None,
     *,
     set_name: str | None = None,
@@ -170,12 +298,12 @@ def import_and_analyze(
     labels: Path,
     images: Path | None,
     predictions: Path | None,
-    out: Path,
+    out: Path | TeamLocation,
     *,
     name: str | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
-) -> Path:
+) -> Path | TeamLocation:
     """Import the COCO files into a new project at ``out`` and analyse it (when predictions).
 
     Raises CocoError on invalid input and Cancelled when stopped; either leaves no file.

@@ -1,4 +1,5 @@
-"""Whole-project analysis: atomic replacement, cancel, incremental re-analysis, decisions kept."""
+"""Whole-project analysis: atomic replacement, cancel, incremental re-analysis, decisions kept
+(on a project file and on a team project)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from labelfix.core.review import decide
 from labelfix.core.store import Store
 from labelfix.core.suspects import DEFAULT_REVIEW_FILTER, SuspectFilter, SuspectIndex
 
+from backends import drop, location, where
 from helpers import sql, tiny_dataset, tiny_predictions, write_json
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path, backend: str) -> Store:
     gt = read_ground_truth(write_json(tmp_path / "gt.json", tiny_dataset()))
-    s = Store.create(tmp_path / "p.labelfix")
+    at = location(backend, tmp_path)
+    s = Store.create(at)
     s.import_ground_truth(gt, None)
     pf = read_predictions(
         write_json(tmp_path / "pr.json", tiny_predictions()),
@@ -30,6 +33,7 @@ def store(tmp_path: Path) -> Store:
     s.add_predictions(pf, "model")
     yield s
     s.close()
+    drop(at)
 
 
 def _kinds(store: Store) -> dict[str, dict]:
@@ -109,7 +113,7 @@ def test_edits_during_analysis_are_not_overwritten(store: Store) -> None:
         proceed.wait(10)
         return False
 
-    worker_store = Store.open(store.path)
+    worker_store = Store.open(where(store))
     result: dict = {}
 
     def run() -> None:

@@ -1,4 +1,5 @@
-"""The project store, reversible edits and COCO export, on a tiny synthetic dataset."""
+"""The project store, reversible edits and COCO export, on a tiny synthetic dataset: on both
+backends (a project file, and a team project on the PostgreSQL test server)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ import pytest
 from labelfix.core import edits
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.export import ExportError, coco_dataset, export_changes, export_coco
-from labelfix.core.store import ProjectError, Store, migrations
+from labelfix.core.store import DatabaseError, ProjectError, Store, migrations
 
+from backends import drop, location, where
 from helpers import sql, tiny_dataset, tiny_predictions, write_json
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Store:
+def project(tmp_path: Path, backend: str) -> Store:
     gt_path = write_json(tmp_path / "gt.json", tiny_dataset())
     gt = read_ground_truth(gt_path)
-    store = Store.create(tmp_path / "p.labelfix")
+    at = location(backend, tmp_path)
+    store = Store.create(at)
     store.import_ground_truth(gt, tmp_path)
     pred_path = write_json(tmp_path / "pred.json", tiny_predictions())
     store.add_predictions(
@@ -28,11 +31,13 @@ def project(tmp_path: Path) -> Store:
     )
     yield store
     store.close()
+    drop(at)
 
 
 def test_schema_pragmas_and_migrations(project: Store) -> None:
-    assert sql(project, "PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert sql(project, "PRAGMA foreign_keys").fetchone()[0] == 1
+    if not project.is_team:
+        assert sql(project, "PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert sql(project, "PRAGMA foreign_keys").fetchone()[0] == 1
     assert project.schema_version() == migrations.latest_version()
     versions = [r[0] for r in sql(project, "SELECT version FROM _migrations ORDER BY version")]
     assert versions == [v for v, _, _ in migrations.MIGRATIONS]
@@ -59,11 +64,11 @@ def test_predictions_are_numbered_like_loadres(project: Store) -> None:
 
 
 def test_reopen_and_readonly(project: Store, tmp_path: Path) -> None:
-    path = project.path
+    path = where(project)
     project.close()
     with Store.open(path, readonly=True) as ro:
         assert ro.counts()["labels"] == 3
-        with pytest.raises(sqlite3.OperationalError):
+        with pytest.raises(DatabaseError):
             ro.set_meta("x", 1)
 
 
@@ -82,7 +87,7 @@ def test_not_a_project(tmp_path: Path) -> None:
 
 def test_schema_too_new(project: Store) -> None:
     sql(project, "INSERT INTO _migrations VALUES (999, 'future', 'x')")
-    path = project.path
+    path = where(project)
     project.close()
     with pytest.raises(ProjectError, match="update LabelFix"):
         Store.open(path)
@@ -90,10 +95,14 @@ def test_schema_too_new(project: Store) -> None:
 
 def test_change_log_is_append_only(project: Store) -> None:
     edits.SetCategory(10, 3).apply(project)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(DatabaseError, match="append-only"):
         sql(project, "DELETE FROM change_log")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(DatabaseError, match="append-only"):
         sql(project, "UPDATE change_log SET action = 'x'")
+    if project.is_team:
+        with pytest.raises(DatabaseError, match="append-only"):
+            sql(project, "TRUNCATE change_log")
+    assert len(project.change_log()) == 1
 
 
 def _every_kind_of_edit(store: Store) -> list[edits.Edit]:

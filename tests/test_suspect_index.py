@@ -11,6 +11,7 @@ import pytest
 from labelfix.core import analyze as az
 from labelfix.core.edits import DeleteLabel, Edit, SetCategory, SetDecision
 from labelfix.core.errors import KINDS
+from labelfix.core.project import push_project
 from labelfix.core.review import decide
 from labelfix.core.store import Store
 from labelfix.core.suspects import (
@@ -23,6 +24,7 @@ from labelfix.core.suspects import (
 )
 from tests.desktop.synthetic import big_index, write_project
 
+from backends import drop, team_url
 from helpers import sql
 
 ALL_COLUMNS = (*_COLUMNS, "status")
@@ -71,11 +73,18 @@ def refresh(idx: SuspectIndex, store: Store, edit: Edit) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(write_project(tmp_path, n_images=60, preds_per_image=8, seed=3))
+def store(tmp_path: Path, backend: str) -> Store:
+    """A 60-image project file, or the same published as a team project."""
+    at = str(write_project(tmp_path, n_images=60, preds_per_image=8, seed=3))
+    if backend == "postgresql":
+        team = team_url()
+        push_project(at, team)
+        at = team
+    s = Store.open(at)
     az.analyze(s)
     yield s
     s.close()
+    drop(at)
 
 
 def first_of(idx: SuspectIndex, kind: str, skip: set[int] = frozenset()) -> dict:

@@ -436,6 +436,21 @@ class PgDatabase:
 
         return self._run("COPY", call)
 
+    def reset_ids(self, table: str) -> None:
+        """After rows were loaded with their ids: the table's identity columns continue
+        above the largest id."""
+        qualified = f'"{self.location.schema}"."{table}"'
+        for (column,) in self.rows(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(?) "
+            "AND attnum > 0 AND attidentity <> ''",
+            [qualified],
+        ):
+            self.execute(
+                f"SELECT setval(pg_get_serial_sequence(?, ?), "
+                f"COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)",
+                [qualified, column],
+            )
+
     def _column_types(self, table: str) -> dict[str, str]:
         if table not in self._types:
             self._types[table] = dict(

@@ -182,6 +182,37 @@ class Store(
             raise
         return store
 
+    # ------------------------------------------------------------------ team projects
+    @staticmethod
+    def team_project_exists(team: TeamLocation) -> bool:
+        """True if the server has the team project."""
+        from .postgres import PgDatabase
+
+        with contextlib.closing(PgDatabase.connect(team, readonly=True)) as db:
+            return db.project_exists()
+
+    @staticmethod
+    def drop_team_project(team: TeamLocation) -> None:
+        """Delete a team project and everything in it from the server."""
+        from .postgres import PgDatabase
+
+        with contextlib.closing(PgDatabase.connect(team)) as db:
+            db.drop_project()
+
+    @staticmethod
+    def team_projects(server: TeamLocation) -> list[str]:
+        """The names of the team projects in the server's database."""
+        from .postgres import PgDatabase
+
+        with contextlib.closing(PgDatabase.connect(server, readonly=True)) as db:
+            return db.list_projects()
+
+    def publish_as(self, project: str, *, overwrite: bool = False) -> None:
+        """Rename this (new) team project to ``project`` in one transaction, replacing one of
+        that name only with ``overwrite``; the store is closed afterwards."""
+        assert self.team is not None, "only a team project is published by renaming"
+        self._db.rename_project(project, overwrite=overwrite)
+
     def reader(self) -> Store:
         """A separate read-only connection to the same project, for a worker thread."""
         target = self.team if self.team is not None else self.path

@@ -157,6 +157,9 @@ class Database:
         """Row locks for claims: SQLite has one writer at a time, so none are needed."""
         return ""
 
+    def reset_ids(self, table: str) -> None:
+        """Nothing to do: SQLite continues rowids (and AUTOINCREMENT) above loaded ids."""
+
     def copy_rows(self, table: str, names: Sequence[str], rows: Iterable[Sequence]) -> int:
         """Bulk-load rows (one prepared INSERT for all); returns how many."""
         count = 0
