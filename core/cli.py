@@ -1,5 +1,11 @@
 """The headless ``labelfix`` commands: import, add-predictions, info, export (and the analysis
-commands registered by :mod:`labelfix.core.cli_analysis`).
+commands registered by :mod:`labelfix.core.cli_analysis`, the team commands by
+:mod:`labelfix.core.cli_team`).
+
+Every command that takes a project takes a project file or a team project's URL
+(``postgresql://HOST[:PORT]/DB?project=NAME``, or the URL and ``--project NAME``), with
+``--reviewer NAME`` (who the change log names) and ``--images DIR`` (this machine's image folder
+for the project, remembered).
 
 Exit codes: 0 success, 2 bad input (a validation report, never a traceback), 1 internal error.
 """
@@ -8,16 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .. import __version__
-from . import cli_analysis, project
+from . import cli_analysis, cli_team, project, settings
 from .coco import CocoError
 from .export import ExportError, export_changes, export_coco
-from .project import PROJECT_SUFFIX, ProjectError
+from .project import PROJECT_SUFFIX, ProjectError, Store
+from .store import TeamLocation, parse_location
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -74,13 +82,51 @@ def print_warnings(args: argparse.Namespace, warnings: list, limit: int = 20) ->
         print(f"  ... and {len(warnings) - limit} more (see `labelfix info`)", file=sys.stderr)
 
 
+def project_options(p: argparse.ArgumentParser) -> None:
+    """The project argument and the options every command on a project has."""
+    p.add_argument("project", help="a project file (X.labelfix) or a team project's URL")
+    p.add_argument(
+        "--project",
+        dest="team_project",
+        metavar="NAME",
+        help="the team project's name, when the URL does not say ?project=NAME",
+    )
+    p.add_argument(
+        "--reviewer", help="who the change log names (default: settings, else your user name)"
+    )
+    p.add_argument("--images", metavar="DIR", help="this machine's image folder for the project")
+
+
+def cli_session(reviewer: str | None) -> str:
+    """The session the command line works as: one per reviewer and machine, so claims made by
+    one command are this reviewer's in the next (``suspects --claimed``, ``apply --claimed``)."""
+    return f"cli:{settings.reviewer_name(reviewer)}@{socket.gethostname()}"
+
+
+def open_from(args: argparse.Namespace, *, readonly: bool = False) -> Store:
+    """Open the project a command names (file or team URL) with its common options."""
+    return project.open_project(
+        args.project,
+        readonly=readonly and args.images is None,
+        reviewer=args.reviewer,
+        project=args.team_project,
+        images=args.images,
+        session=cli_session(args.reviewer),
+    )
+
+
 # ---------------------------------------------------------------------- commands
 def cmd_import(args: argparse.Namespace) -> int:
     """Create a project from COCO labels, an image folder and optional predictions."""
-    out = Path(args.output)
-    if out.suffix != PROJECT_SUFFIX:
+    out = parse_location(args.output, args.team_project)
+    if isinstance(out, TeamLocation):
+        if not args.overwrite and Store.team_project_exists(out):
+            raise ProjectError(
+                f"{out} already exists; choose another name or pass --overwrite"
+            )
+    elif out.suffix != PROJECT_SUFFIX:
         raise UsageError(f"{out}: a project file ends in {PROJECT_SUFFIX}")
-    if out.exists() and not args.overwrite:
+    elif out.exists() and not args.overwrite:
         raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
     images_dir = Path(args.images) if args.images else None
     if images_dir is not None and not images_dir.is_dir():
@@ -104,21 +150,23 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_add_predictions(args: argparse.Namespace) -> int:
     """Add a named prediction set to a project (it becomes the active one)."""
-    with project.open_project(args.project) as store:
+    with open_from(args) as store:
         name = args.name or Path(args.predictions).stem
         count, warnings = project.add_predictions(
             store, Path(args.predictions), name, activate=not args.inactive
         )
         print_warnings(args, warnings)
-        say(args, f"added {count} predictions as {name!r} to {args.project}")
+        say(args, f"added {count} predictions as {name!r} to {store.location}")
     return EXIT_OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print a project's counts, prediction sets and import warnings."""
-    with project.open_project(args.project, readonly=True) as store:
+    with open_from(args, readonly=True) as store:
         counts = store.counts()
-        print(f"project      {store.path}")
+        print(f"project      {store.location}")
+        if store.is_team:
+            print(f"team project {store.team.project} (you review as {store.reviewer})")
         print(f"labels file  {store.get_meta('ground_truth_path')}")
         print(f"image folder {store.images_root}")
         for key in ("images", "categories", "labels", "predictions", "changes"):
@@ -138,7 +186,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the corrected labels as COCO JSON (and optionally the change log)."""
-    with project.open_project(args.project) as store:
+    with open_from(args) as store:
         counts = export_coco(store, args.output, overwrite=args.overwrite)
         say(args, f"wrote {counts['labels']} labels on {counts['images']} images to {args.output}")
         if args.changes:
@@ -180,28 +228,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", help="image folder (file_name is relative to it)")
     p.add_argument("--predictions", help="COCO results JSON (a model's predictions)")
     p.add_argument("--name", help="name of the prediction set (default: the file's stem)")
-    p.add_argument("-o", "--output", required=True, help="the project file to create (X.labelfix)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing project file")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the project to create: X.labelfix, or a team project's postgresql:// URL",
+    )
+    p.add_argument("--project", dest="team_project", metavar="NAME", help="team project name")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing project")
 
     p = add("add-predictions", cmd_add_predictions, "add a prediction set to a project")
-    p.add_argument("project")
+    project_options(p)
     p.add_argument("predictions", help="COCO results JSON")
     p.add_argument("--name", help="name of the set (default: the file's stem)")
     p.add_argument("--inactive", action="store_true", help="keep the current active set")
 
     p = add("info", cmd_info, "print a project's counts and warnings")
-    p.add_argument("project")
+    project_options(p)
     p.add_argument("--warnings", type=int, default=20, help="how many warnings to list")
 
     p = add("export", cmd_export, "write the corrected labels as COCO JSON")
-    p.add_argument("project")
+    project_options(p)
     p.add_argument("-o", "--output", required=True, help="the COCO JSON to write")
     p.add_argument("--changes", help="also write the change log (.json or .csv)")
     p.add_argument(
         "--overwrite", action="store_true", help="allow replacing the imported labels file"
     )
 
-    cli_analysis.add_commands(add)
+    cli_analysis.add_commands(add, project_options)
+    cli_team.add_commands(add, project_options)
     # the desktop commands: `labelfix` (labelfix/cli.py) sends them to the Qt app before this
     # parser is built; they are listed here so that `labelfix --help` shows every command
     for name, help_ in DESKTOP_COMMANDS.items():

@@ -15,7 +15,7 @@ import numpy as np
 from .analyze import OUTCOME_NAMES, AnalysisParams, matches, reanalyze_images
 from .bulk import BulkPlan, describe, plan_accepts
 from .errors import KINDS
-from .project import ProjectError, analyze_project, open_project
+from .project import ProjectError, analyze_project
 from .review import decide
 from .store import Store
 from .suspects import CACHE_MIN_ROWS, CLI_FIELDS, SuspectFilter, SuspectIndex, cli_record
@@ -27,6 +27,12 @@ def _progress(args: argparse.Namespace, label: str) -> Callable[[int, int], None
     from .cli import ProgressBar
 
     return None if args.quiet else ProgressBar(label)
+
+
+def _open(args: argparse.Namespace, *, readonly: bool = False) -> Store:
+    from .cli import open_from
+
+    return open_from(args, readonly=readonly)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -42,7 +48,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         missing_same_iou=args.missing_same_iou,
         loose_iou=args.loose_iou,
     )
-    with open_project(args.project) as store:
+    with _open(args) as store:
         set_id = store.resolve_set(args.predictions)
         bar = _progress(args, "analysing")
         t0 = time.perf_counter()
@@ -63,7 +69,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_matches(args: argparse.Namespace) -> int:
     """Print the match of every prediction, one JSON object per line."""
-    with open_project(args.project, readonly=True) as store:
+    with _open(args, readonly=True) as store:
         set_id = store.resolve_set(args.predictions)
         arr = matches(store, set_id)
         preds = store.prediction_arrays(set_id)
@@ -131,14 +137,30 @@ def _selected(
     if index.analysis_id is None:
         raise ProjectError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
     rows = index.query(_filter(args, store))
+    if args.claimed or args.decided_by:
+        keep = np.ones(len(index), dtype=bool)
+        if args.claimed:
+            keep &= _marked(index, store.my_claims(set_id))
+        if args.decided_by:
+            decided = store.decisions_by_reviewer(set_id, args.decided_by)
+            keep &= _marked(index, [d["suspect_key"] for d in decided])
+        rows = rows[keep[rows]]
     if limit and args.top is not None:
         rows = rows[: args.top]
     return index, [int(r) for r in rows]
 
 
+def _marked(index: SuspectIndex, keys: list[str]) -> np.ndarray:
+    """A mask over the index's rows: True at these suspects' rows."""
+    mask = np.zeros(len(index), dtype=bool)
+    if keys:
+        mask[index.positions_of(keys)] = True
+    return mask
+
+
 def cmd_suspects(args: argparse.Namespace) -> int:
     """List suspects, best first."""
-    with open_project(args.project, readonly=True) as store:
+    with _open(args, readonly=True) as store:
         index, rows = _selected(args, store)
         names = store.category_names()
         out = sys.stdout
@@ -183,7 +205,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     earlier fix of the run already used (saying which and why); with ``--top N`` the next
     suspects of the listing are taken in their place (and named)."""
     decision = "accepted" if args.accept else "rejected"
-    with open_project(args.project) as store:
+    with _open(args) as store:
         index, rows = _selected(args, store, limit=False)
         listing = (
             dict(index.row(r), set_id=index.set_id)
@@ -202,10 +224,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
         touched = {s["image_id"] for s in suspects}
         before = _open_keys(index, touched)
         edit = decide(store, suspects, decision)
-        edit.apply(store)
-        touched |= edit.image_ids
-        before |= _open_keys(index, edit.image_ids)
-        reanalyze_images(store, touched, index.set_id)
+        with store.atomic():  # the edit and its images' new suspects land together
+            edit.apply(store)
+            touched |= edit.image_ids
+            before |= _open_keys(index, edit.image_ids)
+            reanalyze_images(store, touched, index.set_id)
         if not args.quiet:
             print(f"{decision} {len(suspects)} suspect(s)", file=sys.stderr)
             _report_skipped(args, plan)
@@ -257,10 +280,13 @@ def _report_reanalysis(images: int, before: set[str], after: set[str]) -> None:
     print(f"re-analysed {images} image(s): " + "; ".join(parts), file=sys.stderr)
 
 
-def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+def add_commands(
+    add: Callable[..., argparse.ArgumentParser],
+    project_options: Callable[[argparse.ArgumentParser], None],
+) -> None:
     """Register the analysis commands on the CLI's subparsers."""
     p = add("analyze", cmd_analyze, "match predictions to labels and find suspected label errors")
-    p.add_argument("project")
+    project_options(p)
     p.add_argument("--iou", type=float, default=0.5, help="match IoU threshold (0.5)")
     p.add_argument("--low-iou", type=float, default=0.1, help="no-overlap threshold (0.1)")
     p.add_argument("--duplicate-iou", type=float, default=0.85, help="duplicate-label IoU (0.85)")
@@ -295,12 +321,12 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--predictions", help="prediction set name (default: the active one)")
 
     p = add("matches", cmd_matches, "print every prediction's match (tp / fp / ignored)")
-    p.add_argument("project")
+    project_options(p)
     p.add_argument("--format", choices=("json",), default="json")
     p.add_argument("--predictions", help="prediction set name (default: the active one)")
 
     def selection(p: argparse.ArgumentParser) -> None:
-        p.add_argument("project")
+        project_options(p)
         p.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
         p.add_argument(
             "--min-confidence", type=float, default=0.0, help="least prediction confidence (0)"
@@ -317,6 +343,10 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
             help="only suspects with this review status (repeatable; default: open; all: any)",
         )
         p.add_argument("--top", type=int, help="at most this many (default: all)")
+        p.add_argument(
+            "--claimed", action="store_true", help="only the suspects you claimed (labelfix claim)"
+        )
+        p.add_argument("--decided-by", metavar="REVIEWER", help="only suspects this reviewer decided")
         p.add_argument("--predictions", help="prediction set name (default: the active one)")
 
     p = add("suspects", cmd_suspects, "list suspected label errors, most likely first")

@@ -72,6 +72,7 @@ def open_project(
     reviewer: str | None = None,
     project: str | None = None,
     images: str | Path | None = None,
+    session: str | None = None,
 ) -> Store:
     """Open an existing project: a project file, or a team project by its ``postgresql://``
     URL (``project`` names it when the URL does not). ``reviewer`` overrides who the change
@@ -84,7 +85,7 @@ def open_project(
             raise ProjectError(f"{folder}: no such image folder")
         if isinstance(where, TeamLocation):
             settings.set_project_images(where.key(), folder)
-    store = Store.open(where, readonly=readonly, reviewer=reviewer)
+    store = Store.open(where, readonly=readonly, reviewer=reviewer, session=session)
     if images is not None and not isinstance(where, TeamLocation) and not readonly:
         with store.atomic():
             store.set_images_root(images)

@@ -58,6 +58,7 @@ class Store(
         path: Path | None = None,
         team: TeamLocation | None = None,
         reviewer: str | None = None,
+        session: str | None = None,
     ) -> None:
         self.path = path
         self.team = team
@@ -65,7 +66,8 @@ class Store(
         self._db = db
         self.readonly = readonly
         self.reviewer = settings.reviewer_name(reviewer)
-        self.session = uuid.uuid4().hex  # this connection's claims
+        # who "this store" is for claims and undo: one open window, or one CLI user on a machine
+        self.session = session or uuid.uuid4().hex
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -120,12 +122,15 @@ class Store(
         *,
         readonly: bool = False,
         reviewer: str | None = None,
+        session: str | None = None,
     ) -> Store:
         """Open an existing project (a file, or a team project by its ``postgresql://``
-        location), migrating it to the current schema when writable."""
+        location), migrating it to the current schema when writable. ``reviewer`` names who
+        the change log credits (default: :func:`settings.reviewer_name`); ``session`` who owns
+        this store's claims and undo (default: a new one)."""
         where = parse_location(location)
         if isinstance(where, TeamLocation):
-            return cls._open_team(where, readonly, reviewer)
+            return cls._open_team(where, readonly, reviewer, session)
         path = where
         if not path.exists():
             raise ProjectError(f"{path}: no such project file")
@@ -150,14 +155,16 @@ class Store(
         except migrations.SchemaTooNewError as exc:
             db.close()
             raise ProjectError(f"{path}: {exc}") from exc
-        store = cls(db, readonly, path=path, reviewer=reviewer)
+        store = cls(db, readonly, path=path, reviewer=reviewer, session=session)
         if store.get_meta("app") != APP_ID:
             db.close()
             raise ProjectError(f"{path} is not a LabelFix project")
         return store
 
     @classmethod
-    def _open_team(cls, team: TeamLocation, readonly: bool, reviewer: str | None) -> Store:
+    def _open_team(
+        cls, team: TeamLocation, readonly: bool, reviewer: str | None, session: str | None
+    ) -> Store:
         from .postgres import PgDatabase
 
         db = PgDatabase.connect(team, readonly=readonly)
@@ -171,7 +178,7 @@ class Store(
                 migrations.check_readable(db)
             else:
                 migrations.migrate(db)
-            store = cls(db, readonly, team=team, reviewer=reviewer)
+            store = cls(db, readonly, team=team, reviewer=reviewer, session=session)
             if store.get_meta("app") != APP_ID:
                 raise ProjectError(f"{team.display()} is not a LabelFix project")
         except migrations.SchemaTooNewError as exc:
