@@ -8,8 +8,8 @@ Several reviewers may edit one team project: an edit takes the project's change 
 and writes a label only if it is still at the revision the edit is based on (the ``revision``
 the caller read, else the one read when applying), so a label someone else changed meanwhile is
 refused with :class:`ConflictError` (who, when, and the fresh state). Undo and redo go ahead
-only while the latest change of their label (or decision) is this store's own: they never
-overwrite someone else's later change.
+only while the label (or decision) is still as this edit left it: they never overwrite someone
+else's later change (a field someone else changed in between is theirs to keep).
 
 Edits are plain objects so the desktop can wrap each in one ``QUndoCommand`` and the CLI can
 apply them in bulk.
@@ -92,6 +92,21 @@ def _require(store: Store, annotation_id: int) -> dict:
     return ann
 
 
+def _check(store: Store, still: bool, annotation_id: int) -> None:
+    """Refuse an undo or redo when the label is no longer as this edit left it."""
+    if not still:
+        raise store.change_conflict(annotation_id=annotation_id)
+
+
+def _same(ann: dict | None, state: dict | None, fields: Any = None) -> bool:
+    """True if a label (None: absent) has these values (of ``fields``; all by default)."""
+    if ann is None or state is None:
+        return ann is None and state is None
+    now = _state(ann)
+    return all(now[k] == (list(v) if k == "bbox" else v) for k, v in state.items()
+               if fields is None or k in fields)  # fmt: skip
+
+
 def _state(ann: dict) -> dict:
     """The part of a label that the change log records as before/after."""
     return {
@@ -143,7 +158,7 @@ class AddLabel(Edit):
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
         current = _require(store, self.annotation["id"])
-        store.check_own_change(annotation_id=self.annotation["id"])
+        _check(store, _same(current, _state(self.annotation)), self.annotation["id"])
         store.delete_annotation(self.annotation["id"], expected_revision=current["revision"])
         store.log(
             self.edit_id,
@@ -184,8 +199,8 @@ class DeleteLabel(Edit):
     def _apply(self, store: Store) -> list[int]:
         current = _require(store, self.annotation_id)
         expected = current["revision"] if self.revision is None else self.revision
-        if self.undone:  # a redo: only over this store's own undo
-            store.check_own_change(annotation_id=self.annotation_id)
+        if self.undone:  # a redo: only while the label is as the undo left it
+            _check(store, _same(current, _state(self.deleted or current)), self.annotation_id)
             expected = current["revision"]
         store.delete_annotation(self.annotation_id, expected_revision=expected)
         self.deleted = current
@@ -203,7 +218,8 @@ class DeleteLabel(Edit):
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
         assert self.deleted is not None
-        store.check_own_change(annotation_id=self.annotation_id)
+        if store.annotation(self.annotation_id) is not None:
+            raise store.change_conflict(annotation_id=self.annotation_id)
         store.insert_annotation(self.deleted, self.deleted["position"])
         store.log(
             self.edit_id,
@@ -255,8 +271,8 @@ class _UpdateLabel(Edit):
     def _apply(self, store: Store) -> list[int]:
         ann = _require(store, self.annotation_id)
         expected = ann["revision"] if self.revision is None or self.undone else self.revision
-        if self.undone:  # a redo: only over this store's own undo
-            store.check_own_change(annotation_id=self.annotation_id)
+        if self.undone:  # a redo: only while the label is as the undo left it
+            _check(store, _same(ann, self.before, self.after), self.annotation_id)
         if ann["revision"] != expected:
             raise store.label_conflict(self.annotation_id, expected)
         self._image_id = ann["image_id"]
@@ -286,7 +302,7 @@ class _UpdateLabel(Edit):
     def _revert(self, store: Store, seqs: list[int]) -> None:
         assert self.before is not None and self.after is not None
         ann = _require(store, self.annotation_id)
-        store.check_own_change(annotation_id=self.annotation_id)
+        _check(store, _same(ann, self.after), self.annotation_id)
         store.update_annotation(
             self.annotation_id,
             expected_revision=ann["revision"],
@@ -427,6 +443,7 @@ class SetDecision(Edit):
         #: the suspect's numbers when it was decided (score, confidence, IoU), for the change log
         self.numbers = {k: (suspect or {}).get(k) for k in SUSPECT_NUMBERS} if suspect else None
         self.previous: dict | None = None
+        self._undone_to: dict | None = None  # the decision as the last undo left it
         self.description = f"{decision or 'clear decision'}"
 
     @property
@@ -434,9 +451,9 @@ class SetDecision(Edit):
         return {self._image_id} if self._image_id is not None else set()
 
     def _apply(self, store: Store) -> list[int]:
-        if self.undone:  # a redo: only over this store's own undo
-            store.check_own_change(set_id=self.set_id, suspect_key=self.suspect_key)
         self.previous = store.decision(self.set_id, self.suspect_key)
+        if self.undone and _decision_state(self.previous) != self._undone_to:
+            raise store.change_conflict(set_id=self.set_id, suspect_key=self.suspect_key)
         store.set_decision(self.set_id, self.suspect_key, self.decision, self.note)
         after = None if self.decision is None else {"decision": self.decision, "note": self.note}
         before = _decision_state(self.previous)
@@ -460,7 +477,10 @@ class SetDecision(Edit):
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
         prev = self.previous
-        store.check_own_change(set_id=self.set_id, suspect_key=self.suspect_key)
+        mine = None if self.decision is None else {"decision": self.decision, "note": self.note}
+        if _decision_state(store.decision(self.set_id, self.suspect_key)) != mine:
+            raise store.change_conflict(set_id=self.set_id, suspect_key=self.suspect_key)
+        self._undone_to = _decision_state(prev)
         store.set_decision(
             self.set_id,
             self.suspect_key,

@@ -139,35 +139,34 @@ class ReviewRepository(Repository):
         )
         return rows[0] if rows else None
 
-    def check_own_change(
-        self, *, annotation_id: int | None = None, set_id: int | None = None,
+    def change_conflict(
+        self,
+        *,
+        annotation_id: int | None = None,
+        set_id: int | None = None,
         suspect_key: str | None = None,
-    ) -> None:
-        """Raise :class:`ConflictError` unless the latest change of this label (or decision on
-        this suspect) was made through this store (its session): an undo or redo must never
-        overwrite someone else's later change."""
+    ) -> ConflictError:
+        """The error for an undo or redo that would overwrite a later change of someone else's
+        to this label (or this suspect's decision): who made the latest change and when, and
+        the state now."""
         if annotation_id is not None:
             last = self.last_label_change(annotation_id)
-        else:
-            assert suspect_key is not None
-            last = self.last_decision_change(suspect_key)
-        if last is None or last.get("session") == self.session:
-            return
-        who, when = last.get("reviewer") or "someone", last.get("time") or "an unknown time"
-        if annotation_id is not None:
             current = self.annotation(annotation_id)  # type: ignore[attr-defined]
             what = f"label {annotation_id}"
         else:
-            assert set_id is not None
-            current = self.decision(set_id, suspect_key)  # type: ignore[arg-type]
+            assert set_id is not None and suspect_key is not None
+            last = self.last_decision_change(suspect_key)
+            current = self.decision(set_id, suspect_key)
             what = f"the decision on suspect {suspect_key}"
-        raise ConflictError(
+        who = (last or {}).get("reviewer") or "someone"
+        when = (last or {}).get("time") or "an unknown time"
+        return ConflictError(
             f"{what} was changed by {who} at {when} after your change; undoing or redoing "
             "yours would overwrite theirs, so nothing was changed",
             annotation_id=annotation_id,
             suspect_key=suspect_key,
-            reviewer=last.get("reviewer"),
-            time=last.get("time"),
+            reviewer=(last or {}).get("reviewer"),
+            time=(last or {}).get("time"),
             current=current,
         )
 

@@ -1,0 +1,222 @@
+"""Working together on one project, on both backends: reviewers in the change log, edits of a
+label someone else changed refused (who, when, the fresh state), undo only of one's own change,
+claims that never overlap, the change feed, the lead's counts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from labelfix.core import analyze as az
+from labelfix.core import edits
+from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.review import decide
+from labelfix.core.store import ConflictError, Store
+from labelfix.core.suspects import SuspectFilter, SuspectIndex
+
+from backends import drop, location, where
+from helpers import tiny_dataset, tiny_predictions, write_json
+
+
+@pytest.fixture
+def team(tmp_path: Path, backend: str) -> tuple[Store, Store]:
+    """One analysed project opened twice: alice's store and bob's (two sessions)."""
+    at = location(backend, tmp_path)
+    with Store.create(at) as s:
+        s.import_ground_truth(
+            read_ground_truth(write_json(tmp_path / "g.json", tiny_dataset())), None
+        )
+        preds = write_json(tmp_path / "p.json", tiny_predictions())
+        s.add_predictions(read_predictions(preds, s.image_sizes(), set(s.category_names())), "m")
+        az.analyze(s)
+    alice = Store.open(at, reviewer="alice")
+    bob = Store.open(at, reviewer="bob")
+    yield alice, bob
+    alice.close()
+    bob.close()
+    drop(at)
+
+
+def test_every_change_names_its_reviewer(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    edits.SetCategory(10, 3).apply(alice)
+    edits.SetDecision(set_id, "wrong_class:11:3", "rejected").apply(bob)
+    log = alice.change_log()
+    assert [(e["action"], e["reviewer"]) for e in log] == [
+        ("set_category", "alice"),
+        ("decision", "bob"),
+    ]
+    assert alice.decision(set_id, "wrong_class:11:3")["reviewer"] == "bob"
+
+
+def test_an_edit_of_a_label_changed_since_it_was_read_is_refused(
+    team: tuple[Store, Store],
+) -> None:
+    alice, bob = team
+    seen = alice.annotation(10)  # alice looks at label 10
+    edits.SetCategory(10, 7).apply(bob)  # bob changes it meanwhile
+    stale = edits.SetGeometry(10, bbox=[1.0, 1.0, 5.0, 5.0], revision=seen["revision"])
+    with pytest.raises(ConflictError, match="label 10 was changed by bob at") as err:
+        stale.apply(alice)
+    assert err.value.reviewer == "bob" and err.value.current["category_id"] == 7
+    assert err.value.current["revision"] == seen["revision"] + 1  # the fresh state
+    assert alice.annotation(10)["bbox"] == seen["bbox"]  # nothing changed
+    # read again, the same edit goes through
+    edits.SetGeometry(10, bbox=[1.0, 1.0, 5.0, 5.0], revision=err.value.current["revision"]).apply(
+        alice
+    )
+    assert alice.annotation(10)["bbox"] == [1.0, 1.0, 5.0, 5.0]
+
+
+def test_a_delete_of_a_label_changed_since_it_was_read_is_refused(
+    team: tuple[Store, Store],
+) -> None:
+    alice, bob = team
+    seen = alice.annotation(11)
+    edits.SetCategory(11, 1).apply(bob)
+    with pytest.raises(ConflictError, match="by bob"):
+        edits.DeleteLabel(11, revision=seen["revision"]).apply(alice)
+    assert alice.annotation(11) is not None
+
+
+def test_undo_undoes_only_ones_own_edits(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    mine = edits.SetCategory(10, 3)
+    mine.apply(alice)
+    theirs = edits.SetCategory(10, 7)
+    theirs.apply(bob)
+    with pytest.raises(ConflictError, match="changed by bob") as err:
+        mine.revert(alice)  # would overwrite bob's later change
+    assert err.value.current["category_id"] == 7 and alice.annotation(10)["category_id"] == 7
+    theirs.revert(bob)  # bob's own: fine
+    mine.revert(alice)  # now the last change is alice's again
+    assert alice.annotation(10)["category_id"] == 1
+    with pytest.raises(ConflictError, match="changed by alice"):
+        theirs.apply(bob)  # bob's redo would overwrite alice's undo
+
+
+def test_undo_of_a_decision_someone_else_changed_is_refused(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    mine = edits.SetDecision(set_id, "missing_label::2", "flagged")
+    mine.apply(alice)
+    edits.SetDecision(set_id, "missing_label::2", "rejected").apply(bob)
+    with pytest.raises(ConflictError, match="missing_label::2 was changed by bob"):
+        mine.revert(alice)
+    assert alice.decision(set_id, "missing_label::2")["decision"] == "rejected"
+
+
+def test_own_undo_and_redo_chains_keep_working(team: tuple[Store, Store]) -> None:
+    alice, _ = team
+    steps = [edits.SetCategory(10, 3), edits.SetCategory(10, 7), edits.DeleteLabel(10)]
+    for step in steps:
+        step.apply(alice)
+    for step in reversed(steps):
+        step.revert(alice)
+    for step in steps:
+        step.apply(alice)
+    assert alice.annotation(10) is None
+
+
+def test_accepting_a_missing_label_gives_ids_nobody_else_gets(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    idx = SuspectIndex.load(alice)
+    row = next(
+        idx.row(int(r))
+        for r in idx.query(SuspectFilter())
+        if idx.row(int(r))["kind"] == "missing_label"
+    )
+    edit_a = decide(alice, [dict(row, set_id=idx.set_id)], "accepted")
+    edit_b = decide(bob, [dict(row, set_id=idx.set_id)], "accepted")  # both before either applies
+    new_a, new_b = edit_a.edits[0].annotation["id"], edit_b.edits[0].annotation["id"]
+    assert new_a != new_b
+    edit_a.apply(alice)
+    edit_b.apply(bob)
+    assert alice.annotation(new_a) is not None and alice.annotation(new_b) is not None
+
+
+def test_claims_never_overlap_and_expire(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    first = alice.claim_suspects(set_id, 1)
+    second = bob.claim_suspects(set_id, 5)
+    assert len(first) == 1 and first[0] not in second and len(second) == 1
+    assert bob.claim_suspects(set_id, 5) == []  # nothing open is left unclaimed
+    claims = alice.claims(set_id)
+    assert claims[first[0]]["reviewer"] == "alice" and claims[second[0]]["reviewer"] == "bob"
+    assert alice.my_claims(set_id) == first
+    assert alice.release_claims(set_id) == 1
+    assert bob.claim_suspects(set_id, 5, seconds=0.2) == first  # released: free again
+    time.sleep(0.5)
+    assert alice.claim_suspects(set_id, 5) == first  # bob's short claim expired; his first holds
+
+
+def test_decided_suspects_are_not_claimed(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    edits.SetDecision(set_id, "missing_label::2", "rejected").apply(bob)
+    assert alice.claim_suspects(set_id, 10) == ["wrong_class:11:3"]
+    assert alice.claim_suspects(set_id, 10, kinds=["missing_label"]) == []
+
+
+def test_the_change_feed_shows_others_changes_within_two_seconds(
+    team: tuple[Store, Store],
+) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    with alice.change_feed(poll_seconds=0.2) as feed:
+        assert feed.poll(timeout=0.1) == []
+        decided = threading.Timer(
+            0.3, lambda: edits.SetDecision(set_id, "missing_label::2", "accepted").apply(bob)
+        )
+        t0 = time.monotonic()
+        decided.start()
+        entries = feed.poll(timeout=5.0)
+        waited = time.monotonic() - t0
+        decided.join()
+        assert [(e["action"], e["reviewer"], e["suspect_key"]) for e in entries] == [
+            ("decision", "bob", "missing_label::2")
+        ]
+        assert waited < 2.0
+        assert feed.poll(timeout=0.1) == []  # each entry once
+        assert entries[0]["session"] == bob.session != alice.session  # the window skips its own
+
+
+def test_the_leads_counts_and_filter(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    idx = SuspectIndex.load(alice)
+    rows = {
+        idx.row(int(r))["key"]: dict(idx.row(int(r)), set_id=set_id)
+        for r in idx.query(SuspectFilter())
+    }
+    decide(alice, [rows["wrong_class:11:3"]], "accepted").apply(alice)
+    decide(bob, [rows["missing_label::2"]], "rejected").apply(bob)
+    counts = alice.reviewer_counts(set_id)
+    assert counts["alice"] == {
+        "accepted": 1,
+        "rejected": 0,
+        "flagged": 0,
+        "decided": 1,
+        "label_edits": 1,
+    }
+    assert counts["bob"] == {
+        "accepted": 0,
+        "rejected": 1,
+        "flagged": 0,
+        "decided": 1,
+        "label_edits": 0,
+    }
+    assert [d["suspect_key"] for d in alice.decisions_by_reviewer(set_id, "bob")] == [
+        "missing_label::2"
+    ]
+
+
+def test_a_reader_of_the_same_project_sees_the_reviewer(team: tuple[Store, Store]) -> None:
+    alice, _ = team
+    with Store.open(where(alice), readonly=True, reviewer="carol") as ro:
+        assert ro.reviewer == "carol" and ro.session != alice.session
