@@ -6,7 +6,9 @@ Dialect differences: ids that SQLite assigns are identity columns; ``BLOB`` is `
 label geometry columns SQLite leaves untyped are ``numeric`` (an integer stays an integer, a
 float keeps its decimal point); the change log's append-only rule is a trigger function (for
 ``UPDATE``, ``DELETE`` and ``TRUNCATE``), and a statement trigger notifies the project's channel
-(its schema name) whenever entries are added, for the change feed.
+(its schema name) whenever entries are added, for the change feed. Numpy column blobs are
+stored uncompressed (they hardly compress, and compressing 40 MB of suspect columns took
+seconds).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ CREATE TABLE arrays (
     owner TEXT NOT NULL, name TEXT NOT NULL, data BYTEA NOT NULL,
     PRIMARY KEY (owner, name)
 );
+ALTER TABLE arrays ALTER COLUMN data SET STORAGE EXTERNAL;  -- numpy columns: no compression
 CREATE TABLE match_updates (
     analysis_id BIGINT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
     prediction_id BIGINT NOT NULL, image_id BIGINT NOT NULL, outcome BIGINT NOT NULL,

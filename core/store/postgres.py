@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
 import psycopg
 from psycopg import sql as pgsql
 from psycopg.adapt import Dumper, Loader
@@ -366,6 +367,23 @@ class PgDatabase:
     def insert_id(self, sql: str, params: Sequence[Any], key: str = "id") -> int:
         """Run an INSERT and return the new row's ``key`` column."""
         return int(self.execute(f"{sql} RETURNING {key}", params).fetchone()[0])
+
+    def number_columns(self, columns: Sequence[str], rest: str, params: Sequence[Any]) -> np.ndarray:
+        """``SELECT columns rest`` as a float64 array (rows x columns, sorted by the first
+        column; every value a non-null number). The server packs each column into one bytea
+        of big-endian doubles, so no Python object is made per value (500k suspects x 11
+        columns: ~0.9 s instead of ~2.5 s)."""
+        packed = ", ".join(f"string_agg(float8send(({c})::float8), ''::bytea)" for c in columns)
+        query = self._sql(f"SELECT {packed} {rest}")
+
+        def call(c: psycopg.Connection) -> tuple:
+            return c.execute(query, params or None, binary=True).fetchone()
+
+        row = self._run("SELECT", call)  # a read: retried like the others
+        if row is None or row[0] is None:
+            return np.zeros((0, len(columns)))
+        data = np.column_stack([np.frombuffer(b, dtype=">f8") for b in row]).astype(np.float64)
+        return data[np.argsort(data[:, 0], kind="stable")]  # aggregated in any order
 
     # ------------------------------------------------------------------ dialect
     @staticmethod

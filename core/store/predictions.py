@@ -29,7 +29,7 @@ class ArrayRepository(Repository):
             buf = io.BytesIO()
             np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
             rows.append((owner, name, buf.getvalue()))
-        self._db.executemany("INSERT INTO arrays (owner, name, data) VALUES (?, ?, ?)", rows)
+        self._db.copy_rows("arrays", ("owner", "name", "data"), rows)
 
     def delete_arrays(self, owner: str) -> None:
         """Forget the columns stored under ``owner``."""

@@ -17,10 +17,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 # The smallest SQLite parameter limit (999): bulk statements stay below it.
 MAX_PARAMS = 999
+_CHUNK = 20_000  # rows per fetch: no single call holds the GIL for long (UI threads)
 
 DatabaseError = sqlite3.DatabaseError
 """What the database raises for a file that is not a database, is damaged, or is locked."""
@@ -130,6 +132,17 @@ class Database:
     def listen(self) -> None:
         """No notifications from a file: change feeds poll (see :mod:`.team`)."""
         return None
+
+    def number_columns(self, columns: Sequence[str], rest: str, params: Sequence[Any]) -> np.ndarray:
+        """``SELECT columns rest`` as a float64 array (rows x columns, sorted by the first
+        column; every value a non-null number), fetched in chunks."""
+        cursor = self._conn.execute(
+            f"SELECT {', '.join(columns)} {rest} ORDER BY {columns[0]}", params
+        )
+        parts = [np.zeros((0, len(columns)))]
+        while chunk := cursor.fetchmany(_CHUNK):
+            parts.append(np.asarray(chunk, dtype=np.float64))
+        return np.concatenate(parts)
 
     # ------------------------------------------------------------------ dialect
     @staticmethod

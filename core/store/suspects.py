@@ -10,7 +10,6 @@ import numpy as np
 from ..errors import KIND_CODE
 from .base import Repository
 
-_CHUNK = 20_000  # rows per fetch: no single call holds the GIL for long (UI threads)
 _IDS_PER_QUERY = 500  # image ids per ``IN (...)`` (SQLite's smallest parameter limit is 999)
 _KIND_CASE = " ".join(f"WHEN '{k}' THEN {i}" for k, i in KIND_CODE.items())
 # the numeric columns read from the suspects table: name, SQL expression, dtype
@@ -88,19 +87,12 @@ class SuspectRepository(Repository):
             status_params = [
                 self._db.scalar("SELECT prediction_set_id FROM analyses WHERE id = ?", [params[0]])
             ]
-        cursor = self._db.execute(
-            f"SELECT {', '.join(sql for _, sql, _ in specs)} FROM {table} WHERE {where} ORDER BY id",
+        data = self._db.number_columns(
+            [sql for _, sql, _ in specs],
+            f"FROM {table} WHERE {where}",
             [*status_params, *params],
         )
-        parts: list[list[np.ndarray]] = [[] for _ in specs]
-        while chunk := cursor.fetchmany(_CHUNK):
-            data = np.asarray(chunk, dtype=np.float64)
-            for i, (_, _, dtype) in enumerate(specs):
-                parts[i].append(data[:, i].astype(dtype))
-        return {
-            name: np.concatenate(part) if part else np.zeros(0, dtype)
-            for (name, _, dtype), part in zip(specs, parts, strict=True)
-        }
+        return {name: data[:, i].astype(dtype) for i, (name, _, dtype) in enumerate(specs)}
 
     def cached_suspect_columns(self, analysis_id: int) -> dict[str, np.ndarray] | None:
         """The cached columns of an analysis's suspects, or None when absent or stale."""
