@@ -5,9 +5,10 @@ The project's ``change_log`` table stays append-only with one entry per low-leve
 module joins the entries of one suspect in one command into one row. Columns
 (:data:`CHANGE_FIELDS`, documented in the README):
 
-- ``seq``: the row's first log entry (increasing); ``time`` (UTC, ISO 8601); ``command``: the
-  undo step the row belongs to, numbered 1, 2, ... in log order (the accepts of one
-  ``labelfix apply`` or one bulk decision share it);
+- ``seq``: the row's first log entry (increasing); ``time`` (UTC, ISO 8601); ``reviewer``: who
+  made the change (the OS user or the reviewer setting; empty before LabelFix recorded it);
+  ``command``: the undo step the row belongs to, numbered 1, 2, ... in log order (the accepts
+  of one ``labelfix apply`` or one bulk decision share it);
 - ``action``: the label change (``add_label``, ``delete_label``, ``set_category``,
   ``set_geometry``), ``decision`` when only a decision was recorded, ``revert:<action>`` for an
   undo; ``decision`` (accepted / rejected / flagged; empty when there is none after the row)
@@ -35,6 +36,7 @@ from .store import Store
 CHANGE_FIELDS = (
     "seq",
     "time",
+    "reviewer",
     "command",
     "action",
     "decision",
@@ -135,7 +137,9 @@ def change_rows(store: Store) -> list[dict[str, Any]]:
         head = group[0]
         command = commands.setdefault(head["edit_id"], len(commands) + 1)
         row: dict[str, Any] = dict.fromkeys(CHANGE_FIELDS)
-        row.update(seq=head["seq"], time=head["time"], command=command)
+        row.update(
+            seq=head["seq"], time=head["time"], reviewer=head.get("reviewer"), command=command
+        )
         row["action"] = (label or decision)["action"]
         row.update(suspect_parts(head["suspect_key"]))
         if decision is not None:

@@ -102,9 +102,15 @@ def _same(ann: dict | None, state: dict | None, fields: Any = None) -> bool:
     """True if a label (None: absent) has these values (of ``fields``; all by default)."""
     if ann is None or state is None:
         return ann is None and state is None
-    now = _state(ann)
-    return all(now[k] == (list(v) if k == "bbox" else v) for k, v in state.items()
-               if fields is None or k in fields)  # fmt: skip
+
+    def norm(key: str, value: Any) -> Any:
+        return list(value) if key == "bbox" and value is not None else value
+
+    return all(
+        norm(k, ann.get(k)) == norm(k, v)
+        for k, v in state.items()
+        if fields is None or k in fields
+    )
 
 
 def _state(ann: dict) -> dict:

@@ -113,7 +113,7 @@ def fix_preview(store: Store, suspect: dict, variant: str | None = None) -> FixP
     elif ann_id is not None:
         before = store.annotation(ann_id)
         if before is None:
-            raise EditError(f"label {ann_id} does not exist in {store.path}")
+            raise EditError(f"label {ann_id} does not exist in {store.location}")
     variants = fix_variants(store, suspect)
     return FixPreview(
         kind=suspect["kind"],

@@ -216,6 +216,8 @@ def test_a_project_made_before_values_as_read_opens_and_exports(
 ) -> None:
     """Schema 1 had no as_read columns: opening migrates, and nothing assumed means nothing
     to write back."""
+    if project.is_team:
+        pytest.skip("a project file made by an older LabelFix")
     path = project.path
     project.close()
     conn = sqlite3.connect(path)

@@ -15,7 +15,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from test_team_concurrency import replay, state
 
 from labelfix.core import analyze as az
 from labelfix.core import edits
@@ -25,6 +24,7 @@ from tests.desktop.synthetic import write_project
 
 from backends import drop, pg_required, team_url
 from helpers import ROOT
+from test_team_concurrency import replay, state
 
 CLIENT = ROOT / "tests" / "team_clients.py"
 SERVER = ROOT / "tools" / "pg_server.sh"

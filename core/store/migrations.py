@@ -184,6 +184,11 @@ def schema_version(db: Database) -> int:
     return int(row[0] or 0)
 
 
+def _applied(db: Database) -> set[int]:
+    """The versions recorded as applied (a missing one is applied even below the highest)."""
+    return {int(r[0]) for r in db.rows("SELECT version FROM _migrations")}
+
+
 def latest_version() -> int:
     """The schema version this LabelFix writes."""
     return MIGRATIONS[-1][0]
@@ -217,11 +222,11 @@ def migrate(db: Database) -> int:
     )
     check_readable(db)
     for version, name, fn in _steps(db):
-        if version <= schema_version(db):
+        if version in _applied(db):
             continue
         with db.atomic():
             db.lock_changes()
-            if version <= schema_version(db):
+            if version in _applied(db):
                 continue  # another client migrated meanwhile
             fn(db)
             db.execute(
