@@ -50,7 +50,7 @@ def test_every_change_names_its_reviewer(team: tuple[Store, Store]) -> None:
         ("set_category", "alice"),
         ("decision", "bob"),
     ]
-    assert alice.decision(set_id, "wrong_class:11:3")["reviewer"] == "bob"
+    assert alice.decisions_by_reviewer(set_id, "bob")[0]["suspect_key"] == "wrong_class:11:3"
 
 
 def test_an_edit_of_a_label_changed_since_it_was_read_is_refused(

@@ -140,7 +140,8 @@ def m002_values_as_read(db: Database) -> None:
 @migration(3)
 def m003_team_review(db: Database) -> None:
     """Reviewers and claims: every change-log entry and decision names its reviewer (and an
-    entry the session, i.e. the open store, that wrote it: undo checks it is its own); claims
+    entry the session, i.e. the open store, that wrote it, so a window can skip its own entries
+    in the change feed); claims
     hand suspects to one reviewer at a time (until they expire, in seconds since the epoch);
     an edit's entries can be found by its id."""
     _run_script(

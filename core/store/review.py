@@ -20,9 +20,10 @@ class ReviewRepository(Repository):
 
     # ------------------------------------------------------------------ decisions
     def decision(self, set_id: int, suspect_key: str) -> dict | None:
-        """The review decision on a suspect (decision, note, time, reviewer), or None."""
+        """The review decision on a suspect (decision, note, time), or None (who made it:
+        :meth:`~.team.TeamRepository.decisions_by_reviewer`)."""
         rows = self._db.dicts(
-            "SELECT decision, note, time, reviewer FROM decisions "
+            "SELECT decision, note, time FROM decisions "
             "WHERE prediction_set_id = ? AND suspect_key = ?",
             [set_id, suspect_key],
         )
