@@ -220,3 +220,33 @@ def test_a_reader_of_the_same_project_sees_the_reviewer(team: tuple[Store, Store
     alice, _ = team
     with Store.open(where(alice), readonly=True, reviewer="carol") as ro:
         assert ro.reviewer == "carol" and ro.session != alice.session
+
+
+def test_a_location_never_shows_its_password() -> None:
+    from labelfix.core.settings import project_images, set_project_images
+    from labelfix.core.store import TeamLocation
+    from labelfix.core.store.location import redact
+
+    where = TeamLocation.parse(
+        "postgresql://bob:s3cret@db:5433/labels?project=coco&sslmode=require"
+    )
+    assert where.url.startswith("postgresql://bob:s3cret@")  # libpq gets it
+    for shown in (str(where), repr(where), where.display(), where.key()):
+        assert "s3cret" not in shown
+    assert where.key() == "postgresql://db:5433/labels?project=coco"
+    assert "s3cret" not in redact("failed: postgresql://bob:s3cret@db/x?password=s3cret")
+    set_project_images(where.key(), "/tmp")
+    assert project_images(where.key()) == Path("/tmp").resolve()
+
+
+def test_reviewer_name_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from labelfix.core import settings
+
+    monkeypatch.delenv("LABELFIX_REVIEWER", raising=False)
+    monkeypatch.setattr(settings.getpass, "getuser", lambda: "os-user")
+    assert settings.reviewer_name() == "os-user"
+    settings.set_reviewer_name("from-settings")
+    assert settings.reviewer_name() == "from-settings"
+    monkeypatch.setenv("LABELFIX_REVIEWER", "from-env")
+    assert settings.reviewer_name() == "from-env"
+    assert settings.reviewer_name("from-flag") == "from-flag"

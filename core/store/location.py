@@ -39,7 +39,7 @@ def check_project_name(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TeamLocation:
     """A team project: the server (a libpq URL without the project) and the project's name."""
 
@@ -94,6 +94,9 @@ class TeamLocation:
 
     def __str__(self) -> str:
         return self.display()
+
+    def __repr__(self) -> str:  # never the password, not even in a traceback
+        return f"TeamLocation({self.display()!r})"
 
 
 def _redact(url: str) -> str:
