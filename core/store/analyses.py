@@ -114,6 +114,7 @@ class AnalysisRepository(Repository):
         """The write step of a full analysis: one transaction that adds the new analysis and
         makes it the set's current one in place of the old (whose decided suspects it keeps)."""
         with self._db.atomic():
+            self._db.lock_changes()  # two analyses of a team project never interleave
             writer = AnalysisWriter(self, set_id, params)
             yield writer
             writer.finish()
@@ -130,6 +131,7 @@ class AnalysisRepository(Repository):
         suspects and matches replaced (decided suspects kept); returns their suspect count."""
         aid, set_id = analysis["id"], analysis["set_id"]
         with self._db.atomic():
+            self._db.lock_changes()  # the generation bump and the rows of others' re-analyses
             self.save_masks(masks)
             # the cached suspect columns go stale with these rows: bump their generation (a few
             # bytes; deleting the ~100 MB cache here cost ~0.8 s per edit)
