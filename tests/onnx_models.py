@@ -76,3 +76,64 @@ def write_image(path: Path, width: int, height: int, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(path)
     return path
+
+
+def image_dependent_model(
+    path: Path,
+    outputs: dict[str, np.ndarray],
+    gains: dict[str, np.ndarray],
+    *,
+    work_channels: int = 0,
+    input_shape: list[int | str] = (1, 3, 640, 640),
+    metadata: dict[str, str] | None = None,
+) -> Path:
+    """A model whose output ``name`` is ``outputs[name] + mean(image) * gains[name]``: what it
+    predicts depends on the pixels it is given (so a test can tell which image it ran on).
+
+    ``work_channels`` > 0 adds a 3x3 convolution of the image to that many channels whose
+    result is multiplied by 0 and added: a model that takes real time per image.
+    """
+    nodes = [helper.make_node("ReduceMean", ["images"], ["mean"], keepdims=0)]
+    inits = []
+    if work_channels:
+        rng = np.random.default_rng(0)
+        weights = rng.normal(size=(work_channels, 3, 3, 3)).astype(np.float32)
+        inits += [
+            numpy_helper.from_array(weights, "work_w"),
+            numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+        ]
+        nodes += [
+            helper.make_node("Conv", ["images", "work_w"], ["work"], pads=[1, 1, 1, 1]),
+            helper.make_node("ReduceMean", ["work"], ["work_mean"], keepdims=0),
+            helper.make_node("Mul", ["work_mean", "zero"], ["nothing"]),
+            helper.make_node("Add", ["mean", "nothing"], ["level"]),
+        ]
+    else:
+        nodes.append(helper.make_node("Identity", ["mean"], ["level"]))
+    infos = []
+    for name, array in outputs.items():
+        inits += [
+            numpy_helper.from_array(array, f"{name}_base"),
+            numpy_helper.from_array(gains[name].astype(array.dtype), f"{name}_gain"),
+        ]
+        nodes += [
+            helper.make_node("Mul", ["level", f"{name}_gain"], [f"{name}_delta"]),
+            helper.make_node("Add", [f"{name}_base", f"{name}_delta"], [name]),
+        ]
+        elem = helper.np_dtype_to_tensor_dtype(array.dtype)
+        infos.append(helper.make_tensor_value_info(name, elem, list(array.shape)))
+    graph = helper.make_graph(
+        nodes,
+        "labelfix-test-image-dependent",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, list(input_shape))],
+        infos,
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    for key, value in (metadata or {}).items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path

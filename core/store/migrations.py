@@ -161,6 +161,29 @@ def m003_team_review(db: Database) -> None:
     )
 
 
+@migration(4)
+def m004_prediction_runs(db: Database) -> None:
+    """Model runs in progress (``labelfix predict``, "Run a model…"): a run is named after the
+    prediction set it will become, with a fingerprint of the model file and options; each
+    finished image's COCO result records are staged (as JSON) under the run until the whole
+    set is published in one transaction, so a killed run leaves no half set and a rerun goes on
+    where it stopped."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE prediction_runs (
+            id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, fingerprint TEXT NOT NULL,
+            settings TEXT NOT NULL, started_at TEXT NOT NULL, images INTEGER NOT NULL
+        );
+        CREATE TABLE prediction_run_images (
+            run_id INTEGER NOT NULL REFERENCES prediction_runs(id) ON DELETE CASCADE,
+            image_id INTEGER NOT NULL, records TEXT NOT NULL,
+            PRIMARY KEY (run_id, image_id)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 def _run_script(db: Database, script: str) -> None:
     """Run a multi-statement script inside the current transaction.
 
@@ -199,7 +222,10 @@ def _steps(db: Database) -> list[tuple[int, str, Migration]]:
     """The migrations of the database's dialect (the same versions on both)."""
     if db.dialect == "sqlite":
         return MIGRATIONS
-    return [(v, name, lambda db, s=script: db.execute(s)) for v, name, script in pg_migrations.MIGRATIONS]
+    return [
+        (v, name, lambda db, s=script: db.execute(s))
+        for v, name, script in pg_migrations.MIGRATIONS
+    ]
 
 
 def check_readable(db: Database) -> None:

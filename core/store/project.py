@@ -26,6 +26,7 @@ from .masks import MaskRepository
 from .meta import MetaRepository
 from .predictions import PredictionRepository
 from .review import ReviewRepository
+from .runs import PredictionRunRepository
 from .sqlite import Database, DatabaseError
 from .suspects import SuspectRepository
 from .team import TeamRepository
@@ -37,6 +38,7 @@ PROJECT_SUFFIX = ".labelfix"
 class Store(
     DatasetRepository,
     PredictionRepository,
+    PredictionRunRepository,
     AnalysisRepository,
     SuspectRepository,
     ReviewRepository,
