@@ -21,9 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import __version__
-from . import cli_analysis, cli_team, project, settings
+from . import cli_analysis, cli_predict, cli_team, project, settings
 from .coco import CocoError
 from .export import ExportError, export_changes, export_coco
+from .progress import Throughput
 from .project import PROJECT_SUFFIX, ProjectError, Store
 from .store import TeamLocation, parse_location
 
@@ -38,14 +39,18 @@ class ProgressBar:
     """A one-line progress bar on stderr; silent with ``quiet`` or when stderr is not a terminal
     (set LABELFIX_PROGRESS=1 to force it), so logs and pipes get only the report lines."""
 
-    def __init__(self, label: str, quiet: bool = False) -> None:
+    def __init__(self, label: str, quiet: bool = False, unit: str | None = None) -> None:
         self.label = label
         forced = os.environ.get("LABELFIX_PROGRESS") == "1"
         self.quiet = quiet or not (forced or sys.stderr.isatty())
         self._last = 0.0
         self._shown = False
+        self._rate = Throughput() if unit else None  # with a unit: per second and time left
+        self.unit = unit or ""
 
     def __call__(self, done: int, total: int) -> None:
+        if self._rate is not None:
+            self._rate.update(done, total)
         if self.quiet:
             return
         t = time.monotonic()
@@ -54,7 +59,8 @@ class ProgressBar:
         self._last = t
         frac = done / total if total else 1.0
         bar = "#" * int(frac * 30)
-        sys.stderr.write(f"\r{self.label:<24} [{bar:<30}] {frac:6.1%} ({done}/{total})")
+        counts = f"({done}/{total})" if self._rate is None else self._rate.text(self.unit)
+        sys.stderr.write(f"\r{self.label:<24} [{bar:<30}] {frac:6.1%} {counts}\033[K")
         sys.stderr.flush()
         self._shown = True
 
@@ -121,9 +127,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     out = parse_location(args.output, args.team_project)
     if isinstance(out, TeamLocation):
         if not args.overwrite and Store.team_project_exists(out):
-            raise ProjectError(
-                f"{out} already exists; choose another name or pass --overwrite"
-            )
+            raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
     elif out.suffix != PROJECT_SUFFIX:
         raise UsageError(f"{out}: a project file ends in {PROJECT_SUFFIX}")
     elif out.exists() and not args.overwrite:
@@ -176,6 +180,12 @@ def cmd_info(args: argparse.Namespace) -> int:
             mark = "*" if s["id"] == active else " "
             kind = "boxes+masks" if s["has_segmentation"] else "boxes"
             print(f"predictions {mark} {s['name']}: {s['count']} ({kind}) from {s['source_path']}")
+        for run in store.prediction_runs():
+            print(
+                f"unfinished model run {run['name']!r}: {run['done']} of {run['images']} images "
+                f"predicted by {Path(run['settings']['model']).name} (run the same `labelfix "
+                "predict` again to go on; it is not a prediction set yet)"
+            )
         print(f"edits since last export: {store.get_meta('edits_since_export', 0)}")
         warnings = store.get_meta("warnings", []) or []
         print(f"warnings     {len(warnings)}")
@@ -256,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     cli_analysis.add_commands(add, project_options)
+    cli_predict.add_command(add, project_options)
     cli_team.add_commands(add, project_options)
     # the desktop commands: `labelfix` (labelfix/cli.py) sends them to the Qt app before this
     # parser is built; they are listed here so that `labelfix --help` shows every command

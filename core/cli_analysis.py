@@ -49,22 +49,30 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         loose_iou=args.loose_iou,
     )
     with _open(args) as store:
-        set_id = store.resolve_set(args.predictions)
-        bar = _progress(args, "analysing")
-        t0 = time.perf_counter()
-        summary = analyze_project(store, params, set_name=args.predictions, progress=bar)
-        if bar is not None:
-            bar.close()
-        if sum(summary.suspects.values()) >= CACHE_MIN_ROWS:
-            SuspectIndex.load(store, set_id)  # writes the column cache: the app opens it fast
-        if not args.quiet:
-            found = ", ".join(f"{n} {k}" for k, n in summary.suspects.items())
-            print(
-                f"analysed {summary.images} images, {summary.predictions} predictions in "
-                f"{time.perf_counter() - t0:.2f} s: {found}",
-                file=sys.stderr,
-            )
+        analyse_and_report(args, store, params, args.predictions)
     return 0
+
+
+def analyse_and_report(
+    args: argparse.Namespace, store: Store, params: AnalysisParams, set_name: str | None
+) -> None:
+    """Analyse a prediction set with a progress bar and say what was found (``analyze``, and
+    ``predict --analyze``)."""
+    set_id = store.resolve_set(set_name)
+    bar = _progress(args, "analysing")
+    t0 = time.perf_counter()
+    summary = analyze_project(store, params, set_name=set_name, progress=bar)
+    if bar is not None:
+        bar.close()
+    if sum(summary.suspects.values()) >= CACHE_MIN_ROWS:
+        SuspectIndex.load(store, set_id)  # writes the column cache: the app opens it fast
+    if not args.quiet:
+        found = ", ".join(f"{n} {k}" for k, n in summary.suspects.items())
+        print(
+            f"analysed {summary.images} images, {summary.predictions} predictions "
+            f"({params.geometry}) in {time.perf_counter() - t0:.2f} s: {found}",
+            file=sys.stderr,
+        )
 
 
 def cmd_matches(args: argparse.Namespace) -> int:
@@ -135,7 +143,9 @@ def _selected(
     set_id = store.resolve_set(args.predictions)
     index = SuspectIndex.load(store, set_id)
     if index.analysis_id is None:
-        raise ProjectError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
+        raise ProjectError(
+            f"{store.location} has not been analysed yet; run `labelfix analyze` first"
+        )
     rows = index.query(_filter(args, store))
     if args.claimed or args.decided_by:
         keep = np.ones(len(index), dtype=bool)
@@ -346,7 +356,9 @@ def add_commands(
         p.add_argument(
             "--claimed", action="store_true", help="only the suspects you claimed (labelfix claim)"
         )
-        p.add_argument("--decided-by", metavar="REVIEWER", help="only suspects this reviewer decided")
+        p.add_argument(
+            "--decided-by", metavar="REVIEWER", help="only suspects this reviewer decided"
+        )
         p.add_argument("--predictions", help="prediction set name (default: the active one)")
 
     p = add("suspects", cmd_suspects, "list suspected label errors, most likely first")
