@@ -6,7 +6,13 @@ give a COCO-evaluation-like number of candidates above conf 0.001), and a segmen
 (``[1, 116, 8400]`` + ``[1, 32, 160, 160]`` prototypes), then runs LabelFix's runner over the
 demo images (``resources/demo/images``, repeated) or generated ones.
 
-    python bench/bench_predict.py [--images 60] [--generated 1280x960] [--seg]
+    python bench/bench_predict.py [--images 60] [--generated 1280x960] [--seg] [--project]
+    python bench/bench_predict.py --write-model M.onnx [--size 320] [--coco-names]
+
+``--project`` also runs the model the way ``labelfix predict`` does (``project.predict``: a
+project of the same images, each image's predictions staged in the project, the set published
+at the end) and reports images/s including the writes, and the share outside ``session.run``.
+``--write-model`` only writes the model (packaging/ci_bundle.sh runs it in the bundle).
 
 Target (issue 13): pre/post-processing and I/O overhead < 15% of the total wall time; decoding
 of the next images overlaps inference.
@@ -19,7 +25,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -32,8 +40,11 @@ LAYERS = [  # (out channels, stride) of each 3x3 convolution
 HEAD_FROM = {4: 5, 8: 7, 16: 9}  # P3 / P4 / P5: index of the layer whose output feeds a head
 
 
-def build_model(path: Path, *, seg: bool, size: int = 640, seed: int = 0) -> float:
-    """Write the bench model; returns its GFLOPs (2 x multiply-adds) at `size`."""
+def build_model(
+    path: Path, *, seg: bool, size: int = 640, seed: int = 0, names: list[str] | None = None
+) -> float:
+    """Write the bench model; returns its GFLOPs (2 x multiply-adds) at `size`. Its 80 classes
+    are named ``class0`` ... unless `names` are given."""
     rng = np.random.default_rng(seed)
     nodes, inits = [], []
     flops = 0.0
@@ -88,7 +99,8 @@ def build_model(path: Path, *, seg: bool, size: int = 640, seed: int = 0) -> flo
             "Concat", ["boxes", "scores"] + (["coef"] if seg else []), ["output0"], axis=1
         ),
     ]
-    outputs = [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, channels, 8400])]
+    cells = sum((size // stride) ** 2 for stride in HEAD_FROM)
+    outputs = [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1, channels, cells])]
     if seg:
         name, c, s = feats[2]  # stride 4: 160 x 160 for 640
         w = (rng.normal(size=(32, c, 1, 1)) * np.sqrt(1 / c)).astype(np.float32)
@@ -105,11 +117,11 @@ def build_model(path: Path, *, seg: bool, size: int = 640, seed: int = 0) -> flo
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    names = {i: f"class{i}" for i in range(80)}
+    class_names = dict(enumerate(names)) if names else {i: f"class{i}" for i in range(80)}
     for key, value in {
         "author": "Ultralytics",
         "task": "segment" if seg else "detect",
-        "names": str(names),
+        "names": str(class_names),
         "stride": "32",
         "imgsz": f"[{size}, {size}]",
     }.items():
@@ -178,13 +190,74 @@ def stage_costs(model: Path, refs: list) -> dict[str, float]:
     return out
 
 
+def project_run(model: Path, refs: list, folder: Path) -> dict[str, float]:
+    """Run the model the way ``labelfix predict`` does, on a project of the same images:
+    images/s with the writes, the share outside session.run, and where the rest went."""
+    import json
+
+    from labelfix.core import project
+    from labelfix.core.store import Store
+
+    images_dir = folder / "project-images"
+    images_dir.mkdir()
+    records = []
+    for ref in refs:
+        name = f"{ref.id:06d}{Path(ref.path).suffix}"
+        (images_dir / name).symlink_to(Path(ref.path).resolve())
+        records.append({"id": ref.id, "file_name": name, "width": ref.width, "height": ref.height})
+    labels = folder / "labels.json"
+    categories = [{"id": i + 1, "name": f"class{i}"} for i in range(80)]
+    labels.write_text(json.dumps({"images": records, "annotations": [], "categories": categories}))
+    path = folder / "bench.labelfix"
+    project.import_project(path, labels, images_dir)
+    spent = {"staging": 0.0, "publishing": 0.0}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - t0
+
+        return wrapper
+
+    with Store.open(path) as store:
+        store.stage_predictions = timed("staging", store.stage_predictions)
+        store.publish_prediction_run = timed("publishing", store.publish_prediction_run)
+        report = project.predict(store, model, "bench")
+    return {
+        "images_per_s": report.predicted / report.seconds,
+        "seconds": report.seconds,
+        "in_model": report.seconds_in_model,
+        "outside": 1 - report.seconds_in_model / report.seconds,
+        "predictions": report.predictions,
+        **spent,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=60)
     parser.add_argument("--generated", help="WxH: generated JPEGs instead of the demo images")
     parser.add_argument("--seg", action="store_true", help="the segmentation variant (masks + RLE)")
+    parser.add_argument(
+        "--project", action="store_true", help="also the project-level run (labelfix predict)"
+    )
+    parser.add_argument("--write-model", type=Path, help="only write the model to this file")
+    parser.add_argument("--size", type=int, default=640, help="with --write-model: input size")
+    parser.add_argument(
+        "--coco-names", action="store_true", help="with --write-model: the COCO-80 class names"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    if args.write_model:
+        from labelfix.core.predict.classes import COCO80
+
+        names = list(COCO80) if args.coco_names else None
+        gflops = build_model(args.write_model, seg=args.seg, size=args.size, names=names)
+        print(f"wrote {args.write_model}: {gflops:.2f} GFLOPs at {args.size}x{args.size}")
+        return
     from labelfix.core.predict import run_model
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -201,6 +274,7 @@ def main() -> None:
 
         cats = {i + 1: f"class{i}" for i in range(80)}
         summary = run_model(model, refs, categories=cats, sink=sink)
+        whole = project_run(model, refs, folder) if args.project else None
     outside = 1 - summary.seconds_in_model / summary.seconds
     kind = "segmentation" if args.seg else "detection"
     print(
@@ -217,6 +291,17 @@ def main() -> None:
         f"{summary.seconds:.1f} s wall, {summary.seconds_in_model:.1f} s in session.run"
     )
     print(f"share of wall time outside session.run: {outside:.1%} (target < 15%)")
+    if whole is not None:
+        print(
+            f"labelfix predict (project.predict, writes included): {whole['images_per_s']:.2f} "
+            f"images/s, {whole['predictions']} predictions, {whole['seconds']:.1f} s wall, "
+            f"{whole['in_model']:.1f} s in session.run; staging {whole['staging']:.2f} s, "
+            f"publishing the set {whole['publishing']:.2f} s"
+        )
+        print(
+            f"share of wall time outside session.run, project level: {whole['outside']:.1%} "
+            "(target < 15%)"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Check a built one-folder bundle: the executable is there, the demo and icons came along, no
-test-only library was bundled, every Qt library a bundled binary links to is present, and the
-size is under a limit. Prints one line per problem; exits 1 if there is any.
+"""Check a built one-folder bundle: the executable is there, the demo and icons came along,
+onnxruntime's inference library is there (``labelfix predict``, "Run a model…"), no test-only
+library was bundled, every Qt library a bundled binary links to is present, and the size is
+under a limit. Prints one line per problem; exits 1 if there is any.
 
 Usage: python packaging/check_bundle.py dist/labelfix [--max-mb 250]   (0: no size limit)
 """
@@ -17,7 +18,13 @@ from pathlib import Path
 FORBIDDEN = (
     *("pandas", "sklearn", "cleanlab", "scipy", "matplotlib", "tkinter", "hypothesis"),
     *("cv2", "opencv_python_headless.libs"),  # left out for size; Pillow and core.contours stand in
+    *("onnx", "sympy", "torch"),  # onnx builds test models; onnxruntime runs them without it
+    *("onnxruntime.tools", "onnxruntime.quantization", "onnxruntime.transformers"),
 )
+# Modules that must be bundled although LabelFix imports them only when needed.
+REQUIRED_MODULES = ("onnxruntime", "onnxruntime.capi._pybind_state")
+# Binaries they need, relative to the bundle's _internal folder (glob patterns).
+REQUIRED_BINARIES = ("onnxruntime/capi/onnxruntime_pybind11_state*.so",)
 # Files the app reads at run time, relative to the bundle's labelfix/resources folder.
 REQUIRED_RESOURCES = (
     "style.qss",
@@ -71,7 +78,14 @@ def check(folder: Path, max_mb: float) -> list[str]:
     for name in REQUIRED_RESOURCES:
         if not (internal / "labelfix" / "resources" / name).is_file():
             problems.append(f"resource missing from the bundle: labelfix/resources/{name}")
-    names = bundled_modules(executable) + [p.name for p in internal.iterdir()]
+    modules = bundled_modules(executable)
+    names = modules + [p.name for p in internal.iterdir()]
+    for module in REQUIRED_MODULES if modules else ():
+        if module not in modules:
+            problems.append(f"{module} is not bundled: running a model would fail")
+    for pattern in REQUIRED_BINARIES:
+        if not any(internal.glob(pattern)):
+            problems.append(f"no {pattern} in the bundle: running a model would fail")
     for package in FORBIDDEN:
         hits = sorted({n for n in names if n == package or n.startswith(package + ".")})
         if hits:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # CI: build the one-folder app (packaging/build.sh) and run the BUNDLED executable headless:
 # `labelfix --version`, `labelfix demo --smoke` with a fresh data folder, `labelfix info` on the
-# demo project it built, one background job (the desktop's import runs in a child process), and
-# the stand-ins for OpenCV, which the bundle leaves out, against OpenCV itself.
+# demo project it built, one background job (the desktop's import runs in a child process), the
+# stand-ins for OpenCV, which the bundle leaves out, against OpenCV itself, and `labelfix
+# predict` with a small ONNX detector (onnxruntime is bundled): the same predictions as the
+# build Python's.
 # Fails if any step fails or the bundle is over LABELFIX_BUNDLE_MAX_MB (default 250) MB.
 #
 # Run it after tools/test.sh, whose .venv has LabelFix and its dependencies; PYTHON overrides
@@ -120,6 +122,25 @@ echo "reference: $reference"
 [[ "$reference" == *'"opencv": true'* ]] || { echo "ci_bundle: the build Python has no cv2" >&2; exit 1; }
 [ "${bundled#*\"pixels\"}" = "${reference#*\"pixels\"}" ] \
   || { echo "ci_bundle: the bundle decodes or traces differently from OpenCV" >&2; exit 1; }
+
+step "labelfix predict (bundled): an ONNX detector on the demo images, as the build Python runs it"
+# bench/bench_predict.py writes the model with the build Python (the bundle has no `onnx`); both
+# runs import the demo into a project of their own, predict with --out, and must agree exactly.
+"$PYTHON" bench/bench_predict.py --write-model "$TMP/detector.onnx" --size 320 --coco-names
+demo=resources/demo
+for who in bundled reference; do
+  if [ "$who" = bundled ]; then run=("$APP"); else run=("$PYTHON" -m labelfix); fi
+  "${run[@]}" import --gt "$demo/labels.json" --images "$demo/images" -o "$TMP/$who.labelfix" -q
+  start=$(now_ms)
+  timeout 300 "${run[@]}" predict "$TMP/$who.labelfix" --model "$TMP/detector.onnx" \
+    --name detector --out "$TMP/$who.json" --analyze
+  echo "$who predict --analyze: exit 0 in $(($(now_ms) - start)) ms"
+done
+"$APP" info "$TMP/bundled.labelfix" | grep -q "predictions \* detector:" \
+  || { echo "ci_bundle: the bundled predict added no prediction set" >&2; exit 1; }
+cmp "$TMP/bundled.json" "$TMP/reference.json" \
+  || { echo "ci_bundle: the bundle predicts differently from the build Python" >&2; exit 1; }
+echo "bundled and reference predictions are identical ($(wc -c < "$TMP/bundled.json") bytes)"
 
 step "bundle size"
 du -sh dist/labelfix
