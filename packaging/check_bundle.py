@@ -47,7 +47,10 @@ def bundled_modules(executable: Path) -> list[str]:
         from PyInstaller.archive.readers import pkg_archive_contents
     except ImportError:
         return []
-    return pkg_archive_contents(str(executable), recursive=True)
+    try:
+        return pkg_archive_contents(str(executable), recursive=True)
+    except Exception:  # noqa: BLE001 - not a PyInstaller executable: nothing to list
+        return []
 
 
 def missing_qt_libraries(internal: Path) -> dict[str, set[str]]:

@@ -133,6 +133,30 @@ def test_check_bundle_reports_a_missing_bundle(tmp_path: Path) -> None:
     assert problems and "missing" in problems[0]
 
 
+def test_check_bundle_wants_onnxruntime_and_refuses_its_tools(tmp_path: Path) -> None:
+    """A bundle folder without onnxruntime's library, or with onnx or onnxruntime's tools in it,
+    is reported (the module list is empty here: no PyInstaller archive to read)."""
+    internal = tmp_path / "_internal"
+    (internal / "onnx").mkdir(parents=True)
+    (tmp_path / "labelfix").write_bytes(b"")
+    problems = load("check_bundle").check(tmp_path, 0)
+    assert any("onnxruntime_pybind11_state" in p for p in problems)
+    assert any(p.startswith("onnx is bundled") for p in problems)
+    capi = internal / "onnxruntime" / "capi"
+    capi.mkdir(parents=True)
+    (capi / "onnxruntime_pybind11_state.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    (internal / "onnx").rmdir()
+    problems = load("check_bundle").check(tmp_path, 0)
+    assert not any("onnx" in p for p in problems), problems
+
+
+def test_spec_keeps_onnxruntime_tools_out() -> None:
+    source = (PACKAGING / "labelfix.spec").read_text(encoding="utf-8")
+    for module in ("onnx", "onnxruntime.tools", "onnxruntime.transformers", "sympy"):
+        assert f'"{module}"' in source, module
+    assert '"onnxruntime"]' in source  # a hidden import: LabelFix imports it inside a function
+
+
 @pytest.mark.parametrize("script", ["build.sh", "ci_bundle.sh", "install_desktop.sh"])
 def test_shell_scripts_parse(script: str) -> None:
     out = subprocess.run(["bash", "-n", str(PACKAGING / script)], capture_output=True, text=True)
