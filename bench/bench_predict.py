@@ -232,6 +232,7 @@ def project_run(model: Path, refs: list, folder: Path) -> dict[str, float]:
         "in_model": report.seconds_in_model,
         "outside": 1 - report.seconds_in_model / report.seconds,
         "predictions": report.predictions,
+        "loading": report.seconds_loading,
         **spent,
     }
 
@@ -295,8 +296,8 @@ def main() -> None:
         print(
             f"labelfix predict (project.predict, writes included): {whole['images_per_s']:.2f} "
             f"images/s, {whole['predictions']} predictions, {whole['seconds']:.1f} s wall, "
-            f"{whole['in_model']:.1f} s in session.run; staging {whole['staging']:.2f} s, "
-            f"publishing the set {whole['publishing']:.2f} s"
+            f"{whole['in_model']:.1f} s in session.run; opening the model {whole['loading']:.2f} s, "
+            f"staging {whole['staging']:.2f} s, publishing the set {whole['publishing']:.2f} s"
         )
         print(
             f"share of wall time outside session.run, project level: {whole['outside']:.1%} "

@@ -28,6 +28,7 @@ from .project import (
 
 EXIT_CANCELLED = 130
 PROBLEMS_SHOWN = 20
+SAME_NAMES_SHOWN = 12  # more classes mapped to their own name are counted, not listed
 
 
 class _Stop:
@@ -69,13 +70,16 @@ def mapping_lines(plan: ModelPlan, categories: dict[int, str]) -> list[str]:
         f"images fitted to {size}; {'masks and boxes' if info.masks else 'boxes'}",
         f"classes ({info.class_names_from}): {mapping.summary()}",
     ]
-    pairs = []
+    same, other = [], []
     for index, name, category, category_name in mapping.rows(categories):
         if category is None:
             continue
-        how = mapping.how.get(index)
-        note = {"synonym": " (synonym)", "chosen": " (chosen)"}.get(how or "", "")
-        pairs.append(f"{name} -> {category_name}{note}" if name != category_name else name)
+        note = {"synonym": " (synonym)", "chosen": " (chosen)"}.get(mapping.how.get(index, ""), "")
+        if name == category_name and not note:
+            same.append(name)
+        else:
+            other.append(f"{name} -> {category_name}{note}")
+    pairs = (same if len(same) <= SAME_NAMES_SHOWN else [f"{len(same)} by the same name"]) + other
     lines += textwrap.wrap(
         "mapped: " + ", ".join(pairs), width=100, subsequent_indent="  ", break_on_hyphens=False
     )

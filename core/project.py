@@ -35,6 +35,7 @@ from .export import atomic_write
 from .predict import (
     DEFAULT_CONF,
     DEFAULT_MAX_DETS,
+    ClassesError,
     ClassMapping,
     ImageRef,
     ModelInfo,
@@ -66,6 +67,7 @@ __all__ = [
     "ConnectionLost",
     "DatabaseError",
     "ImportReport",
+    "ModelInspection",
     "ModelPlan",
     "PredictOptions",
     "PredictReport",
@@ -81,6 +83,7 @@ __all__ = [
     "predict",
     "pull_project",
     "push_project",
+    "runner_missing",
     "suggested_geometry",
 ]
 
@@ -422,15 +425,33 @@ class PredictReport:
     """Wall time of the whole run (model loading, images, writing, publishing)."""
     seconds_in_model: float = 0.0
     """Wall time inside the model's ``session.run``."""
+    seconds_loading: float = 0.0
+    """Wall time opening the model (onnxruntime's session, graph optimisation)."""
     out: Path | None = None
     has_masks: bool = False
 
 
+@dataclass
+class ModelInspection:
+    """A model seen against a project, before running it (what the "Run a model" dialog shows)."""
+
+    info: ModelInfo
+    mapping: ClassMapping | None
+    """None when no model class maps to a category (``mapping_problem`` says so)."""
+    mapping_problem: str | None
+    categories: dict[int, str]
+    set_names: list[str]
+    """The project's prediction sets (a new set needs another name)."""
+    unfinished: list[dict]
+    """Unfinished model runs: name, done, images, settings (model, options)."""
+
+
 def inspect_model(
     project: Store | Location, model: Path, options: PredictOptions | None = None
-) -> tuple[ModelInfo, ClassMapping]:
-    """The model's family, input size and classes, and their mapping to the project's
-    categories (ModelError / ClassesError when the model or the mapping cannot be used)."""
+) -> ModelInspection:
+    """The model's family, input size and classes, their mapping to the project's categories,
+    and the project's sets and unfinished runs (ModelError when the model cannot be used,
+    ClassesError for a bad classes file)."""
     if not isinstance(project, Store):
         with open_project(project, readonly=True) as store:
             return inspect_model(store, model, options)
@@ -438,13 +459,36 @@ def inspect_model(
     loaded = load_model(
         model, family=options.family, classes=options.classes, imgsz=options.imgsz, threads=1
     )
-    mapping = map_classes(
-        loaded.info.class_names,
-        project.category_names(),
-        chosen=options.class_map,
-        source=Path(model).name,
+    categories = project.category_names()
+    mapping, problem = None, None
+    try:
+        mapping = map_classes(
+            loaded.info.class_names, categories, chosen=options.class_map, source=Path(model).name
+        )
+    except ClassesError as exc:
+        problem = str(exc)
+    return ModelInspection(
+        loaded.info,
+        mapping,
+        problem,
+        categories,
+        [s["name"] for s in project.prediction_sets()],
+        project.prediction_runs(),
     )
-    return loaded.info, mapping
+
+
+def runner_missing() -> str | None:
+    """Why this LabelFix cannot run a model (onnxruntime is not installed), or None."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return (
+            "Running a model needs onnxruntime, which is not installed here. Install it into "
+            "the Python that runs LabelFix (pip install onnxruntime) and start LabelFix again; "
+            "the packaged app includes it. Meanwhile a COCO results file made elsewhere can be "
+            "added as predictions."
+        )
+    return None
 
 
 def _fingerprint(model: Path, options: PredictOptions) -> str:
@@ -514,6 +558,7 @@ def predict(
     loaded = load_model(
         model, family=options.family, classes=options.classes, imgsz=options.imgsz, threads=threads
     )
+    loading = time.perf_counter() - start
     categories = store.category_names()
     mapping = map_classes(
         loaded.info.class_names, categories, chosen=options.class_map, source=model.name
@@ -567,7 +612,8 @@ def predict(
     result = PredictReport(
         name, None, loaded.info, mapping, len(refs), summary.images, len(done),
         problems=list(summary.problems), cancelled=summary.cancelled,
-        seconds_in_model=summary.seconds_in_model, has_masks=loaded.info.masks,
+        seconds_in_model=summary.seconds_in_model, seconds_loading=loading,
+        has_masks=loaded.info.masks,
     )  # fmt: skip
     if summary.cancelled:
         result.seconds = time.perf_counter() - start

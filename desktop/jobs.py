@@ -25,7 +25,15 @@ from labelfix.core.progress import Cancelled, Progress, ShouldStop
 from labelfix.core.project import AnalysisSummary, import_and_analyze
 from labelfix.core.suspects import SuspectIndex
 
-__all__ = ["Cancelled", "Progress", "ShouldStop", "analyze_project", "import_and_analyze"]
+__all__ = [
+    "Cancelled",
+    "Progress",
+    "ShouldStop",
+    "analyze_project",
+    "import_and_analyze",
+    "inspect_model",
+    "predict_and_analyze",
+]
 
 
 @dataclass
@@ -49,6 +57,43 @@ def analyze_project(
             store, params, progress=progress, should_stop=should_stop
         )
         return AnalysisResult(summary, SuspectIndex.load(store))
+
+
+@dataclass
+class PredictResult:
+    """A finished model run: its report, and the analysis of the new prediction set."""
+
+    report: project.PredictReport
+    analysis: AnalysisResult
+
+
+def inspect_model(
+    path: Path, model: Path, options: project.PredictOptions | None = None
+) -> project.ModelInspection:
+    """The model against the project (family, input, class mapping, sets, unfinished runs)."""
+    return project.inspect_model(path, model, options)
+
+
+def predict_and_analyze(
+    path: Path,
+    model: Path,
+    name: str,
+    options: project.PredictOptions | None = None,
+    params: AnalysisParams | None = None,
+    *,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> PredictResult:
+    """Run a model into the new prediction set ``name``, then analyse it (masks when the model
+    gives masks and the labels have shapes). A cancelled run raises Cancelled (the project is
+    as it was; a rerun resumes); once the set is added, its analysis runs to the end."""
+    report = project.predict(path, model, name, options, progress=progress, should_stop=should_stop)
+    if report.cancelled:
+        raise Cancelled(f"{report.predicted + report.resumed} of {report.images} images done")
+    with project.open_project(path) as store:
+        params = project.analysis_params_for(store, name, params)
+        summary = project.analyze_project(store, params, set_name=name)
+        return PredictResult(report, AnalysisResult(summary, SuspectIndex.load(store)))
 
 
 # ---------------------------------------------------------------------- out of process

@@ -208,6 +208,8 @@ def test_bad_models_and_mappings_are_clear_errors(tmp_path, dataset):
         project.predict(dataset, tmp_path / "missing.onnx", "x")
     with pytest.raises(ClassesError, match="no class of unrelated.onnx matches"):
         project.predict(dataset, unrelated_model(tmp_path / "unrelated.onnx"), "x")
+    seen = project.inspect_model(dataset, tmp_path / "unrelated.onnx")
+    assert seen.mapping is None and "no class of unrelated.onnx matches" in seen.mapping_problem
     assert state(dataset) == before
 
 
@@ -223,8 +225,9 @@ def test_a_chosen_class_mapping_reaches_the_records(tmp_path, dataset):
     out = tmp_path / "r.json"
     chosen = {0: 7, 1: 3, 2: None}  # person -> dog, bicycle -> car, car ignored
     options = PredictOptions(class_map=chosen)
-    info, mapping = project.inspect_model(dataset, detect_model(tmp_path / "det.onnx"), options)
-    assert info.family == "ultralytics" and mapping.to_category == {0: 7, 1: 3}
+    seen = project.inspect_model(dataset, detect_model(tmp_path / "det.onnx"), options)
+    assert seen.info.family == "ultralytics" and seen.mapping.to_category == {0: 7, 1: 3}
+    assert seen.categories == {1: "person", 3: "car", 7: "dog"}
     project.predict(dataset, tmp_path / "det.onnx", "chosen", options, out=out)
     assert {r["category_id"] for r in json.loads(out.read_text())} == {7, 3}
 
