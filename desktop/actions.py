@@ -265,6 +265,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         lambda w: w.analyze(),
         "Analyse",
     ),
+    ActionSpec("run_model", "Run a model…", (), lambda w: w.run_model(), "Analyse"),
     ActionSpec(
         "shortcuts",
         "Keyboard shortcuts",

@@ -137,7 +137,9 @@ class PathField(QWidget):
 LABELS_FIELD = "Labels (COCO JSON)"
 IMAGES_FIELD = "Image folder"
 PREDICTIONS_FIELD = "Predictions (COCO results)"
+MODEL_FIELD = "…or run a model (ONNX)"
 OUTPUT_FIELD = "Project file"
+CREATE = "Create and analyse"
 
 
 def suggested_project(labels_text: str) -> Path | None:
@@ -168,6 +170,11 @@ class NewProjectDialog(QDialog):
         self.labels = PathField("COCO labels JSON", filt=JSON_FILTER, settings=settings)
         self.images = PathField("Image folder", folder=True, settings=settings)
         self.predictions = PathField("Predictions JSON", filt=JSON_FILTER, settings=settings)
+        self.model = PathField(
+            "ONNX model", filt="ONNX model (*.onnx);;All files (*)", settings=settings
+        )
+        self.model.edit.setPlaceholderText("instead of a results file: LabelFix runs the model")
+        self.model.edit.textChanged.connect(self._model_changed)
         self.output = PathField(
             "Project file", save=True, filt="LabelFix project (*.labelfix)", settings=settings
         )
@@ -180,6 +187,7 @@ class NewProjectDialog(QDialog):
         form.addRow(LABELS_FIELD, self.labels)
         form.addRow(IMAGES_FIELD, self.images)
         form.addRow(PREDICTIONS_FIELD, self.predictions)
+        form.addRow(MODEL_FIELD, self.model)
         form.addRow(OUTPUT_FIELD, self.output)
         self.hint = QLabel("Tip: drop the files and the image folder here.")
         self.progress = QProgressBar()
@@ -189,9 +197,7 @@ class NewProjectDialog(QDialog):
         self.problems.setObjectName("problems")
         self.problems.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.create_button = self.buttons.addButton(
-            "Create and analyse", QDialogButtonBox.ButtonRole.AcceptRole
-        )
+        self.create_button = self.buttons.addButton(CREATE, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.cancel)
         layout = QVBoxLayout(self)
@@ -203,6 +209,8 @@ class NewProjectDialog(QDialog):
         layout.addWidget(self.buttons)
         self.worker: workers.Worker | None = None
         self.result_path: Path | None = None
+        self.model_dialog: QDialog | None = None  # Run a model…, once the labels are imported
+        self.settings = settings
 
     def set_paths(
         self, labels: Path, images: Path | None, predictions: Path | None, output: Path
@@ -222,6 +230,9 @@ class NewProjectDialog(QDialog):
     def _output_chosen(self, *_args: object) -> None:
         self.output_follows = False
 
+    def _model_changed(self, text: str) -> None:
+        self.create_button.setText("Create, then run the model…" if text.strip() else CREATE)
+
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():
@@ -236,6 +247,8 @@ class NewProjectDialog(QDialog):
         """Put a dropped file or folder into the field it belongs to."""
         if path.is_dir():
             self.images.set_path(path)
+        elif path.suffix == ".onnx":
+            self.model.set_path(path)
         elif path.suffix == ".labelfix":
             self.output.set_path(path)
             self.output_follows = False
@@ -262,6 +275,13 @@ class NewProjectDialog(QDialog):
             problems.append(f"{IMAGES_FIELD}: {images}: no such folder.")
         if preds is not None and not preds.is_file():
             problems.append(f"{PREDICTIONS_FIELD}: {preds}: no such file.")
+        model = self.model.path()
+        if model is not None and preds is not None:
+            problems.append(f"{MODEL_FIELD}: give predictions or a model, not both.")
+        elif model is not None and not model.is_file():
+            problems.append(f"{MODEL_FIELD}: {model}: no such file.")
+        elif model is not None and images is None:
+            problems.append(f"{IMAGES_FIELD}: a model needs the images; choose their folder.")
         if out is None or not out.name:
             problems.append(f"{OUTPUT_FIELD}: choose where to save the project (a .labelfix file).")
             out = None
@@ -309,7 +329,28 @@ class NewProjectDialog(QDialog):
     def _finished(self, path: Path) -> None:
         self.worker = None
         self.result_path = Path(path)
+        model = self.model.path()
+        if model is not None:
+            self._run_model(model)
+            return
         self.status.setText("Done.")
+        self.projectCreated.emit(self.result_path)
+        self.accept()
+
+    def _run_model(self, model: Path) -> None:
+        """The labels are in the project: Run a model… on it (mapping, progress, cancel). The
+        project is opened whether the run completes or not (a cancelled run goes on from
+        Analyse ▸ Run a model…)."""
+        from .run_model import RunModelDialog  # it uses this module's PathField
+
+        self.progress.hide()
+        self.status.setText(f"Created {self.result_path.name}; now running {model.name}…")
+        dialog = RunModelDialog(self.result_path, self, model=model, settings=self.settings)
+        self.model_dialog = dialog
+        dialog.finished.connect(self._model_dialog_closed)
+        dialog.open()
+
+    def _model_dialog_closed(self, _code: int) -> None:
         self.projectCreated.emit(self.result_path)
         self.accept()
 

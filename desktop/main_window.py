@@ -45,6 +45,7 @@ from .filter_hint import FilterHint
 from .history import HistoryView
 from .images import ImageLoader
 from .inspector import Inspector
+from .run_model import RunModelDialog
 from .session import Session
 from .start_page import StartPage, remember_project
 from .summary import SummaryPanel
@@ -102,7 +103,7 @@ MENUS = {
         "toggle_other_predictions",
         "toggle_labels",
     ],
-    "&Analyse": ["analyze"],
+    "&Analyse": ["analyze", "run_model"],
     "&Help": ["shortcuts"],
 }
 
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.session: Session | None = None
         self.analysis_worker: workers.Worker | None = None
+        self.model_dialog: RunModelDialog | None = None
         self.setWindowTitle("LabelFix")
         self.loader = ImageLoader(parent=self)
         self.canvas = CanvasView(loader=self.loader)
@@ -468,6 +470,34 @@ class MainWindow(QMainWindow):
 
         worker.signals.done.connect(lambda _w: setattr(self, "analysis_worker", None))
         return self._run_job(worker, "Analysing…", finished)
+
+    def run_model(self, model: Path | None = None) -> RunModelDialog:
+        """Run an ONNX model on the project's images into a new prediction set, then analyse
+        it (the dialog runs it in a child process)."""
+        self.session.write_pending()  # the run's analysis reads the project from another process
+        dialog = RunModelDialog(
+            self.session.path,
+            self,
+            model=model,
+            params=self.session.analysis_params(),
+            settings=self.settings,
+        )
+        dialog.completed.connect(self._model_run_finished)
+        dialog.open()
+        self.model_dialog = dialog
+        return dialog
+
+    def _model_run_finished(self, result: jobs.PredictResult) -> None:
+        """Show the analysis of the model's new prediction set."""
+        if self.session is not None:
+            self.session.set_index(result.analysis.index)
+        report = result.report
+        self.statusBar().showMessage(
+            f"Added {report.predictions} predictions of {report.info.path.name} as "
+            f"{report.name!r} and analysed them.",
+            10000,
+        )
+        self.analysisFinished.emit(result.analysis.summary)
 
     def _run_job(
         self, worker: workers.Worker, text: str, on_finished: Callable[[Any], Any]

@@ -137,6 +137,13 @@ class RunModelDialog(QDialog):
         layout.addWidget(self.missing)
         layout.addLayout(form)
         layout.addWidget(self.info)
+        layout.addWidget(
+            QLabel(
+                "Class mapping: each model class's predictions get the dataset category chosen "
+                "here; the predictions of an ignored class are dropped.",
+                wordWrap=True,
+            )
+        )
         layout.addWidget(self.table, 1)
         layout.addWidget(self.mapping_status)
         layout.addWidget(self.progress)
@@ -210,8 +217,9 @@ class RunModelDialog(QDialog):
         size = (
             f"{info.input_hw[1]}x{info.input_hw[0]}" if info.input_hw else "each image's own size"
         )
+        how = "as chosen" if info.detected_by == "chosen" else f"recognised by {info.detected_by}"
         self.info.setText(
-            f"<b>{info.family_title}</b> ({info.detected_by}) · images fitted to {size} · "
+            f"<b>{info.family_title}</b>, {how} · images fitted to {size} · "
             f"{'masks and boxes' if info.masks else 'boxes'} · {len(info.class_names)} classes "
             f"({info.class_names_from})"
         )
