@@ -475,6 +475,8 @@ class MainWindow(QMainWindow):
         """Run an ONNX model on the project's images into a new prediction set, then analyse
         it (the dialog runs it in a child process)."""
         self.session.write_pending()  # the run's analysis reads the project from another process
+        if self.model_dialog is not None and self.model_dialog.worker is None:
+            self.model_dialog.deleteLater()  # the last one, closed
         dialog = RunModelDialog(
             self.session.path,
             self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -71,7 +71,6 @@ class RunModelDialog(QDialog):
         self.inspection: project.ModelInspection | None = None
         self.worker: workers.Worker | None = None
         self.result: jobs.PredictResult | None = None
-        self._generation = 0  # the latest inspection asked for; older answers are dropped
         self._name_follows = True  # the set name follows the model until the user types one
         self._rate = Throughput()
         self.inspect_worker: workers.Worker | None = None
@@ -193,8 +192,6 @@ class RunModelDialog(QDialog):
         if not model.is_file():
             self._show_inspection_problem(f"{model}: no such file.")
             return
-        self._generation += 1
-        generation = self._generation
         options = project.PredictOptions(
             family=self.family.currentData(),
             classes=self.classes.path(),
@@ -205,13 +202,20 @@ class RunModelDialog(QDialog):
         worker = workers.Worker(
             jobs.inspect_model, self.project_path, model, options, takes_progress=False
         )
-        worker.signals.finished.connect(lambda seen: self._inspected(generation, model, seen))
-        worker.signals.failed.connect(lambda exc: self._inspect_failed(generation, exc))
+        # bound methods: Qt drops the connections if the dialog is deleted first
+        worker.signals.finished.connect(self._inspected)
+        worker.signals.failed.connect(self._inspect_failed)
         self.inspect_worker = workers.start(worker)
 
-    def _inspected(self, generation: int, model: Path, seen: project.ModelInspection) -> None:
-        if generation != self._generation:
+    def _latest(self) -> bool:
+        """True in a slot called by the latest inspection (older answers are dropped)."""
+        return self.inspect_worker is not None and self.sender() is self.inspect_worker.signals
+
+    @Slot(object)
+    def _inspected(self, seen: project.ModelInspection) -> None:
+        if not self._latest():
             return
+        model = seen.info.path
         self.inspection = seen
         info = seen.info
         size = (
@@ -228,8 +232,9 @@ class RunModelDialog(QDialog):
         self._suggest_name(model, seen)
         self._update_mapping_status()
 
-    def _inspect_failed(self, generation: int, exc: object) -> None:
-        if generation == self._generation:
+    @Slot(object)
+    def _inspect_failed(self, exc: object) -> None:
+        if self._latest():
             self._show_inspection_problem(str(exc))
 
     def _show_inspection_problem(self, text: str) -> None:
