@@ -281,3 +281,35 @@ def _json(tmp_path: Path, records: list) -> Path:
     path = tmp_path / f"results{len(list(tmp_path.glob('results*.json')))}.json"
     path.write_text(json.dumps(records))
     return path
+
+
+def test_a_model_run_on_each_backend_resumes_and_publishes_once(
+    tmp_path: Path, backend: str, model_runs: list
+) -> None:
+    """The staging tables and the publish step on a project file and on a team project."""
+    from labelfix.core.store import parse_location
+
+    from backends import drop, location
+
+    labels, images = write_dataset(tmp_path / "data", COUNT)
+    at = location(backend, tmp_path)
+    project.import_project(parse_location(at), labels, images)
+    try:
+        model = detect_model(tmp_path / "det.onnx")
+        stop = lambda: len(model_runs) >= 4  # noqa: E731
+        first = project.predict(at, model, "yolo", should_stop=stop, flush_seconds=0)
+        assert first.cancelled
+        with project.open_project(at, readonly=True) as store:
+            assert store.prediction_sets() == [] and store.prediction_runs()[0]["done"] == 4
+        model_runs.clear()
+        out = tmp_path / "r.json"
+        report = project.predict(at, model, "yolo", out=out)
+        assert report.resumed == 4 and len(model_runs) == COUNT - 4
+        with project.open_project(at) as store:
+            assert store.prediction_runs() == []
+            project.add_predictions(store, out, "json")
+            ran, read = (store.prediction_arrays(store.resolve_set(n)) for n in ("yolo", "json"))
+            for key, column in ran.items():
+                np.testing.assert_array_equal(column, read[key], err_msg=key)
+    finally:
+        drop(at)
