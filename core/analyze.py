@@ -25,6 +25,7 @@ from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictio
 from .progress import Cancelled, Progress, ShouldStop
 from .store import Store
 from .store.masks import LABELS_OWNER, predictions_owner
+from .timing import phase, timed
 
 OUTCOME_NAMES = {TP: "tp", FP: "fp", IGNORED: "ignored"}
 CHUNK = 500  # images per matching step (between progress reports and cancel checks)
@@ -268,10 +269,11 @@ def compute(
     done_chunks: list[tuple[ChunkInput, list[ImageMatches]]] = []
     new_masks: list[tuple] = []
     done = 0
-    for chunk in chunks(inputs):
+    for chunk in timed(chunks(inputs), "prepare chunks"):
         if should_stop is not None and should_stop():
             raise Cancelled("analysis cancelled")
-        matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
+        with phase("matching"):
+            matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
         outs.append(_match_columns(chunk.image_ids, chunk.items, matched))
         done_chunks.append((chunk, matched))
         new_masks += chunk.new_masks
@@ -285,7 +287,10 @@ def compute(
         cats, scores = inputs.predictions["category_id"], inputs.predictions["score"]
         counts = scoring.label_counts([lab for c, _ in done_chunks for _, lab in c.items])
         if params.calibrate:
-            fit = scoring.fit_detector(cats, scores, counts, *_in_match_order(inputs, match_cols))
+            with phase("calibration fit"):
+                fit = scoring.fit_detector(
+                    cats, scores, counts, *_in_match_order(inputs, match_cols)
+                )
             refit = fit.calibration is not None
         else:
             fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
@@ -309,31 +314,35 @@ def compute(
             fit = replace(fit, habit_totals=totals)
         return raw, fit
 
-    raw, fit = find(fit)
+    with phase("suspect rules"):
+        raw, fit = find(fit)
     if refit:
         # the labels' errors made some right predictions look wrong: fit again with the
         # predictions behind likely errors counted as right by their suspects' scores
         cats_m, scores_m, outcome = _in_match_order(inputs, match_cols)
-        credit = scoring.error_credit(
-            match_cols["prediction_id"], raw, scoring.score(raw, params, fit)
-        )
-        fit = scoring.fit_detector(
-            inputs.predictions["category_id"],
-            inputs.predictions["score"],
-            fit.label_counts,
-            cats_m,
-            scores_m,
-            outcome,
-            credit,
-        )
-        raw, fit = find(fit)
+        with phase("calibration fit"):
+            credit = scoring.error_credit(
+                match_cols["prediction_id"], raw, scoring.score(raw, params, fit)
+            )
+            fit = scoring.fit_detector(
+                inputs.predictions["category_id"],
+                inputs.predictions["score"],
+                fit.label_counts,
+                cats_m,
+                scores_m,
+                outcome,
+                credit,
+            )
+        with phase("suspect rules"):
+            raw, fit = find(fit)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
-    scored = (
-        np.column_stack([raw, scoring.score(raw, params, fit)])
-        if len(raw)
-        else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
-    )
+    with phase("suspect rules"):
+        scored = (
+            np.column_stack([raw, scoring.score(raw, params, fit)])
+            if len(raw)
+            else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
+        )
     return AnalysisResult(match_cols, scored, new_masks, fit)
 
 
@@ -358,11 +367,12 @@ def analyze(
     """Match and score the whole project; atomically replace the set's previous analysis."""
     params = params or AnalysisParams()
     set_id = store.resolve_set(None) if set_id is None else set_id
-    inputs = read_inputs(store, set_id, params)
+    with phase("read"):
+        inputs = read_inputs(store, set_id, params)
     result = compute(inputs, progress, should_stop)
     if should_stop is not None and should_stop():
         raise Cancelled("analysis cancelled")
-    with store.analysis_writer(set_id, params) as writer:
+    with phase("write"), store.analysis_writer(set_id, params) as writer:
         writer.add(result.matches, result.suspects, result.new_masks)
         if result.fit is not None:
             writer.set_fit(result.fit.to_json())

@@ -19,17 +19,21 @@ The polygon and RLE checks live in :mod:`labelfix.core.coco_masks`.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import os
 import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
+from . import jsonio
 from .coco_masks import (
     MISSING,
     check_rle_strings,
@@ -43,6 +47,8 @@ from .coco_masks import (
     rle_string_totals,
 )
 from .images import data_ends_early, header_size, jpeg_damage
+from .prediction_columns import CheckedColumns, check_columns
+from .timing import phase
 
 MAX_LISTED = 50
 """How many errors are kept and listed in detail; the rest are only counted."""
@@ -202,10 +208,25 @@ def _line_col(data: bytes, pos: int) -> tuple[int, int]:
 
 def _load_json(path: Path, report: _Report) -> Any:
     """Read and parse a JSON file; every failure becomes a "(file)" error."""
+    with phase("parse JSON"):
+        return _parse_json(path, report)
+
+
+def _parse_json(path: Path, report: _Report) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise report.fail("(file)", f"cannot read the file: {exc.strerror or exc}") from None
+    with jsonio.gc_paused():
+        try:
+            return jsonio.decode(data)
+        except (jsonio.DecodeError, RecursionError):
+            pass  # the standard library reads it (NaN, a BOM) or says what is wrong
+        return _parse_json_slowly(data, report)
+
+
+def _parse_json_slowly(data: bytes, report: _Report) -> Any:
+    """``json.loads`` with a message naming the place of any problem."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -586,6 +607,11 @@ def _check_top_level(data: Any, report: _Report) -> None:
 
 def read_ground_truth(path: str | Path, images_dir: str | Path | None = None) -> GroundTruth:
     """Read and validate a COCO instances file; raise CocoError listing every error found."""
+    with phase("validate"):
+        return _read_ground_truth(path, images_dir)
+
+
+def _read_ground_truth(path: str | Path, images_dir: str | Path | None) -> GroundTruth:
     file = os.fspath(path)
     report = _Report(file)
     data = _load_json(Path(path), report)
@@ -599,7 +625,8 @@ def read_ground_truth(path: str | Path, images_dir: str | Path | None = None) ->
     report.raise_if_errors()
     warnings_found = report.all_warnings()
     if images_dir is not None:
-        warnings_found.extend(check_images(images, images_dir, file))
+        with phase("image checks"):
+            warnings_found.extend(check_images(images, images_dir, file))
     top = {key: value for key, value in data.items() if key not in _GT_SECTIONS}
     return GroundTruth(Path(path), top, images, categories, annotations, warnings_found, inferred)
 
@@ -615,6 +642,9 @@ class PredictionFile:
     records: list[dict[str, Any]]
     has_segmentation: bool
     warnings: list[Problem]
+    columns: dict[str, np.ndarray] | None = None
+    """The records' fields as numpy columns (image_id, category_id, score, box, and per record
+    has_segmentation and extra_keys), when the reader built them."""
 
 
 class _PredictionContext:
@@ -703,7 +733,52 @@ def _clean_predictions(records: list[dict[str, Any]], indices: list[int]) -> Non
                 record["segmentation"] = [part for part in seg if part != []]
 
 
-def _check_prediction_records(records: list[Any], ctx: _PredictionContext) -> None:
+def _check_prediction_records(records: list[Any], ctx: _PredictionContext) -> CheckedColumns | None:
+    """Check all predictions: column by column (:mod:`.prediction_columns`), the full check
+    one by one only for the records that fail there, in file order; returns the columns (None
+    when the records could not be read as columns: then every record was checked alone)."""
+    fast = check_columns(records, ctx.sizes, ctx.category_ids)
+    if fast is None:
+        _check_prediction_records_one_by_one(records, ctx)
+        return None
+    slow = set(fast.slow.tolist())
+    pending = [(item[0], item) for item in fast.pending]
+    for i in heapq.merge(fast.slow.tolist(), fast.warn.tolist()):
+        if i in slow:
+            before = len(ctx.pending)
+            _check_prediction(i, records[i], ctx)
+            pending += [(i, item) for item in ctx.pending[before:]]
+        else:
+            box = records[i]["bbox"]
+            size = ctx.sizes[records[i]["image_id"]]
+            _box_warnings(f"[{i}] (prediction {i + 1}).bbox", tuple(box), size, ctx.report)
+    pending.sort(key=itemgetter(0))  # stable: file order, as one by one
+    ctx.pending[:] = [item for _, item in pending]
+    ctx.derive += fast.derive
+    return fast
+
+
+def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[str, np.ndarray]:
+    """The store's columns once the records are clean: those checked one by one or given a
+    box from their mask are read again from their records."""
+    for k in sorted(set(fast.slow.tolist()) | set(fast.derive)):
+        r = records[k]
+        fast.image_id[k], fast.category_id[k] = r["image_id"], r["category_id"]
+        fast.score[k] = r["score"]
+        fast.box[k] = r["bbox"]
+        fast.has_segmentation[k] = has = "segmentation" in r
+        fast.extra_keys[k] = len(r) > 4 + has
+    return {
+        "image_id": fast.image_id,
+        "category_id": fast.category_id,
+        "score": fast.score,
+        "box": fast.box,
+        "has_segmentation": fast.has_segmentation,
+        "extra_keys": fast.extra_keys,
+    }
+
+
+def _check_prediction_records_one_by_one(records: list[Any], ctx: _PredictionContext) -> None:
     """Check all predictions: a fast test per record, the full check only where it fails."""
     sizes_get = ctx.sizes.get
     category_ids = ctx.category_ids
@@ -786,6 +861,13 @@ def read_predictions(
     path: str | Path, images: Mapping[int, tuple[int, int]], category_ids: Collection[int]
 ) -> PredictionFile:
     """Read and validate a COCO results file against images (id -> (height, width)) and categories."""
+    with phase("validate"):
+        return _read_predictions(path, images, category_ids)
+
+
+def _read_predictions(
+    path: str | Path, images: Mapping[int, tuple[int, int]], category_ids: Collection[int]
+) -> PredictionFile:
     file = os.fspath(path)
     report = _Report(file)
     data = _load_json(Path(path), report)
@@ -794,15 +876,19 @@ def read_predictions(
         category_ids if isinstance(category_ids, (set, frozenset)) else set(category_ids)
     )
     ctx = _PredictionContext(images, known_categories, report)
-    _check_prediction_records(data, ctx)
+    fast = _check_prediction_records(data, ctx)
     check_rle_strings(ctx.pending, report, _prediction_place)
     report.raise_if_errors()
     if not data:
         report.warn("top level", "the file holds no predictions")
     _clean_predictions(data, ctx.clean)
     derive_boxes(data, ctx.derive, images)
-    has_segmentation = bool(data) and all("segmentation" in r for r in data)
-    return PredictionFile(Path(path), data, has_segmentation, report.all_warnings())
+    columns = None if fast is None else _final_columns(data, fast)
+    if columns is not None:
+        has_segmentation = bool(data) and bool(columns["has_segmentation"].all())
+    else:
+        has_segmentation = bool(data) and all("segmentation" in r for r in data)
+    return PredictionFile(Path(path), data, has_segmentation, report.all_warnings(), columns)
 
 
 # --------------------------------------------------------------------------- image files

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import settings
+from . import jsonio, settings
 from .analyze import AnalysisSummary, analyze
 from .coco import PredictionFile, Problem, read_ground_truth, read_predictions
 from .errors import AnalysisParams
@@ -249,7 +249,21 @@ def import_project(
     ``should_stop`` is polled between steps (Cancelled: no file is left).
     """
     report = progress or (lambda done, total: None)
+    with jsonio.gc_paused():  # millions of small containers: see jsonio
+        return _import_project(
+            out, gt_path, images_dir, predictions_path, name, report, should_stop
+        )
 
+
+def _import_project(
+    out: Path,
+    gt_path: Path,
+    images_dir: Path | None,
+    predictions_path: Path | None,
+    name: str | None,
+    report: Progress,
+    should_stop: ShouldStop | None,
+) -> ImportReport:
     def check() -> None:
         if should_stop is not None and should_stop():
             raise Cancelled("import cancelled")
@@ -292,11 +306,12 @@ def add_predictions(
 ) -> tuple[int, list[Problem]]:
     """Validate a COCO results file against the project and store it as a prediction set
     (named after the file unless ``name``); returns its count and warnings."""
-    preds = read_predictions(path, store.image_sizes(), set(store.category_names()))
-    if should_stop is not None and should_stop():
-        raise Cancelled("import cancelled")
-    store.add_predictions(preds, name or Path(path).stem, activate=activate)
-    return len(preds.records), list(preds.warnings)
+    with jsonio.gc_paused():  # millions of small containers: see jsonio
+        preds = read_predictions(path, store.image_sizes(), set(store.category_names()))
+        if should_stop is not None and should_stop():
+            raise Cancelled("import cancelled")
+        store.add_predictions(preds, name or Path(path).stem, activate=activate)
+        return len(preds.records), list(preds.warnings)
 
 
 def analyze_project(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..coco import GroundTruth
+from ..timing import phase, timed
 from .base import ConflictError, ProjectError, Repository
 from .records import (
     ANNOTATION_SELECT,
@@ -42,7 +43,7 @@ class DatasetRepository(Repository):
         if self._db.one("SELECT 1 FROM images LIMIT 1"):
             raise ProjectError(f"{self.location} already holds a dataset")
         total = len(gt.images) + len(gt.annotations)
-        with self._db.atomic():
+        with phase("write SQLite"), self._db.atomic():
             self.set_meta("dataset_top", gt.top)
             self.set_meta("ground_truth_path", str(Path(gt.path).resolve()))
             self.set_meta("warnings", [str(w) for w in gt.warnings])
@@ -51,19 +52,22 @@ class DatasetRepository(Repository):
             self._db.copy_rows(
                 "images",
                 ("id", "position", "file_name", "width", "height", "extra", "as_read"),
-                (image_row(im, i, gt.inferred_sizes) for i, im in enumerate(gt.images)),
+                timed(
+                    (image_row(im, i, gt.inferred_sizes) for i, im in enumerate(gt.images)),
+                    "build rows",
+                ),
             )
             self._db.copy_rows(
                 "categories",
                 ("id", "position", "name", "supercategory", "extra", "as_read"),
-                (category_row(c, i) for i, c in enumerate(gt.categories)),
+                timed((category_row(c, i) for i, c in enumerate(gt.categories)), "build rows"),
             )
             if progress:
                 progress(len(gt.images), total)
             self._db.copy_rows(
                 "annotations",
                 _ANNOTATION_COLUMNS.split(", "),
-                (annotation_row(a, i) for i, a in enumerate(gt.annotations)),
+                timed((annotation_row(a, i) for i, a in enumerate(gt.annotations)), "build rows"),
             )
             if progress:
                 progress(total, total)
@@ -137,7 +141,11 @@ class DatasetRepository(Repository):
         the label has none) and, with ``segmentation``, each label's segmentation as JSON text."""
         real = self._db.real
         cols = ", ".join(
-            real(c) if c in ("x", "y", "w", "h") else c if c != "area" else f"COALESCE({real('area')}, 'nan')"
+            real(c)
+            if c in ("x", "y", "w", "h")
+            else c
+            if c != "area"
+            else f"COALESCE({real('area')}, 'nan')"
             for c in LABEL_COLUMNS
         )
         sql = f"SELECT {cols}{', segmentation' if segmentation else ''} FROM annotations"

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..coco import PredictionFile
+from ..timing import phase, timed
 from .base import ProjectError, Repository, now
 from .records import shape_rows
 
@@ -60,20 +61,28 @@ class PredictionRepository(ArrayRepository):
             raise ProjectError(f"{self.location} already has a prediction set named {name!r}")
         records = pf.records
         n = len(records)
-        ids = np.arange(1, n + 1, dtype=np.int64)
-        image_id = np.fromiter((r["image_id"] for r in records), dtype=np.int64, count=n)
-        category_id = np.fromiter((r["category_id"] for r in records), dtype=np.int64, count=n)
-        score = np.fromiter((r["score"] for r in records), dtype=np.float64, count=n)
-        box = np.array([r["bbox"] for r in records], dtype=np.float64).reshape(n, 4)
-        order = np.lexsort((ids, image_id))  # by image, then file order
-        arrays = {
-            "id": ids[order],
-            "image_id": image_id[order],
-            "category_id": category_id[order],
-            "score": score[order],
-            "box": np.ascontiguousarray(box[order]),
-        }
-        with self._db.atomic():
+        with phase("build columns"):
+            ids = np.arange(1, n + 1, dtype=np.int64)
+            cols = pf.columns
+            if cols is not None:  # built by the reader
+                image_id, category_id = cols["image_id"], cols["category_id"]
+                score, box = cols["score"], cols["box"].reshape(n, 4)
+                shaped = np.flatnonzero(cols["has_segmentation"] | cols["extra_keys"]).tolist()
+            else:
+                image_id = np.fromiter((r["image_id"] for r in records), np.int64, count=n)
+                category_id = np.fromiter((r["category_id"] for r in records), np.int64, count=n)
+                score = np.fromiter((r["score"] for r in records), dtype=np.float64, count=n)
+                box = np.array([r["bbox"] for r in records], dtype=np.float64).reshape(n, 4)
+                shaped = range(n)
+            order = np.lexsort((ids, image_id))  # by image, then file order
+            arrays = {
+                "id": ids[order],
+                "image_id": image_id[order],
+                "category_id": category_id[order],
+                "score": score[order],
+                "box": np.ascontiguousarray(box[order]),
+            }
+        with phase("write SQLite"), self._db.atomic():
             set_id = self._db.insert_id(
                 "INSERT INTO prediction_sets (name, source_path, imported_at, has_segmentation, count) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -83,7 +92,7 @@ class PredictionRepository(ArrayRepository):
             self._db.copy_rows(
                 "prediction_shapes",
                 ("set_id", "id", "image_id", "segmentation", "extra"),
-                shape_rows(set_id, records),
+                timed(shape_rows(set_id, records, shaped), "build rows"),
             )
             if activate or self.active_set_id() is None:
                 self.set_meta("active_prediction_set", set_id)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from .. import as_read
+from .. import as_read, jsonio
 
 IMAGE_KEYS = ("id", "file_name", "width", "height")
 CATEGORY_KEYS = ("id", "name", "supercategory")
@@ -16,7 +16,7 @@ PREDICTION_KEYS = ("image_id", "category_id", "bbox", "segmentation", "score")
 
 def dumps(value: Any) -> str:
     """Compact JSON as stored in the project."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return jsonio.encode(value)
 
 
 def extra(record: dict, known: Sequence[str]) -> str:
@@ -81,9 +81,11 @@ def annotation_row(a: dict, position: int) -> tuple:
     )
 
 
-def shape_rows(set_id: int, records: list[dict]) -> Iterator[tuple]:
-    """prediction_shapes rows for the records that have a segmentation or unknown keys."""
-    for i, r in enumerate(records):
+def shape_rows(set_id: int, records: list[dict], indices: Iterable[int]) -> Iterator[tuple]:
+    """prediction_shapes rows for the records (of these indices) that have a segmentation or
+    unknown keys."""
+    for i in indices:
+        r = records[i]
         if len(r) <= 4 and "segmentation" not in r:
             continue  # image_id, category_id, bbox, score: all in the arrays
         extra = {k: v for k, v in r.items() if k not in PREDICTION_KEYS}

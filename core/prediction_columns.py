@@ -1,0 +1,192 @@
+"""The fast path of reading a COCO results file: its fields as numpy columns, checked column by
+column.
+
+:func:`check_columns` pulls each field out of the parsed records with C-level ``map`` calls,
+tests every record's types and values at once in numpy, and sorts the records into three
+groups: clean (their values are the columns), clean but worth a warning (a box outside the
+image or of zero area), and the rest, which the reader checks one by one with its full
+messages (:func:`labelfix.core.coco._check_prediction`). Anything unusual about a whole column
+(a number too large for 64 bits, say) sends every record down the one-by-one path; so the fast
+path decides nothing the full check would decide differently, it only skips it where the
+answer is "valid".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import is_, itemgetter, methodcaller
+from typing import Any
+
+import numpy as np
+
+from .coco_masks import MISSING
+
+_NUMBER = (int, float)
+_ABSENT = type(MISSING)  # a plain object: no JSON value has this type
+
+
+@dataclass
+class CheckedColumns:
+    """The columns of the records that passed, and what the reader still has to do."""
+
+    image_id: np.ndarray  # int64 (n,), 0 where not clean
+    category_id: np.ndarray  # int64 (n,)
+    score: np.ndarray  # float64 (n,)
+    box: np.ndarray  # float64 (n, 4), NaN where the record has no box (yet)
+    has_segmentation: np.ndarray  # bool (n,)
+    extra_keys: np.ndarray  # bool (n,): the record has keys beyond the five COCO ones
+    slow: np.ndarray  # indices to check one by one, ascending
+    warn: np.ndarray  # clean indices whose box needs a warning, ascending
+    pending: list[tuple[int, str, int]]  # compressed RLE strings: (index, counts, h * w)
+    derive: list[int]  # clean records with a mask but no box: the box comes from the mask
+
+
+def _column(records: list[dict], key: str) -> list[Any]:
+    """The field of every record (:data:`MISSING` where absent); C-level loops only."""
+    try:
+        return list(map(itemgetter(key), records))
+    except KeyError:
+        return list(map(methodcaller("get", key, MISSING), records))
+
+
+def _of_type(values: list[Any], *kinds: type) -> np.ndarray:
+    """Per value: is its type one of ``kinds`` (exactly: a bool is no int)."""
+    out = np.fromiter(map(is_, map(type, values), repeat(kinds[0])), bool, len(values))
+    for kind in kinds[1:]:
+        out |= np.fromiter(map(is_, map(type, values), repeat(kind)), bool, len(values))
+    return out
+
+
+def _numbers(
+    values: list[Any], dtype: type, kinds: tuple[type, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` as ``dtype`` and the mask of those that are of ``kinds`` and convert exactly
+    (0 elsewhere)."""
+    n = len(values)
+    if set(map(type, values)) <= set(kinds):
+        try:
+            return np.array(values, dtype=dtype), np.ones(n, bool)
+        except (OverflowError, ValueError):
+            pass
+    ok = _of_type(values, *kinds)
+    out = np.zeros(n, dtype)
+    for k in np.flatnonzero(ok).tolist():
+        try:
+            out[k] = values[k]
+        except (OverflowError, ValueError):
+            ok[k] = False
+    return out, ok
+
+
+def check_columns(
+    records: list[Any],
+    sizes: Mapping[int, tuple[int, int] | None],
+    category_ids: Collection[int],
+) -> CheckedColumns | None:
+    """Columns and the three groups (see the module); None when the records are not a list of
+    objects (the reader then checks them one by one)."""
+    n = len(records)
+    if n == 0 or set(map(type, records)) != {dict}:
+        return None
+    image_id, id_ok = _numbers(_column(records, "image_id"), np.int64, (int,))
+    category_id, cat_ok = _numbers(_column(records, "category_id"), np.int64, (int,))
+    score, score_ok = _numbers(_column(records, "score"), np.float64, _NUMBER)
+    known = np.fromiter((k for k, v in sizes.items() if v is not None and type(k) is int), np.int64)
+    hw = np.array([sizes[k] for k in known.tolist()], dtype=np.int64).reshape(-1, 2)
+    order = np.argsort(known)
+    known, hw = known[order], hw[order]
+    pos = np.clip(np.searchsorted(known, image_id), 0, max(len(known) - 1, 0))
+    id_ok &= (known[pos] == image_id) if len(known) else False
+    height = np.where(id_ok, hw[pos, 0] if len(known) else 0, 0)
+    width = np.where(id_ok, hw[pos, 1] if len(known) else 0, 0)
+    cats = np.fromiter((c for c in category_ids if type(c) is int), np.int64)
+    cat_ok &= np.isin(category_id, cats)
+    score_ok &= (score >= 0) & (score <= 1)
+    good = id_ok & cat_ok & score_ok
+
+    boxes = _column(records, "bbox")
+    has_box = ~_of_type(boxes, _ABSENT)
+    box = np.full((n, 4), np.nan)
+    is_list = _of_type(boxes, list)
+    rows = np.flatnonzero(is_list)
+    box_ok = np.zeros(n, bool)
+    if rows.size:
+        listed = [boxes[k] for k in rows.tolist()] if rows.size < n else boxes
+        four = np.fromiter(map(len, listed), np.int64, rows.size) == 4
+        rows = rows[four]
+        listed = [boxes[k] for k in rows.tolist()] if rows.size < n else boxes
+        if rows.size:
+            flat = list(chain.from_iterable(listed))
+            values, number = _numbers(flat, np.float64, _NUMBER)
+            values, number = values.reshape(-1, 4), number.reshape(-1, 4).all(axis=1)
+            x, y, w, h = values.T
+            with np.errstate(over="ignore", invalid="ignore"):
+                plain = (
+                    number
+                    & (w >= 0)
+                    & (h >= 0)
+                    & (x > -np.inf)
+                    & (y > -np.inf)
+                    & (x + w < np.inf)
+                    & (y + h < np.inf)
+                )
+            box[rows] = values
+            box_ok[rows] = plain
+
+    segs = _column(records, "segmentation")
+    has_seg = ~_of_type(segs, _ABSENT)
+    seg_ok = ~has_seg
+    pending: list[tuple[int, str, int]] = []
+    derive: list[int] = []
+    seg_rows = np.flatnonzero(has_seg & good).tolist()
+    for k in seg_rows:  # compressed RLE of the image's size; anything else: one by one
+        seg = segs[k]
+        if type(seg) is not dict:
+            continue
+        counts, rle_size = seg.get("counts"), seg.get("size")
+        if (
+            type(counts) is str
+            and type(rle_size) is list
+            and len(rle_size) == 2
+            and type(rle_size[0]) is int
+            and type(rle_size[1]) is int
+            and rle_size[0] == height[k]
+            and rle_size[1] == width[k]
+        ):
+            if has_box[k] and not box_ok[k]:
+                continue
+            seg_ok[k] = True
+            pending.append((k, counts, int(rle_size[0] * rle_size[1])))
+            if not has_box[k]:
+                derive.append(k)
+    clean = good & seg_ok & (box_ok | (has_seg & ~has_box & seg_ok))
+    x, y, w, h = box.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        warn = (
+            clean
+            & box_ok
+            & (
+                (w == 0)
+                | (h == 0)
+                | (x < -1)
+                | (y < -1)
+                | (x + w > width + 1)
+                | (y + h > height + 1)
+            )
+        )
+    lengths = np.fromiter(map(len, records), np.int64, n)
+    fields = 3 + has_box.astype(np.int64) + has_seg.astype(np.int64)
+    return CheckedColumns(
+        image_id=np.where(clean, image_id, 0),
+        category_id=np.where(clean, category_id, 0),
+        score=np.where(clean, score, 0.0),
+        box=box,
+        has_segmentation=has_seg,
+        extra_keys=lengths > fields,
+        slow=np.flatnonzero(~clean),
+        warn=np.flatnonzero(warn),
+        pending=pending,
+        derive=derive,
+    )
