@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate  # noqa: E402
 
 TOOLS = ("pycocotools", "faster-coco-eval", "labelfix")
+BASELINE = "labelfix (baseline)"
 
 
 def peak_mb() -> float:
@@ -123,10 +124,16 @@ def _step(name: str, gt: str, pred: str, geometry: str, project: str) -> dict:
     return out
 
 
-def measure(name: str, gt: Path, pred: Path, geometry: str, project: Path) -> dict:
-    """Run one tool in a subprocess; its parts' times and peak RSS."""
+def measure(
+    name: str, gt: Path, pred: Path, geometry: str, project: Path, baseline: str | None = None
+) -> dict:
+    """Run one tool in a subprocess; its parts' times and peak RSS. "labelfix (baseline)" is
+    LabelFix run by the ``baseline`` interpreter (a venv of another checkout)."""
+    python = sys.executable
+    if name == BASELINE:
+        name, python = "labelfix", baseline or sys.executable
     proc = subprocess.run(
-        [sys.executable, __file__, "--step", name, str(gt), str(pred), geometry, str(project)],
+        [python, __file__, "--step", name, str(gt), str(pred), geometry, str(project)],
         capture_output=True,
         text=True,
     )
@@ -166,7 +173,7 @@ def tables(results: dict[tuple[str, int], dict[str, dict]]) -> str:
     for (geometry, per_image), res in results.items():
         fce = res.get("faster-coco-eval")
         for name, r in res.items():
-            if name == "labelfix":
+            if name.startswith("labelfix"):
                 total, work = r["import"] + r["analyze"], r["analyze"]
                 parts = f"import {r['import']:.2f} + analyze {r['analyze']:.2f}"
                 shown = f"{work:.2f}" + (f" (again {r['again']:.2f})" if "again" in r else "")
@@ -202,6 +209,11 @@ def main() -> int:
     ap.add_argument("--geometry", nargs="+", default=["boxes", "masks"], choices=("boxes", "masks"))
     ap.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
     ap.add_argument("--repeat", type=int, default=2, help="interleaved runs; the best is kept")
+    ap.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="also run LabelFix with this interpreter (a venv of another checkout)",
+    )
     ap.add_argument("--step", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.step:
@@ -212,11 +224,14 @@ def main() -> int:
     for geometry in args.geometry:
         for per_image in args.per_image:
             gt, pred = generate.ensure(args.images, per_image, segm=geometry == "masks")
-            runs: dict[str, list[dict]] = {n: [] for n in args.tools}
+            tools = [*args.tools, *([BASELINE] if args.baseline else [])]
+            runs: dict[str, list[dict]] = {n: [] for n in tools}
             with tempfile.TemporaryDirectory() as tmp:
                 for _ in range(args.repeat):
-                    for name in args.tools:
-                        r = measure(name, gt, pred, geometry, Path(tmp) / "b.labelfix")
+                    for name in tools:
+                        r = measure(
+                            name, gt, pred, geometry, Path(tmp) / "b.labelfix", args.baseline
+                        )
                         runs[name].append(r)
                         print(f"  {geometry} {per_image} {name}: {r}", flush=True)
             results[(geometry, per_image)] = {n: best(rs) for n, rs in runs.items()}

@@ -87,10 +87,17 @@ def _step(name: str, gt: str, pred: str, project: str) -> dict:
     return {"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def measure(name: str, gt: Path, pred: Path, project: Path) -> dict:
-    """Run a step in a subprocess and return its measurement."""
+BASELINE = " (baseline)"
+
+
+def measure(name: str, gt: Path, pred: Path, project: Path, baseline: str | None = None) -> dict:
+    """Run a step in a subprocess and return its measurement; a step named "... (baseline)"
+    runs the same step with the ``baseline`` interpreter (another LabelFix checkout)."""
+    python = sys.executable
+    if name.endswith(BASELINE):
+        name, python = name[: -len(BASELINE)], baseline or sys.executable
     out = subprocess.run(
-        [sys.executable, __file__, "--step", name, str(gt), str(pred), str(project)],
+        [python, __file__, "--step", name, str(gt), str(pred), str(project)],
         check=True,
         capture_output=True,
         text=True,
@@ -118,6 +125,11 @@ def main() -> int:
     )
     ap.add_argument("--geometry", nargs="+", default=["boxes", "masks"], choices=("boxes", "masks"))
     ap.add_argument("--repeat", type=int, default=2, help="interleaved runs; the best is kept")
+    ap.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="also run the LabelFix steps with this interpreter (a venv of another checkout)",
+    )
     args = ap.parse_args()
     if args.step:
         print(json.dumps(_step(*args.step)))
@@ -126,8 +138,8 @@ def main() -> int:
     lines = []
     for geometry in args.geometry:
         for per_image in args.per_image:
-            lines += measure_table(args.images, per_image, geometry, args.repeat)
-            print("\n".join(lines[-len(STEPS) - 2 :]), flush=True)
+            lines += measure_table(args.images, per_image, geometry, args.repeat, args.baseline)
+            print("\n".join(lines[-len(STEPS) - 4 :]), flush=True)
     print(f"load average after: {load_average()}")
     text = "\n".join(lines)
     print(text)
@@ -143,8 +155,14 @@ def load_average() -> str:
     return f"{one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} CPUs"
 
 
-def measure_table(n_images: int, per_image: int, geometry: str, repeat: int) -> list[str]:
+def measure_table(
+    n_images: int, per_image: int, geometry: str, repeat: int, baseline: str | None
+) -> list[str]:
     """One table: every step on one pair of files, the best of ``repeat`` interleaved runs."""
+    steps = list(STEPS)
+    if baseline:
+        # before this checkout's own import, whose project reopen and export then use
+        steps[2:2] = [s + BASELINE for s in ("labelfix parse+validate", "labelfix import")]
     segm = geometry == "masks"
     gt, pred = generate.ensure(n_images, per_image, segm=segm)
     n_labels = len(json.loads(gt.read_text())["annotations"])
@@ -152,8 +170,8 @@ def measure_table(n_images: int, per_image: int, geometry: str, repeat: int) -> 
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "bench.labelfix"
         for _ in range(repeat):
-            for name in STEPS:
-                r = measure(name, gt, pred, project)
+            for name in steps:
+                r = measure(name, gt, pred, project, baseline)
                 if name not in results or r["seconds"] < results[name]["seconds"]:
                     results[name] = {
                         **r,

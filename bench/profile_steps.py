@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate  # noqa: E402
-
 from labelfix.core import timing  # noqa: E402
 from labelfix.core.errors import AnalysisParams  # noqa: E402
 from labelfix.core.project import analyze_project, import_project  # noqa: E402
+
+import generate  # noqa: E402
 
 
 def profile_once(gt: Path, pred: Path, images_dir: Path | None, geometry: str) -> dict:
