@@ -410,5 +410,7 @@ def matches(store: Store, set_id: int | None = None) -> dict[str, np.ndarray]:
     """The current analysis's match of every prediction (incremental updates applied), by id."""
     analysis = store.current_analysis(set_id)
     if analysis is None:
-        raise AnalysisError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
+        raise AnalysisError(
+            f"{store.location} has not been analysed yet; run `labelfix analyze` first"
+        )
     return store.match_arrays(analysis["id"])

@@ -46,7 +46,8 @@ from .coco_masks import (
     polygon_owners,
     rle_string_totals,
 )
-from .images import data_ends_early, header_size, jpeg_damage
+from .image_checks import check_images
+from .images import header_size
 from .prediction_columns import CheckedColumns, check_columns
 from .timing import phase
 
@@ -364,16 +365,32 @@ def _positive_int(value: Any) -> bool:
     return type(value) is int and 0 < value <= _INT64_MAX
 
 
+class ImageChecks:
+    """What image checks remember across the records (and the chunks) of a file: image id ->
+    (height, width) (None where the size is invalid), the sizes read from image files for
+    records without ``width`` / ``height``, where each id and file name was first used."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[int, tuple[int, int] | None] = {}
+        self.inferred: dict[int, tuple[int, int]] = {}
+        self.first_index: dict[int, int] = {}
+        self.file_names: dict[str, int] = {}
+
+
 def _check_image_records(
-    images: list[Any], report: _Report, images_dir: str | Path | None
+    images: list[Any],
+    report: _Report,
+    images_dir: str | Path | None,
+    start: int = 0,
+    checks: ImageChecks | None = None,
 ) -> tuple[dict[int, tuple[int, int] | None], dict[int, tuple[int, int]]]:
-    """Check images; return image id -> (height, width) (None where the size is invalid) and
-    the sizes read from image files for records without ``width`` / ``height``."""
-    sizes: dict[int, tuple[int, int] | None] = {}
-    inferred: dict[int, tuple[int, int]] = {}
-    first_index: dict[int, int] = {}
-    file_names: dict[str, int] = {}
-    for i, image in enumerate(images):
+    """Check images (``images[0]`` is record ``start`` of the file); return image id ->
+    (height, width) (None where the size is invalid) and the sizes read from image files for
+    records without ``width`` / ``height`` (of every chunk ``checks`` has seen)."""
+    checks = checks or ImageChecks()
+    sizes, inferred = checks.sizes, checks.inferred
+    first_index, file_names = checks.first_index, checks.file_names
+    for i, image in enumerate(images, start):
         if type(image) is not dict:
             report.error(f"images[{i}]", f"image must be an object, {describe(image)}")
             continue
@@ -542,13 +559,16 @@ def _check_annotation(i: int, annotation: Any, ctx: _AnnotationContext) -> None:
         _box_warnings(f"{record}.bbox", box, size, report)
 
 
-def _check_annotation_records(annotations: list[Any], ctx: _AnnotationContext) -> None:
+def _check_annotation_records(
+    annotations: list[Any], ctx: _AnnotationContext, start: int = 0
+) -> None:
     """Check all annotations: a fast test per record, the full check only where it fails."""
     sizes_get = ctx.sizes.get
     category_ids = ctx.category_ids
     first_index = ctx.first_index
     bad_polygons = failing_polygons(annotations, polygon_owners(annotations, ctx.sizes), ctx.sizes)
-    for i, ann in enumerate(annotations):
+    for k, ann in enumerate(annotations):
+        i = start + k  # the record's index in the file
         if type(ann) is dict:
             aid = ann.get("id")
             iid = ann.get("image_id")
@@ -571,7 +591,7 @@ def _check_annotation_records(annotations: list[Any], ctx: _AnnotationContext) -
                 and 0 <= area < _INF
                 and type(box) is list
                 and len(box) == 4
-                and (seg is MISSING or (type(seg) is list and i not in bad_polygons))
+                and (seg is MISSING or (type(seg) is list and k not in bad_polygons))
             ):
                 x, y, w, h = box
                 if _plain_box(x, y, w, h):
@@ -663,13 +683,14 @@ class _PredictionContext:
         self.report = report
 
 
-def _check_prediction(i: int, prediction: Any, ctx: _PredictionContext) -> None:
-    """Check one prediction record in full, with a message for everything wrong."""
+def _check_prediction(i: int, prediction: Any, ctx: _PredictionContext, start: int = 0) -> None:
+    """Check one prediction record in full, with a message for everything wrong (``i`` is its
+    index in the chunk, ``start + i`` in the file)."""
     report = ctx.report
     if type(prediction) is not dict:
-        report.error(f"[{i}]", f"prediction must be an object, {describe(prediction)}")
+        report.error(f"[{start + i}]", f"prediction must be an object, {describe(prediction)}")
         return
-    record = f"[{i}] (prediction {i + 1})"
+    record = f"[{start + i}] (prediction {start + i + 1})"
     image_id = prediction.get("image_id", MISSING)
     size = None
     if _check_ref(f"{record}.image_id", image_id, ctx.sizes, "image", report):
@@ -733,25 +754,28 @@ def _clean_predictions(records: list[dict[str, Any]], indices: list[int]) -> Non
                 record["segmentation"] = [part for part in seg if part != []]
 
 
-def _check_prediction_records(records: list[Any], ctx: _PredictionContext) -> CheckedColumns | None:
+def _check_prediction_records(
+    records: list[Any], ctx: _PredictionContext, start: int = 0
+) -> CheckedColumns | None:
     """Check all predictions: column by column (:mod:`.prediction_columns`), the full check
     one by one only for the records that fail there, in file order; returns the columns (None
     when the records could not be read as columns: then every record was checked alone)."""
     fast = check_columns(records, ctx.sizes, ctx.category_ids)
     if fast is None:
-        _check_prediction_records_one_by_one(records, ctx)
+        _check_prediction_records_one_by_one(records, ctx, start)
         return None
     slow = set(fast.slow.tolist())
-    pending = [(item[0], item) for item in fast.pending]
+    pending = [(k, (start + k, counts, pixels)) for k, counts, pixels in fast.pending]
     for i in heapq.merge(fast.slow.tolist(), fast.warn.tolist()):
         if i in slow:
             before = len(ctx.pending)
-            _check_prediction(i, records[i], ctx)
+            _check_prediction(i, records[i], ctx, start)
             pending += [(i, item) for item in ctx.pending[before:]]
         else:
             box = records[i]["bbox"]
             size = ctx.sizes[records[i]["image_id"]]
-            _box_warnings(f"[{i}] (prediction {i + 1}).bbox", tuple(box), size, ctx.report)
+            where = f"[{start + i}] (prediction {start + i + 1}).bbox"
+            _box_warnings(where, tuple(box), size, ctx.report)
     pending.sort(key=itemgetter(0))  # stable: file order, as one by one
     ctx.pending[:] = [item for _, item in pending]
     ctx.derive += fast.derive
@@ -778,7 +802,9 @@ def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[
     }
 
 
-def _check_prediction_records_one_by_one(records: list[Any], ctx: _PredictionContext) -> None:
+def _check_prediction_records_one_by_one(
+    records: list[Any], ctx: _PredictionContext, start: int = 0
+) -> None:
     """Check all predictions: a fast test per record, the full check only where it fails."""
     sizes_get = ctx.sizes.get
     category_ids = ctx.category_ids
@@ -811,17 +837,17 @@ def _check_prediction_records_one_by_one(records: list[Any], ctx: _PredictionCon
                         and rle_size[0] == size[0]
                         and rle_size[1] == size[1]
                     ):
-                        _check_prediction(i, r, ctx)
+                        _check_prediction(i, r, ctx, start)
                         continue
                     if box is MISSING:
-                        pending_append((i, counts, size[0] * size[1]))
+                        pending_append((start + i, counts, size[0] * size[1]))
                         derive_append(i)
                         continue
                 if type(box) is list and len(box) == 4:
                     x, y, w, h = box
                     if _plain_box(x, y, w, h):
                         if seg is not MISSING:
-                            pending_append((i, counts, size[0] * size[1]))
+                            pending_append((start + i, counts, size[0] * size[1]))
                         if (
                             w == 0
                             or h == 0
@@ -831,10 +857,13 @@ def _check_prediction_records_one_by_one(records: list[Any], ctx: _PredictionCon
                             or y + h > size[0] + 1
                         ):
                             _box_warnings(
-                                f"[{i}] (prediction {i + 1}).bbox", (x, y, w, h), size, ctx.report
+                                f"[{start + i}] (prediction {start + i + 1}).bbox",
+                                (x, y, w, h),
+                                size,
+                                ctx.report,
                             )
                         continue
-        _check_prediction(i, r, ctx)
+        _check_prediction(i, r, ctx, start)
 
 
 def _prediction_place(place: str | int) -> str:
@@ -889,96 +918,3 @@ def _read_predictions(
     else:
         has_segmentation = bool(data) and all("segmentation" in r for r in data)
     return PredictionFile(Path(path), data, has_segmentation, report.all_warnings(), columns)
-
-
-# --------------------------------------------------------------------------- image files
-
-
-def check_images(
-    images: list[dict[str, Any]], images_dir: str | Path, file: str = ""
-) -> list[Problem]:
-    """Warn (one warning per image at most) about image files missing, unreadable, mis-sized
-    or cut short; when none of the images is in the folder, one warning says so instead.
-
-    Sizes are compared as COCO tools see them: the pixel size stored in the file, never rotated
-    by an EXIF orientation tag; a file with such a tag gets a warning of its own. A JPEG or PNG
-    without its end marker is cut short; a JPEG is also decoded at 1/8 size to find damaged
-    data (:func:`images.jpeg_damage`, with OpenCV); other damage shows when the image is
-    decoded for the canvas (:func:`images.load_image`).
-    """
-    root = os.fspath(images_dir)
-    problems: list[Problem] = []
-    if not os.path.isdir(root):
-        problems.append(Problem(file, "(images folder)", f"not a folder: {root}", "warning"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        found = _check_image_files(images, root, file)
-    named = sum(1 for im in images if type(im) is dict and type(im.get("file_name")) is str)
-    missing = [p for p in found if p.reason.startswith("image file not found")]
-    if named > 1 and len(missing) == named and os.path.isdir(root):
-        # a wrong folder: one sentence instead of a warning per image
-        reason = (
-            f"none of the {named} images were found under {root}; check the folder"
-            + _folder_hint(images, root)
-        )
-        return [*problems, Problem(file, "(images folder)", reason, "warning")]
-    return problems + found
-
-
-def _folder_hint(images: list[Any], root: str) -> str:
-    """Where the images are when they are not under ``root``: a subfolder, the folder above,
-    or directly in ``root`` while their file names start with a folder."""
-    name = next(
-        im["file_name"] for im in images if type(im) is dict and type(im.get("file_name")) is str
-    )
-    base = os.path.basename(name)
-    if base != name and os.path.isfile(os.path.join(root, base)):
-        return (
-            f" (the file names start with a folder, e.g. {name!r}, but the files are directly "
-            f"in it: choose the folder that holds {os.path.dirname(name)!r})"
-        )
-    parent = os.path.dirname(os.path.abspath(root))
-    if os.path.isfile(os.path.join(parent, name)):
-        return f" (they are in the folder above: {parent})"
-    try:
-        subfolders = sorted(e.path for e in os.scandir(root) if e.is_dir())[:100]
-    except OSError:
-        subfolders = []
-    for sub in subfolders:
-        if os.path.isfile(os.path.join(sub, name)):
-            return f" (they are in its subfolder {sub})"
-    return ""
-
-
-def _check_image_files(images: list[dict[str, Any]], root: str, file: str) -> list[Problem]:
-    """Open each image's header; one warning per image that is missing, unreadable or mis-sized."""
-    problems: list[Problem] = []
-    join = os.path.join
-    for i, image in enumerate(images):
-        if type(image) is not dict:
-            continue
-        name = image.get("file_name")
-        if type(name) is not str or not name:
-            continue
-        record = _label("images", i, image.get("id"))
-        path = join(root, name)
-        found, note = header_size(path)
-        if found is None:
-            problems.append(Problem(file, f"{record}.file_name", f"{note}: {path}", "warning"))
-            continue
-        width, height = found
-        want_w, want_h = image.get("width"), image.get("height")
-        reasons = []
-        if _positive_int(want_w) and _positive_int(want_h) and (want_w, want_h) != (width, height):
-            reasons.append(
-                f"image file is {width}x{height} pixels but the record says "
-                f"width {want_w}, height {want_h}"
-            )
-        if note is not None:
-            reasons.append(note)
-        damage = data_ends_early(path) or jpeg_damage(path)
-        if damage is not None:
-            reasons.append(damage)
-        if reasons:
-            problems.append(Problem(file, record, f"{'; '.join(reasons)}: {path}", "warning"))
-    return problems

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import jsonio, settings
+from . import coco_stream, jsonio, settings
 from .analyze import AnalysisSummary, analyze
 from .coco import PredictionFile, Problem, read_ground_truth, read_predictions
 from .errors import AnalysisParams
@@ -274,10 +274,25 @@ def _import_project(
         images_dir_for_store = None  # remembered on this machine, not in the project
     else:
         images_dir_for_store = images_dir
+    n_preds, set_name = 0, None
+    if coco_stream.streamed(gt_path):  # too large to hold whole: chunk by chunk
+        with new_project(out) as store:
+            with store.atomic():
+                n_images, n_labels, warnings = coco_stream.import_ground_truth(
+                    store, gt_path, images_dir, images_dir_for_store, should_stop
+                )
+            report(60, 100)
+            if predictions_path is not None:
+                set_name = name or predictions_path.stem
+                n_preds, pred_warnings = add_predictions(
+                    store, predictions_path, set_name, should_stop=should_stop
+                )
+                warnings += pred_warnings
+        report(100, 100)
+        return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
     gt = read_ground_truth(gt_path, images_dir)
     warnings = list(gt.warnings)
     n_images, n_labels = len(gt.images), len(gt.annotations)
-    n_preds, set_name = 0, None
     check()
     report(30, 100)
     with new_project(out) as store:
@@ -307,6 +322,16 @@ def add_predictions(
     """Validate a COCO results file against the project and store it as a prediction set
     (named after the file unless ``name``); returns its count and warnings."""
     with jsonio.gc_paused():  # millions of small containers: see jsonio
+        if coco_stream.streamed(path):  # too large to hold whole: chunk by chunk
+            return coco_stream.add_predictions(
+                store,
+                path,
+                name or Path(path).stem,
+                store.image_sizes(),
+                set(store.category_names()),
+                activate=activate,
+                should_stop=should_stop,
+            )
         preds = read_predictions(path, store.image_sizes(), set(store.category_names()))
         if should_stop is not None and should_stop():
             raise Cancelled("import cancelled")

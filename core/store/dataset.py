@@ -40,37 +40,56 @@ class DatasetRepository(Repository):
         self, gt: GroundTruth, images_root: str | Path | None, progress: Progress | None = None
     ) -> None:
         """Load a validated COCO dataset into an empty project, in one transaction."""
-        if self._db.one("SELECT 1 FROM images LIMIT 1"):
-            raise ProjectError(f"{self.location} already holds a dataset")
         total = len(gt.images) + len(gt.annotations)
         with phase("write SQLite"), self._db.atomic():
-            self.set_meta("dataset_top", gt.top)
-            self.set_meta("ground_truth_path", str(Path(gt.path).resolve()))
+            self.begin_dataset(gt.top, gt.path, images_root)
             self.set_meta("warnings", [str(w) for w in gt.warnings])
-            if images_root is not None:
-                self.set_images_root(images_root)
-            self._db.copy_rows(
-                "images",
-                ("id", "position", "file_name", "width", "height", "extra", "as_read"),
-                timed(
-                    (image_row(im, i, gt.inferred_sizes) for i, im in enumerate(gt.images)),
-                    "build rows",
-                ),
-            )
-            self._db.copy_rows(
-                "categories",
-                ("id", "position", "name", "supercategory", "extra", "as_read"),
-                timed((category_row(c, i) for i, c in enumerate(gt.categories)), "build rows"),
-            )
+            self.add_images(gt.images, 0, gt.inferred_sizes)
+            self.add_categories(gt.categories)
             if progress:
                 progress(len(gt.images), total)
-            self._db.copy_rows(
-                "annotations",
-                _ANNOTATION_COLUMNS.split(", "),
-                timed((annotation_row(a, i) for i, a in enumerate(gt.annotations)), "build rows"),
-            )
+            self.add_annotations(gt.annotations, 0)
             if progress:
                 progress(total, total)
+
+    def begin_dataset(
+        self, top: dict[str, Any], path: str | Path, images_root: str | Path | None
+    ) -> None:
+        """Start a dataset in an empty project: the file's other top-level keys, its path and
+        the image folder (then :meth:`add_images`, :meth:`add_categories`,
+        :meth:`add_annotations` chunk by chunk, inside the caller's transaction)."""
+        if self._db.one("SELECT 1 FROM images LIMIT 1"):
+            raise ProjectError(f"{self.location} already holds a dataset")
+        self.set_meta("dataset_top", top)
+        self.set_meta("ground_truth_path", str(Path(path).resolve()))
+        if images_root is not None:
+            self.set_images_root(images_root)
+
+    def add_images(
+        self, images: list[dict], start: int, inferred: dict[int, tuple[int, int]]
+    ) -> None:
+        """Validated image records (``images[0]`` is record ``start`` of the file)."""
+        self._db.copy_rows(
+            "images",
+            ("id", "position", "file_name", "width", "height", "extra", "as_read"),
+            timed((image_row(im, i, inferred) for i, im in enumerate(images, start)), "build rows"),
+        )
+
+    def add_categories(self, categories: list[dict]) -> None:
+        """The validated category records."""
+        self._db.copy_rows(
+            "categories",
+            ("id", "position", "name", "supercategory", "extra", "as_read"),
+            timed((category_row(c, i) for i, c in enumerate(categories)), "build rows"),
+        )
+
+    def add_annotations(self, annotations: list[dict], start: int) -> None:
+        """Validated label records (``annotations[0]`` is record ``start`` of the file)."""
+        self._db.copy_rows(
+            "annotations",
+            _ANNOTATION_COLUMNS.split(", "),
+            timed((annotation_row(a, i) for i, a in enumerate(annotations, start)), "build rows"),
+        )
 
     # ------------------------------------------------------------------ images and categories
     def images(self) -> list[dict]:

@@ -1,7 +1,8 @@
 """Prediction sets, and the numpy columns (``arrays``) they and the analyses are stored as.
 
 A set's id, image_id, category_id, score and box live as numpy blobs (owner
-``predictions:<set id>``), its segmentations and unknown keys, where there are any, in
+``predictions:<set id>``; a set too large for memory in parts by image, see
+:mod:`.prediction_parts`), its segmentations and unknown keys, where there are any, in
 ``prediction_shapes``. Prediction ids are 1-based positions in the results file.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,7 @@ import numpy as np
 from ..coco import PredictionFile
 from ..timing import phase, timed
 from .base import ProjectError, Repository, now
+from .prediction_parts import PredictionSetWriter, part_owner, set_owner
 from .records import shape_rows
 
 
@@ -25,6 +29,10 @@ class ArrayRepository(Repository):
     def put_arrays(self, owner: str, arrays: dict[str, np.ndarray]) -> None:
         """Store named numpy columns under ``owner`` (replacing what was there)."""
         self.delete_arrays(owner)
+        self.add_arrays(owner, arrays)
+
+    def add_arrays(self, owner: str, arrays: dict[str, np.ndarray]) -> None:
+        """Store more named numpy columns under ``owner`` (names not used there yet)."""
         rows = []
         for name, arr in arrays.items():
             buf = io.BytesIO()
@@ -136,17 +144,57 @@ class PredictionRepository(ArrayRepository):
         with self._db.atomic():
             self.set_meta("active_prediction_set", set_id)
 
+    @contextmanager
+    def prediction_writer(
+        self, name: str, source: str | Path, image_ids: np.ndarray, expected: int
+    ) -> Iterator[PredictionSetWriter]:
+        """A new set written chunk by chunk (:class:`.prediction_parts.PredictionSetWriter`),
+        in one transaction; the caller calls ``finish`` before the block ends."""
+        if self._db.one("SELECT 1 FROM prediction_sets WHERE name = ?", [name]):
+            raise ProjectError(f"{self.location} already has a prediction set named {name!r}")
+        with self._db.atomic():
+            yield PredictionSetWriter(self, name, source, image_ids, expected)
+
+    def prediction_parts(self, set_id: int) -> np.ndarray:
+        """The lower image-id bounds of a set's parts (one part: the set is stored whole)."""
+        bounds = self.get_arrays(set_owner(set_id), "image_bounds").get("image_bounds")
+        return np.zeros(1, np.int64) if bounds is None else bounds
+
+    def prediction_part(self, set_id: int, part: int) -> dict[str, np.ndarray]:
+        """The columns of one part of a set (as :meth:`prediction_arrays`; part 0 of a set
+        stored whole is the whole set). The last part read is kept in memory."""
+        cache = self.__dict__.setdefault("_prediction_part_cache", {})
+        if (set_id, part) not in cache:
+            if len(self.prediction_parts(set_id)) == 1:
+                arrays = self.prediction_arrays(set_id)
+            else:
+                arrays = self.get_arrays(part_owner(set_id, part))
+            cache.clear()
+            cache[(set_id, part)] = arrays
+        return cache[(set_id, part)]
+
     def prediction_arrays(self, set_id: int) -> dict[str, np.ndarray]:
         """A prediction set as columns (id, image_id, category_id, score, box), sorted by image
         then id. Prediction sets never change, so the columns are kept in memory once read."""
         cache = self.__dict__.setdefault("_prediction_cache", {})
         if set_id not in cache:
-            arrays = self.get_arrays(f"predictions:{set_id}")
+            arrays = self.get_arrays(set_owner(set_id))
             if not arrays:
                 raise ProjectError(f"{self.location} has no prediction set {set_id}")
+            if "image_bounds" in arrays:  # stored in parts: all of them, in image order
+                pieces = [
+                    self.get_arrays(part_owner(set_id, k))
+                    for k in range(len(arrays["image_bounds"]))
+                ]
+                arrays = {c: np.concatenate([p[c] for p in pieces]) for c in pieces[0]}
             cache.clear()  # keep one set in memory
             cache[set_id] = arrays
         return cache[set_id]
+
+    def _part_of_image(self, set_id: int, image_id: int) -> dict[str, np.ndarray]:
+        bounds = self.prediction_parts(set_id)
+        part = max(int(np.searchsorted(bounds, image_id, side="right")) - 1, 0)
+        return self.prediction_part(set_id, part)
 
     def prediction_segmentations(self, set_id: int) -> dict[int, str]:
         """Prediction id -> its segmentation as JSON text, for the predictions that have one."""
@@ -160,13 +208,19 @@ class PredictionRepository(ArrayRepository):
 
     def predictions_for_image(self, set_id: int, image_id: int) -> list[dict]:
         """The predictions of one set on one image, in file order."""
-        arr = self.prediction_arrays(set_id)
+        arr = self._part_of_image(set_id, image_id)
         lo, hi = np.searchsorted(arr["image_id"], [image_id, image_id + 1])
         return self._prediction_dicts(set_id, arr, np.arange(lo, hi))
 
     def prediction(self, set_id: int, prediction_id: int) -> dict | None:
         """One prediction by its 1-based id in its results file."""
-        arr = self.prediction_arrays(set_id)
+        part = 0
+        if len(self.prediction_parts(set_id)) > 1:
+            id_part = self.get_arrays(set_owner(set_id), "id_part")["id_part"]
+            if not 1 <= prediction_id <= len(id_part):
+                return None
+            part = int(id_part[prediction_id - 1])
+        arr = self.prediction_part(set_id, part)
         pos = np.flatnonzero(arr["id"] == prediction_id)
         found = self._prediction_dicts(set_id, arr, pos)
         return found[0] if found else None

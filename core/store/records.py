@@ -81,9 +81,11 @@ def annotation_row(a: dict, position: int) -> tuple:
     )
 
 
-def shape_rows(set_id: int, records: list[dict], indices: Iterable[int]) -> Iterator[tuple]:
+def shape_rows(
+    set_id: int, records: list[dict], indices: Iterable[int], start: int = 0
+) -> Iterator[tuple]:
     """prediction_shapes rows for the records (of these indices) that have a segmentation or
-    unknown keys."""
+    unknown keys (``records[0]`` is record ``start`` of the file)."""
     for i in indices:
         r = records[i]
         if len(r) <= 4 and "segmentation" not in r:
@@ -94,7 +96,7 @@ def shape_rows(set_id: int, records: list[dict], indices: Iterable[int]) -> Iter
             continue
         yield (
             set_id,
-            i + 1,
+            start + i + 1,
             r["image_id"],
             None if seg is None else dumps(seg),
             dumps(extra) if extra else None,
