@@ -42,18 +42,11 @@ TARGETS = {"sort/filter": "< 200 ms", "reopen": "< 2 s", "memory": "< 2 GB"}
 # ----------------------------------------------------------------------------- data
 
 
-def make_dataset(
-    n_images: int, n_labels: int, n_predictions: int, seed: int = 0
-) -> tuple[dict, list[dict]]:
-    """A COCO dataset and box predictions, generated column-wise with numpy."""
+def make_columns(n_images: int, n_labels: int, n_predictions: int, seed: int = 0) -> dict:
+    """The dataset and predictions as numpy columns (polygons padded to 8 points)."""
     rng = np.random.default_rng(seed)
     size = SIZES[rng.integers(0, len(SIZES), n_images)]
     width, height = size[:, 0], size[:, 1]
-    images = [
-        {"id": i + 1, "file_name": f"{i + 1:012d}.jpg", "width": w, "height": h}
-        for i, (w, h) in enumerate(zip(width.tolist(), height.tolist(), strict=True))
-    ]
-    categories = [{"id": c, "name": f"class{c}", "supercategory": "thing"} for c in COCO_IDS]
     cats = np.asarray(COCO_IDS)
 
     image_index = np.sort(rng.integers(0, n_images, n_labels))
@@ -64,7 +57,7 @@ def make_dataset(
     by = np.round(rng.uniform(0, 1, n_labels) * (ih - bh), 2)
     label_cat = cats[rng.integers(0, len(cats), n_labels)]
     points = rng.integers(4, 9, n_labels)
-    polygons: list[list[list[float]]] = [None] * n_labels  # type: ignore[list-item]
+    polygons = np.zeros((n_labels, 16))
     areas = np.zeros(n_labels)
     for k in range(4, 9):  # one vectorised pass per vertex count
         rows = np.flatnonzero(points == k)
@@ -77,34 +70,7 @@ def make_dataset(
         )
         flat = np.empty((rows.size, 2 * k))
         flat[:, 0::2], flat[:, 1::2] = xs, ys
-        for row, coords in zip(rows.tolist(), flat.tolist(), strict=True):
-            polygons[row] = [coords]
-    annotations = [
-        {
-            "id": i + 1,
-            "image_id": img + 1,
-            "category_id": c,
-            "bbox": [x, y, w, h],
-            "area": round(a, 2),
-            "iscrowd": 0,
-            "segmentation": seg,
-        }
-        for i, (img, c, x, y, w, h, a, seg) in enumerate(
-            zip(
-                image_index.tolist(),
-                label_cat.tolist(),
-                bx.tolist(),
-                by.tolist(),
-                bw.tolist(),
-                bh.tolist(),
-                areas.tolist(),
-                polygons,
-                strict=True,
-            )
-        )
-    ]
-    gt = {"info": {"description": "bench_scale"}, "images": images, "categories": categories}
-    gt["annotations"] = annotations
+        polygons[rows, : 2 * k] = flat
 
     # predictions: a jittered copy of most labels (10% with another class), then random boxes
     copies = min(n_labels, n_predictions * 9 // 20)
@@ -135,27 +101,109 @@ def make_dataset(
         0.001, 1
     )
     order = np.argsort(all_img, kind="stable")
-    predictions = [
-        {"image_id": i, "category_id": c, "bbox": b, "score": s}
-        for i, c, b, s in zip(
-            all_img[order].tolist(),
-            all_cat[order].tolist(),
-            box[order].tolist(),
-            score[order].tolist(),
+    return {
+        "width": width,
+        "height": height,
+        "label_image": image_index + 1,
+        "label_box": np.column_stack([bx, by, bw, bh]),
+        "label_cat": label_cat,
+        "label_area": np.round(areas, 2),
+        "label_points": points,
+        "polygons": polygons,
+        "pred_image": all_img[order],
+        "pred_cat": all_cat[order],
+        "pred_box": box[order],
+        "pred_score": score[order],
+    }
+
+
+def _images(c: dict, lo: int, hi: int) -> list[dict]:
+    return [
+        {"id": i + 1, "file_name": f"{i + 1:012d}.jpg", "width": w, "height": h}
+        for i, w, h in zip(
+            range(lo, hi), c["width"][lo:hi].tolist(), c["height"][lo:hi].tolist(), strict=True
+        )
+    ]
+
+
+def _annotations(c: dict, lo: int, hi: int) -> list[dict]:
+    polys = c["polygons"][lo:hi].tolist()
+    return [
+        {
+            "id": i + 1,
+            "image_id": img,
+            "category_id": cat,
+            "bbox": box,
+            "area": area,
+            "iscrowd": 0,
+            "segmentation": [poly[: 2 * k]],
+        }
+        for i, img, cat, box, area, k, poly in zip(
+            range(lo, hi),
+            c["label_image"][lo:hi].tolist(),
+            c["label_cat"][lo:hi].tolist(),
+            c["label_box"][lo:hi].tolist(),
+            c["label_area"][lo:hi].tolist(),
+            c["label_points"][lo:hi].tolist(),
+            polys,
             strict=True,
         )
     ]
-    return gt, predictions
+
+
+def _predictions(c: dict, lo: int, hi: int) -> list[dict]:
+    return [
+        {"image_id": i, "category_id": cat, "bbox": b, "score": s}
+        for i, cat, b, s in zip(
+            c["pred_image"][lo:hi].tolist(),
+            c["pred_cat"][lo:hi].tolist(),
+            c["pred_box"][lo:hi].tolist(),
+            c["pred_score"][lo:hi].tolist(),
+            strict=True,
+        )
+    ]
+
+
+def make_dataset(
+    n_images: int, n_labels: int, n_predictions: int, seed: int = 0
+) -> tuple[dict, list[dict]]:
+    """A COCO dataset and box predictions, generated column-wise with numpy."""
+    c = make_columns(n_images, n_labels, n_predictions, seed)
+    categories = [{"id": k, "name": f"class{k}", "supercategory": "thing"} for k in COCO_IDS]
+    gt = {
+        "info": {"description": "bench_scale"},
+        "images": _images(c, 0, n_images),
+        "categories": categories,
+        "annotations": _annotations(c, 0, n_labels),
+    }
+    return gt, _predictions(c, 0, len(c["pred_image"]))
+
+
+def _write_array(fh, make, n: int, step: int = 200_000) -> None:
+    """A JSON array written a slice of records at a time."""
+    fh.write("[")
+    for lo in range(0, n, step):
+        text = json.dumps(make(lo, min(lo + step, n)), separators=(",", ":"))
+        fh.write(("," if lo else "") + text[1:-1])
+    fh.write("]")
 
 
 def write_dataset(out: Path, n_images: int, n_labels: int, n_predictions: int) -> dict:
-    """Generate and write gt.json and pred.json under out; returns timings."""
+    """Generate and write gt.json and pred.json under out, a slice at a time; returns timings."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    gt, predictions = make_dataset(n_images, n_labels, n_predictions)
+    c = make_columns(n_images, n_labels, n_predictions)
     t1 = time.perf_counter()
-    (out / "gt.json").write_text(json.dumps(gt, separators=(",", ":")))
-    (out / "pred.json").write_text(json.dumps(predictions, separators=(",", ":")))
+    categories = [{"id": k, "name": f"class{k}", "supercategory": "thing"} for k in COCO_IDS]
+    with open(out / "gt.json", "w") as fh:
+        fh.write('{"info":{"description":"bench_scale"},"images":')
+        _write_array(fh, lambda lo, hi: _images(c, lo, hi), n_images)
+        fh.write(',"categories":' + json.dumps(categories, separators=(",", ":")))
+        fh.write(',"annotations":')
+        _write_array(fh, lambda lo, hi: _annotations(c, lo, hi), n_labels)
+        fh.write("}")
+    with open(out / "pred.json", "w") as fh:
+        _write_array(fh, lambda lo, hi: _predictions(c, lo, hi), len(c["pred_image"]))
     t2 = time.perf_counter()
     return {"generate_s": t1 - t0, "write_s": t2 - t1}
 
