@@ -123,12 +123,57 @@ class Calibration:
         )
 
 
+class RankReference:
+    """A prediction set's (class, score) pairs sorted once, for :func:`rank_positions` of any
+    number of queries (an analysis asks once per chunk of images)."""
+
+    def __init__(self, ref_categories: np.ndarray, ref_scores: np.ndarray) -> None:
+        cats = np.asarray(ref_categories, dtype=np.int64)
+        scores = np.asarray(ref_scores, dtype=np.float64)
+        self.classes = np.unique(cats)
+        self.values = np.unique(scores)
+        index = np.searchsorted(self.classes, cats)
+        # one integer key per pair, sorted: class first, then the score's place among all scores
+        self.keys = np.sort(index * (len(self.values) + 1) + np.searchsorted(self.values, scores))
+        self.class_end = np.searchsorted(
+            self.keys, (np.arange(len(self.classes)) + 1) * (len(self.values) + 1)
+        )
+
+    def positions(
+        self, label_counts: dict[int, int], categories: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        """The rank positions of these (class, score) pairs (see :func:`rank_positions`)."""
+        categories = np.asarray(categories, dtype=np.int64)
+        scores = np.asarray(scores, dtype=np.float64)
+        x = np.ones(len(scores))
+        if not len(scores) or not len(self.classes):
+            return x
+        cls = np.minimum(np.searchsorted(self.classes, categories), len(self.classes) - 1)
+        known = self.classes[cls] == categories
+        place = np.searchsorted(self.values, scores)
+        exact = (place < len(self.values)) & (
+            self.values[np.minimum(place, len(self.values) - 1)] == scores
+        )
+        key = cls * (len(self.values) + 1) + place
+        lo = np.searchsorted(self.keys, key, side="left")  # the class's scores below
+        hi = np.searchsorted(self.keys, key + exact, side="left")  # ... and equal to it
+        above = self.class_end[cls] - hi
+        rank = above + np.maximum(hi - lo - 1, 0) / 2.0
+        prior = np.array(
+            [float(label_counts.get(c, 0)) + RANK_PRIOR_LABELS for c in self.classes.tolist()]
+        )
+        n = prior[cls]
+        x[known] = (n / (n + rank + 0.5))[known]
+        return x
+
+
 def rank_positions(
     ref_categories: np.ndarray,
     ref_scores: np.ndarray,
     label_counts: dict[int, int],
     categories: np.ndarray | None = None,
     scores: np.ndarray | None = None,
+    reference: RankReference | None = None,
 ) -> np.ndarray:
     """Each score's rank position in its class: ``n / (n + r + 1/2)`` in (0, 1).
 
@@ -141,32 +186,13 @@ def rank_positions(
 
     The reference is the whole prediction set (so a re-analysis of some images gets the
     positions the full analysis had); by default the positions of the reference itself.
+    ``reference``: the same reference already sorted (:class:`RankReference`).
     """
-    ref_categories = np.asarray(ref_categories, dtype=np.int64)
-    ref_scores = np.asarray(ref_scores, dtype=np.float64)
     if categories is None or scores is None:
         categories, scores = ref_categories, ref_scores
-    categories = np.asarray(categories, dtype=np.int64)
-    scores = np.asarray(scores, dtype=np.float64)
-    x = np.ones(len(scores))
-    if not len(scores):
-        return x
-    order = np.lexsort((ref_scores, ref_categories))
-    ref_cat, ref_sorted = ref_categories[order], ref_scores[order]
-    classes, starts = np.unique(ref_cat, return_index=True)
-    ends = np.r_[starts[1:], len(ref_cat)]
-    for c, s, e in zip(classes.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        sel = np.flatnonzero(categories == c)
-        if not len(sel):
-            continue
-        block = ref_sorted[s:e]
-        lo = np.searchsorted(block, scores[sel], side="left")
-        hi = np.searchsorted(block, scores[sel], side="right")
-        above = (e - s) - hi
-        rank = above + np.maximum(hi - lo - 1, 0) / 2.0
-        n = float(label_counts.get(c, 0)) + RANK_PRIOR_LABELS
-        x[sel] = n / (n + rank + 0.5)
-    return x
+    if reference is None:
+        reference = RankReference(ref_categories, ref_scores)
+    return reference.positions(label_counts, categories, scores)
 
 
 def _pav(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -288,15 +314,27 @@ def fit_calibration(
         return Calibration(Curve((0.5,), (0.0,)), {}, prior_strength)
     overall = _fit(u[keep], y[keep], None, prior_strength)
     classes: dict[int, Curve] = {}
-    for c in np.unique(categories[keep]).tolist():
-        sel = keep & (categories == c)
+    kept = _by_class(categories, np.flatnonzero(keep))
+    every = _by_class(categories, np.arange(len(categories))) if scores is not None else {}
+    for c, sel in kept.items():  # each class's predictions in their order
         g = _logit(overall(u[sel]))
         prior = _sigmoid(g + class_offset(g, y[sel]))
         curve = _fit(u[sel], y[sel], prior, prior_strength)
         if scores is not None:
-            curve = _knot_scores(curve, np.asarray(scores)[categories == c], label_counts.get(c, 0))
+            curve = _knot_scores(curve, np.asarray(scores)[every[c]], label_counts.get(c, 0))
         classes[c] = curve
     return Calibration(overall, classes, prior_strength)
+
+
+def _by_class(categories: np.ndarray, indices: np.ndarray) -> dict[int, np.ndarray]:
+    """``indices`` grouped by their category, ascending within each class (one sort)."""
+    order = indices[np.argsort(categories[indices], kind="stable")]
+    classes, starts = np.unique(categories[order], return_index=True)
+    ends = np.r_[starts[1:], len(order)].astype(np.int64)
+    return {
+        c: order[s:e]
+        for c, s, e in zip(classes.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    }
 
 
 def probabilities(
@@ -306,9 +344,8 @@ def probabilities(
     categories = np.asarray(categories, dtype=np.int64)
     u = np.asarray(positions, dtype=np.float64)
     out = calibration.overall(u)
-    for c in np.unique(categories).tolist():
+    for c, sel in _by_class(categories, np.arange(len(categories))).items():
         curve = calibration.classes.get(c)
         if curve is not None:
-            sel = categories == c
             out[sel] = curve(u[sel])
     return out

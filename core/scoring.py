@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -40,10 +41,13 @@ class DetectorFit:
         """Calibrated probabilities of predictions of the set (raw class + score)."""
         if self.calibration is None:
             return np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
-        x = calibration.rank_positions(
-            self.ref_categories, self.ref_scores, self.label_counts, categories, scores
-        )
+        x = self._reference.positions(self.label_counts, categories, scores)
         return calibration.probabilities(self.calibration, categories, x)
+
+    @cached_property
+    def _reference(self) -> calibration.RankReference:
+        """The reference sorted once (an analysis asks for probabilities chunk by chunk)."""
+        return calibration.RankReference(self.ref_categories, self.ref_scores)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-able part (curves and label counts; the reference is the prediction set)."""
