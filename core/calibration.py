@@ -150,13 +150,13 @@ class RankReference:
             return x
         cls = np.minimum(np.searchsorted(self.classes, categories), len(self.classes) - 1)
         known = self.classes[cls] == categories
-        place = np.searchsorted(self.values, scores)
+        place = _sorted_search(self.values, scores)
         exact = (place < len(self.values)) & (
             self.values[np.minimum(place, len(self.values) - 1)] == scores
         )
         key = cls * (len(self.values) + 1) + place
-        lo = np.searchsorted(self.keys, key, side="left")  # the class's scores below
-        hi = np.searchsorted(self.keys, key + exact, side="left")  # ... and equal to it
+        lo = _sorted_search(self.keys, key)  # the class's scores below
+        hi = _sorted_search(self.keys, key + exact)  # ... and equal to it
         above = self.class_end[cls] - hi
         rank = above + np.maximum(hi - lo - 1, 0) / 2.0
         prior = np.array(
@@ -165,6 +165,15 @@ class RankReference:
         n = prior[cls]
         x[known] = (n / (n + rank + 0.5))[known]
         return x
+
+
+def _sorted_search(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(haystack, needles)`` with the needles looked up in sorted order (the
+    same result, several times faster on a large haystack: the lookups walk it in order)."""
+    order = np.argsort(needles, kind="stable")
+    out = np.empty(len(needles), dtype=np.int64)
+    out[order] = np.searchsorted(haystack, needles[order])
+    return out
 
 
 def rank_positions(

@@ -118,3 +118,33 @@ def test_json_round_trip_and_small() -> None:
 def test_curve_is_flat_outside_and_linear_between_knots() -> None:
     c = Curve((0.2, 0.6), (0.1, 0.5))
     assert np.allclose(c(np.array([0.0, 0.2, 0.4, 0.6, 1.0])), [0.1, 0.1, 0.3, 0.5, 0.5])
+
+
+def _rank_positions_by_class(ref_cat, ref_score, counts, cat, score) -> np.ndarray:
+    """The definition, one class and one score at a time (the reference for the sorted keys)."""
+    out = np.ones(len(score))
+    for k, (c, s) in enumerate(zip(cat.tolist(), score.tolist(), strict=True)):
+        mine = ref_score[ref_cat == c]
+        if not len(mine):
+            continue
+        above = float(np.sum(mine > s))
+        ties = float(np.sum(mine == s))
+        rank = above + max(ties - 1.0, 0.0) / 2.0
+        n = float(counts.get(c, 0)) + cal.RANK_PRIOR_LABELS
+        out[k] = n / (n + rank + 0.5)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 60), st.integers(1, 3))
+def test_rank_positions_match_their_definition(seed: int, n: int, m: int, digits: int) -> None:
+    rng = np.random.default_rng(seed)
+    cats = rng.integers(0, 5, n)
+    scores = np.round(rng.random(n), digits)  # ties
+    counts = {c: int(rng.integers(0, 9)) for c in range(6) if rng.random() < 0.7}
+    pick = rng.integers(0, n, m)
+    q_cat = np.where(rng.random(m) < 0.2, rng.integers(-1, 7, m), cats[pick])
+    q_score = np.where(rng.random(m) < 0.3, np.round(rng.random(m), digits), scores[pick])
+    got = cal.rank_positions(cats, scores, counts, q_cat, q_score)
+    want = _rank_positions_by_class(cats, scores, counts, q_cat, q_score)
+    assert got.tobytes() == want.tobytes()
