@@ -12,14 +12,13 @@ disappear), so the decision stays visible.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from . import geometry, habits, scoring
+from . import geometry, habits, jsonio, scoring
 from .errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions, match_many
 from .progress import Cancelled, Progress, ShouldStop
@@ -180,7 +179,9 @@ def _labels(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) ->
                 continue
             height, width = inputs.sizes[image_id]
             box = [float(v) for v in row[3:7]]
-            rle = geometry.to_rle(None if seg is None else json.loads(seg), height, width, box=box)
+            rle = geometry.to_rle(
+                None if seg is None else jsonio.decode(seg), height, width, box=box
+            )
             rles.append(rle)
             new.append((LABELS_OWNER, ann_id, revision, height, width, rle["counts"]))
     return ImageLabels(
@@ -208,7 +209,9 @@ def _predictions(
                 continue
             height, width = inputs.sizes[image_id]
             seg = inputs.prediction_segmentations.get(pid)
-            rle = geometry.to_rle(None if seg is None else json.loads(seg), height, width, box=box)
+            rle = geometry.to_rle(
+                None if seg is None else jsonio.decode(seg), height, width, box=box
+            )
             counts = rle["counts"] if isinstance(rle["counts"], bytes) else rle["counts"].encode()
             rles.append({"size": [height, width], "counts": counts})
             new.append((owner, pid, 0, height, width, counts))
@@ -295,14 +298,20 @@ def compute(
         else:
             fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
 
+    mask_label_ious: dict[int, list[np.ndarray | None]] = {}
+
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         """The raw suspect rows with this fit, and the fit with its habits (if it had none)."""
         raws: list[np.ndarray] = []
         totals: dict[tuple[int, int], float] = {}
-        for chunk, matched in done_chunks:
+        for k, (chunk, matched) in enumerate(done_chunks):
             if should_stop is not None and should_stop():
                 raise Cancelled("analysis cancelled")
-            label_ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+            label_ious = None
+            if g == "masks":  # the same in every pass: computed once
+                if k not in mask_label_ious:
+                    mask_label_ious[k] = [_label_ious(lab) for _, lab in chunk.items]
+                label_ious = mask_label_ious[k]
             calibrated = scoring.calibrated_items(chunk.items, fit)
             if fit.habit_totals is None:
                 habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
