@@ -99,15 +99,19 @@ def read_inputs(
         labels, label_segs = store.label_columns(
             None if image_ids is None else ids, segmentation=masks
         )
-        preds = store.prediction_arrays(set_id)
-        whole = preds
-        if image_ids is not None:
+        if image_ids is None:
+            preds = store.prediction_arrays(set_id)
+        elif ids:  # only the parts of a large set that hold these images
+            preds = store.predictions_in_range(set_id, ids[0], ids[-1] + 1)
             keep = np.isin(preds["image_id"], np.asarray(ids, dtype=np.int64))
             preds = {k: v[keep] for k, v in preds.items()}
+        else:
+            preds = {k: v[:0] for k, v in store.prediction_part(set_id, 0).items()}
         inputs = AnalysisInputs(set_id, params, ids, labels, preds, store.last_change())
         if analysis_id is not None:
             inputs.fit = store.detector_fit(analysis_id)
-            inputs.set_categories, inputs.set_scores = whole["category_id"], whole["score"]
+            inputs.set_categories = store.prediction_column(set_id, "category_id")
+            inputs.set_scores = store.prediction_column(set_id, "score")
         if masks:
             inputs.sizes = store.image_sizes()
             inputs.label_segmentations = label_segs
@@ -376,6 +380,10 @@ def analyze(
     """Match and score the whole project; atomically replace the set's previous analysis."""
     params = params or AnalysisParams()
     set_id = store.resolve_set(None) if set_id is None else set_id
+    from . import analyze_passes  # it builds on this module
+
+    if analyze_passes.in_passes(store, set_id):  # too large for memory: in passes
+        return analyze_passes.analyze_in_passes(store, set_id, params, progress, should_stop)
     with phase("read"):
         inputs = read_inputs(store, set_id, params)
     result = compute(inputs, progress, should_stop)

@@ -33,6 +33,7 @@ def chunked(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setattr(json_chunks, "CHUNK_BYTES", 700)
         monkeypatch.setattr(json_chunks, "BLOCK", 1000)
         monkeypatch.setattr(prediction_parts, "PART_PREDICTIONS", 50)
+        monkeypatch.setattr(prediction_parts, "PART_IMAGES", 5)
 
     return on
 

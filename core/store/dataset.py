@@ -153,11 +153,16 @@ class DatasetRepository(Repository):
             yield annotation_from_row(row)
 
     def label_columns(
-        self, image_ids: Iterable[int] | None = None, *, segmentation: bool = False
+        self,
+        image_ids: Iterable[int] | None = None,
+        *,
+        segmentation: bool = False,
+        image_range: tuple[int, int] | None = None,
     ) -> tuple[np.ndarray, list[str | None] | None]:
-        """The current labels (of these images; all by default) for an analysis, sorted by image
-        then file order: a float64 array with :data:`LABEL_COLUMNS` columns (``area`` NaN where
-        the label has none) and, with ``segmentation``, each label's segmentation as JSON text."""
+        """The current labels (of these images, or of the images with ``lo <= id < hi`` for
+        ``image_range``; all by default) for an analysis, sorted by image then file order: a
+        float64 array with :data:`LABEL_COLUMNS` columns (``area`` NaN where the label has none)
+        and, with ``segmentation``, each label's segmentation as JSON text."""
         real = self._db.real
         cols = ", ".join(
             real(c)
@@ -169,7 +174,10 @@ class DatasetRepository(Repository):
         )
         sql = f"SELECT {cols}{', segmentation' if segmentation else ''} FROM annotations"
         params: list[int] = []
-        if image_ids is not None:
+        if image_range is not None:
+            params = [int(image_range[0]), int(image_range[1])]
+            sql += " WHERE image_id >= ? AND image_id < ?"
+        elif image_ids is not None:
             params = sorted(set(image_ids))
             sql += f" WHERE image_id IN ({self._db.marks(len(params))})"
         rows = self._db.rows(sql + " ORDER BY image_id, position", params)

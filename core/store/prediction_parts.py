@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .predictions import PredictionRepository
 
 PART_PREDICTIONS = 2_000_000
+PART_IMAGES = 500  # the analysis's chunk (core.analyze.CHUNK)
 COLUMNS = ("id", "image_id", "category_id", "score", "box")
 
 
@@ -53,12 +54,14 @@ def empty_columns() -> dict[str, np.ndarray]:
 
 
 def image_bounds(image_ids: np.ndarray, expected: int) -> np.ndarray:
-    """Lower image-id bounds of the parts for ``expected`` predictions over these images."""
+    """Lower image-id bounds of the parts for ``expected`` predictions over these images; a
+    part holds a multiple of :data:`PART_IMAGES` images, so the analysis's chunks of images
+    never straddle two parts."""
     ids = np.unique(np.asarray(image_ids, np.int64))
     if not ids.size:
         return np.zeros(1, np.int64)
     parts = max(1, math.ceil(expected / PART_PREDICTIONS))
-    per_part = math.ceil(ids.size / parts)
+    per_part = math.ceil(ids.size / parts / PART_IMAGES) * PART_IMAGES
     return ids[::per_part].copy()
 
 

@@ -196,15 +196,43 @@ class PredictionRepository(ArrayRepository):
         part = max(int(np.searchsorted(bounds, image_id, side="right")) - 1, 0)
         return self.prediction_part(set_id, part)
 
-    def prediction_segmentations(self, set_id: int) -> dict[int, str]:
-        """Prediction id -> its segmentation as JSON text, for the predictions that have one."""
-        return dict(
-            self._db.rows(
-                "SELECT id, segmentation FROM prediction_shapes "
-                "WHERE set_id = ? AND segmentation IS NOT NULL",
-                [set_id],
-            )
+    def prediction_segmentations(
+        self, set_id: int, image_range: tuple[int, int] | None = None
+    ) -> dict[int, str]:
+        """Prediction id -> its segmentation as JSON text, for the predictions that have one
+        (on the images with ``lo <= id < hi`` for ``image_range``)."""
+        sql = (
+            "SELECT id, segmentation FROM prediction_shapes "
+            "WHERE set_id = ? AND segmentation IS NOT NULL"
         )
+        params: list[int] = [set_id]
+        if image_range is not None:
+            sql += " AND image_id >= ? AND image_id < ?"
+            params += [int(image_range[0]), int(image_range[1])]
+        return dict(self._db.rows(sql, params))
+
+    def prediction_column(self, set_id: int, name: str) -> np.ndarray:
+        """One column of a whole set (e.g. its classes and scores, a calibration's reference),
+        in image then id order, without reading the others."""
+        parts = len(self.prediction_parts(set_id))
+        if parts == 1:
+            return self.prediction_arrays(set_id)[name]
+        return np.concatenate(
+            [self.get_arrays(part_owner(set_id, k), name)[name] for k in range(parts)]
+        )
+
+    def predictions_in_range(self, set_id: int, lo: int, hi: int) -> dict[str, np.ndarray]:
+        """The columns of a set's predictions on the images with ``lo <= id < hi``, reading only
+        the parts that hold them."""
+        bounds = self.prediction_parts(set_id)
+        first = max(int(np.searchsorted(bounds, lo, side="right")) - 1, 0)
+        last = max(int(np.searchsorted(bounds, hi - 1, side="right")) - 1, first)
+        pieces = []
+        for k in range(first, last + 1):
+            arr = self.prediction_part(set_id, k)
+            a, b = np.searchsorted(arr["image_id"], [lo, hi])
+            pieces.append({c: v[a:b] for c, v in arr.items()})
+        return {c: np.concatenate([p[c] for p in pieces]) for c in pieces[0]}
 
     def predictions_for_image(self, set_id: int, image_id: int) -> list[dict]:
         """The predictions of one set on one image, in file order."""

@@ -1,0 +1,254 @@
+"""The analysis of a project too large for memory: the same result, computed in passes over
+groups of images.
+
+:func:`labelfix.core.analyze.compute` keeps every chunk's matches (with their IoU matrices)
+until the calibration is fitted, and the whole set's columns besides: at 1M images, 10M labels
+and 20M predictions that is far more than a laptop has. Here the project is read one group of
+images at a time (an image-id range: labels by a range query, predictions from the parts of the
+set that hold them, :mod:`.store.prediction_parts`), cut into the same chunks, and gone through
+in passes, each keeping only small per-prediction arrays:
+
+1. match every chunk: keep each prediction's outcome (1 byte) and the label counts per class;
+2. fit the calibration (the reference is the set's classes and scores: 16 bytes a prediction);
+3. with a fitted calibration: match again, find the suspects with calibrated probabilities and
+   score them (wrong_class rows wait for the pass's habit totals): keep each prediction's error
+   credit (8 bytes), then fit again with it;
+4. when the fit has no habit totals yet: match again for the totals;
+5. match again, find and score the suspects, and hand each chunk's matches and scored suspects
+   to the store's writer (``AnalysisWriter.add``).
+
+Cost: the matching and reading run three or four times instead of once (at 20M predictions a
+pass is about a minute here); memory holds one group plus about 40 bytes per prediction. The
+rules, calibration and scores are the very functions :func:`~.analyze.compute` calls, in the
+same chunk order, so the suspects, matches and fit are identical
+(``tests/test_analyze_passes.py``). Masks are encoded in every pass (the project's mask cache
+is neither read nor written here).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+
+from . import habits, scoring
+from .analyze import (
+    AnalysisInputs,
+    AnalysisSummary,
+    ChunkInput,
+    _label_ious,
+    _match_columns,
+    chunks,
+)
+from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, batch_suspects
+from .matching import ImageMatches, match_many
+from .progress import Cancelled, Progress, ShouldStop
+from .store import Store
+from .timing import phase
+
+BOUNDED_LABELS = int(os.environ.get("LABELFIX_BOUNDED_LABELS", 3_000_000))
+"""Projects with more labels than this, or a prediction set stored in parts, use passes."""
+GROUP_IMAGES = 50_000
+"""Images read at a time."""
+
+_WRONG = KIND_CODE["wrong_class"]
+_PID = SUSPECT_COLUMNS.index("prediction_id")
+
+
+def in_passes(store: Store, set_id: int) -> bool:
+    """True when the analysis of this set should run in passes (see the module)."""
+    return len(store.prediction_parts(set_id)) > 1 or store.counts()["labels"] > BOUNDED_LABELS
+
+
+def _groups(store: Store, set_id: int) -> list[tuple[int, int, list[int]]]:
+    """Image-id ranges [lo, hi) in order, with their image ids: within a part of the set, at
+    most GROUP_IMAGES images each."""
+    ids = np.asarray(store.image_ids(), dtype=np.int64)
+    bounds = store.prediction_parts(set_id)
+    part = np.maximum(np.searchsorted(bounds, ids, side="right") - 1, 0)
+    out = []
+    starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+    ends = np.r_[starts[1:], len(ids)]
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        for a in range(s, e, GROUP_IMAGES):
+            b = min(a + GROUP_IMAGES, e)
+            hi = int(ids[b]) if b < len(ids) else int(ids[-1]) + 1
+            out.append((int(ids[a]), hi, ids[a:b].tolist()))
+    return out
+
+
+def _group_inputs(
+    store: Store, set_id: int, params: AnalysisParams, group: tuple[int, int, list[int]]
+) -> AnalysisInputs:
+    """The inputs of one group of images (as ``read_inputs`` gives them for the project)."""
+    lo, hi, ids = group
+    masks = params.geometry == "masks"
+    with phase("read"), store.snapshot():
+        labels, segs = store.label_columns(segmentation=masks, image_range=(lo, hi))
+        preds = store.predictions_in_range(set_id, lo, hi)
+        inputs = AnalysisInputs(set_id, params, ids, labels, preds, store.last_change())
+        if masks:
+            inputs.sizes = store.image_sizes()
+            inputs.label_segmentations = segs
+            inputs.prediction_segmentations = store.prediction_segmentations(set_id, (lo, hi))
+    area = inputs.labels[:, 8]
+    missing = np.isnan(area)
+    area[missing] = inputs.labels[missing, 5] * inputs.labels[missing, 6]
+    return inputs
+
+
+def _matched_chunks(
+    store: Store,
+    set_id: int,
+    params: AnalysisParams,
+    groups: list[tuple[int, int, list[int]]],
+    should_stop: ShouldStop | None,
+) -> Iterator[tuple[ChunkInput, list[ImageMatches], list[np.ndarray | None] | None]]:
+    """Every chunk of the project in image order, matched (and, for masks, its label-label
+    IoUs)."""
+    g = params.geometry
+    for group in groups:
+        inputs = _group_inputs(store, set_id, params, group)
+        for chunk in chunks(inputs):
+            if should_stop is not None and should_stop():
+                raise Cancelled("analysis cancelled")
+            with phase("matching"):
+                matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
+            label_ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+            yield chunk, matched, label_ious
+
+
+def _suspects(
+    chunk: ChunkInput,
+    matched: list[ImageMatches],
+    label_ious: list[np.ndarray | None] | None,
+    fit: scoring.DetectorFit,
+    params: AnalysisParams,
+    totals: dict[tuple[int, int], float] | None,
+) -> np.ndarray:
+    """A chunk's raw suspect rows with this fit (adding its habits to ``totals``)."""
+    calibrated = scoring.calibrated_items(chunk.items, fit)
+    if totals is not None:
+        habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
+    raw = batch_suspects(calibrated, matched, chunk.image_ids, params, label_ious)
+    return scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
+
+
+def analyze_in_passes(
+    store: Store,
+    set_id: int,
+    params: AnalysisParams,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> AnalysisSummary:
+    """Match and score the whole project in passes; atomically replace the set's previous
+    analysis (as :func:`labelfix.core.analyze.analyze` does)."""
+    from .analyze import reanalyze_images  # the edits made meanwhile, as analyze does
+
+    start_change = store.last_change()
+    groups = _groups(store, set_id)
+    n_images = sum(len(ids) for _, _, ids in groups)
+    ref_cats = store.prediction_column(set_id, "category_id")
+    ref_scores = store.prediction_column(set_id, "score")
+    passes = 4 if params.calibrate else 2
+    done = [0]
+
+    def step(chunk: ChunkInput) -> None:
+        done[0] += len(chunk.image_ids)
+        if progress is not None:
+            progress(done[0], passes * n_images)
+
+    # 1: outcomes and label counts
+    outcome_parts: list[np.ndarray] = []
+    counts: dict[int, int] = {}
+    for chunk, matched, _ in _matched_chunks(store, set_id, params, groups, should_stop):
+        outcome_parts.append(_match_columns(chunk.image_ids, chunk.items, matched)["outcome"])
+        for c, n in scoring.label_counts([lab for _, lab in chunk.items]).items():
+            counts[c] = counts.get(c, 0) + n
+        step(chunk)
+    outcome = np.concatenate([np.zeros(0, np.int8), *outcome_parts])
+    del outcome_parts
+    counts = dict(sorted(counts.items()))
+    # in match order (image, then id) the classes and scores are the reference's own order
+    if params.calibrate:
+        with phase("calibration fit"):
+            fit = scoring.fit_detector(ref_cats, ref_scores, counts, ref_cats, ref_scores, outcome)
+        if fit.calibration is not None:
+            credit = _credit(store, set_id, params, groups, fit, len(outcome), should_stop, step)
+            with phase("calibration fit"):
+                fit = scoring.fit_detector(
+                    ref_cats, ref_scores, fit.label_counts, ref_cats, ref_scores, outcome, credit
+                )
+            del credit
+    else:
+        fit = scoring.DetectorFit(None, counts, ref_cats, ref_scores, habit_totals={})
+    del outcome
+    if fit.habit_totals is None:  # 4: the habit totals the scores discount by
+        totals: dict[tuple[int, int], float] = {}
+        for chunk, matched, _ in _matched_chunks(store, set_id, params, groups, should_stop):
+            with phase("suspect rules"):
+                calibrated = scoring.calibrated_items(chunk.items, fit)
+                habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
+        fit = replace(fit, habit_totals=totals)
+    final = fit if params.calibrate else replace(fit, habit_totals=None)
+    # 5: the suspects, chunk by chunk into the writer
+    with phase("write"), store.analysis_writer(set_id, params) as writer:
+        for chunk, matched, label_ious in _matched_chunks(
+            store, set_id, params, groups, should_stop
+        ):
+            with phase("suspect rules"):
+                raw = _suspects(chunk, matched, label_ious, fit, params, None)
+                scored = (
+                    np.column_stack([raw, scoring.score(raw, params, final)])
+                    if len(raw)
+                    else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
+                )
+            writer.add(_match_columns(chunk.image_ids, chunk.items, matched), scored, [])
+            step(chunk)
+        writer.set_fit(final.to_json())
+    counts_by_kind = dict(writer.counts)
+    stale = store.images_changed_since(start_change)
+    if stale:
+        reanalyze_images(store, stale, set_id)
+        counts_by_kind = store.suspect_counts(writer.analysis_id)
+    return AnalysisSummary(writer.analysis_id, n_images, len(ref_cats), counts_by_kind, len(stale))
+
+
+def _credit(
+    store: Store,
+    set_id: int,
+    params: AnalysisParams,
+    groups: list[tuple[int, int, list[int]]],
+    fit: scoring.DetectorFit,
+    n: int,
+    should_stop: ShouldStop | None,
+    step,
+) -> np.ndarray:
+    """Pass 3: each prediction's error credit (``scoring.error_credit``) in match order, with
+    the wrong_class rows scored once the pass's habit totals are known."""
+    credit = np.zeros(n)
+    totals: dict[tuple[int, int], float] = {}
+    waiting: list[tuple[int, np.ndarray, np.ndarray]] = []  # (offset, chunk ids, wrong rows)
+    offset = 0
+    for chunk, matched, label_ious in _matched_chunks(store, set_id, params, groups, should_stop):
+        ids = np.concatenate([np.zeros(0, np.int64), *(p.ids for p, _ in chunk.items)])
+        with phase("suspect rules"):
+            raw = _suspects(chunk, matched, label_ious, fit, params, totals)
+            if len(raw):
+                wrong = raw[:, 0].astype(np.int64) == _WRONG
+                rest = raw[~wrong]
+                part = scoring.error_credit(ids, rest, scoring.score(rest, params, fit))
+                np.maximum(
+                    credit[offset : offset + len(ids)], part, out=credit[offset : offset + len(ids)]
+                )
+                if wrong.any():
+                    waiting.append((offset, ids, raw[wrong]))
+        offset += len(ids)
+        step(chunk)
+    with_totals = replace(fit, habit_totals=totals)
+    for offset, ids, rows in waiting:
+        part = scoring.error_credit(ids, rows, scoring.score(rows, params, with_totals))
+        np.maximum(credit[offset : offset + len(ids)], part, out=credit[offset : offset + len(ids)])
+    return credit
