@@ -143,9 +143,7 @@ def _selected(
     set_id = store.resolve_set(args.predictions)
     index = SuspectIndex.load(store, set_id)
     if index.analysis_id is None:
-        raise ProjectError(
-            f"{store.location} has not been analysed yet; run `labelfix analyze` first"
-        )
+        raise ProjectError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
     rows = index.query(_filter(args, store))
     if args.claimed or args.decided_by:
         keep = np.ones(len(index), dtype=bool)
@@ -356,9 +354,7 @@ def add_commands(
         p.add_argument(
             "--claimed", action="store_true", help="only the suspects you claimed (labelfix claim)"
         )
-        p.add_argument(
-            "--decided-by", metavar="REVIEWER", help="only suspects this reviewer decided"
-        )
+        p.add_argument("--decided-by", metavar="REVIEWER", help="only suspects this reviewer decided")
         p.add_argument("--predictions", help="prediction set name (default: the active one)")
 
     p = add("suspects", cmd_suspects, "list suspected label errors, most likely first")

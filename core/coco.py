@@ -48,7 +48,7 @@ from .coco_masks import (
 )
 from .image_checks import check_images
 from .images import header_size
-from .prediction_columns import CheckedColumns, check_columns
+from .prediction_columns import CheckedColumns, ImageTable, check_columns
 from .timing import phase
 
 MAX_LISTED = 50
@@ -670,7 +670,7 @@ class PredictionFile:
 class _PredictionContext:
     """What prediction checks need, plus the records whose bbox must be derived from the mask."""
 
-    __slots__ = ("sizes", "category_ids", "pending", "derive", "clean", "report")
+    __slots__ = ("sizes", "category_ids", "pending", "derive", "clean", "report", "table")
 
     def __init__(
         self, sizes: Mapping[int, tuple[int, int]], category_ids: Collection[int], report: _Report
@@ -681,6 +681,7 @@ class _PredictionContext:
         self.derive: list[int] = []
         self.clean: list[int] = []  # records read leniently: cleaned once all are valid
         self.report = report
+        self.table: ImageTable | None = None  # the images as columns (shared by chunks)
 
 
 def _check_prediction(i: int, prediction: Any, ctx: _PredictionContext, start: int = 0) -> None:
@@ -760,7 +761,7 @@ def _check_prediction_records(
     """Check all predictions: column by column (:mod:`.prediction_columns`), the full check
     one by one only for the records that fail there, in file order; returns the columns (None
     when the records could not be read as columns: then every record was checked alone)."""
-    fast = check_columns(records, ctx.sizes, ctx.category_ids)
+    fast = check_columns(records, ctx.sizes, ctx.category_ids, ctx.table)
     if fast is None:
         _check_prediction_records_one_by_one(records, ctx, start)
         return None

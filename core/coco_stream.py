@@ -42,6 +42,7 @@ from .coco import (
 )
 from .coco_masks import check_rle_strings, derive_boxes
 from .image_checks import DEEP_CHECK_IMAGES, ImageFileChecks
+from .prediction_columns import ImageTable
 from .progress import Cancelled, ShouldStop
 from .store import DatabaseError, Store
 from .store.base import ServerError
@@ -286,12 +287,14 @@ def add_predictions(
             raise report.fail("top level", reason)
         expected = len(s.commas[1]) + 1
         image_ids = np.fromiter(sizes.keys(), np.int64, len(sizes))
+        table = ImageTable(sizes)
         with store.prediction_writer(name, path, image_ids, expected) as writer:
             count, has_segmentation = 0, True
             for start, chunk in _chunks(fh, path, s, None, 1, report):
                 if should_stop is not None and should_stop():
                     raise Cancelled("import cancelled")
                 ctx = _PredictionContext(sizes, known, report)
+                ctx.table = table
                 with phase("validate"):
                     fast = _check_prediction_records(chunk, ctx, start)
                     check_rle_strings(ctx.pending, report, _prediction_place)

@@ -80,10 +80,23 @@ def _numbers(
     return out, ok
 
 
+class ImageTable:
+    """The known images as sorted numpy columns (id; height, width), made once per file."""
+
+    def __init__(self, sizes: Mapping[int, tuple[int, int] | None]) -> None:
+        known = np.fromiter(
+            (k for k, v in sizes.items() if v is not None and type(k) is int), np.int64
+        )
+        hw = np.array([sizes[k] for k in known.tolist()], dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(known)
+        self.ids, self.sizes = known[order], hw[order]
+
+
 def check_columns(
     records: list[Any],
     sizes: Mapping[int, tuple[int, int] | None],
     category_ids: Collection[int],
+    table: ImageTable | None = None,
 ) -> CheckedColumns | None:
     """Columns and the three groups (see the module); None when the records are not a list of
     objects (the reader then checks them one by one)."""
@@ -93,10 +106,8 @@ def check_columns(
     image_id, id_ok = _numbers(_column(records, "image_id"), np.int64, (int,))
     category_id, cat_ok = _numbers(_column(records, "category_id"), np.int64, (int,))
     score, score_ok = _numbers(_column(records, "score"), np.float64, _NUMBER)
-    known = np.fromiter((k for k, v in sizes.items() if v is not None and type(k) is int), np.int64)
-    hw = np.array([sizes[k] for k in known.tolist()], dtype=np.int64).reshape(-1, 2)
-    order = np.argsort(known)
-    known, hw = known[order], hw[order]
+    table = table or ImageTable(sizes)
+    known, hw = table.ids, table.sizes
     pos = np.clip(np.searchsorted(known, image_id), 0, max(len(known) - 1, 0))
     id_ok &= (known[pos] == image_id) if len(known) else False
     height = np.where(id_ok, hw[pos, 0] if len(known) else 0, 0)

@@ -207,9 +207,7 @@ def decide(
     accepted in one bulk) instead of failing the whole batch; it still records the decision.
     """
     parts: list[Edit] = []
-    adding = (
-        sum(1 for s in suspects if s["kind"] == "missing_label") if decision == "accepted" else 0
-    )
+    adding = sum(1 for s in suspects if s["kind"] == "missing_label") if decision == "accepted" else 0
     next_id = store.reserve_annotation_ids(adding) if adding else 0  # ids no other reviewer gets
     deleted: set[int] = set()
     style = new_labels.dataset_style(store) if decision == "accepted" else None

@@ -42,7 +42,11 @@ def _both(project: Path, params: AnalysisParams, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(analyze_passes, "in_passes", lambda *a: True)
         two = analyze(store, params=params)
         passes = _result(store, two.analysis_id)
-    assert (one.images, one.predictions, one.suspects) == (two.images, two.predictions, two.suspects)
+    assert (one.images, one.predictions, one.suspects) == (
+        two.images,
+        two.predictions,
+        two.suspects,
+    )
     assert len(whole[0]) > 50
     assert passes[0] == whole[0]
     assert passes[1] == whole[1]

@@ -16,8 +16,7 @@ from labelfix.core.coco import CocoError
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.export import export_coco
 from labelfix.core.project import add_predictions, import_project
-from labelfix.core.store import Store
-from labelfix.core.store import prediction_parts
+from labelfix.core.store import Store, prediction_parts
 
 from helpers import ROOT, shared_path, sql, tiny_dataset, tiny_predictions, write_json
 
@@ -109,7 +108,7 @@ def test_real_data_imports_the_same_in_chunks(tmp_path: Path, chunked) -> None:
         assert first is not None and first["id"] == 1
         image = first["image_id"]
         assert [p["id"] for p in store.predictions_for_image(set_id, image)] == [
-            int(i) for i, m in zip(whole[2]["id"], whole[2]["image_id"] == image) if m
+            int(i) for i, m in zip(whole[2]["id"], whole[2]["image_id"] == image, strict=True) if m
         ]
 
 

@@ -14,8 +14,12 @@ from labelfix.core import json_chunks
 
 # strings full of what a structure scan must not be fooled by: quotes, backslashes, brackets
 tricky = st.text(alphabet=st.sampled_from(list('"\\{}[],: ab\u00e9\u2028\n')), max_size=12)
-scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | tricky | st.floats(
-    allow_nan=False, allow_infinity=False
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | tricky
+    | st.floats(allow_nan=False, allow_infinity=False)
 )
 values = st.recursive(
     scalars,

@@ -222,10 +222,7 @@ def _steps(db: Database) -> list[tuple[int, str, Migration]]:
     """The migrations of the database's dialect (the same versions on both)."""
     if db.dialect == "sqlite":
         return MIGRATIONS
-    return [
-        (v, name, lambda db, s=script: db.execute(s))
-        for v, name, script in pg_migrations.MIGRATIONS
-    ]
+    return [(v, name, lambda db, s=script: db.execute(s)) for v, name, script in pg_migrations.MIGRATIONS]
 
 
 def check_readable(db: Database) -> None:

@@ -368,9 +368,7 @@ class PgDatabase:
         """Run an INSERT and return the new row's ``key`` column."""
         return int(self.execute(f"{sql} RETURNING {key}", params).fetchone()[0])
 
-    def number_columns(
-        self, columns: Sequence[str], rest: str, params: Sequence[Any]
-    ) -> np.ndarray:
+    def number_columns(self, columns: Sequence[str], rest: str, params: Sequence[Any]) -> np.ndarray:
         """``SELECT columns rest`` as a float64 array (rows x columns, sorted by the first
         column; every value a non-null number). The server packs each column into one bytea
         of big-endian doubles, so no Python object is made per value (500k suspects x 11

@@ -73,7 +73,9 @@ class Store(
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def create(cls, location: str | Path | TeamLocation, *, overwrite: bool = False) -> Store:
+    def create(
+        cls, location: str | Path | TeamLocation, *, overwrite: bool = False
+    ) -> Store:
         """Create a new, empty project (refuses to replace one unless ``overwrite``): a file,
         or a team project (a schema on the server) for a ``postgresql://`` location."""
         where = parse_location(location)

@@ -174,10 +174,7 @@ class ReviewRepository(Repository):
     def edit_logged(self, edit_id: str) -> bool:
         """True if an edit's change-log entries are in the project: after a
         :class:`ConnectionLost` with ``in_doubt``, tells whether its commit landed."""
-        return (
-            self._db.one("SELECT 1 FROM change_log WHERE edit_id = ? LIMIT 1", [edit_id])
-            is not None
-        )
+        return self._db.one("SELECT 1 FROM change_log WHERE edit_id = ? LIMIT 1", [edit_id]) is not None
 
     def last_change(self) -> int:
         """The sequence number of the latest change-log entry (0 for none)."""
@@ -192,3 +189,4 @@ class ReviewRepository(Repository):
                 [seq],
             )
         }
+

@@ -133,9 +133,7 @@ class Database:
         """No notifications from a file: change feeds poll (see :mod:`.team`)."""
         return None
 
-    def number_columns(
-        self, columns: Sequence[str], rest: str, params: Sequence[Any]
-    ) -> np.ndarray:
+    def number_columns(self, columns: Sequence[str], rest: str, params: Sequence[Any]) -> np.ndarray:
         """``SELECT columns rest`` as a float64 array (rows x columns, sorted by the first
         column; every value a non-null number), fetched in chunks."""
         cursor = self._conn.execute(
