@@ -345,6 +345,7 @@ def compute(
                 scores_m,
                 outcome,
                 credit,
+                fit.reference,
             )
         with phase("suspect rules"):
             raw, fit = find(fit)

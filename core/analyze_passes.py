@@ -179,7 +179,14 @@ def analyze_in_passes(
             credit = _credit(store, set_id, params, groups, fit, len(outcome), should_stop, step)
             with phase("calibration fit"):
                 fit = scoring.fit_detector(
-                    ref_cats, ref_scores, fit.label_counts, ref_cats, ref_scores, outcome, credit
+                    ref_cats,
+                    ref_scores,
+                    fit.label_counts,
+                    ref_cats,
+                    ref_scores,
+                    outcome,
+                    credit,
+                    fit.reference,
                 )
             del credit
     else:

@@ -12,8 +12,7 @@ Pure functions over numpy arrays: no Qt, no store.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,18 +35,22 @@ class DetectorFit:
     ref_categories: np.ndarray
     ref_scores: np.ndarray
     habit_totals: dict[tuple[int, int], float] | None = None
+    # the reference sorted once, shared by the fits of one analysis (made when first needed)
+    reference: calibration.RankReference | None = field(default=None, compare=False, repr=False)
 
     def probabilities(self, categories: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of predictions of the set (raw class + score)."""
         if self.calibration is None:
             return np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
-        x = self._reference.positions(self.label_counts, categories, scores)
+        x = self.sorted_reference().positions(self.label_counts, categories, scores)
         return calibration.probabilities(self.calibration, categories, x)
 
-    @cached_property
-    def _reference(self) -> calibration.RankReference:
+    def sorted_reference(self) -> calibration.RankReference:
         """The reference sorted once (an analysis asks for probabilities chunk by chunk)."""
-        return calibration.RankReference(self.ref_categories, self.ref_scores)
+        if self.reference is None:
+            ref = calibration.RankReference(self.ref_categories, self.ref_scores)
+            object.__setattr__(self, "reference", ref)  # a cache, not a value of the fit
+        return self.reference
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-able part (curves and label counts; the reference is the prediction set)."""
@@ -88,13 +91,14 @@ def fit_detector(
     scores: np.ndarray,
     outcome: np.ndarray,
     credit: np.ndarray | None = None,
+    reference: calibration.RankReference | None = None,
 ) -> DetectorFit:
     """Fit the calibration from the matched predictions (class, raw score, outcome).
 
     ``ref_*`` are the whole prediction set's classes and scores (usually the same predictions);
     ``counts`` the regular labels per class. With fewer than ``calibration.MIN_OUTCOMES`` true
     or false positives there is too little to learn from: the fit keeps the raw scores (clipped
-    to [0, 1]) as probabilities.
+    to [0, 1]) as probabilities. ``reference``: the ``ref_*`` already sorted (another fit's).
     """
     ref_categories = np.asarray(ref_categories, dtype=np.int64)
     ref_scores = np.asarray(ref_scores, dtype=np.float64)
@@ -102,11 +106,15 @@ def fit_detector(
     outcome = np.asarray(outcome)
     n_tp, n_fp = int(np.sum(outcome == TP)), int(np.sum(outcome == FP))
     if min(n_tp, n_fp) < calibration.MIN_OUTCOMES:
-        return DetectorFit(None, counts, ref_categories, ref_scores)
+        return DetectorFit(None, counts, ref_categories, ref_scores, reference=reference)
     is_tp = (outcome == TP).astype(np.float64)
     if credit is not None:  # a false positive behind a likely label error counts as partly right
         is_tp = np.maximum(is_tp, np.clip(np.asarray(credit, dtype=np.float64), 0.0, 1.0))
-    x = calibration.rank_positions(ref_categories, ref_scores, counts, categories, scores)
+    if reference is None:
+        reference = calibration.RankReference(ref_categories, ref_scores)
+    x = calibration.rank_positions(
+        ref_categories, ref_scores, counts, categories, scores, reference=reference
+    )
     cal = calibration.fit_calibration(
         categories,
         x,
@@ -115,7 +123,7 @@ def fit_detector(
         outcome != IGNORED,
         np.asarray(scores, np.float64),
     )
-    return DetectorFit(cal, counts, ref_categories, ref_scores)
+    return DetectorFit(cal, counts, ref_categories, ref_scores, reference=reference)
 
 
 def calibrated_items(
