@@ -132,9 +132,12 @@ class RankReference:
         scores = np.asarray(ref_scores, dtype=np.float64)
         self.classes = np.unique(cats)
         self.values = np.unique(scores)
-        index = np.searchsorted(self.classes, cats)
         # one integer key per pair, sorted: class first, then the score's place among all scores
-        self.keys = np.sort(index * (len(self.values) + 1) + np.searchsorted(self.values, scores))
+        keys = np.searchsorted(self.classes, cats)
+        keys *= len(self.values) + 1
+        keys += np.searchsorted(self.values, scores)
+        keys.sort()
+        self.keys = keys
         self.class_end = np.searchsorted(
             self.keys, (np.arange(len(self.classes)) + 1) * (len(self.values) + 1)
         )
@@ -148,6 +151,17 @@ class RankReference:
         x = np.ones(len(scores))
         if not len(scores) or not len(self.classes):
             return x
+        step = 1 << 20  # a million at a time: the temporaries stay small for any set
+        for a in range(0, len(scores), step):
+            x[a : a + step] = self._positions(
+                label_counts, categories[a : a + step], scores[a : a + step]
+            )
+        return x
+
+    def _positions(
+        self, label_counts: dict[int, int], categories: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        x = np.ones(len(scores))
         cls = np.minimum(np.searchsorted(self.classes, categories), len(self.classes) - 1)
         known = self.classes[cls] == categories
         place = _sorted_search(self.values, scores)

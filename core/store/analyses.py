@@ -252,6 +252,10 @@ class AnalysisWriter:
             [set_id, json.dumps(params.to_json()), now(), params.geometry],
         )
         self._matches: list[dict[str, np.ndarray]] = []
+        # the old analysis's decided suspects, and those of them this one finds again (not
+        # every key: at 10M labels that set alone took a gigabyte)
+        old = None if self._old is None else self._old["id"]
+        self._decided = {r[0] for r in store._decided_leftovers(old, set_id, set(), None)}
         self._keys: set[str] = set()
         self.counts: Counter[str] = Counter(dict.fromkeys(KINDS, 0))
 
@@ -261,10 +265,11 @@ class AnalysisWriter:
         """One chunk's results: its predictions' matches (:data:`MATCH_FIELDS`), its scored
         suspects, and the masks encoded for it (mask-cache rows)."""
         self._store.save_masks(masks)
-        self._matches.append(matches)
+        self._matches.append(dict(matches))  # (its columns are let go one by one in finish)
         columns = suspect_columns(self.analysis_id, suspects)
         self._store._db.insert_columns("suspects", SUSPECT_FIELDS, columns)
-        self._keys.update(columns[1])
+        if self._decided:
+            self._keys.update(k for k in columns[1] if k in self._decided)
         self.counts.update(columns[2])
 
     def set_fit(self, fit: dict) -> None:
@@ -274,10 +279,14 @@ class AnalysisWriter:
     def finish(self) -> None:
         """Store the matches, keep the old analysis's decided suspects, make this one current."""
         store, aid = self._store, self.analysis_id
-        parts = self._matches or [_NO_MATCHES]
-        merged = {f: np.concatenate([p[f] for p in parts]) for f in MATCH_FIELDS}
-        order = np.argsort(merged["prediction_id"], kind="stable")
-        store.put_arrays(analysis_owner(aid), {f: merged[f][order] for f in MATCH_FIELDS})
+        parts = self._matches or [dict(_NO_MATCHES)]
+        order = np.argsort(np.concatenate([p["prediction_id"] for p in parts]), kind="stable")
+        store.delete_arrays(analysis_owner(aid))
+        for f in MATCH_FIELDS:  # one column at a time: memory holds one, sorted
+            column = np.concatenate([p.pop(f) for p in parts])
+            store.add_arrays(analysis_owner(aid), {f: column[order]})
+            del column
+        self._matches = []
         old = None if self._old is None else self._old["id"]
         leftovers = store._decided_leftovers(old, self.set_id, self._keys, None)
         store._insert_suspects([], leftovers, aid)
