@@ -141,7 +141,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar = ProgressBar("importing", args.quiet)
     report = project.import_project(
         out, Path(args.gt), images_dir, Path(args.predictions) if args.predictions else None,
-        args.name, progress=bar,
+        args.name, progress=bar, deep_image_checks=args.deep_image_checks or None,
     )  # fmt: skip
     bar.close()
     print_warnings(args, report.warnings)
@@ -248,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--project", dest="team_project", metavar="NAME", help="team project name")
     p.add_argument("--overwrite", action="store_true", help="replace an existing project")
+    p.add_argument(
+        "--deep-image-checks",
+        action="store_true",
+        help="decode every JPEG (small) to find damaged data, however many images (by default "
+        "only up to 20,000 images; above, the header and end-marker checks only)",
+    )
 
     p = add("add-predictions", cmd_add_predictions, "add a prediction set to a project")
     project_options(p)

@@ -625,13 +625,22 @@ def _check_top_level(data: Any, report: _Report) -> None:
     report.raise_if_errors()
 
 
-def read_ground_truth(path: str | Path, images_dir: str | Path | None = None) -> GroundTruth:
-    """Read and validate a COCO instances file; raise CocoError listing every error found."""
+def read_ground_truth(
+    path: str | Path,
+    images_dir: str | Path | None = None,
+    *,
+    deep_image_checks: bool | None = None,
+) -> GroundTruth:
+    """Read and validate a COCO instances file; raise CocoError listing every error found.
+    With ``images_dir`` the image files are checked too (``deep_image_checks``: see
+    :func:`image_checks.check_images`)."""
     with phase("validate"):
-        return _read_ground_truth(path, images_dir)
+        return _read_ground_truth(path, images_dir, deep_image_checks)
 
 
-def _read_ground_truth(path: str | Path, images_dir: str | Path | None) -> GroundTruth:
+def _read_ground_truth(
+    path: str | Path, images_dir: str | Path | None, deep: bool | None = None
+) -> GroundTruth:
     file = os.fspath(path)
     report = _Report(file)
     data = _load_json(Path(path), report)
@@ -646,7 +655,7 @@ def _read_ground_truth(path: str | Path, images_dir: str | Path | None) -> Groun
     warnings_found = report.all_warnings()
     if images_dir is not None:
         with phase("image checks"):
-            warnings_found.extend(check_images(images, images_dir, file))
+            warnings_found.extend(check_images(images, images_dir, file, deep))
     top = {key: value for key, value in data.items() if key not in _GT_SECTIONS}
     return GroundTruth(Path(path), top, images, categories, annotations, warnings_found, inferred)
 

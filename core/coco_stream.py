@@ -123,6 +123,7 @@ def import_ground_truth(
     images_dir: Path | None,
     images_root: Path | None,
     should_stop: ShouldStop | None = None,
+    deep_image_checks: bool | None = None,
 ) -> tuple[int, int, list[Problem]]:
     """Validate a COCO labels file chunk by chunk into the store's new dataset (inside the
     caller's transaction); returns the image and label counts and the warnings. Raises
@@ -169,7 +170,10 @@ def import_ground_truth(
             if images_dir is not None:
                 if files is None:
                     n = _elements(s, sections["images"])
-                    files = ImageFileChecks(images_dir, file, n <= DEEP_CHECK_IMAGES)
+                    deep = (
+                        n <= DEEP_CHECK_IMAGES if deep_image_checks is None else deep_image_checks
+                    )
+                    files = ImageFileChecks(images_dir, file, deep)
                 with phase("image checks"):
                     files.add(chunk, start)
             if not report.error_count:

@@ -241,18 +241,22 @@ def import_project(
     *,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    deep_image_checks: bool | None = None,
 ) -> ImportReport:
     """Validate and import labels (then predictions) into a new project, atomically.
 
     The labels are freed before the predictions are read, so the peak memory is the larger of
     the two files' rather than their sum. ``progress(done, 100)`` runs over the whole import;
     ``should_stop`` is polled between steps (Cancelled: no file is left).
+    ``deep_image_checks``: decode every JPEG to find damaged data (default: up to
+    ``image_checks.DEEP_CHECK_IMAGES`` images).
     """
     report = progress or (lambda done, total: None)
     with jsonio.gc_paused():  # millions of small containers: see jsonio
         return _import_project(
-            out, gt_path, images_dir, predictions_path, name, report, should_stop
-        )
+            out, gt_path, images_dir, predictions_path, name, report, should_stop,
+            deep_image_checks,
+        )  # fmt: skip
 
 
 def _import_project(
@@ -263,6 +267,7 @@ def _import_project(
     name: str | None,
     report: Progress,
     should_stop: ShouldStop | None,
+    deep_image_checks: bool | None = None,
 ) -> ImportReport:
     def check() -> None:
         if should_stop is not None and should_stop():
@@ -279,8 +284,9 @@ def _import_project(
         with new_project(out) as store:
             with store.atomic():
                 n_images, n_labels, warnings = coco_stream.import_ground_truth(
-                    store, gt_path, images_dir, images_dir_for_store, should_stop
-                )
+                    store, gt_path, images_dir, images_dir_for_store, should_stop,
+                    deep_image_checks,
+                )  # fmt: skip
             report(60, 100)
             if predictions_path is not None:
                 set_name = name or predictions_path.stem
@@ -290,7 +296,7 @@ def _import_project(
                 warnings += pred_warnings
         report(100, 100)
         return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
-    gt = read_ground_truth(gt_path, images_dir)
+    gt = read_ground_truth(gt_path, images_dir, deep_image_checks=deep_image_checks)
     warnings = list(gt.warnings)
     n_images, n_labels = len(gt.images), len(gt.annotations)
     check()

@@ -134,3 +134,26 @@ def test_the_damaged_jpegs_of_the_real_data_are_named(capsys: pytest.CaptureFixt
         "000000000544.jpg",
         "000000000599.jpg",
     ]
+
+
+def test_the_deep_jpeg_check_is_for_datasets_up_to_its_size_or_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above DEEP_CHECK_IMAGES images only the cheap checks run (the decode would cost ~1 ms an
+    image); asked for, the deep one runs at any size; a cut-short file is found either way."""
+    from labelfix.core import image_checks
+
+    damaged_jpeg(tmp_path)
+    images = [{"id": 1, "file_name": "damaged.jpg", "width": 64, "height": 48}]
+    assert len(check_images(images, tmp_path)) == 1
+    monkeypatch.setattr(image_checks, "DEEP_CHECK_IMAGES", 0)
+    assert check_images(images, tmp_path) == []
+    [problem] = check_images(images, tmp_path, deep=True)
+    assert "the JPEG data is damaged" in problem.reason
+    cut = tmp_path / "cut.jpg"
+    Image.effect_noise((64, 48), 60).convert("RGB").save(cut, quality=90)
+    cut.write_bytes(cut.read_bytes()[:-300])
+    [problem] = check_images(
+        [{"id": 2, "file_name": "cut.jpg", "width": 64, "height": 48}], tmp_path
+    )
+    assert "ends early" in problem.reason
