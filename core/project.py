@@ -139,7 +139,7 @@ def new_project(out: Path | TeamLocation, *, overwrite: bool = True) -> Iterator
             yield store
         return
     partial = out.with_name(out.name + ".partial")
-    store = Store.create(partial, overwrite=True)
+    store = Store.create(partial, overwrite=True, building=True)
     try:
         yield store
     except BaseException:
@@ -147,9 +147,22 @@ def new_project(out: Path | TeamLocation, *, overwrite: bool = True) -> Iterator
         _remove(partial)
         raise
     store.close()
+    _sync(partial)  # built without syncs: on disk once, complete, before it takes the name
     for suffix in ("-wal", "-shm"):
         Path(str(out) + suffix).unlink(missing_ok=True)
     os.replace(partial, out)
+    _sync(out.parent)
+
+
+def _sync(path: Path) -> None:
+    """fsync a file or a folder (the folder: its entry of a renamed file)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse to sync a folder
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

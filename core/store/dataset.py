@@ -16,6 +16,7 @@ from .records import (
     ann_to_record,
     annotation_from_row,
     annotation_row,
+    annotation_rows,
     category_row,
     decode_extra,
     dumps,
@@ -88,7 +89,7 @@ class DatasetRepository(Repository):
         self._db.copy_rows(
             "annotations",
             _ANNOTATION_COLUMNS.split(", "),
-            timed((annotation_row(a, i) for i, a in enumerate(annotations, start)), "build rows"),
+            timed(annotation_rows(annotations, start), "build rows"),
         )
 
     # ------------------------------------------------------------------ images and categories

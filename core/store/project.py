@@ -74,10 +74,16 @@ class Store(
     # ------------------------------------------------------------------ opening
     @classmethod
     def create(
-        cls, location: str | Path | TeamLocation, *, overwrite: bool = False
+        cls,
+        location: str | Path | TeamLocation,
+        *,
+        overwrite: bool = False,
+        building: bool = False,
     ) -> Store:
         """Create a new, empty project (refuses to replace one unless ``overwrite``): a file,
-        or a team project (a schema on the server) for a ``postgresql://`` location."""
+        or a team project (a schema on the server) for a ``postgresql://`` location.
+        ``building``: a file built under a temporary name and renamed when complete (see
+        ``Database.connect(new=True)``; the caller syncs the file before the rename)."""
         where = parse_location(location)
         if isinstance(where, TeamLocation):
             return cls._create_team(where, overwrite)
@@ -90,7 +96,7 @@ class Store(
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = Database.connect(path)
+        db = Database.connect(path, new=building)
         migrations.migrate(db)
         store = cls(db, False, path=path)
         store._stamp()

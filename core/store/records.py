@@ -81,6 +81,37 @@ def annotation_row(a: dict, position: int) -> tuple:
     )
 
 
+_KNOWN_ANNOTATION_KEYS = frozenset(ANNOTATION_KEYS)
+
+
+def annotation_rows(records: list[dict], start: int) -> Iterator[tuple]:
+    """:func:`annotation_row` of each record (``records[0]`` at position ``start``), the usual
+    record (integer ids and iscrowd, no unknown keys, a polygon list without empty parts or an
+    RLE) without the per-record detours: the same rows, about twice as fast."""
+    encode = jsonio.encode
+    known = _KNOWN_ANNOTATION_KEYS
+    for i, a in enumerate(records, start):
+        seg = a.get("segmentation", _ABSENT)
+        crowd = a.get("iscrowd", 0)
+        if (
+            type(crowd) is int
+            and type(a["id"]) is int
+            and type(a["image_id"]) is int
+            and type(a["category_id"]) is int
+            and seg is not None
+            and (type(seg) is not list or not seg or [] not in seg)
+            and a.keys() <= known
+        ):
+            x, y, w, h = a["bbox"]
+            yield (
+                a["id"], i, a["image_id"], a["category_id"], x, y, w, h, a.get("area"),
+                None if seg is _ABSENT else encode(seg), int(crowd or 0), int("iscrowd" in a),
+                "{}", None,
+            )  # fmt: skip
+        else:
+            yield annotation_row(a, i)
+
+
 def shape_rows(
     set_id: int, records: list[dict], indices: Iterable[int], start: int = 0
 ) -> Iterator[tuple]:
