@@ -794,8 +794,13 @@ def _check_prediction_records(
 
 def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[str, np.ndarray]:
     """The store's columns once the records are clean: those checked one by one or given a
-    box from their mask are read again from their records."""
-    for k in sorted(set(fast.slow.tolist()) | set(fast.derive)):
+    box from their mask are read again from their records (of a clean record with a mask,
+    only the box changed)."""
+    slow = set(fast.slow.tolist())
+    derived = [k for k in fast.derive if k not in slow]
+    if derived:
+        fast.box[derived] = np.array([records[k]["bbox"] for k in derived], dtype=np.float64)
+    for k in sorted(slow):
         r = records[k]
         fast.image_id[k], fast.category_id[k] = r["image_id"], r["category_id"]
         fast.score[k] = r["score"]

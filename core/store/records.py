@@ -82,6 +82,7 @@ def annotation_row(a: dict, position: int) -> tuple:
 
 
 _KNOWN_ANNOTATION_KEYS = frozenset(ANNOTATION_KEYS)
+_KNOWN_PREDICTION_KEYS = frozenset(PREDICTION_KEYS)
 
 
 def annotation_rows(records: list[dict], start: int) -> Iterator[tuple]:
@@ -117,11 +118,12 @@ def shape_rows(
 ) -> Iterator[tuple]:
     """prediction_shapes rows for the records (of these indices) that have a segmentation or
     unknown keys (``records[0]`` is record ``start`` of the file)."""
+    known = _KNOWN_PREDICTION_KEYS
     for i in indices:
         r = records[i]
         if len(r) <= 4 and "segmentation" not in r:
             continue  # image_id, category_id, bbox, score: all in the arrays
-        extra = {k: v for k, v in r.items() if k not in PREDICTION_KEYS}
+        extra = {} if r.keys() <= known else {k: v for k, v in r.items() if k not in known}
         seg = r.get("segmentation")
         if seg is None and not extra:
             continue
