@@ -337,9 +337,11 @@ def fit_calibration(
         return Calibration(Curve((0.5,), (0.0,)), {}, prior_strength)
     overall = _fit(u[keep], y[keep], None, prior_strength)
     classes: dict[int, Curve] = {}
-    kept = _by_class(categories, np.flatnonzero(keep))
-    every = _by_class(categories, np.arange(len(categories))) if scores is not None else {}
-    for c, sel in kept.items():  # each class's predictions in their order
+    every = _by_class(categories, np.arange(len(categories)))  # one sort for both uses
+    for c, members in every.items():  # each class's predictions in their order
+        sel = members[keep[members]]
+        if not len(sel):
+            continue
         g = _logit(overall(u[sel]))
         prior = _sigmoid(g + class_offset(g, y[sel]))
         curve = _fit(u[sel], y[sel], prior, prior_strength)
