@@ -586,9 +586,21 @@ def _check_top_level(data: Any, report: _Report) -> None:
 
 def read_ground_truth(path: str | Path, images_dir: str | Path | None = None) -> GroundTruth:
     """Read and validate a COCO instances file; raise CocoError listing every error found."""
+    return check_ground_truth(load_json(path), path, images_dir)
+
+
+def load_json(path: str | Path) -> Any:
+    """Parse a JSON file (CocoError naming the file and what is wrong with it)."""
+    return _load_json(Path(path), _Report(os.fspath(path)))
+
+
+def check_ground_truth(
+    data: Any, path: str | Path, images_dir: str | Path | None = None
+) -> GroundTruth:
+    """Validate parsed COCO instances data read from ``path``; raise CocoError listing every
+    error found (records as parsed, so a caller may fill in what it knows first)."""
     file = os.fspath(path)
     report = _Report(file)
-    data = _load_json(Path(path), report)
     _check_top_level(data, report)
     images, categories, annotations = data["images"], data["categories"], data["annotations"]
     sizes, inferred = _check_image_records(images, report, images_dir)

@@ -14,6 +14,9 @@ these functions, so a project imported or analysed from either is built the same
 - :func:`predict`: run an ONNX model over the project's images and store its predictions as a
   named prediction set, the same way (resumable; the set appears whole or not at all).
 - :func:`analyze_project`, :func:`import_and_analyze`: analyse a project (open or by location).
+- :func:`export_for_relabel`: the chosen suspects' images as a COCO subset and a CSV work list;
+  :func:`plan_merge` / :func:`merge_relabelled`: take a relabelled subset back (the desktop
+  pushes the planned edit as one undoable command, the CLI applies it here).
 """
 
 from __future__ import annotations
@@ -28,10 +31,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import settings
-from .analyze import AnalysisSummary, analyze
+from .analyze import AnalysisSummary, analyze, reanalyze_images
 from .coco import PredictionFile, Problem, read_ground_truth, read_predictions
 from .errors import AnalysisParams
 from .export import atomic_write
+from .merge import MergePlan, RelabelError, plan_merge
 from .predict import (
     DEFAULT_CONF,
     DEFAULT_MAX_DETS,
@@ -46,6 +50,7 @@ from .predict import (
     run_model,
 )
 from .progress import Cancelled, Progress, ShouldStop
+from .relabel import RelabelExport, export_for_relabel
 from .store import (
     PROJECT_SUFFIX,
     ConflictError,
@@ -67,19 +72,25 @@ __all__ = [
     "ConnectionLost",
     "DatabaseError",
     "ImportReport",
+    "MergePlan",
     "ModelInspection",
     "ModelPlan",
     "PredictOptions",
     "PredictReport",
     "ProjectError",
+    "RelabelError",
+    "RelabelExport",
     "Store",
     "add_predictions",
     "analyze_project",
+    "export_for_relabel",
     "import_and_analyze",
     "import_project",
     "inspect_model",
     "is_team_location",
+    "merge_relabelled",
     "open_project",
+    "plan_merge",
     "predict",
     "pull_project",
     "push_project",
@@ -654,3 +665,17 @@ def analysis_params_for(
 ) -> AnalysisParams:
     """``params`` (the defaults if None) with the geometry :func:`suggested_geometry` gives."""
     return replace(params or AnalysisParams(), geometry=suggested_geometry(store, set_name))
+
+
+# ---------------------------------------------------------------------- re-labelling
+def merge_relabelled(store: Store, path: Path) -> MergePlan:
+    """Take a relabelled subset back: each changed image's labels replaced (one logged edit per
+    image), then those images re-analysed, in one transaction. Raises CocoError / RelabelError
+    (nothing written) for a subset that is not valid COCO or does not match the project."""
+    plan = plan_merge(store, path)
+    edit = plan.edit()
+    if edit is not None:
+        with store.atomic():  # the labels and their images' new suspects land together
+            edit.apply(store)
+            reanalyze_images(store, plan.image_ids)
+    return plan

@@ -8,69 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from labelfix.core.analyze import analyze
-from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.edits import EditError, SetCategory, SetGeometry
-from labelfix.core.errors import AnalysisParams
 from labelfix.core.redecide import FIX_REVERTED, applied_fix, redecide, reopen_problem
 from labelfix.core.review import decide
 from labelfix.core.store import Store
-from labelfix.core.suspects import SuspectIndex
 
-from helpers import write_json
-
-# one 200x150 image, classes 1 (cat) and 2 (dog)
-LABELS = [  # id, class, box, polygon
-    (1, 1, [10, 10, 40, 40], None),  # a dog predicted on it: wrong_class
-    (2, 1, [100, 10, 40, 40], [[100, 10, 140, 10, 140, 50, 100, 50]]),  # inaccurate_label
-    (3, 1, [150, 100, 30, 30], None),  # 3 and 4: duplicate_label
-    (4, 1, [151, 100, 30, 30], None),
-    (5, 1, [60, 110, 20, 20], None),  # nothing on it: spurious_label
-]
-PREDICTIONS = [
-    (2, [10, 10, 40, 40], 0.9),  # 1: wrong_class on label 1
-    (1, [110, 15, 40, 40], 0.9),  # 2: partly on label 2: inaccurate_label
-    (1, [10, 100, 30, 30], 0.9),  # 3: nobody labelled it: missing_label
-    (1, [150, 100, 30, 30], 0.9),  # 4: matches label 3
-]
+from relabel_cases import build, suspect
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    """The project above, analysed with raw confidences (deterministic suspects)."""
-    anns = []
-    for ann_id, cat, box, polygon in LABELS:
-        ann = {"id": ann_id, "image_id": 1, "category_id": cat, "bbox": box, "iscrowd": 0,
-               "area": box[2] * box[3], "note": f"kept {ann_id}"}  # fmt: skip
-        if polygon:
-            ann["segmentation"] = polygon
-        anns.append(ann)
-    data = {
-        "images": [{"id": 1, "file_name": "a.jpg", "width": 200, "height": 150}],
-        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
-        "annotations": anns,
-    }
-    preds = [{"image_id": 1, "category_id": c, "bbox": b, "score": s} for c, b, s in PREDICTIONS]
-    gt = read_ground_truth(write_json(tmp_path / "gt.json", data))
-    store = Store.create(tmp_path / "p.labelfix")
-    store.import_ground_truth(gt, None)
-    pf = read_predictions(
-        write_json(tmp_path / "p.json", preds), store.image_sizes(), set(store.category_names())
-    )
-    store.add_predictions(pf, "model")
-    analyze(store, params=AnalysisParams(calibrate=False))
+    """relabel_cases' project: one suspect of every kind on a.jpg."""
+    store = build(tmp_path)
     yield store
     store.close()
-
-
-def suspect(store: Store, kind: str) -> dict:
-    """The first suspect of a kind, as the index lists it (with set_id)."""
-    index = SuspectIndex.load(store)
-    for pos in range(len(index)):
-        row = index.row(pos)
-        if row["kind"] == kind:
-            return dict(row, set_id=index.set_id)
-    raise AssertionError(f"no {kind} suspect: {[index.row(p)['kind'] for p in range(len(index))]}")
 
 
 def accepted(store: Store, kind: str) -> dict:
