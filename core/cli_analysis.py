@@ -14,8 +14,10 @@ import numpy as np
 
 from .analyze import OUTCOME_NAMES, AnalysisParams, matches, reanalyze_images
 from .bulk import BulkPlan, describe, plan_accepts
+from .edits import CompositeEdit, Edit, EditError, SetDecision
 from .errors import KINDS
 from .project import ProjectError, analyze_project
+from .redecide import redecide
 from .review import decide
 from .store import Store
 from .suspects import CACHE_MIN_ROWS, CLI_FIELDS, SuspectFilter, SuspectIndex, cli_record
@@ -137,13 +139,16 @@ def _statuses(chosen: list[str] | None) -> frozenset[str] | None:
     return frozenset(chosen)
 
 
-def _selected(
+def selected(
     args: argparse.Namespace, store: Store, *, limit: bool = True
 ) -> tuple[SuspectIndex, list[int]]:
+    """The suspect index and the rows the command's selection options list (--top applied)."""
     set_id = store.resolve_set(args.predictions)
     index = SuspectIndex.load(store, set_id)
     if index.analysis_id is None:
-        raise ProjectError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
+        raise ProjectError(
+            f"{store.location} has not been analysed yet; run `labelfix analyze` first"
+        )
     rows = index.query(_filter(args, store))
     if args.claimed or args.decided_by:
         keep = np.ones(len(index), dtype=bool)
@@ -169,7 +174,7 @@ def _marked(index: SuspectIndex, keys: list[str]) -> np.ndarray:
 def cmd_suspects(args: argparse.Namespace) -> int:
     """List suspects, best first."""
     with _open(args, readonly=True) as store:
-        index, rows = _selected(args, store)
+        index, rows = selected(args, store)
         names = store.category_names()
         out = sys.stdout
         if args.format == "json":
@@ -207,43 +212,110 @@ def cmd_suspects(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    """Accept or reject suspects in bulk (accepting applies their fixes), as one logged edit.
+    """Accept, reject, flag or reopen suspects in bulk (accepting applies their fixes), as one
+    logged edit.
 
     Accepting walks the listing in order and skips a suspect whose prediction or label an
     earlier fix of the run already used (saying which and why); with ``--top N`` the next
-    suspects of the listing are taken in their place (and named)."""
-    decision = "accepted" if args.accept else "rejected"
+    suspects of the listing are taken in their place (and named). Decided suspects in the
+    listing (``--status``) are decided again by the re-decide rule (core.redecide); one whose
+    accepted fix cannot be reverted is named with the reason and left as it is."""
+    decision = _decision(args)
+    if args.note is not None and decision != "flagged":
+        raise ProjectError("--note goes with --flag (the note of the flag)")
     with _open(args) as store:
-        index, rows = _selected(args, store, limit=False)
-        listing = (
-            dict(index.row(r), set_id=index.set_id)
-            for r in rows
-            if index.row(r)["status"] == "open"
-        )
-        if args.accept:
-            plan = plan_accepts(listing, args.top)
-        else:
-            plan = BulkPlan(taken=list(enumerate(listing, 1))[: args.top], top=args.top)
-        suspects = plan.suspects
-        if not suspects:
-            print("no open suspects match", file=sys.stderr)
-            _report_skipped(args, plan)
+        index, rows = selected(args, store, limit=False)
+        listing = [dict(index.row(r), set_id=index.set_id) for r in rows]
+        parts, changed, refused = _plan_decisions(args, store, listing, decision)
+        if not parts:
+            print("no listed suspect changes", file=sys.stderr)
+            _report_refused(args, refused)
+            if isinstance(changed, BulkPlan):
+                _report_skipped(args, changed)
             return 0
+        suspects = changed.suspects if isinstance(changed, BulkPlan) else changed
         touched = {s["image_id"] for s in suspects}
         before = _open_keys(index, touched)
-        edit = decide(store, suspects, decision)
+        edit = parts[0] if len(parts) == 1 else CompositeEdit(_leaves(parts), parts[0].description)
         with store.atomic():  # the edit and its images' new suspects land together
             edit.apply(store)
-            touched |= edit.image_ids
-            before |= _open_keys(index, edit.image_ids)
-            reanalyze_images(store, touched, index.set_id)
+            label_images = {
+                i for e in _leaves([edit]) if not isinstance(e, SetDecision) for i in e.image_ids
+            }
+            touched |= label_images
+            before |= _open_keys(index, label_images)
+            if label_images:
+                reanalyze_images(store, touched, index.set_id)
         if not args.quiet:
-            print(f"{decision} {len(suspects)} suspect(s)", file=sys.stderr)
-            _report_skipped(args, plan)
+            verb = "reopened" if decision is None else decision
+            print(f"{verb} {len(suspects)} suspect(s)", file=sys.stderr)
+            _report_refused(args, refused)
+            if isinstance(changed, BulkPlan):
+                _report_skipped(args, changed)
             index.reload_images(store, touched)
             decided = {s["key"] for s in suspects}
             _report_reanalysis(len(touched), before - decided, _open_keys(index, touched))
     return 0
+
+
+def _decision(args: argparse.Namespace) -> str | None:
+    """The decision apply records (None: reopen)."""
+    if args.accept:
+        return "accepted"
+    if args.reject:
+        return "rejected"
+    if args.flag:
+        return "flagged"
+    return None
+
+
+def _plan_decisions(
+    args: argparse.Namespace, store: Store, listing: list[dict], decision: str | None
+) -> tuple[list[Edit], BulkPlan | list[dict], list[tuple[dict, str]]]:
+    """The edits of one apply, the suspects they decide, and the decided ones refused."""
+    note = args.note if decision == "flagged" else None
+    refused: list[tuple[dict, str]] = []
+    if decision == "accepted":  # open, rejected and flagged ones, by the bulk rule
+        plan = plan_accepts((s for s in listing if s["status"] != "accepted"), args.top)
+        parts = [decide(store, plan.suspects, decision)] if plan.suspects else []
+        return parts, plan, refused
+    opened = [s for s in listing if s["status"] == "open"] if decision is not None else []
+    redo = [s for s in listing if s["status"] != "open"]
+    chosen: list[dict] = []
+    parts: list[Edit] = []
+    if opened:
+        opened = opened[: args.top]
+        parts.append(decide(store, opened, decision, note))
+        chosen += opened
+    for s in redo:
+        if args.top is not None and len(chosen) >= args.top:
+            break
+        try:
+            edit = redecide(store, s, decision, note)
+        except EditError as exc:
+            refused.append((s, str(exc)))
+            continue
+        if edit is not None:
+            parts.append(edit)
+            chosen.append(s)
+    return parts, chosen, refused
+
+
+def _leaves(edits: list[Edit]) -> list[Edit]:
+    """The plain edits inside composites (so one apply is one command in the change log)."""
+    out: list[Edit] = []
+    for edit in edits:
+        out += _leaves(edit.edits) if isinstance(edit, CompositeEdit) else [edit]
+    return out
+
+
+def _report_refused(args: argparse.Namespace, refused: list[tuple[dict, str]]) -> None:
+    """Name each decided suspect whose decision could not change, with the reason."""
+    if args.quiet or not refused:
+        return
+    print(f"left {len(refused)} decided suspect(s) as they were:", file=sys.stderr)
+    for s, reason in refused:
+        print(f"  {describe(s)}: {reason}", file=sys.stderr)
 
 
 def _open_keys(index: SuspectIndex, image_ids: set[int]) -> set[str]:
@@ -333,36 +405,47 @@ def add_commands(
     p.add_argument("--format", choices=("json",), default="json")
     p.add_argument("--predictions", help="prediction set name (default: the active one)")
 
-    def selection(p: argparse.ArgumentParser) -> None:
-        project_options(p)
-        p.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
-        p.add_argument(
-            "--min-confidence", type=float, default=0.0, help="least prediction confidence (0)"
-        )
-        p.add_argument("--min-iou", type=float, default=0.0, help="least IoU (0)")
-        p.add_argument("--max-iou", type=float, default=1.0, help="largest IoU (1)")
-        p.add_argument(
-            "--class", dest="class_name", action="append", help="only this class name (repeatable)"
-        )
-        p.add_argument(
-            "--status",
-            action="append",
-            choices=("open", "accepted", "rejected", "flagged", "all"),
-            help="only suspects with this review status (repeatable; default: open; all: any)",
-        )
-        p.add_argument("--top", type=int, help="at most this many (default: all)")
-        p.add_argument(
-            "--claimed", action="store_true", help="only the suspects you claimed (labelfix claim)"
-        )
-        p.add_argument("--decided-by", metavar="REVIEWER", help="only suspects this reviewer decided")
-        p.add_argument("--predictions", help="prediction set name (default: the active one)")
-
     p = add("suspects", cmd_suspects, "list suspected label errors, most likely first")
-    selection(p)
+    project_options(p)
+    add_filters(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
-    p = add("apply", cmd_apply, "accept or reject suspects in bulk")
-    selection(p)
+    p = add("apply", cmd_apply, "accept, reject, flag or reopen suspects in bulk")
+    project_options(p)
+    add_filters(p)
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--accept", action="store_true", help="apply the fixes")
     group.add_argument("--reject", action="store_true", help="mark them not an error")
+    group.add_argument("--flag", action="store_true", help="flag them for re-labelling")
+    group.add_argument(
+        "--reopen",
+        action="store_true",
+        help="clear their decisions (list them with --status; an accepted fix is reverted)",
+    )
+    p.add_argument("--note", help="the note of --flag")
+
+
+def add_filters(p: argparse._ActionsContainer, status_default: str = "open") -> None:
+    """The suspect selection options (kind, confidence, IoU, class, status, top, claims, set)."""
+    p.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
+    p.add_argument(
+        "--min-confidence", type=float, default=0.0, help="least prediction confidence (0)"
+    )
+    p.add_argument("--min-iou", type=float, default=0.0, help="least IoU (0)")
+    p.add_argument("--max-iou", type=float, default=1.0, help="largest IoU (1)")
+    p.add_argument(
+        "--class", dest="class_name", action="append", help="only this class name (repeatable)"
+    )
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=("open", "accepted", "rejected", "flagged", "all"),
+        help=f"only suspects with this review status (repeatable; default: {status_default}; "
+        "all: any)",
+    )
+    p.add_argument("--top", type=int, help="at most this many (default: all)")
+    p.add_argument(
+        "--claimed", action="store_true", help="only the suspects you claimed (labelfix claim)"
+    )
+    p.add_argument("--decided-by", metavar="REVIEWER", help="only suspects this reviewer decided")
+    p.add_argument("--predictions", help="prediction set name (default: the active one)")
