@@ -31,6 +31,7 @@ from typing import Any
 from . import as_read
 from .edits import EditError
 from .export import atomic_write
+from .progress import Progress
 from .review import fix_preview
 from .store import Store, ann_to_record, now
 
@@ -118,9 +119,10 @@ def _label_record(ann: dict) -> dict[str, Any]:
 
 
 def relabel_subset(
-    store: Store, suspects: Sequence[dict]
+    store: Store, suspects: Sequence[dict], progress: Progress | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The subset (a COCO dict) of the suspects' images, and the work list's rows."""
+    """The subset (a COCO dict) of the suspects' images, and the work list's rows
+    (``progress(done, total)`` after each suspect)."""
     names = store.category_names()
     per_image: dict[int, list[dict]] = {}
     rows: list[dict[str, Any]] = []
@@ -141,6 +143,8 @@ def relabel_subset(
         }
         per_image.setdefault(int(s["image_id"]), []).append(record)
         rows.append((s, record, fix))
+        if progress is not None:
+            progress(len(rows), len(suspects))
     images, annotations, work = [], [], []
     for image_id, records in per_image.items():
         image = store.image(image_id)
@@ -200,11 +204,13 @@ def work_list_csv(rows: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def export_for_relabel(store: Store, suspects: Sequence[dict], out: str | Path) -> RelabelExport:
+def export_for_relabel(
+    store: Store, suspects: Sequence[dict], out: str | Path, progress: Progress | None = None
+) -> RelabelExport:
     """Write the subset of the suspects' images (``out``) and the work list beside it
     (``out`` with ``.csv``), each atomically."""
     out = Path(out)
-    subset, rows = relabel_subset(store, suspects)
+    subset, rows = relabel_subset(store, suspects, progress)
     text = json.dumps(subset, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     with atomic_write(out) as fh:
         fh.write(text)

@@ -25,6 +25,7 @@ from PySide6.QtGui import QUndoStack
 from labelfix.core import project
 from labelfix.core.analyze import reanalyze_images
 from labelfix.core.edits import AddLabel, CompositeEdit, Edit, EditError, SetDecision
+from labelfix.core.redecide import redecide
 from labelfix.core.review import FixPreview, decide, fix_preview
 from labelfix.core.store import Store
 from labelfix.core.suspects import CACHE_MIN_ROWS, SuspectFilter, SuspectIndex
@@ -301,14 +302,8 @@ class Session(QObject):
         if not suspects:
             self.errorOccurred.emit("No open suspect selected.")
             return False
-        if len(suspects) == 1 and suspects[0]["status"] == "accepted":
-            self.errorOccurred.emit(
-                "This suspect was already accepted; undo (Ctrl+Z) to change that."
-            )
-            return False
-        if len(suspects) == 1 and suspects[0]["status"] == decision:
-            self.step(1)
-            return True
+        if len(suspects) == 1 and suspects[0]["status"] != "open":
+            return self._redecide(suspects[0], decision, note)
         try:
             variants = self.fix_choice.variants_for(suspects) if decision == "accepted" else None
             edit = decide(self.store, suspects, decision, note, variants=variants)
@@ -329,6 +324,65 @@ class Session(QObject):
         result = _resulting_label(edit, suspects) if decision == "accepted" else None
         if result is not None and (adjust or suspects[0]["image_id"] == self.review.current_image):
             self.show_label(suspects[0]["image_id"], result)  # the result, selected, in view
+        return True
+
+    def reopen(self, rows: list[int] | None = None) -> bool:
+        """Clear the decision of the given table rows' decided suspects (the current one by
+        default), reverting accepted fixes by the re-decide rule, as one undoable command; the
+        selection stays (the suspect is open again)."""
+        self.labels.end_burst()
+        if rows is None or len(rows) <= 1:
+            suspect = self.current() if not rows else self.suspect_at(rows[0])
+            suspects = [] if suspect is None else [suspect]
+        else:
+            suspects = [self.suspect_at(r) for r in rows]
+        suspects = [s for s in suspects if s["status"] != "open"]
+        if not suspects:
+            self.errorOccurred.emit("No decided suspect selected: only a decision can be reopened.")
+            return False
+        if len(suspects) == 1:
+            return self._redecide(suspects[0], None, None)
+        edits, refused = [], []
+        for s in suspects:
+            try:
+                edit = redecide(self.store, s, None)
+            except EditError as exc:
+                refused.append(str(exc))
+                continue
+            if edit is not None:
+                edits.append(edit)
+        if refused:
+            self.errorOccurred.emit(f"{len(refused)} of {len(suspects)} not reopened: {refused[0]}")
+        if not edits:
+            return False
+        edit = CompositeEdit(edits, f"reopen {len(edits)} suspects")
+        return self.push(edit, {s["image_id"] for s in suspects}, self.current_key())
+
+    def _redecide(self, suspect: dict, decision: str | None, note: str | None) -> bool:
+        """Give a decided suspect another decision (None: reopen it) as one command; a fix that
+        cannot be reverted is said, nothing changes."""
+        variant = None
+        if decision == "accepted":
+            variant = (self.fix_choice.variants_for([suspect]) or {}).get(suspect["key"])
+        try:
+            edit = redecide(self.store, suspect, decision, note, variant=variant)
+        except EditError as exc:
+            self.errorOccurred.emit(f"Not changed: {exc}")
+            return False
+        if edit is None:  # the decision it has already
+            if decision is not None:
+                self.step(1)
+            return True
+        old_row = self.current_row()
+        if not self.push(edit, {suspect["image_id"]}, suspect["key"]):
+            return False
+        if decision is None:
+            return True  # the suspect is open again: it stays selected
+        row = self.current_row()
+        start = row + 1 if row is not None else (old_row or 0)
+        following = self.review.following(start, 1, True, wrap=True)
+        if following is not None or row is None:
+            self._select_pos(following)
         return True
 
     # ------------------------------------------------------------------ commands
