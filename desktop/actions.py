@@ -330,7 +330,8 @@ def facts(session: Any) -> frozenset[str]:
         out.add(ANALYSIS)
     if session.current_pos is not None:
         out.add(SUSPECT)
-        if int(session.index.status[session.current_pos]) != 0:
+        status = session.index.status  # (the index may be reloading: positions move)
+        if session.current_pos < len(status) and int(status[session.current_pos]) != 0:
             out.add(DECIDED)
     if session.selected_label is not None:
         out.add(LABEL)

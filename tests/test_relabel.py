@@ -283,3 +283,20 @@ def test_round_trip_export_edit_elsewhere_merge_export_coco(store: Store, tmp_pa
     polygon = next(a for a in out.annotations if a["bbox"] == [100, 10, 40, 40])
     assert polygon["segmentation"] == [[100, 10, 140, 10, 140, 50, 100, 50]]
     assert [im["file_name"] for im in out.images] == ["a.jpg", "b.jpg"]
+
+
+def test_the_change_log_has_a_relabelled_row_per_label_and_a_command_per_image(
+    store: Store, tmp_path: Path
+) -> None:
+    from labelfix.core.change_log import change_rows, to_csv
+
+    subset = exported(store, tmp_path)
+    subset["annotations"] = [a for a in subset["annotations"] if a["id"] != 4]
+    subset["annotations"][0]["bbox"] = [12, 10, 40, 40]
+    project.merge_relabelled(store, write_json(tmp_path / "back.json", subset))
+    rows = [r for r in change_rows(store) if r["action"] == RELABELLED]
+    assert sorted((r["label_id"], r["after_bbox"] is None) for r in rows) == [(1, False), (4, True)]
+    assert {r["command"] for r in rows} == {rows[0]["command"]}
+    assert {r["note"] for r in rows} == {"relabelled in back.json"}
+    assert all(r["reason"] == RELABELLED and r["file_name"] == "a.jpg" for r in rows)
+    assert "[12.0,10.0,40.0,40.0]" in to_csv(rows)

@@ -289,7 +289,8 @@ class Session(QObject):
         adjust: bool = False,
     ) -> bool:
         """Record a decision on the given table rows (the current suspect by default) as one
-        undoable command, then select the next open suspect. Accepting a missing_label or an
+        undoable command, then select the next open suspect (after a bulk decision: the first
+        open one from the top of the selection on). Accepting a missing_label or an
         inaccurate_label selects the resulting label; with ``adjust`` the canvas stays on it
         (accept, then adjust; Space then shows the next suspect)."""
         self.labels.end_burst()  # a nudge in progress is written first (it may change suspects)
@@ -318,6 +319,8 @@ class Session(QObject):
             return False
         row = self.current_row()
         start = row + 1 if row is not None else (old_row or 0)
+        if rows is not None and len(rows) > 1:
+            start = min(rows)  # a bulk decision goes on from where its selection began
         following = self.review.following(start, 1, True, wrap=True)
         if following is not None or row is None:
             self._select_pos(following)

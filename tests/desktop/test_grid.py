@@ -92,8 +92,10 @@ def test_a_accepts_ctrl_clicked_crops(window: MainWindow) -> None:
         QTest.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, CTRL, center)
     assert grid.selected_rows() == [0, 2, 4]  # row 0 was selected before
     keys = [s.suspect_at(r)["key"] for r in grid.selected_rows()]
+    between = s.suspect_at(1)["key"]
     QTest.keyClick(grid, Qt.Key.Key_A)
     assert statuses(window, keys) == ["accepted"] * len(keys)
+    assert s.current_key() == between and s.current_row() == 0  # goes on from the top
 
 
 def test_f_flags_the_selection_with_one_note(
