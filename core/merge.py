@@ -193,7 +193,9 @@ def _clean_shape(seg: Any) -> Any:
 
 
 def _close(a: Sequence[float], b: Sequence[float]) -> bool:
-    return len(a) == len(b) and bool(np.all(np.abs(np.subtract(a, b, dtype=float)) <= TOLERANCE + 1e-9))
+    return len(a) == len(b) and bool(
+        np.all(np.abs(np.subtract(a, b, dtype=float)) <= TOLERANCE + 1e-9)
+    )
 
 
 def same_label(old: Mapping, new: Mapping, height: int, width: int) -> bool:

@@ -54,9 +54,7 @@ def analyze_project(
 ) -> AnalysisResult:
     """Analyse a project on a connection of its own and load the new suspect index."""
     with project.open_project(path) as store:
-        summary = project.analyze_project(
-            store, params, progress=progress, should_stop=should_stop
-        )
+        summary = project.analyze_project(store, params, progress=progress, should_stop=should_stop)
         return AnalysisResult(summary, SuspectIndex.load(store))
 
 
