@@ -2,8 +2,9 @@
 
     python bench/bench_grid.py [--out bench/out/grid] [--pages 25] [--suspects 100] [--think 0.3]
 
-A project of 50,000 images, 500,000 labels and 1,000,000 box predictions (bench_scale.py's
-generator; ~550,000 suspects once analysed) is built once and cached in ``<out>``. Real JPEGs are
+A project of 100,000 images, 1,000,000 labels and 2,000,000 box predictions (bench_scale.py's
+generator, as bench_scale_window.py uses; ~500,000 suspects once analysed with calibrated
+scores) is built once and cached in ``<out>``. Real JPEGs are
 written for the images of the suspects the bench looks at (the first pages of all suspects by
 score, the pages around row 250,000, the first suspects of the review list); every other image
 would show the "image missing" crop. The real MainWindow runs offscreen at 1400x900, in one
@@ -49,7 +50,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import bench_scale  # noqa: E402 - bench/ is on sys.path when this file runs
 
-SIZES = (50_000, 500_000, 1_000_000)  # images, labels, predictions
+SIZES = (100_000, 1_000_000, 2_000_000)  # images, labels, predictions
 JUMP_ROW = 250_000
 FIRST_ROWS = 1_200  # JPEGs for the images of this many suspects at the top (all, by score)
 REVIEW_ROWS = 400  # ... and of the review list's first suspects

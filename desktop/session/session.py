@@ -358,7 +358,8 @@ class Session(QObject):
             self.errorOccurred.emit(f"{len(refused)} of {len(suspects)} not reopened: {refused[0]}")
         if not edits:
             return False
-        edit = CompositeEdit(edits, f"reopen {len(edits)} suspects")
+        leaves = [leaf for e in edits for leaf in leaf_edits(e)]  # one command in the log
+        edit = CompositeEdit(leaves, f"reopen {len(edits)} suspects")
         return self.push(edit, {s["image_id"] for s in suspects}, self.current_key())
 
     def _redecide(self, suspect: dict, decision: str | None, note: str | None) -> bool:

@@ -203,3 +203,20 @@ def test_a_crop_that_cannot_be_drawn_says_so(
     key = window.session.current_key()
     window.grid.viewport().repaint()
     qtbot.waitUntil(lambda: window.grid.cache.get(key) is not None, timeout=30_000)
+
+
+def test_u_reopens_a_selection_of_decided_crops_as_one_step(window: MainWindow) -> None:
+    s = window.session
+    s.set_filter(s.filter.with_(statuses=None))  # decided suspects stay listed
+    press(window, Qt.Key.Key_Home)
+    press(window, Qt.Key.Key_Right, SHIFT)
+    keys = [s.suspect_at(r)["key"] for r in window.grid.selected_rows()]
+    QTest.keyClick(window.grid, Qt.Key.Key_R)
+    assert statuses(window, keys) == ["rejected", "rejected"]
+    press(window, Qt.Key.Key_Home)
+    press(window, Qt.Key.Key_Right, SHIFT)
+    assert window.actions["reopen"].isEnabled()
+    steps = s.undo_stack.count()
+    QTest.keyClick(window.grid, Qt.Key.Key_U)
+    assert statuses(window, keys) == [None, None]
+    assert s.undo_stack.count() == steps + 1
