@@ -228,7 +228,12 @@ def cmd_apply(args: argparse.Namespace) -> int:
         listing = [dict(index.row(r), set_id=index.set_id) for r in rows]
         parts, changed, refused = _plan_decisions(args, store, listing, decision)
         if not parts:
-            print("no listed suspect changes", file=sys.stderr)
+            hint = (
+                "; --reopen acts on decided ones: list them with --status"
+                if (decision is None and not args.status)
+                else ""
+            )
+            print(f"no listed suspect changes{hint}", file=sys.stderr)
             _report_refused(args, refused)
             if isinstance(changed, BulkPlan):
                 _report_skipped(args, changed)
