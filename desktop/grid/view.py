@@ -259,6 +259,10 @@ class TriageGrid(QAbstractScrollArea):
             Qt.Key.Key_PageDown: page,
         }
         if key in steps:
+            if key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):  # the view turns a page too
+                bar = self.verticalScrollBar()
+                sign = 1 if key == Qt.Key.Key_PageDown else -1
+                bar.setValue(bar.value() + sign * self.page_rows() * self.cell.height())
             self._move(row + steps[key], extend=shift, keep=ctrl and not shift)
         elif key == Qt.Key.Key_Home:
             self._move(0, extend=shift, keep=ctrl and not shift)
