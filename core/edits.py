@@ -108,9 +108,7 @@ def _same(ann: dict | None, state: dict | None, fields: Any = None) -> bool:
         return list(value) if key == "bbox" and value is not None else value
 
     return all(
-        norm(k, ann.get(k)) == norm(k, v)
-        for k, v in state.items()
-        if fields is None or k in fields
+        norm(k, ann.get(k)) == norm(k, v) for k, v in state.items() if fields is None or k in fields
     )
 
 
@@ -532,15 +530,26 @@ class ReplaceImageLabels(Edit):
     Labels of the image missing from the set are deleted, labels new to it added (at the end
     of the file order), changed ones updated; unchanged ones are not touched. Every change is
     one ``relabelled`` entry of this edit in the change log (before None: added; after None:
-    deleted), so the image's relabelling is one undoable edit."""
+    deleted), so the image's relabelling is one undoable edit. ``revisions`` (label id ->
+    revision, as the merge was planned) makes the writes compare-and-set: a label someone
+    changed or added since is a ConflictError, nothing written; undo and redo go ahead only
+    while the labels are as this edit (or its undo) left them."""
 
     description = "relabel image"
 
-    def __init__(self, image_id: int, labels: Sequence[dict], *, note: str | None = None) -> None:
+    def __init__(
+        self,
+        image_id: int,
+        labels: Sequence[dict],
+        *,
+        note: str | None = None,
+        revisions: dict[int, int] | None = None,
+    ) -> None:
         super().__init__()
         self.image_id = image_id
         self.labels = [copy.deepcopy(label) for label in labels]
         self.note = note
+        self.revisions = dict(revisions) if revisions is not None else None
         # what the last apply did, in order: (what, label id, state to restore, log seq)
         self._done: list[tuple[str, int, dict, int]] = []
 
@@ -573,56 +582,81 @@ class ReplaceImageLabels(Edit):
             **kw,
         )
 
+    def _expected(self, store: Store, ann: dict) -> int:
+        """The revision a write of this label expects (as planned on a first apply)."""
+        if self.undone or self.revisions is None:
+            return ann["revision"]
+        if ann["id"] not in self.revisions:  # added to the image after the merge was planned
+            raise store.label_conflict(ann["id"], None)
+        return self.revisions[ann["id"]]
+
     def _apply(self, store: Store) -> list[int]:
         current = {a["id"]: a for a in store.annotations_for_image(self.image_id)}
+        if self.undone:  # a redo: only while the labels are as the undo left them
+            for what, ann_id, state, _seq in self._done:
+                now = current.get(ann_id)
+                if what == "add":
+                    _check(store, now is None, ann_id)
+                elif what == "delete":
+                    _check(store, _same(now, _state(state)), ann_id)
+                else:
+                    _check(store, _same(now, state), ann_id)
         wanted = {label["id"] for label in self.labels}
-        self._done = []
+        done: list[tuple[str, int, dict, int]] = []
         for ann_id, ann in current.items():
             if ann_id not in wanted:
-                store.delete_annotation(ann_id)
+                store.delete_annotation(ann_id, expected_revision=self._expected(store, ann))
                 seq = self._entry(store, RELABELLED, ann_id, before=ann_to_record(ann))
-                self._done.append(("delete", ann_id, ann, seq))
+                done.append(("delete", ann_id, ann, seq))
         for label in self.labels:
             ann_id = label["id"]
             old = current.get(ann_id)
             if old is None:
                 if store.annotation(ann_id) is not None:
-                    raise EditError(f"label {ann_id} already exists in {store.path}")
+                    raise EditError(f"label {ann_id} already exists in {store.location}")
                 store.insert_annotation({**label, "image_id": self.image_id})
                 new = _require(store, ann_id)
                 seq = self._entry(store, RELABELLED, ann_id, after=ann_to_record(new))
-                self._done.append(("add", ann_id, new, seq))
+                done.append(("add", ann_id, new, seq))
                 continue
             fields = _relabel_fields(old, label)
             if not fields:
                 continue
             if old.get("as_read"):
                 fields["as_read"] = as_read.forget(old["as_read"], fields)
-            store.update_annotation(ann_id, **fields)
+            store.update_annotation(ann_id, expected_revision=self._expected(store, old), **fields)
             new = _require(store, ann_id)
             seq = self._entry(store, RELABELLED, ann_id, before=_state(old), after=_state(new))
-            self._done.append(
-                ("update", ann_id, {k: copy.deepcopy(old.get(k)) for k in fields}, seq)
-            )
-        return [seq for *_rest, seq in self._done]
+            before = {k: copy.deepcopy(old.get(k)) for k in fields}
+            done.append(("update", ann_id, before, seq))
+        self._done = done
+        return [seq for *_rest, seq in done]
 
     def _revert(self, store: Store, seqs: list[int]) -> None:
         action = f"revert:{RELABELLED}"
         for what, ann_id, state, seq in reversed(self._done):
+            now = store.annotation(ann_id)
             if what == "delete":
+                if now is not None:
+                    raise store.change_conflict(annotation_id=ann_id)
                 store.insert_annotation(state, state["position"])
                 self._entry(store, action, ann_id, after=ann_to_record(state), reverts=seq)
             elif what == "add":
-                before = _require(store, ann_id)
-                store.delete_annotation(ann_id)
-                self._entry(store, action, ann_id, before=ann_to_record(before), reverts=seq)
+                _check(store, _same(now, _state(state)), ann_id)
+                store.delete_annotation(ann_id, expected_revision=now["revision"])
+                self._entry(store, action, ann_id, before=ann_to_record(now), reverts=seq)
             else:
-                before = _require(store, ann_id)
-                store.update_annotation(ann_id, **state)
-                after = _require(store, ann_id)
+                after = {k: v for k, v in self.labels_by_id()[ann_id].items() if k in state}
+                _check(store, _same(now, after), ann_id)
+                store.update_annotation(ann_id, expected_revision=now["revision"], **state)
+                restored = _require(store, ann_id)
                 self._entry(
-                    store, action, ann_id, before=_state(before), after=_state(after), reverts=seq
+                    store, action, ann_id, before=_state(now), after=_state(restored), reverts=seq
                 )
+
+    def labels_by_id(self) -> dict[int, dict]:
+        """The relabelled set by label id."""
+        return {label["id"]: label for label in self.labels}
 
 
 def _relabel_fields(old: dict, new: dict) -> dict[str, Any]:

@@ -338,7 +338,12 @@ def _build_changes(
             label["extra"] = dict(old["extra"]) if old is not None else {}
             label["has_iscrowd"] = old["has_iscrowd"] if old is not None else True
             labels.append(label)
-        edit = ReplaceImageLabels(image_id, labels, note=f"relabelled in {plan.path.name}")
+        edit = ReplaceImageLabels(
+            image_id,
+            labels,
+            note=f"relabelled in {plan.path.name}",
+            revisions={ann_id: ann["revision"] for ann_id, ann in own.items()},
+        )
         counts = edit.counts(store)
         if not any(counts.values()):
             plan.unchanged += 1

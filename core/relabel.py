@@ -182,10 +182,10 @@ def relabel_subset(
     subset = {
         **top,
         SUBSET_KEY: {
-            "project": str(store.path),
+            "project": store.location,
             "exported": now(),
             "suspects": len(rows),
-            "merge_back": f"labelfix merge {store.path.name} <this file, relabelled>",
+            "merge_back": f"labelfix merge {store.location} <this file, relabelled>",
         },
         "images": images,
         "annotations": annotations,

@@ -300,3 +300,33 @@ def test_the_change_log_has_a_relabelled_row_per_label_and_a_command_per_image(
     assert {r["note"] for r in rows} == {"relabelled in back.json"}
     assert all(r["reason"] == RELABELLED and r["file_name"] == "a.jpg" for r in rows)
     assert "[12.0,10.0,40.0,40.0]" in to_csv(rows)
+
+
+def test_a_label_changed_after_planning_is_a_conflict_and_nothing_is_written(
+    store: Store, tmp_path: Path
+) -> None:
+    from labelfix.core.edits import ConflictError, SetCategory
+
+    subset = exported(store, tmp_path)
+    subset["annotations"] = [a for a in subset["annotations"] if a["id"] != 5]
+    plan = plan_merge(store, write_json(tmp_path / "back.json", subset))
+    SetCategory(5, 2, reason="manual").apply(store)  # someone changes label 5 meanwhile
+    seq = store.last_change()
+    with pytest.raises(ConflictError, match="label 5 was changed"):
+        plan.edit().apply(store)
+    assert store.last_change() == seq and store.annotation(5)["category_id"] == 2
+
+
+def test_undoing_a_merge_refuses_when_a_relabelled_label_changed_since(
+    store: Store, tmp_path: Path
+) -> None:
+    from labelfix.core.edits import ConflictError, SetGeometry
+
+    subset = exported(store, tmp_path)
+    subset["annotations"][0]["category_id"] = 2  # label 1 becomes a dog
+    edit = plan_merge(store, write_json(tmp_path / "back.json", subset)).edit()
+    edit.apply(store)
+    SetGeometry(1, bbox=[11, 10, 40, 40], reason="manual").apply(store)  # then it is nudged
+    with pytest.raises(ConflictError):
+        edit.revert(store)
+    assert store.annotation(1)["category_id"] == 2
