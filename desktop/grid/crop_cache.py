@@ -32,6 +32,7 @@ THREADS = 2
 MEMORY_CROPS = 1500  # ~100 MB of 176x132 RGB crops
 DISK_CROPS = 50_000  # crops kept on disk per machine (~0.5 GB); the oldest go first
 JPEG_QUALITY = 88
+_FINISHING: set[QThread] = set()  # crop threads of closed caches still ending their last crop
 
 
 def cache_dir() -> Path:
@@ -191,11 +192,15 @@ class CropCache(QObject):
         self._memory.clear()
 
     def close(self) -> None:
-        """Stop the crop threads (waits for the crop each is making)."""
+        """Stop the crop threads (waits a moment for the crop each is making; a thread still
+        busy after that is kept alive until it ends, never destroyed while running)."""
         self._queue.stop()
         for thread in self._threads:
-            thread.wait(10_000)
+            if not thread.wait(2_000):
+                thread.made.disconnect()
+                _FINISHING.add(thread)
         self._threads = []
+        _FINISHING.difference_update({t for t in _FINISHING if t.isFinished()})
 
     def _made(self, key: str, version: int, image: QImage) -> None:
         self._waiting.discard(key)

@@ -193,14 +193,16 @@ def test_a_missing_image(qtbot: object, font: None, copy: Path, tmp_path: Path) 
 
 def test_the_triage_grid(qtbot: object, font: None, copy: Path, tmp_path: Path) -> None:
     """Every suspect of the synthetic project as a crop: label and prediction drawn, kind and
-    score under it, a flagged one badged, two selected, the current one framed."""
+    score under it, a flagged one badged, two selected, the current one framed. Listed in
+    suspect-id order, so a change of the scores moves only their digits."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
     from labelfix.desktop.grid.view import TriageGrid
 
     with Store.open(copy) as store, store.atomic():
-        store.set_meta("ui_state", {"filter": {"min_confidence": 0.0, "statuses": None}})
+        state = {"filter": {"min_confidence": 0.0, "statuses": None}}
+        store.set_meta("ui_state", {**state, "sort": {"key": "id", "descending": False}})
     session = Session.open(copy)
     session.select_row(1)
     session.decide("flagged", "look again")

@@ -141,6 +141,7 @@ def test_crops_are_made_off_the_ui_thread_and_never_hold_a_paint(
         release.wait(30)  # a crop that takes "forever" until the test lets it go
         return real(spec)
 
+    window.grid.attach(None)  # the first cache's threads end with the real drawing
     monkeypatch.setattr(crop_cache, "render_crop", slow)
     window.grid.attach(window.session)  # fresh cache: nothing made yet
     for _ in range(3):  # scroll page by page: every paint returns with placeholders
