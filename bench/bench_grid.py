@@ -55,6 +55,7 @@ JUMP_ROW = 250_000
 FIRST_ROWS = 1_200  # JPEGs for the images of this many suspects at the top (all, by score)
 REVIEW_ROWS = 400  # ... and of the review list's first suspects
 PAGE_TARGET_MS = 100.0
+REVIEW_CONFIDENCE = 0.75  # the review list: open suspects at this confidence (the default cut)
 
 
 def ensure_project(out: Path) -> Path:
@@ -85,7 +86,9 @@ def child_images(out: Path) -> None:
     with Store.open(out / "scale.labelfix") as store:
         index = SuspectIndex.load(store)
         everything = index.query(SuspectFilter(), "score", True)
-        review = index.query(DEFAULT_REVIEW_FILTER, "score", True)
+        review = index.query(
+            DEFAULT_REVIEW_FILTER.with_(min_confidence=REVIEW_CONFIDENCE), "score", True
+        )
         rows = np.concatenate(
             [
                 everything[:FIRST_ROWS],
@@ -118,6 +121,8 @@ def ms_since(t0: float) -> float:
 class Window:
     """The real window on a project, and waits for what the user sees."""
 
+    idle = False  # waiting for crops, pressing nothing (the heartbeat measures then)
+
     def __init__(self, project: Path, cache_dir: Path) -> None:
         from PySide6.QtCore import QSettings, QStandardPaths
         from PySide6.QtWidgets import QApplication
@@ -144,12 +149,17 @@ class Window:
 
     def wait(self, done: Callable[[], bool], timeout: float = 120.0) -> bool:
         deadline = time.perf_counter() + timeout
-        while not done():
-            if time.perf_counter() > deadline:
-                return False
-            self.app.processEvents()
-            time.sleep(0.001)
-        return True
+        self.app.processEvents()  # what the last key queued, before the heartbeat counts
+        Window.idle = True
+        try:
+            while not done():
+                if time.perf_counter() > deadline:
+                    return False
+                self.app.processEvents()
+                time.sleep(0.001)
+            return True
+        finally:
+            Window.idle = False
 
     def think(self, seconds: float) -> None:
         """The reviewer looks: the app keeps running (prefetch, crops) meanwhile."""
@@ -190,7 +200,8 @@ class Window:
 
 
 def heartbeat(app: Any) -> tuple[Any, list[float]]:
-    """A 10 ms timer; the gaps between its ticks (the UI thread's stalls)."""
+    """A 10 ms timer; the gaps between its ticks while ``Window.idle`` (the bench waits for
+    crops and presses nothing): the UI thread's stalls caused by the crops being made."""
     from PySide6.QtCore import QTimer
 
     gaps: list[float] = []
@@ -198,7 +209,8 @@ def heartbeat(app: Any) -> tuple[Any, list[float]]:
 
     def tick() -> None:
         now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000)
+        if Window.idle:
+            gaps.append((now - last[0]) * 1000)
         last[0] = now
 
     timer = QTimer()
@@ -283,8 +295,11 @@ def canvas_reviewer(project: Path, cache: Path, n: int, think: float) -> dict[st
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
+    from labelfix.core.suspects import DEFAULT_REVIEW_FILTER
+
     w = Window(project, cache)
     s = w.win.session
+    s.set_filter(DEFAULT_REVIEW_FILTER.with_(min_confidence=REVIEW_CONFIDENCE))
     s.select_row(0)
     w.win.canvas.setFocus()
     decided: dict[str, str] = {}
@@ -298,9 +313,11 @@ def canvas_reviewer(project: Path, cache: Path, n: int, think: float) -> dict[st
         key = s.current_key()
         w.think(think)
         verdict_ = verdict(key)
+        t1 = time.perf_counter()
         QTest.keyClick(w.win, Qt.Key.Key_A if verdict_ == "accepted" else Qt.Key.Key_R)
         presses += 1
         w.process()
+        waited += time.perf_counter() - t1
         decided[key] = verdict_
     total = time.perf_counter() - t0
     result = _reviewed(w, decided, total, presses, waited)
@@ -309,12 +326,18 @@ def canvas_reviewer(project: Path, cache: Path, n: int, think: float) -> dict[st
 
 
 def grid_reviewer(project: Path, cache: Path, n: int, think: float) -> dict[str, Any]:
-    """Decide the first n suspects of the review list in the grid, a page at a time."""
+    """Decide the first n suspects of the review list in the grid, a page at a time: accept
+    the page's accept-verdict crops (Ctrl+clicks, A), then look at the page again (accepting
+    re-analyses images: suspects may go or come), and reject it when nothing is left to
+    accept (Shift+click the page's last crop, R)."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
+    from labelfix.core.suspects import DEFAULT_REVIEW_FILTER
+
     w = Window(project, cache)
     s = w.win.session
+    s.set_filter(DEFAULT_REVIEW_FILTER.with_(min_confidence=REVIEW_CONFIDENCE))
     s.select_row(0)
     w.win.show_grid(True)
     grid = w.grid
@@ -324,60 +347,59 @@ def grid_reviewer(project: Path, cache: Path, n: int, think: float) -> dict[str,
     waited = 0.0
     t0 = time.perf_counter()
 
-    def click(row: int, mods: Any) -> None:
-        nonlocal presses
+    def act(fn: Callable[[], None]) -> None:
+        nonlocal presses, waited
         w.think(think)
-        QTest.mouseClick(
-            grid.viewport(), Qt.MouseButton.LeftButton, mods, grid.cell_rect(row).center()
-        )
-        presses += 1
-
-    def press(key: Any) -> None:
-        nonlocal presses
-        w.think(think)
-        QTest.keyClick(grid, key)
-        presses += 1
-        w.process()
-
-    while len(decided) < n and s.row_count():
-        grid.ensure_visible(s.current_row())
         t1 = time.perf_counter()
-        w.wait(w.crops_ready)
+        fn()
+        w.process()
         waited += time.perf_counter() - t1
-        start = s.current_row() or 0
-        left = n - len(decided)
-        rows = [
-            r
-            for r in grid.visible_rows()
-            if r >= start and grid.cell_rect(r).bottom() <= grid.viewport().height()
-        ]
-        rows = rows[:left]
-        page = [(r, s.suspect_at(r)["key"]) for r in rows]
-        accept = [(r, k) for r, k in page if verdict(k) == "accepted"]
-        if accept:
-            first_key = page[0][1]
-            if verdict(first_key) != "accepted":
-                click(page[0][0], ctrl)  # take the pre-selected first crop out
-            for r, _k in accept:
-                if r != page[0][0]:
-                    click(r, ctrl)
-            press(Qt.Key.Key_A)
-            decided.update({k: "accepted" for _r, k in accept})
-        rest = [k for _r, k in page if verdict(k) == "rejected"]
-        if rest:
+        presses += 1
+
+    def click(row: int, mods: Any) -> None:
+        center = grid.cell_rect(row).center()
+        act(lambda: QTest.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, mods, center))
+
+    try:
+        while len(decided) < n and s.current_row() is not None:
+            if presses > 4 * n:
+                raise SystemExit(f"the grid reviewer is stuck: {window_message(w)}")
             grid.ensure_visible(s.current_row())
-            w.process()
-            first = s.current_row()
-            assert s.current_key() == rest[0], (s.current_key(), rest[0])
-            last = first + len(rest) - 1
-            if last != first:
-                click(last, shift)
-            press(Qt.Key.Key_R)
-            decided.update({k: "rejected" for k in rest})
-    total = time.perf_counter() - t0
-    result = _reviewed(w, decided, total, presses, waited)
-    w.close()
-    return result
+            t1 = time.perf_counter()
+            w.wait(w.crops_ready)  # the reviewer sees the page
+            waited += time.perf_counter() - t1
+            start = s.current_row()
+            height = grid.viewport().height()
+            rows = [
+                r
+                for r in grid.visible_rows()
+                if r >= start and grid.cell_rect(r).bottom() <= height
+            ]
+            page = [(r, s.suspect_at(r)["key"]) for r in rows[: n - len(decided)]]
+            accept = [(r, k) for r, k in page if verdict(k) == "accepted"]
+            if accept:
+                first_row, first_key = page[0]
+                if verdict(first_key) != "accepted":
+                    click(first_row, ctrl)  # take the pre-selected first crop out
+                for r, _k in accept:
+                    if r != first_row:
+                        click(r, ctrl)
+                act(lambda: QTest.keyClick(grid, Qt.Key.Key_A))
+                decided.update({k: "accepted" for _r, k in accept})
+                continue  # look at the page again
+            if len(page) > 1:
+                click(page[-1][0], shift)
+            act(lambda: QTest.keyClick(grid, Qt.Key.Key_R))
+            decided.update({k: "rejected" for _r, k in page})
+        total = time.perf_counter() - t0
+        return _reviewed(w, decided, total, presses, waited)
+    finally:
+        w.close()
+
+
+def window_message(w: Window) -> str:
+    """What the status bar says (an error a scripted press ran into)."""
+    return w.win.statusBar().currentMessage()
 
 
 def _reviewed(
@@ -393,7 +415,7 @@ def _reviewed(
         "seconds": total,
         "per minute": 60 * len(decided) / total,
         "presses": presses,
-        "waiting for the app (s)": waited,
+        "waiting for the app (s)": waited,  # images or crops to show, decisions to land
         "wrongly recorded": len(wrong),
     }
 

@@ -59,7 +59,8 @@ class TriageGrid(QAbstractScrollArea):
         self.verticalScrollBar().valueChanged.connect(self.viewport().update)
         self._mask = np.zeros(0, dtype=bool)  # selected, by index position
         self._anchor: int | None = None  # the row a Shift selection extends from
-        self._own = False  # the grid itself is moving the session's selection
+        self._own = False  # the grid is moving the session's selection, keeping its own
+        self._moving = False  # the grid is moving the session's selection
         self._wanted: tuple[str, ...] = ()
         self.title_font = QFont(self.font())
         self.title_font.setBold(True)
@@ -120,7 +121,8 @@ class TriageGrid(QAbstractScrollArea):
             if pos is not None and pos < len(self._mask):
                 self._mask[pos] = True
             self._anchor = self.session.current_row()
-        self.ensure_visible(self.session.current_row())
+        # moved by a decision or another view: a suspect off screen starts a fresh page
+        self.ensure_visible(self.session.current_row(), at_top=not self._moving)
         self.viewport().update()
 
     # ------------------------------------------------------------------ geometry
@@ -171,15 +173,17 @@ class TriageGrid(QAbstractScrollArea):
         """Whole rows of crops that fit on screen (at least one)."""
         return max(1, self.viewport().height() // self.cell.height())
 
-    def ensure_visible(self, row: int | None) -> None:
-        """Scroll so that a row's cell is whole on screen."""
+    def ensure_visible(self, row: int | None, *, at_top: bool = False) -> None:
+        """Scroll so that a row's cell is whole on screen: as little as needed, or (``at_top``)
+        with its row of crops at the top, a fresh page, when it is not on screen yet."""
         if row is None:
             return
         rect = self.cell_rect(row)
         bar = self.verticalScrollBar()
-        if rect.top() < 0:
+        below = rect.bottom() > self.viewport().height()
+        if rect.top() < 0 or (at_top and below):  # its row at the top
             bar.setValue(bar.value() + rect.top())
-        elif rect.bottom() > self.viewport().height():
+        elif below:
             bar.setValue(bar.value() + rect.bottom() - self.viewport().height() + 1)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
@@ -219,10 +223,11 @@ class TriageGrid(QAbstractScrollArea):
             self._mask[int(s.positions[row])] = True
             self._anchor = row
         self._own = extend or keep
+        self._moving = True
         try:
             s.select_row(row)
         finally:
-            self._own = False
+            self._own = self._moving = False
         self.ensure_visible(row)
         self.viewport().update()
 
