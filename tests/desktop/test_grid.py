@@ -221,3 +221,20 @@ def test_u_reopens_a_selection_of_decided_crops_as_one_step(window: MainWindow) 
     QTest.keyClick(window.grid, Qt.Key.Key_U)
     assert statuses(window, keys) == [None, None]
     assert s.undo_stack.count() == steps + 1
+
+
+def test_deciding_a_whole_page_turns_to_a_fresh_page(window: MainWindow) -> None:
+    s, grid = window.session, window.grid
+    s.set_filter(s.filter.with_(statuses=None))  # decided crops stay where they were
+    whole = [
+        r for r in grid.visible_rows() if grid.cell_rect(r).bottom() <= grid.viewport().height()
+    ]
+    last = whole[-1]
+    QTest.mouseClick(
+        grid.viewport(), Qt.MouseButton.LeftButton, SHIFT, grid.cell_rect(last).center()
+    )
+    assert grid.selected_rows() == whole
+    QTest.keyClick(grid, Qt.Key.Key_R)
+    row = s.current_row()
+    assert row > last  # the next open suspect, below the decided page
+    assert grid.cell_rect(row).top() == 0  # its row of crops at the top
