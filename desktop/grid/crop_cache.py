@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -32,6 +33,7 @@ THREADS = 2
 MEMORY_CROPS = 1500  # ~100 MB of 176x132 RGB crops
 DISK_CROPS = 50_000  # crops kept on disk per machine (~0.5 GB); the oldest go first
 JPEG_QUALITY = 88
+NICE = 10  # how much lower than the UI thread the crop threads run (Linux)
 _FINISHING: set[QThread] = set()  # crop threads of closed caches still ending their last crop
 
 
@@ -83,6 +85,7 @@ class CropThread(QThread):
         self.disk = disk
 
     def run(self) -> None:  # noqa: D102 - QThread API
+        lower_priority()
         try:
             source = CropSource(self.project)
         except Exception:  # noqa: BLE001 - a project that cannot be read shows placeholders
@@ -211,6 +214,15 @@ class CropCache(QObject):
         while len(self._memory) > MEMORY_CROPS:
             self._memory.popitem(last=False)
         self.ready.emit(key)
+
+
+def lower_priority() -> None:
+    """Let the UI thread have the CPU first: on Linux, where Qt's thread priorities do not
+    apply to normal threads, this thread (only: Linux takes a thread id) runs at nice +10;
+    elsewhere QThread's LowPriority (set at start) does it."""
+    if sys.platform.startswith("linux") and hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
 def prune(root: Path, keep: int) -> None:
