@@ -128,7 +128,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     out = parse_location(args.output, args.team_project)
     if isinstance(out, TeamLocation):
         if not args.overwrite and Store.team_project_exists(out):
-            raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
+            raise ProjectError(
+                f"{out} already exists; choose another name or pass --overwrite"
+            )
     elif out.suffix != PROJECT_SUFFIX:
         raise UsageError(f"{out}: a project file ends in {PROJECT_SUFFIX}")
     elif out.exists() and not args.overwrite:

@@ -146,9 +146,7 @@ def selected(
     set_id = store.resolve_set(args.predictions)
     index = SuspectIndex.load(store, set_id)
     if index.analysis_id is None:
-        raise ProjectError(
-            f"{store.location} has not been analysed yet; run `labelfix analyze` first"
-        )
+        raise ProjectError(f"{store.location} has not been analysed yet; run `labelfix analyze` first")
     rows = index.query(_filter(args, store))
     if args.claimed or args.decided_by:
         keep = np.ones(len(index), dtype=bool)

@@ -108,7 +108,9 @@ def _same(ann: dict | None, state: dict | None, fields: Any = None) -> bool:
         return list(value) if key == "bbox" and value is not None else value
 
     return all(
-        norm(k, ann.get(k)) == norm(k, v) for k, v in state.items() if fields is None or k in fields
+        norm(k, ann.get(k)) == norm(k, v)
+        for k, v in state.items()
+        if fields is None or k in fields
     )
 
 
