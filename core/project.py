@@ -319,16 +319,21 @@ def analyze_project(
     should_stop: ShouldStop | None = None,
 ) -> AnalysisSummary:
     """Analyse a project (open, or by location on a connection of its own) with a prediction
-    set (the active one by default); the previous analysis is replaced atomically."""
+    set or several together (``set_name``: a name, names separated by commas, ``all``; by
+    default the sets reviewed by default); the previous analysis of those sets is replaced
+    atomically. An analysis of several sets named here becomes the one reviewed by default."""
     if not isinstance(project, Store):
         with open_project(project) as store:
             return analyze_project(
                 store, params, set_name=set_name, progress=progress, should_stop=should_stop
             )
-    set_id = project.resolve_set(set_name)
-    return analyze(
-        project, set_id, params or AnalysisParams(), progress=progress, should_stop=should_stop
+    set_ids = project.resolve_sets(set_name)
+    summary = analyze(
+        project, set_ids, params or AnalysisParams(), progress=progress, should_stop=should_stop
     )
+    if len(set_ids) > 1 and set_name is not None:
+        project.set_active_sets(set_ids)
+    return summary
 
 
 def import_and_analyze(
