@@ -169,6 +169,7 @@ def reference_query(
             "score": idx.score,
             "kind": idx.kind,
             "confidence": np.nan_to_num(idx.confidence, nan=-1.0),
+            "probability": np.nan_to_num(idx.probability, nan=-1.0),
             "iou": np.nan_to_num(idx.iou, nan=-1.0),
             "status": idx.status,
             "id": idx.ids,
