@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import __version__
-from . import cli_analysis, cli_predict, cli_relabel, cli_team, project, settings
+from . import cli_analysis, cli_predict, cli_relabel, cli_report, cli_team, project, settings
 from .coco import CocoError
 from .export import ExportError, export_changes, export_coco
 from .merge import RelabelError
@@ -128,9 +128,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     out = parse_location(args.output, args.team_project)
     if isinstance(out, TeamLocation):
         if not args.overwrite and Store.team_project_exists(out):
-            raise ProjectError(
-                f"{out} already exists; choose another name or pass --overwrite"
-            )
+            raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
     elif out.suffix != PROJECT_SUFFIX:
         raise UsageError(f"{out}: a project file ends in {PROJECT_SUFFIX}")
     elif out.exists() and not args.overwrite:
@@ -275,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_analysis.add_commands(add, project_options)
     cli_predict.add_command(add, project_options)
+    cli_report.add_commands(add, project_options)
     cli_team.add_commands(add, project_options)
     cli_relabel.add_commands(add, project_options)
     # the desktop commands: `labelfix` (labelfix/cli.py) sends them to the Qt app before this

@@ -25,7 +25,7 @@ def export_subset(args: argparse.Namespace) -> int:
     args.status = args.status or ["flagged"]
     with _open(args) as store:
         index, rows = cli_analysis.selected(args, store)
-        suspects = [dict(index.row(r), set_id=index.set_id) for r in rows]
+        suspects = [index.row(r) for r in rows]
         if not suspects:
             statuses = ", ".join(args.status)
             raise ProjectError(
