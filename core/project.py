@@ -26,7 +26,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -315,24 +315,34 @@ def analyze_project(
     params: AnalysisParams | None = None,
     *,
     set_name: str | None = None,
+    set_ids: Sequence[int] | None = None,
+    activate: bool = False,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> AnalysisSummary:
     """Analyse a project (open, or by location on a connection of its own) with a prediction
-    set or several together (``set_name``: a name, names separated by commas, ``all``; by
-    default the sets reviewed by default); the previous analysis of those sets is replaced
-    atomically. An analysis of several sets named here becomes the one reviewed by default."""
+    set or several together (``set_name``: a name, names separated by commas, ``all``; or
+    ``set_ids``; by default the sets reviewed by default); the previous analysis of those sets
+    is replaced atomically. The sets become the ones reviewed by default with ``activate``, and
+    always when several are named."""
     if not isinstance(project, Store):
         with open_project(project) as store:
             return analyze_project(
-                store, params, set_name=set_name, progress=progress, should_stop=should_stop
+                store,
+                params,
+                set_name=set_name,
+                set_ids=set_ids,
+                activate=activate,
+                progress=progress,
+                should_stop=should_stop,
             )
-    set_ids = project.resolve_sets(set_name)
+    chosen = project.resolve_sets(set_name) if set_ids is None else sorted(set(set_ids))
     summary = analyze(
-        project, set_ids, params or AnalysisParams(), progress=progress, should_stop=should_stop
+        project, chosen, params or AnalysisParams(), progress=progress, should_stop=should_stop
     )
-    if len(set_ids) > 1 and set_name is not None:
-        project.set_active_sets(set_ids)
+    named = set_name is not None or set_ids is not None
+    if activate or (len(chosen) > 1 and named):
+        project.set_active_sets(chosen)
     return summary
 
 

@@ -32,6 +32,8 @@ SORT_KEYS = (
     "confidence",
     "probability",
     "iou",
+    "alternatives",
+    "sets",
     "label_class",
     "predicted_class",
     "file_name",
@@ -64,6 +66,7 @@ class SuspectFilter:
     min_score: float | None = 0.0
     per_object: bool = False
     group: int | None = None  # only this group's rows
+    class_pair: tuple[int, int] | None = None  # only label class A predicted as class B
 
     def with_(self, **changes: object) -> SuspectFilter:
         """A copy with some fields changed."""
@@ -142,21 +145,34 @@ class SuspectIndex:
         idx.status = np.zeros(len(idx.ids), dtype=np.int8)
         if idx.multi:
             idx.support = store.suspect_support(analysis["id"])
-            decided, codes = store.suspect_statuses(
-                analysis["id"], {s: STATUS_CODE[s] for s in STATUSES[1:]}
-            )
-            pos = np.searchsorted(idx.ids, decided)
-            hit = (pos < len(idx.ids)) & (idx.ids[np.minimum(pos, len(idx.ids) - 1)] == decided)
-            idx.status[pos[hit]] = codes[hit]
+            idx.reload_statuses(store)
         else:
-            decisions = store.decisions(analysis["set_id"])
-            for decision in STATUSES[1:]:
-                keys = [k for k, d in decisions.items() if d == decision]
-                if keys:
-                    idx.status[idx.positions_of(keys)] = STATUS_CODE[decision]
+            idx.reload_statuses(store)
         if len(idx) >= CACHE_MIN_ROWS:
             idx.warm("score", True)  # the default order; ~70 ms at 1M suspects
         return idx
+
+    def reload_statuses(self, store: Store) -> None:
+        """Every suspect's status read again from the project's decisions (an analysis of
+        several sets: the latest decision under any of its sets' keys)."""
+        if self.analysis_id is None:
+            return
+        status = np.zeros(len(self.ids), dtype=np.int8)
+        if self.multi:
+            decided, codes = store.suspect_statuses(
+                self.analysis_id, {s: STATUS_CODE[s] for s in STATUSES[1:]}
+            )
+            pos = np.searchsorted(self.ids, decided)
+            hit = (pos < len(self.ids)) & (self.ids[np.minimum(pos, len(self.ids) - 1)] == decided)
+            status[pos[hit]] = codes[hit]
+        else:
+            decisions = store.decisions(self.set_id)
+            for decision in STATUSES[1:]:
+                keys = [k for k, d in decisions.items() if d == decision]
+                if keys:
+                    status[self.positions_of(keys)] = STATUS_CODE[decision]
+        self.status = status
+        self._forget_caches(["status"])
 
     @property
     def multi(self) -> bool:
@@ -255,6 +271,9 @@ class SuspectIndex:
             keep &= self.score >= min_score
         if flt.group is not None:
             keep &= self.group == flt.group
+        if flt.class_pair is not None:
+            a, b = flt.class_pair
+            keep &= (self.category_id == a) & (self.predicted_category_id == b)
         if flt.min_iou > 0 or flt.max_iou < 1:
             iou = self.iou
             keep &= np.isnan(iou) | ((iou >= flt.min_iou) & (iou <= flt.max_iou))
@@ -288,6 +307,15 @@ class SuspectIndex:
             return np.nan_to_num(self.iou, nan=-1.0)
         if key == "status":
             return self.status
+        if key in ("alternatives", "sets"):
+            cache = self.__dict__.setdefault("_rank_cache", {})
+            if key not in cache or len(cache[key]) != len(self):
+                cache[key] = (
+                    self.group_size(np.arange(len(self))) - 1
+                    if key == "alternatives"
+                    else self.support_counts()
+                )
+            return cache[key]
         if key == "id":
             return self.ids
         if key in ("label_class", "predicted_class", "file_name"):

@@ -2,7 +2,7 @@
 
 Each action is data (as napari's app-model has it): ``run`` is called with the main window;
 ``needs`` names the facts it needs (:data:`PROJECT`, :data:`ANALYSIS`, :data:`SUSPECT`,
-:data:`DECIDED`, :data:`LABEL`, :data:`UNDO`, :data:`REDO`), and an action whose needs are not met is disabled:
+:data:`DECIDED`, :data:`LABEL`, :data:`UNDO`, :data:`REDO`, :data:`SETS`), and an action whose needs are not met is disabled:
 its menu entry is greyed and its keys do nothing. The window recomputes the facts from the
 session's signals (:func:`facts`). The shortcut sheet, the README table
 (``tools/keyboard_table.py``) and the QSettings overrides (``shortcuts/<id>``, keys separated by
@@ -32,7 +32,8 @@ DECIDED = "decided"  # the selected suspect has a decision (it can be reopened)
 LABEL = "label"  # a label is selected on the canvas
 UNDO = "undo"  # there is something to undo
 REDO = "redo"  # there is something to redo
-FACTS = (PROJECT, ANALYSIS, SUSPECT, DECIDED, LABEL, UNDO, REDO)
+SETS = "sets"  # the project has several prediction sets
+FACTS = (PROJECT, ANALYSIS, SUSPECT, DECIDED, LABEL, UNDO, REDO, SETS)
 
 Run = Callable[["MainWindow"], Any]
 
@@ -308,6 +309,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("run_model", "Run a model…", (), lambda w: w.run_model(), "Analyse"),
     ActionSpec(
+        "analyze_sets",
+        "Analyse with several prediction sets…",
+        (),
+        lambda w: w.analyze(every_set=True),
+        "Analyse",
+        needs=_needs(PROJECT, SETS),
+    ),
+    ActionSpec(
         "shortcuts",
         "Keyboard shortcuts",
         ("?",),
@@ -339,6 +348,8 @@ def facts(session: Any) -> frozenset[str]:
         out.add(UNDO)  # a nudge burst not written yet is undone too
     if session.undo_stack.canRedo():
         out.add(REDO)
+    if session.set_count() > 1:
+        out.add(SETS)
     return frozenset(out)
 
 

@@ -48,13 +48,23 @@ class AnalysisResult:
 def analyze_project(
     path: Path,
     params: AnalysisParams | None = None,
+    set_ids: list[int] | None = None,
     *,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> AnalysisResult:
-    """Analyse a project on a connection of its own and load the new suspect index."""
+    """Analyse a project on a connection of its own (with these prediction sets together,
+    which become the ones reviewed; by default the ones reviewed now) and load the new suspect
+    index."""
     with project.open_project(path) as store:
-        summary = project.analyze_project(store, params, progress=progress, should_stop=should_stop)
+        summary = project.analyze_project(
+            store,
+            params,
+            set_ids=set_ids,
+            activate=set_ids is not None,
+            progress=progress,
+            should_stop=should_stop,
+        )
         return AnalysisResult(summary, SuspectIndex.load(store))
 
 

@@ -112,7 +112,7 @@ MENUS = {
         "toggle_other_predictions",
         "toggle_labels",
     ],
-    "&Analyse": ["analyze", "run_model"],
+    "&Analyse": ["analyze", "analyze_sets", "run_model"],
     "&Help": ["shortcuts"],
 }
 
@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         self.counts: StatusCounts | None = None
         self.table: SuspectTable | None = None
         self.filter_hint: FilterHint | None = None
+        self.filter_bar: FilterBar | None = None
         self._show_start()
 
     def _dock(self, name: str, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -235,7 +236,8 @@ class MainWindow(QMainWindow):
         suspects = QWidget()
         column = QVBoxLayout(suspects)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(FilterBar(session))
+        self.filter_bar = FilterBar(session)
+        column.addWidget(self.filter_bar)
         self.filter_hint = FilterHint(session)
         column.addWidget(self.filter_hint)
         column.addWidget(self.table, 1)
@@ -305,6 +307,7 @@ class MainWindow(QMainWindow):
             self.counts = None
         self.table = None
         self.filter_hint = None
+        self.filter_bar = None
         self.session.close()
         self.session.deleteLater()
         self.session = None
@@ -481,19 +484,29 @@ class MainWindow(QMainWindow):
         relabel_dialogs.merge_relabelled(self)
 
     # ------------------------------------------------------------------ analysis
-    def analyze(self) -> None:
-        """Ask for thresholds and analyse in the background."""
-        dialog = ThresholdsDialog(self.session.analysis_params(), self)
+    def analyze(self, *, every_set: bool = False) -> None:
+        """Ask for thresholds (and, with several prediction sets, which to analyse together:
+        the ones reviewed now, or every one with ``every_set``) and analyse in the background."""
+        sets = self.session.prediction_sets()
+        chosen = None if every_set else self.session.index.set_ids or None
+        dialog = ThresholdsDialog(self.session.analysis_params(), self, sets=sets, chosen=chosen)
+        if every_set:
+            dialog.setWindowTitle("Analyse with several prediction sets")
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.run_analysis(dialog.params())
+            self.run_analysis(dialog.params(), dialog.chosen_sets())
 
-    def run_analysis(self, params: AnalysisParams | None = None) -> workers.Worker | None:
-        """Analyse the project in a worker with its own connection; the UI stays live."""
+    def run_analysis(
+        self, params: AnalysisParams | None = None, set_ids: list[int] | None = None
+    ) -> workers.Worker | None:
+        """Analyse the project (with these prediction sets together; by default the ones
+        reviewed now) in a worker with its own connection; the UI stays live."""
         if self.analysis_worker is not None:
             self.statusBar().showMessage("An analysis is already running.", 5000)
             return None
         self.session.write_pending()  # the analysis reads the project from another process
-        worker = workers.Worker(jobs.in_subprocess, jobs.analyze_project, self.session.path, params)
+        worker = workers.Worker(
+            jobs.in_subprocess, jobs.analyze_project, self.session.path, params, set_ids
+        )
         self.analysis_worker = worker
 
         def finished(result: jobs.AnalysisResult) -> None:

@@ -134,8 +134,28 @@ class Session(QObject):
 
     @property
     def set_id(self) -> int | None:
-        """The prediction set the suspects belong to."""
-        return self.review.index.set_id
+        """The prediction set of the current suspect's prediction (the analysis's first set
+        when none is selected): the predictions the canvas draws."""
+        index, pos = self.review.index, self.review.current_pos
+        if pos is not None and len(index.prediction_set_id) > pos:
+            return int(index.prediction_set_id[pos])
+        return index.set_id
+
+    def analysis_report(self) -> tuple[dict | None, dict[int, dict]]:
+        """The current analysis's report (core.analysis_report) and detector fits by set id
+        (the fitted calibration curves), or (None, {}) without an analysis."""
+        analysis_id = self.review.index.analysis_id
+        if analysis_id is None:
+            return None, {}
+        return self.store.analysis_report(analysis_id), self.store.detector_fits(analysis_id)
+
+    def prediction_sets(self) -> list[dict]:
+        """The project's prediction sets (id, name, count, ...)."""
+        return self.store.prediction_sets()
+
+    def set_count(self) -> int:
+        """How many prediction sets the project has."""
+        return len(self.store.prediction_sets())  # a handful of rows
 
     def analysed(self) -> bool:
         """Whether the project has a current analysis."""
@@ -223,6 +243,10 @@ class Session(QObject):
         """Select a suspect by its key (the inspector's links to other suspects)."""
         self._select_pos(self.review.position_of_key(key))
 
+    def select_id(self, suspect_id: int | None) -> None:
+        """Select a suspect by its id (unique also when several sets share a key)."""
+        self._select_pos(self.review.position_of_id(suspect_id))
+
     def step(self, direction: int = 1, *, open_only: bool = True) -> bool:
         """Select the next (or previous) listed suspect, open ones only by default."""
         if self.view_image_id is not None and self.review.current_pos is not None:
@@ -305,6 +329,8 @@ class Session(QObject):
             return False
         if len(suspects) == 1 and suspects[0]["status"] != "open":
             return self._redecide(suspects[0], decision, note)
+        if decision == "accepted":  # accepting one fix of an object closes its others
+            suspects = [dict(s, alternatives=self.review.open_alternatives(s)) for s in suspects]
         try:
             variants = self.fix_choice.variants_for(suspects) if decision == "accepted" else None
             edit = decide(self.store, suspects, decision, note, variants=variants)
@@ -432,7 +458,7 @@ class Session(QObject):
         """Re-score the touched images (the command runs this inside the edit's transaction);
         decisions alone change no suspect, only its status."""
         if _changes_labels(edit):
-            reanalyze_images(self.store, image_ids, self.review.index.set_id)
+            reanalyze_images(self.store, image_ids, self.review.index.set_ids)
 
     def _after_edit(self, edit: Edit, image_ids: set[int], focus: Focus | None) -> None:
         """Reload the index (the edit and its re-analysis are committed) and keep (or move to)
@@ -459,9 +485,9 @@ def _changes_labels(edit: Edit) -> bool:
     return any(not isinstance(e, SetDecision) for e in leaf_edits(edit))
 
 
-def _decision_keys(edit: Edit) -> set[str]:
-    """The suspects whose decision an edit sets."""
-    return {e.suspect_key for e in leaf_edits(edit) if isinstance(e, SetDecision)}
+def _decision_keys(edit: Edit) -> set[tuple[int, str]]:
+    """The (set id, key) pairs whose decision an edit sets."""
+    return {(e.set_id, e.suspect_key) for e in leaf_edits(edit) if isinstance(e, SetDecision)}
 
 
 def _resulting_label(edit: Edit, suspects: list[dict]) -> int | None:

@@ -114,9 +114,9 @@ def test_a_sort_reorders_the_table_and_leaves_the_counts_alone(
     # its bars (over the whole index) stay as they were
     bars = panel.histogram.counts
     with qtbot.waitSignal(session.suspectsChanged):
-        session.set_filter(SuspectFilter(min_confidence=0.6, statuses=None))
+        session.set_filter(SuspectFilter(min_score=0.6, statuses=None))
     assert resets[-1] == "counts"
-    assert panel.histogram.threshold == 0.6
+    assert panel.histogram.threshold == 0.6  # the score cut
     qtbot.wait(100)  # past the histogram's lazy refresh
     assert panel.histogram.counts is bars
     # a new index is counted again
