@@ -215,9 +215,9 @@ class Inspector(QWidget):
             + ("" if probability is None else f"  (calibrated: {probability:.2f})")
         )
         self.fields["sets"].setText(
-            "<br>".join(
-                f"{html.escape(str(x['set']))}: score {x['score']:.2f}"
-                + ("" if x["confidence"] is None else f", conf. {x['confidence']:.2f}")
+            " · ".join(
+                f"{x['set']} {x['score']:.2f}"
+                + ("" if x["confidence"] is None else f" (conf. {x['confidence']:.2f})")
                 for x in s.get("supported_by", ())
             )
             or "—"
@@ -229,10 +229,7 @@ class Inspector(QWidget):
         )
         text = s["status"] + (f" — {decision['note']}" if decision and decision.get("note") else "")
         self.fields["decision"].setText(text)
-        self.alternatives.setText(
-            self._suspect_links(same_object(self.session, s))
-            or "none (A accepts the only fix of this object)"
-        )
+        self.alternatives.setText(self._suspect_links(same_object(self.session, s)) or "none")
         preview = self.session.fix_choice.preview()
         if preview is not None:
             self.hint.setText(describe(preview, names))

@@ -225,7 +225,13 @@ class ModelReport(QWidget):
         )
         self.class_choice = QComboBox()
         self.class_choice.setToolTip("The class whose calibration is plotted")
+        self.plot_tip = (
+            "Line: the probability this analysis fitted for the class's predictions against "
+            "their raw score; dots: the share of its predictions in a score bin that matched a "
+            "label (area: how many); dashed: probability = score"
+        )
         self.plot = ReliabilityPlot()
+        self.plot.setToolTip(self.plot_tip)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Prediction set"))
@@ -342,11 +348,7 @@ class ModelReport(QWidget):
         name = self.session.category_names.get(int(cat), str(cat))
         bins = part["reliability"].get(str(cat), [])
         n = sum(int(b[3]) for b in bins)
-        self.plot.show_class(
-            f"{name}: fitted (line) vs observed tp rate (dots), {n} predictions",
-            curves.get(str(cat)),
-            bins,
-        )
+        self.plot.show_class(f"{name} ({n} predictions)", curves.get(str(cat)), bins)
 
     def _class_clicked(self, index: QModelIndex) -> None:
         cat = self.metrics.keys[index.row()]

@@ -157,9 +157,12 @@ class SuspectTableModel(QAbstractTableModel):
             n = int(sx.group_size(np.array([pos]))[0]) - 1
             return f"+{n}" if n else ""
         if key == "sets":
-            if sx.support is None:
-                return sx.set_names.get(int(sx.prediction_set_id[pos]), "") if sx.multi else ""
-            return "+".join(str(s["set"]) for s in sx.supported_by(pos))
+            if not sx.multi:
+                return ""
+            found = sx.supported_by(pos)
+            if len(found) == len(sx.set_ids) > 1:
+                return f"all ({len(found)})"
+            return ", ".join(str(s["set"]) for s in found)
         if key == "status":
             return STATUSES[int(sx.status[pos])]
         return str(int(sx.ids[pos]))
