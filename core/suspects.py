@@ -150,6 +150,7 @@ class SuspectIndex:
             idx.reload_statuses(store)
         if len(idx) >= CACHE_MIN_ROWS:
             idx.warm("score", True)  # the default order; ~70 ms at 1M suspects
+            idx._by_group()  # and the groups' order the default one-row-per-object view uses
         return idx
 
     def reload_statuses(self, store: Store) -> None:

@@ -161,6 +161,7 @@ def test_iou_range_in_the_filter_bar_lists_what_the_cli_lists(
     bar = FilterBar(session)
     qtbot.addWidget(bar)
     bar.min_conf.setValue(0.0)
+    bar.per_object.setChecked(False)  # every suspect, as the CLI's JSON lists them
     bar.status.setCurrentIndex(1)  # all statuses
     everything = session.row_count()
     bar.iou.low.setValue(0.5)
