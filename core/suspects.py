@@ -398,52 +398,54 @@ class SuspectIndex:
     def _by_group(self) -> np.ndarray | None:
         """Positions ordered by group, then rank (ties: position); None when every group has
         one row (nothing to choose)."""
+        return self._groups_sorted()[0]
+
+    def _groups_sorted(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """:meth:`_by_group` and the group of each of those positions (both kept until the
+        columns change: a table cell asks for its row's group size)."""
         cached = self.__dict__.get("_group_order")
-        if cached is not None and len(cached[1]) == len(self):
-            return cached[0]
-        order = None
+        if cached is not None and cached[2] is self.ids:
+            return cached[0], cached[1]
+        order = groups = None
         if len(self) and bool((self.group_rank > 0).any()):
             span = int(self.group_rank.max()) + 1
             key = (self.group.astype(np.int64) - int(self.group.min())) * span + self.group_rank
             order = _stable_argsort(key)
-        self.__dict__["_group_order"] = (order, self.ids)
-        return order
+            groups = self.group[order]
+        self.__dict__["_group_order"] = (order, groups, self.ids)
+        return order, groups
 
     def group_heads(self, keep: np.ndarray) -> np.ndarray:
         """Of the rows ``keep`` marks, the one per group with the lowest rank (the most likely
         fix the rest of the filter lists)."""
-        order = self._by_group()
-        if order is None:
+        order, groups = self._groups_sorted()
+        if order is None or groups is None:
             return keep
-        kept = order[keep[order]]
-        group = self.group[kept]
-        first = np.r_[True, group[1:] != group[:-1]] if len(kept) else np.zeros(0, bool)
+        kept = keep[order]
+        positions, group = order[kept], groups[kept]
+        first = np.r_[True, group[1:] != group[:-1]] if len(positions) else np.zeros(0, bool)
         heads = np.zeros(len(self), dtype=bool)
-        heads[kept[first]] = True
+        heads[positions[first]] = True
         return heads
 
     def alternatives(self, pos: int) -> np.ndarray:
         """Positions of the other suspects of the row's group (the same object), best first."""
-        order = self._by_group()
-        if order is None:
+        order, groups = self._groups_sorted()
+        if order is None or groups is None:
             return np.zeros(0, dtype=np.int64)
-        group = self.group[order]
         g = self.group[pos]
-        lo, hi = np.searchsorted(group, g), np.searchsorted(group, g, side="right")
+        lo, hi = np.searchsorted(groups, g), np.searchsorted(groups, g, side="right")
         members = order[lo:hi]
         return members[members != pos]
 
     def group_size(self, positions: np.ndarray) -> np.ndarray:
         """How many suspects each row's group has."""
         positions = np.asarray(positions, dtype=np.int64)
-        if not len(positions):
-            return np.zeros(0, dtype=np.int64)
-        order = self._by_group()
-        if order is None:
+        order, groups = self._groups_sorted()
+        if order is None or groups is None or not len(positions):
             return np.ones(len(positions), dtype=np.int64)
-        group = self.group[order]
         g = self.group[positions]
-        return np.searchsorted(group, g, side="right") - np.searchsorted(group, g)
+        return np.searchsorted(groups, g, side="right") - np.searchsorted(groups, g)
 
     # ------------------------------------------------------------------ prediction sets
     def supported_by(self, pos: int) -> list[dict]:
