@@ -142,7 +142,6 @@ class SuspectIndex:
         else:
             idx._set_columns(columns)
         idx.review_cut = float(report.get("review_cut", 0.0))
-        idx.status = np.zeros(len(idx.ids), dtype=np.int8)
         if idx.multi:
             idx.support = store.suspect_support(analysis["id"])
             idx.reload_statuses(store)
