@@ -221,7 +221,7 @@ def test_a_project_analysed_before_migrates_its_fit_and_lists_singleton_groups(
     )
     conn.execute("DROP TABLE old_updates")
     conn.execute("DELETE FROM arrays WHERE owner LIKE 'suspect_index:%'")
-    conn.execute("DELETE FROM _migrations WHERE version = 4")
+    conn.execute("DELETE FROM _migrations WHERE version = 5")
     conn.commit()
     conn.close()
     with Store.open(path) as migrated:
