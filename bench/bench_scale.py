@@ -281,12 +281,15 @@ def step_suspects(out: Path) -> dict:
 
 
 def _queries(index: object) -> list[tuple[str, object, str, bool]]:
-    from labelfix.core.suspects import DEFAULT_REVIEW_FILTER, SuspectFilter
+    from labelfix.core.suspects import DEFAULT_REVIEW_FILTER, SEED_REVIEW_FILTER, SuspectFilter
 
     some = frozenset(list(index.category_names)[:3])
     return [
         ("all by score", SuspectFilter(), "score", True),
         ("review filter by score", DEFAULT_REVIEW_FILTER, "score", True),
+        ("conf >= 0.75 (earlier default) by score", SEED_REVIEW_FILTER, "score", True),
+        ("all, one per object, by score", SuspectFilter(per_object=True), "score", True),
+        ("all by probability", SuspectFilter(), "probability", True),
         (
             "kind=wrong_class by confidence",
             SuspectFilter(kinds=frozenset({"wrong_class"})),

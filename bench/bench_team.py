@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from labelfix.core import analyze as az  # noqa: E402
-from labelfix.core import edits, project  # noqa: E402
+from labelfix.core import edits, project, result_rows  # noqa: E402
 from labelfix.core.errors import KINDS, SUSPECT_COLUMNS, AnalysisParams  # noqa: E402
 from labelfix.core.store import Store, TeamLocation  # noqa: E402
 from labelfix.core.suspects import SuspectIndex  # noqa: E402
@@ -179,7 +179,7 @@ def big_team_project(url: str, n_suspects: int) -> str:
             "iou": np.zeros(0),
         }
         with store.analysis_writer(set_id, AnalysisParams()) as writer:
-            writer.add(no_matches, suspects)
+            writer.add(no_matches, result_rows.one_set(suspects, set_id))
     return location
 
 

@@ -12,13 +12,13 @@ disappear), so the decision stays visible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from . import geometry, habits, jsonio, scoring
+from . import analysis_report, geometry, habits, jsonio, result_rows, scoring
 from .errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions, match_many
 from .progress import Cancelled, Progress, ShouldStop
@@ -109,7 +109,7 @@ def read_inputs(
             preds = {k: v[:0] for k, v in store.prediction_part(set_id, 0).items()}
         inputs = AnalysisInputs(set_id, params, ids, labels, preds, store.last_change())
         if analysis_id is not None:
-            inputs.fit = store.detector_fit(analysis_id)
+            inputs.fit = store.detector_fit(analysis_id, set_id)
             inputs.set_categories = store.prediction_column(set_id, "category_id")
             inputs.set_scores = store.prediction_column(set_id, "score")
         if masks:
@@ -145,6 +145,8 @@ class AnalysisResult:
     suspects: np.ndarray
     new_masks: list[tuple]
     fit: scoring.DetectorFit | None = None  # the calibration and habits the scores used
+    # a full analysis: the confusion table at the report's cut (core.analysis_report)
+    confusion: dict[tuple[int, int], int] | None = None
 
 
 def chunks(inputs: AnalysisInputs, size: int = CHUNK) -> Iterator[ChunkInput]:
@@ -303,12 +305,16 @@ def compute(
             fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
 
     mask_label_ious: dict[int, list[np.ndarray | None]] = {}
+    last_calibrated: list[list[tuple[ImagePredictions, ImageLabels]]] = []
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         """The raw suspect rows with this fit, and the fit with its habits (if it had none)."""
         raws: list[np.ndarray] = []
         totals: dict[tuple[int, int], float] = {}
-        for k, (chunk, matched) in enumerate(done_chunks):
+        last_calibrated[:] = _calibrated_chunks(done_chunks, fit)
+        for k, ((chunk, matched), calibrated) in enumerate(
+            zip(done_chunks, last_calibrated, strict=True)
+        ):
             if should_stop is not None and should_stop():
                 raise Cancelled("analysis cancelled")
             label_ious = None
@@ -316,7 +322,6 @@ def compute(
                 if k not in mask_label_ious:
                     mask_label_ious[k] = [_label_ious(lab) for _, lab in chunk.items]
                 label_ious = mask_label_ious[k]
-            calibrated = scoring.calibrated_items(chunk.items, fit)
             if fit.habit_totals is None:
                 habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
             raw = batch_suspects(calibrated, matched, chunk.image_ids, params, label_ious)
@@ -357,7 +362,29 @@ def compute(
             if len(raw)
             else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
         )
-    return AnalysisResult(match_cols, scored, new_masks, fit)
+    confusion = None
+    if inputs.fit is None:  # a full analysis reports the detector's confusions
+        confusion = {}  # on the probabilities of the last pass (its fit's calibration)
+        for (_chunk, matched), calibrated in zip(done_chunks, last_calibrated, strict=True):
+            analysis_report.add_counts(
+                confusion, analysis_report.chunk_confusion(calibrated, matched, params)
+            )
+    return AnalysisResult(match_cols, scored, new_masks, fit, confusion)
+
+
+def _calibrated_chunks(
+    done_chunks: list[tuple[ChunkInput, list[ImageMatches]]], fit: scoring.DetectorFit
+) -> list[list[tuple[ImagePredictions, ImageLabels]]]:
+    """Every chunk's images with calibrated scores, from one call of the fit over all of them:
+    a call ranks its predictions against the whole set (a sort of the set's scores), so one
+    call per chunk cost 200 such sorts per pass at 2M predictions (~160 s a pass)."""
+    items = [item for chunk, _ in done_chunks for item in chunk.items]
+    flat = scoring.calibrated_items(items, fit)
+    out, start = [], 0
+    for chunk, _ in done_chunks:
+        out.append(flat[start : start + len(chunk.items)])
+        start += len(chunk.items)
+    return out
 
 
 def _in_match_order(
@@ -371,64 +398,150 @@ def _in_match_order(
 
 
 # ---------------------------------------------------------------------- public entry points
+@dataclass
+class _SetOutcome:
+    """What a full analysis keeps of one set's computation until the write step."""
+
+    set_id: int
+    result: AnalysisResult
+    boxes: dict[int, np.ndarray]
+    report: dict | None
+
+
+def _compute_set(
+    store: Store,
+    set_id: int,
+    params: AnalysisParams,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+) -> tuple[AnalysisInputs, _SetOutcome]:
+    with phase("read"):
+        inputs = read_inputs(store, set_id, params)
+    result = compute(inputs, progress, should_stop)
+    preds = inputs.predictions
+    boxes = result_rows.prediction_boxes(
+        preds["id"], preds["box"], result.suspects[:, SUSPECT_COLUMNS.index("prediction_id")]
+    )
+    report = None
+    if result.fit is not None and result.confusion is not None:
+        cats, scores, _ = _in_match_order(inputs, result.matches)
+        report = analysis_report.set_report(
+            result.matches, cats, scores, result.fit, result.confusion, params
+        )
+    return inputs, _SetOutcome(set_id, result, boxes, report)
+
+
+def _rows(outcomes: list[_SetOutcome]) -> result_rows.Rows:
+    """The suspect rows of one set (scored and grouped) or of several (merged, grouped)."""
+    if len(outcomes) == 1:
+        return result_rows.one_set(outcomes[0].result.suspects, outcomes[0].set_id)
+    return result_rows.several_sets([(o.set_id, o.result.suspects, o.boxes) for o in outcomes])
+
+
 def analyze(
     store: Store,
-    set_id: int | None = None,
+    set_id: int | Sequence[int] | None = None,
     params: AnalysisParams | None = None,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> AnalysisSummary:
-    """Match and score the whole project; atomically replace the set's previous analysis."""
+    """Match and score the whole project with one prediction set or several together (by
+    default the active ones); atomically replace the previous analysis of those sets.
+
+    Several sets: each is matched, calibrated and scored on its own, then their suspects are
+    merged (core.consensus via core.result_rows: a suspect several sets support scores higher)
+    and grouped by object. One set: its suspects exactly as the set's own analysis finds them.
+    """
     params = params or AnalysisParams()
-    set_id = store.resolve_set(None) if set_id is None else set_id
+    if set_id is None:
+        set_ids = store.resolve_sets(None)
+    elif isinstance(set_id, int | np.integer):
+        set_ids = [int(set_id)]
+    else:
+        set_ids = sorted({int(i) for i in set_id})
     from . import analyze_passes  # it builds on this module
 
-    if analyze_passes.in_passes(store, set_id):  # too large for memory: in passes
-        return analyze_passes.analyze_in_passes(store, set_id, params, progress, should_stop)
-    with phase("read"):
-        inputs = read_inputs(store, set_id, params)
-    result = compute(inputs, progress, should_stop)
+    if len(set_ids) == 1 and analyze_passes.in_passes(store, set_ids[0]):
+        # too large for memory: in passes (one set; several are analysed in memory)
+        return analyze_passes.analyze_in_passes(store, set_ids[0], params, progress, should_stop)
+    outcomes: list[_SetOutcome] = []
+    n_images = n_predictions = 0
+    start_change = store.last_change()
+    for k, sid in enumerate(set_ids):
+        part = None
+        if progress is not None:
+
+            def part(done: int, total: int, k: int = k) -> None:
+                progress(k * max(total, 1) + done, len(set_ids) * max(total, 1))
+
+        inputs, outcome = _compute_set(store, sid, params, part, should_stop)
+        start_change = min(start_change, inputs.start_change)
+        n_images = len(inputs.image_ids)
+        n_predictions += len(outcome.result.matches["prediction_id"])
+        outcomes.append(outcome)
+        del inputs
     if should_stop is not None and should_stop():
         raise Cancelled("analysis cancelled")
-    with phase("write"), store.analysis_writer(set_id, params) as writer:
-        writer.add(result.matches, result.suspects, result.new_masks)
-        if result.fit is not None:
-            writer.set_fit(result.fit.to_json())
+    rows = _rows(outcomes)
+    report = analysis_report.analysis_report(
+        {o.set_id: o.report for o in outcomes if o.report is not None},
+        rows.rows[:, result_rows.RCOL["group_rank"]],
+        rows.rows[:, result_rows.RCOL["score"]],
+    )
+    with phase("write"), store.analysis_writer(set_ids, params) as writer:
+        for o in outcomes:
+            writer.save_masks(o.result.new_masks)
+            writer.add_matches(o.result.matches, o.set_id)
+        writer.add_rows(rows)
+        fits = {o.set_id: o.result.fit.to_json() for o in outcomes if o.result.fit is not None}
+        writer.set_details(fits, report)
     counts = dict(writer.counts)
     # edits made while this analysis ran: re-analyse their images on the labels as they are now
-    stale = store.images_changed_since(inputs.start_change)
+    stale = store.images_changed_since(start_change)
     if stale:
-        reanalyze_images(store, stale, set_id)
+        reanalyze_images(store, stale, set_ids)
         counts = store.suspect_counts(writer.analysis_id)
-    return AnalysisSummary(
-        writer.analysis_id,
-        len(inputs.image_ids),
-        len(result.matches["prediction_id"]),
-        counts,
-        len(stale),
-    )
+    return AnalysisSummary(writer.analysis_id, n_images, n_predictions, counts, len(stale))
 
 
-def reanalyze_images(store: Store, image_ids: Iterable[int], set_id: int | None = None) -> int:
-    """Re-match and re-score only these images in the current analysis; returns their suspect count."""
+def reanalyze_images(
+    store: Store, image_ids: Iterable[int], set_id: int | Sequence[int] | None = None
+) -> int:
+    """Re-match and re-score only these images in the current analysis (of this set or these
+    sets; the active ones by default), each set with the fit its analysis stored; returns their
+    suspect count."""
     analysis = store.current_analysis(set_id)
     if analysis is None:
         return 0
     ids = sorted(set(image_ids))
     if not ids:
         return 0
-    inputs = read_inputs(store, analysis["set_id"], analysis["params"], ids, analysis["id"])
-    result = compute(inputs)
-    return store.replace_image_results(
-        analysis, ids, result.matches, result.suspects, result.new_masks
-    )
+    outcomes, matches, masks = [], {}, []
+    for sid in analysis["set_ids"]:
+        inputs = read_inputs(store, sid, analysis["params"], ids, analysis["id"])
+        result = compute(inputs)
+        preds = inputs.predictions
+        boxes = result_rows.prediction_boxes(
+            preds["id"], preds["box"], result.suspects[:, SUSPECT_COLUMNS.index("prediction_id")]
+        )
+        outcomes.append(_SetOutcome(sid, result, boxes, None))
+        matches[sid] = result.matches
+        masks += result.new_masks
+    return store.replace_image_results(analysis, ids, matches, _rows(outcomes), masks)
 
 
 def matches(store: Store, set_id: int | None = None) -> dict[str, np.ndarray]:
-    """The current analysis's match of every prediction (incremental updates applied), by id."""
+    """The match of every prediction of a set (the active one by default; incremental updates
+    applied), by id: from the set's own current analysis, else from the current analysis of
+    the active sets if it covers this one."""
+    set_id = store.resolve_set(None) if set_id is None else set_id
     analysis = store.current_analysis(set_id)
+    if analysis is None:
+        shared = store.current_analysis()
+        if shared is not None and set_id in shared["set_ids"]:
+            analysis = shared
     if analysis is None:
         raise AnalysisError(
             f"{store.location} has not been analysed yet; run `labelfix analyze` first"
         )
-    return store.match_arrays(analysis["id"])
+    return store.match_arrays(analysis["id"], set_id)

@@ -14,8 +14,11 @@ in passes, each keeping only small per-prediction arrays:
    score them (wrong_class rows wait for the pass's habit totals): keep each prediction's error
    credit (8 bytes), then fit again with it;
 4. when the fit has no habit totals yet: match again for the totals;
-5. match again, find and score the suspects, and hand each chunk's matches and scored suspects
-   to the store's writer (``AnalysisWriter.add``).
+5. match again, find and score the suspects, group them (an object's suspects are on one
+   image, so a chunk's groups are the analysis's, numbered after the earlier chunks'), count
+   the detector's confusions, and hand each chunk's matches and suspect rows to the store's
+   writer (``AnalysisWriter.add``); then the report (per-class metrics from the kept outcomes,
+   the confusions, the default review cut over the groups' heads).
 
 Cost: the matching and reading run three or four times instead of once (at 20M predictions a
 pass is about a minute here); memory holds one group plus about 40 bytes per prediction. The
@@ -33,7 +36,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import habits, scoring
+from . import analysis_report, habits, result_rows, scoring
 from .analyze import (
     AnalysisInputs,
     AnalysisSummary,
@@ -54,6 +57,9 @@ GROUP_IMAGES = 50_000
 """Images read at a time."""
 
 _WRONG = KIND_CODE["wrong_class"]
+_GROUP = result_rows.RCOL["group"]
+_RANK = result_rows.RCOL["group_rank"]
+_SCORE = result_rows.RCOL["score"]
 _PID = SUSPECT_COLUMNS.index("prediction_id")
 
 
@@ -191,7 +197,6 @@ def analyze_in_passes(
             del credit
     else:
         fit = scoring.DetectorFit(None, counts, ref_cats, ref_scores, habit_totals={})
-    del outcome
     if fit.habit_totals is None:  # 4: the habit totals the scores discount by
         totals: dict[tuple[int, int], float] = {}
         for chunk, matched, _ in _matched_chunks(store, set_id, params, groups, should_stop):
@@ -200,21 +205,48 @@ def analyze_in_passes(
                 habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
         fit = replace(fit, habit_totals=totals)
     final = fit if params.calibrate else replace(fit, habit_totals=None)
-    # 5: the suspects, chunk by chunk into the writer
+    # 5: the suspects, chunk by chunk into the writer, grouped by object (an object's suspects
+    # are on one image, so a chunk's groups are the analysis's, numbered after the earlier ones)
+    confusion: dict[tuple[int, int], int] = {}
+    heads: list[np.ndarray] = []
+    group_base = 0
     with phase("write"), store.analysis_writer(set_id, params) as writer:
         for chunk, matched, label_ious in _matched_chunks(
             store, set_id, params, groups, should_stop
         ):
             with phase("suspect rules"):
-                raw = _suspects(chunk, matched, label_ious, fit, params, None)
+                calibrated = scoring.calibrated_items(chunk.items, fit)
+                raw = batch_suspects(calibrated, matched, chunk.image_ids, params, label_ious)
+                raw = scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
                 scored = (
                     np.column_stack([raw, scoring.score(raw, params, final)])
                     if len(raw)
                     else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
                 )
-            writer.add(_match_columns(chunk.image_ids, chunk.items, matched), scored, [])
+                rows = result_rows.one_set(scored, set_id)
+                if len(rows):
+                    rows.rows[:, _GROUP] += group_base
+                    group_base = int(rows.rows[:, _GROUP].max()) + 1
+                    heads.append(rows.rows[rows.rows[:, _RANK] == 0, _SCORE])
+                analysis_report.add_counts(
+                    confusion, analysis_report.chunk_confusion(calibrated, matched, params)
+                )
+            writer.add(_match_columns(chunk.image_ids, chunk.items, matched), rows, [])
             step(chunk)
-        writer.set_fit(final.to_json())
+        with phase("report"):
+            per_set = analysis_report.set_report(
+                {"image_id": store.prediction_column(set_id, "image_id"), "outcome": outcome},
+                ref_cats,
+                ref_scores,
+                final,
+                confusion,
+                params,
+            )
+            scores = np.concatenate([np.zeros(0), *heads])
+            report = analysis_report.analysis_report(
+                {set_id: per_set}, np.zeros(len(scores), np.int64), scores
+            )
+        writer.set_details({set_id: final.to_json()}, report)
     counts_by_kind = dict(writer.counts)
     stale = store.images_changed_since(start_change)
     if stale:

@@ -41,6 +41,8 @@ class BulkPlan:
     taken: list[tuple[int, dict]] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     top: int | None = None
+    # alternatives of an accepted suspect (the same object): its accept rejects them
+    closed: list[Skipped] = field(default_factory=list)
 
     @property
     def suspects(self) -> list[dict]:
@@ -84,15 +86,23 @@ def plan_accepts(listing: Iterable[dict], top: int | None = None) -> BulkPlan:
     """Walk open suspects in listing order; take those whose evidence is still unused, until
     ``top`` are taken (all when None)."""
     plan = BulkPlan(top=top)
-    used_predictions: dict[int, tuple[int, dict]] = {}
+    used_predictions: dict[tuple[int | None, int], tuple[int, dict]] = {}
     used_labels: dict[int, tuple[int, dict]] = {}
+    used_groups: dict[int, tuple[int, dict]] = {}
     for rank, suspect in enumerate(listing, 1):
         if top is not None and len(plan.taken) >= top:
             break
         reason = None
         pid = suspect.get("prediction_id")
-        if pid is not None and pid in used_predictions:
-            by_rank, by = used_predictions[pid]
+        pred = (suspect.get("set_id"), pid)  # prediction ids are per prediction set
+        group = suspect.get("group")
+        if group is not None and group in used_groups:
+            by_rank, by = used_groups[group]
+            reason = f"another fix of its object was accepted (#{by_rank}, {by['kind']})"
+            plan.closed.append(Skipped(rank, suspect, reason))
+            continue
+        if pid is not None and pred in used_predictions:
+            by_rank, by = used_predictions[pred]
             did = WHAT_A_FIX_DOES[by["kind"]].format(label=by.get("annotation_id"))
             reason = f"its prediction {pid} already {did} (#{by_rank}, {by['kind']})"
         for label in _labels(suspect):
@@ -107,7 +117,9 @@ def plan_accepts(listing: Iterable[dict], top: int | None = None) -> BulkPlan:
             continue
         plan.taken.append((rank, suspect))
         if pid is not None:
-            used_predictions[pid] = (rank, suspect)
+            used_predictions[pred] = (rank, suspect)
+        if group is not None:
+            used_groups[group] = (rank, suspect)
         if suspect.get("annotation_id") is not None:  # the label its fix changes or deletes
             used_labels[suspect["annotation_id"]] = (rank, suspect)
     return plan

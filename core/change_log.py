@@ -10,9 +10,10 @@ module joins the entries of one suspect in one command into one row. Columns
   ``command``: the undo step the row belongs to, numbered 1, 2, ... in log order (the accepts
   of one ``labelfix apply`` or one bulk decision share it);
 - ``action``: the label change (``add_label``, ``delete_label``, ``set_category``,
-  ``set_geometry``), ``decision`` when only a decision was recorded, ``revert:<action>`` for an
+  ``set_geometry``, ``relabelled``), ``decision`` when only a decision was recorded, ``revert:<action>`` for an
   undo; ``decision`` (accepted / rejected / flagged; empty when there is none after the row)
-  and ``note``; ``reason``: the suspect kind that motivated a label change, or ``manual``;
+  and ``note``; ``reason``: the suspect kind that motivated a label change, ``manual``,
+  ``relabelled`` or ``fix_reverted``;
 - the suspect's parts: ``suspect_kind``, ``suspect_label_id``, ``suspect_prediction_id``,
   ``suspect_other_label_id`` (duplicates), ``suspect_score``, ``suspect_confidence``;
 - the label: ``label_id``, ``image_id``, ``file_name``; ``before_`` / ``after_`` each of
@@ -76,7 +77,7 @@ INTEGER_FIELDS = (
     "reverts",
 )
 """Columns that hold integers (empty where they do not apply; pandas: ``dtype="Int64"``)."""
-GEOMETRY_ACTIONS = ("add_label", "delete_label", "set_geometry")
+GEOMETRY_ACTIONS = ("add_label", "delete_label", "set_geometry", "relabelled")
 
 
 def suspect_parts(key: str | None) -> dict[str, Any]:
@@ -155,6 +156,8 @@ def change_rows(store: Store) -> list[dict[str, Any]]:
         if label is not None:
             before, after = label["before"] or {}, label["after"] or {}
             row["reason"] = label["reason"]
+            if decision is None and label["note"] is not None:
+                row["note"] = label["note"]  # a merged subset's name
             row["label_id"] = label["annotation_id"]
             for side, state in (("before", before), ("after", after)):
                 category = state.get("category_id")

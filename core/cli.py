@@ -21,9 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import __version__
-from . import cli_analysis, cli_predict, cli_team, project, settings
+from . import cli_analysis, cli_predict, cli_relabel, cli_report, cli_team, project, settings
 from .coco import CocoError
 from .export import ExportError, export_changes, export_coco
+from .merge import RelabelError
 from .progress import Throughput
 from .project import PROJECT_SUFFIX, ProjectError, Store
 from .store import TeamLocation, parse_location
@@ -127,9 +128,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     out = parse_location(args.output, args.team_project)
     if isinstance(out, TeamLocation):
         if not args.overwrite and Store.team_project_exists(out):
-            raise ProjectError(
-                f"{out} already exists; choose another name or pass --overwrite"
-            )
+            raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
     elif out.suffix != PROJECT_SUFFIX:
         raise UsageError(f"{out}: a project file ends in {PROJECT_SUFFIX}")
     elif out.exists() and not args.overwrite:
@@ -197,7 +196,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write the corrected labels as COCO JSON (and optionally the change log)."""
+    """Write the corrected labels as COCO JSON (and optionally the change log), or with
+    ``--for-relabel`` the selected suspects' images as a subset for an editor."""
+    if args.for_relabel:
+        return cli_relabel.export_subset(args)
     with open_from(args) as store:
         counts = export_coco(store, args.output, overwrite=args.overwrite)
         say(args, f"wrote {counts['labels']} labels on {counts['images']} images to {args.output}")
@@ -273,9 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="allow replacing the imported labels file"
     )
 
+    cli_relabel.add_export_options(p)
+
     cli_analysis.add_commands(add, project_options)
     cli_predict.add_command(add, project_options)
+    cli_report.add_commands(add, project_options)
     cli_team.add_commands(add, project_options)
+    cli_relabel.add_commands(add, project_options)
     # the desktop commands: `labelfix` (labelfix/cli.py) sends them to the Qt app before this
     # parser is built; they are listed here so that `labelfix --help` shows every command
     for name, help_ in DESKTOP_COMMANDS.items():
@@ -294,6 +300,9 @@ def run(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CocoError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RelabelError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ProjectError, ExportError, UsageError) as exc:

@@ -634,16 +634,28 @@ def read_ground_truth(
     """Read and validate a COCO instances file; raise CocoError listing every error found.
     With ``images_dir`` the image files are checked too (``deep_image_checks``: see
     :func:`image_checks.check_images`)."""
+    data = load_json(path)
     with phase("validate"):
-        return _read_ground_truth(path, images_dir, deep_image_checks)
+        return check_ground_truth(data, path, images_dir, deep_image_checks=deep_image_checks)
 
 
-def _read_ground_truth(
-    path: str | Path, images_dir: str | Path | None, deep: bool | None = None
+def load_json(path: str | Path) -> Any:
+    """Parse a JSON file (CocoError naming the file and what is wrong with it)."""
+    return _load_json(Path(path), _Report(os.fspath(path)))
+
+
+def check_ground_truth(
+    data: Any,
+    path: str | Path,
+    images_dir: str | Path | None = None,
+    *,
+    deep_image_checks: bool | None = None,
 ) -> GroundTruth:
+    """Validate parsed COCO instances data read from ``path``; raise CocoError listing every
+    error found (records as parsed, so a caller may fill in what it knows first)."""
+    deep = deep_image_checks
     file = os.fspath(path)
     report = _Report(file)
-    data = _load_json(Path(path), report)
     _check_top_level(data, report)
     images, categories, annotations = data["images"], data["categories"], data["annotations"]
     sizes, inferred = _check_image_records(images, report, images_dir)

@@ -92,3 +92,31 @@ def label_edit(
     if new_label_id is not None:
         return f"{what} label {label} ({name}){where}: new label #{new_label_id}"
     return f"{what} label {label} ({name}){where}"
+
+
+def redecision(
+    suspect: Mapping,
+    old: str | None,
+    new: str | None,
+    names: Mapping[int, str],
+    *,
+    reverted: bool = False,
+) -> str:
+    """One line for a changed decision ("reopen wrong class on a.jpg: label #12 (car), was
+    accepted; its fix reverted")."""
+    text = decision([suspect], new, names)
+    if new is None:
+        text = "reopen" + text.removeprefix(VERBS[None])
+    was = f"was {old}" if old else "was open"
+    return f"{text}, {was}" + ("; its fix reverted" if reverted else "")
+
+
+def relabelled(file_name: str | None, counts: Mapping[str, int]) -> str:
+    """One line for a relabelled image ("relabel a.jpg: 2 labels changed, 1 added, 1 deleted")."""
+    parts = [
+        f"{counts[k]} {'label' if counts[k] == 1 else 'labels'} {k}"
+        for k in ("changed", "added", "deleted")
+        if counts.get(k)
+    ]
+    where = f" {file_name}" if file_name else ""
+    return f"relabel{where}: " + (", ".join(parts) if parts else "no change")

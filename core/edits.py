@@ -18,6 +18,7 @@ apply them in bulk.
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -378,6 +379,21 @@ class SetGeometry(_UpdateLabel):
         )
 
 
+class RestoreGeometry(_UpdateLabel):
+    """Put a label's box, segmentation and area back exactly as given (nothing derived or
+    rounded): a re-decision reverting an accepted inaccurate_label fix."""
+
+    description = "restore geometry"
+    action = "set_geometry"
+
+    def __init__(self, annotation_id: int, state: dict, **kw: Any) -> None:
+        super().__init__(annotation_id, **kw)
+        self.state = {k: copy.deepcopy(state.get(k)) for k in ("bbox", "segmentation", "area")}
+
+    def _new_fields(self, store: Store, ann: dict) -> dict[str, Any]:
+        return copy.deepcopy(self.state)
+
+
 def derive_geometry(
     ann: dict,
     height: int,
@@ -504,6 +520,155 @@ class SetDecision(Edit):
             after=self._with_numbers(_decision_state(prev)),
             reverts=seqs[0],
         )
+
+
+RELABEL_FIELDS = ("category_id", "bbox", "segmentation", "area", "iscrowd")
+RELABELLED = "relabelled"  # the change-log action (and reason) of a merged relabelled label
+
+
+class ReplaceImageLabels(Edit):
+    """Replace one image's labels by a relabelled set (a merge from an outside editor).
+
+    Labels of the image missing from the set are deleted, labels new to it added (at the end
+    of the file order), changed ones updated; unchanged ones are not touched. Every change is
+    one ``relabelled`` entry of this edit in the change log (before None: added; after None:
+    deleted), so the image's relabelling is one undoable edit. ``revisions`` (label id ->
+    revision, as the merge was planned) makes the writes compare-and-set: a label someone
+    changed or added since is a ConflictError, nothing written; undo and redo go ahead only
+    while the labels are as this edit (or its undo) left them."""
+
+    description = "relabel image"
+
+    def __init__(
+        self,
+        image_id: int,
+        labels: Sequence[dict],
+        *,
+        note: str | None = None,
+        revisions: dict[int, int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.image_id = image_id
+        self.labels = [copy.deepcopy(label) for label in labels]
+        self.note = note
+        self.revisions = dict(revisions) if revisions is not None else None
+        # what the last apply did, in order: (what, label id, state to restore, log seq)
+        self._done: list[tuple[str, int, dict, int]] = []
+
+    @property
+    def image_ids(self) -> set[int]:
+        return {self.image_id}
+
+    def counts(self, store: Store) -> dict[str, int]:
+        """How many labels applying this would delete, add and change (nothing written)."""
+        current = {a["id"]: a for a in store.annotations_for_image(self.image_id)}
+        wanted = {label["id"] for label in self.labels}
+        changed = sum(
+            1 for label in self.labels
+            if label["id"] in current and _relabel_fields(current[label["id"]], label)
+        )  # fmt: skip
+        return {
+            "deleted": sum(1 for i in current if i not in wanted),
+            "added": sum(1 for i in wanted if i not in current),
+            "changed": changed,
+        }
+
+    def _entry(self, store: Store, action: str, ann_id: int, **kw: Any) -> int:
+        return store.log(
+            self.edit_id,
+            action,
+            annotation_id=ann_id,
+            image_id=self.image_id,
+            reason=RELABELLED,
+            note=self.note,
+            **kw,
+        )
+
+    def _expected(self, store: Store, ann: dict) -> int:
+        """The revision a write of this label expects (as planned on a first apply)."""
+        if self.undone or self.revisions is None:
+            return ann["revision"]
+        if ann["id"] not in self.revisions:  # added to the image after the merge was planned
+            raise store.label_conflict(ann["id"], None)
+        return self.revisions[ann["id"]]
+
+    def _apply(self, store: Store) -> list[int]:
+        current = {a["id"]: a for a in store.annotations_for_image(self.image_id)}
+        if self.undone:  # a redo: only while the labels are as the undo left them
+            for what, ann_id, state, _seq in self._done:
+                now = current.get(ann_id)
+                if what == "add":
+                    _check(store, now is None, ann_id)
+                elif what == "delete":
+                    _check(store, _same(now, _state(state)), ann_id)
+                else:
+                    _check(store, _same(now, state), ann_id)
+        wanted = {label["id"] for label in self.labels}
+        done: list[tuple[str, int, dict, int]] = []
+        for ann_id, ann in current.items():
+            if ann_id not in wanted:
+                store.delete_annotation(ann_id, expected_revision=self._expected(store, ann))
+                seq = self._entry(store, RELABELLED, ann_id, before=ann_to_record(ann))
+                done.append(("delete", ann_id, ann, seq))
+        for label in self.labels:
+            ann_id = label["id"]
+            old = current.get(ann_id)
+            if old is None:
+                if store.annotation(ann_id) is not None:
+                    raise EditError(f"label {ann_id} already exists in {store.location}")
+                store.insert_annotation({**label, "image_id": self.image_id})
+                new = _require(store, ann_id)
+                seq = self._entry(store, RELABELLED, ann_id, after=ann_to_record(new))
+                done.append(("add", ann_id, new, seq))
+                continue
+            fields = _relabel_fields(old, label)
+            if not fields:
+                continue
+            if old.get("as_read"):
+                fields["as_read"] = as_read.forget(old["as_read"], fields)
+            store.update_annotation(ann_id, expected_revision=self._expected(store, old), **fields)
+            new = _require(store, ann_id)
+            seq = self._entry(store, RELABELLED, ann_id, before=_state(old), after=_state(new))
+            before = {k: copy.deepcopy(old.get(k)) for k in fields}
+            done.append(("update", ann_id, before, seq))
+        self._done = done
+        return [seq for *_rest, seq in done]
+
+    def _revert(self, store: Store, seqs: list[int]) -> None:
+        action = f"revert:{RELABELLED}"
+        for what, ann_id, state, seq in reversed(self._done):
+            now = store.annotation(ann_id)
+            if what == "delete":
+                if now is not None:
+                    raise store.change_conflict(annotation_id=ann_id)
+                store.insert_annotation(state, state["position"])
+                self._entry(store, action, ann_id, after=ann_to_record(state), reverts=seq)
+            elif what == "add":
+                _check(store, _same(now, _state(state)), ann_id)
+                store.delete_annotation(ann_id, expected_revision=now["revision"])
+                self._entry(store, action, ann_id, before=ann_to_record(now), reverts=seq)
+            else:
+                after = {k: v for k, v in self.labels_by_id()[ann_id].items() if k in state}
+                _check(store, _same(now, after), ann_id)
+                store.update_annotation(ann_id, expected_revision=now["revision"], **state)
+                restored = _require(store, ann_id)
+                self._entry(
+                    store, action, ann_id, before=_state(now), after=_state(restored), reverts=seq
+                )
+
+    def labels_by_id(self) -> dict[int, dict]:
+        """The relabelled set by label id."""
+        return {label["id"]: label for label in self.labels}
+
+
+def _relabel_fields(old: dict, new: dict) -> dict[str, Any]:
+    """The fields of ``new`` that differ from ``old`` (JSON-equal values count as the same)."""
+    out = {}
+    for key in RELABEL_FIELDS:
+        value = new.get(key, 0 if key == "iscrowd" else None)
+        if json.dumps(old.get(key), sort_keys=True) != json.dumps(value, sort_keys=True):
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def _decision_state(row: dict | None) -> dict | None:

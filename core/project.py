@@ -14,6 +14,9 @@ these functions, so a project imported or analysed from either is built the same
 - :func:`predict`: run an ONNX model over the project's images and store its predictions as a
   named prediction set, the same way (resumable; the set appears whole or not at all).
 - :func:`analyze_project`, :func:`import_and_analyze`: analyse a project (open or by location).
+- :func:`export_for_relabel`: the chosen suspects' images as a COCO subset and a CSV work list;
+  :func:`plan_merge` / :func:`merge_relabelled`: take a relabelled subset back (the desktop
+  pushes the planned edit as one undoable command, the CLI applies it here).
 """
 
 from __future__ import annotations
@@ -23,15 +26,16 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import coco_stream, jsonio, settings
-from .analyze import AnalysisSummary, analyze
+from .analyze import AnalysisSummary, analyze, reanalyze_images
 from .coco import PredictionFile, Problem, read_ground_truth, read_predictions
 from .errors import AnalysisParams
 from .export import atomic_write
+from .merge import MergePlan, RelabelError, plan_merge
 from .predict import (
     DEFAULT_CONF,
     DEFAULT_MAX_DETS,
@@ -46,6 +50,7 @@ from .predict import (
     run_model,
 )
 from .progress import Cancelled, Progress, ShouldStop
+from .relabel import RelabelExport, export_for_relabel
 from .store import (
     PROJECT_SUFFIX,
     ConflictError,
@@ -67,19 +72,25 @@ __all__ = [
     "ConnectionLost",
     "DatabaseError",
     "ImportReport",
+    "MergePlan",
     "ModelInspection",
     "ModelPlan",
     "PredictOptions",
     "PredictReport",
     "ProjectError",
+    "RelabelError",
+    "RelabelExport",
     "Store",
     "add_predictions",
     "analyze_project",
+    "export_for_relabel",
     "import_and_analyze",
     "import_project",
     "inspect_model",
     "is_team_location",
+    "merge_relabelled",
     "open_project",
+    "plan_merge",
     "predict",
     "pull_project",
     "push_project",
@@ -363,20 +374,35 @@ def analyze_project(
     params: AnalysisParams | None = None,
     *,
     set_name: str | None = None,
+    set_ids: Sequence[int] | None = None,
+    activate: bool = False,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> AnalysisSummary:
     """Analyse a project (open, or by location on a connection of its own) with a prediction
-    set (the active one by default); the previous analysis is replaced atomically."""
+    set or several together (``set_name``: a name, names separated by commas, ``all``; or
+    ``set_ids``; by default the sets reviewed by default); the previous analysis of those sets
+    is replaced atomically. The sets become the ones reviewed by default with ``activate``, and
+    always when several are named."""
     if not isinstance(project, Store):
         with open_project(project) as store:
             return analyze_project(
-                store, params, set_name=set_name, progress=progress, should_stop=should_stop
+                store,
+                params,
+                set_name=set_name,
+                set_ids=set_ids,
+                activate=activate,
+                progress=progress,
+                should_stop=should_stop,
             )
-    set_id = project.resolve_set(set_name)
-    return analyze(
-        project, set_id, params or AnalysisParams(), progress=progress, should_stop=should_stop
+    chosen = project.resolve_sets(set_name) if set_ids is None else sorted(set(set_ids))
+    summary = analyze(
+        project, chosen, params or AnalysisParams(), progress=progress, should_stop=should_stop
     )
+    named = set_name is not None or set_ids is not None
+    if activate or (len(chosen) > 1 and named):
+        project.set_active_sets(chosen)
+    return summary
 
 
 def import_and_analyze(
@@ -713,3 +739,17 @@ def analysis_params_for(
 ) -> AnalysisParams:
     """``params`` (the defaults if None) with the geometry :func:`suggested_geometry` gives."""
     return replace(params or AnalysisParams(), geometry=suggested_geometry(store, set_name))
+
+
+# ---------------------------------------------------------------------- re-labelling
+def merge_relabelled(store: Store, path: Path) -> MergePlan:
+    """Take a relabelled subset back: each changed image's labels replaced (one logged edit per
+    image), then those images re-analysed, in one transaction. Raises CocoError / RelabelError
+    (nothing written) for a subset that is not valid COCO or does not match the project."""
+    plan = plan_merge(store, path)
+    edit = plan.edit()
+    if edit is not None:
+        with store.atomic():  # the labels and their images' new suspects land together
+            edit.apply(store)
+            reanalyze_images(store, plan.image_ids)
+    return plan

@@ -192,6 +192,22 @@ def fix_edit(
     raise EditError(f"unknown suspect kind {kind!r}")
 
 
+CLOSED_NOTE = "another fix of the same object was accepted ({key})"
+
+
+def decision_keys(store: Store, suspect: Mapping) -> list[tuple[int, str]]:
+    """The (prediction set, key) pairs a decision on this suspect is recorded under: its own
+    first, then those of the other sets that support it (an analysis of several sets), so the
+    decision shows wherever one of those sets' analyses lists the object."""
+    own = (suspect.get("set_id") or store.active_set_id(), suspect["key"])
+    pairs = [own]
+    for support in suspect.get("supported_by") or ():
+        pair = (support.get("set_id"), support.get("key"))
+        if None not in pair and pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
 def decide(
     store: Store,
     suspects: Sequence[dict],
@@ -203,16 +219,21 @@ def decide(
     """One edit that records ``decision`` on every suspect, applying the fixes when accepting
     (each in the form ``variants[key]`` names, else its first form).
 
-    Accepting skips a suspect whose label is already gone (e.g. both labels of a duplicate pair
-    accepted in one bulk) instead of failing the whole batch; it still records the decision.
+    A decision is recorded under every set's key of the suspect (:func:`decision_keys`).
+    Accepting a suspect closes its open alternatives (``suspect["alternatives"]``: the other
+    suspects of its object, core.grouping) with a rejection in the same edit, so one undo
+    restores them all. Accepting skips a suspect whose label is already gone (e.g. both labels
+    of a duplicate pair accepted in one bulk) instead of failing the whole batch; it still
+    records the decision.
     """
     parts: list[Edit] = []
     adding = sum(1 for s in suspects if s["kind"] == "missing_label") if decision == "accepted" else 0
     next_id = store.reserve_annotation_ids(adding) if adding else 0  # ids no other reviewer gets
     deleted: set[int] = set()
     style = new_labels.dataset_style(store) if decision == "accepted" else None
+    decided = {pair for s in suspects for pair in decision_keys(store, s)}
+    closed: set[tuple[int, str]] = set()
     for s in suspects:
-        set_id = s.get("set_id") or store.active_set_id()
         if decision == "accepted":
             ann_id = s.get("annotation_id")
             gone = ann_id is not None and (ann_id in deleted or store.annotation(ann_id) is None)
@@ -224,11 +245,26 @@ def decide(
                 if isinstance(edit, DeleteLabel):
                     deleted.add(edit.annotation_id)
                 parts.append(edit)
-        parts.append(
-            SetDecision(
-                set_id, s["key"], decision, note=note, image_id=s.get("image_id"), suspect=s
+        for set_id, key in decision_keys(store, s):
+            parts.append(
+                SetDecision(set_id, key, decision, note=note, image_id=s.get("image_id"), suspect=s)
             )
-        )
+        if decision != "accepted":
+            continue
+        for alt in s.get("alternatives") or ():
+            pairs = [p for p in decision_keys(store, alt) if p not in decided | closed]
+            closed.update(pairs)
+            for set_id, key in pairs:
+                parts.append(
+                    SetDecision(
+                        set_id,
+                        key,
+                        "rejected",
+                        note=CLOSED_NOTE.format(key=s["key"]),
+                        image_id=alt.get("image_id"),
+                        suspect=alt,
+                    )
+                )
     added = [p for p in parts if isinstance(p, AddLabel)]
     text = describe.decision(
         suspects,

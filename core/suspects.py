@@ -3,6 +3,13 @@
 The CLI's ``labelfix suspects`` and the desktop's table both go through :class:`SuspectIndex`,
 so they list the same suspects in the same order. The index holds the columns in numpy, so a
 sort or filter over 500,000 suspects is a few numpy passes, and rows are read lazily by id.
+
+Suspects that concern one object form a group (core.grouping); ``SuspectFilter.per_object``
+lists one row per group: of the rows the rest of the filter keeps, the most likely fix (lowest
+rank); :meth:`SuspectIndex.alternatives` gives the others. The default review filter
+(:data:`DEFAULT_REVIEW_FILTER`) lists the open suspects of every kind one per object, ranked by
+their calibrated score, down to the analysis's default cut (core.review_cut);
+:data:`SEED_REVIEW_FILTER` is the first LabelFix's "confidence >= 0.75".
 """
 
 from __future__ import annotations
@@ -23,7 +30,10 @@ SORT_KEYS = (
     "score",
     "kind",
     "confidence",
+    "probability",
     "iou",
+    "alternatives",
+    "sets",
     "label_class",
     "predicted_class",
     "file_name",
@@ -37,7 +47,9 @@ class SuspectFilter:
     """Which suspects to list. ``None`` means "any".
 
     ``min_confidence`` keeps suspects whose prediction confidence is >= it and always keeps the
-    ones without a prediction (duplicate and spurious labels). ``min_iou`` / ``max_iou`` keep
+    ones without a prediction (duplicate and spurious labels). ``min_score`` keeps suspects
+    scored >= it; None: the analysis's default cut (:attr:`SuspectIndex.review_cut`).
+    ``per_object`` keeps one row per group (see the module docstring). ``min_iou`` / ``max_iou`` keep
     suspects whose IoU lies in that closed range (the IoU column: prediction-label, or label-label
     for duplicates). ``statuses`` filters on the review decision ("open" = no decision).
     ``category_ids`` matches the label's or the predicted class.
@@ -51,6 +63,10 @@ class SuspectFilter:
     statuses: frozenset[str] | None = None
     file_name: str = ""
     image_ids: frozenset[int] | None = None
+    min_score: float | None = 0.0
+    per_object: bool = False
+    group: int | None = None  # only this group's rows
+    class_pair: tuple[int, int] | None = None  # only label class A predicted as class B
 
     def with_(self, **changes: object) -> SuspectFilter:
         """A copy with some fields changed."""
@@ -62,7 +78,13 @@ _COLUMNS = SUSPECT_INDEX_COLUMNS
 CACHE_MIN_ROWS = 50_000  # smaller analyses load from their rows fast enough
 
 
-DEFAULT_REVIEW_FILTER = SuspectFilter(min_confidence=0.75, statuses=frozenset({"open"}))
+DEFAULT_REVIEW_FILTER = SuspectFilter(min_score=None, statuses=frozenset({"open"}), per_object=True)
+"""What the table and ``labelfix suspects`` open on: open suspects of every kind, one per
+object, ranked by calibrated score down to the analysis's default cut."""
+SEED_REVIEW_FILTER = SuspectFilter(
+    min_confidence=0.75, min_score=0.0, statuses=frozenset({"open"}), per_object=True
+)
+"""The first LabelFix's view: raw confidence >= 0.75 (one click / flag away)."""
 
 
 @dataclass
@@ -82,9 +104,18 @@ class SuspectIndex:
     predicted_category_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     iou: np.ndarray = field(default_factory=lambda: np.zeros(0))
     confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    probability: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    group_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    prediction_set_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     status: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     file_names: dict[int, str] = field(default_factory=dict)
     category_names: dict[int, str] = field(default_factory=dict)
+    set_ids: list[int] = field(default_factory=list)  # the analysis's sets
+    set_names: dict[int, str] = field(default_factory=dict)
+    review_cut: float = 0.0  # the analysis's default cut (core.review_cut)
+    # several sets: who supports each suspect (store.suspect_support's columns)
+    support: dict[str, np.ndarray] | None = None
 
     @classmethod
     def load(cls, store: Store, set_id: int | None = None) -> SuspectIndex:
@@ -95,10 +126,14 @@ class SuspectIndex:
         """
         analysis = store.current_analysis(set_id)
         names = store.category_names()
+        set_names = {int(s["id"]): s["name"] for s in store.prediction_sets()}
         if analysis is None:
-            return cls(None, set_id, category_names=names)
-        idx = cls(analysis["id"], analysis["set_id"], category_names=names)
+            first = set_id if isinstance(set_id, int | np.integer) or set_id is None else None
+            return cls(None, first, category_names=names, set_names=set_names)
+        idx = cls(analysis["id"], analysis["set_id"], category_names=names, set_names=set_names)
+        idx.set_ids = list(analysis["set_ids"])
         idx.file_names = store.file_names()
+        report = store.analysis_report(analysis["id"]) or {}
         columns = store.cached_suspect_columns(analysis["id"])
         if columns is None:
             idx._set_columns(store.suspect_index_columns(analysis["id"]))
@@ -106,15 +141,43 @@ class SuspectIndex:
                 idx.save_cache(store)
         else:
             idx._set_columns(columns)
-        idx.status = np.zeros(len(idx.ids), dtype=np.int8)
-        decisions = store.decisions(analysis["set_id"])
-        for decision in STATUSES[1:]:
-            keys = [k for k, d in decisions.items() if d == decision]
-            if keys:
-                idx.status[idx.positions_of(keys)] = STATUS_CODE[decision]
+        idx.review_cut = float(report.get("review_cut", 0.0))
+        if idx.multi:
+            idx.support = store.suspect_support(analysis["id"])
+            idx.reload_statuses(store)
+        else:
+            idx.reload_statuses(store)
         if len(idx) >= CACHE_MIN_ROWS:
             idx.warm("score", True)  # the default order; ~70 ms at 1M suspects
+            idx._by_group()  # and the groups' order the default one-row-per-object view uses
         return idx
+
+    def reload_statuses(self, store: Store) -> None:
+        """Every suspect's status read again from the project's decisions (an analysis of
+        several sets: the latest decision under any of its sets' keys)."""
+        if self.analysis_id is None:
+            return
+        status = np.zeros(len(self.ids), dtype=np.int8)
+        if self.multi:
+            decided, codes = store.suspect_statuses(
+                self.analysis_id, {s: STATUS_CODE[s] for s in STATUSES[1:]}
+            )
+            pos = np.searchsorted(self.ids, decided)
+            hit = (pos < len(self.ids)) & (self.ids[np.minimum(pos, len(self.ids) - 1)] == decided)
+            status[pos[hit]] = codes[hit]
+        else:
+            decisions = store.decisions(self.set_id)
+            for decision in STATUSES[1:]:
+                keys = [k for k, d in decisions.items() if d == decision]
+                if keys:
+                    status[self.positions_of(keys)] = STATUS_CODE[decision]
+        self.status = status
+        self._forget_caches(["status"])
+
+    @property
+    def multi(self) -> bool:
+        """True for the analysis of several prediction sets."""
+        return len(self.set_ids) > 1
 
     def cache_is_current(self, store: Store) -> bool:
         """True if the project holds this analysis's columns at their current generation."""
@@ -142,14 +205,26 @@ class SuspectIndex:
         ids = sorted({int(i) for i in image_ids})
         if self.analysis_id is None or not ids:
             return
-        fresh = store.suspect_index_columns(
-            self.analysis_id, ids, {s: STATUS_CODE[s] for s in STATUSES[1:]}
-        )
+        codes = {s: STATUS_CODE[s] for s in STATUSES[1:]}
+        fresh = store.suspect_index_columns(self.analysis_id, ids, None if self.multi else codes)
+        if self.multi:
+            fresh["status"] = np.zeros(len(fresh["ids"]), dtype=np.int8)
+            decided, status = store.suspect_statuses(self.analysis_id, codes)
+            hit = np.isin(decided, fresh["ids"])
+            fresh["status"][np.searchsorted(fresh["ids"], decided[hit])] = status[hit]
         keep = ~np.isin(self.image_id, np.asarray(ids, dtype=np.int64))
         kept_ids = self.ids[keep]
         at = np.searchsorted(kept_ids, fresh["ids"])  # merge by id: both sides are sorted
         for name in (*_COLUMNS, "status"):
             setattr(self, name, np.insert(getattr(self, name)[keep], at, fresh[name]))
+        if self.multi and self.support is not None:
+            sup = self.support
+            stay = np.isin(sup["suspect_id"], self.ids)
+            new = store.suspect_support(self.analysis_id, ids)
+            merged = {k: np.concatenate([sup[k][stay], new[k]]) for k in sup}
+            order = np.lexsort((merged["set_id"], merged["suspect_id"]))
+            self.support = {k: v[order] for k, v in merged.items()}
+        self._fill_sets()
         self._forget_caches()
 
     def __len__(self) -> int:
@@ -158,7 +233,19 @@ class SuspectIndex:
     def _set_columns(self, columns: dict[str, np.ndarray]) -> None:
         for name, col in columns.items():
             setattr(self, name, col)
+        self._fill_sets()
         self._forget_caches()
+
+    def _fill_sets(self) -> None:
+        """One set's rows name no set (-1): the analysis's own."""
+        if (
+            len(self.prediction_set_id)
+            and self.set_id is not None
+            and (self.prediction_set_id < 0).any()
+        ):
+            self.prediction_set_id = np.where(
+                self.prediction_set_id < 0, self.set_id, self.prediction_set_id
+            )
 
     def _forget_caches(self, keys: Iterable[str] | None = None) -> None:
         """Drop cached sort orders (of these sort keys; all by default), ranks and keys."""
@@ -167,6 +254,7 @@ class SuspectIndex:
             orders.clear()
             self.__dict__.pop("_rank_cache", None)
             self.__dict__.pop("_keys", None)
+            self.__dict__.pop("_group_order", None)
         else:
             for key in keys:
                 orders.pop((key, False), None)
@@ -178,6 +266,14 @@ class SuspectIndex:
         keep = np.ones(len(self), dtype=bool)
         if flt.min_confidence > 0:
             keep &= np.isnan(self.confidence) | (self.confidence >= flt.min_confidence)
+        min_score = self.review_cut if flt.min_score is None else flt.min_score
+        if min_score > 0:
+            keep &= self.score >= min_score
+        if flt.group is not None:
+            keep &= self.group == flt.group
+        if flt.class_pair is not None:
+            a, b = flt.class_pair
+            keep &= (self.category_id == a) & (self.predicted_category_id == b)
         if flt.min_iou > 0 or flt.max_iou < 1:
             iou = self.iou
             keep &= np.isnan(iou) | ((iou >= flt.min_iou) & (iou <= flt.max_iou))
@@ -205,10 +301,21 @@ class SuspectIndex:
             return self.kind
         if key == "confidence":
             return np.nan_to_num(self.confidence, nan=-1.0)
+        if key == "probability":
+            return np.nan_to_num(self.probability, nan=-1.0)
         if key == "iou":
             return np.nan_to_num(self.iou, nan=-1.0)
         if key == "status":
             return self.status
+        if key in ("alternatives", "sets"):
+            cache = self.__dict__.setdefault("_rank_cache", {})
+            if key not in cache or len(cache[key]) != len(self):
+                cache[key] = (
+                    self.group_size(np.arange(len(self))) - 1
+                    if key == "alternatives"
+                    else self.support_counts()
+                )
+            return cache[key]
         if key == "id":
             return self.ids
         if key in ("label_class", "predicted_class", "file_name"):
@@ -268,6 +375,8 @@ class SuspectIndex:
         a later query only drops the rows the filter leaves out, in one pass.
         """
         keep = self.mask(flt)
+        if flt.per_object:
+            keep = self.group_heads(keep)
         orders: dict[tuple[str, bool], np.ndarray] = self.__dict__.setdefault("_order_cache", {})
         order = orders.pop((sort, descending), None)
         if order is None or len(order) != len(self):
@@ -283,6 +392,115 @@ class SuspectIndex:
         while len(orders) > _MAX_ORDERS:
             del orders[next(iter(orders))]
         return order[keep[order]]
+
+    # ------------------------------------------------------------------ groups
+    def _by_group(self) -> np.ndarray | None:
+        """Positions ordered by group, then rank (ties: position); None when every group has
+        one row (nothing to choose)."""
+        return self._groups_sorted()[0]
+
+    def _groups_sorted(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """:meth:`_by_group` and the group of each of those positions (both kept until the
+        columns change: a table cell asks for its row's group size)."""
+        cached = self.__dict__.get("_group_order")
+        if cached is not None and cached[2] is self.ids:
+            return cached[0], cached[1]
+        order = groups = None
+        if len(self) and bool((self.group_rank > 0).any()):
+            span = int(self.group_rank.max()) + 1
+            key = (self.group.astype(np.int64) - int(self.group.min())) * span + self.group_rank
+            order = _stable_argsort(key)
+            groups = self.group[order]
+        self.__dict__["_group_order"] = (order, groups, self.ids)
+        return order, groups
+
+    def group_heads(self, keep: np.ndarray) -> np.ndarray:
+        """Of the rows ``keep`` marks, the one per group with the lowest rank (the most likely
+        fix the rest of the filter lists)."""
+        order, groups = self._groups_sorted()
+        if order is None or groups is None:
+            return keep
+        kept = keep[order]
+        positions, group = order[kept], groups[kept]
+        first = np.r_[True, group[1:] != group[:-1]] if len(positions) else np.zeros(0, bool)
+        heads = np.zeros(len(self), dtype=bool)
+        heads[positions[first]] = True
+        return heads
+
+    def alternatives(self, pos: int) -> np.ndarray:
+        """Positions of the other suspects of the row's group (the same object), best first."""
+        order, groups = self._groups_sorted()
+        if order is None or groups is None:
+            return np.zeros(0, dtype=np.int64)
+        g = self.group[pos]
+        lo, hi = np.searchsorted(groups, g), np.searchsorted(groups, g, side="right")
+        members = order[lo:hi]
+        return members[members != pos]
+
+    def group_size(self, positions: np.ndarray) -> np.ndarray:
+        """How many suspects each row's group has."""
+        positions = np.asarray(positions, dtype=np.int64)
+        order, groups = self._groups_sorted()
+        if order is None or groups is None or not len(positions):
+            return np.ones(len(positions), dtype=np.int64)
+        g = self.group[positions]
+        return np.searchsorted(groups, g, side="right") - np.searchsorted(groups, g)
+
+    # ------------------------------------------------------------------ prediction sets
+    def supported_by(self, pos: int) -> list[dict]:
+        """The prediction sets that found this suspect: set name and id, their prediction's id,
+        confidence and calibrated probability, and the suspect's score in that set; best first.
+
+        One set: the analysis's set with the row's own numbers."""
+
+        def opt_int(v: float) -> int | None:
+            return None if v < 0 else int(v)
+
+        def opt_float(v: float) -> float | None:
+            return None if np.isnan(v) else float(v)
+
+        if self.support is None:
+            sid = int(self.prediction_set_id[pos]) if len(self.prediction_set_id) else self.set_id
+            return [
+                {
+                    "set": self.set_names.get(sid) if sid is not None else None,
+                    "set_id": sid,
+                    "prediction_id": opt_int(self.prediction_id[pos]),
+                    "confidence": opt_float(self.confidence[pos]),
+                    "probability": opt_float(self.probability[pos]),
+                    "score": float(self.score[pos]),
+                    "key": self.key(pos),
+                }
+            ]
+        sup = self.support
+        sid = self.ids[pos]
+        lo, hi = np.searchsorted(sup["suspect_id"], [sid, sid + 1])
+        kind, ann = KINDS[int(self.kind[pos])], _opt(self.annotation_id[pos])
+        other = _opt(self.other_annotation_id[pos])
+        out = []
+        for i in range(lo, hi):
+            pred = opt_int(sup["prediction_id"][i])
+            set_id = int(sup["set_id"][i])
+            out.append(
+                {
+                    "set": self.set_names.get(set_id),
+                    "set_id": set_id,
+                    "prediction_id": pred,
+                    "confidence": opt_float(sup["confidence"][i]),
+                    "probability": opt_float(sup["probability"][i]),
+                    "score": float(sup["score"][i]),
+                    "key": suspect_key(kind, ann, pred, other),
+                }
+            )
+        out.sort(key=lambda s: -s["score"])
+        return out
+
+    def support_counts(self) -> np.ndarray:
+        """How many prediction sets support each suspect (1 everywhere for one set)."""
+        if self.support is None:
+            return np.ones(len(self), dtype=np.int64)
+        pos = np.searchsorted(self.ids, self.support["suspect_id"])
+        return np.bincount(pos, minlength=len(self)).astype(np.int64)
 
     # ------------------------------------------------------------------ rows
     def row(self, pos: int) -> dict:
@@ -309,6 +527,13 @@ class SuspectIndex:
             "predicted_category_id": opt_int(self.predicted_category_id[pos]),
             "iou": opt_float(self.iou[pos]),
             "confidence": opt_float(self.confidence[pos]),
+            "probability": opt_float(self.probability[pos]),
+            "group": int(self.group[pos]),
+            "group_rank": int(self.group_rank[pos]),
+            "set_id": int(self.prediction_set_id[pos])
+            if len(self.prediction_set_id)
+            else self.set_id,
+            "supported_by": self.supported_by(pos),
             "status": STATUSES[int(self.status[pos])],
         }
 
@@ -331,6 +556,40 @@ class SuspectIndex:
             _opt(self.other_annotation_id[pos]),
         )
 
+    def positions_of_decisions(self, pairs: Iterable[tuple[int, str]]) -> np.ndarray:
+        """Row positions of the suspects a decision under one of these (set id, key) pairs
+        concerns: the suspect with that key in that set, or, with several sets, the suspect
+        that set supports under that key."""
+        pairs = list(pairs)
+        if self.support is None:
+            keys = [k for s, k in pairs if self.set_id is None or int(s) == int(self.set_id)]
+            return self.positions_of(keys)
+        wanted = {(int(s), k) for s, k in pairs}
+        if not wanted or len(self) == 0:
+            return np.zeros(0, dtype=np.int64)
+        anns = set()
+        for _s, key in wanted:
+            ann = key.split(":")[1]
+            anns.add(int(ann) if ann else -1)
+        sup = self.support
+        pos_of = np.searchsorted(self.ids, sup["suspect_id"])
+        cand = np.flatnonzero(
+            np.isin(self.annotation_id[pos_of], np.fromiter(anns, dtype=np.int64))
+        )
+        hits = set()
+        for i in cand.tolist():
+            p = int(pos_of[i])
+            pred = _opt(sup["prediction_id"][i])
+            key = suspect_key(
+                KINDS[int(self.kind[p])],
+                _opt(self.annotation_id[p]),
+                pred,
+                _opt(self.other_annotation_id[p]),
+            )
+            if (int(sup["set_id"][i]), key) in wanted:
+                hits.add(p)
+        return np.asarray(sorted(hits), dtype=np.int64)
+
     def positions_of(self, keys: Iterable[str]) -> np.ndarray:
         """Row positions of the suspects with these keys (unknown keys are skipped)."""
         wanted: set[tuple[int, int, int]] = set()
@@ -351,9 +610,11 @@ class SuspectIndex:
         ]  # fmt: skip
         return np.asarray(hits, dtype=np.int64)
 
-    def set_status(self, keys: Iterable[str], status: str) -> None:
-        """Update the status column in memory after decisions changed."""
-        self.status[self.positions_of(keys)] = STATUS_CODE[status]
+    def set_status(self, keys: Iterable[str], status: str, set_id: int | None = None) -> None:
+        """Update the status column in memory after decisions changed (under these keys of
+        ``set_id``, by default the analysis's first set)."""
+        sid = self.set_id if set_id is None else set_id
+        self.status[self.positions_of_decisions((sid, k) for k in keys)] = STATUS_CODE[status]
         self._forget_caches(["status"])
 
     def counts_by_status(self, positions: Sequence[int] | None = None) -> dict[str, int]:
@@ -436,8 +697,8 @@ def _ties_in_position_order(order: np.ndarray, tie: np.ndarray) -> np.ndarray:
     return order
 
 
-def _opt(value: int) -> int | None:
-    return None if value < 0 else int(value)
+def _opt(value: float) -> int | None:
+    return None if value < 0 or value != value else int(value)
 
 
 CLI_FIELDS = (
@@ -454,6 +715,19 @@ CLI_FIELDS = (
 )
 
 
+GROUP_FIELDS = ("probability", "group", "group_rank", "supported_by")
+"""Fields the JSON records gained with calibration, groups and several sets (after the old
+ones, which keep their names and meaning)."""
+
+
 def cli_record(row: dict) -> dict:
-    """The suspect record ``labelfix suspects --format json`` prints."""
-    return {k: row[k] for k in CLI_FIELDS}
+    """The suspect record ``labelfix suspects --format json`` prints: the first LabelFix's
+    fields, then the calibrated probability, the group (one object's alternatives) and rank
+    in it (0: the most likely fix), and the sets that support it."""
+    record = {k: row[k] for k in CLI_FIELDS}
+    record.update({k: row[k] for k in GROUP_FIELDS[:3]})
+    record["supported_by"] = [
+        {k: s[k] for k in ("set", "prediction_id", "confidence", "probability", "score")}
+        for s in row["supported_by"]
+    ]
+    return record

@@ -2,14 +2,15 @@
 
 Each action is data (as napari's app-model has it): ``run`` is called with the main window;
 ``needs`` names the facts it needs (:data:`PROJECT`, :data:`ANALYSIS`, :data:`SUSPECT`,
-:data:`LABEL`, :data:`UNDO`, :data:`REDO`), and an action whose needs are not met is disabled:
+:data:`DECIDED`, :data:`LABEL`, :data:`UNDO`, :data:`REDO`, :data:`SETS`), and an action whose needs are not met is disabled:
 its menu entry is greyed and its keys do nothing. The window recomputes the facts from the
 session's signals (:func:`facts`). The shortcut sheet, the README table
 (``tools/keyboard_table.py``) and the QSettings overrides (``shortcuts/<id>``, keys separated by
 ``;``) all read this table.
 
 Most actions work anywhere in the window; ``scope="canvas"`` ones (arrows, Enter, Esc) only
-while the canvas has the keyboard focus, so that the table keeps its own arrow keys."""
+while the canvas has the keyboard focus, so that the table keeps its own arrow keys, and
+``scope="grid"`` ones (Enter) only while the triage grid has it."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ if TYPE_CHECKING:
 PROJECT = "project"  # a project is open
 ANALYSIS = "analysis"  # it has a current analysis (suspects to walk)
 SUSPECT = "suspect"  # a suspect is selected
+DECIDED = "decided"  # the selected suspect has a decision (it can be reopened)
 LABEL = "label"  # a label is selected on the canvas
 UNDO = "undo"  # there is something to undo
 REDO = "redo"  # there is something to redo
-FACTS = (PROJECT, ANALYSIS, SUSPECT, LABEL, UNDO, REDO)
+SETS = "sets"  # the project has several prediction sets
+FACTS = (PROJECT, ANALYSIS, SUSPECT, DECIDED, LABEL, UNDO, REDO, SETS)
 
 Run = Callable[["MainWindow"], Any]
 
@@ -45,7 +48,7 @@ class ActionSpec:
     run: Run
     group: str = "Review"
     needs: frozenset[str] = frozenset({PROJECT})
-    scope: str = "window"  # "window", or "canvas" (only while the canvas has the focus)
+    scope: str = "window"  # "window"; "canvas" or "grid": only while that view has the focus
 
 
 def _needs(*facts: str) -> frozenset[str]:
@@ -86,6 +89,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("F",),
         lambda w: w.flag(),
         needs=_needs(PROJECT, SUSPECT),
+    ),
+    ActionSpec(
+        "reopen",
+        "Reopen the decision (an accepted fix is reverted)",
+        ("U",),
+        lambda w: w.reopen(),
+        needs=_needs(PROJECT, DECIDED),
     ),
     ActionSpec(
         "next",
@@ -202,6 +212,23 @@ ACTIONS: tuple[ActionSpec, ...] = (
         for step in (1, 10)
         for name, dx, dy in NUDGES
     ),
+    ActionSpec(
+        "toggle_grid",
+        "Triage grid / canvas",
+        ("G",),
+        lambda w: w.toggle_grid(),
+        "View",
+        needs=_needs(PROJECT, ANALYSIS),
+    ),
+    ActionSpec(
+        "grid_open",
+        "Open the selected crop in the canvas",
+        ("Return", "Enter"),
+        lambda w: w.open_from_grid(),
+        "View",
+        needs=_needs(PROJECT, SUSPECT),
+        scope="grid",
+    ),
     ActionSpec("zoom_in", "Zoom in", ("Ctrl+=", "Ctrl++"), lambda w: w.canvas.zoom_in(), "View"),
     ActionSpec("zoom_out", "Zoom out", ("Ctrl+-",), lambda w: w.canvas.zoom_out(), "View"),
     ActionSpec("fit", "Fit the image", ("Ctrl+0",), lambda w: w.canvas.fit(), "View"),
@@ -252,6 +279,21 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "Export COCO…", ("Ctrl+Shift+E",), lambda w: w.export(), "File"),
     ActionSpec("export_changes", "Export change log…", (), lambda w: w.export_change_log(), "File"),
     ActionSpec(
+        "export_relabel",
+        "Export for re-labelling…",
+        (),
+        lambda w: w.export_for_relabel(),
+        "File",
+        needs=_needs(PROJECT, ANALYSIS),
+    ),
+    ActionSpec(
+        "merge_relabelled",
+        "Merge a relabelled subset…",
+        (),
+        lambda w: w.merge_relabelled(),
+        "File",
+    ),
+    ActionSpec(
         "close_project",
         "Close project",
         ("Ctrl+W",),
@@ -266,6 +308,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Analyse",
     ),
     ActionSpec("run_model", "Run a model…", (), lambda w: w.run_model(), "Analyse"),
+    ActionSpec(
+        "analyze_sets",
+        "Analyse with several prediction sets…",
+        (),
+        lambda w: w.analyze(every_set=True),
+        "Analyse",
+        needs=_needs(PROJECT, SETS),
+    ),
     ActionSpec(
         "shortcuts",
         "Keyboard shortcuts",
@@ -289,12 +339,17 @@ def facts(session: Any) -> frozenset[str]:
         out.add(ANALYSIS)
     if session.current_pos is not None:
         out.add(SUSPECT)
+        status = session.index.status  # (the index may be reloading: positions move)
+        if session.current_pos < len(status) and int(status[session.current_pos]) != 0:
+            out.add(DECIDED)
     if session.selected_label is not None:
         out.add(LABEL)
     if session.undo_stack.canUndo() or session.labels.burst is not None:
         out.add(UNDO)  # a nudge burst not written yet is undone too
     if session.undo_stack.canRedo():
         out.add(REDO)
+    if session.set_count() > 1:
+        out.add(SETS)
     return frozenset(out)
 
 

@@ -1,7 +1,8 @@
 """``labelfix`` (no command), ``labelfix open X.labelfix`` and ``labelfix demo``: the desktop app.
 
-``--screenshot OUT.png [--select N]`` renders the window with row N of the project's list
-selected and its image loaded, then exits; ``--smoke`` (on every desktop command, the bare one
+``--screenshot OUT.png [--select N] [--grid]`` renders the window with row N of the project's
+list selected and its image loaded (with ``--grid``: the triage grid, its crops made), then
+exits; ``--smoke`` (on every desktop command, the bare one
 included) starts the window as usual, says what it shows once it is painted, and exits;
 ``--theme auto|light|dark`` picks the palette (auto follows the system).
 
@@ -79,6 +80,12 @@ def _add_window_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
     parser.add_argument(
         "--size", default=default("1400x900"), help="window size for --screenshot (WxH)"
+    )
+    parser.add_argument(
+        "--grid",
+        action="store_true",
+        default=default(False),
+        help="with --screenshot: show the triage grid instead of the canvas",
     )
     parser.add_argument(
         "--smoke",
@@ -262,7 +269,7 @@ def main(argv: list[str]) -> int:
             return 1
     tip = args.command == "demo"
     if args.screenshot:
-        return render(path, Path(args.screenshot), args.select, args.size, tip=tip)
+        return render(path, Path(args.screenshot), args.select, args.size, tip=tip, grid=args.grid)
     if args.smoke:
         return smoke(path, tip=tip)
     window = MainWindow()
@@ -337,6 +344,28 @@ def _wait_until_shown(window: object) -> None:
         app.processEvents()
 
 
+def _wait_for_crops(window: object) -> None:
+    """Process events until every crop on the grid's screen is made (at most TIMEOUT_S)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    grid = window.grid
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        app.processEvents()
+        keys = [grid.session.index.key(int(grid.session.positions[r])) for r in grid.visible_rows()]
+        if all(grid.cache.get(k) is not None for k in keys):
+            break
+        time.sleep(0.01)
+    else:
+        print(
+            "labelfix: the grid's crops did not load in time; rendering without them",
+            file=sys.stderr,
+        )
+    for _ in range(5):
+        app.processEvents()
+
+
 def _close(window: object) -> None:
     """Close a window started headless and wait for its background work."""
     from PySide6.QtCore import QThreadPool
@@ -361,9 +390,16 @@ def _saved_theme(settings: object) -> str:
 
 
 def render(
-    path: Path | None, out: Path | None, select: int, size: str, *, tip: bool = False
+    path: Path | None,
+    out: Path | None,
+    select: int,
+    size: str,
+    *,
+    tip: bool = False,
+    grid: bool = False,
 ) -> int:
-    """Open ``path`` in a window of ``size``, select row ``select``, wait for its image, save a PNG."""
+    """Open ``path`` in a window of ``size``, select row ``select``, wait for its image (or,
+    with ``grid``, for the triage grid's crops on screen), save a PNG."""
     from PySide6.QtCore import QSettings
 
     from .main_window import MainWindow
@@ -404,6 +440,9 @@ def render(
                 session.select_row(select)
         window.show()
         _wait_until_shown(window)
+        if grid and window.session is not None:
+            window.show_grid(True)
+            _wait_for_crops(window)
         code = 0
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -457,4 +496,3 @@ def _started() -> None:
     for message in _held:
         sys.stderr.write(message + "\n")
     _held.clear()
-

@@ -12,9 +12,9 @@ from labelfix.core.project import DatabaseError, ProjectError, open_project
 from . import jobs
 
 DEMO_NAME = "demo.labelfix"
-DEMO_UI_STATE = {
-    "filter": {"min_confidence": 0.3, "statuses": ["open"]}
-}  # this detector is rarely > 0.75
+# the default view (every kind ranked by calibrated score down to the default cut): the demo's
+# detector is rarely > 0.75 confident, which no longer matters
+DEMO_UI_STATE = {"filter": {"min_score": None, "statuses": ["open"], "per_object": True}}
 
 
 def demo_source() -> Path:
@@ -39,8 +39,10 @@ def _usable(path: Path) -> bool:
     try:
         with open_project(path, readonly=True) as store:
             root = store.images_root
+            analysis = store.current_analysis()
             return (
-                store.current_analysis() is not None
+                analysis is not None
+                and store.analysis_report(analysis["id"]) is not None  # groups, default cut
                 and root is not None
                 and root.resolve() == (demo_source() / "images").resolve()
             )

@@ -376,9 +376,18 @@ class NewProjectDialog(QDialog):
 
 
 class ThresholdsDialog(QDialog):
-    """Edit the analysis thresholds (AnalysisParams)."""
+    """Edit the analysis thresholds (AnalysisParams) and, for a project with several prediction
+    sets, choose the sets analysed together (each set's suspects merged: a suspect several
+    models support scores higher)."""
 
-    def __init__(self, params: AnalysisParams | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        params: AnalysisParams | None,
+        parent: QWidget | None = None,
+        *,
+        sets: list[dict] | None = None,
+        chosen: list[int] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Analyse")
         p = params or AnalysisParams()
@@ -420,14 +429,48 @@ class ThresholdsDialog(QDialog):
         form.addRow("Min prediction score", self.min_score)
         form.addRow("Max detections", self.max_dets)
         form.addRow("Compare", self.geometry)
+        self.sets = QListWidget()
+        self.sets.setToolTip(
+            "The prediction sets analysed together: each is calibrated on its own, their "
+            "suspects are merged, and a suspect several sets find scores higher"
+        )
+        for info in sets or []:
+            item = QListWidgetItem(f"{info['name']}  ({info['count']} predictions)")
+            item.setData(Qt.ItemDataRole.UserRole, int(info["id"]))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            on = chosen is None or int(info["id"]) in chosen
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            self.sets.addItem(item)
+        self.sets.setMaximumHeight(22 * min(max(len(sets or []), 1), 5) + 8)
+        if sets and len(sets) > 1:
+            form.addRow("Prediction sets", self.sets)
+        else:
+            self.sets.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Analyse")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.sets.itemChanged.connect(self._check_sets)
         form.addRow(buttons)
         self._base = p
+
+    def chosen_sets(self) -> list[int] | None:
+        """The ids of the checked prediction sets (None when the project has one set)."""
+        if self.sets.count() < 2:
+            return None
+        return [
+            int(self.sets.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(self.sets.count())
+            if self.sets.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def _check_sets(self) -> None:
+        """At least one set must be checked."""
+        chosen = self.chosen_sets()
+        self.ok.setEnabled(chosen is None or bool(chosen))
 
     def params(self) -> AnalysisParams:
         """The thresholds as entered (any the dialog does not show stay as they were)."""

@@ -1,7 +1,8 @@
-"""A bar above the suspects table when the confidence cut hides almost every suspect (or a whole
-kind): it says so and offers the cut that lists every kind's best suspects, in one click
-(see :mod:`labelfix.core.filter_advice`). It follows the session; ✕ hides it until the filter
-or the suspects change."""
+"""A bar above the suspects table when a confidence cut hides almost every suspect (or a whole
+kind): it says so and offers, in one click each, the confidence cut that lists every kind's
+best suspects (see :mod:`labelfix.core.filter_advice`) or the default view (every kind ranked by
+calibrated score down to the analysis's default cut, which never needs the hint). It follows
+the session; ✕ hides it until the filter or the suspects change."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ class FilterHint(QFrame):
         self.text.setWordWrap(True)
         self.button = QPushButton()
         self.button.clicked.connect(self.apply)
+        self.default_button = QPushButton("Default view")
+        self.default_button.setToolTip(
+            "Every kind ranked by calibrated score, down to this analysis's default cut"
+        )
+        self.default_button.clicked.connect(self.default_view)
         close = QToolButton(text="✕")
         close.setAutoRaise(True)
         close.setToolTip("Dismiss")
@@ -32,6 +38,7 @@ class FilterHint(QFrame):
         row.setContentsMargins(8, 4, 4, 4)
         row.addWidget(self.text, 1)
         row.addWidget(self.button)
+        row.addWidget(self.default_button)
         row.addWidget(close)
         session.filterChanged.connect(self.refresh)
         session.suspectsChanged.connect(self.refresh)
@@ -51,3 +58,7 @@ class FilterHint(QFrame):
         """Lower the confidence cut to the suggested one."""
         if self.advice is not None:
             self.session.set_filter(self.session.filter.with_(min_confidence=self.advice.suggested))
+
+    def default_view(self) -> None:
+        """No confidence cut; the analysis's default score cut."""
+        self.session.set_filter(self.session.filter.with_(min_confidence=0.0, min_score=None))

@@ -1,5 +1,5 @@
 """The inspector: the current suspect (what it says, what accepting it would do, the other
-suspects about the same object), the label in question (the one selected on the canvas, else
+suspects about the same object, the prediction sets that found it), the label in question (the one selected on the canvas, else
 the suspect's: class, area, id, box, the suspects that concern it, a class picker) and the label
 the last accept left behind. It follows the session's signals and calls the session only."""
 
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from labelfix.core.errors import KINDS
+from labelfix.core.suspects import STATUSES
 
 from .commands import EditCommand
 from .fix_choice import describe
@@ -46,10 +47,8 @@ def related_positions(
     session: Session, annotation_id: int | None, prediction_id: int | None
 ) -> list[int]:
     """Index positions of the suspects about a label (as its label, or as the other label of a
-    duplicate pair) or about a prediction, best score first.
-
-    This is where "suspects of the same object" is decided; grouping by object (several
-    detectors' suspects of one object) will replace it."""
+    duplicate pair) or about a prediction, best score first (the label section's list; the
+    suspect's own object is its group: :func:`same_object`)."""
     sx = session.index
     hit = np.zeros(len(sx), dtype=bool)
     if annotation_id is not None:
@@ -58,6 +57,15 @@ def related_positions(
         hit |= sx.prediction_id == prediction_id
     positions = np.flatnonzero(hit)
     return [int(p) for p in positions[np.argsort(-sx.score[positions], kind="stable")]]
+
+
+def same_object(session: Session, suspect: dict) -> list[int]:
+    """Index positions of the other suspects of a suspect's object (its group: core.grouping),
+    most likely fix first. Accepting any of them closes the others."""
+    pos = session.review.position_of_id(suspect.get("id"))
+    if pos is None:
+        return []
+    return [int(p) for p in session.index.alternatives(pos)]
 
 
 def _section(text: str) -> QLabel:
@@ -84,7 +92,16 @@ class Inspector(QWidget):
         self.title.setWordWrap(True)
         self.fields = {
             k: _value()
-            for k in ("score", "image", "label", "predicted", "iou", "confidence", "decision")
+            for k in (
+                "score",
+                "image",
+                "label",
+                "predicted",
+                "iou",
+                "confidence",
+                "sets",
+                "decision",
+            )
         }
         self.hint = QLabel()  # what A would do (and the other forms of the fix)
         self.hint.setWordWrap(True)
@@ -114,6 +131,7 @@ class Inspector(QWidget):
             ("Predicted", "predicted"),
             ("IoU", "iou"),
             ("Confidence", "confidence"),
+            ("Found by", "sets"),
             ("Decision", "decision"),
         ):
             suspect_form.addRow(title, self.fields[key])
@@ -191,7 +209,19 @@ class Inspector(QWidget):
         pred = s["predicted_category_id"]
         self.fields["predicted"].setText(names.get(pred, "—") if pred is not None else "—")
         self.fields["iou"].setText(_fmt(s["iou"]))
-        self.fields["confidence"].setText(_fmt(s["confidence"]))
+        probability = s.get("probability")
+        self.fields["confidence"].setText(
+            _fmt(s["confidence"])
+            + ("" if probability is None else f"  (calibrated: {probability:.2f})")
+        )
+        self.fields["sets"].setText(
+            " · ".join(
+                f"{x['set']} {x['score']:.2f}"
+                + ("" if x["confidence"] is None else f" (conf. {x['confidence']:.2f})")
+                for x in s.get("supported_by", ())
+            )
+            or "—"
+        )
         decision = (
             self.session.store.decision(self.session.set_id, s["key"])
             if self.session.set_id
@@ -199,12 +229,7 @@ class Inspector(QWidget):
         )
         text = s["status"] + (f" — {decision['note']}" if decision and decision.get("note") else "")
         self.fields["decision"].setText(text)
-        others = [
-            p
-            for p in related_positions(self.session, s["annotation_id"], s["prediction_id"])
-            if self.session.index.key(p) != s["key"]
-        ]
-        self.alternatives.setText(self._suspect_links(others) or "none")
+        self.alternatives.setText(self._suspect_links(same_object(self.session, s)) or "none")
         preview = self.session.fix_choice.preview()
         if preview is not None:
             self.hint.setText(describe(preview, names))
@@ -256,14 +281,14 @@ class Inspector(QWidget):
         current = self.session.current()
         parts = []
         for pos in positions[:MAX_LISTED]:
-            key = sx.key(pos)
+            sid = int(sx.ids[pos])
             kind = KIND_TITLES.get(KINDS[int(sx.kind[pos])], "?")
-            status = self.session.index.row(pos)["status"]
+            status = STATUSES[int(sx.status[pos])]
             text = f"{kind} {float(sx.score[pos]):.2f} ({status})"
-            if current is not None and key == current["key"]:
+            if current is not None and sid == current["id"]:
                 parts.append(f"<b>{html.escape(text)}</b>")
             else:
-                parts.append(f'<a href="{html.escape(key)}">{html.escape(text)}</a>')
+                parts.append(f'<a href="{sid}">{html.escape(text)}</a>')
         if len(positions) > MAX_LISTED:
             parts.append(f"… {len(positions) - MAX_LISTED} more")
         return "<br>".join(parts)
@@ -297,8 +322,8 @@ class Inspector(QWidget):
         return f"{prefix}{self._label_name(ann)}{size}"
 
     # ------------------------------------------------------------------ actions
-    def _open_suspect(self, key: str) -> None:
-        self.session.select_key(key)
+    def _open_suspect(self, suspect_id: str) -> None:
+        self.session.select_id(int(suspect_id))
 
     def _picked(self, i: int) -> None:
         cid = self.class_picker.itemData(i)

@@ -23,7 +23,8 @@ from labelfix.core import project
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.progress import Cancelled, Progress, ShouldStop
 from labelfix.core.project import AnalysisSummary, import_and_analyze
-from labelfix.core.suspects import SuspectIndex
+from labelfix.core.relabel import RelabelExport
+from labelfix.core.suspects import SuspectFilter, SuspectIndex
 
 __all__ = [
     "Cancelled",
@@ -47,14 +48,22 @@ class AnalysisResult:
 def analyze_project(
     path: Path,
     params: AnalysisParams | None = None,
+    set_ids: list[int] | None = None,
     *,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> AnalysisResult:
-    """Analyse a project on a connection of its own and load the new suspect index."""
+    """Analyse a project on a connection of its own (with these prediction sets together,
+    which become the ones reviewed; by default the ones reviewed now) and load the new suspect
+    index."""
     with project.open_project(path) as store:
         summary = project.analyze_project(
-            store, params, progress=progress, should_stop=should_stop
+            store,
+            params,
+            set_ids=set_ids,
+            activate=set_ids is not None,
+            progress=progress,
+            should_stop=should_stop,
         )
         return AnalysisResult(summary, SuspectIndex.load(store))
 
@@ -94,6 +103,29 @@ def predict_and_analyze(
         params = project.analysis_params_for(store, name, params)
         summary = project.analyze_project(store, params, set_name=name)
         return PredictResult(report, AnalysisResult(summary, SuspectIndex.load(store)))
+
+
+def export_for_relabel(
+    path: Path,
+    flt: SuspectFilter,
+    sort_key: str,
+    descending: bool,
+    out: Path,
+    *,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> RelabelExport:
+    """The suspects this filter lists (in this order) sent for re-labelling: their images as a
+    COCO subset at ``out`` and the work list beside it, on a connection of its own."""
+    with project.open_project(path) as store:
+        index = SuspectIndex.load(store)
+        rows = index.query(flt, sort_key, descending)
+        if len(rows) == 0:
+            raise project.ProjectError("no suspects to send for re-labelling")
+        suspects = [dict(index.row(int(r)), set_id=index.set_id) for r in rows]
+        if should_stop is not None and should_stop():
+            raise Cancelled("export cancelled")
+        return project.export_for_relabel(store, suspects, out, progress)
 
 
 # ---------------------------------------------------------------------- out of process

@@ -28,7 +28,7 @@ from labelfix.core.errors import AnalysisParams
 from labelfix.core.export import ExportError, export_changes, export_coco
 from labelfix.core.project import ProjectError
 
-from . import jobs, workers
+from . import jobs, relabel_dialogs, workers
 from .about import show_about
 from .actions import build_actions, facts, update_enabled
 from .canvas.view import CanvasView
@@ -42,6 +42,7 @@ from .dialogs import (
 )
 from .errors import open_problem
 from .filter_hint import FilterHint
+from .grid.view import TriageGrid
 from .history import HistoryView
 from .images import ImageLoader
 from .inspector import Inspector
@@ -53,6 +54,7 @@ from .table import SuspectTable
 from .widgets import FilterBar, JobIndicator, StatusCounts, TipBar
 
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
+GRID_HIDES = ("inspector", "summary")  # docks the triage grid takes the room of
 BULK_PROGRESS = 300  # bulk decisions on more suspects than this show a progress dialog
 FIRST_SIZE = 0.85  # share of the screen the window takes the first time it opens
 MENUS = {
@@ -63,6 +65,9 @@ MENUS = {
         None,
         "export",
         "export_changes",
+        None,
+        "export_relabel",
+        "merge_relabelled",
         None,
         "close_project",
     ],
@@ -87,6 +92,7 @@ MENUS = {
         "cycle_fix",
         "reject",
         "flag",
+        "reopen",
         None,
         "next",
         "previous",
@@ -94,6 +100,9 @@ MENUS = {
         "change_class",
     ],
     "&View": [
+        "toggle_grid",
+        "grid_open",
+        None,
         "zoom_in",
         "zoom_out",
         "fit",
@@ -103,7 +112,7 @@ MENUS = {
         "toggle_other_predictions",
         "toggle_labels",
     ],
-    "&Analyse": ["analyze", "run_model"],
+    "&Analyse": ["analyze", "analyze_sets", "run_model"],
     "&Help": ["shortcuts"],
 }
 
@@ -128,6 +137,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("LabelFix")
         self.loader = ImageLoader(parent=self)
         self.canvas = CanvasView(loader=self.loader)
+        self.grid = TriageGrid()
+        self.grid.openRequested.connect(self.open_from_grid)
+        self._hidden_by_grid: dict[str, bool] = {}
+        self.views = QStackedWidget()  # the canvas, or the triage grid (G)
+        self.views.addWidget(self.canvas)
+        self.views.addWidget(self.grid)
         self.tip = TipBar(DEMO_TIP)
         self.tip.hide()
         review = QWidget()
@@ -135,7 +150,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.tip)
-        column.addWidget(self.canvas, 1)
+        column.addWidget(self.views, 1)
         self.start_page = StartPage(settings=self.settings)
         self.start_page.newProject.connect(self.new_project)
         self.start_page.openProject.connect(self.open_project)
@@ -160,7 +175,9 @@ class MainWindow(QMainWindow):
         self.history_dock.hide()
         self.history: HistoryView | None = None
         self.ask_on_close: bool | None = None  # None: ask unless headless (offscreen)
-        self.actions = build_actions(self, self.settings, scopes={"canvas": self.canvas})
+        self.actions = build_actions(
+            self, self.settings, scopes={"canvas": self.canvas, "grid": self.grid}
+        )
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self._build_menus()
         self.job = JobIndicator()
@@ -169,6 +186,7 @@ class MainWindow(QMainWindow):
         self.counts: StatusCounts | None = None
         self.table: SuspectTable | None = None
         self.filter_hint: FilterHint | None = None
+        self.filter_bar: FilterBar | None = None
         self._show_start()
 
     def _dock(self, name: str, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -218,7 +236,8 @@ class MainWindow(QMainWindow):
         suspects = QWidget()
         column = QVBoxLayout(suspects)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(FilterBar(session))
+        self.filter_bar = FilterBar(session)
+        column.addWidget(self.filter_bar)
         self.filter_hint = FilterHint(session)
         column.addWidget(self.filter_hint)
         column.addWidget(self.table, 1)
@@ -242,6 +261,9 @@ class MainWindow(QMainWindow):
         self.history = HistoryView(session.undo_stack)
         self.history_dock.setWidget(self.history)
         self.canvas.attach(session)
+        self.grid.attach(session)
+        self.views.setCurrentWidget(self.canvas)
+        self._hidden_by_grid.clear()
         for dock in self.docks.values():
             dock.show()
         self.stack.setCurrentIndex(1)
@@ -272,6 +294,7 @@ class MainWindow(QMainWindow):
             self.analysis_worker.cancel()
             QThreadPool.globalInstance().waitForDone()
         self.canvas.attach(None)
+        self.grid.attach(None)
         for dock in [*self.docks.values(), self.history_dock]:
             old = dock.widget()
             dock.setWidget(QLabel())
@@ -284,6 +307,7 @@ class MainWindow(QMainWindow):
             self.counts = None
         self.table = None
         self.filter_hint = None
+        self.filter_bar = None
         self.session.close()
         self.session.deleteLater()
         self.session = None
@@ -359,6 +383,10 @@ class MainWindow(QMainWindow):
         self.loader.pool.waitForDone()
         event.accept()
 
+    def show_error(self, text: str) -> None:
+        """Say a problem in the status bar, and in a message box where someone sees it."""
+        self._error(text)
+
     def _error(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
         if self.isVisible() and QApplication.platformName() != "offscreen":
@@ -406,7 +434,7 @@ class MainWindow(QMainWindow):
     def open_demo(self) -> None:
         """Build the demo project in the background if needed, then open it with the tip bar."""
         worker = workers.Worker(ensure_demo_project)
-        self._run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
+        self.run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
 
     def export(self) -> bool:
         """Ask where to export the corrected COCO JSON (the change log goes beside it)."""
@@ -447,20 +475,38 @@ class MainWindow(QMainWindow):
         )
         return True
 
-    # ------------------------------------------------------------------ analysis
-    def analyze(self) -> None:
-        """Ask for thresholds and analyse in the background."""
-        dialog = ThresholdsDialog(self.session.analysis_params(), self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.run_analysis(dialog.params())
+    def export_for_relabel(self) -> None:
+        """Send the flagged (or the listed) suspects' images for re-labelling."""
+        relabel_dialogs.export_for_relabel(self)
 
-    def run_analysis(self, params: AnalysisParams | None = None) -> workers.Worker | None:
-        """Analyse the project in a worker with its own connection; the UI stays live."""
+    def merge_relabelled(self) -> None:
+        """Take a relabelled subset back (one undoable command)."""
+        relabel_dialogs.merge_relabelled(self)
+
+    # ------------------------------------------------------------------ analysis
+    def analyze(self, *, every_set: bool = False) -> None:
+        """Ask for thresholds (and, with several prediction sets, which to analyse together:
+        the ones reviewed now, or every one with ``every_set``) and analyse in the background."""
+        sets = self.session.prediction_sets()
+        chosen = None if every_set else self.session.index.set_ids or None
+        dialog = ThresholdsDialog(self.session.analysis_params(), self, sets=sets, chosen=chosen)
+        if every_set:
+            dialog.setWindowTitle("Analyse with several prediction sets")
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.run_analysis(dialog.params(), dialog.chosen_sets())
+
+    def run_analysis(
+        self, params: AnalysisParams | None = None, set_ids: list[int] | None = None
+    ) -> workers.Worker | None:
+        """Analyse the project (with these prediction sets together; by default the ones
+        reviewed now) in a worker with its own connection; the UI stays live."""
         if self.analysis_worker is not None:
             self.statusBar().showMessage("An analysis is already running.", 5000)
             return None
         self.session.write_pending()  # the analysis reads the project from another process
-        worker = workers.Worker(jobs.in_subprocess, jobs.analyze_project, self.session.path, params)
+        worker = workers.Worker(
+            jobs.in_subprocess, jobs.analyze_project, self.session.path, params, set_ids
+        )
         self.analysis_worker = worker
 
         def finished(result: jobs.AnalysisResult) -> None:
@@ -469,7 +515,7 @@ class MainWindow(QMainWindow):
             self.analysisFinished.emit(result.summary)
 
         worker.signals.done.connect(lambda _w: setattr(self, "analysis_worker", None))
-        return self._run_job(worker, "Analysing…", finished)
+        return self.run_job(worker, "Analysing…", finished)
 
     def run_model(self, model: Path | None = None) -> RunModelDialog:
         """Run an ONNX model on the project's images into a new prediction set, then analyse
@@ -501,7 +547,7 @@ class MainWindow(QMainWindow):
         )
         self.analysisFinished.emit(result.analysis.summary)
 
-    def _run_job(
+    def run_job(
         self, worker: workers.Worker, text: str, on_finished: Callable[[Any], Any]
     ) -> workers.Worker:
         self.job.start(text)
@@ -537,8 +583,48 @@ class MainWindow(QMainWindow):
         if ok:
             self._decide("flagged", note.strip() or None)
 
+    def selected_rows(self) -> list[int]:
+        """The rows selected in the view the reviewer works in: the grid when it is shown,
+        else the table."""
+        if self.grid_shown():
+            return self.grid.selected_rows()
+        return self.table.selected_rows() if self.table is not None else []
+
+    def reopen(self) -> None:
+        """Reopen the selected decided suspect(s): clear the decision, revert an accepted fix."""
+        rows = self.selected_rows()
+        self.session.reopen(rows if len(rows) > 1 else None)
+
+    def grid_shown(self) -> bool:
+        """Whether the triage grid is shown (else the canvas)."""
+        return self.views.currentWidget() is self.grid
+
+    def toggle_grid(self) -> None:
+        """Show the triage grid instead of the canvas, or back."""
+        self.show_grid(not self.grid_shown())
+
+    def show_grid(self, on: bool) -> None:
+        """Show the triage grid (True) or the canvas (False), with the keyboard focus; the
+        grid takes the room of the inspector and summary (they come back with the canvas)."""
+        if on == self.grid_shown():
+            return
+        view = self.grid if on else self.canvas
+        self.views.setCurrentWidget(view)
+        for name in GRID_HIDES:
+            dock = self.docks[name]
+            if on:
+                self._hidden_by_grid[name] = dock.isVisible()
+                dock.hide()
+            elif self._hidden_by_grid.pop(name, False) and self.session is not None:
+                dock.show()
+        view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def open_from_grid(self) -> None:
+        """Show the grid's current suspect in the canvas."""
+        self.show_grid(False)
+
     def _decide(self, decision: str, note: str | None = None) -> None:
-        rows = self.table.selected_rows() if self.table is not None else []
+        rows = self.selected_rows()
         if len(rows) <= 1:
             self.session.decide(decision, note)
             return
@@ -559,7 +645,9 @@ class MainWindow(QMainWindow):
 
     def select_all_listed(self) -> None:
         """Select every suspect the filter lists (for a bulk decision)."""
-        if self.table is not None:
+        if self.grid_shown():
+            self.grid.select_all()
+        elif self.table is not None:
             self.table.selectAll()
 
     def change_class(self) -> None:

@@ -26,9 +26,20 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Predicted", "predicted_class"),
     ("IoU", "iou"),
     ("Conf.", "confidence"),
+    ("Prob.", "probability"),
+    ("Alt.", "alternatives"),
+    ("Sets", "sets"),
     ("Status", "status"),
     ("#", "id"),
 )
+COLUMN_TIPS = {
+    "score": "How likely the suspect is a real label error (calibrated; sorted by default)",
+    "confidence": "The detector's own confidence in the prediction",
+    "probability": "How likely the prediction is right, fitted on this analysis's matches",
+    "alternatives": "Other suspects about the same object (the inspector lists them; "
+    "accepting one closes the others)",
+    "sets": "The prediction sets that found the suspect",
+}
 KIND_TITLES = {
     "missing_label": "missing label",
     "wrong_class": "wrong class",
@@ -46,7 +57,7 @@ KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 ROLES = frozenset({DISPLAY, ALIGN, FOREGROUND, TOOLTIP, KEY_ROLE})
 ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 ALIGN_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-NUMERIC = frozenset({"score", "iou", "confidence", "id"})
+NUMERIC = frozenset({"score", "iou", "confidence", "probability", "alternatives", "id"})
 STATUS_COLOURS = {"accepted": "#2e8b57", "rejected": "#9a9a9a", "flagged": "#d2691e"}
 
 
@@ -55,6 +66,10 @@ STATUS_BRUSHES = {STATUSES.index(s): QBrush(QColor(c)) for s, c in STATUS_COLOUR
 
 def _num(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.2f}"
+
+
+def _opt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 class SuspectTableModel(QAbstractTableModel):
@@ -82,10 +97,13 @@ class SuspectTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
+        horizontal = orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS)
+        if role == Qt.ItemDataRole.ToolTipRole and horizontal:
+            return COLUMN_TIPS.get(COLUMNS[section][1])
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][0] if 0 <= section < len(COLUMNS) else None
+            return COLUMNS[section][0] if horizontal else None
         return str(section + 1)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -106,7 +124,15 @@ class SuspectTableModel(QAbstractTableModel):
         if role == FOREGROUND:
             return STATUS_BRUSHES.get(int(sx.status[pos]))
         if role == TOOLTIP:
-            return sx.file_names.get(int(sx.image_id[pos]), "") if key == "file_name" else None
+            if key == "file_name":
+                return sx.file_names.get(int(sx.image_id[pos]), "")
+            if key == "sets":
+                return "\n".join(
+                    f"{s['set']}: score {s['score']:.2f}, conf. {_opt(s['confidence'])}, "
+                    f"prob. {_opt(s['probability'])}"
+                    for s in sx.supported_by(pos)
+                )
+            return None
         return sx.key(pos)  # KEY_ROLE
 
     def _text(self, sx: Any, pos: int, key: str) -> str:
@@ -125,6 +151,18 @@ class SuspectTableModel(QAbstractTableModel):
             return _num(float(sx.iou[pos]))
         if key == "confidence":
             return _num(float(sx.confidence[pos]))
+        if key == "probability":
+            return _num(float(sx.probability[pos]))
+        if key == "alternatives":
+            n = int(sx.group_size(np.array([pos]))[0]) - 1
+            return f"+{n}" if n else ""
+        if key == "sets":
+            if not sx.multi:
+                return ""
+            found = sx.supported_by(pos)
+            if len(found) == len(sx.set_ids) > 1:
+                return f"all ({len(found)})"
+            return ", ".join(str(s["set"]) for s in found)
         if key == "status":
             return STATUSES[int(sx.status[pos])]
         return str(int(sx.ids[pos]))

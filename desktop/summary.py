@@ -1,13 +1,15 @@
-"""The summary panel: suspects per kind and per class, and a histogram of suspect
-confidences with the current min-confidence threshold drawn on it."""
+"""The summary panel: a histogram of suspect scores with the score cut drawn on it, the
+suspects per kind and per class (tab "Suspects"), and how good the model is per class (tab
+"Model", :mod:`.model_report`)."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
 
+from .model_report import ModelReport
 from .models import CountsModel
 from .session import Session
 
@@ -15,8 +17,9 @@ BINS = 20
 LAZY_MS = 40  # the summary follows the session a moment later, so one frame never paints everything
 
 
-class ConfidenceHistogram(QWidget):
-    """Bars of suspect confidences (0-1 in 20 bins) and a line at the threshold."""
+class ScoreHistogram(QWidget):
+    """Bars of suspect scores (0-1 in 20 bins) and a line at the score cut (the filter's, or
+    the analysis's default cut)."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,27 +40,30 @@ class ConfidenceHistogram(QWidget):
         return QSize(240, 130)
 
     def refresh(self) -> None:
-        """Recount from the whole index (the threshold is the session's min confidence).
+        """Recount from the whole index (the threshold is the session's score cut).
 
         Only a new index or reloaded rows (new column arrays) change the counts; a filter
         change keeps them.
         """
-        conf = self.session.index.confidence
-        if conf is not self._counted:
-            self._counted = conf
-            conf = conf[~np.isnan(conf)] if len(conf) else conf
+        score = self.session.index.score
+        if score is not self._counted:
+            self._counted = score
             self.counts = (
-                np.histogram(conf, bins=BINS, range=(0.0, 1.0))[0]
-                if len(conf)
+                np.histogram(score, bins=BINS, range=(0.0, 1.0))[0]
+                if len(score)
                 else np.zeros(BINS, np.int64)
             )
-        self.threshold = self.session.filter.min_confidence
+        self.threshold = self._cut()
         self.update()
 
+    def _cut(self) -> float:
+        flt = self.session.filter
+        return self.session.index.review_cut if flt.min_score is None else flt.min_score
+
     def _move_threshold(self) -> None:
-        """Follow the filter's min confidence; the counts stay (a sort changes nothing here)."""
-        if self.session.filter.min_confidence != self.threshold:
-            self.threshold = self.session.filter.min_confidence
+        """Follow the filter's score cut; the counts stay (a sort changes nothing here)."""
+        if self._cut() != self.threshold:
+            self.threshold = self._cut()
             self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
@@ -102,16 +108,18 @@ class ConfidenceHistogram(QWidget):
         p.end()
 
 
-class SummaryPanel(QWidget):
-    """Counts per kind and per class of the listed suspects, and the confidence histogram."""
+class SummaryPanel(QTabWidget):
+    """Tab "Suspects": the score histogram and the counts per kind and per class of the listed
+    suspects; tab "Model": per-class metrics, confusions and calibration (:mod:`.model_report`)."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.by_kind = CountsModel(session, "kind", lazy_ms=LAZY_MS)
         self.by_class = CountsModel(session, "class", lazy_ms=LAZY_MS)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Suspect confidence</b> (red line: min confidence)"))
-        self.histogram = ConfidenceHistogram(session)
+        suspects = QWidget()
+        layout = QVBoxLayout(suspects)
+        layout.addWidget(QLabel("<b>Suspect score</b> (red line: the score cut)"))
+        self.histogram = ScoreHistogram(session)
         layout.addWidget(self.histogram)
         for title, model, stretch in (
             ("Listed, per kind", self.by_kind, 0),
@@ -128,3 +136,6 @@ class SummaryPanel(QWidget):
             if stretch == 0:
                 view.setMaximumHeight(6 * 24 + 4)
             layout.addWidget(view, stretch)
+        self.addTab(suspects, "Suspects")
+        self.model_report = ModelReport(session)
+        self.addTab(self.model_report, "Model")

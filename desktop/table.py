@@ -13,7 +13,8 @@ from labelfix.core.suspects import STATUSES
 from .models import KIND_TITLES, SuspectTableModel
 from .session import Session
 
-WIDTHS = (112, 46, 112, 80, 80, 38, 40, 60, 44)  # the least width of each column (px)
+# the least width of each column (px)
+WIDTHS = (112, 46, 92, 72, 72, 38, 40, 40, 30, 90, 60, 44)
 # Columns that must show their longest value whole (the others elide): widened to fit it in
 # the table's font, whatever the platform's font and DPI.
 WIDEST: dict[int, tuple[str, ...]] = {
@@ -21,8 +22,11 @@ WIDEST: dict[int, tuple[str, ...]] = {
     1: ("0.000",),
     5: ("0.00",),
     6: ("0.00",),
-    7: STATUSES,
+    7: ("0.00",),
+    8: ("+9",),
+    10: STATUSES,
 }
+SETS_COLUMN = 9  # shown for an analysis of several prediction sets
 CELL_PADDING = 14  # the cell's margins, so the text is not elided by a pixel
 
 
@@ -56,6 +60,8 @@ class SuspectTable(QTableView):
         self.setColumnHidden(
             len(WIDTHS) - 1, True
         )  # the suspect id: there for sorting, shown on demand
+        self._show_sets()
+        session.suspectsChanged.connect(self._show_sets)
         hh.setSortIndicator(
             self.suspect_model.column_of(session.sort_key),
             Qt.SortOrder.DescendingOrder if session.descending else Qt.SortOrder.AscendingOrder,
@@ -66,6 +72,12 @@ class SuspectTable(QTableView):
         session.selectionChanged.connect(self.follow_selection)
         session.filterChanged.connect(self._sync_sort_indicator)
         self.follow_selection()
+
+    def _show_sets(self) -> None:
+        """The Sets column only when several prediction sets were analysed together."""
+        multi = self.session.index.multi
+        if self.isColumnHidden(SETS_COLUMN) == multi:
+            self.setColumnHidden(SETS_COLUMN, not multi)
 
     def natural_width(self) -> int:
         """Pixels the table needs to show every visible column whole, with its scroll bar."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFrame,
@@ -16,11 +17,13 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QToolButton,
+    QVBoxLayout,
     QWidget,
     QWidgetAction,
 )
 
 from labelfix.core.errors import KINDS
+from labelfix.core.suspects import SEED_REVIEW_FILTER
 
 from .models import KIND_TITLES
 from .session import Session
@@ -140,14 +143,31 @@ class IouRangeButton(QToolButton):
 
 
 class FilterBar(QWidget):
-    """Min confidence, kinds, classes, IoU range, review status and file-name search."""
+    """Score cut (the analysis's default cut unless set), min confidence and the earlier
+    confidence view in one click, one row per object, kinds, classes, IoU range, review status
+    and file-name search."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.min_score = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
+        self.min_score.setPrefix("score ≥ ")
+        self.min_score.setToolTip(
+            "Hide suspects less likely to be label errors than this. By default the cut this "
+            "analysis's scores suggest (at least an hour of review, never below 0.2)"
+        )
         self.min_conf = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
         self.min_conf.setPrefix("conf ≥ ")
         self.min_conf.setToolTip("Hide suspects whose prediction is less confident than this")
+        self.seed = QToolButton(text="conf ≥ 0.75", checkable=True)
+        self.seed.setToolTip(
+            "The earlier default view: the detector's raw confidence ≥ 0.75, no score cut "
+            "(click again for the default view)"
+        )
+        self.per_object = QCheckBox("per object")
+        self.per_object.setToolTip(
+            "One row per object: its most likely fix; the others are in the inspector"
+        )
         self.kinds = CheckMenuButton("Kinds")
         self.classes = CheckMenuButton("Classes")
         self.iou = IouRangeButton()
@@ -156,13 +176,34 @@ class FilterBar(QWidget):
             self.status.addItem(text)
         self.search = QLineEdit(placeholderText="file name…", clearButtonEnabled=True)
         self._search_timer = QTimer(self, singleShot=True, interval=250)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(4, 4, 4, 4)
-        for w in (self.min_conf, self.kinds, self.classes, self.iou, self.status, self.search):
-            row.addWidget(w)
-        row.setStretch(5, 1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.setSpacing(2)
+        cuts, rest = QHBoxLayout(), QHBoxLayout()
+        for w in (self.min_score, self.min_conf, self.seed, self.per_object):
+            cuts.addWidget(w)
+        cuts.addStretch(1)
+        for w in (self.kinds, self.classes, self.iou, self.status, self.search):
+            rest.addWidget(w)
+        rest.setStretch(4, 1)
+        column.addLayout(cuts)
+        column.addLayout(rest)
+        self._synced = (
+            self.min_score,
+            self.min_conf,
+            self.seed,
+            self.per_object,
+            self.kinds,
+            self.classes,
+            self.iou,
+            self.status,
+            self.search,
+        )
         self._sync()
+        self.min_score.valueChanged.connect(self._apply)
         self.min_conf.valueChanged.connect(self._apply)
+        self.seed.toggled.connect(self._seed_view)
+        self.per_object.toggled.connect(self._apply)
         self.kinds.changed.connect(self._apply)
         self.classes.changed.connect(self._apply)
         self.iou.changed.connect(self._apply)
@@ -170,16 +211,22 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(self._search_timer.start)
         self._search_timer.timeout.connect(self._apply)
         session.filterChanged.connect(self._sync)
+        session.suspectsChanged.connect(self._sync_cut)
 
     def _sync(self) -> None:
         """Show the session's filter (after resume or an outside change)."""
         flt = self.session.filter
-        for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
+        for w in self._synced:
             w.blockSignals(True)
+        self._sync_cut()
         # the filter came from this box (a keystroke): leave the text being typed alone, or
         # "0" then "." would be reformatted to "0.00" and the rest of "0.30" lost
         if round(self.min_conf.value(), 4) != round(flt.min_confidence, 4):
             self.min_conf.setValue(flt.min_confidence)
+        self.seed.setChecked(
+            flt.min_confidence == SEED_REVIEW_FILTER.min_confidence and flt.min_score == 0.0
+        )
+        self.per_object.setChecked(flt.per_object)
         if self.iou.range() != (round(flt.min_iou, 4), round(flt.max_iou, 4)):
             self.iou.set_range(flt.min_iou, flt.max_iou)
         self.kinds.set_items([(k, KIND_TITLES[k]) for k in KINDS], flt.kinds)
@@ -191,14 +238,40 @@ class FilterBar(QWidget):
         self.status.setCurrentIndex(choice)
         if self.search.text() != flt.file_name:
             self.search.setText(flt.file_name)
-        for w in (self.min_conf, self.kinds, self.classes, self.status, self.search):
+        for w in self._synced:
             w.blockSignals(False)
+
+    def _sync_cut(self) -> None:
+        """The score box: the filter's cut, or the analysis's default cut (marked)."""
+        flt = self.session.filter
+        cut = self.session.index.review_cut if flt.min_score is None else flt.min_score
+        self.min_score.blockSignals(True)
+        self.min_score.setSuffix(" (default)" if flt.min_score is None else "")
+        if round(self.min_score.value(), 4) != round(cut, 4):
+            self.min_score.setValue(cut)
+        self.min_score.blockSignals(False)
+
+    def _seed_view(self, on: bool) -> None:
+        """The earlier confidence view, or back to the default cut."""
+        if on:
+            flt = self.session.filter.with_(
+                min_confidence=SEED_REVIEW_FILTER.min_confidence, min_score=0.0
+            )
+        else:
+            flt = self.session.filter.with_(min_confidence=0.0, min_score=None)
+        self.session.set_filter(flt)
 
     def _apply(self) -> None:
         min_iou, max_iou = self.iou.range()
+        flt = self.session.filter
+        score = round(self.min_score.value(), 4)
+        cut = self.session.index.review_cut if flt.min_score is None else flt.min_score
+        min_score = flt.min_score if score == round(cut, 4) else score  # edited: the user's cut
         self.session.set_filter(
-            self.session.filter.with_(
+            flt.with_(
+                min_score=min_score,
                 min_confidence=round(self.min_conf.value(), 4),
+                per_object=self.per_object.isChecked(),
                 min_iou=min_iou,
                 max_iou=max_iou,
                 kinds=self.kinds.values(),

@@ -1,7 +1,7 @@
 """`labelfix suspects` shows each suspect's review status and lists open ones by default
-(--status all: every one; --status repeatable); its JSON records keep their fields. `labelfix
-apply --accept` says which listed suspects it skipped because an earlier fix of the run used
-their evidence, and which it took in their place."""
+(--status all: every one; --status repeatable); its JSON records keep their fields (and add the
+probability, group and supporting sets). `labelfix apply --accept` closes the other suspects
+of an accepted suspect's object and says so, and says what the re-analysis dropped."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from labelfix.core.bulk import plan_accepts
 from labelfix.core.cli import run
-from labelfix.core.suspects import CLI_FIELDS
+from labelfix.core.cli_analysis import CSV_FIELDS
+from labelfix.core.suspects import CLI_FIELDS, GROUP_FIELDS
 
 from helpers import write_json
 
@@ -82,14 +84,24 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[str, str]:
 
 
 def listed(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> list[dict]:
-    out, _ = cli(capsys, "suspects", str(project), "--format", "json", *args)
+    """What a script reads: every suspect (``--min-confidence 0``), one JSON line each."""
+    out, _ = cli(
+        capsys, "suspects", str(project), "--format", "json", "--min-confidence", "0", *args
+    )
     return [json.loads(line) for line in out.splitlines()]
 
 
 def test_the_listing_before_any_decision(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows = listed(capsys, project)
     assert [(r["kind"], r["annotation_id"]) for r in rows] == LISTING
-    assert all(list(r) == list(CLI_FIELDS) for r in rows)  # the JSON fields scripts read
+    # the fields scripts read, in their order, then the new ones
+    assert all(list(r) == [*CLI_FIELDS, *GROUP_FIELDS] for r in rows)
+    # the duplicate pair and both labels' spurious suspects are one object's alternatives
+    by_kind = {(r["kind"], r["annotation_id"]): r for r in rows}
+    pair = [by_kind[k] for k in LISTING if k[0] != "missing_label"]
+    assert len({r["group"] for r in pair}) == 1 and [r["group_rank"] for r in pair] == [0, 1, 2]
+    assert by_kind[("missing_label", None)]["group"] != pair[0]["group"]
+    assert all([s["set"] for s in r["supported_by"]] == ["p"] for r in rows)
 
 
 def test_suspects_show_the_status_and_list_open_ones_by_default(
@@ -109,37 +121,85 @@ def test_suspects_show_the_status_and_list_open_ones_by_default(
     assert "status" in header.split()
     assert first.split()[:3] == ["duplicate_label", "0.976", "open"]
     assert second.split()[:3] == ["missing_label", "0.775", "accepted"]
-    text, _ = cli(capsys, "suspects", str(project), "--format", "csv", "--status", "all")
+    text, _ = cli(
+        capsys, "suspects", str(project), "--format", "csv", "--status", "all",
+        "--min-confidence", "0",
+    )  # fmt: skip
     records = list(csv.DictReader(io.StringIO(text)))
-    assert list(records[0]) == [*CLI_FIELDS, "status"]
+    assert list(records[0]) == list(CSV_FIELDS) and CSV_FIELDS[: len(CLI_FIELDS) + 1] == (
+        *CLI_FIELDS,
+        "status",
+    )
     assert [r["status"] for r in records] == ["open", "accepted", "open", "open"]
     _, err = cli(capsys, "suspects", str(project))
-    assert "3 suspect(s) (open; --status all lists decided ones too)" in err
+    # the default view: one row per object, down to the default cut (the spurious labels'
+    # 0.31 is below it), saying how to list every suspect
+    assert "1 object(s) (open; --status all lists decided ones too)" in err
+    assert "the default cut for this analysis; 3 suspect(s) match without it" in err
 
 
-def test_apply_says_what_it_skipped_and_took_instead(
+def test_accepting_closes_the_other_suspects_of_the_object(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, err = cli(capsys, "apply", str(project), "--top", "3", "--accept")
-    assert "accepted 3 suspect(s)" in err
-    assert "skipped 1 listed suspect(s): an earlier fix of this run used their evidence" in err
+    _, err = cli(capsys, "apply", str(project), "--min-confidence", "0", "--top", "3", "--accept")
+    assert "accepted 2 suspect(s)" in err
     assert (
-        "  #3 spurious_label label 2 on a.jpg: its label 2 was already deleted (#1, duplicate_label)"
-        in err
+        "closed 2 other suspect(s) of the same objects (rejected: another fix of the object was "
+        "accepted): spurious_label:1:, spurious_label:2:" in err
     )
-    assert (
-        "took 1 more from the listing in their place:\n  #4 spurious_label label 1 on a.jpg" in err
-    )
+    assert "no longer apply" not in err  # closed, not dropped
     rows = listed(capsys, project, "--status", "accepted")
     assert sorted((r["kind"], r["annotation_id"]) for r in rows) == sorted(
-        [("duplicate_label", 2), ("missing_label", None), ("spurious_label", 1)]
+        [("duplicate_label", 2), ("missing_label", None)]
     )
-    assert listed(capsys, project) == []  # the skipped one's label is gone: re-analysis dropped it
+    rejected = listed(capsys, project, "--status", "rejected")
+    assert sorted(r["annotation_id"] for r in rejected) == [1, 2]
+    assert listed(capsys, project) == []
+
+
+def test_bulk_accepts_skip_a_suspect_whose_evidence_an_earlier_fix_used() -> None:
+    """Suspects of an analysis without groups (made before them): the evidence check."""
+    dup = {"kind": "duplicate_label", "annotation_id": 2, "other_annotation_id": 1, "key": "d"}
+    spurious = {"kind": "spurious_label", "annotation_id": 2, "key": "s2"}
+    other = {"kind": "spurious_label", "annotation_id": 1, "key": "s1"}
+    plan = plan_accepts([dup, spurious, other], top=2)
+    assert [s["key"] for s in plan.suspects] == ["d", "s1"]
+    assert plan.skipped[0].reason == "its label 2 was already deleted (#1, duplicate_label)"
+    assert [rank for rank, _ in plan.instead] == [3]
+    # prediction ids are per prediction set: the same id in two sets is two predictions
+    a = {"kind": "missing_label", "prediction_id": 5, "set_id": 1, "key": "a"}
+    b = {"kind": "missing_label", "prediction_id": 5, "set_id": 2, "key": "b"}
+    assert len(plan_accepts([a, b]).suspects) == 2
+    grouped = [dict(dup, group=0), dict(other, group=0)]
+    plan = plan_accepts(grouped)
+    assert [s["key"] for s in plan.suspects] == ["d"] and len(plan.closed) == 1
+
+
+# image 1: label 1 (person) and a person prediction overlapping it partly (an inaccurate label)
+# beside a second person prediction nobody labelled (a missing label); accepting the first moves
+# the label onto its prediction, which then explains the second enough: it no longer applies
+MOVED_GT = {
+    "images": [{"id": 1, "file_name": "a.jpg", "width": 120, "height": 80}],
+    "categories": [{"id": 1, "name": "person"}],
+    "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 40, 40], "area": 1600},
+    ],
+}
+MOVED_PREDICTIONS = [
+    {"image_id": 1, "category_id": 1, "bbox": [20, 0, 40, 40], "score": 0.9},
+    {"image_id": 1, "category_id": 1, "bbox": [40, 0, 30, 40], "score": 0.85},
+]
 
 
 def test_apply_tells_what_the_reanalysis_dropped(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, err = cli(capsys, "apply", str(project), "--kind", "duplicate_label", "--accept")
+    out = tmp_path / "moved.labelfix"
+    gt = write_json(tmp_path / "gt.json", MOVED_GT)
+    preds = write_json(tmp_path / "p.json", MOVED_PREDICTIONS)
+    assert run(["import", "--gt", str(gt), "--predictions", str(preds), "-o", str(out), "-q"]) == 0
+    assert run(["analyze", str(out), "-q"]) == 0
+    assert sorted(r["kind"] for r in listed(capsys, out)) == ["inaccurate_label", "missing_label"]
+    _, err = cli(capsys, "apply", str(out), "--kind", "inaccurate_label", "--accept")
     assert "re-analysed 1 image(s): 1 open suspect(s) no longer apply" in err
-    assert "spurious_label:2:" in err
+    assert "missing_label::2" in err

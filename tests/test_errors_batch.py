@@ -12,7 +12,7 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from labelfix.core import analyze as az
-from labelfix.core import geometry, scoring
+from labelfix.core import geometry, result_rows, scoring
 from labelfix.core.errors import (
     KIND_CODE,
     SUSPECT_COLUMNS,
@@ -265,5 +265,6 @@ def test_real_data_equals_reference(real_project: Path) -> None:
             "confidence FROM suspects WHERE analysis_id = ? ORDER BY id",
             [summary.analysis_id],
         ).fetchall()
-    rows = list(zip(*suspect_columns(0, np.column_stack([want, np.zeros(len(want))])), strict=True))
-    assert stored == [(r[2], r[4], r[5], r[6], r[7], r[10], r[11]) for r in rows]
+    scored = result_rows.one_set(np.column_stack([want, np.zeros(len(want))]), 1).rows
+    rows = list(zip(*suspect_columns(0, scored, 1, False), strict=True))
+    assert stored == [(r[3], r[5], r[6], r[7], r[8], r[11], r[12]) for r in rows]

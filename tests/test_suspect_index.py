@@ -152,8 +152,16 @@ def test_reload_merges_by_id_when_rows_keep_their_ids(store: Store) -> None:
 def reference_query(
     idx: SuspectIndex, flt: SuspectFilter, sort: str, descending: bool
 ) -> np.ndarray:
-    """query() as a plain stable sort of the filtered rows (the behaviour before the caches)."""
+    """query() as a plain stable sort of the filtered rows (the behaviour before the caches);
+    one row per object: of each group's filtered rows, the lowest rank (then position)."""
     rows = np.flatnonzero(idx.mask(flt))
+    if flt.per_object:
+        best: dict[int, int] = {}
+        for r in rows.tolist():
+            g = int(idx.group[r])
+            if g not in best or idx.group_rank[r] < idx.group_rank[best[g]]:
+                best[g] = r
+        rows = np.array(sorted(best.values()), dtype=np.int64)
     if sort in ("label_class", "predicted_class", "file_name"):
         col = {
             "label_class": idx.category_id,
@@ -169,7 +177,10 @@ def reference_query(
             "score": idx.score,
             "kind": idx.kind,
             "confidence": np.nan_to_num(idx.confidence, nan=-1.0),
+            "probability": np.nan_to_num(idx.probability, nan=-1.0),
             "iou": np.nan_to_num(idx.iou, nan=-1.0),
+            "alternatives": group_sizes(idx) - 1,
+            "sets": idx.support_counts(),
             "status": idx.status,
             "id": idx.ids,
         }[sort]
@@ -197,7 +208,17 @@ def random_filter(rng: np.random.Generator, idx: SuspectIndex) -> SuspectFilter:
         flt = flt.with_(file_name=f"{int(rng.integers(0, 10))}.jpg")
     if rng.random() < 0.15:
         flt = flt.with_(image_ids=frozenset(int(i) for i in rng.integers(1, 500, 20)))
+    if rng.random() < 0.3:
+        flt = flt.with_(min_score=float(rng.choice([0.2, 0.5, 0.9])))
+    if rng.random() < 0.5:
+        flt = flt.with_(per_object=True)
     return flt
+
+
+def group_sizes(idx: SuspectIndex) -> np.ndarray:
+    """How many suspects each row's group has."""
+    _, inverse, counts = np.unique(idx.group, return_inverse=True, return_counts=True)
+    return counts[inverse.reshape(-1)]
 
 
 def test_cached_orders_equal_a_plain_sort() -> None:

@@ -109,13 +109,24 @@ class Driver:
         elif what == "class":
             if s.selected_label is None and (suspect is None or suspect["annotation_id"] is None):
                 self._select_some_label()  # a missing_label suspect has no label: click one
-            self.key(Qt.Key(Qt.Key.Key_1 + self.rng.randrange(9)))
+            self.key(Qt.Key(Qt.Key.Key_1 + self._other_class_digit()))
         elif what == "nudge":
             self._nudge()
         elif what == "undo":
             self.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         self.settle()
         return intent
+
+    def _other_class_digit(self) -> int:
+        """A digit (0-based) whose quick class differs from the class of the label it would
+        change (the selected label, else the suspect's), so the key press is an edit."""
+        s = self.win.session
+        label = s.selected_annotation()
+        if label is None and s.current() is not None and s.current()["annotation_id"] is not None:
+            label = s.store.annotation(s.current()["annotation_id"])
+        quick = [c for c, _name in s.labels.quick_classes()]
+        digits = [d for d, c in enumerate(quick) if label is None or c != label["category_id"]]
+        return self.rng.choice(digits or [self.rng.randrange(9)])
 
     def _nudge(self) -> None:
         """Move a label of the shown image with arrow keys on the canvas (the label moved last

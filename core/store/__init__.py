@@ -21,7 +21,7 @@ from __future__ import annotations
 from .base import ConflictError, ConnectionLost, ProjectError, ServerError, now
 from .location import TeamLocation, is_team_location, parse_location
 from .project import APP_ID, PROJECT_SUFFIX, Store
-from .records import ann_to_record, annotation_from_row
+from .records import ann_to_record, annotation_from_row, label_from_record
 from .sqlite import DatabaseError
 from .team import ChangeFeed
 
@@ -40,5 +40,6 @@ __all__ = [
     "Store",
     "ann_to_record",
     "annotation_from_row",
+    "label_from_record",
     "now",
 ]

@@ -1,8 +1,17 @@
 """Analyses: their parameters, every prediction's match and the suspects they found.
 
-An analysis's matches are numpy columns (owner ``analysis:<id>``), sorted by prediction id;
-``match_updates`` overrides them for images re-analysed after an edit. Suspects are rows of the
-``suspects`` table. Every write that changes an analysis's suspects bumps its generation (meta
+An analysis covers one prediction set or several (``set_ids``: "1" or "1,2", sorted); each
+combination of sets has at most one current analysis, and the project's *active* combination
+(meta ``active_prediction_sets``, else the active set alone) is what the CLI and the window
+list by default. An analysis's matches are numpy columns per set (owner ``analysis:<id>`` for
+its first set, ``analysis:<id>:<set id>`` for the others), sorted by prediction id;
+``match_updates`` overrides them for images re-analysed after an edit. Suspects are rows of
+the ``suspects`` table, with their calibrated probability and group (one object's
+alternatives); a multi-set analysis lists the sets behind each suspect in ``suspect_support``.
+What the analysis learnt about each detector (``fits``) and its report (per-class metrics,
+confusion table, default review cut) are JSON on the analysis's row.
+
+Every write that changes an analysis's suspects bumps its generation (meta
 ``suspects_generation:<id>``), which invalidates the suspect index's column cache
 (:mod:`.suspects`). The write steps of an analysis are :class:`AnalysisWriter` (a full run, one
 transaction) and :meth:`AnalysisRepository.replace_image_results` (some images again).
@@ -12,17 +21,47 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 
-from ..errors import KINDS, SUSPECT_COLUMNS, AnalysisParams, suspect_key
+from ..errors import KINDS, AnalysisParams, suspect_key
+from ..result_rows import RCOL, Rows
 from .base import Repository, now
 
-# the suspects table's columns: the analysis, the key, kind and score, then the ids, IoU and
-# confidence as in a suspects array (errors.SUSPECT_COLUMNS)
-SUSPECT_FIELDS = ("analysis_id", "key", "kind", "score", *SUSPECT_COLUMNS[1:9])
+# the suspects table's columns: the id, analysis, key, kind and score, the ids, IoU and
+# confidence as in a suspects array (errors.SUSPECT_COLUMNS), then the calibrated probability,
+# the group and its rank, and the set of the prediction (NULL: the analysis's only set)
+SUSPECT_FIELDS = (
+    "id",
+    "analysis_id",
+    "key",
+    "kind",
+    "score",
+    "image_id",
+    "annotation_id",
+    "other_annotation_id",
+    "prediction_id",
+    "category_id",
+    "predicted_category_id",
+    "iou",
+    "confidence",
+    "probability",
+    "group_id",
+    "group_rank",
+    "set_id",
+)
+SUPPORT_FIELDS = (
+    "analysis_id",
+    "suspect_id",
+    "set_id",
+    "prediction_id",
+    "key",
+    "score",
+    "confidence",
+    "probability",
+)
 MATCH_FIELDS = ("prediction_id", "image_id", "outcome", "annotation_id", "iou")
 _NO_MATCHES = {
     "prediction_id": np.zeros(0, np.int64),
@@ -31,11 +70,12 @@ _NO_MATCHES = {
     "annotation_id": np.zeros(0, np.int64),
     "iou": np.zeros(0),
 }
+ACTIVE_SETS_KEY = "active_prediction_sets"
 
 
-def analysis_owner(analysis_id: int) -> str:
-    """The ``arrays`` owner of an analysis's matches."""
-    return f"analysis:{analysis_id}"
+def analysis_owner(analysis_id: int, set_id: int | None = None) -> str:
+    """The ``arrays`` owner of an analysis's matches (of one of its later sets if ``set_id``)."""
+    return f"analysis:{analysis_id}" if set_id is None else f"analysis:{analysis_id}:{set_id}"
 
 
 def generation_key(analysis_id: int) -> str:
@@ -43,61 +83,98 @@ def generation_key(analysis_id: int) -> str:
     return f"suspects_generation:{analysis_id}"
 
 
-def fit_key(analysis_id: int) -> str:
-    """The meta key of what an analysis learnt about its detector (core.scoring.DetectorFit)."""
-    return f"detector_fit:{analysis_id}"
+def scope_key(set_ids: int | Iterable[int]) -> str:
+    """How an analysis's sets are stored: sorted ids joined by commas ("3", "1,2")."""
+    ids = [set_ids] if isinstance(set_ids, int | np.integer) else list(set_ids)
+    return ",".join(str(i) for i in sorted({int(i) for i in ids}))
 
 
-def suspect_columns(analysis_id: int, suspects: np.ndarray) -> list[list]:
-    """The suspects table's columns (:data:`SUSPECT_FIELDS`) from a scored suspects array
-    (``errors.SUSPECT_COLUMNS`` plus the score last), converted to Python values at once."""
-    n = len(suspects)
+def _scope_ids(key: str) -> list[int]:
+    return [int(i) for i in key.split(",") if i]
+
+
+def suspect_columns(analysis_id: int, rows: np.ndarray, first_id: int, multi: bool) -> list[list]:
+    """The suspects table's columns (:data:`SUSPECT_FIELDS`) from a suspects array
+    (``result_rows.RESULT_COLUMNS``), converted to Python values at once; ids from
+    ``first_id`` on. One set: the set column stays NULL (the analysis's own set)."""
+    n = len(rows)
 
     def column(col: int, dtype: type, missing: np.ndarray | None = None) -> list:
-        out = suspects[:, col].astype(dtype).astype(object)  # Python ints / floats, made in C
+        out = rows[:, col].astype(dtype).astype(object)  # Python ints / floats, made in C
         if missing is not None:
             out[missing] = None
         return out.tolist()
 
-    def ints(col: int) -> list[int | None]:
-        return column(col, np.int64, suspects[:, col].astype(np.int64) < 0)
+    def ints(name: str) -> list[int | None]:
+        col = RCOL[name]
+        return column(col, np.int64, np.nan_to_num(rows[:, col], nan=-1).astype(np.int64) < 0)
 
-    def floats(col: int) -> list[float | None]:
-        return column(col, np.float64, np.isnan(suspects[:, col]))
+    def floats(name: str) -> list[float | None]:
+        col = RCOL[name]
+        return column(col, np.float64, np.isnan(rows[:, col]))
 
-    kinds = np.array(KINDS, dtype=object)[suspects[:, 0].astype(np.int64)].tolist()
-    ann, other, pred = ints(2), ints(3), ints(4)
+    kinds = np.array(KINDS, dtype=object)[rows[:, RCOL["kind"]].astype(np.int64)].tolist()
+    ann, other, pred = ints("annotation_id"), ints("other_annotation_id"), ints("prediction_id")
     keys = list(map(suspect_key, kinds, ann, pred, other))
     return [
+        list(range(first_id, first_id + n)),
         [analysis_id] * n,
         keys,
         kinds,
-        suspects[:, -1].tolist(),
-        column(1, np.int64),
+        rows[:, RCOL["score"]].tolist(),
+        column(RCOL["image_id"], np.int64),
         ann,
         other,
         pred,
-        ints(5),
-        ints(6),
-        floats(7),
-        floats(8),
+        ints("category_id"),
+        ints("predicted_category_id"),
+        floats("iou"),
+        floats("confidence"),
+        floats("probability"),
+        column(RCOL["group"], np.int64),
+        column(RCOL["group_rank"], np.int64),
+        ints("set_id") if multi else [None] * n,
     ]
 
 
 class AnalysisRepository(Repository):
-    """The ``analyses``, ``suspects`` and ``match_updates`` tables (and the matches' columns)."""
+    """The ``analyses``, ``suspects``, ``suspect_support`` and ``match_updates`` tables (and the
+    matches' columns)."""
 
-    def current_analysis(self, set_id: int | None = None) -> dict | None:
-        """The current analysis of a prediction set (the active one by default), or None:
-        id, params (:class:`AnalysisParams`), created_at, geometry, set_id."""
-        if set_id is None:
-            set_id = self.active_set_id()
-            if set_id is None:
-                return None
+    # ------------------------------------------------------------------ which analysis
+    def active_sets(self) -> list[int]:
+        """The prediction sets the project reviews by default: the combination of the last
+        multi-set analysis asked for by name, else the active set alone (empty: no sets)."""
+        chosen = self.get_meta(ACTIVE_SETS_KEY)
+        if chosen:
+            known = {int(r[0]) for r in self._db.rows("SELECT id FROM prediction_sets")}
+            ids = sorted({int(i) for i in chosen})
+            if ids and set(ids) <= known:
+                return ids
+        active = self.active_set_id()
+        return [] if active is None else [active]
+
+    def set_active_sets(self, set_ids: Sequence[int]) -> None:
+        """Review these sets by default (one set: it becomes the active set)."""
+        ids = sorted({int(i) for i in set_ids})
+        with self._db.atomic():
+            if len(ids) == 1:
+                self.set_meta("active_prediction_set", ids[0])
+                self.delete_meta(ACTIVE_SETS_KEY)
+            elif ids:
+                self.set_meta(ACTIVE_SETS_KEY, ids)
+
+    def current_analysis(self, set_id: int | Sequence[int] | None = None) -> dict | None:
+        """The current analysis of a prediction set or of several together (by default the
+        active ones, :meth:`active_sets`), or None: id, params (:class:`AnalysisParams`),
+        created_at, geometry, set_id (its first set) and set_ids (all of them, sorted)."""
+        ids = self.active_sets() if set_id is None else set_id
+        if not isinstance(ids, int | np.integer) and not list(ids):
+            return None
         row = self._db.one(
-            "SELECT id, params, created_at, geometry FROM analyses "
-            "WHERE prediction_set_id = ? AND current = 1",
-            [set_id],
+            "SELECT id, params, created_at, geometry, prediction_set_id, set_ids FROM analyses "
+            "WHERE set_ids = ? AND current = 1",
+            [scope_key(ids)],
         )
         if row is None:
             return None
@@ -106,16 +183,26 @@ class AnalysisRepository(Repository):
             "params": AnalysisParams.from_json(json.loads(row[1])),
             "created_at": row[2],
             "geometry": row[3],
-            "set_id": set_id,
+            "set_id": row[4],
+            "set_ids": _scope_ids(row[5]),
         }
 
+    def analysis_sets(self, analysis_id: int) -> list[int]:
+        """The prediction sets an analysis covers (sorted ids)."""
+        key = self._db.scalar("SELECT set_ids FROM analyses WHERE id = ?", [analysis_id])
+        return [] if key is None else _scope_ids(key)
+
+    # ------------------------------------------------------------------ writing
     @contextmanager
-    def analysis_writer(self, set_id: int, params: AnalysisParams) -> Iterator[AnalysisWriter]:
+    def analysis_writer(
+        self, set_ids: int | Sequence[int], params: AnalysisParams
+    ) -> Iterator[AnalysisWriter]:
         """The write step of a full analysis: one transaction that adds the new analysis and
-        makes it the set's current one in place of the old (whose decided suspects it keeps)."""
+        makes it the current one of its sets in place of the old (whose decided suspects it
+        keeps)."""
         with self._db.atomic():
             self._db.lock_changes()  # two analyses of a team project never interleave
-            writer = AnalysisWriter(self, set_id, params)
+            writer = AnalysisWriter(self, set_ids, params)
             yield writer
             writer.finish()
 
@@ -123,51 +210,76 @@ class AnalysisRepository(Repository):
         self,
         analysis: dict,
         image_ids: list[int],
-        matches: dict[str, np.ndarray],
-        suspects: np.ndarray,
+        matches: dict[str, np.ndarray] | Mapping[int, dict[str, np.ndarray]],
+        rows: Rows,
         masks: Iterable[tuple] = (),
     ) -> int:
         """The write step of re-analysing some images of an analysis, in one transaction: their
-        suspects and matches replaced (decided suspects kept); returns their suspect count."""
-        aid, set_id = analysis["id"], analysis["set_id"]
+        suspects and matches replaced (decided suspects kept; new groups numbered after the
+        analysis's others); returns their suspect count. ``matches``: the match columns of
+        the analysis's set, or of each of its sets by set id."""
+        aid = analysis["id"]
+        set_ids = analysis.get("set_ids") or [analysis["set_id"]]
+        per_set = matches if set(matches) <= set(set_ids) and matches else {set_ids[0]: matches}
         with self._db.atomic():
             self._db.lock_changes()  # the generation bump and the rows of others' re-analyses
             self.save_masks(masks)
             # the cached suspect columns go stale with these rows: bump their generation (a few
             # bytes; deleting the ~100 MB cache here cost ~0.8 s per edit)
             self.set_meta(generation_key(aid), self.suspects_generation(aid) + 1)
-            columns = suspect_columns(aid, suspects)
-            leftovers = self._decided_leftovers(aid, set_id, set(columns[1]), image_ids)
+            multi = len(set_ids) > 1
+            leftovers = self._decided_leftovers(aid, set_ids, _found(rows, multi), image_ids)
+            marks = self._db.marks(len(image_ids))
+            if multi:
+                self._db.execute(
+                    "DELETE FROM suspect_support WHERE analysis_id = ? AND suspect_id IN "
+                    f"(SELECT id FROM suspects WHERE analysis_id = ? AND image_id IN ({marks}))",
+                    [aid, aid, *image_ids],
+                )
             self._db.execute(
-                f"DELETE FROM suspects WHERE analysis_id = ? AND image_id IN ({self._db.marks(len(image_ids))})",
+                f"DELETE FROM suspects WHERE analysis_id = ? AND image_id IN ({marks})",
                 [aid, *image_ids],
             )
-            self._insert_suspects(columns, leftovers, aid)
-            self._db.upsert(
-                "match_updates",
-                ("analysis_id", *MATCH_FIELDS),
-                ("analysis_id", "prediction_id"),
-                [
-                    (
-                        aid,
-                        int(p),
-                        int(i),
-                        int(o),
-                        None if a < 0 else int(a),
-                        None if np.isnan(u) else float(u),
-                    )
-                    for p, i, o, a, u in zip(*(matches[f] for f in MATCH_FIELDS), strict=True)
-                ],
+            top = self._db.scalar(
+                "SELECT COALESCE(MAX(group_id), -1) FROM suspects WHERE analysis_id = ?", [aid]
             )
-        return len(columns[0]) + len(leftovers)
+            self._insert_rows(aid, rows, multi, group_offset=int(top) + 1)
+            self._insert_leftovers(aid, leftovers)
+            for set_id, cols in per_set.items():
+                self._db.upsert(
+                    "match_updates",
+                    ("analysis_id", "set_id", *MATCH_FIELDS),
+                    ("analysis_id", "set_id", "prediction_id"),
+                    [
+                        (
+                            aid,
+                            int(set_id),
+                            int(p),
+                            int(i),
+                            int(o),
+                            None if a < 0 else int(a),
+                            None if np.isnan(u) else float(u),
+                        )
+                        for p, i, o, a, u in zip(*(cols[f] for f in MATCH_FIELDS), strict=True)
+                    ],
+                )
+        return len(rows) + len(leftovers)
 
-    def match_arrays(self, analysis_id: int) -> dict[str, np.ndarray]:
-        """Every prediction's match in an analysis (:data:`MATCH_FIELDS` columns by prediction
-        id), with the updates of re-analysed images applied."""
-        arr = self.get_arrays(analysis_owner(analysis_id))
+    # ------------------------------------------------------------------ reading
+    def match_arrays(self, analysis_id: int, set_id: int | None = None) -> dict[str, np.ndarray]:
+        """Every prediction's match in an analysis (of ``set_id``; its first set by default):
+        :data:`MATCH_FIELDS` columns by prediction id, with the updates of re-analysed images
+        applied."""
+        sets = self.analysis_sets(analysis_id)
+        set_id = sets[0] if set_id is None else int(set_id)
+        first = not sets or set_id == sets[0]
+        arr = self.get_arrays(analysis_owner(analysis_id, None if first else set_id))
+        if not arr:
+            return {k: v.copy() for k, v in _NO_MATCHES.items()}
         updates = self._db.rows(
-            "SELECT prediction_id, outcome, annotation_id, iou FROM match_updates WHERE analysis_id = ?",
-            [analysis_id],
+            "SELECT prediction_id, outcome, annotation_id, iou FROM match_updates "
+            "WHERE analysis_id = ? AND set_id = ?",
+            [analysis_id, set_id],
         )
         if updates:
             pos = np.searchsorted(arr["prediction_id"], [u[0] for u in updates])
@@ -187,109 +299,282 @@ class AnalysisRepository(Repository):
         )
         return counts
 
-    def detector_fit(self, analysis_id: int) -> dict | None:
-        """The detector fit (JSON) stored with an analysis; None for analyses from before."""
-        return self.get_meta(fit_key(analysis_id))
+    def detector_fit(self, analysis_id: int, set_id: int | None = None) -> dict | None:
+        """The detector fit (JSON, core.scoring.DetectorFit) an analysis stored for one of its
+        sets (its first by default); None for analyses from before calibration."""
+        fits = self.detector_fits(analysis_id)
+        if not fits:
+            return None
+        if set_id is None:
+            sets = self.analysis_sets(analysis_id)
+            set_id = sets[0] if sets else next(iter(fits))
+        return fits.get(int(set_id))
+
+    def detector_fits(self, analysis_id: int) -> dict[int, dict]:
+        """Set id -> the detector fit an analysis stored for it (empty if none)."""
+        text = self._db.scalar("SELECT fits FROM analyses WHERE id = ?", [analysis_id])
+        return {} if text is None else {int(k): v for k, v in json.loads(text).items()}
+
+    def analysis_report(self, analysis_id: int) -> dict | None:
+        """An analysis's report (core.analysis_report: per set the per-class metrics, the
+        confusion table and the reliability bins; the default review cut); None if none."""
+        text = self._db.scalar("SELECT report FROM analyses WHERE id = ?", [analysis_id])
+        return None if text is None else json.loads(text)
 
     def suspects_generation(self, analysis_id: int) -> int:
         """How many times the analysis's suspects were rewritten since it was made."""
         return int(self.get_meta(generation_key(analysis_id), 0))
 
     # ------------------------------------------------------------------ helpers
+    def _next_suspect_id(self) -> int:
+        return int(self._db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM suspects"))
+
+    def _insert_rows(
+        self, analysis_id: int, rows: Rows, multi: bool, group_offset: int = 0
+    ) -> list[int]:
+        """Insert suspect rows (and their support); returns their ids."""
+        n = len(rows)
+        if not n:
+            return []
+        first = self._next_suspect_id()
+        data = rows.rows
+        if group_offset:
+            data = data.copy()
+            data[:, RCOL["group"]] += group_offset
+        columns = suspect_columns(analysis_id, data, first, multi)
+        self._db.insert_columns("suspects", SUSPECT_FIELDS, columns)
+        sup = rows.support
+        if multi and sup is not None and len(sup):
+            pred = sup.prediction_id.astype(object)
+            pred[sup.prediction_id < 0] = None
+
+            def opt(a: np.ndarray) -> list:
+                out = a.astype(object)
+                out[np.isnan(a)] = None
+                return out.tolist()
+
+            self._db.insert_columns(
+                "suspect_support",
+                SUPPORT_FIELDS,
+                [
+                    [analysis_id] * len(sup),
+                    (sup.row + first).tolist(),
+                    sup.set_id.tolist(),
+                    pred.tolist(),
+                    list(sup.key),
+                    sup.score.tolist(),
+                    opt(sup.confidence),
+                    opt(sup.probability),
+                ],
+            )
+        return columns[0]
+
+    _ROW_FIELDS = SUSPECT_FIELDS[2:]  # what a leftover row carries (not its id or analysis)
+
     def _decided_leftovers(
-        self, old_analysis: int | None, set_id: int, new_keys: set[str], image_ids: list[int] | None
-    ) -> list[tuple]:
-        """Old suspect rows (without analysis id) that have a decision and were not found again
-        (to keep them visible)."""
+        self, old_analysis: int | None, set_ids: list[int], found: set, image_ids: list[int] | None
+    ) -> list[tuple[tuple, list[tuple]]]:
+        """Old suspect rows that have a decision and were not found again, to keep them
+        visible: (row without id and analysis, its support rows without analysis and suspect
+        id). ``found``: the new rows' keys (one set) or (set id, key) pairs of their support
+        (several sets; a suspect was found again when any set's key of it was)."""
         if old_analysis is None:
             return []
-        sql = (
-            "SELECT s.key, s.kind, s.score, s.image_id, s.annotation_id, s.other_annotation_id, "
-            "s.prediction_id, s.category_id, s.predicted_category_id, s.iou, s.confidence "
-            "FROM suspects s JOIN decisions d ON d.suspect_key = s.key AND d.prediction_set_id = ? "
-            "WHERE s.analysis_id = ?"
-        )
-        params: list = [set_id, old_analysis]
+        fields = ", ".join(f"s.{f}" for f in ("id", *self._ROW_FIELDS))
+        where, params = "s.analysis_id = ?", [old_analysis]
         if image_ids is not None:
-            sql += f" AND s.image_id IN ({self._db.marks(len(image_ids))})"
+            where += f" AND s.image_id IN ({self._db.marks(len(image_ids))})"
             params += list(image_ids)
-        return [r for r in self._db.rows(sql, params) if r[0] not in new_keys]
+        if len(set_ids) == 1:
+            decided = self._db.rows(
+                f"SELECT {fields} FROM suspects s JOIN decisions d "
+                "ON d.suspect_key = s.key AND d.prediction_set_id = ? "
+                f"WHERE {where}",
+                [set_ids[0], *params],
+            )
+            return [(r[1:], []) for r in decided if r[1] not in found]
+        decided = self._db.rows(
+            f"SELECT {fields} FROM suspects s WHERE {where} AND EXISTS (SELECT 1 FROM "
+            "suspect_support sp JOIN decisions d ON d.prediction_set_id = sp.set_id AND "
+            "d.suspect_key = sp.key WHERE sp.analysis_id = s.analysis_id AND sp.suspect_id = s.id)",
+            params,
+        )
+        if not decided:
+            return []
+        ids = [r[0] for r in decided]
+        support: dict[int, list[tuple]] = {}
+        for s in range(0, len(ids), 500):
+            some = ids[s : s + 500]
+            for r in self._db.rows(
+                f"SELECT suspect_id, {', '.join(SUPPORT_FIELDS[2:])} FROM suspect_support "
+                f"WHERE analysis_id = ? AND suspect_id IN ({self._db.marks(len(some))})",
+                [old_analysis, *some],
+            ):
+                support.setdefault(r[0], []).append(tuple(r[1:]))
+        out = []
+        for r in decided:
+            sup = support.get(r[0], [])
+            if not any((s[0], s[2]) in found for s in sup):
+                out.append((r[1:], sup))
+        return out
 
-    def _insert_suspects(
-        self, columns: list[list], leftovers: list[tuple], analysis_id: int
+    def _insert_leftovers(
+        self, analysis_id: int, leftovers: list[tuple[tuple, list[tuple]]]
     ) -> None:
-        """Insert suspect rows given as columns, then the leftovers (rows without analysis id)."""
-        self._db.insert_columns("suspects", SUSPECT_FIELDS, columns)
-        if leftovers:
-            rows = [(analysis_id, *r) for r in leftovers]
+        """Insert the leftover rows in the analysis, each old group under a new group id."""
+        if not leftovers:
+            return
+        first = self._next_suspect_id()
+        top = self._db.scalar(
+            "SELECT COALESCE(MAX(group_id), -1) FROM suspects WHERE analysis_id = ?", [analysis_id]
+        )
+        group_at = self._ROW_FIELDS.index("group_id")
+        regroup: dict[object, int] = {}
+        rows, support = [], []
+        for k, (row, sup) in enumerate(leftovers):
+            row = list(row)
+            old = row[group_at] if row[group_at] is not None else ("alone", k)
+            row[group_at] = regroup.setdefault(old, int(top) + 1 + len(regroup))
+            rows.append((first + k, analysis_id, *row))
+            support += [(analysis_id, first + k, *s) for s in sup]
+        self._db.insert_columns(
+            "suspects", SUSPECT_FIELDS, [list(c) for c in zip(*rows, strict=True)]
+        )
+        if support:
             self._db.insert_columns(
-                "suspects", SUSPECT_FIELDS, [list(c) for c in zip(*rows, strict=True)]
+                "suspect_support", SUPPORT_FIELDS, [list(c) for c in zip(*support, strict=True)]
             )
 
-    def _drop_other_analyses(self, set_id: int, keep: int) -> None:
-        """Delete a set's analyses other than ``keep``, with their matches and suspect caches."""
+    def _drop_other_analyses(self, scope: str, keep: int) -> None:
+        """Delete the analyses of these sets other than ``keep``, with their matches and suspect
+        caches."""
         for (old_id,) in self._db.rows(
-            "SELECT id FROM analyses WHERE prediction_set_id = ? AND id != ?", [set_id, keep]
+            "SELECT id FROM analyses WHERE set_ids = ? AND id != ?", [scope, keep]
         ):
+            for set_id in self.analysis_sets(old_id):
+                self.delete_arrays(analysis_owner(old_id, set_id))
             self.delete_arrays(analysis_owner(old_id))
             self.delete_arrays(f"suspect_index:{old_id}")
             self.delete_meta(generation_key(old_id))
-            self.delete_meta(fit_key(old_id))
             self._db.execute("DELETE FROM analyses WHERE id = ?", [old_id])
 
 
-class AnalysisWriter:
-    """Consumes a full analysis's results (one chunk of images or many, in image order) inside
-    the transaction of :meth:`AnalysisRepository.analysis_writer`."""
+def _found(rows: Rows, multi: bool) -> set:
+    """What rows say was found: their keys (one set) or their support's (set id, key) pairs."""
+    if not multi:
+        return set(_row_keys(rows))
+    if rows.support is None:
+        return set()
+    return set(zip(rows.support.set_id.tolist(), rows.support.key, strict=True))
 
-    def __init__(self, store: AnalysisRepository, set_id: int, params: AnalysisParams) -> None:
-        self._store = store
-        self.set_id = set_id
-        self._old = store.current_analysis(set_id)
-        self.analysis_id = store._db.insert_id(
-            "INSERT INTO analyses (prediction_set_id, params, created_at, geometry, current) "
-            "VALUES (?, ?, ?, ?, 0)",
-            [set_id, json.dumps(params.to_json()), now(), params.geometry],
+
+def _keys_of(leftovers: list[tuple[tuple, list[tuple]]]) -> set:
+    """The keys (one set: the row's key; several: each support's (set id, key) pair) of
+    :meth:`AnalysisRepository._decided_leftovers` rows."""
+    return {row[0] for row, _ in leftovers} | {(s[0], s[2]) for _, sup in leftovers for s in sup}
+
+
+def _row_keys(rows: Rows) -> list[str]:
+    """The keys of a suspects array's rows."""
+    data = rows.rows
+    if not len(data):
+        return []
+
+    def opt(name: str) -> list[int | None]:
+        col = np.nan_to_num(data[:, RCOL[name]], nan=-1).astype(np.int64)
+        return [None if v < 0 else int(v) for v in col.tolist()]
+
+    kinds = [KINDS[int(k)] for k in data[:, RCOL["kind"]]]
+    return list(
+        map(
+            suspect_key,
+            kinds,
+            opt("annotation_id"),
+            opt("prediction_id"),
+            opt("other_annotation_id"),
         )
-        self._matches: list[dict[str, np.ndarray]] = []
-        # the old analysis's decided suspects, and those of them this one finds again (not
-        # every key: at 10M labels that set alone took a gigabyte)
+    )
+
+
+class AnalysisWriter:
+    """Consumes a full analysis's results inside the transaction of
+    :meth:`AnalysisRepository.analysis_writer`: each set's matches, the suspect rows (once, or
+    chunk by chunk in image order), the masks encoded, the fits and the report."""
+
+    def __init__(
+        self, store: AnalysisRepository, set_ids: int | Sequence[int], params: AnalysisParams
+    ) -> None:
+        self._store = store
+        self.scope = scope_key(set_ids)
+        self.set_ids = _scope_ids(self.scope)
+        self.set_id = self.set_ids[0]
+        self._old = store.current_analysis(self.set_ids)
+        self.analysis_id = store._db.insert_id(
+            "INSERT INTO analyses (prediction_set_id, params, created_at, geometry, current, "
+            "set_ids) VALUES (?, ?, ?, ?, 0, ?)",
+            [self.set_id, json.dumps(params.to_json()), now(), params.geometry, self.scope],
+        )
+        self._matches: dict[int, list[dict[str, np.ndarray]]] = {}
+        # what this analysis finds again of the old one's decided suspects (not every key found:
+        # at 10M labels that set alone took a gigabyte)
         old = None if self._old is None else self._old["id"]
-        self._decided = {r[0] for r in store._decided_leftovers(old, set_id, set(), None)}
-        self._keys: set[str] = set()
+        self._decided = _keys_of(store._decided_leftovers(old, self.set_ids, set(), None))
+        self._found: set = set()
         self.counts: Counter[str] = Counter(dict.fromkeys(KINDS, 0))
 
-    def add(
-        self, matches: dict[str, np.ndarray], suspects: np.ndarray, masks: Iterable[tuple] = ()
-    ) -> None:
-        """One chunk's results: its predictions' matches (:data:`MATCH_FIELDS`), its scored
-        suspects, and the masks encoded for it (mask-cache rows)."""
-        self._store.save_masks(masks)
-        self._matches.append(dict(matches))  # (its columns are let go one by one in finish)
-        columns = suspect_columns(self.analysis_id, suspects)
-        self._store._db.insert_columns("suspects", SUSPECT_FIELDS, columns)
-        if self._decided:
-            self._keys.update(k for k in columns[1] if k in self._decided)
-        self.counts.update(columns[2])
+    @property
+    def multi(self) -> bool:
+        """True for an analysis of several sets."""
+        return len(self.set_ids) > 1
 
-    def set_fit(self, fit: dict) -> None:
-        """What the analysis learnt about its detector (JSON), for its re-analyses."""
-        self._store.set_meta(fit_key(self.analysis_id), fit)
+    def add_matches(self, matches: dict[str, np.ndarray], set_id: int | None = None) -> None:
+        """One chunk of a set's matches (:data:`MATCH_FIELDS`; the first set by default)."""
+        self._matches.setdefault(self.set_id if set_id is None else int(set_id), []).append(matches)
+
+    def save_masks(self, masks: Iterable[tuple]) -> None:
+        """Masks encoded by the analysis (mask-cache rows)."""
+        self._store.save_masks(masks)
+
+    def add_rows(self, rows: Rows) -> None:
+        """Suspect rows (``result_rows.RESULT_COLUMNS``; with their support for several sets)."""
+        self._store._insert_rows(self.analysis_id, rows, self.multi)
+        if self._decided:
+            self._found |= _found(rows, self.multi) & self._decided
+        self.counts.update(KINDS[int(k)] for k in rows.rows[:, RCOL["kind"]])
+
+    def add(self, matches: dict[str, np.ndarray], rows: Rows, masks: Iterable[tuple] = ()) -> None:
+        """One chunk of a one-set analysis: its matches, suspect rows and encoded masks."""
+        self.save_masks(masks)
+        self.add_matches(matches)
+        self.add_rows(rows)
+
+    def set_details(self, fits: Mapping[int, dict], report: dict | None) -> None:
+        """What the analysis learnt about each set's detector (JSON by set id, for its
+        re-analyses) and its report."""
+        self._store._db.execute(
+            "UPDATE analyses SET fits = ?, report = ? WHERE id = ?",
+            [
+                json.dumps({str(k): v for k, v in fits.items()}),
+                None if report is None else json.dumps(report),
+                self.analysis_id,
+            ],
+        )
 
     def finish(self) -> None:
         """Store the matches, keep the old analysis's decided suspects, make this one current."""
         store, aid = self._store, self.analysis_id
-        parts = self._matches or [dict(_NO_MATCHES)]
-        order = np.argsort(np.concatenate([p["prediction_id"] for p in parts]), kind="stable")
-        store.delete_arrays(analysis_owner(aid))
-        for f in MATCH_FIELDS:  # one column at a time: memory holds one, sorted
-            column = np.concatenate([p.pop(f) for p in parts])
-            store.add_arrays(analysis_owner(aid), {f: column[order]})
-            del column
-        self._matches = []
+        for set_id in self.set_ids:
+            parts = self._matches.pop(set_id, None) or [dict(_NO_MATCHES)]
+            order = np.argsort(np.concatenate([p["prediction_id"] for p in parts]), kind="stable")
+            owner = analysis_owner(aid, None if set_id == self.set_id else set_id)
+            store.delete_arrays(owner)
+            for f in MATCH_FIELDS:  # one column at a time: memory holds one, sorted
+                column = np.concatenate([p.pop(f) for p in parts])
+                store.add_arrays(owner, {f: column[order]})
+                del column
         old = None if self._old is None else self._old["id"]
-        leftovers = store._decided_leftovers(old, self.set_id, self._keys, None)
-        store._insert_suspects([], leftovers, aid)
-        self.counts.update(r[1] for r in leftovers)
-        store._drop_other_analyses(self.set_id, aid)
+        leftovers = store._decided_leftovers(old, self.set_ids, self._found, None)
+        store._insert_leftovers(aid, leftovers)
+        self.counts.update(r[0][self._store._ROW_FIELDS.index("kind")] for r in leftovers)
+        store._drop_other_analyses(self.scope, aid)
         store._db.execute("UPDATE analyses SET current = 1 WHERE id = ?", [aid])

@@ -10,6 +10,7 @@ integer stays an integer and a float stays a float on export.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -182,6 +183,60 @@ def m004_prediction_runs(db: Database) -> None:
         ) WITHOUT ROWID;
         """,
     )
+
+
+@migration(5)
+def m005_calibrated_groups_and_sets(db: Database) -> None:
+    """Issue 14's results: every suspect's calibrated ``probability``, its group (``group_id``,
+    ``group_rank``: one object's alternatives, 0 = the most likely fix) and the prediction set
+    its prediction belongs to (``set_id``; NULL: the analysis's own set); an analysis's sets
+    (``set_ids``: "1" or "1,2", sorted ids) with what it learnt about each detector (``fits``,
+    JSON by set id, moved here from the meta keys ``detector_fit:<id>``) and its ``report``
+    (JSON: per-class metrics, confusion table, default review cut); ``suspect_support``: the
+    sets behind each suspect of a multi-set analysis (their prediction, key and numbers);
+    ``match_updates`` gains the set (a multi-set analysis keeps every set's matches)."""
+    _run_script(
+        db,
+        """
+        ALTER TABLE suspects ADD COLUMN probability REAL;
+        ALTER TABLE suspects ADD COLUMN group_id INTEGER;
+        ALTER TABLE suspects ADD COLUMN group_rank INTEGER;
+        ALTER TABLE suspects ADD COLUMN set_id INTEGER;
+        ALTER TABLE analyses ADD COLUMN set_ids TEXT;
+        ALTER TABLE analyses ADD COLUMN fits TEXT;
+        ALTER TABLE analyses ADD COLUMN report TEXT;
+        UPDATE analyses SET set_ids = CAST(prediction_set_id AS TEXT);
+        CREATE TABLE suspect_support (
+            analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+            suspect_id INTEGER NOT NULL, set_id INTEGER NOT NULL, prediction_id INTEGER,
+            key TEXT NOT NULL, score REAL NOT NULL, confidence REAL, probability REAL,
+            PRIMARY KEY (analysis_id, suspect_id, set_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX suspect_support_key ON suspect_support(set_id, key);
+        CREATE TABLE match_updates_by_set (
+            analysis_id INTEGER NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+            set_id INTEGER NOT NULL,
+            prediction_id INTEGER NOT NULL, image_id INTEGER NOT NULL, outcome INTEGER NOT NULL,
+            annotation_id INTEGER, iou REAL,
+            PRIMARY KEY (analysis_id, set_id, prediction_id)
+        ) WITHOUT ROWID;
+        INSERT INTO match_updates_by_set
+            SELECT u.analysis_id, a.prediction_set_id, u.prediction_id, u.image_id, u.outcome,
+                   u.annotation_id, u.iou
+            FROM match_updates u JOIN analyses a ON a.id = u.analysis_id;
+        DROP TABLE match_updates;
+        ALTER TABLE match_updates_by_set RENAME TO match_updates;
+        """,
+    )
+    for key, value in db.rows("SELECT key, value FROM meta WHERE key LIKE 'detector_fit:%'"):
+        analysis_id = int(key.split(":", 1)[1])
+        set_id = db.scalar("SELECT prediction_set_id FROM analyses WHERE id = ?", [analysis_id])
+        if set_id is not None:
+            db.execute(
+                "UPDATE analyses SET fits = ? WHERE id = ?",
+                [json.dumps({str(set_id): json.loads(value)}), analysis_id],
+            )
+    db.execute("DELETE FROM meta WHERE key LIKE 'detector_fit:%'")
 
 
 def _run_script(db: Database, script: str) -> None:

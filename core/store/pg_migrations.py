@@ -139,9 +139,37 @@ CREATE TABLE prediction_run_images (
 );
 """
 
+M005_CALIBRATED_GROUPS_AND_SETS = """
+ALTER TABLE suspects ADD COLUMN probability DOUBLE PRECISION;
+ALTER TABLE suspects ADD COLUMN group_id BIGINT;
+ALTER TABLE suspects ADD COLUMN group_rank BIGINT;
+ALTER TABLE suspects ADD COLUMN set_id BIGINT;
+ALTER TABLE analyses ADD COLUMN set_ids TEXT;
+ALTER TABLE analyses ADD COLUMN fits TEXT;
+ALTER TABLE analyses ADD COLUMN report TEXT;
+UPDATE analyses SET set_ids = prediction_set_id::text;
+CREATE TABLE suspect_support (
+    analysis_id BIGINT NOT NULL REFERENCES analyses(id) ON DELETE CASCADE,
+    suspect_id BIGINT NOT NULL, set_id BIGINT NOT NULL, prediction_id BIGINT,
+    key TEXT NOT NULL, score DOUBLE PRECISION NOT NULL, confidence DOUBLE PRECISION,
+    probability DOUBLE PRECISION,
+    PRIMARY KEY (analysis_id, suspect_id, set_id)
+);
+CREATE INDEX suspect_support_key ON suspect_support(set_id, key);
+ALTER TABLE match_updates ADD COLUMN set_id BIGINT;
+UPDATE match_updates u SET set_id = a.prediction_set_id FROM analyses a WHERE a.id = u.analysis_id;
+ALTER TABLE match_updates ALTER COLUMN set_id SET NOT NULL;
+ALTER TABLE match_updates DROP CONSTRAINT match_updates_pkey;
+ALTER TABLE match_updates ADD PRIMARY KEY (analysis_id, set_id, prediction_id);
+UPDATE analyses a SET fits = json_build_object(a.prediction_set_id::text, m.value::json)::text
+    FROM meta m WHERE m.key = 'detector_fit:' || a.id;
+DELETE FROM meta WHERE key LIKE 'detector_fit:%';
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_values_as_read", M002_VALUES_AS_READ),
     (3, "m003_team_review", M003_TEAM_REVIEW),
     (4, "m004_prediction_runs", M004_PREDICTION_RUNS),
+    (5, "m005_calibrated_groups_and_sets", M005_CALIBRATED_GROUPS_AND_SETS),
 ]

@@ -104,6 +104,7 @@ class PredictionRepository(ArrayRepository):
             )
             if activate or self.active_set_id() is None:
                 self.set_meta("active_prediction_set", set_id)
+                self.delete_meta("active_prediction_sets")  # review the new set on its own
             self.add_warnings(pf.warnings)
         return set_id
 
@@ -138,11 +139,37 @@ class PredictionRepository(ArrayRepository):
             )
         return int(found)
 
+    def resolve_sets(self, spec: str | None) -> list[int]:
+        """The ids of the sets a ``--predictions`` value names: one name, names separated by
+        commas ("A,B"), ``all``, or None for the sets reviewed by default (the active ones)."""
+        if spec is None:
+            ids = self.active_sets()
+            if not ids:
+                raise ProjectError(
+                    f"{self.location} has no predictions; add some with add-predictions"
+                )
+            return ids
+        exact = self._db.scalar("SELECT id FROM prediction_sets WHERE name = ?", [spec])
+        if exact is not None:  # a set whose name has a comma (or is "all")
+            return [int(exact)]
+        if spec.strip().lower() == "all":
+            ids = [int(s["id"]) for s in self.prediction_sets()]
+            if not ids:
+                raise ProjectError(
+                    f"{self.location} has no predictions; add some with add-predictions"
+                )
+            return ids
+        names = [n.strip() for n in spec.split(",") if n.strip()]
+        if not names:
+            raise ProjectError("--predictions names no prediction set")
+        return sorted({self.resolve_set(n) for n in names})
+
     def set_active(self, name: str) -> None:
-        """Make the named prediction set the active one."""
+        """Make the named prediction set the active one (reviewed on its own)."""
         set_id = self.resolve_set(name)
         with self._db.atomic():
             self.set_meta("active_prediction_set", set_id)
+            self.delete_meta("active_prediction_sets")
 
     @contextmanager
     def prediction_writer(

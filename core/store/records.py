@@ -199,6 +199,22 @@ def ann_to_record(ann: dict) -> dict:
     return as_read.restore(rec, ann.get("as_read"))
 
 
+def label_from_record(record: dict) -> dict:
+    """A label dict (as :func:`annotation_from_row` gives, without revision, position and
+    as_read) from a COCO annotation record: its unknown keys go to ``extra``."""
+    return {
+        "id": record["id"],
+        "image_id": record["image_id"],
+        "category_id": record["category_id"],
+        "bbox": list(record["bbox"]),
+        "segmentation": record.get("segmentation"),
+        "area": record.get("area"),
+        "iscrowd": record.get("iscrowd", 0),
+        "has_iscrowd": "iscrowd" in record,
+        "extra": {k: v for k, v in record.items() if k not in ANNOTATION_KEYS},
+    }
+
+
 def decode_extra(row: dict) -> dict:
     """A table row with its ``extra`` (and ``as_read``) JSON decoded."""
     row["extra"] = json.loads(row["extra"])

@@ -176,6 +176,20 @@ class ReviewRepository(Repository):
         :class:`ConnectionLost` with ``in_doubt``, tells whether its commit landed."""
         return self._db.one("SELECT 1 FROM change_log WHERE edit_id = ? LIMIT 1", [edit_id]) is not None
 
+    def suspect_changes(self, suspect_key: str) -> list[dict]:
+        """The label changes logged for one suspect (its fixes, their undos and re-decisions;
+        not its decisions), in log order, before/after decoded."""
+        out = []
+        for row in self._db.dicts(
+            "SELECT * FROM change_log WHERE suspect_key = ? AND action NOT IN "
+            "('decision', 'revert:decision') ORDER BY seq",
+            [suspect_key],
+        ):
+            for key in ("before", "after"):
+                row[key] = json.loads(row[key]) if row[key] is not None else None
+            out.append(row)
+        return out
+
     def last_change(self) -> int:
         """The sequence number of the latest change-log entry (0 for none)."""
         return int(self._db.scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log"))

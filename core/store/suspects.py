@@ -25,10 +25,18 @@ _SQL_COLUMNS = (
     ("predicted_category_id", "COALESCE(predicted_category_id, -1)", np.int64),
     ("iou", "COALESCE(iou, 'nan')", np.float64),
     ("confidence", "COALESCE(confidence, 'nan')", np.float64),
+    ("probability", "COALESCE(probability, 'nan')", np.float64),
+    # analyses from before groups: every suspect a group of its own
+    ("group", "COALESCE(group_id, -id)", np.int64),
+    ("group_rank", "COALESCE(group_rank, 0)", np.int32),
+    ("prediction_set_id", "COALESCE(set_id, -1)", np.int64),
 )
 SUSPECT_INDEX_COLUMNS = tuple(name for name, _, _ in _SQL_COLUMNS)
-"""The columns of a suspect index: suspect id, kind code, score, ids (-1: none), iou, confidence
-(NaN: none)."""
+"""The columns of a suspect index: suspect id, kind code, score, ids (-1: none), iou, confidence,
+calibrated probability (NaN: none), group and rank in it, the prediction's set (-1: the
+analysis's only set)."""
+SUPPORT_COLUMNS = ("suspect_id", "set_id", "prediction_id", "score", "confidence", "probability")
+"""The columns of a multi-set analysis's support table, as read (sorted by suspect, then set)."""
 
 
 def cache_owner(analysis_id: int) -> str:
@@ -93,6 +101,60 @@ class SuspectRepository(Repository):
             [*status_params, *params],
         )
         return {name: data[:, i].astype(dtype) for i, (name, _, dtype) in enumerate(specs)}
+
+    def suspect_support(
+        self, analysis_id: int, image_ids: Iterable[int] | None = None
+    ) -> dict[str, np.ndarray]:
+        """The sets behind each suspect of a multi-set analysis (on these images; all by
+        default) as :data:`SUPPORT_COLUMNS` (ids -1 and numbers NaN where none), sorted by
+        suspect id, then set id. Empty for an analysis of one set."""
+        specs = [
+            ("sp.suspect_id", np.int64),
+            ("sp.set_id", np.int64),
+            ("COALESCE(sp.prediction_id, -1)", np.int64),
+            ("sp.score", np.float64),
+            ("COALESCE(sp.confidence, 'nan')", np.float64),
+            ("COALESCE(sp.probability, 'nan')", np.float64),
+        ]
+        sql = f"SELECT {', '.join(e for e, _ in specs)} FROM suspect_support sp"
+        parts = []
+        if image_ids is None:
+            parts.append(self._db.rows(sql + " WHERE sp.analysis_id = ?", [analysis_id]))
+        else:
+            ids = sorted({int(i) for i in image_ids})
+            for s in range(0, len(ids), _IDS_PER_QUERY):
+                some = ids[s : s + _IDS_PER_QUERY]
+                parts.append(
+                    self._db.rows(
+                        sql + " JOIN suspects s ON s.id = sp.suspect_id WHERE sp.analysis_id = ? "
+                        f"AND s.image_id IN ({self._db.marks(len(some))})",
+                        [analysis_id, *some],
+                    )
+                )
+        rows = [r for part in parts for r in part]
+        data = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(specs))
+        if len(data):
+            data = data[np.lexsort((data[:, 1], data[:, 0]))]
+        return {
+            name: data[:, i].astype(dtype)
+            for i, (name, (_, dtype)) in enumerate(zip(SUPPORT_COLUMNS, specs, strict=True))
+        }
+
+    def suspect_statuses(
+        self, analysis_id: int, status_codes: Mapping[str, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The decided suspects of a multi-set analysis: their ids and status codes. A suspect
+        takes the latest decision recorded under any of its sets' keys."""
+        rows = self._db.rows(
+            "SELECT sp.suspect_id, d.decision FROM suspect_support sp JOIN decisions d "
+            "ON d.prediction_set_id = sp.set_id AND d.suspect_key = sp.key "
+            "WHERE sp.analysis_id = ? ORDER BY sp.suspect_id, d.time",
+            [analysis_id],
+        )
+        latest = {sid: status_codes[decision] for sid, decision in rows}  # the last one wins
+        ids = np.fromiter(latest.keys(), dtype=np.int64, count=len(latest))
+        codes = np.fromiter(latest.values(), dtype=np.int8, count=len(latest))
+        return ids, codes
 
     def cached_suspect_columns(self, analysis_id: int) -> dict[str, np.ndarray] | None:
         """The cached columns of an analysis's suspects, or None when absent or stale."""

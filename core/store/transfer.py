@@ -26,6 +26,7 @@ TABLES = (
     "arrays",
     "match_updates",
     "suspects",
+    "suspect_support",
     "decisions",
     "mask_cache",
     "change_log",

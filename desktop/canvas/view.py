@@ -559,11 +559,15 @@ class CanvasView(QGraphicsView):
                 why = self.editor.remove_vertex(hit.part, hit.index)
                 if why:
                     self.message.emit(why)
+                self._click = None  # an edit, not a click: its release selects nothing
                 return True
             return False
         if alt and hit is not None and hit.kind in ("edge", "body"):
             edge = hit if hit.kind == "edge" else self._edge_hit(pos)
-            return edge is not None and self.editor.add_vertex(edge)
+            added = edge is not None and self.editor.add_vertex(edge)
+            if added:
+                self._click = None  # an edit, not a click: its release selects nothing
+            return added
         if hit is None:
             return False
         if self.editor.readonly:

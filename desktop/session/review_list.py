@@ -74,14 +74,20 @@ class ReviewList:
         """Read the suspects of re-analysed images again."""
         self.index.reload_images(store, image_ids)
 
-    def reload_statuses(self, store: Store, keys: set[str]) -> None:
-        """Set these suspects' status from the project's decisions."""
-        if not keys:
+    def reload_statuses(self, store: Store, pairs: set[tuple[int, str]]) -> None:
+        """Set the status of the suspects decided under these (set id, key) pairs from the
+        project's decisions (several sets: every suspect's, from the latest decision under any
+        of its sets' keys)."""
+        if not pairs:
+            return
+        if self.index.multi:
+            self.index.reload_statuses(store)
             return
         decided = store.decisions(self.index.set_id)
         by_status: dict[str, list[str]] = {}
-        for key in keys:
-            by_status.setdefault(decided.get(key, "open"), []).append(key)
+        for set_id, key in pairs:
+            if set_id == self.index.set_id:
+                by_status.setdefault(decided.get(key, "open"), []).append(key)
         for status, group in by_status.items():
             self.index.set_status(group, status)
 
@@ -91,12 +97,30 @@ class ReviewList:
         return len(self.positions)
 
     def suspect_at(self, row: int) -> dict:
-        """The suspect on a table row (a row dict with ``set_id``)."""
+        """The suspect on a table row (a row dict; ``set_id``: its prediction's set)."""
         return self.suspect(int(self.positions[row]))
 
     def suspect(self, pos: int) -> dict:
-        """The suspect at an index position (a row dict with ``set_id``)."""
-        return dict(self.index.row(pos), set_id=self.index.set_id)
+        """The suspect at an index position (a row dict; ``set_id``: its prediction's set)."""
+        return self.index.row(pos)
+
+    def position_of_id(self, suspect_id: int | None) -> int | None:
+        """The index position of a suspect id, or None."""
+        if suspect_id is None or not len(self.index):
+            return None
+        pos = int(np.searchsorted(self.index.ids, suspect_id))
+        return pos if pos < len(self.index) and self.index.ids[pos] == suspect_id else None
+
+    def open_alternatives(self, suspect: dict) -> list[dict]:
+        """The other open suspects of a suspect's object (accepting it closes them)."""
+        pos = self.position_of_id(suspect.get("id"))
+        if pos is None:
+            return []
+        return [
+            self.index.row(int(p))
+            for p in self.index.alternatives(pos)
+            if self.index.status[p] == OPEN
+        ]
 
     def current(self) -> dict | None:
         """The current suspect, or None."""

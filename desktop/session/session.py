@@ -25,6 +25,7 @@ from PySide6.QtGui import QUndoStack
 from labelfix.core import project
 from labelfix.core.analyze import reanalyze_images
 from labelfix.core.edits import AddLabel, CompositeEdit, Edit, EditError, SetDecision
+from labelfix.core.redecide import redecide
 from labelfix.core.review import FixPreview, decide, fix_preview
 from labelfix.core.store import Store
 from labelfix.core.suspects import CACHE_MIN_ROWS, SuspectFilter, SuspectIndex
@@ -133,8 +134,28 @@ class Session(QObject):
 
     @property
     def set_id(self) -> int | None:
-        """The prediction set the suspects belong to."""
-        return self.review.index.set_id
+        """The prediction set of the current suspect's prediction (the analysis's first set
+        when none is selected): the predictions the canvas draws."""
+        index, pos = self.review.index, self.review.current_pos
+        if pos is not None and len(index.prediction_set_id) > pos:
+            return int(index.prediction_set_id[pos])
+        return index.set_id
+
+    def analysis_report(self) -> tuple[dict | None, dict[int, dict]]:
+        """The current analysis's report (core.analysis_report) and detector fits by set id
+        (the fitted calibration curves), or (None, {}) without an analysis."""
+        analysis_id = self.review.index.analysis_id
+        if analysis_id is None:
+            return None, {}
+        return self.store.analysis_report(analysis_id), self.store.detector_fits(analysis_id)
+
+    def prediction_sets(self) -> list[dict]:
+        """The project's prediction sets (id, name, count, ...)."""
+        return self.store.prediction_sets()
+
+    def set_count(self) -> int:
+        """How many prediction sets the project has."""
+        return len(self.store.prediction_sets())  # a handful of rows
 
     def analysed(self) -> bool:
         """Whether the project has a current analysis."""
@@ -222,6 +243,10 @@ class Session(QObject):
         """Select a suspect by its key (the inspector's links to other suspects)."""
         self._select_pos(self.review.position_of_key(key))
 
+    def select_id(self, suspect_id: int | None) -> None:
+        """Select a suspect by its id (unique also when several sets share a key)."""
+        self._select_pos(self.review.position_of_id(suspect_id))
+
     def step(self, direction: int = 1, *, open_only: bool = True) -> bool:
         """Select the next (or previous) listed suspect, open ones only by default."""
         if self.view_image_id is not None and self.review.current_pos is not None:
@@ -288,7 +313,8 @@ class Session(QObject):
         adjust: bool = False,
     ) -> bool:
         """Record a decision on the given table rows (the current suspect by default) as one
-        undoable command, then select the next open suspect. Accepting a missing_label or an
+        undoable command, then select the next open suspect (after a bulk decision: the first
+        open one from the top of the selection on). Accepting a missing_label or an
         inaccurate_label selects the resulting label; with ``adjust`` the canvas stays on it
         (accept, then adjust; Space then shows the next suspect)."""
         self.labels.end_burst()  # a nudge in progress is written first (it may change suspects)
@@ -301,14 +327,10 @@ class Session(QObject):
         if not suspects:
             self.errorOccurred.emit("No open suspect selected.")
             return False
-        if len(suspects) == 1 and suspects[0]["status"] == "accepted":
-            self.errorOccurred.emit(
-                "This suspect was already accepted; undo (Ctrl+Z) to change that."
-            )
-            return False
-        if len(suspects) == 1 and suspects[0]["status"] == decision:
-            self.step(1)
-            return True
+        if len(suspects) == 1 and suspects[0]["status"] != "open":
+            return self._redecide(suspects[0], decision, note)
+        if decision == "accepted":  # accepting one fix of an object closes its others
+            suspects = [dict(s, alternatives=self.review.open_alternatives(s)) for s in suspects]
         try:
             variants = self.fix_choice.variants_for(suspects) if decision == "accepted" else None
             edit = decide(self.store, suspects, decision, note, variants=variants)
@@ -323,12 +345,74 @@ class Session(QObject):
             return False
         row = self.current_row()
         start = row + 1 if row is not None else (old_row or 0)
+        if rows is not None and len(rows) > 1:
+            start = min(rows)  # a bulk decision goes on from where its selection began
         following = self.review.following(start, 1, True, wrap=True)
         if following is not None or row is None:
             self._select_pos(following)
         result = _resulting_label(edit, suspects) if decision == "accepted" else None
         if result is not None and (adjust or suspects[0]["image_id"] == self.review.current_image):
             self.show_label(suspects[0]["image_id"], result)  # the result, selected, in view
+        return True
+
+    def reopen(self, rows: list[int] | None = None) -> bool:
+        """Clear the decision of the given table rows' decided suspects (the current one by
+        default), reverting accepted fixes by the re-decide rule, as one undoable command; the
+        selection stays (the suspect is open again)."""
+        self.labels.end_burst()
+        if rows is None or len(rows) <= 1:
+            suspect = self.current() if not rows else self.suspect_at(rows[0])
+            suspects = [] if suspect is None else [suspect]
+        else:
+            suspects = [self.suspect_at(r) for r in rows]
+        suspects = [s for s in suspects if s["status"] != "open"]
+        if not suspects:
+            self.errorOccurred.emit("No decided suspect selected: only a decision can be reopened.")
+            return False
+        if len(suspects) == 1:
+            return self._redecide(suspects[0], None, None)
+        edits, refused = [], []
+        for s in suspects:
+            try:
+                edit = redecide(self.store, s, None)
+            except EditError as exc:
+                refused.append(str(exc))
+                continue
+            if edit is not None:
+                edits.append(edit)
+        if refused:
+            self.errorOccurred.emit(f"{len(refused)} of {len(suspects)} not reopened: {refused[0]}")
+        if not edits:
+            return False
+        leaves = [leaf for e in edits for leaf in leaf_edits(e)]  # one command in the log
+        edit = CompositeEdit(leaves, f"reopen {len(edits)} suspects")
+        return self.push(edit, {s["image_id"] for s in suspects}, self.current_key())
+
+    def _redecide(self, suspect: dict, decision: str | None, note: str | None) -> bool:
+        """Give a decided suspect another decision (None: reopen it) as one command; a fix that
+        cannot be reverted is said, nothing changes."""
+        variant = None
+        if decision == "accepted":
+            variant = (self.fix_choice.variants_for([suspect]) or {}).get(suspect["key"])
+        try:
+            edit = redecide(self.store, suspect, decision, note, variant=variant)
+        except EditError as exc:
+            self.errorOccurred.emit(f"Not changed: {exc}")
+            return False
+        if edit is None:  # the decision it has already
+            if decision is not None:
+                self.step(1)
+            return True
+        old_row = self.current_row()
+        if not self.push(edit, {suspect["image_id"]}, suspect["key"]):
+            return False
+        if decision is None:
+            return True  # the suspect is open again: it stays selected
+        row = self.current_row()
+        start = row + 1 if row is not None else (old_row or 0)
+        following = self.review.following(start, 1, True, wrap=True)
+        if following is not None or row is None:
+            self._select_pos(following)
         return True
 
     # ------------------------------------------------------------------ commands
@@ -374,7 +458,7 @@ class Session(QObject):
         """Re-score the touched images (the command runs this inside the edit's transaction);
         decisions alone change no suspect, only its status."""
         if _changes_labels(edit):
-            reanalyze_images(self.store, image_ids, self.review.index.set_id)
+            reanalyze_images(self.store, image_ids, self.review.index.set_ids)
 
     def _after_edit(self, edit: Edit, image_ids: set[int], focus: Focus | None) -> None:
         """Reload the index (the edit and its re-analysis are committed) and keep (or move to)
@@ -401,9 +485,9 @@ def _changes_labels(edit: Edit) -> bool:
     return any(not isinstance(e, SetDecision) for e in leaf_edits(edit))
 
 
-def _decision_keys(edit: Edit) -> set[str]:
-    """The suspects whose decision an edit sets."""
-    return {e.suspect_key for e in leaf_edits(edit) if isinstance(e, SetDecision)}
+def _decision_keys(edit: Edit) -> set[tuple[int, str]]:
+    """The (set id, key) pairs whose decision an edit sets."""
+    return {(e.set_id, e.suspect_key) for e in leaf_edits(edit) if isinstance(e, SetDecision)}
 
 
 def _resulting_label(edit: Edit, suspects: list[dict]) -> int | None:

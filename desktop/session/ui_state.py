@@ -14,6 +14,7 @@ from .review_list import ReviewList
 
 UI_STATE_KEY = "ui_state"
 SAVE_DELAY_MS = 400  # a burst of changes (typing in the filter) is saved once
+OLD_DEFAULT_CONFIDENCE = 0.75  # the review filter's confidence cut before the default cut
 
 
 def filter_to_json(flt: SuspectFilter) -> dict[str, Any]:
@@ -30,13 +31,24 @@ def filter_to_json(flt: SuspectFilter) -> dict[str, Any]:
         "category_ids": opt(flt.category_ids),
         "statuses": opt(flt.statuses),
         "file_name": flt.file_name,
+        "min_score": flt.min_score,
+        "per_object": flt.per_object,
     }
 
 
 def filter_from_json(data: dict[str, Any] | None) -> SuspectFilter:
-    """A suspect filter from its JSON form; missing keys take the default review filter's values."""
-    data = data or {}
+    """A suspect filter from its JSON form; missing keys take the default review filter's values.
+
+    A filter saved before the default cut (no ``min_score``) with the confidence cut of that
+    time (0.75, the default then) opens on today's default view; another confidence cut the
+    reviewer chose stays, without a score cut."""
+    data = dict(data or {})
     base = DEFAULT_REVIEW_FILTER
+    if "min_score" not in data and "min_confidence" in data:
+        if float(data["min_confidence"]) == OLD_DEFAULT_CONFIDENCE:
+            del data["min_confidence"]
+        else:
+            data["min_score"] = 0.0
 
     def opt(key: str, default: frozenset | None) -> frozenset | None:
         if key not in data:
@@ -51,6 +63,10 @@ def filter_from_json(data: dict[str, Any] | None) -> SuspectFilter:
         category_ids=opt("category_ids", base.category_ids),
         statuses=opt("statuses", base.statuses),
         file_name=str(data.get("file_name", base.file_name)),
+        min_score=None
+        if data.get("min_score", base.min_score) is None
+        else float(data["min_score"]),
+        per_object=bool(data.get("per_object", base.per_object)),
     )
 
 

@@ -19,7 +19,8 @@ from labelfix.desktop.demo import DEMO_UI_STATE, demo_source
 def _isolated_app(
     qapp: object, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """Keep QSettings and the app's data folder out of the user's home; fail on leftover work."""
+    """Keep QSettings, the app's data and cache folders out of the user's home; fail on
+    leftover work."""
     QCoreApplication.setOrganizationName("LabelFixTest")
     QCoreApplication.setApplicationName("labelfix-test")
     QStandardPaths.setTestModeEnabled(True)
@@ -27,6 +28,7 @@ def _isolated_app(
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(root))
     monkeypatch.setenv("LABELFIX_DATA_DIR", str(tmp_path_factory.mktemp("appdata")))
+    monkeypatch.setenv("LABELFIX_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     yield
     workers.cancel_all()
     pool = QThreadPool.globalInstance()

@@ -90,6 +90,16 @@ def big_index(n: int = 500_000, n_images: int = 50_000, seed: int = 0) -> Suspec
     idx.other_annotation_id = np.where(idx.kind == 3, rng.integers(1, 10 * n, n), -1).astype(
         np.int64
     )
+    idx.probability = np.where(idx.kind <= 2, rng.random(n), np.nan)
+    # about one suspect in ten shares its object with the one before (two alternatives)
+    joins = rng.random(n) < 0.1
+    joins[:1] = False
+    idx.group = (np.cumsum(~joins) - 1).astype(np.int64)
+    second = joins & (idx.score < np.r_[np.inf, idx.score[:-1]])
+    first_loses = np.r_[joins[1:] & ~second[1:], False]
+    idx.group_rank = (second | first_loses).astype(np.int32)
+    idx.prediction_set_id = np.ones(n, dtype=np.int64)
+    idx.set_ids = [1]
     idx.file_names = {i: f"{i:012d}.jpg" for i in range(1, n_images + 1)}
     idx.category_names = {i: f"class {i}" for i in range(1, 81)}
     return idx

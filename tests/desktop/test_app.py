@@ -54,7 +54,10 @@ def test_ensure_demo_project_stores_the_demo_filter() -> None:
     path = ensure_demo_project()
     assert path.name == "demo.labelfix" and path.exists()
     with Store.open(path, readonly=True) as store:
-        assert store.get_meta("ui_state")["filter"]["min_confidence"] == 0.3
+        # the default view: calibrated scores down to the analysis's default cut
+        assert store.get_meta("ui_state")["filter"]["min_score"] is None
+        assert "min_confidence" not in store.get_meta("ui_state")["filter"]
+        assert store.analysis_report(store.current_analysis()["id"])["review_cut"] > 0
         assert store.counts()["images"] == 20
     assert ensure_demo_project() == path  # built once
 

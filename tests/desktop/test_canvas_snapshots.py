@@ -189,3 +189,39 @@ def test_a_missing_image(qtbot: object, font: None, copy: Path, tmp_path: Path) 
     view = canvas_on(qtbot, copy, "missing_label::9", images_root=empty)
     assert view.review_scene.message is not None
     shoot(qtbot, view, "missing_image", tmp_path)
+
+
+def test_the_triage_grid(qtbot: object, font: None, copy: Path, tmp_path: Path) -> None:
+    """Every suspect of the synthetic project as a crop: label and prediction drawn, kind and
+    score under it, a flagged one badged, two selected, the current one framed. Listed in
+    suspect-id order, so a change of the scores moves only their digits."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from labelfix.desktop.grid.view import TriageGrid
+
+    with Store.open(copy) as store, store.atomic():
+        state = {"filter": {"min_confidence": 0.0, "statuses": None}}
+        store.set_meta("ui_state", {**state, "sort": {"key": "id", "descending": False}})
+    session = Session.open(copy)
+    session.select_row(1)
+    session.decide("flagged", "look again")
+    session.select_row(0)
+    grid = TriageGrid(disk_cache=False)
+    grid.setFrameShape(QFrame.Shape.NoFrame)
+    grid.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    qtbot.addWidget(grid)
+    grid.resize(4 * grid.cell.width(), 2 * grid.cell.height())
+    grid.show()
+    grid.attach(session)
+    try:
+        QTest.keyClick(grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+        keys = [session.index.key(int(session.positions[r])) for r in grid.visible_rows()]
+        assert len(keys) == session.row_count() == 7
+        qtbot.waitUntil(lambda: all(grid.cache.get(k) is not None for k in keys), timeout=30_000)
+        grid.viewport().update()
+        qtbot.wait(20)
+        compare(grab(grid.viewport()), "triage_grid", tmp_path)
+    finally:
+        grid.attach(None)
+        session.close()

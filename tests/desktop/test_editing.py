@@ -32,9 +32,12 @@ def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWi
 
 def polygon_label(win: MainWindow) -> dict:
     """A large non-crowd polygon label (not a box) that no other label's box touches (so a
-    press on its body reaches it), on the current suspect's image, or any image."""
+    press on its body reaches it) and no suspect concerns (an edit re-analyses its image: the
+    current suspect must not go away under the test), on the current suspect's image, or any
+    image."""
     s = win.session
     images = [s.current()["image_id"]] + [im["id"] for im in s.store.images()]
+    concerned = set(s.index.annotation_id.tolist()) | set(s.index.other_annotation_id.tolist())
 
     def touches(a: dict, b: dict) -> bool:
         (ax, ay, aw, ah), (bx, by, bw, bh) = a["bbox"], b["bbox"]
@@ -52,6 +55,7 @@ def polygon_label(win: MainWindow) -> dict:
             and not ed.is_box_polygon(a["segmentation"])
             and a["bbox"][2] > 40
             and a["bbox"][3] > 40
+            and a["id"] not in concerned
         ]
         if anns:
             return max(anns, key=lambda a: a["area"])

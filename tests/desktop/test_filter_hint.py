@@ -1,5 +1,7 @@
-"""A new project never opens on a misleading view: when the confidence cut hides almost every
-suspect (or every one of a kind), the window says so and lowers the cut in one click."""
+"""A new project never opens on a misleading view: it opens on every kind ranked by calibrated
+score down to the default cut; when a confidence cut (the earlier default, one click away)
+hides almost every suspect (or every one of a kind), the window says so and lowers the cut, or
+goes back to the default view, in one click."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import numpy as np
 from labelfix.core.errors import KINDS
 from labelfix.core.filter_advice import MOST, PER_KIND, advise
 from labelfix.core.store import Store
-from labelfix.core.suspects import DEFAULT_REVIEW_FILTER
+from labelfix.core.suspects import DEFAULT_REVIEW_FILTER, SEED_REVIEW_FILTER
 from labelfix.desktop.main_window import MainWindow
 
 
@@ -27,12 +29,26 @@ def listed_kinds(window: MainWindow) -> set[str]:
     return {s.suspect_at(r)["kind"] for r in range(s.row_count())}
 
 
-def test_the_default_cut_on_a_low_scoring_detector_is_called_out_and_fixed_in_one_click(
+def test_a_new_project_opens_on_the_default_view_without_a_hint(
+    open_window: Callable[..., MainWindow], demo_project: Path
+) -> None:
+    window = open_window(with_default_filter(demo_project))
+    s = window.session
+    assert s.filter == DEFAULT_REVIEW_FILTER
+    assert len(listed_kinds(window)) >= 3  # not the spurious labels alone
+    listed = s.index.score[s.positions]
+    assert (listed >= s.index.review_cut).all() and s.index.review_cut > 0
+    assert not window.filter_hint.isVisible()
+    assert window.filter_bar.min_score.suffix() == " (default)"
+
+
+def test_the_earlier_confidence_cut_is_one_click_away_and_called_out(
     open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object
 ) -> None:
     window = open_window(with_default_filter(demo_project))
-    s, hint = window.session, window.filter_hint
-    assert s.filter.min_confidence == DEFAULT_REVIEW_FILTER.min_confidence == 0.75
+    s, hint, bar = window.session, window.filter_hint, window.filter_bar
+    bar.seed.click()
+    assert (s.filter.min_confidence, s.filter.min_score) == (0.75, 0.0)
     assert listed_kinds(window) <= {"spurious_label", "duplicate_label"}  # the misleading view
     assert hint.isVisible()
     text = hint.text.text()
@@ -50,14 +66,12 @@ def test_the_default_cut_on_a_low_scoring_detector_is_called_out_and_fixed_in_on
     assert s.row_count() > (1 - MOST) * len(
         index.mask(s.filter.with_(min_confidence=0)).nonzero()[0]
     )
-
-
-def test_no_hint_when_the_cut_shows_every_kind(
-    open_window: Callable[..., MainWindow], demo_project: Path
-) -> None:
-    window = open_window(demo_project)  # the demo's own filter: conf >= 0.3
-    assert window.session.filter.min_confidence == 0.3
-    assert not window.filter_hint.isVisible()
+    assert not bar.seed.isChecked()  # conf >= the suggested cut is not the earlier view
+    bar.seed.click()  # on again, then the hint's other way out: the default view
+    assert s.filter.min_confidence == 0.75 and hint.isVisible()
+    hint.default_button.click()
+    assert (s.filter.min_confidence, s.filter.min_score) == (0.0, None)
+    assert not hint.isVisible() and not bar.seed.isChecked()
 
 
 def test_the_suggested_cut_lists_enough_of_every_kind(demo_project: Path) -> None:
@@ -65,12 +79,13 @@ def test_the_suggested_cut_lists_enough_of_every_kind(demo_project: Path) -> Non
 
     with Store.open(demo_project, readonly=True) as store:
         index = SuspectIndex.load(store)
-    advice = advise(index, DEFAULT_REVIEW_FILTER)
+    assert advise(index, DEFAULT_REVIEW_FILTER) is None  # no confidence cut, nothing to say
+    advice = advise(index, SEED_REVIEW_FILTER)
     assert advice is not None and advice.suggested < 0.75
     assert advice.hidden_share > MOST or advice.hidden_kinds  # advise()'s two reasons
-    shown = index.mask(DEFAULT_REVIEW_FILTER.with_(min_confidence=advice.suggested))
-    base = index.mask(DEFAULT_REVIEW_FILTER.with_(min_confidence=0.0))
+    shown = index.mask(SEED_REVIEW_FILTER.with_(min_confidence=advice.suggested))
+    base = index.mask(SEED_REVIEW_FILTER.with_(min_confidence=0.0))
     for code in np.unique(index.kind[base]):
         of_kind = base & (index.kind == code)
         assert (shown & of_kind).sum() >= min(PER_KIND, of_kind.sum())
-    assert advise(index, DEFAULT_REVIEW_FILTER.with_(min_confidence=advice.suggested)) is None
+    assert advise(index, SEED_REVIEW_FILTER.with_(min_confidence=advice.suggested)) is None

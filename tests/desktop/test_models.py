@@ -114,9 +114,9 @@ def test_a_sort_reorders_the_table_and_leaves_the_counts_alone(
     # its bars (over the whole index) stay as they were
     bars = panel.histogram.counts
     with qtbot.waitSignal(session.suspectsChanged):
-        session.set_filter(SuspectFilter(min_confidence=0.6, statuses=None))
+        session.set_filter(SuspectFilter(min_score=0.6, statuses=None))
     assert resets[-1] == "counts"
-    assert panel.histogram.threshold == 0.6
+    assert panel.histogram.threshold == 0.6  # the score cut
     qtbot.wait(100)  # past the histogram's lazy refresh
     assert panel.histogram.counts is bars
     # a new index is counted again
@@ -161,6 +161,7 @@ def test_iou_range_in_the_filter_bar_lists_what_the_cli_lists(
     bar = FilterBar(session)
     qtbot.addWidget(bar)
     bar.min_conf.setValue(0.0)
+    bar.per_object.setChecked(False)  # every suspect, as the CLI's JSON lists them
     bar.status.setCurrentIndex(1)  # all statuses
     everything = session.row_count()
     bar.iou.low.setValue(0.5)

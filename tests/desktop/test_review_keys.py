@@ -33,7 +33,7 @@ def test_accept_reject_flag_skip_undo_redo(
     window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = window.session
-    assert s.filter.min_confidence == pytest.approx(0.3)  # the demo's stored filter
+    assert s.filter.min_score is None and s.filter.per_object  # the demo's stored filter
     first = s.current()
     assert first is not None and s.current_row() == 0
     key(window, Qt.Key.Key_R)

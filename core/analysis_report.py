@@ -1,0 +1,205 @@
+"""How good the detector is, per class, from one analysis's matches: what ``labelfix report``
+prints and the desktop's summary panel shows.
+
+Per prediction set of an analysis (:func:`set_report`):
+
+- per class: AP at the analysis's IoU threshold (pycocotools' definition, core.habits.
+  class_report), precision and recall of the predictions whose calibrated probability is
+  >= :data:`REPORT_CUT` (more likely right than wrong), label and prediction counts;
+- the confusion table: per label class A and predicted class B, how many A labels have a B
+  prediction (probability >= the cut, IoU >= ``wrong_class_iou``) as their most probable
+  overlapping prediction (B == A: the detector agrees; B == -1: none), with the detector's
+  habit rate for B on A (core.habits: the mean probability of a B prediction on an A label);
+- the reliability of each class's calibration: the predictions in :data:`RELIABILITY_BINS`
+  equal-count bins of raw score, each bin's mean score, observed true-positive rate, mean
+  calibrated probability and count (plotted against the fitted curve, which is in the fit).
+
+An analysis's report (:func:`analysis_report`) holds these per set and the default review cut
+of its suspects (core.review_cut over the head of every group). JSON-able dicts with string
+keys; pure functions: no Qt, no store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import habits, review_cut
+from .errors import AnalysisParams
+from .matching import FP, TP, ImageLabels, ImageMatches, ImagePredictions
+from .scoring import DetectorFit
+
+REPORT_CUT = 0.5  # calibrated probability from which a prediction counts as made
+RELIABILITY_BINS = 10
+
+
+def chunk_confusion(
+    calibrated: Sequence[tuple[ImagePredictions, ImageLabels]],
+    matched: Sequence[ImageMatches],
+    params: AnalysisParams,
+    cut: float = REPORT_CUT,
+) -> dict[tuple[int, int], int]:
+    """:func:`core.habits.confusion_table` of a chunk of images whose predictions carry
+    calibrated probabilities as scores (add the chunks with :func:`add_counts`)."""
+    label_cat, pair_label, pair_cat, pair_iou, pair_prob = [], [], [], [], []
+    start = 0
+    for (p, lab), m in zip(calibrated, matched, strict=True):
+        regular = ~np.asarray(lab.iscrowd, bool)
+        index = np.full(len(lab), -1, dtype=np.int64)
+        index[regular] = np.arange(int(regular.sum())) + start
+        if len(p) and regular.any():
+            i, j = np.nonzero(m.ious >= params.wrong_class_iou)
+            keep = regular[j]
+            i, j = i[keep], j[keep]
+            pair_label.append(index[j])
+            pair_cat.append(np.asarray(p.category_ids)[i])
+            pair_iou.append(m.ious[i, j])
+            pair_prob.append(np.asarray(p.scores)[i])
+        label_cat.append(np.asarray(lab.category_ids)[regular])
+        start += int(regular.sum())
+    if start == 0:
+        return {}
+
+    def cat(parts: list, dtype: type) -> np.ndarray:
+        return np.concatenate([np.zeros(0, dtype), *parts]).astype(dtype)
+
+    return habits.confusion_table(
+        cat(label_cat, np.int64),
+        cat(pair_label, np.int64),
+        cat(pair_cat, np.int64),
+        cat(pair_iou, np.float64),
+        cat(pair_prob, np.float64),
+        params.wrong_class_iou,
+        cut,
+    )
+
+
+def add_counts(
+    into: dict[tuple[int, int], int], more: Mapping[tuple[int, int], int]
+) -> dict[tuple[int, int], int]:
+    """``into`` with ``more`` added pair by pair."""
+    for key, value in more.items():
+        into[key] = into.get(key, 0) + value
+    return into
+
+
+def reliability(
+    category: np.ndarray,
+    score: np.ndarray,
+    probability: np.ndarray,
+    outcome: np.ndarray,
+    bins: int = RELIABILITY_BINS,
+) -> dict[int, list[list[float]]]:
+    """Per class, ``bins`` equal-count bins of its tp/fp predictions by raw score: [mean score,
+    observed tp rate, mean calibrated probability, count] per bin, lowest scores first."""
+    category = np.asarray(category, dtype=np.int64)
+    counted = (outcome == TP) | (outcome == FP)
+    out: dict[int, list[list[float]]] = {}
+    for c in np.unique(category[counted]).tolist():
+        sel = counted & (category == c)
+        order = np.argsort(score[sel], kind="stable")
+        s, p = score[sel][order], probability[sel][order]
+        tp = (outcome[sel][order] == TP).astype(np.float64)
+        rows = []
+        for part in np.array_split(np.arange(len(s)), min(bins, len(s))):
+            if len(part):
+                rows.append(
+                    [
+                        round(float(s[part].mean()), 6),
+                        round(float(tp[part].mean()), 6),
+                        round(float(p[part].mean()), 6),
+                        int(len(part)),
+                    ]
+                )
+        out[int(c)] = rows
+    return out
+
+
+def set_report(
+    matches: Mapping[str, np.ndarray],
+    category: np.ndarray,
+    score: np.ndarray,
+    fit: DetectorFit,
+    confusion: Mapping[tuple[int, int], int],
+    params: AnalysisParams,
+    cut: float = REPORT_CUT,
+) -> dict[str, Any]:
+    """One prediction set's report (see the module docstring).
+
+    ``matches``: every prediction's match (``prediction_id``, ``image_id``, ``outcome``);
+    ``category`` / ``score``: each one's class and raw score in the same order; ``fit``: the
+    analysis's fit of the set (its probabilities, label counts and habits).
+    """
+    category = np.asarray(category, dtype=np.int64)
+    score = np.asarray(score, dtype=np.float64)
+    outcome = np.asarray(matches["outcome"])
+    probability = fit.probabilities(category, score)
+    classes = habits.class_report(
+        matches["image_id"], category, score, probability, outcome, fit.label_counts, cut
+    )
+    totals = fit.habit_totals or {}
+    rows = []
+    for (a, b), n in sorted(confusion.items(), key=lambda kv: (-kv[1], kv[0])):
+        habit = 0.0
+        if b not in (a, habits.NO_CLASS):
+            habit = float(
+                habits.habit_rates(
+                    np.array([a]), np.array([b]), np.zeros(1), totals, fit.label_counts
+                )[0]
+            )
+        rows.append([int(a), int(b), int(n), round(habit, 6)])
+    return {
+        "cut": cut,
+        "iou": params.iou_threshold,
+        "classes": {
+            str(c): {k: _number(v) for k, v in metrics.items()} for c, metrics in classes.items()
+        },
+        "confusion": rows,
+        "reliability": {
+            str(c): v for c, v in reliability(category, score, probability, outcome).items()
+        },
+    }
+
+
+def analysis_report(
+    per_set: Mapping[int, dict[str, Any]], group_rank: np.ndarray, scores: np.ndarray
+) -> dict[str, Any]:
+    """An analysis's report: each set's (:func:`set_report`, by set id) and the default review
+    cut (core.review_cut) over the scores of the suspects that head their group."""
+    heads = np.asarray(scores, dtype=np.float64)[np.asarray(group_rank) == 0]
+    return {
+        "review_cut": review_cut.default_cut(heads),
+        "sets": {str(k): v for k, v in per_set.items()},
+    }
+
+
+def _number(value: float) -> float | int | None:
+    if isinstance(value, int | np.integer):
+        return int(value)
+    value = float(value)
+    return None if np.isnan(value) else round(value, 6)
+
+
+def confusion_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A set report's confusion table as records: label class, predicted class (None: no
+    prediction), count, share of the label class's labels, habit rate; confusions first (most
+    frequent first), then agreements and misses."""
+    per_class: dict[int, int] = {}
+    for a, _b, n, _h in report["confusion"]:
+        per_class[a] = per_class.get(a, 0) + n
+    out = []
+    for a, b, n, habit in report["confusion"]:
+        out.append(
+            {
+                "label_class": a,
+                "predicted_class": None if b == habits.NO_CLASS else b,
+                "count": n,
+                "share": n / per_class[a] if per_class[a] else 0.0,
+                "habit": habit,
+                "confusion": b not in (a, habits.NO_CLASS),
+            }
+        )
+    out.sort(key=lambda r: (not r["confusion"], -r["count"], r["label_class"]))
+    return out

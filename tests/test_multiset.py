@@ -1,0 +1,195 @@
+"""Several prediction sets analysed together (issue 14): on the real data with two real
+detectors (CenterNet and NanoDet), every suspect lists the sets that support it, support from
+both scores higher (noisy-or of the sets' own scores), nothing any set found is lost, and a
+decision made on one set's analysis shows on the same object in the analysis of both (and the
+other way round, with one undo for all). With one set nothing changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labelfix.core import analyze as az
+from labelfix.core import consensus, project, result_rows
+from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams
+from labelfix.core.review import decide
+from labelfix.core.store import Store
+from labelfix.core.suspects import SuspectFilter, SuspectIndex
+
+from helpers import ROOT, shared_path, sql
+
+NANODET = ROOT / "bench" / "data" / "nanodet_real81_bbox_results.json"
+EVERY = SuspectFilter()
+
+
+@pytest.fixture(scope="module")
+def two_sets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real 81 images with CenterNet's (active) and NanoDet's predictions, each set
+    analysed on its own and both together."""
+    root = shared_path("coco_real81")
+    out = tmp_path_factory.mktemp("two") / "two.labelfix"
+    project.import_project(
+        out,
+        root / "annotations" / "instances_real81.json",
+        root / "images",
+        root / "predictions" / "centernet_bbox_results.json",
+        "centernet",
+    )
+    with project.open_project(out) as store:
+        project.add_predictions(store, NANODET, "nanodet", activate=False)
+        project.analyze_project(store, set_name="centernet")
+        project.analyze_project(store, set_name="nanodet")
+        project.analyze_project(store, set_name="centernet,nanodet")
+    return out
+
+
+@pytest.fixture
+def store(two_sets: Path, tmp_path: Path) -> Store:
+    copy = tmp_path / "copy.labelfix"
+    copy.write_bytes(two_sets.read_bytes())
+    s = Store.open(copy)
+    yield s
+    s.close()
+
+
+def test_the_analysis_of_both_is_reviewed_by_default(store: Store) -> None:
+    ids = [s["id"] for s in store.prediction_sets()]
+    assert store.active_sets() == ids == store.resolve_sets("all") == store.resolve_sets(None)
+    assert store.current_analysis()["set_ids"] == ids
+    assert store.current_analysis(ids[0])["set_ids"] == [ids[0]]  # each set's own stays
+    index = SuspectIndex.load(store)
+    assert index.multi and index.set_ids == ids
+    assert sorted(set(index.prediction_set_id.tolist())) == ids
+
+
+def test_every_suspect_lists_its_sets_and_more_support_scores_higher(store: Store) -> None:
+    ids = store.resolve_sets("all")
+    both = SuspectIndex.load(store)
+    own = {i: SuspectIndex.load(store, i) for i in ids}
+    own_rows = {
+        i: {(own[i].key(p)): float(own[i].score[p]) for p in range(len(own[i]))} for i in ids
+    }
+    supported = {i: 0 for i in ids}
+    two = 0
+    for pos in range(len(both)):
+        sets = both.supported_by(pos)
+        assert 1 <= len(sets) <= 2 and len({s["set_id"] for s in sets}) == len(sets)
+        for s in sets:  # each set's own analysis found it with that score
+            assert own_rows[s["set_id"]][s["key"]] == pytest.approx(s["score"])
+            supported[s["set_id"]] += 1
+        scores = [s["score"] for s in sets]
+        assert both.score[pos] == pytest.approx(
+            consensus.combined_score(int(both.kind[pos]), np.array(scores))
+        )
+        if len(sets) == 2:
+            two += 1
+            if both.kind[pos] != 3:  # duplicates do not depend on predictions
+                assert both.score[pos] > max(scores)
+        # the row is its best set's: its prediction and set
+        best = max(sets, key=lambda s: s["score"])
+        assert both.row(pos)["prediction_id"] == best["prediction_id"]
+    assert two > 100  # the detectors agree on many suspects
+    # nothing either set found is lost: every one of its suspects supports one merged suspect
+    assert supported == {i: len(own[i]) for i in ids}
+
+
+def test_missing_labels_of_the_same_object_merge_across_sets(store: Store) -> None:
+    both = SuspectIndex.load(store)
+    missing = np.flatnonzero((both.kind == 0) & (both.support_counts() == 2))
+    assert len(missing) > 20
+    for pos in missing[:50].tolist():
+        a, b = both.supported_by(pos)
+        boxes = [store.prediction(s["set_id"], s["prediction_id"])["bbox"] for s in (a, b)]
+        x0, y0 = max(boxes[0][0], boxes[1][0]), max(boxes[0][1], boxes[1][1])
+        x1 = min(boxes[0][0] + boxes[0][2], boxes[1][0] + boxes[1][2])
+        y1 = min(boxes[0][1] + boxes[0][3], boxes[1][1] + boxes[1][3])
+        inter = max(0, x1 - x0) * max(0, y1 - y0)
+        union = boxes[0][2] * boxes[0][3] + boxes[1][2] * boxes[1][3] - inter
+        assert inter / union >= consensus.SAME_BOX_IOU
+
+
+def test_a_decision_on_one_set_shows_in_the_analysis_of_both(store: Store) -> None:
+    centernet, nanodet = store.resolve_sets("all")
+    own = SuspectIndex.load(store, centernet)
+    both = SuspectIndex.load(store)
+    shared = [p for p in range(len(both)) if both.support_counts()[p] == 2]
+    target = both.supported_by(shared[0])
+    key = next(s["key"] for s in target if s["set_id"] == centernet)
+    (pos,) = own.positions_of([key])
+    decide(store, [own.row(int(pos))], "rejected").apply(store)
+    again = SuspectIndex.load(store)
+    assert again.row(shared[0])["status"] == "rejected"
+    assert again.counts_by_status()["rejected"] == 1
+
+
+def test_a_decision_on_both_is_kept_for_each_set_and_undone_at_once(store: Store) -> None:
+    centernet, nanodet = store.resolve_sets("all")
+    both = SuspectIndex.load(store)
+    pos = int(np.flatnonzero(both.support_counts() == 2)[0])
+    row = both.row(pos)
+    edit = decide(store, [row], "flagged", "check the pixels")
+    edit.apply(store)
+    for s in row["supported_by"]:
+        assert store.decision(s["set_id"], s["key"])["decision"] == "flagged"
+    nano = SuspectIndex.load(store, nanodet)
+    key = next(s["key"] for s in row["supported_by"] if s["set_id"] == nanodet)
+    assert nano.row(int(nano.positions_of([key])[0]))["status"] == "flagged"
+    both.set_status([row["key"]], "flagged", row["set_id"])
+    assert both.status[pos] == 3
+    edit.revert(store)
+    assert all(store.decision(s["set_id"], s["key"]) is None for s in row["supported_by"])
+    assert SuspectIndex.load(store).counts_by_status()["flagged"] == 0
+
+
+def test_a_decided_suspect_stays_when_the_analysis_no_longer_finds_it(store: Store) -> None:
+    """Accepting a missing label both sets support: the re-analysis of its image no longer
+    finds it (the prediction is a label now), the accepted row stays, with its support."""
+    both = SuspectIndex.load(store)
+    pos = int(np.flatnonzero((both.kind == 0) & (both.support_counts() == 2))[0])
+    row = both.row(pos)
+    edit = decide(store, [row], "accepted")
+    edit.apply(store)
+    az.reanalyze_images(store, edit.image_ids)
+    both.reload_images(store, edit.image_ids)
+    fresh = SuspectIndex.load(store)
+    (at,) = fresh.positions_of_decisions([(row["set_id"], row["key"])])
+    assert fresh.row(int(at))["status"] == "accepted"
+    assert len(fresh.supported_by(int(at))) == 2
+    # the incremental reload equals a full load, support and statuses included
+    for name in ("ids", "score", "group", "group_rank", "prediction_set_id", "status"):
+        np.testing.assert_array_equal(getattr(both, name), getattr(fresh, name), err_msg=name)
+    for name, col in fresh.support.items():
+        np.testing.assert_array_equal(both.support[name], col, err_msg=name)
+    # a full analysis again keeps it too
+    project.analyze_project(store, set_name="all")
+    again = SuspectIndex.load(store)
+    (at,) = again.positions_of_decisions([(row["set_id"], row["key"])])
+    assert again.row(int(at))["status"] == "accepted"
+
+
+def test_one_set_through_the_merge_is_unchanged(store: Store) -> None:
+    """The several-sets path given one set keeps every row and score as they were."""
+    centernet = store.resolve_sets("centernet")[0]
+    inputs = az.read_inputs(store, centernet, AnalysisParams())
+    result = az.compute(inputs)
+    boxes = result_rows.prediction_boxes(
+        inputs.predictions["id"],
+        inputs.predictions["box"],
+        result.suspects[:, SUSPECT_COLUMNS.index("prediction_id")],
+    )
+    one = result_rows.one_set(result.suspects, centernet)
+    merged = result_rows.several_sets([(centernet, result.suspects, boxes)])
+    np.testing.assert_array_equal(merged.rows, one.rows)
+    assert merged.support is not None and len(merged.support) == len(one.rows)
+
+
+def test_matches_of_each_set_are_kept(store: Store) -> None:
+    analysis = store.current_analysis()
+    for set_id in analysis["set_ids"]:
+        own = store.match_arrays(store.current_analysis(set_id)["id"])
+        shared = store.match_arrays(analysis["id"], set_id)
+        for name, col in own.items():
+            np.testing.assert_array_equal(shared[name], col, err_msg=name)
+    assert sql(store, "SELECT COUNT(*) FROM suspect_support").fetchone()[0] > 0

@@ -1,0 +1,332 @@
+"""Sending suspects for re-labelling and taking them back (core.relabel, core.merge): the
+subset's content and its fit to CVAT's and Label Studio's COCO importers, the work list, a merge
+of a renumbered subset (images by file name, classes by name, ids kept or new), refusals naming
+file and record, one undoable edit per image, re-analysis, and the whole round trip."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from labelfix.core import project
+from labelfix.core.coco import CocoError, read_ground_truth
+from labelfix.core.edits import RELABELLED
+from labelfix.core.export import export_coco
+from labelfix.core.merge import RelabelError, plan_merge
+from labelfix.core.relabel import SUBSET_KEY, WORK_LIST_FIELDS, export_for_relabel
+from labelfix.core.review import decide
+from labelfix.core.store import Store
+from labelfix.core.suspects import SuspectFilter, SuspectIndex
+
+from helpers import write_json
+from relabel_cases import LABELS, build, cat_id, editor_round_trip, suspect
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """relabel_cases' project with two suspects of a.jpg flagged."""
+    store = build(tmp_path)
+    for kind, note in (("wrong_class", "cat or dog?"), ("missing_label", "unlabelled cat")):
+        decide(store, [suspect(store, kind)], "flagged", note).apply(store)
+    yield store
+    store.close()
+
+
+def flagged(store: Store) -> list[dict]:
+    """The flagged suspects in listing order."""
+    index = SuspectIndex.load(store)
+    rows = index.query(SuspectFilter(statuses=frozenset({"flagged"})))
+    return [dict(index.row(int(r)), set_id=index.set_id) for r in rows]
+
+
+def exported(store: Store, tmp_path: Path) -> dict:
+    """Export the flagged suspects' images; the subset as parsed."""
+    export_for_relabel(store, flagged(store), tmp_path / "subset.json")
+    return json.loads((tmp_path / "subset.json").read_text())
+
+
+# ---------------------------------------------------------------------- export
+def test_the_subset_holds_the_suspects_images_with_their_labels_and_suspects(
+    store: Store, tmp_path: Path
+) -> None:
+    subset = exported(store, tmp_path)
+    assert [im["file_name"] for im in subset["images"]] == ["a.jpg"]  # b.jpg has no suspect
+    assert sorted(a["id"] for a in subset["annotations"]) == [1, 2, 3, 4, 5]
+    assert [c["name"] for c in subset["categories"]] == ["cat", "dog"]
+    records = subset["images"][0][SUBSET_KEY]["suspects"]
+    by_kind = {r["kind"]: r for r in records}
+    assert by_kind["wrong_class"]["note"] == "cat or dog?"
+    assert by_kind["wrong_class"]["status"] == "flagged"
+    assert by_kind["wrong_class"]["suggested_fix"] == {
+        "action": "set_category", "label_id": 1, "category": "dog", "bbox": [10, 10, 40, 40],
+    }  # fmt: skip
+    fix = by_kind["missing_label"]["suggested_fix"]
+    assert (fix["action"], fix["category"], fix["bbox"]) == ("add_label", "cat", [10, 100, 30, 30])
+    assert subset[SUBSET_KEY]["suspects"] == 2
+    assert subset["info"] == {"description": "relabel cases"}  # the project's top keys kept
+    assert {a["note"] for a in subset["annotations"]} == {f"kept {i}" for i in range(1, 6)}
+
+
+def test_the_subset_meets_cvat_and_label_studio_importers_expectations(
+    store: Store, tmp_path: Path
+) -> None:
+    """Datumaro's COCO instances reader (CVAT's "COCO 1.0") parses with required fields: image
+    id (int) and file_name (str); annotation id, image_id, category_id (int, not 0), iscrowd
+    (int), segmentation (list or dict) and bbox (list of 4); "score" and "attributes" on a label
+    mean something to it, so the subset adds neither. Label Studio's converter needs every
+    image's width and height, and reads every segmentation entry as a polygon (so a box
+    label's is [], which it skips)."""
+    subset = exported(store, tmp_path)
+    for image in subset["images"]:
+        assert type(image["id"]) is int and isinstance(image["file_name"], str)
+        assert type(image["width"]) is int and type(image["height"]) is int
+    for ann in subset["annotations"]:
+        for key in ("id", "image_id", "category_id", "iscrowd"):
+            assert type(ann[key]) is int, (ann, key)
+        assert ann["category_id"] != 0
+        assert isinstance(ann["segmentation"], list | dict)
+        assert len(ann["bbox"]) == 4
+        assert "score" not in ann
+        if isinstance(ann["segmentation"], list):
+            assert all(len(part) >= 6 and len(part) % 2 == 0 for part in ann["segmentation"])
+    assert all(type(c["id"]) is int and isinstance(c["name"], str) for c in subset["categories"])
+    read_ground_truth(tmp_path / "subset.json")  # and LabelFix reads it as COCO
+
+
+def test_the_work_list_has_one_row_per_suspect(store: Store, tmp_path: Path) -> None:
+    export_for_relabel(store, flagged(store), tmp_path / "subset.json")
+    with (tmp_path / "subset.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(WORK_LIST_FIELDS)
+    assert {r["kind"] for r in rows} == {"wrong_class", "missing_label"}
+    wrong = next(r for r in rows if r["kind"] == "wrong_class")
+    assert (wrong["file_name"], wrong["note"], wrong["label_class"]) == (
+        "a.jpg",
+        "cat or dog?",
+        "cat",
+    )
+    assert wrong["suggested_fix"] == "label 1 becomes dog"
+
+
+# ---------------------------------------------------------------------- merge
+def test_a_renumbered_subset_merges_by_file_name_and_class_name(
+    store: Store, tmp_path: Path
+) -> None:
+    back, new_id = editor_round_trip(exported(store, tmp_path))
+    anns = {a["id"]: a for a in back["annotations"]}
+    anns[new_id[1]]["category_id"] = cat_id(back, "dog")  # the annotator fixes the class
+    anns[new_id[5]]["bbox"] = [62, 112, 18, 18]  # reshapes a box
+    back["annotations"].remove(anns[new_id[4]])  # deletes the duplicate
+    back["annotations"].append({"id": 999, "image_id": back["images"][0]["id"], "iscrowd": 0,
+                                "category_id": cat_id(back, "cat"), "bbox": [10, 100, 30, 30],
+                                "segmentation": [], "area": 900})  # fmt: skip
+    before_b = store.annotations_for_image(2)
+    next_id = store.next_annotation_id()
+    plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
+    assert plan.totals() == {"deleted": 5, "added": 5, "changed": 0}  # every id was renumbered
+    labels = store.annotations_for_image(1)
+    assert sorted(a["id"] for a in labels) == list(range(next_id, next_id + 5))  # new ids
+    shapes = sorted((a["category_id"], a["bbox"]) for a in labels)
+    assert shapes == sorted([(2, [10, 10, 40, 40]), (1, [100, 10, 40, 40]),
+                             (1, [150, 100, 30, 30]), (1, [62, 112, 18, 18]),
+                             (1, [10, 100, 30, 30])])  # fmt: skip
+    assert store.annotations_for_image(2) == before_b  # not in the subset: untouched
+
+
+def test_ids_the_editor_kept_stay_and_unchanged_labels_are_not_touched(
+    store: Store, tmp_path: Path
+) -> None:
+    subset = exported(store, tmp_path)  # not renumbered: the editor kept the project's ids
+    for ann in subset["annotations"]:
+        ann["bbox"] = [v + 0.008 for v in ann["bbox"]]  # float noise below 0.01 px
+        if ann["id"] == 1:
+            ann["category_id"] = 2
+    revisions = {a["id"]: a["revision"] for a in store.annotations_for_image(1)}
+    plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", subset))
+    assert plan.totals() == {"deleted": 0, "added": 0, "changed": 1}
+    after = {a["id"]: a for a in store.annotations_for_image(1)}
+    assert after[1]["category_id"] == 2 and after[1]["extra"] == {"note": "kept 1"}
+    assert {i: a["revision"] for i, a in after.items() if i != 1} == {
+        i: r for i, r in revisions.items() if i != 1
+    }
+
+
+def test_a_subset_id_of_another_images_label_gets_a_new_id(store: Store, tmp_path: Path) -> None:
+    subset = exported(store, tmp_path)
+    subset["annotations"][0]["id"] = 6  # label 6 exists, but on b.jpg
+    subset["annotations"][0]["bbox"] = [11, 10, 40, 40]
+    next_id = store.next_annotation_id()
+    project.merge_relabelled(store, write_json(tmp_path / "back.json", subset))
+    assert store.annotation(6)["image_id"] == 2
+    assert next_id in {a["id"] for a in store.annotations_for_image(1)}
+
+
+def test_label_studio_names_zero_ids_and_missing_sizes_merge(store: Store, tmp_path: Path) -> None:
+    back, new_id = editor_round_trip(exported(store, tmp_path), label_studio=True)
+    assert back["images"][0]["file_name"] == "images/1a2b3c4d-a.jpg"
+    plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
+    assert [c.file_name for c in plan.changes] == ["a.jpg"]
+    labels = store.annotations_for_image(1)
+    assert sorted((a["category_id"], a["bbox"]) for a in labels) == sorted(
+        (cat, box) for _i, image, cat, box, _p in LABELS if image == 1
+    )
+
+
+def test_a_mismatching_subset_is_refused_with_every_reason(store: Store, tmp_path: Path) -> None:
+    back, _ = editor_round_trip(exported(store, tmp_path))
+    back["images"].append({"id": 7, "file_name": "zebra.jpg", "width": 10, "height": 10})
+    back["images"].append({"id": 8, "file_name": "b.jpg", "width": 99, "height": 80})
+    back["categories"].append({"id": 9, "name": "sofa"})
+    back["categories"].append({"id": 10, "name": "lamp"})  # unused: only a warning
+    back["annotations"][0]["category_id"] = 9
+    log = len(store.change_log())
+    with pytest.raises(RelabelError) as caught:
+        project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
+    text = str(caught.value)
+    assert f"{tmp_path / 'back.json'}: the subset does not match the project (3 problem(s))" in text
+    assert "images[1] (id 7) 'zebra.jpg': no image of that file name in the project" in text
+    assert "images[2] (id 8) 'b.jpg': 99x80 in the subset, 100x80 in the project" in text
+    assert "categories[2] (id 9) 'sofa': no class of that name in the project (used by 1" in text
+    assert "lamp" not in text
+    assert len(store.change_log()) == log  # nothing written
+
+
+def test_an_ambiguous_or_repeated_image_is_refused(store: Store, tmp_path: Path) -> None:
+    subset = exported(store, tmp_path)
+    subset["images"].append(dict(subset["images"][0], id=50))
+    same = r"images\[1\] \(id 50\) 'a.jpg': the same project image as images\[0\]"
+    with pytest.raises(RelabelError, match=same):
+        plan_merge(store, write_json(tmp_path / "back.json", subset))
+
+
+def test_an_invalid_subset_is_a_coco_error_naming_the_record(store: Store, tmp_path: Path) -> None:
+    subset = exported(store, tmp_path)
+    subset["annotations"][0]["bbox"] = [1, 2, 3]
+    with pytest.raises(CocoError, match=r"annotations\[0\] \(id 1\)\.bbox"):
+        plan_merge(store, write_json(tmp_path / "back.json", subset))
+
+
+def test_each_image_is_one_undoable_relabelled_edit(store: Store, tmp_path: Path) -> None:
+    subset = exported(store, tmp_path)
+    subset["images"].append({"id": 2, "file_name": "b.jpg", "width": 100, "height": 80})
+    for ann in subset["annotations"]:
+        ann["bbox"] = [v + 1 for v in ann["bbox"]]
+        ann["segmentation"] = []
+    subset["annotations"].append({"id": 6, "image_id": 2, "category_id": 1, "bbox": [5, 5, 9, 9],
+                                  "iscrowd": 0, "segmentation": [], "area": 81})  # fmt: skip
+    before = {i: store.annotations_for_image(i) for i in (1, 2)}
+    seq = store.last_change()
+    plan = plan_merge(store, write_json(tmp_path / "back.json", subset))
+    edit = plan.edit()
+    edit.apply(store)
+    entries = store.change_log(after_seq=seq)
+    assert {e["action"] for e in entries} == {RELABELLED}
+    by_edit: dict[str, set[int]] = {}
+    for e in entries:
+        by_edit.setdefault(e["edit_id"], set()).add(e["image_id"])
+    assert sorted(by_edit.values(), key=min) == [{1}, {2}]  # one edit per image
+    edit.revert(store)
+    strip = lambda labels: [{k: v for k, v in a.items() if k != "revision"} for a in labels]  # noqa: E731
+    assert {i: strip(store.annotations_for_image(i)) for i in (1, 2)} == {
+        i: strip(before[i]) for i in (1, 2)
+    }
+
+
+def test_merged_images_are_re_analysed(store: Store, tmp_path: Path) -> None:
+    subset = exported(store, tmp_path)
+    subset["annotations"].append({"id": 77, "image_id": 1, "category_id": 1, "iscrowd": 0,
+                                  "bbox": [10, 100, 30, 30], "segmentation": []})  # fmt: skip
+    missing = suspect(store, "missing_label")["key"]
+    index = SuspectIndex.load(store)
+    assert index.positions_of([missing]).size == 1
+    project.merge_relabelled(store, write_json(tmp_path / "back.json", subset))
+    index = SuspectIndex.load(store)
+    open_keys = {
+        index.key(int(r)) for r in index.query(SuspectFilter(statuses=frozenset({"open"})))
+    }
+    assert not any(k.startswith("missing_label:") for k in open_keys)  # the new label explains it
+
+
+def test_an_unchanged_subset_changes_nothing(store: Store, tmp_path: Path) -> None:
+    seq = store.last_change()
+    plan = project.merge_relabelled(
+        store, write_json(tmp_path / "back.json", exported(store, tmp_path))
+    )
+    assert plan.changes == [] and plan.unchanged == 1
+    assert store.last_change() == seq
+
+
+# ---------------------------------------------------------------------- the whole round trip
+def test_round_trip_export_edit_elsewhere_merge_export_coco(store: Store, tmp_path: Path) -> None:
+    back, new_id = editor_round_trip(exported(store, tmp_path))
+    anns = {a["id"]: a for a in back["annotations"]}
+    anns[new_id[1]]["category_id"] = cat_id(back, "dog")
+    back["annotations"].remove(anns[new_id[4]])
+    back["annotations"].append({"id": 1, "image_id": back["images"][0]["id"], "iscrowd": 0,
+                                "category_id": cat_id(back, "cat"), "bbox": [10, 100, 30, 30],
+                                "segmentation": [], "area": 900})  # fmt: skip
+    project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
+    export_coco(store, tmp_path / "out.json")
+    out = read_ground_truth(tmp_path / "out.json")
+    by_image: dict[int, list] = {}
+    for a in out.annotations:
+        by_image.setdefault(a["image_id"], []).append((a["category_id"], a["bbox"]))
+    assert sorted(by_image[1]) == sorted([(2, [10, 10, 40, 40]), (1, [100, 10, 40, 40]),
+                                          (1, [150, 100, 30, 30]), (1, [60, 110, 20, 20]),
+                                          (1, [10, 100, 30, 30])])  # fmt: skip
+    assert by_image[2] == [(2, [10, 10, 20, 20])]
+    ids = [a["id"] for a in out.annotations]
+    assert len(ids) == len(set(ids))
+    polygon = next(a for a in out.annotations if a["bbox"] == [100, 10, 40, 40])
+    assert polygon["segmentation"] == [[100, 10, 140, 10, 140, 50, 100, 50]]
+    assert [im["file_name"] for im in out.images] == ["a.jpg", "b.jpg"]
+
+
+def test_the_change_log_has_a_relabelled_row_per_label_and_a_command_per_image(
+    store: Store, tmp_path: Path
+) -> None:
+    from labelfix.core.change_log import change_rows, to_csv
+
+    subset = exported(store, tmp_path)
+    subset["annotations"] = [a for a in subset["annotations"] if a["id"] != 4]
+    subset["annotations"][0]["bbox"] = [12, 10, 40, 40]
+    project.merge_relabelled(store, write_json(tmp_path / "back.json", subset))
+    rows = [r for r in change_rows(store) if r["action"] == RELABELLED]
+    assert sorted((r["label_id"], r["after_bbox"] is None) for r in rows) == [(1, False), (4, True)]
+    assert {r["command"] for r in rows} == {rows[0]["command"]}
+    assert {r["note"] for r in rows} == {"relabelled in back.json"}
+    assert all(r["reason"] == RELABELLED and r["file_name"] == "a.jpg" for r in rows)
+    assert "[12.0,10.0,40.0,40.0]" in to_csv(rows)
+
+
+def test_a_label_changed_after_planning_is_a_conflict_and_nothing_is_written(
+    store: Store, tmp_path: Path
+) -> None:
+    from labelfix.core.edits import ConflictError, SetCategory
+
+    subset = exported(store, tmp_path)
+    subset["annotations"] = [a for a in subset["annotations"] if a["id"] != 5]
+    plan = plan_merge(store, write_json(tmp_path / "back.json", subset))
+    SetCategory(5, 2, reason="manual").apply(store)  # someone changes label 5 meanwhile
+    seq = store.last_change()
+    with pytest.raises(ConflictError, match="label 5 was changed"):
+        plan.edit().apply(store)
+    assert store.last_change() == seq and store.annotation(5)["category_id"] == 2
+
+
+def test_undoing_a_merge_refuses_when_a_relabelled_label_changed_since(
+    store: Store, tmp_path: Path
+) -> None:
+    from labelfix.core.edits import ConflictError, SetGeometry
+
+    subset = exported(store, tmp_path)
+    subset["annotations"][0]["category_id"] = 2  # label 1 becomes a dog
+    edit = plan_merge(store, write_json(tmp_path / "back.json", subset)).edit()
+    edit.apply(store)
+    SetGeometry(1, bbox=[11, 10, 40, 40], reason="manual").apply(store)  # then it is nudged
+    with pytest.raises(ConflictError):
+        edit.revert(store)
+    assert store.annotation(1)["category_id"] == 2
