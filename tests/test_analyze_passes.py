@@ -30,7 +30,26 @@ def _result(store: Store, analysis_id: int) -> tuple:
         [analysis_id],
     ).fetchall()
     matches = store.match_arrays(analysis_id)
-    return rows, {k: v.tobytes() for k, v in matches.items()}, store.detector_fit(analysis_id)
+    grouped = sql(
+        store,
+        "SELECT key, probability, group_id, group_rank FROM suspects WHERE analysis_id = ? "
+        "ORDER BY id",
+        [analysis_id],
+    ).fetchall()
+    # the groups as a partition of the keys (their numbers differ: the whole analysis numbers
+    # them by score, the passes chunk by chunk), with each row's rank and probability
+    members: dict[int, list[str]] = {}
+    for key, _p, group, _r in grouped:
+        members.setdefault(group, []).append(key)
+    partition = sorted(tuple(m) for m in members.values())
+    ranked = [(key, p, rank) for key, p, _g, rank in grouped]
+    return (
+        rows,
+        {k: v.tobytes() for k, v in matches.items()},
+        store.detector_fit(analysis_id),
+        (partition, ranked),
+        store.analysis_report(analysis_id),
+    )
 
 
 def _both(project: Path, params: AnalysisParams, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,6 +70,9 @@ def _both(project: Path, params: AnalysisParams, monkeypatch: pytest.MonkeyPatch
     assert passes[0] == whole[0]
     assert passes[1] == whole[1]
     assert passes[2] == whole[2]
+    assert passes[3] == whole[3]  # groups, ranks, probabilities
+    assert passes[4] == whole[4]  # the report: metrics, confusions, reliability, review cut
+    assert len(whole[3][0]) < len(whole[0])  # some objects have several suspects
 
 
 @pytest.fixture
