@@ -40,14 +40,35 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> tuple[
 
 def statuses(capsys: pytest.CaptureFixture[str], project: Path) -> dict[str, str]:
     """kind:label -> status of every suspect."""
-    out, _ = cli(capsys, "suspects", str(project), "--status", "all", "--format", "csv")
-    rows = [line.split(",") for line in out.strip().splitlines()[1:]]
-    return {f"{r[0]}:{r[4]}": r[-1] for r in rows}
+    out, _ = cli(
+        capsys,
+        "suspects",
+        str(project),
+        "--status",
+        "all",
+        "--min-confidence",
+        "0",
+        "--format",
+        "csv",
+    )
+    header, *lines = out.strip().splitlines()
+    status = header.split(",").index("status")
+    rows = [line.split(",") for line in lines]
+    return {f"{r[0]}:{r[4]}": r[status] for r in rows}
 
 
 def test_apply_flag_with_a_note(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, err = cli(
-        capsys, "apply", str(project), "--kind", "wrong_class", "--flag", "--note", "which?"
+        capsys,
+        "apply",
+        str(project),
+        "--min-confidence",
+        "0",
+        "--kind",
+        "wrong_class",
+        "--flag",
+        "--note",
+        "which?",
     )
     assert "flagged 1 suspect(s)" in err
     with Store.open(project) as store:
@@ -55,7 +76,17 @@ def test_apply_flag_with_a_note(project: Path, capsys: pytest.CaptureFixture[str
         assert key.startswith("wrong_class:1:")
         assert store.decision(store.active_set_id(), key)["note"] == "which?"
     cli(
-        capsys, "apply", str(project), "--kind", "spurious_label", "--reject", "--note", "x", code=2
+        capsys,
+        "apply",
+        str(project),
+        "--min-confidence",
+        "0",
+        "--kind",
+        "spurious_label",
+        "--reject",
+        "--note",
+        "x",
+        code=2,
     )
 
 
@@ -66,6 +97,8 @@ def test_reopen_and_redecide_accepted_suspects(
         capsys,
         "apply",
         str(project),
+        "--min-confidence",
+        "0",
         "--kind",
         "wrong_class",
         "--kind",
@@ -89,7 +122,7 @@ def test_reopen_and_redecide_accepted_suspects(
 def test_a_redecision_that_cannot_revert_is_named(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cli(capsys, "apply", str(project), "--kind", "wrong_class", "--accept")
+    cli(capsys, "apply", str(project), "--min-confidence", "0", "--kind", "wrong_class", "--accept")
     with Store.open(project) as store:
         from labelfix.core.edits import SetCategory
 
@@ -106,7 +139,18 @@ def test_export_for_relabel_and_merge_back(
     subset = tmp_path / "subset.json"
     _, err = cli(capsys, "export", str(project), "-o", str(subset), "--for-relabel", code=2)
     assert "no suspects to send for re-labelling (status flagged)" in err
-    cli(capsys, "apply", str(project), "--kind", "duplicate_label", "--flag", "--note", "two cats?")
+    cli(
+        capsys,
+        "apply",
+        str(project),
+        "--min-confidence",
+        "0",
+        "--kind",
+        "duplicate_label",
+        "--flag",
+        "--note",
+        "two cats?",
+    )
     _, err = cli(capsys, "export", str(project), "-o", str(subset), "--for-relabel")
     assert "wrote 1 image(s) with 5 labels and 1 suspect(s)" in err
     assert (tmp_path / "subset.csv").read_text().count("\n") == 2  # header + one suspect
@@ -125,7 +169,9 @@ def test_export_for_relabel_and_merge_back(
 def test_merge_refuses_a_subset_that_does_not_match(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cli(capsys, "apply", str(project), "--kind", "spurious_label", "--flag")
+    cli(
+        capsys, "apply", str(project), "--min-confidence", "0", "--kind", "spurious_label", "--flag"
+    )
     subset = tmp_path / "subset.json"
     cli(capsys, "export", str(project), "-o", str(subset), "--for-relabel")
     back = json.loads(subset.read_text())

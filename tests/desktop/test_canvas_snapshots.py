@@ -201,7 +201,7 @@ def test_the_triage_grid(qtbot: object, font: None, copy: Path, tmp_path: Path) 
     from labelfix.desktop.grid.view import TriageGrid
 
     with Store.open(copy) as store, store.atomic():
-        state = {"filter": {"min_confidence": 0.0, "statuses": None}}
+        state = {"filter": {"min_confidence": 0.0, "statuses": None, "per_object": False}}
         store.set_meta("ui_state", {**state, "sort": {"key": "id", "descending": False}})
     session = Session.open(copy)
     session.select_row(1)
