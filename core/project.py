@@ -62,6 +62,7 @@ from .store import (
     is_team_location,
     parse_location,
 )
+from .store.location import redact as redact_text
 from .store.transfer import copy_project
 
 __all__ = [
@@ -94,8 +95,14 @@ __all__ = [
     "predict",
     "pull_project",
     "push_project",
+    "redact_text",
+    "remember_team_images",
     "runner_missing",
     "suggested_geometry",
+    "team_images",
+    "team_projects",
+    "TeamLocation",
+    "parse_location",
 ]
 
 Location = str | Path | TeamLocation
@@ -254,6 +261,23 @@ def pull_project(
 def team_projects(server: str) -> list[str]:
     """The names of the team projects on a server's database (``postgresql://HOST/DB``)."""
     return Store.team_projects(TeamLocation.parse(server, "labelfix"))
+
+
+def team_images(location: str | TeamLocation) -> Path | None:
+    """The image folder this machine remembers for a team project (None: not known yet)."""
+    where = parse_location(location)
+    assert isinstance(where, TeamLocation), "only a team project's images are remembered"
+    return settings.project_images(where.key())
+
+
+def remember_team_images(location: str | TeamLocation, folder: str | Path) -> None:
+    """Remember a team project's image folder on this machine (it must exist)."""
+    where = parse_location(location)
+    if not isinstance(where, TeamLocation):
+        raise ProjectError(f"{location}: only a team project's image folder is remembered")
+    if not Path(folder).is_dir():
+        raise ProjectError(f"{folder}: no such image folder")
+    settings.set_project_images(where.key(), folder)
 
 
 def import_project(

@@ -274,6 +274,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         needs=ALWAYS,
     ),
     ActionSpec(
+        "open_team_project",
+        "Open team project…",
+        (),
+        lambda w: w.open_team_project(),
+        "File",
+        needs=ALWAYS,
+    ),
+    ActionSpec(
         "open_demo", "Open the demo project", (), lambda w: w.open_demo(), "File", needs=ALWAYS
     ),
     ActionSpec("export", "Export COCO…", ("Ctrl+Shift+E",), lambda w: w.export(), "File"),

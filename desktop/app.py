@@ -111,7 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
         p.add_argument("--version", action="version", version=version)
         if name == "open":
-            p.add_argument("project", help="X.labelfix")
+            p.add_argument(
+                "project", help="X.labelfix, or a team project: postgresql://HOST/DB?project=NAME"
+            )
+            p.add_argument(
+                "--images",
+                metavar="DIR",
+                help="a team project's image folder on this machine (remembered per project)",
+            )
         _add_window_options(p, top=False)
     return parser
 
@@ -251,8 +258,18 @@ def main(argv: list[str]) -> int:
     from .demo import ensure_demo_project
     from .main_window import MainWindow
 
-    path: Path | None = None
-    if args.command == "open":
+    path: Path | str | None = None
+    if args.command == "open" and args.project.startswith(("postgresql://", "postgres://")):
+        path = args.project  # a team project: opened (and any problem said) by the window
+        if args.images:
+            from labelfix.core.project import remember_team_images
+
+            try:
+                remember_team_images(path, args.images)
+            except ProjectError as exc:
+                print(f"labelfix: {exc}", file=sys.stderr)
+                return 2
+    elif args.command == "open":
         path = Path(args.project)
         trouble = errors.check_project(path)
         if trouble is not None:
@@ -318,7 +335,7 @@ def _what_is_shown(window: object) -> str:
     current = session.current()
     image = "" if current is None else f", image {current['file_name']}"
     return (
-        f"{session.path.name} is shown with {session.row_count()} suspects listed{image} "
+        f"{session.title} is shown with {session.row_count()} suspects listed{image} "
         f"({window.width()}x{window.height()})"
     )
 

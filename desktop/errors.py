@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labelfix import __version__
-from labelfix.core.project import DatabaseError, ProjectError, open_project
+from labelfix.core.project import (
+    DatabaseError,
+    ProjectError,
+    open_project,
+    parse_location,
+    redact_text,
+)
 
 _TOO_NEW = re.compile(r"schema version (\d+), but this LabelFix reads up to (\d+)")
 
@@ -71,6 +77,21 @@ def open_problem(exc: BaseException, path: Path | str) -> OpenProblem:
         text = str(exc).strip().rstrip(".") or type(exc).__name__
         sentence = f"{path.name} could not be opened: {text}."
     return OpenProblem(kind, sentence)
+
+
+def team_problem(exc: BaseException, location: str) -> str:
+    """The sentence for a team project that did not open (its URL shown without password)."""
+    text = redact_text(str(exc).strip().rstrip(".")) or type(exc).__name__
+    where = team_display(location)
+    return text + "." if where in text else f"{where} could not be opened: {text}."
+
+
+def team_display(location: str) -> str:
+    """A team project's URL as shown and remembered: never its password."""
+    try:
+        return str(parse_location(location))
+    except ProjectError:
+        return redact_text(location)
 
 
 def check_project(path: Path | str) -> OpenProblem | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.export import ExportError, export_changes, export_coco
-from labelfix.core.project import ProjectError
+from labelfix.core.project import ProjectError, is_team_location
 
 from . import jobs, relabel_dialogs, workers
 from .about import show_about
@@ -40,7 +40,7 @@ from .dialogs import (
     ThresholdsDialog,
     choose_project_file,
 )
-from .errors import open_problem
+from .errors import open_problem, team_display, team_problem
 from .filter_hint import FilterHint
 from .grid.view import TriageGrid
 from .history import HistoryView
@@ -51,6 +51,8 @@ from .session import Session
 from .start_page import StartPage, remember_project
 from .summary import SummaryPanel
 from .table import SuspectTable
+from .team.controller import TeamWindowPart, ask_for_images, make_team_dock
+from .team.open_dialog import OpenTeamDialog
 from .widgets import FilterBar, JobIndicator, StatusCounts, TipBar
 
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
@@ -61,6 +63,7 @@ MENUS = {
     "&File": [
         "new_project",
         "open_project",
+        "open_team_project",
         "open_demo",
         None,
         "export",
@@ -126,7 +129,7 @@ class MainWindow(QMainWindow):
     """The LabelFix window: start page, or the review of one project."""
 
     analysisFinished = Signal(object)  # AnalysisSummary
-    projectOpened = Signal(Path)
+    projectOpened = Signal(object)  # the project file, or a team location
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         self.start_page.newProject.connect(self.new_project)
         self.start_page.openProject.connect(self.open_project)
         self.start_page.openDemo.connect(self.open_demo)
+        self.start_page.openTeam.connect(self.open_team_project)
         self.start_page.openRecent.connect(self.open_path)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
@@ -173,6 +177,8 @@ class MainWindow(QMainWindow):
             self.history_dock.features() | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.history_dock.hide()
+        self.team_dock = make_team_dock(self)  # a team project's connection, claims, reviewers
+        self.team_part: TeamWindowPart | None = None
         self.history: HistoryView | None = None
         self.ask_on_close: bool | None = None  # None: ask unless headless (offscreen)
         self.actions = build_actions(
@@ -218,15 +224,27 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ project
     def open_path(self, path: Path | str, *, tip: bool = False) -> bool:
-        """Open a project file; a problem is shown as a sentence."""
+        """Open a project file or a team project's ``postgresql://`` URL; a problem is shown
+        as a sentence. A team project whose images this machine does not know asks for them."""
+        team = is_team_location(path)
         try:
             session = Session.open(path, self)
         except ProjectError as exc:
-            self._error(open_problem(exc, path).sentence)
+            self._error(team_problem(exc, path) if team else open_problem(exc, path).sentence)
             return False
         self.set_session(session)
         self.tip.setVisible(tip)
+        if session.is_team:
+            QTimer.singleShot(0, lambda: self.session is session and ask_for_images(self, session))
         return True
+
+    def open_team_project(self) -> bool:
+        """File ▸ Open team project…: the server, the project and this machine's image folder."""
+        dialog = OpenTeamDialog(self, url=str(self.settings.value("team/last", "") or ""))
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.location is None:
+            return False
+        self.settings.setValue("team/last", team_display(dialog.location))  # no password
+        return self.open_path(dialog.location)
 
     def set_session(self, session: Session) -> None:
         """Show a project: build the views that follow its session."""
@@ -262,6 +280,8 @@ class MainWindow(QMainWindow):
         self.history_dock.setWidget(self.history)
         self.canvas.attach(session)
         self.grid.attach(session)
+        if session.is_team:
+            self.team_part = TeamWindowPart(self, session)
         self.views.setCurrentWidget(self.canvas)
         self._hidden_by_grid.clear()
         for dock in self.docks.values():
@@ -275,15 +295,17 @@ class MainWindow(QMainWindow):
             self.resizeDocks(
                 [self.docks["inspector"]], [int(self.width() * 0.20)], Qt.Orientation.Horizontal
             )
-        self.setWindowTitle(f"{session.path.name} — LabelFix")
-        remember_project(session.path, self.settings)
+        self.setWindowTitle(f"{session.title} — LabelFix")
+        self.setWindowFilePath(session.location)
+        if session.path is not None:  # a team project is opened by its URL, not from the list
+            remember_project(session.path, self.settings)
         if not session.analysed():
             self.statusBar().showMessage(
                 "This project has no analysis yet: Analyse ▸ Analyse with thresholds…", 10000
             )
         self.table.setFocus()
         self.update_actions()
-        self.projectOpened.emit(session.path)
+        self.projectOpened.emit(session.target)
 
     def close_project(self) -> None:
         """Save the review state and return to the start page."""
@@ -293,6 +315,9 @@ class MainWindow(QMainWindow):
         if self.analysis_worker is not None:
             self.analysis_worker.cancel()
             QThreadPool.globalInstance().waitForDone()
+        if self.team_part is not None:
+            self.team_part.close()  # the follower stops before the session lets go
+            self.team_part = None
         self.canvas.attach(None)
         self.grid.attach(None)
         for dock in [*self.docks.values(), self.history_dock]:
@@ -438,13 +463,13 @@ class MainWindow(QMainWindow):
 
     def export(self) -> bool:
         """Ask where to export the corrected COCO JSON (the change log goes beside it)."""
-        default = str(self.session.path.with_suffix(".json"))
+        default = str(self.session.default_output(".json"))
         path, _ = QFileDialog.getSaveFileName(self, "Export COCO", default, "COCO JSON (*.json)")
         return bool(path) and self.export_to(Path(path))
 
     def export_change_log(self) -> bool:
         """Ask where to write the change log alone (JSON, or CSV by the file's suffix)."""
-        default = str(self.session.path.with_suffix(".changes.json"))
+        default = str(self.session.default_output(".changes.json"))
         path, _ = QFileDialog.getSaveFileName(
             self, "Export change log", default, "Change log (*.json *.csv)"
         )
@@ -505,7 +530,7 @@ class MainWindow(QMainWindow):
             return None
         self.session.write_pending()  # the analysis reads the project from another process
         worker = workers.Worker(
-            jobs.in_subprocess, jobs.analyze_project, self.session.path, params, set_ids
+            jobs.in_subprocess, jobs.analyze_project, self.session.target, params, set_ids
         )
         self.analysis_worker = worker
 
@@ -524,7 +549,7 @@ class MainWindow(QMainWindow):
         if self.model_dialog is not None and self.model_dialog.worker is None:
             self.model_dialog.deleteLater()  # the last one, closed
         dialog = RunModelDialog(
-            self.session.path,
+            self.session.target,
             self,
             model=model,
             params=self.session.analysis_params(),

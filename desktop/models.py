@@ -62,6 +62,7 @@ STATUS_COLOURS = {"accepted": "#2e8b57", "rejected": "#9a9a9a", "flagged": "#d26
 
 
 STATUS_BRUSHES = {STATUSES.index(s): QBrush(QColor(c)) for s, c in STATUS_COLOURS.items()}
+TEAM_BRUSH = QBrush(QColor("#8a8a8a"))  # claimed by someone else, or not saved yet
 
 
 def _num(value: float) -> str:
@@ -82,6 +83,15 @@ class SuspectTableModel(QAbstractTableModel):
         self.session = session
         session.suspectsChanged.connect(self.reload)
         session.orderChanged.connect(self.reload)
+        if session.team is not None:  # claims and unsaved marks (a team project)
+            session.team.changed.connect(self._marks_changed)
+
+    def _marks_changed(self) -> None:
+        """The team marks of the status column changed (the rows did not)."""
+        rows = self.rowCount()
+        if rows:
+            col = self.column_of("status")
+            self.dataChanged.emit(self.index(0, col), self.index(rows - 1, col))
 
     def reload(self) -> None:
         """Reset after the session's rows changed or were sorted anew."""
@@ -122,6 +132,9 @@ class SuspectTableModel(QAbstractTableModel):
         if role == ALIGN:
             return ALIGN_RIGHT if key in NUMERIC else ALIGN_LEFT
         if role == FOREGROUND:
+            team = self.session.team
+            if team is not None and team.note_for(sx.key(pos)).startswith(("claimed", "unsaved")):
+                return TEAM_BRUSH
             return STATUS_BRUSHES.get(int(sx.status[pos]))
         if role == TOOLTIP:
             if key == "file_name":
@@ -164,7 +177,9 @@ class SuspectTableModel(QAbstractTableModel):
                 return f"all ({len(found)})"
             return ", ".join(str(s["set"]) for s in found)
         if key == "status":
-            return STATUSES[int(sx.status[pos])]
+            status = STATUSES[int(sx.status[pos])]
+            note = "" if self.session.team is None else self.session.team.note_for(sx.key(pos))
+            return f"{status} · {note}" if note else status
         return str(int(sx.ids[pos]))
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:

@@ -49,7 +49,7 @@ def export_for_relabel(window: MainWindow) -> workers.Worker | None:
     if not ok:
         return None
     flt = dict(options)[label]
-    default = str(window.session.path.with_name(window.session.path.stem + ".relabel.json"))
+    default = str(window.session.default_output(".relabel.json"))
     path, _ = QFileDialog.getSaveFileName(
         window, "Export for re-labelling", default, "COCO JSON (*.json)"
     )
@@ -61,7 +61,7 @@ def export_to(window: MainWindow, out: Path, flt: SuspectFilter) -> workers.Work
     s = window.session
     s.write_pending()
     worker = workers.Worker(
-        jobs.in_subprocess, jobs.export_for_relabel, s.path, flt, s.sort_key, s.descending, out
+        jobs.in_subprocess, jobs.export_for_relabel, s.target, flt, s.sort_key, s.descending, out
     )
 
     def done(result: project.RelabelExport) -> None:
@@ -76,7 +76,7 @@ def export_to(window: MainWindow, out: Path, flt: SuspectFilter) -> workers.Work
 
 def merge_relabelled(window: MainWindow) -> bool:
     """Pick a relabelled subset, say what merging it changes, and merge it on confirmation."""
-    start = str(window.session.path.parent)
+    start = str(window.session.default_output(".json").parent)
     path, _ = QFileDialog.getOpenFileName(
         window, "Merge a relabelled subset", start, "COCO JSON (*.json)"
     )

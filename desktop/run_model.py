@@ -56,7 +56,7 @@ class RunModelDialog(QDialog):
 
     def __init__(
         self,
-        project_path: Path,
+        project_path: Path | project.TeamLocation,
         parent: QWidget | None = None,
         *,
         model: Path | None = None,
@@ -66,7 +66,7 @@ class RunModelDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Run a model")
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 96)
-        self.project_path = Path(project_path)
+        self.project_path = Path(project_path) if isinstance(project_path, str) else project_path
         self.params = params
         self.inspection: project.ModelInspection | None = None
         self.worker: workers.Worker | None = None

@@ -67,6 +67,7 @@ class StartPage(QWidget):
     newProject = Signal()
     openProject = Signal()
     openDemo = Signal()
+    openTeam = Signal()  # "Open team project…" (a PostgreSQL server)
     openRecent = Signal(Path)
 
     def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
@@ -83,6 +84,7 @@ class StartPage(QWidget):
         for text, slot in (
             ("New project from COCO…", self.newProject.emit),
             ("Open project…", self.choose_and_open),
+            ("Open team project…", self.openTeam.emit),
             ("Open demo", self.openDemo.emit),
         ):
             b = QPushButton(text)

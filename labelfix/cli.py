@@ -8,13 +8,15 @@ import sys
 DESKTOP_COMMANDS = {"open", "demo"}
 # options of the bare desktop command (`labelfix --smoke`, `labelfix --theme dark`)
 DESKTOP_OPTIONS = {"--theme", "--smoke", "--screenshot", "--select", "--size"}
+TEAM_SCHEMES = ("postgresql://", "postgres://")  # a team project's URL opens like a file
 
 
 def main(argv: list[str] | None = None) -> None:
     """Dispatch to the desktop app or the headless CLI."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0].endswith(".labelfix"):
-        argv = ["open", *argv]  # `labelfix X.labelfix`, as the desktop entry's Exec runs it
+    if argv and (argv[0].endswith(".labelfix") or argv[0].startswith(TEAM_SCHEMES)):
+        # `labelfix X.labelfix` (the desktop entry's Exec runs it), `labelfix postgresql://…`
+        argv = ["open", *argv]
     if not argv or argv[0] in DESKTOP_COMMANDS or argv[0].split("=")[0] in DESKTOP_OPTIONS:
         from .desktop.app import main as desktop_main
 

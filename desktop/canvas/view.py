@@ -206,7 +206,7 @@ class CanvasView(QGraphicsView):
             image_id,
             image["width"],
             image["height"],
-            store.annotations_for_image(image_id),
+            self.session.image_labels(image_id),
             preds,
             self.session.category_names,
             suspect["annotation_id"] if suspect is not None else None,

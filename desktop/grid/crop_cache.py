@@ -27,6 +27,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QThread, Signal
 from PySide6.QtGui import QImage
 
+from labelfix.core.project import TeamLocation
+
 from .render import CropJob, CropSource, message_crop, render_crop
 
 THREADS = 2
@@ -78,7 +80,7 @@ class CropThread(QThread):
 
     made = Signal(str, int, QImage)  # key, version, crop
 
-    def __init__(self, project: Path, queue: _Queue, disk: Path | None) -> None:
+    def __init__(self, project: Path | TeamLocation, queue: _Queue, disk: Path | None) -> None:
         super().__init__()
         self.project = project
         self.queue = queue
@@ -129,21 +131,24 @@ class CropCache(QObject):
 
     def __init__(
         self,
-        project: Path,
+        project: Path | TeamLocation,
         *,
         disk: bool = True,
         threads: int = THREADS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.project = Path(project)
+        self.project = Path(project) if isinstance(project, str) else project
         self._memory: OrderedDict[str, QImage] = OrderedDict()
         self._versions: dict[str, int] = {}
         self._image_of: dict[str, int] = {}
         self._waiting: set[str] = set()
         self.disk: Path | None = None
         if disk:
-            digest = hashlib.sha1(str(self.project.resolve()).encode()).hexdigest()[:16]
+            where = (
+                self.project.resolve() if isinstance(self.project, Path) else self.project.key()
+            )  # a team project: its server, database and name (never a password)
+            digest = hashlib.sha1(str(where).encode()).hexdigest()[:16]
             self.disk = cache_dir() / digest
             with contextlib.suppress(OSError):
                 self.disk.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ class CropSpec:
 class CropSource:
     """Reads crop specs on one thread's own read-only connection to the project."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | project_service.TeamLocation) -> None:
         self.store = project_service.open_project(path, readonly=True)
         self._pred_order: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -102,7 +102,7 @@ class CropSource:
         stamp = f"{stat.st_size}.{stat.st_mtime_ns}" if stat else "missing"
         signature = hashlib.sha1(
             "|".join(
-                [str(self.store.path), job.key, *revisions, str(path), stamp, str(job.set_id)]
+                [self.store.location, job.key, *revisions, str(path), stamp, str(job.set_id)]
             ).encode()
         ).hexdigest()
         return CropSpec(

@@ -83,7 +83,7 @@ class TriageGrid(QAbstractScrollArea):
         if session is None:
             self.viewport().update()
             return
-        self.cache = CropCache(session.path, disk=self.disk_cache, parent=self)
+        self.cache = CropCache(session.target, disk=self.disk_cache, parent=self)
         self.cache.ready.connect(self._crop_ready)
         for signal, slot in self._links():
             signal.connect(slot)

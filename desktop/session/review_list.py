@@ -34,11 +34,29 @@ class ReviewList:
         self.positions = np.zeros(0, dtype=np.int64)
         self.current_pos: int | None = None  # position in the index (not the table row)
         self.current_image: int | None = None  # its image (kept while the index reloads)
+        # a team view narrowing the list (my claims, one reviewer's decisions): its name and
+        # the suspect keys it keeps
+        self.only_name: str | None = None
+        self.only_keys: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ listing
     def requery(self) -> None:
-        """List the index's suspects by the filter and sort."""
-        self.positions = self.index.query(self.filter, self.sort_key, self.descending)
+        """List the index's suspects by the filter and sort (and the team view, if any)."""
+        positions = self.index.query(self.filter, self.sort_key, self.descending)
+        if self.only_keys is not None:
+            keep = np.zeros(len(self.index), dtype=bool)
+            if self.only_keys:
+                keep[self.index.positions_of(sorted(self.only_keys))] = True
+            positions = positions[keep[positions]]
+        self.positions = positions
+
+    def set_only(self, name: str | None, keys: frozenset[str] | None) -> bool:
+        """List only these suspects (None: all the filter keeps); False when unchanged."""
+        if (name, keys) == (self.only_name, self.only_keys):
+            return False
+        self.only_name, self.only_keys = name, keys
+        self.requery()
+        return True
 
     def set_filter(self, flt: SuspectFilter) -> bool:
         """Use another filter; False when it is the same."""

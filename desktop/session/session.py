@@ -24,16 +24,23 @@ from PySide6.QtGui import QUndoStack
 
 from labelfix.core import project
 from labelfix.core.analyze import reanalyze_images
-from labelfix.core.edits import AddLabel, CompositeEdit, Edit, EditError, SetDecision
+from labelfix.core.edits import (
+    AddLabel,
+    CompositeEdit,
+    Edit,
+    EditError,
+    SetDecision,
+)
 from labelfix.core.redecide import redecide
 from labelfix.core.review import FixPreview, decide, fix_preview
-from labelfix.core.store import Store
+from labelfix.core.store import ConflictError, ConnectionLost, Store, TeamLocation
 from labelfix.core.suspects import CACHE_MIN_ROWS, SuspectFilter, SuspectIndex
 
 from ..commands import EditCommand, Focus, leaf_edits
 from ..fix_choice import FixChoice
 from .label_edits import LabelEdits
 from .review_list import ReviewList
+from .team import TeamSync, conflict_images
 from .ui_state import UiState
 from .undo_history import UndoHistory
 
@@ -57,7 +64,12 @@ class Session(QObject):
         self.category_names: dict[int, str] = store.category_names()
         self.history = UndoHistory(self)
         self.history.stepFailed.connect(self.errorOccurred)
+        self.history.stepRefused.connect(lambda images: self.refresh_from_store(images))
         self.review = ReviewList(SuspectIndex.load(store))
+        # the revision of each label as the canvas last read it: an edit of it is written
+        # compare-and-set on that revision (a team project refuses it if someone changed it)
+        self.read_revisions: dict[int, int] = {}
+        self.team = TeamSync(self) if store.is_team else None
         self.labels = LabelEdits(self)
         self.ui_state = UiState(store, self.review, self)
         self.fix_choice = FixChoice(self)  # the form the current suspect's fix takes (V)
@@ -69,13 +81,23 @@ class Session(QObject):
         self._select_pos(pos, save=False)
 
     @classmethod
-    def open(cls, path: str | Path, parent: QObject | None = None) -> Session:
-        """Open a project file (raises ProjectError with a readable message)."""
-        return cls(project.open_project(path), parent)
+    def open(
+        cls, location: str | Path | TeamLocation, parent: QObject | None = None
+    ) -> Session:
+        """Open a project file or a team project's ``postgresql://`` location (raises
+        ProjectError with a readable message)."""
+        return cls(project.open_project(location), parent)
 
     def close(self) -> None:
-        """Write what is pending, save the review state and close the project."""
+        """Write what is pending, save the review state and close the project (a team
+        project's claims are given back)."""
         self.write_pending()
+        if self.team is not None:
+            self.team.release()
+            if not self.team.connected:  # nothing more can be written: just let go
+                self.history.clear()
+                self.store.close()
+                return
         self.ui_state.save()
         index = self.review.index
         if len(index) >= CACHE_MIN_ROWS and not index.cache_is_current(self.store):
@@ -98,9 +120,38 @@ class Session(QObject):
         return self.history.stack
 
     @property
-    def path(self) -> Path:
-        """The project file."""
+    def path(self) -> Path | None:
+        """The project file (None for a team project: see :attr:`target`, :attr:`location`)."""
         return self.store.path
+
+    @property
+    def target(self) -> Path | TeamLocation:
+        """Where the project is, to open it again (a background job, the crop threads)."""
+        return self.store.team if self.store.team is not None else self.store.path
+
+    @property
+    def location(self) -> str:
+        """Where the project is, in words a person reads (a team URL without password)."""
+        return self.store.location
+
+    @property
+    def is_team(self) -> bool:
+        """True for a team project on a PostgreSQL server."""
+        return self.store.is_team
+
+    @property
+    def title(self) -> str:
+        """The project's short name: the file's name, or the team project's name."""
+        if self.store.team is not None:
+            return f"{self.store.team.project} (team)"
+        return self.store.path.name
+
+    def default_output(self, suffix: str) -> Path:
+        """Where an export of this project goes by default: beside the project file, or in
+        the current folder named after the team project (``suffix`` like ``.json``)."""
+        if self.store.team is not None:
+            return Path.cwd() / f"{self.store.team.project}{suffix}"
+        return self.store.path.with_suffix(suffix)
 
     @property
     def index(self) -> SuspectIndex:
@@ -213,6 +264,12 @@ class Session(QObject):
         if self.review.set_sort(key, descending):
             self._listed_anew(reordered=True)
 
+    def set_only(self, name: str | None, keys: set[str] | None) -> None:
+        """Narrow the list to these suspect keys (a team view: "my claims", one reviewer's
+        decisions), named for the filter bar; None lists everything the filter keeps."""
+        if self.review.set_only(name, None if keys is None else frozenset(keys)):
+            self._listed_anew(reordered=False)
+
     def _listed_anew(self, *, reordered: bool) -> None:
         (self.orderChanged if reordered else self.suspectsChanged).emit()
         if self.review.current_row() is None:
@@ -297,6 +354,15 @@ class Session(QObject):
         self.selectionChanged.emit()
         self.labelSelectionChanged.emit()
 
+    def image_labels(self, image_id: int) -> list[dict]:
+        """The labels of an image as the canvas shows them; their revisions are remembered,
+        so an edit based on what is shown is refused if someone changed the label since."""
+        labels = self.store.annotations_for_image(image_id)
+        self.read_revisions = {  # the shown image's labels only: what the reviewer sees
+            int(a["id"]): int(a["revision"]) for a in labels if a.get("revision") is not None
+        }
+        return labels
+
     def selected_annotation(self) -> dict | None:
         """The selected label's record, or None."""
         if self.selected_label is None:
@@ -324,6 +390,19 @@ class Session(QObject):
         else:
             suspects = [self.suspect_at(r) for r in rows]
             suspects = [s for s in suspects if s["status"] == "open"]
+        if self.team is not None and suspects:  # another reviewer's claim is theirs to review
+            held = [s for s in suspects if self.team.claimed_by_other(s["key"])]
+            if held:
+                who = self.team.claimed_by_other(held[0]["key"])
+                self.errorOccurred.emit(
+                    f"{len(held)} suspect(s) claimed by another reviewer ({who}) left alone."
+                    if len(held) < len(suspects)
+                    else f"Not decided: {who} has claimed this suspect (claims keep two "
+                    "reviewers off the same one)."
+                )
+                suspects = [s for s in suspects if s not in held]
+                if not suspects:
+                    return False
         if not suspects:
             self.errorOccurred.emit("No open suspect selected.")
             return False
@@ -426,8 +505,47 @@ class Session(QObject):
         undo_focus: Focus | None = None,
         text: str | None = None,
     ) -> bool:
-        """Push one command wrapping ``edit`` (applied at once); False when it failed."""
+        """Push one command wrapping ``edit`` (applied at once); False when it failed.
+
+        On a team project the labels' revisions read for the canvas go with the edit (a label
+        changed by someone since is refused: the message says who, and the fresh state is
+        shown); a lost connection keeps the edit as unsaved, to be sent again."""
         self.labels.end_burst()  # a nudge burst in progress is its own command, written first
+        if self.team is not None and self.team.refuse_while_offline():
+            return False
+        error = self._push(edit, image_ids, focus_key, redo_focus, undo_focus, text)
+        if error is None:
+            return True
+        if self.team is not None and isinstance(error, ConnectionLost):
+            self.team.keep_unsaved(edit, image_ids, focus_key, text, error)
+            self.errorOccurred.emit(
+                f"Lost the connection to the team server: “{text or edit.description}” is NOT "
+                "saved yet (shown as unsaved); it is sent again when the server is back."
+            )
+            return False
+        if isinstance(error, ConflictError):
+            self.errorOccurred.emit(f"Not changed: {error} The table and canvas show it now.")
+            self.refresh_from_store(conflict_images(error, edit) | set(image_ids))
+            return False
+        self.errorOccurred.emit(f"The change was not made: {error}")
+        return False
+
+    def send(
+        self, edit: Edit, image_ids: set[int], focus_key: str | None, text: str | None
+    ) -> Exception | None:
+        """Push an edit again (an unsaved one, after reconnecting); the error, if any."""
+        return self._push(edit, image_ids, focus_key, None, None, text)
+
+    def _push(
+        self,
+        edit: Edit,
+        image_ids: set[int],
+        focus_key: str | None,
+        redo_focus: Focus | None,
+        undo_focus: Focus | None,
+        text: str | None,
+    ) -> Exception | None:
+        self._stamp_revisions(edit)
         command = EditCommand(
             edit,
             self.store,
@@ -438,21 +556,59 @@ class Session(QObject):
             redo_focus=redo_focus,
             text=text,
         )
-        error = self.history.push(command)
-        if error is not None:
-            self.errorOccurred.emit(f"The change was not made: {error}")
-            return False
-        return True
+        return self.history.push(command)
+
+    def _stamp_revisions(self, edit: Edit) -> None:
+        """Give each label edit the revision of its label as last read for the canvas."""
+        for leaf in leaf_edits(edit):
+            if isinstance(leaf, AddLabel | SetDecision) or leaf.undone:
+                continue
+            ann_id = getattr(leaf, "annotation_id", None)
+            if ann_id is not None and getattr(leaf, "revision", 0) is None:
+                leaf.revision = self.read_revisions.get(int(ann_id))
 
     def undo(self) -> None:
         """Undo the last command (a failure is said, and nothing moves)."""
         self.labels.end_burst()
+        if self.team is not None and self.team.refuse_while_offline():
+            return
         self.history.undo()
 
     def redo(self) -> None:
         """Redo the last undone command (a failure is said, and nothing moves)."""
         self.labels.end_burst()
+        if self.team is not None and self.team.refuse_while_offline():
+            return
         self.history.redo()
+
+    def refresh_from_store(self, image_ids: set[int], *, statuses: bool = True) -> None:
+        """Show the project as it is now for these images (others' edits, a refused edit):
+        their suspects and labels read again, every status too; the current suspect stays
+        selected (by key) and the keyboard focus where it is."""
+        review = self.review
+        key = review.current_key()
+        if image_ids:
+            review.reload_images(self.store, set(image_ids))
+        if statuses:
+            review.index.reload_statuses(self.store)
+        if self.team is not None:  # unsaved decisions stay shown as made
+            for k, decision in self.team.unsaved_keys.items():
+                review.index.set_status([k], decision)
+        review.requery()
+        pos = review.position_of_key(key)
+        if key is not None and pos is None:  # its suspect is gone (someone fixed it)
+            self.suspectsChanged.emit()
+            self._select_pos(review.first(), save=False)
+            if image_ids:
+                self.labelsChanged.emit(set(image_ids))
+            return
+        moved = pos != review.current_pos
+        review.select(pos)  # the same suspect: positions shift when images reload
+        self.suspectsChanged.emit()
+        if image_ids:
+            self.labelsChanged.emit(set(image_ids))
+        if moved or image_ids & {self.shown_image_id()}:
+            self.selectionChanged.emit()
 
     def _reanalyze(self, edit: Edit, image_ids: set[int]) -> None:
         """Re-score the touched images (the command runs this inside the edit's transaction);
@@ -466,6 +622,8 @@ class Session(QObject):
         images)."""
         review = self.review
         key = (focus.suspect_key if focus else None) or review.current_key()
+        for leaf in leaf_edits(edit):  # this session's own writes: read afresh when next shown
+            self.read_revisions.pop(getattr(leaf, "annotation_id", None), None)
         if _changes_labels(edit):  # only the re-analysed images' suspects changed (a full
             review.reload_images(self.store, image_ids)  # reload takes seconds at scale)
         # the same suspects elsewhere: read back the status of the decided ones

@@ -16,6 +16,8 @@ import logging
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from labelfix.core.store import ConflictError
+
 from ..commands import EditCommand, StepFailure, StepGuard
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ class UndoHistory(QObject):
     """The undo stack (unlimited) and what happens when one of its steps fails."""
 
     stepFailed = Signal(str)  # a sentence: what failed, and that nothing moved
+    stepRefused = Signal(object)  # images of a step refused (changed by someone else since)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +80,13 @@ class UndoHistory(QObject):
 
     def _report(self, failure: StepFailure) -> None:
         what = "Undo" if failure.direction == "undo" else "Redo"
+        if isinstance(failure.error, ConflictError):  # someone else changed it since
+            self.stepFailed.emit(
+                f"{what} refused: {failure.error} Nothing was {what.lower()}ne of "
+                f"“{failure.command.text()}”; the table and canvas show it as it is now."
+            )
+            self.stepRefused.emit(set(failure.command.image_ids))
+            return
         log.error(
             "%s of %r failed; the history stays where it was",
             what.lower(),

@@ -1,0 +1,1 @@
+"""The window's team-project parts: opening one, the Team dock, following the server."""
