@@ -39,9 +39,10 @@ class UndoHistory(QObject):
     def push(self, command: EditCommand) -> Exception | None:
         """Push (and so apply) a command; the exception when it could not be applied."""
         command.guard = self.guard
+        text = command.text()  # an obsolete command's C++ side is deleted by the push
         self.stack.push(command)
         if command.error is not None:
-            log.error("%s: not applied", command.text(), exc_info=command.error)
+            log.error("%s: not applied", text, exc_info=command.error)
         return command.error
 
     def undo(self) -> None:
