@@ -72,6 +72,8 @@ class LabelEdits(QObject):
         """Give the selected label (else the current suspect's) another class, as one undoable
         command; new labels take this class from now on."""
         self.draw_category = category_id
+        if self.offline():
+            return False
         selected = self.session.selected_annotation()
         if selected is not None:
             if selected["category_id"] == category_id:
@@ -163,6 +165,8 @@ class LabelEdits(QObject):
         what: str = "draw label",
     ) -> int | None:
         """Add a drawn label of the current class (box or polygon) and select it; its new id."""
+        if self.offline():
+            return None
         image = self.store.image(image_id)
         category_id = category_id if category_id is not None else self.current_draw_category()
         if image is None or category_id is None:
@@ -239,6 +243,8 @@ class LabelEdits(QObject):
 
     def _editable(self, annotation_id: int) -> dict | None:
         """A label whose geometry can change, or None (said why)."""
+        if self.offline():
+            return None
         ann = self.store.annotation(annotation_id)
         if ann is None:
             self._refuse("This label no longer exists.")
@@ -248,6 +254,8 @@ class LabelEdits(QObject):
         return ann
 
     def _target(self, annotation_id: int | None) -> dict | None:
+        if self.offline():
+            return None
         ann = (
             self.session.selected_annotation()
             if annotation_id is None
@@ -256,6 +264,11 @@ class LabelEdits(QObject):
         if ann is None:
             self._refuse("Select a label on the image first (click it).")
         return ann
+
+    def offline(self) -> bool:
+        """True (and said) while a team project's server is away: no edit starts then."""
+        team = self.session.team
+        return team is not None and team.refuse_while_offline()
 
     def _refuse(self, sentence: str) -> bool:
         self.session.errorOccurred.emit(sentence)

@@ -70,6 +70,8 @@ class Session(QObject):
         # compare-and-set on that revision (a team project refuses it if someone changed it)
         self.read_revisions: dict[int, int] = {}
         self.team = TeamSync(self) if store.is_team else None
+        if self.team is not None:
+            self.team.message.connect(self.errorOccurred)  # said like every other problem
         self.labels = LabelEdits(self)
         self.ui_state = UiState(store, self.review, self)
         self.fix_choice = FixChoice(self)  # the form the current suspect's fix takes (V)
@@ -384,6 +386,8 @@ class Session(QObject):
         inaccurate_label selects the resulting label; with ``adjust`` the canvas stays on it
         (accept, then adjust; Space then shows the next suspect)."""
         self.labels.end_burst()  # a nudge in progress is written first (it may change suspects)
+        if self.labels.offline():
+            return False
         if rows is None or len(rows) <= 1:
             suspect = self.current() if not rows else self.suspect_at(rows[0])
             suspects = [] if suspect is None else [suspect]
@@ -439,6 +443,8 @@ class Session(QObject):
         default), reverting accepted fixes by the re-decide rule, as one undoable command; the
         selection stays (the suspect is open again)."""
         self.labels.end_burst()
+        if self.labels.offline():
+            return False
         if rows is None or len(rows) <= 1:
             suspect = self.current() if not rows else self.suspect_at(rows[0])
             suspects = [] if suspect is None else [suspect]

@@ -42,7 +42,6 @@ class TeamWindowPart(QObject):
         self.banner.setStyleSheet("color: #c0392b; font-weight: bold;")
         self.banner.hide()
         window.statusBar().addPermanentWidget(self.banner)
-        team.message.connect(lambda text: window.statusBar().showMessage(text, 10000))
         team.changed.connect(self._connection_changed)
         self.follower = ChangeFollower(session.store, team.start_seq, team.set_id)
         self.follower.changes.connect(team.apply_remote)

@@ -10,9 +10,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, QThreadPool
 
+from labelfix.core import analyze as az
+from labelfix.core.project import push_project
 from labelfix.core.store import Store
 from labelfix.desktop import jobs, workers
 from labelfix.desktop.demo import DEMO_UI_STATE, demo_source
+from tests.desktop.synthetic import write_project
+
+from backends import drop, team_url
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +84,22 @@ def open_window(qtbot: object) -> Callable[..., object]:
         return win
 
     return _open
+
+
+@pytest.fixture
+def team_project(tmp_path: Path) -> Iterator[str]:
+    """An analysed team project (10 images of random boxes) on the PostgreSQL test server."""
+    location = team_url()
+    push_project(write_project(tmp_path, n_images=10, preds_per_image=6, seed=3), location)
+    with Store.open(location) as store:
+        az.analyze(store)
+    yield location
+    drop(location)
+
+
+@pytest.fixture
+def other(team_project: str) -> Iterator[Store]:
+    """Another reviewer, ``bob``, on the same team project (a store in this process)."""
+    store = Store.open(team_project, reviewer="bob")
+    yield store
+    store.close()

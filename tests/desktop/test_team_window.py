@@ -10,8 +10,7 @@ from PySide6.QtWidgets import QApplication
 from labelfix.core import edits
 from labelfix.core.store import Store
 from labelfix.desktop.team.panel import DECIDED_BY, MY_CLAIMS
-
-from team_fixtures import other, team_project, wait_for  # noqa: F401 - fixtures
+from tests.desktop.team_helpers import wait_for
 
 pytest.importorskip("psycopg")
 
