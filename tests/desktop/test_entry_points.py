@@ -116,3 +116,29 @@ def test_help_lists_the_desktop_commands(home: Path) -> None:
     listed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ")}
     assert {"open", "demo", "import", "suspects"} <= listed, result.stdout
     assert "Without a command" in result.stdout
+
+
+@pytest.mark.parametrize("form", ["url", "open"])
+def test_a_team_project_url_opens_its_window(
+    form: str, home: Path, team_project: str, tmp_path: Path
+) -> None:
+    """`labelfix postgresql://HOST/DB?project=NAME` and `labelfix open URL --images DIR` reach
+    the team project's review window (the password from PGPASSWORD, never in the URL)."""
+    name = team_project.rsplit("project=", 1)[1]
+    images = tmp_path / "images"
+    images.mkdir()
+    args = [team_project] if form == "url" else ["open", team_project, "--images", str(images)]
+    result = run(home, *args, "--smoke")
+    line = smoke_line(result)
+    assert f"{name} (team) is shown with" in line and "image " in line
+    if form == "open":  # the image folder is remembered for this project on this machine
+        folder = Path(fresh_env(home).get("LABELFIX_CONFIG_DIR") or home / ".config" / "labelfix")
+        settings = (folder / "settings.json").read_text()
+        assert str(images) in settings and "password" not in settings.lower()
+
+
+def test_a_team_project_that_does_not_exist_is_one_sentence(home: Path, team_project: str) -> None:
+    missing = team_project.rsplit("project=", 1)[0] + "project=nosuchproject"
+    result = run(home, missing, "--smoke")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "there is no team project 'nosuchproject'" in result.stderr

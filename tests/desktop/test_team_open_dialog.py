@@ -1,0 +1,70 @@
+"""File ▸ Open team project…: the dialog lists the server's projects once the URL is entered,
+remembers this machine's image folder per project (never a password), and the window opens
+the chosen project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from labelfix.core import project, settings
+from labelfix.desktop.main_window import MainWindow
+from labelfix.desktop.team.open_dialog import OpenTeamDialog, server_of, team_location
+
+
+def test_locations_are_split_and_joined() -> None:
+    url = "postgresql://alice@db:5433/labels?sslmode=require"
+    joined = team_location(url, "coco")
+    assert joined == "postgresql://alice@db:5433/labels?sslmode=require&project=coco"
+    assert server_of(joined) == (url, "coco")
+
+
+def test_the_dialog_lists_the_servers_projects_and_remembers_the_images(
+    qtbot: object, team_project: str, tmp_path: Path
+) -> None:
+    server, name = server_of(team_project)
+    dialog = OpenTeamDialog()
+    qtbot.addWidget(dialog)
+    dialog.url.setText(server)
+    names = lambda: [dialog.project.itemText(i) for i in range(dialog.project.count())]  # noqa: E731
+    qtbot.waitUntil(lambda: name in names(), timeout=10_000)
+    dialog.project.setEditText(name)
+    dialog.folder.setText(str(tmp_path))
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.location == team_location(server, name)
+    assert project.team_images(team_project) == tmp_path.resolve()
+    assert "password" not in settings.settings_path().read_text().lower()
+    again = OpenTeamDialog(url=team_project)  # the remembered folder comes back
+    qtbot.addWidget(again)
+    assert again.folder.text() == str(tmp_path.resolve())
+
+
+def test_a_missing_folder_or_name_keeps_the_dialog_open(qtbot: object, team_project: str) -> None:
+    dialog = OpenTeamDialog(url=team_project)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText("/no/such/folder")
+    dialog.accept()
+    assert dialog.location is None and "no such folder" in dialog.status.text()
+    dialog.project.setEditText("")
+    dialog.accept()
+    assert dialog.location is None and "project's name" in dialog.status.text()
+
+
+def test_open_team_project_opens_the_chosen_one(
+    qtbot: object, team_project: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def chosen(dialog: OpenTeamDialog) -> int:
+        dialog.location = team_project
+        return int(QDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(OpenTeamDialog, "exec", chosen)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.open_team_project()
+    assert win.session is not None and win.session.is_team
+    assert "password" not in str(win.settings.value("team/last")).lower()
+    assert win.settings.value("team/last").endswith(team_project.rsplit("?", 1)[1])
+    win.close_project()
