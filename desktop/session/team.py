@@ -131,6 +131,14 @@ class TeamSync(QObject):
             self.mine, self.others = mine, others
             self.changed.emit()
 
+    def refresh_claims(self) -> None:
+        """Read the claims now (the follower reads them every few seconds after)."""
+        if self.set_id is not None and self.connected:
+            try:
+                self.set_claims(self.store.claims(self.set_id))
+            except ProjectError as exc:
+                self._lost_or_say(exc, "Reading the claims failed")
+
     def claim_next(self, count: int) -> list[str]:
         """Claim up to ``count`` more open suspects (best score first) for this window."""
         if self.set_id is None or not self._usable():

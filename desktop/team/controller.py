@@ -37,12 +37,17 @@ class TeamWindowPart(QObject):
         self.dock = window.team_dock
         self.dock.setWidget(self.panel)
         self.dock.show()
+        summary = window.docks["summary"]
+        if window.dockWidgetArea(self.dock) == window.dockWidgetArea(summary):
+            window.tabifyDockWidget(summary, self.dock)  # a tab beside the summary: same room
+        self.dock.raise_()
         self.banner = QLabel()
         self.banner.setObjectName("teamBanner")
         self.banner.setStyleSheet("color: #c0392b; font-weight: bold;")
         self.banner.hide()
         window.statusBar().addPermanentWidget(self.banner)
         team.changed.connect(self._connection_changed)
+        team.refresh_claims()  # others' claims marked from the first paint on
         self.follower = ChangeFollower(session.store, team.start_seq, team.set_id)
         self.follower.changes.connect(team.apply_remote)
         self.follower.claims.connect(team.set_claims)

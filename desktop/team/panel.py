@@ -126,9 +126,10 @@ class TeamPanel(QWidget):
         team = self.team
         if team.connected:
             self.connection.setText(
-                f"Connected to {self.session.location} as <b>{team.reviewer}</b>. Others' "
-                "decisions and edits appear as they are made."
+                f"Connected as <b>{team.reviewer}</b>; others' decisions and edits appear as "
+                "they are made."
             )
+            self.connection.setToolTip(self.session.location)
             self.connection.setStyleSheet("")
         else:
             waiting = len(team.unsaved)
