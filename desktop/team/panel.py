@@ -78,7 +78,7 @@ class TeamPanel(QWidget):
         self._counts_timer = QTimer(self, singleShot=True, interval=COUNTS_DELAY_MS)
         self._counts_timer.timeout.connect(self.refresh_counts)
         self.team.changed.connect(self._team_changed)
-        session.suspectsChanged.connect(self._counts_timer.start)
+        session.suspectsChanged.connect(self._counts_soon)
         self.refresh_counts()
         self._team_changed()
 
@@ -122,6 +122,11 @@ class TeamPanel(QWidget):
             self.set_view(DECIDED_BY + item.text())
 
     # ------------------------------------------------------------------ refreshing
+    def _counts_soon(self) -> None:
+        """Refresh the counts within a second (not restarted: steady changes refresh too)."""
+        if not self._counts_timer.isActive():
+            self._counts_timer.start()
+
     def _team_changed(self) -> None:
         team = self.team
         if team.connected:

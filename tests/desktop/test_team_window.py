@@ -193,3 +193,28 @@ def test_the_leads_view_lists_one_reviewers_decisions_and_counts(
     assert listed == set(keys)
     panel.set_view("All suspects")
     assert s.row_count() > len(keys) or s.review.only_keys is None
+
+
+def test_analysing_a_team_project_from_the_window_runs_on_the_server(
+    open_window: object, team_project: str, qtbot: object
+) -> None:
+    """The analysis job (a child process) opens the team project by its location."""
+    win = open_window(team_project)
+    s = win.session
+    before = s.index.analysis_id
+    done: list[object] = []
+    win.analysisFinished.connect(done.append)
+    assert win.run_analysis() is not None
+    wait_for(qtbot, lambda: bool(done), 120)
+    assert s.index.analysis_id != before and s.row_count() > 0
+
+
+def test_the_windows_own_changes_are_not_applied_twice(
+    open_window: object, team_project: str, qtbot: object
+) -> None:
+    win = open_window(team_project)
+    s = win.session
+    assert s.decide("flagged")
+    qtbot.wait(1500)  # the feed hands the entry over, and the session skips it
+    assert s.team.remote_changes == 0
+    assert win.team_part.follower.seq > s.team.start_seq  # it did arrive
