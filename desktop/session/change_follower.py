@@ -31,6 +31,7 @@ class ChangeFollower(QThread):
 
     changes = Signal(list)  # change-log entries (every session's: the receiver skips its own)
     claims = Signal(dict)  # suspect key -> {reviewer, session, seconds_left}
+    analysis = Signal(object)  # the id of the reviewed analysis (someone may have re-analysed)
     lost = Signal(str)  # the server went away (a sentence)
     back = Signal()  # the server answers again
 
@@ -69,6 +70,8 @@ class ChangeFollower(QThread):
                 if reader is not None and time.monotonic() >= next_claims:
                     next_claims = time.monotonic() + CLAIMS_EVERY_S
                     self.claims.emit(reader.claims(self.set_id))
+                    current = reader.current_analysis()
+                    self.analysis.emit(None if current is None else int(current["id"]))
             except ProjectError as exc:  # ConnectionLost, or the server refusing us now
                 if feed is not None and not isinstance(exc, ConnectionLost):
                     feed, reader = _close(feed), _close(reader)

@@ -13,7 +13,9 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel
 
 from labelfix.core import project
+from labelfix.core.suspects import SuspectIndex
 
+from .. import workers
 from ..session.change_follower import ChangeFollower
 from ..session.team import RENEW_EVERY_S
 from .panel import TeamPanel
@@ -51,12 +53,39 @@ class TeamWindowPart(QObject):
         self.follower = ChangeFollower(session.store, team.start_seq, team.set_id)
         self.follower.changes.connect(team.apply_remote)
         self.follower.claims.connect(team.set_claims)
+        self.follower.analysis.connect(self._analysis_seen)
+        self._loading: workers.Worker | None = None
         self.follower.lost.connect(lambda text: team.set_connected(False, text))
         self.follower.back.connect(lambda: team.set_connected(True))
         self.follower.start()
         self.renewal = QTimer(self, interval=int(RENEW_EVERY_S * 1000))
         self.renewal.timeout.connect(team.renew)
         self.renewal.start()
+
+    def _analysis_seen(self, analysis_id: int | None) -> None:
+        """Someone re-analysed the project: load the new suspects in the background and show
+        them (as after an analysis of one's own: the undo list starts afresh)."""
+        if analysis_id is None or analysis_id == self.session.index.analysis_id:
+            return
+        if self._loading is not None or self.window.analysis_worker is not None:
+            return  # one at a time; an analysis of this window's own is about to show
+        worker = workers.Worker(load_index, self.session.target, takes_progress=False)
+        self._loading = worker
+
+        def loaded(index: SuspectIndex) -> None:
+            if self.window.session is self.session and index.analysis_id != (
+                self.session.index.analysis_id
+            ):
+                self.session.set_index(index)
+                self.window.statusBar().showMessage(
+                    "The project was analysed again by another reviewer: the list shows the "
+                    "new analysis.",
+                    10000,
+                )
+
+        worker.signals.finished.connect(loaded)
+        worker.signals.done.connect(lambda _w: setattr(self, "_loading", None))
+        workers.start(worker)
 
     def _connection_changed(self) -> None:
         team = self.team
@@ -81,6 +110,12 @@ class TeamWindowPart(QObject):
         self.dock.hide()
         self.panel.deleteLater()
         self.follower.deleteLater()
+
+
+def load_index(target: object) -> SuspectIndex:
+    """The reviewed analysis's suspect index, read on a connection of its own."""
+    with project.open_project(target, readonly=True) as store:
+        return SuspectIndex.load(store)
 
 
 def ask_for_images(window: MainWindow, session: Session) -> bool:

@@ -218,3 +218,16 @@ def test_the_windows_own_changes_are_not_applied_twice(
     qtbot.wait(1500)  # the feed hands the entry over, and the session skips it
     assert s.team.remote_changes == 0
     assert win.team_part.follower.seq > s.team.start_seq  # it did arrive
+
+
+def test_another_reviewers_analysis_replaces_the_list(
+    open_window: object, team_project: str, other: Store, qtbot: object
+) -> None:
+    from labelfix.core import analyze as az
+
+    win = open_window(team_project)
+    s = win.session
+    before = s.index.analysis_id
+    az.analyze(other)
+    wait_for(qtbot, lambda: s.index.analysis_id != before, 15)
+    assert s.row_count() > 0
