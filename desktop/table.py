@@ -70,6 +70,7 @@ class SuspectTable(QTableView):
         self._syncing = False
         self.selectionModel().currentRowChanged.connect(self._current_changed)
         session.selectionChanged.connect(self.follow_selection)
+        session.selectionKept.connect(self.follow_selection)
         session.filterChanged.connect(self._sync_sort_indicator)
         self.follow_selection()
 

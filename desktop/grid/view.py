@@ -96,6 +96,7 @@ class TriageGrid(QAbstractScrollArea):
             (s.suspectsChanged, self._rows_changed),
             (s.orderChanged, self._rows_changed),
             (s.selectionChanged, self._follow),
+            (s.selectionKept, self._follow),
             (s.labelsChanged, self._labels_changed),
         ]
 

@@ -57,6 +57,7 @@ class Session(QObject):
     filterChanged = Signal()  # the filter or the sort changed (filter bar, header)
     labelSelectionChanged = Signal()  # the label selected on the canvas changed
     errorOccurred = Signal(str)  # a sentence to show the user
+    selectionKept = Signal()  # a move was refused (team server away): views show the current
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -318,6 +319,13 @@ class Session(QObject):
         return True
 
     def _select_pos(self, pos: int | None, *, save: bool = True, keep_view: bool = False) -> None:
+        if (
+            self.team is not None
+            and pos != self.review.current_pos
+            and self.team.refuse_while_offline("the selection stays")
+        ):  # another suspect's image and labels would wait on the missing server
+            self.selectionKept.emit()  # the table goes back to the current row (nothing re-read)
+            return
         self.labels.end_burst()
         shown = self.shown_image_id()
         self.review.select(pos)

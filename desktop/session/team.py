@@ -183,14 +183,15 @@ class TeamSync(QObject):
         return mask
 
     # ------------------------------------------------------------------ the connection
-    def refuse_while_offline(self) -> bool:
-        """True (and says so) while the server is away: a new edit would only wait on it."""
+    def refuse_while_offline(self, outcome: str = "nothing was changed") -> bool:
+        """True (and says so) while the server is away: a new edit (or another suspect's
+        reads) would only wait on it."""
         if self.connected:
             return False
         waiting = len(self.unsaved)
         then = f" ({waiting} unsaved edit(s) will be sent then)" if waiting else ""
         self.message.emit(
-            "Not connected to the team server: nothing was changed. LabelFix is reconnecting "
+            f"Not connected to the team server: {outcome}. LabelFix is reconnecting "
             f"and goes on once the server is back{then}."
         )
         return True

@@ -73,6 +73,10 @@ def test_the_server_stopping_mid_decision_keeps_it_unsaved_then_sends_it_once(
         assert not s.decide("flagged", rows=[s.current_row()])  # refused at once, no waiting
         assert time.monotonic() - t0 < 1.0
         assert "Not connected" in messages[-1]
+        t0 = time.monotonic()
+        s.select_row(s.current_row() + 1)  # another suspect would read the missing server
+        assert s.current_key() == key and time.monotonic() - t0 < 1.0
+        assert "the selection stays" in messages[-1]
     finally:
         _server("resume")
     wait_for(qtbot, lambda: s.team.connected and not s.team.unsaved, 30)
