@@ -134,7 +134,9 @@ class LabelEdits(QObject):
         self.burstChanged.emit()
         edit = SetGeometry(burst.annotation["id"], reason="manual", **burst.geometry)
         if not self._push_label(edit, burst.annotation, "nudge"):
-            self.session.labelsChanged.emit({burst.annotation["image_id"]})  # drawn back
+            team = self.session.team
+            if team is None or team.connected:  # drawn back (offline: it stays, unsaved)
+                self.session.labelsChanged.emit({burst.annotation["image_id"]})
             return False
         return True
 

@@ -68,3 +68,18 @@ def test_open_team_project_opens_the_chosen_one(
     assert "password" not in str(win.settings.value("team/last")).lower()
     assert win.settings.value("team/last").endswith(team_project.rsplit("?", 1)[1])
     win.close_project()
+
+
+def test_an_unknown_or_vanished_image_folder_is_asked_for(
+    open_window: object, team_project: str, qtbot: object, tmp_path: Path
+) -> None:
+    """Offscreen nobody can answer a folder dialog: the status bar says how to set it."""
+    win = open_window(team_project)
+    qtbot.waitUntil(lambda: "is not known on this machine" in win.statusBar().currentMessage())
+    win.close_project()
+    gone = tmp_path / "images"
+    gone.mkdir()
+    project.remember_team_images(team_project, gone)
+    gone.rmdir()
+    assert win.open_path(team_project)
+    qtbot.waitUntil(lambda: "is gone" in win.statusBar().currentMessage())
