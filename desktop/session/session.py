@@ -103,7 +103,13 @@ class Session(QObject):
                 return
         self.ui_state.save()
         index = self.review.index
-        if len(index) >= CACHE_MIN_ROWS and not index.cache_is_current(self.store):
+        # a file's index equals the project (its one writer); a team project's may lag behind
+        # others' changes still on the way, so only a fresh load caches it there
+        if (
+            not self.store.is_team
+            and len(index) >= CACHE_MIN_ROWS
+            and not index.cache_is_current(self.store)
+        ):
             index.save_cache(self.store)  # the next open skips re-reading every suspect row
         self.history.clear()
         self.store.close()

@@ -231,3 +231,25 @@ def test_another_reviewers_analysis_replaces_the_list(
     az.analyze(other)
     wait_for(qtbot, lambda: s.index.analysis_id != before, 15)
     assert s.row_count() > 0
+
+
+@pytest.mark.parametrize("team", [True, False])
+def test_closing_caches_the_suspect_columns_only_for_a_file(
+    team: bool, team_project: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team window's index may lag behind others' changes: closing never caches it on the
+    server (a fresh load does); a file's index is the project's, and is cached on close."""
+    from labelfix.core.project import pull_project
+    from labelfix.core.suspects import SuspectIndex
+    from labelfix.desktop.session import Session
+    from labelfix.desktop.session import session as session_module
+
+    where = team_project if team else str(tmp_path / "copy.labelfix")
+    if not team:
+        pull_project(team_project, where)
+    saved: list[int] = []
+    monkeypatch.setattr(session_module, "CACHE_MIN_ROWS", 1)
+    monkeypatch.setattr(SuspectIndex, "save_cache", lambda self, store: saved.append(len(self)))
+    s = Session.open(where)
+    s.close()
+    assert bool(saved) is not team
