@@ -48,7 +48,7 @@ from .images import ImageLoader
 from .inspector import Inspector
 from .run_model import RunModelDialog
 from .session import Session
-from .start_page import StartPage, remember_project
+from .start_page import StartPage, remember_project, remember_team_project
 from .summary import SummaryPanel
 from .table import SuspectTable
 from .team.controller import TeamWindowPart, ask_for_images, make_team_dock
@@ -297,8 +297,10 @@ class MainWindow(QMainWindow):
             )
         self.setWindowTitle(f"{session.title} — LabelFix")
         self.setWindowFilePath(session.location)
-        if session.path is not None:  # a team project is opened by its URL, not from the list
+        if session.path is not None:
             remember_project(session.path, self.settings)
+        else:  # a team project: its URL as shown (never a password)
+            remember_team_project(session.location, self.settings)
         if not session.analysed():
             self.statusBar().showMessage(
                 "This project has no analysis yet: Analyse ▸ Analyse with thresholds…", 10000

@@ -25,6 +25,7 @@ from . import errors
 from .dialogs import choose_project_file
 
 RECENT_KEY = "recent"
+RECENT_TEAM_KEY = "recent_team"  # team projects' URLs as shown: never a password
 MAX_RECENT = 10
 
 
@@ -50,6 +51,20 @@ def remember_project(path: Path, settings: QSettings | None = None) -> None:
     settings.setValue(RECENT_KEY, paths[:MAX_RECENT])
 
 
+def recent_team_projects(settings: QSettings | None = None) -> list[str]:
+    """Recently opened team projects' locations (no password), newest first."""
+    value = (settings or QSettings()).value(RECENT_TEAM_KEY) or []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def remember_team_project(location: str, settings: QSettings | None = None) -> None:
+    """Put a team project (its location as shown, without password) at the top of the list."""
+    settings = settings or QSettings()
+    shown = errors.team_display(location)
+    rest = [v for v in recent_team_projects(settings) if v != shown]
+    settings.setValue(RECENT_TEAM_KEY, [shown, *rest][:MAX_RECENT])
+
+
 def forget_projects(paths: list[Path], settings: QSettings | None = None) -> None:
     """Take projects off the recent list."""
     settings = settings or QSettings()
@@ -68,7 +83,7 @@ class StartPage(QWidget):
     openProject = Signal()
     openDemo = Signal()
     openTeam = Signal()  # "Open team project…" (a PostgreSQL server)
-    openRecent = Signal(Path)
+    openRecent = Signal(object)  # a project file's Path, or a team project's URL
 
     def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
@@ -92,9 +107,7 @@ class StartPage(QWidget):
             b.clicked.connect(lambda _checked=False, slot=slot: slot())
             buttons.addWidget(b)
         self.recent = QListWidget()
-        self.recent.itemActivated.connect(
-            lambda item: self.open_checked(Path(item.data(Qt.ItemDataRole.UserRole)), recent=True)
-        )
+        self.recent.itemActivated.connect(self._open_item)
         self.recent_title = QLabel("<b>Recent projects</b>")
         self.empty_hint = QLabel(
             "Projects you open will be listed here. New to LabelFix? <b>Open demo</b> shows 20 "
@@ -140,10 +153,23 @@ class StartPage(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setToolTip(str(path))
             self.recent.addItem(item)
+        for location in recent_team_projects(self.settings):
+            server, _, name = location.rpartition("project=")
+            item = QListWidgetItem(f"{name} (team)    —    {server.rstrip('?&')}")
+            item.setData(Qt.ItemDataRole.UserRole, location)
+            item.setToolTip(location)
+            self.recent.addItem(item)
         has_recent = self.recent.count() > 0
         self.recent_title.setVisible(has_recent)
         self.recent.setVisible(has_recent)
         self.empty_hint.setVisible(not has_recent)
+
+    def _open_item(self, item: QListWidgetItem) -> None:
+        where = str(item.data(Qt.ItemDataRole.UserRole))
+        if where.startswith(("postgresql://", "postgres://")):
+            self.openRecent.emit(where)  # the window says why, should it not open
+        else:
+            self.open_checked(Path(where), recent=True)
 
     def show_note(self, text: str) -> None:
         """A quiet line under the recent list (empty hides it)."""

@@ -83,3 +83,21 @@ def test_an_unknown_or_vanished_image_folder_is_asked_for(
     gone.rmdir()
     assert win.open_path(team_project)
     qtbot.waitUntil(lambda: "is gone" in win.statusBar().currentMessage())
+
+
+def test_a_team_project_is_listed_on_the_start_page_and_reopens(
+    qtbot: object, team_project: str
+) -> None:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.open_path(team_project)
+    win.close_project()
+    page = win.start_page
+    name = team_project.rsplit("project=", 1)[1]
+    texts = [page.recent.item(i).text() for i in range(page.recent.count())]
+    assert any(t.startswith(f"{name} (team)") for t in texts)
+    item = next(page.recent.item(i) for i in range(page.recent.count())
+                if page.recent.item(i).text().startswith(name))
+    page.recent.itemActivated.emit(item)
+    assert win.session is not None and win.session.is_team
+    win.close_project()
