@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -168,6 +169,14 @@ class OpenTeamDialog(QDialog):
         if not project.is_team_location(url) or not name:
             return None
         return team_location(url, name)
+
+    def done(self, result: int) -> None:  # noqa: D102 - Qt API
+        self._list_timer.stop()  # a pending listing would outlive the dialog
+        super().done(result)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: D102, N802 - Qt API
+        self._list_timer.stop()
+        super().hideEvent(event)
 
     # ------------------------------------------------------------------ accepting
     def accept(self) -> None:  # noqa: D102 - Qt API

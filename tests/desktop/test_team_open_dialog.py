@@ -101,3 +101,20 @@ def test_a_team_project_is_listed_on_the_start_page_and_reopens(
     page.recent.itemActivated.emit(item)
     assert win.session is not None and win.session.is_team
     win.close_project()
+
+
+def test_a_closed_dialog_asks_the_server_nothing_more(
+    qtbot: object, team_project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing the dialog before the typing pause ends stops the pending listing (a listing
+    started after the close would outlive the dialog)."""
+    from labelfix.desktop.team import open_dialog
+
+    asked: list[str] = []
+    monkeypatch.setattr(project, "team_projects", lambda url: asked.append(url) or [])
+    dialog = OpenTeamDialog(url=team_project)
+    qtbot.addWidget(dialog)
+    dialog.url.setText(server_of(team_project)[0])  # typing: the listing waits for a pause
+    dialog.reject()
+    qtbot.wait(open_dialog.LIST_DELAY_MS + 300)
+    assert asked == []
