@@ -26,8 +26,9 @@ every kind (spurious_label too) in one ranking by score against all injected err
 reviewer sees first.
 
 Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI) with
-its defaults (calibrated probabilities, score version 2), and its earlier scorings: calibrated
-with the version 1 formulas, and raw confidences with version 1 (``calibrate=False``); cleanlab
+its defaults (calibrated probabilities, score version 3), and its earlier scorings: calibrated
+with the version 2 and the version 1 formulas, and raw confidences with version 1
+(``calibrate=False``); cleanlab
 2.x object-detection per-box subtype scores (overlooked -> missing, swap -> wrong class, badloc
 -> inaccurate) at its defaults and with its confidence thresholds tuned on the tuning seeds of
 each setup; the seed recipe (unmatched predictions ranked by confidence) for missing labels;
@@ -37,7 +38,8 @@ chosen on those of centernet, centernet-blurred and synthetic only); the tables 
 History (LabelFix, centernet, seeds 5-9, AP missing / wrong class / inaccurate / duplicate):
 before the bench-driven rules 0.205 / 0.486 / 0.283 / 1.000; raw confidences with the
 matched-but-loose rule 0.262 / 0.584 / 0.323 / 1.000; calibrated probabilities, v1 scores
-0.198 / 0.528 / 0.267 / 1.000; v2 scores: see bench/out/quality.md.
+0.198 / 0.528 / 0.267 / 1.000; v2 scores 0.204 / 0.576 / 0.289 / 1.000 (all kinds: P@50 0.812,
+P@100 0.554, AP 0.438); logistic class curves and v3 scores: see bench/out/quality.md.
 
 Run: ``python bench/bench_quality.py`` (about 10 minutes on 2 cores for all setups;
 ``--labelfix-only`` skips cleanlab, ``--setups centernet`` picks setups, ``--crops DIR`` writes
@@ -517,10 +519,12 @@ class CleanlabScores:
 
 # ----------------------------------------------------------------------------- the run
 ALL_KINDS = "all kinds"
+V2_NAME = "LabelFix (calibrated, v2 scores)"
 V1_NAME = "LabelFix (calibrated, v1 scores)"
 RAW_NAME = "LabelFix (raw confidence, v1 scores)"
 # the earlier LabelFix scorings, beside the current one: (method, summary suffix, params change)
 EARLIER = (
+    (V2_NAME, "calibrated, v2 scores", {"score_version": 2}),
     (V1_NAME, "calibrated, v1 scores", {"score_version": 1}),
     (RAW_NAME, "raw confidence, v1 scores", {"calibrate": False, "score_version": 1}),
 )

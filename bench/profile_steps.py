@@ -95,7 +95,8 @@ def _wrap_old_checkout() -> None:
     _wrap(analyze, "read_inputs", "read")
     _wrap(analyze, "match_many", "matching")
     _wrap(scoring, "fit_detector", "calibration fit")
-    _wrap(scoring, "error_credit", "calibration fit")
+    if hasattr(scoring, "error_credit"):  # checkouts from before the single fit
+        _wrap(scoring, "error_credit", "calibration fit")
     for name in ("calibrated_items", "chunk_habits", "restore_confidence", "score"):
         _wrap(scoring, name, "suspect rules")
     _wrap(analyze, "batch_suspects", "suspect rules")

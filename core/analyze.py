@@ -269,8 +269,9 @@ def compute(
 ) -> AnalysisResult:
     """The compute step (pure: no store): match every chunk with raw scores (COCO's order);
     calibrate the detector from all matches (a re-analysis reuses the stored fit); find the
-    suspects with calibrated probabilities (core.scoring); with a new fit, fit once more with
-    the predictions behind likely label errors counted as partly right, and find them again."""
+    suspects with calibrated probabilities (core.scoring). (A second fit that counted the
+    predictions behind likely label errors as partly right ranked worse with the logistic class
+    curves and was dropped; see bench/bench_quality.py.)"""
     params = inputs.params
     g = params.geometry
     total = len(inputs.image_ids)
@@ -291,7 +292,6 @@ def compute(
             progress(done, total)
     match_cols = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
     fit = _stored_fit(inputs)
-    refit = False
     if fit is None:
         cats, scores = inputs.predictions["category_id"], inputs.predictions["score"]
         counts = scoring.label_counts([lab for c, _ in done_chunks for _, lab in c.items])
@@ -300,7 +300,6 @@ def compute(
                 fit = scoring.fit_detector(
                     cats, scores, counts, *_in_match_order(inputs, match_cols)
                 )
-            refit = fit.calibration is not None
         else:
             fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
 
@@ -334,26 +333,6 @@ def compute(
 
     with phase("suspect rules"):
         raw, fit = find(fit)
-    if refit:
-        # the labels' errors made some right predictions look wrong: fit again with the
-        # predictions behind likely errors counted as right by their suspects' scores
-        cats_m, scores_m, outcome = _in_match_order(inputs, match_cols)
-        with phase("calibration fit"):
-            credit = scoring.error_credit(
-                match_cols["prediction_id"], raw, scoring.score(raw, params, fit)
-            )
-            fit = scoring.fit_detector(
-                inputs.predictions["category_id"],
-                inputs.predictions["score"],
-                fit.label_counts,
-                cats_m,
-                scores_m,
-                outcome,
-                credit,
-                fit.reference,
-            )
-        with phase("suspect rules"):
-            raw, fit = find(fit)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     with phase("suspect rules"):
@@ -364,7 +343,7 @@ def compute(
         )
     confusion = None
     if inputs.fit is None:  # a full analysis reports the detector's confusions
-        confusion = {}  # on the probabilities of the last pass (its fit's calibration)
+        confusion = {}  # on the calibrated probabilities
         for (_chunk, matched), calibrated in zip(done_chunks, last_calibrated, strict=True):
             analysis_report.add_counts(
                 confusion, analysis_report.chunk_confusion(calibrated, matched, params)

@@ -10,18 +10,15 @@ in passes, each keeping only small per-prediction arrays:
 
 1. match every chunk: keep each prediction's outcome (1 byte) and the label counts per class;
 2. fit the calibration (the reference is the set's classes and scores: 16 bytes a prediction);
-3. with a fitted calibration: match again, find the suspects with calibrated probabilities and
-   score them (wrong_class rows wait for the pass's habit totals): keep each prediction's error
-   credit (8 bytes), then fit again with it;
-4. when the fit has no habit totals yet: match again for the totals;
-5. match again, find and score the suspects, group them (an object's suspects are on one
+3. when the fit has no habit totals yet: match again for the totals;
+4. match again, find and score the suspects, group them (an object's suspects are on one
    image, so a chunk's groups are the analysis's, numbered after the earlier chunks'), count
    the detector's confusions, and hand each chunk's matches and suspect rows to the store's
    writer (``AnalysisWriter.add``); then the report (per-class metrics from the kept outcomes,
    the confusions, the default review cut over the groups' heads).
 
-Cost: the matching and reading run three or four times instead of once (at 20M predictions a
-pass is about a minute here); memory holds one group plus about 40 bytes per prediction. The
+Cost: the matching and reading run two or three times instead of once (at 20M predictions a
+pass is about a minute here); memory holds one group plus about 30 bytes per prediction. The
 rules, calibration and scores are the very functions :func:`~.analyze.compute` calls, in the
 same chunk order, so the suspects, matches and fit are identical
 (``tests/test_analyze_passes.py``). Masks are encoded in every pass (the project's mask cache
@@ -45,7 +42,7 @@ from .analyze import (
     _match_columns,
     chunks,
 )
-from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, batch_suspects
+from .errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
 from .matching import ImageMatches, match_many
 from .progress import Cancelled, Progress, ShouldStop
 from .store import Store
@@ -56,7 +53,6 @@ BOUNDED_LABELS = int(os.environ.get("LABELFIX_BOUNDED_LABELS", 3_000_000))
 GROUP_IMAGES = 50_000
 """Images read at a time."""
 
-_WRONG = KIND_CODE["wrong_class"]
 _GROUP = result_rows.RCOL["group"]
 _RANK = result_rows.RCOL["group_rank"]
 _SCORE = result_rows.RCOL["score"]
@@ -126,22 +122,6 @@ def _matched_chunks(
             yield chunk, matched, label_ious
 
 
-def _suspects(
-    chunk: ChunkInput,
-    matched: list[ImageMatches],
-    label_ious: list[np.ndarray | None] | None,
-    fit: scoring.DetectorFit,
-    params: AnalysisParams,
-    totals: dict[tuple[int, int], float] | None,
-) -> np.ndarray:
-    """A chunk's raw suspect rows with this fit (adding its habits to ``totals``)."""
-    calibrated = scoring.calibrated_items(chunk.items, fit)
-    if totals is not None:
-        habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
-    raw = batch_suspects(calibrated, matched, chunk.image_ids, params, label_ious)
-    return scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
-
-
 def analyze_in_passes(
     store: Store,
     set_id: int,
@@ -158,7 +138,7 @@ def analyze_in_passes(
     n_images = sum(len(ids) for _, _, ids in groups)
     ref_cats = store.prediction_column(set_id, "category_id")
     ref_scores = store.prediction_column(set_id, "score")
-    passes = 4 if params.calibrate else 2
+    passes = 3 if params.calibrate else 2
     done = [0]
 
     def step(chunk: ChunkInput) -> None:
@@ -181,23 +161,9 @@ def analyze_in_passes(
     if params.calibrate:
         with phase("calibration fit"):
             fit = scoring.fit_detector(ref_cats, ref_scores, counts, ref_cats, ref_scores, outcome)
-        if fit.calibration is not None:
-            credit = _credit(store, set_id, params, groups, fit, len(outcome), should_stop, step)
-            with phase("calibration fit"):
-                fit = scoring.fit_detector(
-                    ref_cats,
-                    ref_scores,
-                    fit.label_counts,
-                    ref_cats,
-                    ref_scores,
-                    outcome,
-                    credit,
-                    fit.reference,
-                )
-            del credit
     else:
         fit = scoring.DetectorFit(None, counts, ref_cats, ref_scores, habit_totals={})
-    if fit.habit_totals is None:  # 4: the habit totals the scores discount by
+    if fit.habit_totals is None:  # 3: the habit totals the scores discount by
         totals: dict[tuple[int, int], float] = {}
         for chunk, matched, _ in _matched_chunks(store, set_id, params, groups, should_stop):
             with phase("suspect rules"):
@@ -205,7 +171,7 @@ def analyze_in_passes(
                 habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
         fit = replace(fit, habit_totals=totals)
     final = fit if params.calibrate else replace(fit, habit_totals=None)
-    # 5: the suspects, chunk by chunk into the writer, grouped by object (an object's suspects
+    # 4: the suspects, chunk by chunk into the writer, grouped by object (an object's suspects
     # are on one image, so a chunk's groups are the analysis's, numbered after the earlier ones)
     confusion: dict[tuple[int, int], int] = {}
     heads: list[np.ndarray] = []
@@ -254,40 +220,3 @@ def analyze_in_passes(
         counts_by_kind = store.suspect_counts(writer.analysis_id)
     return AnalysisSummary(writer.analysis_id, n_images, len(ref_cats), counts_by_kind, len(stale))
 
-
-def _credit(
-    store: Store,
-    set_id: int,
-    params: AnalysisParams,
-    groups: list[tuple[int, int, list[int]]],
-    fit: scoring.DetectorFit,
-    n: int,
-    should_stop: ShouldStop | None,
-    step,
-) -> np.ndarray:
-    """Pass 3: each prediction's error credit (``scoring.error_credit``) in match order, with
-    the wrong_class rows scored once the pass's habit totals are known."""
-    credit = np.zeros(n)
-    totals: dict[tuple[int, int], float] = {}
-    waiting: list[tuple[int, np.ndarray, np.ndarray]] = []  # (offset, chunk ids, wrong rows)
-    offset = 0
-    for chunk, matched, label_ious in _matched_chunks(store, set_id, params, groups, should_stop):
-        ids = np.concatenate([np.zeros(0, np.int64), *(p.ids for p, _ in chunk.items)])
-        with phase("suspect rules"):
-            raw = _suspects(chunk, matched, label_ious, fit, params, totals)
-            if len(raw):
-                wrong = raw[:, 0].astype(np.int64) == _WRONG
-                rest = raw[~wrong]
-                part = scoring.error_credit(ids, rest, scoring.score(rest, params, fit))
-                np.maximum(
-                    credit[offset : offset + len(ids)], part, out=credit[offset : offset + len(ids)]
-                )
-                if wrong.any():
-                    waiting.append((offset, ids, raw[wrong]))
-        offset += len(ids)
-        step(chunk)
-    with_totals = replace(fit, habit_totals=totals)
-    for offset, ids, rows in waiting:
-        part = scoring.error_credit(ids, rows, scoring.score(rows, params, with_totals))
-        np.maximum(credit[offset : offset + len(ids)], part, out=credit[offset : offset + len(ids)])
-    return credit

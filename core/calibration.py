@@ -11,12 +11,19 @@ its class in the prediction set, in (0, 1). Ranks do not change when a detector'
 rescaled by any increasing function per class, so neither does anything fitted or computed from
 them: the same predictions with another score scale get the same probabilities, exactly.
 
-Per class, a probability is fitted by isotonic regression (pool adjacent violators, PAV) of the
-prediction's outcome (tp = 1, fp = 0; ignored ones are left out) on its quantile. Classes with
-few predictions borrow from the curve of all classes pooled: each PAV block of a class is
-shrunk toward the pooled curve as if ``prior_strength`` predictions had followed it, then the
-shrunk blocks are made monotone again. Between block centres the curve is linear; beyond the
-outermost centres it is flat.
+Per class, the probability is a logistic curve in the position's log-odds ``z``:
+``sigmoid(a + b z + q z^2)``. All classes pooled give ``q`` (the curve's bend: near the top of
+a class, more of its predictions are right, but not all) and the centre of normal priors
+(standard deviations :data:`CLASS_SD`) on each class's own intercept ``a`` and slope ``b``,
+fitted by maximum a posteriori: a class with few predictions keeps about the pooled curve, one
+with many follows its own data. A class's curve is stored as knots at up to
+:data:`CURVE_KNOTS` of its predictions' positions, never decreasing. (Isotonic curves per
+class, shrunk toward the pooled one, were used first: their blocks, fitted on a few dozen
+predictions each, ordered the classes' predictions against each other worse; see
+bench/bench_quality.py.) All classes pooled, an isotonic regression (pool adjacent violators,
+PAV) of the outcome (tp = 1, fp = 0; ignored ones are left out) on the position is the curve of
+classes without fitted predictions. Between knots a curve is linear; beyond the outermost
+ones it is flat.
 
 The fitted :class:`Calibration` is small JSON-able data (knots per class) to store with the
 analysis and plot as a reliability curve; :func:`probabilities` applies it given the quantiles.
@@ -30,19 +37,22 @@ from typing import Any
 
 import numpy as np
 
-# Quantile bins a class is summarised in before PAV (keeps the fit linear-time at any size;
-# a bin is 0.1% of a class's predictions).
+# Quantile bins the pooled predictions are summarised in before PAV (keeps the fit linear-time;
+# a bin is 0.1% of the positions).
 QUANTILE_BINS = 1000
-# How many predictions' worth of weight the pooled curve has against a class's own blocks.
-PRIOR_STRENGTH = 20.0
+# Standard deviations of the normal priors on a class's logistic intercept and slope around the
+# pooled curve's (log-odds, and log-odds per unit of the position's log-odds).
+CLASS_SD = (1.0, 1.0)
+# Standard deviation of the (nearly flat) priors of the pooled curve's coefficients.
+POOLED_SD = 100.0
+# Knots a class's curve is stored with (at its predictions' positions, evenly by rank).
+CURVE_KNOTS = 16
 # Labels' worth added to every class's label count in its rank positions, so that the most
 # confident prediction of a class without labels sits at 1/2, not at 0 (see rank_positions).
 RANK_PRIOR_LABELS = 0.5
 # Fewer true or false positives than this: too little evidence to fit a curve (the analysis
 # then keeps the detector's raw confidences; see core.scoring.fit_detector).
 MIN_OUTCOMES = 30
-# Standard deviation (log-odds) of the classes' offsets from the pooled curve (class_offset).
-OFFSET_SPREAD = 1.0
 
 
 @dataclass(frozen=True)
@@ -94,11 +104,14 @@ class Curve:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Per-class curves and the pooled curve that classes without their own fall back to."""
+    """Per-class curves and the pooled curve that classes without their own fall back to.
+
+    ``method`` says how the class curves were fitted: "logistic" (this module), or "isotonic"
+    (analyses stored before it; their knots are applied the same way)."""
 
     overall: Curve
     classes: dict[int, Curve] = field(default_factory=dict)
-    prior_strength: float = PRIOR_STRENGTH
+    method: str = "logistic"
 
     def curve(self, category_id: int) -> Curve:
         """The curve of a class (the pooled one if the class had no fitted predictions)."""
@@ -108,7 +121,7 @@ class Calibration:
         """JSON-able dict: ``{"x": "score_quantile", "overall": ..., "classes": {id: ...}}``."""
         return {
             "x": "score_quantile",
-            "prior_strength": self.prior_strength,
+            "method": self.method,
             "overall": self.overall.to_json(),
             "classes": {str(c): v.to_json() for c, v in sorted(self.classes.items())},
         }
@@ -119,7 +132,7 @@ class Calibration:
         return cls(
             Curve.from_json(data["overall"]),
             {int(c): Curve.from_json(v) for c, v in data.get("classes", {}).items()},
-            float(data.get("prior_strength", PRIOR_STRENGTH)),
+            str(data.get("method", "isotonic")),
         )
 
 
@@ -237,13 +250,11 @@ def _pav(y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(np.arange(len(sizes)), sizes), np.asarray(values)
 
 
-def _bins(u: np.ndarray, y: np.ndarray, extra: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """Per non-empty quantile bin: count, sum of y, sum of u (and of ``extra``), in u order."""
+def _bins(u: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per non-empty quantile bin: count, sum of y, sum of u, in u order."""
     b = np.minimum((u * QUANTILE_BINS).astype(np.int64), QUANTILE_BINS - 1)
     n = np.bincount(b, minlength=QUANTILE_BINS).astype(np.float64)
     sums = [np.bincount(b, weights=v, minlength=QUANTILE_BINS) for v in (y, u)]
-    if extra is not None:
-        sums.append(np.bincount(b, weights=extra, minlength=QUANTILE_BINS))
     full = n > 0
     return (n[full], *(s[full] for s in sums))
 
@@ -257,42 +268,62 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def class_offset(prior_logit: np.ndarray, y: np.ndarray, spread: float = OFFSET_SPREAD) -> float:
-    """A class's shift of the pooled curve in log-odds, fitted on all its predictions.
-
-    Maximum a posteriori ``b`` of ``P(tp) = sigmoid(prior_logit + b)`` with a normal prior of
-    standard deviation ``spread`` on ``b`` (Newton's method): a class whose predictions are right
-    less often than the pooled curve says gets a negative offset, from all of its data at once.
-    """
-    b = 0.0
-    for _ in range(50):
-        q = _sigmoid(prior_logit + b)
-        grad = float(np.sum(y - q)) - b / spread**2
-        hess = float(np.sum(q * (1.0 - q))) + 1.0 / spread**2
-        step = grad / hess
-        b += step
-        if abs(step) < 1e-9:
+def logistic_map(
+    x: np.ndarray,
+    y: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray | tuple[float, ...],
+    offset: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """Maximum a posteriori coefficients ``c`` of ``P(tp) = sigmoid(x @ c + offset)`` for
+    outcomes ``y`` in [0, 1], with independent normal priors (``mean``, ``sd``) on them
+    (Newton's method)."""
+    c = np.asarray(mean, dtype=np.float64).copy()
+    mean = c.copy()
+    precision = 1.0 / np.asarray(sd, dtype=np.float64) ** 2
+    for _ in range(100):
+        q = _sigmoid(x @ c + offset)
+        grad = x.T @ (y - q) - precision * (c - mean)
+        hess = (x * (q * (1.0 - q))[:, None]).T @ x + np.diag(precision)
+        step = np.linalg.solve(hess, grad)
+        c += step
+        if np.max(np.abs(step)) < 1e-10:
             break
-    return b
+    return c
 
 
-def _fit(u: np.ndarray, y: np.ndarray, prior: np.ndarray | None, strength: float) -> Curve:
-    """One curve by isotonic regression of y on u; with ``prior`` (a probability per point),
-    each block shrunk toward the prior's mean over it, then made monotone again."""
-    if prior is None:
-        n, sy, su = _bins(u, y)
-        block, value = _pav(sy / n, n)
-        weight = np.bincount(block, weights=n)
-    else:
-        n, sy, su, sprior = _bins(u, y, prior)
-        block, value = _pav(sy / n, n)
-        bn = np.bincount(block, weights=n)
-        shrunk = np.bincount(block, weights=sy) + strength * np.bincount(block, weights=sprior) / bn
-        shrunk /= bn + strength
-        # the shrunk blocks may violate monotonicity: fit again, blocks as points
-        block2, value = _pav(shrunk, bn + strength)
-        block = block2[block]
-        weight = np.bincount(block, weights=n)
+def _design(u: np.ndarray) -> np.ndarray:
+    """The logistic curves' inputs: 1, the position's log-odds z and z^2."""
+    z = _logit(u)
+    return np.column_stack([np.ones(len(u)), z, z * z])
+
+
+def _class_curve(
+    coef: np.ndarray, positions: np.ndarray, u_fit: np.ndarray, y_fit: np.ndarray
+) -> Curve:
+    """The logistic curve ``coef`` (on :func:`_design`) as knots at up to :data:`CURVE_KNOTS`
+    of ``positions`` (a class's predictions, evenly by rank: the curve spans all of them), made
+    non-decreasing; each knot's weight is the fitted predictions up to it from the last."""
+    grid = np.unique(positions)
+    if len(grid) > CURVE_KNOTS:
+        pick = np.rint(np.linspace(0, len(grid) - 1, CURVE_KNOTS)).astype(np.int64)
+        grid = grid[np.unique(pick)]
+    p = np.maximum.accumulate(_sigmoid(_design(grid) @ coef))  # past its peak: flat
+    nearest = np.clip(np.searchsorted(grid, u_fit), 0, len(grid) - 1)
+    return Curve(
+        tuple(grid.tolist()),
+        tuple(np.clip(p, 0.0, 1.0).tolist()),
+        weight=tuple(np.bincount(nearest, minlength=len(grid)).astype(np.float64).tolist()),
+        n=int(len(u_fit)),
+        tp=int(round(float(np.sum(y_fit)))),
+    )
+
+
+def _fit(u: np.ndarray, y: np.ndarray) -> Curve:
+    """The pooled curve: isotonic regression of y on u (in quantile bins)."""
+    n, sy, su = _bins(u, y)
+    block, value = _pav(sy / n, n)
+    weight = np.bincount(block, weights=n)
     knot_u = np.bincount(block, weights=su) / weight
     return Curve(
         tuple(knot_u.tolist()),
@@ -321,34 +352,36 @@ def fit_calibration(
     label_counts: dict[int, int],
     counted: np.ndarray | None = None,
     scores: np.ndarray | None = None,
-    prior_strength: float = PRIOR_STRENGTH,
+    class_sd: tuple[float, float] = CLASS_SD,
 ) -> Calibration:
     """Fit the pooled and per-class curves from each prediction's rank position and outcome.
 
-    Per class the prior is the pooled curve shifted by the class's :func:`class_offset`.
-    ``counted`` marks the predictions to learn from (tp or fp; not the ignored ones); ``scores``
-    (optional, raw) only label the knots for plotting.
+    ``counted`` marks the predictions to learn from (tp or fp; not the ignored ones); a class's
+    curve spans the positions of all its predictions given. ``scores`` (optional, raw) only
+    label the knots for plotting.
     """
     categories = np.asarray(categories, dtype=np.int64)
     u = np.asarray(positions, dtype=np.float64)
     y = np.asarray(is_tp, dtype=np.float64)
     keep = np.ones(len(u), bool) if counted is None else np.asarray(counted, bool)
     if not keep.any():
-        return Calibration(Curve((0.5,), (0.0,)), {}, prior_strength)
-    overall = _fit(u[keep], y[keep], None, prior_strength)
+        return Calibration(Curve((0.5,), (0.0,)), {})
+    overall = _fit(u[keep], y[keep])
+    x = _design(u)
+    pooled = logistic_map(x[keep], y[keep], np.zeros(3), (POOLED_SD,) * 3)
+    bend = pooled[2] * x[:, 2]  # the pooled bend, the same for every class
     classes: dict[int, Curve] = {}
     every = _by_class(categories, np.arange(len(categories)))  # one sort for both uses
     for c, members in every.items():  # each class's predictions in their order
         sel = members[keep[members]]
         if not len(sel):
             continue
-        g = _logit(overall(u[sel]))
-        prior = _sigmoid(g + class_offset(g, y[sel]))
-        curve = _fit(u[sel], y[sel], prior, prior_strength)
+        a_b = logistic_map(x[sel, :2], y[sel], pooled[:2], class_sd, bend[sel])
+        curve = _class_curve(np.r_[a_b, pooled[2]], u[members], u[sel], y[sel])
         if scores is not None:
-            curve = _knot_scores(curve, np.asarray(scores)[every[c]], label_counts.get(c, 0))
+            curve = _knot_scores(curve, np.asarray(scores)[members], label_counts.get(c, 0))
         classes[c] = curve
-    return Calibration(overall, classes, prior_strength)
+    return Calibration(overall, classes)
 
 
 def _by_class(categories: np.ndarray, indices: np.ndarray) -> dict[int, np.ndarray]:

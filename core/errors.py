@@ -64,7 +64,7 @@ class AnalysisParams:
         matches (core.calibration; min_score then cuts on probability) and wrong_class is
         discounted by the detector's habits; False: raw confidences, no habits (as before).
         Analyses stored before it existed read back with False.
-    score_version (2): which formulas :func:`score_suspects` turns the evidence into a score
+    score_version (3): which formulas :func:`score_suspects` turns the evidence into a score
         with (see there). Analyses stored before it existed read back with 1, so re-analysing
         some images of an old analysis scores them as the rest of it was scored.
     """
@@ -80,7 +80,7 @@ class AnalysisParams:
     missing_same_iou: float = 0.3
     loose_iou: float = 0.6
     calibrate: bool = True
-    score_version: int = 2
+    score_version: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +119,14 @@ OWN_WEIGHT_INACCURATE = 0.2
 # real label errors (the rest: the detector's own confusions and imprecise boxes); puts these
 # kinds on the scale of missing_label's probability in the one ranking over all kinds.
 UNOPPOSED_PRECISION = 0.85
+# Score version 3: inaccurate_label's own share (fewer of the unopposed ones are real errors:
+# about half of those among the first 50 suspects on the tuning detector, against nearly all
+# wrong_class ones).
+UNOPPOSED_PRECISION_INACCURATE = 0.75
+# Score version 3: the side (px; COCO's "large") from which a missing_label's prediction counts
+# fully (calibrated probabilities do not know an object's size; small unlabelled detections
+# are less often real objects, more so on weaker detectors).
+MISSING_FULL_SIDE = 96.0
 
 # Columns of a suspects array (one row per suspect); floats with nan/-1 for "does not apply".
 # The rules fill ``confidence``, ``evidence`` and ``support`` from the scores they are given: in
@@ -677,14 +685,42 @@ def score_suspects(
     scale as ``p``. ``habit`` (optional, one value in [0, 1] per row, see
     core.habits.habit_rates) is how often the detector makes a wrong_class row's confusion on
     other labels of the class: the wrong_class score is multiplied by ``1 - habit``.
-    ``params.score_version`` picks the formulas of wrong_class and inaccurate_label.
+    ``params.score_version`` picks the formulas (below).
 
     Measured with ``bench/bench_quality.py`` (injected errors in real COCO labels; AP on the
-    tuning seeds 0-4). Version 2 (the default), v1 -> v2 with calibrated probabilities on
-    CenterNet / CenterNet with its scores blurred by logit noise (sd 1) / the synthetic set:
+    tuning seeds 0-4, CenterNet / CenterNet with its scores blurred by logit noise (sd 1) / the
+    synthetic set).
 
-    - missing_label: ``p`` x a size factor sqrt(min(1, side / 32 px)): a small unlabelled
-      detection is weaker evidence than a large one.
+    Version 3 (the default) is version 2 with three changes, on the logistic class curves of
+    core.calibration (AP missing / wrong class / inaccurate, and all kinds in one ranking;
+    version 2 on the isotonic curves with the second fit it had: 0.197 / 0.559 / 0.305, all
+    0.440 / 0.053 / 0.448 / 0.265, all 0.342 / 0.555 / 0.557 / 0.713, all 0.614; version 2 on
+    the logistic curves: 0.196 / 0.558 / 0.332, all 0.432 / 0.065 / 0.427 / 0.275, all 0.346 /
+    0.559 / 0.565 / 0.716, all 0.614):
+
+    - the competing evidence counts by its square root: wrong_class ``(1 - sqrt(support))``,
+      a partial-overlap inaccurate_label ``(1 - sqrt(explained))``: a weak prediction of the
+      label's own class on it already says much against an error (wrong class 0.600 / 0.517 /
+      0.565, inaccurate 0.336 / 0.288 / 0.716, all 0.447 / 0.371 / 0.614; powers 0.25 and 0.35
+      gave the same within 0.01, 1.5 and 2 less);
+    - inaccurate_label's share of real errors among the unopposed is
+      :data:`UNOPPOSED_PRECISION_INACCURATE` (0.75, not 0.85): all kinds 0.476 / 0.395 / 0.582
+      (P@50 0.768 -> 0.872 / 0.648 -> 0.748 / 0.624 -> 0.580; 0.7 gave 0.481 / 0.396 / 0.575);
+    - missing_label's size factor reaches 1 at :data:`MISSING_FULL_SIDE` (96 px, not 32):
+      missing 0.198 / 0.093 / 0.569 (from 0.196 / 0.065 / 0.559; 48 / 64 / 128 px: 0.073 /
+      0.080 / 0.088 on the blurred set), all 0.474 / 0.409 / 0.576.
+
+    Tried and left out (same measure, each lower on CenterNet): a missing_label score with a
+    penalty for its overlap with labels or a power of ``p``; partial overlaps' size factor
+    reaching 1 at 48-96 px; inaccurate_label weighted by its IoU, by the odds of ``p``, or with
+    a larger own weight. A smaller wrong_class own weight ``w`` (0.1-0.2) ranks wrong_class
+    higher but lists more low-confidence confusions first, as in version 2.
+
+    Version 2 (analyses stored before version 3), v1 -> v2 with calibrated probabilities on
+    the three setups:
+
+    - missing_label: ``p`` x a size factor sqrt(min(1, side / 32 px)) (96 px since version 3):
+      a small unlabelled detection is weaker evidence than a large one.
     - wrong_class: ``(1 - support) x (1 - habit) x (1 - w + w p)``, ``w`` =
       :data:`OWN_WEIGHT_WRONG_CLASS`, x :data:`UNOPPOSED_PRECISION`. ``support`` is the best
       probability of a prediction of the *label's* class anywhere on it: a label whose class
@@ -728,7 +764,8 @@ def score_suspects(
     score = np.zeros(len(raw))
     k = KIND_CODE
     sel = kind == k["missing_label"]
-    score[sel] = conf[sel] * _size_factor(area[sel], FULL_SIZE_SIDE)
+    full_side = MISSING_FULL_SIDE if params.score_version >= 3 else FULL_SIZE_SIDE
+    score[sel] = conf[sel] * _size_factor(area[sel], full_side)
     wrong = kind == k["wrong_class"]
     support = np.nan_to_num(raw[wrong, _COL["support"]] if raw.shape[1] > 11 else evidence[wrong])
     inaccurate = kind == k["inaccurate_label"]
@@ -740,10 +777,17 @@ def score_suspects(
         score[loose] = LOOSE_WEIGHT * conf[loose]
     else:
         p = np.clip(np.nan_to_num(conf), 0.0, 1.0)
+        support = np.clip(support, 0.0, 1.0)
+        explained = np.clip(evidence[partial], 0.0, 1.0)
+        if params.score_version >= 3:  # the competing evidence by its square root
+            support, explained = np.sqrt(support), np.sqrt(explained)
         own = 1.0 - OWN_WEIGHT_WRONG_CLASS + OWN_WEIGHT_WRONG_CLASS * p[wrong]
-        score[wrong] = UNOPPOSED_PRECISION * (1.0 - np.clip(support, 0.0, 1.0)) * own
-        own = UNOPPOSED_PRECISION * (1.0 - OWN_WEIGHT_INACCURATE + OWN_WEIGHT_INACCURATE * p)
-        score[partial] = own[partial] * (1.0 - np.clip(evidence[partial], 0.0, 1.0))
+        score[wrong] = UNOPPOSED_PRECISION * (1.0 - support) * own
+        unopposed = (
+            UNOPPOSED_PRECISION_INACCURATE if params.score_version >= 3 else UNOPPOSED_PRECISION
+        )
+        own = unopposed * (1.0 - OWN_WEIGHT_INACCURATE + OWN_WEIGHT_INACCURATE * p)
+        score[partial] = own[partial] * (1.0 - explained)
         score[loose] = own[loose]
     if habit is not None:
         score[wrong] *= 1.0 - np.clip(np.nan_to_num(np.asarray(habit)[wrong]), 0.0, 1.0)

@@ -90,7 +90,6 @@ def fit_detector(
     categories: np.ndarray,
     scores: np.ndarray,
     outcome: np.ndarray,
-    credit: np.ndarray | None = None,
     reference: calibration.RankReference | None = None,
 ) -> DetectorFit:
     """Fit the calibration from the matched predictions (class, raw score, outcome).
@@ -108,8 +107,6 @@ def fit_detector(
     if min(n_tp, n_fp) < calibration.MIN_OUTCOMES:
         return DetectorFit(None, counts, ref_categories, ref_scores, reference=reference)
     is_tp = (outcome == TP).astype(np.float64)
-    if credit is not None:  # a false positive behind a likely label error counts as partly right
-        is_tp = np.maximum(is_tp, np.clip(np.asarray(credit, dtype=np.float64), 0.0, 1.0))
     if reference is None:
         reference = calibration.RankReference(ref_categories, ref_scores)
     x = calibration.rank_positions(
@@ -161,27 +158,6 @@ def restore_confidence(
     pos = np.searchsorted(ids, pid[has].astype(np.int64))
     out[has, _COL["confidence"]] = scores[pos]
     return out
-
-
-def error_credit(prediction_id: np.ndarray, raw: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Per prediction (in ``prediction_id``'s order), the best score of the missing_label,
-    wrong_class or partial-overlap inaccurate_label suspect it raised (0 if none): how likely its
-    false-positive outcome comes from a label error rather than from the detector."""
-    prediction_id = np.asarray(prediction_id, dtype=np.int64)
-    credit = np.zeros(len(prediction_id))
-    if not len(raw):
-        return credit
-    kind = raw[:, 0].astype(np.int64)
-    # (a matched-but-loose inaccurate label's prediction is a true positive already)
-    unmatched = np.isin(
-        kind,
-        [KIND_CODE["missing_label"], KIND_CODE["wrong_class"], KIND_CODE["inaccurate_label"]],
-    )
-    pid = raw[unmatched, _COL["prediction_id"]].astype(np.int64)
-    order = np.argsort(prediction_id, kind="stable")
-    pos = order[np.searchsorted(prediction_id[order], pid)]
-    np.maximum.at(credit, pos, np.clip(scores[unmatched], 0.0, 1.0))
-    return credit
 
 
 def chunk_habits(

@@ -93,11 +93,36 @@ def test_rare_class_borrows_from_the_pooled_curve() -> None:
     assert p[-3] >= p[-2] >= p[-1]
 
 
-def test_class_offset_sign() -> None:
-    g = np.zeros(50)  # pooled curve says 0.5
-    assert cal.class_offset(g, np.ones(50)) > 0.5
-    assert cal.class_offset(g, np.zeros(50)) < -0.5
-    assert abs(cal.class_offset(g, np.r_[np.ones(25), np.zeros(25)])) < 1e-9
+def test_logistic_map_follows_the_data_and_the_prior() -> None:
+    x = np.ones((50, 1))  # an intercept only; the prior says log-odds 0 (probability 1/2)
+    assert cal.logistic_map(x, np.ones(50), np.zeros(1), (1.0,))[0] > 0.5
+    assert cal.logistic_map(x, np.zeros(50), np.zeros(1), (1.0,))[0] < -0.5
+    half = np.r_[np.ones(25), np.zeros(25)]
+    assert abs(cal.logistic_map(x, half, np.zeros(1), (1.0,))[0]) < 1e-9
+    # a tight prior keeps its mean whatever the data; an offset is taken as given
+    assert abs(cal.logistic_map(x, np.ones(50), np.array([0.3]), (1e-4,))[0] - 0.3) < 1e-3
+    assert cal.logistic_map(x, half, np.zeros(1), (1.0,), offset=2.0)[0] < -1.5
+    # without a prior to speak of: the maximum-likelihood line of a known logistic
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 2, 20000)
+    y = (rng.random(20000) < 1 / (1 + np.exp(-(0.5 + 1.5 * z)))).astype(float)
+    coef = cal.logistic_map(np.column_stack([np.ones(20000), z]), y, np.zeros(2), (100.0, 100.0))
+    assert np.allclose(coef, [0.5, 1.5], atol=0.1)
+
+
+def test_class_curves_keep_their_predictions_order_and_span_them() -> None:
+    rng = np.random.default_rng(4)
+    cat, score, tp, _ = _synthetic(rng, 6000, 3)
+    counts = {c: int(tp[cat == c].sum()) for c in range(1, 4)}
+    x = cal.rank_positions(cat, score, counts)
+    fitted = cal.fit_calibration(cat, x, tp, counts)
+    assert fitted.method == "logistic"
+    for c in range(1, 4):
+        curve = fitted.classes[c]
+        assert len(curve.u) <= cal.CURVE_KNOTS
+        assert curve.u[0] == x[cat == c].min() and curve.u[-1] == x[cat == c].max()
+        assert np.all(np.diff(curve.p) >= 0)
+        assert sum(curve.weight) == curve.n == int(np.sum(cat == c))
 
 
 def test_json_round_trip_and_small() -> None:
@@ -113,6 +138,8 @@ def test_json_round_trip_and_small() -> None:
         cal.probabilities(back, cat, x), cal.probabilities(fitted, cat, x), atol=1e-5
     )
     assert back.curve(12345) == back.overall  # unknown class: the pooled curve
+    old = {k: v for k, v in fitted.to_json().items() if k != "method"}  # stored before logistic
+    assert Calibration.from_json({**old, "prior_strength": 20.0}).method == "isotonic"
 
 
 def test_curve_is_flat_outside_and_linear_between_knots() -> None:

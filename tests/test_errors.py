@@ -13,6 +13,7 @@ from labelfix.core.errors import (
     OWN_WEIGHT_WRONG_CLASS,
     SUSPECT_COLUMNS,
     UNOPPOSED_PRECISION,
+    UNOPPOSED_PRECISION_INACCURATE,
     AnalysisParams,
     batch_suspects,
     score_suspects,
@@ -22,7 +23,9 @@ from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, 
 
 PARAMS = AnalysisParams()
 V1 = AnalysisParams(score_version=1)  # the formulas of analyses stored before score version 2
+V2 = AnalysisParams(score_version=2)  # ... and before score version 3
 U, W_WRONG, W_INACC = UNOPPOSED_PRECISION, OWN_WEIGHT_WRONG_CLASS, OWN_WEIGHT_INACCURATE
+U_INACC = UNOPPOSED_PRECISION_INACCURATE  # inaccurate_label's share since score version 3
 COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 
 
@@ -76,12 +79,12 @@ def of_kind(found: list[dict], kind: str) -> list[dict]:
 
 
 def test_prediction_with_no_label_is_missing_label() -> None:
-    found = suspects(labels((1, 1, 0, 0, 40, 40)), preds((7, 2, 0.8, 100, 100, 50, 50)))
+    found = suspects(labels((1, 1, 0, 0, 40, 40)), preds((7, 2, 0.8, 100, 100, 100, 100)))
     missing = of_kind(found, "missing_label")
     assert len(missing) == 1
     s = missing[0]
     assert s["prediction_id"] == 7 and s["predicted_category_id"] == 2 and s["annotation_id"] == -1
-    assert 0.0 < s["score"] <= 1.0 and s["score"] == 0.8  # 50 px: full size factor
+    assert 0.0 < s["score"] <= 1.0 and s["score"] == 0.8  # 100 px: full size factor
 
 
 def test_confident_other_class_prediction_is_wrong_class() -> None:
@@ -103,7 +106,13 @@ def test_wrong_class_score_falls_with_same_class_support() -> None:
     assert b["score"] < a["score"]
     # nothing of the label's class on it: the score is (almost) the kind's whole precision
     assert np.isclose(a["score"], U * (1 - W_WRONG + W_WRONG * 0.9))
-    assert np.isclose(b["score"], a["score"] * (1 - 0.5))  # half supported: half the score
+    # supported at probability 0.5: the score falls by its square root (version 3)
+    assert np.isclose(b["score"], a["score"] * (1 - np.sqrt(0.5)))
+    (b2,) = of_kind(
+        suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60), (8, 1, 0.5, 30, 10, 60, 60)), V2),
+        "wrong_class",
+    )
+    assert np.isclose(b2["score"], a["score"] * (1 - 0.5))  # version 2: by the probability
     # version 1: the margin by which the detector prefers the other class
     (a1,) = of_kind(suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60)), V1), "wrong_class")
     assert np.isclose(a1["score"], 0.9)
@@ -123,7 +132,7 @@ def test_partial_same_class_overlap_is_inaccurate_label() -> None:
     (s,) = of_kind(found, "inaccurate_label")
     assert s["annotation_id"] == 1 and s["prediction_id"] == 7
     assert np.isclose(s["iou"], 1 / 3)
-    assert np.isclose(s["score"], U * (1 - W_INACC + W_INACC * 0.7))  # nothing explains it
+    assert np.isclose(s["score"], U_INACC * (1 - W_INACC + W_INACC * 0.7))  # nothing explains it
     assert not of_kind(found, "missing_label")  # same-class overlap 0.33 >= missing_same_iou
 
 
@@ -133,6 +142,18 @@ def test_inaccurate_label_explained_by_a_confident_match_is_not_raised() -> None
     assert not of_kind(found, "inaccurate_label")
 
 
+def test_partial_overlap_score_falls_with_the_square_root_of_what_explains_the_label() -> None:
+    lab = labels((1, 1, 0, 0, 100, 100))
+    # a partial overlap at 0.7 and a less confident exact match at 0.4 (it explains the label)
+    both = preds((7, 1, 0.7, 50, 0, 100, 100), (8, 1, 0.4, 0, 0, 100, 100))
+    (s,) = of_kind(suspects(lab, both), "inaccurate_label")
+    assert s["prediction_id"] == 7
+    own = 1 - W_INACC + W_INACC * 0.7
+    assert np.isclose(s["score"], U_INACC * own * (1 - np.sqrt(0.4)))
+    (s2,) = of_kind(suspects(lab, both, V2), "inaccurate_label")
+    assert np.isclose(s2["score"], U * own * (1 - 0.4))  # version 2: by the probability
+
+
 def test_label_matched_but_loose_is_inaccurate_label() -> None:
     # label 110 x 100 inside a 200 x 100 prediction at the same corner: a tp at IoU 0.55
     found = suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.8, 0, 0, 200, 100)))
@@ -140,7 +161,9 @@ def test_label_matched_but_loose_is_inaccurate_label() -> None:
     assert s["kind"] == "inaccurate_label"
     assert s["annotation_id"] == 1 and s["prediction_id"] == 7
     assert np.isclose(s["iou"], 0.55) and s["confidence"] == 0.8
-    assert np.isclose(s["score"], U * (1 - W_INACC + W_INACC * 0.8))  # 105 px: full size
+    assert np.isclose(s["score"], U_INACC * (1 - W_INACC + W_INACC * 0.8))  # 105 px: full size
+    (v2,) = suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.8, 0, 0, 200, 100)), V2)
+    assert np.isclose(v2["score"], U * (1 - W_INACC + W_INACC * 0.8))
     (v1,) = suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.8, 0, 0, 200, 100)), V1)
     assert np.isclose(v1["score"], 0.75 * 0.8)  # version 1: weaker evidence than a partial one
     key = suspect_key("inaccurate_label", int(s["annotation_id"]), int(s["prediction_id"]))
@@ -185,7 +208,8 @@ def test_params_stored_before_loose_iou_read_back_with_the_rule_off() -> None:
 
 
 def test_params_stored_before_score_version_read_back_with_version_1() -> None:
-    assert AnalysisParams().score_version == 2
+    assert AnalysisParams().score_version == 3
+    assert AnalysisParams.from_json(V2.to_json()).score_version == 2
     old = {k: v for k, v in AnalysisParams().to_json().items() if k != "score_version"}
     assert AnalysisParams.from_json(old).score_version == 1
 
@@ -250,7 +274,10 @@ def test_missing_label_scores_order_by_confidence_and_size() -> None:
     score = {int(s["prediction_id"]): s["score"] for s in of_kind(found, "missing_label")}
     assert score[1] > score[2]  # more confident first
     assert score[1] > score[3]  # an 8 px detection is weaker evidence than a 64 px one
-    assert np.isclose(score[3], 0.9 * 0.5)
+    assert np.isclose(score[3], 0.9 * np.sqrt(8 / 96))  # full from 96 px (version 3)
+    assert np.isclose(score[1], 0.9 * np.sqrt(64 / 96))
+    found = suspects(labels(), preds((3, 1, 0.9, 400, 0, 8, 8)), V2)
+    assert np.isclose(found[0]["score"], 0.9 * 0.5)  # versions 1 and 2: full from 32 px
 
 
 def test_missing_label_nms_keeps_the_most_confident() -> None:
