@@ -281,15 +281,31 @@ def logistic_map(
     c = np.asarray(mean, dtype=np.float64).copy()
     mean = c.copy()
     precision = 1.0 / np.asarray(sd, dtype=np.float64) ** 2
+    cols = [np.ascontiguousarray(x[:, j], dtype=np.float64) for j in range(x.shape[1])]
+    k = len(cols)
     for _ in range(100):
-        q = _sigmoid(x @ c + offset)
-        grad = x.T @ (y - q) - precision * (c - mean)
-        hess = (x * (q * (1.0 - q))[:, None]).T @ x + np.diag(precision)
+        q = _sigmoid(_linear(cols, c) + offset)
+        r, w = y - q, q * (1.0 - q)
+        # sums column by column, not BLAS products: those may add in another order from one
+        # run to the next (by the arrays' alignment), and a re-analysis must fit the same
+        grad = np.array([np.sum(cols[i] * r) for i in range(k)]) - precision * (c - mean)
+        hess = np.diag(precision)
+        for i in range(k):
+            for j in range(i, k):
+                hess[i, j] = hess[j, i] = hess[i, j] + np.sum(cols[i] * cols[j] * w)
         step = np.linalg.solve(hess, grad)
         c += step
         if np.max(np.abs(step)) < 1e-10:
             break
     return c
+
+
+def _linear(cols: list[np.ndarray], c: np.ndarray) -> np.ndarray:
+    """``x @ c`` from x's columns, term by term (the same sums in every run)."""
+    out = cols[0] * c[0]
+    for col, coef in zip(cols[1:], c[1:], strict=True):
+        out = out + col * coef
+    return out
 
 
 def _design(u: np.ndarray) -> np.ndarray:
@@ -308,7 +324,9 @@ def _class_curve(
     if len(grid) > CURVE_KNOTS:
         pick = np.rint(np.linspace(0, len(grid) - 1, CURVE_KNOTS)).astype(np.int64)
         grid = grid[np.unique(pick)]
-    p = np.maximum.accumulate(_sigmoid(_design(grid) @ coef))  # past its peak: flat
+    design = _design(grid)
+    p = _sigmoid(_linear([design[:, j] for j in range(design.shape[1])], coef))
+    p = np.maximum.accumulate(p)  # past its peak: flat
     nearest = np.clip(np.searchsorted(grid, u_fit), 0, len(grid) - 1)
     return Curve(
         tuple(grid.tolist()),
@@ -366,6 +384,12 @@ def fit_calibration(
     keep = np.ones(len(u), bool) if counted is None else np.asarray(counted, bool)
     if not keep.any():
         return Calibration(Curve((0.5,), (0.0,)), {})
+    # one order for the same predictions however they come (the fit's sums add in it, so an
+    # analysis in passes, reading the set in another order, fits the very same curves)
+    order = np.lexsort((y, keep, u, categories))
+    categories, u, y, keep = categories[order], u[order], y[order], keep[order]
+    if scores is not None:
+        scores = np.asarray(scores)[order]
     overall = _fit(u[keep], y[keep])
     x = _design(u)
     pooled = logistic_map(x[keep], y[keep], np.zeros(3), (POOLED_SD,) * 3)

@@ -31,6 +31,8 @@ from .matching import (
 # class A and none confused as B, the habit is 0; a confusion on all of them gives n / (n + 1).
 HABIT_PRIOR = 1.0
 NO_CLASS = -1  # the confusion table's column for labels no prediction overlaps
+# The resolution of overlap_totals (2^-30): sums of its multiples below 2^23 are exact floats.
+TOTAL_STEP = 2.0**-30
 
 
 def overlap_totals(
@@ -62,8 +64,14 @@ def overlap_totals(
     first = np.r_[True, (lab[1:] != lab[:-1]) | (cat[1:] != cat[:-1])]
     a, b, best = label_category[lab[first]], cat[first], prob[first]
     pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
-    total = np.bincount(inverse.reshape(-1), weights=best, minlength=len(pairs))
-    return {(int(k[0]), int(k[1])): float(t) for k, t in zip(pairs, total, strict=True)}
+    # in whole units of TOTAL_STEP, added as integers: the totals are then exact, so adding
+    # chunks' totals in any grouping (an analysis in passes) gives the very same numbers
+    units = np.rint(best / TOTAL_STEP).astype(np.int64)
+    total = np.zeros(len(pairs), dtype=np.int64)
+    np.add.at(total, inverse.reshape(-1), units)
+    return {
+        (int(k[0]), int(k[1])): float(t) * TOTAL_STEP for k, t in zip(pairs, total, strict=True)
+    }
 
 
 def add_totals(

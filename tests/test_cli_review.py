@@ -120,7 +120,8 @@ def test_suspects_show_the_status_and_list_open_ones_by_default(
     header, first, second = table.splitlines()[:3]
     assert "status" in header.split()
     assert first.split()[:3] == ["duplicate_label", "0.976", "open"]
-    assert second.split()[:3] == ["missing_label", "0.775", "accepted"]
+    # a small box: 0.775 x sqrt(1/3) since score version 3's size factor (full from 96 px)
+    assert second.split()[:3] == ["missing_label", "0.447", "accepted"]
     text, _ = cli(
         capsys, "suspects", str(project), "--format", "csv", "--status", "all",
         "--min-confidence", "0",
