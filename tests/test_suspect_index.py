@@ -295,6 +295,37 @@ def test_column_cache_is_used_only_while_current(
     assert not store.has_arrays(owner)
 
 
+def test_column_cache_keeps_the_default_orders(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache holds the score order and the group order with compact integer columns: a
+    load from it sorts nothing and equals a row load; a cache from before the orders is
+    written again with them."""
+    import labelfix.core.suspects as suspects_module
+    from labelfix.core.store.suspects import CACHED_ORDERS, cache_owner
+
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
+    fresh = SuspectIndex.load(store)
+    assert (fresh.group_rank > 0).any()  # the project has groups to order
+    owner = cache_owner(fresh.analysis_id)
+    stored = store.get_arrays(owner)
+    assert set(CACHED_ORDERS) <= set(stored)
+    assert stored["ids"].dtype.itemsize < 8  # small ids are stored in fewer bytes
+
+    def no_sort(values: np.ndarray) -> np.ndarray:
+        raise AssertionError("a load from the cache sorted")
+
+    monkeypatch.setattr(suspects_module, "_stable_argsort", no_sort)
+    cached = SuspectIndex.load(store)
+    monkeypatch.undo()
+    assert_same_index(cached, fresh)
+    # a cache without the orders (an older LabelFix's) is used, then saved with them
+    store.put_arrays(owner, {k: v for k, v in stored.items() if k not in CACHED_ORDERS})
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
+    assert_same_index(SuspectIndex.load(store), fresh)
+    assert set(CACHED_ORDERS) <= set(store.get_arrays(owner))
+
+
 @pytest.mark.parametrize("radix_groups", [2**15, 4])  # both ways of ordering the ties
 def test_stable_float_argsort_equals_numpys_stable_sort(
     radix_groups: int, monkeypatch: pytest.MonkeyPatch
