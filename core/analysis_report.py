@@ -99,22 +99,38 @@ def reliability(
     out: dict[int, list[list[float]]] = {}
     for c in np.unique(category[counted]).tolist():
         sel = counted & (category == c)
-        order = np.argsort(score[sel], kind="stable")
-        s, p = score[sel][order], probability[sel][order]
-        tp = (outcome[sel][order] == TP).astype(np.float64)
-        rows = []
-        for part in np.array_split(np.arange(len(s)), min(bins, len(s))):
-            if len(part):
-                rows.append(
-                    [
-                        round(float(s[part].mean()), 6),
-                        round(float(tp[part].mean()), 6),
-                        round(float(p[part].mean()), 6),
-                        int(len(part)),
-                    ]
-                )
-        out[int(c)] = rows
+        out[int(c)] = class_reliability(score[sel], probability[sel], outcome[sel], bins)
     return out
+
+
+def class_reliability(
+    score: np.ndarray, probability: np.ndarray, outcome: np.ndarray, bins: int = RELIABILITY_BINS
+) -> list[list[float]]:
+    """:func:`reliability`'s bins of one class from its tp/fp predictions (in position order:
+    ties of score stay in it)."""
+    order = np.argsort(score, kind="stable")
+    s, p = score[order], probability[order]
+    tp = (outcome[order] == TP).astype(np.float64)
+    rows = []
+    for part in np.array_split(np.arange(len(s)), min(bins, len(s))):
+        if len(part):
+            rows.append(
+                [
+                    round(float(s[part].mean()), 6),
+                    round(float(tp[part].mean()), 6),
+                    round(float(p[part].mean()), 6),
+                    int(len(part)),
+                ]
+            )
+    return rows
+
+
+def _classes(category: np.ndarray, step: int = 1 << 20) -> list[int]:
+    """The distinct classes of a column, a slice at a time (no sorted copy of it)."""
+    found: set[int] = set()
+    for a in range(0, len(category), step):
+        found.update(np.unique(category[a : a + step]).tolist())
+    return sorted(found)
 
 
 def set_report(
@@ -132,13 +148,25 @@ def set_report(
     ``category`` / ``score``: each one's class and raw score in the same order; ``fit``: the
     analysis's fit of the set (its probabilities, label counts and habits).
     """
-    category = np.asarray(category, dtype=np.int64)
+    category = np.asarray(category)
     score = np.asarray(score, dtype=np.float64)
     outcome = np.asarray(matches["outcome"])
-    probability = fit.probabilities(category, score)
-    classes = habits.class_report(
-        matches["image_id"], category, score, probability, outcome, fit.label_counts, cut
-    )
+    image_id = np.asarray(matches["image_id"])
+    # one class at a time: at 20M predictions the whole set's probabilities, copies in image
+    # order and masks were gigabytes; a class's own predictions are a small part of them
+    counts = {int(c): int(k) for c, k in fit.label_counts.items() if k > 0}
+    classes: dict[int, dict[str, float]] = {}
+    bins: dict[int, list[list[float]]] = {}
+    for c in sorted(set(counts) | set(_classes(category))):
+        rows = np.flatnonzero(category == c)
+        s, o = score[rows], outcome[rows]
+        p = fit.probabilities(np.full(len(rows), c, np.int64), s) if len(rows) else s
+        if c in counts:
+            at = np.argsort(image_id[rows], kind="stable")  # image order, ties by position
+            classes[c] = habits.class_metrics(c, counts[c], s[at], p[at], o[at], cut)
+        counted = (o == TP) | (o == FP)
+        if counted.any():
+            bins[c] = class_reliability(s[counted], p[counted], o[counted])
     totals = fit.habit_totals or {}
     rows = []
     for (a, b), n in sorted(confusion.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -157,9 +185,7 @@ def set_report(
             str(c): {k: _number(v) for k, v in metrics.items()} for c, metrics in classes.items()
         },
         "confusion": rows,
-        "reliability": {
-            str(c): v for c, v in reliability(category, score, probability, outcome).items()
-        },
+        "reliability": {str(c): v for c, v in bins.items()},
     }
 
 

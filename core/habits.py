@@ -156,32 +156,52 @@ def class_report(
     ``recall`` of the predictions whose calibrated probability is >= ``cut``, plus counts.
 
     One entry per prediction: its image, class, raw score (AP ranks by it, as COCO does; ties
-    across images broken by image id), calibrated probability and match outcome.
+    across images broken by image id), calibrated probability and match outcome. Computed one
+    class at a time (:func:`class_metrics`): nothing as long as all predictions is copied.
     """
-    image_id = np.asarray(image_id, dtype=np.int64)
-    order = np.argsort(image_id, kind="stable")
-    category = np.asarray(category, dtype=np.int64)[order]
-    score = np.asarray(score, dtype=np.float64)[order]
-    probability = np.asarray(probability, dtype=np.float64)[order]
-    outcome = np.asarray(outcome)[order]
-    n = len(order)
-    one = ImagePredictions(np.arange(n), category, score, np.zeros((n, 4)))
-    matched = ImageMatches(outcome, np.full(n, -1), np.full(n, np.nan), np.zeros((n, 0)))
-    counts = {int(c): int(k) for c, k in label_counts.items() if k > 0}
-    precision = average_precision_per_category([one], [matched], counts)
+    image_id = np.asarray(image_id)
+    category = np.asarray(category)
+    score = np.asarray(score, dtype=np.float64)
+    probability = np.asarray(probability, dtype=np.float64)
+    outcome = np.asarray(outcome)
     out: dict[int, dict[str, float]] = {}
-    above = probability >= cut
-    for c, q in precision.items():
-        in_cat = category == c
-        tp = int(np.sum(in_cat & above & (outcome == TP)))
-        fp = int(np.sum(in_cat & above & (outcome == FP)))
-        out[c] = {
-            "ap": float(np.mean(q)),
-            "precision": tp / (tp + fp) if tp + fp else float("nan"),
-            "recall": tp / counts[c],
-            "labels": counts[c],
-            "predictions": int(np.sum(in_cat & (outcome != IGNORED))),
-            "tp_at_cut": tp,
-            "fp_at_cut": fp,
-        }
+    for c, n in sorted((int(c), int(k)) for c, k in label_counts.items() if k > 0):
+        rows = in_image_order(image_id, np.flatnonzero(category == c))
+        out[c] = class_metrics(c, n, score[rows], probability[rows], outcome[rows], cut)
     return out
+
+
+def in_image_order(image_id: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``rows`` (ascending positions) ordered by image id, ties by position: the order of a
+    stable sort of all predictions by image, restricted to these rows."""
+    return rows[np.argsort(np.asarray(image_id)[rows], kind="stable")]
+
+
+def class_metrics(
+    category: int,
+    n_labels: int,
+    score: np.ndarray,
+    probability: np.ndarray,
+    outcome: np.ndarray,
+    cut: float = 0.5,
+) -> dict[str, float]:
+    """:func:`class_report`'s entry of one class from its predictions in image order (ties by
+    position): raw score, calibrated probability and match outcome each."""
+    k = len(score)
+    one = ImagePredictions(
+        np.arange(k), np.full(k, category, np.int64), score, np.broadcast_to(np.zeros(4), (k, 4))
+    )
+    matched = ImageMatches(outcome, np.full(k, -1), np.full(k, np.nan), np.zeros((k, 0)))
+    q = average_precision_per_category([one], [matched], {category: n_labels})[category]
+    above = probability >= cut
+    tp = int(np.sum(above & (outcome == TP)))
+    fp = int(np.sum(above & (outcome == FP)))
+    return {
+        "ap": float(np.mean(q)),
+        "precision": tp / (tp + fp) if tp + fp else float("nan"),
+        "recall": tp / n_labels,
+        "labels": n_labels,
+        "predictions": int(np.sum(outcome != IGNORED)),
+        "tp_at_cut": tp,
+        "fp_at_cut": fp,
+    }

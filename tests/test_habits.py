@@ -135,3 +135,38 @@ def test_confusion_table_counts_each_label_once() -> None:
     )
     # label 0: cow beats sheep; label 1: cow; labels 2 (overlap too small) and 3: none
     assert table == {(1, 3): 2, (2, habits.NO_CLASS): 2}
+
+
+def test_set_report_per_class_equals_the_whole_set_computation() -> None:
+    """The report, computed one class at a time (bounded memory), is the whole-set one: class
+    metrics from every prediction's probability in image order, reliability bins in position
+    order (predictions given in no image order, with tied scores)."""
+    from dataclasses import replace
+
+    from labelfix.core import analysis_report, scoring
+    from labelfix.core.errors import AnalysisParams
+
+    rng = np.random.default_rng(4)
+    n = 4000
+    image = rng.integers(1, 200, n)
+    cat = rng.choice([1, 2, 5, 9], n)
+    score = np.round(rng.random(n), 2)  # ties
+    outcome = np.where(rng.random(n) < score, TP, FP).astype(np.int8)
+    outcome[rng.random(n) < 0.05] = IGNORED
+    counts = {1: 900, 2: 800, 5: 700}  # class 9: no labels
+    fit = scoring.fit_detector(cat, score, counts, cat, score, outcome)
+    assert fit.calibration is not None
+    counts[7] = 10  # labels, no predictions
+    fit = replace(fit, label_counts=counts)
+    got = analysis_report.set_report(
+        {"image_id": image, "outcome": outcome}, cat, score, fit, {}, AnalysisParams()
+    )
+    prob = fit.probabilities(cat, score)
+    classes = habits.class_report(image, cat, score, prob, outcome, counts, 0.5)
+    rel = analysis_report.reliability(cat, score, prob, outcome)
+    assert list(got["classes"]) == [str(c) for c in classes]
+    for c, metrics in classes.items():
+        assert got["classes"][str(c)] == {
+            k: analysis_report._number(v) for k, v in metrics.items()
+        }
+    assert got["reliability"] == {str(c): v for c, v in rel.items()}
