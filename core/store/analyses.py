@@ -20,15 +20,19 @@ transaction) and :meth:`AnalysisRepository.replace_image_results` (some images a
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from ..errors import KINDS, AnalysisParams, suspect_key
 from ..result_rows import RCOL, Rows
 from .base import Repository, now
+from .location import is_team_location
 
 # the suspects table's columns: the id, analysis, key, kind and score, the ids, IoU and
 # confidence as in a suspects array (errors.SUSPECT_COLUMNS), then the calibrated probability,
@@ -203,8 +207,11 @@ class AnalysisRepository(Repository):
         with self._db.atomic():
             self._db.lock_changes()  # two analyses of a team project never interleave
             writer = AnalysisWriter(self, set_ids, params)
-            yield writer
-            writer.finish()
+            try:
+                yield writer
+                writer.finish()
+            finally:
+                writer.close()
 
     def replace_image_results(
         self,
@@ -496,6 +503,46 @@ def _row_keys(rows: Rows) -> list[str]:
     )
 
 
+class _SpilledMatches:
+    """One set's match columns, chunk by chunk in temporary files (not memory: at 20M
+    predictions they were 660 MB held to the end of the analysis), read back a column at a
+    time."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self._folder = folder
+        self._files: dict[str, IO[bytes]] = {}
+        self._parts: dict[str, list[tuple[np.dtype, int]]] = {f: [] for f in MATCH_FIELDS}
+
+    def add(self, matches: Mapping[str, np.ndarray]) -> None:
+        for f in MATCH_FIELDS:
+            column = np.ascontiguousarray(matches[f])
+            if f not in self._files:  # closed by close(), at the end of the write step
+                self._files[f] = tempfile.TemporaryFile(  # noqa: SIM115
+                    prefix=".labelfix-matches-", dir=self._folder
+                )
+            column.tofile(self._files[f])
+            self._parts[f].append((column.dtype, len(column)))
+
+    def column(self, f: str) -> np.ndarray:
+        """All chunks of one column, as ``np.concatenate`` of them would give it."""
+        parts = self._parts[f]
+        if not parts:
+            return _NO_MATCHES[f].copy()
+        out = np.empty(sum(n for _, n in parts), dtype=np.result_type(*(d for d, _ in parts)))
+        fh = self._files[f]
+        fh.seek(0)
+        at = 0
+        for dtype, n in parts:
+            out[at : at + n] = np.fromfile(fh, dtype=dtype, count=n)
+            at += n
+        return out
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            fh.close()
+        self._files.clear()
+
+
 class AnalysisWriter:
     """Consumes a full analysis's results inside the transaction of
     :meth:`AnalysisRepository.analysis_writer`: each set's matches, the suspect rows (once, or
@@ -514,7 +561,10 @@ class AnalysisWriter:
             "set_ids) VALUES (?, ?, ?, ?, 0, ?)",
             [self.set_id, json.dumps(params.to_json()), now(), params.geometry, self.scope],
         )
-        self._matches: dict[int, list[dict[str, np.ndarray]]] = {}
+        self._matches: dict[int, _SpilledMatches] = {}
+        location = store.location
+        folder = None if is_team_location(location) else Path(location).resolve().parent
+        self._spill_folder = folder if folder is not None and folder.is_dir() else None
         # what this analysis finds again of the old one's decided suspects (not every key found:
         # at 10M labels that set alone took a gigabyte)
         old = None if self._old is None else self._old["id"]
@@ -529,7 +579,10 @@ class AnalysisWriter:
 
     def add_matches(self, matches: dict[str, np.ndarray], set_id: int | None = None) -> None:
         """One chunk of a set's matches (:data:`MATCH_FIELDS`; the first set by default)."""
-        self._matches.setdefault(self.set_id if set_id is None else int(set_id), []).append(matches)
+        key = self.set_id if set_id is None else int(set_id)
+        if key not in self._matches:
+            self._matches[key] = _SpilledMatches(self._spill_folder)
+        self._matches[key].add(matches)
 
     def save_masks(self, masks: Iterable[tuple]) -> None:
         """Masks encoded by the analysis (mask-cache rows)."""
@@ -548,6 +601,12 @@ class AnalysisWriter:
         self.add_matches(matches)
         self.add_rows(rows)
 
+    def close(self) -> None:
+        """Remove the temporary files of the matches not stored (after an error)."""
+        for spilled in self._matches.values():
+            spilled.close()
+        self._matches.clear()
+
     def set_details(self, fits: Mapping[int, dict], report: dict | None) -> None:
         """What the analysis learnt about each set's detector (JSON by set id, for its
         re-analyses) and its report."""
@@ -564,14 +623,14 @@ class AnalysisWriter:
         """Store the matches, keep the old analysis's decided suspects, make this one current."""
         store, aid = self._store, self.analysis_id
         for set_id in self.set_ids:
-            parts = self._matches.pop(set_id, None) or [dict(_NO_MATCHES)]
-            order = np.argsort(np.concatenate([p["prediction_id"] for p in parts]), kind="stable")
+            spilled = self._matches.pop(set_id, None) or _SpilledMatches(None)
+            order = np.argsort(spilled.column("prediction_id"), kind="stable")
             owner = analysis_owner(aid, None if set_id == self.set_id else set_id)
             store.delete_arrays(owner)
             for f in MATCH_FIELDS:  # one column at a time: memory holds one, sorted
-                column = np.concatenate([p.pop(f) for p in parts])
-                store.add_arrays(owner, {f: column[order]})
-                del column
+                store.add_arrays(owner, {f: spilled.column(f)[order]})
+            del order
+            spilled.close()
         old = None if self._old is None else self._old["id"]
         leftovers = store._decided_leftovers(old, self.set_ids, self._found, None)
         store._insert_leftovers(aid, leftovers)
