@@ -170,6 +170,13 @@ def analyze_in_passes(
                 calibrated = scoring.calibrated_items(chunk.items, fit)
                 habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
         fit = replace(fit, habit_totals=totals)
+    # from here on the fit needs only its sorted reference: the set's classes and scores (16
+    # bytes a prediction) are read again for the report, after the last pass
+    n_predictions = len(ref_cats)
+    if fit.calibration is not None:
+        fit.sorted_reference()
+    fit = replace(fit, ref_categories=np.zeros(0, np.int64), ref_scores=np.zeros(0))
+    del ref_cats, ref_scores
     final = fit if params.calibrate else replace(fit, habit_totals=None)
     # 4: the suspects, chunk by chunk into the writer, grouped by object (an object's suspects
     # are on one image, so a chunk's groups are the analysis's, numbered after the earlier ones)
@@ -202,8 +209,8 @@ def analyze_in_passes(
         with phase("report"):
             per_set = analysis_report.set_report(
                 {"image_id": store.prediction_column(set_id, "image_id"), "outcome": outcome},
-                ref_cats,
-                ref_scores,
+                store.prediction_column(set_id, "category_id"),
+                store.prediction_column(set_id, "score"),
                 final,
                 confusion,
                 params,
@@ -213,10 +220,12 @@ def analyze_in_passes(
                 {set_id: per_set}, np.zeros(len(scores), np.int64), scores
             )
         writer.set_details({set_id: final.to_json()}, report)
+        # the writer's finish sorts the matches a column at a time: let go of the rest first
+        del outcome, heads, scores, fit, final
     counts_by_kind = dict(writer.counts)
     stale = store.images_changed_since(start_change)
     if stale:
         reanalyze_images(store, stale, set_id)
         counts_by_kind = store.suspect_counts(writer.analysis_id)
-    return AnalysisSummary(writer.analysis_id, n_images, len(ref_cats), counts_by_kind, len(stale))
+    return AnalysisSummary(writer.analysis_id, n_images, n_predictions, counts_by_kind, len(stale))
 
