@@ -53,8 +53,10 @@ class FixPreview:
     variants: tuple[str, ...]  # every form the fix can take (empty: only one)
 
 
-def _prediction_geometry(store: Store, set_id: int, prediction_id: int) -> tuple[dict, list | None]:
-    pred = store.prediction(set_id, prediction_id)
+def _prediction_geometry(
+    store: Store, set_id: int, prediction_id: int, image_id: int | None = None
+) -> tuple[dict, list | None]:
+    pred = store.prediction(set_id, prediction_id, image_id)
     if pred is None:
         raise EditError(f"prediction {prediction_id} does not exist in {store.location}")
     seg = pred.get("segmentation")
@@ -97,7 +99,9 @@ def fix_variants(store: Store, suspect: dict) -> tuple[str, ...]:
     if suspect["kind"] != "inaccurate_label":
         return ()
     set_id = suspect.get("set_id") or store.active_set_id()
-    _pred, polygon = _prediction_geometry(store, set_id, suspect["prediction_id"])
+    _pred, polygon = _prediction_geometry(
+        store, set_id, suspect["prediction_id"], suspect.get("image_id")
+    )
     return _variants_for(store.annotation(suspect["annotation_id"]), polygon)
 
 
@@ -148,7 +152,9 @@ def fix_edit(
     if variant is not None and kind != "inaccurate_label":
         _chosen_variant((), variant, key)  # raises: only inaccurate_label fixes have forms
     if kind == "missing_label":
-        pred, polygon = _prediction_geometry(store, set_id, suspect["prediction_id"])
+        pred, polygon = _prediction_geometry(
+            store, set_id, suspect["prediction_id"], suspect.get("image_id")
+        )
         image = store.image(pred["image_id"])
         assert image is not None
         ann = new_labels.new_label(
@@ -165,7 +171,9 @@ def fix_edit(
             suspect["annotation_id"], suspect["predicted_category_id"], reason=kind, suspect_key=key
         )
     if kind == "inaccurate_label":
-        pred, polygon = _prediction_geometry(store, set_id, suspect["prediction_id"])
+        pred, polygon = _prediction_geometry(
+            store, set_id, suspect["prediction_id"], suspect.get("image_id")
+        )
         ann_id = suspect["annotation_id"]
         ann = store.annotation(ann_id)
         chosen = _chosen_variant(_variants_for(ann, polygon), variant, key)

@@ -107,6 +107,13 @@ def test_real_data_imports_the_same_in_chunks(tmp_path: Path, chunked) -> None:
         first = store.prediction(set_id, 1)
         assert first is not None and first["id"] == 1
         image = first["image_id"]
+        # on its image's part (what the review's fix preview asks with the suspect's image),
+        # and found by its id when given the wrong image
+        last = store.prediction(set_id, len(whole[2]["id"]))
+        assert last is not None
+        for pid, hint in ((1, image), (last["id"], last["image_id"]), (last["id"], image)):
+            assert store.prediction(set_id, pid, hint) == store.prediction(set_id, pid)
+        assert store.prediction(set_id, 10**9, image) is None
         assert [p["id"] for p in store.predictions_for_image(set_id, image)] == [
             int(i) for i, m in zip(whole[2]["id"], whole[2]["image_id"] == image, strict=True) if m
         ]

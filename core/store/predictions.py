@@ -224,9 +224,14 @@ class PredictionRepository(ArrayRepository):
             yield PredictionSetWriter(self, name, source, image_ids, expected)
 
     def prediction_parts(self, set_id: int) -> np.ndarray:
-        """The lower image-id bounds of a set's parts (one part: the set is stored whole)."""
-        bounds = self.get_arrays(set_owner(set_id), "image_bounds").get("image_bounds")
-        return np.zeros(1, np.int64) if bounds is None else bounds
+        """The lower image-id bounds of a set's parts (one part: the set is stored whole).
+        Kept once read, as the sets' columns are (a set never changes; the window asks for
+        them with every image it shows)."""
+        cache = self.__dict__.setdefault("_prediction_bounds", {})
+        if set_id not in cache:
+            bounds = self.get_arrays(set_owner(set_id), "image_bounds").get("image_bounds")
+            cache[set_id] = np.zeros(1, np.int64) if bounds is None else bounds
+        return cache[set_id].copy()
 
     def prediction_part(self, set_id: int, part: int) -> dict[str, np.ndarray]:
         """The columns of one part of a set (as :meth:`prediction_arrays`; part 0 of a set
@@ -308,9 +313,18 @@ class PredictionRepository(ArrayRepository):
         lo, hi = np.searchsorted(arr["image_id"], [image_id, image_id + 1])
         return self._prediction_dicts(set_id, arr, np.arange(lo, hi))
 
-    def prediction(self, set_id: int, prediction_id: int) -> dict | None:
-        """One prediction by its 1-based id in its results file."""
+    def prediction(
+        self, set_id: int, prediction_id: int, image_id: int | None = None
+    ) -> dict | None:
+        """One prediction by its 1-based id in its results file. ``image_id``: the image it is
+        on, if known: a set stored in parts is then looked up in that image's part (the one the
+        canvas reads too) before its id-to-part column (8 bytes a prediction) is read."""
         part = 0
+        if image_id is not None and len(self.prediction_parts(set_id)) > 1:
+            arr = self._part_of_image(set_id, int(image_id))
+            found = self._prediction_dicts(set_id, arr, np.flatnonzero(arr["id"] == prediction_id))
+            if found:
+                return found[0]
         if len(self.prediction_parts(set_id)) > 1:
             id_part = self.get_arrays(set_owner(set_id), "id_part")["id_part"]
             if not 1 <= prediction_id <= len(id_part):
