@@ -14,14 +14,14 @@ their calibrated score, down to the analysis's default cut (core.review_cut);
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .errors import KIND_CODE, KINDS, suspect_key
 from .store import Store
-from .store.suspects import CACHED_ORDERS, SUSPECT_INDEX_COLUMNS
+from .store.suspects import CACHED_ORDERS, SUSPECT_INDEX_COLUMNS, FileNameColumns
 
 STATUSES = ("open", "accepted", "rejected", "flagged")
 STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
@@ -87,6 +87,50 @@ SEED_REVIEW_FILTER = SuspectFilter(
 """The first LabelFix's view: raw confidence >= 0.75 (one click / flag away)."""
 
 
+class FileNames(Mapping[int, str]):
+    """Image id -> file name over the cached columns (:class:`.store.suspects.FileNameColumns`):
+    a name is decoded when asked for; iterating (a file-name filter or sort) builds the whole
+    dict once."""
+
+    def __init__(self, columns: FileNameColumns) -> None:
+        self._ids, self._end, self._utf8 = columns
+        self._dict: dict[int, str] | None = None
+
+    def __getitem__(self, image_id: object) -> str:
+        if self._dict is not None:
+            return self._dict[image_id]  # type: ignore[index]
+        if not isinstance(image_id, int | np.integer):
+            raise KeyError(image_id)
+        i = int(np.searchsorted(self._ids, image_id))
+        if i >= len(self._ids) or self._ids[i] != image_id:
+            raise KeyError(image_id)
+        start = int(self._end[i - 1]) if i else 0
+        return str(self._utf8[start : int(self._end[i])], "utf-8", "surrogatepass")
+
+    def as_dict(self) -> dict[int, str]:
+        """Every name (decoded once and kept)."""
+        if self._dict is None:
+            ends = self._end.tolist()
+            starts = [0, *ends[:-1]]
+            data = self._utf8
+            self._dict = {
+                i: str(data[a:b], "utf-8", "surrogatepass")
+                for i, a, b in zip(self._ids.tolist(), starts, ends, strict=True)
+            }
+        return self._dict
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.as_dict())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def _as_dict(names: Mapping[int, str]) -> Mapping[int, str]:
+    """A mapping for many lookups (the cached file names decoded once)."""
+    return names.as_dict() if isinstance(names, FileNames) else names
+
+
 @dataclass
 class SuspectIndex:
     """The suspects of one analysis as numpy columns, with their review status."""
@@ -109,7 +153,7 @@ class SuspectIndex:
     group_rank: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     prediction_set_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     status: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
-    file_names: dict[int, str] = field(default_factory=dict)
+    file_names: Mapping[int, str] = field(default_factory=dict)
     category_names: dict[int, str] = field(default_factory=dict)
     set_ids: list[int] = field(default_factory=list)  # the analysis's sets
     set_names: dict[int, str] = field(default_factory=dict)
@@ -132,7 +176,7 @@ class SuspectIndex:
             return cls(None, first, category_names=names, set_names=set_names)
         idx = cls(analysis["id"], analysis["set_id"], category_names=names, set_names=set_names)
         idx.set_ids = list(analysis["set_ids"])
-        idx.file_names = store.file_names()
+        idx.file_names = _file_names(store)
         report = store.analysis_report(analysis["id"]) or {}
         columns = store.cached_suspect_columns(analysis["id"])
         if columns is None:
@@ -309,7 +353,8 @@ class SuspectIndex:
         if flt.file_name:
             needle = flt.file_name.lower()
             hits = np.fromiter(
-                (i for i, f in self.file_names.items() if needle in f.lower()), dtype=np.int64
+                (i for i, f in _as_dict(self.file_names).items() if needle in f.lower()),
+                dtype=np.int64,
             )
             keep &= np.isin(self.image_id, hits)
         return keep
@@ -346,7 +391,7 @@ class SuspectIndex:
                     "predicted_class": self.predicted_category_id,
                     "file_name": self.image_id,
                 }[key]
-                names = self.file_names if key == "file_name" else self.category_names
+                names = _as_dict(self.file_names) if key == "file_name" else self.category_names
                 cache[key] = _name_ranks(col, names)
             return cache[key]
         raise KeyError(f"cannot sort suspects by {key!r}; choose one of {SORT_KEYS}")
@@ -644,6 +689,18 @@ class SuspectIndex:
         )
         counts = np.bincount(status.astype(np.int64), minlength=len(STATUSES))
         return {s: int(counts[i]) for i, s in enumerate(STATUSES)}
+
+
+def _file_names(store: Store) -> Mapping[int, str]:
+    """The project's file names: from their cache, else read (and cached for the next open when
+    the project is large and writable)."""
+    cached = store.cached_file_names()
+    if cached is not None:
+        return FileNames(cached)
+    names = store.file_names()
+    if len(names) >= CACHE_MIN_ROWS and not store.readonly:
+        store.save_file_names_cache(names)
+    return names
 
 
 def _name_ranks(col: np.ndarray, names: dict[int, str]) -> np.ndarray:

@@ -326,6 +326,48 @@ def test_column_cache_keeps_the_default_orders(
     assert set(CACHED_ORDERS) <= set(store.get_arrays(owner))
 
 
+def test_file_names_cache(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large project's file names are cached as columns: a load from them lists, filters and
+    sorts as one from the images table; the cache is not used once the images differ."""
+    import labelfix.core.suspects as suspects_module
+    from labelfix.core.store.suspects import FILE_NAMES_OWNER
+
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
+    want = store.file_names()
+    fresh = SuspectIndex.load(store)  # reads the images table, saves the cache
+    assert store.has_arrays(FILE_NAMES_OWNER) and fresh.file_names == want
+    cached = SuspectIndex.load(store)
+    assert isinstance(cached.file_names, suspects_module.FileNames)
+    image = int(cached.image_id[0])
+    assert cached.file_names.get(image) == want[image] and cached.file_names.get(-5) is None
+    assert cached.row(0)["file_name"] == fresh.row(0)["file_name"]
+    assert_same_index(cached, fresh)  # also the file-name sort
+    needle = want[image][-6:]
+    flt = SuspectFilter(file_name=needle)
+    np.testing.assert_array_equal(cached.query(flt), fresh.query(flt))
+    # another image makes the cache stale
+    sql(
+        store,
+        "INSERT INTO images (id, position, file_name, width, height) "
+        "SELECT MAX(id) + 1, MAX(position) + 1, 'new.jpg', 10, 10 FROM images",
+    )
+    assert store.cached_file_names() is None
+
+
+def test_file_names_over_columns_decode_any_name() -> None:
+    from labelfix.core.store.suspects import FileNameColumns
+    from labelfix.core.suspects import FileNames
+
+    names = {3: "a.jpg", 1: "dir/é ü.png", 7: "", 9: "odd\udc80.jpg", 4: "日本.jpg"}
+    ids = sorted(names)
+    encoded = [names[i].encode("utf-8", "surrogatepass") for i in ids]
+    end = np.cumsum([len(e) for e in encoded])
+    mapping = FileNames(FileNameColumns(np.array(ids), end, b"".join(encoded)))
+    assert [mapping[i] for i in ids] == [names[i] for i in ids]
+    assert mapping.get(2) is None and mapping.get("a") is None and mapping.get(None) is None
+    assert mapping == names and len(mapping) == len(names) and dict(mapping) == names
+
+
 @pytest.mark.parametrize("radix_groups", [2**15, 4])  # both ways of ordering the ties
 def test_stable_float_argsort_equals_numpys_stable_sort(
     radix_groups: int, monkeypatch: pytest.MonkeyPatch

@@ -4,6 +4,7 @@ SuspectIndex`), and the cache of those columns that lets a large analysis open i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 
@@ -57,9 +58,23 @@ def _compact(column: np.ndarray) -> np.ndarray:
     return column
 
 
+FILE_NAMES_OWNER = "file_names"
+"""The ``arrays`` owner of the images' file names cached as columns (see
+:meth:`SuspectRepository.cached_file_names`)."""
+
+
 def cache_owner(analysis_id: int) -> str:
     """The ``arrays`` owner under which an analysis's suspect columns are cached."""
     return f"suspect_index:{analysis_id}"
+
+
+class FileNameColumns(NamedTuple):
+    """Every image's file name as columns: image ids ascending, the end of each name in
+    ``utf8`` (names one after the other, UTF-8 with surrogates passed through)."""
+
+    image_id: np.ndarray
+    end: np.ndarray
+    utf8: bytes | memoryview
 
 
 class SuspectRepository(Repository):
@@ -227,3 +242,42 @@ class SuspectRepository(Repository):
                 },
             )
         return True
+
+    # ------------------------------------------------------------------ file names
+    def _images_check(self) -> np.ndarray:
+        """What the file-name cache is checked against: the images' count and largest id (the
+        images of a project do not change after its import)."""
+        count, top = self._db.one("SELECT COUNT(*), COALESCE(MAX(id), -1) FROM images")
+        return np.array([int(count), int(top)], dtype=np.int64)
+
+    def cached_file_names(self) -> FileNameColumns | None:
+        """The images' file names cached as columns (~30 MB read at 1M images, where
+        ``file_names``' 1M row tuples took 0.7-1.4 s), or None when absent or stale."""
+        cols = self.get_arrays(FILE_NAMES_OWNER, writable=False)
+        if set(cols) != {"image_id", "end", "utf8", "check"}:
+            return None
+        if cols["check"].tolist() != self._images_check().tolist():
+            return None
+        return FileNameColumns(
+            cols["image_id"].astype(np.int64), cols["end"].astype(np.int64), cols["utf8"].data
+        )
+
+    def save_file_names_cache(self, names: Mapping[int, str]) -> FileNameColumns:
+        """Cache the images' file names (image id -> name, all of them) as columns; returns
+        them."""
+        ids = np.fromiter(names.keys(), dtype=np.int64, count=len(names))
+        order = np.argsort(ids, kind="stable")
+        encoded = [names[i].encode("utf-8", "surrogatepass") for i in ids[order].tolist()]
+        end = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        utf8 = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        with self._db.atomic():
+            self.put_arrays(
+                FILE_NAMES_OWNER,
+                {
+                    "image_id": _compact(ids[order]),
+                    "end": _compact(end),
+                    "utf8": utf8,
+                    "check": self._images_check(),
+                },
+            )
+        return FileNameColumns(ids[order], end, utf8.data)
