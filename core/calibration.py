@@ -410,6 +410,8 @@ def fit_calibration(
 
 def _by_class(categories: np.ndarray, indices: np.ndarray) -> dict[int, np.ndarray]:
     """``indices`` grouped by their category, ascending within each class (one sort)."""
+    if not len(indices):
+        return {}
     order = indices[np.argsort(categories[indices], kind="stable")]
     classes, starts = np.unique(categories[order], return_index=True)
     ends = np.r_[starts[1:], len(order)].astype(np.int64)

@@ -175,3 +175,13 @@ def test_rank_positions_match_their_definition(seed: int, n: int, m: int, digits
     got = cal.rank_positions(cats, scores, counts, q_cat, q_score)
     want = _rank_positions_by_class(cats, scores, counts, q_cat, q_score)
     assert got.tobytes() == want.tobytes()
+
+
+def test_no_predictions_give_no_probabilities() -> None:
+    """A class (or a set) without predictions: an empty answer, not an error."""
+    rng = np.random.default_rng(2)
+    cat, score, tp, _ = _synthetic(rng, 500, 2)
+    counts = {1: int(tp[cat == 1].sum()), 2: int(tp[cat == 2].sum())}
+    fitted = cal.fit_calibration(cat, cal.rank_positions(cat, score, counts), tp, counts)
+    none = np.zeros(0, np.int64)
+    assert len(cal.probabilities(fitted, none, np.zeros(0))) == 0
