@@ -32,15 +32,17 @@ from .coco import (
     _check_annotation_records,
     _check_category_records,
     _check_image_records,
+    _Report,
+    describe,
+)
+from .coco_masks import check_rle_strings, derive_boxes
+from .coco_results import (
     _check_prediction_records,
     _clean_predictions,
     _final_columns,
     _prediction_place,
     _PredictionContext,
-    _Report,
-    describe,
 )
-from .coco_masks import check_rle_strings, derive_boxes
 from .image_checks import DEEP_CHECK_IMAGES, ImageFileChecks
 from .prediction_columns import ImageTable
 from .progress import Cancelled, ShouldStop

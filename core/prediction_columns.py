@@ -5,7 +5,7 @@ column.
 tests every record's types and values at once in numpy, and sorts the records into three
 groups: clean (their values are the columns), clean but worth a warning (a box outside the
 image or of zero area), and the rest, which the reader checks one by one with its full
-messages (:func:`labelfix.core.coco._check_prediction`). Anything unusual about a whole column
+messages (:func:`labelfix.core.coco_results._check_prediction`). Anything unusual about a whole column
 (a number too large for 64 bits, say) sends every record down the one-by-one path; so the fast
 path decides nothing the full check would decide differently, it only skips it where the
 answer is "valid".

@@ -1,0 +1,311 @@
+"""Reading a COCO results file (a model's predictions): parsed like the labels file
+(:mod:`labelfix.core.coco`), checked column by column in numpy where the records allow and one
+by one with the reader's messages where not, numbered as pycocotools' ``loadRes`` numbers them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .coco import (
+    Problem,
+    _box_warnings,
+    _check_bbox,
+    _check_ref,
+    _load_json,
+    _plain_box,
+    _Report,
+)
+from .coco_masks import (
+    MISSING,
+    check_rle_strings,
+    check_segmentation,
+    derive_boxes,
+    describe,
+    is_number,
+)
+from .prediction_columns import CheckedColumns, ImageTable, check_columns
+from .timing import phase
+
+# --------------------------------------------------------------------------- predictions
+
+
+@dataclass
+class PredictionFile:
+    """A validated COCO results file; record i is prediction i + 1."""
+
+    path: Path
+    records: list[dict[str, Any]]
+    has_segmentation: bool
+    warnings: list[Problem]
+    columns: dict[str, np.ndarray] | None = None
+    """The records' fields as numpy columns (image_id, category_id, score, box, and per record
+    has_segmentation and extra_keys), when the reader built them."""
+
+
+class _PredictionContext:
+    """What prediction checks need, plus the records whose bbox must be derived from the mask."""
+
+    __slots__ = ("sizes", "category_ids", "pending", "derive", "clean", "report", "table")
+
+    def __init__(
+        self, sizes: Mapping[int, tuple[int, int]], category_ids: Collection[int], report: _Report
+    ) -> None:
+        self.sizes = sizes
+        self.category_ids = category_ids
+        self.pending: list[tuple[Any, str, int]] = []
+        self.derive: list[int] = []
+        self.clean: list[int] = []  # records read leniently: cleaned once all are valid
+        self.report = report
+        self.table: ImageTable | None = None  # the images as columns (shared by chunks)
+
+
+def _check_prediction(i: int, prediction: Any, ctx: _PredictionContext, start: int = 0) -> None:
+    """Check one prediction record in full, with a message for everything wrong (``i`` is its
+    index in the chunk, ``start + i`` in the file)."""
+    report = ctx.report
+    if type(prediction) is not dict:
+        report.error(f"[{start + i}]", f"prediction must be an object, {describe(prediction)}")
+        return
+    record = f"[{start + i}] (prediction {start + i + 1})"
+    image_id = prediction.get("image_id", MISSING)
+    size = None
+    if _check_ref(f"{record}.image_id", image_id, ctx.sizes, "image", report):
+        size = ctx.sizes[image_id]
+    category_id = prediction.get("category_id", MISSING)
+    _check_ref(f"{record}.category_id", category_id, ctx.category_ids, "category", report)
+    score = prediction.get("score", MISSING)
+    if score is MISSING:
+        report.error(f"{record}.score", "missing required field")
+    elif not (is_number(score) and 0 <= score <= 1):
+        report.error(f"{record}.score", f"score must be a number from 0 to 1, {describe(score)}")
+    box = prediction.get("bbox", MISSING)
+    seg = prediction.get("segmentation", MISSING)
+    if type(image_id) is float or type(category_id) is float:
+        ctx.clean.append(i)
+    if box is not MISSING and _no_shape(seg):
+        shown = "null" if seg is None else json.dumps(seg)
+        report.assume(
+            f"box-only prediction {shown}",
+            f"{record}.segmentation",
+            f"segmentation is {shown} beside a bbox: a box-only prediction (as pycocotools' "
+            "loadRes reads it)",
+        )
+        ctx.clean.append(i)
+        seg = MISSING
+    elif type(seg) is list and len(seg) > 1 and [] in seg:
+        ctx.clean.append(i)
+    if box is MISSING and (seg is MISSING or _no_shape(seg)):
+        empty = "" if seg is MISSING else " (its segmentation is empty)"
+        report.error(record, f"prediction has neither a bbox nor a segmentation{empty}")
+        return
+    seg_ok = seg is MISSING or check_segmentation(
+        f"{record}.segmentation", seg, size, report, ctx.pending, False
+    )
+    if box is not MISSING:
+        checked = _check_bbox(f"{record}.bbox", box, report)
+        if checked is not None:
+            _box_warnings(f"{record}.bbox", checked, size, report)
+    elif seg_ok and size is not None:
+        ctx.derive.append(i)
+
+
+def _no_shape(seg: Any) -> bool:
+    """A segmentation that outlines nothing: null, [] or only empty parts ([[]])."""
+    return seg is None or (type(seg) is list and all(part == [] for part in seg))
+
+
+def _clean_predictions(records: list[dict[str, Any]], indices: list[int]) -> None:
+    """Store leniently read predictions as understood: integer ids, no empty segmentation
+    (box only), no empty polygon parts. Predictions are never exported, so nothing is kept."""
+    for i in sorted(set(indices)):
+        record = records[i]
+        for key in ("image_id", "category_id"):
+            if type(record.get(key)) is float:
+                record[key] = int(record[key])
+        if "segmentation" in record:
+            seg = record["segmentation"]
+            if _no_shape(seg):
+                del record["segmentation"]
+            elif type(seg) is list and [] in seg:
+                record["segmentation"] = [part for part in seg if part != []]
+
+
+def _check_prediction_records(
+    records: list[Any], ctx: _PredictionContext, start: int = 0
+) -> CheckedColumns | None:
+    """Check all predictions: column by column (:mod:`.prediction_columns`), the full check
+    one by one only for the records that fail there, in file order; returns the columns (None
+    when the records could not be read as columns: then every record was checked alone)."""
+    fast = check_columns(records, ctx.sizes, ctx.category_ids, ctx.table)
+    if fast is None:
+        _check_prediction_records_one_by_one(records, ctx, start)
+        return None
+    slow = set(fast.slow.tolist())
+    pending = [(k, (start + k, counts, pixels)) for k, counts, pixels in fast.pending]
+    for i in heapq.merge(fast.slow.tolist(), fast.warn.tolist()):
+        if i in slow:
+            before = len(ctx.pending)
+            _check_prediction(i, records[i], ctx, start)
+            pending += [(i, item) for item in ctx.pending[before:]]
+        else:
+            box = records[i]["bbox"]
+            size = ctx.sizes[records[i]["image_id"]]
+            where = f"[{start + i}] (prediction {start + i + 1}).bbox"
+            _box_warnings(where, tuple(box), size, ctx.report)
+    pending.sort(key=itemgetter(0))  # stable: file order, as one by one
+    ctx.pending[:] = [item for _, item in pending]
+    ctx.derive += fast.derive
+    return fast
+
+
+def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[str, np.ndarray]:
+    """The store's columns once the records are clean: those checked one by one or given a
+    box from their mask are read again from their records (of a clean record with a mask,
+    only the box changed)."""
+    slow = set(fast.slow.tolist())
+    derived = [k for k in fast.derive if k not in slow]
+    if derived:
+        fast.box[derived] = np.array([records[k]["bbox"] for k in derived], dtype=np.float64)
+    for k in sorted(slow):
+        r = records[k]
+        fast.image_id[k], fast.category_id[k] = r["image_id"], r["category_id"]
+        fast.score[k] = r["score"]
+        fast.box[k] = r["bbox"]
+        fast.has_segmentation[k] = has = "segmentation" in r
+        fast.extra_keys[k] = len(r) > 4 + has
+    return {
+        "image_id": fast.image_id,
+        "category_id": fast.category_id,
+        "score": fast.score,
+        "box": fast.box,
+        "has_segmentation": fast.has_segmentation,
+        "extra_keys": fast.extra_keys,
+    }
+
+
+def _check_prediction_records_one_by_one(
+    records: list[Any], ctx: _PredictionContext, start: int = 0
+) -> None:
+    """Check all predictions: a fast test per record, the full check only where it fails."""
+    sizes_get = ctx.sizes.get
+    category_ids = ctx.category_ids
+    pending_append = ctx.pending.append
+    derive_append = ctx.derive.append
+    for i, r in enumerate(records):
+        if type(r) is dict:
+            iid = r.get("image_id")
+            cid = r.get("category_id")
+            s = r.get("score")
+            box = r.get("bbox", MISSING)
+            seg = r.get("segmentation", MISSING)
+            size = sizes_get(iid) if type(iid) is int else None
+            if (
+                size is not None
+                and type(cid) is int
+                and cid in category_ids
+                and (type(s) is float or type(s) is int)
+                and 0 <= s <= 1
+            ):
+                if seg is not MISSING:  # fast only for a compressed RLE of the image's size
+                    counts = seg.get("counts") if type(seg) is dict else None
+                    rle_size = seg.get("size") if type(seg) is dict else None
+                    if not (
+                        type(counts) is str
+                        and type(rle_size) is list
+                        and len(rle_size) == 2
+                        and type(rle_size[0]) is int
+                        and type(rle_size[1]) is int
+                        and rle_size[0] == size[0]
+                        and rle_size[1] == size[1]
+                    ):
+                        _check_prediction(i, r, ctx, start)
+                        continue
+                    if box is MISSING:
+                        pending_append((start + i, counts, size[0] * size[1]))
+                        derive_append(i)
+                        continue
+                if type(box) is list and len(box) == 4:
+                    x, y, w, h = box
+                    if _plain_box(x, y, w, h):
+                        if seg is not MISSING:
+                            pending_append((start + i, counts, size[0] * size[1]))
+                        if (
+                            w == 0
+                            or h == 0
+                            or x < -1
+                            or y < -1
+                            or x + w > size[1] + 1
+                            or y + h > size[0] + 1
+                        ):
+                            _box_warnings(
+                                f"[{start + i}] (prediction {start + i + 1}).bbox",
+                                (x, y, w, h),
+                                size,
+                                ctx.report,
+                            )
+                        continue
+        _check_prediction(i, r, ctx, start)
+
+
+def _prediction_place(place: str | int) -> str:
+    """Name a pending RLE string: a record path, or the index of a prediction's record."""
+    if type(place) is str:
+        return place
+    return f"[{place}] (prediction {place + 1}).segmentation.counts"
+
+
+def _check_prediction_top_level(data: Any, report: _Report) -> None:
+    if type(data) is list:
+        return
+    if type(data) is dict and "annotations" in data:
+        reason = (
+            "COCO results must be a JSON array of prediction records; this is an object "
+            'with "annotations" (a ground-truth file?)'
+        )
+    else:
+        reason = f"COCO results must be a JSON array of prediction records, {describe(data)}"
+    raise report.fail("top level", reason)
+
+
+def read_predictions(
+    path: str | Path, images: Mapping[int, tuple[int, int]], category_ids: Collection[int]
+) -> PredictionFile:
+    """Read and validate a COCO results file against images (id -> (height, width)) and categories."""
+    with phase("validate"):
+        return _read_predictions(path, images, category_ids)
+
+
+def _read_predictions(
+    path: str | Path, images: Mapping[int, tuple[int, int]], category_ids: Collection[int]
+) -> PredictionFile:
+    file = os.fspath(path)
+    report = _Report(file)
+    data = _load_json(Path(path), report)
+    _check_prediction_top_level(data, report)
+    known_categories = (
+        category_ids if isinstance(category_ids, (set, frozenset)) else set(category_ids)
+    )
+    ctx = _PredictionContext(images, known_categories, report)
+    fast = _check_prediction_records(data, ctx)
+    check_rle_strings(ctx.pending, report, _prediction_place)
+    report.raise_if_errors()
+    if not data:
+        report.warn("top level", "the file holds no predictions")
+    _clean_predictions(data, ctx.clean)
+    derive_boxes(data, ctx.derive, images)
+    columns = None if fast is None else _final_columns(data, fast)
+    if columns is not None:
+        has_segmentation = bool(data) and bool(columns["has_segmentation"].all())
+    else:
+        has_segmentation = bool(data) and all("segmentation" in r for r in data)
+    return PredictionFile(Path(path), data, has_segmentation, report.all_warnings(), columns)
