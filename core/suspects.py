@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import stable_sort
 from .errors import KIND_CODE, KINDS, suspect_key
 from .store import Store
 from .store.suspects import CACHED_ORDERS, SUSPECT_INDEX_COLUMNS, FileNameColumns
@@ -392,7 +393,7 @@ class SuspectIndex:
                     "file_name": self.image_id,
                 }[key]
                 names = _as_dict(self.file_names) if key == "file_name" else self.category_names
-                cache[key] = _name_ranks(col, names)
+                cache[key] = stable_sort.name_ranks(col, names)
             return cache[key]
         raise KeyError(f"cannot sort suspects by {key!r}; choose one of {SORT_KEYS}")
 
@@ -407,7 +408,7 @@ class SuspectIndex:
             else:
                 values = -values.astype(np.float64)
         # positions are in suspect-id order, so a stable sort keeps ties by id
-        order = _stable_argsort(values)
+        order = stable_sort.stable_argsort(values)
         return order if rows is None else rows[order]
 
     def _reversed(self, sort: str, order: np.ndarray) -> np.ndarray:
@@ -474,7 +475,7 @@ class SuspectIndex:
         if len(self) and bool((self.group_rank > 0).any()):
             span = int(self.group_rank.max()) + 1
             key = (self.group.astype(np.int64) - int(self.group.min())) * span + self.group_rank
-            order = _stable_argsort(key)
+            order = stable_sort.stable_argsort(key)
             groups = self.group[order]
         self.__dict__["_group_order"] = (order, groups, self.ids)
         return order, groups
@@ -701,77 +702,6 @@ def _file_names(store: Store) -> Mapping[int, str]:
     if len(names) >= CACHE_MIN_ROWS and not store.readonly:
         store.save_file_names_cache(names)
     return names
-
-
-def _name_ranks(col: np.ndarray, names: dict[int, str]) -> np.ndarray:
-    """Each id's rank among the column's distinct ids ordered by name (ties: lower id first)."""
-    if len(col) == 0:
-        return np.zeros(0, dtype=np.int64)
-    lo, hi = int(col.min()), int(col.max())
-    if hi - lo < 4 * len(col) + 65_536:  # dense ids: a lookup table instead of np.unique's sort
-        present = np.zeros(hi - lo + 1, dtype=bool)
-        present[col - lo] = True
-        uniq = np.flatnonzero(present) + lo
-        inverse = None
-    else:
-        uniq, inverse = np.unique(col, return_inverse=True)
-    rank = np.argsort(
-        np.argsort([names.get(int(u), "") for u in uniq], kind="stable"), kind="stable"
-    )
-    if inverse is not None:
-        return rank[inverse]
-    lut = np.zeros(hi - lo + 1, dtype=np.int64)
-    lut[uniq - lo] = rank
-    return lut[col - lo]
-
-
-def _stable_argsort(values: np.ndarray) -> np.ndarray:
-    """``np.argsort(values, kind="stable")``, faster for integers (radix sort for a small range,
-    else an unstable sort of keys made unique by the position)."""
-    n = len(values)
-    if n and values.dtype.kind in "iu":
-        lo, span = int(values.min()), int(values.max()) - int(values.min())
-        if span < 2**15:
-            return np.argsort((values.astype(np.int64) - lo).astype(np.int16), kind="stable")
-        if (span + 1) * n < 2**62:
-            return np.argsort((values.astype(np.int64) - lo) * n + np.arange(n))
-    if n and values.dtype.kind == "f" and not np.isnan(values).any():
-        return _stable_float_argsort(values)
-    return np.argsort(values, kind="stable")
-
-
-_RADIX_GROUPS = 2**15
-"""Below this many distinct values a float sort finishes with a radix sort of their ranks."""
-
-
-def _stable_float_argsort(values: np.ndarray) -> np.ndarray:
-    """A stable argsort of NaN-free floats: an unstable sort (~2.5x faster at 1M values), then
-    the runs of equal values are put back in position order: by a radix sort of each value's
-    rank when there are few distinct values (a confidence column: ~10k in 1M), else by sorting
-    only the tied slots."""
-    order = np.argsort(values, kind="quicksort")
-    ordered = values[order]
-    tie = ordered[1:] == ordered[:-1]
-    if not tie.any():
-        return order
-    if len(values) - int(np.count_nonzero(tie)) <= _RADIX_GROUPS:
-        rank = np.empty(len(values), dtype=np.int16)
-        rank[order] = np.cumsum(np.r_[False, ~tie], dtype=np.int64) - 32768
-        return np.argsort(rank, kind="stable")  # numpy sorts 16-bit integers by radix
-    return _ties_in_position_order(order, tie)
-
-
-def _ties_in_position_order(order: np.ndarray, tie: np.ndarray) -> np.ndarray:
-    """Put each run of equal values (``tie[i]``: slot i+1 equals slot i) in position order."""
-    n = len(order)
-    tied = np.zeros(n, dtype=bool)
-    tied[1:] |= tie
-    tied[:-1] |= tie
-    group = np.cumsum(np.r_[True, ~tie])  # run number of each sorted slot, ascending
-    slots = np.flatnonzero(tied)  # each run of ties occupies consecutive slots
-    keys = group[slots].astype(np.int64) * n + order[slots]
-    order[slots] = order[slots][np.argsort(keys)]
-    return order
 
 
 def _opt(value: float) -> int | None:

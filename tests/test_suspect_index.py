@@ -315,7 +315,9 @@ def test_column_cache_keeps_the_default_orders(
     def no_sort(values: np.ndarray) -> np.ndarray:
         raise AssertionError("a load from the cache sorted")
 
-    monkeypatch.setattr(suspects_module, "_stable_argsort", no_sort)
+    from labelfix.core import stable_sort
+
+    monkeypatch.setattr(stable_sort, "stable_argsort", no_sort)
     cached = SuspectIndex.load(store)
     monkeypatch.undo()
     assert_same_index(cached, fresh)
@@ -373,10 +375,9 @@ def test_stable_float_argsort_equals_numpys_stable_sort(
     radix_groups: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fast float sort keeps equal values in position order, exactly like kind="stable"."""
-    from labelfix.core import suspects
-    from labelfix.core.suspects import _stable_argsort
+    from labelfix.core import stable_sort
 
-    monkeypatch.setattr(suspects, "_RADIX_GROUPS", radix_groups)
+    monkeypatch.setattr(stable_sort, "RADIX_GROUPS", radix_groups)
     rng = np.random.default_rng(1)
     for trial in range(300):
         n = int(rng.integers(1, 3000))
@@ -385,7 +386,8 @@ def test_stable_float_argsort_equals_numpys_stable_sort(
             values[rng.random(n) < 0.3] = -1.0  # the stand-in for "no confidence"
         if trial % 5 == 0:
             values[rng.random(n) < 0.2] = -0.0  # equal to 0.0 for a stable sort too
-        assert np.array_equal(_stable_argsort(values), np.argsort(values, kind="stable")), trial
+        got = stable_sort.stable_argsort(values)
+        assert np.array_equal(got, np.argsort(values, kind="stable")), trial
 
 
 def test_iou_range_keeps_a_closed_range_and_suspects_without_iou() -> None:
