@@ -383,8 +383,18 @@ class _SetOutcome:
 
     set_id: int
     result: AnalysisResult
-    boxes: dict[int, np.ndarray]
+    boxes: dict[int, np.ndarray]  # of the suspects' predictions; only merging sets needs them
     report: dict | None
+
+
+def _suspect_boxes(inputs: AnalysisInputs, result: AnalysisResult, several: bool) -> dict:
+    """Prediction id -> box of the suspects' predictions when several sets are merged (a
+    one-set analysis does not need them: at 360k suspects the lookup cost a second)."""
+    if not several:
+        return {}
+    preds = inputs.predictions
+    pid = result.suspects[:, SUSPECT_COLUMNS.index("prediction_id")]
+    return result_rows.prediction_boxes(preds["id"], preds["box"], pid)
 
 
 def _compute_set(
@@ -393,14 +403,12 @@ def _compute_set(
     params: AnalysisParams,
     progress: Progress | None,
     should_stop: ShouldStop | None,
+    several: bool = False,
 ) -> tuple[AnalysisInputs, _SetOutcome]:
     with phase("read"):
         inputs = read_inputs(store, set_id, params)
     result = compute(inputs, progress, should_stop)
-    preds = inputs.predictions
-    boxes = result_rows.prediction_boxes(
-        preds["id"], preds["box"], result.suspects[:, SUSPECT_COLUMNS.index("prediction_id")]
-    )
+    boxes = _suspect_boxes(inputs, result, several)
     report = None
     if result.fit is not None and result.confusion is not None:
         cats, scores, _ = _in_match_order(inputs, result.matches)
@@ -453,7 +461,7 @@ def analyze(
             def part(done: int, total: int, k: int = k) -> None:
                 progress(k * max(total, 1) + done, len(set_ids) * max(total, 1))
 
-        inputs, outcome = _compute_set(store, sid, params, part, should_stop)
+        inputs, outcome = _compute_set(store, sid, params, part, should_stop, len(set_ids) > 1)
         start_change = min(start_change, inputs.start_change)
         n_images = len(inputs.image_ids)
         n_predictions += len(outcome.result.matches["prediction_id"])
@@ -499,10 +507,7 @@ def reanalyze_images(
     for sid in analysis["set_ids"]:
         inputs = read_inputs(store, sid, analysis["params"], ids, analysis["id"])
         result = compute(inputs)
-        preds = inputs.predictions
-        boxes = result_rows.prediction_boxes(
-            preds["id"], preds["box"], result.suspects[:, SUSPECT_COLUMNS.index("prediction_id")]
-        )
+        boxes = _suspect_boxes(inputs, result, len(analysis["set_ids"]) > 1)
         outcomes.append(_SetOutcome(sid, result, boxes, None))
         matches[sid] = result.matches
         masks += result.new_masks

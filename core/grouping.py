@@ -115,7 +115,10 @@ def group_suspects(
     number = np.empty(len(order), dtype=np.int64)
     number[order] = np.arange(len(order))
     group = number[comp_index]
-    priority = np.array([KIND_PRIORITY.get(int(k), 9) for k in kind])
+    table = np.full(max(KIND_PRIORITY) + 1, 9, dtype=np.int64)  # other kinds: 9
+    table[list(KIND_PRIORITY)] = list(KIND_PRIORITY.values())
+    known = (kind >= 0) & (kind < len(table))
+    priority = np.where(known, table[np.where(known, kind, 0)], 9)
     row_order = np.lexsort((np.arange(n), priority, -score, group))
     rank = np.empty(n, dtype=np.int64)
     starts = np.r_[True, group[row_order][1:] != group[row_order][:-1]]

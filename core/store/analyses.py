@@ -593,7 +593,8 @@ class AnalysisWriter:
         self._store._insert_rows(self.analysis_id, rows, self.multi)
         if self._decided:
             self._found |= _found(rows, self.multi) & self._decided
-        self.counts.update(KINDS[int(k)] for k in rows.rows[:, RCOL["kind"]])
+        per_kind = np.bincount(rows.rows[:, RCOL["kind"]].astype(np.int64), minlength=len(KINDS))
+        self.counts.update({k: int(n) for k, n in zip(KINDS, per_kind.tolist(), strict=True) if n})
 
     def add(self, matches: dict[str, np.ndarray], rows: Rows, masks: Iterable[tuple] = ()) -> None:
         """One chunk of a one-set analysis: its matches, suspect rows and encoded masks."""
