@@ -37,6 +37,15 @@ from typing import Any
 import numpy as np
 
 from .matching import TP, ImageLabels, ImageMatches, ImagePredictions
+from .segments import (
+    batch_nms_keep,
+    flat,
+    pair_box_iou,
+    segment_argmax,
+    segment_max,
+    starts,
+    upper_pairs,
+)
 
 KINDS = ("missing_label", "wrong_class", "inaccurate_label", "duplicate_label", "spurious_label")
 KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -209,121 +218,6 @@ def _best_per_label(labels_of: np.ndarray, conf: np.ndarray) -> np.ndarray:
 # not merely close.
 
 
-def _flat(arrays: list[np.ndarray], dtype: type, shape: tuple[int, ...] = ()) -> np.ndarray:
-    parts = [np.asarray(a, dtype=dtype).reshape((-1, *shape)) for a in arrays]
-    return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype=dtype)
-
-
-def _starts(sizes: np.ndarray) -> np.ndarray:
-    return np.cumsum(sizes) - sizes
-
-
-def _segment_max(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Max of each consecutive segment of ``values`` (0.0 for an empty segment)."""
-    out = np.zeros(len(sizes))
-    full = sizes > 0
-    if full.any():  # reduceat on an empty segment would return the next element: leave them out
-        out[full] = np.maximum.reduceat(values, _starts(sizes)[full])
-    return out
-
-
-def _segment_argmax(values: np.ndarray, segment: np.ndarray, maxima: np.ndarray) -> np.ndarray:
-    """Position of the first maximum of each non-empty segment, like ``np.argmax`` per row.
-
-    ``segment`` numbers the segment of each value (non-decreasing); ``maxima`` per segment.
-    """
-    hit = np.flatnonzero((values == maxima[segment]) | np.isnan(values))  # argmax: first nan
-    seg = segment[hit]
-    return hit[np.r_[True, seg[1:] != seg[:-1]]]
-
-
-def _upper_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (i, j), i < j, of every pair within each consecutive segment, row-major."""
-    seg = np.repeat(np.arange(len(sizes)), sizes)
-    pos = np.arange(len(seg))
-    later = (_starts(sizes) + sizes)[seg] - pos - 1  # items after each one in its segment
-    i = np.repeat(pos, later)
-    j = i + 1 + np.arange(len(i)) - np.repeat(_starts(later), later)
-    return i, j
-
-
-def _pair_box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """:func:`_box_iou` of the row-aligned boxes ``a[k]``, ``b[k]`` (the same bits)."""
-    ax1, ay1 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx1, by1 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(a[:, 0], b[:, 0]), 0, None)
-    ih = np.clip(np.minimum(ay1, by1) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    inter = iw * ih
-    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
-
-
-def _overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple[np.ndarray, ...]:
-    """Positions (i, j), i < j, of the pairs within each segment with IoU >= ``iou`` > 0.
-
-    IoU > 0 needs a positive intersection, so a sweep along x finds the candidates: sorted by
-    (segment, left edge), a box meets the boxes after it whose left edge lies before its right
-    edge. Only those pairs that also overlap in y get their IoU computed, by :func:`_box_iou`'s
-    operations (which are symmetric in the two boxes, so the sweep's pair order does not matter).
-    """
-    seg = np.repeat(np.arange(len(sizes)), sizes)
-    order = np.lexsort((boxes[:, 0], seg))
-    box, seg = boxes[order], seg[order]
-    x0, y0 = box[:, 0], box[:, 1]
-    x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
-    # one int key orders (segment, x) exactly: x as its rank among all left edges
-    lefts = np.sort(x0)
-    span = len(x0) + 1
-    key = seg * span + np.searchsorted(lefts, x0, side="left")
-    end = np.searchsorted(key, seg * span + np.searchsorted(lefts, x1, side="left"))
-    pos = np.arange(len(x0))
-    later = np.maximum(end - pos - 1, 0)  # boxes after this one whose left edge is before x1
-    a = np.repeat(pos, later)
-    b = a + 1 + np.arange(len(a)) - np.repeat(_starts(later), later)
-    ih = np.clip(np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b]), 0, None)
-    meet = ih > 0
-    a, b, ih = a[meet], b[meet], ih[meet]
-    iw = np.clip(np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b]), 0, None)
-    inter = iw * ih
-    area = box[:, 2] * box[:, 3]
-    union = area[a] + area[b] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        over = np.where(union > 0, inter / union, 0.0) >= iou
-    a, b = order[a[over]], order[b[over]]
-    return np.minimum(a, b), np.maximum(a, b)
-
-
-def _batch_nms_keep(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> np.ndarray:
-    """Which candidates greedy NMS keeps, for consecutive per-image runs already in NMS order.
-
-    Exactly greedy NMS per image (``_nms_keep`` in tests/suspect_oracle.py), without a Python loop over candidates: a candidate is
-    kept once every earlier candidate overlapping it (IoU >= ``iou``) is suppressed, and is
-    suppressed once one of them is kept. Each round settles at least the first open candidate
-    of every image; images without overlapping candidates settle in the first round.
-    """
-    if iou > 0:
-        i, j = _overlapping_pairs(boxes, sizes, iou)
-    else:  # iou <= 0 (or nan): every pair may count
-        i, j = _upper_pairs(sizes)
-        over = _pair_box_iou(boxes[i], boxes[j]) >= iou
-        i, j = i[over], j[over]
-    state = np.zeros(len(boxes), dtype=np.int8)  # 0 open, 1 kept, 2 suppressed
-    while True:
-        open_ = state == 0
-        if not open_.any():
-            return state == 1
-        live = open_[j]
-        i, j = i[live], j[live]
-        by = state[i]
-        hit = np.zeros(len(boxes), dtype=bool)
-        hit[j[by == 1]] = True
-        waiting = np.zeros(len(boxes), dtype=bool)
-        waiting[j[by == 0]] = True
-        state[open_ & hit] = 2
-        state[open_ & ~hit & ~waiting] = 1
-
-
 @dataclass
 class _Chunk:
     """A chunk's predictions, labels and (prediction, label) pairs, flattened over its images,
@@ -378,29 +272,29 @@ def _chunk(
         raise ValueError("items, matches and image_ids must have one entry per image")
 
     p_img = np.repeat(np.arange(B), n_preds)
-    p_score = _flat([p.scores for p in preds], np.float64)
-    outcome = _flat([mt.outcome for mt in matches], np.int64)
+    p_score = flat([p.scores for p in preds], np.float64)
+    outcome = flat([mt.outcome for mt in matches], np.int64)
     l_img = np.repeat(np.arange(B), n_labels)
-    l_cat = _flat([lab.category_ids for lab in labs], np.int64)
-    l_crowd = _flat([lab.iscrowd for lab in labs], bool)
-    l_start = _starts(n_labels)
-    p_cat = _flat([p.category_ids for p in preds], np.int64)
+    l_cat = flat([lab.category_ids for lab in labs], np.int64)
+    l_crowd = flat([lab.iscrowd for lab in labs], bool)
+    l_start = starts(n_labels)
+    p_cat = flat([p.category_ids for p in preds], np.int64)
 
-    ious = _flat(
+    ious = flat(
         [mt.ious for mt, m, n in zip(matches, n_preds, n_labels, strict=True) if m and n],
         np.float64,
     )
     per_pred = n_labels[p_img]
     pair_pred = np.repeat(np.arange(M), per_pred)
-    pair_label = np.arange(len(pair_pred)) + np.repeat(l_start[p_img] - _starts(per_pred), per_pred)
+    pair_label = np.arange(len(pair_pred)) + np.repeat(l_start[p_img] - starts(per_pred), per_pred)
     if len(ious) != len(pair_pred):
         raise ValueError("each matches[k].ious must be the (m, n) IoU matrix of image k")
     per_label = n_preds[l_img]
     col_label = np.repeat(np.arange(N), per_label)
-    row = np.arange(len(col_label)) - np.repeat(_starts(per_label), per_label)
+    row = np.arange(len(col_label)) - np.repeat(starts(per_label), per_label)
     col_img = l_img[col_label]
     by_label = (
-        _starts(n_preds * n_labels)[col_img]
+        starts(n_preds * n_labels)[col_img]
         + row * n_labels[col_img]
         + col_label
         - l_start[col_img]
@@ -415,18 +309,18 @@ def _chunk(
         image_id=image_id,
         n_labels=n_labels,
         p_img=p_img,
-        p_id=_flat([p.ids for p in preds], np.int64),
+        p_id=flat([p.ids for p in preds], np.int64),
         p_cat=p_cat,
         p_score=p_score,
-        p_box=_flat([p.boxes for p in preds], np.float64, (4,)),
+        p_box=flat([p.boxes for p in preds], np.float64, (4,)),
         outcome=outcome,
-        p_match=_flat([mt.annotation_id for mt in matches], np.int64),
+        p_match=flat([mt.annotation_id for mt in matches], np.int64),
         l_img=l_img,
-        l_id=_flat([lab.ids for lab in labs], np.int64),
+        l_id=flat([lab.ids for lab in labs], np.int64),
         l_cat=l_cat,
-        l_box=_flat([lab.boxes for lab in labs], np.float64, (4,)),
+        l_box=flat([lab.boxes for lab in labs], np.float64, (4,)),
         l_crowd=l_crowd,
-        l_area=_flat([lab.areas for lab in labs], np.float64),
+        l_area=flat([lab.areas for lab in labs], np.float64),
         l_start=l_start,
         ious=ious,
         pair_pred=pair_pred,
@@ -438,13 +332,13 @@ def _chunk(
         unmatched=confident & (outcome != TP),
         same=same,
         regular=regular,
-        max_same=_segment_max(np.where(same, regular, 0.0), per_pred),
-        max_other=_segment_max(np.where(~same, regular, 0.0), per_pred),
-        in_crowd=_segment_max(np.where(crowd, ious, 0.0), per_pred),
-        explained=_segment_max(
+        max_same=segment_max(np.where(same, regular, 0.0), per_pred),
+        max_other=segment_max(np.where(~same, regular, 0.0), per_pred),
+        in_crowd=segment_max(np.where(crowd, ious, 0.0), per_pred),
+        explained=segment_max(
             np.where(same & (ious >= params.iou_threshold), score, 0.0)[by_label], per_label
         ),
-        support=_segment_max(
+        support=segment_max(
             np.where(same & (ious >= params.low_iou), score, 0.0)[by_label], per_label
         ),
     )
@@ -465,7 +359,7 @@ def _missing_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
         return []
     miss = miss[np.lexsort((-c.p_score[miss], c.p_img[miss]))]  # per image, stable score order
     sizes = np.bincount(c.p_img[miss], minlength=len(c.image_id))
-    keep = miss[_batch_nms_keep(c.p_box[miss], sizes, params.nms_iou)]
+    keep = miss[batch_nms_keep(c.p_box[miss], sizes, params.nms_iou)]
     rows = _block(
         "missing_label", c.image_id[c.p_img[keep]], len(keep), prediction_id=c.p_id[keep],
         predicted_category_id=c.p_cat[keep], iou=np.maximum(c.max_same[keep], c.max_other[keep]),
@@ -502,10 +396,10 @@ def _on_label(c: _Chunk, params: AnalysisParams) -> _OnLabel | None:
     sub_same, sub_regular = c.same[sub], c.regular[sub]
     other = np.where(sub_same, -1.0, sub_regular)
     mine = np.where(sub_same, sub_regular, -1.0)
-    other_iou = _segment_max(other, sizes)
-    mine_iou = _segment_max(mine, sizes)
-    j = c.pair_label[sub[_segment_argmax(other, seg, other_iou)]]
-    k = c.pair_label[sub[_segment_argmax(mine, seg, mine_iou)]]
+    other_iou = segment_max(other, sizes)
+    mine_iou = segment_max(mine, sizes)
+    j = c.pair_label[sub[segment_argmax(other, seg, other_iou)]]
+    k = c.pair_label[sub[segment_argmax(mine, seg, mine_iou)]]
     return _OnLabel(cand, j, k, other_iou, mine_iou, c.p_score[cand])
 
 
@@ -589,7 +483,7 @@ def _inaccurate_loose(c: _Chunk, params: AnalysisParams, taken: np.ndarray) -> l
 
 def _spurious_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
     """Non-crowd labels that no prediction of any class overlaps (IoU < low_iou)."""
-    best_pred = _segment_max(c.ious[c.by_label], c.per_label)
+    best_pred = segment_max(c.ious[c.by_label], c.per_label)
     spur = np.flatnonzero(~c.l_crowd & (best_pred < params.low_iou))
     if not len(spur):
         return []
@@ -606,22 +500,24 @@ def _duplicate_labels(
 ) -> list[_Rows]:
     """Same-class non-crowd label pairs (a < b) of one image overlapping almost fully (IoU of
     their boxes, or of their masks where ``label_ious`` gives an image's matrix)."""
-    a, b = _upper_pairs(c.n_labels)
+    a, b = upper_pairs(c.n_labels)
     same_pair = (c.l_cat[a] == c.l_cat[b]) & ~c.l_crowd[a] & ~c.l_crowd[b]
     a, b = a[same_pair], b[same_pair]
     if not len(a):
         return []
-    lab_iou = _pair_box_iou(c.l_box[a], c.l_box[b])
+    lab_iou = pair_box_iou(c.l_box[a], c.l_box[b])
     if label_ious is not None:
         given = [g is not None and n > 1 for g, n in zip(label_ious, c.n_labels, strict=True)]
         if any(given):
             sizes = np.where(given, c.n_labels * c.n_labels, 0)
-            flat = _flat([g for g, ok in zip(label_ious, given, strict=True) if ok], np.float64)
+            given_ious = flat(
+                [g for g, ok in zip(label_ious, given, strict=True) if ok], np.float64
+            )
             img = c.l_img[a]
             use = np.asarray(given)[img]
             n = c.n_labels[img]
-            pos = _starts(sizes)[img] + (a - c.l_start[img]) * n + (b - c.l_start[img])
-            lab_iou[use] = flat[pos[use]]
+            pos = starts(sizes)[img] + (a - c.l_start[img]) * n + (b - c.l_start[img])
+            lab_iou[use] = given_ious[pos[use]]
     dup = lab_iou >= params.duplicate_iou
     a, b, lab_iou = a[dup], b[dup], lab_iou[dup]
     if not len(a):

@@ -1,0 +1,127 @@
+"""Segmented operations over images concatenated into flat arrays, for the suspect rules
+(core.errors): per-segment maxima and argmax, the pairs within each segment, the IoU of
+row-aligned boxes, the x-sweep that finds a segment's overlapping boxes, and greedy NMS per
+segment without a Python loop over boxes.
+
+A *segment* is one image's run of items (predictions, labels or their pairs) in the flat
+arrays; ``sizes`` gives each image's run length, in order. Pure numpy: no Qt, no store.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def flat(arrays: list[np.ndarray], dtype: type, shape: tuple[int, ...] = ()) -> np.ndarray:
+    parts = [np.asarray(a, dtype=dtype).reshape((-1, *shape)) for a in arrays]
+    return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype=dtype)
+
+
+def starts(sizes: np.ndarray) -> np.ndarray:
+    return np.cumsum(sizes) - sizes
+
+
+def segment_max(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Max of each consecutive segment of ``values`` (0.0 for an empty segment)."""
+    out = np.zeros(len(sizes))
+    full = sizes > 0
+    if full.any():  # reduceat on an empty segment would return the next element: leave them out
+        out[full] = np.maximum.reduceat(values, starts(sizes)[full])
+    return out
+
+
+def segment_argmax(values: np.ndarray, segment: np.ndarray, maxima: np.ndarray) -> np.ndarray:
+    """Position of the first maximum of each non-empty segment, like ``np.argmax`` per row.
+
+    ``segment`` numbers the segment of each value (non-decreasing); ``maxima`` per segment.
+    """
+    hit = np.flatnonzero((values == maxima[segment]) | np.isnan(values))  # argmax: first nan
+    seg = segment[hit]
+    return hit[np.r_[True, seg[1:] != seg[:-1]]]
+
+
+def upper_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (i, j), i < j, of every pair within each consecutive segment, row-major."""
+    seg = np.repeat(np.arange(len(sizes)), sizes)
+    pos = np.arange(len(seg))
+    later = (starts(sizes) + sizes)[seg] - pos - 1  # items after each one in its segment
+    i = np.repeat(pos, later)
+    j = i + 1 + np.arange(len(i)) - np.repeat(starts(later), later)
+    return i, j
+
+
+def pair_box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``errors._box_iou`` of the row-aligned boxes ``a[k]``, ``b[k]`` (the same bits)."""
+    ax1, ay1 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx1, by1 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(ax1, bx1) - np.maximum(a[:, 0], b[:, 0]), 0, None)
+    ih = np.clip(np.minimum(ay1, by1) - np.maximum(a[:, 1], b[:, 1]), 0, None)
+    inter = iw * ih
+    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple[np.ndarray, ...]:
+    """Positions (i, j), i < j, of the pairs within each segment with IoU >= ``iou`` > 0.
+
+    IoU > 0 needs a positive intersection, so a sweep along x finds the candidates: sorted by
+    (segment, left edge), a box meets the boxes after it whose left edge lies before its right
+    edge. Only those pairs that also overlap in y get their IoU computed, by ``errors._box_iou``'s
+    operations (which are symmetric in the two boxes, so the sweep's pair order does not matter).
+    """
+    seg = np.repeat(np.arange(len(sizes)), sizes)
+    order = np.lexsort((boxes[:, 0], seg))
+    box, seg = boxes[order], seg[order]
+    x0, y0 = box[:, 0], box[:, 1]
+    x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
+    # one int key orders (segment, x) exactly: x as its rank among all left edges
+    lefts = np.sort(x0)
+    span = len(x0) + 1
+    key = seg * span + np.searchsorted(lefts, x0, side="left")
+    end = np.searchsorted(key, seg * span + np.searchsorted(lefts, x1, side="left"))
+    pos = np.arange(len(x0))
+    later = np.maximum(end - pos - 1, 0)  # boxes after this one whose left edge is before x1
+    a = np.repeat(pos, later)
+    b = a + 1 + np.arange(len(a)) - np.repeat(starts(later), later)
+    ih = np.clip(np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b]), 0, None)
+    meet = ih > 0
+    a, b, ih = a[meet], b[meet], ih[meet]
+    iw = np.clip(np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b]), 0, None)
+    inter = iw * ih
+    area = box[:, 2] * box[:, 3]
+    union = area[a] + area[b] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        over = np.where(union > 0, inter / union, 0.0) >= iou
+    a, b = order[a[over]], order[b[over]]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def batch_nms_keep(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> np.ndarray:
+    """Which candidates greedy NMS keeps, for consecutive per-image runs already in NMS order.
+
+    Exactly greedy NMS per image (``_nms_keep`` in tests/suspect_oracle.py), without a Python
+    loop over candidates: a candidate is kept once every earlier candidate overlapping it (IoU
+    >= ``iou``) is suppressed, and is suppressed once one of them is kept. Each round settles at least the first open candidate
+    of every image; images without overlapping candidates settle in the first round.
+    """
+    if iou > 0:
+        i, j = overlapping_pairs(boxes, sizes, iou)
+    else:  # iou <= 0 (or nan): every pair may count
+        i, j = upper_pairs(sizes)
+        over = pair_box_iou(boxes[i], boxes[j]) >= iou
+        i, j = i[over], j[over]
+    state = np.zeros(len(boxes), dtype=np.int8)  # 0 open, 1 kept, 2 suppressed
+    while True:
+        open_ = state == 0
+        if not open_.any():
+            return state == 1
+        live = open_[j]
+        i, j = i[live], j[live]
+        by = state[i]
+        hit = np.zeros(len(boxes), dtype=bool)
+        hit[j[by == 1]] = True
+        waiting = np.zeros(len(boxes), dtype=bool)
+        waiting[j[by == 0]] = True
+        state[open_ & hit] = 2
+        state[open_ & ~hit & ~waiting] = 1
