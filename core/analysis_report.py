@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import habits, review_cut
-from .errors import AnalysisParams
+from .errors import AnalysisParams, ChunkFacts
 from .matching import FP, TP, ImageLabels, ImageMatches, ImagePredictions
 from .scoring import DetectorFit
 
@@ -71,6 +71,29 @@ def chunk_confusion(
         cat(pair_cat, np.int64),
         cat(pair_iou, np.float64),
         cat(pair_prob, np.float64),
+        params.wrong_class_iou,
+        cut,
+    )
+
+
+def facts_confusion(
+    facts: ChunkFacts, probability: np.ndarray, params: AnalysisParams, cut: float = REPORT_CUT
+) -> dict[tuple[int, int], int]:
+    """:func:`chunk_confusion` of a chunk's facts (errors.chunk_facts) and its predictions'
+    probabilities (the same pairs in the same order)."""
+    f = facts
+    regular = ~f.l_crowd
+    if not regular.any():
+        return {}
+    index = np.cumsum(regular) - 1  # each regular label's place among them
+    sel = np.flatnonzero((f.ious >= params.wrong_class_iou) & regular[f.pair_label])
+    pred = f.pair_pred[sel]
+    return habits.confusion_table(
+        f.l_cat[regular],
+        index[f.pair_label[sel]],
+        f.p_cat[pred],
+        f.ious[sel],
+        np.asarray(probability, dtype=np.float64)[pred],
         params.wrong_class_iou,
         cut,
     )

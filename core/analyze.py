@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from . import analysis_report, geometry, habits, jsonio, result_rows, scoring
-from .errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
+from . import analysis_report, calibration, geometry, habits, jsonio, result_rows, scoring
+from .errors import SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, chunk_facts, chunk_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions, match_many
 from .progress import Cancelled, Progress, ShouldStop
 from .store import Store
@@ -271,12 +271,17 @@ def compute(
     calibrate the detector from all matches (a re-analysis reuses the stored fit); find the
     suspects with calibrated probabilities (core.scoring). (A second fit that counted the
     predictions behind likely label errors as partly right ranked worse with the logistic class
-    curves and was dropped; see bench/bench_quality.py.)"""
+    curves and was dropped; see bench/bench_quality.py.)
+
+    Each chunk's facts that do not depend on the scores (errors.chunk_facts: its pairs and
+    overlaps, the missing-label candidates and their NMS pairs; for masks the label-label
+    IoUs) are made right after its matching, and the rank positions once."""
     params = inputs.params
     g = params.geometry
     total = len(inputs.image_ids)
     outs = [_match_columns([], [], [])]  # typed empty columns
-    done_chunks: list[tuple[ChunkInput, list[ImageMatches]]] = []
+    facts: list[ChunkFacts] = []
+    label_ious: list[list[np.ndarray | None] | None] = []
     new_masks: list[tuple] = []
     done = 0
     for chunk in timed(chunks(inputs), "prepare chunks"):
@@ -285,47 +290,53 @@ def compute(
         with phase("matching"):
             matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
         outs.append(_match_columns(chunk.image_ids, chunk.items, matched))
-        done_chunks.append((chunk, matched))
+        with phase("suspect rules"):
+            facts.append(chunk_facts(chunk.items, matched, chunk.image_ids, params))
+            label_ious.append(
+                [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+            )
         new_masks += chunk.new_masks
         done += len(chunk.image_ids)
         if progress is not None:
             progress(done, total)
     match_cols = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+    cats_m, scores_m, outcome = _in_match_order(inputs, match_cols)
     fit = _stored_fit(inputs)
+    positions = None  # of the matched predictions, against the fit's reference
     if fit is None:
         cats, scores = inputs.predictions["category_id"], inputs.predictions["score"]
-        counts = scoring.label_counts([lab for c, _ in done_chunks for _, lab in c.items])
+        counts = scoring.class_counts([f.l_cat[~f.l_crowd] for f in facts])
         if params.calibrate:
             with phase("calibration fit"):
+                reference = calibration.RankReference(cats, scores)
+                positions = reference.positions(counts, cats_m, scores_m)
                 fit = scoring.fit_detector(
-                    cats, scores, counts, *_in_match_order(inputs, match_cols)
+                    cats, scores, counts, cats_m, scores_m, outcome, reference, positions
                 )
         else:
             fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
+    elif fit.calibration is not None:
+        positions = fit.positions(cats_m, scores_m)
 
-    mask_label_ious: dict[int, list[np.ndarray | None]] = {}
-    last_calibrated: list[list[tuple[ImagePredictions, ImageLabels]]] = []
+    last: list[np.ndarray] = []  # the last pass's probabilities, in match order
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         """The raw suspect rows with this fit, and the fit with its habits (if it had none)."""
         raws: list[np.ndarray] = []
         totals: dict[tuple[int, int], float] = {}
-        last_calibrated[:] = _calibrated_chunks(done_chunks, fit)
-        for k, ((chunk, matched), calibrated) in enumerate(
-            zip(done_chunks, last_calibrated, strict=True)
-        ):
+        probability = fit.probabilities(cats_m, scores_m, positions)
+        last[:] = [probability]
+        start = 0
+        for f, ious in zip(facts, label_ious, strict=True):
             if should_stop is not None and should_stop():
                 raise Cancelled("analysis cancelled")
-            label_ious = None
-            if g == "masks":  # the same in every pass: computed once
-                if k not in mask_label_ious:
-                    mask_label_ious[k] = [_label_ious(lab) for _, lab in chunk.items]
-                label_ious = mask_label_ious[k]
+            prob = probability[start : start + len(f.p_id)]
+            start += len(f.p_id)
             if fit.habit_totals is None:
-                habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
-            raw = batch_suspects(calibrated, matched, chunk.image_ids, params, label_ious)
+                habits.add_totals(totals, scoring.facts_habits(f, prob, params))
+            raw = chunk_suspects(f, prob, params, ious)
             if len(raw):
-                raws.append(scoring.restore_confidence(raw, chunk.items))
+                raws.append(scoring.restore_scores(raw, f.p_id, f.p_score))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         if fit.habit_totals is None:
             fit = replace(fit, habit_totals=totals)
@@ -344,26 +355,12 @@ def compute(
     confusion = None
     if inputs.fit is None:  # a full analysis reports the detector's confusions
         confusion = {}  # on the calibrated probabilities
-        for (_chunk, matched), calibrated in zip(done_chunks, last_calibrated, strict=True):
-            analysis_report.add_counts(
-                confusion, analysis_report.chunk_confusion(calibrated, matched, params)
-            )
+        start = 0
+        for f in facts:
+            prob = last[0][start : start + len(f.p_id)]
+            start += len(f.p_id)
+            analysis_report.add_counts(confusion, analysis_report.facts_confusion(f, prob, params))
     return AnalysisResult(match_cols, scored, new_masks, fit, confusion)
-
-
-def _calibrated_chunks(
-    done_chunks: list[tuple[ChunkInput, list[ImageMatches]]], fit: scoring.DetectorFit
-) -> list[list[tuple[ImagePredictions, ImageLabels]]]:
-    """Every chunk's images with calibrated scores, from one call of the fit over all of them:
-    a call ranks its predictions against the whole set (a sort of the set's scores), so one
-    call per chunk cost 200 such sorts per pass at 2M predictions (~160 s a pass)."""
-    items = [item for chunk, _ in done_chunks for item in chunk.items]
-    flat = scoring.calibrated_items(items, fit)
-    out, start = [], 0
-    for chunk, _ in done_chunks:
-        out.append(flat[start : start + len(chunk.items)])
-        start += len(chunk.items)
-    return out
 
 
 def _in_match_order(
@@ -413,7 +410,12 @@ def _compute_set(
     if result.fit is not None and result.confusion is not None:
         cats, scores, _ = _in_match_order(inputs, result.matches)
         report = analysis_report.set_report(
-            result.matches, cats, scores, result.fit, result.confusion, params
+            result.matches,
+            cats,
+            scores,
+            result.fit,
+            result.confusion,
+            params,
         )
     return inputs, _SetOutcome(set_id, result, boxes, report)
 

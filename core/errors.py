@@ -219,16 +219,19 @@ def _best_per_label(labels_of: np.ndarray, conf: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Chunk:
-    """A chunk's predictions, labels and (prediction, label) pairs, flattened over its images,
-    with the per-prediction and per-label evidence every rule reads."""
+class ChunkFacts:
+    """What the rules read of a chunk of images that does not depend on the predictions'
+    scores: its predictions, labels and (prediction, label) pairs flattened over its images,
+    with the per-prediction and per-label overlaps. An analysis makes them once per chunk
+    (:func:`chunk_facts`) and finds the suspects with each pass's scores (:func:`chunk_suspects`).
+    """
 
     image_id: np.ndarray  # float (B,) the images' ids
     n_labels: np.ndarray  # (B,)
     p_img: np.ndarray  # (M,) image index of each prediction
     p_id: np.ndarray
     p_cat: np.ndarray
-    p_score: np.ndarray
+    p_score: np.ndarray  # the scores the items came with
     p_box: np.ndarray  # (M, 4)
     outcome: np.ndarray
     p_match: np.ndarray  # matched label id, -1 if none
@@ -243,25 +246,38 @@ class _Chunk:
     pair_pred: np.ndarray  # (P,) the pair's prediction
     pair_label: np.ndarray  # (P,) the pair's label
     per_pred: np.ndarray  # (M,) pairs of each prediction (its image's labels)
-    by_label: np.ndarray  # (P,) the pairs label-major (a label's column), for per-label maxima
     per_label: np.ndarray  # (N,) pairs of each label
-    confident: np.ndarray  # (M,) score >= min_score
-    unmatched: np.ndarray  # (M,) confident and not a tp
     same: np.ndarray  # (P,) same class
-    regular: np.ndarray  # (P,) IoU, -1 for crowd labels (no object's label)
     max_same: np.ndarray  # (M,) best same-class non-crowd overlap
     max_other: np.ndarray  # (M,) best other-class non-crowd overlap
     in_crowd: np.ndarray  # (M,) best crowd overlap
-    explained: np.ndarray  # (N,) best confidence of a same-class prediction matching the label
-    support: np.ndarray  # (N,) best confidence of a same-class prediction overlapping it at all
+    best_overlap: np.ndarray  # (N,) best overlap of any prediction with each label
+    # the pairs label-major (a label's column, for per-label maxima): their prediction, and
+    # whether it is same-class with IoU >= iou_threshold (explains) / >= low_iou (supports)
+    label_pred: np.ndarray
+    label_explains: np.ndarray
+    label_supports: np.ndarray
+    loose_pair: np.ndarray  # each tp's first pair with its matched label (ascending)
 
 
-def _chunk(
+@dataclass
+class _Chunk(ChunkFacts):
+    """The facts with the scores of one pass and what the rules derive from them."""
+
+    confident: np.ndarray = None  # (M,) score >= min_score
+    unmatched: np.ndarray = None  # (M,) confident and not a tp
+    explained: np.ndarray = None  # (N,) best score of a same-class prediction matching the label
+    support: np.ndarray = None  # (N,) best score of a same-class prediction overlapping it at all
+
+
+def chunk_facts(
     items: list[tuple[ImagePredictions, ImageLabels]],
     matches: list[ImageMatches],
     image_ids: list[int],
     params: AnalysisParams,
-) -> _Chunk:
+) -> ChunkFacts:
+    """The score-independent facts of a chunk of images (``items`` and ``matches`` as for
+    :func:`batch_suspects`); ``p_score`` holds the items' own scores."""
     preds = [p for p, _ in items]
     labs = [lab for _, lab in items]
     n_preds = np.array([len(p.ids) for p in preds], dtype=np.int64)
@@ -272,13 +288,14 @@ def _chunk(
         raise ValueError("items, matches and image_ids must have one entry per image")
 
     p_img = np.repeat(np.arange(B), n_preds)
-    p_score = flat([p.scores for p in preds], np.float64)
     outcome = flat([mt.outcome for mt in matches], np.int64)
     l_img = np.repeat(np.arange(B), n_labels)
     l_cat = flat([lab.category_ids for lab in labs], np.int64)
     l_crowd = flat([lab.iscrowd for lab in labs], bool)
+    l_id = flat([lab.ids for lab in labs], np.int64)
     l_start = starts(n_labels)
     p_cat = flat([p.category_ids for p in preds], np.int64)
+    p_match = flat([mt.annotation_id for mt in matches], np.int64)
 
     ious = flat(
         [mt.ious for mt, m, n in zip(matches, n_preds, n_labels, strict=True) if m and n],
@@ -294,29 +311,27 @@ def _chunk(
     row = np.arange(len(col_label)) - np.repeat(starts(per_label), per_label)
     col_img = l_img[col_label]
     by_label = (
-        starts(n_preds * n_labels)[col_img]
-        + row * n_labels[col_img]
-        + col_label
-        - l_start[col_img]
+        starts(n_preds * n_labels)[col_img] + row * n_labels[col_img] + col_label - l_start[col_img]
     )
 
-    confident = p_score >= params.min_score
     same = p_cat[pair_pred] == l_cat[pair_label]
     crowd = l_crowd[pair_label]
     regular = np.where(crowd, -1.0, ious)
-    score = p_score[pair_pred]
-    return _Chunk(
+    # each tp's first pair with the label it matched (the matched-but-loose rule's candidates)
+    hp = np.flatnonzero((outcome[pair_pred] == TP) & (l_id[pair_label] == p_match[pair_pred]))
+    loose_pair = hp[np.r_[True, pair_pred[hp][1:] != pair_pred[hp][:-1]]] if len(hp) else hp
+    return ChunkFacts(
         image_id=image_id,
         n_labels=n_labels,
         p_img=p_img,
         p_id=flat([p.ids for p in preds], np.int64),
         p_cat=p_cat,
-        p_score=p_score,
+        p_score=flat([p.scores for p in preds], np.float64),
         p_box=flat([p.boxes for p in preds], np.float64, (4,)),
         outcome=outcome,
-        p_match=flat([mt.annotation_id for mt in matches], np.int64),
+        p_match=p_match,
         l_img=l_img,
-        l_id=flat([lab.ids for lab in labs], np.int64),
+        l_id=l_id,
         l_cat=l_cat,
         l_box=flat([lab.boxes for lab in labs], np.float64, (4,)),
         l_crowd=l_crowd,
@@ -326,21 +341,34 @@ def _chunk(
         pair_pred=pair_pred,
         pair_label=pair_label,
         per_pred=per_pred,
-        by_label=by_label,
         per_label=per_label,
-        confident=confident,
-        unmatched=confident & (outcome != TP),
         same=same,
-        regular=regular,
         max_same=segment_max(np.where(same, regular, 0.0), per_pred),
         max_other=segment_max(np.where(~same, regular, 0.0), per_pred),
         in_crowd=segment_max(np.where(crowd, ious, 0.0), per_pred),
-        explained=segment_max(
-            np.where(same & (ious >= params.iou_threshold), score, 0.0)[by_label], per_label
-        ),
-        support=segment_max(
-            np.where(same & (ious >= params.low_iou), score, 0.0)[by_label], per_label
-        ),
+        best_overlap=segment_max(ious[by_label], per_label),
+        label_pred=pair_pred[by_label],
+        label_explains=(same & (ious >= params.iou_threshold))[by_label],
+        label_supports=(same & (ious >= params.low_iou))[by_label],
+        loose_pair=loose_pair,
+    )
+
+
+def _scored(facts: ChunkFacts, scores: np.ndarray | None, params: AnalysisParams) -> _Chunk:
+    """The facts with these scores of their predictions (None: the items' own)."""
+    p_score = facts.p_score if scores is None else np.asarray(scores, dtype=np.float64)
+    if len(p_score) != len(facts.p_id):
+        raise ValueError("one score per prediction of the chunk")
+    confident = p_score >= params.min_score
+    score = p_score[facts.label_pred]
+    fields = {f: getattr(facts, f) for f in ChunkFacts.__dataclass_fields__}
+    fields["p_score"] = p_score
+    return _Chunk(
+        **fields,
+        confident=confident,
+        unmatched=confident & (facts.outcome != TP),
+        explained=segment_max(np.where(facts.label_explains, score, 0.0), facts.per_label),
+        support=segment_max(np.where(facts.label_supports, score, 0.0), facts.per_label),
     )
 
 
@@ -393,7 +421,8 @@ def _on_label(c: _Chunk, params: AnalysisParams) -> _OnLabel | None:
     sub = np.flatnonzero(is_cand[c.pair_pred])  # the candidates' rows of pairs
     sizes = c.per_pred[cand]
     seg = np.repeat(np.arange(len(cand)), sizes)
-    sub_same, sub_regular = c.same[sub], c.regular[sub]
+    sub_same = c.same[sub]
+    sub_regular = np.where(c.l_crowd[c.pair_label[sub]], -1.0, c.ious[sub])  # crowd: -1
     other = np.where(sub_same, -1.0, sub_regular)
     mine = np.where(sub_same, sub_regular, -1.0)
     other_iou = segment_max(other, sizes)
@@ -457,9 +486,7 @@ def _inaccurate_loose(c: _Chunk, params: AnalysisParams, taken: np.ndarray) -> l
     without a partial-overlap suspect (``taken``): each tp's first pair with its matched label."""
     if params.loose_iou <= params.iou_threshold:
         return []
-    pair_tp = c.confident[c.pair_pred] & (c.outcome[c.pair_pred] == TP)
-    hp = np.flatnonzero(pair_tp & (c.l_id[c.pair_label] == c.p_match[c.pair_pred]))
-    first = hp[np.r_[True, c.pair_pred[hp][1:] != c.pair_pred[hp][:-1]]] if len(hp) else hp
+    first = c.loose_pair[c.confident[c.pair_pred[c.loose_pair]]]
     tp, lb, iou = c.pair_pred[first], c.pair_label[first], c.ious[first]
     sel = np.flatnonzero(
         c.same[first]
@@ -483,7 +510,7 @@ def _inaccurate_loose(c: _Chunk, params: AnalysisParams, taken: np.ndarray) -> l
 
 def _spurious_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
     """Non-crowd labels that no prediction of any class overlaps (IoU < low_iou)."""
-    best_pred = segment_max(c.ious[c.by_label], c.per_label)
+    best_pred = c.best_overlap
     spur = np.flatnonzero(~c.l_crowd & (best_pred < params.low_iou))
     if not len(spur):
         return []
@@ -550,7 +577,18 @@ def batch_suspects(
     label at all (IoU >= ``low_iou``). :func:`score_suspects` turns them into a score.
     ``tests/suspect_oracle.py`` states every rule per image; this equals it bit for bit.
     """
-    c = _chunk(items, matches, image_ids, params)
+    return chunk_suspects(chunk_facts(items, matches, image_ids, params), None, params, label_ious)
+
+
+def chunk_suspects(
+    facts: ChunkFacts,
+    scores: np.ndarray | None,
+    params: AnalysisParams,
+    label_ious: list[np.ndarray | None] | None = None,
+) -> np.ndarray:
+    """:func:`batch_suspects` of a chunk's facts with these scores of its predictions (in the
+    facts' order; None: the items' own scores): the same rows, bit for bit."""
+    c = _scored(facts, scores, params)
     on = _on_label(c, params)
     partial, taken_labels = _inaccurate_partial(c, on, params)
     taken = np.zeros(len(c.l_id), dtype=bool)  # labels with a partial-overlap suspect

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import calibration, habits
-from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, score_suspects
+from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, score_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 
 _COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
@@ -38,12 +38,20 @@ class DetectorFit:
     # the reference sorted once, shared by the fits of one analysis (made when first needed)
     reference: calibration.RankReference | None = field(default=None, compare=False, repr=False)
 
-    def probabilities(self, categories: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities of predictions of the set (raw class + score)."""
+    def probabilities(
+        self, categories: np.ndarray, scores: np.ndarray, positions: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Calibrated probabilities of predictions of the set (raw class + score);
+        ``positions``: their :meth:`positions`, if known (an analysis takes them once)."""
         if self.calibration is None:
             return np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
-        x = self.sorted_reference().positions(self.label_counts, categories, scores)
+        x = self.positions(categories, scores) if positions is None else positions
         return calibration.probabilities(self.calibration, categories, x)
+
+    def positions(self, categories: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """The rank positions of predictions of the set (calibration.rank_positions against
+        the reference, with this fit's label counts)."""
+        return self.sorted_reference().positions(self.label_counts, categories, scores)
 
     def sorted_reference(self) -> calibration.RankReference:
         """The reference sorted once (an analysis asks for probabilities chunk by chunk)."""
@@ -78,7 +86,12 @@ class DetectorFit:
 def label_counts(labels: Sequence[ImageLabels]) -> dict[int, int]:
     """Regular (not crowd) labels per class."""
     cats = [np.asarray(lab.category_ids)[~np.asarray(lab.iscrowd, bool)] for lab in labels]
-    cats = np.concatenate([np.zeros(0, np.int64), *cats]).astype(np.int64)
+    return class_counts(cats)
+
+
+def class_counts(categories: Sequence[np.ndarray]) -> dict[int, int]:
+    """Class -> how many of these parts' class ids are that class."""
+    cats = np.concatenate([np.zeros(0, np.int64), *categories]).astype(np.int64)
     values, counts = np.unique(cats, return_counts=True)
     return dict(zip(values.tolist(), counts.tolist(), strict=True))
 
@@ -91,13 +104,15 @@ def fit_detector(
     scores: np.ndarray,
     outcome: np.ndarray,
     reference: calibration.RankReference | None = None,
+    positions: np.ndarray | None = None,
 ) -> DetectorFit:
     """Fit the calibration from the matched predictions (class, raw score, outcome).
 
     ``ref_*`` are the whole prediction set's classes and scores (usually the same predictions);
     ``counts`` the regular labels per class. With fewer than ``calibration.MIN_OUTCOMES`` true
     or false positives there is too little to learn from: the fit keeps the raw scores (clipped
-    to [0, 1]) as probabilities. ``reference``: the ``ref_*`` already sorted (another fit's).
+    to [0, 1]) as probabilities. ``reference``: the ``ref_*`` already sorted (another fit's);
+    ``positions``: the predictions' rank positions against it, if known.
     """
     ref_categories = np.asarray(ref_categories, dtype=np.int64)
     ref_scores = np.asarray(ref_scores, dtype=np.float64)
@@ -109,9 +124,11 @@ def fit_detector(
     is_tp = (outcome == TP).astype(np.float64)
     if reference is None:
         reference = calibration.RankReference(ref_categories, ref_scores)
-    x = calibration.rank_positions(
-        ref_categories, ref_scores, counts, categories, scores, reference=reference
-    )
+    x = positions
+    if x is None:
+        x = calibration.rank_positions(
+            ref_categories, ref_scores, counts, categories, scores, reference=reference
+        )
     cal = calibration.fit_calibration(
         categories,
         x,
@@ -145,12 +162,21 @@ def restore_confidence(
     """Rows found on calibrated items with ``probability`` = the probability the rules compared
     and ``confidence`` = the prediction's raw score again (looked up by prediction id in the
     raw ``items``)."""
+    if not len(raw):
+        return raw.copy()
+    ids = np.concatenate([np.zeros(0, np.int64), *(p.ids for p, _ in items)])
+    scores = np.concatenate([np.zeros(0), *(p.scores for p, _ in items)])
+    return restore_scores(raw, ids, scores)
+
+
+def restore_scores(raw: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """:func:`restore_confidence` with the raw scores given by prediction id (``ids``)."""
     out = raw.copy()
     if not len(out):
         return out
     out[:, _COL["probability"]] = out[:, _COL["confidence"]]
-    ids = np.concatenate([np.zeros(0, np.int64), *(p.ids for p, _ in items)]).astype(np.int64)
-    scores = np.concatenate([np.zeros(0), *(p.scores for p, _ in items)]).astype(np.float64)
+    ids = np.asarray(ids).astype(np.int64)
+    scores = np.asarray(scores).astype(np.float64)
     order = np.argsort(ids, kind="stable")
     ids, scores = ids[order], scores[order]
     pid = out[:, _COL["prediction_id"]]
@@ -188,6 +214,26 @@ def chunk_habits(
         np.concatenate(pair_cat),
         np.concatenate(pair_iou),
         np.concatenate(pair_prob),
+        params.wrong_class_iou,
+    )
+
+
+def facts_habits(
+    facts: ChunkFacts, probability: np.ndarray, params: AnalysisParams
+) -> dict[tuple[int, int], float]:
+    """:func:`chunk_habits` of a chunk's facts (errors.chunk_facts) and its predictions'
+    probabilities: the same pairs in the same order, so the same totals."""
+    f = facts
+    sel = np.flatnonzero((f.ious >= params.wrong_class_iou) & ~f.l_crowd[f.pair_label])
+    pred = f.pair_pred[sel]
+    if not len(f.ious):
+        return {}
+    return habits.overlap_totals(
+        f.l_cat,
+        f.pair_label[sel],
+        f.p_cat[pred],
+        f.ious[sel],
+        np.asarray(probability, dtype=np.float64)[pred],
         params.wrong_class_iou,
     )
 
