@@ -1,0 +1,133 @@
+"""The analysis's compute step equals the plain way of computing it, bit for bit, on real data.
+
+``compute`` works on each chunk's facts (errors.chunk_facts) with the rank positions taken
+once; the reference below works from the per-image items, the way the analysis ran before
+(calibrated copies of the items, ``batch_suspects``, ``chunk_habits``, ``chunk_confusion``,
+the fit taking its own rank positions). Matches, suspects, fit, confusions and the set report
+must come out the same.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labelfix.core import analysis_report, habits, scoring
+from labelfix.core import analyze as az
+from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
+from labelfix.core.matching import match_many
+from labelfix.core.project import import_project
+from labelfix.core.store import Store
+
+from helpers import shared_path
+
+
+def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
+    """compute() the plain way, from the items (see the module docstring)."""
+    params = inputs.params
+    g = params.geometry
+    done, outs, masks = [], [az._match_columns([], [], [])], []
+    for chunk in az.chunks(inputs):
+        matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
+        outs.append(az._match_columns(chunk.image_ids, chunk.items, matched))
+        ious = [az._label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+        done.append((chunk, matched, ious))
+        masks += chunk.new_masks
+    match_cols = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+    cats_m, scores_m, outcome = az._in_match_order(inputs, match_cols)
+    fit = az._stored_fit(inputs)
+    cats, scores = inputs.predictions["category_id"], inputs.predictions["score"]
+    if fit is None:
+        counts = scoring.label_counts([lab for c, _, _ in done for _, lab in c.items])
+        if params.calibrate:
+            fit = scoring.fit_detector(cats, scores, counts, cats_m, scores_m, outcome)
+        else:
+            fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
+    calibrated: list = []
+
+    def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
+        raws, totals = [], {}
+        calibrated[:] = [scoring.calibrated_items(c.items, fit) for c, _, _ in done]
+        for (chunk, matched, ious), cal in zip(done, calibrated, strict=True):
+            if fit.habit_totals is None:
+                habits.add_totals(totals, scoring.chunk_habits(cal, matched, params))
+            raw = batch_suspects(cal, matched, chunk.image_ids, params, ious)
+            if len(raw):
+                raws.append(scoring.restore_confidence(raw, chunk.items))
+        raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
+        return raw, fit if fit.habit_totals is not None else replace(fit, habit_totals=totals)
+
+    raw, fit = find(fit)
+    if not params.calibrate:
+        fit = replace(fit, habit_totals=None)
+    scored = np.column_stack([raw, scoring.score(raw, params, fit)]) if len(raw) else raw
+    confusion = None
+    if inputs.fit is None:
+        confusion = {}
+        for (_, matched, _), cal in zip(done, calibrated, strict=True):
+            analysis_report.add_counts(
+                confusion, analysis_report.chunk_confusion(cal, matched, params)
+            )
+    return az.AnalysisResult(match_cols, scored, masks, fit, confusion)
+
+
+def _assert_same(got: az.AnalysisResult, want: az.AnalysisResult, inputs) -> None:
+    for k, v in want.matches.items():
+        assert got.matches[k].dtype == v.dtype
+        assert np.array_equal(got.matches[k], v, equal_nan=True), k
+    assert np.array_equal(got.suspects, want.suspects, equal_nan=True)
+    assert len(got.suspects) > 20
+    assert got.fit.to_json() == want.fit.to_json()
+    assert got.confusion == want.confusion
+    assert got.new_masks == want.new_masks
+
+
+def _project(tmp_path: Path, gt: Path, pred: Path) -> Path:
+    out = tmp_path / "p.labelfix"
+    import_project(out, gt, None, pred, "model")
+    return out
+
+
+@pytest.mark.parametrize("chunk", [7, 500])
+@pytest.mark.parametrize("calibrate", [True, False])
+def test_real_boxes(tmp_path: Path, monkeypatch, chunk: int, calibrate: bool) -> None:
+    """Real COCO labels and real CenterNet detections, in chunks of 7 images and in one."""
+    root = shared_path("coco_real81")
+    path = _project(
+        tmp_path,
+        root / "annotations" / "instances_real81.json",
+        root / "predictions" / "centernet_bbox_results.json",
+    )
+    monkeypatch.setattr(az, "chunks", functools.partial(az.chunks, size=chunk))
+    params = AnalysisParams(calibrate=calibrate)
+    with Store.open(path) as store:
+        set_id = store.resolve_set(None)
+        inputs = az.read_inputs(store, set_id, params)
+        _assert_same(az.compute(inputs), _reference(inputs), inputs)
+        if calibrate:  # a re-analysis of some images with the fit the analysis stored
+            summary = az.analyze(store, params=params)
+            ids = store.image_ids()[10:40]
+            again = az.read_inputs(store, set_id, params, ids, summary.analysis_id)
+            assert again.fit is not None
+            _assert_same(az.compute(again), _reference(again), again)
+
+
+def test_real_masks(tmp_path: Path, monkeypatch) -> None:
+    """COCO val2014's first 100 images with the cocoapi demo's segm results, masks compared."""
+    root = shared_path("coco_val2014_100")
+    path = _project(
+        tmp_path,
+        root / "instances_val2014_100.json",
+        root / "instances_val2014_fakesegm100_results.json",
+    )
+    monkeypatch.setattr(az, "chunks", functools.partial(az.chunks, size=9))
+    params = AnalysisParams(geometry="masks", duplicate_iou=0.05)  # duplicates by mask IoU
+    with Store.open(path) as store:
+        inputs = az.read_inputs(store, store.resolve_set(None), params)
+        want = _reference(inputs)
+        assert any(r[0] == 3 for r in want.suspects)  # duplicate_label rows
+        _assert_same(az.compute(inputs), want, inputs)
