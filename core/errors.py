@@ -38,8 +38,9 @@ import numpy as np
 
 from .matching import TP, ImageLabels, ImageMatches, ImagePredictions
 from .segments import (
-    batch_nms_keep,
     flat,
+    nms_keep,
+    nms_pairs,
     pair_box_iou,
     segment_argmax,
     segment_max,
@@ -258,6 +259,10 @@ class ChunkFacts:
     label_explains: np.ndarray
     label_supports: np.ndarray
     loose_pair: np.ndarray  # each tp's first pair with its matched label (ascending)
+    # missing-label candidates but for their confidence (ascending), and the pairs of them
+    # (prediction indices) that suppress each other in its NMS
+    miss_geo: np.ndarray
+    miss_pairs: tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -320,6 +325,17 @@ def chunk_facts(
     # each tp's first pair with the label it matched (the matched-but-loose rule's candidates)
     hp = np.flatnonzero((outcome[pair_pred] == TP) & (l_id[pair_label] == p_match[pair_pred]))
     loose_pair = hp[np.r_[True, pair_pred[hp][1:] != pair_pred[hp][:-1]]] if len(hp) else hp
+    max_same = segment_max(np.where(same, regular, 0.0), per_pred)
+    max_other = segment_max(np.where(~same, regular, 0.0), per_pred)
+    in_crowd = segment_max(np.where(crowd, ious, 0.0), per_pred)
+    miss_geo = np.flatnonzero(
+        (outcome != TP)
+        & (max_same < params.missing_same_iou)
+        & (max_other < params.wrong_class_iou)
+        & (in_crowd < params.low_iou)
+    )
+    p_box = flat([p.boxes for p in preds], np.float64, (4,))
+    i, j = nms_pairs(p_box[miss_geo], np.bincount(p_img[miss_geo], minlength=B), params.nms_iou)
     return ChunkFacts(
         image_id=image_id,
         n_labels=n_labels,
@@ -327,7 +343,7 @@ def chunk_facts(
         p_id=flat([p.ids for p in preds], np.int64),
         p_cat=p_cat,
         p_score=flat([p.scores for p in preds], np.float64),
-        p_box=flat([p.boxes for p in preds], np.float64, (4,)),
+        p_box=p_box,
         outcome=outcome,
         p_match=p_match,
         l_img=l_img,
@@ -343,14 +359,16 @@ def chunk_facts(
         per_pred=per_pred,
         per_label=per_label,
         same=same,
-        max_same=segment_max(np.where(same, regular, 0.0), per_pred),
-        max_other=segment_max(np.where(~same, regular, 0.0), per_pred),
-        in_crowd=segment_max(np.where(crowd, ious, 0.0), per_pred),
+        max_same=max_same,
+        max_other=max_other,
+        in_crowd=in_crowd,
         best_overlap=segment_max(ious[by_label], per_label),
         label_pred=pair_pred[by_label],
         label_explains=(same & (ious >= params.iou_threshold))[by_label],
         label_supports=(same & (ious >= params.low_iou))[by_label],
         loose_pair=loose_pair,
+        miss_geo=miss_geo,
+        miss_pairs=(miss_geo[i], miss_geo[j]),
     )
 
 
@@ -377,17 +395,17 @@ _Rows = tuple[np.ndarray, np.ndarray]  # suspect rows of one kind, and each row'
 
 def _missing_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
     """Confident predictions no label explains, greedy NMS among each image's candidates."""
-    miss = np.flatnonzero(
-        c.unmatched
-        & (c.max_same < params.missing_same_iou)
-        & (c.max_other < params.wrong_class_iou)
-        & (c.in_crowd < params.low_iou)
-    )
+    miss = c.miss_geo[c.confident[c.miss_geo]]  # unmatched, no label explains it
     if not len(miss):
         return []
     miss = miss[np.lexsort((-c.p_score[miss], c.p_img[miss]))]  # per image, stable score order
-    sizes = np.bincount(c.p_img[miss], minlength=len(c.image_id))
-    keep = miss[batch_nms_keep(c.p_box[miss], sizes, params.nms_iou)]
+    # the suppressing pairs among these candidates, as positions in this order
+    place = np.full(len(c.p_id), -1, dtype=np.int64)
+    place[miss] = np.arange(len(miss))
+    i, j = place[c.miss_pairs[0]], place[c.miss_pairs[1]]
+    both = (i >= 0) & (j >= 0)
+    i, j = i[both], j[both]
+    keep = miss[nms_keep(len(miss), np.minimum(i, j), np.maximum(i, j))]
     rows = _block(
         "missing_label", c.image_id[c.p_img[keep]], len(keep), prediction_id=c.p_id[keep],
         predicted_category_id=c.p_cat[keep], iou=np.maximum(c.max_same[keep], c.max_other[keep]),

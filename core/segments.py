@@ -1,7 +1,7 @@
 """Segmented operations over images concatenated into flat arrays, for the suspect rules
 (core.errors): per-segment maxima and argmax, the pairs within each segment, the IoU of
 row-aligned boxes, the x-sweep that finds a segment's overlapping boxes, and greedy NMS per
-segment without a Python loop over boxes.
+segment without a Python loop over boxes (its pairs found once, kept per pass).
 
 A *segment* is one image's run of items (predictions, labels or their pairs) in the flat
 arrays; ``sizes`` gives each image's run length, in order. Pure numpy: no Qt, no store.
@@ -97,21 +97,24 @@ def overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple
     return np.minimum(a, b), np.maximum(a, b)
 
 
-def batch_nms_keep(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> np.ndarray:
-    """Which candidates greedy NMS keeps, for consecutive per-image runs already in NMS order.
-
-    Exactly greedy NMS per image (``_nms_keep`` in tests/suspect_oracle.py), without a Python
-    loop over candidates: a candidate is kept once every earlier candidate overlapping it (IoU
-    >= ``iou``) is suppressed, and is suppressed once one of them is kept. Each round settles at least the first open candidate
-    of every image; images without overlapping candidates settle in the first round.
-    """
+def nms_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple[np.ndarray, ...]:
+    """Positions (i, j), i < j, of the pairs within each segment that suppress each other in
+    greedy NMS at ``iou`` (IoU >= ``iou``). Whether a pair does depends on the two boxes only,
+    so the pairs of a subset of the boxes are these pairs between its members."""
     if iou > 0:
-        i, j = overlapping_pairs(boxes, sizes, iou)
-    else:  # iou <= 0 (or nan): every pair may count
-        i, j = upper_pairs(sizes)
-        over = pair_box_iou(boxes[i], boxes[j]) >= iou
-        i, j = i[over], j[over]
-    state = np.zeros(len(boxes), dtype=np.int8)  # 0 open, 1 kept, 2 suppressed
+        return overlapping_pairs(boxes, sizes, iou)
+    i, j = upper_pairs(sizes)  # iou <= 0 (or nan): every pair may count
+    over = pair_box_iou(boxes[i], boxes[j]) >= iou
+    return i[over], j[over]
+
+
+def nms_keep(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Which of ``n`` candidates in NMS order greedy NMS keeps, given every suppressing pair
+    (i, j), i < j (in any order): a candidate is kept once every earlier candidate overlapping
+    it is suppressed, and is suppressed once one of them is kept. Each round settles at least
+    the first open candidate of every image; images without overlapping candidates settle in
+    the first round."""
+    state = np.zeros(n, dtype=np.int8)  # 0 open, 1 kept, 2 suppressed
     while True:
         open_ = state == 0
         if not open_.any():
@@ -119,9 +122,9 @@ def batch_nms_keep(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> np.ndarr
         live = open_[j]
         i, j = i[live], j[live]
         by = state[i]
-        hit = np.zeros(len(boxes), dtype=bool)
+        hit = np.zeros(n, dtype=bool)
         hit[j[by == 1]] = True
-        waiting = np.zeros(len(boxes), dtype=bool)
+        waiting = np.zeros(n, dtype=bool)
         waiting[j[by == 0]] = True
         state[open_ & hit] = 2
         state[open_ & ~hit & ~waiting] = 1
