@@ -473,10 +473,13 @@ def average_precision_per_category(
     outcome = _concat([matches[i].outcome for i in order], np.int8)
     counted = outcome != IGNORED  # ignored entries change neither TP nor FP counts
     scores, cats, is_tp = scores[counted], cats[counted], outcome[counted] == TP
+    by_cat = np.argsort(cats, kind="stable")  # each category's entries in their order
+    cats_sorted = cats[by_cat]
     result = {}
     for cat, n in sorted(n_labels.items()):
         if n > 0:
-            in_cat = cats == cat
+            lo, hi = np.searchsorted(cats_sorted, [cat, cat + 1])
+            in_cat = by_cat[lo:hi]
             result[cat] = _category_precision(scores[in_cat], is_tp[in_cat], n)
     return result
 

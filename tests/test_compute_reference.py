@@ -131,3 +131,17 @@ def test_real_masks(tmp_path: Path, monkeypatch) -> None:
         want = _reference(inputs)
         assert any(r[0] == 3 for r in want.suspects)  # duplicate_label rows
         _assert_same(az.compute(inputs), want, inputs)
+
+
+def test_reliability_bins_per_class_and_without_any_outcome() -> None:
+    """Bins by class then raw score (ties in their order); no tp/fp prediction: no class."""
+    cat = np.array([3, 1, 3, 3, 1])
+    score = np.array([0.5, 0.9, 0.2, 0.5, 0.1])
+    prob = np.array([0.4, 0.8, 0.1, 0.3, 0.05])
+    outcome = np.array([1, 1, 0, 2, 0], np.int8)  # tp, tp, fp, ignored, fp
+    assert analysis_report.reliability(cat, score, prob, outcome, bins=2) == {
+        1: [[0.1, 0.0, 0.05, 1], [0.9, 1.0, 0.8, 1]],
+        3: [[0.2, 0.0, 0.1, 1], [0.5, 1.0, 0.4, 1]],
+    }
+    assert analysis_report.reliability(cat, score, prob, np.full(5, 2, np.int8)) == {}
+    assert analysis_report.reliability(cat[:0], score[:0], prob[:0], outcome[:0]) == {}
