@@ -65,10 +65,13 @@ def pair_box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple[np.ndarray, ...]:
     """Positions (i, j), i < j, of the pairs within each segment with IoU >= ``iou`` > 0.
 
-    IoU > 0 needs a positive intersection, so a sweep along x finds the candidates: sorted by
-    (segment, left edge), a box meets the boxes after it whose left edge lies before its right
-    edge. Only those pairs that also overlap in y get their IoU computed, by ``errors._box_iou``'s
-    operations (which are symmetric in the two boxes, so the sweep's pair order does not matter).
+    A sweep along x finds the candidates: sorted by (segment, left edge), a box can reach
+    IoU >= ``iou`` only with boxes after it whose left edge lies at most ``x1 - iou * w`` (its
+    right edge less ``iou`` times its width: the intersection is at most the overlap in x times
+    the box's height, and must be at least ``iou`` times the box's area), taken with a margin
+    far above rounding. Only those pairs that also overlap in y get their IoU computed, by
+    ``errors._box_iou``'s operations (which are symmetric in the two boxes, so the sweep's pair
+    order does not matter); the margin only adds candidates, so the pairs are exactly those.
     """
     seg = np.repeat(np.arange(len(sizes)), sizes)
     order = np.lexsort((boxes[:, 0], seg))
@@ -79,9 +82,12 @@ def overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple
     lefts = np.sort(x0)
     span = len(x0) + 1
     key = seg * span + np.searchsorted(lefts, x0, side="left")
-    end = np.searchsorted(key, seg * span + np.searchsorted(lefts, x1, side="left"))
+    with np.errstate(invalid="ignore", over="ignore"):  # nan / inf reach: every later box
+        slack = 1e-9 * (np.abs(x0) + np.abs(x1)) + 1e-12
+        reach = x1 - (iou * (1.0 - 1e-6)) * box[:, 2] + slack
+    end = np.searchsorted(key, seg * span + np.searchsorted(lefts, reach, side="right"))
     pos = np.arange(len(x0))
-    later = np.maximum(end - pos - 1, 0)  # boxes after this one whose left edge is before x1
+    later = np.maximum(end - pos - 1, 0)  # boxes after this one whose left edge is in reach
     a = np.repeat(pos, later)
     b = a + 1 + np.arange(len(a)) - np.repeat(starts(later), later)
     ih = np.clip(np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b]), 0, None)
