@@ -63,6 +63,12 @@ def _components(node_of_row: list[np.ndarray], n_rows: int, n_nodes: int) -> np.
         comp = new
 
 
+def _unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of ints by a sort (numpy's hash-based unique took 0.17 s on 360k ids)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
 def group_suspects(
     kind: np.ndarray,
     annotation_id: np.ndarray,
@@ -87,8 +93,8 @@ def group_suspects(
         return a.astype(np.int64)
 
     ann, other, pred = ids(annotation_id), ids(other_annotation_id), ids(prediction_id)
-    labels = np.unique(np.concatenate([ann[ann >= 0], other[other >= 0]]))
-    preds = np.unique(pred[pred >= 0])
+    labels = _unique(np.concatenate([ann[ann >= 0], other[other >= 0]]))
+    preds = _unique(pred[pred >= 0])
 
     def node(values: np.ndarray, table: np.ndarray, offset: int) -> np.ndarray:
         out = np.full(n, -1, dtype=np.int64)
