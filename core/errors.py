@@ -259,10 +259,7 @@ class ChunkFacts:
     label_explains: np.ndarray
     label_supports: np.ndarray
     loose_pair: np.ndarray  # each tp's first pair with its matched label (ascending)
-    # missing-label candidates but for their confidence (ascending), and the pairs of them
-    # (prediction indices) that suppress each other in its NMS
-    miss_geo: np.ndarray
-    miss_pairs: tuple[np.ndarray, np.ndarray]
+    miss_geo: np.ndarray  # missing-label candidates but for their confidence (ascending)
 
 
 @dataclass
@@ -335,7 +332,6 @@ def chunk_facts(
         & (in_crowd < params.low_iou)
     )
     p_box = flat([p.boxes for p in preds], np.float64, (4,))
-    i, j = nms_pairs(p_box[miss_geo], np.bincount(p_img[miss_geo], minlength=B), params.nms_iou)
     return ChunkFacts(
         image_id=image_id,
         n_labels=n_labels,
@@ -368,7 +364,6 @@ def chunk_facts(
         label_supports=(same & (ious >= params.low_iou))[by_label],
         loose_pair=loose_pair,
         miss_geo=miss_geo,
-        miss_pairs=(miss_geo[i], miss_geo[j]),
     )
 
 
@@ -399,13 +394,8 @@ def _missing_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
     if not len(miss):
         return []
     miss = miss[np.lexsort((-c.p_score[miss], c.p_img[miss]))]  # per image, stable score order
-    # the suppressing pairs among these candidates, as positions in this order
-    place = np.full(len(c.p_id), -1, dtype=np.int64)
-    place[miss] = np.arange(len(miss))
-    i, j = place[c.miss_pairs[0]], place[c.miss_pairs[1]]
-    both = (i >= 0) & (j >= 0)
-    i, j = i[both], j[both]
-    keep = miss[nms_keep(len(miss), np.minimum(i, j), np.maximum(i, j))]
+    sizes = np.bincount(c.p_img[miss], minlength=len(c.image_id))
+    keep = miss[nms_keep(len(miss), *nms_pairs(c.p_box[miss], sizes, params.nms_iou))]
     rows = _block(
         "missing_label", c.image_id[c.p_img[keep]], len(keep), prediction_id=c.p_id[keep],
         predicted_category_id=c.p_cat[keep], iou=np.maximum(c.max_same[keep], c.max_other[keep]),

@@ -1,7 +1,7 @@
 """Segmented operations over images concatenated into flat arrays, for the suspect rules
 (core.errors): per-segment maxima and argmax, the pairs within each segment, the IoU of
 row-aligned boxes, the x-sweep that finds a segment's overlapping boxes, and greedy NMS per
-segment without a Python loop over boxes (its pairs found once, kept per pass).
+segment without a Python loop over boxes.
 
 A *segment* is one image's run of items (predictions, labels or their pairs) in the flat
 arrays; ``sizes`` gives each image's run length, in order. Pure numpy: no Qt, no store.
