@@ -274,7 +274,7 @@ def compute(
     curves and was dropped; see bench/bench_quality.py.)
 
     Each chunk's facts that do not depend on the scores (errors.chunk_facts: its pairs and
-    overlaps, the missing-label candidates and their NMS pairs; for masks the label-label
+    overlaps, the missing-label candidates; for masks the label-label
     IoUs) are made right after its matching, and the rank positions once."""
     params = inputs.params
     g = params.geometry
