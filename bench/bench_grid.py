@@ -75,7 +75,6 @@ def ensure_project(out: Path) -> Path:
 
 def child_images(out: Path) -> None:
     """(In a child process) write the JPEGs the bench shows; point the image folder there."""
-    import cv2
     import numpy as np
 
     from labelfix.core.store import Store
@@ -97,20 +96,7 @@ def child_images(out: Path) -> None:
             ]
         )
         wanted = sorted({int(index.image_id[p]) for p in rows})
-        rng = np.random.default_rng(0)
-        for image_id in wanted:
-            image = store.image(image_id)
-            path = folder / image["file_name"]
-            if path.exists():
-                continue
-            h, w = int(image["height"]), int(image["width"])
-            ramp = np.linspace(0, 255, w, dtype=np.float32)[None, :, None]
-            noise = rng.normal(0, 25, (h, w, 3)).astype(np.float32)
-            pixels = np.clip(ramp * rng.uniform(0.3, 1, 3) + noise + 40, 0, 255).astype(np.uint8)
-            cv2.imwrite(str(path), pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        with store.atomic():
-            store.set_images_root(folder)
-            store.set_meta("ui_state", {})
+        bench_scale.write_jpegs(store, folder, wanted)
     print(len(wanted))
 
 

@@ -388,6 +388,28 @@ def profile(step: str, out: Path) -> None:
     pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
 
 
+def write_jpegs(store: object, folder: Path, image_ids: list[int]) -> None:
+    """Small real JPEGs (a ramp with noise, at each image's size) for these images, named as
+    in the dataset; the project's image folder pointed there and its review state reset, so
+    every window run starts from the default review list."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for image_id in image_ids:
+        image = store.image(image_id)
+        path = folder / image["file_name"]
+        if path.exists():
+            continue
+        h, w = int(image["height"]), int(image["width"])
+        ramp = np.linspace(0, 255, w, dtype=np.float32)[None, :, None]
+        noise = rng.normal(0, 25, (h, w, 3)).astype(np.float32)
+        pixels = np.clip(ramp * rng.uniform(0.3, 1, 3) + noise + 40, 0, 255).astype(np.uint8)
+        cv2.imwrite(str(path), pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    with store.atomic():
+        store.set_images_root(folder)
+        store.set_meta("ui_state", {})
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"

@@ -87,8 +87,6 @@ def write_images(out: Path) -> int:
 
 def child_images(out: Path) -> None:
     """The --child-images step: write the JPEGs, set images_root, reset the review state."""
-    import cv2
-    import numpy as np
 
     from labelfix.core.store import Store
     from labelfix.core.suspects import DEFAULT_REVIEW_FILTER, SuspectIndex
@@ -99,20 +97,7 @@ def child_images(out: Path) -> None:
         index = SuspectIndex.load(store)
         rows = index.query(DEFAULT_REVIEW_FILTER, "score", True)[:IMAGE_SUSPECTS]
         wanted = sorted({int(index.image_id[p]) for p in rows})
-        rng = np.random.default_rng(0)
-        for image_id in wanted:
-            image = store.image(image_id)
-            path = folder / image["file_name"]
-            if path.exists():
-                continue
-            h, w = int(image["height"]), int(image["width"])
-            ramp = np.linspace(0, 255, w, dtype=np.float32)[None, :, None]
-            noise = rng.normal(0, 25, (h, w, 3)).astype(np.float32)
-            pixels = np.clip(ramp * rng.uniform(0.3, 1, 3) + noise + 40, 0, 255).astype(np.uint8)
-            cv2.imwrite(str(path), pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        with store.atomic():
-            store.set_images_root(folder)
-            store.set_meta("ui_state", {})  # every run starts from the default review list
+        bench_scale.write_jpegs(store, folder, wanted)
     print(len(wanted))
 
 

@@ -313,7 +313,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
         raise ProjectError("--note goes with --flag (the note of the flag)")
     with _open(args) as store:
         index, rows = selected(args, store, limit=False)
-        listing = [dict(index.row(r), alternatives=_open_alternatives(index, r)) for r in rows]
+        listing = [index.row(r) for r in rows]
+        if decision == "accepted":  # accepting a suspect closes its object's other open ones
+            for row, r in zip(listing, rows, strict=True):
+                row["alternatives"] = _open_alternatives(index, r)
         parts, changed, refused = _plan_decisions(args, store, listing, decision)
         if not parts:
             hint = (
