@@ -32,6 +32,7 @@ Pure functions over numpy arrays: no Qt, no store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -278,26 +279,71 @@ def logistic_map(
     """Maximum a posteriori coefficients ``c`` of ``P(tp) = sigmoid(x @ c + offset)`` for
     outcomes ``y`` in [0, 1], with independent normal priors (``mean``, ``sd``) on them
     (Newton's method)."""
+    cols = [np.ascontiguousarray(x[:, j], dtype=np.float64) for j in range(x.shape[1])]
+    y = np.asarray(y, dtype=np.float64)
+
+    def rows(lo: int, hi: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | float]:
+        off = offset[lo:hi] if isinstance(offset, np.ndarray) and offset.ndim else offset
+        return [col[lo:hi] for col in cols], y[lo:hi], off
+
+    return _newton(len(y), rows, mean, sd)
+
+
+# Rows a fit's sums take at a time: its temporaries are a few MB whatever the set's size. The
+# sums are numpy's pairwise sums of the whole columns, split where numpy splits them, so a
+# fit in slices is bit for bit the fit of the whole arrays (see _pairwise).
+FIT_SLICE = 1 << 16
+
+# rows(lo, hi) -> (design columns, outcomes, offset) of the fit's rows lo..hi
+Rows = Callable[[int, int], tuple[list[np.ndarray], np.ndarray, "np.ndarray | float"]]
+
+
+def _newton(n: int, rows: Rows, mean: np.ndarray, sd: np.ndarray | tuple[float, ...]) -> np.ndarray:
+    """:func:`logistic_map` over ``n`` rows handed out in slices by ``rows``."""
     c = np.asarray(mean, dtype=np.float64).copy()
     mean = c.copy()
     precision = 1.0 / np.asarray(sd, dtype=np.float64) ** 2
-    cols = [np.ascontiguousarray(x[:, j], dtype=np.float64) for j in range(x.shape[1])]
-    k = len(cols)
-    for _ in range(100):
+    k = len(c)
+    pairs = [(i, j) for i in range(k) for j in range(i, k)]
+
+    def sums(lo: int, hi: int) -> np.ndarray:
+        cols, y, offset = rows(lo, hi)
         q = _sigmoid(_linear(cols, c) + offset)
         r, w = y - q, q * (1.0 - q)
         # sums column by column, not BLAS products: those may add in another order from one
         # run to the next (by the arrays' alignment), and a re-analysis must fit the same
-        grad = np.array([np.sum(cols[i] * r) for i in range(k)]) - precision * (c - mean)
+        grad = [np.sum(cols[i] * r) for i in range(k)]
+        return np.array(grad + [np.sum(cols[i] * cols[j] * w) for i, j in pairs])
+
+    for _ in range(100):
+        total = _pairwise(n, sums)
+        grad = total[:k] - precision * (c - mean)
         hess = np.diag(precision)
-        for i in range(k):
-            for j in range(i, k):
-                hess[i, j] = hess[j, i] = hess[i, j] + np.sum(cols[i] * cols[j] * w)
+        for (i, j), s in zip(pairs, total[k:].tolist(), strict=True):
+            hess[i, j] = hess[j, i] = hess[i, j] + s
         step = np.linalg.solve(hess, grad)
         c += step
         if np.max(np.abs(step)) < 1e-10:
             break
     return c
+
+
+def _pairwise(n: int, sums: Callable[[int, int], np.ndarray]) -> np.ndarray:
+    """The vector ``sums(0, n)`` computed in slices of at most :data:`FIT_SLICE` rows, where
+    ``sums(lo, hi)`` is a vector of ``np.sum`` over rows lo..hi. ``np.sum`` of a long array
+    adds pairwise: the sum of its first ``m`` items (half, down to a multiple of 8) plus the
+    sum of the rest, recursively; splitting at the same places gives the very same floats."""
+    if FIT_SLICE < 128:  # numpy adds up to 128 items in one unrolled loop, not in halves
+        raise ValueError("FIT_SLICE must be at least 128")
+
+    def part(lo: int, m: int) -> np.ndarray:
+        if m <= FIT_SLICE:
+            return sums(lo, lo + m)
+        half = m // 2
+        half -= half % 8
+        return part(lo, half) + part(lo + half, m - half)
+
+    return part(0, n)
 
 
 def _linear(cols: list[np.ndarray], c: np.ndarray) -> np.ndarray:
@@ -339,7 +385,12 @@ def _class_curve(
 
 def _fit(u: np.ndarray, y: np.ndarray) -> Curve:
     """The pooled curve: isotonic regression of y on u (in quantile bins)."""
-    n, sy, su = _bins(u, y)
+    return _isotonic(*_bins(u, y), len(u), float(y.sum()))
+
+
+def _isotonic(n: np.ndarray, sy: np.ndarray, su: np.ndarray, count: int, tp: float) -> Curve:
+    """The isotonic curve of binned outcomes (:func:`_bins`) of ``count`` predictions with
+    ``tp`` true positives."""
     block, value = _pav(sy / n, n)
     weight = np.bincount(block, weights=n)
     knot_u = np.bincount(block, weights=su) / weight
@@ -347,8 +398,8 @@ def _fit(u: np.ndarray, y: np.ndarray) -> Curve:
         tuple(knot_u.tolist()),
         tuple(np.clip(value, 0.0, 1.0).tolist()),
         weight=tuple(weight.tolist()),
-        n=int(len(u)),
-        tp=int(round(float(y.sum()))),
+        n=int(count),
+        tp=int(round(tp)),
     )
 
 
@@ -377,6 +428,10 @@ def fit_calibration(
     ``counted`` marks the predictions to learn from (tp or fp; not the ignored ones); a class's
     curve spans the positions of all its predictions given. ``scores`` (optional, raw) only
     label the knots for plotting.
+
+    Memory: besides the arguments, one sort order (8 bytes a prediction) and the counted
+    predictions' positions and outcomes (9 bytes each) are held; the fit's sums run over
+    slices of :data:`FIT_SLICE` rows, and one class's predictions are gathered at a time.
     """
     categories = np.asarray(categories, dtype=np.int64)
     u = np.asarray(positions, dtype=np.float64)
@@ -387,25 +442,73 @@ def fit_calibration(
     # one order for the same predictions however they come (the fit's sums add in it, so an
     # analysis in passes, reading the set in another order, fits the very same curves)
     order = np.lexsort((y, keep, u, categories))
-    categories, u, y, keep = categories[order], u[order], y[order], keep[order]
-    if scores is not None:
-        scores = np.asarray(scores)[order]
-    overall = _fit(u[keep], y[keep])
-    x = _design(u)
-    pooled = logistic_map(x[keep], y[keep], np.zeros(3), (POOLED_SD,) * 3)
-    bend = pooled[2] * x[:, 2]  # the pooled bend, the same for every class
-    classes: dict[int, Curve] = {}
-    every = _by_class(categories, np.arange(len(categories)))  # one sort for both uses
-    for c, members in every.items():  # each class's predictions in their order
-        sel = members[keep[members]]
-        if not len(sel):
+    sorted_cats = categories[order]
+    starts = np.flatnonzero(np.r_[True, sorted_cats[1:] != sorted_cats[:-1]])
+    classes = sorted_cats[starts].tolist()
+    del sorted_cats
+    ends = np.r_[starts[1:], len(order)].astype(np.int64)
+    kept_in = np.add.reduceat(keep[order], starts, dtype=np.int64)
+    kept_end = np.cumsum(kept_in)
+    kept = order[keep[order]]  # the counted predictions in the fit's order
+    binary = bool(np.all((y == 0.0) | (y == 1.0)))
+    fit = _Counted(u[kept], (y.astype(np.int8) if binary else y)[kept])  # 0/1 in a byte
+    del kept
+    overall = fit.isotonic()
+    pooled = _newton(fit.n, fit.rows(0, fit.n, 3), np.zeros(3), (POOLED_SD,) * 3)
+    result: dict[int, Curve] = {}
+    for c, a, b, ka, kb in zip(
+        classes,
+        starts.tolist(),
+        ends.tolist(),
+        (kept_end - kept_in).tolist(),
+        kept_end.tolist(),
+        strict=True,
+    ):
+        if ka == kb:
             continue
-        a_b = logistic_map(x[sel, :2], y[sel], pooled[:2], class_sd, bend[sel])
-        curve = _class_curve(np.r_[a_b, pooled[2]], u[members], u[sel], y[sel])
+        a_b = _newton(kb - ka, fit.rows(ka, kb, 2, pooled[2]), pooled[:2], class_sd)
+        members = order[a:b]  # the class's predictions, in the fit's order
+        curve = _class_curve(np.r_[a_b, pooled[2]], u[members], fit.u[ka:kb], fit.y[ka:kb])
         if scores is not None:
             curve = _knot_scores(curve, np.asarray(scores)[members], label_counts.get(c, 0))
-        classes[c] = curve
-    return Calibration(overall, classes)
+        result[c] = curve
+    return Calibration(overall, result)
+
+
+class _Counted:
+    """The counted predictions' positions and outcomes in the fit's order, handed out as the
+    logistic fits' rows slice by slice."""
+
+    def __init__(self, u: np.ndarray, y: np.ndarray) -> None:
+        self.u, self.y, self.n = u, y, len(u)
+
+    def rows(self, start: int, end: int, k: int, bend: float | None = None) -> Rows:
+        """Rows ``start..end`` as :func:`_design`'s first ``k`` columns, offset by ``bend``
+        times its third (z^2) if given."""
+
+        def rows(lo: int, hi: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | float]:
+            u = self.u[start + lo : start + hi]
+            z = _logit(u)
+            cols = [np.ones(len(u)), z] + ([z * z] if k > 2 else [])
+            offset = 0.0 if bend is None else bend * (z * z)
+            y = self.y[start + lo : start + hi].astype(np.float64)
+            return cols, y, offset
+
+        return rows
+
+    def isotonic(self) -> Curve:
+        """The pooled curve: isotonic regression of y on u in quantile bins (:func:`_fit`)."""
+        n = np.zeros(QUANTILE_BINS)
+        sums = [np.zeros(QUANTILE_BINS), np.zeros(QUANTILE_BINS)]
+        for lo in range(0, self.n, FIT_SLICE):
+            u, y = self.u[lo : lo + FIT_SLICE], self.y[lo : lo + FIT_SLICE]
+            b = np.minimum((u * QUANTILE_BINS).astype(np.int64), QUANTILE_BINS - 1)
+            n += np.bincount(b, minlength=QUANTILE_BINS)
+            for total, v in zip(sums, (y, u), strict=True):
+                np.add.at(total, b, v)  # in order, as one bincount of all adds them
+        full = n > 0
+        tp = _pairwise(self.n, lambda lo, hi: np.array([np.sum(self.y[lo:hi])]))[0]
+        return _isotonic(n[full], sums[0][full], sums[1][full], self.n, tp)
 
 
 def _by_class(categories: np.ndarray, indices: np.ndarray) -> dict[int, np.ndarray]:

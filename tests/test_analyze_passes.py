@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from labelfix.core import analyze as analyze_module
-from labelfix.core import analyze_passes, coco_stream
+from labelfix.core import analyze_passes, calibration, coco_stream
 from labelfix.core.analyze import analyze
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.project import import_project
@@ -77,7 +77,9 @@ def _both(project: Path, params: AnalysisParams, monkeypatch: pytest.MonkeyPatch
 
 @pytest.fixture
 def small_steps(monkeypatch: pytest.MonkeyPatch):
-    """Chunks of 5 images, groups of 10, parts of a multiple of 5 images and ~40 predictions."""
+    """Chunks of 5 images, groups of 10, parts of a multiple of 5 images and ~40 predictions,
+    the calibration fit's sums over slices of 128 predictions."""
+    monkeypatch.setattr(calibration, "FIT_SLICE", 128)
     monkeypatch.setattr(analyze_module.chunks, "__defaults__", (5,))
     monkeypatch.setattr(analyze_passes, "GROUP_IMAGES", 10)
     monkeypatch.setattr(prediction_parts, "PART_IMAGES", 5)

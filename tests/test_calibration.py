@@ -185,3 +185,34 @@ def test_no_predictions_give_no_probabilities() -> None:
     fitted = cal.fit_calibration(cat, cal.rank_positions(cat, score, counts), tp, counts)
     none = np.zeros(0, np.int64)
     assert len(cal.probabilities(fitted, none, np.zeros(0))) == 0
+
+
+def test_the_fit_in_slices_is_bit_for_bit_the_fit_of_whole_arrays(monkeypatch) -> None:
+    """The fit's sums run over slices split where numpy's pairwise sum splits a whole column,
+    so any slice size gives exactly the curves of one np.sum per whole column (the unsliced
+    fit), with non-binary outcomes too; the pooled isotonic curve is the whole arrays' one."""
+    rng = np.random.default_rng(5)
+    n = 30_000
+    cat = rng.integers(0, 6, n) * 2
+    score = rng.random(n)
+    counts = {c: int(rng.integers(0, 300)) for c in range(0, 12, 2)}
+    x = cal.rank_positions(cat, score, counts)
+    counted = rng.random(n) < 0.9
+    for tp in ((rng.random(n) < score).astype(float), np.round(rng.random(n), 1)):
+        fits = []
+        for size in (10**9, 128, 1000, 4099):
+            monkeypatch.setattr(cal, "FIT_SLICE", size)
+            fits.append(cal.fit_calibration(cat, x, tp, counts, counted, score).to_json())
+        assert fits[1] == fits[0] and fits[2] == fits[0] and fits[3] == fits[0]
+        order = np.lexsort((tp, counted, x, cat))
+        keep = counted[order]
+        assert cal._fit(x[order][keep], tp[order][keep]).to_json() == fits[0]["overall"]
+    # a logistic fit of whole columns, given at once or in slices
+    z = rng.normal(0, 2, 5000)
+    y = (rng.random(5000) < 1 / (1 + np.exp(-(0.5 + 1.5 * z)))).astype(float)
+    design = np.column_stack([np.ones(5000), z])
+    coefs = []
+    for size in (10**9, 128):
+        monkeypatch.setattr(cal, "FIT_SLICE", size)
+        coefs.append(cal.logistic_map(design, y, np.zeros(2), (100.0, 100.0), 0.1 * z).tolist())
+    assert coefs[0] == coefs[1]
