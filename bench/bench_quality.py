@@ -387,10 +387,15 @@ V2_NAME = "LabelFix (calibrated, v2 scores)"
 V1_NAME = "LabelFix (calibrated, v1 scores)"
 RAW_NAME = "LabelFix (raw confidence, v1 scores)"
 # the earlier LabelFix scorings, beside the current one: (method, summary suffix, params change)
+# (with one min_score cut for every kind, as they had: on_label_score_ratio 1)
 EARLIER = (
-    (V2_NAME, "calibrated, v2 scores", {"score_version": 2}),
-    (V1_NAME, "calibrated, v1 scores", {"score_version": 1}),
-    (RAW_NAME, "raw confidence, v1 scores", {"calibrate": False, "score_version": 1}),
+    (V2_NAME, "calibrated, v2 scores", {"score_version": 2, "on_label_score_ratio": 1.0}),
+    (V1_NAME, "calibrated, v1 scores", {"score_version": 1, "on_label_score_ratio": 1.0}),
+    (
+        RAW_NAME,
+        "raw confidence, v1 scores",
+        {"calibrate": False, "score_version": 1, "on_label_score_ratio": 1.0},
+    ),
 )
 
 

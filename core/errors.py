@@ -6,7 +6,7 @@ The kinds, in the words used everywhere in LabelFix:
   label much (IoU < ``missing_same_iou``), no other-class label enough to be on it
   (IoU < ``wrong_class_iou``) and no crowd region (< ``low_iou``): an object nobody labelled.
   In a crowd, an unlabelled person next to labelled ones overlaps them partly; those count too.
-- ``wrong_class``: a confident prediction of class B on a label of class A
+- ``wrong_class``: a prediction of class B on a label of class A
   (IoU >= ``wrong_class_iou``) where no class-A prediction at least as confident overlaps the label.
 - ``inaccurate_label``: the box or polygon is too tight, too loose or shifted. Either a confident
   same-class prediction overlaps the label only partly (``low_iou`` <= IoU < ``iou_threshold``)
@@ -22,7 +22,10 @@ The kinds, in the words used everywhere in LabelFix:
 Each suspect's ``score`` in [0, 1] reads as "how likely is this a real label error"; see
 :func:`score_suspects` for how it is computed from the raw evidence.
 
-"Confident" and every comparison of confidences above use the scores the rules are given. An
+"Confident" means a score of at least ``min_score`` for a missing label, and of at least
+``min_score x on_label_score_ratio`` for the kinds on a label (wrong_class, inaccurate_label:
+their main evidence is the label's own class finding no support). It and every comparison of
+confidences above use the scores the rules are given. An
 analysis gives them calibrated probabilities (how likely a prediction of this class at this
 rank is right, fitted on the analysis's own matches: core.calibration, core.scoring), so the
 same thresholds mean the same on any detector; ``AnalysisParams.calibrate=False`` gives them the
@@ -70,6 +73,12 @@ class AnalysisParams:
     loose_iou (0.6): a label matched (tp) by a confident prediction with IoU below this is an
         inaccurate-label suspect ("matched but loose"); <= iou_threshold turns that rule off.
         Analyses stored before it existed read back with the rule off.
+    on_label_score_ratio (0.1): wrong_class and inaccurate_label take predictions down to
+        ``min_score`` x this: their evidence is mostly that nothing of the label's own class at
+        least as probable sits on the label, which a weak prediction of another class (or a
+        loose one of its own) shows as well as a strong one (their score still weighs the
+        prediction's probability). missing_label keeps ``min_score``: its only evidence is
+        the prediction. Analyses stored before it existed read back with 1 (one cut).
     calibrate (True): the rules compare calibrated probabilities fitted on this analysis's
         matches (core.calibration; min_score then cuts on probability) and wrong_class is
         discounted by the detector's habits; False: raw confidences, no habits (as before).
@@ -89,6 +98,7 @@ class AnalysisParams:
     wrong_class_iou: float = 0.4
     missing_same_iou: float = 0.3
     loose_iou: float = 0.6
+    on_label_score_ratio: float = 0.1
     calibrate: bool = True
     score_version: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
@@ -102,13 +112,15 @@ class AnalysisParams:
         """Parameters from their JSON dict (unknown keys ignored).
 
         Without ``loose_iou`` (stored before the matched-but-loose rule) that rule stays off, and
-        without ``calibrate`` the raw confidences stay in use and without ``score_version`` the
+        without ``on_label_score_ratio`` every rule keeps the one ``min_score`` cut, without
+        ``calibrate`` the raw confidences stay in use and without ``score_version`` the
         first scoring formulas, so re-analysing some images of an old analysis finds and scores
         what the rest of it found.
         """
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         if "loose_iou" not in known:
             known["loose_iou"] = known.get("iou_threshold", cls.iou_threshold)
+        known.setdefault("on_label_score_ratio", 1.0)
         known.setdefault("calibrate", False)
         known.setdefault("score_version", 1)
         return cls(**known)
@@ -266,8 +278,9 @@ class ChunkFacts:
 class _Chunk(ChunkFacts):
     """The facts with the scores of one pass and what the rules derive from them."""
 
-    confident: np.ndarray = None  # (M,) score >= min_score
-    unmatched: np.ndarray = None  # (M,) confident and not a tp
+    confident: np.ndarray = None  # (M,) score >= min_score (missing labels)
+    on_label: np.ndarray = None  # (M,) score >= min_score x on_label_score_ratio
+    unmatched: np.ndarray = None  # (M,) on_label and not a tp
     explained: np.ndarray = None  # (N,) best score of a same-class prediction matching the label
     support: np.ndarray = None  # (N,) best score of a same-class prediction overlapping it at all
 
@@ -373,13 +386,15 @@ def _scored(facts: ChunkFacts, scores: np.ndarray | None, params: AnalysisParams
     if len(p_score) != len(facts.p_id):
         raise ValueError("one score per prediction of the chunk")
     confident = p_score >= params.min_score
+    on_label = p_score >= params.min_score * params.on_label_score_ratio
     score = p_score[facts.label_pred]
     fields = {f: getattr(facts, f) for f in ChunkFacts.__dataclass_fields__}
     fields["p_score"] = p_score
     return _Chunk(
         **fields,
         confident=confident,
-        unmatched=confident & (facts.outcome != TP),
+        on_label=on_label,
+        unmatched=on_label & (facts.outcome != TP),
         explained=segment_max(np.where(facts.label_explains, score, 0.0), facts.per_label),
         support=segment_max(np.where(facts.label_supports, score, 0.0), facts.per_label),
     )
@@ -494,7 +509,7 @@ def _inaccurate_loose(c: _Chunk, params: AnalysisParams, taken: np.ndarray) -> l
     without a partial-overlap suspect (``taken``): each tp's first pair with its matched label."""
     if params.loose_iou <= params.iou_threshold:
         return []
-    first = c.loose_pair[c.confident[c.pair_pred[c.loose_pair]]]
+    first = c.loose_pair[c.on_label[c.pair_pred[c.loose_pair]]]
     tp, lb, iou = c.pair_pred[first], c.pair_label[first], c.ious[first]
     sel = np.flatnonzero(
         c.same[first]

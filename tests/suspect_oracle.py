@@ -59,8 +59,9 @@ def image_suspects(
     crowd = labels.iscrowd.astype(bool) if n else np.zeros(0, dtype=bool)
 
     if m:
-        confident = preds.scores >= params.min_score
-        unmatched = confident & (matches.outcome != TP)
+        confident = preds.scores >= params.min_score  # missing labels
+        on_label = preds.scores >= params.min_score * params.on_label_score_ratio  # the rest
+        unmatched = on_label & (matches.outcome != TP)
         same = preds.category_ids[:, None] == labels.category_ids[None, :]
         regular = np.where(crowd[None, :], -1.0, ious)  # crowd regions are no object's label
         if n:
@@ -79,7 +80,8 @@ def image_suspects(
 
         # missing labels: confident predictions no label explains, NMS among themselves
         miss = np.flatnonzero(
-            unmatched
+            confident
+            & (matches.outcome != TP)
             & (max_same < params.missing_same_iou)
             & (max_other < params.wrong_class_iou)
             & (in_crowd < params.low_iou)
@@ -135,7 +137,7 @@ def image_suspects(
 
         # inaccurate, matched but loose: a confident tp whose match IoU is below loose_iou
         if n and params.loose_iou > params.iou_threshold:
-            tp = np.flatnonzero(confident & (matches.outcome == TP))
+            tp = np.flatnonzero(on_label & (matches.outcome == TP))
             hit = labels.ids[None, :] == matches.annotation_id[tp, None]
             lb = np.argmax(hit, axis=1)  # the matched label (the first with its id)
             iou = ious[tp, lb]

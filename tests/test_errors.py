@@ -96,6 +96,28 @@ def test_confident_other_class_prediction_is_wrong_class() -> None:
     assert not of_kind(found, "missing_label")  # a prediction on a label is not a missing one
 
 
+def test_kinds_on_a_label_take_weaker_predictions_than_missing_labels() -> None:
+    # probability 0.02: below min_score (0.05), above min_score x on_label_score_ratio (0.005)
+    lab = labels((1, 1, 10, 10, 60, 60))
+    (s,) = suspects(lab, preds((7, 2, 0.02, 12, 10, 60, 60)))
+    assert s["kind"] == "wrong_class" and s["prediction_id"] == 7
+    assert np.isclose(s["score"], U * (1 - W_WRONG + W_WRONG * 0.02))  # nothing of class 1 on it
+    partial = preds((7, 1, 0.02, 40, 10, 60, 60))  # same class, IoU 1/3
+    (p,) = of_kind(suspects(lab, partial), "inaccurate_label")
+    assert p["prediction_id"] == 7
+    (loose,) = suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.02, 0, 0, 200, 100)))
+    assert loose["kind"] == "inaccurate_label" and np.isclose(loose["iou"], 0.55)
+    # a missing label still needs min_score
+    assert not of_kind(suspects(lab, preds((8, 2, 0.02, 200, 200, 60, 60))), "missing_label")
+    # below the kinds' own cut nothing; analyses stored before it keep one cut for every kind
+    assert suspects(lab, preds((7, 2, 0.004, 12, 10, 60, 60))) == []
+    old = AnalysisParams.from_json(
+        {k: v for k, v in PARAMS.to_json().items() if k != "on_label_score_ratio"}
+    )
+    assert old.on_label_score_ratio == 1.0
+    assert suspects(lab, preds((7, 2, 0.02, 12, 10, 60, 60)), old) == []
+
+
 def test_wrong_class_score_falls_with_same_class_support() -> None:
     lab = labels((1, 1, 10, 10, 60, 60))
     alone = suspects(lab, preds((7, 2, 0.9, 12, 10, 60, 60)))
@@ -173,7 +195,7 @@ def test_label_matched_but_loose_is_inaccurate_label() -> None:
 def test_matched_but_loose_needs_a_loose_confident_match_on_a_regular_label() -> None:
     loose = preds((7, 1, 0.8, 0, 0, 200, 100))
     assert suspects(labels((1, 1, 0, 0, 140, 100)), loose) == []  # IoU 0.7 >= loose_iou
-    assert suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.04, 0, 0, 200, 100))) == []
+    assert suspects(labels((1, 1, 0, 0, 110, 100)), preds((7, 1, 0.004, 0, 0, 200, 100))) == []
     crowd = suspects(labels((1, 1, 0, 0, 110, 100), crowd=(1,)), loose)
     assert not of_kind(crowd, "inaccurate_label")  # a prediction on a crowd region is ignored
     for off in (0.5, 0.3):  # loose_iou <= iou_threshold: the rule is off
