@@ -18,7 +18,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from . import analysis_report, calibration, geometry, habits, jsonio, result_rows, scoring
+from . import (
+    analysis_report,
+    calibration,
+    geometry,
+    habits,
+    jsonio,
+    label_fit,
+    result_rows,
+    scoring,
+)
 from .errors import SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, chunk_facts, chunk_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions, match_many
 from .progress import Cancelled, Progress, ShouldStop
@@ -315,10 +324,15 @@ def compute(
                 )
         else:
             fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
+        fit = scoring.with_tp_iou_counts(
+            fit, label_fit.tp_iou_counts(match_cols["outcome"], match_cols["iou"])
+        )
     elif fit.calibration is not None:
         positions = fit.positions(cats_m, scores_m)
 
     last: list[np.ndarray] = []  # the last pass's probabilities, in match order
+
+    bests: list[np.ndarray] = []  # per row, core.label_fit's best same-class IoU of its label
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         """The raw suspect rows with this fit, and the fit with its habits (if it had none)."""
@@ -337,6 +351,7 @@ def compute(
             raw = chunk_suspects(f, prob, params, ious)
             if len(raw):
                 raws.append(scoring.restore_scores(raw, f.p_id, f.p_score))
+                bests.append(label_fit.row_best_iou(f, raw))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         if fit.habit_totals is None:
             fit = replace(fit, habit_totals=totals)
@@ -348,7 +363,7 @@ def compute(
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     with phase("suspect rules"):
         scored = (
-            np.column_stack([raw, scoring.score(raw, params, fit)])
+            np.column_stack([raw, scoring.score(raw, params, fit, np.concatenate(bests))])
             if len(raw)
             else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
         )

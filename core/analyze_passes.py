@@ -33,7 +33,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import analysis_report, habits, result_rows, scoring
+from . import analysis_report, habits, label_fit, result_rows, scoring
 from .analyze import (
     AnalysisInputs,
     AnalysisSummary,
@@ -42,7 +42,7 @@ from .analyze import (
     _match_columns,
     chunks,
 )
-from .errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
+from .errors import SUSPECT_COLUMNS, AnalysisParams, chunk_facts, chunk_suspects
 from .matching import ImageMatches, match_many
 from .progress import Cancelled, Progress, ShouldStop
 from .store import Store
@@ -149,8 +149,11 @@ def analyze_in_passes(
     # 1: outcomes and label counts
     outcome_parts: list[np.ndarray] = []
     counts: dict[int, int] = {}
+    tp_ious = np.zeros(label_fit.BINS, np.int64)  # how well the true positives fit (label_fit)
     for chunk, matched, _ in _matched_chunks(store, set_id, params, groups, should_stop):
-        outcome_parts.append(_match_columns(chunk.image_ids, chunk.items, matched)["outcome"])
+        cols = _match_columns(chunk.image_ids, chunk.items, matched)
+        outcome_parts.append(cols["outcome"])
+        tp_ious += label_fit.tp_iou_counts(cols["outcome"], cols["iou"])
         for c, n in scoring.label_counts([lab for _, lab in chunk.items]).items():
             counts[c] = counts.get(c, 0) + n
         step(chunk)
@@ -163,6 +166,7 @@ def analyze_in_passes(
             fit = scoring.fit_detector(ref_cats, ref_scores, counts, ref_cats, ref_scores, outcome)
     else:
         fit = scoring.DetectorFit(None, counts, ref_cats, ref_scores, habit_totals={})
+    fit = scoring.with_tp_iou_counts(fit, tp_ious)
     if fit.habit_totals is None:  # 3: the habit totals the scores discount by
         totals: dict[tuple[int, int], float] = {}
         for chunk, matched, _ in _matched_chunks(store, set_id, params, groups, should_stop):
@@ -189,10 +193,12 @@ def analyze_in_passes(
         ):
             with phase("suspect rules"):
                 calibrated = scoring.calibrated_items(chunk.items, fit)
-                raw = batch_suspects(calibrated, matched, chunk.image_ids, params, label_ious)
+                facts = chunk_facts(calibrated, matched, chunk.image_ids, params)
+                raw = chunk_suspects(facts, None, params, label_ious)
                 raw = scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
+                best = label_fit.row_best_iou(facts, raw)
                 scored = (
-                    np.column_stack([raw, scoring.score(raw, params, final)])
+                    np.column_stack([raw, scoring.score(raw, params, final, best)])
                     if len(raw)
                     else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
                 )

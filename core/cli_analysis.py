@@ -493,7 +493,8 @@ def add_commands(
         "--min-score",
         type=float,
         default=0.05,
-        help="least confidence that raises a suspect (0.05)",
+        help="least probability that raises a missing-label suspect; wrong_class and "
+        "inaccurate_label take down to a tenth of it (0.05)",
     )
     p.add_argument(
         "--max-dets", type=int, default=100, help="COCO max detections per image and class (100)"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, habits
+from . import calibration, habits, label_fit
 from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, score_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 
@@ -27,14 +27,17 @@ _COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 @dataclass(frozen=True)
 class DetectorFit:
     """What an analysis learnt about its detector: the calibration, the label counts per class
-    its rank positions were taken against, the whole set's (class, score) reference, and the
-    wrong_class confusion totals per (label class, predicted class) (its habits)."""
+    its rank positions were taken against, the whole set's (class, score) reference, the
+    wrong_class confusion totals per (label class, predicted class) (its habits), and how well
+    its true positives fit their labels (core.label_fit's counts per IoU bin; None for fits
+    stored before score version 4)."""
 
     calibration: calibration.Calibration | None  # None: too few matches, raw scores are used
     label_counts: dict[int, int]
     ref_categories: np.ndarray
     ref_scores: np.ndarray
     habit_totals: dict[tuple[int, int], float] | None = None
+    tp_iou_counts: tuple[int, ...] | None = None
     # the reference sorted once, shared by the fits of one analysis (made when first needed)
     reference: calibration.RankReference | None = field(default=None, compare=False, repr=False)
 
@@ -62,11 +65,14 @@ class DetectorFit:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-able part (curves and label counts; the reference is the prediction set)."""
-        return {
+        out = {
             "calibration": None if self.calibration is None else self.calibration.to_json(),
             "label_counts": {str(c): n for c, n in sorted(self.label_counts.items())},
             "habits": [[a, b, t] for (a, b), t in sorted((self.habit_totals or {}).items())],
         }
+        if self.tp_iou_counts is not None:  # sparse: [bin, count] of the non-empty bins
+            out["tp_iou_counts"] = [[b, n] for b, n in enumerate(self.tp_iou_counts) if n]
+        return out
 
     @classmethod
     def from_json(
@@ -74,12 +80,19 @@ class DetectorFit:
     ) -> DetectorFit:
         """The fit from its JSON dict and the prediction set's classes and scores."""
         cal = data.get("calibration")
+        counts = None
+        if "tp_iou_counts" in data:
+            dense = [0] * label_fit.BINS
+            for b, n in data["tp_iou_counts"]:
+                dense[int(b)] = int(n)
+            counts = tuple(dense)
         return cls(
             None if cal is None else calibration.Calibration.from_json(cal),
             {int(c): int(n) for c, n in data["label_counts"].items()},
             np.asarray(ref_categories, dtype=np.int64),
             np.asarray(ref_scores, dtype=np.float64),
             {(int(a), int(b)): float(t) for a, b, t in data.get("habits", [])},
+            counts,
         )
 
 
@@ -238,10 +251,27 @@ def facts_habits(
     )
 
 
-def score(raw: np.ndarray, params: AnalysisParams, fit: DetectorFit) -> np.ndarray:
-    """Scores of the rows, wrong_class discounted by the fit's habits (if it has them)."""
+def with_tp_iou_counts(fit: DetectorFit, counts: np.ndarray | None) -> DetectorFit:
+    """The fit with the true positives' IoU counts (core.label_fit) of its analysis."""
+    return replace(fit, tp_iou_counts=None if counts is None else tuple(int(n) for n in counts))
+
+
+def score(
+    raw: np.ndarray,
+    params: AnalysisParams,
+    fit: DetectorFit,
+    best_iou: np.ndarray | None = None,
+) -> np.ndarray:
+    """Scores of the rows, wrong_class discounted by the fit's habits (if it has them), and
+    (score version 4) inaccurate_label by how well the detector fits the label: ``best_iou``
+    per row, nan where it does not apply (core.label_fit.row_best_iou)."""
+    fit_share = None
+    if best_iou is not None and fit.tp_iou_counts is not None and len(raw):
+        fit_share = np.full(len(raw), np.nan)
+        known = ~np.isnan(best_iou)
+        fit_share[known] = label_fit.better_share(fit.tp_iou_counts, best_iou[known])
     if not len(raw) or fit.habit_totals is None:
-        return score_suspects(raw, params)
+        return score_suspects(raw, params, fit_share=fit_share)
     wrong = raw[:, 0].astype(np.int64) == KIND_CODE["wrong_class"]
     habit = np.zeros(len(raw))
     if wrong.any():
@@ -254,4 +284,4 @@ def score(raw: np.ndarray, params: AnalysisParams, fit: DetectorFit) -> np.ndarr
             fit.habit_totals,
             fit.label_counts,
         )
-    return score_suspects(raw, params, habit)
+    return score_suspects(raw, params, habit, fit_share)

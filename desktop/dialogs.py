@@ -414,7 +414,11 @@ class ThresholdsDialog(QDialog):
         self.duplicate_iou = spin(
             p.duplicate_iou, "Two same-class labels overlapping this much are duplicates"
         )
-        self.min_score = spin(p.min_score, "Less confident predictions raise no suspects")
+        self.min_score = spin(
+            p.min_score,
+            "Less probable predictions raise no missing-label suspect (wrong class and "
+            "inaccurate label, by default: below a tenth of it)",
+        )
         self.max_dets = QSpinBox(minimum=1, maximum=10000, value=p.max_dets)
         self.geometry = QComboBox()
         self.geometry.addItems(["boxes", "masks"])

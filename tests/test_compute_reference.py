@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labelfix.core import analysis_report, habits, scoring
+from labelfix.core import analysis_report, habits, label_fit, scoring
 from labelfix.core import analyze as az
-from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects
+from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects, chunk_facts
 from labelfix.core.matching import match_many
 from labelfix.core.project import import_project
 from labelfix.core.store import Store
@@ -47,7 +47,11 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
             fit = scoring.fit_detector(cats, scores, counts, cats_m, scores_m, outcome)
         else:
             fit = scoring.DetectorFit(None, counts, cats, scores, habit_totals={})
+        fit = scoring.with_tp_iou_counts(
+            fit, label_fit.tp_iou_counts(match_cols["outcome"], match_cols["iou"])
+        )
     calibrated: list = []
+    bests: list = []  # label_fit's best same-class IoU per row
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         raws, totals = [], {}
@@ -58,13 +62,16 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
             raw = batch_suspects(cal, matched, chunk.image_ids, params, ious)
             if len(raw):
                 raws.append(scoring.restore_confidence(raw, chunk.items))
+                facts = chunk_facts(cal, matched, chunk.image_ids, params)
+                bests.append(label_fit.row_best_iou(facts, raw))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         return raw, fit if fit.habit_totals is not None else replace(fit, habit_totals=totals)
 
     raw, fit = find(fit)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)
-    scored = np.column_stack([raw, scoring.score(raw, params, fit)]) if len(raw) else raw
+    best = np.concatenate(bests) if bests else np.zeros(0)
+    scored = np.column_stack([raw, scoring.score(raw, params, fit, best)]) if len(raw) else raw
     confusion = None
     if inputs.fit is None:
         confusion = {}

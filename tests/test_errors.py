@@ -24,6 +24,7 @@ from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, 
 PARAMS = AnalysisParams()
 V1 = AnalysisParams(score_version=1)  # the formulas of analyses stored before score version 2
 V2 = AnalysisParams(score_version=2)  # ... and before score version 3
+V3 = AnalysisParams(score_version=3)  # ... and before score version 4
 U, W_WRONG, W_INACC = UNOPPOSED_PRECISION, OWN_WEIGHT_WRONG_CLASS, OWN_WEIGHT_INACCURATE
 U_INACC = UNOPPOSED_PRECISION_INACCURATE  # inaccurate_label's share since score version 3
 COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
@@ -230,8 +231,9 @@ def test_params_stored_before_loose_iou_read_back_with_the_rule_off() -> None:
 
 
 def test_params_stored_before_score_version_read_back_with_version_1() -> None:
-    assert AnalysisParams().score_version == 3
+    assert AnalysisParams().score_version == 4
     assert AnalysisParams.from_json(V2.to_json()).score_version == 2
+    assert AnalysisParams.from_json(V3.to_json()).score_version == 3
     old = {k: v for k, v in AnalysisParams().to_json().items() if k != "score_version"}
     assert AnalysisParams.from_json(old).score_version == 1
 
