@@ -26,7 +26,7 @@ every kind (spurious_label too) in one ranking by score against all injected err
 reviewer sees first.
 
 Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI) with
-its defaults (calibrated probabilities, score version 3), and its earlier scorings: calibrated
+its defaults (calibrated probabilities, score version 4), and its earlier scorings: calibrated
 with the version 2 and the version 1 formulas, and raw confidences with version 1
 (``calibrate=False``); cleanlab
 2.x object-detection per-box subtype scores (overlooked -> missing, swap -> wrong class, badloc
@@ -39,7 +39,10 @@ History (LabelFix, centernet, seeds 5-9, AP missing / wrong class / inaccurate /
 before the bench-driven rules 0.205 / 0.486 / 0.283 / 1.000; raw confidences with the
 matched-but-loose rule 0.262 / 0.584 / 0.323 / 1.000; calibrated probabilities, v1 scores
 0.198 / 0.528 / 0.267 / 1.000; v2 scores 0.204 / 0.576 / 0.289 / 1.000 (all kinds: P@50 0.812,
-P@100 0.554, AP 0.438); logistic class curves and v3 scores: see bench/out/quality.md.
+P@100 0.554, AP 0.438); logistic class curves and v3 scores 0.209 / 0.609 / 0.300 / 1.000
+(all kinds 0.856 / 0.572 / 0.463); wrong_class and inaccurate_label taking predictions down to
+a tenth of min_score, and v4 scores (core/label_fit.py) 0.209 / 0.654 / 0.327 / 1.000 (all
+kinds 0.860 / 0.586 / 0.486).
 
 Run: ``python bench/bench_quality.py`` (about 10 minutes on 2 cores for all setups;
 ``--labelfix-only`` skips cleanlab, ``--setups centernet`` picks setups, ``--crops DIR`` writes
