@@ -271,51 +271,55 @@ def rle_string_totals(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
         valid[np.searchsorted(string_end, bad, side="right")] = False
         code[bad] = 0
     last_char = string_end[nonempty] - 1
-    more = (code & 0x20).astype(bool)
-    valid[nonempty[more[last_char]]] = False  # the last value is unfinished
-    more[last_char] = False  # never let a value run on into the next string
-    # values: a value ends at a character without the 0x20 "more" bit, 5 bits per character
-    ends = np.flatnonzero(~more)
+    valid[nonempty[code[last_char] > 31]] = False  # the 0x20 "more" bit: the value is unfinished
+    code[last_char] &= 0x1F  # never let a value run on into the next string
+    # values: a value ends at a character without the "more" bit, 5 bits per character
+    ends = np.flatnonzero(code < 32)
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     width = ends - starts + 1
-    n_values = np.zeros(n, dtype=np.int64)
-    n_values[nonempty] = np.diff(np.searchsorted(ends, last_char, side="right"), prepend=0)
-    value_end = np.cumsum(n_values)
-    first_value = value_end - n_values
+    n_values = np.diff(np.searchsorted(ends, last_char, side="right"), prepend=0)
+    head = np.cumsum(n_values) - n_values  # each (non-empty) string's first value
+    value_end = head + n_values
 
     def invalidate(value_positions: np.ndarray) -> None:
         if value_positions.size:
-            valid[np.searchsorted(value_end, value_positions, side="right")] = False
+            valid[nonempty[np.searchsorted(value_end, value_positions, side="right")]] = False
 
-    invalidate(np.flatnonzero(width > 12))
     low = code & 0x1F
     value = low[starts].astype(np.int64)
-    for k in range(1, min(int(width.max()), 12)):
-        has = np.flatnonzero(width > k)
-        value[has] |= low[starts[has] + k].astype(np.int64) << (5 * k)
+    wide, k = np.flatnonzero(width > 1), 1
+    while wide.size and k < 12:  # most values are one or two characters wide
+        value[wide] |= low[starts[wide] + k].astype(np.int64) << (5 * k)
+        k += 1
+        wide = wide[width[wide] > k]
+    invalidate(wide)  # wider than 12 characters (60 bits)
     negative = np.flatnonzero(code[ends] & 0x10)
     value[negative] -= np.int64(1) << (5 * np.minimum(width[negative], 12))
     np.clip(value, -_MAX_RUN, _MAX_RUN, out=value)  # out-of-range runs fail below anyway
-    # run m is value[m] + run[m - 2] for m > 2: two chains of running sums per string, so
-    # the total is sum(value[m] * (number of chain members from m on)), and each chain's
-    # running sum (restarted for every string) must stay a valid run length
-    head = first_value[nonempty]
-    m = np.arange(ends.size) - np.repeat(first_value, n_values)
-    weight = (np.repeat(n_values, n_values) - m + 1) // 2
-    weight[head] = 1
-    totals[nonempty] = np.add.reduceat(value * weight, head)
-    invalidate(head[value[head].view(np.uint64) >= _MAX_RUN])
-    odd = (m & 1).astype(bool)
-    even_chain = ~odd
-    even_chain[head] = False
-    for members in (odd, even_chain):
-        chain_values = np.where(members, value, 0)
-        per_string = np.add.reduceat(chain_values, head)
-        chain_values[head[1:]] -= per_string[:-1]  # restart the running sum at each string
-        running = np.cumsum(chain_values)
-        invalidate(np.flatnonzero(running.view(np.uint64) >= _MAX_RUN))
+    # run m is value[m] + run[m - 2] for m > 2: two chains of running sums per string (odd m;
+    # even m from 2). Each string is laid out from an even place of a padded array, so its
+    # values pair up as rows (even m, odd m) and one cumulative sum down the rows runs both
+    # chains of every string at once; each string's sums then restart from the row before it.
+    padded = n_values + (n_values & 1)
+    padded_start = np.cumsum(padded) - padded
+    chains = np.zeros(int(padded_start[-1] + padded[-1]), dtype=np.int64)
+    chains[np.arange(value.size) + np.repeat(padded_start - head, n_values)] = value
+    chains[padded_start] = 0  # run 0 is its value alone
+    rows = chains.reshape(-1, 2).cumsum(axis=0)
+    first_row = padded_start // 2
+    restart = np.zeros((first_row.size, 2), dtype=np.int64)
+    restart[1:] = rows[first_row[1:] - 1]
+    rows -= np.repeat(restart, padded // 2, axis=0)
+    runs = rows.reshape(-1)
+    runs[padded_start] = value[head]
+    runs[(padded_start + padded - 1)[n_values & 1 == 1]] = 0  # the padding after an odd count
+    out_of_range = np.flatnonzero(runs.view(np.uint64) >= _MAX_RUN)
+    if out_of_range.size:
+        owner = np.searchsorted(padded_start + padded, out_of_range, side="right")
+        valid[nonempty[owner]] = False
+    totals[nonempty] = np.add.reduceat(runs, padded_start)
     return totals, valid
 
 
