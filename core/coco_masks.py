@@ -254,13 +254,33 @@ def rle_string_totals(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     every run length from 0 to 2**32 - 1 (anything else makes pycocotools misread the mask, and
     a total above height * width makes its decode write past the mask buffer).
     """
+    runs = _decode_runs(strings)
+    return runs.totals, runs.valid
+
+
+class _Runs:
+    """The run lengths of many RLE strings, decoded at once: each non-empty string's runs
+    from an even place (``start``) of one array, in ``length`` places (``count`` runs, then a
+    zero after an odd count)."""
+
+    __slots__ = ("totals", "valid", "nonempty", "runs", "start", "length", "count")
+
+    def __init__(self, n: int) -> None:
+        self.totals = np.zeros(n, dtype=np.int64)
+        self.valid = np.ones(n, dtype=bool)
+        self.nonempty = np.zeros(0, dtype=np.int64)
+        self.runs = self.start = self.length = self.count = self.nonempty
+
+
+def _decode_runs(strings: list[str]) -> _Runs:
+    """Per string: total, validity (see :func:`rle_string_totals`) and the runs themselves."""
     n = len(strings)
-    totals = np.zeros(n, dtype=np.int64)
-    valid = np.ones(n, dtype=bool)
+    out = _Runs(n)
+    totals, valid = out.totals, out.valid
     lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
     nonempty = np.flatnonzero(lengths)
     if nonempty.size == 0:
-        return totals, valid
+        return out
     joined = "".join(strings)
     if not joined.isascii():
         valid &= np.fromiter((s.isascii() for s in strings), dtype=bool, count=n)
@@ -320,19 +340,84 @@ def rle_string_totals(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
         owner = np.searchsorted(padded_start + padded, out_of_range, side="right")
         valid[nonempty[owner]] = False
     totals[nonempty] = np.add.reduceat(runs, padded_start)
-    return totals, valid
+    out.nonempty, out.runs, out.start, out.length, out.count = (
+        nonempty, runs, padded_start, padded, n_values
+    )  # fmt: skip
+    return out
+
+
+def _boxes(decoded: _Runs, chosen: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """pycocotools' ``toBbox`` of the valid strings ``chosen`` (indices into the decoded
+    strings; ``heights`` their masks' heights), from their decoded runs: (x, y, w, h) rows,
+    NaN where this leaves the string to pycocotools (an empty run after the first, or a mask
+    of 2**32 pixels or more).
+
+    toBbox looks at whole (background, foreground) pairs of runs: a foreground run starts at
+    pixel s and ends at pixel e (column-major, so column = pixel // height, row = pixel %
+    height); the box spans the columns and rows of all those ends, and every row where a run
+    crosses from one column into the next. A string of fewer than two runs has a zero box."""
+    boxes = np.full((chosen.size, 4), np.nan)
+    if not chosen.size:
+        return boxes
+    where = np.searchsorted(decoded.nonempty, chosen)
+    present = (where < decoded.nonempty.size) & (
+        decoded.nonempty[np.minimum(where, decoded.nonempty.size - 1)] == chosen
+    )
+    boxes[~present] = 0.0  # an empty string: no runs
+    k = np.flatnonzero(present)
+    where, heights = where[k], heights[k].astype(np.int64)
+    start, count = decoded.start[where], decoded.count[where]
+    runs = decoded.runs
+    pairs = count // 2
+    boxes[k[pairs == 0]] = 0.0
+    # an empty run after the first (never in a mask pycocotools encoded) or a mask of 2**32
+    # pixels or more: left to pycocotools, whose arithmetic wraps around there
+    empty_run = np.zeros(runs.size + 1, dtype=np.int64)
+    empty_run[1:] = np.cumsum(runs == 0)
+    unusual = empty_run[start + count] - empty_run[start + 1] > 0
+    unusual |= decoded.totals[chosen[k]] >= 2**32
+    use = np.flatnonzero((pairs > 0) & ~unusual)
+    if not use.size:
+        return boxes
+    start, pairs, heights = start[use], pairs[use], heights[use]
+    first_pair = np.cumsum(pairs) - pairs
+    # pair p of a string: runs[at], runs[at + 1]
+    at = 2 * np.arange(int(pairs.sum())) + np.repeat(start - 2 * first_pair, pairs)
+    background, foreground = runs[at], runs[at + 1]
+    pair_end = np.cumsum(background + foreground)
+    before = np.zeros(use.size, dtype=np.int64)
+    before[1:] = pair_end[first_pair[1:] - 1]
+    pair_end -= np.repeat(before, pairs)
+    h = np.repeat(heights, pairs)
+    first, last = pair_end - foreground, pair_end - 1
+    x0, y0 = np.divmod(first, h)
+    x1, y1 = np.divmod(last, h)
+    crosses = np.maximum.reduceat(x0 < x1, first_pair)
+    xs = np.minimum.reduceat(np.minimum(x0, x1), first_pair)
+    xe = np.maximum.reduceat(np.maximum(x0, x1), first_pair)
+    ys = np.where(crosses, 0, np.minimum.reduceat(np.minimum(y0, y1), first_pair))
+    ye = np.where(crosses, heights - 1, np.maximum.reduceat(np.maximum(y0, y1), first_pair))
+    boxes[k[use]] = np.column_stack([xs, ys, xe - xs + 1, ye - ys + 1])
+    return boxes
 
 
 _RLE_CHUNK_CHARS = 200_000  # small batches keep the numpy arrays in cache
 
 
 def check_rle_strings(
-    pending: list[tuple[Any, str, int]], report: Reporter, where: Any = str
-) -> None:
+    pending: list[tuple[Any, str, int]],
+    report: Reporter,
+    where: Any = str,
+    heights: Mapping[Any, int] | None = None,
+) -> dict[Any, list[float]]:
     """Decode pending compressed RLE strings in batches; report malformed or mis-sized ones.
 
     Each item is (place, counts, pixels); ``where(place)`` names the record for a message.
+    ``heights``: place -> mask height of the items whose box is wanted; returns place -> box
+    (pycocotools' ``toBbox``, from the same decoding) for those it could compute (see
+    :func:`_boxes`; :func:`derive_boxes` does the others).
     """
+    boxes: dict[Any, list[float]] = {}
     start = 0
     while start < len(pending):
         stop, chars = start, 0
@@ -340,20 +425,36 @@ def check_rle_strings(
             chars += len(pending[stop][1])
             stop += 1
         batch = pending[start:stop]
-        totals, valid = rle_string_totals([item[1] for item in batch])
-        for (place, counts, pixels), total, ok in zip(
-            batch, totals.tolist(), valid.tolist(), strict=True
-        ):
-            if not ok:
+        decoded = _decode_runs([item[1] for item in batch])
+        totals, valid = decoded.totals, decoded.valid
+        try:
+            pixels = np.fromiter((item[2] for item in batch), dtype=np.int64, count=len(batch))
+            wrong = np.flatnonzero(~valid | (totals != pixels))
+        except OverflowError:  # a size beyond 64 bits: no string adds up to it
+            wrong = np.flatnonzero(~valid | np.array([t != item[2] for t, item in zip(
+                totals.tolist(), batch, strict=True)]))  # fmt: skip
+        for k in wrong.tolist():
+            place, counts, size = batch[k]
+            if not valid[k]:
                 report.error(
                     where(place), f"compressed RLE counts string is malformed: {describe(counts)}"
                 )
-            elif total != pixels:
+            elif totals[k] != size:
                 report.error(
                     where(place),
-                    f"compressed RLE counts cover {total} pixels but its size has {pixels}",
+                    f"compressed RLE counts cover {totals[k]} pixels but its size has {size}",
                 )
+        if heights:
+            wanted = [k for k, item in enumerate(batch) if item[0] in heights]
+            chosen = np.asarray(wanted, dtype=np.int64)
+            chosen = chosen[np.isin(chosen, wrong, invert=True)]
+            places = [batch[k][0] for k in chosen.tolist()]
+            found = _boxes(decoded, chosen, np.fromiter(map(heights.__getitem__, places), np.int64))
+            for place, box, ok in zip(places, found.tolist(), ~np.isnan(found[:, 0]), strict=True):
+                if ok:
+                    boxes[place] = box
         start = stop
+    return boxes
 
 
 def polygon_owners(
@@ -426,9 +527,23 @@ def _mask_rle(seg: Any, height: int, width: int) -> dict[str, Any]:
 
 
 def derive_boxes(
-    records: list[dict[str, Any]], indices: list[int], sizes: Mapping[int, tuple[int, int]]
+    records: list[dict[str, Any]],
+    indices: list[int],
+    sizes: Mapping[int, tuple[int, int]],
+    known: Mapping[int, list[float]] | None = None,
+    offset: int = 0,
 ) -> None:
-    """Write a mask-derived "bbox" into segmentation-only records (pycocotools toBbox)."""
+    """Write a mask-derived "bbox" into segmentation-only records (pycocotools toBbox);
+    ``known``: index + ``offset`` -> box already computed (by :func:`check_rle_strings`)."""
+    if known:
+        rest = []
+        for i in indices:
+            box = known.get(i + offset)
+            if box is None:
+                rest.append(i)
+            else:
+                records[i]["bbox"] = box
+        indices = rest
     if not indices:
         return
     rles = []

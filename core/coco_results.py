@@ -151,6 +151,15 @@ def _check_prediction_records(
         _check_prediction_records_one_by_one(records, ctx, start)
         return None
     slow = set(fast.slow.tolist())
+    if not slow:  # the usual file: the column check's RLE strings are all there is, in order
+        for i in fast.warn.tolist():
+            _warn_box(records, i, ctx, start)
+        if start:
+            ctx.pending += [(start + k, counts, pixels) for k, counts, pixels in fast.pending]
+        else:
+            ctx.pending += fast.pending
+        ctx.derive += fast.derive
+        return fast
     pending = [(k, (start + k, counts, pixels)) for k, counts, pixels in fast.pending]
     for i in heapq.merge(fast.slow.tolist(), fast.warn.tolist()):
         if i in slow:
@@ -158,14 +167,19 @@ def _check_prediction_records(
             _check_prediction(i, records[i], ctx, start)
             pending += [(i, item) for item in ctx.pending[before:]]
         else:
-            box = records[i]["bbox"]
-            size = ctx.sizes[records[i]["image_id"]]
-            where = f"[{start + i}] (prediction {start + i + 1}).bbox"
-            _box_warnings(where, tuple(box), size, ctx.report)
+            _warn_box(records, i, ctx, start)
     pending.sort(key=itemgetter(0))  # stable: file order, as one by one
     ctx.pending[:] = [item for _, item in pending]
     ctx.derive += fast.derive
     return fast
+
+
+def _warn_box(records: list[Any], i: int, ctx: _PredictionContext, start: int) -> None:
+    """The warnings of a clean record's box (zero area, outside the image)."""
+    box = records[i]["bbox"]
+    size = ctx.sizes[records[i]["image_id"]]
+    where = f"[{start + i}] (prediction {start + i + 1}).bbox"
+    _box_warnings(where, tuple(box), size, ctx.report)
 
 
 def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[str, np.ndarray]:
@@ -257,6 +271,17 @@ def _check_prediction_records_one_by_one(
         _check_prediction(i, r, ctx, start)
 
 
+def derive_heights(
+    records: list[dict[str, Any]],
+    indices: list[int],
+    sizes: Mapping[int, tuple[int, int]],
+    start: int = 0,
+) -> dict[int, int]:
+    """Place (``start`` + index) -> image height of the records whose box comes from their
+    mask: the RLE check derives the boxes of compressed RLEs as it decodes them."""
+    return {start + i: sizes[records[i]["image_id"]][0] for i in indices}
+
+
 def _prediction_place(place: str | int) -> str:
     """Name a pending RLE string: a record path, or the index of a prediction's record."""
     if type(place) is str:
@@ -297,12 +322,14 @@ def _read_predictions(
     )
     ctx = _PredictionContext(images, known_categories, report)
     fast = _check_prediction_records(data, ctx)
-    check_rle_strings(ctx.pending, report, _prediction_place)
+    known = check_rle_strings(
+        ctx.pending, report, _prediction_place, derive_heights(data, ctx.derive, images)
+    )
     report.raise_if_errors()
     if not data:
         report.warn("top level", "the file holds no predictions")
     _clean_predictions(data, ctx.clean)
-    derive_boxes(data, ctx.derive, images)
+    derive_boxes(data, ctx.derive, images, known)
     columns = None if fast is None else _final_columns(data, fast)
     if columns is not None:
         has_segmentation = bool(data) and bool(columns["has_segmentation"].all())

@@ -42,6 +42,7 @@ from .coco_results import (
     _final_columns,
     _prediction_place,
     _PredictionContext,
+    derive_heights,
 )
 from .image_checks import DEEP_CHECK_IMAGES, ImageFileChecks
 from .prediction_columns import ImageTable
@@ -303,13 +304,14 @@ def add_predictions(
                 ctx.table = table
                 with phase("validate"):
                     fast = _check_prediction_records(chunk, ctx, start)
-                    check_rle_strings(ctx.pending, report, _prediction_place)
+                    heights = derive_heights(chunk, ctx.derive, sizes, start)
+                    known = check_rle_strings(ctx.pending, report, _prediction_place, heights)
                 count += len(chunk)
                 if report.error_count or fast is None:
                     continue
                 with phase("build columns"):
                     _clean_predictions(chunk, ctx.clean)
-                    derive_boxes(chunk, ctx.derive, sizes)
+                    derive_boxes(chunk, ctx.derive, sizes, known, start)
                     columns = _final_columns(chunk, fast)
                     has_segmentation &= bool(columns["has_segmentation"].all())
                     shaped = np.flatnonzero(columns["has_segmentation"] | columns["extra_keys"])
