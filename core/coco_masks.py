@@ -359,45 +359,47 @@ def _boxes(decoded: _Runs, chosen: np.ndarray, heights: np.ndarray) -> np.ndarra
     boxes = np.full((chosen.size, 4), np.nan)
     if not chosen.size:
         return boxes
-    where = np.searchsorted(decoded.nonempty, chosen)
-    present = (where < decoded.nonempty.size) & (
-        decoded.nonempty[np.minimum(where, decoded.nonempty.size - 1)] == chosen
-    )
-    boxes[~present] = 0.0  # an empty string: no runs
-    k = np.flatnonzero(present)
-    where, heights = where[k], heights[k].astype(np.int64)
-    start, count = decoded.start[where], decoded.count[where]
-    runs = decoded.runs
-    pairs = count // 2
+    nonempty = decoded.nonempty
+    if nonempty.size == decoded.totals.size:  # no empty string: string i is nonempty[i]
+        k, where = np.arange(chosen.size), chosen
+    else:
+        where = np.minimum(np.searchsorted(nonempty, chosen), max(nonempty.size - 1, 0))
+        present = (nonempty[where] == chosen) if nonempty.size else np.zeros(chosen.size, bool)
+        boxes[~present] = 0.0  # an empty string: no runs
+        k = np.flatnonzero(present)
+        where, heights = where[k], heights[k]
+    start, pairs = decoded.start[where], decoded.count[where] // 2
     boxes[k[pairs == 0]] = 0.0
-    # an empty run after the first (never in a mask pycocotools encoded) or a mask of 2**32
-    # pixels or more: left to pycocotools, whose arithmetic wraps around there
-    empty_run = np.zeros(runs.size + 1, dtype=np.int64)
-    empty_run[1:] = np.cumsum(runs == 0)
-    unusual = empty_run[start + count] - empty_run[start + 1] > 0
-    unusual |= decoded.totals[chosen[k]] >= 2**32
-    use = np.flatnonzero((pairs > 0) & ~unusual)
+    use = np.flatnonzero((pairs > 0) & (decoded.totals[chosen[k]] < 2**32))
     if not use.size:
         return boxes
-    start, pairs, heights = start[use], pairs[use], heights[use]
+    k, start, pairs = k[use], start[use], pairs[use]
+    height = heights[use].astype(np.float64)
     first_pair = np.cumsum(pairs) - pairs
-    # pair p of a string: runs[at], runs[at + 1]
-    at = 2 * np.arange(int(pairs.sum())) + np.repeat(start - 2 * first_pair, pairs)
+    # pair p of a string: runs[at] (background), runs[at + 1] (foreground)
+    at = 2 * np.arange(int(first_pair[-1] + pairs[-1])) + np.repeat(start - 2 * first_pair, pairs)
+    runs = decoded.runs
     background, foreground = runs[at], runs[at + 1]
     pair_end = np.cumsum(background + foreground)
-    before = np.zeros(use.size, dtype=np.int64)
+    before = np.zeros(k.size, dtype=np.int64)
     before[1:] = pair_end[first_pair[1:] - 1]
     pair_end -= np.repeat(before, pairs)
-    h = np.repeat(heights, pairs)
-    first, last = pair_end - foreground, pair_end - 1
-    x0, y0 = np.divmod(first, h)
-    x1, y1 = np.divmod(last, h)
+    empty = foreground == 0
+    empty[1:] |= background[1:] == 0
+    empty[first_pair] = foreground[first_pair] == 0  # a first background run may be empty
+    # column = pixel // height, row = pixel % height; exact in doubles below 2**53
+    h = np.repeat(height, pairs)
+    first, last = (pair_end - foreground).astype(np.float64), (pair_end - 1).astype(np.float64)
+    x0, x1 = np.floor(first / h), np.floor(last / h)
+    y0, y1 = first - x0 * h, last - x1 * h
+    xs = np.minimum.reduceat(x0, first_pair)
+    xe = np.maximum.reduceat(x1, first_pair)
     crosses = np.maximum.reduceat(x0 < x1, first_pair)
-    xs = np.minimum.reduceat(np.minimum(x0, x1), first_pair)
-    xe = np.maximum.reduceat(np.maximum(x0, x1), first_pair)
-    ys = np.where(crosses, 0, np.minimum.reduceat(np.minimum(y0, y1), first_pair))
-    ye = np.where(crosses, heights - 1, np.maximum.reduceat(np.maximum(y0, y1), first_pair))
-    boxes[k[use]] = np.column_stack([xs, ys, xe - xs + 1, ye - ys + 1])
+    ys = np.where(crosses, 0.0, np.minimum.reduceat(y0, first_pair))
+    ye = np.where(crosses, height - 1, np.maximum.reduceat(y1, first_pair))
+    found = np.column_stack([xs, ys, xe - xs + 1, ye - ys + 1])
+    found[np.maximum.reduceat(empty, first_pair)] = np.nan  # left to pycocotools
+    boxes[k] = found
     return boxes
 
 
