@@ -22,7 +22,8 @@ from typing import Any
 import msgspec
 
 DecodeError = msgspec.DecodeError
-_encode = msgspec.json.Encoder().encode
+_encoder = msgspec.json.Encoder()
+_encode = _encoder.encode
 _decode = msgspec.json.Decoder().decode
 
 
@@ -37,6 +38,15 @@ def encode(value: Any) -> str:
         return _encode(value).decode("utf-8")
     except (TypeError, ValueError, OverflowError):  # e.g. NaN: let json say what is wrong
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def encode_many(values: list[Any]) -> list[str]:
+    """:func:`encode` of each value, in one call into the encoder (one JSON text a line: JSON
+    text never holds a raw newline). Raises TypeError, ValueError or OverflowError where
+    :func:`encode` would fall back to ``json`` (then encode the values one by one)."""
+    texts = _encoder.encode_lines(values).decode("utf-8").split("\n")
+    texts.pop()  # after the last newline
+    return texts
 
 
 @contextlib.contextmanager

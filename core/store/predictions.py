@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
+from .. import jsonio
 from ..coco import PredictionFile
 from ..timing import phase, timed
 from .base import ProjectError, Repository, now
@@ -98,6 +100,32 @@ def npy_array(data: bytes | memoryview, writable: bool = True) -> np.ndarray:
     return arr.copy(order="K") if writable else arr
 
 
+def mask_rows(
+    set_id: int, records: list[dict], indices: np.ndarray, image_id: np.ndarray
+) -> Iterable[tuple]:
+    """prediction_shapes rows of the records (of these indices, ascending) whose one key
+    beyond the columns is their segmentation: the segmentations encoded in one call (one JSON
+    text a line), the rows zipped in C; the same rows as :func:`.records.shape_rows`."""
+    if not indices.size:
+        return ()
+    with phase("build rows"):
+        picked = indices.tolist()
+        segs = [records[i]["segmentation"] for i in picked]
+        if None in segs:
+            return shape_rows(set_id, records, picked)
+        try:
+            texts = jsonio.encode_many(segs)
+        except (TypeError, ValueError, OverflowError):  # what only json can say: row by row
+            return shape_rows(set_id, records, picked)
+        return zip(
+            repeat(set_id),
+            (indices + 1).tolist(),
+            image_id[indices].tolist(),
+            texts,
+            repeat(None),
+        )
+
+
 class PredictionRepository(ArrayRepository):
     """The ``prediction_sets`` and ``prediction_shapes`` tables and the sets' columns."""
 
@@ -116,13 +144,14 @@ class PredictionRepository(ArrayRepository):
             if cols is not None:  # built by the reader
                 image_id, category_id = cols["image_id"], cols["category_id"]
                 score, box = cols["score"], cols["box"].reshape(n, 4)
-                shaped = np.flatnonzero(cols["has_segmentation"] | cols["extra_keys"]).tolist()
+                shaped = np.flatnonzero(cols["extra_keys"]).tolist()
+                masked = np.flatnonzero(cols["has_segmentation"] & ~cols["extra_keys"])
             else:
                 image_id = np.fromiter((r["image_id"] for r in records), np.int64, count=n)
                 category_id = np.fromiter((r["category_id"] for r in records), np.int64, count=n)
                 score = np.fromiter((r["score"] for r in records), dtype=np.float64, count=n)
                 box = np.array([r["bbox"] for r in records], dtype=np.float64).reshape(n, 4)
-                shaped = range(n)
+                shaped, masked = range(n), np.zeros(0, np.int64)
             order = np.lexsort((ids, image_id))  # by image, then file order
             arrays = {
                 "id": ids[order],
@@ -138,10 +167,12 @@ class PredictionRepository(ArrayRepository):
                 [name, str(Path(pf.path).resolve()), now(), int(pf.has_segmentation), n],
             )
             self.put_arrays(f"predictions:{set_id}", arrays)
+            names = ("set_id", "id", "image_id", "segmentation", "extra")
             self._db.copy_rows(
-                "prediction_shapes",
-                ("set_id", "id", "image_id", "segmentation", "extra"),
-                timed(shape_rows(set_id, records, shaped), "build rows"),
+                "prediction_shapes", names, mask_rows(set_id, records, masked, image_id)
+            )
+            self._db.copy_rows(
+                "prediction_shapes", names, timed(shape_rows(set_id, records, shaped), "build rows")
             )
             if activate or self.active_set_id() is None:
                 self.set_meta("active_prediction_set", set_id)

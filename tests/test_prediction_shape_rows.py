@@ -1,0 +1,49 @@
+"""A results file's segmentations and unknown keys are stored row by row in
+``prediction_shapes``; the usual records (a segmentation, no unknown key) are encoded all at
+once. Either way the rows are the ones :func:`shape_rows` makes of the records as read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from labelfix.core.coco import read_predictions
+from labelfix.core.project import import_project
+from labelfix.core.store import Store
+from labelfix.core.store.records import shape_rows
+
+from coco_cases import (
+    CATEGORY_IDS,
+    SIZES,
+    prediction,
+    rle_of,
+    uncompressed_rle_of,
+    valid_gt,
+    write_json,
+)
+from helpers import sql
+
+
+def test_stored_shape_rows_are_the_records_rows(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    mask = rng.random((100, 200)) < 0.3
+    records = [
+        prediction(segmentation=rle_of(mask)),  # RLE beside a box
+        prediction(bbox=..., segmentation=rle_of(mask)),  # box from the mask
+        prediction(),  # box only: no row
+        prediction(segmentation=[[1, 2, 30, 2, 30, 40]], note="kept"),  # unknown key
+        prediction(segmentation=uncompressed_rle_of(mask)),
+        prediction(image_id=2, segmentation=rle_of(rng.random((50, 60)) < 0.5), bbox=...),
+        prediction(image_id=1.0, segmentation=[[1, 2, 30, 2, 30, 40], []]),  # read leniently
+        prediction(source={"model": "x"}),  # unknown key, no segmentation
+        prediction(segmentation=None),  # box only, as loadRes reads it
+    ]
+    gt = write_json(tmp_path, valid_gt(), "gt.json")
+    pred = write_json(tmp_path, records, "pred.json")
+    import_project(tmp_path / "p.labelfix", gt, None, pred, "model")
+    expected = list(shape_rows(1, read_predictions(pred, SIZES, CATEGORY_IDS).records, range(9)))
+    with Store.open(tmp_path / "p.labelfix") as store:
+        stored = sql(store, "SELECT * FROM prediction_shapes ORDER BY id").fetchall()
+    assert stored == expected
+    assert [row[1] for row in stored] == [1, 2, 4, 5, 6, 7, 8]
