@@ -305,13 +305,13 @@ def add_predictions(
                 with phase("validate"):
                     fast = _check_prediction_records(chunk, ctx, start)
                     heights = derive_heights(chunk, ctx.derive, sizes, start)
-                    known = check_rle_strings(ctx.pending, report, _prediction_place, heights)
+                    boxes = check_rle_strings(ctx.pending, report, _prediction_place, heights)
                 count += len(chunk)
                 if report.error_count or fast is None:
                     continue
                 with phase("build columns"):
                     _clean_predictions(chunk, ctx.clean)
-                    derive_boxes(chunk, ctx.derive, sizes, known, start)
+                    derive_boxes(chunk, ctx.derive, sizes, boxes, start)
                     columns = _final_columns(chunk, fast)
                     has_segmentation &= bool(columns["has_segmentation"].all())
                     shaped = np.flatnonzero(columns["has_segmentation"] | columns["extra_keys"])

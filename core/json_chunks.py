@@ -59,9 +59,11 @@ class Structure:
     commas: dict[int, np.ndarray] = field(default_factory=dict)  # depth -> comma positions
 
 
-def scan(fh: BinaryIO, block: int = BLOCK) -> Structure:
+def scan(fh: BinaryIO, block: int | None = None) -> Structure:
     """One pass over the file (see the module); raises JsonStructureError when brackets do
-    not balance or a string never ends."""
+    not balance or a string never ends (``block``: bytes read at a time, :data:`BLOCK` as it
+    is at the call)."""
+    block = BLOCK if block is None else block
     fh.seek(0)
     top: list[tuple[int, int, int]] = []
     commas: dict[int, list[np.ndarray]] = {1: [], 2: []}
@@ -205,11 +207,12 @@ def array_chunks(
     start: int,
     end: int,
     depth: int,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
 ) -> Iterator[tuple[int, list[Any]]]:
     """The elements of the array whose value is in bytes [start, end) and whose elements sit
     at ``depth`` (1 for a top-level array, 2 for a member's), as (index of the first element,
-    elements) chunks of about ``chunk_bytes``."""
+    elements) chunks of about ``chunk_bytes`` (:data:`CHUNK_BYTES` as it is at the call)."""
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
     fh.seek(start)
     head = fh.read(min(end - start, 4096))
     opening = start + len(head) - len(head.lstrip(_WHITESPACE))
