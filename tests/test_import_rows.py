@@ -1,6 +1,6 @@
-"""A results file's segmentations and unknown keys are stored row by row in
-``prediction_shapes``; the usual records (a segmentation, no unknown key) are encoded all at
-once. Either way the rows are the ones :func:`shape_rows` makes of the records as read."""
+"""The rows an import writes: the usual records' segmentations are encoded all at once, and
+the rows are the ones the per-record functions make (:func:`annotation_row` of each label,
+:func:`shape_rows` of the predictions' segmentations and unknown keys)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 from labelfix.core.coco import read_predictions
 from labelfix.core.project import import_project
 from labelfix.core.store import Store
-from labelfix.core.store.records import shape_rows
+from labelfix.core.store.records import annotation_row, annotation_rows, shape_rows
 
 from coco_cases import (
     CATEGORY_IDS,
@@ -47,3 +47,22 @@ def test_stored_shape_rows_are_the_records_rows(tmp_path: Path) -> None:
         stored = sql(store, "SELECT * FROM prediction_shapes ORDER BY id").fetchall()
     assert stored == expected
     assert [row[1] for row in stored] == [1, 2, 4, 5, 6, 7, 8]
+
+
+def test_label_rows_are_each_records_row() -> None:
+    mask = {"size": [100, 200], "counts": "0f3"}
+    polygon = [[10.5, 10.0, 40.5, 10.0, 40.5, 50.0]]
+    base = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1.0, 2, 3, 4.5]}
+    records = [
+        {**base, "segmentation": polygon, "area": 12.5, "iscrowd": 0},
+        {**base, "id": 2, "segmentation": mask, "iscrowd": 1},
+        {**base, "id": 3},  # no segmentation
+        {**base, "id": 4, "segmentation": [], "iscrowd": True},  # box only, boolean crowd
+        {**base, "id": 5, "segmentation": None},
+        {**base, "id": 6.0, "segmentation": [polygon[0], []]},  # float id, an empty part
+        {**base, "id": 7, "segmentation": polygon, "note": {"by": "me"}},  # unknown key
+        {**base, "id": 8, "segmentation": [[1, 2, 3, 4, 5, 6]], "area": 10**30},
+    ]
+    assert list(annotation_rows(records, 3)) == [
+        annotation_row(r, i) for i, r in enumerate(records, 3)
+    ]
