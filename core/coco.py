@@ -66,12 +66,13 @@ __all__ = [
 
 
 def _plain_box(x: Any, y: Any, w: Any, h: Any) -> bool:
-    """The fast path's box test: four real numbers (no bool), non-negative size, finite ends."""
+    """The fast path's box test: four real numbers (no bool; integers within 64 bits),
+    non-negative size, finite ends."""
     return (
-        (type(x) is float or type(x) is int)
-        and (type(y) is float or type(y) is int)
-        and (type(w) is float or type(w) is int)
-        and (type(h) is float or type(h) is int)
+        (type(x) is float or (type(x) is int and _INT64_MIN <= x <= _INT64_MAX))
+        and (type(y) is float or (type(y) is int and _INT64_MIN <= y <= _INT64_MAX))
+        and (type(w) is float or (type(w) is int and w <= _INT64_MAX))
+        and (type(h) is float or (type(h) is int and h <= _INT64_MAX))
         and w >= 0
         and h >= 0
         and x > -_INF
@@ -581,7 +582,7 @@ def _check_annotation_records(
                 and cid in category_ids
                 and type(crowd) is int
                 and (crowd == 0 or crowd == 1)
-                and (type(area) is float or type(area) is int)
+                and (type(area) is float or (type(area) is int and area <= _INT64_MAX))
                 and 0 <= area < _INF
                 and type(box) is list
                 and len(box) == 4

@@ -22,7 +22,7 @@ from pycocotools import mask as mask_utils
 MISSING: Any = object()
 """Marks a field absent from a record (``record.get(key, MISSING)``)."""
 
-_INT64_MAX = 2**63 - 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _NUMBER_TYPES = frozenset((int, float))
 _INT_TYPES = frozenset((int,))
 _LIST_TYPE = frozenset((list,))
@@ -70,8 +70,11 @@ def is_number(value: Any) -> bool:
 
 
 def is_finite_number(value: Any) -> bool:
-    """True for a finite JSON number."""
-    return type(value) in _NUMBER_TYPES and math.isfinite(value)
+    """True for a finite JSON number: a finite float, or an integer a 64-bit column holds (a
+    larger one cannot be stored, and beyond 1e308 not even made a float)."""
+    if type(value) is float:
+        return math.isfinite(value)
+    return type(value) is int and _INT64_MIN <= value <= _INT64_MAX
 
 
 def _polygon_range(size: tuple[int, int] | None) -> tuple[float, float]:
@@ -145,17 +148,20 @@ def _polygons_ok(parts: list[Any], lo: float, hi: float) -> bool:
         return False
     issuperset = _NUMBER_TYPES.issuperset
     isfinite = math.isfinite
-    for part in parts:
-        if (
-            type(part) is not list
-            or len(part) < 6
-            or len(part) & 1
-            or not issuperset(map(type, part))
-            or not isfinite(sum(part))
-            or min(part) < lo
-            or max(part) > hi
-        ):
-            return False
+    try:
+        for part in parts:
+            if (
+                type(part) is not list
+                or len(part) < 6
+                or len(part) & 1
+                or not issuperset(map(type, part))
+                or not isfinite(sum(part))
+                or min(part) < lo
+                or max(part) > hi
+            ):
+                return False
+    except OverflowError:  # an integer beyond any float: the full check names it
+        return False
     return True
 
 

@@ -63,13 +63,15 @@ def _numbers(
     values: list[Any], dtype: type, kinds: tuple[type, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """``values`` as ``dtype`` and the mask of those that are of ``kinds`` and convert exactly
-    (0 elsewhere)."""
+    (0 elsewhere; integers only within 64 bits)."""
     n = len(values)
     if set(map(type, values)) <= set(kinds):
         try:
-            return np.array(values, dtype=dtype), np.ones(n, bool)
+            out = np.array(values, dtype=dtype)
         except (OverflowError, ValueError):
             pass
+        else:
+            return out, _within_int64(values, out)
     ok = _of_type(values, *kinds)
     out = np.zeros(n, dtype)
     for k in np.flatnonzero(ok).tolist():
@@ -77,7 +79,20 @@ def _numbers(
             out[k] = values[k]
         except (OverflowError, ValueError):
             ok[k] = False
-    return out, ok
+    return out, ok & _within_int64(values, out)
+
+
+def _within_int64(values: list[Any], out: np.ndarray) -> np.ndarray:
+    """False where ``values`` has an integer no 64-bit column holds (as the reader's one-by-one
+    check says: a float column would take 1e20, the labels' integer columns would not)."""
+    ok = np.ones(len(values), bool)
+    if out.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            far = np.flatnonzero(np.abs(out) >= 2.0**63)
+        for k in far.tolist():
+            if type(values[k]) is int and not -(2**63) <= values[k] < 2**63:
+                ok[k] = False
+    return ok
 
 
 class ImageTable:

@@ -249,6 +249,11 @@ def test_duplicate_file_and_category_names_warn(tmp_path: Path) -> None:
         ({"iscrowd": "0"}, "annotations[0] (id 7).iscrowd", "iscrowd must be 0 or 1"),
         ({"area": -1}, "annotations[0] (id 7).area", "area must be a finite number >= 0"),
         ({"area": "600"}, "annotations[0] (id 7).area", "area must be a finite number >= 0"),
+        # integers no 64-bit column can hold: an error naming the record, not a crash on import
+        ({"bbox": [1, 2, 10**20, 4]}, "annotations[0] (id 7).bbox", "4 finite numbers"),
+        ({"bbox": [1, 2, 10**400, 4]}, "annotations[0] (id 7).bbox", "4 finite numbers"),
+        ({"area": 10**20}, "annotations[0] (id 7).area", "area must be a finite number >= 0"),
+        ({"area": 10**400}, "annotations[0] (id 7).area", "area must be a finite number >= 0"),
     ],
 )
 def test_annotation_fields(
