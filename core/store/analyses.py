@@ -141,6 +141,68 @@ def suspect_columns(analysis_id: int, rows: np.ndarray, first_id: int, multi: bo
     ]
 
 
+_BOUND_INTS = (
+    "image_id",
+    "annotation_id",
+    "other_annotation_id",
+    "prediction_id",
+    "category_id",
+    "predicted_category_id",
+    "group",
+    "group_rank",
+    "set_id",
+)
+_BOUND_FLOATS = ("score", "iou", "confidence", "probability")
+_KIND_NAME = " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(KINDS))
+
+
+def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[str, list[list]]:
+    """The suspects table's columns but the id (:data:`SUSPECT_FIELDS` [1:]) as a SELECT over
+    bound values (``column1`` ...: the kind code, :data:`_BOUND_FLOATS`, :data:`_BOUND_INTS`)
+    and those values, for :meth:`sqlite.Database.insert_select_values`: the same rows as
+    :func:`suspect_columns` (a negative or NaN id is NULL, a NaN number is NULL, the key is
+    :func:`errors.suspect_key`'s) with the key, the kind's name and the NULLs made by SQLite."""
+    names = ("kind", *_BOUND_FLOATS, *_BOUND_INTS)
+    col = {name: f"column{k + 1}" for k, name in enumerate(names)}
+    opt = {n: f"CASE WHEN {col[n]} >= 0 THEN {col[n]} END" for n in _BOUND_INTS}
+    kind = f"(CASE {col['kind']} {_KIND_NAME} END)"
+    duplicate = KINDS.index("duplicate_label")
+    second = (
+        f"CASE WHEN {col['kind']} = {duplicate} THEN {opt['other_annotation_id']} "
+        f"ELSE {opt['prediction_id']} END"
+    )
+    key = (
+        f"{kind} || ':' || COALESCE({opt['annotation_id']}, '') || ':' || "
+        f"COALESCE({second}, '')"
+    )
+    select = ", ".join(
+        [
+            str(int(analysis_id)),
+            key,
+            kind,
+            col["score"],
+            col["image_id"],
+            opt["annotation_id"],
+            opt["other_annotation_id"],
+            opt["prediction_id"],
+            opt["category_id"],
+            opt["predicted_category_id"],
+            col["iou"],  # a bound NaN is stored as NULL
+            col["confidence"],
+            col["probability"],
+            col["group"],
+            col["group_rank"],
+            opt["set_id"] if multi else "NULL",
+        ]
+    )
+    values = [rows[:, RCOL["kind"]].astype(np.int64).tolist()]
+    values += [rows[:, RCOL[n]].astype(np.float64).tolist() for n in _BOUND_FLOATS]
+    values += [
+        np.nan_to_num(rows[:, RCOL[n]], nan=-1).astype(np.int64).tolist() for n in _BOUND_INTS
+    ]
+    return select, values
+
+
 class AnalysisRepository(Repository):
     """The ``analyses``, ``suspects``, ``suspect_support`` and ``match_updates`` tables (and the
     matches' columns)."""
@@ -348,8 +410,14 @@ class AnalysisRepository(Repository):
         if group_offset:
             data = data.copy()
             data[:, RCOL["group"]] += group_offset
-        columns = suspect_columns(analysis_id, data, first, multi)
-        self._db.insert_columns("suspects", SUSPECT_FIELDS, columns)
+        if self._db.dialect == "sqlite":
+            # ids continue from the largest (SQLite's rowid rule): first, first + 1, ...
+            select, values = _suspect_values(analysis_id, data, multi)
+            self._db.insert_select_values("suspects", SUSPECT_FIELDS[1:], select, values)
+            columns = [list(range(first, first + n))]
+        else:
+            columns = suspect_columns(analysis_id, data, first, multi)
+            self._db.insert_columns("suspects", SUSPECT_FIELDS, columns)
         sup = rows.support
         if multi and sup is not None and len(sup):
             pred = sup.prediction_id.astype(object)
