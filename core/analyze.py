@@ -160,24 +160,29 @@ class AnalysisResult:
 
 def chunks(inputs: AnalysisInputs, size: int = CHUNK) -> Iterator[ChunkInput]:
     """The inputs as chunks of ``size`` images in image order (every image, maybe empty)."""
+    for start in range(0, len(inputs.image_ids), size):
+        yield chunk_at(inputs, start, size)
+
+
+def chunk_at(inputs: AnalysisInputs, start: int, size: int = CHUNK) -> ChunkInput:
+    """The chunk of ``size`` images from the ``start``-th image on (as :func:`chunks` cuts)."""
     lab, pred = inputs.labels, inputs.predictions
     lab_image = lab[:, 1].astype(np.int64)
-    for start in range(0, len(inputs.image_ids), size):
-        ids = inputs.image_ids[start : start + size]
-        ids_arr = np.asarray(ids, dtype=np.int64)
-        l_lo, l_hi = (
-            np.searchsorted(lab_image, ids_arr),
-            np.searchsorted(lab_image, ids_arr, "right"),
-        )
-        p_lo = np.searchsorted(pred["image_id"], ids_arr)
-        p_hi = np.searchsorted(pred["image_id"], ids_arr, "right")
-        new_masks: list[tuple] = []
-        items = []
-        for k, image_id in enumerate(ids):
-            labels = _labels(inputs, int(l_lo[k]), int(l_hi[k]), image_id, new_masks)
-            preds = _predictions(inputs, int(p_lo[k]), int(p_hi[k]), image_id, new_masks)
-            items.append((preds, labels))
-        yield ChunkInput(ids, items, new_masks)
+    ids = inputs.image_ids[start : start + size]
+    ids_arr = np.asarray(ids, dtype=np.int64)
+    l_lo, l_hi = (
+        np.searchsorted(lab_image, ids_arr),
+        np.searchsorted(lab_image, ids_arr, "right"),
+    )
+    p_lo = np.searchsorted(pred["image_id"], ids_arr)
+    p_hi = np.searchsorted(pred["image_id"], ids_arr, "right")
+    new_masks: list[tuple] = []
+    items = []
+    for k, image_id in enumerate(ids):
+        labels = _labels(inputs, int(l_lo[k]), int(l_hi[k]), image_id, new_masks)
+        preds = _predictions(inputs, int(p_lo[k]), int(p_hi[k]), image_id, new_masks)
+        items.append((preds, labels))
+    return ChunkInput(ids, items, new_masks)
 
 
 def _labels(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) -> ImageLabels:
@@ -271,10 +276,116 @@ def _stored_fit(inputs: AnalysisInputs) -> scoring.DetectorFit | None:
     return scoring.DetectorFit.from_json(inputs.fit, inputs.set_categories, inputs.set_scores)
 
 
+@dataclass
+class ChunkMatched:
+    """What the first pass over a chunk hands on (the rest stays with its facts): the match
+    columns, the predictions' count, the non-crowd labels' classes and the masks encoded."""
+
+    matches: dict[str, np.ndarray]
+    n_predictions: int
+    label_classes: np.ndarray
+    new_masks: list[tuple]
+
+
+@dataclass
+class ChunkFound:
+    """What the second pass finds in a chunk: its habit totals (None: not asked for), its
+    raw suspect rows (raw confidences put back; None: none) with each row's best same-class
+    IoU of its label (core.label_fit), and its confusions (None: not asked for)."""
+
+    habits: dict[tuple[int, int], float] | None
+    raw: np.ndarray | None
+    best_iou: np.ndarray | None
+    confusion: dict[tuple[int, int], int] | None
+
+
+def first_pass(
+    chunk: ChunkInput, params: AnalysisParams
+) -> tuple[ChunkMatched, ChunkFacts, list[np.ndarray | None] | None]:
+    """Match a chunk with raw scores (COCO's order) and make its score-independent facts
+    (errors.chunk_facts; for masks the label-label IoUs)."""
+    g = params.geometry
+    with phase("matching"):
+        matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
+    columns = _match_columns(chunk.image_ids, chunk.items, matched)
+    with phase("suspect rules"):
+        facts = chunk_facts(chunk.items, matched, chunk.image_ids, params)
+        ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+    out = ChunkMatched(columns, len(facts.p_id), facts.l_cat[~facts.l_crowd], chunk.new_masks)
+    return out, facts, ious
+
+
+def second_pass(
+    facts: ChunkFacts,
+    ious: list[np.ndarray | None] | None,
+    probability: np.ndarray,
+    params: AnalysisParams,
+    want_habits: bool,
+    want_confusion: bool,
+) -> ChunkFound:
+    """A chunk's suspects (errors.chunk_suspects) with its predictions' probabilities (in the
+    facts' order), and if asked its habit totals and confusions on those probabilities."""
+    totals = scoring.facts_habits(facts, probability, params) if want_habits else None
+    raw = chunk_suspects(facts, probability, params, ious)
+    restored = best = None
+    if len(raw):
+        restored = scoring.restore_scores(raw, facts.p_id, facts.p_score)
+        best = label_fit.row_best_iou(facts, raw)
+    confusion = (
+        analysis_report.facts_confusion(facts, probability, params) if want_confusion else None
+    )
+    return ChunkFound(totals, restored, best, confusion)
+
+
+class _InProcess:
+    """The two passes over the chunks in this process, in order (the facts kept between)."""
+
+    def __init__(self, inputs: AnalysisInputs) -> None:
+        self._inputs = inputs
+        self._kept: list[tuple[ChunkFacts, list[np.ndarray | None] | None]] = []
+
+    def first(
+        self, progress: Progress | None, should_stop: ShouldStop | None
+    ) -> list[ChunkMatched]:
+        params, total = self._inputs.params, len(self._inputs.image_ids)
+        out: list[ChunkMatched] = []
+        done = 0
+        for chunk in timed(chunks(self._inputs), "prepare chunks"):
+            if should_stop is not None and should_stop():
+                raise Cancelled("analysis cancelled")
+            matched, facts, ious = first_pass(chunk, params)
+            out.append(matched)
+            self._kept.append((facts, ious))
+            done += len(chunk.image_ids)
+            if progress is not None:
+                progress(done, total)
+        return out
+
+    def second(
+        self,
+        probabilities: list[np.ndarray],
+        want_habits: bool,
+        want_confusion: bool,
+        should_stop: ShouldStop | None,
+    ) -> list[ChunkFound]:
+        out = []
+        for (facts, ious), prob in zip(self._kept, probabilities, strict=True):
+            if should_stop is not None and should_stop():
+                raise Cancelled("analysis cancelled")
+            out.append(
+                second_pass(facts, ious, prob, self._inputs.params, want_habits, want_confusion)
+            )
+        return out
+
+    def close(self) -> None:
+        self._kept.clear()
+
+
 def compute(
     inputs: AnalysisInputs,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    processes: int | None = None,
 ) -> AnalysisResult:
     """The compute step (pure: no store): match every chunk with raw scores (COCO's order);
     calibrate the detector from all matches (a re-analysis reuses the stored fit); find the
@@ -284,37 +395,36 @@ def compute(
 
     Each chunk's facts that do not depend on the scores (errors.chunk_facts: its pairs and
     overlaps, the missing-label candidates; for masks the label-label
-    IoUs) are made right after its matching, and the rank positions once."""
+    IoUs) are made right after its matching, and the rank positions once. The chunks' two
+    passes run in this process, or shared with a forked one (:mod:`.analyze_parallel`, for
+    large inputs on several CPUs; ``processes`` overrides the choice): the same functions
+    on the same chunks, combined in chunk order, so the same result bit for bit."""
+    from . import analyze_parallel  # it builds on this module
+
+    runner = analyze_parallel.runner(inputs, processes)
+    try:
+        return _compute(inputs, runner, progress, should_stop)
+    finally:
+        runner.close()
+
+
+def _compute(
+    inputs: AnalysisInputs,
+    runner: _InProcess,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+) -> AnalysisResult:
     params = inputs.params
-    g = params.geometry
-    total = len(inputs.image_ids)
-    outs = [_match_columns([], [], [])]  # typed empty columns
-    facts: list[ChunkFacts] = []
-    label_ious: list[list[np.ndarray | None] | None] = []
-    new_masks: list[tuple] = []
-    done = 0
-    for chunk in timed(chunks(inputs), "prepare chunks"):
-        if should_stop is not None and should_stop():
-            raise Cancelled("analysis cancelled")
-        with phase("matching"):
-            matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
-        outs.append(_match_columns(chunk.image_ids, chunk.items, matched))
-        with phase("suspect rules"):
-            facts.append(chunk_facts(chunk.items, matched, chunk.image_ids, params))
-            label_ious.append(
-                [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
-            )
-        new_masks += chunk.new_masks
-        done += len(chunk.image_ids)
-        if progress is not None:
-            progress(done, total)
+    firsts = runner.first(progress, should_stop)
+    outs = [_match_columns([], [], []), *(m.matches for m in firsts)]  # typed empty columns
+    new_masks = [row for m in firsts for row in m.new_masks]
     match_cols = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
     cats_m, scores_m, outcome = _in_match_order(inputs, match_cols)
     fit = _stored_fit(inputs)
     positions = None  # of the matched predictions, against the fit's reference
     if fit is None:
         cats, scores = inputs.predictions["category_id"], inputs.predictions["score"]
-        counts = scoring.class_counts([f.l_cat[~f.l_crowd] for f in facts])
+        counts = scoring.class_counts([m.label_classes for m in firsts])
         if params.calibrate:
             with phase("calibration fit"):
                 reference = calibration.RankReference(cats, scores)
@@ -330,35 +440,26 @@ def compute(
     elif fit.calibration is not None:
         positions = fit.positions(cats_m, scores_m)
 
-    last: list[np.ndarray] = []  # the last pass's probabilities, in match order
-
-    bests: list[np.ndarray] = []  # per row, core.label_fit's best same-class IoU of its label
-
-    def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
-        """The raw suspect rows with this fit, and the fit with its habits (if it had none)."""
-        raws: list[np.ndarray] = []
-        totals: dict[tuple[int, int], float] = {}
-        probability = fit.probabilities(cats_m, scores_m, positions)
-        last[:] = [probability]
-        start = 0
-        for f, ious in zip(facts, label_ious, strict=True):
-            if should_stop is not None and should_stop():
-                raise Cancelled("analysis cancelled")
-            prob = probability[start : start + len(f.p_id)]
-            start += len(f.p_id)
-            if fit.habit_totals is None:
-                habits.add_totals(totals, scoring.facts_habits(f, prob, params))
-            raw = chunk_suspects(f, prob, params, ious)
-            if len(raw):
-                raws.append(scoring.restore_scores(raw, f.p_id, f.p_score))
-                bests.append(label_fit.row_best_iou(f, raw))
-        raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
-        if fit.habit_totals is None:
-            fit = replace(fit, habit_totals=totals)
-        return raw, fit
-
+    # the suspects with this fit, and the fit with its habits (if it had none); a full
+    # analysis also counts the detector's confusions on these probabilities
     with phase("suspect rules"):
-        raw, fit = find(fit)
+        probability = fit.probabilities(cats_m, scores_m, positions)
+        bounds = np.cumsum([0, *(m.n_predictions for m in firsts)])
+        parts = [probability[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        want_habits, want_confusion = fit.habit_totals is None, inputs.fit is None
+        found = runner.second(parts, want_habits, want_confusion, should_stop)
+        totals: dict[tuple[int, int], float] = {}
+        raws: list[np.ndarray] = []
+        bests: list[np.ndarray] = []  # per row, core.label_fit's best same-class IoU of its label
+        for f in found:
+            if want_habits:
+                habits.add_totals(totals, f.habits)
+            if f.raw is not None:
+                raws.append(f.raw)
+                bests.append(f.best_iou)
+        raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
+        if want_habits:
+            fit = replace(fit, habit_totals=totals)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     with phase("suspect rules"):
@@ -368,13 +469,10 @@ def compute(
             else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
         )
     confusion = None
-    if inputs.fit is None:  # a full analysis reports the detector's confusions
+    if want_confusion:  # a full analysis reports the detector's confusions
         confusion = {}  # on the calibrated probabilities
-        start = 0
-        for f in facts:
-            prob = last[0][start : start + len(f.p_id)]
-            start += len(f.p_id)
-            analysis_report.add_counts(confusion, analysis_report.facts_confusion(f, prob, params))
+        for f in found:
+            analysis_report.add_counts(confusion, f.confusion)
     return AnalysisResult(match_cols, scored, new_masks, fit, confusion)
 
 

@@ -1,0 +1,158 @@
+"""The analysis's chunk passes shared with a forked process: every other chunk is matched,
+its facts made and its suspects found in a child, which keeps those facts between the passes.
+
+:func:`labelfix.core.analyze.compute` makes two passes over the chunks of images: the first
+matches each chunk and makes its facts (errors.chunk_facts), the second, after the calibration
+fit (which needs every chunk's matches), finds each chunk's suspects on its probabilities.
+Both passes are per chunk, so here this process takes the even chunks and one forked child the
+odd ones; the child inherits the inputs (fork: nothing pickled), keeps its chunks' facts, and
+hands back only the small results (match columns, label classes; then the suspect rows, habit
+totals and confusions), which are put together in chunk order. The functions and the chunks
+are the ones the in-process run uses, so the result is the same bit for bit
+(``tests/test_analyze_parallel.py``).
+
+Used for large inputs on a machine with more than one CPU where ``fork`` exists (Linux, the
+desktop's analysis child process, the CLI); ``LABELFIX_ANALYSIS_PROCESSES=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import traceback
+from multiprocessing.connection import Connection
+
+import numpy as np
+
+from . import analyze
+from .analyze import AnalysisInputs, ChunkFound, ChunkMatched, chunk_at, first_pass, second_pass
+from .progress import Cancelled, Progress, ShouldStop
+from .timing import phase
+
+MIN_PREDICTIONS = 200_000
+"""Inputs with fewer predictions run in one process (a fork and the hand-over cost more)."""
+
+
+def processes_for(inputs: AnalysisInputs) -> int:
+    """How many processes the chunk passes of these inputs use (1 or 2)."""
+    chosen = os.environ.get("LABELFIX_ANALYSIS_PROCESSES")
+    if chosen is not None:
+        return 2 if chosen.strip() not in ("", "0", "1") else 1
+    if (os.cpu_count() or 1) < 2 or len(inputs.predictions["id"]) < MIN_PREDICTIONS:
+        return 1
+    return 2
+
+
+def runner(inputs: AnalysisInputs, processes: int | None = None) -> analyze._InProcess:
+    """The in-process passes, or the passes shared with a forked child (``processes`` > 1,
+    default :func:`processes_for`; fork available; at least two chunks)."""
+    n = processes_for(inputs) if processes is None else processes
+    starts = list(range(0, len(inputs.image_ids), analyze.CHUNK))
+    if n < 2 or len(starts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return analyze._InProcess(inputs)
+    return _Shared(inputs, starts)
+
+
+def _child(conn: Connection, inputs: AnalysisInputs, starts: list[int]) -> None:
+    """The forked process: the first pass over its chunks, then on request the second."""
+    try:
+        params, kept, matched = inputs.params, [], []
+        for start in starts:
+            m, facts, ious = first_pass(chunk_at(inputs, start, analyze.CHUNK), params)
+            matched.append(m)
+            kept.append((facts, ious))
+        conn.send(("first", matched))
+        message = conn.recv()
+        if message[0] == "second":
+            _, probabilities, want_habits, want_confusion = message
+            found = [
+                second_pass(f, i, p, params, want_habits, want_confusion)
+                for (f, i), p in zip(kept, probabilities, strict=True)
+            ]
+            conn.send(("second", found))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+        with contextlib.suppress(BaseException):  # else the parent sees the pipe close
+            conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+        os._exit(0)  # no atexit handlers or buffers of the parent's run twice
+
+
+class _Shared(analyze._InProcess):
+    """The two passes with the odd chunks in a forked child (see the module)."""
+
+    def __init__(self, inputs: AnalysisInputs, starts: list[int]) -> None:
+        super().__init__(inputs)
+        self._mine = starts[0::2]
+        self._theirs = starts[1::2]
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child_end = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_child, args=(child_end, inputs, self._theirs), daemon=True
+        )
+        self._proc.start()
+        child_end.close()
+        self._finished = False
+
+    def _receive(self, kind: str) -> list:
+        try:
+            message = self._conn.recv()
+        except EOFError:
+            raise RuntimeError(
+                f"the analysis's second process ended unexpectedly (exit code "
+                f"{self._proc.exitcode})"
+            ) from None
+        if message[0] == "error":
+            raise RuntimeError(f"the analysis's second process failed:\n{message[1]}")
+        assert message[0] == kind, message[0]
+        return message[1]
+
+    def first(
+        self, progress: Progress | None, should_stop: ShouldStop | None
+    ) -> list[ChunkMatched]:
+        inputs = self._inputs
+        total = len(inputs.image_ids)
+        mine: list[ChunkMatched] = []
+        done = 0
+        for start in self._mine:
+            if should_stop is not None and should_stop():
+                raise Cancelled("analysis cancelled")
+            with phase("prepare chunks"):
+                chunk = chunk_at(inputs, start, analyze.CHUNK)
+            matched, facts, ious = first_pass(chunk, inputs.params)
+            mine.append(matched)
+            self._kept.append((facts, ious))
+            done += len(chunk.image_ids)
+            if progress is not None:
+                progress(done, total)
+        with phase("waiting for the second process"):
+            theirs = self._receive("first")
+        if progress is not None:
+            progress(total, total)
+        out = [None] * (len(mine) + len(theirs))
+        out[0::2], out[1::2] = mine, theirs
+        return out
+
+    def second(
+        self,
+        probabilities: list[np.ndarray],
+        want_habits: bool,
+        want_confusion: bool,
+        should_stop: ShouldStop | None,
+    ) -> list[ChunkFound]:
+        self._conn.send(("second", probabilities[1::2], want_habits, want_confusion))
+        mine = super().second(probabilities[0::2], want_habits, want_confusion, should_stop)
+        with phase("waiting for the second process"):
+            theirs = self._receive("second")
+        self._finished = True
+        out = [None] * (len(mine) + len(theirs))
+        out[0::2], out[1::2] = mine, theirs
+        return out
+
+    def close(self) -> None:
+        super().close()
+        if not self._finished:  # cancelled or failed: the child's work is not wanted
+            self._proc.kill()
+        self._proc.join()
+        self._conn.close()

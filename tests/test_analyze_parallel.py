@@ -1,0 +1,118 @@
+"""The analysis's chunk passes shared with a forked process (core.analyze_parallel) give the
+in-process result bit for bit: matches, suspects, fit, confusions and masks, on real data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labelfix.core import analyze as az
+from labelfix.core import analyze_parallel
+from labelfix.core.errors import AnalysisParams
+from labelfix.core.progress import Cancelled
+from labelfix.core.project import import_project
+from labelfix.core.store import Store
+
+from helpers import shared_path
+
+pytestmark = pytest.mark.skipif(
+    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork"
+)
+
+
+def _same(got: az.AnalysisResult, want: az.AnalysisResult) -> None:
+    for k, v in want.matches.items():
+        assert got.matches[k].dtype == v.dtype
+        assert np.array_equal(got.matches[k], v, equal_nan=True), k
+    assert got.suspects.dtype == want.suspects.dtype
+    assert np.array_equal(got.suspects, want.suspects, equal_nan=True)
+    assert len(got.suspects) > 20
+    assert got.fit.to_json() == want.fit.to_json()
+    assert got.confusion == want.confusion
+    assert got.new_masks == want.new_masks
+
+
+def _inputs(tmp_path: Path, gt: Path, pred: Path, params: AnalysisParams) -> az.AnalysisInputs:
+    out = tmp_path / "p.labelfix"
+    import_project(out, gt, None, pred, "model")
+    with Store.open(out) as store:
+        return az.read_inputs(store, store.resolve_set(None), params)
+
+
+@pytest.mark.parametrize("chunk", [7, 20])
+@pytest.mark.parametrize("calibrate", [True, False])
+def test_boxes_in_two_processes(tmp_path: Path, monkeypatch, chunk: int, calibrate: bool) -> None:
+    """Real COCO labels and CenterNet detections, an odd and an even number of chunks."""
+    root = shared_path("coco_real81")
+    inputs = _inputs(
+        tmp_path,
+        root / "annotations" / "instances_real81.json",
+        root / "predictions" / "centernet_bbox_results.json",
+        AnalysisParams(calibrate=calibrate),
+    )
+    monkeypatch.setattr(az, "CHUNK", chunk)
+    assert isinstance(analyze_parallel.runner(inputs, 2), analyze_parallel._Shared)
+    seen: list[tuple[int, int]] = []
+    got = az.compute(inputs, progress=lambda d, t: seen.append((d, t)), processes=2)
+    assert seen[-1] == (len(inputs.image_ids),) * 2
+    _same(got, az.compute(inputs, processes=1))
+
+
+def test_masks_in_two_processes(tmp_path: Path, monkeypatch) -> None:
+    """COCO val2014's first 100 images with segm results: masks encoded in both processes."""
+    root = shared_path("coco_val2014_100")
+    inputs = _inputs(
+        tmp_path,
+        root / "instances_val2014_100.json",
+        root / "instances_val2014_fakesegm100_results.json",
+        AnalysisParams(geometry="masks", duplicate_iou=0.05),
+    )
+    monkeypatch.setattr(az, "CHUNK", 9)
+    _same(az.compute(inputs, processes=2), az.compute(inputs, processes=1))
+
+
+def test_cancel_and_child_failure(tmp_path: Path, monkeypatch) -> None:
+    """A cancel stops both processes; a failure in the child is raised here."""
+    root = shared_path("coco_real81")
+    inputs = _inputs(
+        tmp_path,
+        root / "annotations" / "instances_real81.json",
+        root / "predictions" / "centernet_bbox_results.json",
+        AnalysisParams(),
+    )
+    monkeypatch.setattr(az, "CHUNK", 10)
+    with pytest.raises(Cancelled):
+        az.compute(inputs, should_stop=lambda: True, processes=2)
+
+    parent, first_pass = os.getpid(), analyze_parallel.first_pass
+
+    def broken(*args, **kwargs):
+        if os.getpid() != parent:
+            raise ValueError("broken chunk")
+        return first_pass(*args, **kwargs)
+
+    monkeypatch.setattr(analyze_parallel, "first_pass", broken)
+    with pytest.raises(RuntimeError, match="broken chunk"):
+        az.compute(inputs, processes=2)
+
+
+def test_who_runs_in_two_processes(monkeypatch) -> None:
+    """Small inputs, one CPU or LABELFIX_ANALYSIS_PROCESSES=1: one process."""
+    big = az.AnalysisInputs(
+        1, AnalysisParams(), [], np.zeros((0, 10)), {"id": np.zeros(analyze_parallel.MIN_PREDICTIONS)}
+    )
+    small = az.AnalysisInputs(1, AnalysisParams(), [], np.zeros((0, 10)), {"id": np.zeros(10)})
+    monkeypatch.delenv("LABELFIX_ANALYSIS_PROCESSES", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert analyze_parallel.processes_for(big) == 2
+    assert analyze_parallel.processes_for(small) == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert analyze_parallel.processes_for(big) == 1
+    monkeypatch.setenv("LABELFIX_ANALYSIS_PROCESSES", "2")
+    assert analyze_parallel.processes_for(small) == 2
+    monkeypatch.setenv("LABELFIX_ANALYSIS_PROCESSES", "1")
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert analyze_parallel.processes_for(big) == 1
