@@ -164,12 +164,14 @@ def set_report(
     confusion: Mapping[tuple[int, int], int],
     params: AnalysisParams,
     cut: float = REPORT_CUT,
+    probability: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """One prediction set's report (see the module docstring).
 
     ``matches``: every prediction's match (``prediction_id``, ``image_id``, ``outcome``);
     ``category`` / ``score``: each one's class and raw score in the same order; ``fit``: the
-    analysis's fit of the set (its probabilities, label counts and habits).
+    analysis's fit of the set (its probabilities, label counts and habits); ``probability``:
+    the fit's probabilities in that order if the caller has them (else made class by class).
     """
     category = np.asarray(category)
     score = np.asarray(score, dtype=np.float64)
@@ -183,7 +185,10 @@ def set_report(
     for c in sorted(set(counts) | set(_classes(category))):
         rows = np.flatnonzero(category == c)
         s, o = score[rows], outcome[rows]
-        p = fit.probabilities(np.full(len(rows), c, np.int64), s) if len(rows) else s
+        if probability is not None:
+            p = probability[rows]
+        else:
+            p = fit.probabilities(np.full(len(rows), c, np.int64), s) if len(rows) else s
         if c in counts:
             at = np.argsort(image_id[rows], kind="stable")  # image order, ties by position
             classes[c] = habits.class_metrics(c, counts[c], s[at], p[at], o[at], cut)

@@ -156,6 +156,8 @@ class AnalysisResult:
     fit: scoring.DetectorFit | None = None  # the calibration and habits the scores used
     # a full analysis: the confusion table at the report's cut (core.analysis_report)
     confusion: dict[tuple[int, int], int] | None = None
+    # every matched prediction's calibrated probability, in the matches' order
+    probability: np.ndarray | None = None
 
 
 def chunks(inputs: AnalysisInputs, size: int = CHUNK) -> Iterator[ChunkInput]:
@@ -473,7 +475,7 @@ def _compute(
         confusion = {}  # on the calibrated probabilities
         for f in found:
             analysis_report.add_counts(confusion, f.confusion)
-    return AnalysisResult(match_cols, scored, new_masks, fit, confusion)
+    return AnalysisResult(match_cols, scored, new_masks, fit, confusion, probability)
 
 
 def _in_match_order(
@@ -529,6 +531,7 @@ def _compute_set(
             result.fit,
             result.confusion,
             params,
+            probability=result.probability,
         )
     return inputs, _SetOutcome(set_id, result, boxes, report)
 
