@@ -483,6 +483,8 @@ def _in_match_order(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Class, raw score and outcome of each matched prediction, in the matches' order."""
     pred = inputs.predictions
+    if np.array_equal(pred["id"], match_cols["prediction_id"]):  # the usual case: the same
+        return pred["category_id"], pred["score"], match_cols["outcome"]  # order (image, id)
     order = np.argsort(pred["id"], kind="stable")
     pos = order[np.searchsorted(pred["id"][order], match_cols["prediction_id"])]
     return pred["category_id"][pos], pred["score"][pos], match_cols["outcome"]
