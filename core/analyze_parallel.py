@@ -11,8 +11,9 @@ totals and confusions), which are put together in chunk order. The functions and
 are the ones the in-process run uses, so the result is the same bit for bit
 (``tests/test_analyze_parallel.py``).
 
-Used for large inputs on a machine with more than one CPU where ``fork`` exists (Linux, the
-desktop's analysis child process, the CLI); ``LABELFIX_ANALYSIS_PROCESSES=1`` turns it off.
+Used for large inputs (:data:`MIN_PREDICTIONS`) on Linux with more than one CPU (the CLI, the
+desktop's analysis child process); ``LABELFIX_ANALYSIS_PROCESSES=1`` turns it off. The child's
+memory is mostly the parent's pages, shared until written.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 import traceback
 from multiprocessing.connection import Connection
 
@@ -44,12 +46,18 @@ def processes_for(inputs: AnalysisInputs) -> int:
     return 2
 
 
+def can_fork() -> bool:
+    """True on Linux (fork exists elsewhere too, but macOS's system libraries are not safe to
+    use in a forked child)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
 def runner(inputs: AnalysisInputs, processes: int | None = None) -> analyze._InProcess:
     """The in-process passes, or the passes shared with a forked child (``processes`` > 1,
     default :func:`processes_for`; fork available; at least two chunks)."""
     n = processes_for(inputs) if processes is None else processes
     starts = list(range(0, len(inputs.image_ids), analyze.CHUNK))
-    if n < 2 or len(starts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if n < 2 or len(starts) < 2 or not can_fork():
         return analyze._InProcess(inputs)
     return _Shared(inputs, starts)
 

@@ -18,9 +18,7 @@ from labelfix.core.store import Store
 
 from helpers import shared_path
 
-pytestmark = pytest.mark.skipif(
-    "fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork"
-)
+pytestmark = pytest.mark.skipif(not analyze_parallel.can_fork(), reason="Linux's fork only")
 
 
 def _same(got: az.AnalysisResult, want: az.AnalysisResult) -> None:
