@@ -11,9 +11,10 @@ totals and confusions), which are put together in chunk order. The functions and
 are the ones the in-process run uses, so the result is the same bit for bit
 (``tests/test_analyze_parallel.py``).
 
-Used for large inputs (:data:`MIN_PREDICTIONS`) on Linux with more than one CPU (the CLI, the
-desktop's analysis child process); ``LABELFIX_ANALYSIS_PROCESSES=1`` turns it off. The child's
-memory is mostly the parent's pages, shared until written.
+Used for large inputs (:data:`MIN_PREDICTIONS`; masks :data:`MIN_MASK_PREDICTIONS`) on Linux
+with more than one CPU (the CLI, the desktop's analysis child process);
+``LABELFIX_ANALYSIS_PROCESSES=1`` turns it off. The child's memory is mostly the parent's
+pages, shared until written.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from .timing import phase
 
 MIN_PREDICTIONS = 200_000
 """Inputs with fewer predictions run in one process (a fork and the hand-over cost more)."""
+MIN_MASK_PREDICTIONS = 20_000
+"""The same for masks (encoding and comparing masks is most of their analysis's work)."""
 
 
 def processes_for(inputs: AnalysisInputs) -> int:
@@ -41,7 +44,8 @@ def processes_for(inputs: AnalysisInputs) -> int:
     chosen = os.environ.get("LABELFIX_ANALYSIS_PROCESSES")
     if chosen is not None:
         return 2 if chosen.strip() not in ("", "0", "1") else 1
-    if (os.cpu_count() or 1) < 2 or len(inputs.predictions["id"]) < MIN_PREDICTIONS:
+    least = MIN_MASK_PREDICTIONS if inputs.params.geometry == "masks" else MIN_PREDICTIONS
+    if (os.cpu_count() or 1) < 2 or len(inputs.predictions["id"]) < least:
         return 1
     return 2
 

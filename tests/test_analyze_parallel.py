@@ -109,6 +109,16 @@ def test_who_runs_in_two_processes(monkeypatch) -> None:
     assert analyze_parallel.processes_for(small) == 1
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert analyze_parallel.processes_for(big) == 1
+    masks = az.AnalysisInputs(
+        1,
+        AnalysisParams(geometry="masks"),
+        [],
+        np.zeros((0, 10)),
+        {"id": np.zeros(analyze_parallel.MIN_MASK_PREDICTIONS)},
+    )
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert analyze_parallel.processes_for(masks) == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
     monkeypatch.setenv("LABELFIX_ANALYSIS_PROCESSES", "2")
     assert analyze_parallel.processes_for(small) == 2
     monkeypatch.setenv("LABELFIX_ANALYSIS_PROCESSES", "1")
