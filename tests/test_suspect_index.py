@@ -258,11 +258,10 @@ def test_column_cache_is_used_only_while_current(
     import labelfix.core.suspects as suspects_module
 
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
-    from labelfix.core.store.suspects import cache_owner
 
     fresh = SuspectIndex.load(store)  # a miss: read from the rows, then cached
-    owner = cache_owner(fresh.analysis_id)
-    assert store.has_arrays(owner)
+    aid = fresh.analysis_id
+    assert store.has_suspect_cache(aid) and fresh.cache_is_current(store)
     assert_same_index(SuspectIndex.load(store), fresh)  # served from the cache
     # an edit's re-analysis drops the cache; the in-memory reload equals a full load again
     row = (
@@ -273,9 +272,10 @@ def test_column_cache_is_used_only_while_current(
     edit = decide(store, [dict(row, set_id=fresh.set_id)], "accepted")
     edit.apply(store)
     az.reanalyze_images(store, edit.image_ids | {row["image_id"]})
-    assert store.has_arrays(owner) and not fresh.cache_is_current(store)  # stale generation
+    assert store.has_suspect_cache(aid) and not fresh.cache_is_current(store)  # stale generation
     after_edit = SuspectIndex.load(store)  # must not be served from the stale cache
-    sql(store, "DELETE FROM arrays WHERE owner = ?", [owner])
+    store.forget_suspect_cache(aid)
+    assert not store.has_suspect_cache(aid)
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)
     assert_same_index(after_edit, SuspectIndex.load(store))
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
@@ -283,34 +283,39 @@ def test_column_cache_is_used_only_while_current(
     fresh.save_cache(store)  # what the session does on close
     assert fresh.cache_is_current(store)
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)  # force a row load to compare
-    sql(store, "DELETE FROM arrays WHERE owner = ?", ["nothing"])
     from_cache = SuspectIndex.load(store)
-    assert store.has_arrays(owner)
-    sql(store, "DELETE FROM arrays WHERE owner = ?", [owner])
+    assert store.has_suspect_cache(aid)
+    store.forget_suspect_cache(aid)
     assert_same_index(from_cache, SuspectIndex.load(store))
-    # a new full analysis replaces the old one and leaves no cache of it behind
+    # a new full analysis replaces the old one: its cache is never used again, and is gone
+    # once the new analysis is cached (a project file's at once: blobs go with the analysis)
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
     SuspectIndex.load(store)
     az.analyze(store)
-    assert not store.has_arrays(owner)
+    assert not store.suspect_cache_is_current(aid)
+    assert store.cached_suspect_columns(aid) is None
+    new = SuspectIndex.load(store)
+    assert new.analysis_id != aid and store.suspect_cache_is_current(new.analysis_id)
+    assert not store.has_suspect_cache(aid)
 
 
 def test_column_cache_keeps_the_default_orders(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The cache holds the score order and the group order with compact integer columns: a
-    load from it sorts nothing and equals a row load; a cache from before the orders is
-    written again with them."""
+    """The cache holds the score order and the group order (as blobs with compact integer
+    columns): a load from it sorts nothing and equals a row load; a cache from before the
+    orders is written again with them."""
     import labelfix.core.suspects as suspects_module
-    from labelfix.core.store.suspects import CACHED_ORDERS, cache_owner
+    from labelfix.core.store.suspects import CACHED_ORDERS, SUSPECT_INDEX_COLUMNS, cache_owner
 
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
     fresh = SuspectIndex.load(store)
     assert (fresh.group_rank > 0).any()  # the project has groups to order
-    owner = cache_owner(fresh.analysis_id)
-    stored = store.get_arrays(owner)
-    assert set(CACHED_ORDERS) <= set(stored)
-    assert stored["ids"].dtype.itemsize < 8  # small ids are stored in fewer bytes
+    aid = fresh.analysis_id
+    owner = cache_owner(aid)
+    assert set(CACHED_ORDERS) <= set(store.cached_suspect_columns(aid))
+    if store.cache_folder() is None:  # blobs
+        assert store.get_arrays(owner)["ids"].dtype.itemsize < 8  # small ids in fewer bytes
 
     def no_sort(values: np.ndarray) -> np.ndarray:
         raise AssertionError("a load from the cache sorted")
@@ -321,23 +326,27 @@ def test_column_cache_keeps_the_default_orders(
     cached = SuspectIndex.load(store)
     monkeypatch.undo()
     assert_same_index(cached, fresh)
-    # a cache without the orders (an older LabelFix's) is used, then saved with them
-    store.put_arrays(owner, {k: v for k, v in stored.items() if k not in CACHED_ORDERS})
+    # a cache without the orders (an older LabelFix's blobs) is used, then saved with them
+    older = {n: getattr(fresh, n) for n in SUSPECT_INDEX_COLUMNS}
+    older["generation"] = np.array([store.suspects_generation(aid)], dtype=np.int64)
+    store.forget_suspect_cache(aid)
+    store.put_arrays(owner, older)
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
     assert_same_index(SuspectIndex.load(store), fresh)
-    assert set(CACHED_ORDERS) <= set(store.get_arrays(owner))
+    assert set(CACHED_ORDERS) <= set(store.cached_suspect_columns(aid))
+    assert store.has_arrays(owner) == (store.cache_folder() is None)  # a file replaces blobs
 
 
 def test_file_names_cache(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A large project's file names are cached as columns: a load from them lists, filters and
     sorts as one from the images table; the cache is not used once the images differ."""
     import labelfix.core.suspects as suspects_module
-    from labelfix.core.store.suspects import FILE_NAMES_OWNER
 
     monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
     want = store.file_names()
+    assert store.cached_file_names() is None
     fresh = SuspectIndex.load(store)  # reads the images table, saves the cache
-    assert store.has_arrays(FILE_NAMES_OWNER) and fresh.file_names == want
+    assert store.cached_file_names() is not None and fresh.file_names == want
     cached = SuspectIndex.load(store)
     assert isinstance(cached.file_names, suspects_module.FileNames)
     image = int(cached.image_id[0])

@@ -397,6 +397,11 @@ class PgDatabase:
         return table
 
     @staticmethod
+    def unindexed(column: str) -> str:
+        """A column compared as it is (the SQLite hint against its index is not needed)."""
+        return column
+
+    @staticmethod
     def real(column: str) -> str:
         """A numeric column read as a float (numeric -> float8: no Python-level conversion)."""
         return f"{column}::float8"

@@ -21,6 +21,7 @@ from .. import jsonio
 from ..coco import PredictionFile
 from ..timing import phase, timed
 from .base import ProjectError, Repository, now
+from .cache_files import CacheFileRepository
 from .prediction_parts import PredictionSetWriter, part_owner, set_owner
 from .records import shape_rows
 
@@ -45,18 +46,26 @@ class ArrayRepository(Repository):
 
     def has_arrays(self, owner: str) -> bool:
         """True if numpy columns are stored under ``owner``."""
-        return self._db.one("SELECT 1 FROM arrays WHERE owner = ? LIMIT 1", [owner]) is not None
+        owner_is = f"{self._db.unindexed('owner')} = ?"  # see Database.unindexed
+        return self._db.one(f"SELECT 1 FROM arrays WHERE {owner_is} LIMIT 1", [owner]) is not None
 
     def get_arrays(
         self, owner: str, name: str | None = None, *, writable: bool = True
     ) -> dict[str, np.ndarray]:
         """The numpy columns stored under ``owner`` (only ``name`` if given; empty if none).
         ``writable=False``: read-only views of the fetched bytes (no copy)."""
-        sql, params = "SELECT name, data FROM arrays WHERE owner = ?", [owner]
+        # a scan, not a seek through the key: see Database.unindexed
+        sql = f"SELECT name, data FROM arrays WHERE {self._db.unindexed('owner')} = ?"
+        params = [owner]
         if name is not None:
-            sql, params = sql + " AND name = ?", [owner, name]
+            sql, params = sql + f" AND {self._db.unindexed('name')} = ?", [owner, name]
         rows = self._db.rows(sql, params)
         return {n: npy_array(data, writable) for n, data in rows}
+
+
+def _part_file(set_id: int, part: int) -> str:
+    """The cache file of a part of a set the window read (~130 MB each)."""
+    return f"predictions-{set_id}-{part}.columns"
 
 
 def npy_blob(arr: np.ndarray) -> bytearray:
@@ -126,7 +135,7 @@ def mask_rows(
         )
 
 
-class PredictionRepository(ArrayRepository):
+class PredictionRepository(ArrayRepository, CacheFileRepository):
     """The ``prediction_sets`` and ``prediction_shapes`` tables and the sets' columns."""
 
     def add_predictions(self, pf: PredictionFile, name: str, *, activate: bool = True) -> int:
@@ -296,9 +305,60 @@ class PredictionRepository(ArrayRepository):
         return cache[set_id]
 
     def _part_of_image(self, set_id: int, image_id: int) -> dict[str, np.ndarray]:
+        """The part of a set that holds an image's predictions (what the window reads for the
+        image it shows): of a set stored in parts, from the part's cache file when there is
+        one, else read and written to one for the next time (:func:`_part_file`)."""
         bounds = self.prediction_parts(set_id)
         part = max(int(np.searchsorted(bounds, image_id, side="right")) - 1, 0)
-        return self.prediction_part(set_id, part)
+        if len(bounds) == 1:
+            return self.prediction_part(set_id, part)
+        cache = self.__dict__.setdefault("_prediction_part_cache", {})
+        if (set_id, part) not in cache:
+            check = self._part_check(set_id, part, len(bounds))
+            name = _part_file(set_id, part)
+            mapped = None if check is None else self._read_cache_file(name, check)
+            if mapped is not None:
+                cache.clear()
+                cache[(set_id, part)] = mapped
+            else:
+                arrays = self.prediction_part(set_id, part)
+                if not self.readonly and self.cache_folder() is not None:
+                    with self._db.atomic():
+                        self._cache_token(create=True)
+                    check = self._part_check(set_id, part, len(bounds))
+                    if check is not None and self._write_cache_file(name, check, arrays):
+                        self._drop_part_files()
+        return cache[(set_id, part)]
+
+    def _drop_part_files(self) -> None:
+        """Delete the part cache files of sets that are gone."""
+        folder = self.cache_folder()
+        sets = {int(i) for (i,) in self._db.rows("SELECT id FROM prediction_sets")}
+        for path in [] if folder is None else folder.glob("predictions-*-*.columns"):
+            set_part = path.name.split("-")[1]
+            if set_part.isdigit() and int(set_part) not in sets:
+                path.unlink(missing_ok=True)
+
+    def _part_check(self, set_id: int, part: int, parts: int) -> dict | None:
+        """What a part's cache file must name: the project's token, the set (its id, name,
+        import time and size: a set never changes, but a deleted one's id can come back) and
+        the part. None without a token."""
+        token = self._cache_token()
+        row = self._db.one(
+            "SELECT name, imported_at, count FROM prediction_sets WHERE id = ?", [set_id]
+        )
+        if token is None or row is None:
+            return None
+        name, imported_at, count = row
+        return {
+            "token": token,
+            "set_id": int(set_id),
+            "name": str(name),
+            "imported_at": str(imported_at),
+            "count": int(count),
+            "part": int(part),
+            "parts": int(parts),
+        }
 
     def prediction_segmentations(
         self, set_id: int, image_range: tuple[int, int] | None = None

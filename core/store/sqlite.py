@@ -161,6 +161,15 @@ class Database:
         return f"{table} NOT INDEXED"
 
     @staticmethod
+    def unindexed(column: str) -> str:
+        """A column compared without its index (SQLite's ``+column``): the rows are scanned.
+        The ``arrays`` table is read this way: it is WITHOUT ROWID, so its blobs (up to
+        hundreds of MB) sit in its primary key's b-tree, and a seek through that key reads
+        the whole blob of every row it compares against (0.5-2.5 s for one lookup at 10M
+        labels); a scan of its few dozen rows reads only the blobs asked for."""
+        return f"+{column}"
+
+    @staticmethod
     def real(column: str) -> str:
         """A number column read as a float (SQLite's untyped columns need nothing)."""
         return column

@@ -1,15 +1,22 @@
 """The suspects of an analysis read as numpy columns (for :class:`labelfix.core.suspects.
-SuspectIndex`), and the cache of those columns that lets a large analysis open in < 1 s."""
+SuspectIndex`), and the cache of those columns that lets a large analysis open in < 1 s.
+
+A project file's caches live in column files (:mod:`.column_file`) in a folder next to it
+(``<project>-cache``), memory-mapped at open; each names the project (a random token kept in
+its meta table) and what it was made from, and is used only while those still hold. A team
+project, or a file whose folder cannot be written, keeps them as blobs in ``arrays``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import KIND_CODE
-from .base import Repository
+from .cache_files import CacheFileRepository
+from .column_file import read_column_file
 
 _IDS_PER_QUERY = 500  # image ids per ``IN (...)`` (SQLite's smallest parameter limit is 999)
 _KIND_CASE = " ".join(f"WHEN '{k}' THEN {i}" for k, i in KIND_CODE.items())
@@ -68,6 +75,14 @@ def cache_owner(analysis_id: int) -> str:
     return f"suspect_index:{analysis_id}"
 
 
+FILE_NAMES_FILE = "file_names.columns"
+
+
+def suspects_file(analysis_id: int) -> str:
+    """The name of the cache file of an analysis's suspect columns (in the cache folder)."""
+    return f"suspects-{analysis_id}.columns"
+
+
 class FileNameColumns(NamedTuple):
     """Every image's file name as columns: image ids ascending, the end of each name in
     ``utf8`` (names one after the other, UTF-8 with surrogates passed through)."""
@@ -77,7 +92,7 @@ class FileNameColumns(NamedTuple):
     utf8: bytes | memoryview
 
 
-class SuspectRepository(Repository):
+class SuspectRepository(CacheFileRepository):
     """Reads of the ``suspects`` table as columns, and their cache in ``arrays``."""
 
     def suspect_index_columns(
@@ -191,15 +206,20 @@ class SuspectRepository(Repository):
 
     def cached_suspect_columns(self, analysis_id: int) -> dict[str, np.ndarray] | None:
         """The cached columns of an analysis's suspects (:data:`SUSPECT_INDEX_COLUMNS`, in their
-        dtypes; integer columns writable, float columns read-only views of the blobs) and the
-        :data:`CACHED_ORDERS` saved with them, or None when absent or stale."""
+        dtypes; integer columns writable, float columns maybe read-only) and the
+        :data:`CACHED_ORDERS` saved with them, or None when absent or stale. From the cache
+        file they are mappings of it (nothing read until touched)."""
+        from_file = self._suspects_file_columns(analysis_id)
+        if from_file is not None:
+            return from_file
         columns = self.get_arrays(cache_owner(analysis_id), writable=False)
         generation = columns.pop("generation", None)
         orders = {k: columns.pop(k) for k in CACHED_ORDERS if k in columns}
+        current = self.suspects_generation(analysis_id)
         if (
             set(columns) != set(SUSPECT_INDEX_COLUMNS)
             or generation is None
-            or int(generation[0]) != self.suspects_generation(analysis_id)
+            or int(generation[0]) != current
         ):
             return None
         out = {
@@ -207,19 +227,46 @@ class SuspectRepository(Repository):
             for name, col in columns.items()
         }
         out.update({name: order.astype(np.int64) for name, order in orders.items()})
+        if not self.readonly and "order:score" in out:  # an older LabelFix's: move to a file
+            check = self._suspects_check(analysis_id, create=True)
+            if (
+                check is not None
+                and check["generation"] == current
+                and self._write_cache_file(suspects_file(analysis_id), check, out)
+            ):
+                self.delete_arrays(cache_owner(analysis_id))
         return out
 
     def suspect_cache_is_current(self, analysis_id: int) -> bool:
         """True if the project holds the analysis's columns at their current generation."""
+        if self._suspects_file_columns(analysis_id) is not None:
+            return True
         saved = self.get_arrays(cache_owner(analysis_id), "generation")
         if not saved:
             return False
         return int(saved["generation"][0]) == self.suspects_generation(analysis_id)
 
+    def has_suspect_cache(self, analysis_id: int) -> bool:
+        """True if the project holds a cache of the analysis's columns, current or not."""
+        folder = self.cache_folder()
+        return self.has_arrays(cache_owner(analysis_id)) or (
+            folder is not None and (folder / suspects_file(analysis_id)).exists()
+        )
+
+    def forget_suspect_cache(self, analysis_id: int) -> None:
+        """Delete the cache of an analysis's columns (its file and its blobs)."""
+        folder = self.cache_folder()
+        if folder is not None:
+            (folder / suspects_file(analysis_id)).unlink(missing_ok=True)
+        if not self.readonly:
+            self.delete_arrays(cache_owner(analysis_id))
+
     def save_suspect_cache(self, analysis_id: int, columns: dict[str, np.ndarray]) -> bool:
         """Cache an analysis's suspect columns (:data:`SUSPECT_INDEX_COLUMNS`, and those of
         :data:`CACHED_ORDERS` given), if they are still its current suspects (another process
-        may have re-analysed images meanwhile); returns whether they were saved."""
+        may have re-analysed images meanwhile); returns whether they were saved. A project
+        file keeps them in its cache folder (the blobs of an older LabelFix are dropped) and
+        drops the files of analyses that are no longer current."""
         ids = columns["ids"]
         with self._db.atomic():
             current = self._db.one(
@@ -232,16 +279,72 @@ class SuspectRepository(Repository):
             same = count == len(ids) and top == (int(ids[-1]) if len(ids) else -1)
             if not (current and same):
                 return False
-            generation = np.array([self.suspects_generation(analysis_id)], dtype=np.int64)
+            generation = self.suspects_generation(analysis_id)
+            check = self._suspects_check(analysis_id, create=True)
+        orders = {n: np.asarray(columns[n], np.int64) for n in CACHED_ORDERS if n in columns}
+        typed = {n: np.asarray(columns[n], _DTYPES[n]) for n in SUSPECT_INDEX_COLUMNS}
+        if check is not None and self._write_cache_file(
+            suspects_file(analysis_id), check, {**typed, **orders}
+        ):
+            with self._db.atomic():
+                self.delete_arrays(cache_owner(analysis_id))
+            self._drop_stale_files()
+            return True
+        with self._db.atomic():
             self.put_arrays(
                 cache_owner(analysis_id),
                 {
                     **{n: _compact(columns[n]) for n in SUSPECT_INDEX_COLUMNS},
                     **{n: _compact(columns[n]) for n in CACHED_ORDERS if n in columns},
-                    "generation": generation,
+                    "generation": np.array([generation], dtype=np.int64),
                 },
             )
         return True
+
+    # ------------------------------------------------------------------ cache files
+    def _suspects_check(self, analysis_id: int, create: bool = False) -> dict[str, Any] | None:
+        """What an analysis's cache file must name to be used: the project's token, the
+        analysis and when it was made, and its suspects' generation (None: no token yet)."""
+        if self.cache_folder() is None:
+            return None
+        token = self._cache_token(create)
+        made = self._db.scalar("SELECT created_at FROM analyses WHERE id = ?", [analysis_id])
+        if token is None or made is None:
+            return None
+        return {
+            "token": token,
+            "analysis_id": int(analysis_id),
+            "created_at": str(made),
+            "generation": self.suspects_generation(analysis_id),
+        }
+
+    def _suspects_file_columns(self, analysis_id: int) -> dict[str, np.ndarray] | None:
+        """The columns of an analysis's cache file, if it is whole and current."""
+        folder, check = self.cache_folder(), self._suspects_check(analysis_id)
+        if folder is None or check is None:
+            return None
+        found = read_column_file(folder / suspects_file(analysis_id))
+        if found is None or found[0] != check:
+            return None
+        columns = found[1]
+        orders = set(columns) - set(SUSPECT_INDEX_COLUMNS)
+        if not set(SUSPECT_INDEX_COLUMNS) <= set(columns) or not orders <= set(CACHED_ORDERS):
+            return None
+        if any(columns[n].dtype != _DTYPES[n] for n in SUSPECT_INDEX_COLUMNS):
+            return None
+        return columns
+
+    def _drop_stale_files(self) -> None:
+        """Delete the cache files of analyses that are no longer current."""
+        folder = self.cache_folder()
+        if folder is None:
+            return
+        keep = {
+            suspects_file(i) for (i,) in self._db.rows("SELECT id FROM analyses WHERE current = 1")
+        }
+        for stale in folder.glob("suspects-*.columns"):
+            if stale.name not in keep:
+                stale.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ file names
     def _images_check(self) -> np.ndarray:
@@ -253,14 +356,26 @@ class SuspectRepository(Repository):
     def cached_file_names(self) -> FileNameColumns | None:
         """The images' file names cached as columns (~30 MB read at 1M images, where
         ``file_names``' 1M row tuples took 0.7-1.4 s), or None when absent or stale."""
+        folder, token = self.cache_folder(), self._cache_token()
+        if folder is not None and token is not None:
+            found = read_column_file(folder / FILE_NAMES_FILE)
+            want = {"token": token, "images": self._images_check().tolist()}
+            if found is not None and found[0] == want:
+                cols = found[1]
+                if {"image_id", "end", "utf8"} <= set(cols):
+                    return FileNameColumns(cols["image_id"], cols["end"], cols["utf8"].data)
         cols = self.get_arrays(FILE_NAMES_OWNER, writable=False)
         if set(cols) != {"image_id", "end", "utf8", "check"}:
             return None
-        if cols["check"].tolist() != self._images_check().tolist():
+        check = self._images_check()
+        if cols["check"].tolist() != check.tolist():
             return None
-        return FileNameColumns(
+        names = FileNameColumns(
             cols["image_id"].astype(np.int64), cols["end"].astype(np.int64), cols["utf8"].data
         )
+        if not self.readonly and self.cache_folder() is not None:  # an older LabelFix's
+            self._file_names_to_file(names.image_id, names.end, cols["utf8"], check)
+        return names
 
     def save_file_names_cache(self, names: Mapping[int, str]) -> FileNameColumns:
         """Cache the images' file names (image id -> name, all of them) as columns; returns
@@ -270,6 +385,9 @@ class SuspectRepository(Repository):
         encoded = [names[i].encode("utf-8", "surrogatepass") for i in ids[order].tolist()]
         end = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         utf8 = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        check = self._images_check()
+        if self._file_names_to_file(ids[order], end, utf8, check):
+            return FileNameColumns(ids[order], end, utf8.data)
         with self._db.atomic():
             self.put_arrays(
                 FILE_NAMES_OWNER,
@@ -277,7 +395,24 @@ class SuspectRepository(Repository):
                     "image_id": _compact(ids[order]),
                     "end": _compact(end),
                     "utf8": utf8,
-                    "check": self._images_check(),
+                    "check": check,
                 },
             )
         return FileNameColumns(ids[order], end, utf8.data)
+
+    def _file_names_to_file(
+        self, image_id: np.ndarray, end: np.ndarray, utf8: np.ndarray, check: np.ndarray
+    ) -> bool:
+        """Write the file names' cache file (and drop their blobs); False when it cannot."""
+        if self.cache_folder() is None:
+            return False
+        with self._db.atomic():
+            token = self._cache_token(create=True)
+        columns = {"image_id": image_id, "end": end, "utf8": utf8}
+        if token is None or not self._write_cache_file(
+            FILE_NAMES_FILE, {"token": token, "images": check.tolist()}, columns
+        ):
+            return False
+        with self._db.atomic():
+            self.delete_arrays(FILE_NAMES_OWNER)
+        return True
