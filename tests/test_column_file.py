@@ -198,3 +198,28 @@ def test_the_parts_the_window_reads_are_cached_in_files(
         assert {i: store.predictions_for_image(set_id, i) for i in images} == want
         parts = len(store.prediction_parts(set_id))
         assert len(list(store.cache_folder().glob("predictions-*"))) == parts
+
+
+def test_a_large_analysis_leaves_its_index_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project service's analysis builds and caches the suspect index when it found many
+    suspects, so the window's first open maps it; a small one is left alone."""
+    import labelfix.core.suspects as suspects_module
+    from labelfix.core.project import analyze_project
+
+    path = write_project(tmp_path, n_images=60, preds_per_image=8, seed=3)
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10**9)
+    with Store.open(path) as store:
+        analyze_project(store)
+        aid = store.current_analysis()["id"]
+        assert not store.has_suspect_cache(aid)
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 10)
+    summary = analyze_project(path)
+    assert sum(summary.suspects.values()) >= 10
+    with Store.open(path) as store:
+        aid = store.current_analysis()["id"]
+        assert store.suspect_cache_is_current(aid)
+        assert (store.cache_folder() / suspects_file(aid)).exists()
+        cached = SuspectIndex.load(store)
+        assert_same_index(cached, _row_load(store, monkeypatch))
