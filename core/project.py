@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -168,6 +169,7 @@ def new_project(out: Path | TeamLocation, *, overwrite: bool = True) -> Iterator
     _sync(partial)  # built without syncs: on disk once, complete, before it takes the name
     for suffix in ("-wal", "-shm"):
         Path(str(out) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(Path(str(out) + "-cache"), ignore_errors=True)  # the old project's caches
     os.replace(partial, out)
     _sync(out.parent)
 
@@ -207,6 +209,7 @@ def _remove(path: Path | TeamLocation) -> None:
         return
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(Path(str(path) + "-cache"), ignore_errors=True)
 
 
 def push_project(
