@@ -8,7 +8,9 @@ bench_scale's own steps when missing). Small real JPEGs are written for the imag
 suspects of the review order touch (``<out>/images``, named as in the dataset; the project's image
 folder is pointed there); every other image shows the "missing image" placeholder. Then it times:
 
-- open: ``Session.open`` + ``MainWindow.set_session`` + the suspects table's first paint;
+- open: ``Session.open`` + ``MainWindow.set_session`` + the suspects table's first paint (the
+  project's cache files, ``<out>/scale.labelfix-cache``, are mapped: the suspect columns, the
+  file names and the prediction part of the image shown; the first open of a part writes it);
 - sort / filter: ``session.set_sort`` / ``set_filter`` + the events that repaint the table;
 - jump: select row 500,000 of all suspects sorted by score (table scrolls, canvas follows);
 - switch: the "next" action (Space) 100 times from the top of the review list, each until the
