@@ -426,3 +426,21 @@ def test_a_row_names_both_labels_of_a_duplicate(store: Store) -> None:
     for r in duplicates:
         assert r["key"] == f"duplicate_label:{r['annotation_id']}:{r['other_annotation_id']}"
     assert all(r["other_annotation_id"] is None for r in rows if r["kind"] != "duplicate_label")
+
+
+def test_a_row_load_reads_in_id_ranges(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analysis's suspects read range by range (a few at a time) are the ones read at once,
+    in id order, with their statuses."""
+    from labelfix.core.store import suspects as store_suspects
+
+    idx = SuspectIndex.load(store)
+    row = idx.row(3)
+    decide(store, [dict(row, set_id=idx.set_id)], "rejected").apply(store)
+    whole = store.suspect_index_columns(idx.analysis_id, status_codes=STATUS_CODE)
+    assert len(whole["ids"]) > 20 and (whole["status"] > 0).sum() == 1
+    monkeypatch.setattr(store_suspects, "ROWS_PER_READ", 7)
+    parts = store.suspect_index_columns(idx.analysis_id, status_codes=STATUS_CODE)
+    assert parts.keys() == whole.keys()
+    for name, col in whole.items():
+        assert parts[name].dtype == col.dtype, name
+        np.testing.assert_array_equal(parts[name], col, err_msg=name)
