@@ -429,26 +429,10 @@ def analyze_project(
     named = set_name is not None or set_ids is not None
     if activate or (len(chosen) > 1 and named):
         project.set_active_sets(chosen)
-    cache_suspect_index(project, chosen, sum(summary.suspects.values()))
-    return summary
-
-
-def cache_suspect_index(store: Store, set_ids: Sequence[int], found: int) -> bool:
-    """After a large analysis of a project file: its suspect index (and the file names) built
-    and saved to the cache files, so that the window's next open maps them (< 2 s at 10M
-    labels) instead of reading every suspect row (~30 s at 5M suspects). ``found``: the
-    analysis's suspects. Returns whether the index was built (a team project, or an analysis
-    with fewer suspects than ``suspects.CACHE_MIN_ROWS``, loads fast enough without)."""
     from . import suspects
 
-    if store.path is None or store.readonly or not set_ids or found < suspects.CACHE_MIN_ROWS:
-        return False
-    scope = set_ids[0] if len(set_ids) == 1 else list(set_ids)
-    analysis = store.current_analysis(scope)
-    if analysis is None or store.suspect_cache_is_current(analysis["id"]):
-        return False
-    suspects.SuspectIndex.load(store, scope)
-    return store.suspect_cache_is_current(analysis["id"])
+    suspects.cache_after_analysis(project, chosen, sum(summary.suspects.values()))
+    return summary
 
 
 def import_and_analyze(

@@ -738,3 +738,19 @@ def cli_record(row: dict) -> dict:
         for s in row["supported_by"]
     ]
     return record
+
+
+def cache_after_analysis(store: Store, set_ids: Sequence[int], found: int) -> bool:
+    """After a large analysis of a project file: its suspect index (and the file names) built
+    and saved to the cache files, so that the window's next open maps them (< 2 s at 10M
+    labels) instead of reading every suspect row (~30 s at 5M suspects). ``found``: the
+    analysis's suspects. Returns whether the index was built (a team project, or an analysis
+    with fewer suspects than :data:`CACHE_MIN_ROWS`, loads fast enough without)."""
+    if store.path is None or store.readonly or not set_ids or found < CACHE_MIN_ROWS:
+        return False
+    scope = set_ids[0] if len(set_ids) == 1 else list(set_ids)
+    analysis = store.current_analysis(scope)
+    if analysis is None or store.suspect_cache_is_current(analysis["id"]):
+        return False
+    SuspectIndex.load(store, scope)
+    return store.suspect_cache_is_current(analysis["id"])
