@@ -120,6 +120,12 @@ def running() -> int:
         return len(_RUNNING)
 
 
+def running_names() -> list[str]:
+    """The jobs of the workers still running (their functions' names), for messages."""
+    with _LOCK:
+        return sorted(getattr(w.fn, "__qualname__", repr(w.fn)) for w in _RUNNING)
+
+
 def cancel_all() -> None:
     """Ask every running worker to stop."""
     with _LOCK:

@@ -40,8 +40,12 @@ def _isolated_app(
     assert pool.waitForDone(30_000), "a worker was still running 30 s after the test"
     QCoreApplication.processEvents()
     QCoreApplication.processEvents()
-    assert pool.activeThreadCount() == 0
-    assert workers.running() == 0, "a worker was started but its result was never delivered"
+    assert pool.activeThreadCount() == 0, (
+        f"work started while the test was torn down: {workers.running_names()}"
+    )
+    assert workers.running() == 0, (
+        f"a worker was started but its result was never delivered: {workers.running_names()}"
+    )
 
 
 @pytest.fixture(scope="session")
