@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,3 +96,48 @@ def sql(store: Any, query: str, params: Any = ()) -> Any:
     """Run raw SQL on a store's own connection (returns the cursor), for tests that inspect or
     corrupt the file itself: the application asks the store for operations, never writes SQL."""
     return store._db.execute(query, params)
+
+
+def real81_project(out: Path) -> Path:
+    """The 81 real COCO images' labels with CenterNet's box predictions (set ``centernet``),
+    imported into a project file at ``out``."""
+    from labelfix.core.project import import_project
+
+    root = shared_path("coco_real81")
+    import_project(
+        out,
+        root / "annotations" / "instances_real81.json",
+        None,
+        root / "predictions" / "centernet_bbox_results.json",
+        "centernet",
+    )
+    return out
+
+
+def image_labels(*rows: tuple, crowd: tuple[int, ...] = ()) -> Any:
+    """One image's labels (core.matching.ImageLabels) from (id, category, x, y, w, h) rows;
+    ids in ``crowd`` are crowd regions."""
+    from labelfix.core.matching import ImageLabels
+
+    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+    return ImageLabels(
+        ids=arr[:, 0].astype(np.int64),
+        category_ids=arr[:, 1].astype(np.int64),
+        boxes=arr[:, 2:6].copy(),
+        iscrowd=np.isin(arr[:, 0], crowd),
+        areas=arr[:, 4] * arr[:, 5],
+    )
+
+
+def image_predictions(*rows: tuple) -> Any:
+    """One image's predictions (core.matching.ImagePredictions) from (id, category, score, x,
+    y, w, h) rows."""
+    from labelfix.core.matching import ImagePredictions
+
+    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
+    return ImagePredictions(
+        ids=arr[:, 0].astype(np.int64),
+        category_ids=arr[:, 1].astype(np.int64),
+        scores=arr[:, 2].copy(),
+        boxes=arr[:, 3:7].copy(),
+    )

@@ -16,7 +16,7 @@ from labelfix.core.progress import Cancelled
 from labelfix.core.project import import_project
 from labelfix.core.store import Store
 
-from helpers import shared_path
+from helpers import real81_project, shared_path
 
 pytestmark = pytest.mark.skipif(not analyze_parallel.can_fork(), reason="Linux's fork only")
 
@@ -33,10 +33,8 @@ def _same(got: az.AnalysisResult, want: az.AnalysisResult) -> None:
     assert got.new_masks == want.new_masks
 
 
-def _inputs(tmp_path: Path, gt: Path, pred: Path, params: AnalysisParams) -> az.AnalysisInputs:
-    out = tmp_path / "p.labelfix"
-    import_project(out, gt, None, pred, "model")
-    with Store.open(out) as store:
+def _inputs(project: Path, params: AnalysisParams) -> az.AnalysisInputs:
+    with Store.open(project) as store:
         return az.read_inputs(store, store.resolve_set(None), params)
 
 
@@ -44,13 +42,7 @@ def _inputs(tmp_path: Path, gt: Path, pred: Path, params: AnalysisParams) -> az.
 @pytest.mark.parametrize("calibrate", [True, False])
 def test_boxes_in_two_processes(tmp_path: Path, monkeypatch, chunk: int, calibrate: bool) -> None:
     """Real COCO labels and CenterNet detections, an odd and an even number of chunks."""
-    root = shared_path("coco_real81")
-    inputs = _inputs(
-        tmp_path,
-        root / "annotations" / "instances_real81.json",
-        root / "predictions" / "centernet_bbox_results.json",
-        AnalysisParams(calibrate=calibrate),
-    )
+    inputs = _inputs(real81_project(tmp_path / "p.labelfix"), AnalysisParams(calibrate=calibrate))
     monkeypatch.setattr(az, "CHUNK", chunk)
     assert isinstance(analyze_parallel.runner(inputs, 2), analyze_parallel._Shared)
     seen: list[tuple[int, int]] = []
@@ -62,25 +54,22 @@ def test_boxes_in_two_processes(tmp_path: Path, monkeypatch, chunk: int, calibra
 def test_masks_in_two_processes(tmp_path: Path, monkeypatch) -> None:
     """COCO val2014's first 100 images with segm results: masks encoded in both processes."""
     root = shared_path("coco_val2014_100")
-    inputs = _inputs(
-        tmp_path,
+    project = tmp_path / "p.labelfix"
+    import_project(
+        project,
         root / "instances_val2014_100.json",
+        None,
         root / "instances_val2014_fakesegm100_results.json",
-        AnalysisParams(geometry="masks", duplicate_iou=0.05),
+        "model",
     )
+    inputs = _inputs(project, AnalysisParams(geometry="masks", duplicate_iou=0.05))
     monkeypatch.setattr(az, "CHUNK", 9)
     _same(az.compute(inputs, processes=2), az.compute(inputs, processes=1))
 
 
 def test_cancel_and_child_failure(tmp_path: Path, monkeypatch) -> None:
     """A cancel stops both processes; a failure in the child is raised here."""
-    root = shared_path("coco_real81")
-    inputs = _inputs(
-        tmp_path,
-        root / "annotations" / "instances_real81.json",
-        root / "predictions" / "centernet_bbox_results.json",
-        AnalysisParams(),
-    )
+    inputs = _inputs(real81_project(tmp_path / "p.labelfix"), AnalysisParams())
     monkeypatch.setattr(az, "CHUNK", 10)
     with pytest.raises(Cancelled):
         az.compute(inputs, should_stop=lambda: True, processes=2)
@@ -100,7 +89,11 @@ def test_cancel_and_child_failure(tmp_path: Path, monkeypatch) -> None:
 def test_who_runs_in_two_processes(monkeypatch) -> None:
     """Small inputs, one CPU or LABELFIX_ANALYSIS_PROCESSES=1: one process."""
     big = az.AnalysisInputs(
-        1, AnalysisParams(), [], np.zeros((0, 10)), {"id": np.zeros(analyze_parallel.MIN_PREDICTIONS)}
+        1,
+        AnalysisParams(),
+        [],
+        np.zeros((0, 10)),
+        {"id": np.zeros(analyze_parallel.MIN_PREDICTIONS)},
     )
     small = az.AnalysisInputs(1, AnalysisParams(), [], np.zeros((0, 10)), {"id": np.zeros(10)})
     monkeypatch.delenv("LABELFIX_ANALYSIS_PROCESSES", raising=False)

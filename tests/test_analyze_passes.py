@@ -18,7 +18,7 @@ from labelfix.core.errors import AnalysisParams
 from labelfix.core.project import import_project
 from labelfix.core.store import Store, prediction_parts
 
-from helpers import ROOT, shared_path, sql, write_json
+from helpers import ROOT, real81_project, sql, write_json
 
 
 def _result(store: Store, analysis_id: int) -> tuple:
@@ -88,31 +88,15 @@ def small_steps(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.mark.parametrize("calibrate", [True, False])
 def test_real_data_in_passes(tmp_path: Path, monkeypatch, small_steps, calibrate: bool) -> None:
-    root = shared_path("coco_real81")
     monkeypatch.setattr(coco_stream, "STREAM_BYTES", 0)  # predictions stored in parts
-    project = tmp_path / "p.labelfix"
-    import_project(
-        project,
-        root / "annotations" / "instances_real81.json",
-        None,
-        root / "predictions" / "centernet_bbox_results.json",
-        "centernet",
-    )
+    project = real81_project(tmp_path / "p.labelfix")
     with Store.open(project) as store:
         assert len(store.prediction_parts(store.active_set_id())) > 1
     _both(project, AnalysisParams(calibrate=calibrate), monkeypatch)
 
 
 def test_whole_set_in_passes(tmp_path: Path, monkeypatch) -> None:
-    root = shared_path("coco_real81")
-    project = tmp_path / "p.labelfix"
-    import_project(
-        project,
-        root / "annotations" / "instances_real81.json",
-        None,
-        root / "predictions" / "centernet_bbox_results.json",
-        "centernet",
-    )
+    project = real81_project(tmp_path / "p.labelfix")
     _both(project, AnalysisParams(), monkeypatch)
 
 

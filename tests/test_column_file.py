@@ -161,23 +161,14 @@ def test_the_parts_the_window_reads_are_cached_in_files(
     """A set stored in parts: the part of the image shown is written to a file at its first
     read and mapped at the next open, with the same predictions."""
     from labelfix.core import coco_stream
-    from labelfix.core.project import import_project
     from labelfix.core.store import prediction_parts
 
-    from helpers import shared_path
+    from helpers import real81_project
 
     monkeypatch.setattr(coco_stream, "STREAM_BYTES", 0)  # predictions stored in parts
     monkeypatch.setattr(prediction_parts, "PART_IMAGES", 5)
     monkeypatch.setattr(prediction_parts, "PART_PREDICTIONS", 400)
-    root = shared_path("coco_real81")
-    project = tmp_path / "p.labelfix"
-    import_project(
-        project,
-        root / "annotations" / "instances_real81.json",
-        None,
-        root / "predictions" / "centernet_bbox_results.json",
-        "centernet",
-    )
+    project = real81_project(tmp_path / "p.labelfix")
     with Store.open(project, readonly=True) as store:
         set_id = store.active_set_id()
         assert len(store.prediction_parts(set_id)) > 2

@@ -21,6 +21,9 @@ from labelfix.core.errors import (
 )
 from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, match_image
 
+from helpers import image_labels as labels
+from helpers import image_predictions as preds
+
 PARAMS = AnalysisParams()
 V1 = AnalysisParams(score_version=1)  # the formulas of analyses stored before score version 2
 V2 = AnalysisParams(score_version=2)  # ... and before score version 3
@@ -35,29 +38,6 @@ def image_suspects(
 ) -> np.ndarray:
     """The production rules (batch_suspects) on one image."""
     return batch_suspects([(pr, lab)], [m], [image_id], params)
-
-
-def labels(*rows: tuple, crowd: tuple[int, ...] = ()) -> ImageLabels:
-    """Labels from (id, category, x, y, w, h) rows; ids in ``crowd`` are crowd regions."""
-    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
-    return ImageLabels(
-        ids=arr[:, 0].astype(np.int64),
-        category_ids=arr[:, 1].astype(np.int64),
-        boxes=arr[:, 2:6].copy(),
-        iscrowd=np.isin(arr[:, 0], crowd),
-        areas=arr[:, 4] * arr[:, 5],
-    )
-
-
-def preds(*rows: tuple) -> ImagePredictions:
-    """Predictions from (id, category, score, x, y, w, h) rows."""
-    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
-    return ImagePredictions(
-        ids=arr[:, 0].astype(np.int64),
-        category_ids=arr[:, 1].astype(np.int64),
-        scores=arr[:, 2].copy(),
-        boxes=arr[:, 3:7].copy(),
-    )
 
 
 def suspects(lab: ImageLabels, pr: ImagePredictions, params: AnalysisParams = PARAMS) -> list[dict]:

@@ -16,30 +16,11 @@ from labelfix.core.errors import (
     chunk_suspects,
     score_suspects,
 )
-from labelfix.core.matching import FP, IGNORED, TP, ImageLabels, ImagePredictions, match_image
+from labelfix.core.matching import FP, IGNORED, TP, match_image
+
+from helpers import image_labels, image_predictions
 
 COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
-
-
-def _labels(*rows: tuple) -> ImageLabels:
-    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
-    return ImageLabels(
-        ids=arr[:, 0].astype(np.int64),
-        category_ids=arr[:, 1].astype(np.int64),
-        boxes=arr[:, 2:6].copy(),
-        iscrowd=np.zeros(len(arr), bool),
-        areas=arr[:, 4] * arr[:, 5],
-    )
-
-
-def _preds(*rows: tuple) -> ImagePredictions:
-    arr = np.asarray(rows, dtype=np.float64).reshape(-1, 7)
-    return ImagePredictions(
-        ids=arr[:, 0].astype(np.int64),
-        category_ids=arr[:, 1].astype(np.int64),
-        scores=arr[:, 2].copy(),
-        boxes=arr[:, 3:7].copy(),
-    )
 
 
 def test_counts_take_only_true_positives_by_their_iou() -> None:
@@ -54,8 +35,8 @@ def test_counts_take_only_true_positives_by_their_iou() -> None:
 
 
 def test_best_same_iou_takes_every_prediction_of_the_class_at_any_confidence() -> None:
-    labs = _labels((1, 1, 0, 0, 100, 100), (2, 2, 300, 300, 50, 50))
-    pr = _preds(
+    labs = image_labels((1, 1, 0, 0, 100, 100), (2, 2, 300, 300, 50, 50))
+    pr = image_predictions(
         (7, 1, 0.9, 50, 0, 100, 100),  # IoU 1/3 with label 1
         (8, 1, 0.001, 0, 0, 100, 90),  # IoU 0.9 with label 1, hardly confident
         (9, 2, 0.9, 0, 0, 100, 100),  # another class on label 1
@@ -66,9 +47,9 @@ def test_best_same_iou_takes_every_prediction_of_the_class_at_any_confidence() -
 
 def test_an_inaccurate_label_the_detector_fits_well_elsewhere_scores_lower() -> None:
     params = AnalysisParams()
-    labs = _labels((1, 1, 0, 0, 100, 100))
+    labs = image_labels((1, 1, 0, 0, 100, 100))
     # a confident partial overlap, and a weak same-class box that fits the label at IoU 0.9
-    pr = _preds((7, 1, 0.9, 50, 0, 100, 100), (8, 1, 0.001, 0, 0, 100, 90))
+    pr = image_predictions((7, 1, 0.9, 50, 0, 100, 100), (8, 1, 0.001, 0, 0, 100, 90))
     m = match_image(pr, labs)
     facts = chunk_facts([(pr, labs)], [m], [5], params)
     raw = chunk_suspects(facts, None, params)
