@@ -21,6 +21,7 @@ from pycocotools import mask as mask_utils
 from . import (
     analysis_report,
     calibration,
+    containment,
     geometry,
     habits,
     jsonio,
@@ -299,6 +300,7 @@ class ChunkFound:
     raw: np.ndarray | None
     best_iou: np.ndarray | None
     confusion: dict[tuple[int, int], int] | None
+    contained: np.ndarray | None = None  # per row, core.containment (missing_label rows)
 
 
 def first_pass(
@@ -329,14 +331,15 @@ def second_pass(
     facts' order), and if asked its habit totals and confusions on those probabilities."""
     totals = scoring.facts_habits(facts, probability, params) if want_habits else None
     raw = chunk_suspects(facts, probability, params, ious)
-    restored = best = None
+    restored = best = contained = None
     if len(raw):
         restored = scoring.restore_scores(raw, facts.p_id, facts.p_score)
         best = label_fit.row_best_iou(facts, raw)
+        contained = containment.row_containment(facts, raw)
     confusion = (
         analysis_report.facts_confusion(facts, probability, params) if want_confusion else None
     )
-    return ChunkFound(totals, restored, best, confusion)
+    return ChunkFound(totals, restored, best, confusion, contained)
 
 
 class _InProcess:
@@ -453,12 +456,14 @@ def _compute(
         totals: dict[tuple[int, int], float] = {}
         raws: list[np.ndarray] = []
         bests: list[np.ndarray] = []  # per row, core.label_fit's best same-class IoU of its label
+        contained: list[np.ndarray] = []  # per row, core.containment's (missing_label rows)
         for f in found:
             if want_habits:
                 habits.add_totals(totals, f.habits)
             if f.raw is not None:
                 raws.append(f.raw)
                 bests.append(f.best_iou)
+                contained.append(f.contained)
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         if want_habits:
             fit = replace(fit, habit_totals=totals)
@@ -466,7 +471,14 @@ def _compute(
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     with phase("suspect rules"):
         scored = (
-            np.column_stack([raw, scoring.score(raw, params, fit, np.concatenate(bests))])
+            np.column_stack(
+                [
+                    raw,
+                    scoring.score(
+                        raw, params, fit, np.concatenate(bests), np.concatenate(contained)
+                    ),
+                ]
+            )
             if len(raw)
             else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
         )

@@ -33,7 +33,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import analysis_report, habits, label_fit, result_rows, scoring
+from . import analysis_report, containment, habits, label_fit, result_rows, scoring
 from .analyze import (
     AnalysisInputs,
     AnalysisSummary,
@@ -197,8 +197,9 @@ def analyze_in_passes(
                 raw = chunk_suspects(facts, None, params, label_ious)
                 raw = scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
                 best = label_fit.row_best_iou(facts, raw)
+                contained = containment.row_containment(facts, raw)
                 scored = (
-                    np.column_stack([raw, scoring.score(raw, params, final, best)])
+                    np.column_stack([raw, scoring.score(raw, params, final, best, contained)])
                     if len(raw)
                     else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
                 )

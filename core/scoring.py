@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, habits, label_fit
+from . import calibration, containment, habits, label_fit
 from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, score_suspects
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 
@@ -261,10 +261,26 @@ def score(
     params: AnalysisParams,
     fit: DetectorFit,
     best_iou: np.ndarray | None = None,
+    contained: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Scores of the rows, wrong_class discounted by the fit's habits (if it has them), and
-    (score version 4) inaccurate_label by how well the detector fits the label: ``best_iou``
-    per row, nan where it does not apply (core.label_fit.row_best_iou)."""
+    """Scores of the rows, wrong_class discounted by the fit's habits (if it has them), (score
+    version 4) inaccurate_label by how well the detector fits the label: ``best_iou`` per row,
+    nan where it does not apply (core.label_fit.row_best_iou), and (score version 5)
+    missing_label by its prediction's containment in a same-class label: ``contained`` per
+    row, nan where it does not apply (core.containment.row_containment)."""
+    out = _score(raw, params, fit, best_iou)
+    if contained is not None and params.score_version >= 5 and len(out):
+        out = containment.discount(out, contained)
+    return out
+
+
+def _score(
+    raw: np.ndarray,
+    params: AnalysisParams,
+    fit: DetectorFit,
+    best_iou: np.ndarray | None,
+) -> np.ndarray:
+    """:func:`score` up to score version 4."""
     fit_share = None
     if best_iou is not None and fit.tp_iou_counts is not None and len(raw):
         fit_share = np.full(len(raw), np.nan)

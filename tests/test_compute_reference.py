@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labelfix.core import analysis_report, habits, label_fit, scoring
+from labelfix.core import analysis_report, containment, habits, label_fit, scoring
 from labelfix.core import analyze as az
 from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects, chunk_facts
 from labelfix.core.matching import match_many
@@ -52,6 +52,7 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
         )
     calibrated: list = []
     bests: list = []  # label_fit's best same-class IoU per row
+    contained: list = []  # core.containment's per row (missing_label rows)
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         raws, totals = [], {}
@@ -64,6 +65,7 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
                 raws.append(scoring.restore_confidence(raw, chunk.items))
                 facts = chunk_facts(cal, matched, chunk.image_ids, params)
                 bests.append(label_fit.row_best_iou(facts, raw))
+                contained.append(containment.row_containment(facts, raw))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         return raw, fit if fit.habit_totals is not None else replace(fit, habit_totals=totals)
 
@@ -71,7 +73,10 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)
     best = np.concatenate(bests) if bests else np.zeros(0)
-    scored = np.column_stack([raw, scoring.score(raw, params, fit, best)]) if len(raw) else raw
+    inside = np.concatenate(contained) if contained else np.zeros(0)
+    scored = (
+        np.column_stack([raw, scoring.score(raw, params, fit, best, inside)]) if len(raw) else raw
+    )
     confusion = None
     if inputs.fit is None:
         confusion = {}
