@@ -4,6 +4,7 @@ the rows are the ones the per-record functions make (:func:`annotation_row` of e
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +46,20 @@ def test_stored_shape_rows_are_the_records_rows(tmp_path: Path) -> None:
     expected = list(shape_rows(1, read_predictions(pred, SIZES, CATEGORY_IDS).records, range(9)))
     with Store.open(tmp_path / "p.labelfix") as store:
         stored = sql(store, "SELECT * FROM prediction_shapes ORDER BY id").fetchall()
-    assert stored == expected
-    assert [row[1] for row in stored] == [1, 2, 4, 5, 6, 7, 8]
+        segmentations = store.prediction_segmentations(1)
+        first_image = store.prediction_segmentations(1, (1, 2))
+        on_image = {p["id"]: p["segmentation"] for p in store.predictions_for_image(1, 1)}
+    # the compressed RLEs without unknown keys (predictions 1, 2 and 6) are kept as columns,
+    # the rest as rows; read back, every segmentation is the record's
+    assert stored == [row for row in expected if row[1] not in (1, 2, 6)]
+    assert [row[1] for row in stored] == [4, 5, 7, 8]
+    assert sorted(segmentations) == [1, 2, 4, 5, 6, 7]
+    assert {k: json.loads(v) for k, v in segmentations.items()} == {
+        row[1]: json.loads(row[3]) for row in expected if row[3] is not None
+    }
+    assert sorted(first_image) == [1, 2, 4, 5, 7]
+    assert on_image == {row[1]: None if row[3] is None else json.loads(row[3])
+                        for row in expected if row[2] == 1} | {3: None, 9: None}  # fmt: skip
 
 
 def test_label_rows_are_each_records_row() -> None:

@@ -239,6 +239,16 @@ def m005_calibrated_groups_and_sets(db: Database) -> None:
     db.execute("DELETE FROM meta WHERE key LIKE 'detector_fit:%'")
 
 
+@migration(6)
+def m006_prediction_rle_columns(db: Database) -> None:
+    """A prediction set read whole keeps its compressed RLEs as they came, in one blob of
+    counts strings (``arrays`` owner ``masks:<set id>``, see
+    :func:`labelfix.core.store.predictions.rle_columns`) instead of a ``prediction_shapes`` row
+    each. No table changes and nothing to convert: this LabelFix reads both (the sets of
+    existing projects keep their rows); the version stops an older LabelFix, which reads only
+    the rows, from opening a project with such a set and finding its masks missing."""
+
+
 def _run_script(db: Database, script: str) -> None:
     """Run a multi-statement script inside the current transaction.
 
@@ -277,7 +287,10 @@ def _steps(db: Database) -> list[tuple[int, str, Migration]]:
     """The migrations of the database's dialect (the same versions on both)."""
     if db.dialect == "sqlite":
         return MIGRATIONS
-    return [(v, name, lambda db, s=script: db.execute(s)) for v, name, script in pg_migrations.MIGRATIONS]
+    return [
+        (v, name, lambda db, s=script: db.execute(s))
+        for v, name, script in pg_migrations.MIGRATIONS
+    ]
 
 
 def check_readable(db: Database) -> None:

@@ -166,10 +166,14 @@ UPDATE analyses a SET fits = json_build_object(a.prediction_set_id::text, m.valu
 DELETE FROM meta WHERE key LIKE 'detector_fit:%';
 """
 
+# see migrations.m006_prediction_rle_columns: no table changes, the version marks the format
+M006_PREDICTION_RLE_COLUMNS = "SELECT 1"
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_values_as_read", M002_VALUES_AS_READ),
     (3, "m003_team_review", M003_TEAM_REVIEW),
     (4, "m004_prediction_runs", M004_PREDICTION_RUNS),
     (5, "m005_calibrated_groups_and_sets", M005_CALIBRATED_GROUPS_AND_SETS),
+    (6, "m006_prediction_rle_columns", M006_PREDICTION_RLE_COLUMNS),
 ]

@@ -3,7 +3,10 @@
 A set's id, image_id, category_id, score and box live as numpy blobs (owner
 ``predictions:<set id>``; a set too large for memory in parts by image, see
 :mod:`.prediction_parts`), its segmentations and unknown keys, where there are any, in
-``prediction_shapes``. Prediction ids are 1-based positions in the results file.
+``prediction_shapes``, except the compressed RLEs of a set read whole (schema version 6 on):
+those are kept as they came, their counts strings in one blob (owner ``masks:<set id>``, see
+:func:`rle_columns`) instead of a row each. Prediction ids are 1-based positions in the
+results file.
 """
 
 from __future__ import annotations
@@ -24,6 +27,13 @@ from .base import ProjectError, Repository, now
 from .cache_files import CacheFileRepository
 from .prediction_parts import PredictionSetWriter, part_owner, set_owner
 from .records import shape_rows
+
+MASK_COLUMNS = ("id", "image_id", "height", "width", "end", "counts")
+
+
+def masks_owner(set_id: int) -> str:
+    """The ``arrays`` owner of a set's compressed RLEs (:func:`rle_columns`)."""
+    return f"masks:{set_id}"
 
 
 class ArrayRepository(Repository):
@@ -109,6 +119,77 @@ def npy_array(data: bytes | memoryview, writable: bool = True) -> np.ndarray:
     return arr.copy(order="K") if writable else arr
 
 
+def _is_compressed_rle(seg: object) -> bool:
+    """A segmentation that is exactly {"size": [h, w], "counts": "<string>"} (in either key
+    order), as the reader checked it: kept in :func:`rle_columns`."""
+    return (
+        type(seg) is dict
+        and len(seg) == 2
+        and type(seg.get("counts")) is str
+        and type(seg.get("size")) is list
+    )
+
+
+def rle_columns(
+    records: list[dict], indices: np.ndarray, order: np.ndarray, image_id: np.ndarray
+) -> tuple[dict[str, np.ndarray] | None, np.ndarray]:
+    """The compressed RLEs among the segmentations of ``records[indices]`` as columns, in the
+    set's order (``order``: file index of each place, by image then id), and the indices
+    whose segmentation is something else (for :func:`mask_rows`).
+
+    Columns: ``id``, ``image_id``, ``height``, ``width`` per RLE, ``end`` (where its counts
+    end in ``counts``) and ``counts``, the ASCII counts strings one after another as they
+    came (the reader checked them: only '0'..'o'). None when there is no such RLE."""
+    if not indices.size:
+        return None, indices
+    segs = [records[i]["segmentation"] for i in indices.tolist()]
+    compressed = np.fromiter(map(_is_compressed_rle, segs), bool, len(segs))
+    rest = indices[~compressed]
+    if not compressed.any():
+        return None, rest
+    chosen = np.zeros(len(records), bool)
+    chosen[indices[compressed]] = True
+    places = order[chosen[order]]  # file indices in the set's order
+    picked = [records[i]["segmentation"] for i in places.tolist()]
+    sizes = [seg["size"] for seg in picked]
+    strings = [seg["counts"] for seg in picked]
+    try:
+        hw = np.array(sizes, dtype=np.int64).reshape(len(picked), 2)
+        counts = np.frombuffer("".join(strings).encode("ascii"), np.uint8)
+    except (ValueError, OverflowError, UnicodeEncodeError):  # not as the reader lets through
+        return None, indices
+    columns = {
+        "id": places + 1,
+        "image_id": image_id[places],
+        "height": hw[:, 0].copy(),
+        "width": hw[:, 1].copy(),
+        "end": np.cumsum(np.fromiter(map(len, strings), np.int64, len(strings))),
+        "counts": counts,
+    }
+    return columns, rest
+
+
+def rle_texts(columns: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> list[str]:
+    """The segmentation JSON texts of the RLEs ``lo`` ... ``hi`` of :func:`rle_columns`, as
+    ``prediction_shapes`` would hold them for a record whose segmentation has size first."""
+    end = columns["end"]
+    hi = len(end) if hi is None else hi
+    if hi <= lo:
+        return []
+    first = int(end[lo - 1]) if lo else 0
+    text = columns["counts"][first : int(end[hi - 1])].tobytes().decode("ascii")
+    bounds = (end[lo:hi] - first).tolist()
+    starts = [0, *bounds[:-1]]
+    strings = [text[a:b] for a, b in zip(starts, bounds, strict=True)]
+    if "\\" in text:  # the one character of '0'..'o' that JSON escapes
+        strings = [c.replace("\\", "\\\\") for c in strings]
+    heights, widths = columns["height"][lo:hi].tolist(), columns["width"][lo:hi].tolist()
+    return [
+        f'{{"size":[{h},{w}],"counts":"{c}"}}'
+        for h, w, c in zip(heights, widths, strings, strict=True)
+    ]
+
+
 def mask_rows(
     set_id: int, records: list[dict], indices: np.ndarray, image_id: np.ndarray
 ) -> Iterable[tuple]:
@@ -176,6 +257,10 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
                 [name, str(Path(pf.path).resolve()), now(), int(pf.has_segmentation), n],
             )
             self.put_arrays(f"predictions:{set_id}", arrays)
+            with phase("build rows"):
+                rles, masked = rle_columns(records, masked, order, image_id)
+            if rles is not None:
+                self.put_arrays(masks_owner(set_id), rles)
             names = ("set_id", "id", "image_id", "segmentation", "extra")
             self._db.copy_rows(
                 "prediction_shapes", names, mask_rows(set_id, records, masked, image_id)
@@ -373,7 +458,24 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
         if image_range is not None:
             sql += " AND image_id >= ? AND image_id < ?"
             params += [int(image_range[0]), int(image_range[1])]
-        return dict(self._db.rows(sql, params))
+        out = dict(self._db.rows(sql, params))
+        rles = self.prediction_rles(set_id)
+        if rles is not None:
+            lo, hi = 0, len(rles["id"])
+            if image_range is not None:
+                lo, hi = np.searchsorted(rles["image_id"], image_range).tolist()
+            out.update(zip(rles["id"][lo:hi].tolist(), rle_texts(rles, lo, hi), strict=True))
+        return out
+
+    def prediction_rles(self, set_id: int) -> dict[str, np.ndarray] | None:
+        """The compressed RLEs a set keeps as columns (:func:`rle_columns`; None if it keeps
+        none: every segmentation of a set read in chunks, or imported before schema version 6,
+        is a ``prediction_shapes`` row). Kept in memory once read, like the set's columns."""
+        cache = self.__dict__.setdefault("_prediction_rles", {})
+        if set_id not in cache:
+            cache.clear()  # keep one set's in memory
+            cache[set_id] = self.get_arrays(masks_owner(set_id), writable=False) or None
+        return cache[set_id]
 
     def prediction_column(self, set_id: int, name: str) -> np.ndarray:
         """One column of a whole set (e.g. its classes and scores, a calibration's reference),
@@ -438,6 +540,11 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
                 [set_id, *ids],
             ):
                 shapes[pid] = (seg, extra)
+            rles = self.prediction_rles(set_id)
+            if rles is not None and len(shapes) < len(ids):
+                at = np.flatnonzero(np.isin(rles["id"], ids))
+                for k in at.tolist():
+                    shapes[int(rles["id"][k])] = (rle_texts(rles, k, k + 1)[0], None)
         out = []
         for p, pid in zip(positions, ids, strict=True):
             seg, extra = shapes.get(pid, (None, None))
