@@ -3,11 +3,11 @@ beside pycocotools' ``COCO()`` + ``loadRes`` (and faster-coco-eval's) on the sam
 same run. Every step runs in a fresh subprocess so its peak RSS is its own.
 
     python bench/bench_foundation.py [--images 5000] [--per-image 20 100]
-                                     [--geometry boxes masks] [--repeat 2]
+                                     [--geometry boxes masks polygons] [--repeat 2]
 
 ``boxes`` reads a bbox results file, ``masks`` a segm results file (compressed RLE, the boxes
-derived from the masks as ``loadRes`` does); the labels are polygons with 1% crowd RLE. The
-steps run interleaved ``--repeat`` times and the best time of each is kept (a shared machine);
+derived from the masks as ``loadRes`` does), ``polygons`` a segm results file of polygons; the
+labels are polygons with 1% crowd RLE. The steps run interleaved ``--repeat`` times and the best time of each is kept (a shared machine);
 the CPU seconds (user + system, the best of the runs too) are printed beside the wall time: on
 a machine shared with other work they say what a step costs when the wall time mostly says
 how long it waited for a core.
@@ -137,7 +137,9 @@ def main() -> int:
     ap.add_argument(
         "--step", nargs=4, metavar=("NAME", "GT", "PRED", "PROJECT"), help=argparse.SUPPRESS
     )
-    ap.add_argument("--geometry", nargs="+", default=["boxes", "masks"], choices=("boxes", "masks"))
+    ap.add_argument(
+        "--geometry", nargs="+", default=["boxes", "masks"], choices=("boxes", "masks", "polygons")
+    )
     ap.add_argument("--repeat", type=int, default=2, help="interleaved runs; the best is kept")
     ap.add_argument(
         "--baseline",
@@ -179,7 +181,7 @@ def measure_table(
         # before this checkout's own import, whose project reopen and export then use
         steps[2:2] = [s + BASELINE for s in ("labelfix parse+validate", "labelfix import")]
     segm = geometry == "masks"
-    gt, pred = generate.ensure(n_images, per_image, segm=segm)
+    gt, pred = generate.ensure(n_images, per_image, segm=segm, polygons=geometry == "polygons")
     n_labels = len(json.loads(gt.read_text())["annotations"])
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,8 +200,9 @@ def measure_table(
                     results[name]["cpu"] = min(r["cpu"], results[name]["cpu"])
     base = results["pycocotools COCO()+loadRes"]
     lines = [
-        f"\n{n_images} images, {n_labels} labels, {per_image} {'segm' if segm else 'bbox'} "
-        f"predictions/image ({n_images * per_image} predictions)\n"
+        f"\n{n_images} images, {n_labels} labels, {per_image} "
+        f"{'bbox' if geometry == 'boxes' else geometry} predictions/image "
+        f"({n_images * per_image} predictions)\n"
     ]
     lines.append(
         "| step | seconds | x pycocotools | CPU s | x pycocotools | peak RSS MB | x pycocotools |"

@@ -3,7 +3,8 @@
 ``python bench/generate.py --images 5000 --per-image 20 100 --segm`` writes, under
 ``bench/out/data/``: ``gt_5000.json`` (~36,800 polygon labels over COCO's 80 categories with
 their real ids, ~1% crowd RLE), ``pred_5000_N.json`` (bbox results, N per image) and with
-``--segm`` ``segm_5000_N.json`` (RLE results). Predictions are jittered copies of most labels
+``--segm`` ``segm_5000_N.json`` (RLE results) and ``poly_5000_N.json`` (polygon results: an
+ellipse of 8-30 vertices in each box). Predictions are jittered copies of most labels
 (sometimes with another class) plus random boxes, with random scores.
 """
 
@@ -112,9 +113,13 @@ def make_ground_truth(n_images: int, seed: int = 0) -> dict:
     }
 
 
-def make_predictions(gt: dict, per_image: int, seed: int = 1, segm: bool = False) -> list[dict]:
-    """``per_image`` predictions per image: jittered labels (10% another class) + random boxes."""
+def make_predictions(
+    gt: dict, per_image: int, seed: int = 1, segm: bool = False, polygons: bool = False
+) -> list[dict]:
+    """``per_image`` predictions per image: jittered labels (10% another class) + random boxes
+    (``segm``: as RLE masks; ``polygons``: as polygons, the same boxes and scores)."""
     rng = np.random.default_rng(seed)
+    shapes = np.random.default_rng(seed + 1000)  # the other files' numbers stay as they were
     by_image: dict[int, list[dict]] = {}
     for a in gt["annotations"]:
         by_image.setdefault(a["image_id"], []).append(a)
@@ -151,22 +156,30 @@ def make_predictions(gt: dict, per_image: int, seed: int = 1, segm: bool = False
             if segm:
                 rle = rles[k]
                 rec["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
+            elif polygons:
+                x, y, bw, bh = arr[k].tolist()
+                n = int(shapes.integers(8, 30))
+                rec["segmentation"] = [_polygon(shapes, x + bw / 2, y + bh / 2, bw / 2, bh / 2, n)]
             else:
                 rec["bbox"] = arr[k].tolist()
             out.append(rec)
     return out
 
 
-def ensure(n_images: int, per_image: int, segm: bool = False) -> tuple[Path, Path]:
+def ensure(
+    n_images: int, per_image: int, segm: bool = False, polygons: bool = False
+) -> tuple[Path, Path]:
     """Paths of the generated labels and predictions files, generating them if missing."""
     OUT.mkdir(parents=True, exist_ok=True)
     gt_path = OUT / f"gt_{n_images}.json"
-    pred_path = OUT / f"{'segm' if segm else 'pred'}_{n_images}_{per_image}.json"
+    kind = "segm" if segm else "poly" if polygons else "pred"
+    pred_path = OUT / f"{kind}_{n_images}_{per_image}.json"
     if not gt_path.exists():
         gt_path.write_text(json.dumps(make_ground_truth(n_images)))
     if not pred_path.exists():
         gt = json.loads(gt_path.read_text())
-        pred_path.write_text(json.dumps(make_predictions(gt, per_image, segm=segm)))
+        records = make_predictions(gt, per_image, segm=segm, polygons=polygons)
+        pred_path.write_text(json.dumps(records))
     return gt_path, pred_path
 
 

@@ -525,6 +525,51 @@ def failing_polygons(
     return {owners[k] for k in np.flatnonzero(bad_owner).tolist()}
 
 
+def polygons_ok(segs: list[Any], sides: np.ndarray) -> np.ndarray:
+    """Per segmentation: is it a polygon list the reader takes as it is (what
+    :func:`_polygons_ok` says, near an image whose larger side is ``sides[k]``), tested in one
+    numpy pass over every coordinate; False also for anything unusual (the reader then checks
+    that one alone, with its messages and lenient readings)."""
+    n = len(segs)
+    ok = np.zeros(n, bool)
+    is_list = np.fromiter((type(seg) is list for seg in segs), bool, n)
+    rows = np.flatnonzero(is_list)
+    lists = segs if rows.size == n else [segs[k] for k in rows.tolist()]
+    n_parts = np.fromiter(map(len, lists), np.int64, rows.size)
+    parts = list(chain.from_iterable(lists))
+    try:
+        if not _LIST_TYPE.issuperset(map(type, parts)):
+            raise TypeError
+        flat = list(chain.from_iterable(parts))
+        if not _NUMBER_TYPES.issuperset(map(type, flat)):
+            raise TypeError
+        coords = np.array(flat, dtype=np.float64)
+    except (TypeError, OverflowError):  # one by one, as the reader's fast test does
+        for k in rows.tolist():
+            side = float(sides[k])
+            ok[k] = _polygons_ok(segs[k], -side, 2.0 * side)
+        return ok
+    lengths = np.fromiter(map(len, parts), np.int64, len(parts))
+    bad_part = (lengths < 6) | (lengths % 2 == 1)
+    finite = np.isfinite(coords)
+    if not finite.all():
+        part_end = np.cumsum(lengths)
+        bad_part[np.searchsorted(part_end, np.flatnonzero(~finite), side="right")] = True
+        coords[~finite] = 0.0
+    filled = np.flatnonzero(lengths)
+    if filled.size:
+        starts = (np.cumsum(lengths) - lengths)[filled]
+        side = np.repeat(np.asarray(sides, np.float64)[rows], n_parts)[filled]
+        low = np.minimum.reduceat(coords, starts)
+        high = np.maximum.reduceat(coords, starts)
+        bad_part[filled] |= (low < -side) | (high > 2.0 * side)
+    some = np.flatnonzero(n_parts)  # an empty list is no polygon (the reader says so)
+    if some.size:
+        first_part = (np.cumsum(n_parts) - n_parts)[some]
+        ok[rows[some]] = np.add.reduceat(bad_part, first_part) == 0
+    return ok
+
+
 def _mask_rle(seg: Any, height: int, width: int) -> dict[str, Any]:
     """One compressed RLE for a validated segmentation (polygons merged, as pycocotools does)."""
     if type(seg) is list:
@@ -554,11 +599,20 @@ def derive_boxes(
         indices = rest
     if not indices:
         return
-    rles = []
-    for i in indices:
+    rles: list[Any] = [None] * len(indices)
+    single: dict[tuple[int, int], list[int]] = {}  # one-polygon lists by image size
+    for k, i in enumerate(indices):
         record = records[i]
-        height, width = sizes[record["image_id"]]
-        rles.append(_mask_rle(record["segmentation"], height, width))
+        seg = record["segmentation"]
+        size = sizes[record["image_id"]]
+        if type(seg) is list and len(seg) == 1:
+            single.setdefault(size, []).append(k)
+        else:
+            rles[k] = _mask_rle(seg, *size)
+    for (height, width), ks in single.items():  # merging one polygon's RLE changes nothing
+        polygons = [records[indices[k]]["segmentation"][0] for k in ks]
+        for k, rle in zip(ks, mask_utils.frPyObjects(polygons, height, width), strict=True):
+            rles[k] = rle
     boxes = mask_utils.toBbox(rles).tolist()
     for i, box in zip(indices, boxes, strict=True):
         records[i]["bbox"] = box

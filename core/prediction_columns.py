@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .coco_masks import MISSING
+from .coco_masks import MISSING, polygons_ok
 
 _NUMBER = (int, float)
 _ABSENT = type(MISSING)  # a plain object: no JSON value has this type
@@ -41,6 +41,7 @@ class CheckedColumns:
     warn: np.ndarray  # clean indices whose box needs a warning, ascending
     pending: list[tuple[int, str, int]]  # compressed RLE strings: (index, counts, h * w)
     derive: list[int]  # clean records with a mask but no box: the box comes from the mask
+    # (clean masks: compressed RLEs of the image's size and polygon lists)
 
 
 def _column(records: list[dict], key: str) -> list[Any]:
@@ -187,6 +188,14 @@ def check_columns(
             pending.append((k, counts, int(rle_size[0] * rle_size[1])))
             if not has_box[k]:
                 derive.append(k)
+    polygon_rows = np.flatnonzero(has_seg & good & _of_type(segs, list))
+    if polygon_rows.size:  # polygon lists the reader takes as they are; the rest one by one
+        sides = np.maximum(height, width)[polygon_rows]
+        fine = polygons_ok([segs[k] for k in polygon_rows.tolist()], sides)
+        fine &= ~(has_box[polygon_rows] & ~box_ok[polygon_rows])
+        polygon_rows = polygon_rows[fine]
+        seg_ok[polygon_rows] = True
+        derive = sorted(derive + polygon_rows[~has_box[polygon_rows]].tolist())
     clean = good & seg_ok & (box_ok | (has_seg & ~has_box & seg_ok))
     x, y, w, h = box.T
     with np.errstate(over="ignore", invalid="ignore"):
