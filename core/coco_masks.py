@@ -269,13 +269,15 @@ class _Runs:
     from an even place (``start``) of one array, in ``length`` places (``count`` runs, then a
     zero after an odd count)."""
 
-    __slots__ = ("totals", "valid", "nonempty", "runs", "start", "length", "count")
+    __slots__ = ("totals", "valid", "nonempty", "runs", "start", "length", "count", "text", "sizes")
 
     def __init__(self, n: int) -> None:
         self.totals = np.zeros(n, dtype=np.int64)
         self.valid = np.ones(n, dtype=bool)
         self.nonempty = np.zeros(0, dtype=np.int64)
         self.runs = self.start = self.length = self.count = self.nonempty
+        self.text = b""  # the strings one after another, as ASCII
+        self.sizes = np.zeros(n, dtype=np.int64)  # their lengths
 
 
 def _decode_runs(strings: list[str]) -> _Runs:
@@ -283,14 +285,15 @@ def _decode_runs(strings: list[str]) -> _Runs:
     n = len(strings)
     out = _Runs(n)
     totals, valid = out.totals, out.valid
-    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
+    lengths = out.sizes = np.fromiter(map(len, strings), dtype=np.int64, count=n)
     nonempty = np.flatnonzero(lengths)
     if nonempty.size == 0:
         return out
     joined = "".join(strings)
     if not joined.isascii():
         valid &= np.fromiter((s.isascii() for s in strings), dtype=bool, count=n)
-    code = np.frombuffer(joined.encode("ascii", "replace"), dtype=np.uint8) - np.uint8(48)
+    out.text = joined.encode("ascii", "replace")
+    code = np.frombuffer(out.text, dtype=np.uint8) - np.uint8(48)
     string_end = np.cumsum(lengths)
     bad = np.flatnonzero(code > 63)  # characters below '0' wrap around to > 63
     if bad.size:
@@ -417,13 +420,15 @@ def check_rle_strings(
     report: Reporter,
     where: Any = str,
     heights: Mapping[Any, int] | None = None,
+    texts: list[tuple[bytes, np.ndarray]] | None = None,
 ) -> dict[Any, list[float]]:
     """Decode pending compressed RLE strings in batches; report malformed or mis-sized ones.
 
     Each item is (place, counts, pixels); ``where(place)`` names the record for a message.
     ``heights``: place -> mask height of the items whose box is wanted; returns place -> box
     (pycocotools' ``toBbox``, from the same decoding) for those it could compute (see
-    :func:`_boxes`; :func:`derive_boxes` does the others).
+    :func:`_boxes`; :func:`derive_boxes` does the others). ``texts``: gets each batch's
+    strings as the decoding encoded them (ASCII, one after another) and their lengths.
     """
     boxes: dict[Any, list[float]] = {}
     start = 0
@@ -435,6 +440,8 @@ def check_rle_strings(
         batch = pending[start:stop]
         decoded = _decode_runs([item[1] for item in batch])
         totals, valid = decoded.totals, decoded.valid
+        if texts is not None:
+            texts.append((decoded.text, decoded.sizes))
         try:
             pixels = np.fromiter((item[2] for item in batch), dtype=np.int64, count=len(batch))
             wrong = np.flatnonzero(~valid | (totals != pixels))

@@ -49,7 +49,11 @@ class PredictionFile:
     warnings: list[Problem]
     columns: dict[str, np.ndarray] | None = None
     """The records' fields as numpy columns (image_id, category_id, score, box, and per record
-    has_segmentation and extra_keys), when the reader built them."""
+    has_segmentation, extra_keys and plain_rle), when the reader built them."""
+    rles: dict[str, np.ndarray] | None = None
+    """With the columns: every compressed RLE counts string as the check read it, in file
+    order: ``place`` (record index), ``height``, ``width`` (its image's: the check makes sure),
+    ``end`` (where it ends in ``counts``) and ``counts`` (the ASCII strings one after another)."""
 
 
 class _PredictionContext:
@@ -197,6 +201,8 @@ def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[
         fast.box[k] = r["bbox"]
         fast.has_segmentation[k] = has = "segmentation" in r
         fast.extra_keys[k] = len(r) > 4 + has
+        seg = r.get("segmentation")
+        fast.plain_rle[k] = type(seg) is dict and len(seg) == 2 and type(seg.get("counts")) is str
     return {
         "image_id": fast.image_id,
         "category_id": fast.category_id,
@@ -204,6 +210,28 @@ def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[
         "box": fast.box,
         "has_segmentation": fast.has_segmentation,
         "extra_keys": fast.extra_keys,
+        "plain_rle": fast.plain_rle,
+    }
+
+
+def _rle_texts(
+    pending: list[tuple[Any, str, int]],
+    texts: list[tuple[bytes, np.ndarray]],
+    image_id: np.ndarray,
+    images: Mapping[int, tuple[int, int]],
+) -> dict[str, np.ndarray] | None:
+    """:attr:`PredictionFile.rles` from the RLE check's batches (``texts``) of ``pending``."""
+    if not pending:
+        return None
+    place = np.fromiter((item[0] for item in pending), np.int64, len(pending))
+    table = ImageTable(images)
+    at = np.searchsorted(table.ids, image_id[place])
+    return {
+        "place": place,
+        "height": table.sizes[at, 0],
+        "width": table.sizes[at, 1],
+        "end": np.cumsum(np.concatenate([np.zeros(0, np.int64), *(n for _, n in texts)])),
+        "counts": np.frombuffer(b"".join(text for text, _ in texts), np.uint8),
     }
 
 
@@ -322,17 +350,20 @@ def _read_predictions(
     )
     ctx = _PredictionContext(images, known_categories, report)
     fast = _check_prediction_records(data, ctx)
-    known = check_rle_strings(
-        ctx.pending, report, _prediction_place, derive_heights(data, ctx.derive, images)
-    )
+    texts: list[tuple[bytes, np.ndarray]] = []
+    heights = derive_heights(data, ctx.derive, images)
+    known = check_rle_strings(ctx.pending, report, _prediction_place, heights, texts)
     report.raise_if_errors()
     if not data:
         report.warn("top level", "the file holds no predictions")
     _clean_predictions(data, ctx.clean)
     derive_boxes(data, ctx.derive, images, known)
     columns = None if fast is None else _final_columns(data, fast)
+    rles = None
     if columns is not None:
         has_segmentation = bool(data) and bool(columns["has_segmentation"].all())
+        rles = _rle_texts(ctx.pending, texts, columns["image_id"], images)
     else:
         has_segmentation = bool(data) and all("segmentation" in r for r in data)
-    return PredictionFile(Path(path), data, has_segmentation, report.all_warnings(), columns)
+    warnings = report.all_warnings()
+    return PredictionFile(Path(path), data, has_segmentation, warnings, columns, rles)

@@ -37,6 +37,7 @@ class CheckedColumns:
     box: np.ndarray  # float64 (n, 4), NaN where the record has no box (yet)
     has_segmentation: np.ndarray  # bool (n,)
     extra_keys: np.ndarray  # bool (n,): the record has keys beyond the five COCO ones
+    plain_rle: np.ndarray  # bool (n,): the segmentation is {"size", "counts": "<string>"}
     slow: np.ndarray  # indices to check one by one, ascending
     warn: np.ndarray  # clean indices whose box needs a warning, ascending
     pending: list[tuple[int, str, int]]  # compressed RLE strings: (index, counts, h * w)
@@ -167,6 +168,7 @@ def check_columns(
     seg_ok = ~has_seg
     pending: list[tuple[int, str, int]] = []
     derive: list[int] = []
+    plain_rle = np.zeros(n, bool)
     seg_rows = np.flatnonzero(has_seg & good).tolist()
     for k in seg_rows:  # compressed RLE of the image's size; anything else: one by one
         seg = segs[k]
@@ -185,6 +187,7 @@ def check_columns(
             if has_box[k] and not box_ok[k]:
                 continue
             seg_ok[k] = True
+            plain_rle[k] = len(seg) == 2
             pending.append((k, counts, int(rle_size[0] * rle_size[1])))
             if not has_box[k]:
                 derive.append(k)
@@ -220,6 +223,7 @@ def check_columns(
         box=box,
         has_segmentation=has_seg,
         extra_keys=lengths > fields,
+        plain_rle=plain_rle,
         slow=np.flatnonzero(~clean),
         warn=np.flatnonzero(warn),
         pending=pending,

@@ -33,9 +33,10 @@ def _generate():
     return module
 
 
-def _files(tmp_path: Path) -> tuple[Path, Path]:
+def _files(tmp_path: Path, extra: bool = True, shuffle: bool = False) -> tuple[Path, Path]:
     """30 images of polygon labels; 8 RLE predictions an image, some of them a polygon, an RLE
-    with its keys the other way round, with a backslash in its counts, or with unknown keys."""
+    with its keys the other way round, with a backslash in its counts, or (``extra``) with
+    unknown keys; in image order unless ``shuffle``."""
     generate = _generate()
     gt = generate.make_ground_truth(30, seed=5)
     preds = generate.make_predictions(gt, 8, seed=6, segm=True)
@@ -48,8 +49,10 @@ def _files(tmp_path: Path) -> tuple[Path, Path]:
         seg = preds[k]["segmentation"]
         if type(seg) is dict:
             preds[k]["segmentation"] = {"counts": seg["counts"], "size": seg["size"]}
-    for k in range(5, len(preds), 13):
+    for k in range(5, len(preds), 13) if extra else ():
         preds[k]["source"] = {"model": "x"}
+    if shuffle:
+        preds = [preds[k] for k in np.random.default_rng(7).permutation(len(preds)).tolist()]
     assert any("\\" in p["segmentation"]["counts"] for p in preds if "size" in p["segmentation"])
     return write_json(tmp_path / "gt.json", gt), write_json(tmp_path / "p.json", preds)
 
@@ -94,6 +97,30 @@ def test_rles_read_back_as_from_rows(tmp_path: Path, monkeypatch, backend: str) 
     finally:
         drop(at["columns"])
         drop(at["rows"])
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_the_strings_as_the_check_read_them(tmp_path: Path, monkeypatch, shuffle: bool) -> None:
+    """A file of plain RLEs in image order: the columns come from the strings the RLE check
+    encoded (no pass over the records); out of order: from the records. Either reads back
+    as the rows would."""
+    gt, pred = _files(tmp_path, extra=False, shuffle=shuffle)
+    with monkeypatch.context() as m:
+        _as_rows(m)
+        import_project(tmp_path / "rows.labelfix", gt, None, pred)
+    used = []
+    by_records = prediction_store.rle_columns
+    monkeypatch.setattr(
+        prediction_store, "rle_columns", lambda *a: used.append(1) or by_records(*a)
+    )
+    import_project(tmp_path / "columns.labelfix", gt, None, pred)
+    assert used == ([1] if shuffle else [])
+    with (
+        Store.open(tmp_path / "columns.labelfix") as a,
+        Store.open(tmp_path / "rows.labelfix") as b,
+    ):
+        assert a.prediction_rles(a.active_set_id()) is not None
+        assert _read(a) == _read(b)
 
 
 def test_a_mask_analysis_finds_the_same_from_columns_and_rows(tmp_path: Path, monkeypatch) -> None:
