@@ -302,12 +302,9 @@ def _decode_runs(strings: list[str]) -> _Runs:
     last_char = string_end[nonempty] - 1
     valid[nonempty[code[last_char] > 31]] = False  # the 0x20 "more" bit: the value is unfinished
     code[last_char] &= 0x1F  # never let a value run on into the next string
-    # values: a value ends at a character without the "more" bit, 5 bits per character
+    # values: a value ends at a character without the "more" bit, 5 bits per character, the
+    # last one signed (its bit 0x10): value = signed(last) << 5 * (width - 1) + the lower bits
     ends = np.flatnonzero(code < 32)
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    width = ends - starts + 1
     n_values = np.diff(np.searchsorted(ends, last_char, side="right"), prepend=0)
     head = np.cumsum(n_values) - n_values  # each (non-empty) string's first value
     value_end = head + n_values
@@ -316,25 +313,30 @@ def _decode_runs(strings: list[str]) -> _Runs:
         if value_positions.size:
             valid[nonempty[np.searchsorted(value_end, value_positions, side="right")]] = False
 
-    low = code & 0x1F
-    value = low[starts].astype(np.int64)
-    wide, k = np.flatnonzero(width > 1), 1
-    while wide.size and k < 12:  # most values are one or two characters wide
-        value[wide] |= low[starts[wide] + k].astype(np.int64) << (5 * k)
-        k += 1
-        wide = wide[width[wide] > k]
-    invalidate(wide)  # wider than 12 characters (60 bits)
-    negative = np.flatnonzero(code[ends] & 0x10)
-    value[negative] -= np.int64(1) << (5 * np.minimum(width[negative], 12))
-    np.clip(value, -_MAX_RUN, _MAX_RUN, out=value)  # out-of-range runs fail below anyway
+    value = ((code[ends] ^ np.uint8(16)).view(np.int8) - np.int8(16)).astype(np.int64)
+    more = np.flatnonzero(code > 31)  # most values are one character wide: few of these
+    if more.size:
+        wide = np.unique(np.searchsorted(ends, more))  # the values they are part of
+        w = ends[wide] - np.where(wide > 0, ends[wide - 1], -1)
+        invalidate(wide[w > 12])  # wider than 12 characters (60 bits)
+        w = np.minimum(w, 12)
+        first = ends[wide] - w + 1
+        value[wide] <<= 5 * (w - 1)
+        k, lower = 0, np.arange(wide.size)
+        while lower.size:
+            value[wide[lower]] += (code[first[lower] + k] & np.int64(0x1F)) << (5 * k)
+            k += 1
+            lower = lower[w[lower] - 1 > k]
+        if w.max() > 6:  # beyond 30 bits: sums of many could overflow
+            np.clip(value, -_MAX_RUN, _MAX_RUN, out=value)  # out-of-range runs fail below
     # run m is value[m] + run[m - 2] for m > 2: two chains of running sums per string (odd m;
     # even m from 2). Each string is laid out from an even place of a padded array, so its
     # values pair up as rows (even m, odd m) and one cumulative sum down the rows runs both
     # chains of every string at once; each string's sums then restart from the row before it.
     padded = n_values + (n_values & 1)
     padded_start = np.cumsum(padded) - padded
-    chains = np.zeros(int(padded_start[-1] + padded[-1]), dtype=np.int64)
-    chains[np.arange(value.size) + np.repeat(padded_start - head, n_values)] = value
+    odd = value_end[n_values & 1 == 1]  # a zero after each string of an odd count
+    chains = np.insert(value, odd, 0) if odd.size else value.copy()
     chains[padded_start] = 0  # run 0 is its value alone
     rows = chains.reshape(-1, 2).cumsum(axis=0)
     first_row = padded_start // 2
@@ -384,23 +386,33 @@ def _boxes(decoded: _Runs, chosen: np.ndarray, heights: np.ndarray) -> np.ndarra
         return boxes
     k, start, pairs = k[use], start[use], pairs[use]
     height = heights[use].astype(np.float64)
-    first_pair = np.cumsum(pairs) - pairs
-    # pair p of a string: runs[at] (background), runs[at + 1] (foreground)
-    at = 2 * np.arange(int(first_pair[-1] + pairs[-1])) + np.repeat(start - 2 * first_pair, pairs)
-    runs = decoded.runs
-    background, foreground = runs[at], runs[at + 1]
+    if k.size == nonempty.size:  # every string: its pairs are the rows of the runs as laid out
+        rows = decoded.runs.reshape(-1, 2)
+        background, foreground = rows[:, 0], rows[:, 1]
+        first_pair, counts = start // 2, decoded.length // 2
+        pad = (first_pair + counts - 1)[decoded.count & 1 == 1]  # a last run without its pair
+    else:
+        first_pair, counts, pad = np.cumsum(pairs) - pairs, pairs, None
+        # pair p of a string: runs[at] (background), runs[at + 1] (foreground)
+        at = 2 * np.arange(int(first_pair[-1] + pairs[-1]))
+        at += np.repeat(start - 2 * first_pair, pairs)
+        background, foreground = decoded.runs[at], decoded.runs[at + 1]
     pair_end = np.cumsum(background + foreground)
     before = np.zeros(k.size, dtype=np.int64)
     before[1:] = pair_end[first_pair[1:] - 1]
-    pair_end -= np.repeat(before, pairs)
+    pair_end -= np.repeat(before, counts)
     empty = foreground == 0
     empty[1:] |= background[1:] == 0
     empty[first_pair] = foreground[first_pair] == 0  # a first background run may be empty
     # column = pixel // height, row = pixel % height; exact in doubles below 2**53
-    h = np.repeat(height, pairs)
+    h = np.repeat(height, counts)
     first, last = (pair_end - foreground).astype(np.float64), (pair_end - 1).astype(np.float64)
     x0, x1 = np.floor(first / h), np.floor(last / h)
     y0, y1 = first - x0 * h, last - x1 * h
+    if pad is not None and pad.size:  # no part of the box
+        x0[pad] = y0[pad] = np.inf
+        x1[pad] = y1[pad] = -np.inf
+        empty[pad] = False
     xs = np.minimum.reduceat(x0, first_pair)
     xe = np.maximum.reduceat(x1, first_pair)
     crosses = np.maximum.reduceat(x0 < x1, first_pair)
