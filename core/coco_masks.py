@@ -316,7 +316,8 @@ def _decode_runs(strings: list[str]) -> _Runs:
     value = ((code[ends] ^ np.uint8(16)).view(np.int8) - np.int8(16)).astype(np.int64)
     more = np.flatnonzero(code > 31)  # most values are one character wide: few of these
     if more.size:
-        wide = np.unique(np.searchsorted(ends, more))  # the values they are part of
+        wide = np.searchsorted(ends, more)  # the values they are part of (ascending)
+        wide = wide[np.flatnonzero(np.diff(wide, prepend=-1))]
         w = ends[wide] - np.where(wide > 0, ends[wide - 1], -1)
         invalidate(wide[w > 12])  # wider than 12 characters (60 bits)
         w = np.minimum(w, 12)

@@ -169,10 +169,14 @@ def check_columns(
     pending: list[tuple[int, str, int]] = []
     derive: list[int] = []
     plain_rle = np.zeros(n, bool)
-    seg_rows = np.flatnonzero(has_seg & good).tolist()
-    for k in seg_rows:  # compressed RLE of the image's size; anything else: one by one
-        seg = segs[k]
-        if type(seg) is not dict:
+    seg_rows = np.flatnonzero(has_seg & good)
+    rle_rows: list[int] = []
+    plain: list[bool] = []
+    image_hw = zip(height[seg_rows].tolist(), width[seg_rows].tolist(), strict=True)
+    bad_box = (has_box & ~box_ok)[seg_rows].tolist()
+    for k, (h, w), bad in zip(seg_rows.tolist(), image_hw, bad_box, strict=True):
+        seg = segs[k]  # a compressed RLE of the image's size; anything else: one by one
+        if type(seg) is not dict or bad:
             continue
         counts, rle_size = seg.get("counts"), seg.get("size")
         if (
@@ -181,16 +185,16 @@ def check_columns(
             and len(rle_size) == 2
             and type(rle_size[0]) is int
             and type(rle_size[1]) is int
-            and rle_size[0] == height[k]
-            and rle_size[1] == width[k]
+            and rle_size[0] == h
+            and rle_size[1] == w
         ):
-            if has_box[k] and not box_ok[k]:
-                continue
-            seg_ok[k] = True
-            plain_rle[k] = len(seg) == 2
-            pending.append((k, counts, int(rle_size[0] * rle_size[1])))
-            if not has_box[k]:
-                derive.append(k)
+            rle_rows.append(k)
+            plain.append(len(seg) == 2)
+            pending.append((k, counts, h * w))
+    if rle_rows:
+        seg_ok[rle_rows] = True
+        plain_rle[rle_rows] = plain
+        derive = np.asarray(rle_rows)[~has_box[rle_rows]].tolist()
     polygon_rows = np.flatnonzero(has_seg & good & _of_type(segs, list))
     if polygon_rows.size:  # polygon lists the reader takes as they are; the rest one by one
         sides = np.maximum(height, width)[polygon_rows]
