@@ -50,10 +50,11 @@ class PredictionFile:
     columns: dict[str, np.ndarray] | None = None
     """The records' fields as numpy columns (image_id, category_id, score, box, and per record
     has_segmentation, extra_keys and plain_rle), when the reader built them."""
-    rles: dict[str, np.ndarray] | None = None
+    rles: dict[str, Any] | None = None
     """With the columns: every compressed RLE counts string as the check read it, in file
     order: ``place`` (record index), ``height``, ``width`` (its image's: the check makes sure),
-    ``end`` (where it ends in ``counts``) and ``counts`` (the ASCII strings one after another)."""
+    ``end`` (where it ends in the counts) and ``counts`` (the ASCII strings one after another,
+    as a list of uint8 arrays: the check's batches, never copied into one)."""
 
 
 class _PredictionContext:
@@ -219,7 +220,7 @@ def _rle_texts(
     texts: list[tuple[bytes, np.ndarray]],
     image_id: np.ndarray,
     images: Mapping[int, tuple[int, int]],
-) -> dict[str, np.ndarray] | None:
+) -> dict[str, Any] | None:
     """:attr:`PredictionFile.rles` from the RLE check's batches (``texts``) of ``pending``."""
     if not pending:
         return None
@@ -231,7 +232,7 @@ def _rle_texts(
         "height": table.sizes[at, 0],
         "width": table.sizes[at, 1],
         "end": np.cumsum(np.concatenate([np.zeros(0, np.int64), *(n for _, n in texts)])),
-        "counts": np.frombuffer(b"".join(text for text, _ in texts), np.uint8),
+        "counts": [np.frombuffer(text, np.uint8) for text, _ in texts],
     }
 
 

@@ -29,6 +29,9 @@ from .prediction_parts import PredictionSetWriter, part_owner, set_owner
 from .records import shape_rows
 
 MASK_COLUMNS = ("id", "image_id", "height", "width", "end", "counts")
+COUNTS_PIECE = 1 << 24
+"""Bytes of counts strings per blob (``counts:00000``, ``counts:00001``, ...): writing one
+blob of all of them held three copies at once (the strings, the ``.npy`` bytes, SQLite's)."""
 
 
 def masks_owner(set_id: int) -> str:
@@ -139,7 +142,8 @@ def rle_columns(
 
     Columns: ``id``, ``image_id``, ``height``, ``width`` per RLE, ``end`` (where its counts
     end in ``counts``) and ``counts``, the ASCII counts strings one after another as they
-    came (the reader checked them: only '0'..'o'). None when there is no such RLE."""
+    came (the reader checked them: only '0'..'o'), as a list of pieces (:func:`joined` makes
+    them one array). None when there is no such RLE."""
     if not indices.size:
         return None, indices
     segs = [records[i]["segmentation"] for i in indices.tolist()]
@@ -153,9 +157,13 @@ def rle_columns(
     picked = [records[i]["segmentation"] for i in places.tolist()]
     sizes = [seg["size"] for seg in picked]
     strings = [seg["counts"] for seg in picked]
+    step = 50_000
     try:
         hw = np.array(sizes, dtype=np.int64).reshape(len(picked), 2)
-        counts = np.frombuffer("".join(strings).encode("ascii"), np.uint8)
+        counts = [
+            np.frombuffer("".join(strings[k : k + step]).encode("ascii"), np.uint8)
+            for k in range(0, len(strings), step)
+        ]
     except (ValueError, OverflowError, UnicodeEncodeError):  # not as the reader lets through
         return None, indices
     columns = {
@@ -192,9 +200,30 @@ def read_rle_columns(
         "height": rles["height"],
         "width": rles["width"],
         "end": rles["end"],
-        "counts": rles["counts"],
+        "counts": list(rles["counts"]),
     }
     return columns, masked[~plain[masked]]
+
+
+def joined(counts: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """The counts of :func:`rle_columns` as one array (given as pieces or already one)."""
+    if isinstance(counts, np.ndarray):
+        return counts
+    return np.concatenate([np.zeros(0, np.uint8), *counts])
+
+
+def _counts_pieces(counts: list[np.ndarray]) -> Iterator[np.ndarray]:
+    """The counts pieces regrouped into blobs of about :data:`COUNTS_PIECE` bytes."""
+    group: list[np.ndarray] = []
+    size = 0
+    for piece in counts:
+        group.append(piece)
+        size += piece.size
+        if size >= COUNTS_PIECE:
+            yield joined(group)
+            group, size = [], 0
+    if group or not counts:
+        yield joined(group)
 
 
 def rle_texts(columns: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> list[str]:
@@ -205,7 +234,7 @@ def rle_texts(columns: dict[str, np.ndarray], lo: int = 0, hi: int | None = None
     if hi <= lo:
         return []
     first = int(end[lo - 1]) if lo else 0
-    text = columns["counts"][first : int(end[hi - 1])].tobytes().decode("ascii")
+    text = joined(columns["counts"])[first : int(end[hi - 1])].tobytes().decode("ascii")
     bounds = (end[lo:hi] - first).tolist()
     starts = [0, *bounds[:-1]]
     strings = [text[a:b] for a, b in zip(starts, bounds, strict=True)]
@@ -290,7 +319,10 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
                 if rles is None:
                     rles, masked = rle_columns(records, masked, order, image_id)
             if rles is not None:
+                counts = rles.pop("counts")
                 self.put_arrays(masks_owner(set_id), rles)
+                for k, piece in enumerate(_counts_pieces(counts)):  # one blob at a time
+                    self.add_arrays(masks_owner(set_id), {f"counts:{k:05d}": piece})
             names = ("set_id", "id", "image_id", "segmentation", "extra")
             self._db.copy_rows(
                 "prediction_shapes", names, mask_rows(set_id, records, masked, image_id)
@@ -504,7 +536,11 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
         cache = self.__dict__.setdefault("_prediction_rles", {})
         if set_id not in cache:
             cache.clear()  # keep one set's in memory
-            cache[set_id] = self.get_arrays(masks_owner(set_id), writable=False) or None
+            arrays = self.get_arrays(masks_owner(set_id), writable=False)
+            pieces = sorted(name for name in arrays if name.startswith("counts:"))
+            if arrays:
+                arrays["counts"] = joined([arrays.pop(name) for name in pieces])
+            cache[set_id] = arrays or None
         return cache[set_id]
 
     def prediction_column(self, set_id: int, name: str) -> np.ndarray:
