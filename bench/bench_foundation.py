@@ -9,9 +9,9 @@ same run. Every step runs in a fresh subprocess so its peak RSS is its own.
 derived from the masks as ``loadRes`` does), ``polygons`` a segm results file of polygons (which
 ``loadRes`` cannot read: its rows read the RLE file of the same boxes); the labels are polygons
 with 1% crowd RLE. The steps run interleaved ``--repeat`` times and the best time of each is
-kept (a shared machine); the CPU seconds (user + system, the best of the runs too) are printed beside the wall time: on
-a machine shared with other work they say what a step costs when the wall time mostly says
-how long it waited for a core.
+kept (a shared machine); the CPU seconds (user + system, the best of the runs too) are printed
+beside the wall time: on a machine shared with other work they say what a step costs when the
+wall time mostly says how long it waited for a core.
 
 Targets (issue 16): import (labels + predictions -> project) <= 0.6x pycocotools'
 COCO()+loadRes at 100k and 500k predictions, boxes and masks; (issue "Foundation") reopen
