@@ -65,6 +65,7 @@ from .store import (
 )
 from .store.location import redact as redact_text
 from .store.transfer import copy_project
+from .timing import phase
 
 __all__ = [
     "PROJECT_SUFFIX",
@@ -431,7 +432,8 @@ def analyze_project(
         project.set_active_sets(chosen)
     from . import suspects
 
-    suspects.cache_after_analysis(project, chosen, sum(summary.suspects.values()))
+    with phase("suspect cache"):
+        suspects.cache_after_analysis(project, chosen, sum(summary.suspects.values()))
     return summary
 
 

@@ -228,18 +228,19 @@ class SuspectIndex:
         """True if the project holds this analysis's columns at their current generation."""
         return self.analysis_id is not None and store.suspect_cache_is_current(self.analysis_id)
 
-    def save_cache(self, store: Store) -> None:
+    def save_cache(self, store: Store, generation: int | None = None) -> None:
         """Store the columns as numpy blobs, so the next load skips building 1M row tuples.
 
         Every transaction that changes this analysis's suspects (core.analyze) bumps its
         generation, and a cache is used only at the generation it was saved at; an index
         updated by :meth:`reload_images` equals a full load and may be saved back (the session
-        does so on close). Not saved when the project's suspects moved on meanwhile.
+        does so on close). Not saved when the project's suspects moved on meanwhile (from
+        ``generation``, when given).
         """
         if self.analysis_id is not None:
             columns = {name: getattr(self, name) for name in _COLUMNS}
             columns.update(self._orders_to_cache())
-            store.save_suspect_cache(self.analysis_id, columns)
+            store.save_suspect_cache(self.analysis_id, columns, generation)
 
     def _orders_to_cache(self) -> dict[str, np.ndarray]:
         """The :data:`CACHED_ORDERS` this index has built (the score order, the group order)."""
@@ -745,12 +746,43 @@ def cache_after_analysis(store: Store, set_ids: Sequence[int], found: int) -> bo
     and saved to the cache files, so that the window's next open maps them (< 2 s at 10M
     labels) instead of reading every suspect row (~30 s at 5M suspects). ``found``: the
     analysis's suspects. Returns whether the index was built (a team project, or an analysis
-    with fewer suspects than :data:`CACHE_MIN_ROWS`, loads fast enough without)."""
-    if store.path is None or store.readonly or not set_ids or found < CACHE_MIN_ROWS:
-        return False
-    scope = set_ids[0] if len(set_ids) == 1 else list(set_ids)
-    analysis = store.current_analysis(scope)
-    if analysis is None or store.suspect_cache_is_current(analysis["id"]):
-        return False
-    SuspectIndex.load(store, scope)
-    return store.suspect_cache_is_current(analysis["id"])
+    with fewer suspects than :data:`CACHE_MIN_ROWS`, loads fast enough without).
+
+    The index is built from the columns the analysis's writer kept of the rows it wrote
+    (``store.take_written_suspects``), the same values a read of the rows gives; read from
+    the rows when they are not there (another analysis's, or rewritten since)."""
+    written = store.take_written_suspects()
+    try:
+        if store.path is None or store.readonly or not set_ids or found < CACHE_MIN_ROWS:
+            return False
+        scope = set_ids[0] if len(set_ids) == 1 else list(set_ids)
+        analysis = store.current_analysis(scope)
+        if analysis is None or store.suspect_cache_is_current(analysis["id"]):
+            return False
+        columns = None
+        if written is not None:
+            columns = store.written_suspect_columns(written, analysis["id"])
+            written.close()  # the columns are in memory now
+        if columns is None or written is None:
+            SuspectIndex.load(store, scope)
+        else:
+            _cache_index(store, analysis, columns, written.generation)
+        return store.suspect_cache_is_current(analysis["id"])
+    finally:
+        if written is not None:
+            written.close()
+
+
+def _cache_index(
+    store: Store, analysis: dict, columns: dict[str, np.ndarray], generation: int
+) -> None:
+    """Cache an analysis's index from its columns (:data:`SUSPECT_INDEX_COLUMNS`) as
+    :meth:`SuspectIndex.load` of a large analysis caches it: with the score and group orders,
+    and the file names. (Statuses, support and names are not cached: not read here.)"""
+    idx = SuspectIndex(analysis["id"], analysis["set_id"], set_ids=list(analysis["set_ids"]))
+    idx._set_columns(columns)
+    _file_names(store)
+    if len(idx) >= CACHE_MIN_ROWS:
+        idx.warm("score", True)
+        idx._by_group()
+        idx.save_cache(store, generation)

@@ -10,13 +10,17 @@ project, or a file whose folder cannot be written, keeps them as blobs in ``arra
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from ..errors import KIND_CODE
+from ..result_rows import RCOL
 from .cache_files import CacheFileRepository
 from .column_file import read_column_file
+
+if TYPE_CHECKING:
+    from .analyses import WrittenSuspects
 
 ROWS_PER_READ = 1 << 20  # suspect ids per read of a whole analysis (see _fetch_all)
 _IDS_PER_QUERY = 500  # image ids per ``IN (...)`` (SQLite's smallest parameter limit is 999)
@@ -51,6 +55,43 @@ CACHED_ORDERS = ("order:score", "order:group")
 by suspect id (the default listing), and by group, then rank (the one-row-per-object view;
 absent when every group has one row). At 5M suspects they took ~3 s to sort at every open."""
 _DTYPES = {name: np.dtype(dtype) for name, _, dtype in _SQL_COLUMNS}
+
+
+def index_columns(rows: np.ndarray, first_id: int, multi: bool) -> dict[str, np.ndarray]:
+    """The :data:`SUSPECT_INDEX_COLUMNS` of suspect rows (``result_rows.RESULT_COLUMNS``) as
+    the analysis writer stores them with ids from ``first_id`` on: what reading them back
+    gives (:data:`_SQL_COLUMNS`), value for value. The writer binds ids and ranks as int64
+    with NaN as -1 and stores a negative id as NULL (read back as -1), a NaN number as NULL
+    (read back as NaN), a -0.0 as 0 (SQLite keeps an integral REAL as an integer); one set's
+    rows name no set (-1)."""
+
+    def ints(name: str, optional: bool = True) -> np.ndarray:
+        col = np.nan_to_num(rows[:, RCOL[name]], nan=-1).astype(np.int64)
+        if optional:
+            col[col < 0] = -1
+        return col
+
+    def number(name: str) -> np.ndarray:
+        return rows[:, RCOL[name]].astype(np.float64) + 0.0  # -0.0 + 0.0 is 0.0
+
+    n = len(rows)
+    return {
+        "ids": np.arange(first_id, first_id + n, dtype=np.int64),
+        "kind": rows[:, RCOL["kind"]].astype(np.int64).astype(np.int8),
+        "score": number("score"),
+        "image_id": ints("image_id", optional=False),
+        "annotation_id": ints("annotation_id"),
+        "other_annotation_id": ints("other_annotation_id"),
+        "prediction_id": ints("prediction_id"),
+        "category_id": ints("category_id"),
+        "predicted_category_id": ints("predicted_category_id"),
+        "iou": number("iou"),
+        "confidence": number("confidence"),
+        "probability": number("probability"),
+        "group": ints("group", optional=False),
+        "group_rank": ints("group_rank", optional=False).astype(np.int32),
+        "prediction_set_id": ints("set_id") if multi else np.full(n, -1, np.int64),
+    }
 
 
 def _compact(column: np.ndarray) -> np.ndarray:
@@ -152,6 +193,31 @@ class SuspectRepository(CacheFileRepository):
         ]
         # column by column, each one's parts let go as it is joined
         return {name: np.concatenate([p.pop(name) for p in parts]) for name in list(parts[0])}
+
+    def written_suspect_columns(
+        self, written: WrittenSuspects, analysis_id: int
+    ) -> dict[str, np.ndarray] | None:
+        """The current analysis's suspects as :meth:`suspect_index_columns` reads them, from
+        the index columns its writer kept of the rows it wrote (and the few rows written after
+        them, read); None unless they are that analysis's rows at its current generation."""
+        if (
+            written.analysis_id != analysis_id
+            or self.suspects_generation(analysis_id) != written.generation
+        ):
+            return None
+        columns = {
+            name: written.columns.column(name, np.zeros(0, _DTYPES[name]))
+            for name in SUSPECT_INDEX_COLUMNS
+        }
+        later = self._fetch(
+            self._db.scan("suspects"),
+            "analysis_id = ? AND id >= ?",
+            [analysis_id, written.later_from],
+            None,
+        )
+        if len(later["ids"]):
+            columns = {n: np.concatenate([columns[n], later[n]]) for n in SUSPECT_INDEX_COLUMNS}
+        return columns
 
     def _fetch(
         self, table: str, where: str, params: list, status_codes: Mapping[str, int] | None
@@ -289,12 +355,18 @@ class SuspectRepository(CacheFileRepository):
         if not self.readonly:
             self._drop_blobs(cache_owner(analysis_id))
 
-    def save_suspect_cache(self, analysis_id: int, columns: dict[str, np.ndarray]) -> bool:
+    def save_suspect_cache(
+        self,
+        analysis_id: int,
+        columns: dict[str, np.ndarray],
+        generation: int | None = None,
+    ) -> bool:
         """Cache an analysis's suspect columns (:data:`SUSPECT_INDEX_COLUMNS`, and those of
         :data:`CACHED_ORDERS` given), if they are still its current suspects (another process
-        may have re-analysed images meanwhile); returns whether they were saved. A project
-        file keeps them in its cache folder (the blobs of an older LabelFix are dropped) and
-        drops the files of analyses that are no longer current."""
+        may have re-analysed images meanwhile; with ``generation``: the generation they were
+        made at, still current); returns whether they were saved. A project file keeps them
+        in its cache folder (the blobs of an older LabelFix are dropped) and drops the files
+        of analyses that are no longer current."""
         ids = columns["ids"]
         with self._db.atomic():
             current = self._db.one(
@@ -305,9 +377,10 @@ class SuspectRepository(CacheFileRepository):
                 [analysis_id],
             )
             same = count == len(ids) and top == (int(ids[-1]) if len(ids) else -1)
-            if not (current and same):
+            now_at = self.suspects_generation(analysis_id)
+            if not (current and same) or generation not in (None, now_at):
                 return False
-            generation = self.suspects_generation(analysis_id)
+            generation = now_at
             check = self._suspects_check(analysis_id, create=True)
         orders = {n: np.asarray(columns[n], np.int64) for n in CACHED_ORDERS if n in columns}
         typed = {n: np.asarray(columns[n], _DTYPES[n]) for n in SUSPECT_INDEX_COLUMNS}

@@ -1,0 +1,224 @@
+"""The suspect index cached after an analysis (core.suspects.cache_after_analysis) is built from
+the columns the analysis's writer kept of the rows it wrote, not by reading them back: the
+cache file it writes is the very file a read of the rows writes, column for column and byte for
+byte (ids as SQLite assigned them), for boxes and masks, one set and several, the analysis in
+memory and in passes, with decided suspects kept from the old analysis; when the rows changed
+after the write it reads them as before; a team project keeps no columns."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labelfix.core import analyze_passes
+from labelfix.core import suspects as suspects_module
+from labelfix.core.errors import AnalysisParams
+from labelfix.core.project import add_predictions, analyze_project, import_project
+from labelfix.core.store import Store, parse_location
+from labelfix.core.store.analyses import AnalysisRepository
+from labelfix.core.store.column_file import read_column_file
+from labelfix.core.store.suspects import SuspectRepository, suspects_file
+from labelfix.core.suspects import SuspectIndex
+
+from backends import drop, location
+from helpers import ROOT, write_json
+
+
+def _generate():
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "bench" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path, Path]]:
+    """Labels and two models' predictions (boxes; masks), written once."""
+    generate = _generate()
+    folder = tmp_path_factory.mktemp("inputs")
+    gt = generate.make_ground_truth(40, seed=3)
+    out = {}
+    for geometry in ("boxes", "masks"):
+        segm = geometry == "masks"
+        out[geometry] = (
+            write_json(folder / f"gt-{geometry}.json", gt),
+            write_json(folder / f"a-{geometry}.json", generate.make_predictions(gt, 12, 4, segm)),
+            write_json(folder / f"b-{geometry}.json", generate.make_predictions(gt, 9, 5, segm)),
+        )
+    return out
+
+
+def _project(where: str | Path, files: tuple[Path, Path, Path]) -> None:
+    gt, a, b = files
+    import_project(parse_location(str(where)), gt, None, a, "a")
+    with Store.open(where) as store:
+        add_predictions(store, b, "b", activate=False)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every cache threshold at 0; counts the reads of a whole analysis's rows."""
+    monkeypatch.setattr(suspects_module, "CACHE_MIN_ROWS", 0)
+    calls: list[int] = []
+    whole = SuspectRepository._fetch_all
+
+    def counted(self: SuspectRepository, *args: object) -> dict:
+        calls.append(1)
+        return whole(self, *args)
+
+    monkeypatch.setattr(SuspectRepository, "_fetch_all", counted)
+    return calls
+
+
+def _cache_file(store: Store, analysis_id: int) -> tuple[bytes, dict, dict[str, np.ndarray]]:
+    path = store.cache_folder() / suspects_file(analysis_id)
+    check, columns = read_column_file(path)
+    return path.read_bytes(), check, {n: np.array(c) for n, c in columns.items()}
+
+
+def _assert_same_as_a_read(store: Store, scope: int | list[int]) -> None:
+    """The analysis's cache file equals the one a load from its rows writes."""
+    aid = store.current_analysis(scope)["id"]
+    assert store.suspect_cache_is_current(aid)
+    built, check, columns = _cache_file(store, aid)
+    store.forget_suspect_cache(aid)
+    SuspectIndex.load(store, scope)  # read from the rows, cached again
+    read, want_check, want = _cache_file(store, aid)
+    assert check == want_check
+    assert list(columns) == list(want)
+    assert {"order:score", "ids", "prediction_set_id"} <= set(columns)
+    for name, col in want.items():
+        assert columns[name].dtype == col.dtype, name
+        np.testing.assert_array_equal(columns[name], col, err_msg=name)
+    assert built == read
+    ids = store._db.rows("SELECT id FROM suspects WHERE analysis_id = ? ORDER BY id", [aid])
+    assert columns["ids"].tolist() == [i for (i,) in ids]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "sets", "passes"),
+    [
+        ("boxes", "a", False),
+        ("boxes", "a", True),
+        ("boxes", "a,b", False),
+        ("masks", "a", False),
+        ("masks", "a", True),
+        ("masks", "a,b", False),
+    ],
+)
+def test_the_cache_from_the_written_rows_equals_a_read(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    inputs: dict,
+    reads: list[int],
+    geometry: str,
+    sets: str,
+    passes: bool,
+) -> None:
+    path = tmp_path / "p.labelfix"
+    _project(path, inputs[geometry])
+    monkeypatch.setattr(analyze_passes, "in_passes", lambda *a: passes)
+    params = AnalysisParams(geometry=geometry)
+    with Store.open(path) as store:
+        first = analyze_project(store, params, set_name="a")  # rows of an analysis before
+        assert sum(first.suspects.values()) > 50
+        summary = analyze_project(store, params, set_name=sets)
+        assert not reads  # no analysis's rows were read back
+        scope = store.resolve_sets(sets)
+        assert store.current_analysis(scope)["id"] == summary.analysis_id
+        _assert_same_as_a_read(store, scope if len(scope) > 1 else scope[0])
+        assert reads == [1]
+
+
+@pytest.mark.parametrize("sets", ["a", "a,b"])
+def test_decided_suspects_kept_from_the_old_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inputs: dict, reads: list[int], sets: str
+) -> None:
+    """Rows written after the analysis's own (the old analysis's decided suspects it did not
+    find again) are read and join the kept columns."""
+    kept: list[int] = []
+    insert = AnalysisRepository._insert_leftovers
+
+    def counted(self: AnalysisRepository, analysis_id: int, leftovers: list) -> None:
+        kept.append(len(leftovers))
+        insert(self, analysis_id, leftovers)
+
+    monkeypatch.setattr(AnalysisRepository, "_insert_leftovers", counted)
+    path = tmp_path / "p.labelfix"
+    _project(path, inputs["boxes"])
+    with Store.open(path) as store:
+        scope = store.resolve_sets(sets)
+        analyze_project(store, set_ids=scope)
+        idx = SuspectIndex.load(store, scope if len(scope) > 1 else scope[0])
+        low = np.argsort(idx.score)[:15]  # the weakest: gone with a higher min_score
+        for pos in low.tolist():
+            for support in idx.supported_by(pos):
+                store.set_decision(support["set_id"], support["key"], "rejected", None)
+        reads.clear()
+        summary = analyze_project(store, AnalysisParams(min_score=0.5), set_ids=scope)
+        assert not reads
+        assert kept[-1] >= 5 and summary.analysis_id == store.current_analysis(scope)["id"]
+        _assert_same_as_a_read(store, scope if len(scope) > 1 else scope[0])
+
+
+def test_rows_rewritten_after_the_write_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inputs: dict, reads: list[int]
+) -> None:
+    """An edit made while the analysis ran re-analyses its images after the write (the
+    generation moves on): the kept columns are not used, the rows are read as before."""
+    path = tmp_path / "p.labelfix"
+    _project(path, inputs["boxes"])
+    with Store.open(path) as store:
+        image = store.image_ids()[0]
+        monkeypatch.setattr(store, "images_changed_since", lambda _change: [image])
+        summary = analyze_project(store)
+        assert summary.stale_images == 1 and store.suspects_generation(summary.analysis_id) == 1
+        assert reads == [1]
+        assert store.take_written_suspects() is None  # taken and let go
+        _assert_same_as_a_read(store, store.active_set_id())
+
+
+def test_the_cache_is_not_saved_once_the_rows_moved_on(
+    tmp_path: Path, inputs: dict, reads: list[int]
+) -> None:
+    """Columns made at an older generation are not saved over the current one."""
+    path = tmp_path / "p.labelfix"
+    _project(path, inputs["boxes"])
+    with Store.open(path) as store:
+        aid = analyze_project(store).analysis_id
+        idx = SuspectIndex.load(store)
+        store.forget_suspect_cache(aid)
+        columns = {n: getattr(idx, n) for n in suspects_module.SUSPECT_INDEX_COLUMNS}
+        assert not store.save_suspect_cache(aid, columns, generation=1)
+        assert not store.has_suspect_cache(aid)
+        assert store.save_suspect_cache(aid, columns, generation=0)
+
+
+def test_a_team_project_keeps_no_columns(
+    tmp_path: Path, inputs: dict, reads: list[int], backend: str
+) -> None:
+    """Only a project file keeps the written rows' columns; a team project's analysis
+    leaves its index uncached, as before."""
+    at = location(backend, tmp_path)
+    try:
+        _project(at, inputs["boxes"])
+        with Store.open(at) as store:
+            aid = analyze_project(store).analysis_id
+            if backend == "postgresql":
+                assert store.cache_folder() is None
+                assert not store.has_suspect_cache(aid)
+            else:
+                assert store.suspect_cache_is_current(aid)
+            assert store.take_written_suspects() is None
+            assert not reads
+            with store.analysis_writer(store.active_set_id(), AnalysisParams()):
+                pass
+            written = store.take_written_suspects()
+            assert (written is None) == (backend == "postgresql")
+            if written is not None:
+                written.close()
+    finally:
+        drop(at)
