@@ -12,7 +12,7 @@ import pytest
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import KINDS, AnalysisParams
 from labelfix.core.result_rows import RCOL, RESULT_COLUMNS, Rows
-from labelfix.core.store import Store
+from labelfix.core.store import Store, analyses
 from labelfix.core.store.analyses import SUSPECT_FIELDS, suspect_columns
 
 from helpers import sql, tiny_dataset, tiny_predictions, write_json
@@ -59,8 +59,13 @@ def awkward_rows(n: int = 400, seed: int = 5) -> np.ndarray:
     return rows
 
 
+@pytest.mark.parametrize("slice_rows", [16_384, 64])
 @pytest.mark.parametrize("set_ids", [[1], [1, 2]])
-def test_stored_rows_equal_suspect_columns(store: Store, set_ids: list[int]) -> None:
+def test_stored_rows_equal_suspect_columns(
+    store: Store, set_ids: list[int], slice_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written at once or in slices of 64 rows (ids go on across the slices)."""
+    monkeypatch.setattr(analyses, "_ROWS_PER_INSERT", slice_rows)
     data = awkward_rows()
     with store.analysis_writer(set_ids, AnalysisParams()) as writer:
         writer.add_rows(Rows(data[:150]))

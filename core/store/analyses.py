@@ -155,13 +155,17 @@ _BOUND_INTS = (
     "set_id",
 )
 _BOUND_FLOATS = ("score", "iou", "confidence", "probability")
+_ROWS_PER_INSERT = 16_384
+"""Suspect rows whose values are made at a time: ~600 bytes of Python objects a row (225 MB
+at 370k suspects, held to the end of the insert); in these slices the write also took ~10%
+less CPU (measured)."""
 _KIND_NAME = " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(KINDS))
 
 
 def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[str, list[list]]:
     """The suspects table's columns but the id (:data:`SUSPECT_FIELDS` [1:]) as a SELECT over
-    bound values (``column1`` ...: the kind code, :data:`_BOUND_FLOATS`, :data:`_BOUND_INTS`)
-    and those values, for :meth:`sqlite.Database.insert_select_values`: the same rows as
+    bound values (``column1`` ...: the kind code, :data:`_BOUND_FLOATS`, :data:`_BOUND_INTS`;
+    the set only for several sets) and those values, for :meth:`sqlite.Database.insert_select_values`: the same rows as
     :func:`suspect_columns` (a negative or NaN id is NULL, a NaN number is NULL, the key is
     :func:`errors.suspect_key`'s) with the key, the kind's name and the NULLs made by SQLite."""
     names = ("kind", *_BOUND_FLOATS, *_BOUND_INTS)
@@ -199,9 +203,8 @@ def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[st
     )
     values = [rows[:, RCOL["kind"]].astype(np.int64).tolist()]
     values += [rows[:, RCOL[n]].astype(np.float64).tolist() for n in _BOUND_FLOATS]
-    values += [
-        np.nan_to_num(rows[:, RCOL[n]], nan=-1).astype(np.int64).tolist() for n in _BOUND_INTS
-    ]
+    bound = _BOUND_INTS if multi else _BOUND_INTS[:-1]  # one set's rows name no set: unbound
+    values += [np.nan_to_num(rows[:, RCOL[n]], nan=-1).astype(np.int64).tolist() for n in bound]
     return select, values
 
 
@@ -442,8 +445,11 @@ class AnalysisRepository(Repository):
         if self._db.dialect == "sqlite":
             # ids continue from the largest (SQLite's rowid rule: a row inserted without one
             # gets the table's largest + 1), in the order of the values: first, first + 1, ...
-            select, values = _suspect_values(analysis_id, data, multi)
-            self._db.insert_select_values("suspects", SUSPECT_FIELDS[1:], select, values)
+            for start in range(0, n, _ROWS_PER_INSERT):
+                select, values = _suspect_values(
+                    analysis_id, data[start : start + _ROWS_PER_INSERT], multi
+                )
+                self._db.insert_select_values("suspects", SUSPECT_FIELDS[1:], select, values)
             last = self._db.scalar("SELECT MAX(id) FROM suspects")
             if last != first + n - 1:  # the support rows and the index's ids rely on it
                 raise RuntimeError(f"suspect ids {first}..{last} for {n} rows")
