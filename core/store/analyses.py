@@ -14,7 +14,9 @@ confusion table, default review cut) are JSON on the analysis's row.
 Every write that changes an analysis's suspects bumps its generation (meta
 ``suspects_generation:<id>``), which invalidates the suspect index's column cache
 (:mod:`.suspects`). The write steps of an analysis are :class:`AnalysisWriter` (a full run, one
-transaction) and :meth:`AnalysisRepository.replace_image_results` (some images again).
+transaction) and :meth:`AnalysisRepository.replace_image_results` (some images again). A full
+run of a project file also keeps the suspect index's columns of the rows it wrote
+(:class:`WrittenSuspects`), so that its cache is built without reading them back.
 """
 
 from __future__ import annotations
