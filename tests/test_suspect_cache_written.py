@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from labelfix.core import analyze as analyze_module
 from labelfix.core import analyze_passes
 from labelfix.core import suspects as suspects_module
 from labelfix.core.errors import AnalysisParams
@@ -20,6 +21,7 @@ from labelfix.core.project import add_predictions, analyze_project, import_proje
 from labelfix.core.store import Store, parse_location
 from labelfix.core.store.analyses import AnalysisRepository
 from labelfix.core.store.column_file import read_column_file
+from labelfix.core.store.spill import SpilledColumns
 from labelfix.core.store.suspects import SuspectRepository, suspects_file
 from labelfix.core.suspects import SuspectIndex
 
@@ -121,6 +123,9 @@ def test_the_cache_from_the_written_rows_equals_a_read(
     path = tmp_path / "p.labelfix"
     _project(path, inputs[geometry])
     monkeypatch.setattr(analyze_passes, "in_passes", lambda *a: passes)
+    if passes:  # many chunks, so many slices of columns
+        monkeypatch.setattr(analyze_module.chunks, "__defaults__", (5,))
+        monkeypatch.setattr(analyze_passes, "GROUP_IMAGES", 10)
     params = AnalysisParams(geometry=geometry)
     with Store.open(path) as store:
         first = analyze_project(store, params, set_name="a")  # rows of an analysis before
@@ -179,6 +184,20 @@ def test_rows_rewritten_after_the_write_are_read(
         assert reads == [1]
         assert store.take_written_suspects() is None  # taken and let go
         _assert_same_as_a_read(store, store.active_set_id())
+
+
+def test_spilled_columns_join_slices_of_any_integer_size(tmp_path: Path) -> None:
+    spilled = SpilledColumns(("a", "f"), tmp_path, ".test-")
+    small = {"a": np.array([1, -1], np.int8), "f": np.array([0.5, np.nan])}
+    spilled.add(small)
+    spilled.add({"a": np.array([2**40], np.int64), "f": np.array([-0.0])})
+    spilled.add({"a": np.array([300], np.int16), "f": np.array([7.0])})
+    assert len(spilled) == 4
+    a = spilled.column("a", np.zeros(0, np.int64))
+    assert a.dtype == np.int64 and a.tolist() == [1, -1, 2**40, 300]
+    np.testing.assert_array_equal(spilled.column("f", np.zeros(0)), [0.5, np.nan, -0.0, 7.0])
+    spilled.close()
+    assert SpilledColumns(("a",), None, ".test-").column("a", np.zeros(0, np.int8)).dtype == np.int8
 
 
 def test_the_cache_is_not_saved_once_the_rows_moved_on(

@@ -35,7 +35,7 @@ from ..result_rows import RCOL, Rows
 from .base import Repository, now
 from .location import is_team_location
 from .spill import SpilledColumns
-from .suspects import SUSPECT_INDEX_COLUMNS, index_columns
+from .suspects import SUSPECT_INDEX_COLUMNS, compact_int, index_columns
 
 # the suspects table's columns: the id, analysis, key, kind and score, the ids, IoU and
 # confidence as in a suspects array (errors.SUSPECT_COLUMNS), then the calibrated probability,
@@ -686,7 +686,8 @@ class AnalysisWriter:
         """Suspect rows (``result_rows.RESULT_COLUMNS``; with their support for several sets)."""
         first = self._store._insert_rows(self.analysis_id, rows, self.multi)
         if self._index is not None and len(rows):
-            self._index.add(index_columns(rows.rows, first, self.multi))
+            columns = index_columns(rows.rows, first, self.multi)
+            self._index.add({n: compact_int(c) for n, c in columns.items()})  # ~40% fewer bytes
         if self._decided:
             self._found |= _found(rows, self.multi) & self._decided
         per_kind = np.bincount(rows.rows[:, RCOL["kind"]].astype(np.int64), minlength=len(KINDS))
