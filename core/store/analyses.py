@@ -167,9 +167,10 @@ _KIND_NAME = " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(K
 def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[str, list[list]]:
     """The suspects table's columns but the id (:data:`SUSPECT_FIELDS` [1:]) as a SELECT over
     bound values (``column1`` ...: the kind code, :data:`_BOUND_FLOATS`, :data:`_BOUND_INTS`;
-    the set only for several sets) and those values, for :meth:`sqlite.Database.insert_select_values`: the same rows as
-    :func:`suspect_columns` (a negative or NaN id is NULL, a NaN number is NULL, the key is
-    :func:`errors.suspect_key`'s) with the key, the kind's name and the NULLs made by SQLite."""
+    the set only for several sets) and those values, for
+    :meth:`sqlite.Database.insert_select_values`: the same rows as :func:`suspect_columns` (a
+    negative or NaN id is NULL, a NaN number is NULL, the key is :func:`errors.suspect_key`'s)
+    with the key, the kind's name and the NULLs made by SQLite."""
     names = ("kind", *_BOUND_FLOATS, *_BOUND_INTS)
     col = {name: f"column{k + 1}" for k, name in enumerate(names)}
     opt = {n: f"CASE WHEN {col[n]} >= 0 THEN {col[n]} END" for n in _BOUND_INTS}
