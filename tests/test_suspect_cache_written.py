@@ -241,3 +241,19 @@ def test_a_team_project_keeps_no_columns(
                 written.close()
     finally:
         drop(at)
+
+
+def test_closing_the_store_lets_go_of_the_kept_columns(tmp_path: Path, inputs: dict) -> None:
+    """An analysis run without analyze_project (which takes the columns for the cache) keeps
+    them in temporary files; closing the store removes them."""
+    path = tmp_path / "p.labelfix"
+    _project(path, inputs["boxes"])
+    store = Store.open(path)
+    analyze_module.analyze(store, store.resolve_sets("a"), AnalysisParams())
+    written = store.__dict__.get("_written_suspects")
+    assert written is not None and len(written.columns) > 0
+    files = list(written.columns._files.values())
+    assert files and not any(fh.closed for fh in files)
+    store.close()
+    assert all(fh.closed for fh in files)
+    assert store.take_written_suspects() is None

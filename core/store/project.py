@@ -246,7 +246,8 @@ class Store(
         return self._db.connected
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection, and let go of what the last analysis's writer kept."""
+        self.take_written_suspects_close()
         self._db.close()
 
     def __enter__(self) -> Store:
