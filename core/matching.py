@@ -219,17 +219,32 @@ def _pair_indices(batch: _Batch, flat: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _flat_box_ious(batch: _Batch) -> np.ndarray:
-    """Every image's cross-class box IoU matrix, raveled and concatenated."""
+    """Every image's cross-class box IoU matrix, raveled and concatenated.
+
+    The same operations as :func:`_corner_iou` on contiguous columns: each prediction's terms
+    repeated over its row, the labels' gathered (strided columns of corner rows cost twice)."""
     per_pred = batch.n_labels[batch.pred_image]  # pairs in each prediction's row
     row_start = np.cumsum(per_pred) - per_pred
     label_start = np.concatenate(([0], np.cumsum(batch.n_labels)))[batch.pred_image]
-    pred_index = np.repeat(np.arange(len(per_pred)), per_pred)
     label_index = np.arange(int(per_pred.sum())) + np.repeat(label_start - row_start, per_pred)
-    return _corner_iou(
-        _corners(batch.pred_box)[pred_index],
-        _corners(batch.label_box)[label_index],
-        batch.label_crowd[label_index],
-    )
+    d = _corners(batch.pred_box)
+    g = _corners(batch.label_box)
+    d0, d1, d2, d3, d4 = (np.repeat(d[:, k], per_pred) for k in range(5))
+    g0, g1, g2, g3, g4 = (g[:, k].take(label_index) for k in range(5))
+    w = np.minimum(d2, g2)
+    w -= np.maximum(d0, g0)
+    h = np.minimum(d3, g3)
+    h -= np.maximum(d1, g1)
+    inter = w * h
+    union = d4 + g4
+    union -= inter
+    crowd = batch.label_crowd.take(label_index)
+    np.copyto(union, d4, where=crowd)
+    overlap = w > 0
+    overlap &= h > 0  # then both boxes have positive area, so union > 0
+    out = np.zeros(len(inter))
+    np.divide(inter, union, out=out, where=overlap)
+    return out
 
 
 def _flat_ious(
