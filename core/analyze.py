@@ -432,8 +432,8 @@ def _compute(
         counts = scoring.class_counts([m.label_classes for m in firsts])
         if params.calibrate:
             with phase("calibration fit"):
-                reference = calibration.RankReference(cats, scores)
-                positions = reference.positions(counts, cats_m, scores_m)
+                reference = calibration.RankReference(cats, scores, own=True)
+                positions = reference.own_positions(counts, cats_m, scores_m)
                 fit = scoring.fit_detector(
                     cats, scores, counts, cats_m, scores_m, outcome, reference, positions
                 )

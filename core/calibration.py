@@ -141,20 +141,81 @@ class RankReference:
     """A prediction set's (class, score) pairs sorted once, for :func:`rank_positions` of any
     number of queries (an analysis asks once per chunk of images)."""
 
-    def __init__(self, ref_categories: np.ndarray, ref_scores: np.ndarray) -> None:
+    def __init__(
+        self, ref_categories: np.ndarray, ref_scores: np.ndarray, own: bool = False
+    ) -> None:
+        """``own``: :meth:`own_positions` will be asked once (it keeps a sort order, 8 bytes
+        a pair, until then; the sort takes a few more temporaries of that size)."""
         cats = np.asarray(ref_categories, dtype=np.int64)
         scores = np.asarray(ref_scores, dtype=np.float64)
         self.classes = np.unique(cats)
-        self.values = np.unique(scores)
-        # one integer key per pair, sorted: class first, then the score's place among all scores
-        keys = np.searchsorted(self.classes, cats)
-        keys *= len(self.values) + 1
-        keys += np.searchsorted(self.values, scores)
-        keys.sort()
+        self._own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        keys, order = self._sorted_keys(cats, scores, own)
         self.keys = keys
         self.class_end = np.searchsorted(
             self.keys, (np.arange(len(self.classes)) + 1) * (len(self.values) + 1)
         )
+        if order is not None:  # kept for own_positions (dropped when used)
+            self._own = (cats, scores, order)
+
+    def _sorted_keys(
+        self, cats: np.ndarray, scores: np.ndarray, own: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sets ``values`` (the distinct scores, ascending); returns the pairs' keys, sorted
+        (class first, then the score's place among all scores), and the order that sorts
+        them (None unless ``own``, and for scores with nan or too many classes)."""
+        cls = np.searchsorted(self.classes, cats)
+        if not own or np.isnan(scores).any() or len(self.classes) >= 1 << 15:
+            self.values = np.unique(scores)
+            keys = cls * (len(self.values) + 1) + np.searchsorted(self.values, scores)
+            keys.sort()
+            return keys, None
+        # one stable sort of the scores gives both np.unique's values and every score's place
+        # among them (np.searchsorted's left side: equal scores share it); then a stable radix
+        # sort of the classes in that order sorts the keys
+        by_score = np.argsort(scores, kind="stable")
+        ordered = scores[by_score]
+        new = np.empty(len(ordered), dtype=bool)
+        new[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        self.values = ordered[new]
+        place = np.empty(len(scores), dtype=np.int64)
+        place[by_score] = np.cumsum(new) - 1
+        del ordered, new
+        order = by_score[np.argsort(cls[by_score].astype(np.int16), kind="stable")]
+        keys = cls * (len(self.values) + 1) + place
+        return keys[order], order
+
+    def own_positions(
+        self, label_counts: dict[int, int], categories: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`positions` of the reference's own pairs (the very arrays it was made from,
+        else those positions are computed as for any pairs): the same numbers from the sort
+        the reference made, without a search per pair."""
+        own = self._own
+        self._own = None  # one use: the order is as large as the set
+        if own is None or own[0] is not categories or own[1] is not scores or not len(scores):
+            return self.positions(label_counts, categories, scores)
+        order = own[2]
+        keys = self.keys
+        new = np.empty(len(keys), dtype=bool)
+        new[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=new[1:])
+        run = np.cumsum(new) - 1
+        run_start = np.flatnonzero(new)
+        run_end = np.append(run_start[1:], len(keys))
+        lo, hi = run_start[run], run_end[run]  # each sorted pair's run of equal keys
+        stride = len(self.values) + 1
+        cls = keys // stride
+        above = self.class_end[cls] - hi
+        rank = above + np.maximum(hi - lo - 1, 0) / 2.0
+        prior = np.array(
+            [float(label_counts.get(c, 0)) + RANK_PRIOR_LABELS for c in self.classes.tolist()]
+        )
+        n = prior[cls]
+        x = np.empty(len(keys))
+        x[order] = n / (n + rank + 0.5)
+        return x
 
     def positions(
         self, label_counts: dict[int, int], categories: np.ndarray, scores: np.ndarray

@@ -177,6 +177,36 @@ def test_rank_positions_match_their_definition(seed: int, n: int, m: int, digits
     assert got.tobytes() == want.tobytes()
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 3))
+def test_own_positions_are_the_positions_of_the_reference_itself(
+    seed: int, n: int, digits: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    cats = rng.integers(-3, 5, n)
+    scores = np.round(rng.random(n), digits) * rng.choice([-1.0, 1.0], n)  # ties, 0.0 and -0.0
+    counts = {c: int(rng.integers(0, 9)) for c in range(-3, 6) if rng.random() < 0.7}
+    plain = cal.RankReference(cats, scores)
+    own = cal.RankReference(cats, scores, own=True)
+    assert own.keys.tobytes() == plain.keys.tobytes()
+    assert own.class_end.tobytes() == plain.class_end.tobytes()
+    got = own.own_positions(counts, cats, scores)
+    assert got.tobytes() == plain.positions(counts, cats, scores).tobytes()
+    assert got.tobytes() == _rank_positions_by_class(cats, scores, counts, cats, scores).tobytes()
+    # asked again, or for other arrays: the plain positions
+    assert own.own_positions(counts, cats, scores).tobytes() == got.tobytes()
+    other = cal.RankReference(cats, scores, own=True).own_positions(counts, cats.copy(), scores)
+    assert other.tobytes() == got.tobytes()
+
+
+def test_own_positions_with_nan_scores_fall_back_to_the_search() -> None:
+    cats = np.array([1, 1, 2, 1])
+    scores = np.array([0.5, np.nan, 0.2, 0.5])
+    own = cal.RankReference(cats, scores, own=True)
+    want = cal.RankReference(cats, scores).positions({1: 2}, cats, scores)
+    assert own.own_positions({1: 2}, cats, scores).tobytes() == want.tobytes()
+
+
 def test_no_predictions_give_no_probabilities() -> None:
     """A class (or a set) without predictions: an empty answer, not an error."""
     rng = np.random.default_rng(2)
