@@ -454,34 +454,27 @@ def _compute(
         want_habits, want_confusion = fit.habit_totals is None, inputs.fit is None
         found = runner.second(parts, want_habits, want_confusion, should_stop)
         totals: dict[tuple[int, int], float] = {}
-        raws: list[np.ndarray] = []
-        bests: list[np.ndarray] = []  # per row, core.label_fit's best same-class IoU of its label
-        contained: list[np.ndarray] = []  # per row, core.containment's (missing_label rows)
-        for f in found:
-            if want_habits:
-                habits.add_totals(totals, f.habits)
-            if f.raw is not None:
-                raws.append(f.raw)
-                bests.append(f.best_iou)
-                contained.append(f.contained)
-        raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         if want_habits:
+            for f in found:
+                habits.add_totals(totals, f.habits)
             fit = replace(fit, habit_totals=totals)
+        # the rows go straight into the scored array (no concatenation and copy of them)
+        n_rows = sum(0 if f.raw is None else len(f.raw) for f in found)
+        scored = np.empty((n_rows, len(SUSPECT_COLUMNS) + 1))
+        best = np.empty(n_rows)  # per row, core.label_fit's best same-class IoU of its label
+        contained = np.empty(n_rows)  # per row, core.containment's (missing_label rows)
+        at = 0
+        for f in found:
+            if f.raw is not None:
+                scored[at : at + len(f.raw), :-1] = f.raw
+                best[at : at + len(f.raw)] = f.best_iou
+                contained[at : at + len(f.raw)] = f.contained
+                at += len(f.raw)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     with phase("suspect rules"):
-        scored = (
-            np.column_stack(
-                [
-                    raw,
-                    scoring.score(
-                        raw, params, fit, np.concatenate(bests), np.concatenate(contained)
-                    ),
-                ]
-            )
-            if len(raw)
-            else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
-        )
+        if n_rows:
+            scored[:, -1] = scoring.score(scored[:, :-1], params, fit, best, contained)
     confusion = None
     if want_confusion:  # a full analysis reports the detector's confusions
         confusion = {}  # on the calibrated probabilities

@@ -81,9 +81,12 @@ def _grouped(scored: np.ndarray, prediction_node: np.ndarray, set_id: np.ndarray
         prediction_node,
         scored[:, len(SUSPECT_COLUMNS)],
     )
-    return np.column_stack(
-        [scored[:, : len(SUSPECT_COLUMNS) + 1], groups.group, groups.rank, set_id]
-    ).astype(np.float64)
+    out = np.empty((len(scored), len(RESULT_COLUMNS)))
+    out[:, : len(SUSPECT_COLUMNS) + 1] = scored[:, : len(SUSPECT_COLUMNS) + 1]
+    out[:, RCOL["group"]] = groups.group
+    out[:, RCOL["group_rank"]] = groups.rank
+    out[:, RCOL["set_id"]] = set_id
+    return out
 
 
 def one_set(scored: np.ndarray, set_id: int) -> Rows:
