@@ -74,28 +74,31 @@ def overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple
     order does not matter); the margin only adds candidates, so the pairs are exactly those.
     """
     seg = np.repeat(np.arange(len(sizes)), sizes)
-    order = np.lexsort((boxes[:, 0], seg))
-    box, seg = boxes[order], seg[order]
-    x0, y0 = box[:, 0], box[:, 1]
-    x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
-    # one int key orders (segment, x) exactly: x as its rank among all left edges
-    lefts = np.sort(x0)
-    span = len(x0) + 1
-    key = seg * span + np.searchsorted(lefts, x0, side="left")
+    # one int key orders (segment, x) exactly: x as its rank among all left edges (a stable
+    # sort of it is np.lexsort((x, segment)), several times faster)
+    lefts = np.sort(boxes[:, 0])
+    span = len(lefts) + 1
+    key = seg * span + np.searchsorted(lefts, boxes[:, 0], side="left")
+    order = np.argsort(key, kind="stable")
+    key, seg = key[order], seg[order]
+    x0, y0, w, h = (np.ascontiguousarray(boxes[order, k]) for k in range(4))
+    x1, y1 = x0 + w, y0 + h
     with np.errstate(invalid="ignore", over="ignore"):  # nan / inf reach: every later box
         slack = 1e-9 * (np.abs(x0) + np.abs(x1)) + 1e-12
-        reach = x1 - (iou * (1.0 - 1e-6)) * box[:, 2] + slack
+        reach = x1 - (iou * (1.0 - 1e-6)) * w + slack
     end = np.searchsorted(key, seg * span + np.searchsorted(lefts, reach, side="right"))
     pos = np.arange(len(x0))
     later = np.maximum(end - pos - 1, 0)  # boxes after this one whose left edge is in reach
     a = np.repeat(pos, later)
     b = a + 1 + np.arange(len(a)) - np.repeat(starts(later), later)
-    ih = np.clip(np.minimum(y1[a], y1[b]) - np.maximum(y0[a], y0[b]), 0, None)
-    meet = ih > 0
+    # y overlap first (most candidates have none); box a's terms repeated, not gathered
+    ih = np.minimum(np.repeat(y1, later), y1[b])
+    ih -= np.maximum(np.repeat(y0, later), y0[b])
+    meet = np.flatnonzero(ih > 0)  # clipped at 0 this is the overlap; nan: none
     a, b, ih = a[meet], b[meet], ih[meet]
     iw = np.clip(np.minimum(x1[a], x1[b]) - np.maximum(x0[a], x0[b]), 0, None)
     inter = iw * ih
-    area = box[:, 2] * box[:, 3]
+    area = w * h
     union = area[a] + area[b] - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         over = np.where(union > 0, inter / union, 0.0) >= iou
