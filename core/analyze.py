@@ -12,7 +12,7 @@ disappear), so the decision stays visible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -29,8 +29,27 @@ from . import (
     result_rows,
     scoring,
 )
-from .errors import SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, chunk_facts, chunk_suspects
-from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions, match_many
+from .errors import (
+    SUSPECT_COLUMNS,
+    AnalysisParams,
+    ChunkFacts,
+    batch_facts,
+    chunk_facts,
+    chunk_suspects,
+)
+from .matching import (
+    FP,
+    IGNORED,
+    TP,
+    Batch,
+    BatchMatches,
+    ImageLabels,
+    ImageMatches,
+    ImagePredictions,
+    make_batch,
+    match_batch,
+    match_many,
+)
 from .progress import Cancelled, Progress, ShouldStop
 from .store import Store
 from .store.masks import LABELS_OWNER, predictions_owner
@@ -135,14 +154,31 @@ def read_inputs(
 
 
 # ---------------------------------------------------------------------- compute
-@dataclass
 class ChunkInput:
-    """The labels and predictions of a chunk of images, per image, and the mask-cache rows
-    of the masks encoded for it."""
+    """The labels and predictions of a chunk of images, per image (``items``), and the
+    mask-cache rows of the masks encoded for it. For boxes also as one
+    :class:`~.matching.Batch` (``batch``; the items are then made only when asked for)."""
 
-    image_ids: list[int]
-    items: list[tuple[ImagePredictions, ImageLabels]]
-    new_masks: list[tuple]
+    def __init__(
+        self,
+        image_ids: list[int],
+        items: list[tuple[ImagePredictions, ImageLabels]] | None,
+        new_masks: list[tuple],
+        batch: Batch | None = None,
+        make_items: Callable[[], list[tuple[ImagePredictions, ImageLabels]]] | None = None,
+    ) -> None:
+        self.image_ids = image_ids
+        self._items = items
+        self.new_masks = new_masks
+        self.batch = batch
+        self._make_items = make_items
+
+    @property
+    def items(self) -> list[tuple[ImagePredictions, ImageLabels]]:
+        if self._items is None:
+            assert self._make_items is not None
+            self._items = self._make_items()
+        return self._items
 
 
 @dataclass
@@ -179,13 +215,50 @@ def chunk_at(inputs: AnalysisInputs, start: int, size: int = CHUNK) -> ChunkInpu
     )
     p_lo = np.searchsorted(pred["image_id"], ids_arr)
     p_hi = np.searchsorted(pred["image_id"], ids_arr, "right")
-    new_masks: list[tuple] = []
-    items = []
-    for k, image_id in enumerate(ids):
-        labels = _labels(inputs, int(l_lo[k]), int(l_hi[k]), image_id, new_masks)
-        preds = _predictions(inputs, int(p_lo[k]), int(p_hi[k]), image_id, new_masks)
-        items.append((preds, labels))
-    return ChunkInput(ids, items, new_masks)
+
+    def items(new_masks: list[tuple]) -> list[tuple[ImagePredictions, ImageLabels]]:
+        out = []
+        for k, image_id in enumerate(ids):
+            labels = _labels(inputs, int(l_lo[k]), int(l_hi[k]), image_id, new_masks)
+            preds = _predictions(inputs, int(p_lo[k]), int(p_hi[k]), image_id, new_masks)
+            out.append((preds, labels))
+        return out
+
+    if inputs.params.geometry == "masks" or not ids:
+        new_masks: list[tuple] = []
+        return ChunkInput(ids, items(new_masks), new_masks)
+    return ChunkInput(ids, None, [], _batch(inputs, l_lo, l_hi, p_lo, p_hi), lambda: items([]))
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> slice | np.ndarray:
+    """The rows ``lo[k]..hi[k]`` of every k, in order: a slice when they follow each other."""
+    if np.array_equal(lo[1:], hi[:-1]):
+        return slice(int(lo[0]), int(hi[-1]))
+    n = hi - lo
+    return np.arange(int(n.sum())) + np.repeat(lo - (np.cumsum(n) - n), n)
+
+
+def _batch(
+    inputs: AnalysisInputs, l_lo: np.ndarray, l_hi: np.ndarray, p_lo: np.ndarray, p_hi: np.ndarray
+) -> Batch:
+    """The chunk's :class:`~.matching.Batch` straight from the input columns: the same arrays
+    as the per-image items concatenated."""
+    block = inputs.labels[_ranges(l_lo, l_hi)]
+    rows = _ranges(p_lo, p_hi)
+    pred = inputs.predictions
+    return make_batch(
+        p_hi - p_lo,
+        l_hi - l_lo,
+        pred["id"][rows],
+        pred["category_id"][rows],
+        pred["score"][rows],
+        pred["box"][rows],
+        block[:, 0].astype(np.int64),
+        block[:, 2].astype(np.int64),
+        np.ascontiguousarray(block[:, 3:7]),
+        block[:, 7].astype(bool),
+        block[:, 8],
+    )
 
 
 def _labels(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) -> ImageLabels:
@@ -272,6 +345,19 @@ def _match_columns(
     }
 
 
+def _batch_columns(
+    image_ids: list[int], batch: Batch, matched: BatchMatches
+) -> dict[str, np.ndarray]:
+    """:func:`_match_columns` of a chunk matched as one batch."""
+    return {
+        "prediction_id": batch.pred_id.copy(),
+        "image_id": np.repeat(np.asarray(image_ids, dtype=np.int64), batch.n_preds),
+        "outcome": matched.outcome,
+        "annotation_id": matched.annotation_id,
+        "iou": matched.iou,
+    }
+
+
 def _stored_fit(inputs: AnalysisInputs) -> scoring.DetectorFit | None:
     """The fit a re-analysis reuses (None: fit on the inputs, as a full analysis does)."""
     if inputs.fit is None or inputs.set_categories is None or inputs.set_scores is None:
@@ -309,12 +395,20 @@ def first_pass(
     """Match a chunk with raw scores (COCO's order) and make its score-independent facts
     (errors.chunk_facts; for masks the label-label IoUs)."""
     g = params.geometry
-    with phase("matching"):
-        matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
-    columns = _match_columns(chunk.image_ids, chunk.items, matched)
-    with phase("suspect rules"):
-        facts = chunk_facts(chunk.items, matched, chunk.image_ids, params)
-        ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+    ious = None
+    if chunk.batch is not None:  # boxes: the whole chunk at once
+        with phase("matching"):
+            m = match_batch(chunk.batch, params.iou_threshold, params.max_dets, g)
+        columns = _batch_columns(chunk.image_ids, chunk.batch, m)
+        with phase("suspect rules"):
+            facts = batch_facts(chunk.batch, m, chunk.image_ids, params)
+    else:
+        with phase("matching"):
+            matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
+        columns = _match_columns(chunk.image_ids, chunk.items, matched)
+        with phase("suspect rules"):
+            facts = chunk_facts(chunk.items, matched, chunk.image_ids, params)
+            ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
     out = ChunkMatched(columns, len(facts.p_id), facts.l_cat[~facts.l_crowd], chunk.new_masks)
     return out, facts, ious
 

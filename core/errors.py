@@ -39,7 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from .matching import TP, ImageLabels, ImageMatches, ImagePredictions
+from .matching import (
+    TP,
+    Batch,
+    BatchMatches,
+    ImageLabels,
+    ImageMatches,
+    ImagePredictions,
+    batch_of,
+)
 from .segments import (
     flat,
     nms_keep,
@@ -299,29 +307,47 @@ def chunk_facts(
 ) -> ChunkFacts:
     """The score-independent facts of a chunk of images (``items`` and ``matches`` as for
     :func:`batch_suspects`); ``p_score`` holds the items' own scores."""
-    preds = [p for p, _ in items]
-    labs = [lab for _, lab in items]
-    n_preds = np.array([len(p.ids) for p in preds], dtype=np.int64)
-    n_labels = np.array([len(lab.ids) for lab in labs], dtype=np.int64)
-    B, M, N = len(items), int(n_preds.sum()), int(n_labels.sum())  # noqa: N806
+    if len(matches) != len(items):
+        raise ValueError("items, matches and image_ids must have one entry per image")
+    batch = batch_of(items)
+    matched = BatchMatches(
+        flat([mt.outcome for mt in matches], np.int8),
+        flat([mt.annotation_id for mt in matches], np.int64),
+        flat([mt.iou for mt in matches], np.float64),
+        flat(
+            [
+                mt.ious
+                for mt, m, n in zip(matches, batch.n_preds, batch.n_labels, strict=True)
+                if m and n
+            ],
+            np.float64,
+        ),
+    )
+    return batch_facts(batch, matched, image_ids, params)
+
+
+def batch_facts(
+    batch: Batch, matched: BatchMatches, image_ids: list[int], params: AnalysisParams
+) -> ChunkFacts:
+    """:func:`chunk_facts` of a chunk's :class:`~.matching.Batch` and its matches (the same
+    facts, without per-image items)."""
+    n_preds, n_labels = batch.n_preds, batch.n_labels
+    B, M, N = len(n_preds), len(batch.pred_id), len(batch.label_id)  # noqa: N806
     image_id = np.asarray(image_ids, dtype=np.float64).reshape(-1)
-    if len(image_id) != B or len(matches) != B:
+    if len(image_id) != B:
         raise ValueError("items, matches and image_ids must have one entry per image")
 
-    p_img = np.repeat(np.arange(B), n_preds)
-    outcome = flat([mt.outcome for mt in matches], np.int64)
+    p_img = batch.pred_image
+    outcome = matched.outcome.astype(np.int64)
     l_img = np.repeat(np.arange(B), n_labels)
-    l_cat = flat([lab.category_ids for lab in labs], np.int64)
-    l_crowd = flat([lab.iscrowd for lab in labs], bool)
-    l_id = flat([lab.ids for lab in labs], np.int64)
+    l_cat = batch.label_category
+    l_crowd = batch.label_crowd
+    l_id = batch.label_id
     l_start = starts(n_labels)
-    p_cat = flat([p.category_ids for p in preds], np.int64)
-    p_match = flat([mt.annotation_id for mt in matches], np.int64)
+    p_cat = batch.pred_category
+    p_match = matched.annotation_id
 
-    ious = flat(
-        [mt.ious for mt, m, n in zip(matches, n_preds, n_labels, strict=True) if m and n],
-        np.float64,
-    )
+    ious = matched.ious
     per_pred = n_labels[p_img]
     pair_pred = np.repeat(np.arange(M), per_pred)
     pair_label = np.arange(len(pair_pred)) + np.repeat(l_start[p_img] - starts(per_pred), per_pred)
@@ -350,23 +376,22 @@ def chunk_facts(
         & (max_other < params.wrong_class_iou)
         & (in_crowd < params.low_iou)
     )
-    p_box = flat([p.boxes for p in preds], np.float64, (4,))
     return ChunkFacts(
         image_id=image_id,
         n_labels=n_labels,
         p_img=p_img,
-        p_id=flat([p.ids for p in preds], np.int64),
+        p_id=batch.pred_id,
         p_cat=p_cat,
-        p_score=flat([p.scores for p in preds], np.float64),
-        p_box=p_box,
+        p_score=batch.pred_score,
+        p_box=batch.pred_box,
         outcome=outcome,
         p_match=p_match,
         l_img=l_img,
         l_id=l_id,
         l_cat=l_cat,
-        l_box=flat([lab.boxes for lab in labs], np.float64, (4,)),
+        l_box=batch.label_box,
         l_crowd=l_crowd,
-        l_area=flat([lab.areas for lab in labs], np.float64),
+        l_area=batch.label_area,
         l_start=l_start,
         ious=ious,
         pair_pred=pair_pred,

@@ -131,20 +131,60 @@ def _check_geometry(geometry: str) -> None:
 
 
 @dataclass
-class _Batch:
-    """A batch of images with predictions and labels concatenated."""
+class Batch:
+    """A batch of images with their predictions and labels concatenated (each image's in
+    order): what the matcher and the suspect rules (core.errors) work on. :func:`make_batch`
+    fills the derived columns."""
 
     n_preds: np.ndarray  # int64 (B,)
     n_labels: np.ndarray  # int64 (B,)
     pred_image: np.ndarray  # (M,) image index of each prediction
-    pred_category: np.ndarray
-    pred_score: np.ndarray
-    pred_box: np.ndarray  # (M, 4)
-    label_id: np.ndarray
-    label_category: np.ndarray
-    label_box: np.ndarray  # (N, 4)
-    label_crowd: np.ndarray
+    pred_id: np.ndarray  # int64 (M,)
+    pred_category: np.ndarray  # int64 (M,)
+    pred_score: np.ndarray  # float64 (M,)
+    pred_box: np.ndarray  # float64 (M, 4)
+    label_id: np.ndarray  # int64 (N,)
+    label_category: np.ndarray  # int64 (N,)
+    label_box: np.ndarray  # float64 (N, 4)
+    label_crowd: np.ndarray  # bool (N,)
+    label_area: np.ndarray  # float64 (N,)
     label_ignored: np.ndarray  # crowd or area outside the range
+
+
+def make_batch(
+    n_preds: np.ndarray,
+    n_labels: np.ndarray,
+    pred_id: np.ndarray,
+    pred_category: np.ndarray,
+    pred_score: np.ndarray,
+    pred_box: np.ndarray,
+    label_id: np.ndarray,
+    label_category: np.ndarray,
+    label_box: np.ndarray,
+    label_crowd: np.ndarray,
+    label_area: np.ndarray,
+) -> Batch:
+    """A :class:`Batch` of concatenated columns (cast to its dtypes; no copy where they have
+    them) with the images' prediction and label counts."""
+    n_preds = np.asarray(n_preds, dtype=np.int64)
+    n_labels = np.asarray(n_labels, dtype=np.int64)
+    areas = np.asarray(label_area, dtype=np.float64)
+    crowd = np.asarray(label_crowd, dtype=bool)
+    return Batch(
+        n_preds=n_preds,
+        n_labels=n_labels,
+        pred_image=np.repeat(np.arange(len(n_preds)), n_preds),
+        pred_id=np.asarray(pred_id, dtype=np.int64),
+        pred_category=np.asarray(pred_category, dtype=np.int64),
+        pred_score=np.asarray(pred_score, dtype=np.float64),
+        pred_box=np.asarray(pred_box, dtype=np.float64).reshape(-1, 4),
+        label_id=np.asarray(label_id, dtype=np.int64),
+        label_category=np.asarray(label_category, dtype=np.int64),
+        label_box=np.asarray(label_box, dtype=np.float64).reshape(-1, 4),
+        label_crowd=crowd,
+        label_area=areas,
+        label_ignored=crowd | (areas < AREA_ALL[0]) | (areas > AREA_ALL[1]),
+    )
 
 
 def _concat(arrays: list[np.ndarray], dtype: type, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -152,25 +192,22 @@ def _concat(arrays: list[np.ndarray], dtype: type, shape: tuple[int, ...] = ()) 
     return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype=dtype)
 
 
-def _make_batch(items: Sequence[tuple[ImagePredictions, ImageLabels]]) -> _Batch:
+def batch_of(items: Sequence[tuple[ImagePredictions, ImageLabels]]) -> Batch:
+    """The :class:`Batch` of per-image items."""
     preds = [p for p, _ in items]
     labels = [lab for _, lab in items]
-    n_preds = np.array([len(p.ids) for p in preds], dtype=np.int64)
-    n_labels = np.array([len(lab.ids) for lab in labels], dtype=np.int64)
-    areas = _concat([lab.areas for lab in labels], np.float64)
-    crowd = _concat([lab.iscrowd for lab in labels], bool)
-    return _Batch(
-        n_preds=n_preds,
-        n_labels=n_labels,
-        pred_image=np.repeat(np.arange(len(items)), n_preds),
-        pred_category=_concat([p.category_ids for p in preds], np.int64),
-        pred_score=_concat([p.scores for p in preds], np.float64),
-        pred_box=_concat([p.boxes for p in preds], np.float64, (4,)),
-        label_id=_concat([lab.ids for lab in labels], np.int64),
-        label_category=_concat([lab.category_ids for lab in labels], np.int64),
-        label_box=_concat([lab.boxes for lab in labels], np.float64, (4,)),
-        label_crowd=crowd,
-        label_ignored=crowd | (areas < AREA_ALL[0]) | (areas > AREA_ALL[1]),
+    return make_batch(
+        np.array([len(p.ids) for p in preds], dtype=np.int64),
+        np.array([len(lab.ids) for lab in labels], dtype=np.int64),
+        _concat([p.ids for p in preds], np.int64),
+        _concat([p.category_ids for p in preds], np.int64),
+        _concat([p.scores for p in preds], np.float64),
+        _concat([p.boxes for p in preds], np.float64, (4,)),
+        _concat([lab.ids for lab in labels], np.int64),
+        _concat([lab.category_ids for lab in labels], np.int64),
+        _concat([lab.boxes for lab in labels], np.float64, (4,)),
+        _concat([lab.iscrowd for lab in labels], bool),
+        _concat([lab.areas for lab in labels], np.float64),
     )
 
 
@@ -185,7 +222,7 @@ def _group_key(image: np.ndarray, category: np.ndarray) -> np.ndarray:
     return image * span + (category - low)
 
 
-def _score_order(batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
+def _score_order(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Each prediction's turn in (image, category, stable descending score) order, and its rank."""
     order = np.lexsort((-batch.pred_score, _group_key(batch.pred_image, batch.pred_category)))
     img, cat = batch.pred_image[order], batch.pred_category[order]
@@ -200,7 +237,7 @@ def _score_order(batch: _Batch) -> tuple[np.ndarray, np.ndarray]:
     return turn, rank
 
 
-def _pair_offsets(batch: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pair_offsets(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start of each image's block in the flat pair arrays, and of its predictions and labels."""
     sizes = batch.n_preds * batch.n_labels
     pair_start = np.concatenate(([0], np.cumsum(sizes)))
@@ -209,7 +246,7 @@ def _pair_offsets(batch: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pair_start, pred_start, label_start
 
 
-def _pair_indices(batch: _Batch, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair_indices(batch: Batch, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Global (prediction, label) indices of flat pair positions (row-major per image)."""
     pair_start, pred_start, label_start = _pair_offsets(batch)
     image = np.searchsorted(pair_start, flat, side="right") - 1
@@ -218,7 +255,7 @@ def _pair_indices(batch: _Batch, flat: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return pred_start[image] + local // n, label_start[image] + local % n
 
 
-def _flat_box_ious(batch: _Batch) -> np.ndarray:
+def _flat_box_ious(batch: Batch) -> np.ndarray:
     """Every image's cross-class box IoU matrix, raveled and concatenated.
 
     The same operations as :func:`_corner_iou` on contiguous columns: each prediction's terms
@@ -249,7 +286,7 @@ def _flat_box_ious(batch: _Batch) -> np.ndarray:
 
 def _flat_ious(
     items: Sequence[tuple[ImagePredictions, ImageLabels]],
-    batch: _Batch,
+    batch: Batch,
     geometry: str,
     ious: Sequence[np.ndarray | None] | None,
 ) -> np.ndarray:
@@ -299,7 +336,7 @@ def _skip_prediction(pred: list[int], k: int, current: int) -> int:
 
 
 def _assign(
-    batch: _Batch,
+    batch: Batch,
     flat_ious: np.ndarray,
     turn: np.ndarray,
     rank: np.ndarray,
@@ -334,7 +371,7 @@ def _assign(
 
 
 def _outcomes(
-    batch: _Batch, rank: np.ndarray, matched: np.ndarray, max_dets: int, geometry: str
+    batch: Batch, rank: np.ndarray, matched: np.ndarray, max_dets: int, geometry: str
 ) -> np.ndarray:
     outcome = np.where(rank < max_dets, FP, IGNORED).astype(np.int8)
     if geometry == "boxes":  # pycocotools ignores unmatched predictions outside the area range
@@ -343,6 +380,40 @@ def _outcomes(
     hit = matched >= 0
     outcome[hit] = np.where(batch.label_ignored[matched[hit]], IGNORED, TP)
     return outcome
+
+
+@dataclass
+class BatchMatches:
+    """The match of every prediction of a :class:`Batch` (concatenated as its predictions),
+    and the images' cross-class IoU matrices raveled and concatenated."""
+
+    outcome: np.ndarray  # int8 (M,)
+    annotation_id: np.ndarray  # int64 (M,) -1 if none
+    iou: np.ndarray  # float64 (M,) nan if none
+    ious: np.ndarray  # float64 (sum of n_preds * n_labels,)
+
+
+def match_batch(
+    batch: Batch,
+    iou_threshold: float,
+    max_dets: int,
+    geometry: str = "boxes",
+    flat_ious: np.ndarray | None = None,
+) -> BatchMatches:
+    """Match every image of ``batch`` in one vectorised pass (``flat_ious``: the raveled IoU
+    matrices, computed from the boxes if not given; masks must give them)."""
+    _check_geometry(geometry)
+    if flat_ious is None:
+        if geometry != "boxes":
+            raise ValueError('geometry="masks" needs the IoU matrices')
+        flat_ious = _flat_box_ious(batch)
+    turn, rank = _score_order(batch)
+    matched, match_iou = _assign(batch, flat_ious, turn, rank, iou_threshold, max_dets)
+    outcome = _outcomes(batch, rank, matched, max_dets, geometry)
+    annotation_id = np.full(len(matched), -1, dtype=np.int64)
+    hit = matched >= 0
+    annotation_id[hit] = batch.label_id[matched[hit]]
+    return BatchMatches(outcome, annotation_id, match_iou, flat_ious)
 
 
 def _match_batch(
@@ -354,19 +425,14 @@ def _match_batch(
 ) -> list[ImageMatches]:
     """Match every image of ``items`` in one vectorised pass."""
     _check_geometry(geometry)
-    batch = _make_batch(items)
+    batch = batch_of(items)
     flat_ious = _flat_ious(items, batch, geometry, ious)
-    turn, rank = _score_order(batch)
-    matched, match_iou = _assign(batch, flat_ious, turn, rank, iou_threshold, max_dets)
-    outcome = _outcomes(batch, rank, matched, max_dets, geometry)
-    annotation_id = np.full(len(matched), -1, dtype=np.int64)
-    hit = matched >= 0
-    annotation_id[hit] = batch.label_id[matched[hit]]
-    return _split(batch, outcome, annotation_id, match_iou, flat_ious)
+    m = match_batch(batch, iou_threshold, max_dets, geometry, flat_ious)
+    return _split(batch, m.outcome, m.annotation_id, m.iou, m.ious)
 
 
 def _split(
-    batch: _Batch,
+    batch: Batch,
     outcome: np.ndarray,
     annotation_id: np.ndarray,
     match_iou: np.ndarray,
