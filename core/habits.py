@@ -63,15 +63,28 @@ def overlap_totals(
     lab, cat, prob = lab[order], cat[order], prob[order]
     first = np.r_[True, (lab[1:] != lab[:-1]) | (cat[1:] != cat[:-1])]
     a, b, best = label_category[lab[first]], cat[first], prob[first]
-    pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    pairs, inverse = _unique_pairs(a, b)
     # in whole units of TOTAL_STEP, added as integers: the totals are then exact, so adding
     # chunks' totals in any grouping (an analysis in passes) gives the very same numbers
     units = np.rint(best / TOTAL_STEP).astype(np.int64)
     total = np.zeros(len(pairs), dtype=np.int64)
-    np.add.at(total, inverse.reshape(-1), units)
+    np.add.at(total, inverse, units)
     return {
-        (int(k[0]), int(k[1])): float(t) * TOTAL_STEP for k, t in zip(pairs, total, strict=True)
+        (k[0], k[1]): float(t) * TOTAL_STEP
+        for k, t in zip(pairs.tolist(), total.tolist(), strict=True)
     }
+
+
+def _unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique`` of the rows (a, b) with its inverse: as one packed int key where the
+    ranges allow (several times faster than unique over rows), else over rows."""
+    lo_a, lo_b = int(a.min()), int(b.min())
+    span_a, span_b = int(a.max()) - lo_a + 1, int(b.max()) - lo_b + 1
+    if span_a * span_b >= 2**62:
+        pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+        return pairs, inverse.reshape(-1)
+    keys, inverse = np.unique((a - lo_a) * span_b + (b - lo_b), return_inverse=True)
+    return np.stack([keys // span_b + lo_a, keys % span_b + lo_b], axis=1), inverse.reshape(-1)
 
 
 def add_totals(

@@ -1,0 +1,105 @@
+"""The faster report and habit totals (core.analysis_report, core.habits) give the very numbers
+of the plain way they were computed before: part by part, class by class, over rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labelfix.core import analysis_report, habits
+from labelfix.core.matching import FP, TP
+
+
+def _reliability_by_part(score, probability, outcome, bins):
+    """class_reliability as it was: np.array_split and one mean per part."""
+    order = np.argsort(score, kind="stable")
+    s, p = score[order], probability[order]
+    tp = (outcome[order] == TP).astype(np.float64)
+    rows = []
+    for part in np.array_split(np.arange(len(s)), min(bins, len(s))):
+        if len(part):
+            rows.append(
+                [
+                    round(float(s[part].mean()), 6),
+                    round(float(tp[part].mean()), 6),
+                    round(float(p[part].mean()), 6),
+                    int(len(part)),
+                ]
+            )
+    return rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 5000), st.integers(1, 120))
+def test_class_reliability_equals_the_mean_of_each_part(seed: int, n: int, bins: int) -> None:
+    rng = np.random.default_rng(seed)
+    score = np.round(rng.random(n), int(rng.integers(1, 8))) * 10.0 ** int(rng.integers(-3, 3))
+    probability = rng.random(n)
+    outcome = rng.choice([TP, FP], n)
+    got = analysis_report.class_reliability(score, probability, outcome, bins)
+    assert got == _reliability_by_part(score, probability, outcome, bins)
+
+
+def test_class_reliability_of_a_large_class_equals_the_mean_of_each_part() -> None:
+    rng = np.random.default_rng(7)
+    n = 1_234_567  # parts above numpy's 8192-item buffers
+    score, probability = rng.random(n), rng.random(n)
+    outcome = rng.choice([TP, FP], n)
+    got = analysis_report.class_reliability(score, probability, outcome, 100)
+    assert got == _reliability_by_part(score, probability, outcome, 100)
+
+
+@pytest.mark.parametrize("limit", [0, 10**9])
+def test_rows_by_class_are_each_class_positions_ascending(monkeypatch, limit: int) -> None:
+    monkeypatch.setattr(analysis_report, "SORTED_CLASSES_UP_TO", limit)
+    rng = np.random.default_rng(3)
+    category = rng.integers(-2, 9, 5000)
+    rows = analysis_report._rows_by_class(category)
+    for c in range(-3, 11):
+        assert np.array_equal(rows(c), np.flatnonzero(category == c))
+
+
+def _totals_over_rows(label_category, pair_label, pair_category, pair_iou, pair_prob, min_iou):
+    """overlap_totals as it was: np.unique over (a, b) rows, a dict built from numpy rows."""
+    label_category = np.asarray(label_category, dtype=np.int64)
+    lab = np.asarray(pair_label, dtype=np.int64)
+    cat = np.asarray(pair_category, dtype=np.int64)
+    keep = (np.asarray(pair_iou) >= min_iou) & (cat != label_category[lab])
+    lab, cat = lab[keep], cat[keep]
+    prob = np.asarray(pair_prob, dtype=np.float64)[keep]
+    if not len(lab):
+        return {}
+    order = np.lexsort((-prob, cat, lab))
+    lab, cat, prob = lab[order], cat[order], prob[order]
+    first = np.r_[True, (lab[1:] != lab[:-1]) | (cat[1:] != cat[:-1])]
+    a, b, best = label_category[lab[first]], cat[first], prob[first]
+    pairs, inverse = np.unique(np.stack([a, b], axis=1), axis=0, return_inverse=True)
+    units = np.rint(best / habits.TOTAL_STEP).astype(np.int64)
+    total = np.zeros(len(pairs), dtype=np.int64)
+    np.add.at(total, inverse.reshape(-1), units)
+    return {
+        (int(k[0]), int(k[1])): float(t) * habits.TOTAL_STEP
+        for k, t in zip(pairs, total, strict=True)
+    }
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.sampled_from([3, 90, 2**20, 2**40, 2**61]))
+def test_overlap_totals_equal_the_totals_over_rows(seed: int, n: int, classes: int) -> None:
+    rng = np.random.default_rng(seed)
+    label_category = rng.integers(-classes, classes, 50)
+    args = (
+        label_category,
+        rng.integers(0, 50, n),
+        rng.integers(-classes, classes, n),
+        rng.random(n),
+        rng.random(n),
+        0.4,
+    )
+    got = habits.overlap_totals(*args)
+    want = _totals_over_rows(*args)
+    assert list(got.items()) == list(want.items())
+    assert all(type(a) is int and type(b) is int for a, b in got)
+
