@@ -502,7 +502,7 @@ def fit_calibration(
         return Calibration(Curve((0.5,), (0.0,)), {})
     # one order for the same predictions however they come (the fit's sums add in it, so an
     # analysis in passes, reading the set in another order, fits the very same curves)
-    order = np.lexsort((y, keep, u, categories))
+    order = _fit_order(categories, u, keep, y)
     sorted_cats = categories[order]
     starts = np.flatnonzero(np.r_[True, sorted_cats[1:] != sorted_cats[:-1]])
     classes = sorted_cats[starts].tolist()
@@ -534,6 +534,22 @@ def fit_calibration(
             curve = _knot_scores(curve, np.asarray(scores)[members], label_counts.get(c, 0))
         result[c] = curve
     return Calibration(overall, result)
+
+
+def _fit_order(
+    categories: np.ndarray, u: np.ndarray, keep: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """``np.lexsort((y, keep, u, categories))`` by stable sorts, least significant key first
+    (the same order; the small keys by numpy's radix sort of 8- and 16-bit integers)."""
+    if np.all((y == 0.0) | (y == 1.0)):
+        order = np.argsort(keep.astype(np.int8) * 2 + y.astype(np.int8), kind="stable")
+    else:
+        order = np.lexsort((y, keep))
+    order = order[np.argsort(u[order], kind="stable")]
+    cats = categories[order]
+    if len(cats) and int(cats.max()) - int(cats.min()) < 2**15:
+        cats = (cats - int(cats.min())).astype(np.int16)
+    return order[np.argsort(cats, kind="stable")]
 
 
 class _Counted:

@@ -110,14 +110,20 @@ def group_suspects(
     comp = _components(nodes, n, len(labels) + len(preds) + n)
     first = np.stack([np.where(k >= 0, k, np.iinfo(np.int64).max) for k in nodes]).min(axis=0)
     row_comp = comp[first]
-    _, comp_index = np.unique(row_comp, return_inverse=True)
-    comp_index = comp_index.reshape(-1)
+    # np.unique's inverse of the components (their ranks), by a table over the node indices
+    present = np.zeros(len(comp), dtype=bool)
+    present[row_comp] = True
+    comp_index = (np.cumsum(present) - 1)[row_comp]
     group_score = np.full(comp_index.max() + 1, -np.inf)
     np.maximum.at(group_score, comp_index, score)
-    # groups numbered by best score (ties: the group whose first row comes first)
+    # groups numbered by best score (ties: the group whose first row comes first); the stable
+    # sorts below, least significant key first, are np.lexsort's order
     first_row = np.full(len(group_score), n)
     np.minimum.at(first_row, comp_index, np.arange(n))
-    order = np.lexsort((first_row, -group_score))
+    by_first = np.full(n, -1, dtype=np.int64)  # first rows are distinct: order by a table
+    by_first[first_row] = np.arange(len(first_row))
+    by_first = by_first[by_first >= 0]
+    order = by_first[np.argsort(-group_score[by_first], kind="stable")]
     number = np.empty(len(order), dtype=np.int64)
     number[order] = np.arange(len(order))
     group = number[comp_index]
@@ -125,7 +131,9 @@ def group_suspects(
     table[list(KIND_PRIORITY)] = list(KIND_PRIORITY.values())
     known = (kind >= 0) & (kind < len(table))
     priority = np.where(known, table[np.where(known, kind, 0)], 9)
-    row_order = np.lexsort((np.arange(n), priority, -score, group))
+    row_order = np.argsort(priority.astype(np.int8), kind="stable")  # ties: row order
+    row_order = row_order[np.argsort(-score[row_order], kind="stable")]
+    row_order = row_order[np.argsort(group[row_order], kind="stable")]
     rank = np.empty(n, dtype=np.int64)
     starts = np.r_[True, group[row_order][1:] != group[row_order][:-1]]
     start_pos = np.maximum.accumulate(np.where(starts, np.arange(n), 0))

@@ -246,3 +246,15 @@ def test_the_fit_in_slices_is_bit_for_bit_the_fit_of_whole_arrays(monkeypatch) -
         monkeypatch.setattr(cal, "FIT_SLICE", size)
         coefs.append(cal.logistic_map(design, y, np.zeros(2), (100.0, 100.0), 0.1 * z).tolist())
     assert coefs[0] == coefs[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.booleans(), st.sampled_from([5, 2**20]))
+def test_the_fit_order_is_lexsort_of_its_keys(seed: int, n: int, binary: bool, span: int) -> None:
+    rng = np.random.default_rng(seed)
+    cats = rng.integers(-span, span, n)
+    u = np.round(rng.random(n), 2)  # ties
+    keep = rng.random(n) < 0.8
+    y = (rng.random(n) < 0.4).astype(np.float64) if binary else np.round(rng.random(n), 1)
+    want = np.lexsort((y, keep, u, cats))
+    assert np.array_equal(cal._fit_order(cats, u, keep, y), want)
