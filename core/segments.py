@@ -73,19 +73,34 @@ def overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple
     ``errors._box_iou``'s operations (which are symmetric in the two boxes, so the sweep's pair
     order does not matter); the margin only adds candidates, so the pairs are exactly those.
     """
+    with np.errstate(invalid="ignore", over="ignore"):  # nan / inf boxes: expected
+        return _overlapping_pairs(boxes, sizes, iou)
+
+
+def _overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple[np.ndarray, ...]:
     seg = np.repeat(np.arange(len(sizes)), sizes)
-    # one int key orders (segment, x) exactly: x as its rank among all left edges (a stable
-    # sort of it is np.lexsort((x, segment)), several times faster)
-    lefts = np.sort(boxes[:, 0])
-    span = len(lefts) + 1
-    key = seg * span + np.searchsorted(lefts, boxes[:, 0], side="left")
-    order = np.argsort(key, kind="stable")
-    key, seg = key[order], seg[order]
+    # one int key orders (segment, x) exactly: x as its rank among all left edges, the rank
+    # np.searchsorted(lefts, x) gives (equal edges share the first), here from the sort
+    by_x = np.argsort(boxes[:, 0], kind="stable")
+    lefts = boxes[by_x, 0]
+    n = len(lefts)
+    new = np.ones(n, dtype=bool)
+    np.not_equal(lefts[1:], lefts[:-1], out=new[1:])
+    nan = np.isnan(lefts)
+    if nan.any():  # nan sorts last, and searchsorted finds every nan at the first one
+        new[1:] &= ~(nan[1:] & nan[:-1])
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_x] = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    span = n + 1
+    # the stable sort of (segment, x): the x order, then stably by segment
+    small = len(sizes) < 2**15  # numpy sorts 16-bit integers by radix
+    order = by_x[np.argsort(seg[by_x].astype(np.int16) if small else seg[by_x], kind="stable")]
+    seg = seg[order]
+    key = seg * span + rank[order]
     x0, y0, w, h = (np.ascontiguousarray(boxes[order, k]) for k in range(4))
     x1, y1 = x0 + w, y0 + h
-    with np.errstate(invalid="ignore", over="ignore"):  # nan / inf reach: every later box
-        slack = 1e-9 * (np.abs(x0) + np.abs(x1)) + 1e-12
-        reach = x1 - (iou * (1.0 - 1e-6)) * w + slack
+    slack = 1e-9 * (np.abs(x0) + np.abs(x1)) + 1e-12  # nan / inf reach: every later box
+    reach = x1 - (iou * (1.0 - 1e-6)) * w + slack
     end = np.searchsorted(key, seg * span + np.searchsorted(lefts, reach, side="right"))
     pos = np.arange(len(x0))
     later = np.maximum(end - pos - 1, 0)  # boxes after this one whose left edge is in reach
@@ -100,7 +115,7 @@ def overlapping_pairs(boxes: np.ndarray, sizes: np.ndarray, iou: float) -> tuple
     inter = iw * ih
     area = w * h
     union = area[a] + area[b] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore"):
         over = np.where(union > 0, inter / union, 0.0) >= iou
     a, b = order[a[over]], order[b[over]]
     return np.minimum(a, b), np.maximum(a, b)

@@ -53,3 +53,26 @@ def test_overlapping_pairs_are_every_pair_at_the_threshold(seed: int) -> None:
             assert set(got) == want, (trial, t)
             found += len(want)
     assert found > 1000
+
+
+def test_overlapping_pairs_with_nan_and_infinite_boxes() -> None:
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        sizes = rng.integers(0, 20, int(rng.integers(1, 5)))
+        boxes = _boxes(rng, trial % 5, int(sizes.sum()))
+        odd = rng.random(boxes.shape) < 0.08
+        boxes[odd] = rng.choice([np.nan, np.inf, -np.inf], int(odd.sum()))
+        for t in (0.5, 0.3, 1.0):
+            i, j = segments.overlapping_pairs(boxes, sizes, t)
+            got = list(zip(i.tolist(), j.tolist(), strict=True))
+            assert len(set(got)) == len(got)
+            with np.errstate(invalid="ignore"):
+                assert set(got) == _every_pair(boxes, sizes, t), (trial, t)
+
+
+def test_overlapping_pairs_over_more_images_than_a_16_bit_index() -> None:
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(0, 4, 40_000)
+    boxes = _boxes(rng, 4, int(sizes.sum()))
+    i, j = segments.overlapping_pairs(boxes, sizes, 0.5)
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == _every_pair(boxes, sizes, 0.5)
