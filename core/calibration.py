@@ -355,6 +355,10 @@ def logistic_map(
 # fit in slices is bit for bit the fit of the whole arrays (see _pairwise).
 FIT_SLICE = 1 << 16
 
+# Counted predictions up to which a fit keeps its design columns (3 x 8 bytes each) between
+# its Newton steps; above, they are made again slice by slice in every step.
+FIT_CACHE_ROWS = 4_000_000
+
 # rows(lo, hi) -> (design columns, outcomes, offset) of the fit's rows lo..hi
 Rows = Callable[[int, int], tuple[list[np.ndarray], np.ndarray, "np.ndarray | float"]]
 
@@ -558,17 +562,26 @@ class _Counted:
 
     def __init__(self, u: np.ndarray, y: np.ndarray) -> None:
         self.u, self.y, self.n = u, y, len(u)
+        # up to FIT_CACHE_ROWS the design's columns are made once, not in every Newton step
+        # (elementwise, so the same numbers as made slice by slice)
+        self._cached: tuple[np.ndarray, ...] | None = None
+        if self.n <= FIT_CACHE_ROWS:
+            z = _logit(u)
+            self._cached = (np.ones(self.n), z, z * z, y.astype(np.float64))
 
     def rows(self, start: int, end: int, k: int, bend: float | None = None) -> Rows:
         """Rows ``start..end`` as :func:`_design`'s first ``k`` columns, offset by ``bend``
         times its third (z^2) if given."""
 
         def rows(lo: int, hi: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | float]:
-            u = self.u[start + lo : start + hi]
-            z = _logit(u)
-            cols = [np.ones(len(u)), z] + ([z * z] if k > 2 else [])
-            offset = 0.0 if bend is None else bend * (z * z)
-            y = self.y[start + lo : start + hi].astype(np.float64)
+            a, b = start + lo, start + hi
+            if self._cached is not None:
+                ones, z, zz, y = (v[a:b] for v in self._cached)
+            else:
+                ones, z = np.ones(b - a), _logit(self.u[a:b])
+                zz, y = z * z, self.y[a:b].astype(np.float64)
+            cols = [ones, z] + ([zz] if k > 2 else [])
+            offset = 0.0 if bend is None else bend * zz
             return cols, y, offset
 
         return rows
@@ -592,8 +605,14 @@ def _by_class(categories: np.ndarray, indices: np.ndarray) -> dict[int, np.ndarr
     """``indices`` grouped by their category, ascending within each class (one sort)."""
     if not len(indices):
         return {}
-    order = indices[np.argsort(categories[indices], kind="stable")]
-    classes, starts = np.unique(categories[order], return_index=True)
+    cats = categories[indices]
+    lo = int(cats.min())
+    if int(cats.max()) - lo < 2**15:  # numpy sorts 16-bit integers by radix
+        cats = (cats - lo).astype(np.int16)
+    order = indices[np.argsort(cats, kind="stable")]
+    ordered = categories[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    classes = ordered[starts]
     ends = np.r_[starts[1:], len(order)].astype(np.int64)
     return {
         c: order[s:e]
