@@ -148,9 +148,10 @@ class RankReference:
         a pair, until then; the sort takes a few more temporaries of that size)."""
         cats = np.asarray(ref_categories, dtype=np.int64)
         scores = np.asarray(ref_scores, dtype=np.float64)
-        self.classes = np.unique(cats)
+        self.classes, cls = _class_index(cats)
         self._own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        keys, order = self._sorted_keys(cats, scores, own)
+        keys, order = self._sorted_keys(cls, scores, own)
+        del cls
         self.keys = keys
         self.class_end = np.searchsorted(
             self.keys, (np.arange(len(self.classes)) + 1) * (len(self.values) + 1)
@@ -159,12 +160,12 @@ class RankReference:
             self._own = (cats, scores, order)
 
     def _sorted_keys(
-        self, cats: np.ndarray, scores: np.ndarray, own: bool
+        self, cls: np.ndarray, scores: np.ndarray, own: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Sets ``values`` (the distinct scores, ascending); returns the pairs' keys, sorted
-        (class first, then the score's place among all scores), and the order that sorts
-        them (None unless ``own``, and for scores with nan or too many classes)."""
-        cls = np.searchsorted(self.classes, cats)
+        """Sets ``values`` (the distinct scores, ascending); returns the pairs' keys (from
+        each one's class index ``cls``), sorted (class first, then the score's place among all
+        scores), and the order that sorts them (None unless ``own``, and for scores with nan
+        or too many classes)."""
         if not own or np.isnan(scores).any() or len(self.classes) >= 1 << 15:
             self.values = np.unique(scores)
             keys = cls * (len(self.values) + 1) + np.searchsorted(self.values, scores)
@@ -254,6 +255,20 @@ class RankReference:
         n = prior[cls]
         x[known] = (n / (n + rank + 0.5))[known]
         return x
+
+
+def _class_index(cats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(cats)`` and each one's index in it (np.searchsorted): by a table over the
+    range of the class ids where it is small (no sort of the column)."""
+    if len(cats):
+        lo, hi = int(cats.min()), int(cats.max())
+        if hi - lo < 4 * len(cats) + 65_536:
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[cats - lo] = True
+            index = np.cumsum(present) - 1
+            return np.flatnonzero(present) + lo, index[cats - lo]
+    classes = np.unique(cats)
+    return classes, np.searchsorted(classes, cats)
 
 
 def _sorted_search(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
