@@ -195,6 +195,9 @@ class AnalysisResult:
     confusion: dict[tuple[int, int], int] | None = None
     # every matched prediction's calibrated probability, in the matches' order
     probability: np.ndarray | None = None
+    # the suspects with room for core.result_rows' columns after them (``suspects`` is a view
+    # of its first columns): a one-set analysis's rows are completed in it, not copied
+    rows: np.ndarray | None = None
 
 
 def chunks(inputs: AnalysisInputs, size: int = CHUNK) -> Iterator[ChunkInput]:
@@ -554,7 +557,8 @@ def _compute(
             fit = replace(fit, habit_totals=totals)
         # the rows go straight into the scored array (no concatenation and copy of them)
         n_rows = sum(0 if f.raw is None else len(f.raw) for f in found)
-        scored = np.empty((n_rows, len(SUSPECT_COLUMNS) + 1))
+        rows = np.empty((n_rows, len(result_rows.RESULT_COLUMNS)))
+        scored = rows[:, : len(SUSPECT_COLUMNS) + 1]
         best = np.empty(n_rows)  # per row, core.label_fit's best same-class IoU of its label
         contained = np.empty(n_rows)  # per row, core.containment's (missing_label rows)
         at = 0
@@ -574,7 +578,7 @@ def _compute(
         confusion = {}  # on the calibrated probabilities
         for f in found:
             analysis_report.add_counts(confusion, f.confusion)
-    return AnalysisResult(match_cols, scored, new_masks, fit, confusion, probability)
+    return AnalysisResult(match_cols, scored, new_masks, fit, confusion, probability, rows)
 
 
 def _in_match_order(
@@ -640,7 +644,8 @@ def _compute_set(
 def _rows(outcomes: list[_SetOutcome]) -> result_rows.Rows:
     """The suspect rows of one set (scored and grouped) or of several (merged, grouped)."""
     if len(outcomes) == 1:
-        return result_rows.one_set(outcomes[0].result.suspects, outcomes[0].set_id)
+        result = outcomes[0].result
+        return result_rows.one_set(result.suspects, outcomes[0].set_id, into=result.rows)
     return result_rows.several_sets([(o.set_id, o.result.suspects, o.boxes) for o in outcomes])
 
 

@@ -72,8 +72,14 @@ def _ids(col: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.asarray(col, dtype=np.float64), nan=-1.0).astype(np.int64)
 
 
-def _grouped(scored: np.ndarray, prediction_node: np.ndarray, set_id: np.ndarray) -> np.ndarray:
-    """``scored`` (the rules' columns and the score) with its groups and sets appended."""
+def _grouped(
+    scored: np.ndarray,
+    prediction_node: np.ndarray,
+    set_id: np.ndarray,
+    into: np.ndarray | None = None,
+) -> np.ndarray:
+    """``scored`` (the rules' columns and the score) with its groups and sets appended (in
+    ``into`` if given: an array of the result's shape, of which ``scored`` may be a view)."""
     groups = grouping.group_suspects(
         scored[:, _SCOL["kind"]],
         scored[:, _SCOL["annotation_id"]],
@@ -81,21 +87,26 @@ def _grouped(scored: np.ndarray, prediction_node: np.ndarray, set_id: np.ndarray
         prediction_node,
         scored[:, len(SUSPECT_COLUMNS)],
     )
-    out = np.empty((len(scored), len(RESULT_COLUMNS)))
-    out[:, : len(SUSPECT_COLUMNS) + 1] = scored[:, : len(SUSPECT_COLUMNS) + 1]
+    out = np.empty((len(scored), len(RESULT_COLUMNS))) if into is None else into
+    if out.shape != (len(scored), len(RESULT_COLUMNS)):
+        raise ValueError(f"rows of shape {out.shape} cannot hold {len(scored)} suspects")
+    if scored.base is not out:  # else the columns are there already
+        out[:, : len(SUSPECT_COLUMNS) + 1] = scored[:, : len(SUSPECT_COLUMNS) + 1]
     out[:, RCOL["group"]] = groups.group
     out[:, RCOL["group_rank"]] = groups.rank
     out[:, RCOL["set_id"]] = set_id
     return out
 
 
-def one_set(scored: np.ndarray, set_id: int) -> Rows:
+def one_set(scored: np.ndarray, set_id: int, into: np.ndarray | None = None) -> Rows:
     """The rows of a one-set analysis: its scored suspects (``errors.SUSPECT_COLUMNS`` plus the
-    score, as core.analyze.compute returns them), unchanged, with their groups."""
+    score, as core.analyze.compute returns them), unchanged, with their groups. ``into``: the
+    array to complete them in (core.analyze.AnalysisResult.rows, of which ``scored`` is a view;
+    no copy of the rows is made)."""
     if not len(scored):
         return Rows(empty_rows())
     prediction = scored[:, _SCOL["prediction_id"]]
-    return Rows(_grouped(scored, prediction, np.full(len(scored), float(set_id))))
+    return Rows(_grouped(scored, prediction, np.full(len(scored), float(set_id)), into))
 
 
 def _set_suspects(scored: np.ndarray, boxes: dict[int, np.ndarray]) -> consensus.SetSuspects:

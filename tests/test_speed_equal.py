@@ -1,5 +1,6 @@
-"""The faster report and habit totals (core.analysis_report, core.habits) give the very numbers
-of the plain way they were computed before: part by part, class by class, over rows."""
+"""The faster ways give the very numbers of the plain way they were computed before: the report
+and habit totals (core.analysis_report, core.habits: part by part, class by class, over rows),
+and the result rows completed in the analysis's own array (core.result_rows)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelfix.core import analysis_report, habits
+from labelfix.core import analysis_report, habits, result_rows
+from labelfix.core.errors import KIND_CODE, SUSPECT_COLUMNS
 from labelfix.core.matching import FP, TP
 
 
@@ -103,3 +105,21 @@ def test_overlap_totals_equal_the_totals_over_rows(seed: int, n: int, classes: i
     assert list(got.items()) == list(want.items())
     assert all(type(a) is int and type(b) is int for a, b in got)
 
+
+
+def test_one_set_rows_completed_in_place_equal_the_copied_rows() -> None:
+    rng = np.random.default_rng(2)
+    n = 300
+    scored = np.full((n, len(SUSPECT_COLUMNS) + 1), np.nan)
+    col = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+    scored[:, col["kind"]] = rng.choice(list(KIND_CODE.values()), n)
+    scored[:, col["annotation_id"]] = np.where(rng.random(n) < 0.7, rng.integers(0, 80, n), -1)
+    scored[:, col["prediction_id"]] = np.where(rng.random(n) < 0.7, rng.integers(0, 90, n), -1)
+    scored[:, -1] = np.round(rng.random(n), 2)
+    want = result_rows.one_set(scored.copy(), 4).rows
+    into = np.full((n, len(result_rows.RESULT_COLUMNS)), -7.0)
+    into[:, : scored.shape[1]] = scored
+    got = result_rows.one_set(into[:, : scored.shape[1]], 4, into=into).rows
+    assert got is into and got.tobytes() == want.tobytes()
+    with pytest.raises(ValueError, match="cannot hold"):
+        result_rows.one_set(scored, 4, into=into[:-1])
