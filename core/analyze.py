@@ -629,15 +629,16 @@ def _compute_set(
     report = None
     if result.fit is not None and result.confusion is not None:
         cats, scores, _ = _in_match_order(inputs, result.matches)
-        report = analysis_report.set_report(
-            result.matches,
-            cats,
-            scores,
-            result.fit,
-            result.confusion,
-            params,
-            probability=result.probability,
-        )
+        with phase("report"):
+            report = analysis_report.set_report(
+                result.matches,
+                cats,
+                scores,
+                result.fit,
+                result.confusion,
+                params,
+                probability=result.probability,
+            )
     return inputs, _SetOutcome(set_id, result, boxes, report)
 
 
@@ -693,7 +694,8 @@ def analyze(
         del inputs
     if should_stop is not None and should_stop():
         raise Cancelled("analysis cancelled")
-    rows = _rows(outcomes)
+    with phase("result rows"):
+        rows = _rows(outcomes)
     report = analysis_report.analysis_report(
         {o.set_id: o.report for o in outcomes if o.report is not None},
         rows.rows[:, result_rows.RCOL["group_rank"]],
