@@ -118,10 +118,13 @@ def habit_rates(
     s = np.clip(np.nan_to_num(np.asarray(strength, dtype=np.float64)), 0.0, 1.0)
     if not len(a):
         return np.zeros(0)
+    # lists of Python ints: a dict lookup per row without a numpy scalar per value
     total = np.array(
-        [totals.get((int(x), int(y)), 0.0) for x, y in zip(a, b, strict=True)], dtype=np.float64
+        [totals.get(pair, 0.0) for pair in zip(a.tolist(), b.tolist(), strict=True)],
+        dtype=np.float64,
     )
-    n_a = np.array([label_counts.get(int(c), 0) for c in a], dtype=np.float64)
+    classes = {c: float(label_counts.get(c, 0)) for c in set(a.tolist())}
+    n_a = np.array([classes[c] for c in a.tolist()], dtype=np.float64)
     rate = np.maximum(total - s, 0.0) / (np.maximum(n_a - 1.0, 0.0) + prior)
     return np.clip(rate, 0.0, 1.0)
 
