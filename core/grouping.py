@@ -69,6 +69,37 @@ def _unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
+def _node_index(columns: list[np.ndarray], offset: int) -> tuple[list[np.ndarray], int]:
+    """Each id's index among the distinct ids >= 0 of all ``columns`` (ascending) plus
+    ``offset``, -1 for none; and how many distinct ids there are. A table over the ids' range
+    where it is small (np.unique and np.searchsorted's numbers, without their sort and search)."""
+    found = [c[c >= 0] for c in columns]
+    total = sum(len(f) for f in found)
+    if total:
+        lo = min(int(f.min()) for f in found if len(f))
+        hi = max(int(f.max()) for f in found if len(f))
+        if hi - lo < 4 * total + 65_536:
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            for f in found:
+                present[f - lo] = True
+            index = np.cumsum(present) - 1 + offset
+            out = []
+            for c in columns:
+                node = np.full(len(c), -1, dtype=np.int64)
+                has = c >= 0
+                node[has] = index[c[has] - lo]
+                out.append(node)
+            return out, int(index[-1]) + 1 - offset
+    table = _unique(np.concatenate([np.zeros(0, np.int64), *found]))
+    out = []
+    for c in columns:
+        node = np.full(len(c), -1, dtype=np.int64)
+        has = c >= 0
+        node[has] = np.searchsorted(table, c[has]) + offset
+        out.append(node)
+    return out, len(table)
+
+
 def group_suspects(
     kind: np.ndarray,
     annotation_id: np.ndarray,
@@ -93,21 +124,17 @@ def group_suspects(
         return a.astype(np.int64)
 
     ann, other, pred = ids(annotation_id), ids(other_annotation_id), ids(prediction_id)
-    labels = _unique(np.concatenate([ann[ann >= 0], other[other >= 0]]))
-    preds = _unique(pred[pred >= 0])
-
-    def node(values: np.ndarray, table: np.ndarray, offset: int) -> np.ndarray:
-        out = np.full(n, -1, dtype=np.int64)
-        has = values >= 0
-        out[has] = np.searchsorted(table, values[has]) + offset
-        return out
+    # nodes: the distinct label ids, then the distinct prediction ids (ascending), a row's
+    # node of an id its index there (-1: no id)
+    (ann_node, other_node), n_labels = _node_index([ann, other], 0)
+    (pred_node,), n_preds = _node_index([pred], n_labels)
 
     # every row has at least one node: rows without any id get one of their own
-    own = len(labels) + len(preds) + np.arange(n)
-    nodes = [node(ann, labels, 0), node(other, labels, 0), node(pred, preds, len(labels))]
+    own = n_labels + n_preds + np.arange(n)
+    nodes = [ann_node, other_node, pred_node]
     lonely = np.all(np.stack(nodes) < 0, axis=0)
     nodes.append(np.where(lonely, own, -1))
-    comp = _components(nodes, n, len(labels) + len(preds) + n)
+    comp = _components(nodes, n, n_labels + n_preds + n)
     first = np.stack([np.where(k >= 0, k, np.iinfo(np.int64).max) for k in nodes]).min(axis=0)
     row_comp = comp[first]
     # np.unique's inverse of the components (their ranks), by a table over the node indices

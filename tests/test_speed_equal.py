@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelfix.core import analysis_report, habits, result_rows
+from labelfix.core import analysis_report, grouping, habits, result_rows
 from labelfix.core.errors import KIND_CODE, SUSPECT_COLUMNS
 from labelfix.core.matching import FP, TP
 
@@ -123,3 +123,23 @@ def test_one_set_rows_completed_in_place_equal_the_copied_rows() -> None:
     assert got is into and got.tobytes() == want.tobytes()
     with pytest.raises(ValueError, match="cannot hold"):
         result_rows.one_set(scored, 4, into=into[:-1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 400))
+def test_groups_are_the_same_with_dense_and_far_apart_ids(seed: int, n: int) -> None:
+    """Grouping finds its nodes by a table over dense ids, else by a sort and search: only
+    which ids are equal matters, so spreading the ids apart changes nothing."""
+    rng = np.random.default_rng(seed)
+
+    def column(p: float, top: int) -> np.ndarray:
+        return np.where(rng.random(n) < p, rng.integers(0, top, n), -1).astype(np.float64)
+
+    kind = rng.choice(list(KIND_CODE.values()), n).astype(np.float64)
+    ann, other, pred = column(0.7, 60), column(0.1, 60), column(0.6, 80)
+    score = np.round(rng.random(n), 2)
+    dense = grouping.group_suspects(kind, ann, other, pred, score)
+    far = [np.where(c >= 0, c * 1e12 + 7, c) for c in (ann, other, pred)]
+    spread = grouping.group_suspects(kind, *far, score)
+    for name in ("group", "rank", "group_score"):
+        assert getattr(dense, name).tobytes() == getattr(spread, name).tobytes()
