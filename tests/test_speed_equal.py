@@ -1,6 +1,7 @@
 """The faster ways give the very numbers of the plain way they were computed before: the report
 and habit totals (core.analysis_report, core.habits: part by part, class by class, over rows),
-and the result rows completed in the analysis's own array (core.result_rows)."""
+the result rows completed in the analysis's own array (core.result_rows), the groups found
+by tables (core.grouping) and a chunk's Batch cut from the input columns (core.analyze)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelfix.core import analysis_report, grouping, habits, result_rows
-from labelfix.core.errors import KIND_CODE, SUSPECT_COLUMNS
+from labelfix.core import analysis_report, grouping, habits, matching, result_rows
+from labelfix.core import analyze as az
+from labelfix.core.errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams
 from labelfix.core.matching import FP, TP
 
 
@@ -143,3 +145,37 @@ def test_groups_are_the_same_with_dense_and_far_apart_ids(seed: int, n: int) -> 
     spread = grouping.group_suspects(kind, *far, score)
     for name in ("group", "rank", "group_score"):
         assert getattr(dense, name).tobytes() == getattr(spread, name).tobytes()
+
+
+@pytest.mark.parametrize("gaps", [False, True])
+def test_a_chunks_batch_is_its_items_concatenated(gaps: bool) -> None:
+    """chunk_at cuts a boxes chunk's Batch straight from the input columns (a slice, or the
+    images' row ranges where rows of images outside the analysis sit between theirs)."""
+    rng = np.random.default_rng(4)
+    image_ids = list(range(0, 40, 2 if gaps else 1))
+    all_images = np.arange(40)
+    n_lab = rng.integers(0, 5, len(all_images))
+    n_pred = rng.integers(0, 7, len(all_images))
+    keep_lab = np.repeat(np.isin(all_images, image_ids), n_lab)
+    labels = np.zeros((int(n_lab.sum()), 10))
+    labels[:, 0] = np.arange(len(labels)) + 100
+    labels[:, 1] = np.repeat(all_images, n_lab)
+    labels[:, 2] = rng.integers(1, 4, len(labels))
+    labels[:, 3:7] = rng.uniform(1, 50, (len(labels), 4))
+    labels[:, 7] = rng.random(len(labels)) < 0.1
+    labels[:, 8] = rng.uniform(1, 900, len(labels))
+    m = int(n_pred.sum())
+    preds = {
+        "id": np.arange(m, dtype=np.int64) + 1000,
+        "image_id": np.repeat(all_images, n_pred).astype(np.int64),
+        "category_id": rng.integers(1, 4, m).astype(np.int64),
+        "score": rng.random(m),
+        "box": rng.uniform(1, 50, (m, 4)),
+    }
+    inputs = az.AnalysisInputs(1, AnalysisParams(), image_ids, labels[keep_lab], preds)
+    for start in range(0, len(image_ids), 7):
+        chunk = az.chunk_at(inputs, start, 7)
+        want = matching.batch_of(chunk.items)
+        for name, value in vars(want).items():
+            got = getattr(chunk.batch, name)
+            assert got.dtype == value.dtype and np.array_equal(got, value), name
