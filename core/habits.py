@@ -24,6 +24,7 @@ from .matching import (
     TP,
     ImageMatches,
     ImagePredictions,
+    _category_precision,
     average_precision_per_category,
 )
 
@@ -203,12 +204,21 @@ def class_metrics(
 ) -> dict[str, float]:
     """:func:`class_report`'s entry of one class from its predictions in image order (ties by
     position): raw score, calibrated probability and match outcome each."""
-    k = len(score)
-    one = ImagePredictions(
-        np.arange(k), np.full(k, category, np.int64), score, np.broadcast_to(np.zeros(4), (k, 4))
-    )
-    matched = ImageMatches(outcome, np.full(k, -1), np.full(k, np.nan), np.zeros((k, 0)))
-    q = average_precision_per_category([one], [matched], {category: n_labels})[category]
+    if n_labels > 0:  # average_precision_per_category's one class, without its regrouping
+        counted = np.asarray(outcome) != IGNORED
+        q = _category_precision(
+            np.asarray(score, dtype=np.float64)[counted], np.asarray(outcome)[counted] == TP, n_labels
+        )
+    else:
+        k = len(score)
+        one = ImagePredictions(
+            np.arange(k),
+            np.full(k, category, np.int64),
+            score,
+            np.broadcast_to(np.zeros(4), (k, 4)),
+        )
+        matched = ImageMatches(outcome, np.full(k, -1), np.full(k, np.nan), np.zeros((k, 0)))
+        q = average_precision_per_category([one], [matched], {category: n_labels})[category]
     above = probability >= cut
     tp = int(np.sum(above & (outcome == TP)))
     fp = int(np.sum(above & (outcome == FP)))
