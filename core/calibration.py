@@ -168,7 +168,9 @@ class RankReference:
         or too many classes)."""
         if not own or np.isnan(scores).any() or len(self.classes) >= 1 << 15:
             self.values = np.unique(scores)
-            keys = cls * (len(self.values) + 1) + np.searchsorted(self.values, scores)
+            keys = cls  # in place: at 20M pairs each temporary is 160 MB
+            keys *= len(self.values) + 1
+            keys += np.searchsorted(self.values, scores)
             keys.sort()
             return keys, None
         # one stable sort of the scores gives both np.unique's values and every score's place
@@ -371,7 +373,8 @@ def logistic_map(
 FIT_SLICE = 1 << 16
 
 # Counted predictions up to which a fit keeps its design columns (3 x 8 bytes each) between
-# its Newton steps; above, they are made again slice by slice in every step.
+# its Newton steps (above, they are made again slice by slice in every step), and sorts them
+# by stable sorts rather than np.lexsort (_fit_order).
 FIT_CACHE_ROWS = 4_000_000
 
 # rows(lo, hi) -> (design columns, outcomes, offset) of the fit's rows lo..hi
@@ -559,7 +562,10 @@ def _fit_order(
     categories: np.ndarray, u: np.ndarray, keep: np.ndarray, y: np.ndarray
 ) -> np.ndarray:
     """``np.lexsort((y, keep, u, categories))`` by stable sorts, least significant key first
-    (the same order; the small keys by numpy's radix sort of 8- and 16-bit integers)."""
+    (the same order; the small keys by numpy's radix sort of 8- and 16-bit integers), up to
+    :data:`FIT_CACHE_ROWS` predictions (its temporaries take about twice np.lexsort's)."""
+    if len(u) > FIT_CACHE_ROWS:
+        return np.lexsort((y, keep, u, categories))
     if np.all((y == 0.0) | (y == 1.0)):
         order = np.argsort(keep.astype(np.int8) * 2 + y.astype(np.int8), kind="stable")
     else:

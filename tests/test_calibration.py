@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -260,3 +261,6 @@ def test_the_fit_order_is_lexsort_of_its_keys(seed: int, n: int, binary: bool, s
     y = (rng.random(n) < 0.4).astype(np.float64) if binary else np.round(rng.random(n), 1)
     want = np.lexsort((y, keep, u, cats))
     assert np.array_equal(cal._fit_order(cats, u, keep, y), want)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cal, "FIT_CACHE_ROWS", n // 2)  # a large fit: np.lexsort itself
+        assert np.array_equal(cal._fit_order(cats, u, keep, y), want)
