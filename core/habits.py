@@ -156,8 +156,11 @@ def confusion_table(
         order = np.lexsort((np.arange(len(lab)), -prob, lab))
         first = np.r_[True, lab[order][1:] != lab[order][:-1]]
         best[lab[order][first]] = cat[order][first]
-    keys, counts = np.unique(np.stack([label_category, best], axis=1), axis=0, return_counts=True)
-    return {(int(k[0]), int(k[1])): int(n) for k, n in zip(keys, counts, strict=True)}
+    if not len(best):
+        return {}
+    keys, inverse = _unique_pairs(label_category, best)
+    counts = np.bincount(inverse, minlength=len(keys))
+    return {(k[0], k[1]): n for k, n in zip(keys.tolist(), counts.tolist(), strict=True)}
 
 
 def class_report(
@@ -207,7 +210,9 @@ def class_metrics(
     if n_labels > 0:  # average_precision_per_category's one class, without its regrouping
         counted = np.asarray(outcome) != IGNORED
         q = _category_precision(
-            np.asarray(score, dtype=np.float64)[counted], np.asarray(outcome)[counted] == TP, n_labels
+            np.asarray(score, dtype=np.float64)[counted],
+            np.asarray(outcome)[counted] == TP,
+            n_labels,
         )
     else:
         k = len(score)

@@ -90,7 +90,9 @@ def _totals_over_rows(label_category, pair_label, pair_category, pair_iou, pair_
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.sampled_from([3, 90, 2**20, 2**40, 2**61]))
+@given(
+    st.integers(0, 2**32 - 1), st.integers(0, 400), st.sampled_from([3, 90, 2**20, 2**40, 2**61])
+)
 def test_overlap_totals_equal_the_totals_over_rows(seed: int, n: int, classes: int) -> None:
     rng = np.random.default_rng(seed)
     label_category = rng.integers(-classes, classes, 50)
@@ -106,7 +108,6 @@ def test_overlap_totals_equal_the_totals_over_rows(seed: int, n: int, classes: i
     want = _totals_over_rows(*args)
     assert list(got.items()) == list(want.items())
     assert all(type(a) is int and type(b) is int for a, b in got)
-
 
 
 def test_one_set_rows_completed_in_place_equal_the_copied_rows() -> None:
@@ -179,3 +180,41 @@ def test_a_chunks_batch_is_its_items_concatenated(gaps: bool) -> None:
         for name, value in vars(want).items():
             got = getattr(chunk.batch, name)
             assert got.dtype == value.dtype and np.array_equal(got, value), name
+
+
+def _confusion_over_rows(label_category, pair_label, pair_category, pair_iou, pair_prob, iou, cut):
+    """confusion_table as it was: np.unique over (label class, best class) rows."""
+    label_category = np.asarray(label_category, dtype=np.int64)
+    keep = (np.asarray(pair_iou) >= iou) & (np.asarray(pair_prob) >= cut)
+    lab = np.asarray(pair_label, dtype=np.int64)[keep]
+    cat = np.asarray(pair_category, dtype=np.int64)[keep]
+    prob = np.asarray(pair_prob, dtype=np.float64)[keep]
+    best = np.full(len(label_category), habits.NO_CLASS, dtype=np.int64)
+    if len(lab):
+        order = np.lexsort((np.arange(len(lab)), -prob, lab))
+        first = np.r_[True, lab[order][1:] != lab[order][:-1]]
+        best[lab[order][first]] = cat[order][first]
+    keys, counts = np.unique(np.stack([label_category, best], axis=1), axis=0, return_counts=True)
+    return {(int(k[0]), int(k[1])): int(n) for k, n in zip(keys, counts, strict=True)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1), st.integers(0, 50), st.integers(0, 300), st.sampled_from([4, 2**40])
+)
+def test_confusion_table_equals_the_table_over_rows(
+    seed: int, labels: int, n: int, classes: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    args = (
+        rng.integers(-classes, classes, labels),
+        rng.integers(0, max(labels, 1), n) if labels else np.zeros(0, np.int64),
+        rng.integers(-classes, classes, n if labels else 0),
+        rng.random(n if labels else 0),
+        rng.random(n if labels else 0),
+        0.4,
+        0.3,
+    )
+    got = habits.confusion_table(*args)
+    assert list(got.items()) == list(_confusion_over_rows(*args).items())
+    assert all(type(a) is int and type(b) is int and type(c) is int for (a, b), c in got.items())
