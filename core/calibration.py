@@ -611,12 +611,16 @@ class _Counted:
         """The pooled curve: isotonic regression of y on u in quantile bins (:func:`_fit`)."""
         n = np.zeros(QUANTILE_BINS)
         sums = [np.zeros(QUANTILE_BINS), np.zeros(QUANTILE_BINS)]
-        for lo in range(0, self.n, FIT_SLICE):
-            u, y = self.u[lo : lo + FIT_SLICE], self.y[lo : lo + FIT_SLICE]
+        step = self.n if self.n <= FIT_CACHE_ROWS else FIT_SLICE  # small: one bincount each
+        for lo in range(0, self.n, max(step, 1)):
+            u, y = self.u[lo : lo + step], self.y[lo : lo + step]
             b = np.minimum((u * QUANTILE_BINS).astype(np.int64), QUANTILE_BINS - 1)
             n += np.bincount(b, minlength=QUANTILE_BINS)
             for total, v in zip(sums, (y, u), strict=True):
-                np.add.at(total, b, v)  # in order, as one bincount of all adds them
+                if step == self.n:  # bincount adds in order from 0, as np.add.at does
+                    total += np.bincount(b, weights=v, minlength=QUANTILE_BINS)
+                else:
+                    np.add.at(total, b, v)  # in order, as one bincount of all adds them
         full = n > 0
         tp = _pairwise(self.n, lambda lo, hi: np.array([np.sum(self.y[lo:hi])]))[0]
         return _isotonic(n[full], sums[0][full], sums[1][full], self.n, tp)
