@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from . import calibration, containment, habits, label_fit
-from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, score_suspects
+from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
+from .suspect_scores import score_suspects
 
 _COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 

@@ -12,9 +12,9 @@ from labelfix.core.errors import (
     AnalysisParams,
     chunk_facts,
     chunk_suspects,
-    score_suspects,
 )
 from labelfix.core.matching import match_image
+from labelfix.core.suspect_scores import score_suspects
 
 from helpers import image_labels, image_predictions
 

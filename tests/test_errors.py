@@ -9,17 +9,19 @@ from hypothesis import strategies as st
 from labelfix.core.errors import (
     KIND_CODE,
     KINDS,
-    OWN_WEIGHT_INACCURATE,
-    OWN_WEIGHT_WRONG_CLASS,
     SUSPECT_COLUMNS,
-    UNOPPOSED_PRECISION,
-    UNOPPOSED_PRECISION_INACCURATE,
     AnalysisParams,
     batch_suspects,
-    score_suspects,
     suspect_key,
 )
 from labelfix.core.matching import ImageLabels, ImageMatches, ImagePredictions, match_image
+from labelfix.core.suspect_scores import (
+    OWN_WEIGHT_INACCURATE,
+    OWN_WEIGHT_WRONG_CLASS,
+    UNOPPOSED_PRECISION,
+    UNOPPOSED_PRECISION_INACCURATE,
+    score_suspects,
+)
 
 from helpers import image_labels as labels
 from helpers import image_predictions as preds

@@ -7,9 +7,7 @@ import numpy as np
 from labelfix.core import habits, scoring
 from labelfix.core.errors import (
     KIND_CODE,
-    OWN_WEIGHT_WRONG_CLASS,
     SUSPECT_COLUMNS,
-    UNOPPOSED_PRECISION,
     AnalysisParams,
 )
 from labelfix.core.matching import (
@@ -20,6 +18,7 @@ from labelfix.core.matching import (
     ImagePredictions,
     average_precision_per_category,
 )
+from labelfix.core.suspect_scores import OWN_WEIGHT_WRONG_CLASS, UNOPPOSED_PRECISION
 
 COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 
@@ -166,7 +165,5 @@ def test_set_report_per_class_equals_the_whole_set_computation() -> None:
     rel = analysis_report.reliability(cat, score, prob, outcome)
     assert list(got["classes"]) == [str(c) for c in classes]
     for c, metrics in classes.items():
-        assert got["classes"][str(c)] == {
-            k: analysis_report._number(v) for k, v in metrics.items()
-        }
+        assert got["classes"][str(c)] == {k: analysis_report._number(v) for k, v in metrics.items()}
     assert got["reliability"] == {str(c): v for c, v in rel.items()}

@@ -8,15 +8,14 @@ import numpy as np
 from labelfix.core import label_fit, scoring
 from labelfix.core.errors import (
     KIND_CODE,
-    LABEL_FIT_POWER,
     SUSPECT_COLUMNS,
     AnalysisParams,
     batch_suspects,
     chunk_facts,
     chunk_suspects,
-    score_suspects,
 )
 from labelfix.core.matching import FP, IGNORED, TP, match_image
+from labelfix.core.suspect_scores import LABEL_FIT_POWER, score_suspects
 
 from helpers import image_labels, image_predictions
 
