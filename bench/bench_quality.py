@@ -6,8 +6,8 @@ labels, + the real CenterNet predictions; the only detector LabelFix's scoring m
 ``centernet-perturbed`` (its scores rescaled per class by increasing functions: another score
 scale), ``centernet-blurred`` (its scores blurred by logit noise: a weaker detector, the second
 tuning setup), ``nanodet`` (a second real detector, not tuned on, but its results seen since
-score version 4; ``bench/data/README.md``) and ``synthetic`` (43 images + cocoapi's fake results: random scores). IoU on boxes. Per seed, a
-seeded RNG injects into the labels:
+score version 4; ``bench/data/README.md``) and ``synthetic`` (43 images + cocoapi's fake
+results: random scores). IoU on boxes. Per seed, a seeded RNG injects into the labels:
 
 - missing_label: 5% of the non-crowd labels dropped; the hit is a missing-label suspect whose
   prediction box has IoU >= 0.5 with the dropped box;
