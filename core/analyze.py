@@ -101,6 +101,7 @@ class AnalysisInputs:
     sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
     label_segmentations: list[str | None] | None = None
     prediction_segmentations: dict[int, str] = field(default_factory=dict)
+    prediction_rle_counts: dict[int, bytes] = field(default_factory=dict)  # kept as columns
     cached_label_masks: dict[int, tuple] = field(default_factory=dict)
     cached_prediction_masks: dict[int, tuple] = field(default_factory=dict)
 
@@ -144,7 +145,9 @@ def read_inputs(
         if masks:
             inputs.sizes = store.image_sizes()
             inputs.label_segmentations = label_segs
-            inputs.prediction_segmentations = store.prediction_segmentations(set_id)
+            inputs.prediction_segmentations, inputs.prediction_rle_counts = (
+                store.prediction_mask_inputs(set_id)
+            )
             inputs.cached_label_masks = store.cached_masks(LABELS_OWNER)
             inputs.cached_prediction_masks = store.cached_masks(predictions_owner(set_id))
     area = inputs.labels[:, 8]
@@ -307,11 +310,14 @@ def _predictions(
                 rles.append({"size": [hit[1], hit[2]], "counts": hit[3]})
                 continue
             height, width = inputs.sizes[image_id]
-            seg = inputs.prediction_segmentations.get(pid)
-            rle = geometry.to_rle(
-                None if seg is None else jsonio.decode(seg), height, width, box=box
-            )
-            counts = rle["counts"] if isinstance(rle["counts"], bytes) else rle["counts"].encode()
+            counts = inputs.prediction_rle_counts.get(pid)
+            if counts is None:  # a row's JSON text, or none: its box
+                seg = inputs.prediction_segmentations.get(pid)
+                rle = geometry.to_rle(
+                    None if seg is None else jsonio.decode(seg), height, width, box=box
+                )
+                counts = rle["counts"]
+                counts = counts if isinstance(counts, bytes) else counts.encode()
             rles.append({"size": [height, width], "counts": counts})
             new.append((owner, pid, 0, height, width, counts))
     return ImagePredictions(

@@ -94,7 +94,9 @@ def _group_inputs(
         if masks:
             inputs.sizes = store.image_sizes()
             inputs.label_segmentations = segs
-            inputs.prediction_segmentations = store.prediction_segmentations(set_id, (lo, hi))
+            inputs.prediction_segmentations, inputs.prediction_rle_counts = (
+                store.prediction_mask_inputs(set_id, (lo, hi))
+            )
     area = inputs.labels[:, 8]
     missing = np.isnan(area)
     area[missing] = inputs.labels[missing, 5] * inputs.labels[missing, 6]
@@ -235,4 +237,3 @@ def analyze_in_passes(
         reanalyze_images(store, stale, set_id)
         counts_by_kind = store.suspect_counts(writer.analysis_id)
     return AnalysisSummary(writer.analysis_id, n_images, n_predictions, counts_by_kind, len(stale))
-

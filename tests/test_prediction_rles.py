@@ -213,3 +213,24 @@ def test_rle_texts_are_what_the_rows_hold() -> None:
     assert texts[1] == json.dumps(records[0]["segmentation"], separators=(",", ":"))
     assert prediction_store.rle_texts(columns, 1, 2) == [texts[1]]
     assert prediction_store.rle_texts(columns, 2, 2) == []
+
+
+def test_mask_inputs_give_the_counts_the_texts_hold(tmp_path: Path) -> None:
+    """What a mask analysis reads (prediction_mask_inputs: rows as JSON text, RLE columns as
+    counts bytes, no JSON made and parsed again) is the segmentations every other reader
+    gets, for the whole set and for ranges of images."""
+    gt, pred = _files(tmp_path)
+    import_project(tmp_path / "p.labelfix", gt, None, pred, "model")
+    with Store.open(tmp_path / "p.labelfix") as store:
+        set_id = store.active_set_id()
+        for image_range in [None, *((lo, lo + 7) for lo in range(0, 40, 7))]:
+            want = store.prediction_segmentations(set_id, image_range)
+            texts, counts = store.prediction_mask_inputs(set_id, image_range)
+            assert counts and texts or image_range is not None
+            assert not set(texts) & set(counts)
+            assert set(texts) | set(counts) == set(want)
+            assert texts == {k: want[k] for k in texts}
+            for pid, raw in counts.items():
+                seg = json.loads(want[pid])
+                assert type(raw) is bytes and raw == seg["counts"].encode("ascii")
+        assert any(b"\\" in raw for raw in store.prediction_mask_inputs(set_id)[1].values())

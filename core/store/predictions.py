@@ -226,20 +226,25 @@ def _counts_pieces(counts: list[np.ndarray]) -> Iterator[np.ndarray]:
         yield joined(group)
 
 
-def rle_texts(columns: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> list[str]:
-    """The segmentation JSON texts of the RLEs ``lo`` ... ``hi`` of :func:`rle_columns`, as
-    ``prediction_shapes`` would hold them for a record whose segmentation has size first."""
+def rle_counts(columns: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> list[bytes]:
+    """The counts strings (as bytes, as pycocotools takes them) of the RLEs ``lo`` ... ``hi``
+    of :func:`rle_columns`."""
     end = columns["end"]
     hi = len(end) if hi is None else hi
     if hi <= lo:
         return []
     first = int(end[lo - 1]) if lo else 0
-    text = joined(columns["counts"])[first : int(end[hi - 1])].tobytes().decode("ascii")
+    data = joined(columns["counts"])[first : int(end[hi - 1])].tobytes()
     bounds = (end[lo:hi] - first).tolist()
-    starts = [0, *bounds[:-1]]
-    strings = [text[a:b] for a, b in zip(starts, bounds, strict=True)]
-    if "\\" in text:  # the one character of '0'..'o' that JSON escapes
-        strings = [c.replace("\\", "\\\\") for c in strings]
+    return [data[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
+
+
+def rle_texts(columns: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> list[str]:
+    """The segmentation JSON texts of the RLEs ``lo`` ... ``hi`` of :func:`rle_columns`, as
+    ``prediction_shapes`` would hold them for a record whose segmentation has size first."""
+    hi = len(columns["end"]) if hi is None else hi
+    # '\\' is the one character of '0'..'o' that JSON escapes
+    strings = [c.decode("ascii").replace("\\", "\\\\") for c in rle_counts(columns, lo, hi)]
     heights, widths = columns["height"][lo:hi].tolist(), columns["width"][lo:hi].tolist()
     return [
         f'{{"size":[{h},{w}],"counts":"{c}"}}'
@@ -512,6 +517,31 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
     ) -> dict[int, str]:
         """Prediction id -> its segmentation as JSON text, for the predictions that have one
         (on the images with ``lo <= id < hi`` for ``image_range``)."""
+        out = self._segmentation_rows(set_id, image_range)
+        span = self._rle_span(set_id, image_range)
+        if span is not None:
+            rles, lo, hi = span
+            out.update(zip(rles["id"][lo:hi].tolist(), rle_texts(rles, lo, hi), strict=True))
+        return out
+
+    def prediction_mask_inputs(
+        self, set_id: int, image_range: tuple[int, int] | None = None
+    ) -> tuple[dict[int, str], dict[int, bytes]]:
+        """What an analysis of masks reads of a set's segmentations: prediction id -> JSON text
+        for the segmentations kept as rows, and prediction id -> the counts string as bytes
+        for the compressed RLEs kept as columns (:func:`rle_columns`; no JSON text made to be
+        parsed again), on the images with ``lo <= id < hi`` for ``image_range``."""
+        texts = self._segmentation_rows(set_id, image_range)
+        span = self._rle_span(set_id, image_range)
+        if span is None:
+            return texts, {}
+        rles, lo, hi = span
+        return texts, dict(zip(rles["id"][lo:hi].tolist(), rle_counts(rles, lo, hi), strict=True))
+
+    def _segmentation_rows(
+        self, set_id: int, image_range: tuple[int, int] | None
+    ) -> dict[int, str]:
+        """Prediction id -> segmentation JSON text of the set's ``prediction_shapes`` rows."""
         sql = (
             "SELECT id, segmentation FROM prediction_shapes "
             "WHERE set_id = ? AND segmentation IS NOT NULL"
@@ -520,14 +550,20 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
         if image_range is not None:
             sql += " AND image_id >= ? AND image_id < ?"
             params += [int(image_range[0]), int(image_range[1])]
-        out = dict(self._db.rows(sql, params))
+        return dict(self._db.rows(sql, params))
+
+    def _rle_span(
+        self, set_id: int, image_range: tuple[int, int] | None
+    ) -> tuple[dict[str, np.ndarray], int, int] | None:
+        """The set's RLE columns and the positions ``lo`` ... ``hi`` of those on the images in
+        ``image_range`` (all without one); None if the set keeps none."""
         rles = self.prediction_rles(set_id)
-        if rles is not None:
-            lo, hi = 0, len(rles["id"])
-            if image_range is not None:
-                lo, hi = np.searchsorted(rles["image_id"], image_range).tolist()
-            out.update(zip(rles["id"][lo:hi].tolist(), rle_texts(rles, lo, hi), strict=True))
-        return out
+        if rles is None:
+            return None
+        if image_range is None:
+            return rles, 0, len(rles["id"])
+        lo, hi = np.searchsorted(rles["image_id"], image_range).tolist()
+        return rles, lo, hi
 
     def prediction_rles(self, set_id: int) -> dict[str, np.ndarray] | None:
         """The compressed RLEs a set keeps as columns (:func:`rle_columns`; None if it keeps
