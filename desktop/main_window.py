@@ -241,10 +241,16 @@ class MainWindow(QMainWindow):
     def open_team_project(self) -> bool:
         """File ▸ Open team project…: the server, the project and this machine's image folder."""
         dialog = OpenTeamDialog(self, url=str(self.settings.value("team/last", "") or ""))
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.location is None:
+        try:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            location = dialog.location
+        finally:
+            dialog.close()  # its pending listing stops with it
+            dialog.deleteLater()
+        if not accepted or location is None:
             return False
-        self.settings.setValue("team/last", team_display(dialog.location))  # no password
-        return self.open_path(dialog.location)
+        self.settings.setValue("team/last", team_display(location))  # no password
+        return self.open_path(location)
 
     def set_session(self, session: Session) -> None:
         """Show a project: build the views that follow its session."""

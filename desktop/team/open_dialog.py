@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QHideEvent
+from PySide6.QtGui import QCloseEvent, QHideEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -133,8 +133,9 @@ class OpenTeamDialog(QDialog):
         self.project.blockSignals(False)
         self._project_changed(self.project.currentText())
         self.status.setText(
-            f"{len(names)} team project(s) on this server." if names else
-            "No team project on this server yet (publish one with `labelfix push`)."
+            f"{len(names)} team project(s) on this server."
+            if names
+            else "No team project on this server yet (publish one with `labelfix push`)."
         )
 
     def _list_failed(self, exc: object) -> None:
@@ -177,6 +178,10 @@ class OpenTeamDialog(QDialog):
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: D102, N802 - Qt API
         self._list_timer.stop()
         super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: D102, N802 - Qt API
+        self._list_timer.stop()  # closed without being shown: no hide, no done
+        super().closeEvent(event)
 
     # ------------------------------------------------------------------ accepting
     def accept(self) -> None:  # noqa: D102 - Qt API

@@ -96,8 +96,11 @@ def test_a_team_project_is_listed_on_the_start_page_and_reopens(
     name = team_project.rsplit("project=", 1)[1]
     texts = [page.recent.item(i).text() for i in range(page.recent.count())]
     assert any(t.startswith(f"{name} (team)") for t in texts)
-    item = next(page.recent.item(i) for i in range(page.recent.count())
-                if page.recent.item(i).text().startswith(name))
+    item = next(
+        page.recent.item(i)
+        for i in range(page.recent.count())
+        if page.recent.item(i).text().startswith(name)
+    )
     page.recent.itemActivated.emit(item)
     assert win.session is not None and win.session.is_team
     win.close_project()
@@ -118,3 +121,39 @@ def test_a_closed_dialog_asks_the_server_nothing_more(
     dialog.reject()
     qtbot.wait(open_dialog.LIST_DELAY_MS + 300)
     assert asked == []
+
+
+def test_closing_a_dialog_never_shown_stops_the_pending_listing(
+    qtbot: object, team_project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dialog closed without being shown (so no hide, no done) lists nothing afterwards: a
+    listing started then would run with no dialog to show it (and did, in the tests'
+    teardown, when the body took longer than the typing pause)."""
+    from labelfix.desktop.team import open_dialog
+
+    asked: list[str] = []
+    monkeypatch.setattr(project, "team_projects", lambda url: asked.append(url) or [])
+    dialog = OpenTeamDialog(url=team_project)  # a server given: its listing is pending
+    qtbot.addWidget(dialog)
+    dialog.close()
+    qtbot.wait(open_dialog.LIST_DELAY_MS + 300)
+    assert asked == []
+
+
+def test_open_team_project_leaves_no_dialog_behind(
+    qtbot: object, team_project: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """File > Open team project cancelled: the dialog is gone, and with it its pending
+    listing (it used to live, a hidden child of the window, until the window died)."""
+    from labelfix.desktop.team import open_dialog
+
+    asked: list[str] = []
+    monkeypatch.setattr(project, "team_projects", lambda url: asked.append(url) or [])
+    monkeypatch.setattr(OpenTeamDialog, "exec", lambda dialog: 0)  # as if at once cancelled
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.settings.setValue("team/last", team_project)
+    assert not win.open_team_project()
+    qtbot.wait(open_dialog.LIST_DELAY_MS + 300)
+    assert asked == []
+    assert not win.findChildren(OpenTeamDialog)
