@@ -502,47 +502,16 @@ def polygon_owners(
 def failing_polygons(
     annotations: list[Any], owners: list[int], sizes: Mapping[int, tuple[int, int] | None]
 ) -> set[int]:
-    """Bulk-check the polygon lists of annotations[owners]; return the owners that fail.
-
-    One numpy pass over every coordinate instead of a Python loop per polygon; anything
-    unusual (non-list parts, non-numbers, huge ints) falls back to the per-annotation test.
-    """
+    """Bulk-check the polygon lists of annotations[owners] (:func:`polygons_ok`); return the
+    owners that fail."""
     if not owners:
         return set()
     segs = [annotations[i]["segmentation"] for i in owners]
-    parts = list(chain.from_iterable(segs))
-    sides = [max(sizes[annotations[i]["image_id"]]) for i in owners]
-    try:
-        if not _LIST_TYPE.issuperset(map(type, parts)):
-            raise TypeError
-        flat = list(chain.from_iterable(parts))
-        if not _NUMBER_TYPES.issuperset(map(type, flat)):
-            raise TypeError
-        coords = np.array(flat, dtype=np.float64)
-    except (TypeError, OverflowError):
-        return {
-            i
-            for i, seg, side in zip(owners, segs, sides, strict=True)
-            if not _polygons_ok(seg, -float(side), 2.0 * side)
-        }
-    n_parts = np.fromiter(map(len, segs), dtype=np.int64, count=len(segs))
-    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    part_side = np.repeat(np.asarray(sides, dtype=np.float64), n_parts)
-    bad_part = (lengths < 6) | (lengths % 2 == 1)
-    finite = np.isfinite(coords)
-    if not finite.all():
-        part_end = np.cumsum(lengths)
-        bad_part[np.searchsorted(part_end, np.flatnonzero(~finite), side="right")] = True
-        coords[~finite] = 0.0
-    filled = np.flatnonzero(lengths)
-    starts = (np.cumsum(lengths) - lengths)[filled]
-    low = np.minimum.reduceat(coords, starts)
-    high = np.maximum.reduceat(coords, starts)
-    side = part_side[filled]
-    bad_part[filled] |= (low < -side) | (high > 2.0 * side)
-    first_part = np.cumsum(n_parts) - n_parts
-    bad_owner = np.add.reduceat(bad_part, first_part) > 0
-    return {owners[k] for k in np.flatnonzero(bad_owner).tolist()}
+    sides = np.fromiter(
+        (max(sizes[annotations[i]["image_id"]]) for i in owners), np.float64, len(owners)
+    )
+    ok = polygons_ok(segs, sides)
+    return {owners[k] for k in np.flatnonzero(~ok).tolist()}
 
 
 def polygons_ok(segs: list[Any], sides: np.ndarray) -> np.ndarray:

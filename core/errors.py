@@ -252,6 +252,18 @@ class ChunkFacts:
     miss_geo: np.ndarray  # missing-label candidates but for their confidence (ascending)
 
 
+def kind_rows(facts: ChunkFacts, raw: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of one kind among a chunk's raw suspect rows (:func:`chunk_suspects`), and
+    for each its prediction's index in the facts (missing_label) or its label's (the kinds
+    on a label)."""
+    sel = np.flatnonzero(raw[:, _COL["kind"]].astype(np.int64) == KIND_CODE[kind])
+    on_prediction = kind == "missing_label"
+    ids = raw[sel, _COL["prediction_id" if on_prediction else "annotation_id"]].astype(np.int64)
+    known = facts.p_id if on_prediction else facts.l_id
+    order = np.argsort(known, kind="stable")
+    return sel, order[np.searchsorted(known[order], ids)]
+
+
 @dataclass
 class _Chunk(ChunkFacts):
     """The facts with the scores of one pass and what the rules derive from them."""

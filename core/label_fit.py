@@ -25,12 +25,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import KIND_CODE, SUSPECT_COLUMNS, ChunkFacts
+from .errors import ChunkFacts, kind_rows
 from .matching import TP
 
 BINS = 1000  # IoU bins of the true positives' counts (0.001 wide)
-
-_COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 
 
 def _bin(iou: np.ndarray) -> np.ndarray:
@@ -84,13 +82,8 @@ def row_best_iou(facts: ChunkFacts, raw: np.ndarray) -> np.ndarray:
     """Per suspect row of the chunk (errors.chunk_suspects), for inaccurate_label rows the best
     same-class IoU of their label (:func:`best_same_iou`); nan for the other rows."""
     out = np.full(len(raw), np.nan)
-    if not len(raw):
-        return out
-    sel = np.flatnonzero(raw[:, _COL["kind"]].astype(np.int64) == KIND_CODE["inaccurate_label"])
-    if not len(sel):
-        return out
-    ann = raw[sel, _COL["annotation_id"]].astype(np.int64)
-    order = np.argsort(facts.l_id, kind="stable")
-    lab = order[np.searchsorted(facts.l_id[order], ann)]
-    out[sel] = best_same_iou(facts, lab)
+    if len(raw):
+        sel, lab = kind_rows(facts, raw, "inaccurate_label")
+        if len(sel):
+            out[sel] = best_same_iou(facts, lab)
     return out
