@@ -227,6 +227,7 @@ def run_labelfix(
             "predicted_category_id",
             "iou",
             "confidence",
+            "probability",
         )
         index = SuspectIndex.load(store, set_id)
         rows = [index.row(p) for p in range(len(index))]  # in suspect-id order

@@ -21,6 +21,7 @@ from pycocotools import mask as mask_utils
 from . import (
     analysis_report,
     calibration,
+    class_context,
     containment,
     geometry,
     habits,
@@ -396,6 +397,8 @@ class ChunkFound:
     best_iou: np.ndarray | None
     confusion: dict[tuple[int, int], int] | None
     contained: np.ndarray | None = None  # per row, core.containment (missing_label rows)
+    context: np.ndarray | None = None  # per row, core.class_context (missing_label rows)
+    context_totals: np.ndarray | None = None  # core.class_context's (None: not asked for)
 
 
 def first_pass(
@@ -433,16 +436,18 @@ def second_pass(
     """A chunk's suspects (errors.chunk_suspects) with its predictions' probabilities (in the
     facts' order), and if asked its habit totals and confusions on those probabilities."""
     totals = scoring.facts_habits(facts, probability, params) if want_habits else None
+    context_totals = class_context.facts_totals(facts, probability) if want_habits else None
     raw = chunk_suspects(facts, probability, params, ious)
-    restored = best = contained = None
+    restored = best = contained = context = None
     if len(raw):
         restored = scoring.restore_scores(raw, facts.p_id, facts.p_score)
         best = label_fit.row_best_iou(facts, raw)
         contained = containment.row_containment(facts, raw)
+        context = class_context.row_context(facts, raw)
     confusion = (
         analysis_report.facts_confusion(facts, probability, params) if want_confusion else None
     )
-    return ChunkFound(totals, restored, best, confusion, contained)
+    return ChunkFound(totals, restored, best, confusion, contained, context, context_totals)
 
 
 class _InProcess:
@@ -561,24 +566,27 @@ def _compute(
             for f in found:
                 habits.add_totals(totals, f.habits)
             fit = replace(fit, habit_totals=totals)
+            fit = scoring.with_context_totals(fit, [f.context_totals for f in found])
         # the rows go straight into the scored array (no concatenation and copy of them)
         n_rows = sum(0 if f.raw is None else len(f.raw) for f in found)
         rows = np.empty((n_rows, len(result_rows.RESULT_COLUMNS)))
         scored = rows[:, : len(SUSPECT_COLUMNS) + 1]
         best = np.empty(n_rows)  # per row, core.label_fit's best same-class IoU of its label
         contained = np.empty(n_rows)  # per row, core.containment's (missing_label rows)
+        context = np.empty(n_rows)  # per row, core.class_context's (missing_label rows)
         at = 0
         for f in found:
             if f.raw is not None:
                 scored[at : at + len(f.raw), :-1] = f.raw
                 best[at : at + len(f.raw)] = f.best_iou
                 contained[at : at + len(f.raw)] = f.contained
+                context[at : at + len(f.raw)] = f.context
                 at += len(f.raw)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     with phase("suspect rules"):
         if n_rows:
-            scored[:, -1] = scoring.score(scored[:, :-1], params, fit, best, contained)
+            scored[:, -1] = scoring.score(scored[:, :-1], params, fit, best, contained, context)
     confusion = None
     if want_confusion:  # a full analysis reports the detector's confusions
         confusion = {}  # on the calibrated probabilities

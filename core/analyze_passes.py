@@ -33,7 +33,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import analysis_report, containment, habits, label_fit, result_rows, scoring
+from . import analysis_report, class_context, containment, habits, label_fit, result_rows, scoring
 from .analyze import (
     AnalysisInputs,
     AnalysisSummary,
@@ -171,11 +171,14 @@ def analyze_in_passes(
     fit = scoring.with_tp_iou_counts(fit, tp_ious)
     if fit.habit_totals is None:  # 3: the habit totals the scores discount by
         totals: dict[tuple[int, int], float] = {}
+        context_parts = []
         for chunk, matched, _ in _matched_chunks(store, set_id, params, groups, should_stop):
             with phase("suspect rules"):
                 calibrated = scoring.calibrated_items(chunk.items, fit)
                 habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
+                context_parts.append(class_context.items_totals(calibrated, matched))
         fit = replace(fit, habit_totals=totals)
+        fit = scoring.with_context_totals(fit, context_parts)
     # from here on the fit needs only its sorted reference: the set's classes and scores (16
     # bytes a prediction) are read again for the report, after the last pass
     n_predictions = len(ref_cats)
@@ -200,8 +203,11 @@ def analyze_in_passes(
                 raw = scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
                 best = label_fit.row_best_iou(facts, raw)
                 contained = containment.row_containment(facts, raw)
+                context = class_context.row_context(facts, raw)
                 scored = (
-                    np.column_stack([raw, scoring.score(raw, params, final, best, contained)])
+                    np.column_stack(
+                        [raw, scoring.score(raw, params, final, best, contained, context)]
+                    )
                     if len(raw)
                     else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
                 )

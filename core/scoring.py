@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, containment, habits, label_fit
+from . import calibration, class_context, containment, habits, label_fit
 from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 from .suspect_scores import score_suspects
@@ -31,7 +31,8 @@ class DetectorFit:
     its rank positions were taken against, the whole set's (class, score) reference, the
     wrong_class confusion totals per (label class, predicted class) (its habits), and how well
     its true positives fit their labels (core.label_fit's counts per IoU bin; None for fits
-    stored before score version 4)."""
+    stored before score version 4), and its true positives with and without same-class context
+    (core.class_context's totals; None for fits stored before score version 6)."""
 
     calibration: calibration.Calibration | None  # None: too few matches, raw scores are used
     label_counts: dict[int, int]
@@ -39,6 +40,7 @@ class DetectorFit:
     ref_scores: np.ndarray
     habit_totals: dict[tuple[int, int], float] | None = None
     tp_iou_counts: tuple[int, ...] | None = None
+    context_totals: tuple[float, ...] | None = None
     # the reference sorted once, shared by the fits of one analysis (made when first needed)
     reference: calibration.RankReference | None = field(default=None, compare=False, repr=False)
 
@@ -73,6 +75,8 @@ class DetectorFit:
         }
         if self.tp_iou_counts is not None:  # sparse: [bin, count] of the non-empty bins
             out["tp_iou_counts"] = [[b, n] for b, n in enumerate(self.tp_iou_counts) if n]
+        if self.context_totals is not None:
+            out["context"] = list(self.context_totals)
         return out
 
     @classmethod
@@ -94,6 +98,7 @@ class DetectorFit:
             np.asarray(ref_scores, dtype=np.float64),
             {(int(a), int(b)): float(t) for a, b, t in data.get("habits", [])},
             counts,
+            None if "context" not in data else tuple(map(float, data["context"])),
         )
 
 
@@ -252,6 +257,15 @@ def facts_habits(
     )
 
 
+def with_context_totals(fit: DetectorFit, parts: Sequence[np.ndarray | None]) -> DetectorFit:
+    """The fit with the chunks' core.class_context totals added up (None: not counted)."""
+    total = np.zeros(class_context.N_TOTALS)
+    for part in parts:
+        if part is not None:
+            total += part
+    return replace(fit, context_totals=tuple(total.tolist()))
+
+
 def with_tp_iou_counts(fit: DetectorFit, counts: np.ndarray | None) -> DetectorFit:
     """The fit with the true positives' IoU counts (core.label_fit) of its analysis."""
     return replace(fit, tp_iou_counts=None if counts is None else tuple(int(n) for n in counts))
@@ -263,15 +277,25 @@ def score(
     fit: DetectorFit,
     best_iou: np.ndarray | None = None,
     contained: np.ndarray | None = None,
+    context: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores of the rows, wrong_class discounted by the fit's habits (if it has them), (score
     version 4) inaccurate_label by how well the detector fits the label: ``best_iou`` per row,
-    nan where it does not apply (core.label_fit.row_best_iou), and (score version 5)
+    nan where it does not apply (core.label_fit.row_best_iou), (score version 5)
     missing_label by its prediction's containment in a same-class label: ``contained`` per
-    row, nan where it does not apply (core.containment.row_containment)."""
+    row, nan where it does not apply (core.containment.row_containment), and (score version 6)
+    missing_label by its prediction's same-class context: ``context`` per row, nan where it
+    does not apply (core.class_context.row_context), by the fit's context totals."""
     out = _score(raw, params, fit, best_iou)
     if contained is not None and params.score_version >= 5 and len(out):
         out = containment.discount(out, contained)
+    if (
+        context is not None
+        and fit.context_totals is not None
+        and params.score_version >= 6
+        and len(out)
+    ):
+        out = np.clip(out * class_context.factors(fit.context_totals, context), 0.0, 1.0)
     return out
 
 

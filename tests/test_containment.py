@@ -72,7 +72,3 @@ def test_a_contained_missing_label_scores_half_from_score_version_5() -> None:
     # analyses scored before version 5 keep their scores
     v4 = AnalysisParams(score_version=4)
     assert np.array_equal(scoring.score(raw, v4, fit, None, contained), score_suspects(raw, v4))
-
-
-def test_default_analyses_are_scored_with_version_5() -> None:
-    assert AnalysisParams().score_version == 5

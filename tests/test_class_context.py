@@ -1,0 +1,113 @@
+"""A missing_label among labelled objects of its class is likelier than a lone detection of a
+class nobody labelled on the image, by as much as the detector's own matches say
+(core.class_context, score version 6)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelfix.core import class_context, scoring
+from labelfix.core.errors import (
+    KIND_CODE,
+    SUSPECT_COLUMNS,
+    AnalysisParams,
+    chunk_facts,
+    chunk_suspects,
+)
+from labelfix.core.matching import match_image
+from labelfix.core.suspect_scores import score_suspects
+
+from helpers import image_labels, image_predictions
+
+COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+
+
+def _chunk():  # noqa: ANN202
+    """Two images: people (one labelled twice, one crowd) and a dog alone."""
+    people = image_labels(
+        (1, 1, 0, 0, 100, 100),
+        (2, 1, 300, 0, 100, 100),
+        (3, 1, 600, 0, 100, 100),  # a crowd region
+        (4, 2, 900, 0, 50, 50),
+        crowd=(3,),
+    )
+    people_pr = image_predictions(
+        (10, 1, 0.9, 0, 0, 100, 100),  # tp on label 1; label 2 is another person: context
+        (11, 1, 0.8, 0, 300, 100, 100),  # unlabelled person next to two labelled ones
+        (12, 2, 0.7, 0, 600, 80, 80),  # a second dog, the labelled dog elsewhere: context
+        (13, 3, 0.6, 0, 900, 80, 80),  # a cat: no cat labelled
+        (14, 1, 0.5, 610, 10, 80, 80),  # in the crowd region: ignored
+    )
+    dog = image_labels((5, 2, 0, 0, 100, 100))
+    dog_pr = image_predictions(
+        (20, 2, 0.9, 0, 0, 100, 100),  # tp on the one dog: no other dog, no context
+        (21, 2, 0.4, 300, 300, 100, 100),  # a dog not labelled, the labelled one elsewhere
+    )
+    items = [(people_pr, people), (dog_pr, dog)]
+    matched = [match_image(p, lab) for p, lab in items]
+    params = AnalysisParams()
+    return items, matched, chunk_facts(items, matched, [1, 2], params), params
+
+
+def test_context_is_another_regular_label_of_the_class_besides_the_match() -> None:
+    _, _, facts, _ = _chunk()
+    by_id = dict(zip(facts.p_id.tolist(), class_context.facts_context(facts).tolist(), strict=True))
+    assert by_id == {10: 1, 11: 1, 12: 1, 13: 0, 14: 1, 20: 0, 21: 1}
+
+
+def test_totals_from_items_equal_those_from_facts() -> None:
+    items, matched, facts, _ = _chunk()
+    got = class_context.items_totals(items, matched)
+    want = class_context.facts_totals(facts, facts.p_score)
+    assert np.array_equal(got, want)
+    # no context: the cat fp (0.6) and the dog tp (0.9); context: tps 10 and fps 11, 12, 21
+    # (the crowd one is ignored, not counted)
+    assert np.allclose(got, [2, 1, 1.5, 4, 1, 2.8])
+
+
+def test_factors_are_each_sides_observed_over_expected_against_all() -> None:
+    totals = [100.0, 10.0, 20.0, 100.0, 60.0, 50.0]  # 0.5 and 1.2 of expected, 70 / 70 in all
+    ctx = np.array([0.0, 1.0, np.nan])
+    prior = class_context.CONTEXT_PRIOR
+    got = class_context.factors(totals, ctx)
+    assert np.isclose(got[0], (10 + prior) / (20 + prior))
+    assert np.isclose(got[1], (60 + prior) / (50 + prior))
+    assert got[2] == 1.0 and got[0] < 1.0 < got[1]
+    assert np.array_equal(class_context.factors([0.0] * 6, ctx), np.ones(3))
+
+
+def test_version_6_scales_missing_labels_only_and_older_versions_keep_their_scores() -> None:
+    items, matched, facts, params = _chunk()
+    raw = chunk_suspects(facts, None, params)
+    context = class_context.row_context(facts, raw)
+    missing = raw[:, COL["kind"]] == KIND_CODE["missing_label"]
+    assert missing.any() and np.isnan(context[~missing]).all()
+    assert set(context[missing].tolist()) == {0.0, 1.0}
+    totals = (100.0, 10.0, 20.0, 100.0, 60.0, 50.0)
+    fit = scoring.DetectorFit(
+        None, {1: 2, 2: 2}, np.zeros(0, np.int64), np.zeros(0), {}, None, totals
+    )
+    plain = score_suspects(raw, params)
+    got = scoring.score(raw, params, fit, None, None, context)
+    factor = class_context.factors(totals, context)
+    assert np.allclose(got, np.clip(plain * factor, 0.0, 1.0))
+    assert np.array_equal(got[~missing], plain[~missing])
+    assert not np.allclose(got[missing], plain[missing])
+    v5 = AnalysisParams(score_version=5)
+    assert np.array_equal(scoring.score(raw, v5, fit, None, None, context), score_suspects(raw, v5))
+    # a fit stored before version 6 has no totals: nothing to scale by
+    old = scoring.DetectorFit(None, {1: 2, 2: 2}, np.zeros(0, np.int64), np.zeros(0), {}, None)
+    assert np.array_equal(scoring.score(raw, params, old, None, None, context), plain)
+
+
+def test_fit_keeps_its_context_totals_in_json_and_reads_older_fits_without() -> None:
+    cats, scores = np.array([1, 2], np.int64), np.array([0.5, 0.6])
+    fit = scoring.DetectorFit(None, {1: 1}, cats, scores, {}, None, (1.0, 0.0, 0.5, 2, 1, 1.25))
+    back = scoring.DetectorFit.from_json(fit.to_json(), cats, scores)
+    assert back.context_totals == (1.0, 0.0, 0.5, 2.0, 1.0, 1.25)
+    old = {k: v for k, v in fit.to_json().items() if k != "context"}
+    assert scoring.DetectorFit.from_json(old, cats, scores).context_totals is None
+
+
+def test_default_analyses_are_scored_with_version_6() -> None:
+    assert AnalysisParams().score_version == 6
