@@ -284,8 +284,9 @@ def score(
     nan where it does not apply (core.label_fit.row_best_iou), (score version 5)
     missing_label by its prediction's containment in a same-class label: ``contained`` per
     row, nan where it does not apply (core.containment.row_containment), and (score version 6)
-    missing_label by its prediction's same-class context: ``context`` per row, nan where it
-    does not apply (core.class_context.row_context), by the fit's context totals."""
+    missing_label by its prediction's same-class context and wrong_class by its label's:
+    ``context`` per row, nan where it does not apply (core.class_context.row_context), by the
+    fit's context totals."""
     out = _score(raw, params, fit, best_iou)
     if contained is not None and params.score_version >= 5 and len(out):
         out = containment.discount(out, contained)
@@ -295,7 +296,8 @@ def score(
         and params.score_version >= 6
         and len(out)
     ):
-        out = np.clip(out * class_context.factors(fit.context_totals, context), 0.0, 1.0)
+        factor = class_context.factors(fit.context_totals, context, raw[:, 0])
+        out = np.clip(out * factor, 0.0, 1.0)
     return out
 
 

@@ -37,11 +37,13 @@ def _chunk():  # noqa: ANN202
         (12, 2, 0.7, 0, 600, 80, 80),  # a second dog, the labelled dog elsewhere: context
         (13, 3, 0.6, 0, 900, 80, 80),  # a cat: no cat labelled
         (14, 1, 0.5, 610, 10, 80, 80),  # in the crowd region: ignored
+        (15, 2, 0.85, 300, 0, 100, 100),  # a dog on person 2: wrong_class, label in context
     )
-    dog = image_labels((5, 2, 0, 0, 100, 100))
+    dog = image_labels((5, 2, 0, 0, 100, 100), (6, 3, 300, 0, 100, 100))
     dog_pr = image_predictions(
         (20, 2, 0.9, 0, 0, 100, 100),  # tp on the one dog: no other dog, no context
         (21, 2, 0.4, 300, 300, 100, 100),  # a dog not labelled, the labelled one elsewhere
+        (22, 2, 0.8, 300, 0, 100, 100),  # a dog on the lone cat label 6: wrong_class
     )
     items = [(people_pr, people), (dog_pr, dog)]
     matched = [match_image(p, lab) for p, lab in items]
@@ -52,7 +54,14 @@ def _chunk():  # noqa: ANN202
 def test_context_is_another_regular_label_of_the_class_besides_the_match() -> None:
     _, _, facts, _ = _chunk()
     by_id = dict(zip(facts.p_id.tolist(), class_context.facts_context(facts).tolist(), strict=True))
-    assert by_id == {10: 1, 11: 1, 12: 1, 13: 0, 14: 1, 20: 0, 21: 1}
+    assert by_id == {10: 1, 11: 1, 12: 1, 13: 0, 14: 1, 15: 1, 20: 0, 21: 1, 22: 1}
+
+
+def test_a_labels_context_is_another_regular_label_of_its_class_on_its_image() -> None:
+    _, _, facts, _ = _chunk()
+    by_id = dict(zip(facts.l_id.tolist(), class_context.label_context(facts).tolist(), strict=True))
+    # labels 1 and 2 are people together (the crowd region does not count, nor is it counted)
+    assert by_id == {1: 1, 2: 1, 3: 0, 4: 0, 5: 0, 6: 0}
 
 
 def test_totals_from_items_equal_those_from_facts() -> None:
@@ -60,9 +69,9 @@ def test_totals_from_items_equal_those_from_facts() -> None:
     got = class_context.items_totals(items, matched)
     want = class_context.facts_totals(facts, facts.p_score)
     assert np.array_equal(got, want)
-    # no context: the cat fp (0.6) and the dog tp (0.9); context: tps 10 and fps 11, 12, 21
-    # (the crowd one is ignored, not counted)
-    assert np.allclose(got, [2, 1, 1.5, 4, 1, 2.8])
+    # no context: the cat fp (0.6) and the dog tp (0.9); context: tp 10 and fps 11, 12, 15,
+    # 21, 22 (the crowd one is ignored, not counted)
+    assert np.allclose(got, [2, 1, 1.5, 6, 1, 4.45])
 
 
 def test_factors_are_each_sides_observed_over_expected_against_all() -> None:
@@ -74,24 +83,34 @@ def test_factors_are_each_sides_observed_over_expected_against_all() -> None:
     assert np.isclose(got[1], (60 + prior) / (50 + prior))
     assert got[2] == 1.0 and got[0] < 1.0 < got[1]
     assert np.array_equal(class_context.factors([0.0] * 6, ctx), np.ones(3))
+    # wrong_class rows: a label with context by the odds without over with; a lone one keeps 1
+    kinds = np.full(3, KIND_CODE["wrong_class"])
+    wrong = class_context.factors(totals, ctx, kinds)
+    assert np.isclose(wrong[1], got[0] / got[1]) and wrong[0] == 1.0 and wrong[2] == 1.0
 
 
-def test_version_6_scales_missing_labels_only_and_older_versions_keep_their_scores() -> None:
-    items, matched, facts, params = _chunk()
+def test_version_6_scales_missing_labels_and_wrong_classes_and_older_versions_keep_theirs() -> None:
+    _, _, facts, params = _chunk()
     raw = chunk_suspects(facts, None, params)
     context = class_context.row_context(facts, raw)
-    missing = raw[:, COL["kind"]] == KIND_CODE["missing_label"]
-    assert missing.any() and np.isnan(context[~missing]).all()
+    kind = raw[:, COL["kind"]]
+    missing = kind == KIND_CODE["missing_label"]
+    wrong = kind == KIND_CODE["wrong_class"]
+    assert missing.any() and np.isnan(context[~missing & ~wrong]).all()
     assert set(context[missing].tolist()) == {0.0, 1.0}
+    by_label = dict(
+        zip(raw[wrong, COL["annotation_id"]].tolist(), context[wrong].tolist(), strict=True)
+    )
+    assert by_label == {2: 1.0, 6: 0.0}
     totals = (100.0, 10.0, 20.0, 100.0, 60.0, 50.0)
     fit = scoring.DetectorFit(
         None, {1: 2, 2: 2}, np.zeros(0, np.int64), np.zeros(0), {}, None, totals
     )
     plain = score_suspects(raw, params)
     got = scoring.score(raw, params, fit, None, None, context)
-    factor = class_context.factors(totals, context)
+    factor = class_context.factors(totals, context, kind)
     assert np.allclose(got, np.clip(plain * factor, 0.0, 1.0))
-    assert np.array_equal(got[~missing], plain[~missing])
+    assert np.array_equal(got[~missing & ~wrong], plain[~missing & ~wrong])
     assert not np.allclose(got[missing], plain[missing])
     v5 = AnalysisParams(score_version=5)
     assert np.array_equal(scoring.score(raw, v5, fit, None, None, context), score_suspects(raw, v5))
