@@ -61,15 +61,50 @@ def _totals(context: np.ndarray, outcome: np.ndarray, probability: np.ndarray) -
     return out
 
 
+def _prediction_context(
+    l_img: np.ndarray,
+    l_cat: np.ndarray,
+    l_crowd: np.ndarray,
+    p_img: np.ndarray,
+    p_cat: np.ndarray,
+    outcome: np.ndarray,
+) -> np.ndarray:
+    """Per prediction (image index, class, outcome): 1 if it has context, else 0, given the
+    labels' image indices, classes and crowd flags."""
+    regular = ~np.asarray(l_crowd, bool)
+    keys, counts, span, lo = _image_class_counts(l_img[regular], l_cat[regular], p_cat)
+    query = np.asarray(p_img, np.int64) * span + np.asarray(p_cat, np.int64) - lo
+    n_same = _count_of(keys, counts, query) - (np.asarray(outcome) == TP)
+    return (n_same > 0).astype(np.int64)
+
+
+def _image_class_counts(
+    l_img: np.ndarray, l_cat: np.ndarray, p_cat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Labels counted per (image, class): sorted keys ``image x span + class - lo``, their
+    counts, and ``span`` and ``lo`` to make keys with (classes of the labels and ``p_cat``)."""
+    cats = np.concatenate([np.asarray(l_cat, np.int64), np.asarray(p_cat, np.int64)])
+    if not len(cats):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), 1, 0
+    lo = int(cats.min())
+    span = int(cats.max()) - lo + 1
+    key = np.asarray(l_img, np.int64) * span + np.asarray(l_cat, np.int64) - lo
+    keys, counts = np.unique(key, return_counts=True)
+    return keys, counts, span, lo
+
+
+def _count_of(keys: np.ndarray, counts: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """The count of each query key (0 where absent)."""
+    if not len(keys):
+        return np.zeros(len(query), np.int64)
+    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return np.where(keys[pos] == query, counts[pos], 0)
+
+
 def facts_context(facts: ChunkFacts) -> np.ndarray:
     """Per prediction of a chunk (its facts' order): 1 if it has context, else 0."""
     f = facts
-    m = len(f.p_id)
-    if not len(f.pair_pred):
-        return np.zeros(m, np.int64)
-    sel = f.same & ~f.l_crowd[f.pair_label]
-    n_same = np.bincount(f.pair_pred[sel], minlength=m) - (np.asarray(f.outcome) == TP)
-    return (n_same > 0).astype(np.int64)
+    return _prediction_context(f.l_img, f.l_cat, f.l_crowd, f.p_img, f.p_cat, f.outcome)
 
 
 def facts_totals(facts: ChunkFacts, probability: np.ndarray) -> np.ndarray:
@@ -82,34 +117,32 @@ def items_totals(
 ) -> np.ndarray:
     """:func:`facts_totals` of a chunk's calibrated images and their matches (the same
     predictions and numbers, without the facts)."""
-    context, outcome, prob = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)]
-    for (p, lab), m in zip(calibrated, matched, strict=True):
-        if not len(p):
-            continue
-        regular = np.asarray(lab.category_ids)[~np.asarray(lab.iscrowd, bool)]
-        cats = np.asarray(p.category_ids)
-        same = (cats[:, None] == regular[None, :]).sum(axis=1) if len(regular) else 0 * cats
-        out = np.asarray(m.outcome).astype(np.int64)
-        context.append(((same - (out == TP)) > 0).astype(np.int64))
-        outcome.append(out)
-        prob.append(np.asarray(p.scores, dtype=np.float64))
-    return _totals(np.concatenate(context), np.concatenate(outcome), np.concatenate(prob))
+
+    def flat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate([np.zeros(0, dtype), *(np.asarray(v, dtype) for v in parts)])
+
+    n_lab = [len(lab) for _, lab in calibrated]
+    n_pred = [len(p) for p, _ in calibrated]
+    outcome = flat([m.outcome for m in matched], np.int64)
+    context = _prediction_context(
+        np.repeat(np.arange(len(n_lab)), n_lab),
+        flat([lab.category_ids for _, lab in calibrated], np.int64),
+        flat([lab.iscrowd for _, lab in calibrated], bool),
+        np.repeat(np.arange(len(n_pred)), n_pred),
+        flat([p.category_ids for p, _ in calibrated], np.int64),
+        outcome,
+    )
+    return _totals(context, outcome, flat([p.scores for p, _ in calibrated], np.float64))
 
 
 def label_context(facts: ChunkFacts) -> np.ndarray:
     """Per label of a chunk: 1 if it is regular and its image has another regular label of
     its class, else 0."""
     f = facts
-    out = np.zeros(len(f.l_id), np.int64)
-    regular = np.flatnonzero(~np.asarray(f.l_crowd, bool))
-    if not len(regular):
-        return out
-    cats = np.asarray(f.l_cat, np.int64)
-    lo = int(cats.min())
-    key = np.asarray(f.l_img, np.int64)[regular] * (int(cats.max()) - lo + 1) + cats[regular] - lo
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    out[regular] = (counts[inverse.reshape(-1)] > 1).astype(np.int64)
-    return out
+    regular = ~np.asarray(f.l_crowd, bool)
+    keys, counts, span, lo = _image_class_counts(f.l_img[regular], f.l_cat[regular], f.l_cat)
+    query = np.asarray(f.l_img, np.int64) * span + np.asarray(f.l_cat, np.int64) - lo
+    return ((_count_of(keys, counts, query) > 1) & regular).astype(np.int64)
 
 
 def row_context(facts: ChunkFacts, raw: np.ndarray) -> np.ndarray:
