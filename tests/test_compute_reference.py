@@ -16,7 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labelfix.core import analysis_report, containment, habits, label_fit, scoring
+from labelfix.core import (
+    analysis_report,
+    class_context,
+    containment,
+    habits,
+    label_fit,
+    scoring,
+)
 from labelfix.core import analyze as az
 from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams, batch_suspects, chunk_facts
 from labelfix.core.matching import match_many
@@ -53,29 +60,38 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
     calibrated: list = []
     bests: list = []  # label_fit's best same-class IoU per row
     contained: list = []  # core.containment's per row (missing_label rows)
+    context: list = []  # core.class_context's per row (missing_label, wrong_class rows)
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
-        raws, totals = [], {}
+        raws, totals, context_totals = [], {}, []
         calibrated[:] = [scoring.calibrated_items(c.items, fit) for c, _, _ in done]
         for (chunk, matched, ious), cal in zip(done, calibrated, strict=True):
             if fit.habit_totals is None:
                 habits.add_totals(totals, scoring.chunk_habits(cal, matched, params))
+                context_totals.append(class_context.items_totals(cal, matched))
             raw = batch_suspects(cal, matched, chunk.image_ids, params, ious)
             if len(raw):
                 raws.append(scoring.restore_confidence(raw, chunk.items))
                 facts = chunk_facts(cal, matched, chunk.image_ids, params)
                 bests.append(label_fit.row_best_iou(facts, raw))
                 contained.append(containment.row_containment(facts, raw))
+                context.append(class_context.row_context(facts, raw))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
-        return raw, fit if fit.habit_totals is not None else replace(fit, habit_totals=totals)
+        if fit.habit_totals is not None:
+            return raw, fit
+        fit = scoring.with_context_totals(replace(fit, habit_totals=totals), context_totals)
+        return raw, fit
 
     raw, fit = find(fit)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)
     best = np.concatenate(bests) if bests else np.zeros(0)
     inside = np.concatenate(contained) if contained else np.zeros(0)
+    ctx = np.concatenate(context) if context else np.zeros(0)
     scored = (
-        np.column_stack([raw, scoring.score(raw, params, fit, best, inside)]) if len(raw) else raw
+        np.column_stack([raw, scoring.score(raw, params, fit, best, inside, ctx)])
+        if len(raw)
+        else raw
     )
     confusion = None
     if inputs.fit is None:
