@@ -48,6 +48,7 @@ from .matching import (
     ImageMatches,
     ImagePredictions,
     make_batch,
+    mask_ious,
     match_batch,
     match_many,
 )
@@ -272,21 +273,7 @@ def _labels(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) ->
     block = inputs.labels[s:e]
     rles = None
     if inputs.params.geometry == "masks":
-        rles = []
-        segs = inputs.label_segmentations or []
-        for row, seg in zip(block, segs[s:e], strict=True):
-            ann_id, revision = int(row[0]), int(row[9])
-            hit = inputs.cached_label_masks.get(ann_id)
-            if hit is not None and hit[0] == revision:
-                rles.append({"size": [hit[1], hit[2]], "counts": hit[3]})
-                continue
-            height, width = inputs.sizes[image_id]
-            box = [float(v) for v in row[3:7]]
-            rle = geometry.to_rle(
-                None if seg is None else jsonio.decode(seg), height, width, box=box
-            )
-            rles.append(rle)
-            new.append((LABELS_OWNER, ann_id, revision, height, width, rle["counts"]))
+        rles = _label_rles(inputs, s, e, image_id, new)
     return ImageLabels(
         ids=block[:, 0].astype(np.int64),
         category_ids=block[:, 2].astype(np.int64),
@@ -297,6 +284,38 @@ def _labels(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) ->
     )
 
 
+def _label_rles(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) -> list[dict]:
+    """The RLEs of the labels ``s:e`` (one image): from the mask cache where their revision is
+    cached, the others encoded together (geometry.to_rles) and added to ``new``."""
+    block = inputs.labels[s:e]
+    ann_ids, revisions = block[:, 0].astype(np.int64).tolist(), block[:, 9].astype(np.int64)
+    rles: list[dict | None] = []
+    todo: list[int] = []
+    for k, (ann_id, revision) in enumerate(zip(ann_ids, revisions.tolist(), strict=True)):
+        hit = inputs.cached_label_masks.get(ann_id)
+        if hit is not None and hit[0] == revision:
+            rles.append({"size": [hit[1], hit[2]], "counts": hit[3]})
+        else:
+            rles.append(None)
+            todo.append(k)
+    if todo:
+        segs = inputs.label_segmentations or []
+        height, width = inputs.sizes[image_id]
+        texts = [segs[s + k] for k in todo]
+        encoded = geometry.to_rles(
+            [None if t is None else jsonio.decode(t) for t in texts],
+            height,
+            width,
+            block[todo, 3:7].tolist(),
+        )
+        for k, rle in zip(todo, encoded, strict=True):
+            rles[k] = rle
+            new.append(
+                (LABELS_OWNER, ann_ids[k], int(revisions[k]), height, width, rle["counts"])
+            )
+    return rles  # type: ignore[return-value]  # every slot filled
+
+
 def _predictions(
     inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list
 ) -> ImagePredictions:
@@ -305,20 +324,21 @@ def _predictions(
     if inputs.params.geometry == "masks":
         rles = []
         owner = predictions_owner(inputs.set_id)
+        height, width = inputs.sizes[image_id] if e > s else (0, 0)
+        columns, cached = inputs.prediction_rle_counts, inputs.cached_prediction_masks
         for pid, box in zip(arr["id"][s:e].tolist(), arr["box"][s:e].tolist(), strict=True):
-            hit = inputs.cached_prediction_masks.get(pid)
+            counts = columns.get(pid)
+            if counts is not None:  # kept as columns: nothing to encode, nothing to cache
+                rles.append({"size": [height, width], "counts": counts})
+                continue
+            hit = cached.get(pid)
             if hit is not None:
                 rles.append({"size": [hit[1], hit[2]], "counts": hit[3]})
                 continue
-            height, width = inputs.sizes[image_id]
-            counts = inputs.prediction_rle_counts.get(pid)
-            if counts is None:  # a row's JSON text, or none: its box
-                seg = inputs.prediction_segmentations.get(pid)
-                rle = geometry.to_rle(
-                    None if seg is None else jsonio.decode(seg), height, width, box=box
-                )
-                counts = rle["counts"]
-                counts = counts if isinstance(counts, bytes) else counts.encode()
+            seg = inputs.prediction_segmentations.get(pid)  # a row's JSON text, or none: its box
+            rle = geometry.to_rle(None if seg is None else jsonio.decode(seg), height, width, box=box)
+            counts = rle["counts"]
+            counts = counts if isinstance(counts, bytes) else counts.encode()
             rles.append({"size": [height, width], "counts": counts})
             new.append((owner, pid, 0, height, width, counts))
     return ImagePredictions(
@@ -416,11 +436,16 @@ def first_pass(
             facts = batch_facts(chunk.batch, m, chunk.image_ids, params)
     else:
         with phase("matching"):
-            matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
+            cross = None
+            if g == "masks":  # with the label-label IoUs the suspect rules need
+                both = [mask_ious(p, lab) for p, lab in chunk.items]
+                cross, ious = [c for c, _ in both], [own for _, own in both]
+            matched = match_many(
+                chunk.items, params.iou_threshold, params.max_dets, g, ious=cross
+            )
         columns = _match_columns(chunk.image_ids, chunk.items, matched)
         with phase("suspect rules"):
             facts = chunk_facts(chunk.items, matched, chunk.image_ids, params)
-            ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
     out = ChunkMatched(columns, len(facts.p_id), facts.l_cat[~facts.l_crowd], chunk.new_masks)
     return out, facts, ious
 

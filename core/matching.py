@@ -110,6 +110,30 @@ def _mask_iou(preds: ImagePredictions, labels: ImageLabels) -> np.ndarray:
     return np.asarray(mask_utils.iou(preds.rles, labels.rles, crowd), dtype=np.float64)
 
 
+def mask_ious(
+    preds: ImagePredictions, labels: ImageLabels
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One image's cross-class mask IoU matrix (as :func:`iou_matrix` gives it) and its
+    label-label one (plain IoU, no crowd rule; None below two labels).
+
+    Without crowd labels both come from one pycocotools call (the predictions' and the labels'
+    RLEs against the labels': each pair's IoU is computed on its own, so the same values as two
+    calls, for one decoding of the labels' RLEs and one call's overhead less); with a crowd label
+    the label-label matrix needs its own call (pycocotools' crowd rule is per column)."""
+    m, n = len(preds), len(labels)
+    if n < 2 or bool(np.any(labels.iscrowd)) or m == 0:
+        own = None
+        if n >= 2:
+            if labels.rles is None:
+                raise ValueError('geometry="masks" needs rles on the labels')
+            own = np.asarray(mask_utils.iou(labels.rles, labels.rles, [0] * n), np.float64)
+        return _mask_iou(preds, labels), own
+    if preds.rles is None or labels.rles is None:
+        raise ValueError('geometry="masks" needs rles on both predictions and labels')
+    both = np.asarray(mask_utils.iou(preds.rles + labels.rles, labels.rles, [0] * n), np.float64)
+    return both[:m], both[m:]
+
+
 def iou_matrix(preds: ImagePredictions, labels: ImageLabels, geometry: str = "boxes") -> np.ndarray:
     """The (m, n) cross-class IoU matrix with pycocotools semantics (crowd: inter / pred area)."""
     _check_geometry(geometry)
@@ -482,13 +506,18 @@ def match_many(
     max_dets: int = 100,
     geometry: str = "boxes",
     workers: int = 1,
+    ious: Sequence[np.ndarray | None] | None = None,
 ) -> list[ImageMatches]:
-    """Match many images in vectorised chunks (in ``workers`` processes if > 1; see above)."""
+    """Match many images in vectorised chunks (in ``workers`` processes if > 1; see above);
+    ``ious``: each image's cross-class IoU matrix if already computed (e.g. :func:`mask_ious`)."""
     items = list(items)
-    if workers > 1 and len(items) > CHUNK_IMAGES:
+    if workers > 1 and len(items) > CHUNK_IMAGES and ious is None:
         return _match_in_processes(items, iou_threshold, max_dets, geometry, workers)
-    chunks = [items[i : i + CHUNK_IMAGES] for i in range(0, len(items), CHUNK_IMAGES)]
-    return [m for chunk in chunks for m in _match_batch(chunk, iou_threshold, max_dets, geometry)]
+    out = []
+    for i in range(0, len(items), CHUNK_IMAGES):
+        given = None if ious is None else ious[i : i + CHUNK_IMAGES]
+        out += _match_batch(items[i : i + CHUNK_IMAGES], iou_threshold, max_dets, geometry, given)
+    return out
 
 
 def _match_in_processes(
