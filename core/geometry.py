@@ -7,6 +7,7 @@ or an RLE dict (``{"size": [h, w], "counts": str | list[int]}``), or ``None`` fo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,21 @@ def _box_outline(box: Sequence[float]) -> list[list[float]]:
     return [[x, y, x, y + h, x + w, y + h, x + w, y]]
 
 
+_NUMBERS = frozenset((int, float))
+
+
+def _as_read(segmentation: list) -> list:
+    """The polygon parts as :func:`to_rle` hands them to pycocotools (every number made a
+    float): the parts themselves when they are lists of ints and floats only (pycocotools reads
+    each part with ``np.array(part, dtype=double)``, which converts them as ``float()`` does),
+    converted otherwise."""
+    if all(type(part) is list for part in segmentation) and _NUMBERS.issuperset(
+        map(type, chain.from_iterable(segmentation))
+    ):
+        return segmentation
+    return [list(map(float, part)) for part in segmentation]
+
+
 def to_rles(
     segmentations: Sequence[Segmentation],
     height: int,
@@ -73,7 +89,7 @@ def to_rles(
         if (seg is None or (is_polygon(seg) and not seg)) and box is not None:
             seg = _box_outline(box)
         if is_polygon(seg) and seg:
-            own = [list(map(float, part)) for part in seg]
+            own = _as_read(seg)
             if len(own[0]) > 4:
                 spans.append((k, len(parts), len(parts) + len(own)))
                 parts += own

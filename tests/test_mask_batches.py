@@ -52,6 +52,10 @@ CASES: list[tuple[object, list[float]]] = [
     ([[0.0, 0.0, 80.0, 0.0, 80.0, 60.0, 0.0, 60.0]], [0, 0, 80, 60]),  # the whole image
     ([[-5.0, -5.0, 100.0, -5.0, 100.0, 90.0]], [0, 0, 80, 60]),  # beyond the image
     ([[3, 4, 20, 4, 20, 30]], [3, 4, 17, 26]),  # ints
+    ([[True, 4.5, 20, 4, 20, 30]], [1, 4, 19, 26]),  # a bool (float(True) is 1.0)
+    ([(3, 4, 20, 4, 20, 30.5)], [3, 4, 17, 26]),  # a tuple part
+    ([[3, 4, 20, 4, 20, 30], (5.0, 5.0, 9.0, 5.0, 9.0, 9.0)], [3, 4, 17, 26]),
+    ([[3, 4, "20.5", 4, 20, 30]], [3, 4, 17, 26]),  # a number as text
 ]
 
 
@@ -97,6 +101,18 @@ def test_to_rles_fails_where_to_rle_fails(first: list[float]) -> None:
         geometry.to_rle([first, TRIANGLE], H, W)
     with pytest.raises(type(one.value), match=re.escape(str(one.value))):
         geometry.to_rles([[TRIANGLE], [first, TRIANGLE]], H, W)
+
+
+def test_pycocotools_reads_int_parts_as_float_makes_them() -> None:
+    """to_rles hands pycocotools lists of ints and floats as they are (to_rle makes every number
+    a float first): its ``np.array(part, dtype=double)`` gives the same doubles, also for ints a
+    double cannot hold and ints beyond int64 (too far out to rasterise here)."""
+    part = [3, 4.5, 2**53 + 1, -(2**53) - 3, 2**63 + 2**11 + 1, 2**70 + 1, -(2**64), 10**20 + 7]
+    as_read = np.array(part, dtype=np.double, order="F")
+    made = np.array(list(map(float, part)), dtype=np.double, order="F")
+    assert as_read.tobytes() == made.tobytes()
+    assert geometry._as_read([part]) == [part]
+    assert geometry._as_read([[True, 2.0]]) == [[1.0, 2.0]]  # not int or float: converted
 
 
 def _real_images() -> list[tuple[int, int, list[dict]]]:
