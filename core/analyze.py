@@ -357,6 +357,21 @@ def _label_ious(labels: ImageLabels) -> np.ndarray | None:
     return np.asarray(mask_utils.iou(labels.rles, labels.rles, [0] * len(labels)), np.float64)
 
 
+def match_items(
+    items: list[tuple[ImagePredictions, ImageLabels]], params: AnalysisParams
+) -> tuple[list[ImageMatches], list[np.ndarray | None] | None]:
+    """Match per-image items; for masks also each image's label-label IoUs (the suspect rules'
+    duplicate_label test), taken from the same pycocotools call as its matching's IoUs
+    (matching.mask_ious); None for boxes."""
+    g = params.geometry
+    if g != "masks":
+        return match_many(items, params.iou_threshold, params.max_dets, g), None
+    both = [mask_ious(p, lab) for p, lab in items]
+    cross = [c for c, _ in both]
+    matched = match_many(items, params.iou_threshold, params.max_dets, g, ious=cross)
+    return matched, [own for _, own in both]
+
+
 def _match_columns(
     image_ids: list[int],
     items: list[tuple[ImagePredictions, ImageLabels]],
@@ -436,13 +451,7 @@ def first_pass(
             facts = batch_facts(chunk.batch, m, chunk.image_ids, params)
     else:
         with phase("matching"):
-            cross = None
-            if g == "masks":  # with the label-label IoUs the suspect rules need
-                both = [mask_ious(p, lab) for p, lab in chunk.items]
-                cross, ious = [c for c, _ in both], [own for _, own in both]
-            matched = match_many(
-                chunk.items, params.iou_threshold, params.max_dets, g, ious=cross
-            )
+            matched, ious = match_items(chunk.items, params)
         columns = _match_columns(chunk.image_ids, chunk.items, matched)
         with phase("suspect rules"):
             facts = chunk_facts(chunk.items, matched, chunk.image_ids, params)

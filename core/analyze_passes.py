@@ -38,12 +38,12 @@ from .analyze import (
     AnalysisInputs,
     AnalysisSummary,
     ChunkInput,
-    _label_ious,
     _match_columns,
     chunks,
+    match_items,
 )
 from .errors import SUSPECT_COLUMNS, AnalysisParams, chunk_facts, chunk_suspects
-from .matching import ImageMatches, match_many
+from .matching import ImageMatches
 from .progress import Cancelled, Progress, ShouldStop
 from .store import Store
 from .timing import phase
@@ -112,15 +112,13 @@ def _matched_chunks(
 ) -> Iterator[tuple[ChunkInput, list[ImageMatches], list[np.ndarray | None] | None]]:
     """Every chunk of the project in image order, matched (and, for masks, its label-label
     IoUs)."""
-    g = params.geometry
     for group in groups:
         inputs = _group_inputs(store, set_id, params, group)
         for chunk in chunks(inputs):
             if should_stop is not None and should_stop():
                 raise Cancelled("analysis cancelled")
             with phase("matching"):
-                matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
-            label_ious = [_label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+                matched, label_ious = match_items(chunk.items, params)
             yield chunk, matched, label_ious
 
 
