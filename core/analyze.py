@@ -161,8 +161,9 @@ def read_inputs(
 # ---------------------------------------------------------------------- compute
 class ChunkInput:
     """The labels and predictions of a chunk of images, per image (``items``), and the
-    mask-cache rows of the masks encoded for it. For boxes also as one
-    :class:`~.matching.Batch` (``batch``; the items are then made only when asked for)."""
+    mask-cache rows of the masks encoded for it; unless it has no images also as one
+    :class:`~.matching.Batch` (``batch``; for boxes the items are then made only when asked
+    for, for masks they carry the RLEs)."""
 
     def __init__(
         self,
@@ -232,10 +233,13 @@ def chunk_at(inputs: AnalysisInputs, start: int, size: int = CHUNK) -> ChunkInpu
             out.append((preds, labels))
         return out
 
-    if inputs.params.geometry == "masks" or not ids:
+    if not ids:
+        return ChunkInput(ids, [], [])
+    batch = _batch(inputs, l_lo, l_hi, p_lo, p_hi)
+    if inputs.params.geometry == "masks":  # the items carry the RLEs
         new_masks: list[tuple] = []
-        return ChunkInput(ids, items(new_masks), new_masks)
-    return ChunkInput(ids, None, [], _batch(inputs, l_lo, l_hi, p_lo, p_hi), lambda: items([]))
+        return ChunkInput(ids, items(new_masks), new_masks, batch)
+    return ChunkInput(ids, None, [], batch, lambda: items([]))
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> slice | np.ndarray:
@@ -372,6 +376,16 @@ def match_items(
     return matched, [own for _, own in both]
 
 
+def _mask_flat_ious(
+    items: list[tuple[ImagePredictions, ImageLabels]],
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Every image's cross-class mask IoU matrix raveled and concatenated (a
+    :class:`~.matching.Batch`'s pair order), and its label-label IoUs (matching.mask_ious)."""
+    both = [mask_ious(p, lab) for p, lab in items]
+    flat = np.concatenate([np.zeros(0), *(cross.ravel() for cross, _ in both)])
+    return flat, [own for _, own in both]
+
+
 def _match_columns(
     image_ids: list[int],
     items: list[tuple[ImagePredictions, ImageLabels]],
@@ -443,9 +457,12 @@ def first_pass(
     (errors.chunk_facts; for masks the label-label IoUs)."""
     g = params.geometry
     ious = None
-    if chunk.batch is not None:  # boxes: the whole chunk at once
+    if chunk.batch is not None:  # the whole chunk at once
         with phase("matching"):
-            m = match_batch(chunk.batch, params.iou_threshold, params.max_dets, g)
+            flat = None
+            if g == "masks":  # each image's IoUs from pycocotools, raveled in the batch's order
+                flat, ious = _mask_flat_ious(chunk.items)
+            m = match_batch(chunk.batch, params.iou_threshold, params.max_dets, g, flat)
         columns = _batch_columns(chunk.image_ids, chunk.batch, m)
         with phase("suspect rules"):
             facts = batch_facts(chunk.batch, m, chunk.image_ids, params)
