@@ -326,25 +326,19 @@ def _predictions(
     arr = inputs.predictions
     rles = None
     if inputs.params.geometry == "masks":
-        rles = []
-        owner = predictions_owner(inputs.set_id)
         height, width = inputs.sizes[image_id] if e > s else (0, 0)
-        columns, cached = inputs.prediction_rle_counts, inputs.cached_prediction_masks
-        for pid, box in zip(arr["id"][s:e].tolist(), arr["box"][s:e].tolist(), strict=True):
-            counts = columns.get(pid)
-            if counts is not None:  # kept as columns: nothing to encode, nothing to cache
-                rles.append({"size": [height, width], "counts": counts})
-                continue
-            hit = cached.get(pid)
-            if hit is not None:
-                rles.append({"size": [hit[1], hit[2]], "counts": hit[3]})
-                continue
-            seg = inputs.prediction_segmentations.get(pid)  # a row's JSON text, or none: its box
-            rle = geometry.to_rle(None if seg is None else jsonio.decode(seg), height, width, box=box)
-            counts = rle["counts"]
-            counts = counts if isinstance(counts, bytes) else counts.encode()
-            rles.append({"size": [height, width], "counts": counts})
-            new.append((owner, pid, 0, height, width, counts))
+        ids = arr["id"][s:e].tolist()
+        counts = [inputs.prediction_rle_counts.get(pid) for pid in ids]
+        if None not in counts:  # all kept as columns: nothing to encode, nothing to cache
+            rles = [{"size": [height, width], "counts": c} for c in counts]
+        else:
+            boxes = arr["box"][s:e].tolist()
+            rles = [
+                {"size": [height, width], "counts": c}
+                if c is not None
+                else _prediction_rle(inputs, pid, box, height, width, new)
+                for pid, box, c in zip(ids, boxes, counts, strict=True)
+            ]
     return ImagePredictions(
         ids=arr["id"][s:e],
         category_ids=arr["category_id"][s:e],
@@ -352,6 +346,22 @@ def _predictions(
         boxes=arr["box"][s:e],
         rles=rles,
     )
+
+
+def _prediction_rle(
+    inputs: AnalysisInputs, pid: int, box: list[float], height: int, width: int, new: list
+) -> dict:
+    """The RLE of a prediction not kept as RLE columns: from the mask cache, else encoded from
+    its segmentation's JSON text (or, without one, its box) and added to ``new``."""
+    hit = inputs.cached_prediction_masks.get(pid)
+    if hit is not None:
+        return {"size": [hit[1], hit[2]], "counts": hit[3]}
+    seg = inputs.prediction_segmentations.get(pid)
+    rle = geometry.to_rle(None if seg is None else jsonio.decode(seg), height, width, box=box)
+    counts = rle["counts"]
+    counts = counts if isinstance(counts, bytes) else counts.encode()
+    new.append((predictions_owner(inputs.set_id), pid, 0, height, width, counts))
+    return {"size": [height, width], "counts": counts}
 
 
 def _label_ious(labels: ImageLabels) -> np.ndarray | None:
