@@ -1,9 +1,9 @@
 """The mask cache: compressed RLEs of labels and predictions, encoded once by an analysis.
 
 Owner ``gt`` holds labels (valid while the label's revision is unchanged; a geometry edit or a
-delete drops the entry), owner ``pred:<set id>`` a prediction set's segmentations that it does
-not keep as compressed RLE columns (polygons, uncompressed RLEs: those columns are the cache;
-projects analysed before may still hold rows for them, which are the same counts).
+delete drops the entry), owner ``pred:<set id>`` those of a prediction set's segmentations that
+it does not keep as compressed RLE columns (the analysis reads those from the columns; caching
+them too only copied them; projects analysed before may still hold such rows, the same counts).
 """
 
 from __future__ import annotations
