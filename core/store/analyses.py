@@ -494,8 +494,12 @@ class AnalysisRepository(Repository):
         visible: (row without id and analysis, its support rows without analysis and suspect
         id). ``found``: the new rows' keys (one set) or (set id, key) pairs of their support
         (several sets; a suspect was found again when any set's key of it was)."""
-        if old_analysis is None:
-            return []
+        if old_analysis is None or not self._db.one(
+            f"SELECT 1 FROM decisions WHERE prediction_set_id IN ({self._db.marks(len(set_ids))}) "
+            "LIMIT 1",
+            list(set_ids),
+        ):
+            return []  # nothing decided: no row to keep (and no scan of the old rows' keys)
         fields = ", ".join(f"s.{f}" for f in ("id", *self._ROW_FIELDS))
         where, params = "s.analysis_id = ?", [old_analysis]
         if image_ids is not None:
@@ -508,7 +512,7 @@ class AnalysisRepository(Repository):
                 f"WHERE {where}",
                 [set_ids[0], *params],
             )
-            return [(r[1:], []) for r in decided if r[1] not in found]
+            return _not_found([(r[1:], []) for r in decided], found, False)
         decided = self._db.rows(
             f"SELECT {fields} FROM suspects s WHERE {where} AND EXISTS (SELECT 1 FROM "
             "suspect_support sp JOIN decisions d ON d.prediction_set_id = sp.set_id AND "
@@ -527,12 +531,7 @@ class AnalysisRepository(Repository):
                 [old_analysis, *some],
             ):
                 support.setdefault(r[0], []).append(tuple(r[1:]))
-        out = []
-        for r in decided:
-            sup = support.get(r[0], [])
-            if not any((s[0], s[2]) in found for s in sup):
-                out.append((r[1:], sup))
-        return out
+        return _not_found([(r[1:], support.get(r[0], [])) for r in decided], found, True)
 
     def _insert_leftovers(
         self, analysis_id: int, leftovers: list[tuple[tuple, list[tuple]]]
@@ -582,6 +581,16 @@ def _found(rows: Rows, multi: bool) -> set:
     if rows.support is None:
         return set()
     return set(zip(rows.support.set_id.tolist(), rows.support.key, strict=True))
+
+
+def _not_found(
+    decided: list[tuple[tuple, list[tuple]]], found: set, multi: bool
+) -> list[tuple[tuple, list[tuple]]]:
+    """Of :meth:`AnalysisRepository._decided_leftovers`' rows, those ``found`` does not name:
+    one set's by the row's key, several sets' by none of their support's (set id, key)."""
+    if not multi:
+        return [(row, sup) for row, sup in decided if row[0] not in found]
+    return [(row, sup) for row, sup in decided if not any((s[0], s[2]) in found for s in sup)]
 
 
 def _keys_of(leftovers: list[tuple[tuple, list[tuple]]]) -> set:
@@ -655,7 +664,11 @@ class AnalysisWriter:
         # what this analysis finds again of the old one's decided suspects (not every key found:
         # at 10M labels that set alone took a gigabyte)
         old = None if self._old is None else self._old["id"]
-        self._decided = _keys_of(store._decided_leftovers(old, self.set_ids, set(), None))
+        # a project file's are read once: its write transaction holds it from the insert
+        # above, so they are still the old analysis's decided rows when finish() keeps
+        # those not found again (each read computes every old row's key)
+        self._decided_rows = store._decided_leftovers(old, self.set_ids, set(), None)
+        self._decided = _keys_of(self._decided_rows)
         self._found: set = set()
         self.counts: Counter[str] = Counter(dict.fromkeys(KINDS, 0))
         # a project file keeps the rows' index columns for its suspect cache (core.suspects)
@@ -747,7 +760,10 @@ class AnalysisWriter:
             del order
             spilled.close()
         old = None if self._old is None else self._old["id"]
-        leftovers = store._decided_leftovers(old, self.set_ids, self._found, None)
+        if store._db.dialect == "sqlite":  # no other writer since __init__: the same rows
+            leftovers = _not_found(self._decided_rows, self._found, self.multi)
+        else:  # another reviewer's decision may have landed since
+            leftovers = store._decided_leftovers(old, self.set_ids, self._found, None)
         self._later_from = store._next_suspect_id()
         store._insert_leftovers(aid, leftovers)
         self.counts.update(r[0][self._store._ROW_FIELDS.index("kind")] for r in leftovers)
