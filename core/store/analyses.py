@@ -180,10 +180,7 @@ def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[st
         f"CASE WHEN {col['kind']} = {duplicate} THEN {opt['other_annotation_id']} "
         f"ELSE {opt['prediction_id']} END"
     )
-    key = (
-        f"{kind} || ':' || COALESCE({opt['annotation_id']}, '') || ':' || "
-        f"COALESCE({second}, '')"
-    )
+    key = f"{kind} || ':' || COALESCE({opt['annotation_id']}, '') || ':' || COALESCE({second}, '')"
     select = ", ".join(
         [
             str(int(analysis_id)),
@@ -432,9 +429,7 @@ class AnalysisRepository(Repository):
     def _next_suspect_id(self) -> int:
         return int(self._db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM suspects"))
 
-    def _insert_rows(
-        self, analysis_id: int, rows: Rows, multi: bool, group_offset: int = 0
-    ) -> int:
+    def _insert_rows(self, analysis_id: int, rows: Rows, multi: bool, group_offset: int = 0) -> int:
         """Insert suspect rows (and their support); returns the first one's id (the others
         follow it one by one)."""
         n = len(rows)
