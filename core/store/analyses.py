@@ -661,7 +661,7 @@ class AnalysisWriter:
         old = None if self._old is None else self._old["id"]
         # a project file's are read once: its write transaction holds it from the insert
         # above, so they are still the old analysis's decided rows when finish() keeps
-        # those not found again (each read computes every old row's key)
+        # those not found again (each read joins every old row to the decisions)
         self._decided_rows = store._decided_leftovers(old, self.set_ids, set(), None)
         self._decided = _keys_of(self._decided_rows)
         self._found: set = set()
