@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Mapping
-from itertools import chain
+from collections.abc import Mapping, Sequence
+from itertools import chain, repeat
 from typing import Any, Protocol
 
 import numpy as np
 from pycocotools import mask as mask_utils
+
+from .rle_fast import fast_decode
 
 MISSING: Any = object()
 """Marks a field absent from a record (``record.get(key, MISSING)``)."""
@@ -440,29 +442,75 @@ def check_rle_strings(
     Each item is (place, counts, pixels); ``where(place)`` names the record for a message.
     ``heights``: place -> mask height of the items whose box is wanted; returns place -> box
     (pycocotools' ``toBbox``, from the same decoding) for those it could compute (see
-    :func:`_boxes`; :func:`derive_boxes` does the others). ``texts``: gets each batch's
-    strings as the decoding encoded them (ASCII, one after another) and their lengths.
+    :func:`check_rle_columns`; :func:`derive_boxes` does the others). ``texts``: gets each
+    batch's strings as the decoding encoded them (ASCII, one after another) and their lengths.
     """
-    boxes: dict[Any, list[float]] = {}
+    if not pending:
+        return {}
+    places, strings, pixels = zip(*pending, strict=True)
+    wanted = None
+    if heights:
+        wanted = np.fromiter(map(heights.get, places, repeat(0)), np.int64, len(places))
+    found = check_rle_columns(places, strings, pixels, report, where, wanted, texts)
+    if found is None:
+        return {}
+    chosen = np.flatnonzero(~np.isnan(found[:, 0])).tolist()
+    return dict(zip([places[k] for k in chosen], found[chosen].tolist(), strict=True))
+
+
+def check_rle_columns(
+    places: Sequence[Any],
+    strings: Sequence[str],
+    pixels: Sequence[int],
+    report: Reporter,
+    where: Any = str,
+    wanted: np.ndarray | None = None,
+    texts: list[tuple[bytes, np.ndarray]] | None = None,
+) -> np.ndarray | None:
+    """:func:`check_rle_strings` of items given as columns; ``wanted``: per item the mask
+    height where its box is wanted, else 0. Returns the boxes (one row per item; NaN where not
+    wanted, the string failed its check, or pycocotools must say: :func:`derive_boxes`).
+
+    The usual strings are decoded by :func:`.rle_fast.fast_decode`; the few it leaves (anything
+    not plainly well-formed) by :func:`_decode_runs`, whose answers are the rule.
+    """
+    n = len(strings)
+    boxes = None if wanted is None else np.full((n, 4), np.nan)
+    lengths_all = np.fromiter(map(len, strings), np.int64, n)
+    ends = np.cumsum(lengths_all)
+    try:
+        pixels_all: np.ndarray | None = np.fromiter(pixels, np.int64, n)
+    except OverflowError:  # a size beyond 64 bits: no string adds up to it
+        pixels_all = None
     start = 0
-    while start < len(pending):
-        stop, chars = start, 0
-        while stop < len(pending) and chars < _RLE_CHUNK_CHARS:
-            chars += len(pending[stop][1])
-            stop += 1
-        batch = pending[start:stop]
-        decoded = _decode_runs([item[1] for item in batch])
-        totals, valid = decoded.totals, decoded.valid
+    while start < n:
+        base = int(ends[start - 1]) if start else 0
+        stop = min(int(np.searchsorted(ends, base + _RLE_CHUNK_CHARS)) + 1, n)
+        batch = strings[start:stop]
+        lengths = lengths_all[start:stop]
+        joined = "".join(batch)
+        text = joined.encode("ascii", "replace")
         if texts is not None:
-            texts.append((decoded.text, decoded.sizes))
-        try:
-            pixels = np.fromiter((item[2] for item in batch), dtype=np.int64, count=len(batch))
-            wrong = np.flatnonzero(~valid | (totals != pixels))
-        except OverflowError:  # a size beyond 64 bits: no string adds up to it
-            wrong = np.flatnonzero(~valid | np.array([t != item[2] for t, item in zip(
-                totals.tolist(), batch, strict=True)]))  # fmt: skip
+            texts.append((text, lengths))
+        heights = None if wanted is None else wanted[start:stop]
+        totals, slow, found = fast_decode(text, lengths, heights)
+        if not joined.isascii():
+            slow |= ~np.fromiter(map(str.isascii, batch), bool, len(batch))
+        valid = ~slow
+        exact = np.flatnonzero(slow)
+        if exact.size:  # the exact decoder's answers for the rest
+            decoded = _decode_runs([batch[k] for k in exact.tolist()])
+            totals[exact], valid[exact] = decoded.totals, decoded.valid
+            if found is not None and heights is not None:
+                sub = np.flatnonzero(decoded.valid & (heights[exact] > 0))
+                found[exact[sub]] = _boxes(decoded, sub, heights[exact[sub]])
+        if pixels_all is not None:
+            wrong = np.flatnonzero(~valid | (totals != pixels_all[start:stop]))
+        else:
+            wrong = np.flatnonzero(~valid | np.array([t != p for t, p in zip(
+                totals.tolist(), pixels[start:stop], strict=True)]))  # fmt: skip
         for k in wrong.tolist():
-            place, counts, size = batch[k]
+            place, counts, size = places[start + k], batch[k], pixels[start + k]
             if not valid[k]:
                 report.error(
                     where(place), f"compressed RLE counts string is malformed: {describe(counts)}"
@@ -472,15 +520,9 @@ def check_rle_strings(
                     where(place),
                     f"compressed RLE counts cover {totals[k]} pixels but its size has {size}",
                 )
-        if heights:
-            wanted = [k for k, item in enumerate(batch) if item[0] in heights]
-            chosen = np.asarray(wanted, dtype=np.int64)
-            chosen = chosen[np.isin(chosen, wrong, invert=True)]
-            places = [batch[k][0] for k in chosen.tolist()]
-            found = _boxes(decoded, chosen, np.fromiter(map(heights.__getitem__, places), np.int64))
-            for place, box, ok in zip(places, found.tolist(), ~np.isnan(found[:, 0]), strict=True):
-                if ok:
-                    boxes[place] = box
+        if boxes is not None and found is not None:
+            found[wrong] = np.nan
+            boxes[start:stop] = found
         start = stop
     return boxes
 

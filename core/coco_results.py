@@ -27,7 +27,7 @@ from .coco import (
 )
 from .coco_masks import (
     MISSING,
-    check_rle_strings,
+    check_rle_columns,
     check_segmentation,
     derive_boxes,
     describe,
@@ -187,12 +187,19 @@ def _warn_box(records: list[Any], i: int, ctx: _PredictionContext, start: int) -
     _box_warnings(where, tuple(box), size, ctx.report)
 
 
-def _final_columns(records: list[dict[str, Any]], fast: CheckedColumns) -> dict[str, np.ndarray]:
+def _final_columns(
+    records: list[dict[str, Any]], fast: CheckedColumns, boxed: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """The store's columns once the records are clean: those checked one by one or given a
     box from their mask are read again from their records (of a clean record with a mask,
-    only the box changed)."""
+    only the box changed; ``boxed``: records whose box is in the column already)."""
+    skip = np.zeros(len(fast.image_id), bool)
+    skip[fast.slow] = True
+    if boxed is not None:
+        skip[boxed] = True
+    derive = np.asarray(fast.derive, np.int64)
+    derived = derive[~skip[derive]].tolist()
     slow = set(fast.slow.tolist())
-    derived = [k for k in fast.derive if k not in slow]
     if derived:
         fast.box[derived] = np.array([records[k]["bbox"] for k in derived], dtype=np.float64)
     for k in sorted(slow):
@@ -300,6 +307,70 @@ def _check_prediction_records_one_by_one(
         _check_prediction(i, r, ctx, start)
 
 
+def check_rle_boxes(
+    records: list[Any],
+    ctx: _PredictionContext,
+    fast: CheckedColumns | None,
+    images: Mapping[int, tuple[int, int]],
+    texts: list[tuple[bytes, np.ndarray]] | None = None,
+    start: int = 0,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check the RLE strings of ``ctx.pending`` (errors to ``ctx.report``), deriving the boxes
+    of the records in ``ctx.derive`` as they are decoded: (record index of each string, its
+    box or NaN; see :func:`.coco_masks.check_rle_columns`)."""
+    if not ctx.pending:
+        return np.zeros(0, np.int64), None
+    places, strings, pixels = zip(*ctx.pending, strict=True)
+    place = np.fromiter(places, np.int64, len(places)) - start  # ascending: file order
+    derive = np.asarray(ctx.derive, np.int64)
+    wanted = None
+    if derive.size:
+        at = np.minimum(np.searchsorted(place, derive), place.size - 1)
+        hit = place[at] == derive
+        rows, indices = at[hit], derive[hit]
+        wanted = np.zeros(place.size, np.int64)
+        if fast is not None:  # clean records: their image's height from the columns
+            clean = np.ones(len(records), bool)
+            clean[fast.slow] = False
+            table = ctx.table or ImageTable(images)
+            ids = fast.image_id[indices]
+            wanted[rows] = table.sizes[np.searchsorted(table.ids, ids), 0]
+            rest = np.flatnonzero(~clean[indices])
+        else:
+            rest = np.arange(indices.size)
+        for k in rest.tolist():
+            wanted[rows[k]] = images[records[int(indices[k])]["image_id"]][0]
+    found = check_rle_columns(places, strings, pixels, ctx.report, _prediction_place, wanted, texts)
+    return place, found
+
+
+def put_rle_boxes(
+    records: list[Any],
+    ctx: _PredictionContext,
+    fast: CheckedColumns | None,
+    found: tuple[np.ndarray, np.ndarray | None],
+    images: Mapping[int, tuple[int, int]],
+) -> np.ndarray:
+    """Give the records of ``ctx.derive`` their box (and the columns, for the records
+    :func:`check_rle_boxes` boxed): from ``found``, else from pycocotools
+    (:func:`.coco_masks.derive_boxes`). Returns the record indices boxed from ``found``."""
+    place, boxes = found
+    if boxes is None:
+        derive_boxes(records, ctx.derive, images)
+        return np.zeros(0, np.int64)
+    got = np.flatnonzero(~np.isnan(boxes[:, 0]))
+    indices, values = place[got], boxes[got]
+    for i, box in zip(indices.tolist(), values.tolist(), strict=True):
+        records[i]["bbox"] = box
+    if fast is not None:
+        fast.box[indices] = values
+    done = np.zeros(len(records), bool)
+    done[indices] = True
+    derive = np.asarray(ctx.derive, np.int64)
+    derive_boxes(records, derive[~done[derive]].tolist(), images)
+    return indices
+
+
 def derive_heights(
     records: list[dict[str, Any]],
     indices: list[int],
@@ -352,14 +423,13 @@ def _read_predictions(
     ctx = _PredictionContext(images, known_categories, report)
     fast = _check_prediction_records(data, ctx)
     texts: list[tuple[bytes, np.ndarray]] = []
-    heights = derive_heights(data, ctx.derive, images)
-    known = check_rle_strings(ctx.pending, report, _prediction_place, heights, texts)
+    found = check_rle_boxes(data, ctx, fast, images, texts)
     report.raise_if_errors()
     if not data:
         report.warn("top level", "the file holds no predictions")
     _clean_predictions(data, ctx.clean)
-    derive_boxes(data, ctx.derive, images, known)
-    columns = None if fast is None else _final_columns(data, fast)
+    boxed = put_rle_boxes(data, ctx, fast, found, images)
+    columns = None if fast is None else _final_columns(data, fast, boxed)
     rles = None
     if columns is not None:
         has_segmentation = bool(data) and bool(columns["has_segmentation"].all())

@@ -35,14 +35,14 @@ from .coco import (
     _Report,
     describe,
 )
-from .coco_masks import check_rle_strings, derive_boxes
+from .coco_masks import check_rle_strings
 from .coco_results import (
     _check_prediction_records,
     _clean_predictions,
     _final_columns,
-    _prediction_place,
     _PredictionContext,
-    derive_heights,
+    check_rle_boxes,
+    put_rle_boxes,
 )
 from .image_checks import DEEP_CHECK_IMAGES, ImageFileChecks
 from .prediction_columns import ImageTable
@@ -304,15 +304,14 @@ def add_predictions(
                 ctx.table = table
                 with phase("validate"):
                     fast = _check_prediction_records(chunk, ctx, start)
-                    heights = derive_heights(chunk, ctx.derive, sizes, start)
-                    boxes = check_rle_strings(ctx.pending, report, _prediction_place, heights)
+                    found = check_rle_boxes(chunk, ctx, fast, sizes, None, start)
                 count += len(chunk)
                 if report.error_count or fast is None:
                     continue
                 with phase("build columns"):
                     _clean_predictions(chunk, ctx.clean)
-                    derive_boxes(chunk, ctx.derive, sizes, boxes, start)
-                    columns = _final_columns(chunk, fast)
+                    boxed = put_rle_boxes(chunk, ctx, fast, found, sizes)
+                    columns = _final_columns(chunk, fast, boxed)
                     has_segmentation &= bool(columns["has_segmentation"].all())
                     shaped = np.flatnonzero(columns["has_segmentation"] | columns["extra_keys"])
                 with phase("write SQLite"):

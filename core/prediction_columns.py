@@ -109,6 +109,36 @@ class ImageTable:
         self.ids, self.sizes = known[order], hw[order]
 
 
+def _plain_rles(
+    segs: list[Any], rows: np.ndarray, height: np.ndarray, width: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``rows`` whose segmentation is a compressed RLE of the image's size ({"size":
+    [height, width], "counts": "<string>"}, maybe with other keys), and per such row whether
+    those two keys are all it has; C-level loops and numpy only."""
+    none = np.zeros(0, np.int64), np.zeros(0, bool)
+    if not rows.size:
+        return none
+    picked = [segs[k] for k in rows.tolist()]
+    rows = rows[_of_type(picked, dict)]
+    if not rows.size:
+        return none
+    picked = [segs[k] for k in rows.tolist()]
+    counts, sizes = _column(picked, "counts"), _column(picked, "size")
+    ok = _of_type(counts, str) & _of_type(sizes, list)
+    listed = [sizes[k] for k in np.flatnonzero(ok).tolist()]
+    two = np.fromiter(map(len, listed), np.int64, len(listed)) == 2
+    ok[np.flatnonzero(ok)[~two]] = False
+    pairs = [sizes[k] for k in np.flatnonzero(ok).tolist()]
+    values, exact = _numbers(list(chain.from_iterable(pairs)), np.int64, (int,))
+    exact = exact.reshape(-1, 2).all(axis=1)
+    values = values.reshape(-1, 2)
+    at = np.flatnonzero(ok)
+    same = exact & (values[:, 0] == height[rows[at]]) & (values[:, 1] == width[rows[at]])
+    ok[at[~same]] = False
+    rows, picked = rows[ok], [picked[k] for k in np.flatnonzero(ok).tolist()]
+    return rows, np.fromiter(map(len, picked), np.int64, len(picked)) == 2
+
+
 def check_columns(
     records: list[Any],
     sizes: Mapping[int, tuple[int, int] | None],
@@ -169,32 +199,15 @@ def check_columns(
     pending: list[tuple[int, str, int]] = []
     derive: list[int] = []
     plain_rle = np.zeros(n, bool)
-    seg_rows = np.flatnonzero(has_seg & good)
-    rle_rows: list[int] = []
-    plain: list[bool] = []
-    image_hw = zip(height[seg_rows].tolist(), width[seg_rows].tolist(), strict=True)
-    bad_box = (has_box & ~box_ok)[seg_rows].tolist()
-    for k, (h, w), bad in zip(seg_rows.tolist(), image_hw, bad_box, strict=True):
-        seg = segs[k]  # a compressed RLE of the image's size; anything else: one by one
-        if type(seg) is not dict or bad:
-            continue
-        counts, rle_size = seg.get("counts"), seg.get("size")
-        if (
-            type(counts) is str
-            and type(rle_size) is list
-            and len(rle_size) == 2
-            and type(rle_size[0]) is int
-            and type(rle_size[1]) is int
-            and rle_size[0] == h
-            and rle_size[1] == w
-        ):
-            rle_rows.append(k)
-            plain.append(len(seg) == 2)
-            pending.append((k, counts, h * w))
-    if rle_rows:
+    seg_rows = np.flatnonzero(has_seg & good & (box_ok | ~has_box))
+    rle_rows, plain = _plain_rles(segs, seg_rows, height, width)
+    if rle_rows.size:
         seg_ok[rle_rows] = True
         plain_rle[rle_rows] = plain
-        derive = np.asarray(rle_rows)[~has_box[rle_rows]].tolist()
+        pixels = (height[rle_rows] * width[rle_rows]).tolist()
+        counts = [segs[k]["counts"] for k in rle_rows.tolist()]
+        pending = list(zip(rle_rows.tolist(), counts, pixels, strict=True))
+        derive = rle_rows[~has_box[rle_rows]].tolist()
     polygon_rows = np.flatnonzero(has_seg & good & _of_type(segs, list))
     if polygon_rows.size:  # polygon lists the reader takes as they are; the rest one by one
         sides = np.maximum(height, width)[polygon_rows]
