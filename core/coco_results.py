@@ -60,7 +60,10 @@ class PredictionFile:
 class _PredictionContext:
     """What prediction checks need, plus the records whose bbox must be derived from the mask."""
 
-    __slots__ = ("sizes", "category_ids", "pending", "derive", "clean", "report", "table")
+    __slots__ = (
+        "sizes", "category_ids", "pending", "index", "rle", "derive", "clean", "report",
+        "table",
+    )  # fmt: skip
 
     def __init__(
         self, sizes: Mapping[int, tuple[int, int]], category_ids: Collection[int], report: _Report
@@ -68,6 +71,10 @@ class _PredictionContext:
         self.sizes = sizes
         self.category_ids = category_ids
         self.pending: list[tuple[Any, str, int]] = []
+        self.index: list[int] = []  # the record (index in the chunk) of each pending item
+        self.rle: tuple[np.ndarray, list[str], np.ndarray] | None = None
+        """Instead of ``pending``, when the column check found every RLE string: (places,
+        counts strings, pixels) as columns."""
         self.derive: list[int] = []
         self.clean: list[int] = []  # records read leniently: cleaned once all are valid
         self.report = report
@@ -113,9 +120,11 @@ def _check_prediction(i: int, prediction: Any, ctx: _PredictionContext, start: i
         empty = "" if seg is MISSING else " (its segmentation is empty)"
         report.error(record, f"prediction has neither a bbox nor a segmentation{empty}")
         return
+    before = len(ctx.pending)
     seg_ok = seg is MISSING or check_segmentation(
         f"{record}.segmentation", seg, size, report, ctx.pending, False
     )
+    ctx.index += [i] * (len(ctx.pending) - before)
     if box is not MISSING:
         checked = _check_bbox(f"{record}.bbox", box, report)
         if checked is not None:
@@ -159,10 +168,11 @@ def _check_prediction_records(
     if not slow:  # the usual file: the column check's RLE strings are all there is, in order
         for i in fast.warn.tolist():
             _warn_box(records, i, ctx, start)
-        if start:
+        if ctx.pending or ctx.rle is not None:
             ctx.pending += [(start + k, counts, pixels) for k, counts, pixels in fast.pending]
+            ctx.index += fast.rle_rows.tolist()
         else:
-            ctx.pending += fast.pending
+            ctx.rle = (fast.rle_rows + start, fast.rle_counts, fast.rle_pixels)
         ctx.derive += fast.derive
         return fast
     pending = [(k, (start + k, counts, pixels)) for k, counts, pixels in fast.pending]
@@ -175,6 +185,7 @@ def _check_prediction_records(
             _warn_box(records, i, ctx, start)
     pending.sort(key=itemgetter(0))  # stable: file order, as one by one
     ctx.pending[:] = [item for _, item in pending]
+    ctx.index[:] = [k for k, _ in pending]
     ctx.derive += fast.derive
     return fast
 
@@ -223,15 +234,15 @@ def _final_columns(
 
 
 def _rle_texts(
-    pending: list[tuple[Any, str, int]],
+    place: np.ndarray,
     texts: list[tuple[bytes, np.ndarray]],
     image_id: np.ndarray,
     images: Mapping[int, tuple[int, int]],
 ) -> dict[str, Any] | None:
-    """:attr:`PredictionFile.rles` from the RLE check's batches (``texts``) of ``pending``."""
-    if not pending:
+    """:attr:`PredictionFile.rles` from the RLE check's batches (``texts``) of the strings of
+    the records ``place`` (file order)."""
+    if not place.size:
         return None
-    place = np.fromiter((item[0] for item in pending), np.int64, len(pending))
     table = ImageTable(images)
     at = np.searchsorted(table.ids, image_id[place])
     return {
@@ -250,6 +261,7 @@ def _check_prediction_records_one_by_one(
     sizes_get = ctx.sizes.get
     category_ids = ctx.category_ids
     pending_append = ctx.pending.append
+    index_append = ctx.index.append
     derive_append = ctx.derive.append
     for i, r in enumerate(records):
         if type(r) is dict:
@@ -282,6 +294,7 @@ def _check_prediction_records_one_by_one(
                         continue
                     if box is MISSING:
                         pending_append((start + i, counts, size[0] * size[1]))
+                        index_append(i)
                         derive_append(i)
                         continue
                 if type(box) is list and len(box) == 4:
@@ -289,6 +302,7 @@ def _check_prediction_records_one_by_one(
                     if _plain_box(x, y, w, h):
                         if seg is not MISSING:
                             pending_append((start + i, counts, size[0] * size[1]))
+                            index_append(i)
                         if (
                             w == 0
                             or h == 0
@@ -318,10 +332,15 @@ def check_rle_boxes(
     """Check the RLE strings of ``ctx.pending`` (errors to ``ctx.report``), deriving the boxes
     of the records in ``ctx.derive`` as they are decoded: (record index of each string, its
     box or NaN; see :func:`.coco_masks.check_rle_columns`)."""
-    if not ctx.pending:
+    if ctx.rle is not None and ctx.rle[0].size:
+        place, strings, pixels = ctx.rle
+        places = place
+        place = place - start  # ascending: file order
+    elif ctx.pending:
+        places, strings, pixels = zip(*ctx.pending, strict=True)
+        place = np.asarray(ctx.index, np.int64)
+    else:
         return np.zeros(0, np.int64), None
-    places, strings, pixels = zip(*ctx.pending, strict=True)
-    place = np.fromiter(places, np.int64, len(places)) - start  # ascending: file order
     derive = np.asarray(ctx.derive, np.int64)
     wanted = None
     if derive.size:
@@ -433,7 +452,7 @@ def _read_predictions(
     rles = None
     if columns is not None:
         has_segmentation = bool(data) and bool(columns["has_segmentation"].all())
-        rles = _rle_texts(ctx.pending, texts, columns["image_id"], images)
+        rles = _rle_texts(found[0], texts, columns["image_id"], images)
     else:
         has_segmentation = bool(data) and all("segmentation" in r for r in data)
     warnings = report.all_warnings()

@@ -40,9 +40,17 @@ class CheckedColumns:
     plain_rle: np.ndarray  # bool (n,): the segmentation is {"size", "counts": "<string>"}
     slow: np.ndarray  # indices to check one by one, ascending
     warn: np.ndarray  # clean indices whose box needs a warning, ascending
-    pending: list[tuple[int, str, int]]  # compressed RLE strings: (index, counts, h * w)
+    rle_rows: np.ndarray  # the clean records with a compressed RLE (ascending)
+    rle_counts: list[str]  # their counts strings
+    rle_pixels: np.ndarray  # their images' height * width
     derive: list[int]  # clean records with a mask but no box: the box comes from the mask
     # (clean masks: compressed RLEs of the image's size and polygon lists)
+
+    @property
+    def pending(self) -> list[tuple[int, str, int]]:
+        """The compressed RLE strings as (index, counts, h * w) items."""
+        rows, pixels = self.rle_rows.tolist(), self.rle_pixels.tolist()
+        return list(zip(rows, self.rle_counts, pixels, strict=True))
 
 
 def _column(records: list[dict], key: str) -> list[Any]:
@@ -111,32 +119,43 @@ class ImageTable:
 
 def _plain_rles(
     segs: list[Any], rows: np.ndarray, height: np.ndarray, width: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The ``rows`` whose segmentation is a compressed RLE of the image's size ({"size":
-    [height, width], "counts": "<string>"}, maybe with other keys), and per such row whether
-    those two keys are all it has; C-level loops and numpy only."""
-    none = np.zeros(0, np.int64), np.zeros(0, bool)
+    [height, width], "counts": "<string>"}, maybe with other keys), per such row whether those
+    two keys are all it has, and their counts strings. C-level loops and numpy only, and few
+    passes over the records (each one reaches every record's objects in memory)."""
+    none: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, bool), [])
     if not rows.size:
         return none
-    picked = [segs[k] for k in rows.tolist()]
-    rows = rows[_of_type(picked, dict)]
-    if not rows.size:
-        return none
-    picked = [segs[k] for k in rows.tolist()]
-    counts, sizes = _column(picked, "counts"), _column(picked, "size")
+    picked = segs if rows.size == len(segs) else [segs[k] for k in rows.tolist()]
+    is_dict = _of_type(picked, dict)
+    if not is_dict.all():
+        rows = rows[is_dict]
+        picked = [picked[k] for k in np.flatnonzero(is_dict).tolist()]
+        if not rows.size:
+            return none
+    try:
+        counts, sizes = zip(*map(itemgetter("counts", "size"), picked), strict=True)
+    except KeyError:
+        counts = tuple(_column(picked, "counts"))
+        sizes = tuple(_column(picked, "size"))
     ok = _of_type(counts, str) & _of_type(sizes, list)
-    listed = [sizes[k] for k in np.flatnonzero(ok).tolist()]
+    at = np.flatnonzero(ok)
+    listed = sizes if at.size == len(sizes) else [sizes[k] for k in at.tolist()]
     two = np.fromiter(map(len, listed), np.int64, len(listed)) == 2
-    ok[np.flatnonzero(ok)[~two]] = False
-    pairs = [sizes[k] for k in np.flatnonzero(ok).tolist()]
-    values, exact = _numbers(list(chain.from_iterable(pairs)), np.int64, (int,))
+    if not two.all():
+        at = at[two]
+        listed = [sizes[k] for k in at.tolist()]
+    values, exact = _numbers(list(chain.from_iterable(listed)), np.int64, (int,))
     exact = exact.reshape(-1, 2).all(axis=1)
     values = values.reshape(-1, 2)
-    at = np.flatnonzero(ok)
     same = exact & (values[:, 0] == height[rows[at]]) & (values[:, 1] == width[rows[at]])
-    ok[at[~same]] = False
-    rows, picked = rows[ok], [picked[k] for k in np.flatnonzero(ok).tolist()]
-    return rows, np.fromiter(map(len, picked), np.int64, len(picked)) == 2
+    at = at[same]
+    if at.size < len(picked):
+        picked = [picked[k] for k in at.tolist()]
+        counts = [counts[k] for k in at.tolist()]
+    plain = np.fromiter(map(len, picked), np.int64, len(picked)) == 2
+    return rows[at], plain, list(counts)
 
 
 def check_columns(
@@ -196,17 +215,13 @@ def check_columns(
     segs = _column(records, "segmentation")
     has_seg = ~_of_type(segs, _ABSENT)
     seg_ok = ~has_seg
-    pending: list[tuple[int, str, int]] = []
     derive: list[int] = []
     plain_rle = np.zeros(n, bool)
     seg_rows = np.flatnonzero(has_seg & good & (box_ok | ~has_box))
-    rle_rows, plain = _plain_rles(segs, seg_rows, height, width)
+    rle_rows, plain, rle_counts = _plain_rles(segs, seg_rows, height, width)
     if rle_rows.size:
         seg_ok[rle_rows] = True
         plain_rle[rle_rows] = plain
-        pixels = (height[rle_rows] * width[rle_rows]).tolist()
-        counts = [segs[k]["counts"] for k in rle_rows.tolist()]
-        pending = list(zip(rle_rows.tolist(), counts, pixels, strict=True))
         derive = rle_rows[~has_box[rle_rows]].tolist()
     polygon_rows = np.flatnonzero(has_seg & good & _of_type(segs, list))
     if polygon_rows.size:  # polygon lists the reader takes as they are; the rest one by one
@@ -243,6 +258,8 @@ def check_columns(
         plain_rle=plain_rle,
         slow=np.flatnonzero(~clean),
         warn=np.flatnonzero(warn),
-        pending=pending,
+        rle_rows=rle_rows,
+        rle_counts=rle_counts,
+        rle_pixels=height[rle_rows] * width[rle_rows],
         derive=derive,
     )

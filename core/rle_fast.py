@@ -124,14 +124,17 @@ def _wide_values(
 ) -> None:
     """Put the values wider than one character into ``values`` (their last character's place,
     the others dropped); a string with a value wider than :data:`FAST_WIDTH` is ``bad``."""
-    group = np.flatnonzero(np.diff(more, prepend=-2) != 1)  # each wide value's first "more"
-    length = np.diff(group, append=more.size)  # its characters with the "more" bit
-    last = more[group + length - 1] + 1  # its last character
-    k = np.arange(more.size) - np.repeat(group, length)  # a character's place in its value
-    shift = 5 * np.minimum(k, FAST_WIDTH)
-    low = np.add.reduceat((code[more] & np.int64(31)) << shift, group)
-    wide = low + (signed[last].astype(np.int64) << (5 * np.minimum(length, FAST_WIDTH)))
-    place = last - (group + length)  # its place among the values
+    ends = np.empty(more.size, bool)  # the last "more" character of each wide value
+    np.not_equal(more[1:], more[:-1] + 1, out=ends[:-1])
+    ends[-1] = True
+    group_end = np.flatnonzero(ends)
+    length = np.diff(group_end, prepend=-1)  # a wide value's characters with the "more" bit
+    last = more[group_end] + 1  # its last character
+    place = last - (group_end + 1)  # its place among the values
+    wide = signed[last].astype(np.int32)
+    for k in range(1, min(int(length.max()), FAST_WIDTH - 1) + 1):  # the lower bits, 5 a time
+        lower = (wide << 5) | (code[last - k] & np.int32(31))
+        np.copyto(wide, lower, where=length >= k)
     too_wide = length >= FAST_WIDTH
     if too_wide.any():
         padded = n_values + (n_values & 1)

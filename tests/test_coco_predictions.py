@@ -142,6 +142,24 @@ def test_segmentation_only_predictions_get_pycocotools_boxes(tmp_path: Path) -> 
     assert all(type(v) is float for v in result.records[0]["bbox"])
 
 
+def test_a_leniently_read_rle_prediction_beside_clean_ones(tmp_path: Path) -> None:
+    """A mask prediction checked one by one (its image id a whole-number float) among clean
+    ones: its RLE string is stored and its box derived like theirs (this crashed: the
+    reader's list of RLE strings named it by a record path, not an index)."""
+    mask = crowd_mask()
+    records = [
+        prediction(bbox=..., segmentation=rle_of(mask)),
+        prediction(image_id=1.0, bbox=..., segmentation=rle_of(mask)),
+        prediction(image_id=1.0, segmentation=rle_of(mask)),
+    ]
+    result = read_pred(tmp_path, records)
+    expected = mask_utils.toBbox(rle_of(mask)).tolist()
+    assert [r["bbox"] for r in result.records] == [expected, expected, [1, 2, 3, 4]]
+    assert result.columns is not None and result.columns["box"].tolist()[:2] == [expected] * 2
+    assert result.rles is not None and result.rles["place"].tolist() == [0, 1, 2]
+    assert [r["image_id"] for r in result.records] == [1, 1, 1]
+
+
 def test_mixed_predictions_are_not_segmentation(tmp_path: Path) -> None:
     records = [prediction(bbox=..., segmentation=rle_of(crowd_mask())), prediction()]
     assert read_pred(tmp_path, records).has_segmentation is False
