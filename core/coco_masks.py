@@ -10,9 +10,12 @@ Also here: the small JSON value helpers both modules use in their messages and c
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import reprlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain, repeat
 from typing import Any, Protocol
 
@@ -482,49 +485,77 @@ def check_rle_columns(
         pixels_all: np.ndarray | None = np.fromiter(pixels, np.int64, n)
     except OverflowError:  # a size beyond 64 bits: no string adds up to it
         pixels_all = None
-    start = 0
+    cuts, start = [], 0
     while start < n:
         base = int(ends[start - 1]) if start else 0
         stop = min(int(np.searchsorted(ends, base + _RLE_CHUNK_CHARS)) + 1, n)
-        batch = strings[start:stop]
-        lengths = lengths_all[start:stop]
-        joined = "".join(batch)
-        text = joined.encode("ascii", "replace")
-        if texts is not None:
-            texts.append((text, lengths))
-        heights = None if wanted is None else wanted[start:stop]
-        totals, slow, found = fast_decode(text, lengths, heights)
-        if not joined.isascii():
-            slow |= ~np.fromiter(map(str.isascii, batch), bool, len(batch))
-        valid = ~slow
-        exact = np.flatnonzero(slow)
-        if exact.size:  # the exact decoder's answers for the rest
-            decoded = _decode_runs([batch[k] for k in exact.tolist()])
-            totals[exact], valid[exact] = decoded.totals, decoded.valid
-            if found is not None and heights is not None:
-                sub = np.flatnonzero(decoded.valid & (heights[exact] > 0))
-                found[exact[sub]] = _boxes(decoded, sub, heights[exact[sub]])
-        if pixels_all is not None:
-            wrong = np.flatnonzero(~valid | (totals != pixels_all[start:stop]))
-        else:
-            wrong = np.flatnonzero(~valid | np.array([t != p for t, p in zip(
-                totals.tolist(), pixels[start:stop], strict=True)]))  # fmt: skip
-        for k in wrong.tolist():
-            place, counts, size = places[start + k], batch[k], pixels[start + k]
-            if not valid[k]:
-                report.error(
-                    where(place), f"compressed RLE counts string is malformed: {describe(counts)}"
-                )
-            elif totals[k] != size:
-                report.error(
-                    where(place),
-                    f"compressed RLE counts cover {totals[k]} pixels but its size has {size}",
-                )
-        if boxes is not None and found is not None:
-            found[wrong] = np.nan
-            boxes[start:stop] = found
+        cuts.append((start, stop))
         start = stop
+
+    def decode(cut: tuple[int, int]) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray | None]:
+        start, stop = cut
+        heights = None if wanted is None else wanted[start:stop]
+        return _decode_batch(strings[start:stop], lengths_all[start:stop], heights)
+
+    with _batches(len(cuts)) as run:
+        for (start, stop), (text, totals, valid, found) in zip(
+            cuts, run(decode, cuts), strict=True
+        ):
+            if texts is not None:
+                texts.append((text, lengths_all[start:stop]))
+            if pixels_all is not None:
+                wrong = np.flatnonzero(~valid | (totals != pixels_all[start:stop]))
+            else:
+                wrong = np.flatnonzero(~valid | np.array([t != p for t, p in zip(
+                    totals.tolist(), pixels[start:stop], strict=True)]))  # fmt: skip
+            for k in wrong.tolist():
+                place, counts, size = places[start + k], strings[start + k], pixels[start + k]
+                if not valid[k]:
+                    report.error(
+                        where(place),
+                        f"compressed RLE counts string is malformed: {describe(counts)}",
+                    )
+                elif totals[k] != size:
+                    report.error(
+                        where(place),
+                        f"compressed RLE counts cover {totals[k]} pixels but its size has {size}",
+                    )
+            if boxes is not None and found is not None:
+                found[wrong] = np.nan
+                boxes[start:stop] = found
     return boxes
+
+
+def _decode_batch(
+    batch: Sequence[str], lengths: np.ndarray, heights: np.ndarray | None
+) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray | None]:
+    """One batch of strings: (their ASCII text, totals, validity, boxes where ``heights``)."""
+    joined = "".join(batch)
+    text = joined.encode("ascii", "replace")
+    totals, slow, found = fast_decode(text, lengths, heights)
+    if not joined.isascii():
+        slow |= ~np.fromiter(map(str.isascii, batch), bool, len(batch))
+    valid = ~slow
+    exact = np.flatnonzero(slow)
+    if exact.size:  # the exact decoder's answers for the rest
+        decoded = _decode_runs([batch[k] for k in exact.tolist()])
+        totals[exact], valid[exact] = decoded.totals, decoded.valid
+        if found is not None and heights is not None:
+            sub = np.flatnonzero(decoded.valid & (heights[exact] > 0))
+            found[exact[sub]] = _boxes(decoded, sub, heights[exact[sub]])
+    return text, totals, valid, found
+
+
+@contextlib.contextmanager
+def _batches(count: int) -> Iterator[Callable]:
+    """``map`` for the batches of :func:`check_rle_columns`: on a second thread too when there
+    are many (numpy lets go of the GIL inside its loops, so two batches decode at once)."""
+    workers = min(2, os.cpu_count() or 1)
+    if count < 4 or workers < 2:
+        yield map
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        yield pool.map
 
 
 def polygon_owners(

@@ -134,11 +134,7 @@ def _plain_rles(
         picked = [picked[k] for k in np.flatnonzero(is_dict).tolist()]
         if not rows.size:
             return none
-    try:
-        counts, sizes = zip(*map(itemgetter("counts", "size"), picked), strict=True)
-    except KeyError:
-        counts = tuple(_column(picked, "counts"))
-        sizes = tuple(_column(picked, "size"))
+    counts, sizes = _column(picked, "counts"), _column(picked, "size")
     ok = _of_type(counts, str) & _of_type(sizes, list)
     at = np.flatnonzero(ok)
     listed = sizes if at.size == len(sizes) else [sizes[k] for k in at.tolist()]

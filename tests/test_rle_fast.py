@@ -158,3 +158,40 @@ def test_an_empty_run_after_the_first_leaves_the_box_to_pycocotools() -> None:
     assert not slow.any() and totals.tolist() == [4, 4]
     assert np.isnan(found[0]).all()
     assert found[1].tolist() == mask_utils.toBbox({"size": [2, 2], "counts": "04"}).tolist()
+
+
+def test_batches_on_two_threads_report_and_box_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many batches decode on a second thread too: the same errors, in file order, and the
+    same boxes as one batch after another."""
+    from labelfix.core import coco_masks
+
+    rng = np.random.default_rng(6)
+    pending, heights = [], {}
+    for k in range(600):
+        h, w = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+        counts = _encoded(rng, h, w)
+        wrong = rng.random() < 0.05
+        pending.append((k, counts[:-1] + "P" if wrong else counts, h * w + (k % 7 == 0)))
+        heights[k] = h
+
+    def run() -> tuple[list[tuple[str, str]], dict]:
+        errors: list[tuple[str, str]] = []
+
+        class Report:
+            def error(self, record: str, reason: str) -> None:
+                errors.append((record, reason))
+
+        return errors, check_rle_strings(pending, Report(), heights=heights)
+
+    one = run()
+    monkeypatch.setattr(coco_masks, "_RLE_CHUNK_CHARS", 200)
+    calls: list[int] = []
+    batches = coco_masks._batches
+
+    def counted(count: int):
+        calls.append(count)
+        return batches(count)
+
+    monkeypatch.setattr(coco_masks, "_batches", counted)
+    assert run() == one
+    assert calls and calls[0] >= 4 and len(one[0]) > 50 and len(one[1]) > 400
