@@ -63,6 +63,11 @@ def _column(records: list[dict], key: str) -> list[Any]:
 
 def _of_type(values: list[Any], *kinds: type) -> np.ndarray:
     """Per value: is its type one of ``kinds`` (exactly: a bool is no int)."""
+    found = set(map(type, values))  # one pass; usually one type
+    if found <= set(kinds):
+        return np.ones(len(values), bool)
+    if found.isdisjoint(kinds):
+        return np.zeros(len(values), bool)
     out = np.fromiter(map(is_, map(type, values), repeat(kinds[0])), bool, len(values))
     for kind in kinds[1:]:
         out |= np.fromiter(map(is_, map(type, values), repeat(kind)), bool, len(values))
