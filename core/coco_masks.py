@@ -3,7 +3,9 @@
 Split out of :mod:`labelfix.core.coco` (which re-exports :func:`rle_string_totals`); the reader
 calls these with its problem report. Beyond the COCO format, they refuse what would make
 pycocotools crash or hang later: polygon vertices more than one image size outside the image,
-and RLE counts that do not add up to height * width (or are malformed).
+and RLE counts that do not add up to height * width (or are malformed). Compressed RLE strings
+are checked in batches: the usual ones by :mod:`labelfix.core.rle_fast` (narrow numpy passes),
+the rest by the exact decoder here, whose answers are the rule.
 
 Also here: the small JSON value helpers both modules use in their messages and checks.
 """

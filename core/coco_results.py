@@ -390,17 +390,6 @@ def put_rle_boxes(
     return indices
 
 
-def derive_heights(
-    records: list[dict[str, Any]],
-    indices: list[int],
-    sizes: Mapping[int, tuple[int, int]],
-    start: int = 0,
-) -> dict[int, int]:
-    """Place (``start`` + index) -> image height of the records whose box comes from their
-    mask: the RLE check derives the boxes of compressed RLEs as it decodes them."""
-    return {start + i: sizes[records[i]["image_id"]][0] for i in indices}
-
-
 def _prediction_place(place: str | int) -> str:
     """Name a pending RLE string: a record path, or the index of a prediction's record."""
     if type(place) is str:
