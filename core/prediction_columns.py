@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import chain, repeat
-from operator import is_, itemgetter, methodcaller
+from operator import eq, is_, itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ import numpy as np
 from .coco_masks import MISSING, polygons_ok
 
 _NUMBER = (int, float)
+_INT = frozenset((int,))
 _ABSENT = type(MISSING)  # a plain object: no JSON value has this type
 
 
@@ -143,15 +144,15 @@ def _plain_rles(
     ok = _of_type(counts, str) & _of_type(sizes, list)
     at = np.flatnonzero(ok)
     listed = sizes if at.size == len(sizes) else [sizes[k] for k in at.tolist()]
-    two = np.fromiter(map(len, listed), np.int64, len(listed)) == 2
-    if not two.all():
-        at = at[two]
-        listed = [sizes[k] for k in at.tolist()]
-    values, exact = _numbers(list(chain.from_iterable(listed)), np.int64, (int,))
-    exact = exact.reshape(-1, 2).all(axis=1)
-    values = values.reshape(-1, 2)
-    same = exact & (values[:, 0] == height[rows[at]]) & (values[:, 1] == width[rows[at]])
+    # equal to the image's [height, width] (list equality: two items, each ==) ...
+    expected = np.column_stack([height[rows[at]], width[rows[at]]]).tolist()
+    same = np.fromiter(map(eq, listed, expected), bool, len(listed))
     at = at[same]
+    listed = [sizes[k] for k in at.tolist()] if not same.all() else listed
+    # ... and integers (1.0 or True would be equal too)
+    if not _INT.issuperset(map(type, chain.from_iterable(listed))):
+        ints = np.fromiter((_INT.issuperset(map(type, size)) for size in listed), bool, at.size)
+        at = at[ints]
     if at.size < len(picked):
         picked = [picked[k] for k in at.tolist()]
         counts = [counts[k] for k in at.tolist()]

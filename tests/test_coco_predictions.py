@@ -160,6 +160,28 @@ def test_a_leniently_read_rle_prediction_beside_clean_ones(tmp_path: Path) -> No
     assert [r["image_id"] for r in result.records] == [1, 1, 1]
 
 
+@pytest.mark.parametrize(
+    ("size", "reason"),
+    [
+        ([100.0, 200], "RLE size must be [height, width] integers, got an array [100.0, 200]"),
+        ([100, 200.0], "RLE size must be [height, width] integers"),
+        ([True, 200], "RLE size must be [height, width] integers"),
+        ([100, 200, 1], "RLE size must be [height, width] integers"),
+        ([100], "RLE size must be [height, width] integers"),
+        ([200, 100], "RLE size [200, 100] differs from the image's [height, width] [100, 200]"),
+        ("100x200", "RLE size must be [height, width] integers"),
+    ],
+)
+def test_rle_sizes_that_only_look_right(tmp_path: Path, size: Any, reason: str) -> None:
+    """The column check takes an RLE size only as two integers equal to the image's (a float
+    or a bool equal to them is not); the rest get the one-by-one check's message."""
+    counts = rle_of(crowd_mask())["counts"]
+    good = prediction(bbox=..., segmentation={"size": [100, 200], "counts": counts})
+    records = [good, prediction(bbox=..., segmentation={"size": size, "counts": counts}), good]
+    assert_pred_error(tmp_path, records, "[1] (prediction 2).segmentation.size", reason)
+    assert len(pred_error(tmp_path, records).problems) == 1
+
+
 def test_mixed_predictions_are_not_segmentation(tmp_path: Path) -> None:
     records = [prediction(bbox=..., segmentation=rle_of(crowd_mask())), prediction()]
     assert read_pred(tmp_path, records).has_segmentation is False
