@@ -1,8 +1,8 @@
 """The usual compressed RLE counts strings, checked and boxed in few narrow numpy passes.
 
 :func:`fast_decode` takes a batch of strings (one after another, as ASCII) and, for every
-string that is *plainly* well-formed, gives what :mod:`labelfix.core.coco_rle`'s exact decoder
-gives: its pixel total (the sum of its run lengths, as pycocotools' ``rleFrString`` reads
+string that is *plainly* well-formed, gives what the exact decoder (``_decode_runs`` in
+:mod:`labelfix.core.coco_masks`) gives: its pixel total (the sum of its run lengths, as pycocotools' ``rleFrString`` reads
 them) and, where asked, pycocotools' ``toBbox`` of it. Plainly well-formed means: characters
 '0'..'o' only, a last character without the 0x20 "more" bit, no value wider than 6 characters
 (30 bits), every run length from 0 to 2**30 - 1 and, for a box, no empty run after the first
