@@ -128,7 +128,8 @@ def _wide_values(
     np.not_equal(more[1:], more[:-1] + 1, out=ends[:-1])
     ends[-1] = True
     group_end = np.flatnonzero(ends)
-    length = np.diff(group_end, prepend=-1)  # a wide value's characters with the "more" bit
+    length = group_end + 1  # a wide value's characters with the "more" bit
+    length[1:] -= group_end[:-1] + 1
     last = more[group_end] + 1  # its last character
     place = last - (group_end + 1)  # its place among the values
     wide = signed[last].astype(np.int32)
@@ -163,7 +164,9 @@ def _boxes(
     m = first_row.size
     boxes = np.full((m, 4), np.nan)
     pairs = n_values // 2
-    per_row = np.diff(first_row, append=background.size)
+    per_row = np.empty_like(first_row)
+    per_row[:-1] = first_row[1:] - first_row[:-1]
+    per_row[-1] = background.size - first_row[-1]
     # where each pair ends, counted from its string's start (int32: the totals below 2**31
     # are the ones used; sums of the others wrap harmlessly)
     pair = pair.copy()
