@@ -14,20 +14,12 @@ from labelfix.core import project
 from labelfix.core.cli import run
 from labelfix.core.store import Store
 
-from helpers import shared_path
+from helpers import real81_project
 
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = shared_path("coco_real81")
-    out = tmp_path_factory.mktemp("decided") / "real.labelfix"
-    project.import_project(
-        out,
-        root / "annotations" / "instances_real81.json",
-        root / "images",
-        root / "predictions" / "centernet_bbox_results.json",
-        "centernet",
-    )
+    out = real81_project(tmp_path_factory.mktemp("decided") / "real.labelfix")
     project.analyze_project(out)
     with Store.open(out) as store:
         set_id = store.active_set_id()
