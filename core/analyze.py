@@ -12,24 +12,22 @@ disappear), so the decision stays visible.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from . import (
     analysis_report,
     calibration,
     class_context,
     containment,
-    geometry,
     habits,
-    jsonio,
     label_fit,
     result_rows,
     scoring,
 )
+from .analysis_chunks import AnalysisInputs, ChunkInput, chunks
 from .errors import (
     SUSPECT_COLUMNS,
     AnalysisParams,
@@ -47,7 +45,6 @@ from .matching import (
     ImageLabels,
     ImageMatches,
     ImagePredictions,
-    make_batch,
     mask_ious,
     match_batch,
     match_many,
@@ -58,7 +55,6 @@ from .store.masks import LABELS_OWNER, predictions_owner
 from .timing import phase, timed
 
 OUTCOME_NAMES = {TP: "tp", FP: "fp", IGNORED: "ignored"}
-CHUNK = 500  # images per matching step (between progress reports and cancel checks)
 
 __all__ = ["AnalysisParams", "Cancelled", "analyze", "matches", "reanalyze_images"]
 
@@ -79,35 +75,6 @@ class AnalysisSummary:
 
 
 # ---------------------------------------------------------------------- read
-@dataclass
-class AnalysisInputs:
-    """Everything an analysis computes from, read from the store in one step.
-
-    ``labels`` are the store's label columns (``dataset.LABEL_COLUMNS``, sorted by image then
-    file order; ``area`` filled with w*h where a label has none), ``predictions`` the set's
-    columns on these images (sorted by image then id). For masks: image sizes, segmentations as
-    JSON text and the masks already cached in the project.
-    """
-
-    set_id: int
-    params: AnalysisParams
-    image_ids: list[int]
-    labels: np.ndarray
-    predictions: dict[str, np.ndarray]
-    start_change: int = 0
-    # a re-analysis: the fit its analysis stored (JSON) and the whole set's classes and scores
-    # (the reference of its calibration); None for a full analysis, which fits anew
-    fit: dict | None = None
-    set_categories: np.ndarray | None = None
-    set_scores: np.ndarray | None = None
-    sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
-    label_segmentations: list[str | None] | None = None
-    prediction_segmentations: dict[int, str] = field(default_factory=dict)
-    prediction_rle_counts: dict[int, bytes] = field(default_factory=dict)  # kept as columns
-    cached_label_masks: dict[int, tuple] = field(default_factory=dict)
-    cached_prediction_masks: dict[int, tuple] = field(default_factory=dict)
-
-
 def read_inputs(
     store: Store,
     set_id: int,
@@ -159,34 +126,6 @@ def read_inputs(
 
 
 # ---------------------------------------------------------------------- compute
-class ChunkInput:
-    """The labels and predictions of a chunk of images, per image (``items``), and the
-    mask-cache rows of the masks encoded for it; unless it has no images also as one
-    :class:`~.matching.Batch` (``batch``; for boxes the items are then made only when asked
-    for, for masks they carry the RLEs)."""
-
-    def __init__(
-        self,
-        image_ids: list[int],
-        items: list[tuple[ImagePredictions, ImageLabels]] | None,
-        new_masks: list[tuple],
-        batch: Batch | None = None,
-        make_items: Callable[[], list[tuple[ImagePredictions, ImageLabels]]] | None = None,
-    ) -> None:
-        self.image_ids = image_ids
-        self._items = items
-        self.new_masks = new_masks
-        self.batch = batch
-        self._make_items = make_items
-
-    @property
-    def items(self) -> list[tuple[ImagePredictions, ImageLabels]]:
-        if self._items is None:
-            assert self._make_items is not None
-            self._items = self._make_items()
-        return self._items
-
-
 @dataclass
 class AnalysisResult:
     """What the computation hands the write step: every prediction's match (columns
@@ -204,171 +143,6 @@ class AnalysisResult:
     # the suspects with room for core.result_rows' columns after them (``suspects`` is a view
     # of its first columns): a one-set analysis's rows are completed in it, not copied
     rows: np.ndarray | None = None
-
-
-def chunks(inputs: AnalysisInputs, size: int = CHUNK) -> Iterator[ChunkInput]:
-    """The inputs as chunks of ``size`` images in image order (every image, maybe empty)."""
-    for start in range(0, len(inputs.image_ids), size):
-        yield chunk_at(inputs, start, size)
-
-
-def chunk_at(inputs: AnalysisInputs, start: int, size: int = CHUNK) -> ChunkInput:
-    """The chunk of ``size`` images from the ``start``-th image on (as :func:`chunks` cuts)."""
-    lab, pred = inputs.labels, inputs.predictions
-    lab_image = lab[:, 1].astype(np.int64)
-    ids = inputs.image_ids[start : start + size]
-    ids_arr = np.asarray(ids, dtype=np.int64)
-    l_lo, l_hi = (
-        np.searchsorted(lab_image, ids_arr),
-        np.searchsorted(lab_image, ids_arr, "right"),
-    )
-    p_lo = np.searchsorted(pred["image_id"], ids_arr)
-    p_hi = np.searchsorted(pred["image_id"], ids_arr, "right")
-
-    def items(new_masks: list[tuple]) -> list[tuple[ImagePredictions, ImageLabels]]:
-        out = []
-        for k, image_id in enumerate(ids):
-            labels = _labels(inputs, int(l_lo[k]), int(l_hi[k]), image_id, new_masks)
-            preds = _predictions(inputs, int(p_lo[k]), int(p_hi[k]), image_id, new_masks)
-            out.append((preds, labels))
-        return out
-
-    if not ids:
-        return ChunkInput(ids, [], [])
-    batch = _batch(inputs, l_lo, l_hi, p_lo, p_hi)
-    if inputs.params.geometry == "masks":  # the items carry the RLEs
-        new_masks: list[tuple] = []
-        return ChunkInput(ids, items(new_masks), new_masks, batch)
-    return ChunkInput(ids, None, [], batch, lambda: items([]))
-
-
-def _ranges(lo: np.ndarray, hi: np.ndarray) -> slice | np.ndarray:
-    """The rows ``lo[k]..hi[k]`` of every k, in order: a slice when they follow each other."""
-    if np.array_equal(lo[1:], hi[:-1]):
-        return slice(int(lo[0]), int(hi[-1]))
-    n = hi - lo
-    return np.arange(int(n.sum())) + np.repeat(lo - (np.cumsum(n) - n), n)
-
-
-def _batch(
-    inputs: AnalysisInputs, l_lo: np.ndarray, l_hi: np.ndarray, p_lo: np.ndarray, p_hi: np.ndarray
-) -> Batch:
-    """The chunk's :class:`~.matching.Batch` straight from the input columns: the same arrays
-    as the per-image items concatenated."""
-    block = inputs.labels[_ranges(l_lo, l_hi)]
-    rows = _ranges(p_lo, p_hi)
-    pred = inputs.predictions
-    return make_batch(
-        p_hi - p_lo,
-        l_hi - l_lo,
-        pred["id"][rows],
-        pred["category_id"][rows],
-        pred["score"][rows],
-        pred["box"][rows],
-        block[:, 0].astype(np.int64),
-        block[:, 2].astype(np.int64),
-        np.ascontiguousarray(block[:, 3:7]),
-        block[:, 7].astype(bool),
-        block[:, 8],
-    )
-
-
-def _labels(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) -> ImageLabels:
-    block = inputs.labels[s:e]
-    rles = None
-    if inputs.params.geometry == "masks":
-        rles = _label_rles(inputs, s, e, image_id, new)
-    return ImageLabels(
-        ids=block[:, 0].astype(np.int64),
-        category_ids=block[:, 2].astype(np.int64),
-        boxes=np.ascontiguousarray(block[:, 3:7]),
-        iscrowd=block[:, 7].astype(bool),
-        areas=block[:, 8].copy(),
-        rles=rles,
-    )
-
-
-def _label_rles(inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list) -> list[dict]:
-    """The RLEs of the labels ``s:e`` (one image): from the mask cache where their revision is
-    cached, the others encoded together (geometry.to_rles) and added to ``new``."""
-    block = inputs.labels[s:e]
-    ann_ids, revisions = block[:, 0].astype(np.int64).tolist(), block[:, 9].astype(np.int64)
-    rles: list[dict | None] = []
-    todo: list[int] = []
-    for k, (ann_id, revision) in enumerate(zip(ann_ids, revisions.tolist(), strict=True)):
-        hit = inputs.cached_label_masks.get(ann_id)
-        if hit is not None and hit[0] == revision:
-            rles.append({"size": [hit[1], hit[2]], "counts": hit[3]})
-        else:
-            rles.append(None)
-            todo.append(k)
-    if todo:
-        segs = inputs.label_segmentations or []
-        height, width = inputs.sizes[image_id]
-        texts = [segs[s + k] for k in todo]
-        encoded = geometry.to_rles(
-            [None if t is None else jsonio.decode(t) for t in texts],
-            height,
-            width,
-            block[todo, 3:7].tolist(),
-        )
-        for k, rle in zip(todo, encoded, strict=True):
-            rles[k] = rle
-            new.append(
-                (LABELS_OWNER, ann_ids[k], int(revisions[k]), height, width, rle["counts"])
-            )
-    return rles  # type: ignore[return-value]  # every slot filled
-
-
-def _predictions(
-    inputs: AnalysisInputs, s: int, e: int, image_id: int, new: list
-) -> ImagePredictions:
-    arr = inputs.predictions
-    rles = None
-    if inputs.params.geometry == "masks":
-        height, width = inputs.sizes[image_id] if e > s else (0, 0)
-        ids = arr["id"][s:e].tolist()
-        counts = [inputs.prediction_rle_counts.get(pid) for pid in ids]
-        if None not in counts:  # all kept as columns: nothing to encode, nothing to cache
-            rles = [{"size": [height, width], "counts": c} for c in counts]
-        else:
-            boxes = arr["box"][s:e].tolist()
-            rles = [
-                {"size": [height, width], "counts": c}
-                if c is not None
-                else _prediction_rle(inputs, pid, box, height, width, new)
-                for pid, box, c in zip(ids, boxes, counts, strict=True)
-            ]
-    return ImagePredictions(
-        ids=arr["id"][s:e],
-        category_ids=arr["category_id"][s:e],
-        scores=arr["score"][s:e],
-        boxes=arr["box"][s:e],
-        rles=rles,
-    )
-
-
-def _prediction_rle(
-    inputs: AnalysisInputs, pid: int, box: list[float], height: int, width: int, new: list
-) -> dict:
-    """The RLE of a prediction not kept as RLE columns: from the mask cache, else encoded from
-    its segmentation's JSON text (or, without one, its box) and added to ``new``."""
-    hit = inputs.cached_prediction_masks.get(pid)
-    if hit is not None:
-        return {"size": [hit[1], hit[2]], "counts": hit[3]}
-    seg = inputs.prediction_segmentations.get(pid)
-    rle = geometry.to_rle(None if seg is None else jsonio.decode(seg), height, width, box=box)
-    counts = rle["counts"]
-    counts = counts if isinstance(counts, bytes) else counts.encode()
-    new.append((predictions_owner(inputs.set_id), pid, 0, height, width, counts))
-    return {"size": [height, width], "counts": counts}
-
-
-def _label_ious(labels: ImageLabels) -> np.ndarray | None:
-    """The label-label mask IoU matrix of one image (None below two labels)."""
-    if len(labels) < 2:
-        return None
-    return np.asarray(mask_utils.iou(labels.rles, labels.rles, [0] * len(labels)), np.float64)
 
 
 def match_items(

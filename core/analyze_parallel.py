@@ -28,8 +28,9 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-from . import analyze
-from .analyze import AnalysisInputs, ChunkFound, ChunkMatched, chunk_at, first_pass, second_pass
+from . import analysis_chunks, analyze
+from .analysis_chunks import AnalysisInputs, chunk_at
+from .analyze import ChunkFound, ChunkMatched, first_pass, second_pass
 from .progress import Cancelled, Progress, ShouldStop
 from .timing import phase
 
@@ -60,7 +61,7 @@ def runner(inputs: AnalysisInputs, processes: int | None = None) -> analyze._InP
     """The in-process passes, or the passes shared with a forked child (``processes`` > 1,
     default :func:`processes_for`; fork available; at least two chunks)."""
     n = processes_for(inputs) if processes is None else processes
-    starts = list(range(0, len(inputs.image_ids), analyze.CHUNK))
+    starts = list(range(0, len(inputs.image_ids), analysis_chunks.CHUNK))
     if n < 2 or len(starts) < 2 or not can_fork():
         return analyze._InProcess(inputs)
     return _Shared(inputs, starts)
@@ -71,7 +72,7 @@ def _child(conn: Connection, inputs: AnalysisInputs, starts: list[int]) -> None:
     try:
         params, kept, matched = inputs.params, [], []
         for start in starts:
-            m, facts, ious = first_pass(chunk_at(inputs, start, analyze.CHUNK), params)
+            m, facts, ious = first_pass(chunk_at(inputs, start, analysis_chunks.CHUNK), params)
             matched.append(m)
             kept.append((facts, ious))
         conn.send(("first", matched))
@@ -100,9 +101,7 @@ class _Shared(analyze._InProcess):
         self._theirs = starts[1::2]
         ctx = multiprocessing.get_context("fork")
         self._conn, child_end = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_child, args=(child_end, inputs, self._theirs), daemon=True
-        )
+        self._proc = ctx.Process(target=_child, args=(child_end, inputs, self._theirs), daemon=True)
         self._proc.start()
         child_end.close()
         self._finished = False
@@ -131,7 +130,7 @@ class _Shared(analyze._InProcess):
             if should_stop is not None and should_stop():
                 raise Cancelled("analysis cancelled")
             with phase("prepare chunks"):
-                chunk = chunk_at(inputs, start, analyze.CHUNK)
+                chunk = chunk_at(inputs, start, analysis_chunks.CHUNK)
             matched, facts, ious = first_pass(chunk, inputs.params)
             mine.append(matched)
             self._kept.append((facts, ious))

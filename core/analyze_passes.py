@@ -34,14 +34,8 @@ from dataclasses import replace
 import numpy as np
 
 from . import analysis_report, class_context, containment, habits, label_fit, result_rows, scoring
-from .analyze import (
-    AnalysisInputs,
-    AnalysisSummary,
-    ChunkInput,
-    _match_columns,
-    chunks,
-    match_items,
-)
+from .analysis_chunks import AnalysisInputs, ChunkInput, chunks
+from .analyze import AnalysisSummary, _match_columns, match_items
 from .errors import SUSPECT_COLUMNS, AnalysisParams, chunk_facts, chunk_suspects
 from .matching import ImageMatches
 from .progress import Cancelled, Progress, ShouldStop

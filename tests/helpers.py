@@ -114,6 +114,17 @@ def real81_project(out: Path) -> Path:
     return out
 
 
+def label_mask_ious(labels: Any) -> Any:
+    """The label-label mask IoU matrix of one image's labels (None below two labels), with its
+    own pycocotools call: the reference for the analysis's IoUs taken from the matching's call
+    (matching.mask_ious)."""
+    from pycocotools import mask as mask_utils
+
+    if len(labels) < 2:
+        return None
+    return np.asarray(mask_utils.iou(labels.rles, labels.rles, [0] * len(labels)), np.float64)
+
+
 def image_labels(*rows: tuple, crowd: tuple[int, ...] = ()) -> Any:
     """One image's labels (core.matching.ImageLabels) from (id, category, x, y, w, h) rows;
     ids in ``crowd`` are crowd regions."""

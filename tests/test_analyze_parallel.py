@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from labelfix.core import analysis_chunks, analyze_parallel
 from labelfix.core import analyze as az
-from labelfix.core import analyze_parallel
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.progress import Cancelled
 from labelfix.core.project import import_project
@@ -43,7 +43,7 @@ def _inputs(project: Path, params: AnalysisParams) -> az.AnalysisInputs:
 def test_boxes_in_two_processes(tmp_path: Path, monkeypatch, chunk: int, calibrate: bool) -> None:
     """Real COCO labels and CenterNet detections, an odd and an even number of chunks."""
     inputs = _inputs(real81_project(tmp_path / "p.labelfix"), AnalysisParams(calibrate=calibrate))
-    monkeypatch.setattr(az, "CHUNK", chunk)
+    monkeypatch.setattr(analysis_chunks, "CHUNK", chunk)
     assert isinstance(analyze_parallel.runner(inputs, 2), analyze_parallel._Shared)
     seen: list[tuple[int, int]] = []
     got = az.compute(inputs, progress=lambda d, t: seen.append((d, t)), processes=2)
@@ -63,14 +63,14 @@ def test_masks_in_two_processes(tmp_path: Path, monkeypatch) -> None:
         "model",
     )
     inputs = _inputs(project, AnalysisParams(geometry="masks", duplicate_iou=0.05))
-    monkeypatch.setattr(az, "CHUNK", 9)
+    monkeypatch.setattr(analysis_chunks, "CHUNK", 9)
     _same(az.compute(inputs, processes=2), az.compute(inputs, processes=1))
 
 
 def test_cancel_and_child_failure(tmp_path: Path, monkeypatch) -> None:
     """A cancel stops both processes; a failure in the child is raised here."""
     inputs = _inputs(real81_project(tmp_path / "p.labelfix"), AnalysisParams())
-    monkeypatch.setattr(az, "CHUNK", 10)
+    monkeypatch.setattr(analysis_chunks, "CHUNK", 10)
     with pytest.raises(Cancelled):
         az.compute(inputs, should_stop=lambda: True, processes=2)
 

@@ -30,7 +30,7 @@ from labelfix.core.matching import match_many
 from labelfix.core.project import import_project
 from labelfix.core.store import Store
 
-from helpers import shared_path
+from helpers import label_mask_ious, shared_path
 
 
 def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
@@ -41,7 +41,7 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
     for chunk in az.chunks(inputs):
         matched = match_many(chunk.items, params.iou_threshold, params.max_dets, g)
         outs.append(az._match_columns(chunk.image_ids, chunk.items, matched))
-        ious = [az._label_ious(lab) for _, lab in chunk.items] if g == "masks" else None
+        ious = [label_mask_ious(lab) for _, lab in chunk.items] if g == "masks" else None
         done.append((chunk, matched, ious))
         masks += chunk.new_masks
     match_cols = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}

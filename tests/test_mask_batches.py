@@ -26,7 +26,7 @@ from labelfix.core.project import import_project
 from labelfix.core.store import Store
 from labelfix.core.store.masks import LABELS_OWNER, predictions_owner
 
-from helpers import shared_path
+from helpers import label_mask_ious, shared_path
 
 H, W = 60, 80
 TRIANGLE = [10.0, 10.0, 40.0, 12.5, 20.0, 45.0]
@@ -188,7 +188,7 @@ def test_mask_ious_equal_one_call_each(n_preds: int, crowd: list[bool]) -> None:
             continue
         plain = mask_utils.iou(labels.rles, labels.rles, [0] * len(crowd))
         assert np.ascontiguousarray(own).tobytes() == np.ascontiguousarray(plain).tobytes()
-        assert np.array_equal(own, az._label_ious(labels))
+        assert np.array_equal(own, label_mask_ious(labels))
     assert overlaps > 0 or n_preds == 0 or not crowd  # some IoUs compared are not 0
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelfix.core import analysis_report, grouping, habits, matching, result_rows
+from labelfix.core import analysis_chunks, analysis_report, grouping, habits, matching, result_rows
 from labelfix.core import analyze as az
 from labelfix.core.errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams
 from labelfix.core.matching import FP, TP
@@ -175,7 +175,7 @@ def test_a_chunks_batch_is_its_items_concatenated(gaps: bool) -> None:
     }
     inputs = az.AnalysisInputs(1, AnalysisParams(), image_ids, labels[keep_lab], preds)
     for start in range(0, len(image_ids), 7):
-        chunk = az.chunk_at(inputs, start, 7)
+        chunk = analysis_chunks.chunk_at(inputs, start, 7)
         want = matching.batch_of(chunk.items)
         for name, value in vars(want).items():
             got = getattr(chunk.batch, name)

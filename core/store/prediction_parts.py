@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .predictions import PredictionRepository
 
 PART_PREDICTIONS = 2_000_000
-PART_IMAGES = 500  # the analysis's chunk (core.analyze.CHUNK)
+PART_IMAGES = 500  # the analysis's chunk (core.analysis_chunks.CHUNK)
 COLUMNS = ("id", "image_id", "category_id", "score", "box")
 
 
