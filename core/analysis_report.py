@@ -28,7 +28,7 @@ import numpy as np
 
 from . import habits, review_cut
 from .errors import AnalysisParams, ChunkFacts
-from .matching import FP, TP, ImageLabels, ImageMatches, ImagePredictions
+from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 from .scoring import DetectorFit
 
 REPORT_CUT = 0.5  # calibrated probability from which a prediction counts as made
@@ -127,11 +127,16 @@ def reliability(
 
 
 def class_reliability(
-    score: np.ndarray, probability: np.ndarray, outcome: np.ndarray, bins: int = RELIABILITY_BINS
+    score: np.ndarray,
+    probability: np.ndarray,
+    outcome: np.ndarray,
+    bins: int = RELIABILITY_BINS,
+    order: np.ndarray | None = None,
 ) -> list[list[float]]:
     """:func:`reliability`'s bins of one class from its tp/fp predictions (in position order:
-    ties of score stay in it)."""
-    order = np.argsort(score, kind="stable")
+    ties of score stay in it); ``order``: ``np.argsort(score, kind="stable")`` if known."""
+    if order is None:
+        order = np.argsort(score, kind="stable")
     s, p = score[order], probability[order]
     tp = (outcome[order] == TP).astype(np.float64)
     n = len(s)
@@ -171,7 +176,11 @@ def _rows_by_class(category: np.ndarray) -> Callable[[int], np.ndarray]:
     """A function giving the positions of a class's predictions, ascending."""
     if len(category) > SORTED_CLASSES_UP_TO or not len(category):
         return lambda c: np.flatnonzero(category == c)
-    order = np.argsort(category, kind="stable")  # ascending positions within each class
+    key = category
+    lo = int(category.min())
+    if int(category.max()) - lo < 2**15:  # numpy sorts 16-bit integers by radix
+        key = (category - lo).astype(np.int16)
+    order = np.argsort(key, kind="stable")  # ascending positions within each class
     ordered = category[order]
 
     def rows(c: int) -> np.ndarray:
@@ -179,6 +188,26 @@ def _rows_by_class(category: np.ndarray) -> Callable[[int], np.ndarray]:
         return order[lo:hi]
 
     return rows
+
+
+def _descending(score: np.ndarray, up: np.ndarray) -> np.ndarray | None:
+    """``np.argsort(-score, kind="mergesort")`` from ``up = np.argsort(score, kind="stable")``:
+    the runs of equal scores in reverse, each run still in position order (None: scores with
+    nan, which sort last both ways)."""
+    ordered = score[up]
+    if np.isnan(ordered[-1:]).any():
+        return None
+    n = len(up)
+    new = np.empty(n, dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    run_start = np.flatnonzero(new)
+    run_end = np.append(run_start[1:], n)
+    run = np.cumsum(new) - 1
+    at = np.arange(n)
+    down = np.empty(n, dtype=np.int64)
+    down[(n - run_end[run]) + (at - run_start[run])] = up
+    return down
 
 
 def set_report(
@@ -215,12 +244,22 @@ def set_report(
             p = probability[rows]
         else:
             p = fit.probabilities(np.full(len(rows), c, np.int64), s) if len(rows) else s
-        if c in counts:
-            at = np.argsort(image_id[rows], kind="stable")  # image order, ties by position
-            classes[c] = habits.class_metrics(c, counts[c], s[at], p[at], o[at], cut)
         counted = (o == TP) | (o == FP)
-        if counted.any():
-            bins[c] = class_reliability(s[counted], p[counted], o[counted])
+        # the counted predictions by raw score, ties by position: the reliability bins' order;
+        # turned into descending order it is also the AP's (when image order is position order)
+        up = np.argsort(s[counted], kind="stable") if counted.any() else None
+        if c in counts:
+            img = image_id[rows]
+            down = None  # the AP's order, when its predictions are the counted ones in order
+            if up is not None and np.all(img[1:] >= img[:-1]) and np.all(counted != (o == IGNORED)):
+                down = _descending(s[counted], up)
+            if down is not None:
+                classes[c] = habits.class_metrics(c, counts[c], s, p, o, cut, down)
+            else:
+                at = np.argsort(img, kind="stable")  # image order, ties by position
+                classes[c] = habits.class_metrics(c, counts[c], s[at], p[at], o[at], cut)
+        if up is not None:
+            bins[c] = class_reliability(s[counted], p[counted], o[counted], order=up)
     totals = fit.habit_totals or {}
     rows = []
     for (a, b), n in sorted(confusion.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -377,8 +377,9 @@ FIT_SLICE = 1 << 16
 # by stable sorts rather than np.lexsort (_fit_order).
 FIT_CACHE_ROWS = 4_000_000
 
-# rows(lo, hi) -> (design columns, outcomes, offset) of the fit's rows lo..hi
-Rows = Callable[[int, int], tuple[list[np.ndarray], np.ndarray, "np.ndarray | float"]]
+# rows(lo, hi) -> (design columns, outcomes, offset) of the fit's rows lo..hi; a column None
+# is a column of ones (its products are left out: the same floats, fewer passes over the rows)
+Rows = Callable[[int, int], tuple[list["np.ndarray | None"], np.ndarray, "np.ndarray | float"]]
 
 
 def _newton(n: int, rows: Rows, mean: np.ndarray, sd: np.ndarray | tuple[float, ...]) -> np.ndarray:
@@ -391,12 +392,12 @@ def _newton(n: int, rows: Rows, mean: np.ndarray, sd: np.ndarray | tuple[float, 
 
     def sums(lo: int, hi: int) -> np.ndarray:
         cols, y, offset = rows(lo, hi)
-        q = _sigmoid(_linear(cols, c) + offset)
+        q = _sigmoid(_linear(cols, c, hi - lo) + offset)
         r, w = y - q, q * (1.0 - q)
         # sums column by column, not BLAS products: those may add in another order from one
         # run to the next (by the arrays' alignment), and a re-analysis must fit the same
-        grad = [np.sum(cols[i] * r) for i in range(k)]
-        return np.array(grad + [np.sum(cols[i] * cols[j] * w) for i, j in pairs])
+        grad = [np.sum(_times(cols[i], r)) for i in range(k)]
+        return np.array(grad + [np.sum(_times(cols[i], cols[j], w)) for i, j in pairs])
 
     for _ in range(100):
         total = _pairwise(n, sums)
@@ -429,12 +430,31 @@ def _pairwise(n: int, sums: Callable[[int, int], np.ndarray]) -> np.ndarray:
     return part(0, n)
 
 
-def _linear(cols: list[np.ndarray], c: np.ndarray) -> np.ndarray:
-    """``x @ c`` from x's columns, term by term (the same sums in every run)."""
-    out = cols[0] * c[0]
-    for col, coef in zip(cols[1:], c[1:], strict=True):
-        out = out + col * coef
+def _linear(cols: list[np.ndarray | None], c: np.ndarray, n: int | None = None) -> np.ndarray:
+    """``x @ c`` from x's columns, term by term (the same sums in every run); a column None
+    is a column of ``n`` ones (its terms are the coefficient itself: 1 x c = c exactly)."""
+    if cols[0] is None:
+        if len(cols) == 1:
+            return np.full(n, c[0])
+        out = cols[1] * c[1]
+        out += c[0]  # c0 + z c1 in either order: the same float
+        rest = zip(cols[2:], c[2:], strict=True)
+    else:
+        out = cols[0] * c[0]
+        rest = zip(cols[1:], c[1:], strict=True)
+    for col, coef in rest:
+        out = out + (_times(None, coef) if col is None else col * coef)
     return out
+
+
+def _times(*factors: np.ndarray | float | None) -> np.ndarray | float:
+    """The product of the factors from the left, a None standing for ones (left out: 1 x a
+    is a exactly, so the product is the same float)."""
+    out = None
+    for f in factors:
+        if f is not None:
+            out = f if out is None else out * f
+    return 1.0 if out is None else out
 
 
 def _design(u: np.ndarray) -> np.ndarray:
@@ -443,13 +463,35 @@ def _design(u: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(u)), z, z * z])
 
 
+def _ascending(x: np.ndarray) -> bool:
+    """True if ``np.sort(x)`` is ``x`` itself, bit for bit: non-decreasing, no nan, and no
+    -0.0 (np.sort may put it either side of an equal 0.0)."""
+    if len(x) < 2:
+        return True
+    if not np.all(x[1:] >= x[:-1]):  # nan fails it
+        return False
+    zero = x == 0.0
+    return not (zero.any() and np.signbit(x[zero]).any())
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)``, without its sort where ``x`` is sorted already (:func:`_ascending`)."""
+    x = np.asarray(x)
+    if x.dtype != np.float64 or not _ascending(x):
+        return np.unique(x)
+    new = np.empty(len(x), dtype=bool)
+    new[:1] = True
+    np.not_equal(x[1:], x[:-1], out=new[1:])
+    return x[new]
+
+
 def _class_curve(
     coef: np.ndarray, positions: np.ndarray, u_fit: np.ndarray, y_fit: np.ndarray
 ) -> Curve:
     """The logistic curve ``coef`` (on :func:`_design`) as knots at up to :data:`CURVE_KNOTS`
     of ``positions`` (a class's predictions, evenly by rank: the curve spans all of them), made
     non-decreasing; each knot's weight is the fitted predictions up to it from the last."""
-    grid = np.unique(positions)
+    grid = _unique(positions)
     if len(grid) > CURVE_KNOTS:
         pick = np.rint(np.linspace(0, len(grid) - 1, CURVE_KNOTS)).astype(np.int64)
         grid = grid[np.unique(pick)]
@@ -490,7 +532,10 @@ def _knot_scores(curve: Curve, scores: np.ndarray, labels: int) -> Curve:
     """The curve with each knot's raw score (the class's score at that position) filled in."""
     if not curve.u or not len(scores):
         return curve
-    desc = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    desc = np.asarray(scores, dtype=np.float64)
+    if not _ascending(desc):  # a class's scores in the fit's order usually are
+        desc = np.sort(desc)
+    desc = desc[::-1]
     n = labels + RANK_PRIOR_LABELS
     rank = n / np.maximum(np.asarray(curve.u), 1e-12) - n - 0.5
     q = desc[np.clip(np.rint(rank), 0, len(desc) - 1).astype(np.int64)]
@@ -588,22 +633,29 @@ class _Counted:
         self._cached: tuple[np.ndarray, ...] | None = None
         if self.n <= FIT_CACHE_ROWS:
             z = _logit(u)
-            self._cached = (np.ones(self.n), z, z * z, y.astype(np.float64))
+            self._cached = (z, z * z, y.astype(np.float64))
 
     def rows(self, start: int, end: int, k: int, bend: float | None = None) -> Rows:
         """Rows ``start..end`` as :func:`_design`'s first ``k`` columns, offset by ``bend``
         times its third (z^2) if given."""
 
+        offsets: dict[tuple[int, int], np.ndarray] = {}  # each slice's, made once (cached)
+
         def rows(lo: int, hi: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | float]:
             a, b = start + lo, start + hi
             if self._cached is not None:
-                ones, z, zz, y = (v[a:b] for v in self._cached)
+                z, zz, y = (v[a:b] for v in self._cached)
             else:
-                ones, z = np.ones(b - a), _logit(self.u[a:b])
+                z = _logit(self.u[a:b])
                 zz, y = z * z, self.y[a:b].astype(np.float64)
-            cols = [ones, z] + ([zz] if k > 2 else [])
-            offset = 0.0 if bend is None else bend * zz
-            return cols, y, offset
+            cols = [None, z] + ([zz] if k > 2 else [])  # None: the column of ones
+            if bend is None:
+                return cols, y, 0.0
+            if self._cached is None:
+                return cols, y, bend * zz
+            if (a, b) not in offsets:
+                offsets[(a, b)] = bend * zz
+            return cols, y, offsets[(a, b)]
 
         return rows
 

@@ -204,15 +204,18 @@ def class_metrics(
     probability: np.ndarray,
     outcome: np.ndarray,
     cut: float = 0.5,
+    order: np.ndarray | None = None,
 ) -> dict[str, float]:
     """:func:`class_report`'s entry of one class from its predictions in image order (ties by
-    position): raw score, calibrated probability and match outcome each."""
+    position): raw score, calibrated probability and match outcome each. ``order``: the
+    non-ignored predictions' ``np.argsort(-score, kind="mergesort")``, if known."""
     if n_labels > 0:  # average_precision_per_category's one class, without its regrouping
         counted = np.asarray(outcome) != IGNORED
         q = _category_precision(
             np.asarray(score, dtype=np.float64)[counted],
             np.asarray(outcome)[counted] == TP,
             n_labels,
+            order,
         )
     else:
         k = len(score)

@@ -553,9 +553,13 @@ def count_labels(labels: Iterable[ImageLabels]) -> dict[int, int]:
     return counts
 
 
-def _category_precision(scores: np.ndarray, is_tp: np.ndarray, n_regular: int) -> np.ndarray:
-    """Interpolated precision at the 101 recall thresholds for one category."""
-    order = np.argsort(-scores, kind="mergesort")
+def _category_precision(
+    scores: np.ndarray, is_tp: np.ndarray, n_regular: int, order: np.ndarray | None = None
+) -> np.ndarray:
+    """Interpolated precision at the 101 recall thresholds for one category (``order``: the
+    scores' ``np.argsort(-scores, kind="mergesort")`` if known)."""
+    if order is None:
+        order = np.argsort(-scores, kind="mergesort")
     tp = np.cumsum(is_tp[order]).astype(float)
     fp = np.cumsum(~is_tp[order]).astype(float)
     recall = tp / n_regular
