@@ -210,6 +210,10 @@ def _descending(score: np.ndarray, up: np.ndarray) -> np.ndarray | None:
     return down
 
 
+ClassParts = tuple[dict[int, dict[str, float]], dict[int, list[list[float]]]]
+"""A set report's per-class metrics and reliability bins (:func:`class_parts`)."""
+
+
 def set_report(
     matches: Mapping[str, np.ndarray],
     category: np.ndarray,
@@ -219,14 +223,53 @@ def set_report(
     params: AnalysisParams,
     cut: float = REPORT_CUT,
     probability: np.ndarray | None = None,
+    parts: ClassParts | None = None,
 ) -> dict[str, Any]:
     """One prediction set's report (see the module docstring).
 
     ``matches``: every prediction's match (``prediction_id``, ``image_id``, ``outcome``);
     ``category`` / ``score``: each one's class and raw score in the same order; ``fit``: the
     analysis's fit of the set (its probabilities, label counts and habits); ``probability``:
-    the fit's probabilities in that order if the caller has them (else made class by class).
+    the fit's probabilities in that order if the caller has them (else made class by class);
+    ``parts``: :func:`class_parts` of these, if made already (an analysis makes them while
+    its second process finishes).
     """
+    if parts is None:
+        parts = class_parts(matches, category, score, fit, cut, probability)
+    classes, bins = parts
+    totals = fit.habit_totals or {}
+    rows = []
+    for (a, b), n in sorted(confusion.items(), key=lambda kv: (-kv[1], kv[0])):
+        habit = 0.0
+        if b not in (a, habits.NO_CLASS):
+            habit = float(
+                habits.habit_rates(
+                    np.array([a]), np.array([b]), np.zeros(1), totals, fit.label_counts
+                )[0]
+            )
+        rows.append([int(a), int(b), int(n), round(habit, 6)])
+    return {
+        "cut": cut,
+        "iou": params.iou_threshold,
+        "classes": {
+            str(c): {k: _number(v) for k, v in metrics.items()} for c, metrics in classes.items()
+        },
+        "confusion": rows,
+        "reliability": {str(c): v for c, v in bins.items()},
+    }
+
+
+def class_parts(
+    matches: Mapping[str, np.ndarray],
+    category: np.ndarray,
+    score: np.ndarray,
+    fit: DetectorFit,
+    cut: float = REPORT_CUT,
+    probability: np.ndarray | None = None,
+) -> ClassParts:
+    """:func:`set_report`'s per-class metrics (core.habits.class_metrics: AP, precision and
+    recall at the cut, counts) and reliability bins, by class: they need the fit's
+    probabilities and label counts, not its habits or the confusions."""
     category = np.asarray(category)
     score = np.asarray(score, dtype=np.float64)
     outcome = np.asarray(matches["outcome"])
@@ -260,26 +303,7 @@ def set_report(
                 classes[c] = habits.class_metrics(c, counts[c], s[at], p[at], o[at], cut)
         if up is not None:
             bins[c] = class_reliability(s[counted], p[counted], o[counted], order=up)
-    totals = fit.habit_totals or {}
-    rows = []
-    for (a, b), n in sorted(confusion.items(), key=lambda kv: (-kv[1], kv[0])):
-        habit = 0.0
-        if b not in (a, habits.NO_CLASS):
-            habit = float(
-                habits.habit_rates(
-                    np.array([a]), np.array([b]), np.zeros(1), totals, fit.label_counts
-                )[0]
-            )
-        rows.append([int(a), int(b), int(n), round(habit, 6)])
-    return {
-        "cut": cut,
-        "iou": params.iou_threshold,
-        "classes": {
-            str(c): {k: _number(v) for k, v in metrics.items()} for c, metrics in classes.items()
-        },
-        "confusion": rows,
-        "reliability": {str(c): v for c, v in bins.items()},
-    }
+    return classes, bins
 
 
 def analysis_report(

@@ -12,7 +12,7 @@ disappear), so the decision stays visible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -143,6 +143,8 @@ class AnalysisResult:
     # the suspects with room for core.result_rows' columns after them (``suspects`` is a view
     # of its first columns): a one-set analysis's rows are completed in it, not copied
     rows: np.ndarray | None = None
+    # a full analysis: the report's per-class parts (core.analysis_report.class_parts)
+    report_parts: analysis_report.ClassParts | None = None
 
 
 def match_items(
@@ -315,7 +317,10 @@ class _InProcess:
         want_habits: bool,
         want_confusion: bool,
         should_stop: ShouldStop | None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[ChunkFound]:
+        """The second pass over the chunks; then ``meanwhile()`` (work that needs no chunk's
+        result: with a second process, done while it finishes its chunks)."""
         out = []
         for (facts, ious), prob in zip(self._kept, probabilities, strict=True):
             if should_stop is not None and should_stop():
@@ -323,6 +328,8 @@ class _InProcess:
             out.append(
                 second_pass(facts, ious, prob, self._inputs.params, want_habits, want_confusion)
             )
+        if meanwhile is not None:
+            meanwhile()
         return out
 
     def close(self) -> None:
@@ -395,7 +402,19 @@ def _compute(
         bounds = np.cumsum([0, *(m.n_predictions for m in firsts)])
         parts = [probability[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         want_habits, want_confusion = fit.habit_totals is None, inputs.fit is None
-        found = runner.second(parts, want_habits, want_confusion, should_stop)
+        report_parts: list[analysis_report.ClassParts] = []
+        fitted = fit  # its label counts (the report's parts use no habits)
+
+        def report_classes() -> None:  # a full analysis's report, but for its confusions
+            with phase("report"):
+                report_parts.append(
+                    analysis_report.class_parts(
+                        match_cols, cats_m, scores_m, fitted, probability=probability
+                    )
+                )
+
+        meanwhile = report_classes if want_confusion else None
+        found = runner.second(parts, want_habits, want_confusion, should_stop, meanwhile)
         totals: dict[tuple[int, int], float] = {}
         if want_habits:
             for f in found:
@@ -427,7 +446,9 @@ def _compute(
         confusion = {}  # on the calibrated probabilities
         for f in found:
             analysis_report.add_counts(confusion, f.confusion)
-    return AnalysisResult(match_cols, scored, new_masks, fit, confusion, probability, rows)
+    return AnalysisResult(
+        match_cols, scored, new_masks, fit, confusion, probability, rows, *report_parts[:1]
+    )
 
 
 def _in_match_order(
@@ -487,6 +508,7 @@ def _compute_set(
                 result.confusion,
                 params,
                 probability=result.probability,
+                parts=result.report_parts,
             )
     return inputs, _SetOutcome(set_id, result, boxes, report)
 

@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 import numpy as np
@@ -151,9 +152,12 @@ class _Shared(analyze._InProcess):
         want_habits: bool,
         want_confusion: bool,
         should_stop: ShouldStop | None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[ChunkFound]:
         self._conn.send(("second", probabilities[1::2], want_habits, want_confusion))
-        mine = super().second(probabilities[0::2], want_habits, want_confusion, should_stop)
+        mine = super().second(
+            probabilities[0::2], want_habits, want_confusion, should_stop, meanwhile
+        )
         with phase("waiting for the second process"):
             theirs = self._receive("second")
         self._finished = True

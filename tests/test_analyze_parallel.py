@@ -31,6 +31,7 @@ def _same(got: az.AnalysisResult, want: az.AnalysisResult) -> None:
     assert got.fit.to_json() == want.fit.to_json()
     assert got.confusion == want.confusion
     assert got.new_masks == want.new_masks
+    assert repr(got.report_parts) == repr(want.report_parts)  # repr: nan equals nan
 
 
 def _inputs(project: Path, params: AnalysisParams) -> az.AnalysisInputs:

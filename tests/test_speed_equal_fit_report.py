@@ -10,8 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labelfix.core import analysis_report, calibration, habits, scoring
+from labelfix.core import analyze as az
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.matching import FP, IGNORED, TP
+from labelfix.core.store import Store
+
+from helpers import real81_project
 
 
 def _scores(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -99,3 +103,18 @@ def test_fits_without_their_column_of_ones_equal_the_fits_with_it(seed: int, n: 
         design[a:b, :2], y[a:b], pooled[:2], (1.0, 1.0), pooled[2] * design[a:b, 2]
     )
     assert own.tobytes() == plain.tobytes()
+
+
+def test_report_parts_made_during_the_analysis_equal_the_ones_made_after(tmp_path) -> None:
+    """compute() makes the report's class parts before the habits are totalled (while a second
+    process finishes): the same as made from the finished result, on real data."""
+    project = real81_project(tmp_path / "p.labelfix")
+    with Store.open(project) as store:
+        inputs = az.read_inputs(store, store.resolve_set(None), AnalysisParams())
+    result = az.compute(inputs, processes=1)
+    assert result.report_parts is not None and result.report_parts[0]
+    cats, scores, _ = az._in_match_order(inputs, result.matches)
+    after = analysis_report.class_parts(
+        result.matches, cats, scores, result.fit, probability=result.probability
+    )
+    assert repr(result.report_parts) == repr(after)
