@@ -302,6 +302,23 @@ def chunk_facts(
     return batch_facts(batch, matched, image_ids, params)
 
 
+def _matched_pairs(
+    outcome: np.ndarray,
+    p_match: np.ndarray,
+    l_id: np.ndarray,
+    per_pred: np.ndarray,
+    pair_label: np.ndarray,
+) -> np.ndarray:
+    """The pairs (ascending) of each tp prediction with its matched label:
+    ``np.flatnonzero((outcome[pair_pred] == TP) & (l_id[pair_label] == p_match[pair_pred]))``
+    over the tp predictions' pairs only (a prediction's pairs are consecutive)."""
+    tp = np.flatnonzero(outcome == TP)
+    sizes = per_pred[tp]
+    first = (np.cumsum(per_pred) - per_pred)[tp]
+    pairs = np.arange(int(sizes.sum())) + np.repeat(first - (np.cumsum(sizes) - sizes), sizes)
+    return pairs[l_id[pair_label[pairs]] == np.repeat(p_match[tp], sizes)]
+
+
 def batch_facts(
     batch: Batch, matched: BatchMatches, image_ids: list[int], params: AnalysisParams
 ) -> ChunkFacts:
@@ -341,7 +358,7 @@ def batch_facts(
     crowd = l_crowd[pair_label]
     regular = np.where(crowd, -1.0, ious)
     # each tp's first pair with the label it matched (the matched-but-loose rule's candidates)
-    hp = np.flatnonzero((outcome[pair_pred] == TP) & (l_id[pair_label] == p_match[pair_pred]))
+    hp = _matched_pairs(outcome, p_match, l_id, per_pred, pair_label)
     loose_pair = hp[np.r_[True, pair_pred[hp][1:] != pair_pred[hp][:-1]]] if len(hp) else hp
     max_same = segment_max(np.where(same, regular, 0.0), per_pred)
     max_other = segment_max(np.where(~same, regular, 0.0), per_pred)
@@ -410,12 +427,22 @@ def _scored(facts: ChunkFacts, scores: np.ndarray | None, params: AnalysisParams
 _Rows = tuple[np.ndarray, np.ndarray]  # suspect rows of one kind, and each row's image index
 
 
+def _by_image_then_descending(image: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """``np.lexsort((-score, image))`` (per image, stable score order): the same two stable
+    sorts, the image index by radix when it fits 16 bits (a chunk's images do)."""
+    if len(image) and int(image.max()) - int(image.min()) < 2**15:
+        order = np.argsort(-score, kind="stable")
+        small = (image[order] - int(image.min())).astype(np.int16)
+        return order[np.argsort(small, kind="stable")]
+    return np.lexsort((-score, image))
+
+
 def _missing_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
     """Confident predictions no label explains, greedy NMS among each image's candidates."""
     miss = c.miss_geo[c.confident[c.miss_geo]]  # unmatched, no label explains it
     if not len(miss):
         return []
-    miss = miss[np.lexsort((-c.p_score[miss], c.p_img[miss]))]  # per image, stable score order
+    miss = miss[_by_image_then_descending(c.p_img[miss], c.p_score[miss])]
     sizes = np.bincount(c.p_img[miss], minlength=len(c.image_id))
     keep = miss[nms_keep(len(miss), *nms_pairs(c.p_box[miss], sizes, params.nms_iou))]
     rows = _block(

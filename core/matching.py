@@ -246,9 +246,35 @@ def _group_key(image: np.ndarray, category: np.ndarray) -> np.ndarray:
     return image * span + (category - low)
 
 
+def _small(values: np.ndarray) -> np.ndarray | None:
+    """``values`` as 16-bit integers of the same order (numpy sorts those by radix, stably),
+    or None if their range does not fit."""
+    if not len(values):
+        return values.astype(np.int16)
+    lo = int(values.min())
+    if int(values.max()) - lo >= 2**15:
+        return None
+    return (values - lo).astype(np.int16)
+
+
+def _by_group_then_descending(
+    image: np.ndarray, category: np.ndarray, score: np.ndarray
+) -> np.ndarray:
+    """``np.lexsort((-score, _group_key(image, category)))``: by image, category, then score
+    descending, ties in position order. np.lexsort is stable sorts key after key, least
+    significant first; so is this, with the image and the category (each a small range in a
+    chunk) as 16-bit integers, which numpy sorts by radix instead of merging."""
+    small_image, small_category = _small(image), _small(category)
+    if small_image is None or small_category is None:
+        return np.lexsort((-score, _group_key(image, category)))
+    order = np.argsort(-score, kind="stable")
+    order = order[np.argsort(small_category[order], kind="stable")]
+    return order[np.argsort(small_image[order], kind="stable")]
+
+
 def _score_order(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Each prediction's turn in (image, category, stable descending score) order, and its rank."""
-    order = np.lexsort((-batch.pred_score, _group_key(batch.pred_image, batch.pred_category)))
+    order = _by_group_then_descending(batch.pred_image, batch.pred_category, batch.pred_score)
     img, cat = batch.pred_image[order], batch.pred_category[order]
     new_group = np.ones(len(order), dtype=bool)
     new_group[1:] = (img[1:] != img[:-1]) | (cat[1:] != cat[:-1])
