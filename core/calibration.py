@@ -32,6 +32,7 @@ Pure functions over numpy arrays: no Qt, no store.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,6 +219,9 @@ class RankReference:
         n = prior[cls]
         x = np.empty(len(keys))
         x[order] = n / (n + rank + 0.5)
+        # the sort order is also the pairs' (class, position) order, ties in position order
+        # (a higher score has a higher position): fit_calibration sorts by those
+        _remember_order(x, order)
         return x
 
     def positions(
@@ -257,6 +261,26 @@ class RankReference:
         n = prior[cls]
         x[known] = (n / (n + rank + 0.5))[known]
         return x
+
+
+# RankReference.own_positions' positions -> the pairs in (class, position) order, ties in
+# position order: fit_calibration given those very positions sorts them from it instead of
+# sorting all of them again (it checks the order, so a wrong one only costs the check)
+_ORDERS: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _remember_order(positions: np.ndarray, order: np.ndarray) -> None:
+    """Keep ``order`` for ``positions`` until they are freed or it is used once."""
+    key = id(positions)
+    _ORDERS[key] = (weakref.ref(positions, lambda _ref: _ORDERS.pop(key, None)), order)
+
+
+def _remembered_order(positions: np.ndarray) -> np.ndarray | None:
+    """The order remembered for these very positions (once), or None."""
+    entry = _ORDERS.pop(id(positions), None)
+    if entry is None or entry[0]() is not positions:
+        return None
+    return entry[1]
 
 
 def _class_index(cats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -569,7 +593,7 @@ def fit_calibration(
         return Calibration(Curve((0.5,), (0.0,)), {})
     # one order for the same predictions however they come (the fit's sums add in it, so an
     # analysis in passes, reading the set in another order, fits the very same curves)
-    order = _fit_order(categories, u, keep, y)
+    order = _fit_order(categories, u, keep, y, _remembered_order(positions))
     sorted_cats = categories[order]
     starts = np.flatnonzero(np.r_[True, sorted_cats[1:] != sorted_cats[:-1]])
     classes = sorted_cats[starts].tolist()
@@ -604,11 +628,22 @@ def fit_calibration(
 
 
 def _fit_order(
-    categories: np.ndarray, u: np.ndarray, keep: np.ndarray, y: np.ndarray
+    categories: np.ndarray,
+    u: np.ndarray,
+    keep: np.ndarray,
+    y: np.ndarray,
+    by_position: np.ndarray | None = None,
 ) -> np.ndarray:
     """``np.lexsort((y, keep, u, categories))`` by stable sorts, least significant key first
     (the same order; the small keys by numpy's radix sort of 8- and 16-bit integers), up to
-    :data:`FIT_CACHE_ROWS` predictions (its temporaries take about twice np.lexsort's)."""
+    :data:`FIT_CACHE_ROWS` predictions (its temporaries take about twice np.lexsort's).
+    ``by_position``: the predictions in (class, position) order, ties in position order,
+    if known (checked): then only the ties of (class, position) are sorted."""
+    binary = bool(np.all((y == 0.0) | (y == 1.0)))
+    if by_position is not None and binary and len(by_position) == len(u):
+        order = _fit_order_from(categories, u, keep, y, by_position)
+        if order is not None:
+            return order
     if len(u) > FIT_CACHE_ROWS:
         return np.lexsort((y, keep, u, categories))
     if np.all((y == 0.0) | (y == 1.0)):
@@ -620,6 +655,24 @@ def _fit_order(
     if len(cats) and int(cats.max()) - int(cats.min()) < 2**15:
         cats = (cats - int(cats.min())).astype(np.int16)
     return order[np.argsort(cats, kind="stable")]
+
+
+def _fit_order_from(
+    categories: np.ndarray, u: np.ndarray, keep: np.ndarray, y: np.ndarray, by: np.ndarray
+) -> np.ndarray | None:
+    """:func:`_fit_order` from ``by``, the predictions sorted by (class, position) with ties
+    in position order (None if it is not: then the plain sorts)."""
+    if len(by) < 2:
+        return by.copy()
+    c, v = categories[by], u[by]
+    same_class = c[1:] == c[:-1]
+    same = same_class & (v[1:] == v[:-1])  # a tie of (class, position) with the one before
+    ascending = (c[1:] > c[:-1]) | (same_class & (v[1:] > v[:-1])) | (same & (by[1:] > by[:-1]))
+    if not ascending.all():  # also nan positions (their comparisons fail)
+        return None
+    run = np.cumsum(np.r_[0, ~same])  # each (class, position)'s run
+    k2y = keep.astype(np.int64)[by] * 2 + y.astype(np.int64)[by]
+    return by[np.argsort(run * 4 + k2y, kind="stable")]  # sorted but within the runs
 
 
 class _Counted:

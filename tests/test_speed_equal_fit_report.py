@@ -118,3 +118,30 @@ def test_report_parts_made_during_the_analysis_equal_the_ones_made_after(tmp_pat
         result.matches, cats, scores, result.fit, probability=result.probability
     )
     assert repr(result.report_parts) == repr(after)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.booleans())
+def test_the_fit_order_from_the_rank_order_is_lexsort_of_its_keys(
+    seed: int, n: int, wrong: bool
+) -> None:
+    """own_positions hands fit_calibration its sort order (checked, so a wrong one only falls
+    back): the fit's order is np.lexsort's either way, and so is the fit."""
+    rng = np.random.default_rng(seed)
+    cats = rng.integers(1, 6, n)
+    scores = np.round(rng.random(n), int(rng.integers(1, 4)))
+    counts = {1: 5, 2: 40, 4: 1}
+    x = calibration.RankReference(cats, scores, own=True).own_positions(counts, cats, scores)
+    keep = rng.random(n) < 0.9
+    y = (rng.random(n) < x).astype(np.float64)
+    hint = calibration._remembered_order(x)
+    assert hint is not None and calibration._remembered_order(x) is None  # once
+    if wrong:
+        rng.shuffle(hint)
+    want = np.lexsort((y, keep, x, cats))
+    assert np.array_equal(calibration._fit_order(cats, x, keep, y, hint), want)
+    if n > 60:
+        again = calibration.RankReference(cats, scores, own=True).own_positions(counts, cats, scores)
+        fitted = calibration.fit_calibration(cats, again, y, counts, keep, scores)
+        plain = calibration.fit_calibration(cats, again.copy(), y, counts, keep, scores)
+        assert fitted.to_json() == plain.to_json()
