@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import key_sort
 from .matching import (
     TP,
     Batch,
@@ -194,7 +195,7 @@ def _block(kind: str, image_id: int | np.ndarray, k: int, **cols: np.ndarray | f
 def _best_per_label(labels_of: np.ndarray, conf: np.ndarray) -> np.ndarray:
     """Indices of the most confident candidate per label (ties: the earliest candidate),
     ordered by where each label first appears among the candidates."""
-    order = np.lexsort((np.arange(len(conf)), -conf, labels_of))  # label, confidence desc, index
+    order = key_sort.lexsort((-conf, labels_of))  # label, confidence desc, index
     first = np.r_[True, labels_of[order][1:] != labels_of[order][:-1]]
     best = order[first]  # one per label, in label order
     _, first_seen = np.unique(labels_of, return_index=True)  # the same label order
@@ -427,22 +428,12 @@ def _scored(facts: ChunkFacts, scores: np.ndarray | None, params: AnalysisParams
 _Rows = tuple[np.ndarray, np.ndarray]  # suspect rows of one kind, and each row's image index
 
 
-def _by_image_then_descending(image: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """``np.lexsort((-score, image))`` (per image, stable score order): the same two stable
-    sorts, the image index by radix when it fits 16 bits (a chunk's images do)."""
-    if len(image) and int(image.max()) - int(image.min()) < 2**15:
-        order = np.argsort(-score, kind="stable")
-        small = (image[order] - int(image.min())).astype(np.int16)
-        return order[np.argsort(small, kind="stable")]
-    return np.lexsort((-score, image))
-
-
 def _missing_labels(c: _Chunk, params: AnalysisParams) -> list[_Rows]:
     """Confident predictions no label explains, greedy NMS among each image's candidates."""
     miss = c.miss_geo[c.confident[c.miss_geo]]  # unmatched, no label explains it
     if not len(miss):
         return []
-    miss = miss[_by_image_then_descending(c.p_img[miss], c.p_score[miss])]
+    miss = miss[key_sort.lexsort((-c.p_score[miss], c.p_img[miss]))]  # per image, by score
     sizes = np.bincount(c.p_img[miss], minlength=len(c.image_id))
     keep = miss[nms_keep(len(miss), *nms_pairs(c.p_box[miss], sizes, params.nms_iou))]
     rows = _block(

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from . import key_sort
 from .matching import (
     FP,
     IGNORED,
@@ -60,7 +61,7 @@ def overlap_totals(
     prob = np.asarray(pair_probability, dtype=np.float64)[keep]
     if not len(lab):
         return {}
-    order = np.lexsort((-prob, cat, lab))  # per (label, class): most probable first
+    order = key_sort.lexsort((-prob, cat, lab))  # per (label, class): most probable first
     lab, cat, prob = lab[order], cat[order], prob[order]
     first = np.r_[True, (lab[1:] != lab[:-1]) | (cat[1:] != cat[:-1])]
     a, b, best = label_category[lab[first]], cat[first], prob[first]
@@ -153,7 +154,7 @@ def confusion_table(
     prob = np.asarray(pair_probability, dtype=np.float64)[keep]
     best = np.full(len(label_category), NO_CLASS, dtype=np.int64)
     if len(lab):
-        order = np.lexsort((np.arange(len(lab)), -prob, lab))
+        order = key_sort.lexsort((-prob, lab))  # per label, most probable first, then position
         first = np.r_[True, lab[order][1:] != lab[order][:-1]]
         best[lab[order][first]] = cat[order][first]
     if not len(best):

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from . import key_sort
+
 TP, FP, IGNORED = 1, 0, 2
 AREA_ALL = (0.0, 1e10)  # pycocotools areaRng 'all'
 RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
@@ -246,35 +248,10 @@ def _group_key(image: np.ndarray, category: np.ndarray) -> np.ndarray:
     return image * span + (category - low)
 
 
-def _small(values: np.ndarray) -> np.ndarray | None:
-    """``values`` as 16-bit integers of the same order (numpy sorts those by radix, stably),
-    or None if their range does not fit."""
-    if not len(values):
-        return values.astype(np.int16)
-    lo = int(values.min())
-    if int(values.max()) - lo >= 2**15:
-        return None
-    return (values - lo).astype(np.int16)
-
-
-def _by_group_then_descending(
-    image: np.ndarray, category: np.ndarray, score: np.ndarray
-) -> np.ndarray:
-    """``np.lexsort((-score, _group_key(image, category)))``: by image, category, then score
-    descending, ties in position order. np.lexsort is stable sorts key after key, least
-    significant first; so is this, with the image and the category (each a small range in a
-    chunk) as 16-bit integers, which numpy sorts by radix instead of merging."""
-    small_image, small_category = _small(image), _small(category)
-    if small_image is None or small_category is None:
-        return np.lexsort((-score, _group_key(image, category)))
-    order = np.argsort(-score, kind="stable")
-    order = order[np.argsort(small_category[order], kind="stable")]
-    return order[np.argsort(small_image[order], kind="stable")]
-
-
 def _score_order(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Each prediction's turn in (image, category, stable descending score) order, and its rank."""
-    order = _by_group_then_descending(batch.pred_image, batch.pred_category, batch.pred_score)
+    # np.lexsort((-score, group key)) with the group's image and class as separate keys
+    order = key_sort.lexsort((-batch.pred_score, batch.pred_category, batch.pred_image))
     img, cat = batch.pred_image[order], batch.pred_category[order]
     new_group = np.ones(len(order), dtype=bool)
     new_group[1:] = (img[1:] != img[:-1]) | (cat[1:] != cat[:-1])

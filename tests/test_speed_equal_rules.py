@@ -1,15 +1,18 @@
 """The matching's and the suspect rules' shortcuts give the very orders and pairs of the plain
-way: stable sorts by radix of small integer keys instead of np.lexsort (core.matching's score
-order, core.errors' missing-label order), and each tp's pair with its matched label found among
-the tp predictions' pairs only (core.errors.batch_facts)."""
+way: np.lexsort as stable sorts with small integer keys by radix (core.key_sort: the
+matching's score order, the rules' missing-label and best-per-label orders, the habit and
+confusion tables), and each tp's pair with its matched label found among the tp predictions'
+pairs only (core.errors.batch_facts)."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labelfix.core import errors, matching
+from labelfix.core import errors, key_sort, matching
 from labelfix.core.matching import FP, IGNORED, TP
 
 
@@ -24,18 +27,45 @@ def _scores(rng: np.random.Generator, n: int) -> np.ndarray:
     return score
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 500), st.sampled_from([3, 90, 40_000, 2**40]))
-def test_group_then_descending_score_order_equals_lexsort(seed: int, n: int, span: int) -> None:
+def _key(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+    """A sort key of one kind: scores (ties, zeros of both signs, inf, nan) or integers of a
+    small or large range, bools, 16-bit ones."""
+    if kind == "float":
+        return -_scores(rng, n)
+    if kind == "bool":
+        return rng.random(n) < 0.5
+    if kind == "int16":
+        return rng.integers(-300, 300, n).astype(np.int16)
+    span = {"small": 90, "edge": 2**15, "wide": 2**40}[kind]
+    return rng.integers(-span // 3, span, n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 400),
+    st.lists(
+        st.sampled_from(["float", "bool", "int16", "small", "edge", "wide"]), min_size=1, max_size=4
+    ),
+)
+def test_key_sort_lexsort_equals_np_lexsort(seed: int, n: int, kinds: list[str]) -> None:
+    """The sorts of the matching's score order, the missing-label order, the best candidate
+    per label and the habit / confusion tables: np.lexsort's order with radix sorts."""
     rng = np.random.default_rng(seed)
-    image = np.sort(rng.integers(0, max(n // 7, 1), n))
-    category = rng.integers(-5, span, n)
-    score = _scores(rng, n)
-    got = matching._by_group_then_descending(image, category, score)
-    want = np.lexsort((-score, matching._group_key(image, category)))
-    assert np.array_equal(got, want)
-    got = errors._by_image_then_descending(category, score)  # any int key, any range
-    assert np.array_equal(got, np.lexsort((-score, category)))
+    keys = [_key(rng, n, kind) for kind in kinds]
+    assert np.array_equal(key_sort.lexsort(keys), np.lexsort(keys))
+
+
+def test_the_matching_score_order_is_lexsort_by_group_and_descending_score() -> None:
+    rng = np.random.default_rng(5)
+    for span in (3, 90, 40_000, 2**40):
+        image = np.sort(rng.integers(0, 70, 500))
+        category = rng.integers(-5, span, 500)
+        score = _scores(rng, 500)
+        batch = SimpleNamespace(pred_image=image, pred_category=category, pred_score=score)
+        turn, _ = matching._score_order(batch)
+        want = np.lexsort((-score, matching._group_key(image, category)))
+        assert np.array_equal(np.argsort(turn), want)
 
 
 @settings(max_examples=200, deadline=None)
