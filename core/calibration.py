@@ -146,7 +146,8 @@ class RankReference:
         self, ref_categories: np.ndarray, ref_scores: np.ndarray, own: bool = False
     ) -> None:
         """``own``: :meth:`own_positions` will be asked once (it keeps a sort order, 8 bytes
-        a pair, until then; the sort takes a few more temporaries of that size)."""
+        a pair, until then, and hands it on to the fit of the positions it returns; the sort
+        takes a few more temporaries of that size)."""
         cats = np.asarray(ref_categories, dtype=np.int64)
         scores = np.asarray(ref_scores, dtype=np.float64)
         self.classes, cls = _class_index(cats)
