@@ -32,7 +32,6 @@ Pure functions over numpy arrays: no Qt, no store.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +151,7 @@ class RankReference:
         scores = np.asarray(ref_scores, dtype=np.float64)
         self.classes, cls = _class_index(cats)
         self._own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._positions_order: tuple[np.ndarray, np.ndarray] | None = None
         keys, order = self._sorted_keys(cls, scores, own)
         del cls
         self.keys = keys
@@ -222,8 +222,17 @@ class RankReference:
         x[order] = n / (n + rank + 0.5)
         # the sort order is also the pairs' (class, position) order, ties in position order
         # (a higher score has a higher position): fit_calibration sorts by those
-        _remember_order(x, order)
+        self._positions_order = (x, order)
         return x
+
+    def positions_order(self, positions: np.ndarray) -> np.ndarray | None:
+        """The (class, position) order of :meth:`own_positions`' very result (handed out
+        once; None for any other array), for :func:`fit_calibration`'s ``order``."""
+        kept = self._positions_order
+        if kept is None or kept[0] is not positions:
+            return None
+        self._positions_order = None  # as large as the set: not kept once used
+        return kept[1]
 
     def positions(
         self, label_counts: dict[int, int], categories: np.ndarray, scores: np.ndarray
@@ -262,26 +271,6 @@ class RankReference:
         n = prior[cls]
         x[known] = (n / (n + rank + 0.5))[known]
         return x
-
-
-# RankReference.own_positions' positions -> the pairs in (class, position) order, ties in
-# position order: fit_calibration given those very positions sorts them from it instead of
-# sorting all of them again (it checks the order, so a wrong one only costs the check)
-_ORDERS: dict[int, tuple[weakref.ref, np.ndarray]] = {}
-
-
-def _remember_order(positions: np.ndarray, order: np.ndarray) -> None:
-    """Keep ``order`` for ``positions`` until they are freed or it is used once."""
-    key = id(positions)
-    _ORDERS[key] = (weakref.ref(positions, lambda _ref: _ORDERS.pop(key, None)), order)
-
-
-def _remembered_order(positions: np.ndarray) -> np.ndarray | None:
-    """The order remembered for these very positions (once), or None."""
-    entry = _ORDERS.pop(id(positions), None)
-    if entry is None or entry[0]() is not positions:
-        return None
-    return entry[1]
 
 
 def _class_index(cats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -575,6 +564,7 @@ def fit_calibration(
     counted: np.ndarray | None = None,
     scores: np.ndarray | None = None,
     class_sd: tuple[float, float] = CLASS_SD,
+    order: np.ndarray | None = None,
 ) -> Calibration:
     """Fit the pooled and per-class curves from each prediction's rank position and outcome.
 
@@ -585,6 +575,8 @@ def fit_calibration(
     Memory: besides the arguments, one sort order (8 bytes a prediction) and the counted
     predictions' positions and outcomes (9 bytes each) are held; the fit's sums run over
     slices of :data:`FIT_SLICE` rows, and one class's predictions are gathered at a time.
+    ``order``: the predictions in (class, position) order, ties in position order, if known
+    (:meth:`RankReference.positions_order`; checked, so a wrong one only costs the check).
     """
     categories = np.asarray(categories, dtype=np.int64)
     u = np.asarray(positions, dtype=np.float64)
@@ -594,7 +586,7 @@ def fit_calibration(
         return Calibration(Curve((0.5,), (0.0,)), {})
     # one order for the same predictions however they come (the fit's sums add in it, so an
     # analysis in passes, reading the set in another order, fits the very same curves)
-    order = _fit_order(categories, u, keep, y, _remembered_order(positions))
+    order = _fit_order(categories, u, keep, y, order)
     sorted_cats = categories[order]
     starts = np.flatnonzero(np.r_[True, sorted_cats[1:] != sorted_cats[:-1]])
     classes = sorted_cats[starts].tolist()

@@ -155,6 +155,7 @@ def fit_detector(
         counts,
         outcome != IGNORED,
         np.asarray(scores, np.float64),
+        order=reference.positions_order(x),
     )
     return DetectorFit(cal, counts, ref_categories, ref_scores, reference=reference)
 

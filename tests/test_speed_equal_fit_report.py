@@ -131,17 +131,21 @@ def test_the_fit_order_from_the_rank_order_is_lexsort_of_its_keys(
     cats = rng.integers(1, 6, n)
     scores = np.round(rng.random(n), int(rng.integers(1, 4)))
     counts = {1: 5, 2: 40, 4: 1}
-    x = calibration.RankReference(cats, scores, own=True).own_positions(counts, cats, scores)
+    reference = calibration.RankReference(cats, scores, own=True)
+    x = reference.own_positions(counts, cats, scores)
     keep = rng.random(n) < 0.9
     y = (rng.random(n) < x).astype(np.float64)
-    hint = calibration._remembered_order(x)
-    assert hint is not None and calibration._remembered_order(x) is None  # once
+    assert reference.positions_order(x.copy()) is None  # only for own_positions' very array
+    hint = reference.positions_order(x)
+    assert hint is not None and reference.positions_order(x) is None  # once
     if wrong:
         rng.shuffle(hint)
     want = np.lexsort((y, keep, x, cats))
     assert np.array_equal(calibration._fit_order(cats, x, keep, y, hint), want)
     if n > 60:
-        again = calibration.RankReference(cats, scores, own=True).own_positions(counts, cats, scores)
-        fitted = calibration.fit_calibration(cats, again, y, counts, keep, scores)
+        reference = calibration.RankReference(cats, scores, own=True)
+        again = reference.own_positions(counts, cats, scores)
+        order = reference.positions_order(again)
+        fitted = calibration.fit_calibration(cats, again, y, counts, keep, scores, order=order)
         plain = calibration.fit_calibration(cats, again.copy(), y, counts, keep, scores)
         assert fitted.to_json() == plain.to_json()
