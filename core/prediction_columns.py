@@ -62,9 +62,11 @@ def _column(records: list[dict], key: str) -> list[Any]:
         return list(map(methodcaller("get", key, MISSING), records))
 
 
-def _of_type(values: list[Any], *kinds: type) -> np.ndarray:
-    """Per value: is its type one of ``kinds`` (exactly: a bool is no int)."""
-    found = set(map(type, values))  # one pass; usually one type
+def _of_type(values: list[Any], *kinds: type, found: set[type] | None = None) -> np.ndarray:
+    """Per value: is its type one of ``kinds`` (exactly: a bool is no int); ``found``: the
+    values' types, when known already (a pass over the values saved)."""
+    if found is None:
+        found = set(map(type, values))  # one pass; usually one type
     if found <= set(kinds):
         return np.ones(len(values), bool)
     if found.isdisjoint(kinds):
@@ -82,8 +84,8 @@ def _numbers(
     (0 elsewhere; integers only within 64 bits)."""
     n = len(values)
     if set(map(type, values)) <= set(kinds):
-        try:
-            out = np.array(values, dtype=dtype)
+        try:  # the types are checked: fromiter converts as np.array does, in one pass, faster
+            out = np.fromiter(values, dtype, n)
         except (OverflowError, ValueError):
             pass
         else:
@@ -121,15 +123,24 @@ class ImageTable:
         hw = np.array([sizes[k] for k in known.tolist()], dtype=np.int64).reshape(-1, 2)
         order = np.argsort(known)
         self.ids, self.sizes = known[order], hw[order]
+        self._size_lists: list[list[int]] | None = None
+
+    def size_lists(self) -> list[list[int]]:
+        """Per image (in the table's order) its [height, width] as a list, made once: the
+        lists an RLE's "size" is compared with, shared by the records of an image."""
+        if self._size_lists is None:
+            self._size_lists = self.sizes.tolist()
+        return self._size_lists
 
 
 def _plain_rles(
-    segs: list[Any], rows: np.ndarray, height: np.ndarray, width: np.ndarray
+    segs: list[Any], rows: np.ndarray, image_at: np.ndarray, table: ImageTable
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The ``rows`` whose segmentation is a compressed RLE of the image's size ({"size":
     [height, width], "counts": "<string>"}, maybe with other keys), per such row whether those
     two keys are all it has, and their counts strings. C-level loops and numpy only, and few
-    passes over the records (each one reaches every record's objects in memory)."""
+    passes over the records (each one reaches every record's objects in memory). ``image_at``:
+    per record the place of its image in ``table``."""
     none: tuple[np.ndarray, np.ndarray, list[str]] = (np.zeros(0, np.int64), np.zeros(0, bool), [])
     if not rows.size:
         return none
@@ -145,7 +156,7 @@ def _plain_rles(
     at = np.flatnonzero(ok)
     listed = sizes if at.size == len(sizes) else [sizes[k] for k in at.tolist()]
     # equal to the image's [height, width] (list equality: two items, each ==) ...
-    expected = np.column_stack([height[rows[at]], width[rows[at]]]).tolist()
+    expected = list(map(table.size_lists().__getitem__, image_at[rows[at]].tolist()))
     same = np.fromiter(map(eq, listed, expected), bool, len(listed))
     at = at[same]
     listed = [sizes[k] for k in at.tolist()] if not same.all() else listed
@@ -186,9 +197,10 @@ def check_columns(
     good = id_ok & cat_ok & score_ok
 
     boxes = _column(records, "bbox")
-    has_box = ~_of_type(boxes, _ABSENT)
+    box_types = set(map(type, boxes))
+    has_box = ~_of_type(boxes, _ABSENT, found=box_types)
     box = np.full((n, 4), np.nan)
-    is_list = _of_type(boxes, list)
+    is_list = _of_type(boxes, list, found=box_types)
     rows = np.flatnonzero(is_list)
     box_ok = np.zeros(n, bool)
     if rows.size:
@@ -215,17 +227,18 @@ def check_columns(
             box_ok[rows] = plain
 
     segs = _column(records, "segmentation")
-    has_seg = ~_of_type(segs, _ABSENT)
+    seg_types = set(map(type, segs))
+    has_seg = ~_of_type(segs, _ABSENT, found=seg_types)
     seg_ok = ~has_seg
     derive: list[int] = []
     plain_rle = np.zeros(n, bool)
     seg_rows = np.flatnonzero(has_seg & good & (box_ok | ~has_box))
-    rle_rows, plain, rle_counts = _plain_rles(segs, seg_rows, height, width)
+    rle_rows, plain, rle_counts = _plain_rles(segs, seg_rows, pos, table)
     if rle_rows.size:
         seg_ok[rle_rows] = True
         plain_rle[rle_rows] = plain
         derive = rle_rows[~has_box[rle_rows]].tolist()
-    polygon_rows = np.flatnonzero(has_seg & good & _of_type(segs, list))
+    polygon_rows = np.flatnonzero(has_seg & good & _of_type(segs, list, found=seg_types))
     if polygon_rows.size:  # polygon lists the reader takes as they are; the rest one by one
         sides = np.maximum(height, width)[polygon_rows]
         fine = polygons_ok([segs[k] for k in polygon_rows.tolist()], sides)
