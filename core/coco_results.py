@@ -369,20 +369,28 @@ def put_rle_boxes(
     fast: CheckedColumns | None,
     found: tuple[np.ndarray, np.ndarray | None],
     images: Mapping[int, tuple[int, int]],
+    into_records: bool = True,
 ) -> np.ndarray:
     """Give the records of ``ctx.derive`` their box (and the columns, for the records
     :func:`check_rle_boxes` boxed): from ``found``, else from pycocotools
-    (:func:`.coco_masks.derive_boxes`). Returns the record indices boxed from ``found``."""
+    (:func:`.coco_masks.derive_boxes`). Returns the record indices boxed from ``found``.
+    ``into_records=False``: the boxes from ``found`` of clean records go to the columns only
+    (what the store reads; a list and a dict entry per record less to make and free)."""
     place, boxes = found
     if boxes is None:
         derive_boxes(records, ctx.derive, images)
         return np.zeros(0, np.int64)
     got = np.flatnonzero(~np.isnan(boxes[:, 0]))
     indices, values = place[got], boxes[got]
-    for i, box in zip(indices.tolist(), values.tolist(), strict=True):
-        records[i]["bbox"] = box
     if fast is not None:
         fast.box[indices] = values
+    if not into_records and fast is not None:  # the records checked one by one still get theirs
+        alone = np.isin(indices, fast.slow)
+        indices_written, values = indices[alone], values[alone]
+    else:
+        indices_written = indices
+    for i, box in zip(indices_written.tolist(), values.tolist(), strict=True):
+        records[i]["bbox"] = box
     done = np.zeros(len(records), bool)
     done[indices] = True
     derive = np.asarray(ctx.derive, np.int64)
@@ -411,15 +419,25 @@ def _check_prediction_top_level(data: Any, report: _Report) -> None:
 
 
 def read_predictions(
-    path: str | Path, images: Mapping[int, tuple[int, int]], category_ids: Collection[int]
+    path: str | Path,
+    images: Mapping[int, tuple[int, int]],
+    category_ids: Collection[int],
+    *,
+    boxes_in_records: bool = True,
 ) -> PredictionFile:
-    """Read and validate a COCO results file against images (id -> (height, width)) and categories."""
+    """Read and validate a COCO results file against images (id -> (height, width)) and
+    categories. ``boxes_in_records=False`` (the store's import): the boxes derived from the
+    masks of the records the column check passed are in :attr:`PredictionFile.columns` only,
+    not added to the records (as they are with the default, as ``loadRes`` does)."""
     with phase("validate"):
-        return _read_predictions(path, images, category_ids)
+        return _read_predictions(path, images, category_ids, boxes_in_records)
 
 
 def _read_predictions(
-    path: str | Path, images: Mapping[int, tuple[int, int]], category_ids: Collection[int]
+    path: str | Path,
+    images: Mapping[int, tuple[int, int]],
+    category_ids: Collection[int],
+    boxes_in_records: bool = True,
 ) -> PredictionFile:
     file = os.fspath(path)
     report = _Report(file)
@@ -436,7 +454,7 @@ def _read_predictions(
     if not data:
         report.warn("top level", "the file holds no predictions")
     _clean_predictions(data, ctx.clean)
-    boxed = put_rle_boxes(data, ctx, fast, found, images)
+    boxed = put_rle_boxes(data, ctx, fast, found, images, boxes_in_records)
     columns = None if fast is None else _final_columns(data, fast, boxed)
     rles = None
     if columns is not None:

@@ -310,7 +310,7 @@ def add_predictions(
                     continue
                 with phase("build columns"):
                     _clean_predictions(chunk, ctx.clean)
-                    boxed = put_rle_boxes(chunk, ctx, fast, found, sizes)
+                    boxed = put_rle_boxes(chunk, ctx, fast, found, sizes, False)
                     columns = _final_columns(chunk, fast, boxed)
                     has_segmentation &= bool(columns["has_segmentation"].all())
                     shaped = np.flatnonzero(columns["has_segmentation"] | columns["extra_keys"])

@@ -390,7 +390,9 @@ def add_predictions(
                 activate=activate,
                 should_stop=should_stop,
             )
-        preds = read_predictions(path, store.image_sizes(), set(store.category_names()))
+        preds = read_predictions(
+            path, store.image_sizes(), set(store.category_names()), boxes_in_records=False
+        )
         if should_stop is not None and should_stop():
             raise Cancelled("import cancelled")
         store.add_predictions(preds, name or Path(path).stem, activate=activate)

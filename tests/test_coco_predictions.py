@@ -19,6 +19,7 @@ from labelfix.core.coco import (
 )
 
 from coco_cases import (
+    CATEGORY_IDS,
     REAL81,
     SIZES,
     VAL100,
@@ -140,6 +141,28 @@ def test_segmentation_only_predictions_get_pycocotools_boxes(tmp_path: Path) -> 
             k: v for k, v in original.items() if k != "bbox"
         }
     assert all(type(v) is float for v in result.records[0]["bbox"])
+
+
+def test_boxes_from_masks_in_the_columns_only_for_the_store(tmp_path: Path) -> None:
+    """The store's import (``boxes_in_records=False``) leaves the boxes derived from clean
+    records' masks in the columns only; a record checked one by one (a whole-number float
+    image id) still gets its box, and the columns are those of the default read."""
+    mask = crowd_mask()
+    records = [
+        prediction(bbox=..., segmentation=rle_of(mask)),
+        prediction(image_id=1.0, bbox=..., segmentation=rle_of(mask)),
+        prediction(segmentation=rle_of(mask), bbox=[1, 1, 1, 1]),
+    ]
+    path = write_json(tmp_path, records, "pred.json")
+    default = read_predictions(path, SIZES, CATEGORY_IDS)
+    lean = read_predictions(path, SIZES, CATEGORY_IDS, boxes_in_records=False)
+    expected = mask_utils.toBbox(rle_of(mask)).tolist()
+    assert "bbox" not in lean.records[0]
+    assert lean.records[1]["bbox"] == expected and lean.records[2]["bbox"] == [1, 1, 1, 1]
+    assert lean.columns is not None and default.columns is not None
+    assert lean.columns["box"].tolist() == [expected, expected, [1, 1, 1, 1]]
+    for name, column in default.columns.items():
+        assert np.array_equal(lean.columns[name], column), name
 
 
 def test_a_leniently_read_rle_prediction_beside_clean_ones(tmp_path: Path) -> None:
