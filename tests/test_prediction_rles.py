@@ -7,6 +7,7 @@ whose set keeps rows (imported before schema version 6, or in chunks) reads as b
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labelfix.core import coco_stream
+from labelfix.core import coco_masks, coco_stream
 from labelfix.core.analyze import analyze
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.project import import_project, pull_project, push_project
@@ -97,6 +98,32 @@ def test_rles_read_back_as_from_rows(tmp_path: Path, monkeypatch, backend: str) 
     finally:
         drop(at["columns"])
         drop(at["rows"])
+
+
+def test_counts_in_many_blobs_read_back_as_from_rows(tmp_path: Path, monkeypatch) -> None:
+    """The counts strings written as several ``.npy`` blobs (each made from the check's
+    pieces in one copy) read back as the rows would, and each blob is what ``np.save`` of its
+    strings joined would write."""
+    gt, pred = _files(tmp_path, extra=False)
+    with monkeypatch.context() as m:
+        _as_rows(m)
+        import_project(tmp_path / "rows.labelfix", gt, None, pred)
+    monkeypatch.setattr(coco_masks, "_RLE_CHUNK_CHARS", 500)  # the check's pieces
+    monkeypatch.setattr(prediction_store, "COUNTS_PIECE", 2000)  # a few of them a blob
+    import_project(tmp_path / "columns.labelfix", gt, None, pred)
+    with (
+        Store.open(tmp_path / "columns.labelfix") as a,
+        Store.open(tmp_path / "rows.labelfix") as b,
+    ):
+        owner = prediction_store.masks_owner(a.active_set_id())
+        blobs = a._db.rows("SELECT name, data FROM arrays WHERE owner = ?", [owner])
+        pieces = [bytes(data) for name, data in blobs if name.startswith("counts:")]
+        assert len(pieces) > 5
+        for data in pieces:
+            saved = io.BytesIO()
+            np.save(saved, prediction_store.npy_array(data))
+            assert data == saved.getvalue()
+        assert _read(a) == _read(b)
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

@@ -53,6 +53,10 @@ class ArrayRepository(Repository):
         rows = ((owner, name, npy_blob(arr)) for name, arr in arrays.items())
         self._db.copy_rows("arrays", ("owner", "name", "data"), rows)
 
+    def add_blob(self, owner: str, name: str, blob: bytearray) -> None:
+        """Store one column already made into ``.npy`` bytes (:func:`npy_blob`)."""
+        self._db.copy_rows("arrays", ("owner", "name", "data"), [(owner, name, blob)])
+
     def delete_arrays(self, owner: str) -> None:
         """Forget the columns stored under ``owner``."""
         self._db.execute("DELETE FROM arrays WHERE owner = ?", [owner])
@@ -212,18 +216,36 @@ def joined(counts: np.ndarray | list[np.ndarray]) -> np.ndarray:
     return np.concatenate([np.zeros(0, np.uint8), *counts])
 
 
-def _counts_pieces(counts: list[np.ndarray]) -> Iterator[np.ndarray]:
-    """The counts pieces regrouped into blobs of about :data:`COUNTS_PIECE` bytes."""
+def _counts_blobs(counts: list[np.ndarray]) -> Iterator[bytearray]:
+    """The counts pieces regrouped into ``.npy`` blobs of about :data:`COUNTS_PIECE` bytes
+    (:func:`npy_blob` of each group joined, copied once: not joined first, then copied)."""
     group: list[np.ndarray] = []
     size = 0
     for piece in counts:
         group.append(piece)
         size += piece.size
         if size >= COUNTS_PIECE:
-            yield joined(group)
+            yield bytes_blob(group, size)
             group, size = [], 0
     if group or not counts:
-        yield joined(group)
+        yield bytes_blob(group, size)
+
+
+def bytes_blob(pieces: list[np.ndarray], size: int) -> bytearray:
+    """:func:`npy_blob` of the uint8 ``pieces`` (``size`` bytes in all) joined into one array,
+    made in one copy."""
+    head = io.BytesIO()
+    header = {"descr": "|u1", "fortran_order": False, "shape": (size,)}
+    np.lib.format.write_array_header_1_0(head, header)
+    at = head.tell()
+    out = bytearray(at + size)
+    out[:at] = head.getvalue()
+    view = np.frombuffer(out, np.uint8, offset=at) if size else None
+    for piece in pieces:
+        if piece.size:
+            view[: piece.size] = piece  # type: ignore[index]
+            view = view[piece.size :]  # type: ignore[index]
+    return out
 
 
 def rle_counts(columns: dict[str, np.ndarray], lo: int = 0, hi: int | None = None) -> list[bytes]:
@@ -326,8 +348,8 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
             if rles is not None:
                 counts = rles.pop("counts")
                 self.put_arrays(masks_owner(set_id), rles)
-                for k, piece in enumerate(_counts_pieces(counts)):  # one blob at a time
-                    self.add_arrays(masks_owner(set_id), {f"counts:{k:05d}": piece})
+                for k, blob in enumerate(_counts_blobs(counts)):  # one blob at a time
+                    self.add_blob(masks_owner(set_id), f"counts:{k:05d}", blob)
             names = ("set_id", "id", "image_id", "segmentation", "extra")
             self._db.copy_rows(
                 "prediction_shapes", names, mask_rows(set_id, records, masked, image_id)
