@@ -483,10 +483,13 @@ def check_rle_columns(
     boxes = None if wanted is None else np.full((n, 4), np.nan)
     lengths_all = np.fromiter(map(len, strings), np.int64, n)
     ends = np.cumsum(lengths_all)
-    try:
-        pixels_all: np.ndarray | None = np.fromiter(pixels, np.int64, n)
-    except OverflowError:  # a size beyond 64 bits: no string adds up to it
-        pixels_all = None
+    if isinstance(pixels, np.ndarray):  # the column check's (not one numpy scalar at a time)
+        pixels_all: np.ndarray | None = pixels.astype(np.int64, copy=False)
+    else:
+        try:
+            pixels_all = np.fromiter(pixels, np.int64, n)
+        except OverflowError:  # a size beyond 64 bits: no string adds up to it
+            pixels_all = None
     cuts, start = [], 0
     while start < n:
         base = int(ends[start - 1]) if start else 0
