@@ -123,14 +123,17 @@ class ImageTable:
         hw = np.array([sizes[k] for k in known.tolist()], dtype=np.int64).reshape(-1, 2)
         order = np.argsort(known)
         self.ids, self.sizes = known[order], hw[order]
-        self._size_lists: list[list[int]] | None = None
+        self._distinct: tuple[list[list[int]], np.ndarray] | None = None
 
-    def size_lists(self) -> list[list[int]]:
-        """Per image (in the table's order) its [height, width] as a list, made once: the
-        lists an RLE's "size" is compared with, shared by the records of an image."""
-        if self._size_lists is None:
-            self._size_lists = self.sizes.tolist()
-        return self._size_lists
+    def size_lists(self, at: np.ndarray) -> list[list[int]]:
+        """The [height, width] of the images at places ``at`` of the table, as lists (what an
+        RLE's "size" is compared with): one list per distinct size, shared, made once (not a
+        new list per record, nor one per image: few sizes, and a million images at scale)."""
+        if self._distinct is None:
+            distinct, which = np.unique(self.sizes.reshape(-1, 2), axis=0, return_inverse=True)
+            self._distinct = distinct.tolist(), which.reshape(-1)
+        lists, which = self._distinct
+        return list(map(lists.__getitem__, which[at].tolist()))
 
 
 def _plain_rles(
@@ -156,7 +159,7 @@ def _plain_rles(
     at = np.flatnonzero(ok)
     listed = sizes if at.size == len(sizes) else [sizes[k] for k in at.tolist()]
     # equal to the image's [height, width] (list equality: two items, each ==) ...
-    expected = list(map(table.size_lists().__getitem__, image_at[rows[at]].tolist()))
+    expected = table.size_lists(image_at[rows[at]])
     same = np.fromiter(map(eq, listed, expected), bool, len(listed))
     at = at[same]
     listed = [sizes[k] for k in at.tolist()] if not same.all() else listed
