@@ -229,8 +229,15 @@ def check_columns(
             box[rows] = values
             box_ok[rows] = plain
 
-    segs = _column(records, "segmentation")
-    seg_types = set(map(type, segs))
+    lengths = np.fromiter(map(len, records), np.int64, n)
+    if _ABSENT not in box_types and (lengths == 4).all():
+        # a box and three other keys each: no segmentation but in records without one of the
+        # three fields they need (never clean: checked one by one, their columns read again)
+        segs: list[Any] = [MISSING] * n
+        seg_types = {_ABSENT}
+    else:
+        segs = _column(records, "segmentation")
+        seg_types = set(map(type, segs))
     has_seg = ~_of_type(segs, _ABSENT, found=seg_types)
     seg_ok = ~has_seg
     derive: list[int] = []
@@ -264,7 +271,6 @@ def check_columns(
                 | (y + h > height + 1)
             )
         )
-    lengths = np.fromiter(map(len, records), np.int64, n)
     fields = 3 + has_box.astype(np.int64) + has_seg.astype(np.int64)
     return CheckedColumns(
         image_id=np.where(clean, image_id, 0),
