@@ -326,14 +326,18 @@ class PredictionRepository(ArrayRepository, CacheFileRepository):
                 score = np.fromiter((r["score"] for r in records), dtype=np.float64, count=n)
                 box = np.array([r["bbox"] for r in records], dtype=np.float64).reshape(n, 4)
                 shaped, masked = range(n), np.zeros(0, np.int64)
-            order = np.lexsort((ids, image_id))  # by image, then file order
             arrays = {
-                "id": ids[order],
-                "image_id": image_id[order],
-                "category_id": category_id[order],
-                "score": score[order],
-                "box": np.ascontiguousarray(box[order]),
+                "id": ids,
+                "image_id": image_id,
+                "category_id": category_id,
+                "score": score,
+                "box": np.ascontiguousarray(box),
             }
+            if n > 1 and (image_id[1:] < image_id[:-1]).any():  # else in order already
+                order = np.argsort(image_id, kind="stable")  # by image, then file order
+                arrays = {name: column[order] for name, column in arrays.items()}
+            else:
+                order = ids - 1
         with phase("write SQLite"), self._db.atomic():
             set_id = self._db.insert_id(
                 "INSERT INTO prediction_sets (name, source_path, imported_at, has_segmentation, count) "
