@@ -9,7 +9,8 @@ Words used here:
   pycocotools ``loadRes`` numbers them.
 
 Records are kept exactly as parsed (unknown keys included). The one change the reader makes is to
-add a ``bbox`` derived from the mask to segmentation-only prediction records, as ``loadRes`` does.
+add a ``bbox`` derived from the mask to segmentation-only prediction records, as ``loadRes`` does
+(the store's import asks for those boxes in the columns only: ``boxes_in_records=False``).
 
 Beyond the COCO format itself, the reader refuses what would make pycocotools crash or hang later:
 polygon vertices more than one image size outside the image, and RLE counts that do not add up
