@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,30 @@ def write_json(path: Path, data: Any) -> Path:
 
 def sql(store: Any, query: str, params: Any = ()) -> Any:
     """Run raw SQL on a store's own connection (returns the cursor), for tests that inspect or
-    corrupt the file itself: the application asks the store for operations, never writes SQL."""
+    corrupt the file itself: the application asks the store for operations, never writes SQL.
+    A read of ``suspects`` sees the suspects of analyses stored as columns as rows too
+    (``store.suspect_rows_view``); its rows are fetched at once."""
+    if re.search(r"\bsuspects\b", query) and query.lstrip().upper().startswith("SELECT"):
+        with store.suspect_rows_view():
+            return _Fetched(store._db.execute(query, params).fetchall())
     return store._db.execute(query, params)
+
+
+class _Fetched:
+    """The rows of a query already run, read like its cursor."""
+
+    def __init__(self, rows: list) -> None:
+        self._rows = list(rows)
+
+    def fetchall(self) -> list:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    def __iter__(self) -> Any:
+        return iter(self.fetchall())
 
 
 def real81_project(out: Path) -> Path:

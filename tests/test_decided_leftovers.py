@@ -14,7 +14,7 @@ from labelfix.core import project
 from labelfix.core.cli import run
 from labelfix.core.store import Store
 
-from helpers import real81_project
+from helpers import real81_project, sql
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project.analyze_project(out)
     with Store.open(out) as store:
         set_id = store.active_set_id()
-        keys = [r[0] for r in store._db.rows("SELECT key FROM suspects ORDER BY score DESC")]
+        keys = [r[0] for r in sql(store, "SELECT key FROM suspects ORDER BY score DESC").fetchall()]
         for key, decision in zip(keys[:9], ("accepted", "rejected", "flagged") * 3, strict=True):
             store.set_decision(set_id, key, decision, None)
     return out

@@ -24,7 +24,7 @@ from labelfix.core.store import predictions as prediction_store
 from labelfix.core.store.location import parse_location
 
 from backends import drop, location, pg_url, team_url
-from helpers import ROOT, write_json
+from helpers import ROOT, sql, write_json
 
 
 def _generate():
@@ -160,11 +160,12 @@ def test_a_mask_analysis_finds_the_same_from_columns_and_rows(tmp_path: Path, mo
             import_project(tmp_path / f"{name}.labelfix", gt, None, pred)
         with Store.open(tmp_path / f"{name}.labelfix") as store:
             summary = analyze(store, params=AnalysisParams(geometry="masks"))
-            suspects = store._db.rows(
+            suspects = sql(
+                store,
                 "SELECT key, kind, score, image_id, annotation_id, prediction_id, iou "
                 "FROM suspects WHERE analysis_id = ? ORDER BY id",
                 [summary.analysis_id],
-            )
+            ).fetchall()
             matches = store.match_arrays(summary.analysis_id)
             results.append((suspects, {k: v.tobytes() for k, v in matches.items()}))
     assert len(results[0][0]) > 20

@@ -26,7 +26,7 @@ from labelfix.core.store.suspects import SuspectRepository, suspects_file
 from labelfix.core.suspects import SuspectIndex
 
 from backends import drop, location
-from helpers import ROOT, write_json
+from helpers import ROOT, sql, write_json
 
 
 def _generate():
@@ -96,7 +96,7 @@ def _assert_same_as_a_read(store: Store, scope: int | list[int]) -> None:
         assert columns[name].dtype == col.dtype, name
         np.testing.assert_array_equal(columns[name], col, err_msg=name)
     assert built == read
-    ids = store._db.rows("SELECT id FROM suspects WHERE analysis_id = ? ORDER BY id", [aid])
+    ids = sql(store, "SELECT id FROM suspects WHERE analysis_id = ? ORDER BY id", [aid]).fetchall()
     assert columns["ids"].tolist() == [i for (i,) in ids]
 
 

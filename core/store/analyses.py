@@ -35,6 +35,7 @@ from ..result_rows import RCOL, Rows
 from .base import Repository, now
 from .location import is_team_location
 from .spill import SpilledColumns
+from .suspect_blobs import ROW_FIELDS, rows_owner
 from .suspects import SUSPECT_INDEX_COLUMNS, compact_int, index_columns
 
 # the suspects table's columns: the id, analysis, key, kind and score, the ids, IoU and
@@ -59,6 +60,7 @@ SUSPECT_FIELDS = (
     "group_rank",
     "set_id",
 )
+assert SUSPECT_FIELDS == ROW_FIELDS
 SUPPORT_FIELDS = (
     "analysis_id",
     "suspect_id",
@@ -79,6 +81,9 @@ _NO_MATCHES = {
     "iou": np.zeros(0),
 }
 ACTIVE_SETS_KEY = "active_prediction_sets"
+SUSPECTS_AS_COLUMNS = True
+"""A project file's full analysis of one set stores its suspects as column blobs
+(:mod:`.suspect_blobs`); False: as rows, as an older LabelFix did (tests make such files)."""
 
 
 def analysis_owner(analysis_id: int, set_id: int | None = None) -> str:
@@ -164,14 +169,17 @@ less CPU (measured)."""
 _KIND_NAME = " ".join(f"WHEN {code} THEN '{name}'" for code, name in enumerate(KINDS))
 
 
-def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[str, list[list]]:
-    """The suspects table's columns but the id (:data:`SUSPECT_FIELDS` [1:]) as a SELECT over
-    bound values (``column1`` ...: the kind code, :data:`_BOUND_FLOATS`, :data:`_BOUND_INTS`;
+def _suspect_values(
+    analysis_id: int, rows: np.ndarray, multi: bool, first_id: int
+) -> tuple[str, list[list]]:
+    """The suspects table's columns (:data:`SUSPECT_FIELDS`) as a SELECT over bound values
+    (``column1`` ...: the id from ``first_id`` on, the kind code, :data:`_BOUND_FLOATS`,
+    :data:`_BOUND_INTS`;
     the set only for several sets) and those values, for
     :meth:`sqlite.Database.insert_select_values`: the same rows as :func:`suspect_columns` (a
     negative or NaN id is NULL, a NaN number is NULL, the key is :func:`errors.suspect_key`'s)
     with the key, the kind's name and the NULLs made by SQLite."""
-    names = ("kind", *_BOUND_FLOATS, *_BOUND_INTS)
+    names = ("id", "kind", *_BOUND_FLOATS, *_BOUND_INTS)
     col = {name: f"column{k + 1}" for k, name in enumerate(names)}
     opt = {n: f"CASE WHEN {col[n]} >= 0 THEN {col[n]} END" for n in _BOUND_INTS}
     kind = f"(CASE {col['kind']} {_KIND_NAME} END)"
@@ -183,6 +191,7 @@ def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[st
     key = f"{kind} || ':' || COALESCE({opt['annotation_id']}, '') || ':' || COALESCE({second}, '')"
     select = ", ".join(
         [
+            col["id"],
             str(int(analysis_id)),
             key,
             kind,
@@ -201,7 +210,10 @@ def _suspect_values(analysis_id: int, rows: np.ndarray, multi: bool) -> tuple[st
             opt["set_id"] if multi else "NULL",
         ]
     )
-    values = [rows[:, RCOL["kind"]].astype(np.int64).tolist()]
+    values = [
+        list(range(first_id, first_id + len(rows))),
+        rows[:, RCOL["kind"]].astype(np.int64).tolist(),
+    ]
     values += [rows[:, RCOL[n]].astype(np.float64).tolist() for n in _BOUND_FLOATS]
     bound = _BOUND_INTS if multi else _BOUND_INTS[:-1]  # one set's rows name no set: unbound
     values += [np.nan_to_num(rows[:, RCOL[n]], nan=-1).astype(np.int64).tolist() for n in bound]
@@ -340,9 +352,9 @@ class AnalysisRepository(Repository):
                 f"DELETE FROM suspects WHERE analysis_id = ? AND image_id IN ({marks})",
                 [aid, *image_ids],
             )
-            top = self._db.scalar(
-                "SELECT COALESCE(MAX(group_id), -1) FROM suspects WHERE analysis_id = ?", [aid]
-            )
+            if self.suspects_as_columns(aid):  # their new suspects are rows
+                self.drop_suspect_images(aid, image_ids)
+            top = self._max_group(aid)
             self._insert_rows(aid, rows, multi, group_offset=int(top) + 1)
             self._insert_leftovers(aid, leftovers)
             for set_id, cols in per_set.items():
@@ -397,6 +409,10 @@ class AnalysisRepository(Repository):
                 [analysis_id],
             )
         )
+        if self.suspects_as_columns(analysis_id):
+            per_kind = self.blob_suspect_stats(analysis_id)[3]
+            for kind, n in zip(KINDS, per_kind.tolist(), strict=True):
+                counts[kind] += int(n)
         return counts
 
     def detector_fit(self, analysis_id: int, set_id: int | None = None) -> dict | None:
@@ -427,7 +443,22 @@ class AnalysisRepository(Repository):
 
     # ------------------------------------------------------------------ helpers
     def _next_suspect_id(self) -> int:
-        return int(self._db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM suspects"))
+        """The id after every suspect's, rows or columns (``analyses.suspect_ids_end``)."""
+        rows = int(self._db.scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM suspects"))
+        columns = self._db.scalar("SELECT MAX(suspect_ids_end) FROM analyses")
+        return rows if columns is None else max(rows, int(columns))
+
+    def _max_group(self, analysis_id: int) -> int:
+        """The largest group id of an analysis's suspects that count (-1: none)."""
+        top = int(
+            self._db.scalar(
+                "SELECT COALESCE(MAX(group_id), -1) FROM suspects WHERE analysis_id = ?",
+                [analysis_id],
+            )
+        )
+        if self.suspects_as_columns(analysis_id):
+            top = max(top, self.blob_suspect_stats(analysis_id)[2])
+        return top
 
     def _insert_rows(self, analysis_id: int, rows: Rows, multi: bool, group_offset: int = 0) -> int:
         """Insert suspect rows (and their support); returns the first one's id (the others
@@ -441,13 +472,13 @@ class AnalysisRepository(Repository):
             data = data.copy()
             data[:, RCOL["group"]] += group_offset
         if self._db.dialect == "sqlite":
-            # ids continue from the largest (SQLite's rowid rule: a row inserted without one
-            # gets the table's largest + 1), in the order of the values: first, first + 1, ...
+            # ids from first on, in the order of the values: first, first + 1, ... (bound: the
+            # ids of analyses stored as columns are not in the table)
             for start in range(0, n, _ROWS_PER_INSERT):
                 select, values = _suspect_values(
-                    analysis_id, data[start : start + _ROWS_PER_INSERT], multi
+                    analysis_id, data[start : start + _ROWS_PER_INSERT], multi, first + start
                 )
-                self._db.insert_select_values("suspects", SUSPECT_FIELDS[1:], select, values)
+                self._db.insert_select_values("suspects", SUSPECT_FIELDS, select, values)
             last = self._db.scalar("SELECT MAX(id) FROM suspects")
             if last != first + n - 1:  # the support rows and the index's ids rely on it
                 raise RuntimeError(f"suspect ids {first}..{last} for {n} rows")
@@ -507,6 +538,10 @@ class AnalysisRepository(Repository):
                 f"WHERE {where}",
                 [set_ids[0], *params],
             )
+            if self.suspects_as_columns(old_analysis):
+                decided = list(decided) + self.blob_decided_rows(old_analysis, set_ids[0], image_ids)
+                image_at = self._ROW_FIELDS.index("image_id") + 1
+                decided.sort(key=lambda r: (r[image_at], r[0]))  # as the table's index reads
             return _not_found([(r[1:], []) for r in decided], found, False)
         decided = self._db.rows(
             f"SELECT {fields} FROM suspects s WHERE {where} AND EXISTS (SELECT 1 FROM "
@@ -535,9 +570,7 @@ class AnalysisRepository(Repository):
         if not leftovers:
             return
         first = self._next_suspect_id()
-        top = self._db.scalar(
-            "SELECT COALESCE(MAX(group_id), -1) FROM suspects WHERE analysis_id = ?", [analysis_id]
-        )
+        top = self._max_group(analysis_id)
         group_at = self._ROW_FIELDS.index("group_id")
         regroup: dict[object, int] = {}
         rows, support = [], []
@@ -565,6 +598,7 @@ class AnalysisRepository(Repository):
                 self.delete_arrays(analysis_owner(old_id, set_id))
             self.delete_arrays(analysis_owner(old_id))
             self.delete_arrays(f"suspect_index:{old_id}")
+            self.delete_arrays(rows_owner(old_id))
             self.delete_meta(generation_key(old_id))
             self._db.execute("DELETE FROM analyses WHERE id = ?", [old_id])
 
@@ -674,6 +708,10 @@ class AnalysisWriter:
             else None
         )
         self._later_from: int | None = None
+        # a project file's analysis of one set stores its suspects as columns (.suspect_blobs)
+        self._as_columns = SUSPECTS_AS_COLUMNS and store._db.dialect == "sqlite" and not self.multi
+        self._next_id = store._next_suspect_id()
+        self._slices: list[list[int]] = []
 
     @property
     def multi(self) -> bool:
@@ -693,9 +731,20 @@ class AnalysisWriter:
 
     def add_rows(self, rows: Rows) -> None:
         """Suspect rows (``result_rows.RESULT_COLUMNS``; with their support for several sets)."""
-        first = self._store._insert_rows(self.analysis_id, rows, self.multi)
+        columns = None
+        if self._as_columns:
+            first = self._next_id
+            if len(rows):
+                columns = index_columns(rows.rows, first, self.multi)
+                self._slices += self._store.write_suspect_slices(
+                    self.analysis_id, columns, len(self._slices)
+                )
+            self._next_id += len(rows)
+        else:
+            first = self._store._insert_rows(self.analysis_id, rows, self.multi)
         if self._index is not None and len(rows):
-            columns = index_columns(rows.rows, first, self.multi)
+            if columns is None:
+                columns = index_columns(rows.rows, first, self.multi)
             self._index.add({n: compact_int(c) for n, c in columns.items()})  # ~40% fewer bytes
         if self._decided:
             self._found |= _found(rows, self.multi) & self._decided
@@ -759,6 +808,8 @@ class AnalysisWriter:
             leftovers = _not_found(self._decided_rows, self._found, self.multi)
         else:  # another reviewer's decision may have landed since
             leftovers = store._decided_leftovers(old, self.set_ids, self._found, None)
+        if self._as_columns:
+            store.finish_suspect_slices(aid, self._slices, self._next_id)
         self._later_from = store._next_suspect_id()
         store._insert_leftovers(aid, leftovers)
         self.counts.update(r[0][self._store._ROW_FIELDS.index("kind")] for r in leftovers)

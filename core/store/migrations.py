@@ -249,6 +249,16 @@ def m006_prediction_rle_columns(db: Database) -> None:
     the rows, from opening a project with such a set and finding its masks missing."""
 
 
+@migration(7)
+def m007_suspects_as_columns(db: Database) -> None:
+    """An analysis may store its suspects as column blobs (``arrays`` owner
+    ``suspect_rows:<id>``, see :mod:`.suspect_blobs`) instead of rows of ``suspects``: its row
+    then names the end of its suspect ids (``suspect_ids_end``; NULL: its suspects are rows).
+    Nothing to convert: existing analyses keep their rows and are read as before; the version
+    stops an older LabelFix, which reads only the rows, from finding no suspects."""
+    db.execute("ALTER TABLE analyses ADD COLUMN suspect_ids_end INTEGER")
+
+
 def _run_script(db: Database, script: str) -> None:
     """Run a multi-statement script inside the current transaction.
 

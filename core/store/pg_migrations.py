@@ -169,6 +169,10 @@ DELETE FROM meta WHERE key LIKE 'detector_fit:%';
 # see migrations.m006_prediction_rle_columns: no table changes, the version marks the format
 M006_PREDICTION_RLE_COLUMNS = "SELECT 1"
 
+# see migrations.m007_suspects_as_columns: a team project keeps its suspects as rows (a push
+# converts a file's columns), so the column stays NULL; it is there for the tables to match
+M007_SUSPECTS_AS_COLUMNS = "ALTER TABLE analyses ADD COLUMN suspect_ids_end BIGINT"
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "m001_initial", M001_INITIAL),
     (2, "m002_values_as_read", M002_VALUES_AS_READ),
@@ -176,4 +180,5 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (4, "m004_prediction_runs", M004_PREDICTION_RUNS),
     (5, "m005_calibrated_groups_and_sets", M005_CALIBRATED_GROUPS_AND_SETS),
     (6, "m006_prediction_rle_columns", M006_PREDICTION_RLE_COLUMNS),
+    (7, "m007_suspects_as_columns", M007_SUSPECTS_AS_COLUMNS),
 ]

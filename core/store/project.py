@@ -28,6 +28,7 @@ from .predictions import PredictionRepository
 from .review import ReviewRepository
 from .runs import PredictionRunRepository
 from .sqlite import Database, DatabaseError
+from .suspect_blobs import SuspectBlobRepository
 from .suspects import SuspectRepository
 from .team import TeamRepository
 
@@ -41,6 +42,7 @@ class Store(
     PredictionRunRepository,
     AnalysisRepository,
     SuspectRepository,
+    SuspectBlobRepository,
     ReviewRepository,
     TeamRepository,
     MaskRepository,

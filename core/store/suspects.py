@@ -146,6 +146,25 @@ class SuspectRepository(CacheFileRepository):
         """An analysis's suspects (on these images; all by default) as
         :data:`SUSPECT_INDEX_COLUMNS` in suspect-id order. With ``status_codes`` (decision ->
         code; 0 for no decision) a ``status`` column too."""
+        rows = self._rows_suspect_index_columns(analysis_id, image_ids, status_codes)
+        if not self.suspects_as_columns(analysis_id):
+            return rows
+        blob = self.blob_suspect_columns(analysis_id, image_ids)
+        if status_codes is not None:
+            blob["status"] = self.blob_statuses(analysis_id, blob, dict(status_codes))
+        if not len(rows["ids"]):
+            return blob
+        both = {name: np.concatenate([blob[name], rows[name]]) for name in rows}
+        order = np.argsort(both["ids"], kind="stable")
+        return {name: col[order] for name, col in both.items()}
+
+    def _rows_suspect_index_columns(
+        self,
+        analysis_id: int,
+        image_ids: Iterable[int] | None,
+        status_codes: Mapping[str, int] | None,
+    ) -> dict[str, np.ndarray]:
+        """:meth:`suspect_index_columns` of the analysis's rows of the ``suspects`` table."""
         if image_ids is None:
             return self._fetch_all(analysis_id, status_codes)
         ids = sorted({int(i) for i in image_ids})
@@ -378,6 +397,9 @@ class SuspectRepository(CacheFileRepository):
                 "SELECT COUNT(*), COALESCE(MAX(id), -1) FROM suspects WHERE analysis_id = ?",
                 [analysis_id],
             )
+            if self.suspects_as_columns(analysis_id):
+                in_blobs, blob_top, _, _ = self.blob_suspect_stats(analysis_id)
+                count, top = count + in_blobs, max(top, blob_top)
             same = count == len(ids) and top == (int(ids[-1]) if len(ids) else -1)
             now_at = self.suspects_generation(analysis_id)
             if not (current and same) or generation not in (None, now_at):

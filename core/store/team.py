@@ -46,7 +46,8 @@ class TeamRepository(Repository):
             return []
         got: list[str] = []
         for _ in range(4):  # claims committed by others meanwhile are skipped: top up
-            with self._db.atomic():
+            # a file's analysis stored as columns is read as rows here (see suspect_blobs)
+            with self._db.atomic(), self.suspect_rows_view(analysis):
                 more = self._claim_once(
                     set_id, analysis, count - len(got), seconds, kinds, min_confidence
                 )

@@ -10,9 +10,11 @@ it in each reviewer's settings) and claims (they belong to one reviewer's sessio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from .base import ProjectError
 from .project import Store
+from .suspect_blobs import is_rows_owner
 
 # parents before children (foreign keys); claims and _migrations are not copied
 TABLES = (
@@ -43,18 +45,30 @@ def copy_project(source: Store, target: Store, progress: Progress | None = None)
             f"(schema {target.schema_version()}) differ; open both with this LabelFix first"
         )
     counts: dict[str, int] = {}
-    with target.atomic():
+    # a team project keeps suspects as rows: those a file stores as columns are copied as rows
+    as_columns = source._db.dialect == "sqlite" and target._db.dialect != "sqlite"
+    with target.atomic(), source.suspect_rows_view() if as_columns else _nothing():
         target._db.execute("DELETE FROM meta")  # the new project's own stamp: the source's wins
         for done, table in enumerate(TABLES):
             columns = _columns(source, table)
             rows = source._db.execute(f"SELECT {', '.join(columns)} FROM {table}")
             if table == "meta":
                 rows = (r for r in rows if r[0] not in LOCAL_META)
+            elif table == "arrays" and as_columns:
+                rows = (r for r in rows if not is_rows_owner(r[columns.index("owner")]))
+            elif table == "analyses" and as_columns:
+                end = columns.index("suspect_ids_end")
+                rows = (tuple(None if i == end else v for i, v in enumerate(r)) for r in rows)
             counts[table] = target._db.copy_rows(table, columns, _stream(rows))
             target._db.reset_ids(table)
             if progress is not None:
                 progress(done + 1, len(TABLES))
     return counts
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _columns(store: Store, table: str) -> list[str]:

@@ -1,0 +1,164 @@
+"""An analysis's suspects stored as column blobs (core.store.suspect_blobs) read exactly as the
+same analysis stored as rows of the ``suspects`` table: listings, counts, the suspect index,
+re-analysed images, decisions kept over a full re-analysis, claims; and a project file whose
+analysis is stored as rows (an older LabelFix's) opens and lists as before, unconverted."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labelfix.core import project
+from labelfix.core.analyze import reanalyze_images
+from labelfix.core.cli import run
+from labelfix.core.store import Store, analyses, suspect_blobs
+from labelfix.core.suspects import SuspectIndex
+
+from helpers import real81_project, sql
+
+ROWS = "SELECT * FROM suspects ORDER BY id"
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return real81_project(tmp_path_factory.mktemp("blobs") / "real.labelfix")
+
+
+def _copy(src: Path, out: Path) -> Path:
+    out.write_bytes(src.read_bytes())
+    return out
+
+
+@contextlib.contextmanager
+def _stored(as_columns: bool, slice_rows: int = 37):  # noqa: ANN202
+    """Analyses write their suspects as columns (small slices: several per analysis) or as
+    rows, as an older LabelFix did."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(analyses, "SUSPECTS_AS_COLUMNS", as_columns)
+        m.setattr(suspect_blobs, "SLICE_ROWS", slice_rows)
+        yield
+
+
+def _listing(path: Path, *args: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert run(["suspects", str(path), "--format", "json", *args]) == 0
+    return out.getvalue()
+
+
+def _state(path: Path) -> tuple:
+    """Everything a reader sees of the current analysis's suspects."""
+    with Store.open(path) as store:
+        analysis = store.current_analysis()
+        assert analysis is not None
+        aid = analysis["id"]
+        rows = sql(store, ROWS).fetchall()
+        counts = store.suspect_counts(aid)
+        idx = SuspectIndex.load(store)
+        columns = {n: getattr(idx, n).tolist() for n in ("ids", "score", "group", "status")}
+        some = store.image_ids()[3:9]
+        part = store.suspect_index_columns(aid, some, {"accepted": 1, "rejected": 2})
+        part = {
+            n: (str(c.dtype), [None if v != v else v for v in c.tolist()]) for n, c in part.items()
+        }
+    listings = [_listing(path, "--min-confidence", "0", "--status", "all"), _listing(path)]
+    return rows, counts, columns, part, listings
+
+
+def _pair(imported: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The same project analysed with its suspects as rows and as columns."""
+    as_rows = _copy(imported, tmp_path / "rows.labelfix")
+    as_columns = _copy(imported, tmp_path / "columns.labelfix")
+    with _stored(False):
+        project.analyze_project(as_rows)
+    with _stored(True):
+        project.analyze_project(as_columns)
+    return as_rows, as_columns
+
+
+def test_columns_read_as_the_rows_and_write_none(imported: Path, tmp_path: Path) -> None:
+    as_rows, as_columns = _pair(imported, tmp_path)
+    with Store.open(as_columns) as store:
+        aid = store.current_analysis()["id"]
+        assert store.suspects_as_columns(aid)
+        assert store._db.scalar("SELECT COUNT(*) FROM main.suspects") == 0
+        assert len(store._directory(aid)) > 2  # several slices
+    with Store.open(as_rows) as store:
+        assert not store.suspects_as_columns(store.current_analysis()["id"])
+        assert store._db.scalar("SELECT COUNT(*) FROM main.suspects") > 100
+    assert _state(as_columns) == _state(as_rows)
+
+
+def _decide(path: Path) -> None:
+    with Store.open(path) as store:
+        set_id = store.active_set_id()
+        keys = [r[0] for r in sql(store, "SELECT key FROM suspects ORDER BY score DESC, id")]
+        for key, decision in zip(keys[:12], ("accepted", "rejected", "flagged") * 4, strict=True):
+            store.set_decision(set_id, key, decision, None)
+
+
+def _reanalyse_some(path: Path) -> None:
+    with Store.open(path) as store:
+        ids = store.image_ids()
+        reanalyze_images(store, ids[2:7])
+        reanalyze_images(store, [ids[5], ids[40]])
+        idx = SuspectIndex.load(store)
+        fresh = SuspectIndex.load(store)
+        idx.reload_images(store, [ids[40]])
+        np.testing.assert_array_equal(idx.ids, fresh.ids)
+
+
+def test_reanalysed_images_and_a_full_reanalysis_keep_decisions(
+    imported: Path, tmp_path: Path
+) -> None:
+    as_rows, as_columns = _pair(imported, tmp_path)
+    for path, columns in ((as_rows, False), (as_columns, True)):
+        _decide(path)
+        with _stored(columns):
+            _reanalyse_some(path)
+    assert _state(as_columns) == _state(as_rows)
+    for path, columns in ((as_rows, False), (as_columns, True)):
+        with _stored(columns):
+            project.analyze_project(path, project.AnalysisParams(iou_threshold=0.6))
+    assert _state(as_columns) == _state(as_rows)
+    with Store.open(as_columns) as store:  # the old analysis's blobs went with it
+        owners = {r[0] for r in store._db.rows("SELECT DISTINCT owner FROM arrays")}
+        aid = store.current_analysis()["id"]
+        assert {o for o in owners if suspect_blobs.is_rows_owner(o)} == {f"suspect_rows:{aid}"}
+
+
+def test_an_older_file_with_rows_opens_as_before_and_converts_on_reanalysis(
+    imported: Path, tmp_path: Path
+) -> None:
+    old = _copy(imported, tmp_path / "old.labelfix")
+    with _stored(False):
+        project.analyze_project(old)
+    _decide(old)
+    before = _state(old)
+    reference = _copy(old, tmp_path / "reference.labelfix")
+    with _stored(True):
+        assert _state(old) == before  # read as rows: nothing converted
+        with Store.open(old) as store:
+            assert not store.suspects_as_columns(store.current_analysis()["id"])
+        project.analyze_project(old, project.AnalysisParams(iou_threshold=0.6))
+        with Store.open(old) as store:
+            assert store.suspects_as_columns(store.current_analysis()["id"])
+    with _stored(False):
+        project.analyze_project(reference, project.AnalysisParams(iou_threshold=0.6))
+    assert _state(old) == _state(reference)
+
+
+def test_claims_on_a_file_read_the_columns(imported: Path, tmp_path: Path) -> None:
+    as_rows, as_columns = _pair(imported, tmp_path)
+    got = []
+    for path in (as_rows, as_columns):
+        with Store.open(path) as store:
+            set_id = store.active_set_id()
+            got.append(store.claim_suspects(set_id, 7, kinds=["missing_label", "wrong_class"]))
+            got.append(store.claim_suspects(set_id, 5))
+            assert store._db.scalar("SELECT COUNT(*) FROM temp.sqlite_master") == 0
+    assert got[:2] == got[2:] and len(got[0]) == 7
