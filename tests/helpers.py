@@ -104,6 +104,24 @@ def sql(store: Any, query: str, params: Any = ()) -> Any:
     return store._db.execute(query, params)
 
 
+def suspects_to_rows(store: Any) -> None:
+    """Store a project file's analyses whose suspects are column blobs as rows of ``suspects``
+    instead, as a LabelFix before schema 7 kept them (for tests that make older files)."""
+    from labelfix.core.store.suspect_blobs import ROW_FIELDS
+
+    with store.suspect_rows_view():
+        rows = store._db.rows(
+            "SELECT * FROM temp.suspects WHERE analysis_id IN "
+            "(SELECT id FROM analyses WHERE suspect_ids_end IS NOT NULL)"
+        )
+    with store.atomic():
+        if rows:
+            columns = [list(c) for c in zip(*rows, strict=True)]
+            store._db.insert_columns("suspects", ROW_FIELDS, columns)
+        store._db.execute("UPDATE analyses SET suspect_ids_end = NULL")
+        store._db.execute("DELETE FROM arrays WHERE owner LIKE 'suspect_rows:%'")
+
+
 class _Fetched:
     """The rows of a query already run, read like its cursor."""
 

@@ -24,7 +24,7 @@ from labelfix.core.errors import KINDS, SUSPECT_COLUMNS, AnalysisParams
 from labelfix.core.store import Store, migrations
 from labelfix.core.suspects import CLI_FIELDS, SuspectFilter, SuspectIndex
 
-from helpers import shared_path, sql
+from helpers import shared_path, sql, suspects_to_rows
 
 COLUMNS = (
     "kind, score, image_id, annotation_id, other_annotation_id, prediction_id, category_id, "
@@ -201,8 +201,11 @@ def test_a_project_analysed_before_migrates_its_fit_and_lists_singleton_groups(
     analysis = store.current_analysis()
     fit = store.detector_fit(analysis["id"])
     path = store.path
+    suspects_to_rows(store)  # an older LabelFix's suspects are rows
     store.close()
     conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE analyses DROP COLUMN suspect_ids_end")
+    conn.execute("DELETE FROM _migrations WHERE version = 7")
     conn.execute("DROP TABLE suspect_support")
     conn.execute("DROP INDEX IF EXISTS suspect_support_key")
     for column in ("probability", "group_id", "group_rank", "set_id"):

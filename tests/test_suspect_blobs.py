@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,10 @@ import pytest
 from labelfix.core import project
 from labelfix.core.analyze import reanalyze_images
 from labelfix.core.cli import run
-from labelfix.core.store import Store, analyses, suspect_blobs
+from labelfix.core.store import Store, analyses, migrations, suspect_blobs
 from labelfix.core.suspects import SuspectIndex
 
+from backends import drop, pg_url, team_url
 from helpers import real81_project, sql
 
 ROWS = "SELECT * FROM suspects ORDER BY id"
@@ -139,11 +141,17 @@ def test_an_older_file_with_rows_opens_as_before_and_converts_on_reanalysis(
         project.analyze_project(old)
     _decide(old)
     before = _state(old)
+    conn = sqlite3.connect(old)  # schema 6: no suspect_ids_end, suspects in rows
+    conn.execute("ALTER TABLE analyses DROP COLUMN suspect_ids_end")
+    conn.execute("DELETE FROM _migrations WHERE version = 7")
+    conn.commit()
+    conn.close()
     reference = _copy(old, tmp_path / "reference.labelfix")
     with _stored(True):
-        assert _state(old) == before  # read as rows: nothing converted
-        with Store.open(old) as store:
+        with Store.open(old) as store:  # migrated to 7 by adding a column: rows as they were
+            assert store.schema_version() == migrations.latest_version() == 7
             assert not store.suspects_as_columns(store.current_analysis()["id"])
+        assert _state(old) == before  # read as rows: nothing converted
         project.analyze_project(old, project.AnalysisParams(iou_threshold=0.6))
         with Store.open(old) as store:
             assert store.suspects_as_columns(store.current_analysis()["id"])
@@ -162,3 +170,32 @@ def test_claims_on_a_file_read_the_columns(imported: Path, tmp_path: Path) -> No
             got.append(store.claim_suspects(set_id, 5))
             assert store._db.scalar("SELECT COUNT(*) FROM temp.sqlite_master") == 0
     assert got[:2] == got[2:] and len(got[0]) == 7
+
+
+def test_a_push_converts_the_columns_to_rows_and_a_pull_lists_the_same(
+    imported: Path, tmp_path: Path
+) -> None:
+    pg_url()  # skips without a test server (fails with LABELFIX_TEST_PG_REQUIRED)
+    as_rows, as_columns = _pair(imported, tmp_path)
+    _decide(as_columns)
+    with _stored(True):
+        _reanalyse_some(as_columns)
+    url = team_url()
+    try:
+        project.push_project(as_columns, url)
+        pulled = tmp_path / "pulled.labelfix"
+        project.pull_project(url, pulled)
+        with Store.open(url) as team:
+            aid = team.current_analysis()["id"]
+            assert not team.suspects_as_columns(aid)
+            assert not [
+                o
+                for (o,) in team._db.rows("SELECT owner FROM arrays")
+                if suspect_blobs.is_rows_owner(o)
+            ]
+            in_team = team._db.rows("SELECT * FROM suspects ORDER BY id")
+        with Store.open(as_columns) as store:
+            assert [tuple(r) for r in in_team] == sql(store, ROWS).fetchall()
+        assert _state(pulled) == _state(as_columns)
+    finally:
+        drop(url)
