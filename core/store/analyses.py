@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import KINDS, AnalysisParams, suspect_key
 from ..result_rows import RCOL, Rows
+from . import suspect_blobs
 from .base import Repository, now
 from .location import is_team_location
 from .spill import SpilledColumns
@@ -712,6 +713,7 @@ class AnalysisWriter:
         self._as_columns = SUSPECTS_AS_COLUMNS and store._db.dialect == "sqlite" and not self.multi
         self._next_id = store._next_suspect_id()
         self._slices: list[list[int]] = []
+        self._pending: list[dict[str, np.ndarray]] = []  # columns not in a slice yet
 
     @property
     def multi(self) -> bool:
@@ -736,9 +738,9 @@ class AnalysisWriter:
             first = self._next_id
             if len(rows):
                 columns = index_columns(rows.rows, first, self.multi)
-                self._slices += self._store.write_suspect_slices(
-                    self.analysis_id, columns, len(self._slices)
-                )
+                self._pending.append(columns)
+                if sum(len(c["ids"]) for c in self._pending) >= suspect_blobs.SLICE_ROWS:
+                    self._write_pending()
             self._next_id += len(rows)
         else:
             first = self._store._insert_rows(self.analysis_id, rows, self.multi)
@@ -756,6 +758,18 @@ class AnalysisWriter:
         self.save_masks(masks)
         self.add_matches(matches)
         self.add_rows(rows)
+
+    def _write_pending(self) -> None:
+        """Store the suspects' columns gathered so far as slices (chunks of a passes analysis
+        are small: a slice holds many)."""
+        if not self._pending:
+            return
+        parts, self._pending = self._pending, []
+        columns = {n: np.concatenate([p[n] for p in parts]) for n in parts[0]}
+        del parts
+        self._slices += self._store.write_suspect_slices(
+            self.analysis_id, columns, len(self._slices)
+        )
 
     def close(self) -> None:
         """Remove the temporary files of the matches not stored (after an error)."""
@@ -809,6 +823,7 @@ class AnalysisWriter:
         else:  # another reviewer's decision may have landed since
             leftovers = store._decided_leftovers(old, self.set_ids, self._found, None)
         if self._as_columns:
+            self._write_pending()
             store.finish_suspect_slices(aid, self._slices, self._next_id)
         self._later_from = store._next_suspect_id()
         store._insert_leftovers(aid, leftovers)
