@@ -16,7 +16,7 @@ import pytest
 from labelfix.core import project
 from labelfix.core.analyze import reanalyze_images
 from labelfix.core.cli import run
-from labelfix.core.store import Store, analyses, migrations, suspect_blobs
+from labelfix.core.store import Store, analysis_writer, migrations, suspect_blobs
 from labelfix.core.suspects import SuspectIndex
 
 from backends import drop, pg_url, team_url
@@ -40,7 +40,7 @@ def _stored(as_columns: bool, slice_rows: int = 37):  # noqa: ANN202
     """Analyses write their suspects as columns (small slices: several per analysis) or as
     rows, as an older LabelFix did."""
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(analyses, "SUSPECTS_AS_COLUMNS", as_columns)
+        m.setattr(analysis_writer, "SUSPECTS_AS_COLUMNS", as_columns)
         m.setattr(suspect_blobs, "SLICE_ROWS", slice_rows)
         yield
 

@@ -7,37 +7,36 @@ list by default. An analysis's matches are numpy columns per set (owner ``analys
 its first set, ``analysis:<id>:<set id>`` for the others), sorted by prediction id;
 ``match_updates`` overrides them for images re-analysed after an edit. Suspects are rows of
 the ``suspects`` table, with their calibrated probability and group (one object's
-alternatives); a multi-set analysis lists the sets behind each suspect in ``suspect_support``.
+alternatives), or, for a project file's full analysis of one set, column blobs
+(:mod:`.suspect_blobs`); a multi-set analysis lists the sets behind each suspect in
+``suspect_support``.
 What the analysis learnt about each detector (``fits``) and its report (per-class metrics,
 confusion table, default review cut) are JSON on the analysis's row.
 
 Every write that changes an analysis's suspects bumps its generation (meta
 ``suspects_generation:<id>``), which invalidates the suspect index's column cache
-(:mod:`.suspects`). The write steps of an analysis are :class:`AnalysisWriter` (a full run, one
-transaction) and :meth:`AnalysisRepository.replace_image_results` (some images again). A full
-run of a project file also keeps the suspect index's columns of the rows it wrote
-(:class:`WrittenSuspects`), so that its cache is built without reading them back.
+(:mod:`.suspects`). The write steps of an analysis are :mod:`.analysis_writer` (a full run,
+one transaction) and :meth:`AnalysisRepository.replace_image_results` (some images again). A
+full run of a project file also keeps the suspect index's columns of the rows it wrote
+(``WrittenSuspects``), so that its cache is built without reading them back.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import KINDS, AnalysisParams, suspect_key
 from ..result_rows import RCOL, Rows
-from . import suspect_blobs
-from .base import Repository, now
-from .location import is_team_location
-from .spill import SpilledColumns
+from .base import Repository
 from .suspect_blobs import ROW_FIELDS, rows_owner
-from .suspects import SUSPECT_INDEX_COLUMNS, compact_int, index_columns
+
+if TYPE_CHECKING:
+    from .analysis_writer import AnalysisWriter, WrittenSuspects
 
 # the suspects table's columns: the id, analysis, key, kind and score, the ids, IoU and
 # confidence as in a suspects array (errors.SUSPECT_COLUMNS), then the calibrated probability,
@@ -82,9 +81,6 @@ _NO_MATCHES = {
     "iou": np.zeros(0),
 }
 ACTIVE_SETS_KEY = "active_prediction_sets"
-SUSPECTS_AS_COLUMNS = True
-"""A project file's full analysis of one set stores its suspects as column blobs
-(:mod:`.suspect_blobs`); False: as rows, as an older LabelFix did (tests make such files)."""
 
 
 def analysis_owner(analysis_id: int, set_id: int | None = None) -> str:
@@ -287,6 +283,8 @@ class AnalysisRepository(Repository):
 
         Afterwards (committed) :meth:`take_written_suspects` gives the index columns of the
         suspect rows it wrote (a project file only), until the next analysis."""
+        from .analysis_writer import AnalysisWriter  # it imports this module's helpers
+
         self.take_written_suspects_close()
         written: WrittenSuspects | None = None
         try:
@@ -540,7 +538,9 @@ class AnalysisRepository(Repository):
                 [set_ids[0], *params],
             )
             if self.suspects_as_columns(old_analysis):
-                decided = list(decided) + self.blob_decided_rows(old_analysis, set_ids[0], image_ids)
+                decided = list(decided) + self.blob_decided_rows(
+                    old_analysis, set_ids[0], image_ids
+                )
                 image_at = self._ROW_FIELDS.index("image_id") + 1
                 decided.sort(key=lambda r: (r[image_at], r[0]))  # as the table's index reads
             return _not_found([(r[1:], []) for r in decided], found, False)
@@ -649,184 +649,3 @@ def _row_keys(rows: Rows) -> list[str]:
             opt("other_annotation_id"),
         )
     )
-
-
-@dataclass
-class WrittenSuspects:
-    """The rows a full analysis wrote as suspect index columns (:data:`.suspects.
-    SUSPECT_INDEX_COLUMNS`, in temporary files), with the ids from ``later_from`` on written
-    after them (the old analysis's decided suspects it keeps) and the generation they are
-    the analysis's suspects at: its suspect index is built from them, not by reading every
-    row back (1 s of a 5 s analysis at 370k suspects; ~40 s at 8M)."""
-
-    analysis_id: int
-    columns: SpilledColumns
-    later_from: int
-    generation: int
-
-    def close(self) -> None:
-        """Remove the temporary files."""
-        self.columns.close()
-
-
-class AnalysisWriter:
-    """Consumes a full analysis's results inside the transaction of
-    :meth:`AnalysisRepository.analysis_writer`: each set's matches, the suspect rows (once, or
-    chunk by chunk in image order), the masks encoded, the fits and the report."""
-
-    def __init__(
-        self, store: AnalysisRepository, set_ids: int | Sequence[int], params: AnalysisParams
-    ) -> None:
-        self._store = store
-        self.scope = scope_key(set_ids)
-        self.set_ids = _scope_ids(self.scope)
-        self.set_id = self.set_ids[0]
-        self._old = store.current_analysis(self.set_ids)
-        self.analysis_id = store._db.insert_id(
-            "INSERT INTO analyses (prediction_set_id, params, created_at, geometry, current, "
-            "set_ids) VALUES (?, ?, ?, ?, 0, ?)",
-            [self.set_id, json.dumps(params.to_json()), now(), params.geometry, self.scope],
-        )
-        self._matches: dict[int, SpilledColumns] = {}
-        location = store.location
-        folder = None if is_team_location(location) else Path(location).resolve().parent
-        self._spill_folder = folder if folder is not None and folder.is_dir() else None
-        # what this analysis finds again of the old one's decided suspects (not every key found:
-        # at 10M labels that set alone took a gigabyte)
-        old = None if self._old is None else self._old["id"]
-        # a project file's are read once: its write transaction holds it from the insert
-        # above, so they are still the old analysis's decided rows when finish() keeps
-        # those not found again (each read joins every old row to the decisions)
-        self._decided_rows = store._decided_leftovers(old, self.set_ids, set(), None)
-        self._decided = _keys_of(self._decided_rows)
-        self._found: set = set()
-        self.counts: Counter[str] = Counter(dict.fromkeys(KINDS, 0))
-        # a project file keeps the rows' index columns for its suspect cache (core.suspects)
-        keep = getattr(store, "path", None) is not None and store._db.dialect == "sqlite"
-        self._index = (
-            SpilledColumns(SUSPECT_INDEX_COLUMNS, self._spill_folder, ".labelfix-suspects-")
-            if keep
-            else None
-        )
-        self._later_from: int | None = None
-        # a project file's analysis of one set stores its suspects as columns (.suspect_blobs)
-        self._as_columns = SUSPECTS_AS_COLUMNS and store._db.dialect == "sqlite" and not self.multi
-        self._next_id = store._next_suspect_id()
-        self._slices: list[list[int]] = []
-        self._pending: list[dict[str, np.ndarray]] = []  # columns not in a slice yet
-
-    @property
-    def multi(self) -> bool:
-        """True for an analysis of several sets."""
-        return len(self.set_ids) > 1
-
-    def add_matches(self, matches: dict[str, np.ndarray], set_id: int | None = None) -> None:
-        """One chunk of a set's matches (:data:`MATCH_FIELDS`; the first set by default)."""
-        key = self.set_id if set_id is None else int(set_id)
-        if key not in self._matches:
-            self._matches[key] = SpilledColumns(MATCH_FIELDS, self._spill_folder, _MATCH_PREFIX)
-        self._matches[key].add(matches)
-
-    def save_masks(self, masks: Iterable[tuple]) -> None:
-        """Masks encoded by the analysis (mask-cache rows)."""
-        self._store.save_masks(masks)
-
-    def add_rows(self, rows: Rows) -> None:
-        """Suspect rows (``result_rows.RESULT_COLUMNS``; with their support for several sets)."""
-        columns = None
-        if self._as_columns:
-            first = self._next_id
-            if len(rows):
-                columns = index_columns(rows.rows, first, self.multi)
-                self._pending.append(columns)
-                if sum(len(c["ids"]) for c in self._pending) >= suspect_blobs.SLICE_ROWS:
-                    self._write_pending()
-            self._next_id += len(rows)
-        else:
-            first = self._store._insert_rows(self.analysis_id, rows, self.multi)
-        if self._index is not None and len(rows):
-            if columns is None:
-                columns = index_columns(rows.rows, first, self.multi)
-            self._index.add({n: compact_int(c) for n, c in columns.items()})  # ~40% fewer bytes
-        if self._decided:
-            self._found |= _found(rows, self.multi) & self._decided
-        per_kind = np.bincount(rows.rows[:, RCOL["kind"]].astype(np.int64), minlength=len(KINDS))
-        self.counts.update({k: int(n) for k, n in zip(KINDS, per_kind.tolist(), strict=True) if n})
-
-    def add(self, matches: dict[str, np.ndarray], rows: Rows, masks: Iterable[tuple] = ()) -> None:
-        """One chunk of a one-set analysis: its matches, suspect rows and encoded masks."""
-        self.save_masks(masks)
-        self.add_matches(matches)
-        self.add_rows(rows)
-
-    def _write_pending(self) -> None:
-        """Store the suspects' columns gathered so far as slices (chunks of a passes analysis
-        are small: a slice holds many)."""
-        if not self._pending:
-            return
-        parts, self._pending = self._pending, []
-        columns = {n: np.concatenate([p[n] for p in parts]) for n in parts[0]}
-        del parts
-        self._slices += self._store.write_suspect_slices(
-            self.analysis_id, columns, len(self._slices)
-        )
-
-    def close(self) -> None:
-        """Remove the temporary files of the matches not stored (after an error)."""
-        for spilled in self._matches.values():
-            spilled.close()
-        self._matches.clear()
-
-    def close_index(self) -> None:
-        """Remove the temporary files of the rows' index columns (not handed on)."""
-        if self._index is not None:
-            self._index.close()
-
-    def written(self) -> WrittenSuspects | None:
-        """After :meth:`finish`: the rows written as index columns (None when not kept)."""
-        if self._index is None or self._later_from is None:
-            return None
-        generation = self._store.suspects_generation(self.analysis_id)
-        return WrittenSuspects(self.analysis_id, self._index, self._later_from, generation)
-
-    def set_details(self, fits: Mapping[int, dict], report: dict | None) -> None:
-        """What the analysis learnt about each set's detector (JSON by set id, for its
-        re-analyses) and its report."""
-        self._store._db.execute(
-            "UPDATE analyses SET fits = ?, report = ? WHERE id = ?",
-            [
-                json.dumps({str(k): v for k, v in fits.items()}),
-                None if report is None else json.dumps(report),
-                self.analysis_id,
-            ],
-        )
-
-    def finish(self) -> None:
-        """Store the matches, keep the old analysis's decided suspects, make this one current."""
-        store, aid = self._store, self.analysis_id
-        for set_id in self.set_ids:
-            spilled = self._matches.pop(set_id, None)
-            if spilled is None:
-                spilled = SpilledColumns(MATCH_FIELDS, None, _MATCH_PREFIX)
-            pred = spilled.column("prediction_id", _NO_MATCHES["prediction_id"])
-            order = np.argsort(pred, kind="stable")
-            del pred
-            owner = analysis_owner(aid, None if set_id == self.set_id else set_id)
-            store.delete_arrays(owner)
-            for f in MATCH_FIELDS:  # one column at a time: memory holds one, sorted
-                store.add_arrays(owner, {f: spilled.column(f, _NO_MATCHES[f])[order]})
-            del order
-            spilled.close()
-        old = None if self._old is None else self._old["id"]
-        if store._db.dialect == "sqlite":  # no other writer since __init__: the same rows
-            leftovers = _not_found(self._decided_rows, self._found, self.multi)
-        else:  # another reviewer's decision may have landed since
-            leftovers = store._decided_leftovers(old, self.set_ids, self._found, None)
-        if self._as_columns:
-            self._write_pending()
-            store.finish_suspect_slices(aid, self._slices, self._next_id)
-        self._later_from = store._next_suspect_id()
-        store._insert_leftovers(aid, leftovers)
-        self.counts.update(r[0][self._store._ROW_FIELDS.index("kind")] for r in leftovers)
-        store._drop_other_analyses(self.scope, aid)
-        store._db.execute("UPDATE analyses SET current = 1 WHERE id = ?", [aid])

@@ -20,7 +20,7 @@ from .cache_files import CacheFileRepository
 from .column_file import read_column_file
 
 if TYPE_CHECKING:
-    from .analyses import WrittenSuspects
+    from .analysis_writer import WrittenSuspects
 
 ROWS_PER_READ = 1 << 20  # suspect ids per read of a whole analysis (see _fetch_all)
 _IDS_PER_QUERY = 500  # image ids per ``IN (...)`` (SQLite's smallest parameter limit is 999)
