@@ -172,6 +172,32 @@ def test_claims_on_a_file_read_the_columns(imported: Path, tmp_path: Path) -> No
     assert got[:2] == got[2:] and len(got[0]) == 7
 
 
+def test_claims_on_a_file_skip_decided_and_claimed_suspects_as_the_rows_do(
+    imported: Path, tmp_path: Path
+) -> None:
+    """A claim reads only the best suspects stored as columns (count + decided + claimed):
+    the same keys as the rows give, past the top-scored ones decided or claimed by another
+    session, with a kind and a confidence filter, and after some images are re-analysed."""
+    as_rows, as_columns = _pair(imported, tmp_path)
+    got = []
+    for path in (as_rows, as_columns):
+        _decide(path)  # the 12 best-scored
+        with _stored(True):
+            _reanalyse_some(path)
+        with Store.open(path) as other:
+            got.append(other.claim_suspects(other.active_set_id(), 9))
+        with Store.open(path) as store:
+            set_id = store.active_set_id()
+            got.append(store.claim_suspects(set_id, 6))
+            got.append(store.claim_suspects(set_id, 4, kinds=["inaccurate_label"]))
+            got.append(store.claim_suspects(set_id, 5, min_confidence=0.6))
+            decided = set(store.decisions(set_id))
+    assert got[:4] == got[4:]
+    assert [len(g) for g in got[:4]] == [9, 6, 4, 5]
+    every = [k for g in got[:4] for k in g]
+    assert len(set(every)) == len(every) and not set(every) & decided
+
+
 def test_a_push_converts_the_columns_to_rows_and_a_pull_lists_the_same(
     imported: Path, tmp_path: Path
 ) -> None:

@@ -24,7 +24,7 @@ LabelFix, of several sets or of a team project).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -191,6 +191,31 @@ def row_tuples(columns: dict[str, np.ndarray], analysis_id: int | None) -> list[
     if analysis_id is not None:
         fields.insert(1, [analysis_id] * n)
     return list(zip(*fields, strict=True))
+
+
+def best_open(
+    count: int, kinds: Iterable[str], min_confidence: float
+) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    """For :meth:`SuspectBlobRepository.suspect_rows_view`'s ``pick``: the first ``count``
+    suspects of these kinds (all if none) with a confidence of at least ``min_confidence``
+    (or none), by score, best first, then by id: the order a claim takes them in."""
+    codes = [KIND_CODE[k] for k in kinds if k in KIND_CODE]
+    any_kind = not list(kinds)
+
+    def pick(columns: dict[str, np.ndarray]) -> np.ndarray:
+        ok = (
+            np.ones(len(columns["ids"]), dtype=bool)
+            if any_kind
+            else np.isin(columns["kind"], codes)
+        )
+        if min_confidence > 0:
+            conf = columns["confidence"]
+            ok &= np.isnan(conf) | (conf >= min_confidence)
+        at = np.flatnonzero(ok)
+        order = np.lexsort((columns["ids"][at], -columns["score"][at]))
+        return at[order[:count]]
+
+    return pick
 
 
 class SuspectBlobRepository(Repository):
@@ -382,11 +407,17 @@ class SuspectBlobRepository(Repository):
 
     # ------------------------------------------------------------------ as a table
     @contextmanager
-    def suspect_rows_view(self, analysis_id: int | None = None) -> Iterator[None]:
+    def suspect_rows_view(
+        self,
+        analysis_id: int | None = None,
+        pick: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
+    ) -> Iterator[None]:
         """For the time of the block, ``suspects`` in SQL on this connection is a temporary
         table with every analysis's suspects (only ``analysis_id``'s if given) as rows, those
         stored as columns included, for reads that need the table (nothing is written to it
-        meanwhile). Without analyses stored as columns it is the table itself."""
+        meanwhile). Without analyses stored as columns it is the table itself. ``pick``: of
+        the suspects stored as columns, the positions the table shows (a claim needs only
+        the best few, not hundreds of thousands of rows)."""
         if self._db.dialect != "sqlite":
             yield
             return
@@ -405,7 +436,11 @@ class SuspectBlobRepository(Repository):
             names = [d[0] for d in cursor.description]
             at = [ROW_FIELDS.index(n) for n in names]
             for aid in blob:
-                rows = row_tuples(self.blob_suspect_columns(aid), aid)
+                columns = self.blob_suspect_columns(aid)
+                if pick is not None:
+                    at_ = pick(columns)
+                    columns = {n: c[at_] for n, c in columns.items()}
+                rows = row_tuples(columns, aid)
                 table: list[Any] = [[r[i] for r in rows] for i in at]
                 if rows:
                     self._db.insert_columns("temp.suspects", names, table)

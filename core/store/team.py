@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .base import Repository
+from .suspect_blobs import best_open
 
 DEFAULT_CLAIM_SECONDS = 15 * 60.0
 
@@ -45,9 +46,17 @@ class TeamRepository(Repository):
         if analysis is None or count <= 0:
             return []
         got: list[str] = []
+        kinds = sorted(set(kinds)) if kinds else []
         for _ in range(4):  # claims committed by others meanwhile are skipped: top up
-            # a file's analysis stored as columns is read as rows here (see suspect_blobs)
-            with self._db.atomic(), self.suspect_rows_view(analysis):
+            # a file's analysis stored as columns is read as rows here (see suspect_blobs):
+            # its best open ones are among the first count + decided + claimed
+            taken = self._db.scalar(
+                "SELECT (SELECT COUNT(*) FROM decisions WHERE prediction_set_id = ?)"
+                " + (SELECT COUNT(*) FROM claims WHERE prediction_set_id = ?)",
+                [set_id, set_id],
+            )
+            pick = best_open(count - len(got) + int(taken), kinds, min_confidence)
+            with self._db.atomic(), self.suspect_rows_view(analysis, pick):
                 more = self._claim_once(
                     set_id, analysis, count - len(got), seconds, kinds, min_confidence
                 )
