@@ -193,3 +193,16 @@ def image_predictions(*rows: tuple) -> Any:
         scores=arr[:, 2].copy(),
         boxes=arr[:, 3:7].copy(),
     )
+
+
+def tied_scores(rng: np.random.Generator, n: int, nan: bool = False) -> np.ndarray:
+    """Scores with many ties, zeros of both signs and infinities (and nan if ``nan``): the
+    cases where a faster sort may order differently from the plain one."""
+    score = np.round(rng.random(n), int(rng.integers(1, 4)))
+    special = rng.random(n)
+    score[special < 0.05] = 0.0
+    score[(special >= 0.05) & (special < 0.1)] = -0.0
+    score[(special >= 0.1) & (special < 0.12)] = np.inf
+    if nan:
+        score[(special >= 0.12) & (special < 0.14)] = np.nan
+    return score

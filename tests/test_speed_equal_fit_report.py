@@ -15,24 +15,14 @@ from labelfix.core.errors import AnalysisParams
 from labelfix.core.matching import FP, IGNORED, TP
 from labelfix.core.store import Store
 
-from helpers import real81_project
-
-
-def _scores(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Scores with many ties, zeros of both signs and infinities."""
-    score = np.round(rng.random(n), int(rng.integers(1, 4)))
-    special = rng.random(n)
-    score[special < 0.05] = 0.0
-    score[(special >= 0.05) & (special < 0.1)] = -0.0
-    score[(special >= 0.1) & (special < 0.12)] = np.inf
-    return score
+from helpers import real81_project, tied_scores
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(0, 400))
 def test_descending_order_from_the_ascending_one_equals_a_mergesort(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
-    score = _scores(rng, n)
+    score = tied_scores(rng, n)
     up = np.argsort(score, kind="stable")
     if n == 0:
         return
@@ -47,7 +37,7 @@ def test_descending_order_from_the_ascending_one_equals_a_mergesort(seed: int, n
 def test_set_report_equals_the_report_class_by_class(seed: int, n: int, nan: bool) -> None:
     rng = np.random.default_rng(seed)
     category = rng.integers(1, 6, n)
-    score = _scores(rng, n)
+    score = tied_scores(rng, n)
     if nan:
         score[rng.integers(0, n)] = np.nan
     probability = rng.random(n)
@@ -72,7 +62,7 @@ def test_unique_and_knot_scores_of_sorted_input_equal_the_sorting_ones(
     seed: int, n: int, shuffle: bool
 ) -> None:
     rng = np.random.default_rng(seed)
-    x = np.sort(_scores(rng, n))
+    x = np.sort(tied_scores(rng, n))
     if shuffle:
         rng.shuffle(x)
     got, want = calibration._unique(x), np.unique(x)

@@ -15,23 +15,14 @@ from hypothesis import strategies as st
 from labelfix.core import errors, key_sort, matching
 from labelfix.core.matching import FP, IGNORED, TP
 
-
-def _scores(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Scores with ties, zeros of both signs, infinities and nan."""
-    score = np.round(rng.random(n), int(rng.integers(1, 4)))
-    special = rng.random(n)
-    score[special < 0.05] = 0.0
-    score[(special >= 0.05) & (special < 0.1)] = -0.0
-    score[(special >= 0.1) & (special < 0.12)] = np.inf
-    score[(special >= 0.12) & (special < 0.14)] = np.nan
-    return score
+from helpers import tied_scores
 
 
 def _key(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
     """A sort key of one kind: scores (ties, zeros of both signs, inf, nan) or integers of a
     small or large range, bools, 16-bit ones."""
     if kind == "float":
-        return -_scores(rng, n)
+        return -tied_scores(rng, n, nan=True)
     if kind == "bool":
         return rng.random(n) < 0.5
     if kind == "int16":
@@ -61,7 +52,7 @@ def test_the_matching_score_order_is_lexsort_by_group_and_descending_score() -> 
     for span in (3, 90, 40_000, 2**40):
         image = np.sort(rng.integers(0, 70, 500))
         category = rng.integers(-5, span, 500)
-        score = _scores(rng, 500)
+        score = tied_scores(rng, 500, nan=True)
         batch = SimpleNamespace(pred_image=image, pred_category=category, pred_score=score)
         turn, _ = matching._score_order(batch)
         want = np.lexsort((-score, matching._group_key(image, category)))

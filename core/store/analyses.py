@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import KINDS, AnalysisParams, suspect_key
 from ..result_rows import RCOL, Rows
 from .base import Repository
-from .suspect_blobs import ROW_FIELDS, rows_owner
+from .suspect_blobs import ROW_FIELDS, keys_of, rows_owner
 
 if TYPE_CHECKING:
     from .analysis_writer import AnalysisWriter, WrittenSuspects
@@ -41,26 +41,7 @@ if TYPE_CHECKING:
 # the suspects table's columns: the id, analysis, key, kind and score, the ids, IoU and
 # confidence as in a suspects array (errors.SUSPECT_COLUMNS), then the calibrated probability,
 # the group and its rank, and the set of the prediction (NULL: the analysis's only set)
-SUSPECT_FIELDS = (
-    "id",
-    "analysis_id",
-    "key",
-    "kind",
-    "score",
-    "image_id",
-    "annotation_id",
-    "other_annotation_id",
-    "prediction_id",
-    "category_id",
-    "predicted_category_id",
-    "iou",
-    "confidence",
-    "probability",
-    "group_id",
-    "group_rank",
-    "set_id",
-)
-assert SUSPECT_FIELDS == ROW_FIELDS
+SUSPECT_FIELDS = ROW_FIELDS
 SUPPORT_FIELDS = (
     "analysis_id",
     "suspect_id",
@@ -634,18 +615,5 @@ def _row_keys(rows: Rows) -> list[str]:
     data = rows.rows
     if not len(data):
         return []
-
-    def opt(name: str) -> list[int | None]:
-        col = np.nan_to_num(data[:, RCOL[name]], nan=-1).astype(np.int64)
-        return [None if v < 0 else int(v) for v in col.tolist()]
-
-    kinds = [KINDS[int(k)] for k in data[:, RCOL["kind"]]]
-    return list(
-        map(
-            suspect_key,
-            kinds,
-            opt("annotation_id"),
-            opt("prediction_id"),
-            opt("other_annotation_id"),
-        )
-    )
+    names = ("kind", "annotation_id", "prediction_id", "other_annotation_id")
+    return keys_of({n: np.nan_to_num(data[:, RCOL[n]], nan=-1).astype(np.int64) for n in names})
