@@ -155,6 +155,22 @@ def real81_project(out: Path) -> Path:
     return out
 
 
+def val2014_segm_project(out: Path, name: str = "model") -> Path:
+    """COCO val2014's first 100 images (polygon labels) with the cocoapi demo's segm (RLE)
+    results (set ``name``), imported into a project file at ``out``."""
+    from labelfix.core.project import import_project
+
+    root = shared_path("coco_val2014_100")
+    import_project(
+        out,
+        root / "instances_val2014_100.json",
+        None,
+        root / "instances_val2014_fakesegm100_results.json",
+        name,
+    )
+    return out
+
+
 def label_mask_ious(labels: Any) -> Any:
     """The label-label mask IoU matrix of one image's labels (None below two labels), with its
     own pycocotools call: the reference for the analysis's IoUs taken from the matching's call

@@ -13,10 +13,9 @@ from labelfix.core import analysis_chunks, analyze_parallel
 from labelfix.core import analyze as az
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.progress import Cancelled
-from labelfix.core.project import import_project
 from labelfix.core.store import Store
 
-from helpers import real81_project, shared_path
+from helpers import real81_project, val2014_segm_project
 
 pytestmark = pytest.mark.skipif(not analyze_parallel.can_fork(), reason="Linux's fork only")
 
@@ -54,15 +53,7 @@ def test_boxes_in_two_processes(tmp_path: Path, monkeypatch, chunk: int, calibra
 
 def test_masks_in_two_processes(tmp_path: Path, monkeypatch) -> None:
     """COCO val2014's first 100 images with segm results: masks encoded in both processes."""
-    root = shared_path("coco_val2014_100")
-    project = tmp_path / "p.labelfix"
-    import_project(
-        project,
-        root / "instances_val2014_100.json",
-        None,
-        root / "instances_val2014_fakesegm100_results.json",
-        "model",
-    )
+    project = val2014_segm_project(tmp_path / "p.labelfix")
     inputs = _inputs(project, AnalysisParams(geometry="masks", duplicate_iou=0.05))
     monkeypatch.setattr(analysis_chunks, "CHUNK", 9)
     _same(az.compute(inputs, processes=2), az.compute(inputs, processes=1))

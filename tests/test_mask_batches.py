@@ -22,11 +22,10 @@ from labelfix.core import analyze as az
 from labelfix.core import geometry
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.matching import ImageLabels, ImagePredictions, iou_matrix, mask_ious
-from labelfix.core.project import import_project
 from labelfix.core.store import Store
 from labelfix.core.store.masks import LABELS_OWNER, predictions_owner
 
-from helpers import label_mask_ious, shared_path
+from helpers import label_mask_ious, shared_path, val2014_segm_project
 
 H, W = 60, 80
 TRIANGLE = [10.0, 10.0, 40.0, 12.5, 20.0, 45.0]
@@ -196,15 +195,7 @@ def test_first_analysis_caches_labels_not_column_predictions(tmp_path: Path) -> 
     """The label RLEs the analysis caches are to_rle's; predictions kept as RLE columns are not
     cached again (their counts are in the project already); a second analysis, from the cache,
     finds the same."""
-    root = shared_path("coco_val2014_100")
-    project = tmp_path / "p.labelfix"
-    import_project(
-        project,
-        root / "instances_val2014_100.json",
-        None,
-        root / "instances_val2014_fakesegm100_results.json",
-        "segm",
-    )
+    project = val2014_segm_project(tmp_path / "p.labelfix", "segm")
     params = AnalysisParams(geometry="masks")
     with Store.open(project) as store:
         set_id = store.resolve_set(None)
@@ -213,7 +204,7 @@ def test_first_analysis_caches_labels_not_column_predictions(tmp_path: Path) -> 
         first = az.compute(az.read_inputs(store, set_id, params), processes=1)
         owners = {row[0] for row in first.new_masks}
         assert owners == {LABELS_OWNER}
-        data = json.loads((root / "instances_val2014_100.json").read_text())
+        data = json.loads(shared_path("coco_val2014_100", "instances_val2014_100.json").read_text())
         sizes = {im["id"]: (im["height"], im["width"]) for im in data["images"]}
         by_id = {a["id"]: a for a in data["annotations"]}
         assert len(first.new_masks) == len(by_id)

@@ -48,14 +48,16 @@ class TeamRepository(Repository):
         got: list[str] = []
         kinds = sorted(set(kinds)) if kinds else []
         for _ in range(4):  # claims committed by others meanwhile are skipped: top up
-            # a file's analysis stored as columns is read as rows here (see suspect_blobs):
-            # its best open ones are among the first count + decided + claimed
-            taken = self._db.scalar(
-                "SELECT (SELECT COUNT(*) FROM decisions WHERE prediction_set_id = ?)"
-                " + (SELECT COUNT(*) FROM claims WHERE prediction_set_id = ?)",
-                [set_id, set_id],
-            )
-            pick = best_open(count - len(got) + int(taken), kinds, min_confidence)
+            pick = None
+            if self._db.dialect == "sqlite":
+                # a file's analysis stored as columns is read as rows here (suspect_blobs):
+                # its best open ones are among the first count + decided + claimed
+                taken = self._db.scalar(
+                    "SELECT (SELECT COUNT(*) FROM decisions WHERE prediction_set_id = ?)"
+                    " + (SELECT COUNT(*) FROM claims WHERE prediction_set_id = ?)",
+                    [set_id, set_id],
+                )
+                pick = best_open(count - len(got) + int(taken), kinds, min_confidence)
             with self._db.atomic(), self.suspect_rows_view(analysis, pick):
                 more = self._claim_once(
                     set_id, analysis, count - len(got), seconds, kinds, min_confidence
