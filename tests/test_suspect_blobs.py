@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from labelfix.core.store import Store, analysis_writer, migrations, suspect_blob
 from labelfix.core.suspects import SuspectIndex
 
 from backends import drop, pg_url, team_url
-from helpers import real81_project, sql
+from helpers import real81_project, sql, tied_scores
 
 ROWS = "SELECT * FROM suspects ORDER BY id"
 
@@ -196,6 +197,41 @@ def test_claims_on_a_file_skip_decided_and_claimed_suspects_as_the_rows_do(
     assert [len(g) for g in got[:4]] == [9, 6, 4, 5]
     every = [k for g in got[:4] for k in g]
     assert len(set(every)) == len(every) and not set(every) & decided
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_claims_pick_slice_by_slice_is_the_pick_of_the_whole(seed: int) -> None:
+    """A claim picks the best open suspects in each slice, then among those (one slice in
+    memory at a time): the same suspects, in the same order, as one pick over all of them,
+    with tied scores across the slices' borders."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    columns = {
+        "ids": rng.permutation(n).astype(np.int64),
+        "kind": rng.integers(0, 5, n).astype(np.int8),
+        "score": tied_scores(rng, n),
+        "confidence": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+    }
+    kinds = [] if seed % 2 else ["missing_label", "wrong_class"]
+    count = int(rng.integers(1, 400))
+    pick = suspect_blobs.best_open(count, kinds, 0.3 * (seed % 3))
+    ok = np.isnan(columns["confidence"]) | (columns["confidence"] >= 0.3 * (seed % 3))
+    if kinds:
+        ok &= columns["kind"] <= 1
+    at = np.flatnonzero(ok)
+    whole = pick(columns)
+    np.testing.assert_array_equal(
+        whole, at[np.lexsort((columns["ids"][at], -columns["score"][at]))][:count]
+    )
+    cuts = [0, *np.sort(rng.choice(np.arange(1, n), 7, replace=False)).tolist(), n]
+    kept = np.concatenate(
+        [
+            lo + pick({k: c[lo:hi] for k, c in columns.items()})
+            for lo, hi in itertools.pairwise(cuts)
+        ]
+    )
+    again = kept[pick({k: c[kept] for k, c in columns.items()})]
+    np.testing.assert_array_equal(again, whole)
 
 
 def test_a_push_converts_the_columns_to_rows_and_a_pull_lists_the_same(

@@ -106,6 +106,14 @@ def _packed(columns: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+def _wide(part: np.ndarray) -> np.ndarray:
+    """A slice's rows (integers in their smallest types) with every field in its own type."""
+    out = np.empty(len(part), dtype=[(n, d) for n, d in _DTYPES.items()])
+    for n in _DTYPES:
+        out[n] = part[n]
+    return out
+
+
 def _directory_row(columns: dict[str, np.ndarray]) -> list[int]:
     kinds = np.bincount(columns["kind"].astype(np.int64), minlength=len(KINDS))
     return [
@@ -198,7 +206,8 @@ def best_open(
 ) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
     """For :meth:`SuspectBlobRepository.suspect_rows_view`'s ``pick``: the first ``count``
     suspects of these kinds (all if none) with a confidence of at least ``min_confidence``
-    (or none), by score, best first, then by id: the order a claim takes them in."""
+    (or none), by score, best first, then by id: the order a claim takes them in. A top of
+    one total order: the view picks it slice by slice, then among the slices' picks."""
     codes = [KIND_CODE[k] for k in kinds if k in KIND_CODE]
     any_kind = not list(kinds)
 
@@ -212,7 +221,11 @@ def best_open(
             conf = columns["confidence"]
             ok &= np.isnan(conf) | (conf >= min_confidence)
         at = np.flatnonzero(ok)
-        order = np.lexsort((columns["ids"][at], -columns["score"][at]))
+        score = columns["score"][at]
+        if len(at) > count > 0:  # only those scoring at least the count-th best can be in
+            at = at[score >= -np.partition(-score, count - 1)[count - 1]]
+            score = columns["score"][at]
+        order = np.lexsort((columns["ids"][at], -score))
         return at[order[:count]]
 
     return pick
@@ -311,6 +324,37 @@ class SuspectBlobRepository(Repository):
             name: np.concatenate([p[name] for p in parts]).astype(dtype, copy=False)
             for name, dtype in _DTYPES.items()
         }
+
+    def _picked_columns(
+        self, analysis_id: int, pick: Callable[[dict[str, np.ndarray]], np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """The suspects stored as columns that still count and ``pick`` (a top of one total
+        order, as :func:`best_open`'s) keeps: picked in each slice, then among those, so that
+        one slice's fields are in memory at a time and only the picked rows are converted."""
+        dropped = self._dropped(analysis_id)
+        kept = []
+        for k in range(len(self._directory(analysis_id))):
+            part = self._slice(analysis_id, k)
+            if len(dropped):
+                part = part[~np.isin(part["image_id"], dropped)]
+            fields = {n: part[n] for n in _DTYPES}  # views
+            kept.append(_wide(part[pick(fields)]))
+        if not kept:
+            return empty_columns()
+        rows = np.concatenate(kept)
+        rows = rows[pick({n: rows[n] for n in _DTYPES})]
+        return {n: np.array(rows[n]) for n in _DTYPES}
+
+    def _slice(self, analysis_id: int, k: int) -> np.ndarray:
+        """Slice ``k`` of an analysis's suspect columns, as stored (one structured array)."""
+        data = self._db.scalar(
+            f"SELECT data FROM arrays WHERE {self._db.unindexed('owner')} = ? "
+            f"AND {self._db.unindexed('name')} = ?",
+            [rows_owner(analysis_id), f"slice:{k}"],
+        )
+        if data is None:
+            raise RuntimeError(f"analysis {analysis_id}: suspect columns slice:{k} missing")
+        return npy_array(data, writable=False)
 
     def blob_suspect_columns(
         self, analysis_id: int, image_ids: Iterable[int] | None = None
@@ -436,10 +480,11 @@ class SuspectBlobRepository(Repository):
             names = [d[0] for d in cursor.description]
             at = [ROW_FIELDS.index(n) for n in names]
             for aid in blob:
-                columns = self.blob_suspect_columns(aid)
-                if pick is not None:
-                    at_ = pick(columns)
-                    columns = {n: c[at_] for n, c in columns.items()}
+                columns = (
+                    self.blob_suspect_columns(aid)
+                    if pick is None
+                    else self._picked_columns(aid, pick)
+                )
                 rows = row_tuples(columns, aid)
                 table: list[Any] = [[r[i] for r in rows] for i in at]
                 if rows:
