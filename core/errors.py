@@ -4,8 +4,9 @@ The kinds, in the words used everywhere in LabelFix:
 
 - ``missing_label``: a confident prediction that no label explains: it overlaps no same-class
   label much (IoU < ``missing_same_iou``), no other-class label enough to be on it
-  (IoU < ``wrong_class_iou``) and no crowd region (< ``low_iou``): an object nobody labelled.
-  In a crowd, an unlabelled person next to labelled ones overlaps them partly; those count too.
+  (IoU < ``wrong_class_iou``) and no crowd region of its class (< ``low_iou``; of any class
+  before score version 7): an object nobody labelled. In a crowd, an unlabelled person next to
+  labelled ones overlaps them partly; those count too.
 - ``wrong_class``: a prediction of class B on a label of class A
   (IoU >= ``wrong_class_iou``) where no class-A prediction at least as confident overlaps the label.
 - ``inaccurate_label``: the box or polygon is too tight, too loose or shifted. Either a confident
@@ -92,8 +93,9 @@ class AnalysisParams:
         matches (core.calibration; min_score then cuts on probability) and wrong_class is
         discounted by the detector's habits; False: raw confidences, no habits (as before).
         Analyses stored before it existed read back with False.
-    score_version (6): which formulas core.suspect_scores.score_suspects turns the evidence
-        into a score with (see there). Analyses stored before it existed read back with 1, so
+    score_version (7): which formulas core.suspect_scores.score_suspects turns the evidence
+        into a score with (see there); from 7 a crowd region stops only its own class's
+        missing labels. Analyses stored before it existed read back with 1, so
         re-analysing some images of an old analysis scores them as the rest of it was scored.
     """
 
@@ -109,7 +111,7 @@ class AnalysisParams:
     loose_iou: float = 0.6
     on_label_score_ratio: float = 0.1
     calibrate: bool = True
-    score_version: int = 6
+    score_version: int = 7
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -363,7 +365,10 @@ def batch_facts(
     loose_pair = hp[np.r_[True, pair_pred[hp][1:] != pair_pred[hp][:-1]]] if len(hp) else hp
     max_same = segment_max(np.where(same, regular, 0.0), per_pred)
     max_other = segment_max(np.where(~same, regular, 0.0), per_pred)
-    in_crowd = segment_max(np.where(crowd, ious, 0.0), per_pred)
+    # a crowd region explains the predictions of its own class (COCO ignores a prediction in it
+    # only when evaluating that class); before score version 7 it explained any class's
+    explains = crowd & same if params.score_version >= 7 else crowd
+    in_crowd = segment_max(np.where(explains, ious, 0.0), per_pred)
     miss_geo = np.flatnonzero(
         (outcome != TP)
         & (max_same < params.missing_same_iou)

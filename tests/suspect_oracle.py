@@ -67,7 +67,9 @@ def image_suspects(
         if n:
             max_same = np.where(same, regular, 0.0).max(axis=1)
             max_other = np.where(~same, regular, 0.0).max(axis=1)
-            in_crowd = np.where(crowd[None, :], ious, 0.0).max(axis=1)
+            # a crowd region explains its own class's predictions (any class's before v7)
+            explains = crowd[None, :] & (same if params.score_version >= 7 else True)
+            in_crowd = np.where(explains, ious, 0.0).max(axis=1)
             # best confidence of a same-class prediction matching each label (explains the
             # label), and of one overlapping it at all (supports the label's class)
             scores = preds.scores[:, None]

@@ -213,7 +213,7 @@ def test_params_stored_before_loose_iou_read_back_with_the_rule_off() -> None:
 
 
 def test_params_stored_before_score_version_read_back_with_version_1() -> None:
-    assert AnalysisParams().score_version == 6
+    assert AnalysisParams().score_version == 7
     assert AnalysisParams.from_json(V2.to_json()).score_version == 2
     assert AnalysisParams.from_json(V3.to_json()).score_version == 3
     old = {k: v for k, v in AnalysisParams().to_json().items() if k != "score_version"}
@@ -258,6 +258,17 @@ def test_prediction_in_a_crowd_region_is_not_missing() -> None:
     found = suspects(lab, preds((7, 1, 0.9, 100, 100, 40, 80), (8, 1, 0.8, 200, 100, 40, 80)))
     assert not of_kind(found, "missing_label")
     assert not of_kind(found, "spurious_label")  # crowd regions are never spurious
+
+
+def test_other_class_prediction_in_a_crowd_region_is_missing_from_score_version_7() -> None:
+    # a crowd region of books over a shelf and a desk; an unlabelled person sits inside it
+    lab = labels((1, 84, 0, 0, 400, 300), crowd=(1,))
+    pr = preds((7, 1, 0.9, 100, 100, 100, 150), (8, 84, 0.8, 200, 100, 40, 80))
+    missing = of_kind(suspects(lab, pr), "missing_label")
+    assert [int(s["prediction_id"]) for s in missing] == [7]  # the book stays explained
+    assert missing[0]["score"] == 0.9 and missing[0]["iou"] == 0.0
+    v6 = AnalysisParams(score_version=6)  # before: any crowd region explained any class
+    assert not of_kind(suspects(lab, pr, v6), "missing_label")
 
 
 def test_unlabelled_neighbour_in_a_crowd_of_labels_is_missing() -> None:

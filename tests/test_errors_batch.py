@@ -115,6 +115,7 @@ PARAMS = [
     AnalysisParams(nms_iou=0.0, min_score=0.0),  # every overlapping candidate suppresses
     AnalysisParams(loose_iou=0.95, min_score=0.0),  # most matches are loose
     AnalysisParams(loose_iou=0.5),  # the matched-but-loose rule off
+    AnalysisParams(score_version=6),  # any class's crowd region stops a missing label
 ]
 INACCURATE = float(KIND_CODE["inaccurate_label"])
 
@@ -126,7 +127,7 @@ def _loose_rows(rows: np.ndarray, params: AnalysisParams) -> int:
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize(
-    "params", PARAMS, ids=["default", "loose", "zero_low", "nms0", "loose95", "loose_off"]
+    "params", PARAMS, ids=["default", "loose", "zero_low", "nms0", "loose95", "loose_off", "v6"]
 )
 def test_random_chunks_equal_the_per_image_reference(seed: int, params: AnalysisParams) -> None:
     items, image_ids = _random_chunk(seed)
