@@ -88,10 +88,11 @@ Session of 2026-11-30 10:00 (missing_label, on score version 6 then 7; same meas
   a crowd region of its own class for 29 / 20 / 29 (all matched to it and ignored by COCO: not
   missing labels by its rules, a limit of the injection), below min_score for 28 / 31 / 34,
   on another class's label (IoU >= 0.4) 8 / 13 / 13, on a same-class label (>= 0.3) or its tp
-  12 / 11 / 8, suppressed by the candidates' NMS 3 / 6 / 4 (of 390 dropped labels each). Paired +0.016 (4+/6-) / +0.008
-  (3+/7-) / +0.001 (3+/7-) / +0.020 (4+/2-): up to +0.08 on the seeds with such a drop, up to
-  -0.008 on the others. The same candidates x their region's observed over expected (0.80 /
-  0.72 / 0.98: predictions there are right less often) or x0.5: less (+0.014 / +0.006 / 0.000).
+  12 / 11 / 8, suppressed by the candidates' NMS 3 / 6 / 4 (of 390 dropped labels each).
+  Paired +0.016 (4+/6-) / +0.008 (3+/7-) / +0.001 (3+/7-) / +0.020 (4+/2-): up to +0.08 on
+  the seeds with such a drop, up to -0.008 on the others. The same candidates x their region's
+  observed over expected (0.80 / 0.72 / 0.98: predictions there are right less often) or x0.5:
+  less (+0.014 / +0.006 / 0.000).
 - The class's label count + 1 in the candidate's rank position (its class if it were
   labelled; direction "rare classes too pessimistic"): -0.008 (0+/10-) / +0.001 / +0.000. Only
   4 of CenterNet's 82 listed hits on seeds 0-4 (3 of 22 below rank 40) are of classes left with
@@ -114,8 +115,11 @@ Session of 2026-11-30 10:00 (missing_label, on score version 6 then 7; same meas
 - Headroom: a logistic ranker fitted on seeds 0-4 of each detector itself on logit p, log
   side, context, label overlap, image and class label counts, co-located ratio and the score
   ranks seeds 5-9 at 0.236 / 0.151 / 0.100 (today 0.239 / 0.124 / 0.112); with the raw
-  confidence 0.277 / 0.155 / 0.110. Dropping every candidate that the clean labels raise too
-  (real unlabelled objects and hallucinations: 527 / 357 / 888 per seed) would give 0.402 /
+  confidence 0.277 / 0.155 / 0.110; adding the box's aspect ratio against its class's labels
+  (z-score) 0.246 / 0.156 / 0.112 (features standardised: 0.243 / 0.155 / 0.100 with the
+  eight), and the box's place in the image and touching its border 0.243 / 0.149 / 0.123.
+  Dropping every candidate that the clean labels raise too (real unlabelled objects and
+  hallucinations: 527 / 357 / 888 per seed) would give 0.402 /
   0.276 / 0.326 at recall 0.456 / 0.359 / 0.456: NanoDet's 0.30 is out of reach by ranking.
 
 Run: ``python bench/quality_offline.py --dump`` (about 2 minutes for the four setups and ten
