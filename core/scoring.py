@@ -287,7 +287,8 @@ def score(
     row, nan where it does not apply (core.containment.row_containment), and (score version 6)
     missing_label by its prediction's same-class context and wrong_class by its label's:
     ``context`` per row, nan where it does not apply (core.class_context.row_context), by the
-    fit's context totals."""
+    fit's context totals; (score version 7) wrong_class also by its prediction's context, on
+    the probability in its own term."""
     out = _score(raw, params, fit, best_iou)
     if contained is not None and params.score_version >= 5 and len(out):
         out = containment.discount(out, contained)
@@ -297,7 +298,11 @@ def score(
         and params.score_version >= 6
         and len(out)
     ):
-        factor = class_context.factors(fit.context_totals, context, raw[:, 0])
+        probability = None
+        if params.score_version >= 7:  # the wrong_class prediction's probability by context
+            probability = raw[:, _COL["probability"]]
+            probability = np.where(np.isnan(probability), raw[:, _COL["confidence"]], probability)
+        factor = class_context.factors(fit.context_totals, context, raw[:, 0], probability)
         out = np.clip(out * factor, 0.0, 1.0)
     return out
 

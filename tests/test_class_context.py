@@ -1,6 +1,6 @@
 """A missing_label among labelled objects of its class is likelier than a lone detection of a
 class nobody labelled on the image, by as much as the detector's own matches say
-(core.class_context, score version 6)."""
+(core.class_context, score version 6); so is a wrong_class's prediction (score version 7)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from labelfix.core.errors import (
     chunk_suspects,
 )
 from labelfix.core.matching import match_image
-from labelfix.core.suspect_scores import score_suspects
+from labelfix.core.suspect_scores import OWN_WEIGHT_WRONG_CLASS, score_suspects
 
 from helpers import image_labels, image_predictions
 
@@ -101,13 +101,15 @@ def test_version_6_scales_missing_labels_and_wrong_classes_and_older_versions_ke
     by_label = dict(
         zip(raw[wrong, COL["annotation_id"]].tolist(), context[wrong].tolist(), strict=True)
     )
-    assert by_label == {2: 1.0, 6: 0.0}
+    # the label's context plus twice the prediction's: both dogs have a dog labelled elsewhere
+    assert by_label == {2: 3.0, 6: 2.0}
+    v6 = AnalysisParams(score_version=6)
     totals = (100.0, 10.0, 20.0, 100.0, 60.0, 50.0)
     fit = scoring.DetectorFit(
         None, {1: 2, 2: 2}, np.zeros(0, np.int64), np.zeros(0), {}, None, totals
     )
-    plain = score_suspects(raw, params)
-    got = scoring.score(raw, params, fit, None, None, context)
+    plain = score_suspects(raw, v6)
+    got = scoring.score(raw, v6, fit, None, None, context)
     factor = class_context.factors(totals, context, kind)
     assert np.allclose(got, np.clip(plain * factor, 0.0, 1.0))
     assert np.array_equal(got[~missing & ~wrong], plain[~missing & ~wrong])
@@ -116,7 +118,34 @@ def test_version_6_scales_missing_labels_and_wrong_classes_and_older_versions_ke
     assert np.array_equal(scoring.score(raw, v5, fit, None, None, context), score_suspects(raw, v5))
     # a fit stored before version 6 has no totals: nothing to scale by
     old = scoring.DetectorFit(None, {1: 2, 2: 2}, np.zeros(0, np.int64), np.zeros(0), {}, None)
-    assert np.array_equal(scoring.score(raw, params, old, None, None, context), plain)
+    assert np.array_equal(scoring.score(raw, v6, old, None, None, context), plain)
+
+
+def test_version_7_weighs_a_wrong_class_prediction_by_its_context_odds() -> None:
+    """The same wrong_class row scores higher when its prediction has context on a detector
+    whose predictions with context are right more often than their probability says, and lower
+    when it has none (the probability in its own term times its side's ratio over all)."""
+    _, _, facts, params = _chunk()
+    raw = chunk_suspects(facts, None, params)
+    raw[:, COL["probability"]] = raw[:, COL["confidence"]]
+    wrong = raw[:, COL["kind"]] == KIND_CODE["wrong_class"]
+    totals = (100.0, 10.0, 20.0, 100.0, 60.0, 50.0)  # without 0.5 / with 1.2 of expected
+    fit = scoring.DetectorFit(
+        None, {1: 2, 2: 2}, np.zeros(0, np.int64), np.zeros(0), {}, None, totals
+    )
+    lone_label = np.where(wrong, 2.0, np.nan)  # predictions with context, labels without
+    v6 = AnalysisParams(score_version=6)
+    base = scoring.score(raw, v6, fit, None, None, lone_label)
+    with_context = scoring.score(raw, params, fit, None, None, lone_label)
+    without = scoring.score(raw, params, fit, None, None, np.where(wrong, 0.0, np.nan))
+    assert (with_context[wrong] > base[wrong]).all() and (without[wrong] < base[wrong]).all()
+    assert np.array_equal(with_context[~wrong], base[~wrong])
+    prior = class_context.CONTEXT_PRIOR
+    ratio = ((60 + prior * 70 / 70) / (50 + prior)) / (70 / 70)
+    w = OWN_WEIGHT_WRONG_CLASS
+    p = raw[wrong, COL["probability"]]
+    own = (1 - w + w * np.minimum(1.0, p * ratio)) / (1 - w + w * p)
+    assert np.allclose(with_context[wrong], base[wrong] * own)
 
 
 def test_fit_keeps_its_context_totals_in_json_and_reads_older_fits_without() -> None:
@@ -128,5 +157,5 @@ def test_fit_keeps_its_context_totals_in_json_and_reads_older_fits_without() -> 
     assert scoring.DetectorFit.from_json(old, cats, scores).context_totals is None
 
 
-def test_default_analyses_are_scored_with_version_6() -> None:
+def test_default_analyses_are_scored_with_version_7() -> None:
     assert AnalysisParams().score_version == 7
