@@ -273,14 +273,14 @@ def second_pass(
     """A chunk's suspects (errors.chunk_suspects) with its predictions' probabilities (in the
     facts' order), and if asked its habit totals and confusions on those probabilities."""
     totals = scoring.facts_habits(facts, probability, params) if want_habits else None
-    context_totals = class_context.facts_totals(facts, probability) if want_habits else None
+    context_totals = class_context.facts_totals(facts, probability, params) if want_habits else None
     raw = chunk_suspects(facts, probability, params, ious)
     restored = best = contained = context = None
     if len(raw):
         restored = scoring.restore_scores(raw, facts.p_id, facts.p_score)
         best = label_fit.row_best_iou(facts, raw)
         contained = containment.row_containment(facts, raw)
-        context = class_context.row_context(facts, raw)
+        context = class_context.row_context(facts, raw, params)
     confusion = (
         analysis_report.facts_confusion(facts, probability, params) if want_confusion else None
     )

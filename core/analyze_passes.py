@@ -168,7 +168,7 @@ def analyze_in_passes(
             with phase("suspect rules"):
                 calibrated = scoring.calibrated_items(chunk.items, fit)
                 habits.add_totals(totals, scoring.chunk_habits(calibrated, matched, params))
-                context_parts.append(class_context.items_totals(calibrated, matched))
+                context_parts.append(class_context.items_totals(calibrated, matched, params))
         fit = replace(fit, habit_totals=totals)
         fit = scoring.with_context_totals(fit, context_parts)
     # from here on the fit needs only its sorted reference: the set's classes and scores (16
@@ -195,7 +195,7 @@ def analyze_in_passes(
                 raw = scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
                 best = label_fit.row_best_iou(facts, raw)
                 contained = containment.row_containment(facts, raw)
-                context = class_context.row_context(facts, raw)
+                context = class_context.row_context(facts, raw, params)
                 scored = (
                     np.column_stack(
                         [raw, scoring.score(raw, params, final, best, contained, context)]

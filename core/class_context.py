@@ -45,29 +45,34 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import KIND_CODE, SUSPECT_COLUMNS, ChunkFacts, kind_rows
+from . import part_context
+from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts, kind_rows
 from .habits import TOTAL_STEP
 from .matching import FP, TP, ImageLabels, ImageMatches, ImagePredictions
-from .suspect_scores import OWN_WEIGHT_WRONG_CLASS
+from .suspect_scores import OWN_WEIGHT_INACCURATE, OWN_WEIGHT_WRONG_CLASS
 
 # True positives' worth of the ratio of all that each side's ratio starts from (a side with few
 # predictions keeps about the ratio of all: factor 1).
 CONTEXT_PRIOR = 10.0
 # The totals' layout: per side (0: no context, 1: context) counted predictions, true
-# positives, sum of probabilities.
-N_TOTALS = 6
+# positives, sum of probabilities; then the same for core.part_context's sides (0: not on a
+# part, 1: on a part; score version 7: fits stored before it have the first six only).
+N_TOTALS = 12
 
 
-def _totals(context: np.ndarray, outcome: np.ndarray, probability: np.ndarray) -> np.ndarray:
+def _totals(
+    context: np.ndarray, outcome: np.ndarray, probability: np.ndarray, on_part: np.ndarray
+) -> np.ndarray:
     """:data:`N_TOTALS` totals of a chunk's predictions (see the module)."""
     out = np.zeros(N_TOTALS)
     counted = (outcome == TP) | (outcome == FP)
     units = np.rint(np.asarray(probability, dtype=np.float64) / TOTAL_STEP).astype(np.int64)
-    for side in (0, 1):
-        sel = counted & (context == side)
-        out[3 * side] = float(np.count_nonzero(sel))
-        out[3 * side + 1] = float(np.count_nonzero(sel & (outcome == TP)))
-        out[3 * side + 2] = float(units[sel].sum()) * TOTAL_STEP
+    for at, feature in ((0, context), (6, on_part)):
+        for side in (0, 1):
+            sel = counted & (feature == side)
+            out[at + 3 * side] = float(np.count_nonzero(sel))
+            out[at + 3 * side + 1] = float(np.count_nonzero(sel & (outcome == TP)))
+            out[at + 3 * side + 2] = float(units[sel].sum()) * TOTAL_STEP
     return out
 
 
@@ -117,13 +122,16 @@ def facts_context(facts: ChunkFacts) -> np.ndarray:
     return _prediction_context(f.l_img, f.l_cat, f.l_crowd, f.p_img, f.p_cat, f.outcome)
 
 
-def facts_totals(facts: ChunkFacts, probability: np.ndarray) -> np.ndarray:
+def facts_totals(facts: ChunkFacts, probability: np.ndarray, params: AnalysisParams) -> np.ndarray:
     """The totals of a chunk from its facts and its predictions' probabilities (facts' order)."""
-    return _totals(facts_context(facts), np.asarray(facts.outcome), probability)
+    on_part = part_context.facts_on_part(facts, params)
+    return _totals(facts_context(facts), np.asarray(facts.outcome), probability, on_part)
 
 
 def items_totals(
-    calibrated: Sequence[tuple[ImagePredictions, ImageLabels]], matched: Sequence[ImageMatches]
+    calibrated: Sequence[tuple[ImagePredictions, ImageLabels]],
+    matched: Sequence[ImageMatches],
+    params: AnalysisParams,
 ) -> np.ndarray:
     """:func:`facts_totals` of a chunk's calibrated images and their matches (the same
     predictions and numbers, without the facts)."""
@@ -142,7 +150,9 @@ def items_totals(
         flat([p.category_ids for p, _ in calibrated], np.int64),
         outcome,
     )
-    return _totals(context, outcome, flat([p.scores for p, _ in calibrated], np.float64))
+    on_part = part_context.items_on_part(calibrated, matched, params)
+    probability = flat([p.scores for p, _ in calibrated], np.float64)
+    return _totals(context, outcome, probability, on_part)
 
 
 def label_context(facts: ChunkFacts) -> np.ndarray:
@@ -155,10 +165,11 @@ def label_context(facts: ChunkFacts) -> np.ndarray:
     return ((_count_of(keys, counts, query) > 1) & regular).astype(np.int64)
 
 
-def row_context(facts: ChunkFacts, raw: np.ndarray) -> np.ndarray:
+def row_context(facts: ChunkFacts, raw: np.ndarray, params: AnalysisParams) -> np.ndarray:
     """Per suspect row of the chunk (errors.chunk_suspects): for missing_label rows their
     prediction's context (1 / 0), for wrong_class rows their label's (:func:`label_context`)
-    plus twice their prediction's (0-3); nan for the other rows."""
+    plus twice their prediction's (0-3), for inaccurate_label rows whether their prediction
+    is on a part (core.part_context, 1 / 0); nan for the other rows."""
     out = np.full(len(raw), np.nan)
     if len(raw):
         context = facts_context(facts)
@@ -167,14 +178,44 @@ def row_context(facts: ChunkFacts, raw: np.ndarray) -> np.ndarray:
             out[sel] = context[pred]
         sel, lab = kind_rows(facts, raw, "wrong_class")
         if len(sel):
-            ids = raw[sel, _PREDICTION_ID].astype(np.int64)
-            order = np.argsort(facts.p_id, kind="stable")
-            pred = order[np.searchsorted(facts.p_id[order], ids)]
-            out[sel] = label_context(facts)[lab] + 2 * context[pred]
+            out[sel] = label_context(facts)[lab] + 2 * context[_predictions(facts, raw, sel)]
+        sel, _ = kind_rows(facts, raw, "inaccurate_label")
+        if len(sel):
+            out[sel] = part_context.facts_on_part(facts, params)[_predictions(facts, raw, sel)]
     return out
 
 
+def _predictions(facts: ChunkFacts, raw: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """The facts' indices of the predictions of rows ``sel``."""
+    ids = raw[sel, _PREDICTION_ID].astype(np.int64)
+    order = np.argsort(facts.p_id, kind="stable")
+    return order[np.searchsorted(facts.p_id[order], ids)]
+
+
 _PREDICTION_ID = SUSPECT_COLUMNS.index("prediction_id")
+
+
+def _sides(t: np.ndarray, at: int) -> tuple[float, float, float] | None:
+    """The two sides' observed-over-expected ratios of the totals block at ``at`` and the
+    ratio of all (None when the block is absent or says nothing)."""
+    if len(t) < at + 6:
+        return None
+    tp, expected = t[at + 1] + t[at + 4], t[at + 2] + t[at + 5]
+    if tp <= 0 or expected <= 0:
+        return None
+    ratio_all = tp / expected
+    s0, s1 = (
+        (t[at + 3 * s + 1] + CONTEXT_PRIOR * ratio_all) / (t[at + 3 * s + 2] + CONTEXT_PRIOR)
+        for s in (0, 1)
+    )
+    return s0, s1, ratio_all
+
+
+def _own_term(p: np.ndarray, ratio: np.ndarray, w: float) -> np.ndarray:
+    """An own probability term ``1 - w + w p`` with ``p`` times ``ratio`` (at most 1), over
+    the term with ``p`` as it is."""
+    p = np.clip(np.nan_to_num(p), 0.0, 1.0)
+    return (1.0 - w + w * np.minimum(1.0, p * ratio)) / (1.0 - w + w * p)
 
 
 def factors(
@@ -186,33 +227,35 @@ def factors(
     """Per row, the factor its score is multiplied by; ``kind`` per row (the rows' kind codes;
     None: every row with a context is a missing_label). A missing_label: its side's
     observed-over-expected ratio over that of all counted predictions. A wrong_class whose
-    label has context: the ratio without context over the ratio with it (at most 1), else 1;
-    with ``probability`` (per row, its prediction's; score version 7) times its own term with
-    that probability multiplied by its prediction's side's ratio over that of all (at most 1),
-    over its own term with the probability as it is. 1 where the context is nan (other kinds)
-    or the totals say nothing."""
+    label has context: the ratio without context over the ratio with it (at most 1), else 1.
+    With ``probability`` (per row, its prediction's; score version 7) a wrong_class also by
+    its own term (core.suspect_scores) with that probability multiplied by its prediction's
+    context side's ratio, over its own term as it is, and an inaccurate_label by the same with
+    its prediction's part side (core.part_context; 1 with totals stored before version 7).
+    1 where the context is nan (other kinds) or the totals say nothing."""
     t = np.asarray(totals, dtype=np.float64)
     out = np.ones(len(context))
-    tp, expected = t[1] + t[4], t[2] + t[5]
-    if tp <= 0 or expected <= 0:
+    sides = _sides(t, 0)
+    if sides is None:
         return out
-    ratio_all = tp / expected
-    side = [
-        (t[3 * s + 1] + CONTEXT_PRIOR * ratio_all) / (t[3 * s + 2] + CONTEXT_PRIOR) for s in (0, 1)
-    ]
     ctx = np.asarray(context, dtype=np.float64)
     known = ~np.isnan(ctx)
-    wrong = np.zeros(len(ctx), bool)
+    codes = np.full(len(ctx), KIND_CODE["missing_label"])
     if kind is not None:
-        wrong = np.asarray(kind).astype(np.int64) == KIND_CODE["wrong_class"]
-    miss = known & ~wrong
-    out[miss] = np.where(ctx[miss] > 0, side[1], side[0]) / ratio_all
-    label_ctx = np.where(known & wrong, np.mod(np.nan_to_num(ctx), 2), 0)
-    out[known & wrong & (label_ctx > 0)] = min(1.0, side[0] / side[1])
-    if probability is not None:
-        rows = known & wrong
-        p = np.clip(np.nan_to_num(np.asarray(probability, dtype=np.float64)[rows]), 0.0, 1.0)
-        ratio = np.where(ctx[rows] >= 2, side[1], side[0]) / ratio_all
-        w = OWN_WEIGHT_WRONG_CLASS
-        out[rows] *= (1.0 - w + w * np.minimum(1.0, p * ratio)) / (1.0 - w + w * p)
+        codes = np.asarray(kind).astype(np.int64)
+    miss = known & (codes == KIND_CODE["missing_label"])
+    out[miss] = np.where(ctx[miss] > 0, sides[1], sides[0]) / sides[2]
+    wrong = known & (codes == KIND_CODE["wrong_class"])
+    label_ctx = np.where(wrong, np.mod(np.nan_to_num(ctx), 2), 0)
+    out[wrong & (label_ctx > 0)] = min(1.0, sides[0] / sides[1])
+    if probability is None:
+        return out
+    probability = np.asarray(probability, dtype=np.float64)
+    ratio = np.where(ctx[wrong] >= 2, sides[1], sides[0]) / sides[2]
+    out[wrong] *= _own_term(probability[wrong], ratio, OWN_WEIGHT_WRONG_CLASS)
+    part_sides = _sides(t, 6)
+    inaccurate = known & (codes == KIND_CODE["inaccurate_label"])
+    if part_sides is not None and inaccurate.any():
+        ratio = np.where(ctx[inaccurate] > 0, part_sides[1], part_sides[0]) / part_sides[2]
+        out[inaccurate] *= _own_term(probability[inaccurate], ratio, OWN_WEIGHT_INACCURATE)
     return out

@@ -65,13 +65,15 @@ def test_a_labels_context_is_another_regular_label_of_its_class_on_its_image() -
 
 
 def test_totals_from_items_equal_those_from_facts() -> None:
-    items, matched, facts, _ = _chunk()
-    got = class_context.items_totals(items, matched)
-    want = class_context.facts_totals(facts, facts.p_score)
+    items, matched, facts, params = _chunk()
+    got = class_context.items_totals(items, matched, params)
+    want = class_context.facts_totals(facts, facts.p_score, params)
     assert np.array_equal(got, want)
     # no context: the cat fp (0.6) and the dog tp (0.9); context: tp 10 and fps 11, 12, 15,
     # 21, 22 (the crowd one is ignored, not counted)
-    assert np.allclose(got, [2, 1, 1.5, 6, 1, 4.45])
+    assert np.allclose(got[:6], [2, 1, 1.5, 6, 1, 4.45])
+    # no prediction on a part (core.part_context): all eight counted on the first side
+    assert np.allclose(got[6:], [8, 2, 5.95, 0, 0, 0])
 
 
 def test_factors_are_each_sides_observed_over_expected_against_all() -> None:
@@ -92,7 +94,7 @@ def test_factors_are_each_sides_observed_over_expected_against_all() -> None:
 def test_version_6_scales_missing_labels_and_wrong_classes_and_older_versions_keep_theirs() -> None:
     _, _, facts, params = _chunk()
     raw = chunk_suspects(facts, None, params)
-    context = class_context.row_context(facts, raw)
+    context = class_context.row_context(facts, raw, params)
     kind = raw[:, COL["kind"]]
     missing = kind == KIND_CODE["missing_label"]
     wrong = kind == KIND_CODE["wrong_class"]

@@ -60,7 +60,7 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
     calibrated: list = []
     bests: list = []  # label_fit's best same-class IoU per row
     contained: list = []  # core.containment's per row (missing_label rows)
-    context: list = []  # core.class_context's per row (missing_label, wrong_class rows)
+    context: list = []  # core.class_context's per row (missing, wrong class, inaccurate rows)
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         raws, totals, context_totals = [], {}, []
@@ -68,14 +68,14 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
         for (chunk, matched, ious), cal in zip(done, calibrated, strict=True):
             if fit.habit_totals is None:
                 habits.add_totals(totals, scoring.chunk_habits(cal, matched, params))
-                context_totals.append(class_context.items_totals(cal, matched))
+                context_totals.append(class_context.items_totals(cal, matched, params))
             raw = batch_suspects(cal, matched, chunk.image_ids, params, ious)
             if len(raw):
                 raws.append(scoring.restore_confidence(raw, chunk.items))
                 facts = chunk_facts(cal, matched, chunk.image_ids, params)
                 bests.append(label_fit.row_best_iou(facts, raw))
                 contained.append(containment.row_containment(facts, raw))
-                context.append(class_context.row_context(facts, raw))
+                context.append(class_context.row_context(facts, raw, params))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         if fit.habit_totals is not None:
             return raw, fit
