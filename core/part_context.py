@@ -57,14 +57,28 @@ def items_on_part(
     params: AnalysisParams,
 ) -> np.ndarray:
     """:func:`facts_on_part` of a chunk's images and their matches, in the items' order."""
-    parts = [np.zeros(0, np.int64)]
-    for (p, lab), m in zip(items, matched, strict=True):
-        out = np.zeros(len(p), np.int64)
-        if len(p) and len(lab):
-            same = np.asarray(p.category_ids)[:, None] == np.asarray(lab.category_ids)[None, :]
-            regular = ~np.asarray(lab.iscrowd, bool)[None, :]
-            i, j = np.nonzero(same & regular & _partly(np.asarray(m.ious), params))
-            if len(i):
-                out[i[_inside(np.asarray(p.boxes)[i], np.asarray(lab.boxes)[j])]] = 1
-        parts.append(out)
-    return np.concatenate(parts)
+    n_pred = np.array([len(p) for p, _ in items], np.int64)
+    n_lab = np.array([len(lab) for _, lab in items], np.int64)
+    out = np.zeros(int(n_pred.sum()), np.int64)
+    if not len(out) or not n_lab.sum():
+        return out
+
+    def flat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate([np.zeros(0, dtype), *(np.asarray(v, dtype) for v in parts)])
+
+    ious = flat([np.asarray(m.ious).ravel() for m in matched], np.float64)
+    sizes = n_pred * n_lab
+    img = np.repeat(np.arange(len(items)), sizes)
+    k = np.arange(len(ious)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    pred = np.repeat(np.cumsum(n_pred) - n_pred, sizes) + k // np.maximum(n_lab[img], 1)
+    lab = np.repeat(np.cumsum(n_lab) - n_lab, sizes) + k % np.maximum(n_lab[img], 1)
+    p_cat = flat([p.category_ids for p, _ in items], np.int64)
+    l_cat = flat([lab.category_ids for _, lab in items], np.int64)
+    crowd = flat([lab.iscrowd for _, lab in items], bool)
+    keep = np.flatnonzero((p_cat[pred] == l_cat[lab]) & ~crowd[lab] & _partly(ious, params))
+    if len(keep):
+        pred, lab = pred[keep], lab[keep]
+        p_box = np.concatenate([np.asarray(p.boxes, np.float64).reshape(-1, 4) for p, _ in items])
+        l_box = np.concatenate([np.asarray(b.boxes, np.float64).reshape(-1, 4) for _, b in items])
+        out[pred[_inside(p_box[pred], l_box[lab])]] = 1
+    return out

@@ -104,3 +104,25 @@ def test_version_7_weighs_an_inaccurate_labels_prediction_by_its_part_odds() -> 
     )
     old = scoring.score(raw, params, short, None, None, context)
     assert np.array_equal(old[inaccurate], v6[inaccurate])
+
+
+def test_items_and_facts_agree_on_many_images_some_empty() -> None:
+    rng = np.random.default_rng(3)
+    items = []
+    for n_pred, n_lab in ((5, 4), (0, 3), (4, 0), (12, 6), (0, 0), (7, 7)):
+        labels = image_labels(
+            *[(100 + i, int(rng.integers(1, 3)), *rng.uniform(0, 60, 2), *rng.uniform(20, 80, 2))
+              for i in range(n_lab)],
+            crowd=(100,),
+        )  # fmt: skip
+        preds = image_predictions(
+            *[(200 + i, int(rng.integers(1, 3)), rng.uniform(), *rng.uniform(0, 90, 2),
+               *rng.uniform(5, 60, 2)) for i in range(n_pred)]
+        )  # fmt: skip
+        items.append((preds, labels))
+    matched = [match_image(p, lab) for p, lab in items]
+    params = AnalysisParams()
+    facts = chunk_facts(items, matched, list(range(len(items))), params)
+    on_part = part_context.facts_on_part(facts, params)
+    assert on_part.any() and not on_part.all()
+    assert np.array_equal(part_context.items_on_part(items, matched, params), on_part)
