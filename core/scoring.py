@@ -287,8 +287,9 @@ def score(
     row, nan where it does not apply (core.containment.row_containment), and (score version 6)
     missing_label by its prediction's same-class context and wrong_class by its label's:
     ``context`` per row, nan where it does not apply (core.class_context.row_context), by the
-    fit's context totals; (score version 7) wrong_class also by its prediction's context, on
-    the probability in its own term."""
+    fit's context totals; (score version 7) wrong_class also by its prediction's context and
+    inaccurate_label by its prediction's being on a part (core.part_context), both on the
+    probability in their own term."""
     out = _score(raw, params, fit, best_iou)
     if contained is not None and params.score_version >= 5 and len(out):
         out = containment.discount(out, contained)
