@@ -278,7 +278,7 @@ def second_pass(
     restored = best = contained = context = None
     if len(raw):
         restored = scoring.restore_scores(raw, facts.p_id, facts.p_score)
-        best = label_fit.row_best_iou(facts, raw)
+        best = label_fit.row_best_iou(facts, raw, params)
         contained = containment.row_containment(facts, raw)
         context = class_context.row_context(facts, raw, params)
     confusion = (

@@ -193,7 +193,7 @@ def analyze_in_passes(
                 facts = chunk_facts(calibrated, matched, chunk.image_ids, params)
                 raw = chunk_suspects(facts, None, params, label_ious)
                 raw = scoring.restore_confidence(raw, chunk.items) if len(raw) else raw
-                best = label_fit.row_best_iou(facts, raw)
+                best = label_fit.row_best_iou(facts, raw, params)
                 contained = containment.row_containment(facts, raw)
                 context = class_context.row_context(facts, raw, params)
                 scored = (

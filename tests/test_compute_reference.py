@@ -73,7 +73,7 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
             if len(raw):
                 raws.append(scoring.restore_confidence(raw, chunk.items))
                 facts = chunk_facts(cal, matched, chunk.image_ids, params)
-                bests.append(label_fit.row_best_iou(facts, raw))
+                bests.append(label_fit.row_best_iou(facts, raw, params))
                 contained.append(containment.row_containment(facts, raw))
                 context.append(class_context.row_context(facts, raw, params))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))

@@ -42,6 +42,33 @@ def test_best_same_iou_takes_every_prediction_of_the_class_at_any_confidence() -
     )
     facts = chunk_facts([(pr, labs)], [match_image(pr, labs)], [5], AnalysisParams())
     assert np.allclose(label_fit.best_same_iou(facts, np.array([0, 1])), [0.9, 0.0])
+    # of any class: the other class's box on label 1 fits it fully
+    got = label_fit.best_same_iou(facts, np.array([0, 1]), any_class=True)
+    assert np.allclose(got, [1.0, 0.0])
+
+
+def test_version_7_takes_a_box_of_any_class_as_the_labels_best_fit() -> None:
+    """A label that another class's prediction fits tightly is drawn on an object's extent:
+    from score version 7 its inaccurate_label suspect scores by that fit."""
+    labs = image_labels((1, 1, 0, 0, 100, 100))
+    pr = image_predictions(
+        (7, 1, 0.9, 50, 0, 100, 100),  # a confident partial overlap of the label's class
+        (8, 2, 0.2, 0, 0, 100, 95),  # another class fits the label at IoU 0.95
+    )
+    params = AnalysisParams()
+    facts = chunk_facts([(pr, labs)], [match_image(pr, labs)], [5], params)
+    raw = chunk_suspects(facts, None, params)
+    (row,) = np.flatnonzero(raw[:, 0] == KIND_CODE["inaccurate_label"])
+    v6 = AnalysisParams(score_version=6)
+    assert np.isclose(label_fit.row_best_iou(facts, raw, v6)[row], 1 / 3)
+    best = label_fit.row_best_iou(facts, raw, params)
+    assert np.isclose(best[row], 0.95)
+    counts = label_fit.tp_iou_counts(np.full(4, TP), np.array([0.6, 0.7, 0.8, 0.97]))
+    fit = scoring.with_tp_iou_counts(
+        scoring.DetectorFit(None, {1: 1}, np.zeros(0, np.int64), np.zeros(0), {}, None), counts
+    )
+    got = scoring.score(raw, params, fit, best)
+    assert np.isclose(got[row], score_suspects(raw, params)[row] * 0.25**LABEL_FIT_POWER)
 
 
 def test_an_inaccurate_label_the_detector_fits_well_elsewhere_scores_lower() -> None:
@@ -54,7 +81,7 @@ def test_an_inaccurate_label_the_detector_fits_well_elsewhere_scores_lower() -> 
     raw = chunk_suspects(facts, None, params)
     assert np.array_equal(raw, batch_suspects([(pr, labs)], [m], [5], params), equal_nan=True)
     (row,) = np.flatnonzero(raw[:, 0] == KIND_CODE["inaccurate_label"])
-    best = label_fit.row_best_iou(facts, raw)
+    best = label_fit.row_best_iou(facts, raw, params)
     assert np.isclose(best[row], 0.9) and np.isnan(np.delete(best, row)).all()
     # the detector's true positives: a quarter fit their labels better than 0.9
     counts = label_fit.tp_iou_counts(np.full(4, TP), np.array([0.6, 0.7, 0.8, 0.95]))
