@@ -15,8 +15,10 @@ Score version 4 multiplies an inaccurate_label suspect's score by ``share ** LAB
 (core.errors),
 ``share`` being the share of the true positives that fit their labels better than the best
 same-class prediction fits this label (:func:`better_share`; 1 when nothing fits it at IoU 0.5).
-Score version 7 takes the best prediction of any class: a box that a prediction of another
-class fits as well is drawn on an object's extent all the same (bench seeds 0-9, paired
+Score version 7 also takes predictions of other classes, but for those matched to a label of
+their own class (a person box matched to its person says nothing of the couch label drawn
+around that person): a box that another class's unmatched prediction (the detector's
+confusion) fits as well is drawn on an object's extent all the same (bench seeds 0-9, paired
 inaccurate_label AP: CenterNet +0.005 (9 of 10 seeds up), NanoDet +0.006 (6), blurred +0.000
 (6), synthetic +0.021 (5 up, none down); all kinds +0.004 / +0.003 / +0.003 / +0.003).
 
@@ -60,7 +62,8 @@ def better_share(counts: Sequence[int] | np.ndarray, best_iou: np.ndarray) -> np
 
 def best_same_iou(facts: ChunkFacts, labels: np.ndarray, any_class: bool = False) -> np.ndarray:
     """For labels of a chunk (indices into its labels), the best IoU of any prediction of the
-    label's class (``any_class``: of any class) on its image, at any confidence (0 if none)."""
+    label's class on its image, at any confidence (0 if none); ``any_class``: also of the
+    predictions of other classes that are not true positives."""
     labels = np.asarray(labels, dtype=np.int64)
     out = np.zeros(len(labels))
     if not len(labels) or not len(facts.p_id):
@@ -77,15 +80,18 @@ def best_same_iou(facts: ChunkFacts, labels: np.ndarray, any_class: bool = False
     )
     lab = labels[row]
     pair = first_pair[pred] + (lab - f.l_start[f.l_img[lab]])
-    iou = f.ious[pair] if any_class else np.where(f.p_cat[pred] == f.l_cat[lab], f.ious[pair], 0.0)
+    counts = f.p_cat[pred] == f.l_cat[lab]
+    if any_class:
+        counts |= f.outcome[pred] != TP
+    iou = np.where(counts, f.ious[pair], 0.0)
     np.maximum.at(out, row, iou)
     return out
 
 
 def row_best_iou(facts: ChunkFacts, raw: np.ndarray, params: AnalysisParams) -> np.ndarray:
     """Per suspect row of the chunk (errors.chunk_suspects), for inaccurate_label rows the best
-    IoU of their label with a prediction of its class (score version 7: of any class;
-    :func:`best_same_iou`); nan for the other rows."""
+    IoU of their label with a prediction of its class (score version 7: or an unmatched one of
+    another class; :func:`best_same_iou`); nan for the other rows."""
     out = np.full(len(raw), np.nan)
     if len(raw):
         sel, lab = kind_rows(facts, raw, "inaccurate_label")

@@ -48,12 +48,14 @@ def test_best_same_iou_takes_every_prediction_of_the_class_at_any_confidence() -
 
 
 def test_version_7_takes_a_box_of_any_class_as_the_labels_best_fit() -> None:
-    """A label that another class's prediction fits tightly is drawn on an object's extent:
-    from score version 7 its inaccurate_label suspect scores by that fit."""
-    labs = image_labels((1, 1, 0, 0, 100, 100))
+    """A label that another class's unmatched prediction fits tightly is drawn on an object's
+    extent: from score version 7 its inaccurate_label suspect scores by that fit (but not by a
+    box matched to a label of its own class: that is the other object's extent)."""
+    labs = image_labels((1, 1, 0, 0, 100, 100), (2, 3, 0, 0, 100, 98))
     pr = image_predictions(
         (7, 1, 0.9, 50, 0, 100, 100),  # a confident partial overlap of the label's class
         (8, 2, 0.2, 0, 0, 100, 95),  # another class fits the label at IoU 0.95
+        (9, 3, 0.8, 0, 0, 100, 98),  # a tp on label 2, at IoU 0.98 with label 1
     )
     params = AnalysisParams()
     facts = chunk_facts([(pr, labs)], [match_image(pr, labs)], [5], params)
