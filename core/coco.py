@@ -210,10 +210,19 @@ def _load_json(path: Path, report: _Report) -> Any:
 
 
 def _parse_json(path: Path, report: _Report) -> Any:
+    return _parse_json_bytes(_read_bytes(path, report), report)
+
+
+def _read_bytes(path: Path, report: _Report) -> bytes:
+    """The file's bytes (a "(file)" error when it cannot be read)."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise report.fail("(file)", f"cannot read the file: {exc.strerror or exc}") from None
+
+
+def _parse_json_bytes(data: bytes, report: _Report) -> Any:
+    """Parse a file's bytes (:func:`_load_json` without the reading)."""
     with jsonio.gc_paused():
         try:
             return jsonio.decode(data)

@@ -22,7 +22,9 @@ from .coco import (
     _check_bbox,
     _check_ref,
     _load_json,
+    _parse_json_bytes,
     _plain_box,
+    _read_bytes,
     _Report,
 )
 from .coco_masks import (
@@ -33,6 +35,7 @@ from .coco_masks import (
     describe,
     is_number,
 )
+from .coco_results_typed import decode_rle_predictions, typed_rle_columns
 from .prediction_columns import CheckedColumns, ImageTable, check_columns
 from .timing import phase
 
@@ -45,6 +48,9 @@ class PredictionFile:
 
     path: Path
     records: list[dict[str, Any]]
+    """The records as dicts; but read for the store (``boxes_in_records=False``) from a file
+    the typed decoder took (:mod:`.coco_results_typed`), the records are its structs (what the
+    store reads is in :attr:`columns` and :attr:`rles`)."""
     has_segmentation: bool
     warnings: list[Problem]
     columns: dict[str, np.ndarray] | None = None
@@ -405,6 +411,26 @@ def _prediction_place(place: str | int) -> str:
     return f"[{place}] (prediction {place + 1}).segmentation.counts"
 
 
+def _typed_rle_records(
+    path: Path, ctx: _PredictionContext, report: _Report
+) -> tuple[Any, CheckedColumns | None]:
+    """(records, columns) of a file of plain compressed-RLE records, all clean, read by the
+    typed decoder (:mod:`.coco_results_typed`); else (the file's bytes, None): the general
+    path parses and checks them."""
+    with phase("parse JSON"):
+        raw = _read_bytes(path, report)
+        records = decode_rle_predictions(raw)
+    if records is None:
+        return raw, None
+    ctx.table = ImageTable(ctx.sizes)
+    fast = typed_rle_columns(records, ctx.table, ctx.category_ids)
+    if fast is None:
+        return raw, None
+    ctx.rle = (fast.rle_rows, fast.rle_counts, fast.rle_pixels)
+    ctx.derive += fast.derive
+    return records, fast
+
+
 def _check_prediction_top_level(data: Any, report: _Report) -> None:
     if type(data) is list:
         return
@@ -441,19 +467,32 @@ def _read_predictions(
 ) -> PredictionFile:
     file = os.fspath(path)
     report = _Report(file)
-    data = _load_json(Path(path), report)
-    _check_prediction_top_level(data, report)
     known_categories = (
         category_ids if isinstance(category_ids, (set, frozenset)) else set(category_ids)
     )
     ctx = _PredictionContext(images, known_categories, report)
-    fast = _check_prediction_records(data, ctx)
+    fast = None
+    if not boxes_in_records:  # the store's import: the usual segm file as typed structs
+        data, fast = _typed_rle_records(Path(path), ctx, report)
+        if fast is None:
+            with phase("parse JSON"):
+                data = _parse_json_bytes(data, report)
+    else:
+        data = _load_json(Path(path), report)
+    typed = fast is not None
+    if not typed:
+        _check_prediction_top_level(data, report)
+        fast = _check_prediction_records(data, ctx)
     texts: list[tuple[bytes, np.ndarray]] = []
     found = check_rle_boxes(data, ctx, fast, images, texts)
     report.raise_if_errors()
     if not data:
         report.warn("top level", "the file holds no predictions")
     _clean_predictions(data, ctx.clean)
+    if typed and found[1] is not None:
+        # the few records pycocotools boxes (derive_boxes) as the dicts it reads
+        for i in found[0][np.isnan(found[1][:, 0])].tolist():
+            data[i] = data[i].as_dict()
     boxed = put_rle_boxes(data, ctx, fast, found, images, boxes_in_records)
     columns = None if fast is None else _final_columns(data, fast, boxed)
     rles = None
