@@ -7,8 +7,8 @@ A record here is exactly ``{"image_id": int, "category_id": int, "score": number
 "segmentation": {"size": [int, int], "counts": "<string>"}}`` (in any key order). Any other file
 (a box, an extra key, a float id, a list of counts, NaN, a JSON error ...) makes the decoder stop
 at the first such record, and so does any value the column check would not pass as it is (an
-unknown image or category, a score outside [0, 1], an RLE size that is not its image's, records
-not grouped by image): :func:`typed_rle_columns` then answers None and the reader reads the file
+unknown image or category, a score outside [0, 1], an RLE size that is not its image's):
+:func:`typed_rle_columns` then answers None and the reader reads the file
 the general way (:mod:`.coco_results`), with its messages and leniency. So this path only ever
 takes files the general path would take, and gives the same columns; the counts strings are
 still checked by the general RLE check.
@@ -89,8 +89,6 @@ def typed_rle_columns(
     except OverflowError:  # an integer beyond int64 (the decoder takes uint64)
         return None
     score = np.fromiter(map(_score, records), np.float64, n)
-    if n > 1 and (image_id[1:] < image_id[:-1]).any():  # the store reads these by image
-        return None
     known = table.ids
     if not known.size:
         return None

@@ -57,6 +57,10 @@ def _project(tmp_path: Path, gt: dict, preds: list[dict], name: str) -> dict:
             "warnings": [str(w).replace(str(folder), "DIR") for w in report.warnings],
             "arrays": arrays,
             "segmentations": {k: json.loads(v) for k, v in segs.items()},
+            "by image": [  # read by image range: the RLE columns must be in the set's order
+                sorted(store.prediction_segmentations(set_id, (lo, lo + 4)))
+                for lo in range(0, 24, 4)
+            ],
             "has_segmentation": store.prediction_set(set_id)["has_segmentation"],
         }
 
@@ -131,7 +135,7 @@ def test_other_files_are_read_the_general_way(tmp_path: Path, monkeypatch, kind:
     _mutate(kind, preds, gt)
     typed, general, taken = _both(tmp_path, monkeypatch, gt, preds)
     assert typed == general
-    assert taken == (1 if kind == "malformed counts" else 0)
+    assert taken == (1 if kind in ("malformed counts", "not by image") else 0)
     if kind in ("score above 1", "unknown image", "malformed counts", "uint64 image id"):
         assert "prediction 18" in typed["error"]
 
@@ -148,3 +152,23 @@ def test_records_are_structs_only_for_the_store(tmp_path: Path) -> None:
     assert kinds == {coco_results_typed.RlePrediction, dict}  # record 9: boxed by pycocotools
     assert stored.records[9]["bbox"] == public.records[9]["bbox"]
     np.testing.assert_array_equal(stored.columns["box"], public.columns["box"])
+
+
+def test_file_not_by_image_is_stored_as_from_its_records(tmp_path: Path, monkeypatch) -> None:
+    """The counts strings as the check read them, put in the set's order (by image), in many
+    pieces, are what the records' own strings give (store.rle_columns)."""
+    from labelfix.core import coco_masks
+    from labelfix.core.store import predictions as prediction_store
+
+    gt, preds = _files(tmp_path)
+    preds = [preds[k] for k in np.random.default_rng(8).permutation(len(preds)).tolist()]
+    monkeypatch.setattr(coco_masks, "_RLE_CHUNK_CHARS", 500)  # many pieces
+    typed = _project(tmp_path, gt, preds, "typed")
+    monkeypatch.setattr(coco_results, "decode_rle_predictions", lambda data: None)
+    monkeypatch.setattr(
+        prediction_store, "read_rle_columns", lambda pf, masked, ids: (None, masked)
+    )
+    from_records = _project(tmp_path, gt, preds, "records")
+    assert "error" not in typed
+    assert typed == from_records
+    assert len(typed["segmentations"]) == len(preds)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -186,8 +187,8 @@ def read_rle_columns(
 ) -> tuple[dict[str, np.ndarray] | None, np.ndarray]:
     """:func:`rle_columns` from the strings as the reader's check read them
     (:attr:`PredictionFile.rles`), without a pass over the records: when its RLEs are exactly
-    the plain ones of ``masked`` and lie in the set's order (the file by image, as results files
-    are written). Else (None, masked): :func:`rle_columns` does it."""
+    the plain ones of ``masked`` (put in the set's order when the file is not by image id). Else
+    (None, masked): :func:`rle_columns` does it."""
     rles, cols = pf.rles, pf.columns
     if rles is None or cols is None or not masked.size:
         return None, masked
@@ -195,8 +196,6 @@ def read_rle_columns(
     plain = np.zeros(len(image_id), bool)
     plain[masked] = cols["plain_rle"][masked]
     if place.size != np.count_nonzero(plain) or not plain[place].all():
-        return None, masked
-    if place.size > 1 and (np.diff(image_id[place]) < 0).any():
         return None, masked
     columns = {
         "id": place + 1,
@@ -206,7 +205,39 @@ def read_rle_columns(
         "end": rles["end"],
         "counts": list(rles["counts"]),
     }
+    if place.size > 1 and (np.diff(columns["image_id"]) < 0).any():
+        columns = _in_set_order(columns)
     return columns, masked[~plain[masked]]
+
+
+def _in_set_order(columns: dict[str, Any]) -> dict[str, Any]:
+    """:func:`read_rle_columns`' columns of RLEs given in file order, in the set's order (by
+    image, then file order), as results files whose images are not listed by id come: each
+    counts string copied once into its new place, in pieces of about ``step`` strings (not
+    one copy of all the counts joined). Every string lies within one piece of ``counts``."""
+    order = np.argsort(columns["image_id"], kind="stable")
+    end = columns["end"]
+    start = end - np.diff(end, prepend=0)
+    pieces = columns["counts"]
+    piece_start = np.cumsum([0] + [p.size for p in pieces])[:-1]
+    which = np.searchsorted(piece_start, start, side="right") - 1
+    offset = start - piece_start[which]
+    length = end - start
+    views = [memoryview(p) for p in pieces]
+    counts, step = [], 50_000
+    for k in range(0, order.size, step):
+        at = order[k : k + step]
+        parts = [
+            views[w][o : o + n]
+            for w, o, n in zip(
+                which[at].tolist(), offset[at].tolist(), length[at].tolist(), strict=True
+            )
+        ]
+        counts.append(np.frombuffer(b"".join(parts), np.uint8))
+    out = {name: column[order] for name, column in columns.items() if name != "counts"}
+    out["end"] = np.cumsum(length[order])
+    out["counts"] = counts
+    return out
 
 
 def joined(counts: np.ndarray | list[np.ndarray]) -> np.ndarray:
