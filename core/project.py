@@ -64,6 +64,7 @@ from .store import (
     parse_location,
 )
 from .store.location import redact as redact_text
+from .store.project import BUILT_PAGE_SIZE
 from .store.transfer import copy_project
 from .timing import phase
 
@@ -149,17 +150,20 @@ class ImportReport:
 
 
 @contextlib.contextmanager
-def new_project(out: Path | TeamLocation, *, overwrite: bool = True) -> Iterator[Store]:
+def new_project(
+    out: Path | TeamLocation, *, overwrite: bool = True, page_size: int | None = None
+) -> Iterator[Store]:
     """A new project built under ``out.partial`` and renamed to ``out`` when the block ends
     without error; on error (or cancel) the partial file is removed, so a crash or a bad file
     leaves no half project. A team project is built as ``NAME__partial`` and renamed the same
-    way (replacing an existing one only with ``overwrite``)."""
+    way (replacing an existing one only with ``overwrite``). ``page_size``: the file's SQLite
+    page size (None: SQLite's)."""
     if isinstance(out, TeamLocation):
         with _new_team_project(out, overwrite) as store:
             yield store
         return
     partial = out.with_name(out.name + ".partial")
-    store = Store.create(partial, overwrite=True, building=True)
+    store = Store.create(partial, overwrite=True, building=True, page_size=page_size)
     try:
         yield store
     except BaseException:
@@ -353,7 +357,7 @@ def _import_project(
     n_images, n_labels = len(gt.images), len(gt.annotations)
     check()
     report(30, 100)
-    with new_project(out) as store:
+    with new_project(out, page_size=BUILT_PAGE_SIZE) as store:  # files held whole: large pages
         store.import_ground_truth(
             gt, images_dir_for_store, progress=lambda d, t: report(30 + 30 * d // max(t, 1), 100)
         )
