@@ -7,7 +7,10 @@ fit (which needs every chunk's matches), finds each chunk's suspects on its prob
 Both passes are per chunk, so here this process takes the even chunks and one forked child the
 odd ones; the child inherits the inputs (fork: nothing pickled), keeps its chunks' facts, and
 hands back only the small results (match columns, label classes; then the suspect rows, habit
-totals and confusions), which are put together in chunk order. The functions and the chunks
+totals and confusions), which are put together in chunk order. The results go through a
+temporary file the child writes while the parent still works, and a pipe message saying so
+(through the pipe alone, tens of megabytes of suspect rows took ~0.1 s of the parent's time:
+the child blocks on a full pipe until the parent reads). The functions and the chunks
 are the ones the in-process run uses, so the result is the same bit for bit
 (``tests/test_analyze_parallel.py``).
 
@@ -22,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -68,7 +73,20 @@ def runner(inputs: AnalysisInputs, processes: int | None = None) -> analyze._InP
     return _Shared(inputs, starts)
 
 
-def _child(conn: Connection, inputs: AnalysisInputs, starts: list[int]) -> None:
+def _send(conn: Connection, handover: int, kind: str, payload: object) -> None:
+    """Hand ``payload`` to the parent: pickled into the shared temporary file ``handover``
+    (from its start: the parent has read the previous one before asking for more), and a
+    message with its length."""
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    view, at = memoryview(data), 0
+    while at < len(view):
+        at += os.pwrite(handover, view[at:], at)
+    conn.send((kind, len(data)))
+
+
+def _child(
+    conn: Connection, handover: int, inputs: AnalysisInputs, starts: list[int]
+) -> None:
     """The forked process: the first pass over its chunks, then on request the second."""
     try:
         params, kept, matched = inputs.params, [], []
@@ -76,7 +94,7 @@ def _child(conn: Connection, inputs: AnalysisInputs, starts: list[int]) -> None:
             m, facts, ious = first_pass(chunk_at(inputs, start, analysis_chunks.CHUNK), params)
             matched.append(m)
             kept.append((facts, ious))
-        conn.send(("first", matched))
+        _send(conn, handover, "first", matched)
         message = conn.recv()
         if message[0] == "second":
             _, probabilities, want_habits, want_confusion = message
@@ -84,7 +102,7 @@ def _child(conn: Connection, inputs: AnalysisInputs, starts: list[int]) -> None:
                 second_pass(f, i, p, params, want_habits, want_confusion)
                 for (f, i), p in zip(kept, probabilities, strict=True)
             ]
-            conn.send(("second", found))
+            _send(conn, handover, "second", found)
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
         with contextlib.suppress(BaseException):  # else the parent sees the pipe close
             conn.send(("error", traceback.format_exc()))
@@ -102,7 +120,12 @@ class _Shared(analyze._InProcess):
         self._theirs = starts[1::2]
         ctx = multiprocessing.get_context("fork")
         self._conn, child_end = ctx.Pipe()
-        self._proc = ctx.Process(target=_child, args=(child_end, inputs, self._theirs), daemon=True)
+        self._handover = tempfile.TemporaryFile()  # the child's results (see _send)
+        self._proc = ctx.Process(
+            target=_child,
+            args=(child_end, self._handover.fileno(), inputs, self._theirs),
+            daemon=True,
+        )
         self._proc.start()
         child_end.close()
         self._finished = False
@@ -118,7 +141,15 @@ class _Shared(analyze._InProcess):
         if message[0] == "error":
             raise RuntimeError(f"the analysis's second process failed:\n{message[1]}")
         assert message[0] == kind, message[0]
-        return message[1]
+        size, fd = message[1], self._handover.fileno()
+        data = bytearray(size)
+        view, at = memoryview(data), 0
+        while at < size:
+            got = os.preadv(fd, [view[at:]], at)
+            if got <= 0:
+                raise RuntimeError("the analysis's second process handed over too little")
+            at += got
+        return pickle.loads(data)
 
     def first(
         self, progress: Progress | None, should_stop: ShouldStop | None
@@ -171,3 +202,4 @@ class _Shared(analyze._InProcess):
             self._proc.kill()
         self._proc.join()
         self._conn.close()
+        self._handover.close()
