@@ -24,6 +24,12 @@ import sqlite_utils
 MAX_PARAMS = 999
 _CHUNK = 20_000  # rows per fetch: no single call holds the GIL for long (UI threads)
 
+MMAP_BYTES = 256 << 20
+"""How much of a project file reads map instead of copying page by page (``PRAGMA
+mmap_size``): the analysis's inputs (labels, prediction columns) are read through it, 0.14 ->
+~0.08 s at 500k predictions. Bounded, so a 10M-label file's reads add at most this much to the
+resident memory (mapped pages of the file, shared and dropped first)."""
+
 DatabaseError = sqlite3.DatabaseError
 """What the database raises for a file that is not a database, is damaged, or is locked."""
 
@@ -40,7 +46,8 @@ class Database:
 
     @classmethod
     def connect(cls, path: str | Path, *, readonly: bool = False, new: bool = False) -> Database:
-        """Open a connection: WAL, FULL sync and a 64 MiB cache when writable; foreign keys on.
+        """Open a connection: WAL, FULL sync and a 64 MiB cache when writable; reads through
+        a map of the file's first :data:`MMAP_BYTES`; foreign keys on.
 
         ``new``: a project being built under a temporary name (renamed when complete, deleted
         on failure): its rollback journal is kept in memory and nothing is synced until the
@@ -62,6 +69,7 @@ class Database:
             )  # 64 MiB: bulk inserts of suspects stay in cache
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         return cls(conn)
 
     # ------------------------------------------------------------------ connection
