@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -268,8 +268,11 @@ class AnalysisRepository(Repository):
 
         self.take_written_suspects_close()
         written: WrittenSuspects | None = None
+        # a project file's commit leaves its ~40 MB to a checkpoint in a thread (Database.
+        # checkpoint_after), which overlaps the suspect cache the caller builds next
+        later = self._db.checkpoint_after() if self._db.dialect == "sqlite" else nullcontext()
         try:
-            with self._db.atomic():
+            with later, self._db.atomic():
                 self._db.lock_changes()  # two analyses of a team project never interleave
                 writer = AnalysisWriter(self, set_ids, params)
                 try:
