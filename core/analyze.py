@@ -26,6 +26,7 @@ from . import (
     label_fit,
     result_rows,
     scoring,
+    suspects,
 )
 from .analysis_chunks import AnalysisInputs, ChunkInput, chunks
 from .errors import (
@@ -576,7 +577,9 @@ def analyze(
         for o in outcomes:
             writer.save_masks(o.result.new_masks)
             writer.add_matches(o.result.matches, o.set_id)
-        writer.add_rows(rows)
+        # a large one-set analysis's rows are sorted for the suspect cache while written
+        large = len(set_ids) == 1 and len(rows) >= suspects.CACHE_MIN_ROWS
+        writer.add_rows(rows, suspects.cache_orders if large else None)
         fits = {o.set_id: o.result.fit.to_json() for o in outcomes if o.result.fit is not None}
         writer.set_details(fits, report)
     counts = dict(writer.counts)

@@ -766,21 +766,47 @@ def cache_after_analysis(store: Store, set_ids: Sequence[int], found: int) -> bo
         if columns is None or written is None:
             SuspectIndex.load(store, scope)
         else:
-            _cache_index(store, analysis, columns, written.generation)
+            _cache_index(store, analysis, columns, written.generation, written.orders())
         return store.suspect_cache_is_current(analysis["id"])
     finally:
         if written is not None:
             written.close()
 
 
+def cache_orders(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The :data:`CACHED_ORDERS` an index of these columns (its score, group and group_rank;
+    as :func:`.store.suspects.index_columns` gives them) builds for its cache: the writer of a
+    full analysis sorts them in a thread while it writes (they depend on nothing else)."""
+    idx = SuspectIndex(
+        None,
+        None,
+        ids=np.arange(len(columns["score"]), dtype=np.int64),
+        score=columns["score"],
+        group=columns["group"],
+        group_rank=columns["group_rank"],
+    )
+    if len(idx) >= CACHE_MIN_ROWS:
+        idx.warm("score", True)
+        idx._by_group()
+    return idx._orders_to_cache()
+
+
 def _cache_index(
-    store: Store, analysis: dict, columns: dict[str, np.ndarray], generation: int
+    store: Store,
+    analysis: dict,
+    columns: dict[str, np.ndarray],
+    generation: int,
+    orders: Mapping[str, np.ndarray] | None = None,
 ) -> None:
     """Cache an analysis's index from its columns (:data:`SUSPECT_INDEX_COLUMNS`) as
-    :meth:`SuspectIndex.load` of a large analysis caches it: with the score and group orders,
-    and the file names. (Statuses, support and names are not cached: not read here.)"""
+    :meth:`SuspectIndex.load` of a large analysis caches it: with the score and group orders
+    (``orders``: :func:`cache_orders` of these very rows, if sorted already; used when there
+    are as many rows), and the file names. (Statuses, support and names are not cached: not
+    read here.)"""
     idx = SuspectIndex(analysis["id"], analysis["set_id"], set_ids=list(analysis["set_ids"]))
     idx._set_columns(columns)
+    if orders:
+        idx._set_orders(dict(orders))
     _file_names(store)
     if len(idx) >= CACHE_MIN_ROWS:
         idx.warm("score", True)

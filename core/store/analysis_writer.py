@@ -5,8 +5,9 @@ cache (:class:`WrittenSuspects`)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,10 +53,36 @@ class WrittenSuspects:
     columns: SpilledColumns
     later_from: int
     generation: int
+    sorting: InThread | None = None  # the suspect cache's orders of the rows, being sorted
+
+    def orders(self) -> dict[str, np.ndarray] | None:
+        """The suspect cache's orders of the rows written (see ``AnalysisWriter.add_rows``),
+        once sorted; None if not asked for or failed."""
+        return None if self.sorting is None else self.sorting.result()
 
     def close(self) -> None:
         """Remove the temporary files."""
         self.columns.close()
+
+
+class InThread:
+    """``work(*args)`` run in a thread (numpy's sorts and SQLite work without the GIL, so it
+    overlaps the writes); :meth:`result` waits for it (None if it failed)."""
+
+    def __init__(self, work: Callable, *args: object) -> None:
+        self._out = None
+        self._thread = threading.Thread(target=self._run, args=(work, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable, args: tuple) -> None:
+        try:
+            self._out = work(*args)
+        except Exception:  # noqa: BLE001 - the caller does the work itself then
+            self._out = None
+
+    def result(self) -> object:
+        self._thread.join()
+        return self._out
 
 
 class AnalysisWriter:
@@ -98,6 +125,8 @@ class AnalysisWriter:
             else None
         )
         self._later_from: int | None = None
+        self._index_rows = 0  # rows added to the index columns
+        self._sorting: InThread | None = None  # their cache orders (add_rows)
         # a project file's analysis of one set stores its suspects as columns (.suspect_blobs)
         self._as_columns = SUSPECTS_AS_COLUMNS and store._db.dialect == "sqlite" and not self.multi
         self._next_id = store._next_suspect_id()
@@ -120,8 +149,13 @@ class AnalysisWriter:
         """Masks encoded by the analysis (mask-cache rows)."""
         self._store.save_masks(masks)
 
-    def add_rows(self, rows: Rows) -> None:
-        """Suspect rows (``result_rows.RESULT_COLUMNS``; with their support for several sets)."""
+    def add_rows(
+        self, rows: Rows, cache_orders: Callable[[dict], dict] | None = None
+    ) -> None:
+        """Suspect rows (``result_rows.RESULT_COLUMNS``; with their support for several sets).
+        ``cache_orders`` (core.suspects.cache_orders; for all of the analysis's rows at once):
+        the suspect cache's sort orders of the rows' index columns, made in a thread while
+        the rest is written (~0.1 s of the suspect cache's 0.16 at 370k suspects)."""
         columns = None
         if self._as_columns:
             first = self._next_id
@@ -136,6 +170,11 @@ class AnalysisWriter:
         if self._index is not None and len(rows):
             if columns is None:
                 columns = index_columns(rows.rows, first, self.multi)
+            if cache_orders is not None and self._sorting is None and not self._index_rows:
+                self._sorting = InThread(cache_orders, columns)
+            elif self._sorting is not None:  # more rows: those orders are not the index's
+                self._sorting = None
+            self._index_rows += len(rows)
             self._index.add({n: compact_int(c) for n, c in columns.items()})  # ~40% fewer bytes
         if self._decided:
             self._found |= _found(rows, self.multi) & self._decided
@@ -176,7 +215,9 @@ class AnalysisWriter:
         if self._index is None or self._later_from is None:
             return None
         generation = self._store.suspects_generation(self.analysis_id)
-        return WrittenSuspects(self.analysis_id, self._index, self._later_from, generation)
+        return WrittenSuspects(
+            self.analysis_id, self._index, self._later_from, generation, self._sorting
+        )
 
     def set_details(self, fits: Mapping[int, dict], report: dict | None) -> None:
         """What the analysis learnt about each set's detector (JSON by set id, for its
