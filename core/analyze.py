@@ -422,9 +422,10 @@ def _compute(
                 habits.add_totals(totals, f.habits)
             fit = replace(fit, habit_totals=totals)
             fit = scoring.with_context_totals(fit, [f.context_totals for f in found])
-        # the rows go straight into the scored array (no concatenation and copy of them)
+        # the rows go straight into the scored array (no concatenation and copy of them),
+        # column-major as the chunks' rows (errors.chunk_suspects): read a column at a time
         n_rows = sum(0 if f.raw is None else len(f.raw) for f in found)
-        rows = np.empty((n_rows, len(result_rows.RESULT_COLUMNS)))
+        rows = np.empty((n_rows, len(result_rows.RESULT_COLUMNS)), order="F")
         scored = rows[:, : len(SUSPECT_COLUMNS) + 1]
         best = np.empty(n_rows)  # per row, core.label_fit's best same-class IoU of its label
         contained = np.empty(n_rows)  # per row, core.containment's (missing_label rows)

@@ -177,8 +177,9 @@ def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _block(kind: str, image_id: int | np.ndarray, k: int, **cols: np.ndarray | float) -> np.ndarray:
-    """``k`` raw suspect rows of one kind, columns given as arrays (or scalars) by name."""
-    out = np.full((k, len(SUSPECT_COLUMNS)), np.nan)
+    """``k`` raw suspect rows of one kind, columns given as arrays (or scalars) by name (in
+    column-major order, as :func:`chunk_suspects` hands them on)."""
+    out = np.full((k, len(SUSPECT_COLUMNS)), np.nan, order="F")
     out[:, 0] = KIND_CODE[kind]
     out[:, 1] = image_id
     for name in (
@@ -656,9 +657,15 @@ def chunk_suspects(
     ]
     if not blocks:
         return np.zeros((0, len(SUSPECT_COLUMNS)))
-    rows = np.concatenate([r for r, _ in blocks])
-    image = np.concatenate([i for _, i in blocks])
-    return rows[np.argsort(image, kind="stable")]
+    rows = np.concatenate([r for r, _ in blocks])  # column-major, as the blocks
+    order = np.argsort(np.concatenate([i for _, i in blocks]), kind="stable")
+    # in column-major order (each column contiguous): the analysis reads the rows a column at
+    # a time (scores, groups, the writer's columns), ~8x faster than from row-major rows of
+    # 20 columns, and copies them into its result a column at a time
+    out = np.empty(rows.shape, order="F")
+    for k in range(rows.shape[1]):
+        out[:, k] = rows[:, k][order]
+    return out
 
 
 def suspect_key(

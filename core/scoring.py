@@ -191,7 +191,7 @@ def restore_confidence(
 
 def restore_scores(raw: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """:func:`restore_confidence` with the raw scores given by prediction id (``ids``)."""
-    out = raw.copy()
+    out = raw.copy(order="K")  # column-major rows stay so (errors.chunk_suspects)
     if not len(out):
         return out
     out[:, _COL["probability"]] = out[:, _COL["confidence"]]
