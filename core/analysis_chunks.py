@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import geometry, jsonio
+from .calibration import RankReference
 from .errors import AnalysisParams
+from .in_thread import InThread
 from .matching import Batch, ImageLabels, ImagePredictions, make_batch
 from .store.masks import LABELS_OWNER, predictions_owner
 
@@ -49,6 +51,9 @@ class AnalysisInputs:
     prediction_rle_counts: dict[int, bytes] = field(default_factory=dict)  # kept as columns
     cached_label_masks: dict[int, tuple] = field(default_factory=dict)
     cached_prediction_masks: dict[int, tuple] = field(default_factory=dict)
+    # a full analysis's calibration reference (calibration.RankReference of the predictions'
+    # own classes and scores), sorted in a thread while the labels are read (None: not asked)
+    reference: InThread[RankReference] | None = None
 
 
 class ChunkInput:

@@ -109,3 +109,18 @@ def test_who_runs_in_two_processes(monkeypatch) -> None:
     monkeypatch.setenv("LABELFIX_ANALYSIS_PROCESSES", "1")
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert analyze_parallel.processes_for(big) == 1
+
+
+def test_reference_sorted_in_a_thread(tmp_path: Path, monkeypatch) -> None:
+    """The calibration reference sorted in a thread while the labels are read (large inputs)
+    gives the fit and suspects of the one sorted in the fit, in one process or two."""
+    project = real81_project(tmp_path / "p.labelfix")
+    monkeypatch.setattr(az, "REFERENCE_IN_THREAD", 0)
+    threaded = _inputs(project, AnalysisParams())
+    assert threaded.reference is not None
+    monkeypatch.setattr(az, "REFERENCE_IN_THREAD", 10**12)
+    plain = _inputs(project, AnalysisParams())
+    assert plain.reference is None
+    want = az.compute(plain, processes=1)
+    _same(az.compute(threaded, processes=2), want)
+    assert threaded.reference is None  # handed on to the fit

@@ -5,7 +5,6 @@ cache (:class:`WrittenSuspects`)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import KINDS, AnalysisParams
+from ..in_thread import InThread
 from ..result_rows import RCOL, Rows
 from . import suspect_blobs
 from .analyses import (
@@ -63,26 +63,6 @@ class WrittenSuspects:
     def close(self) -> None:
         """Remove the temporary files."""
         self.columns.close()
-
-
-class InThread:
-    """``work(*args)`` run in a thread (numpy's sorts and SQLite work without the GIL, so it
-    overlaps the writes); :meth:`result` waits for it (None if it failed)."""
-
-    def __init__(self, work: Callable, *args: object) -> None:
-        self._out = None
-        self._thread = threading.Thread(target=self._run, args=(work, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, work: Callable, args: tuple) -> None:
-        try:
-            self._out = work(*args)
-        except Exception:  # noqa: BLE001 - the caller does the work itself then
-            self._out = None
-
-    def result(self) -> object:
-        self._thread.join()
-        return self._out
 
 
 class AnalysisWriter:
