@@ -120,7 +120,8 @@ class _Shared(analyze._InProcess):
         self._theirs = starts[1::2]
         ctx = multiprocessing.get_context("fork")
         self._conn, child_end = ctx.Pipe()
-        self._handover = tempfile.TemporaryFile()  # the child's results (see _send)
+        # the child's results (see _send); closed by close()
+        self._handover = tempfile.TemporaryFile()  # noqa: SIM115
         self._proc = ctx.Process(
             target=_child,
             args=(child_end, self._handover.fileno(), inputs, self._theirs),
