@@ -8,6 +8,7 @@ after the write it reads them as before; a team project keeps no columns."""
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -245,15 +246,39 @@ def test_a_team_project_keeps_no_columns(
 
 def test_closing_the_store_lets_go_of_the_kept_columns(tmp_path: Path, inputs: dict) -> None:
     """An analysis run without analyze_project (which takes the columns for the cache) keeps
-    them in temporary files; closing the store removes them."""
+    them (in memory: written in one chunk); closing the store lets go of them."""
     path = tmp_path / "p.labelfix"
     _project(path, inputs["boxes"])
     store = Store.open(path)
     analyze_module.analyze(store, store.resolve_sets("a"), AnalysisParams())
     written = store.__dict__.get("_written_suspects")
     assert written is not None and len(written.columns) > 0
-    files = list(written.columns._files.values())
-    assert files and not any(fh.closed for fh in files)
+    assert written.columns._first is not None and not written.columns._files
     store.close()
-    assert all(fh.closed for fh in files)
+    assert written.columns._first is None
     assert store.take_written_suspects() is None
+
+
+def test_spilled_columns_keep_a_first_chunk_alone_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One chunk (an analysis done in memory) writes no file; a second writes both."""
+    made: list[str] = []
+    temporary = tempfile.TemporaryFile
+
+    def counted(**kwargs: object) -> object:
+        made.append(str(kwargs.get("prefix")))
+        return temporary(**kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", counted)
+    spilled = SpilledColumns(("a", "f"), tmp_path, ".test-")
+    spilled.add({"a": np.array([1, 2], np.int16), "f": np.array([0.5, -0.0])})
+    assert made == []
+    a = spilled.column("a", np.zeros(0, np.int64))
+    assert a.dtype == np.int16 and a.tolist() == [1, 2]
+    spilled.add({"a": np.array([2**40], np.int64), "f": np.array([np.nan])})
+    assert made == [".test-", ".test-"]  # a file per column, holding both chunks
+    assert len(spilled) == 3
+    assert spilled.column("a", np.zeros(0, np.int64)).tolist() == [1, 2, 2**40]
+    np.testing.assert_array_equal(spilled.column("f", np.zeros(0)), [0.5, -0.0, np.nan])
+    spilled.close()
