@@ -155,8 +155,16 @@ class AnalysisResult:
     # the suspects with room for core.result_rows' columns after them (``suspects`` is a view
     # of its first columns): a one-set analysis's rows are completed in it, not copied
     rows: np.ndarray | None = None
-    # a full analysis: the report's per-class parts (core.analysis_report.class_parts)
+    # a full analysis: the report's per-class parts (core.analysis_report.class_parts), or
+    # (compute's ``report_later``) the thread making them
     report_parts: analysis_report.ClassParts | None = None
+    report_thread: InThread[analysis_report.ClassParts] | None = None
+
+    def class_parts(self) -> analysis_report.ClassParts | None:
+        """The report's per-class parts (waiting for the thread making them; None: to make)."""
+        if self.report_thread is not None:
+            self.report_parts, self.report_thread = self.report_thread.result(), None
+        return self.report_parts
 
 
 def match_items(
@@ -353,6 +361,7 @@ def compute(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
     processes: int | None = None,
+    report_later: bool = False,
 ) -> AnalysisResult:
     """The compute step (pure: no store): match every chunk with raw scores (COCO's order);
     calibrate the detector from all matches (a re-analysis reuses the stored fit); find the
@@ -365,14 +374,18 @@ def compute(
     IoUs) are made right after its matching, and the rank positions once. The chunks' two
     passes run in this process, or shared with a forked one (:mod:`.analyze_parallel`, for
     large inputs on several CPUs; ``processes`` overrides the choice): the same functions
-    on the same chunks, combined in chunk order, so the same result bit for bit."""
+    on the same chunks, combined in chunk order, so the same result bit for bit.
+
+    ``report_later``: a full analysis's report parts are made in a thread from the end of the
+    second pass on (:meth:`AnalysisResult.class_parts` waits for them), overlapping what the
+    caller does next (its rows, its write); else while the second process finishes."""
     from . import analyze_parallel  # it builds on this module
 
     if inputs.reference is not None:  # no thread runs on when the passes fork
         inputs.reference.result()
     runner = analyze_parallel.runner(inputs, processes)
     try:
-        return _compute(inputs, runner, progress, should_stop)
+        return _compute(inputs, runner, progress, should_stop, report_later)
     finally:
         runner.close()
 
@@ -382,6 +395,7 @@ def _compute(
     runner: _InProcess,
     progress: Progress | None,
     should_stop: ShouldStop | None,
+    report_later: bool = False,
 ) -> AnalysisResult:
     params = inputs.params
     firsts = runner.first(progress, should_stop)
@@ -430,8 +444,19 @@ def _compute(
                     )
                 )
 
-        meanwhile = report_classes if want_confusion else None
+        meanwhile = report_classes if want_confusion and not report_later else None
         found = runner.second(parts, want_habits, want_confusion, should_stop, meanwhile)
+        report_thread = None  # from here on this process's own work is lighter: the rows
+        if want_confusion and report_later:  # (no timing phase in the thread: not shared)
+            report_thread = InThread(
+                analysis_report.class_parts,
+                match_cols,
+                cats_m,
+                scores_m,
+                fitted,
+                analysis_report.REPORT_CUT,
+                probability,
+            )
         totals: dict[tuple[int, int], float] = {}
         if want_habits:
             for f in found:
@@ -464,9 +489,11 @@ def _compute(
         confusion = {}  # on the calibrated probabilities
         for f in found:
             analysis_report.add_counts(confusion, f.confusion)
-    return AnalysisResult(
+    result = AnalysisResult(
         match_cols, scored, new_masks, fit, confusion, probability, rows, *report_parts[:1]
     )
+    result.report_thread = report_thread
+    return result
 
 
 def _in_match_order(
@@ -489,7 +516,7 @@ class _SetOutcome:
     set_id: int
     result: AnalysisResult
     boxes: dict[int, np.ndarray]  # of the suspects' predictions; only merging sets needs them
-    report: dict | None
+    report: Callable[[], dict] | None  # makes the set's report (its parts may be in a thread)
 
 
 def _suspect_boxes(inputs: AnalysisInputs, result: AnalysisResult, several: bool) -> dict:
@@ -512,22 +539,26 @@ def _compute_set(
 ) -> tuple[AnalysisInputs, _SetOutcome]:
     with phase("read"):
         inputs = read_inputs(store, set_id, params)
-    result = compute(inputs, progress, should_stop)
+    result = compute(inputs, progress, should_stop, report_later=True)
     boxes = _suspect_boxes(inputs, result, several)
     report = None
     if result.fit is not None and result.confusion is not None:
         cats, scores, _ = _in_match_order(inputs, result.matches)
-        with phase("report"):
-            report = analysis_report.set_report(
-                result.matches,
-                cats,
-                scores,
-                result.fit,
-                result.confusion,
-                params,
-                probability=result.probability,
-                parts=result.report_parts,
-            )
+
+        def report() -> dict:  # when the write step needs it: the parts' thread had time
+            parts = result.class_parts()
+            with phase("report"):
+                return analysis_report.set_report(
+                    result.matches,
+                    cats,
+                    scores,
+                    result.fit,
+                    result.confusion,
+                    params,
+                    probability=result.probability,
+                    parts=parts,
+                )
+
     return inputs, _SetOutcome(set_id, result, boxes, report)
 
 
@@ -585,11 +616,6 @@ def analyze(
         raise Cancelled("analysis cancelled")
     with phase("result rows"):
         rows = _rows(outcomes)
-    report = analysis_report.analysis_report(
-        {o.set_id: o.report for o in outcomes if o.report is not None},
-        rows.rows[:, result_rows.RCOL["group_rank"]],
-        rows.rows[:, result_rows.RCOL["score"]],
-    )
     with phase("write"), store.analysis_writer(set_ids, params) as writer:
         for o in outcomes:
             writer.save_masks(o.result.new_masks)
@@ -597,6 +623,11 @@ def analyze(
         # a large one-set analysis's rows are sorted for the suspect cache while written
         large = len(set_ids) == 1 and len(rows) >= suspects.CACHE_MIN_ROWS
         writer.add_rows(rows, suspects.cache_orders if large else None)
+        report = analysis_report.analysis_report(
+            {o.set_id: o.report() for o in outcomes if o.report is not None},
+            rows.rows[:, result_rows.RCOL["group_rank"]],
+            rows.rows[:, result_rows.RCOL["score"]],
+        )
         fits = {o.set_id: o.result.fit.to_json() for o in outcomes if o.result.fit is not None}
         writer.set_details(fits, report)
     counts = dict(writer.counts)

@@ -108,6 +108,11 @@ def test_report_parts_made_during_the_analysis_equal_the_ones_made_after(tmp_pat
         result.matches, cats, scores, result.fit, probability=result.probability
     )
     assert repr(result.report_parts) == repr(after)
+    # made in a thread after the second pass (what analyze asks for): the same parts
+    later = az.compute(inputs, processes=2, report_later=True)
+    assert later.report_parts is None and later.report_thread is not None
+    assert repr(later.class_parts()) == repr(after)
+    assert later.report_thread is None
 
 
 @settings(max_examples=100, deadline=None)
