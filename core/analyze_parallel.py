@@ -10,7 +10,8 @@ hands back only the small results (match columns, label classes; then the suspec
 totals and confusions), which are put together in chunk order. The results go through a
 temporary file the child writes while the parent still works, and a pipe message saying so
 (through the pipe alone, tens of megabytes of suspect rows took ~0.1 s of the parent's time:
-the child blocks on a full pipe until the parent reads). The functions and the chunks
+the child blocks on a full pipe until the parent reads); their arrays' bytes are written and
+read once, not copied into and out of a pickle. The functions and the chunks
 are the ones the in-process run uses, so the result is the same bit for bit
 (``tests/test_analyze_parallel.py``).
 
@@ -73,15 +74,34 @@ def runner(inputs: AnalysisInputs, processes: int | None = None) -> analyze._InP
     return _Shared(inputs, starts)
 
 
+_ALIGN = 64  # where each array's bytes start in the handover file (numpy wants them aligned)
+
+
+def _aligned(at: int) -> int:
+    return -(-at // _ALIGN) * _ALIGN
+
+
+def _write_all(fd: int, data: memoryview, at: int) -> None:
+    done = 0
+    while done < data.nbytes:
+        done += os.pwrite(fd, data[done:], at + done)
+
+
 def _send(conn: Connection, handover: int, kind: str, payload: object) -> None:
-    """Hand ``payload`` to the parent: pickled into the shared temporary file ``handover``
-    (from its start: the parent has read the previous one before asking for more), and a
-    message with its length."""
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    view, at = memoryview(data), 0
-    while at < len(view):
-        at += os.pwrite(handover, view[at:], at)
-    conn.send((kind, len(data)))
+    """Hand ``payload`` to the parent through the shared temporary file ``handover`` (from its
+    start: the parent has read the previous one before asking for more): the pickle (protocol
+    5), then each array's bytes as they are (its out-of-band buffers), aligned, so neither
+    side copies them once more; and a message with the places."""
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(payload, protocol=5, buffer_callback=buffers.append)
+    _write_all(handover, memoryview(head), 0)
+    spans, end = [], len(head)
+    for buffer in buffers:
+        raw, at = buffer.raw(), _aligned(end)
+        _write_all(handover, raw, at)
+        spans.append((at, raw.nbytes))
+        end = at + raw.nbytes
+    conn.send((kind, len(head), spans, end))
 
 
 def _child(
@@ -142,15 +162,15 @@ class _Shared(analyze._InProcess):
         if message[0] == "error":
             raise RuntimeError(f"the analysis's second process failed:\n{message[1]}")
         assert message[0] == kind, message[0]
-        size, fd = message[1], self._handover.fileno()
-        data = bytearray(size)
-        view, at = memoryview(data), 0
+        head, spans, size = message[1:]
+        data = bytearray(size)  # read once; the arrays are views of it (see _send)
+        view, at, fd = memoryview(data), 0, self._handover.fileno()
         while at < size:
             got = os.preadv(fd, [view[at:]], at)
             if got <= 0:
                 raise RuntimeError("the analysis's second process handed over too little")
             at += got
-        return pickle.loads(data)
+        return pickle.loads(view[:head], buffers=[view[a : a + n] for a, n in spans])
 
     def first(
         self, progress: Progress | None, should_stop: ShouldStop | None
