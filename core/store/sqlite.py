@@ -49,7 +49,7 @@ class Database:
     @classmethod
     def connect(cls, path: str | Path, *, readonly: bool = False, new: bool = False) -> Database:
         """Open a connection: WAL, FULL sync and a 64 MiB cache when writable; reads through
-        a map of the file's first :data:`MMAP_BYTES`; foreign keys on.
+        a map of the file's first :data:`MMAP_BYTES` (but for ``new``); foreign keys on.
 
         ``new``: a project being built under a temporary name (renamed when complete, deleted
         on failure): its rollback journal is kept in memory and nothing is synced until the
@@ -71,7 +71,8 @@ class Database:
             )  # 64 MiB: bulk inserts of suspects stay in cache
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        if not new:  # a project being built only writes
+            conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         return cls(conn)
 
     # ------------------------------------------------------------------ connection
