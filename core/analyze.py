@@ -26,6 +26,7 @@ from . import (
     label_fit,
     result_rows,
     scoring,
+    suspect_cache,
     suspects,
 )
 from .analysis_chunks import AnalysisInputs, ChunkInput, chunks
@@ -622,7 +623,7 @@ def analyze(
             writer.add_matches(o.result.matches, o.set_id)
         # a large one-set analysis's rows are sorted for the suspect cache while written
         large = len(set_ids) == 1 and len(rows) >= suspects.CACHE_MIN_ROWS
-        writer.add_rows(rows, suspects.cache_orders if large else None)
+        writer.add_rows(rows, suspect_cache.cache_orders if large else None)
         report = analysis_report.analysis_report(
             {o.set_id: o.report() for o in outcomes if o.report is not None},
             rows.rows[:, result_rows.RCOL["group_rank"]],

@@ -436,10 +436,10 @@ def analyze_project(
     named = set_name is not None or set_ids is not None
     if activate or (len(chosen) > 1 and named):
         project.set_active_sets(chosen)
-    from . import suspects
+    from . import suspect_cache
 
     with phase("suspect cache"):
-        suspects.cache_after_analysis(project, chosen, sum(summary.suspects.values()))
+        suspect_cache.cache_after_analysis(project, chosen, sum(summary.suspects.values()))
     return summary
 
 

@@ -1,4 +1,4 @@
-"""The suspect index cached after an analysis (core.suspects.cache_after_analysis) is built from
+"""The suspect index cached after an analysis (core.suspect_cache.cache_after_analysis) is built from
 the columns the analysis's writer kept of the rows it wrote, not by reading them back: the
 cache file it writes is the very file a read of the rows writes, column for column and byte for
 byte (ids as SQLite assigned them), for boxes and masks, one set and several, the analysis in

@@ -133,7 +133,7 @@ class AnalysisWriter:
         self, rows: Rows, cache_orders: Callable[[dict], dict] | None = None
     ) -> None:
         """Suspect rows (``result_rows.RESULT_COLUMNS``; with their support for several sets).
-        ``cache_orders`` (core.suspects.cache_orders; for all of the analysis's rows at once):
+        ``cache_orders`` (core.suspect_cache.cache_orders; for all of the analysis's rows at once):
         the suspect cache's sort orders of the rows' index columns, made in a thread while
         the rest is written (~0.1 s of the suspect cache's 0.16 at 370k suspects)."""
         columns = None
