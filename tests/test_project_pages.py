@@ -26,13 +26,18 @@ def _gt() -> dict:
     }
 
 
-def test_imported_project_has_large_pages_and_edits(tmp_path: Path) -> None:
-    gt = write_json(tmp_path / "gt.json", _gt())
+def _import(out: Path) -> None:
+    """Import one image's labels and a prediction into ``out``."""
+    gt = write_json(out.with_name("gt.json"), _gt())
     preds = write_json(
-        tmp_path / "p.json",
+        out.with_name("p.json"),
         [{"image_id": 1, "category_id": 2, "bbox": [1, 2, 10, 10], "score": 0.9}],
     )
-    import_project(tmp_path / "x.labelfix", gt, None, preds, "m")
+    import_project(out, gt, None, preds, "m")
+
+
+def test_imported_project_has_large_pages_and_edits(tmp_path: Path) -> None:
+    _import(tmp_path / "x.labelfix")
     with Store.open(tmp_path / "x.labelfix") as store:
         assert sql(store, "PRAGMA page_size").fetchone()[0] == BUILT_PAGE_SIZE == 65_536
         SetCategory(1, 2).apply(store)
@@ -52,12 +57,7 @@ def test_import_built_chunk_by_chunk_keeps_small_pages(
     """Large pages made a chunked import's peak memory grow with the dataset (10M labels:
     1.9 -> 3.1 GB): an import too large to hold whole keeps SQLite's 4 KiB."""
     monkeypatch.setattr(coco_stream, "STREAM_BYTES", 0)  # every file is imported in chunks
-    gt = write_json(tmp_path / "gt.json", _gt())
-    preds = write_json(
-        tmp_path / "p.json",
-        [{"image_id": 1, "category_id": 2, "bbox": [1, 2, 10, 10], "score": 0.9}],
-    )
-    import_project(tmp_path / "x.labelfix", gt, None, preds, "m")
+    _import(tmp_path / "x.labelfix")
     with Store.open(tmp_path / "x.labelfix") as store:
         assert sql(store, "PRAGMA page_size").fetchone()[0] == 4096
         assert len(store.prediction_arrays(store.active_set_id())["id"]) == 1
