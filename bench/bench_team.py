@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE))
 
 from labelfix.core import analyze as az  # noqa: E402
 from labelfix.core import edits, project, result_rows  # noqa: E402
-from labelfix.core.errors import KINDS, SUSPECT_COLUMNS, AnalysisParams  # noqa: E402
+from labelfix.core.errors import KINDS, SUSPECT_COL, SUSPECT_COLUMNS, AnalysisParams  # noqa: E402
 from labelfix.core.store import Store, TeamLocation  # noqa: E402
 from labelfix.core.suspects import SuspectIndex  # noqa: E402
 
@@ -160,7 +160,7 @@ def big_team_project(url: str, n_suspects: int) -> str:
     with Store.open(location) as store:
         set_id = store.active_set_id()
         suspects = np.zeros((n_suspects, len(SUSPECT_COLUMNS) + 1))
-        col = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+        col = SUSPECT_COL
         suspects[:, col["kind"]] = rng.integers(0, len(KINDS), n_suspects)
         suspects[:, col["image_id"]] = rng.integers(1, n_images + 1, n_suspects)
         suspects[:, col["annotation_id"]] = np.arange(1, n_suspects + 1)

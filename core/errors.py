@@ -157,7 +157,8 @@ SUSPECT_COLUMNS: tuple[str, ...] = (
     "support",
     "probability",
 )
-_COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+SUSPECT_COL: dict[str, int] = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+"""A column's index in a suspects array (:data:`SUSPECT_COLUMNS`)."""
 
 
 def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -189,9 +190,9 @@ def _block(kind: str, image_id: int | np.ndarray, k: int, **cols: np.ndarray | f
         "category_id",
         "predicted_category_id",
     ):
-        out[:, _COL[name]] = -1
+        out[:, SUSPECT_COL[name]] = -1
     for name, value in cols.items():
-        out[:, _COL[name]] = value
+        out[:, SUSPECT_COL[name]] = value
     return out
 
 
@@ -260,9 +261,11 @@ def kind_rows(facts: ChunkFacts, raw: np.ndarray, kind: str) -> tuple[np.ndarray
     """The rows of one kind among a chunk's raw suspect rows (:func:`chunk_suspects`), and
     for each its prediction's index in the facts (missing_label) or its label's (the kinds
     on a label)."""
-    sel = np.flatnonzero(raw[:, _COL["kind"]].astype(np.int64) == KIND_CODE[kind])
+    sel = np.flatnonzero(raw[:, SUSPECT_COL["kind"]].astype(np.int64) == KIND_CODE[kind])
     on_prediction = kind == "missing_label"
-    ids = raw[sel, _COL["prediction_id" if on_prediction else "annotation_id"]].astype(np.int64)
+    ids = raw[sel, SUSPECT_COL["prediction_id" if on_prediction else "annotation_id"]].astype(
+        np.int64
+    )
     known = facts.p_id if on_prediction else facts.l_id
     order = np.argsort(known, kind="stable")
     return sel, order[np.searchsorted(known[order], ids)]

@@ -25,13 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import consensus, grouping
-from .errors import KINDS, SUSPECT_COLUMNS, suspect_key
+from .errors import KINDS, SUSPECT_COL, SUSPECT_COLUMNS, suspect_key
 
 RESULT_COLUMNS: tuple[str, ...] = (*SUSPECT_COLUMNS, "score", "group", "group_rank", "set_id")
 """A suspects array as written: the rules' columns, the score, the group and its rank (0: the
 most likely fix of the object), and the prediction set of the suspect's prediction."""
 RCOL = {name: i for i, name in enumerate(RESULT_COLUMNS)}
-_SCOL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -81,9 +80,9 @@ def _grouped(
     """``scored`` (the rules' columns and the score) with its groups and sets appended (in
     ``into`` if given: an array of the result's shape, of which ``scored`` may be a view)."""
     groups = grouping.group_suspects(
-        scored[:, _SCOL["kind"]],
-        scored[:, _SCOL["annotation_id"]],
-        scored[:, _SCOL["other_annotation_id"]],
+        scored[:, SUSPECT_COL["kind"]],
+        scored[:, SUSPECT_COL["annotation_id"]],
+        scored[:, SUSPECT_COL["other_annotation_id"]],
         prediction_node,
         scored[:, len(SUSPECT_COLUMNS)],
     )
@@ -105,24 +104,24 @@ def one_set(scored: np.ndarray, set_id: int, into: np.ndarray | None = None) -> 
     no copy of the rows is made)."""
     if not len(scored):
         return Rows(empty_rows())
-    prediction = scored[:, _SCOL["prediction_id"]]
+    prediction = scored[:, SUSPECT_COL["prediction_id"]]
     return Rows(_grouped(scored, prediction, np.full(len(scored), float(set_id)), into))
 
 
 def _set_suspects(scored: np.ndarray, boxes: dict[int, np.ndarray]) -> consensus.SetSuspects:
-    pred = _ids(scored[:, _SCOL["prediction_id"]])
+    pred = _ids(scored[:, SUSPECT_COL["prediction_id"]])
     box = np.full((len(scored), 4), np.nan)
     for i, p in enumerate(pred.tolist()):
         if p >= 0 and p in boxes:
             box[i] = boxes[p]
     return consensus.SetSuspects(
-        kind=_ids(scored[:, _SCOL["kind"]]),
-        image_id=_ids(scored[:, _SCOL["image_id"]]),
-        annotation_id=_ids(scored[:, _SCOL["annotation_id"]]),
-        other_annotation_id=_ids(scored[:, _SCOL["other_annotation_id"]]),
+        kind=_ids(scored[:, SUSPECT_COL["kind"]]),
+        image_id=_ids(scored[:, SUSPECT_COL["image_id"]]),
+        annotation_id=_ids(scored[:, SUSPECT_COL["annotation_id"]]),
+        other_annotation_id=_ids(scored[:, SUSPECT_COL["other_annotation_id"]]),
         box=box,
         score=scored[:, len(SUSPECT_COLUMNS)].astype(np.float64),
-        probability=scored[:, _SCOL["probability"]].astype(np.float64),
+        probability=scored[:, SUSPECT_COL["probability"]].astype(np.float64),
     )
 
 
@@ -198,7 +197,7 @@ def several_sets(
         for k, r in zip(
             merged.support_set[m].tolist(), merged.support_row[m].tolist(), strict=True
         ):
-            pid = _opt(per_set[k][1][r, _SCOL["prediction_id"]])
+            pid = _opt(per_set[k][1][r, SUSPECT_COL["prediction_id"]])
             if pid is not None:
                 pairs.append((int(per_set[k][0]), pid))
         for p in pairs[1:]:
@@ -212,24 +211,24 @@ def several_sets(
         if len(merged.support_set[m]) > 1:  # one set alone keeps its score to the last bit
             scored[out, len(SUSPECT_COLUMNS)] = merged.score[m]
         set_col[out] = set_id
-        pid = _opt(rows[r, _SCOL["prediction_id"]])
+        pid = _opt(rows[r, SUSPECT_COL["prediction_id"]])
         node[out] = -1 if pid is None else roots.setdefault(uf.find((int(set_id), pid)), len(roots))
         for k2, r2 in zip(
             merged.support_set[m].tolist(), merged.support_row[m].tolist(), strict=True
         ):
             sid, srows, _ = per_set[k2]
             row = srows[r2]
-            p2 = _opt(row[_SCOL["prediction_id"]])
-            kind = KINDS[int(row[_SCOL["kind"]])]
-            ann = _opt(row[_SCOL["annotation_id"]])
-            other = _opt(row[_SCOL["other_annotation_id"]])
+            p2 = _opt(row[SUSPECT_COL["prediction_id"]])
+            kind = KINDS[int(row[SUSPECT_COL["kind"]])]
+            ann = _opt(row[SUSPECT_COL["annotation_id"]])
+            other = _opt(row[SUSPECT_COL["other_annotation_id"]])
             sup_row.append(out)
             sup_set.append(int(sid))
             sup_pred.append(-1 if p2 is None else p2)
             sup_key.append(suspect_key(kind, ann, p2, other))
             sup_score.append(float(row[len(SUSPECT_COLUMNS)]))
-            sup_conf.append(float(row[_SCOL["confidence"]]))
-            sup_prob.append(float(row[_SCOL["probability"]]))
+            sup_conf.append(float(row[SUSPECT_COL["confidence"]]))
+            sup_prob.append(float(row[SUSPECT_COL["probability"]]))
     support = Support(
         np.asarray(sup_row, dtype=np.int64),
         np.asarray(sup_set, dtype=np.int64),

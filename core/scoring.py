@@ -18,11 +18,9 @@ from typing import Any
 import numpy as np
 
 from . import calibration, class_context, containment, habits, label_fit
-from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams, ChunkFacts
+from .errors import KIND_CODE, SUSPECT_COL, AnalysisParams, ChunkFacts
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 from .suspect_scores import score_suspects
-
-_COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -194,15 +192,15 @@ def restore_scores(raw: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> np.n
     out = raw.copy(order="K")  # column-major rows stay so (errors.chunk_suspects)
     if not len(out):
         return out
-    out[:, _COL["probability"]] = out[:, _COL["confidence"]]
+    out[:, SUSPECT_COL["probability"]] = out[:, SUSPECT_COL["confidence"]]
     ids = np.asarray(ids).astype(np.int64)
     scores = np.asarray(scores).astype(np.float64)
     order = np.argsort(ids, kind="stable")
     ids, scores = ids[order], scores[order]
-    pid = out[:, _COL["prediction_id"]]
+    pid = out[:, SUSPECT_COL["prediction_id"]]
     has = pid >= 0
     pos = np.searchsorted(ids, pid[has].astype(np.int64))
-    out[has, _COL["confidence"]] = scores[pos]
+    out[has, SUSPECT_COL["confidence"]] = scores[pos]
     return out
 
 
@@ -301,8 +299,10 @@ def score(
     ):
         probability = None
         if params.score_version >= 7:  # the wrong_class prediction's probability by context
-            probability = raw[:, _COL["probability"]]
-            probability = np.where(np.isnan(probability), raw[:, _COL["confidence"]], probability)
+            probability = raw[:, SUSPECT_COL["probability"]]
+            probability = np.where(
+                np.isnan(probability), raw[:, SUSPECT_COL["confidence"]], probability
+            )
         factor = class_context.factors(fit.context_totals, context, raw[:, 0], probability)
         out = np.clip(out * factor, 0.0, 1.0)
     return out
@@ -325,11 +325,11 @@ def _score(
     wrong = raw[:, 0].astype(np.int64) == KIND_CODE["wrong_class"]
     habit = np.zeros(len(raw))
     if wrong.any():
-        own = raw[wrong, _COL["probability"]]
-        own = np.where(np.isnan(own), raw[wrong, _COL["confidence"]], own)
+        own = raw[wrong, SUSPECT_COL["probability"]]
+        own = np.where(np.isnan(own), raw[wrong, SUSPECT_COL["confidence"]], own)
         habit[wrong] = habits.habit_rates(
-            raw[wrong, _COL["category_id"]],
-            raw[wrong, _COL["predicted_category_id"]],
+            raw[wrong, SUSPECT_COL["category_id"]],
+            raw[wrong, SUSPECT_COL["predicted_category_id"]],
             own,
             fit.habit_totals,
             fit.label_counts,

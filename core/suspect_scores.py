@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams
-
-_COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+from .errors import KIND_CODE, SUSPECT_COL, AnalysisParams
 
 # Side (px) from which an object counts fully in the missing / inaccurate scores (bench-tuned).
 FULL_SIZE_SIDE = 32.0
@@ -147,21 +145,23 @@ def score_suspects(
     if len(raw) == 0:
         return np.zeros(0)
     kind = raw[:, 0].astype(np.int64)
-    conf = raw[:, _COL["confidence"]]
-    if raw.shape[1] > _COL["probability"]:
-        prob = raw[:, _COL["probability"]]
+    conf = raw[:, SUSPECT_COL["confidence"]]
+    if raw.shape[1] > SUSPECT_COL["probability"]:
+        prob = raw[:, SUSPECT_COL["probability"]]
         conf = np.where(np.isnan(prob), conf, prob)
-    evidence = raw[:, _COL["evidence"]]
-    area = raw[:, _COL["area"]]
+    evidence = raw[:, SUSPECT_COL["evidence"]]
+    area = raw[:, SUSPECT_COL["area"]]
     score = np.zeros(len(raw))
     k = KIND_CODE
     sel = kind == k["missing_label"]
     full_side = MISSING_FULL_SIDE if params.score_version >= 3 else FULL_SIZE_SIDE
     score[sel] = conf[sel] * _size_factor(area[sel], full_side)
     wrong = kind == k["wrong_class"]
-    support = np.nan_to_num(raw[wrong, _COL["support"]] if raw.shape[1] > 11 else evidence[wrong])
+    support = np.nan_to_num(
+        raw[wrong, SUSPECT_COL["support"]] if raw.shape[1] > 11 else evidence[wrong]
+    )
     inaccurate = kind == k["inaccurate_label"]
-    loose = inaccurate & (raw[:, _COL["iou"]] >= params.iou_threshold)  # matched but loose
+    loose = inaccurate & (raw[:, SUSPECT_COL["iou"]] >= params.iou_threshold)  # matched but loose
     partial = inaccurate & ~loose
     if params.score_version < 2:
         score[wrong] = conf[wrong] - support

@@ -9,7 +9,7 @@ import numpy as np
 from labelfix.core import class_context, scoring
 from labelfix.core.errors import (
     KIND_CODE,
-    SUSPECT_COLUMNS,
+    SUSPECT_COL,
     AnalysisParams,
     chunk_facts,
     chunk_suspects,
@@ -19,7 +19,7 @@ from labelfix.core.suspect_scores import OWN_WEIGHT_WRONG_CLASS, score_suspects
 
 from helpers import image_labels, image_predictions
 
-COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+COL = SUSPECT_COL
 
 
 def _chunk():  # noqa: ANN202

@@ -8,7 +8,7 @@ import numpy as np
 from labelfix.core import containment, scoring
 from labelfix.core.errors import (
     KIND_CODE,
-    SUSPECT_COLUMNS,
+    SUSPECT_COL,
     AnalysisParams,
     chunk_facts,
     chunk_suspects,
@@ -18,7 +18,7 @@ from labelfix.core.suspect_scores import score_suspects
 
 from helpers import image_labels, image_predictions
 
-COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+COL = SUSPECT_COL
 
 
 def _facts(pr, labs, params=None):  # noqa: ANN001, ANN202

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from labelfix.core.errors import (
     KIND_CODE,
     KINDS,
+    SUSPECT_COL,
     SUSPECT_COLUMNS,
     AnalysisParams,
     batch_suspects,
@@ -32,7 +33,7 @@ V2 = AnalysisParams(score_version=2)  # ... and before score version 3
 V3 = AnalysisParams(score_version=3)  # ... and before score version 4
 U, W_WRONG, W_INACC = UNOPPOSED_PRECISION, OWN_WEIGHT_WRONG_CLASS, OWN_WEIGHT_INACCURATE
 U_INACC = UNOPPOSED_PRECISION_INACCURATE  # inaccurate_label's share since score version 3
-COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+COL = SUSPECT_COL
 
 
 def image_suspects(

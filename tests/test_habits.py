@@ -7,6 +7,7 @@ import numpy as np
 from labelfix.core import habits, scoring
 from labelfix.core.errors import (
     KIND_CODE,
+    SUSPECT_COL,
     SUSPECT_COLUMNS,
     AnalysisParams,
 )
@@ -20,7 +21,7 @@ from labelfix.core.matching import (
 )
 from labelfix.core.suspect_scores import OWN_WEIGHT_WRONG_CLASS, UNOPPOSED_PRECISION
 
-COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+COL = SUSPECT_COL
 
 
 def test_overlap_totals_take_the_best_b_prediction_per_label() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from labelfix.core import label_fit, scoring
 from labelfix.core.errors import (
     KIND_CODE,
-    SUSPECT_COLUMNS,
+    SUSPECT_COL,
     AnalysisParams,
     batch_suspects,
     chunk_facts,
@@ -19,7 +19,7 @@ from labelfix.core.suspect_scores import LABEL_FIT_POWER, score_suspects
 
 from helpers import image_labels, image_predictions
 
-COL = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+COL = SUSPECT_COL
 
 
 def test_counts_take_only_true_positives_by_their_iou() -> None:

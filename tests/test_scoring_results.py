@@ -20,7 +20,7 @@ from pycocotools.cocoeval import COCOeval
 from labelfix.core import analyze as az
 from labelfix.core import grouping, project
 from labelfix.core.cli import run
-from labelfix.core.errors import KINDS, SUSPECT_COLUMNS, AnalysisParams
+from labelfix.core.errors import KINDS, SUSPECT_COL, AnalysisParams
 from labelfix.core.store import Store, migrations
 from labelfix.core.suspects import CLI_FIELDS, SuspectFilter, SuspectIndex
 
@@ -72,7 +72,7 @@ def test_a_one_set_analysis_stores_the_rows_its_computation_found(store: Store) 
     scored = az.compute(inputs).suspects
     rows = stored_rows(store)
     assert len(rows) == len(scored) > 500
-    col = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+    col = SUSPECT_COL
 
     def opt(v: float) -> float | None:
         return None if np.isnan(v) or v < 0 else v

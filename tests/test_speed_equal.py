@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from labelfix.core import analysis_chunks, analysis_report, grouping, habits, matching, result_rows
 from labelfix.core import analyze as az
-from labelfix.core.errors import KIND_CODE, SUSPECT_COLUMNS, AnalysisParams
+from labelfix.core.errors import KIND_CODE, SUSPECT_COL, SUSPECT_COLUMNS, AnalysisParams
 from labelfix.core.matching import FP, TP
 
 
@@ -114,7 +114,7 @@ def test_one_set_rows_completed_in_place_equal_the_copied_rows() -> None:
     rng = np.random.default_rng(2)
     n = 300
     scored = np.full((n, len(SUSPECT_COLUMNS) + 1), np.nan)
-    col = {name: i for i, name in enumerate(SUSPECT_COLUMNS)}
+    col = SUSPECT_COL
     scored[:, col["kind"]] = rng.choice(list(KIND_CODE.values()), n)
     scored[:, col["annotation_id"]] = np.where(rng.random(n) < 0.7, rng.integers(0, 80, n), -1)
     scored[:, col["prediction_id"]] = np.where(rng.random(n) < 0.7, rng.integers(0, 90, n), -1)
