@@ -165,7 +165,7 @@ from labelfix.core.store import Store
 from labelfix.core.suspects import SuspectIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_data import SETUPS  # noqa: E402
+from quality_data import IMAGES, SETUPS  # noqa: E402
 from quality_inject import KIND_ORDER, Injected, _xywh_iou, inject  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,9 +261,14 @@ def evaluate_all(by_kind: dict[str, list[Candidate]], truth: Injected) -> tuple[
 
 # ----------------------------------------------------------------------------- LabelFix
 def run_labelfix(
-    data: dict, pred_records: list[dict], params: AnalysisParams, workdir: Path
+    data: dict,
+    pred_records: list[dict],
+    params: AnalysisParams,
+    workdir: Path,
+    images: Path | None = IMAGES,
 ) -> list[dict]:
-    """Import the dataset and predictions into a project, analyse it, return its suspects."""
+    """Import the dataset and predictions into a project (its image folder ``images``: score
+    version 8 reads them), analyse it, return its suspects."""
     gt_path = workdir / "gt.json"
     gt_path.write_text(json.dumps(data))
     pred_path = workdir / "predictions.json"
@@ -275,6 +280,8 @@ def run_labelfix(
     store = Store.create(project, overwrite=True)
     try:
         store.import_ground_truth(gt, None)
+        if images is not None and images.is_dir():
+            store.set_images_root(images)
         set_id = store.add_predictions(preds, "detector")
         analyze(store, set_id, params)
         cols = (

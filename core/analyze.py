@@ -13,7 +13,7 @@ disappear), so the decision stays visible.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from . import (
     calibration,
     class_context,
     containment,
+    edge_fit,
     habits,
     label_fit,
     result_rows,
@@ -75,6 +76,7 @@ class AnalysisSummary:
     predictions: int
     suspects: dict[str, int]
     stale_images: int = 0
+    warnings: tuple[str, ...] = ()  # e.g. image files the image evidence could not read
 
 
 # ---------------------------------------------------------------------- read
@@ -518,6 +520,7 @@ class _SetOutcome:
     result: AnalysisResult
     boxes: dict[int, np.ndarray]  # of the suspects' predictions; only merging sets needs them
     report: Callable[[], dict] | None  # makes the set's report (its parts may be in a thread)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _suspect_boxes(inputs: AnalysisInputs, result: AnalysisResult, several: bool) -> dict:
@@ -541,6 +544,7 @@ def _compute_set(
     with phase("read"):
         inputs = read_inputs(store, set_id, params)
     result = compute(inputs, progress, should_stop, report_later=True)
+    warnings = _image_evidence(store, inputs, result)
     boxes = _suspect_boxes(inputs, result, several)
     report = None
     if result.fit is not None and result.confusion is not None:
@@ -560,7 +564,16 @@ def _compute_set(
                     parts=parts,
                 )
 
-    return inputs, _SetOutcome(set_id, result, boxes, report)
+    return inputs, _SetOutcome(set_id, result, boxes, report, warnings)
+
+
+def _image_evidence(store: Store, inputs: AnalysisInputs, result: AnalysisResult) -> list[str]:
+    """Score version 8: inaccurate_label scores by the image's edges (core.edge_fit), in
+    place, before the rows are grouped; its warnings."""
+    if inputs.params.score_version < 8 or not len(result.suspects):
+        return []
+    with phase("image evidence"):
+        return edge_fit.from_store(store, result.suspects, inputs.predictions)
 
 
 def _rows(outcomes: list[_SetOutcome]) -> result_rows.Rows:
@@ -637,7 +650,10 @@ def analyze(
     if stale:
         reanalyze_images(store, stale, set_ids)
         counts = store.suspect_counts(writer.analysis_id)
-    return AnalysisSummary(writer.analysis_id, n_images, n_predictions, counts, len(stale))
+    warnings = tuple(w for o in outcomes for w in o.warnings)
+    return AnalysisSummary(
+        writer.analysis_id, n_images, n_predictions, counts, len(stale), warnings
+    )
 
 
 def reanalyze_images(
@@ -656,6 +672,7 @@ def reanalyze_images(
     for sid in analysis["set_ids"]:
         inputs = read_inputs(store, sid, analysis["params"], ids, analysis["id"])
         result = compute(inputs)
+        _image_evidence(store, inputs, result)
         boxes = _suspect_boxes(inputs, result, len(analysis["set_ids"]) > 1)
         outcomes.append(_SetOutcome(sid, result, boxes, None))
         matches[sid] = result.matches
