@@ -202,6 +202,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelfix.core import edge_fit
 from labelfix.core.analyze import compute, read_inputs
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import AnalysisParams, _box_iou
@@ -210,7 +211,7 @@ from labelfix.core.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import evaluate, evaluate_all, labelfix_by_kind, run_labelfix  # noqa: E402
-from quality_data import SETUPS  # noqa: E402
+from quality_data import IMAGES, SETUPS  # noqa: E402
 from quality_inject import KIND_ORDER, Injected, inject  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -239,8 +240,9 @@ def _matches(truth: Injected, pred_records: list[dict], workdir: Path) -> tuple[
     return {k: v.copy() for k, v in result.matches.items()}, result.probability.copy()
 
 
-def dump(setup: str, seeds: Sequence[int]) -> Path:
-    """Analyse ``setup`` on each seed and keep what :func:`evaluate` needs."""
+def dump(setup: str, seeds: Sequence[int], params: AnalysisParams | None = None) -> Path:
+    """Analyse ``setup`` on each seed (with ``params``, default the defaults) and keep what
+    :func:`evaluate` needs."""
     data, pred_records = SETUPS[setup].load()
     out: Dump = {}
     for seed in seeds:
@@ -251,7 +253,7 @@ def dump(setup: str, seeds: Sequence[int]) -> Path:
             contextlib.redirect_stdout(io.StringIO()),
         ):
             warnings.simplefilter("ignore")
-            suspects = run_labelfix(truth.data, pred_records, AnalysisParams(), Path(tmp))
+            suspects = run_labelfix(truth.data, pred_records, params or AnalysisParams(), Path(tmp))
             cols, prob = _matches(truth, pred_records, Path(tmp))
         out[seed] = (truth, suspects, cols, prob)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -362,6 +364,34 @@ def colocated_example(iou: float = 0.6, power: float = 0.25) -> Rescore:
     return rescore
 
 
+def edge_example() -> Rescore:
+    """inaccurate_label scores x core.edge_fit's factor of the label's polygon moved onto its
+    prediction's box (what score version 8 does; run it on a dump of version 7)."""
+    gray: dict[str, np.ndarray] = {}
+
+    def rescore(
+        setup: str, seed: int, truth: Injected, suspects: list[dict], pred_records: list[dict]
+    ) -> np.ndarray:
+        labels = {a["id"]: a for a in truth.data["annotations"]}
+        names = {im["id"]: im["file_name"] for im in truth.data["images"]}
+        out = []
+        for s in suspects:
+            v = s["score"]
+            polygons = []
+            if s["kind"] == "inaccurate_label" and s["box"] is not None:
+                polygons = edge_fit.polygons_of(labels[s["annotation_id"]].get("segmentation"))
+            if polygons:
+                name = names[s["image_id"]]
+                if name not in gray:
+                    gray[name] = edge_fit.gray_pixels(IMAGES / name, None)
+                ratio = edge_fit.fit_ratio(gray[name], polygons, s["box"])
+                v = min(1.0, v * edge_fit.factor(ratio))
+            out.append(v)
+        return np.array(out)
+
+    return rescore
+
+
 def table(name: str, rescore: Rescore | None, seeds: Sequence[int]) -> str:
     """One line per setup: missing / wrong_class / inaccurate AP and all kinds' AP."""
     cells = []
@@ -379,17 +409,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--example", action="store_true", help="seed-by-seed change of colocated_example"
     )
+    ap.add_argument(
+        "--score-version", type=int, default=None, help="the dump's score version (--dump)"
+    )
+    ap.add_argument(
+        "--edge", action="store_true", help="core.edge_fit on top (on a version 7 dump)"
+    )
     args = ap.parse_args(argv)
     setups = [s for s in args.setups.split(",") if s]
     if args.dump:
+        params = (
+            None if args.score_version is None else AnalysisParams(score_version=args.score_version)
+        )
         for setup in setups:
-            print(dump(setup, range(10)), flush=True)
+            print(dump(setup, range(10), params), flush=True)
     for seeds in (range(0, 5), range(5, 10)):
         print(
             table(
                 f"seeds {seeds.start}-{seeds.stop - 1} (missing/wrong/inaccurate/all)", None, seeds
             )
         )
+    if args.edge:
+        for seeds in (range(0, 5), range(5, 10)):
+            print(table(f"edge seeds {seeds.start}-{seeds.stop - 1}", edge_example(), seeds))
+        for column, name in ((2, "inaccurate_label"), (6, "all kinds")):
+            print(paired(f"edge fit, {name}", edge_example(), column))
     if args.example:
         print(paired("missing_label x colocated ratio ** 0.25 (IoU 0.6)", colocated_example()))
     return 0

@@ -573,7 +573,7 @@ def _image_evidence(store: Store, inputs: AnalysisInputs, result: AnalysisResult
     if inputs.params.score_version < 8 or not len(result.suspects):
         return []
     with phase("image evidence"):
-        return edge_fit.from_store(store, result.suspects, inputs.predictions)
+        return edge_fit.from_store(store, result.suspects, inputs.predictions).warnings()
 
 
 def _rows(outcomes: list[_SetOutcome]) -> result_rows.Rows:

@@ -33,7 +33,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import analysis_report, class_context, containment, habits, label_fit, result_rows, scoring
+from . import (
+    analysis_report,
+    class_context,
+    containment,
+    edge_fit,
+    habits,
+    label_fit,
+    result_rows,
+    scoring,
+)
 from .analysis_chunks import AnalysisInputs, ChunkInput, chunks
 from .analyze import AnalysisSummary, _match_columns, match_items
 from .errors import SUSPECT_COLUMNS, AnalysisParams, chunk_facts, chunk_suspects
@@ -184,6 +193,7 @@ def analyze_in_passes(
     confusion: dict[tuple[int, int], int] = {}
     heads: list[np.ndarray] = []
     group_base = 0
+    budget, warnings = edge_fit.IMAGE_BUDGET, []  # score version 8's image reads, in image order
     with phase("write"), store.analysis_writer(set_id, params) as writer:
         for chunk, matched, label_ious in _matched_chunks(
             store, set_id, params, groups, should_stop
@@ -203,6 +213,10 @@ def analyze_in_passes(
                     if len(raw)
                     else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
                 )
+                if params.score_version >= 8 and len(scored) and budget > 0:
+                    evidence = _image_evidence(store, chunk, scored, budget)
+                    budget -= evidence.images
+                    warnings += evidence.warnings()
                 rows = result_rows.one_set(scored, set_id)
                 if len(rows):
                     rows.rows[:, _GROUP] += group_base
@@ -234,4 +248,19 @@ def analyze_in_passes(
     if stale:
         reanalyze_images(store, stale, set_id)
         counts_by_kind = store.suspect_counts(writer.analysis_id)
-    return AnalysisSummary(writer.analysis_id, n_images, n_predictions, counts_by_kind, len(stale))
+    return AnalysisSummary(
+        writer.analysis_id, n_images, n_predictions, counts_by_kind, len(stale), tuple(warnings)
+    )
+
+
+def _image_evidence(
+    store: Store, chunk: ChunkInput, scored: np.ndarray, budget: int
+) -> edge_fit.ImageEvidence:
+    """core.edge_fit on a chunk's scored rows (in place), within what is left of the budget."""
+    preds = [p for p, _ in chunk.items]
+    columns = {
+        "id": np.concatenate([np.zeros(0, np.int64), *(p.ids for p in preds)]),
+        "box": np.concatenate([np.zeros((0, 4)), *(p.boxes for p in preds)]),
+    }
+    with phase("image evidence"):
+        return edge_fit.from_store(store, scored, columns, budget)

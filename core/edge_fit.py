@@ -14,8 +14,9 @@ and a moved copy that fit alike leave the score as it was, and the factor stays 
 
 Bounded: only inaccurate_label suspects whose label has a polygon (a box's border is not an
 outline: measured, boxes against boxes ranked worse), on the first :data:`IMAGE_BUDGET` images
-in the order of their best such suspect's score; any other row, and any row whose image file
-is missing, unreadable or of another size than its record, keeps factor 1.
+in the order of their best such suspect's score (an analysis in passes, too large for memory,
+takes them chunk by chunk in image order); any other row, and any row whose image file is
+missing, unreadable or of another size than its record, keeps factor 1.
 
 Bench (bench/quality_offline.py, paired over seeds 0-9, inaccurate_label AP / all kinds AP):
 CenterNet +0.089 / +0.028, NanoDet +0.097 / +0.022, blurred +0.078 / +0.024, synthetic +0.027 /
@@ -144,6 +145,7 @@ def factor(ratio: float) -> float:
 class ImageEvidence:
     """What :func:`apply` did: rows measured and image files it could not use."""
 
+    images: int = 0  # taken into the budget
     measured: int = 0
     missing: list[str] = field(default_factory=list)  # missing, unreadable or of another size
 
@@ -159,7 +161,7 @@ class ImageEvidence:
         ]
 
 
-def _gray(path: Path | None, size: tuple[int, int] | None) -> np.ndarray | None:
+def gray_pixels(path: Path | None, size: tuple[int, int] | None) -> np.ndarray | None:
     """The image's gray pixels, or None when the file is missing, unreadable or its size is
     not the record's (height, width)."""
     if path is None or not path.is_file():
@@ -200,6 +202,7 @@ def apply(
         im = int(scored[r, SUSPECT_COL["image_id"]])
         if im in by_image or len(by_image) < budget:
             by_image.setdefault(im, []).append(r)
+    out.images = len(by_image)
     wanted = [int(scored[r, SUSPECT_COL["prediction_id"]]) for rs in by_image.values() for r in rs]
     box_of = boxes(wanted)
     for im, rs in by_image.items():
@@ -215,7 +218,7 @@ def apply(
                 todo.append((r, polygons, box))
         if not todo:
             continue
-        gray = _gray(path, size)
+        gray = gray_pixels(path, size)
         if gray is None:
             out.missing.append(str(path))
             continue
@@ -225,12 +228,17 @@ def apply(
     return out
 
 
-def from_store(store: Store, scored: np.ndarray, predictions: dict[str, np.ndarray]) -> list[str]:
+def from_store(
+    store: Store,
+    scored: np.ndarray,
+    predictions: dict[str, np.ndarray],
+    budget: int = IMAGE_BUDGET,
+) -> ImageEvidence:
     """:func:`apply` with the project's labels, image folder and the set's prediction columns
-    (``id``, ``box``); nothing is read without an image folder. Returns its warnings."""
+    (``id``, ``box``); nothing is read without an image folder."""
     root = store.images_root
-    if root is None or not len(scored):
-        return []
+    if root is None or not len(scored) or budget <= 0:
+        return ImageEvidence()
     from .result_rows import prediction_boxes  # it builds on core.errors as this does
 
     def boxes(ids: Sequence[int]) -> dict[int, np.ndarray]:
@@ -243,4 +251,4 @@ def from_store(store: Store, scored: np.ndarray, predictions: dict[str, np.ndarr
         size = (int(record["height"]), int(record["width"])) if record.get("height") else None
         return store.image_path(record), size
 
-    return apply(scored, boxes, store.annotation, image).warnings()
+    return apply(scored, boxes, store.annotation, image, budget)

@@ -69,7 +69,9 @@ def test_a_one_set_analysis_stores_the_rows_its_computation_found(store: Store) 
     """Before (the computation's scored rows, as the store wrote them until now) and after
     (the stored rows): row for row the same, with the groups core.grouping gives them."""
     inputs = az.read_inputs(store, store.resolve_set(None), AnalysisParams())
-    scored = az.compute(inputs).suspects
+    result = az.compute(inputs)
+    az._image_evidence(store, inputs, result)  # score version 8: by the image's edges
+    scored = result.suspects
     rows = stored_rows(store)
     assert len(rows) == len(scored) > 500
     col = SUSPECT_COL
