@@ -26,7 +26,7 @@ every kind (spurious_label too) in one ranking by score against all injected err
 reviewer sees first.
 
 Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI) with
-its defaults (calibrated probabilities, score version 7), and its earlier scorings: calibrated
+its defaults (calibrated probabilities, score version 8), and its earlier scorings: calibrated
 with the version 2 and the version 1 formulas, and raw confidences with version 1
 (``calibrate=False``); cleanlab
 2.x object-detection per-box subtype scores (overlooked -> missing, swap -> wrong class, badloc
@@ -85,6 +85,11 @@ its tank; a couch box around one seated person, which a person and a chair box f
 come in: a hallucinated missing_label (a toilet on a bucket), right labels (a bowl whose
 predicted box takes in its plate, a dining table strip under a pizza, an under-counter fridge
 predicted sink) and a possible error (a vessel washbasin labelled bowl, predicted sink).
+v8 (core/edge_fit.py: an inaccurate_label's score x 2r/(1+r), r the contrast of its label's
+polygon moved onto the prediction's box over the polygon's own; the projects get the image
+folder): 0.239 / 0.703 / 0.442 / 1.000 (all kinds 0.932 / 0.656 / 0.535); NanoDet inaccurate
+0.307 (all kinds 0.820 / 0.512 / 0.390), blurred 0.380 (0.884 / 0.604 / 0.478), synthetic
+0.728 (0.656 / 0.482 / 0.663); paired over seeds 0-9 in bench/quality_offline.py.
 
 Diagnosis of missing_label (score version 4, seeds 0-4, CenterNet; 195 dropped labels): 65 have
 no prediction of any class at IoU >= 0.5, 14 only predictions inside a crowd region (COCO

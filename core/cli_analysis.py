@@ -88,6 +88,8 @@ def analyse_and_report(
             f"({params.geometry}) in {time.perf_counter() - t0:.2f} s: {found}",
             file=sys.stderr,
         )
+        for warning in summary.warnings:  # e.g. image files the image evidence could not read
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def cmd_matches(args: argparse.Namespace) -> int:

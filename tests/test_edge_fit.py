@@ -173,3 +173,18 @@ def test_version_8_raises_a_shifted_label_only_with_its_image(
         assert v8 > v7 * 1.2
     else:
         assert v8 == v7
+
+
+def test_a_missing_image_file_keeps_the_score_and_is_warned_about(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    store, set_id = _project(tmp_path, elsewhere)  # an image folder without the image
+    try:
+        v7 = _inaccurate_score(store, set_id, 7)
+        summary = analyze(store, set_id, AnalysisParams(score_version=8))
+        v8 = _inaccurate_score(store, set_id, 8)
+    finally:
+        store.close()
+    assert v8 == v7
+    assert len(summary.warnings) == 1 and "1 image file(s) missing" in summary.warnings[0]
+    assert str(elsewhere / "im.png") in summary.warnings[0]
