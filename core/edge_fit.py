@@ -69,14 +69,14 @@ def polygons_of(segmentation: object) -> list[np.ndarray]:
 
 def outline_points(polygons: Sequence[np.ndarray]) -> np.ndarray:
     """Points about 1 px apart along the closed polygons (m x 2)."""
-    parts = []
+    parts = [np.zeros((0, 2))]
     for poly in polygons:
-        start, end = poly, np.roll(poly, -1, axis=0)
-        for (x0, y0), (x1, y1) in zip(start.tolist(), end.tolist(), strict=True):
-            n = max(math.ceil(math.hypot(x1 - x0, y1 - y0)), 1)
-            t = np.arange(n) / n
-            parts.append(np.column_stack([x0 + (x1 - x0) * t, y0 + (y1 - y0) * t]))
-    return np.concatenate(parts) if parts else np.zeros((0, 2))
+        step = np.roll(poly, -1, axis=0) - poly
+        n = np.maximum(np.ceil(np.hypot(step[:, 0], step[:, 1])), 1).astype(np.int64)
+        edge = np.repeat(np.arange(len(poly)), n)
+        t = (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)) / n[edge]
+        parts.append(poly[edge] + step[edge] * t[:, None])
+    return np.concatenate(parts)
 
 
 def moved_onto(polygons: Sequence[np.ndarray], box: Sequence[float]) -> list[np.ndarray]:
@@ -249,6 +249,6 @@ def from_store(
         if record is None:
             return None, None
         size = (int(record["height"]), int(record["width"])) if record.get("height") else None
-        return store.image_path(record), size
+        return root / record["file_name"], size  # as store.image_path, its root read once
 
     return apply(scored, boxes, store.annotation, image, budget)
