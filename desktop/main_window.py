@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.export import ExportError, export_changes, export_coco
-from labelfix.core.project import ProjectError, is_team_location
+from labelfix.core.project import AnalysisSummary, ProjectError, is_team_location
 
 from . import jobs, relabel_dialogs, workers
 from .about import show_about
@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
             self, self.settings, scopes={"canvas": self.canvas, "grid": self.grid}
         )
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.analysisFinished.connect(self._show_analysis_warnings)
         self._build_menus()
         self.job = JobIndicator()
         self.job.cancelRequested.connect(workers.cancel_all)
@@ -419,6 +420,12 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str) -> None:
         """Say a problem in the status bar, and in a message box where someone sees it."""
         self._error(text)
+
+    def _show_analysis_warnings(self, summary: AnalysisSummary) -> None:
+        """Say what the analysis could not use (e.g. image files its image evidence could not
+        read) in the status bar, after what the finished job said."""
+        if summary.warnings:
+            self.statusBar().showMessage("Analysis: " + " · ".join(summary.warnings), 20000)
 
     def _error(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
