@@ -43,7 +43,9 @@ class Database:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._db = sqlite_utils.Database(conn)
+        # no plugins: none is LabelFix's, and finding them (entry points) took 10-35 ms of
+        # every process's first connection
+        self._db = sqlite_utils.Database(conn, execute_plugins=False)
         self._checkpoint: threading.Thread | None = None
 
     @classmethod
