@@ -85,12 +85,14 @@ class DatasetRepository(Repository):
         )
 
     def add_annotations(self, annotations: list[dict], start: int) -> None:
-        """Validated label records (``annotations[0]`` is record ``start`` of the file)."""
-        self._db.copy_rows(
-            "annotations",
-            _ANNOTATION_COLUMNS.split(", "),
-            timed(annotation_rows(annotations, start), "build rows"),
-        )
+        """Validated label records (``annotations[0]`` is record ``start`` of the file): the
+        usual ones without their ``as_read`` (NULL), then the others (ids are the rowids: the
+        table is the same whatever the order of the inserts)."""
+        names = _ANNOTATION_COLUMNS.split(", ")
+        others: list[tuple] = []
+        rows = timed(annotation_rows(annotations, start, others), "build rows")
+        self._db.copy_rows("annotations", names[:-1], rows)
+        self._db.copy_rows("annotations", names, others)
 
     # ------------------------------------------------------------------ images and categories
     def images(self) -> list[dict]:

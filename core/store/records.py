@@ -86,11 +86,19 @@ _KNOWN_ANNOTATION_KEYS = frozenset(ANNOTATION_KEYS)
 _KNOWN_PREDICTION_KEYS = frozenset(PREDICTION_KEYS)
 
 
-def annotation_rows(records: list[dict], start: int) -> Iterator[tuple]:
+def annotation_rows(
+    records: list[dict], start: int, others: list[tuple] | None = None
+) -> Iterator[tuple]:
     """:func:`annotation_row` of each record (``records[0]`` at position ``start``), the usual
     record (integer ids and iscrowd, no unknown keys, a polygon list without empty parts or an
-    RLE) without the per-record detours: the same rows, about twice as fast."""
+    RLE) without the per-record detours: the same rows, about twice as fast.
+
+    With ``others``: the usual records' rows come without their last value (``as_read``, None
+    for them), and the other records' rows go whole to ``others``; a bulk insert then leaves
+    the column out (NULL) rather than binding None, which the sqlite3 module adapts value by
+    value (~0.75 us each: 0.03 s of the 0.12 s insert of 37k labels)."""
     known = _KNOWN_ANNOTATION_KEYS
+    usual = slice(None) if others is None else slice(-1)
     segs = list(map(methodcaller("get", "segmentation"), records))
     try:  # every segmentation in one call into the encoder
         texts = jsonio.encode_many(segs)
@@ -114,9 +122,11 @@ def annotation_rows(records: list[dict], start: int) -> Iterator[tuple]:
                 None if seg is _ABSENT else text or dumps(seg), int(crowd or 0),
                 int("iscrowd" in a),
                 "{}", None,
-            )  # fmt: skip
-        else:
+            )[usual]  # fmt: skip
+        elif others is None:
             yield annotation_row(a, i)
+        else:
+            others.append(annotation_row(a, i))
 
 
 def shape_rows(

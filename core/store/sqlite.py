@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +231,12 @@ class Database:
         """Nothing to do: SQLite continues rowids (and AUTOINCREMENT) above loaded ids."""
 
     def copy_rows(self, table: str, names: Sequence[str], rows: Iterable[Sequence]) -> int:
-        """Bulk-load rows (one prepared INSERT for all); returns how many."""
+        """Bulk-load rows (one prepared INSERT for all); returns how many (rows that know
+        their number, such as :class:`.records.Rows`, are not counted one by one)."""
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({self.marks(len(names))})"
+        if isinstance(rows, Sized):
+            self._conn.executemany(sql, rows)
+            return len(rows)
         count = 0
 
         def counted() -> Iterator[Sequence]:
@@ -240,10 +245,7 @@ class Database:
                 count += 1
                 yield row
 
-        self._conn.executemany(
-            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({self.marks(len(names))})",
-            counted(),
-        )
+        self._conn.executemany(sql, counted())
         return count
 
     def insert_select_values(
