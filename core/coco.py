@@ -20,6 +20,7 @@ The polygon and RLE checks live in :mod:`labelfix.core.coco_masks`.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import os
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from . import jsonio
@@ -37,9 +39,8 @@ from .coco_masks import (
     check_rle_strings,
     check_segmentation,
     describe,
-    failing_polygons,
     is_finite_number,
-    polygon_owners,
+    polygons_ok,
     rle_string_totals,
 )
 from .image_checks import check_images
@@ -567,15 +568,30 @@ def _check_annotation(i: int, annotation: Any, ctx: _AnnotationContext) -> None:
 def _check_annotation_records(
     annotations: list[Any], ctx: _AnnotationContext, start: int = 0
 ) -> None:
-    """Check all annotations: a fast test per record, the full check only where it fails."""
+    """Check all annotations: a fast test per record (the polygons of those that pass it
+    tested together afterwards, :func:`polygons_ok`), the full check only where it fails.
+
+    The full checks and box warnings run after the loop, in file order: the same messages in
+    the same order as checking record by record. (Each id is taken in the loop, where the
+    record's turn is, so a duplicate names the same first record.)"""
     sizes_get = ctx.sizes.get
     category_ids = ctx.category_ids
     first_index = ctx.first_index
-    bad_polygons = failing_polygons(annotations, polygon_owners(annotations, ctx.sizes), ctx.sizes)
+    slow: list[int] = []  # records for the full check
+    odd: list[int] = []  # records passing the fast test with a box to warn about
+    shaped: list[int] = []  # records passing it but for their polygons: tested together
+    polygons: list[Any] = []
+    sides: list[int] = []
     for k, ann in enumerate(annotations):
         i = start + k  # the record's index in the file
         if type(ann) is dict:
             aid = ann.get("id")
+            if type(aid) is int:
+                own_id = _INT64_MIN <= aid <= _INT64_MAX and first_index.setdefault(aid, i) == i
+            else:
+                own_id = False
+                if _whole_float_id(aid):
+                    first_index.setdefault(aid, i)  # as the full check's _check_id does
             iid = ann.get("image_id")
             cid = ann.get("category_id")
             box = ann.get("bbox")
@@ -584,10 +600,8 @@ def _check_annotation_records(
             seg = ann.get("segmentation", MISSING)
             size = sizes_get(iid) if type(iid) is int else None
             if (
-                size is not None
-                and type(aid) is int
-                and _INT64_MIN <= aid <= _INT64_MAX
-                and first_index.setdefault(aid, i) == i
+                own_id
+                and size is not None
                 and type(cid) is int
                 and cid in category_ids
                 and type(crowd) is int
@@ -596,10 +610,14 @@ def _check_annotation_records(
                 and 0 <= area < _INF
                 and type(box) is list
                 and len(box) == 4
-                and (seg is MISSING or (type(seg) is list and k not in bad_polygons))
+                and (seg is MISSING or type(seg) is list)
             ):
                 x, y, w, h = box
                 if _plain_box(x, y, w, h):
+                    if seg is not MISSING and seg:
+                        shaped.append(k)
+                        polygons.append(seg)
+                        sides.append(size[0] if size[0] > size[1] else size[1])
                     if (
                         w == 0
                         or h == 0
@@ -608,11 +626,23 @@ def _check_annotation_records(
                         or x + w > size[1] + 1
                         or y + h > size[0] + 1
                     ):
-                        _box_warnings(
-                            _label("annotations", i, aid) + ".bbox", (x, y, w, h), size, ctx.report
-                        )
+                        odd.append(k)
                     continue
-        _check_annotation(i, ann, ctx)
+        slow.append(k)
+    if shaped:
+        ok = polygons_ok(polygons, np.asarray(sides, np.float64))
+        if not ok.all():
+            failed = [shaped[j] for j in np.flatnonzero(~ok).tolist()]
+            slow = sorted([*slow, *failed])
+            odd = sorted(set(odd).difference(failed))
+    report = ctx.report
+    for k, is_slow in heapq.merge(((k, True) for k in slow), ((k, False) for k in odd)):
+        ann = annotations[k]
+        if is_slow:
+            _check_annotation(start + k, ann, ctx)
+        else:
+            record = _label("annotations", start + k, ann["id"]) + ".bbox"
+            _box_warnings(record, tuple(ann["bbox"]), ctx.sizes[ann["image_id"]], report)
 
 
 def _check_top_level(data: Any, report: _Report) -> None:

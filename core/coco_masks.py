@@ -563,35 +563,6 @@ def _batches(count: int) -> Iterator[Callable]:
         yield pool.map
 
 
-def polygon_owners(
-    annotations: list[Any], sizes: Mapping[int, tuple[int, int] | None]
-) -> list[int]:
-    """Indices of annotations with a non-empty polygon list on an image of known size."""
-    owners = []
-    for i, ann in enumerate(annotations):
-        if type(ann) is dict:
-            seg = ann.get("segmentation")
-            iid = ann.get("image_id")
-            if type(seg) is list and seg and type(iid) is int and sizes.get(iid) is not None:
-                owners.append(i)
-    return owners
-
-
-def failing_polygons(
-    annotations: list[Any], owners: list[int], sizes: Mapping[int, tuple[int, int] | None]
-) -> set[int]:
-    """Bulk-check the polygon lists of annotations[owners] (:func:`polygons_ok`); return the
-    owners that fail."""
-    if not owners:
-        return set()
-    segs = [annotations[i]["segmentation"] for i in owners]
-    sides = np.fromiter(
-        (max(sizes[annotations[i]["image_id"]]) for i in owners), np.float64, len(owners)
-    )
-    ok = polygons_ok(segs, sides)
-    return {owners[k] for k in np.flatnonzero(~ok).tolist()}
-
-
 def polygons_ok(segs: list[Any], sides: np.ndarray) -> np.ndarray:
     """Per segmentation: is it a polygon list the reader takes as it is (what
     :func:`_polygons_ok` says, near an image whose larger side is ``sides[k]``), tested in one
