@@ -79,3 +79,44 @@ def test_label_rows_are_each_records_row() -> None:
     assert list(annotation_rows(records, 3)) == [
         annotation_row(r, i) for i, r in enumerate(records, 3)
     ]
+
+
+def test_label_rows_without_as_read_for_a_bulk_insert() -> None:
+    # the usual records' rows leave out as_read (None for them: inserted as NULL, not bound),
+    # the others' rows go whole to ``others``; together they are every record's row
+    polygon = [[10.5, 10.0, 40.5, 10.0, 40.5, 50.0]]
+    base = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [1.0, 2, 3, 4.5]}
+    records = [
+        {**base, "segmentation": polygon, "area": 12.5, "iscrowd": 0},
+        {**base, "id": 2, "segmentation": [], "iscrowd": True},  # boolean crowd: as read
+        {**base, "id": 3},
+        {**base, "id": 4.0, "segmentation": polygon},  # float id: as read
+        {**base, "id": 5, "segmentation": polygon, "note": 1},  # unknown key
+    ]
+    others: list[tuple] = []
+    usual = list(annotation_rows(records, 10, others))
+    expected = [annotation_row(r, i) for i, r in enumerate(records, 10)]
+    assert usual == [row[:-1] for row in expected if row[-1] is None and row[12] == "{}"]
+    assert [row[1] for row in usual] == [10, 12]
+    assert others == [row for row in expected if row[1] not in (10, 12)]
+
+
+def test_stored_label_rows_are_the_records_rows(tmp_path: Path) -> None:
+    gt = valid_gt()
+    polygon = [[10, 10, 30, 10, 30, 40, 10, 40]]
+    gt["annotations"] += [
+        {"id": 9, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "iscrowd": False},
+        {"id": 10.0, "image_id": 2, "category_id": 3, "bbox": [1, 2, 3, 4], "segmentation": None},
+        {"id": 11, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "segmentation": polygon},
+    ]
+    path = write_json(tmp_path, gt, "gt.json")
+    import_project(tmp_path / "p.labelfix", path, None)
+    expected = [annotation_row(json.loads(json.dumps(a)), i)
+                for i, a in enumerate(gt["annotations"])]  # fmt: skip
+    with Store.open(tmp_path / "p.labelfix") as store:
+        stored = sql(
+            store,
+            "SELECT id, position, image_id, category_id, x, y, w, h, area, segmentation, "
+            "iscrowd, has_iscrowd, extra, as_read FROM annotations ORDER BY position",
+        ).fetchall()
+    assert stored == expected
