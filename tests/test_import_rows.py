@@ -8,10 +8,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from labelfix.core.coco import read_predictions
 from labelfix.core.project import import_project
-from labelfix.core.store import Store
+from labelfix.core.store import DatabaseError, Store
 from labelfix.core.store.records import annotation_row, annotation_rows, shape_rows
 
 from coco_cases import (
@@ -120,3 +121,14 @@ def test_stored_label_rows_are_the_records_rows(tmp_path: Path) -> None:
             "iscrowd, has_iscrowd, extra, as_read FROM annotations ORDER BY position",
         ).fetchall()
     assert stored == expected
+
+
+def test_an_imported_project_checks_references_when_opened(tmp_path: Path) -> None:
+    # the build leaves the references to the import's own checks; the opened project has
+    # SQLite's foreign keys on, so an edit cannot point a label at an unknown image
+    path = write_json(tmp_path, valid_gt(), "gt.json")
+    import_project(tmp_path / "p.labelfix", path, None)
+    with Store.open(tmp_path / "p.labelfix") as store:
+        assert sql(store, "PRAGMA foreign_keys").fetchone()[0] == 1
+        with pytest.raises(DatabaseError):
+            sql(store, "UPDATE annotations SET image_id = 999 WHERE id = 7")

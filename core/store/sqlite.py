@@ -72,7 +72,10 @@ class Database:
             conn.execute(
                 "PRAGMA cache_size=-65536"
             )  # 64 MiB: bulk inserts of suspects stay in cache
-        conn.execute("PRAGMA foreign_keys=ON")
+        # a project being built holds what the import checked (every label's image and
+        # category known, with messages naming the record): SQLite's check of each row's
+        # references (two lookups per label) would only repeat it; on when the project opens
+        conn.execute("PRAGMA foreign_keys=OFF" if new else "PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         if not new:  # a project being built only writes
             conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
