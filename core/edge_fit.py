@@ -36,6 +36,7 @@ import numpy as np
 
 from .errors import KIND_CODE, SUSPECT_COL
 from .images import load_image
+from .result_rows import prediction_boxes
 
 if TYPE_CHECKING:
     from .store import Store
@@ -239,7 +240,6 @@ def from_store(
     root = store.images_root
     if root is None or not len(scored) or budget <= 0:
         return ImageEvidence()
-    from .result_rows import prediction_boxes  # it builds on core.errors as this does
 
     def boxes(ids: Sequence[int]) -> dict[int, np.ndarray]:
         return prediction_boxes(predictions["id"], predictions["box"], np.asarray(ids))
