@@ -271,6 +271,7 @@ COLUMNS = ("missing", "wrong_class", "inaccurate", "duplicate", "P@50", "P@100",
 # seed -> (truth, suspects, match columns, calibrated probability in the matches' order)
 Dump = dict[int, tuple[Injected, list[dict], dict[str, np.ndarray], np.ndarray]]
 Rescore = Callable[[str, int, Injected, list[dict], list[dict]], np.ndarray]
+Extra = Callable[[str, int, Injected, list[dict], list[dict]], list[dict]]
 
 
 def _matches(truth: Injected, pred_records: list[dict], workdir: Path) -> tuple[dict, np.ndarray]:
@@ -322,9 +323,12 @@ def load(setup: str) -> tuple[list[dict], Dump]:
     return _LOADED[setup]
 
 
-def evaluate_setup(setup: str, seeds: Sequence[int], rescore: Rescore | None = None) -> np.ndarray:
+def evaluate_setup(
+    setup: str, seeds: Sequence[int], rescore: Rescore | None = None, extra: Extra | None = None
+) -> np.ndarray:
     """Mean over the seeds of :data:`COLUMNS` (AP per kind; all kinds P@50, P@100, AP), with
-    the suspects' scores replaced by ``rescore(setup, seed, truth, suspects, pred_records)``."""
+    the suspects' scores replaced by ``rescore(setup, seed, truth, suspects, pred_records)``
+    and the suspects ``extra(...)`` (same arguments) gives added."""
     pred_records, per_seed = load(setup)
     rows = []
     for seed in seeds:
@@ -332,6 +336,8 @@ def evaluate_setup(setup: str, seeds: Sequence[int], rescore: Rescore | None = N
         if rescore is not None:
             new = rescore(setup, seed, truth, suspects, pred_records)
             suspects = [dict(s, score=float(v)) for s, v in zip(suspects, new, strict=True)]
+        if extra is not None:
+            suspects = suspects + extra(setup, seed, truth, suspects, pred_records)
         by_kind = labelfix_by_kind(suspects)
         row = [evaluate(k, by_kind.get(k, []), truth)[-1] for k in KIND_ORDER]
         every = evaluate_all(by_kind, truth)
@@ -355,7 +361,13 @@ def observed_over_expected(
     return out
 
 
-def paired(name: str, rescore: Rescore, column: int = 0, seeds: Sequence[int] = range(10)) -> str:
+def paired(
+    name: str,
+    rescore: Rescore | None,
+    column: int = 0,
+    seeds: Sequence[int] = range(10),
+    extra: Extra | None = None,
+) -> str:
     """Per setup, the mean change of one of :data:`COLUMNS` (default missing_label AP) seed by
     seed against the dumped scores, how many seeds rose / fell, and the change of all kinds'
     AP: with about 40 injected errors of a kind per seed, differences under ~0.01 in the mean
@@ -365,7 +377,7 @@ def paired(name: str, rescore: Rescore, column: int = 0, seeds: Sequence[int] = 
         if not (OUT / f"offline_{setup}.pkl").exists():
             continue
         base = np.array([evaluate_setup(setup, [s]) for s in seeds])
-        new = np.array([evaluate_setup(setup, [s], rescore) for s in seeds])
+        new = np.array([evaluate_setup(setup, [s], rescore, extra) for s in seeds])
         d = new[:, column] - base[:, column]
         d_all = float(np.mean(new[:, 6] - base[:, 6]))
         up, down = int(np.sum(d > 1e-9)), int(np.sum(d < -1e-9))
@@ -442,12 +454,14 @@ def edge_example() -> Rescore:
     return rescore
 
 
-def table(name: str, rescore: Rescore | None, seeds: Sequence[int]) -> str:
+def table(
+    name: str, rescore: Rescore | None, seeds: Sequence[int], extra: Extra | None = None
+) -> str:
     """One line per setup: missing / wrong_class / inaccurate AP and all kinds' AP."""
     cells = []
     for setup in REAL_SETUPS:
         if (OUT / f"offline_{setup}.pkl").exists():
-            m = evaluate_setup(setup, seeds, rescore)
+            m = evaluate_setup(setup, seeds, rescore, extra)
             cells.append(f"{setup} {m[0]:.3f}/{m[1]:.3f}/{m[2]:.3f}/{m[6]:.3f}")
     return f"{name}: " + "  ".join(cells)
 
