@@ -25,6 +25,7 @@ from . import (
     edge_fit,
     habits,
     label_fit,
+    outline_search,
     result_rows,
     scoring,
     suspect_cache,
@@ -569,11 +570,20 @@ def _compute_set(
 
 def _image_evidence(store: Store, inputs: AnalysisInputs, result: AnalysisResult) -> list[str]:
     """Score version 8: inaccurate_label scores by the image's edges (core.edge_fit), in
-    place, before the rows are grouped; its warnings."""
-    if inputs.params.score_version < 8 or not len(result.suspects):
+    place, before the rows are grouped; 9: the image-only inaccurate_label suspects after them
+    (core.outline_search); the warnings."""
+    version = inputs.params.score_version
+    if version < 8 or (version < 9 and not len(result.suspects)):
         return []
     with phase("image evidence"):
-        return edge_fit.from_store(store, result.suspects, inputs.predictions).warnings()
+        if version < 9:
+            return edge_fit.from_store(store, result.suspects, inputs.predictions).warnings()
+        suspects, edge, found = outline_search.with_edge_fit(
+            store, result.suspects, result.matches, inputs.predictions, inputs.image_ids
+        )
+        if len(suspects) != len(result.suspects):
+            result.suspects, result.rows = suspects, None  # the rows are made anew
+        return edge.warnings() + found.warnings()
 
 
 def _rows(outcomes: list[_SetOutcome]) -> result_rows.Rows:

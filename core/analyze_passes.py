@@ -40,6 +40,7 @@ from . import (
     edge_fit,
     habits,
     label_fit,
+    outline_search,
     result_rows,
     scoring,
 )
@@ -194,6 +195,7 @@ def analyze_in_passes(
     heads: list[np.ndarray] = []
     group_base = 0
     budget, warnings = edge_fit.IMAGE_BUDGET, []  # score version 8's image reads, in image order
+    image_only = outline_search.IMAGE_BUDGET  # score version 9's image-only search, the same
     with phase("write"), store.analysis_writer(set_id, params) as writer:
         for chunk, matched, label_ious in _matched_chunks(
             store, set_id, params, groups, should_stop
@@ -213,7 +215,15 @@ def analyze_in_passes(
                     if len(raw)
                     else np.zeros((0, len(SUSPECT_COLUMNS) + 1))
                 )
-                if params.score_version >= 8 and len(scored) and budget > 0:
+                match_columns = _match_columns(chunk.image_ids, chunk.items, matched)
+                if params.score_version >= 9 and (budget > 0 or image_only > 0):
+                    scored, evidence, found = _image_only(
+                        store, chunk, scored, match_columns, budget, image_only
+                    )
+                    budget -= evidence.images
+                    image_only -= len(found.seen)
+                    warnings += evidence.warnings() + found.warnings()
+                elif params.score_version >= 8 and len(scored) and budget > 0:
                     evidence = _image_evidence(store, chunk, scored, budget)
                     budget -= evidence.images
                     warnings += evidence.warnings()
@@ -225,7 +235,7 @@ def analyze_in_passes(
                 analysis_report.add_counts(
                     confusion, analysis_report.chunk_confusion(calibrated, matched, params)
                 )
-            writer.add(_match_columns(chunk.image_ids, chunk.items, matched), rows, [])
+            writer.add(match_columns, rows, [])
             step(chunk)
         with phase("report"):
             per_set = analysis_report.set_report(
@@ -251,6 +261,26 @@ def analyze_in_passes(
     return AnalysisSummary(
         writer.analysis_id, n_images, n_predictions, counts_by_kind, len(stale), tuple(warnings)
     )
+
+
+def _image_only(
+    store: Store,
+    chunk: ChunkInput,
+    scored: np.ndarray,
+    match_columns: dict[str, np.ndarray],
+    budget: int,
+    image_only: int,
+) -> tuple[np.ndarray, edge_fit.ImageEvidence, outline_search.ImageOnly]:
+    """core.outline_search.with_edge_fit on a chunk (what is left of both budgets)."""
+    preds = [p for p, _ in chunk.items]
+    columns = {
+        "id": np.concatenate([np.zeros(0, np.int64), *(p.ids for p in preds)]),
+        "box": np.concatenate([np.zeros((0, 4)), *(p.boxes for p in preds)]),
+    }
+    with phase("image evidence"):
+        return outline_search.with_edge_fit(
+            store, scored, match_columns, columns, chunk.image_ids, budget, image_only
+        )
 
 
 def _image_evidence(

@@ -67,6 +67,8 @@ def decision(
         return f"{head}: label #{label} {label_class} → {predicted}"
     if kind == "inaccurate_label":
         pred = s.get("prediction_id")
+        if pred is None:  # found from the image alone (score version 9)
+            return f"{head}: label #{label} ({label_class}) moved onto the image's edges"
         return f"{head}: label #{label} ({label_class}) takes prediction #{pred}'s shape"
     return f"{head}: label #{label} ({label_class}) deleted"
 

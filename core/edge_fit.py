@@ -179,13 +179,15 @@ def apply(
     label: Callable[[int], dict | None],
     image: Callable[[int], tuple[Path | None, tuple[int, int] | None]],
     budget: int = IMAGE_BUDGET,
+    on_image: Callable[[int, np.ndarray], None] | None = None,
 ) -> ImageEvidence:
     """Multiply, in place, the score (last column) of ``scored``'s inaccurate_label rows (a
     suspects array, core.errors.SUSPECT_COLUMNS + score) by :func:`factor` of their label's
     :func:`fit_ratio` against their prediction's box, on up to ``budget`` images (those of
     the highest-scored such rows first). ``boxes(prediction ids)`` gives the boxes,
     ``label(annotation id)`` a label dict (with ``segmentation``), ``image(image id)`` the
-    image file's path (None without an image folder) and its (height, width)."""
+    image file's path (None without an image folder) and its (height, width);
+    ``on_image(image id, gray pixels)`` is called on every image decoded (score version 9)."""
     out = ImageEvidence()
     if budget <= 0 or not len(scored):
         return out
@@ -226,6 +228,8 @@ def apply(
         for r, polygons, box in todo:
             scored[r, -1] = min(1.0, scored[r, -1] * factor(fit_ratio(gray, polygons, box)))
             out.measured += 1
+        if on_image is not None:
+            on_image(im, gray)
     return out
 
 
@@ -234,8 +238,9 @@ def from_store(
     scored: np.ndarray,
     predictions: dict[str, np.ndarray],
     budget: int = IMAGE_BUDGET,
+    on_image: Callable[[int, np.ndarray], None] | None = None,
 ) -> ImageEvidence:
-    """:func:`apply` with the project's labels, image folder and the set's prediction columns
+    """:func:`apply` (``on_image`` passed on) with the project's labels, image folder and the set's prediction columns
     (``id``, ``box``); nothing is read without an image folder."""
     root = store.images_root
     if root is None or not len(scored) or budget <= 0:
@@ -251,4 +256,4 @@ def from_store(
         size = (int(record["height"]), int(record["width"])) if record.get("height") else None
         return root / record["file_name"], size  # as store.image_path, its root read once
 
-    return apply(scored, boxes, store.annotation, image, budget)
+    return apply(scored, boxes, store.annotation, image, budget, on_image)

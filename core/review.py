@@ -8,6 +8,8 @@ Accepting a suspect applies the fix its kind calls for and records the decision,
 - ``inaccurate_label``: the label takes the prediction's geometry; a polygon label and a
   prediction with only a box can meet in three forms (``FIX_VARIANTS``): the polygon stretched
   into the box (the default), the prediction's rectangle, or the polygon only moved onto it;
+  one found from the image alone (no prediction, score version 9) takes its polygon moved to
+  where it meets the image's edges (core.outline_search, searched again on the image);
 - ``duplicate_label`` / ``spurious_label``: the label is deleted.
 
 :func:`fix_preview` tells what an accept would leave behind without writing anything; it runs
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from . import describe, geometry, new_labels
+from . import describe, geometry, new_labels, outline_search
 from .editing import is_box_polygon, move_polygon
 from .edits import (
     AddLabel,
@@ -96,7 +98,7 @@ def _chosen_variant(variants: tuple[str, ...], variant: str | None, key: str | N
 
 def fix_variants(store: Store, suspect: dict) -> tuple[str, ...]:
     """The forms accepting this suspect can take (see ``FIX_VARIANTS``); empty when only one."""
-    if suspect["kind"] != "inaccurate_label":
+    if suspect["kind"] != "inaccurate_label" or suspect.get("prediction_id") is None:
         return ()
     set_id = suspect.get("set_id") or store.active_set_id()
     _pred, polygon = _prediction_geometry(
@@ -170,6 +172,12 @@ def fix_edit(
         return SetCategory(
             suspect["annotation_id"], suspect["predicted_category_id"], reason=kind, suspect_key=key
         )
+    if kind == "inaccurate_label" and suspect.get("prediction_id") is None:
+        _chosen_variant((), variant, key)  # one form
+        moved = outline_search.moved_label(store, suspect["annotation_id"])
+        return SetGeometry(
+            suspect["annotation_id"], segmentation=moved, reason=kind, suspect_key=key
+        )
     if kind == "inaccurate_label":
         pred, polygon = _prediction_geometry(
             store, set_id, suspect["prediction_id"], suspect.get("image_id")
@@ -235,7 +243,9 @@ def decide(
     records the decision.
     """
     parts: list[Edit] = []
-    adding = sum(1 for s in suspects if s["kind"] == "missing_label") if decision == "accepted" else 0
+    adding = (
+        sum(1 for s in suspects if s["kind"] == "missing_label") if decision == "accepted" else 0
+    )
     next_id = store.reserve_annotation_ids(adding) if adding else 0  # ids no other reviewer gets
     deleted: set[int] = set()
     style = new_labels.dataset_style(store) if decision == "accepted" else None

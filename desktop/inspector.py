@@ -34,6 +34,10 @@ FIX_HINTS = {
     "duplicate_label": "A deletes this label (keeps the other).",
     "spurious_label": "A deletes this label.",
 }
+IMAGE_ONLY_HINT = (
+    "A moves the label's outline to where it meets the image's edges (no prediction backs "
+    "this one: check the outline first)."
+)  # an inaccurate_label found from the image alone (score version 9)
 MAX_LISTED = 8  # suspects listed per label / per object, at most
 
 
@@ -236,7 +240,8 @@ class Inspector(QWidget):
         elif s["status"] == "accepted":
             self.hint.setText("Accepted: its fix is applied (Ctrl+Z undoes it).")
         else:
-            self.hint.setText(FIX_HINTS.get(s["kind"], ""))
+            image_only = s["kind"] == "inaccurate_label" and s.get("prediction_id") is None
+            self.hint.setText(IMAGE_ONLY_HINT if image_only else FIX_HINTS.get(s["kind"], ""))
 
     def _label_in_question(self) -> tuple[dict | None, str]:
         """The selected label, else the current suspect's (with the section's title)."""

@@ -1,0 +1,157 @@
+"""Score version 9's image-only inaccurate_label suspects (core.outline_search): a polygon label
+off its drawn object, with no prediction on it, becomes a suspect whose fix lands on the object;
+a right label does not; no image, an old score version: nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from labelfix.core import outline_search
+from labelfix.core.analyze import analyze
+from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.errors import AnalysisParams
+from labelfix.core.review import decide, fix_preview, fix_variants
+from labelfix.core.store import Store
+from labelfix.core.suspects import SuspectFilter, SuspectIndex
+
+from helpers import write_json
+
+SIZE = (120, 160)  # height, width
+OBJECTS = [  # polygons x, y, ...: a pentagon and two quadrilaterals
+    [30.0, 20.0, 70.0, 25.0, 75.0, 60.0, 50.0, 80.0, 25.0, 55.0],
+    [95.0, 15.0, 140.0, 15.0, 145.0, 50.0, 100.0, 55.0],
+    [90.0, 70.0, 130.0, 75.0, 125.0, 110.0, 85.0, 105.0],
+]
+
+
+def _picture(path: Path) -> Path:
+    """A noisy gray background with the objects filled brighter."""
+    rng = np.random.default_rng(0)
+    pixels = (60 + rng.normal(0, 6, SIZE)).clip(0, 255).astype(np.uint8)
+    img = Image.fromarray(pixels).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for poly in OBJECTS:
+        draw.polygon(list(zip(poly[0::2], poly[1::2], strict=True)), fill=(200, 190, 180))
+    img.save(path)
+    return path
+
+
+def _moved(poly: list[float], dx: float, dy: float, sx: float, sy: float) -> list[float]:
+    xy = np.asarray(poly).reshape(-1, 2)
+    centre = (xy.min(axis=0) + xy.max(axis=0)) / 2
+    return ((xy - centre) * [sx, sy] + centre + [dx, dy]).ravel().tolist()
+
+
+def _bounds(poly: list[float]) -> list[float]:
+    xs, ys = poly[0::2], poly[1::2]
+    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    iw = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return iw * ih / (a[2] * a[3] + b[2] * b[3] - iw * ih)
+
+
+OFF = _moved(OBJECTS[0], 10, -7, 1.25, 0.85)  # label 1: scaled and shifted off object 0
+
+
+def _project(tmp_path: Path, images: Path | None) -> tuple[Store, int]:
+    """Label 1 off object 0 (no prediction on it), label 2 right with a prediction on it,
+    label 3 right with none."""
+    _picture(tmp_path / "im.png")
+    labels = [OFF, OBJECTS[1], OBJECTS[2]]
+    gt = {
+        "images": [{"id": 1, "file_name": "im.png", "height": SIZE[0], "width": SIZE[1]}],
+        "categories": [{"id": 1, "name": "thing"}],
+        "annotations": [
+            {
+                "id": i + 1,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": [p],
+                "bbox": _bounds(p),
+                "area": _bounds(p)[2] * _bounds(p)[3],
+                "iscrowd": 0,
+            }
+            for i, p in enumerate(labels)
+        ],
+    }
+    preds = [{"image_id": 1, "category_id": 1, "bbox": _bounds(OBJECTS[1]), "score": 0.9}]
+    store = Store.create(tmp_path / f"p{images is not None}.labelfix")
+    store.import_ground_truth(read_ground_truth(write_json(tmp_path / "gt.json", gt)), None)
+    if images is not None:
+        store.set_images_root(images)
+    pf = read_predictions(write_json(tmp_path / "pr.json", preds), store.image_sizes(), {1})
+    return store, store.add_predictions(pf, "model")
+
+
+def _inaccurate(store: Store, set_id: int, version: int) -> list[dict]:
+    analyze(store, set_id, AnalysisParams(score_version=version))
+    index = SuspectIndex.load(store, set_id)
+    rows = [index.row(int(r)) for r in index.query(SuspectFilter(min_score=0.0))]
+    return [r for r in rows if r["kind"] == "inaccurate_label"]
+
+
+def test_best_move_lands_a_shifted_polygon_on_its_object_and_keeps_a_right_one(
+    tmp_path: Path,
+) -> None:
+    gray = np.asarray(Image.open(_picture(tmp_path / "a.png")).convert("L"), dtype=np.float32)
+    g = outline_search.ImageGradient(gray)
+    off = outline_search.best_move(g, [np.asarray(OFF).reshape(-1, 2)])
+    assert off is not None and off.ratio > 1.5 and outline_search.score(off.ratio) > 0.1
+    assert _iou(_bounds(OFF), _bounds(OBJECTS[0])) < 0.6  # the label: off
+    assert _iou(list(off.box), _bounds(OBJECTS[0])) > 0.75
+    assert 100 < off.contours < 3000
+    right = outline_search.best_move(g, [np.asarray(OBJECTS[2]).reshape(-1, 2)])
+    assert right is not None and outline_search.score(right.ratio) == 0.0
+    assert outline_search.score(float("nan")) == 0.0 and outline_search.score(1.0) == 0.0
+
+
+def test_version_9_finds_the_label_off_its_object_from_the_image_and_the_fix_lands_on_it(
+    tmp_path: Path,
+) -> None:
+    store, set_id = _project(tmp_path, tmp_path)
+    try:
+        rows = _inaccurate(store, set_id, 9)
+        assert [r["annotation_id"] for r in rows] == [1]  # not the right labels 2 and 3
+        s = rows[0]
+        assert s["prediction_id"] is None and 0.1 < s["score"] < 0.5
+        assert fix_variants(store, s) == ()
+        preview = fix_preview(store, s)
+        assert preview.action == "set_geometry" and preview.annotation_id == 1
+        decide(store, [s], "accepted").apply(store)
+        fixed = store.annotation(1)
+        assert fixed is not None
+        assert _iou(_bounds(fixed["segmentation"][0]), _bounds(OBJECTS[0])) > 0.75
+        assert _iou(fixed["bbox"], _bounds(OBJECTS[0])) > 0.75
+        # analysed again, the fixed label sits on its object: only the accepted row is left
+        assert [r["status"] for r in _inaccurate(store, set_id, 9)] == ["accepted"]
+    finally:
+        store.close()
+
+
+def test_no_image_or_version_8_gives_no_image_only_suspect(tmp_path: Path) -> None:
+    store, set_id = _project(tmp_path, tmp_path)
+    try:
+        assert _inaccurate(store, set_id, 8) == []
+    finally:
+        store.close()
+    store, set_id = _project(tmp_path, None)  # no image folder
+    try:
+        assert _inaccurate(store, set_id, 9) == []
+    finally:
+        store.close()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    store, set_id = _project(tmp_path / "elsewhere", elsewhere)  # a folder without the image
+    (elsewhere / "im.png").unlink()
+    try:
+        summary = analyze(store, set_id, AnalysisParams(score_version=9))
+        assert _inaccurate(store, set_id, 9) == []
+    finally:
+        store.close()
+    assert any("image-only search: 1 image file(s) missing" in w for w in summary.warnings)
