@@ -231,10 +231,51 @@ gradient over its region's 1.12 vs 1.44, the moved-over-label ratio 1.17 vs 0.83
   label 43% (CenterNet) / 37% (NanoDet) of the time; 0.11 s per image searched (the 81-image
   analysis 0.4-0.7 s -> 7.6-7.9 s).
 
+Session of 2026-11-30 13:14 (image-only inaccurate_label suspects, on dumps of score version
+8; ``--score-version 8 --dump`` then ``--outline``). Landed as score version 9
+(core/outline_search.py): every polygon label that no true positive matches and no
+inaccurate_label suspect names (151 of NanoDet's 390 injected inaccurate labels have no
+same-class prediction) searches moves of its own polygon (scale per axis 0.5-2 and shift up
+to 0.8 of its size, box IoU >= 0.3 with it, in the image: a 9^4 grid on gradients blurred to
+the step, the 4 best and the label itself refined in 5 halvings); contrast = the median,
+along the outline, of the gradient across it over 2/pi of the mean magnitude inside its
+bounds; r = best / own; a suspect when r/(1+r) >= 0.6, score r/(1+r) - 1/2 (< 1/2), no
+prediction, fix = the moved polygon. AP inaccurate / all kinds, seeds 0-4 then 5-9 (v8 ->
+v9): CenterNet 0.465 / 0.543 -> 0.511 / 0.562, 0.442 / 0.535 -> 0.490 / 0.557; NanoDet 0.326 /
+0.391 -> 0.404 / 0.422, 0.307 / 0.390 -> 0.393 / 0.426; blurred 0.415 / 0.494 -> 0.459 /
+0.511, 0.380 / 0.478 -> 0.428 / 0.498; synthetic 0.765 / 0.680 -> 0.862 / 0.705, 0.728 /
+0.663 -> 0.825 / 0.694. Paired over seeds 0-9: inaccurate +0.047 (10 up, 0 down) / +0.082
+(10, 0) / +0.046 (10, 0) / +0.098 (8, 2), all kinds +0.021 (10) / +0.033 (10) / +0.019 (10) /
++0.028 (9, 1); P@50 and P@100 of all kinds unchanged (the new rows rank below them; synthetic
+P@100 +0.01). Cost: about 2,900 contours per label (median 3,100), 25-30 ms per label, 0.15-0.25
+s per image of ~9 labels (under load 2-2.4), beside decoding. Tried:
+
+- Signal: on the labels without a suspect, ROC AUC of r 0.77-0.85 per setup; the label's own
+  contrast alone does as well (0.78-0.86: an injected label's outline has contrast ~1, no edge),
+  the best move's contrast not at all (0.51-0.55).
+- Scores (mean gradient along the outline, the label-only gate "no match at IoU >= 0.75"):
+  r/(1+r) - 1/2 at 2x (that is (r-1)/(r+1)): inaccurate +0.015 / +0.037 / +0.015 / -0.072
+  (synthetic 3 up, 7 down: the image-only rows outrank its precise prediction-backed ones); x0.3
+  / x0.5 / x0.7 of it: all positive (synthetic +0.10 / +0.09 / +0.05); its square or cube:
+  positive too (+0.03 to +0.08); tail-area false-discovery rates, against the confirmed labels
+  (true positive at IoU >= 0.75) or an empirical null (median / IQR of log r): -0.03 to -0.22 on
+  every setup (a label no detector confirms has higher r than one it does, right or not); the
+  contrast excess over 1 (c - 1 shares): -0.17 to -0.55. Without any gate: +0.03 / +0.06 / +0.03
+  / +0.04; gate "no true positive" (landed) as good as IoU >= 0.75.
+- The fix (the best move's box against the injected label's original, on the hits): with the
+  mean along the outline its IoU median 0.29-0.31, worse than the label's own (0.42-0.48): the
+  search found other edges (the original's contrast beat the best move's on 9-15% of the
+  injected labels); the median, the signed gradient across the outline and the 4 refined starts
+  bring it to median 0.47 / 0.40 (CenterNet / NanoDet), IoU >= 0.5 on 43% / 37%, better than
+  the label on 52% / 45% (62% / 54% in the upper half by score). Blurred-gray steps 3-6 px
+  across the outline (0.27), 1-2 px blur (0.29-0.39), |mean signed| (0.34-0.38): worse. A
+  drawn object: the fix lands at IoU 0.93. The image-only fix is a proposal, not an answer.
+
 Run: ``python bench/quality_offline.py --dump`` (about 2 minutes for the four setups and ten
 seeds), then ``python bench/quality_offline.py`` prints the base table (``--example`` adds
 :func:`paired` of :func:`colocated_example`); import it to try factors
-(``evaluate_setup(setup, seeds, rescore)``, ``paired(name, rescore)``).
+(``evaluate_setup(setup, seeds, rescore, extra)``, ``paired(name, rescore, extra=extra)``);
+``--outline`` adds :func:`outline_example`'s suspects to a version 8 dump.
 """
 
 from __future__ import annotations
@@ -252,7 +293,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelfix.core import edge_fit
+from labelfix.core import edge_fit, outline_search
 from labelfix.core.analyze import compute, read_inputs
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import AnalysisParams, _box_iou
@@ -454,6 +495,56 @@ def edge_example() -> Rescore:
     return rescore
 
 
+_MOVES: dict[tuple[str, str], outline_search.Move | None] = {}
+
+
+def outline_example() -> Extra:
+    """Image-only inaccurate_label suspects (core.outline_search, score version 9) added to a
+    version 8 dump: every polygon label no true positive matches and no inaccurate_label
+    suspect names, scored by ``outline_search.score`` of its best move (moves cached across
+    setups and seeds by image and polygon)."""
+    gray: dict[str, outline_search.ImageGradient] = {}
+
+    def extra(
+        setup: str, seed: int, truth: Injected, suspects: list[dict], pred_records: list[dict]
+    ) -> list[dict]:
+        cols = load(setup)[1][seed][2]
+        confirmed = set(cols["annotation_id"][cols["outcome"] == TP].astype(int).tolist())
+        named = {s["annotation_id"] for s in suspects if s["kind"] == "inaccurate_label"}
+        names = {im["id"]: im["file_name"] for im in truth.data["images"]}
+        out = []
+        for a in truth.data["annotations"]:
+            polygons = edge_fit.polygons_of(a.get("segmentation"))
+            if a.get("iscrowd") or not polygons or a["id"] in confirmed | named:
+                continue
+            name = names[a["image_id"]]
+            key = (name, repr(a["segmentation"]))
+            if key not in _MOVES:
+                if name not in gray:
+                    gray.clear()  # labels come image by image
+                    gray[name] = outline_search.ImageGradient(
+                        edge_fit.gray_pixels(IMAGES / name, None)
+                    )
+                _MOVES[key] = outline_search.best_move(gray[name], polygons)
+            move = _MOVES[key]
+            value = 0.0 if move is None else outline_search.score(move.ratio)
+            if value > 0:
+                out.append(
+                    {
+                        "kind": "inaccurate_label",
+                        "score": value,
+                        "image_id": a["image_id"],
+                        "annotation_id": a["id"],
+                        "other_annotation_id": None,
+                        "prediction_id": None,
+                        "box": move.box,
+                    }
+                )
+        return out
+
+    return extra
+
+
 def table(
     name: str, rescore: Rescore | None, seeds: Sequence[int], extra: Extra | None = None
 ) -> str:
@@ -479,6 +570,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--edge", action="store_true", help="core.edge_fit on top (on a version 7 dump)"
     )
+    ap.add_argument(
+        "--outline",
+        action="store_true",
+        help="core.outline_search's image-only suspects added (on a version 8 dump)",
+    )
     args = ap.parse_args(argv)
     setups = [s for s in args.setups.split(",") if s]
     if args.dump:
@@ -498,6 +594,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(table(f"edge seeds {seeds.start}-{seeds.stop - 1}", edge_example(), seeds))
         for column, name in ((2, "inaccurate_label"), (6, "all kinds")):
             print(paired(f"edge fit, {name}", edge_example(), column))
+    if args.outline:
+        extra = outline_example()
+        for seeds in (range(0, 5), range(5, 10)):
+            name = f"image-only seeds {seeds.start}-{seeds.stop - 1}"
+            print(table(name, None, seeds, extra))
+        for column, name in ((2, "inaccurate_label"), (6, "all kinds")):
+            print(paired(f"image-only, {name}", None, column, extra=extra))
     if args.example:
         print(paired("missing_label x colocated ratio ** 0.25 (IoU 0.6)", colocated_example()))
     return 0

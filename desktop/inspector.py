@@ -38,6 +38,10 @@ IMAGE_ONLY_HINT = (
     "A moves the label's outline to where it meets the image's edges (no prediction backs "
     "this one: check the outline first)."
 )  # an inaccurate_label found from the image alone (score version 9)
+IMAGE_ONLY_GHOST = (
+    "A moves the label's outline onto the image's edges (the ghost; no prediction backs it: "
+    "check the ghost first)."
+)
 MAX_LISTED = 8  # suspects listed per label / per object, at most
 
 
@@ -235,12 +239,12 @@ class Inspector(QWidget):
         self.fields["decision"].setText(text)
         self.alternatives.setText(self._suspect_links(same_object(self.session, s)) or "none")
         preview = self.session.fix_choice.preview()
+        image_only = s["kind"] == "inaccurate_label" and s.get("prediction_id") is None
         if preview is not None:
-            self.hint.setText(describe(preview, names))
+            self.hint.setText(IMAGE_ONLY_GHOST if image_only else describe(preview, names))
         elif s["status"] == "accepted":
             self.hint.setText("Accepted: its fix is applied (Ctrl+Z undoes it).")
         else:
-            image_only = s["kind"] == "inaccurate_label" and s.get("prediction_id") is None
             self.hint.setText(IMAGE_ONLY_HINT if image_only else FIX_HINTS.get(s["kind"], ""))
 
     def _label_in_question(self) -> tuple[dict | None, str]:
