@@ -9,8 +9,10 @@ prediction's match and calibrated probability (``core.analyze.compute``) into
 suspects with the benchmark's own metrics (its numbers equal ``bench_quality.py
 --labelfix-only`` for the unchanged scores: score version 7, seeds 5-9, missing / wrong class /
 inaccurate / all kinds AP: CenterNet 0.239 / 0.703 / 0.351 / 0.504, NanoDet 0.124 / 0.432 /
-0.209 / 0.368; version 8: 0.239 / 0.703 / 0.442 / 0.535, 0.124 / 0.432 / 0.307 / 0.390). A
-factor that helps here must still be built in core/ and measured there.
+0.209 / 0.368; version 8: 0.239 / 0.703 / 0.442 / 0.535, 0.124 / 0.432 / 0.307 / 0.390;
+version 9, also a version 8 dump with ``--outline``: 0.239 / 0.703 / 0.490 / 0.557, 0.124 /
+0.432 / 0.393 / 0.426). A factor that helps here must still be built in core/ and measured
+there.
 
 :func:`observed_over_expected` is the per-analysis fit the score version 6 context uses
 (core.class_context; version 7's part odds too): per bin of a per-prediction feature, true
