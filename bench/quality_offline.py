@@ -249,8 +249,9 @@ v9): CenterNet 0.465 / 0.543 -> 0.511 / 0.562, 0.442 / 0.535 -> 0.490 / 0.557; N
 0.663 -> 0.825 / 0.694. Paired over seeds 0-9: inaccurate +0.047 (10 up, 0 down) / +0.082
 (10, 0) / +0.046 (10, 0) / +0.098 (8, 2), all kinds +0.021 (10) / +0.033 (10) / +0.019 (10) /
 +0.028 (9, 1); P@50 and P@100 of all kinds unchanged (the new rows rank below them; synthetic
-P@100 +0.01). Cost: about 2,900 contours per label (median 3,100), 25-30 ms per label, 0.15-0.25
-s per image of ~9 labels (under load 2-2.4), beside decoding. Tried:
+P@100 +0.01). Cost: about 3,000 contours per label, 20-30 ms per label, 0.11 s per image searched
+(NanoDet seed 5: 65 of the 81 images, 696 labels), so one analysis of the 81 images takes
+7.6-7.9 s instead of 0.4-0.7 s (under load 2.5); 200 images at most per analysis. Tried:
 
 - Signal: on the labels without a suspect, ROC AUC of r 0.77-0.85 per setup; the label's own
   contrast alone does as well (0.78-0.86: an injected label's outline has contrast ~1, no edge),
