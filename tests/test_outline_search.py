@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
 from labelfix.core import outline_search
@@ -155,3 +156,22 @@ def test_no_image_or_version_8_gives_no_image_only_suspect(tmp_path: Path) -> No
     finally:
         store.close()
     assert any("image-only search: 1 image file(s) missing" in w for w in summary.warnings)
+
+
+def test_several_prediction_sets_count_the_image_evidence_once(tmp_path: Path) -> None:
+    store, first = _project(tmp_path, tmp_path)
+    try:
+        same = [{"image_id": 1, "category_id": 1, "bbox": _bounds(OBJECTS[1]), "score": 0.8}]
+        path = write_json(tmp_path / "pr2.json", same)
+        second = store.add_predictions(read_predictions(path, store.image_sizes(), {1}), "other")
+        one = _inaccurate(store, first, 9)[0]["score"]
+        store.set_active_sets([first, second])
+        analyze(store, None, AnalysisParams(score_version=9))
+        index = SuspectIndex.load(store)
+        assert index.multi
+        rows = [index.row(int(r)) for r in index.query(SuspectFilter(min_score=0.0))]
+        image_only = [r for r in rows if r["kind"] == "inaccurate_label"]
+        assert [r["annotation_id"] for r in image_only] == [1]
+        assert image_only[0]["score"] == pytest.approx(one)  # not raised as two sets' support
+    finally:
+        store.close()
