@@ -541,12 +541,11 @@ def _compute_set(
     progress: Progress | None,
     should_stop: ShouldStop | None,
     several: bool = False,
-    image_only: bool = True,
 ) -> tuple[AnalysisInputs, _SetOutcome]:
     with phase("read"):
         inputs = read_inputs(store, set_id, params)
     result = compute(inputs, progress, should_stop, report_later=True)
-    warnings = _image_evidence(store, inputs, result, image_only)
+    warnings = _image_evidence(store, inputs, result)
     boxes = _suspect_boxes(inputs, result, several)
     report = None
     if result.fit is not None and result.confusion is not None:
@@ -569,18 +568,15 @@ def _compute_set(
     return inputs, _SetOutcome(set_id, result, boxes, report, warnings)
 
 
-def _image_evidence(
-    store: Store, inputs: AnalysisInputs, result: AnalysisResult, image_only: bool = True
-) -> list[str]:
+def _image_evidence(store: Store, inputs: AnalysisInputs, result: AnalysisResult) -> list[str]:
     """Score version 8: inaccurate_label scores by the image's edges (core.edge_fit), in
     place, before the rows are grouped; 9: the image-only inaccurate_label suspects after them
-    (core.outline_search; ``image_only`` False: not, as for every set of several but the first,
-    whose merge would count the same image evidence once per set); the warnings."""
+    (core.outline_search); the warnings."""
     version = inputs.params.score_version
-    if version < 8 or (not (version >= 9 and image_only) and not len(result.suspects)):
+    if version < 8 or (version < 9 and not len(result.suspects)):
         return []
     with phase("image evidence"):
-        if version < 9 or not image_only:
+        if version < 9:
             return edge_fit.from_store(store, result.suspects, inputs.predictions).warnings()
         suspects, edge, found = outline_search.with_edge_fit(
             store, result.suspects, result.matches, inputs.predictions, inputs.image_ids
@@ -634,9 +630,7 @@ def analyze(
             def part(done: int, total: int, k: int = k) -> None:
                 progress(k * max(total, 1) + done, len(set_ids) * max(total, 1))
 
-        inputs, outcome = _compute_set(
-            store, sid, params, part, should_stop, len(set_ids) > 1, image_only=k == 0
-        )
+        inputs, outcome = _compute_set(store, sid, params, part, should_stop, len(set_ids) > 1)
         start_change = min(start_change, inputs.start_change)
         n_images = len(inputs.image_ids)
         n_predictions += len(outcome.result.matches["prediction_id"])
@@ -685,10 +679,10 @@ def reanalyze_images(
     if not ids:
         return 0
     outcomes, matches, masks = [], {}, []
-    for k, sid in enumerate(analysis["set_ids"]):
+    for sid in analysis["set_ids"]:
         inputs = read_inputs(store, sid, analysis["params"], ids, analysis["id"])
         result = compute(inputs)
-        _image_evidence(store, inputs, result, image_only=k == 0)
+        _image_evidence(store, inputs, result)
         boxes = _suspect_boxes(inputs, result, len(analysis["set_ids"]) > 1)
         outcomes.append(_SetOutcome(sid, result, boxes, None))
         matches[sid] = result.matches

@@ -12,7 +12,10 @@ A merged suspect keeps the row of its best-scoring set (its fix: class, geometry
 every supporting set with its score and calibrated probability. Its score treats the sets'
 scores as independent evidence (noisy-or): ``1 - prod(1 - s_k)``; more support scores higher,
 one set alone keeps its score exactly. duplicate_label does not depend on predictions (every
-set finds the same pairs with the same score), so it keeps the best score.
+set finds the same pairs with the same score), so it keeps the best score; nor does an
+inaccurate_label found from the image alone (no prediction, score version 9): the rows of
+several sets without a prediction count once (their best), beside any set's prediction-backed
+row on the same label.
 
 Pure functions over numpy arrays: no Qt, no store.
 """
@@ -68,11 +71,16 @@ def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-def combined_score(kind: int, scores: np.ndarray) -> float:
-    """Score of a suspect from its supporting sets' scores (see the module docstring)."""
+def combined_score(kind: int, scores: np.ndarray, predicted: np.ndarray | None = None) -> float:
+    """Score of a suspect from its supporting sets' scores (see the module docstring);
+    ``predicted``: whether each row has a prediction (None: all have)."""
     s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     if kind == KIND_CODE["duplicate_label"]:
         return float(s.max())
+    if predicted is not None and kind == KIND_CODE["inaccurate_label"]:
+        without = ~np.asarray(predicted, dtype=bool)
+        if without.sum() > 1:  # the image's evidence, once
+            s = np.append(s[~without], s[without].max())
     return float(1.0 - np.prod(1.0 - s))
 
 
@@ -117,7 +125,9 @@ def merge_sets(sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU) -> M
     score = np.array(
         [
             combined_score(
-                int(sets[m[0][0]].kind[m[0][1]]), np.array([sets[k].score[r] for k, r in m])
+                int(sets[m[0][0]].kind[m[0][1]]),
+                np.array([sets[k].score[r] for k, r in m]),
+                np.array([bool(np.isfinite(sets[k].box[r]).all()) for k, r in m]),
             )
             for m in members
         ]

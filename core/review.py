@@ -239,8 +239,9 @@ def decide(
     Accepting a suspect closes its open alternatives (``suspect["alternatives"]``: the other
     suspects of its object, core.grouping) with a rejection in the same edit, so one undo
     restores them all. Accepting skips a suspect whose label is already gone (e.g. both labels
-    of a duplicate pair accepted in one bulk) instead of failing the whole batch; it still
-    records the decision.
+    of a duplicate pair accepted in one bulk) or already fixed by an earlier suspect of the
+    batch (an image-only inaccurate_label and a spurious_label of one label, score version 9)
+    instead of failing the whole batch; it still records the decision.
     """
     parts: list[Edit] = []
     adding = (
@@ -251,10 +252,13 @@ def decide(
     style = new_labels.dataset_style(store) if decision == "accepted" else None
     decided = {pair for s in suspects for pair in decision_keys(store, s)}
     closed: set[tuple[int, str]] = set()
+    fixed: set[int] = set()  # labels an earlier fix of this edit changed
     for s in suspects:
         if decision == "accepted":
             ann_id = s.get("annotation_id")
-            gone = ann_id is not None and (ann_id in deleted or store.annotation(ann_id) is None)
+            gone = ann_id is not None and (
+                ann_id in deleted or ann_id in fixed or store.annotation(ann_id) is None
+            )
             if not gone:
                 variant = (variants or {}).get(s["key"])
                 edit = fix_edit(store, s, new_id=next_id, variant=variant, style=style)
@@ -262,6 +266,8 @@ def decide(
                     next_id += 1
                 if isinstance(edit, DeleteLabel):
                     deleted.add(edit.annotation_id)
+                if isinstance(edit, SetGeometry | SetCategory):
+                    fixed.add(edit.annotation_id)
                 parts.append(edit)
         for set_id, key in decision_keys(store, s):
             parts.append(

@@ -81,11 +81,16 @@ def test_every_suspect_lists_its_sets_and_more_support_scores_higher(store: Stor
             supported[s["set_id"]] += 1
         scores = [s["score"] for s in sets]
         assert both.score[pos] == pytest.approx(
-            consensus.combined_score(int(both.kind[pos]), np.array(scores))
+            consensus.combined_score(
+                int(both.kind[pos]),
+                np.array(scores),
+                np.array([s["prediction_id"] is not None for s in sets]),
+            )
         )
         if len(sets) == 2:
             two += 1
-            if both.kind[pos] != 3:  # duplicates do not depend on predictions
+            image_only = both.kind[pos] == 2 and both.row(pos)["prediction_id"] is None
+            if both.kind[pos] != 3 and not image_only:  # those do not depend on predictions
                 assert both.score[pos] > max(scores)
         # the row is its best set's: its prediction and set
         best = max(sets, key=lambda s: s["score"])

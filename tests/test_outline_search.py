@@ -175,3 +175,22 @@ def test_several_prediction_sets_count_the_image_evidence_once(tmp_path: Path) -
         assert image_only[0]["score"] == pytest.approx(one)  # not raised as two sets' support
     finally:
         store.close()
+
+
+def test_accepting_both_suspects_of_a_label_in_one_batch_applies_the_first_fix_only(
+    tmp_path: Path,
+) -> None:
+    store, set_id = _project(tmp_path, tmp_path)
+    try:
+        analyze(store, set_id, AnalysisParams(score_version=9))
+        index = SuspectIndex.load(store, set_id)
+        rows = [index.row(int(r)) for r in index.query(SuspectFilter(min_score=0.0))]
+        on_label = [r for r in rows if r["annotation_id"] == 1]
+        assert [r["kind"] for r in on_label] == ["inaccurate_label", "spurious_label"]
+        decide(store, on_label, "accepted").apply(store)  # a bulk accept of both
+        fixed = store.annotation(1)
+        assert fixed is not None  # moved by the first, not deleted by the second
+        assert _iou(fixed["bbox"], _bounds(OBJECTS[0])) > 0.75
+        assert {store.decision(set_id, r["key"])["decision"] for r in on_label} == {"accepted"}
+    finally:
+        store.close()

@@ -49,7 +49,10 @@ def test_the_earlier_confidence_cut_is_one_click_away_and_called_out(
     s, hint, bar = window.session, window.filter_hint, window.filter_bar
     bar.seed.click()
     assert (s.filter.min_confidence, s.filter.min_score) == (0.75, 0.0)
-    assert listed_kinds(window) <= {"spurious_label", "duplicate_label"}  # the misleading view
+    # the misleading view: only suspects without a prediction (so without a confidence)
+    listed = [s.suspect_at(r) for r in range(s.row_count())]
+    assert {r["kind"] for r in listed} <= {"spurious_label", "duplicate_label", "inaccurate_label"}
+    assert all(r["prediction_id"] is None for r in listed if r["kind"] == "inaccurate_label")
     assert hint.isVisible()
     text = hint.text.text()
     assert text.startswith("conf ≥ 0.75 hides ") and "all " in text and "missing labels" in text
