@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from labelfix.core import outline_search
 from labelfix.core.analyze import analyze
 from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.edits import EditError
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.review import decide, fix_preview, fix_variants
 from labelfix.core.store import Store
@@ -57,7 +58,7 @@ def _iou(a: list[float], b: list[float]) -> float:
     return iw * ih / (a[2] * a[3] + b[2] * b[3] - iw * ih)
 
 
-OFF = _moved(OBJECTS[0], 10, -7, 1.25, 0.85)  # label 1: scaled and shifted off object 0
+OFF = _moved(OBJECTS[0], -10, -7, 1.3, 1.2)  # label 1: scaled and shifted off object 0
 
 
 def _project(tmp_path: Path, images: Path | None) -> tuple[Store, int]:
@@ -135,6 +136,39 @@ def test_version_9_finds_the_label_off_its_object_from_the_image_and_the_fix_lan
         store.close()
 
 
+def test_gates_a_right_label_before_any_search_and_an_unsure_move_offers_no_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gray = np.asarray(Image.open(_picture(tmp_path / "a.png")).convert("L"), dtype=np.float32)
+    assert not outline_search.pre_gate(gray, [np.asarray(OBJECTS[2]).reshape(-1, 2)])
+    off = [np.asarray(OFF).reshape(-1, 2)]
+    assert outline_search.pre_gate(gray, off)
+    move = outline_search.search(outline_search.Pixels(gray), off)
+    assert move is not None and move.sure and move.better >= outline_search.MIN_BETTER
+    store, set_id = _project(tmp_path, tmp_path)
+    try:
+        s = _inaccurate(store, set_id, 9)[0]
+        before = store.annotation(1)
+        monkeypatch.setattr(outline_search, "SURE_RATIO", 1e9)  # no gain holds that far
+        with pytest.raises(EditError, match="no sure outline"):
+            fix_preview(store, s)
+        with pytest.raises(EditError, match="no sure outline"):
+            decide(store, [s], "accepted")
+        assert store.annotation(1) == before
+        # in a batch it is left open and the rest applies
+        index = SuspectIndex.load(store, set_id)
+        rows = [index.row(int(r)) for r in index.query(SuspectFilter(min_score=0.0))]
+        other = [r for r in rows if r["annotation_id"] == 3 and r["kind"] == "spurious_label"]
+        assert len(other) == 1
+        decide(store, [s, *other], "accepted").apply(store)
+        assert store.annotation(1) == before and store.annotation(3) is None
+        assert store.decision(set_id, s["key"]) is None
+        with pytest.raises(EditError, match="no suspect of the batch"):
+            decide(store, [s, s], "accepted")
+    finally:
+        store.close()
+
+
 def test_no_image_or_version_8_gives_no_image_only_suspect(tmp_path: Path) -> None:
     store, set_id = _project(tmp_path, tmp_path)
     try:
@@ -185,7 +219,10 @@ def test_accepting_both_suspects_of_a_label_in_one_batch_applies_the_first_fix_o
         analyze(store, set_id, AnalysisParams(score_version=9))
         index = SuspectIndex.load(store, set_id)
         rows = [index.row(int(r)) for r in index.query(SuspectFilter(min_score=0.0))]
-        on_label = [r for r in rows if r["annotation_id"] == 1]
+        on_label = sorted(
+            (r for r in rows if r["annotation_id"] == 1),
+            key=lambda r: r["kind"] != "inaccurate_label",
+        )
         assert [r["kind"] for r in on_label] == ["inaccurate_label", "spurious_label"]
         decide(store, on_label, "accepted").apply(store)  # a bulk accept of both
         fixed = store.annotation(1)
