@@ -224,6 +224,11 @@ def decision_keys(store: Store, suspect: Mapping) -> list[tuple[int, str]]:
     return pairs
 
 
+def _image_only(suspect: Mapping) -> bool:
+    """An inaccurate_label found from the image alone (score version 9): no prediction."""
+    return suspect["kind"] == "inaccurate_label" and suspect.get("prediction_id") is None
+
+
 def decide(
     store: Store,
     suspects: Sequence[dict],
@@ -241,7 +246,9 @@ def decide(
     restores them all. Accepting skips a suspect whose label is already gone (e.g. both labels
     of a duplicate pair accepted in one bulk) or already fixed by an earlier suspect of the
     batch (an image-only inaccurate_label and a spurious_label of one label, score version 9)
-    instead of failing the whole batch; it still records the decision.
+    instead of failing the whole batch; it still records the decision. An image-only
+    inaccurate_label without a sure outline (core.outline_search) fails alone (EditError, saying
+    so) and in a batch is left open, undecided.
     """
     parts: list[Edit] = []
     adding = (
@@ -261,7 +268,12 @@ def decide(
             )
             if not gone:
                 variant = (variants or {}).get(s["key"])
-                edit = fix_edit(store, s, new_id=next_id, variant=variant, style=style)
+                try:
+                    edit = fix_edit(store, s, new_id=next_id, variant=variant, style=style)
+                except EditError:
+                    if len(suspects) == 1 or not _image_only(s):
+                        raise
+                    continue  # no sure outline: left open, the rest of the batch applies
                 if isinstance(edit, AddLabel):
                     next_id += 1
                 if isinstance(edit, DeleteLabel):
@@ -289,6 +301,11 @@ def decide(
                         suspect=alt,
                     )
                 )
+    if not parts:
+        raise EditError(
+            "no suspect of the batch has a fix to apply (image-only inaccurate_label suspects "
+            "without a sure outline are left open)"
+        )
     added = [p for p in parts if isinstance(p, AddLabel)]
     text = describe.decision(
         suspects,

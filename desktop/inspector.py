@@ -35,9 +35,9 @@ FIX_HINTS = {
     "spurious_label": "A deletes this label.",
 }
 IMAGE_ONLY_HINT = (
-    "A moves the label's outline to where it meets the image's edges (no prediction backs "
-    "this one: check the outline first)."
-)  # an inaccurate_label found from the image alone (score version 9)
+    "Its outline sits on none of the image's edges, and no move of it is sure: redraw it by "
+    "hand, or F flags it (A changes nothing)."
+)  # an inaccurate_label found from the image alone (score version 9) without a sure fix
 IMAGE_ONLY_GHOST = (
     "A moves the label's outline onto the image's edges (the ghost; no prediction backs it: "
     "check the ghost first)."

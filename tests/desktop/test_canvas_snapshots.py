@@ -217,7 +217,7 @@ def test_the_triage_grid(qtbot: object, font: None, copy: Path, tmp_path: Path) 
     try:
         QTest.keyClick(grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
         keys = [session.index.key(int(session.positions[r])) for r in grid.visible_rows()]
-        assert len(keys) == session.row_count() == 8  # one found from the image alone (v9)
+        assert len(keys) == session.row_count() == 7
         qtbot.waitUntil(lambda: all(grid.cache.get(k) is not None for k in keys), timeout=30_000)
         grid.viewport().update()
         qtbot.wait(20)
