@@ -9,12 +9,14 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QFormLayout,
+    QFrame,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +44,7 @@ IMAGE_ONLY_GHOST = (
     "A moves the label's outline onto the image's edges (the ghost; no prediction backs it: "
     "check the ghost first)."
 )
+IMAGE_ONLY_FOUND_BY = "the image's edges (no prediction)"
 MAX_LISTED = 8  # suspects listed per label / per object, at most
 
 
@@ -89,8 +92,9 @@ def _value() -> QLabel:
     return label
 
 
-class Inspector(QWidget):
-    """The suspect, the label in question and the last accept, in three short sections."""
+class Inspector(QScrollArea):
+    """The suspect, the label in question and the last accept, in three short sections; a
+    short dock scrolls them rather than squeezing their rows onto each other."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,7 +157,8 @@ class Inspector(QWidget):
         ):
             label_form.addRow(title, self.label_fields[key])
         label_form.addRow("Set class", self.class_picker)
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(self.title)
         layout.addLayout(suspect_form)
         layout.addWidget(self.hint)
@@ -163,6 +168,10 @@ class Inspector(QWidget):
         layout.addSpacing(6)
         layout.addWidget(self.last_accept)
         layout.addStretch(1)
+        self.setWidget(body)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._fill_classes()
         self.class_picker.activated.connect(self._picked)
         # refresh once the session is settled: an edit reloads the index before it reselects
@@ -178,6 +187,10 @@ class Inspector(QWidget):
         ):
             signal.connect(lambda *_args: self._refresh_timer.start())
         self.refresh()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """The sections' own size: the dock gives them their room when the window has it."""
+        return self.widget().sizeHint() + QSize(self.verticalScrollBar().sizeHint().width(), 0)
 
     def _fill_classes(self) -> None:
         self.class_picker.blockSignals(True)
@@ -222,8 +235,11 @@ class Inspector(QWidget):
             _fmt(s["confidence"])
             + ("" if probability is None else f"  (calibrated: {probability:.2f})")
         )
+        image_only = s["kind"] == "inaccurate_label" and s.get("prediction_id") is None
         self.fields["sets"].setText(
-            " · ".join(
+            IMAGE_ONLY_FOUND_BY
+            if image_only
+            else " · ".join(
                 f"{x['set']} {x['score']:.2f}"
                 + ("" if x["confidence"] is None else f" (conf. {x['confidence']:.2f})")
                 for x in s.get("supported_by", ())
@@ -239,7 +255,6 @@ class Inspector(QWidget):
         self.fields["decision"].setText(text)
         self.alternatives.setText(self._suspect_links(same_object(self.session, s)) or "none")
         preview = self.session.fix_choice.preview()
-        image_only = s["kind"] == "inaccurate_label" and s.get("prediction_id") is None
         if preview is not None:
             self.hint.setText(IMAGE_ONLY_GHOST if image_only else describe(preview, names))
         elif s["status"] == "accepted":

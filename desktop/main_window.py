@@ -302,6 +302,13 @@ class MainWindow(QMainWindow):
             self.resizeDocks(
                 [self.docks["inspector"]], [int(self.width() * 0.20)], Qt.Orientation.Horizontal
             )
+            # the inspector as tall as its sections (it scrolls beyond 60%), the summary the rest
+            tall = min(self.docks["inspector"].widget().sizeHint().height(), self.height() * 3 // 5)
+            self.resizeDocks(
+                [self.docks["inspector"], self.docks["summary"]],
+                [tall, self.height() - tall],
+                Qt.Orientation.Vertical,
+            )
         self.setWindowTitle(f"{session.title} — LabelFix")
         self.setWindowFilePath(session.location)
         if session.path is not None:

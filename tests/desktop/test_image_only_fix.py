@@ -15,7 +15,12 @@ from test_outline_search import OBJECTS, _bounds, _iou, _project
 from labelfix.core import outline_search
 from labelfix.core.analyze import analyze
 from labelfix.core.suspects import SuspectFilter
-from labelfix.desktop.inspector import IMAGE_ONLY_GHOST, IMAGE_ONLY_HINT, Inspector
+from labelfix.desktop.inspector import (
+    IMAGE_ONLY_FOUND_BY,
+    IMAGE_ONLY_GHOST,
+    IMAGE_ONLY_HINT,
+    Inspector,
+)
 from labelfix.desktop.main_window import MainWindow
 
 
@@ -35,6 +40,7 @@ def test_an_image_only_suspect_shows_and_applies_the_moved_outline(
     assert suspect["prediction_id"] is None and suspect["annotation_id"] == 1
     inspector = win.docks["inspector"].widget()
     assert isinstance(inspector, Inspector) and inspector.hint.text() == IMAGE_ONLY_GHOST
+    assert inspector.fields["sets"].text() == IMAGE_ONLY_FOUND_BY  # not a prediction set's
     ghost = win.canvas.review_scene.ghost_path()
     assert ghost is not None
     rect = ghost.boundingRect().getRect()
