@@ -84,9 +84,7 @@ class Session(QObject):
         self._select_pos(pos, save=False)
 
     @classmethod
-    def open(
-        cls, location: str | Path | TeamLocation, parent: QObject | None = None
-    ) -> Session:
+    def open(cls, location: str | Path | TeamLocation, parent: QObject | None = None) -> Session:
         """Open a project file or a team project's ``postgresql://`` location (raises
         ProjectError with a readable message)."""
         return cls(project.open_project(location), parent)
@@ -450,6 +448,7 @@ class Session(QObject):
         result = _resulting_label(edit, suspects) if decision == "accepted" else None
         if result is not None and (adjust or suspects[0]["image_id"] == self.review.current_image):
             self.show_label(suspects[0]["image_id"], result)  # the result, selected, in view
+        self._redo_shows_this()
         return True
 
     def reopen(self, rows: list[int] | None = None) -> bool:
@@ -512,7 +511,22 @@ class Session(QObject):
         following = self.review.following(start, 1, True, wrap=True)
         if following is not None or row is None:
             self._select_pos(following)
+        self._redo_shows_this()
         return True
+
+    def _redo_shows_this(self) -> None:
+        """Make a redo of the decision just pushed show what the decision itself went on to
+        (the next suspect, or the label its accept left): the decided suspect may no longer be
+        listed, and a key pressed after the redo must not re-decide it unseen."""
+        stack = self.history.stack
+        command = stack.command(stack.index() - 1) if stack.index() > 0 else None
+        if not isinstance(command, EditCommand):
+            return
+        label = self.selected_label if self.shown_image_id() is not None else None
+        image = self.view_image_id if label is not None else None
+        if label is not None and image is None:
+            image = self.review.current_image
+        command.redo_focus = Focus(self.current_key(), label, image)
 
     # ------------------------------------------------------------------ commands
     def push(

@@ -174,3 +174,26 @@ def test_large_bulk_decision_shows_progress(
     s.undo()
     assert values and values[-1] >= n  # undoing it reports progress too
     assert coco_dataset(s.store) == before
+
+
+def test_redo_of_a_decision_moves_on_as_the_decision_did(window: MainWindow) -> None:
+    """Redoing an accept under the open-only filter selects the suspect the accept moved to,
+    not the accepted one (no longer listed): the next R must not reject the redone accept."""
+    s = window.session
+    first = s.current()
+    key(window, Qt.Key.Key_A)
+    after_accept = s.current_key()
+    assert after_accept != first["key"]
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert s.current_key() == first["key"] and s.current_row() is not None
+    key(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert s.store.decision(s.set_id, first["key"])["decision"] == "accepted"
+    assert s.current_row() is not None  # the table shows what the inspector shows
+    assert s.current_key() == after_accept
+    key(window, Qt.Key.Key_R)
+    assert s.store.decision(s.set_id, first["key"])["decision"] == "accepted"
+    assert s.store.decision(s.set_id, after_accept)["decision"] == "rejected"
