@@ -94,10 +94,11 @@ class MergePlan:
         """One line: how many images and labels change."""
         t = self.totals()
         n = len(self.changes)
+        changed, same = t["changed"], self.unchanged
         return (
             f"merge {self.path.name}: {n} image{'s' if n != 1 else ''} relabelled "
-            f"({t['changed']} labels changed, {t['added']} added, {t['deleted']} deleted), "
-            f"{self.unchanged} unchanged"
+            f"({changed} label{'s' if changed != 1 else ''} changed, {t['added']} added, "
+            f"{t['deleted']} deleted), {same} image{'s' if same != 1 else ''} unchanged"
         )
 
     def edit(self) -> Edit | None:

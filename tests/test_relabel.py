@@ -259,6 +259,18 @@ def test_an_unchanged_subset_changes_nothing(store: Store, tmp_path: Path) -> No
     assert store.last_change() == seq
 
 
+def test_the_merge_summary_says_what_is_counted(store: Store, tmp_path: Path) -> None:
+    """'0 unchanged' after the label counts read as labels: it counts images; one label is
+    'label', not 'labels'."""
+    subset = exported(store, tmp_path)
+    subset["annotations"][0]["category_id"] = cat_id(subset, "dog")  # was a cat
+    plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", subset))
+    assert plan.summary() == (
+        "merge back.json: 1 image relabelled (1 label changed, 0 added, 0 deleted), "
+        "0 images unchanged"
+    )
+
+
 # ---------------------------------------------------------------------- the whole round trip
 def test_round_trip_export_edit_elsewhere_merge_export_coco(store: Store, tmp_path: Path) -> None:
     back, new_id = editor_round_trip(exported(store, tmp_path))
