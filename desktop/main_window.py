@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressDialog,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -163,6 +164,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
         self.stack.addWidget(review)
+        self.stack.currentChanged.connect(self._only_shown_page_sized)
+        self._only_shown_page_sized()
         self.setCentralWidget(self.stack)
         self.docks = {
             name: self._dock(name, title, area)
@@ -195,6 +198,18 @@ class MainWindow(QMainWindow):
         self.filter_hint: FilterHint | None = None
         self.filter_bar: FilterBar | None = None
         self._show_start()
+
+    def _only_shown_page_sized(self) -> None:
+        """Only the shown page (start page or review) sets how small the centre can get: a
+        hidden start page's row of buttons kept the review window wider than a laptop screen."""
+        for i in range(self.stack.count()):
+            page = self.stack.widget(i)
+            policy = (
+                QSizePolicy.Policy.Preferred
+                if i == self.stack.currentIndex()
+                else QSizePolicy.Policy.Ignored
+            )
+            page.setSizePolicy(policy, policy)
 
     def _dock(self, name: str, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -299,9 +314,10 @@ class MainWindow(QMainWindow):
             # as wide as the table needs (every column whole), at most 40% of the window
             width = min(self.table.natural_width(), int(self.width() * 0.40))
             self.resizeDocks([self.docks["suspects"]], [width], Qt.Orientation.Horizontal)
-            self.resizeDocks(
-                [self.docks["inspector"]], [int(self.width() * 0.20)], Qt.Orientation.Horizontal
-            )
+            # the inspector 20% wide, but room for the summary's titles on one line (about
+            # 340 px) unless that takes more than 24% (a small screen: they wrap)
+            right = min(max(int(self.width() * 0.20), 340), int(self.width() * 0.24))
+            self.resizeDocks([self.docks["inspector"]], [right], Qt.Orientation.Horizontal)
             # the inspector as tall as its sections (it scrolls beyond 60%), the summary the rest
             tall = min(self.docks["inspector"].widget().sizeHint().height(), self.height() * 3 // 5)
             self.resizeDocks(

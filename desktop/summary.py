@@ -118,7 +118,9 @@ class SummaryPanel(QTabWidget):
         self.by_class = CountsModel(session, "class", lazy_ms=LAZY_MS)
         suspects = QWidget()
         layout = QVBoxLayout(suspects)
-        layout.addWidget(QLabel("<b>Suspect score</b> (red line: the score cut)"))
+        title = QLabel("<b>Suspect score</b> (red line: the score cut)")
+        title.setWordWrap(True)  # a narrow panel wraps it (the window fits a small screen)
+        layout.addWidget(title)
         self.histogram = ScoreHistogram(session)
         layout.addWidget(self.histogram)
         for title, model, stretch in (

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QToolButton,
-    QVBoxLayout,
     QWidget,
     QWidgetAction,
 )
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from labelfix.core.errors import KINDS
 from labelfix.core.suspects import SEED_REVIEW_FILTER
 
+from .flow_layout import FlowLayout
 from .models import KIND_TITLES
 from .session import Session
 
@@ -176,18 +176,13 @@ class FilterBar(QWidget):
             self.status.addItem(text)
         self.search = QLineEdit(placeholderText="file name…", clearButtonEnabled=True)
         self._search_timer = QTimer(self, singleShot=True, interval=250)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(4, 4, 4, 4)
-        column.setSpacing(2)
-        cuts, rest = QHBoxLayout(), QHBoxLayout()
+        # the cuts on one row, the choices on the next; a narrow panel wraps them further
+        rows = FlowLayout(self, spacing=4, breaks=(4,))
+        rows.setContentsMargins(4, 4, 4, 4)
         for w in (self.min_score, self.min_conf, self.seed, self.per_object):
-            cuts.addWidget(w)
-        cuts.addStretch(1)
+            rows.addWidget(w)
         for w in (self.kinds, self.classes, self.iou, self.status, self.search):
-            rest.addWidget(w)
-        rest.setStretch(4, 1)
-        column.addLayout(cuts)
-        column.addLayout(rest)
+            rows.addWidget(w)
         self._synced = (
             self.min_score,
             self.min_conf,
