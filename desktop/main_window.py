@@ -33,7 +33,7 @@ from . import jobs, relabel_dialogs, workers
 from .about import show_about
 from .actions import build_actions, facts, update_enabled
 from .canvas.view import CanvasView
-from .demo import ensure_demo_project
+from .demo import data_dir, ensure_demo_project
 from .dialogs import (
     ClassPicker,
     NewProjectDialog,
@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.session: Session | None = None
+        self.export_folder: Path | None = None  # the folder of this project's last export
         self.analysis_worker: workers.Worker | None = None
         self.model_dialog: RunModelDialog | None = None
         self.setWindowTitle("LabelFix")
@@ -272,6 +273,7 @@ class MainWindow(QMainWindow):
         """Show a project: build the views that follow its session."""
         self.close_project()
         self.session = session
+        self.export_folder = None  # a new project: its exports start beside it
         self.table = SuspectTable(session)
         suspects = QWidget()
         column = QVBoxLayout(suspects)
@@ -499,15 +501,25 @@ class MainWindow(QMainWindow):
         worker = workers.Worker(ensure_demo_project)
         self.run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
 
+    def export_start(self, suffix: str) -> Path:
+        """Where an export (or merge) dialog starts: in the folder of this project's last
+        export or merge, else beside the project file (the demo's is the app's hidden data
+        folder: the home folder instead)."""
+        default = self.session.default_output(suffix)
+        folder = self.export_folder
+        if folder is None and default.parent.resolve() == data_dir().resolve():
+            folder = Path.home()
+        return default if folder is None else folder / default.name
+
     def export(self) -> bool:
         """Ask where to export the corrected COCO JSON (the change log goes beside it)."""
-        default = str(self.session.default_output(".json"))
+        default = str(self.export_start(".json"))
         path, _ = QFileDialog.getSaveFileName(self, "Export COCO", default, "COCO JSON (*.json)")
         return bool(path) and self.export_to(Path(path))
 
     def export_change_log(self) -> bool:
         """Ask where to write the change log alone (JSON, or CSV by the file's suffix)."""
-        default = str(self.session.default_output(".changes.json"))
+        default = str(self.export_start(".changes.json"))
         path, _ = QFileDialog.getSaveFileName(
             self, "Export change log", default, "Change log (*.json *.csv)"
         )
@@ -519,7 +531,8 @@ class MainWindow(QMainWindow):
         except (OSError, RuntimeError, ExportError) as exc:
             self._error(f"Export failed: {exc}")
             return False
-        self.statusBar().showMessage(f"Wrote {n} change(s) to {Path(path).name}", 10000)
+        self.export_folder = Path(path).parent
+        self.statusBar().showMessage(f"Wrote {n} change(s) to {path}", 10000)
         return True
 
     def export_to(self, path: Path) -> bool:
@@ -532,8 +545,10 @@ class MainWindow(QMainWindow):
             self._error(f"Export failed: {exc}")
             return False
         self.session.suspectsChanged.emit()  # edits-since-export went to 0
+        self.export_folder = path.parent
         self.statusBar().showMessage(
-            f"Exported {counts['labels']} labels to {path.name} and {n} change(s) to {changes_path(path).name}",
+            f"Exported {counts['labels']} labels to {path} and {n} change(s) to "
+            f"{changes_path(path).name} beside it",
             10000,
         )
         return True

@@ -49,7 +49,7 @@ def export_for_relabel(window: MainWindow) -> workers.Worker | None:
     if not ok:
         return None
     flt = dict(options)[label]
-    default = str(window.session.default_output(".relabel.json"))
+    default = str(window.export_start(".relabel.json"))
     path, _ = QFileDialog.getSaveFileName(
         window, "Export for re-labelling", default, "COCO JSON (*.json)"
     )
@@ -65,9 +65,10 @@ def export_to(window: MainWindow, out: Path, flt: SuspectFilter) -> workers.Work
     )
 
     def done(result: project.RelabelExport) -> None:
+        window.export_folder = result.subset.parent  # the merge dialog starts there
         window.statusBar().showMessage(
             f"Wrote {result.images} image(s) with {result.labels} labels for re-labelling to "
-            f"{result.subset.name}, and the work list to {result.work_list.name}",
+            f"{result.subset}, and the work list to {result.work_list.name} beside it",
             15000,
         )
 
@@ -76,7 +77,7 @@ def export_to(window: MainWindow, out: Path, flt: SuspectFilter) -> workers.Work
 
 def merge_relabelled(window: MainWindow) -> bool:
     """Pick a relabelled subset, say what merging it changes, and merge it on confirmation."""
-    start = str(window.session.default_output(".json").parent)
+    start = str(window.export_start(".json").parent)
     path, _ = QFileDialog.getOpenFileName(
         window, "Merge a relabelled subset", start, "COCO JSON (*.json)"
     )

@@ -163,3 +163,53 @@ def test_an_export_from_the_command_line_resets_the_count_in_the_open_window(
     assert result.returncode == 0, result.stderr
     qtbot.waitUntil(lambda: "0 edit(s) since export" in window.counts.text(), timeout=5_000)
     assert s.edits_since_export() == 0
+
+
+def test_export_dialogs_start_where_the_last_export_went(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status bar names the export's folder (the demo's default one is hidden), and the
+    next export or merge dialog starts there (a relabelled subset is merged from where it was
+    sent)."""
+    out = tmp_path / "exports" / "fixed.json"
+    out.parent.mkdir()
+    starts: list[str] = []
+
+    def save(_parent: object, _caption: str, start: str, *_a: object, **_k: object) -> tuple:
+        starts.append(start)
+        return str(out), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save)
+    window.actions["export"].trigger()
+    assert out.exists() and str(out) in window.statusBar().currentMessage()
+    window.actions["export_changes"].trigger()
+    assert Path(starts[-1]).parent == out.parent
+    opened: list[str] = []
+
+    def pick(_parent: object, _caption: str, start: str, *_a: object, **_k: object) -> tuple:
+        opened.append(start)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", pick)
+    window.actions["merge_relabelled"].trigger()
+    assert Path(opened[-1]) == out.parent
+
+
+def test_the_demo_exports_to_the_home_folder_not_the_hidden_data_folder(
+    open_window: Callable[..., MainWindow],
+    demo_project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = tmp_path / "app-data"
+    data.mkdir()
+    monkeypatch.setenv("LABELFIX_DATA_DIR", str(data))
+    demo = data / "demo.labelfix"
+    demo.write_bytes(demo_project.read_bytes())
+    window = open_window(demo)
+    starts: list[str] = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda _p, _c, start, *a, **k: (starts.append(start), "")
+    )
+    window.actions["export"].trigger()
+    assert Path(starts[0]) == Path.home() / "demo.json"
