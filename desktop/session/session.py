@@ -656,6 +656,9 @@ class Session(QObject):
         images)."""
         review = self.review
         key = (focus.suspect_key if focus else None) or review.current_key()
+        was = review.position_of_key(key)
+        label = None if was is None else int(review.index.annotation_id[was])
+        row = review.row_of(was) if was is not None else review.current_row()
         for leaf in leaf_edits(edit):  # this session's own writes: read afresh when next shown
             self.read_revisions.pop(getattr(leaf, "annotation_id", None), None)
         if _changes_labels(edit):  # only the re-analysed images' suspects changed (a full
@@ -665,11 +668,28 @@ class Session(QObject):
         review.requery()
         self.suspectsChanged.emit()
         self.labelsChanged.emit(set(image_ids))
+        pos = review.position_of_key(key)
+        if pos is None and key is not None and not _decision_keys(edit):
+            pos = self._in_place_of(label, row)  # a label edit made its suspect go
         if focus is not None and focus.image_id is not None:
-            self._select_pos(review.position_of_key(key), keep_view=True)
+            self._select_pos(pos, keep_view=True)
             self.show_label(focus.image_id, focus.label_id)
         else:
-            self._select_pos(review.position_of_key(key), keep_view=focus is None)
+            self._select_pos(pos, keep_view=focus is None)
+
+    def _in_place_of(self, label: int | None, row: int | None) -> int | None:
+        """What to show when an edit made the shown suspect go: a listed suspect of the same
+        label (a class change's wrong_class), else the next open one from its row (never
+        nothing while something is listed: a blank canvas loses the reviewer's place)."""
+        review = self.review
+        if label is not None and label >= 0:
+            listed = review.positions[review.index.annotation_id[review.positions] == label]
+            if len(listed):
+                return int(listed[0])
+        if row is None:
+            return None
+        following = review.following(row, 1, True, wrap=True)
+        return following if following is not None else review.first()
 
 
 def _changes_labels(edit: Edit) -> bool:

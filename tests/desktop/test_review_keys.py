@@ -197,3 +197,23 @@ def test_redo_of_a_decision_moves_on_as_the_decision_did(window: MainWindow) -> 
     key(window, Qt.Key.Key_R)
     assert s.store.decision(s.set_id, first["key"])["decision"] == "accepted"
     assert s.store.decision(s.set_id, after_accept)["decision"] == "rejected"
+
+
+def test_a_class_key_keeps_the_place_when_its_suspect_goes(window: MainWindow) -> None:
+    """A class change by key re-analyses the image: the suspect it was pressed on goes, and
+    the selection follows the label (its new suspect), never to nothing (a blank canvas)."""
+    s = window.session
+    s.select_row(1)
+    suspect = s.current()
+    assert suspect["annotation_id"] is not None and suspect["kind"] == "inaccurate_label"
+    image, label = suspect["image_id"], suspect["annotation_id"]
+    before = s.store.annotation(label)["category_id"]
+    key(window, Qt.Key.Key_2)
+    assert s.store.annotation(label)["category_id"] != before
+    assert s.review.position_of_key(suspect["key"]) is None  # its suspect is gone
+    now = s.current()
+    assert now is not None and s.current_row() is not None
+    assert now["annotation_id"] == label and s.shown_image_id() == image
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert s.store.annotation(label)["category_id"] == before
+    assert s.current_key() == suspect["key"]
