@@ -639,10 +639,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ review handlers
     def accept(self) -> None:
         """Accept the selected suspect(s): apply the fix."""
-        self._decide("accepted")
+        if self._suspect_in_view():
+            self._decide("accepted")
 
     def accept_adjust(self) -> None:
         """Accept the current suspect and keep its resulting label selected on the canvas."""
+        if not self._suspect_in_view():
+            return
         if self.session.decide("accepted", adjust=True) and self.session.selected_label:
             self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)  # arrows nudge it now
 
@@ -653,13 +656,32 @@ class MainWindow(QMainWindow):
 
     def reject(self) -> None:
         """Reject the selected suspect(s): not a label error."""
-        self._decide("rejected")
+        if self._suspect_in_view():
+            self._decide("rejected")
 
     def flag(self) -> None:
         """Flag the selected suspect(s) for later, with an optional note."""
+        if not self._suspect_in_view():
+            return
         note, ok = QInputDialog.getText(self, "Flag", "Note (optional):")
         if ok:
             self._decide("flagged", note.strip() or None)
+
+    def _suspect_in_view(self) -> bool:
+        """Whether a decision key may decide now. The canvas can show another image than the
+        current suspect's (the label adjusted after Shift+A, an undone edit elsewhere): then
+        the key first shows the suspect it would decide (as Space does), nothing is decided."""
+        s = self.session
+        if s is None or s.view_image_id is None or self.grid_shown():
+            return True
+        if len(self.selected_rows()) > 1 or not s.step(1):
+            return True
+        self.statusBar().showMessage(
+            "Not decided yet: the canvas showed another image. This is the suspect the key "
+            "decides; press it again.",
+            8000,
+        )
+        return False
 
     def selected_rows(self) -> list[int]:
         """The rows selected in the view the reviewer works in: the grid when it is shown,

@@ -421,3 +421,25 @@ def test_accept_then_adjust_selects_the_new_label(qtbot: object, window: MainWin
     assert s.current()["key"] == nxt["key"] and s.view_image_id is None
     # moving on wrote the nudge first
     assert s.store.annotation(new_id)["bbox"][0] == pytest.approx(max(before[0] - 10, 0.0))
+
+
+def test_after_accept_then_adjust_a_key_decides_only_a_suspect_in_view(
+    qtbot: object, window: MainWindow
+) -> None:
+    """After Shift+A the canvas stays on the adjusted label while the table is on the next
+    suspect (another image): the next A shows that suspect instead of accepting it unseen."""
+    s = window.session
+    rows = [r for r in range(s.row_count()) if s.suspect_at(r)["kind"] == "missing_label"]
+    s.select_row(rows[0])
+    adjusted = s.current()
+    QTest.keyClick(window, Qt.Key.Key_A, SHIFT)
+    nxt = s.current()
+    assert nxt["key"] != adjusted["key"]
+    if nxt["image_id"] == adjusted["image_id"]:
+        pytest.skip("the next suspect is on the same image: nothing hidden")
+    assert s.shown_image_id() == adjusted["image_id"]
+    QTest.keyClick(window, Qt.Key.Key_A)
+    assert s.store.decision(s.set_id, nxt["key"]) is None  # not accepted unseen
+    assert s.current_key() == nxt["key"] and s.shown_image_id() == nxt["image_id"]
+    QTest.keyClick(window, Qt.Key.Key_A)
+    assert s.store.decision(s.set_id, nxt["key"])["decision"] == "accepted"
