@@ -516,6 +516,28 @@ class CanvasView(QGraphicsView):
         if self._laid_out != self._view_key():  # moved by a path that did not say so
             self._view_changed()
         super().paintEvent(event)
+        message = self.empty_message()
+        if message:  # say why the canvas is empty, never only a dark area
+            painter = QPainter(self.viewport())
+            painter.setPen(Qt.GlobalColor.lightGray)
+            area = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, message)
+            painter.end()
+
+    def empty_message(self) -> str | None:
+        """Why nothing is shown (no image): the filter lists nothing, or nothing is selected."""
+        session = self.session
+        if session is None or self.image_id is not None:
+            return None
+        if session.row_count() == 0:
+            total = len(session.index)
+            return (
+                f"The filter lists none of this analysis's {total} suspects: widen it (status, "
+                "kinds, classes, score or confidence cut, file name) to review them."
+                if total
+                else "This analysis found no suspects."
+            )
+        return "No suspect selected: click one in the table, or press Space for the next."
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
         steps = event.angleDelta().y() / 120.0

@@ -6,6 +6,7 @@ goes back to the default view, in one click."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +93,18 @@ def test_the_suggested_cut_lists_enough_of_every_kind(demo_project: Path) -> Non
         of_kind = base & (index.kind == code)
         assert (shown & of_kind).sum() >= min(PER_KIND, of_kind.sum())
     assert advise(index, SEED_REVIEW_FILTER.with_(min_confidence=advice.suggested)) is None
+
+
+def test_an_empty_list_says_why_the_canvas_is_empty(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object
+) -> None:
+    """A filter that lists nothing left a dark canvas and a blank table: now the canvas says
+    the filter hides every suspect."""
+    window = open_window(demo_project)
+    s, canvas = window.session, window.canvas
+    assert canvas.empty_message() is None  # a suspect is shown
+    s.set_filter(replace(s.filter, file_name="no such file"))
+    assert s.row_count() == 0
+    qtbot.waitUntil(lambda: canvas.empty_message() is not None)
+    assert f"lists none of this analysis's {len(s.index)} suspects" in canvas.empty_message()
+    canvas.grab()  # paints it without error
