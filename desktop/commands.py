@@ -39,6 +39,7 @@ class Focus:
     suspect_key: str | None = None
     label_id: int | None = None
     image_id: int | None = None
+    keys: tuple[str, ...] = ()  # the suspects selected with it (an undone bulk decision's)
 
 
 @dataclass
@@ -147,7 +148,9 @@ class EditCommand(QUndoCommand):
     def accepted(self) -> int:
         """How many suspects this command accepts."""
         return sum(
-            1 for e in leaf_edits(self.edit) if isinstance(e, SetDecision) and e.decision == "accepted"
+            1
+            for e in leaf_edits(self.edit)
+            if isinstance(e, SetDecision) and e.decision == "accepted"
         )
 
     def label_results(self) -> list[tuple[str, int]]:

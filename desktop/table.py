@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -71,6 +71,7 @@ class SuspectTable(QTableView):
         self.selectionModel().currentRowChanged.connect(self._current_changed)
         session.selectionChanged.connect(self.follow_selection)
         session.selectionKept.connect(self.follow_selection)
+        session.rowsReselected.connect(self.reselect)
         session.filterChanged.connect(self._sync_sort_indicator)
         self.follow_selection()
 
@@ -116,6 +117,18 @@ class SuspectTable(QTableView):
             self.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
         finally:
             self._syncing = False
+
+    def reselect(self, rows: list[int]) -> None:
+        """Select these rows again (an undone bulk decision's); the current row stays."""
+        selection = QItemSelection()
+        last = self.suspect_model.columnCount() - 1
+        for row in rows:
+            selection.select(self.suspect_model.index(row, 0), self.suspect_model.index(row, last))
+        self.selectionModel().select(
+            selection,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
 
     def _sync_sort_indicator(self) -> None:
         hh = self.horizontalHeader()

@@ -98,6 +98,7 @@ class TriageGrid(QAbstractScrollArea):
             (s.selectionChanged, self._follow),
             (s.selectionKept, self._follow),
             (s.labelsChanged, self._labels_changed),
+            (s.rowsReselected, self._reselect),
         ]
 
     def _rows_changed(self) -> None:
@@ -124,6 +125,15 @@ class TriageGrid(QAbstractScrollArea):
             self._anchor = self.session.current_row()
         # moved by a decision or another view: a suspect off screen starts a fresh page
         self.ensure_visible(self.session.current_row(), at_top=not self._moving)
+        self.viewport().update()
+
+    def _reselect(self, rows: list[int]) -> None:
+        """Select these rows again (an undone bulk decision's), the current one among them."""
+        if self.session is None or not rows:
+            return
+        self._mask[:] = False
+        self._mask[self.session.positions[rows]] = True
+        self._anchor = rows[0]
         self.viewport().update()
 
     # ------------------------------------------------------------------ geometry

@@ -58,6 +58,7 @@ class Session(QObject):
     labelSelectionChanged = Signal()  # the label selected on the canvas changed
     errorOccurred = Signal(str)  # a sentence to show the user
     selectionKept = Signal()  # a move was refused (team server away): views show the current
+    rowsReselected = Signal(object)  # table rows to select again (an undone bulk decision's)
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -436,7 +437,9 @@ class Session(QObject):
             return False
         old_row = self.current_row()
         focus = suspects[0]["key"] if len(suspects) == 1 else self.current_key()
-        if not self.push(edit, {s["image_id"] for s in suspects}, focus):
+        keys = tuple(s["key"] for s in suspects) if len(suspects) > 1 else ()
+        undo_focus = Focus(suspect_key=focus, keys=keys)  # undo selects them all again
+        if not self.push(edit, {s["image_id"] for s in suspects}, focus, undo_focus=undo_focus):
             return False
         row = self.current_row()
         start = row + 1 if row is not None else (old_row or 0)
@@ -676,6 +679,9 @@ class Session(QObject):
             self.show_label(focus.image_id, focus.label_id)
         else:
             self._select_pos(pos, keep_view=focus is None)
+        if focus is not None and focus.keys:
+            rows = [review.row_of(int(p)) for p in review.index.positions_of(focus.keys)]
+            self.rowsReselected.emit(sorted(r for r in rows if r is not None))
 
     def _in_place_of(self, label: int | None, row: int | None) -> int | None:
         """What to show when an edit made the shown suspect go: a listed suspect of the same

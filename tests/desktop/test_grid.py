@@ -85,6 +85,22 @@ def test_r_rejects_a_selection_as_one_step(window: MainWindow) -> None:
     assert statuses(window, keys) == [None] * 3
 
 
+def test_undo_of_a_bulk_decision_selects_its_crops_again(window: MainWindow) -> None:
+    """Undo gives back the selection the decision was made on (it selected only the
+    current crop: a second try at the same selection had to be made again by hand)."""
+    s, grid = window.session, window.grid
+    press(window, Qt.Key.Key_Right, SHIFT)
+    press(window, Qt.Key.Key_Right, SHIFT)
+    rows = grid.selected_rows()
+    keys = [s.suspect_at(r)["key"] for r in rows]
+    QTest.keyClick(window.grid, Qt.Key.Key_R)
+    QTest.keyClick(window.grid, Qt.Key.Key_Z, CTRL)
+    assert statuses(window, keys) == [None] * 3
+    assert [s.suspect_at(r)["key"] for r in grid.selected_rows()] == keys
+    QTest.keyClick(window.grid, Qt.Key.Key_A)  # decides the same three again
+    assert statuses(window, keys)[0] == "accepted" and None not in statuses(window, keys)
+
+
 def test_a_accepts_ctrl_clicked_crops(window: MainWindow) -> None:
     s, grid = window.session, window.grid
     for row in (2, 4, 5, 5):  # the second click on 5 takes it out again

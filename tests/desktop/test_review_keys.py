@@ -116,6 +116,7 @@ def test_bulk_decision_is_one_undoable_command(window: MainWindow) -> None:
     assert s.store.counts()["labels"] == labels
     s.undo()
     assert s.status_counts()["rejected"] == 0
+    assert window.table.selected_rows() == list(range(n))  # the rows it was made on, again
 
 
 def test_resume_restores_filter_sort_and_selection(
