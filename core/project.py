@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import coco_stream, jsonio, settings
+from . import coco_stream, import_parallel, jsonio, settings
 from .analyze import AnalysisSummary, analyze, reanalyze_images
 from .coco import PredictionFile, Problem, read_ground_truth, read_predictions
 from .errors import AnalysisParams
@@ -352,23 +352,30 @@ def _import_project(
                 warnings += pred_warnings
         report(100, 100)
         return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
-    gt = read_ground_truth(gt_path, images_dir, deep_image_checks=deep_image_checks)
-    warnings = list(gt.warnings)
-    n_images, n_labels = len(gt.images), len(gt.annotations)
-    check()
-    report(30, 100)
-    with new_project(out, page_size=BUILT_PAGE_SIZE) as store:  # files held whole: large pages
-        store.import_ground_truth(
-            gt, images_dir_for_store, progress=lambda d, t: report(30 + 30 * d // max(t, 1), 100)
-        )
-        del gt
+    # a results file of RLE masks is read in a second process meanwhile (import_parallel)
+    ahead = None
+    if predictions_path is not None and not coco_stream.streamed(predictions_path):
+        ahead = import_parallel.start(predictions_path)
+    with ahead or contextlib.nullcontext():
+        gt = read_ground_truth(gt_path, images_dir, deep_image_checks=deep_image_checks)
+        warnings = list(gt.warnings)
+        n_images, n_labels = len(gt.images), len(gt.annotations)
         check()
-        if predictions_path is not None:
-            set_name = name or predictions_path.stem
-            n_preds, pred_warnings = add_predictions(
-                store, predictions_path, set_name, should_stop=should_stop
+        report(30, 100)
+        with new_project(out, page_size=BUILT_PAGE_SIZE) as store:  # held whole: large pages
+            store.import_ground_truth(
+                gt,
+                images_dir_for_store,
+                progress=lambda d, t: report(30 + 30 * d // max(t, 1), 100),
             )
-            warnings += pred_warnings
+            del gt
+            check()
+            if predictions_path is not None:
+                set_name = name or predictions_path.stem
+                n_preds, pred_warnings = add_predictions(
+                    store, predictions_path, set_name, should_stop=should_stop, ahead=ahead
+                )
+                warnings += pred_warnings
     report(100, 100)
     return ImportReport(n_images, n_labels, n_preds, set_name, warnings)
 
@@ -380,9 +387,11 @@ def add_predictions(
     *,
     activate: bool = True,
     should_stop: ShouldStop | None = None,
+    ahead: import_parallel.PredictionsAhead | None = None,
 ) -> tuple[int, list[Problem]]:
     """Validate a COCO results file against the project and store it as a prediction set
-    (named after the file unless ``name``); returns its count and warnings."""
+    (named after the file unless ``name``); returns its count and warnings. ``ahead``: the
+    file being read in a second process (:func:`import_parallel.start`)."""
     with jsonio.gc_paused():  # millions of small containers: see jsonio
         if coco_stream.streamed(path):  # too large to hold whole: chunk by chunk
             return coco_stream.add_predictions(
@@ -394,9 +403,10 @@ def add_predictions(
                 activate=activate,
                 should_stop=should_stop,
             )
-        preds = read_predictions(
-            path, store.image_sizes(), set(store.category_names()), boxes_in_records=False
-        )
+        sizes, category_ids = store.image_sizes(), set(store.category_names())
+        preds = None if ahead is None else ahead.take(sizes, category_ids, should_stop)
+        if preds is None:  # read here: no second process, or one that cannot vouch for it
+            preds = read_predictions(path, sizes, category_ids, boxes_in_records=False)
         if should_stop is not None and should_stop():
             raise Cancelled("import cancelled")
         store.add_predictions(preds, name or Path(path).stem, activate=activate)
