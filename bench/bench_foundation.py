@@ -11,7 +11,9 @@ derived from the masks as ``loadRes`` does), ``polygons`` a segm results file of
 with 1% crowd RLE. The steps run interleaved ``--repeat`` times and the best time of each is
 kept (a shared machine); the CPU seconds (user + system, the best of the runs too) are printed
 beside the wall time: on a machine shared with other work they say what a step costs when the
-wall time mostly says how long it waited for a core.
+wall time mostly says how long it waited for a core. Both count a step's child processes too
+(the import reads a results file of RLE masks in a forked child, core/import_parallel.py): CPU
+seconds are summed, the peak RSS is the step's own plus its largest child's.
 
 Targets (issue 16): import (labels + predictions -> project) <= 0.6x pycocotools'
 COCO()+loadRes at 100k and 500k predictions, boxes and masks; (issue "Foundation") reopen
@@ -91,7 +93,7 @@ def _step(name: str, gt: str, pred: str, project: str) -> dict:
     return {
         "seconds": seconds,
         "cpu": _cpu_seconds() - cpu0,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb": _peak_mb(),
     }
 
 
@@ -99,7 +101,15 @@ def _cpu_seconds() -> float:
     """User + system CPU time of this process: what a step costs whatever else the machine
     runs (the wall time of a shared machine's step includes waiting for a core)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the import's forked reader
+    return usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _peak_mb() -> float:
+    """Peak RSS of this process plus that of its largest child, if any (the import's forked
+    reader: an upper bound of their peak together, which come at different times)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return (own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 BASELINE = " (baseline)"
