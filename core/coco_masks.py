@@ -471,10 +471,12 @@ def check_rle_columns(
     where: Any = str,
     wanted: np.ndarray | None = None,
     texts: list[tuple[bytes, np.ndarray]] | None = None,
+    threads: int = 2,
 ) -> np.ndarray | None:
     """:func:`check_rle_strings` of items given as columns; ``wanted``: per item the mask
     height where its box is wanted, else 0. Returns the boxes (one row per item; NaN where not
     wanted, the string failed its check, or pycocotools must say: :func:`derive_boxes`).
+    ``threads``: at most this many decode batches at once (:func:`_batches`).
 
     The usual strings are decoded by :func:`.rle_fast.fast_decode`; the few it leaves (anything
     not plainly well-formed) by :func:`_decode_runs`, whose answers are the rule.
@@ -502,7 +504,7 @@ def check_rle_columns(
         heights = None if wanted is None else wanted[start:stop]
         return _decode_batch(strings[start:stop], lengths_all[start:stop], heights)
 
-    with _batches(len(cuts)) as run:
+    with _batches(len(cuts), threads) as run:
         for (start, stop), (text, totals, valid, found) in zip(
             cuts, run(decode, cuts), strict=True
         ):
@@ -552,10 +554,11 @@ def _decode_batch(
 
 
 @contextlib.contextmanager
-def _batches(count: int) -> Iterator[Callable]:
+def _batches(count: int, threads: int = 2) -> Iterator[Callable]:
     """``map`` for the batches of :func:`check_rle_columns`: on a second thread too when there
-    are many (numpy lets go of the GIL inside its loops, so two batches decode at once)."""
-    workers = min(2, os.cpu_count() or 1)
+    are many (numpy lets go of the GIL inside its loops, so two batches decode at once), unless
+    ``threads`` is 1."""
+    workers = min(threads, 2, os.cpu_count() or 1)
     if count < 4 or workers < 2:
         yield map
         return
