@@ -471,12 +471,10 @@ def check_rle_columns(
     where: Any = str,
     wanted: np.ndarray | None = None,
     texts: list[tuple[bytes, np.ndarray]] | None = None,
-    threads: int = 2,
 ) -> np.ndarray | None:
     """:func:`check_rle_strings` of items given as columns; ``wanted``: per item the mask
     height where its box is wanted, else 0. Returns the boxes (one row per item; NaN where not
     wanted, the string failed its check, or pycocotools must say: :func:`derive_boxes`).
-    ``threads``: at most this many decode batches at once (:func:`_batches`).
 
     The usual strings are decoded by :func:`.rle_fast.fast_decode`; the few it leaves (anything
     not plainly well-formed) by :func:`_decode_runs`, whose answers are the rule.
@@ -492,19 +490,14 @@ def check_rle_columns(
             pixels_all = np.fromiter(pixels, np.int64, n)
         except OverflowError:  # a size beyond 64 bits: no string adds up to it
             pixels_all = None
-    cuts, start = [], 0
-    while start < n:
-        base = int(ends[start - 1]) if start else 0
-        stop = min(int(np.searchsorted(ends, base + _RLE_CHUNK_CHARS)) + 1, n)
-        cuts.append((start, stop))
-        start = stop
+    cuts = rle_batches(ends)
 
     def decode(cut: tuple[int, int]) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray | None]:
         start, stop = cut
         heights = None if wanted is None else wanted[start:stop]
         return _decode_batch(strings[start:stop], lengths_all[start:stop], heights)
 
-    with _batches(len(cuts), threads) as run:
+    with _batches(len(cuts)) as run:
         for (start, stop), (text, totals, valid, found) in zip(
             cuts, run(decode, cuts), strict=True
         ):
@@ -533,32 +526,69 @@ def check_rle_columns(
     return boxes
 
 
+def rle_batches(ends: np.ndarray) -> list[tuple[int, int]]:
+    """The batches (first, one past the last string) :func:`check_rle_columns` decodes strings
+    in, given where each string ends in their text (``ends``: the cumulative lengths)."""
+    n = len(ends)
+    cuts, start = [], 0
+    while start < n:
+        base = int(ends[start - 1]) if start else 0
+        stop = min(int(np.searchsorted(ends, base + _RLE_CHUNK_CHARS)) + 1, n)
+        cuts.append((start, stop))
+        start = stop
+    return cuts
+
+
 def _decode_batch(
     batch: Sequence[str], lengths: np.ndarray, heights: np.ndarray | None
 ) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray | None]:
     """One batch of strings: (their ASCII text, totals, validity, boxes where ``heights``)."""
     joined = "".join(batch)
     text = joined.encode("ascii", "replace")
-    totals, slow, found = fast_decode(text, lengths, heights)
+    other = None
     if not joined.isascii():
-        slow |= ~np.fromiter(map(str.isascii, batch), bool, len(batch))
+        other = ~np.fromiter(map(str.isascii, batch), bool, len(batch))
+    return (text, *decode_rle_text(text, lengths, heights, batch, other))
+
+
+def decode_rle_text(
+    text: bytes | memoryview,
+    lengths: np.ndarray,
+    heights: np.ndarray | None,
+    batch: Sequence[str] | None = None,
+    slow_too: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Counts strings given as their ASCII text one after another (``lengths[k]`` characters
+    each; ``batch``: the same as strings, if at hand): (totals, validity, boxes where
+    ``heights``), the exact decoder's answers. ``slow_too``: strings for the exact decoder
+    whatever the fast one says."""
+    totals, slow, found = fast_decode(text, lengths, heights)
+    if slow_too is not None:
+        slow |= slow_too
     valid = ~slow
     exact = np.flatnonzero(slow)
     if exact.size:  # the exact decoder's answers for the rest
-        decoded = _decode_runs([batch[k] for k in exact.tolist()])
+        if batch is None:  # the text is ASCII: its strings' characters are its bytes
+            starts = (np.cumsum(lengths) - lengths)[exact].tolist()
+            picked = [
+                bytes(text[a : a + n]).decode("ascii")
+                for a, n in zip(starts, lengths[exact].tolist(), strict=True)
+            ]
+        else:
+            picked = [batch[k] for k in exact.tolist()]
+        decoded = _decode_runs(picked)
         totals[exact], valid[exact] = decoded.totals, decoded.valid
         if found is not None and heights is not None:
             sub = np.flatnonzero(decoded.valid & (heights[exact] > 0))
             found[exact[sub]] = _boxes(decoded, sub, heights[exact[sub]])
-    return text, totals, valid, found
+    return totals, valid, found
 
 
 @contextlib.contextmanager
-def _batches(count: int, threads: int = 2) -> Iterator[Callable]:
+def _batches(count: int) -> Iterator[Callable]:
     """``map`` for the batches of :func:`check_rle_columns`: on a second thread too when there
-    are many (numpy lets go of the GIL inside its loops, so two batches decode at once), unless
-    ``threads`` is 1."""
-    workers = min(threads, 2, os.cpu_count() or 1)
+    are many (numpy lets go of the GIL inside its loops, so two batches decode at once)."""
+    workers = min(2, os.cpu_count() or 1)
     if count < 4 or workers < 2:
         yield map
         return

@@ -48,11 +48,10 @@ from typing import Any
 import numpy as np
 
 from .analyze_parallel import can_fork
-from .coco import _Report
-from .coco_masks import check_rle_columns
-from .coco_results import PredictionFile, _prediction_place
+from .coco_masks import decode_rle_text, rle_batches
+from .coco_results import PredictionFile
 from .coco_results_typed import (
-    checked_columns,
+    RleRecordColumns,
     clean_sizes,
     decode_rle_predictions,
     record_columns,
@@ -108,32 +107,37 @@ def start(path: Path | None) -> PredictionsAhead | None:
     this process (no file, one process chosen or fitting, no fork, a Qt application)."""
     if path is None or processes_for(path) < 2 or not can_fork() or qt_running():
         return None
-    return PredictionsAhead(path)
+    try:
+        return PredictionsAhead(path)
+    except OSError:  # no shared memory or no process to spare: one process
+        return None
 
 
-# ---------------------------------------------------------------------- the child's work
+# ---------------------------------------------------------------------- the work
 
 
 @dataclass
-class ReadAhead:
-    """What the child found in a file of clean-looking RLE records, every counts string
-    checked against its own RLE's size."""
+class Plan:
+    """A file of clean-looking RLE records as columns, its counts strings as one ASCII text,
+    and room for what checking them finds (filled batch by batch by either process)."""
 
     image_id: np.ndarray  # int64 (n,)
     category_id: np.ndarray  # int64 (n,)
     score: np.ndarray  # float64 (n,)
     hw: np.ndarray  # int64 (n, 2): each RLE's [height, width]
-    box: np.ndarray  # float64 (n, 4): each mask's box, as loadRes derives it
-    lengths: list[np.ndarray]  # int64: the counts strings' lengths, batch by batch
-    counts: list[np.ndarray]  # uint8: the counts strings one after another, batch by batch
+    lengths: np.ndarray  # int64 (n,): each counts string's length
+    text: np.ndarray  # uint8: the counts strings one after another
+    cuts: np.ndarray  # int64 (batches, 2): first and one past the last string of each batch
+    totals: np.ndarray  # int64 (n,): each string's pixel total (once checked)
+    valid: np.ndarray  # bool (n,): well-formed (once checked)
+    box: np.ndarray  # float64 (n, 4): each mask's box, as loadRes derives it (once checked)
 
 
-def read_ahead(path: Path, keep: list[Any] | None = None) -> ReadAhead | None:
-    """The child's work (no image or category needed): parse, columns, every counts string
-    checked and boxed with its RLE's own size, on one thread (the other CPU imports the
-    labels meanwhile). None where the in-process reader must decide (see the module).
-    ``keep``: where the decoded records go instead of being freed (the child ends without
-    freeing them: ~0.2 s at 500,000 records)."""
+def plan_of(path: Path, keep: list[Any] | None = None) -> Plan | None:
+    """The child's first step (no image or category needed): parse, columns, the counts
+    strings' text. None where the in-process reader must decide (see the module). ``keep``:
+    where the decoded records go instead of being freed (the child ends without freeing
+    them: ~0.2 s at 500,000 records)."""
     try:
         raw = path.read_bytes()
     except OSError:
@@ -150,68 +154,90 @@ def read_ahead(path: Path, keep: list[Any] | None = None) -> ReadAhead | None:
     hw = columns.hw
     if not ((hw > 0) & (hw < _MAX_SIDE)).all():
         return None
-    report = _Report(os.fspath(path))
-    texts: list[tuple[bytes, np.ndarray]] = []
-    rows = np.arange(len(hw), dtype=np.int64)
-    heights = hw[:, 0].copy()
-    box = check_rle_columns(
-        rows, columns.counts, hw[:, 0] * hw[:, 1], report, _prediction_place, heights, texts, 1
-    )
-    if report.error_count or box is None or np.isnan(box[:, 0]).any():
-        return None  # a problem to name, or a box only pycocotools derives
-    return ReadAhead(
+    joined = "".join(columns.counts)
+    if not joined.isascii():
+        return None
+    text = np.frombuffer(joined.encode("ascii"), np.uint8)
+    n = len(hw)
+    lengths = np.fromiter(map(len, columns.counts), np.int64, n)
+    cuts = np.array(rle_batches(np.cumsum(lengths)), np.int64).reshape(-1, 2)
+    return Plan(
         columns.image_id,
         columns.category_id,
         columns.score,
         hw,
-        box,
-        [n for _, n in texts],
-        [np.frombuffer(text, np.uint8) for text, _ in texts],
+        lengths,
+        text,
+        cuts,
+        np.zeros(n, np.int64),
+        np.zeros(n, bool),
+        np.full((n, 4), np.nan),
     )
+
+
+def check_batch(plan: Plan, k: int, starts: np.ndarray) -> None:
+    """Check and box the strings of batch ``k`` into the plan (``starts``: where each string
+    starts in the text), each against its own RLE's size."""
+    first, stop = plan.cuts[k].tolist()
+    lengths = plan.lengths[first:stop]
+    at = int(starts[first])
+    text = memoryview(plan.text)[at : at + int(lengths.sum())]
+    totals, valid, found = decode_rle_text(text, lengths, plan.hw[first:stop, 0].copy())
+    plan.totals[first:stop] = totals
+    plan.valid[first:stop] = valid
+    plan.box[first:stop] = found
+
+
+def _starts(plan: Plan) -> np.ndarray:
+    return np.cumsum(plan.lengths) - plan.lengths
 
 
 def prediction_file(
     path: Path,
-    ahead: ReadAhead,
+    plan: Plan,
     images: Mapping[int, tuple[int, int]],
     category_ids: Collection[int],
 ) -> PredictionFile | None:
     """The :class:`PredictionFile` the in-process reader gives for this file (read for the
-    store: ``boxes_in_records=False``) when every record is clean against these images and
-    categories; else None (the in-process reader decides)."""
-    table = ImageTable(images)
-    found = _Found(ahead)
-    sizes = clean_sizes(found, table, category_ids)
+    store: ``boxes_in_records=False``) once every batch is checked, when every string is
+    well-formed with its pixels and a box of the fast decoders, and every record is clean
+    against these images and categories; else None (the in-process reader decides)."""
+    hw = plan.hw
+    if not (
+        plan.valid.all()
+        and (plan.totals == hw[:, 0] * hw[:, 1]).all()
+        and not np.isnan(plan.box[:, 0]).any()
+    ):
+        return None  # a problem to name, or a box only pycocotools derives
+    columns = RleRecordColumns(plan.image_id, plan.category_id, plan.score, hw, [])
+    sizes = clean_sizes(columns, ImageTable(images), category_ids)
     if sizes is None:
         return None
-    fast = checked_columns(found, sizes)
-    n = len(fast.image_id)
-    columns = {
-        "image_id": fast.image_id,
-        "category_id": fast.category_id,
-        "score": fast.score,
-        "box": ahead.box,
-        "has_segmentation": fast.has_segmentation,
-        "extra_keys": fast.extra_keys,
-        "plain_rle": fast.plain_rle,
+    n = len(hw)
+    text = memoryview(plan.text)
+    ends = np.cumsum(plan.lengths)
+    starts = ends - plan.lengths
+    pieces = [  # the in-process reader's pieces: one per batch (the store's blobs likewise)
+        np.frombuffer(text[int(starts[a]) : int(ends[b - 1])], np.uint8)
+        for a, b in plan.cuts.tolist()
+    ]
+    columns_out = {
+        "image_id": plan.image_id,
+        "category_id": plan.category_id,
+        "score": plan.score,
+        "box": plan.box,
+        "has_segmentation": np.ones(n, bool),
+        "extra_keys": np.zeros(n, bool),
+        "plain_rle": np.ones(n, bool),
     }
     rles = {
-        "place": fast.rle_rows,
+        "place": np.arange(n, dtype=np.int64),
         "height": sizes[:, 0],
         "width": sizes[:, 1],
-        "end": np.cumsum(np.concatenate([np.zeros(0, np.int64), *ahead.lengths])),
-        "counts": list(ahead.counts),
+        "end": ends,
+        "counts": pieces,
     }
-    return PredictionFile(Path(path), _Unread(n), True, [], columns, rles)
-
-
-class _Found:
-    """A :class:`ReadAhead` as the columns :func:`clean_sizes` checks."""
-
-    def __init__(self, ahead: ReadAhead) -> None:
-        self.image_id, self.category_id = ahead.image_id, ahead.category_id
-        self.score, self.hw = ahead.score, ahead.hw
-        self.counts: list[str] = []  # the strings are in ahead.counts
+    return PredictionFile(Path(path), _Unread(n), True, [], columns_out, rles)
 
 
 class _Unread(list):
@@ -236,35 +262,76 @@ class _Unread(list):
 
 
 # ---------------------------------------------------------------------- the fork
+# The shared mapping: a page of claims (int64: the next batch from the front, one past the
+# last unclaimed one), then the plan (a pickle, its arrays' bytes aligned after it). The child
+# takes batches from the front, this process from the back once the labels are in.
+
+_CLAIMS = mmap.PAGESIZE
 
 
 def _aligned(at: int) -> int:
     return -(-at // _ALIGN) * _ALIGN
 
 
-def _child(conn: Connection, shared: mmap.mmap, path: Path) -> None:
-    """The forked process: :func:`read_ahead`, its answer put in ``shared`` (see the module)."""
+def _claim(claims: np.ndarray, lock: Any, from_front: bool) -> int | None:
+    """The next batch to check (None when all are taken)."""
+    with lock:
+        front, back = int(claims[0]), int(claims[1])
+        if front >= back:
+            return None
+        if from_front:
+            claims[0] = front + 1
+            return front
+        claims[1] = back - 1
+        return back - 1
+
+
+def _put(shared: mmap.mmap, plan: Plan) -> tuple[int, list[tuple[int, int]]] | None:
+    """Copy the plan into the mapping (after the claims); its place, or None if too large."""
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(plan, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    if _CLAIMS + len(head) + sum(_ALIGN + raw.nbytes for raw in raws) > len(shared):
+        return None  # cannot happen for a file of records (see _shared_size)
+    shared[_CLAIMS : _CLAIMS + len(head)] = head
+    spans, at = [], _CLAIMS + len(head)
+    for raw in raws:
+        at = _aligned(at)
+        shared[at : at + raw.nbytes] = raw
+        spans.append((at, raw.nbytes))
+        at += raw.nbytes
+    return len(head), spans
+
+
+def _shared_plan(shared: mmap.mmap, head: int, spans: list[tuple[int, int]]) -> Plan:
+    """The plan in the mapping: its arrays are views of it (writes are seen by both)."""
+    view = memoryview(shared)
+    return pickle.loads(view[_CLAIMS : _CLAIMS + head], buffers=[view[a : a + n] for a, n in spans])
+
+
+def _claims(shared: mmap.mmap) -> np.ndarray:
+    return np.frombuffer(shared, np.int64, 2)
+
+
+def _child(conn: Connection, shared: mmap.mmap, lock: Any, path: Path) -> None:
+    """The forked process: :func:`plan_of`, the plan put in ``shared``, then batches checked
+    from the front until none is left (see the module)."""
     kept: list[Any] = []  # never freed: the process ends with os._exit
     try:
-        ahead = read_ahead(path, kept)
-        if ahead is None:
+        plan = plan_of(path, kept)
+        where = None if plan is None else _put(shared, plan)
+        if where is None:
             conn.send(("in process",))
             return
-        buffers: list[pickle.PickleBuffer] = []
-        head = pickle.dumps(ahead, protocol=5, buffer_callback=buffers.append)
-        raws = [buffer.raw() for buffer in buffers]
-        end = len(head) + sum(_ALIGN + raw.nbytes for raw in raws)
-        if end > len(shared):  # cannot happen for a file of records (see _shared_size)
-            conn.send(("in process",))
-            return
-        shared[: len(head)] = head
-        spans, at = [], len(head)
-        for raw in raws:
-            at = _aligned(at)
-            shared[at : at + raw.nbytes] = raw
-            spans.append((at, raw.nbytes))
-            at += raw.nbytes
-        conn.send(("read", len(head), spans))
+        kept.append(plan)
+        plan = _shared_plan(shared, *where)
+        with lock:
+            _claims(shared)[:] = (0, len(plan.cuts))
+        conn.send(("plan", *where))
+        starts = _starts(plan)
+        while (k := _claim(_claims(shared), lock, True)) is not None:
+            check_batch(plan, k, starts)
+        conn.send(("checked",))
     except BaseException:  # noqa: BLE001 - the parent reads the file itself
         with contextlib.suppress(BaseException):
             conn.send(("error", traceback.format_exc()))
@@ -274,9 +341,9 @@ def _child(conn: Connection, shared: mmap.mmap, path: Path) -> None:
 
 
 def _shared_size(path: Path) -> int:
-    """Room for the child's answer: the counts strings are part of the file, and the other
-    columns take 80 bytes per record, each of which is at least ~80 bytes of JSON."""
-    return 2 * os.path.getsize(path) + (1 << 20)
+    """Room for the plan: the counts text is part of the file, and the columns take under
+    100 bytes per record, each of which is at least ~80 bytes of JSON."""
+    return _CLAIMS + 2 * os.path.getsize(path) + (1 << 20)
 
 
 class PredictionsAhead:
@@ -287,9 +354,10 @@ class PredictionsAhead:
         self.path = Path(path)
         self._shared = mmap.mmap(-1, _shared_size(self.path))
         ctx = multiprocessing.get_context("fork")
+        self._lock = ctx.Lock()
         self._conn, child_end = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(
-            target=_child, args=(child_end, self._shared, self.path), daemon=True
+            target=_child, args=(child_end, self._shared, self._lock, self.path), daemon=True
         )
         self._proc.start()
         child_end.close()
@@ -306,29 +374,35 @@ class PredictionsAhead:
         category_ids: Collection[int],
         should_stop: ShouldStop | None = None,
     ) -> PredictionFile | None:
-        """The checked file, or None: read it in this process (see the module)."""
+        """The checked file, or None: read it in this process (see the module). Checks the
+        batches the child has not taken yet, from the back, meanwhile."""
         with phase("waiting for the second process"):
-            ahead = self._receive(should_stop)
-        if ahead is None:
+            message = self._receive(should_stop)
+        if message is None or message[0] != "plan":
+            return None
+        plan = _shared_plan(self._shared, *message[1:])
+        with phase("validate"):
+            starts = _starts(plan)
+            while (k := _claim(_claims(self._shared), self._lock, False)) is not None:
+                check_batch(plan, k, starts)
+        with phase("waiting for the second process"):
+            message = self._receive(should_stop)  # the child's last batch
+        if message is None or message[0] != "checked":
             return None
         with phase("validate"):
-            return prediction_file(self.path, ahead, images, category_ids)
+            return prediction_file(self.path, plan, images, category_ids)
 
-    def _receive(self, should_stop: ShouldStop | None) -> ReadAhead | None:
+    def _receive(self, should_stop: ShouldStop | None) -> tuple | None:
+        """The child's next message (None if it ended without one)."""
         while not self._conn.poll(0.05):
             if should_stop is not None and should_stop():
                 raise Cancelled("import cancelled")
             if not self._proc.is_alive() and not self._conn.poll(0):
-                return None  # ended without a word
+                return None
         try:
-            message = self._conn.recv()
+            return self._conn.recv()
         except (EOFError, OSError):
             return None
-        if message[0] != "read":
-            return None
-        head, spans = message[1:]
-        view = memoryview(self._shared)
-        return pickle.loads(view[:head], buffers=[view[a : a + n] for a, n in spans])
 
     def close(self) -> None:
         """End the child (its work is no longer wanted, or done) and free the mapping once

@@ -120,7 +120,7 @@ def test_a_failed_child_changes_nothing(
     gt, preds = _files()
     if kind != "clean":
         _mutate(kind, preds, gt)
-    monkeypatch.setattr(import_parallel, "read_ahead", failure)
+    monkeypatch.setattr(import_parallel, "plan_of", failure)
     started = time.monotonic()
     two, one, used = _two_and_one(tmp_path, monkeypatch, gt, preds)
     assert time.monotonic() - started < 60
@@ -135,7 +135,7 @@ def test_cancel_while_waiting_for_the_child(
 ) -> None:
     gt, preds = _files()
     path = write_json(tmp_path / "p.json", preds)
-    monkeypatch.setattr(import_parallel, "read_ahead", lambda path, keep: time.sleep(60))
+    monkeypatch.setattr(import_parallel, "plan_of", lambda path, keep: time.sleep(60))
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
     started = time.monotonic()
     with import_parallel.PredictionsAhead(path) as ahead, pytest.raises(Cancelled):
