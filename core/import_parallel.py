@@ -36,7 +36,6 @@ import contextlib
 import mmap
 import multiprocessing
 import os
-import pickle
 import sys
 import traceback
 from collections.abc import Collection, Mapping
@@ -133,11 +132,51 @@ class Plan:
     box: np.ndarray  # float64 (n, 4): each mask's box, as loadRes derives it (once checked)
 
 
-def plan_of(path: Path, keep: list[Any] | None = None) -> Plan | None:
+_FIELDS = (  # the plan's arrays in its buffer, in this order: name, dtype, columns
+    ("image_id", np.int64, 0),
+    ("category_id", np.int64, 0),
+    ("score", np.float64, 0),
+    ("hw", np.int64, 2),
+    ("lengths", np.int64, 0),
+    ("text", np.uint8, 0),
+    ("cuts", np.int64, 2),
+    ("totals", np.int64, 0),
+    ("valid", np.bool_, 0),
+    ("box", np.float64, 4),
+)
+
+
+def plan_size(n: int, chars: int, batches: int, at: int = 0) -> int:
+    """Bytes a plan of ``n`` strings of ``chars`` characters in ``batches`` batches takes in a
+    buffer from ``at`` (each array aligned)."""
+    for name, dtype, width in _FIELDS:
+        rows = chars if name == "text" else batches if name == "cuts" else n
+        at = _aligned(at) + rows * max(width, 1) * np.dtype(dtype).itemsize
+    return at
+
+
+def plan_in(buffer: Any, n: int, chars: int, batches: int, at: int = 0) -> Plan:
+    """The plan's arrays as views of ``buffer`` from ``at`` (as :func:`plan_size` lays them
+    out): both processes see the same arrays in the shared mapping."""
+    arrays = {}
+    for name, dtype, width in _FIELDS:
+        rows = chars if name == "text" else batches if name == "cuts" else n
+        shape = (rows, width) if width else (rows,)
+        at = _aligned(at)
+        array = np.ndarray(shape, dtype, buffer, at)
+        arrays[name] = array
+        at += array.nbytes
+    return Plan(**arrays)
+
+
+def plan_of(
+    path: Path, keep: list[Any] | None = None, buffer: Any = None, at: int = 0
+) -> Plan | None:
     """The child's first step (no image or category needed): parse, columns, the counts
-    strings' text. None where the in-process reader must decide (see the module). ``keep``:
-    where the decoded records go instead of being freed (the child ends without freeing
-    them: ~0.2 s at 500,000 records)."""
+    strings' text, as a plan in ``buffer`` from ``at`` (a new one if None). None where the
+    in-process reader must decide (see the module), or when the plan does not fit in
+    ``buffer``. ``keep``: where the decoded records go instead of being freed (the child
+    ends without freeing them: ~0.2 s at 500,000 records)."""
     try:
         raw = path.read_bytes()
     except OSError:
@@ -154,25 +193,35 @@ def plan_of(path: Path, keep: list[Any] | None = None) -> Plan | None:
     hw = columns.hw
     if not ((hw > 0) & (hw < _MAX_SIDE)).all():
         return None
-    joined = "".join(columns.counts)
-    if not joined.isascii():
+    n, counts = len(hw), columns.counts
+    lengths = np.fromiter(map(len, counts), np.int64, n)
+    ends = np.cumsum(lengths)
+    cuts = rle_batches(ends)
+    chars = int(ends[-1])
+    size = plan_size(n, chars, len(cuts), at)
+    if buffer is None:
+        buffer = bytearray(size)
+    elif size > len(buffer):
         return None
-    text = np.frombuffer(joined.encode("ascii"), np.uint8)
-    n = len(hw)
-    lengths = np.fromiter(map(len, columns.counts), np.int64, n)
-    cuts = np.array(rle_batches(np.cumsum(lengths)), np.int64).reshape(-1, 2)
-    return Plan(
-        columns.image_id,
-        columns.category_id,
-        columns.score,
-        hw,
-        lengths,
-        text,
-        cuts,
-        np.zeros(n, np.int64),
-        np.zeros(n, bool),
-        np.full((n, 4), np.nan),
-    )
+    plan = plan_in(buffer, n, chars, len(cuts), at)
+    plan.image_id[:] = columns.image_id
+    plan.category_id[:] = columns.category_id
+    plan.score[:] = columns.score
+    plan.hw[:] = hw
+    plan.lengths[:] = lengths
+    plan.cuts[:] = cuts
+    plan.totals[:] = 0
+    plan.valid[:] = False
+    plan.box[:] = np.nan
+    text, done = plan.text, 0
+    for first, stop in cuts:  # batch by batch: each joined, encoded and copied in cache
+        joined = "".join(counts[first:stop])
+        if not joined.isascii():
+            return None
+        end = int(ends[stop - 1])
+        text[done:end] = np.frombuffer(joined.encode("ascii"), np.uint8)
+        done = end
+    return plan
 
 
 def check_batch(plan: Plan, k: int, starts: np.ndarray) -> None:
@@ -263,8 +312,8 @@ class _Unread(list):
 
 # ---------------------------------------------------------------------- the fork
 # The shared mapping: a page of claims (int64: the next batch from the front, one past the
-# last unclaimed one), then the plan (a pickle, its arrays' bytes aligned after it). The child
-# takes batches from the front, this process from the back once the labels are in.
+# last unclaimed one), then the plan (plan_in). The child takes batches from the front, this
+# process from the back once the labels are in.
 
 _CLAIMS = mmap.PAGESIZE
 
@@ -286,48 +335,22 @@ def _claim(claims: np.ndarray, lock: Any, from_front: bool) -> int | None:
         return back - 1
 
 
-def _put(shared: mmap.mmap, plan: Plan) -> tuple[int, list[tuple[int, int]]] | None:
-    """Copy the plan into the mapping (after the claims); its place, or None if too large."""
-    buffers: list[pickle.PickleBuffer] = []
-    head = pickle.dumps(plan, protocol=5, buffer_callback=buffers.append)
-    raws = [buffer.raw() for buffer in buffers]
-    if _CLAIMS + len(head) + sum(_ALIGN + raw.nbytes for raw in raws) > len(shared):
-        return None  # cannot happen for a file of records (see _shared_size)
-    shared[_CLAIMS : _CLAIMS + len(head)] = head
-    spans, at = [], _CLAIMS + len(head)
-    for raw in raws:
-        at = _aligned(at)
-        shared[at : at + raw.nbytes] = raw
-        spans.append((at, raw.nbytes))
-        at += raw.nbytes
-    return len(head), spans
-
-
-def _shared_plan(shared: mmap.mmap, head: int, spans: list[tuple[int, int]]) -> Plan:
-    """The plan in the mapping: its arrays are views of it (writes are seen by both)."""
-    view = memoryview(shared)
-    return pickle.loads(view[_CLAIMS : _CLAIMS + head], buffers=[view[a : a + n] for a, n in spans])
-
-
 def _claims(shared: mmap.mmap) -> np.ndarray:
     return np.frombuffer(shared, np.int64, 2)
 
 
 def _child(conn: Connection, shared: mmap.mmap, lock: Any, path: Path) -> None:
-    """The forked process: :func:`plan_of`, the plan put in ``shared``, then batches checked
-    from the front until none is left (see the module)."""
+    """The forked process: :func:`plan_of` into ``shared``, then batches checked from the
+    front until none is left (see the module)."""
     kept: list[Any] = []  # never freed: the process ends with os._exit
     try:
-        plan = plan_of(path, kept)
-        where = None if plan is None else _put(shared, plan)
-        if where is None:
+        plan = plan_of(path, kept, shared, _CLAIMS)
+        if plan is None:
             conn.send(("in process",))
             return
-        kept.append(plan)
-        plan = _shared_plan(shared, *where)
         with lock:
             _claims(shared)[:] = (0, len(plan.cuts))
-        conn.send(("plan", *where))
+        conn.send(("plan", len(plan.image_id), len(plan.text), len(plan.cuts)))
         starts = _starts(plan)
         while (k := _claim(_claims(shared), lock, True)) is not None:
             check_batch(plan, k, starts)
@@ -380,7 +403,7 @@ class PredictionsAhead:
             message = self._receive(should_stop)
         if message is None or message[0] != "plan":
             return None
-        plan = _shared_plan(self._shared, *message[1:])
+        plan = plan_in(self._shared, *message[1:], _CLAIMS)
         with phase("validate"):
             starts = _starts(plan)
             while (k := _claim(_claims(self._shared), self._lock, False)) is not None:

@@ -98,15 +98,15 @@ def test_box_only_pycocotools_derives_is_read_in_process(
     assert two == one
 
 
-def _raise(path: Path, keep: list) -> None:
+def _raise(*args: object) -> None:
     raise RuntimeError("broken child")
 
 
-def _exit(path: Path, keep: list) -> None:
+def _exit(*args: object) -> None:
     os._exit(3)
 
 
-def _killed(path: Path, keep: list) -> None:
+def _killed(*args: object) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -135,7 +135,7 @@ def test_cancel_while_waiting_for_the_child(
 ) -> None:
     gt, preds = _files()
     path = write_json(tmp_path / "p.json", preds)
-    monkeypatch.setattr(import_parallel, "plan_of", lambda path, keep: time.sleep(60))
+    monkeypatch.setattr(import_parallel, "plan_of", lambda *args: time.sleep(60))
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
     started = time.monotonic()
     with import_parallel.PredictionsAhead(path) as ahead, pytest.raises(Cancelled):
