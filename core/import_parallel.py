@@ -33,6 +33,7 @@ forked: the desktop imports in a child process of its own, without Qt).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import mmap
 import multiprocessing
 import os
@@ -65,6 +66,7 @@ than they save: about 20,000 masks)."""
 _PEEK = 1 << 16  # bytes read to tell a file of RLE masks from one of boxes
 _MAX_SIDE = 1 << 31  # larger RLE sizes: the in-process reader (no int64 overflow here)
 _ALIGN = 64  # where each array's bytes start in the mapping
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 
 
 def processes_for(path: Path) -> int:
@@ -339,10 +341,22 @@ def _claims(shared: mmap.mmap) -> np.ndarray:
     return np.frombuffer(shared, np.int64, 2)
 
 
+def _keep_freed_memory() -> None:
+    """glibc, in the child: blocks up to 32 MiB from the heap, and freed memory kept for the
+    next batch rather than returned to the system. Else every numpy temporary of every batch
+    (each above the default 128 KiB) is a fresh mapping of zeroed pages: 100,000 masks took
+    ~100,000 more page faults, ~0.3 s of system time."""
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+        mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+
+
 def _child(conn: Connection, shared: mmap.mmap, lock: Any, path: Path) -> None:
     """The forked process: :func:`plan_of` into ``shared``, then batches checked from the
     front until none is left (see the module)."""
     kept: list[Any] = []  # never freed: the process ends with os._exit
+    _keep_freed_memory()
     try:
         plan = plan_of(path, kept, shared, _CLAIMS)
         if plan is None:
