@@ -5,6 +5,7 @@ more never changes the answer nor hangs the import."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -49,6 +50,7 @@ def _two_and_one(
     monkeypatch.setattr(import_parallel, "prediction_file", spy)
     monkeypatch.setenv("LABELFIX_IMPORT_PROCESSES", "2")
     two = _project(tmp_path, gt, preds, "two")
+    assert not multiprocessing.active_children()  # the child is always ended and reaped
     monkeypatch.setenv("LABELFIX_IMPORT_PROCESSES", "1")
     one = _project(tmp_path, gt, preds, "one")
     return two, one, used
@@ -173,3 +175,14 @@ def test_no_fork_beside_a_qt_application(
     monkeypatch.setenv("LABELFIX_IMPORT_PROCESSES", "2")
     assert import_parallel.qt_running()
     assert import_parallel.start(masks) is None
+
+
+def test_bad_labels_end_the_child_with_the_labels_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gt, preds = _files()
+    gt["annotations"][3]["category_id"] = 999
+    two, one, used = _two_and_one(tmp_path, monkeypatch, gt, preds)
+    assert used == []
+    assert two == one
+    assert "annotations[3]" in two["error"] and "unknown category id 999" in two["error"]
