@@ -179,14 +179,13 @@ def plan_of(
     in-process reader must decide (see the module), or when the plan does not fit in
     ``buffer``. ``keep``: where the decoded records go instead of being freed (the child
     ends without freeing them: ~0.2 s at 500,000 records)."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
+    try:  # parsed from the page cache as it is: no copy of the file, fewer page faults
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as raw:
+            records = decode_rle_predictions(raw)
+    except (OSError, ValueError):  # unreadable or empty: the in-process reader says so
         return None
-    records = decode_rle_predictions(raw)
     if records is None:
         return None
-    del raw
     columns = record_columns(records)
     if keep is not None:
         keep += [records, columns]
