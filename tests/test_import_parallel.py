@@ -5,7 +5,6 @@ more never changes the answer nor hangs the import."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
@@ -48,9 +47,18 @@ def _two_and_one(
         return out
 
     monkeypatch.setattr(import_parallel, "prediction_file", spy)
+    started: list[import_parallel.PredictionsAhead | None] = []
+    start = import_parallel.start
+
+    def spy_start(path: Path | None) -> import_parallel.PredictionsAhead | None:
+        started.append(start(path))
+        return started[-1]
+
+    monkeypatch.setattr(import_parallel, "start", spy_start)
     monkeypatch.setenv("LABELFIX_IMPORT_PROCESSES", "2")
     two = _project(tmp_path, gt, preds, "two")
-    assert not multiprocessing.active_children()  # the child is always ended and reaped
+    for ahead in started:  # the child is always ended and reaped
+        assert ahead is None or ahead._proc.exitcode is not None
     monkeypatch.setenv("LABELFIX_IMPORT_PROCESSES", "1")
     one = _project(tmp_path, gt, preds, "one")
     return two, one, used
