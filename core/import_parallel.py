@@ -43,6 +43,7 @@ import ctypes
 import mmap
 import multiprocessing
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Collection, Mapping
@@ -398,11 +399,28 @@ class PredictionsAhead:
         ctx = multiprocessing.get_context("fork")
         self._lock = ctx.Lock()
         self._conn, child_end = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(
-            target=_child, args=(child_end, self._shared, self._lock, self.path), daemon=True
-        )
-        self._proc.start()
+        self._status: int | None = None
+        # os.fork, not multiprocessing.Process: its child closes sys.stdin first, which waits
+        # forever for the lock of a thread blocked reading stdin (the desktop's job process
+        # has one): the child here touches no stream and ends with os._exit
+        self._pid = os.fork()
+        if self._pid == 0:  # the child
+            try:
+                self._conn.close()
+                _child(child_end, self._shared, self._lock, self.path)
+            finally:
+                os._exit(0)
         child_end.close()
+
+    @property
+    def ended(self) -> bool:
+        """True once the child has ended (and been reaped)."""
+        if self._status is None:
+            pid, status = os.waitpid(self._pid, os.WNOHANG)
+            if pid == 0:
+                return False
+            self._status = status
+        return True
 
     def __enter__(self) -> PredictionsAhead:
         return self
@@ -439,7 +457,7 @@ class PredictionsAhead:
         while not self._conn.poll(0.05):
             if should_stop is not None and should_stop():
                 raise Cancelled("import cancelled")
-            if not self._proc.is_alive() and not self._conn.poll(0):
+            if self.ended and not self._conn.poll(0):
                 return None
         try:
             return self._conn.recv()
@@ -449,9 +467,10 @@ class PredictionsAhead:
     def close(self) -> None:
         """End the child (its work is no longer wanted, or done) and free the mapping once
         nothing uses it (the arrays :meth:`take` gave are views of it)."""
-        if self._proc.is_alive():
-            self._proc.kill()
-        self._proc.join()
+        if not self.ended:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            _, self._status = os.waitpid(self._pid, 0)
         self._conn.close()
         with contextlib.suppress(BufferError):  # still viewed: freed with the last view
             self._shared.close()
