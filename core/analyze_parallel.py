@@ -27,6 +27,7 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import tempfile
 import traceback
@@ -56,6 +57,22 @@ def processes_for(inputs: AnalysisInputs) -> int:
     if (os.cpu_count() or 1) < 2 or len(inputs.predictions["id"]) < least:
         return 1
     return 2
+
+
+def fork(child: Callable[[], object]) -> int:
+    """Run ``child()`` in a forked process, which then ends at once (``os._exit``: no atexit
+    handler or buffer of this process runs twice); returns its pid, to reap with os.waitpid.
+    Plain os.fork, not multiprocessing.Process: its child first closes sys.stdin, which waits
+    for ever on the lock of a thread blocked reading stdin (the desktop's job process has one)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            child()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
 
 
 def can_fork() -> bool:
@@ -104,9 +121,7 @@ def _send(conn: Connection, handover: int, kind: str, payload: object) -> None:
     conn.send((kind, len(head), spans, end))
 
 
-def _child(
-    conn: Connection, handover: int, inputs: AnalysisInputs, starts: list[int]
-) -> None:
+def _child(conn: Connection, handover: int, inputs: AnalysisInputs, starts: list[int]) -> None:
     """The forked process: the first pass over its chunks, then on request the second."""
     try:
         params, kept, matched = inputs.params, [], []
@@ -128,7 +143,6 @@ def _child(
             conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
-        os._exit(0)  # no atexit handlers or buffers of the parent's run twice
 
 
 class _Shared(analyze._InProcess):
@@ -138,26 +152,35 @@ class _Shared(analyze._InProcess):
         super().__init__(inputs)
         self._mine = starts[0::2]
         self._theirs = starts[1::2]
-        ctx = multiprocessing.get_context("fork")
-        self._conn, child_end = ctx.Pipe()
+        self._conn, child_end = multiprocessing.Pipe()
         # the child's results (see _send); closed by close()
         self._handover = tempfile.TemporaryFile()  # noqa: SIM115
-        self._proc = ctx.Process(
-            target=_child,
-            args=(child_end, self._handover.fileno(), inputs, self._theirs),
-            daemon=True,
-        )
-        self._proc.start()
+        handover = self._handover.fileno()
+
+        def child() -> None:
+            self._conn.close()  # the child sees EOF once this process ends
+            _child(child_end, handover, inputs, self._theirs)
+
+        self._pid = fork(child)
+        self._status: int | None = None
         child_end.close()
         self._finished = False
+
+    def _exit_code(self) -> int | None:
+        """The child's exit code once it has ended (reaped), else None."""
+        if self._status is None:
+            pid, status = os.waitpid(self._pid, os.WNOHANG)
+            if pid == 0:
+                return None
+            self._status = status
+        return os.waitstatus_to_exitcode(self._status)
 
     def _receive(self, kind: str) -> list:
         try:
             message = self._conn.recv()
         except EOFError:
             raise RuntimeError(
-                f"the analysis's second process ended unexpectedly (exit code "
-                f"{self._proc.exitcode})"
+                f"the analysis's second process ended unexpectedly (exit code {self._exit_code()})"
             ) from None
         if message[0] == "error":
             raise RuntimeError(f"the analysis's second process failed:\n{message[1]}")
@@ -219,8 +242,10 @@ class _Shared(analyze._InProcess):
 
     def close(self) -> None:
         super().close()
-        if not self._finished:  # cancelled or failed: the child's work is not wanted
-            self._proc.kill()
-        self._proc.join()
+        if self._exit_code() is None:
+            if not self._finished:  # cancelled or failed: the child's work is not wanted
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._pid, signal.SIGKILL)
+            _, self._status = os.waitpid(self._pid, 0)
         self._conn.close()
         self._handover.close()

@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from .analyze_parallel import can_fork
+from .analyze_parallel import can_fork, fork
 from .coco_masks import decode_rle_text, rle_batches
 from .coco_results import PredictionFile
 from .coco_results_typed import (
@@ -400,16 +400,12 @@ class PredictionsAhead:
         self._lock = ctx.Lock()
         self._conn, child_end = ctx.Pipe(duplex=False)
         self._status: int | None = None
-        # os.fork, not multiprocessing.Process: its child closes sys.stdin first, which waits
-        # forever for the lock of a thread blocked reading stdin (the desktop's job process
-        # has one): the child here touches no stream and ends with os._exit
-        self._pid = os.fork()
-        if self._pid == 0:  # the child
-            try:
-                self._conn.close()
-                _child(child_end, self._shared, self._lock, self.path)
-            finally:
-                os._exit(0)
+
+        def child() -> None:  # touches no stream (see analyze_parallel.fork)
+            self._conn.close()
+            _child(child_end, self._shared, self._lock, self.path)
+
+        self._pid = fork(child)
         child_end.close()
 
     @property

@@ -3,6 +3,7 @@ in-process result bit for bit: matches, suspects, fit, confusions and masks, on 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -124,3 +125,38 @@ def test_reference_sorted_in_a_thread(tmp_path: Path, monkeypatch) -> None:
     want = az.compute(plain, processes=1)
     _same(az.compute(threaded, processes=2), want)
     assert threaded.reference is None  # handed on to the fit
+
+
+def test_a_forked_analysis_in_the_desktop_s_job_process_ends(tmp_path: Path, monkeypatch) -> None:
+    """The desktop analyses in a job process whose thread waits on its stdin: a child started
+    by multiprocessing closes sys.stdin first and waited on that thread's lock for ever."""
+    import threading
+
+    from labelfix.core.project import import_project
+    from labelfix.desktop import jobs
+
+    n = analysis_chunks.CHUNK + 20  # two chunks: the second goes to the forked child
+    images = [{"id": i, "file_name": f"{i}.jpg", "width": 64, "height": 48} for i in range(n)]
+    labels = [
+        {"id": i + 1, "image_id": i, "category_id": 1, "bbox": [4, 4, 20, 20], "area": 400}
+        for i in range(n)
+    ]
+    gt = {"images": images, "annotations": labels, "categories": [{"id": 1, "name": "a"}]}
+    preds = [
+        {"image_id": i, "category_id": 1, "bbox": [4 + i % 9, 4, 20, 20], "score": 0.9}
+        for i in range(n)
+    ]
+    (tmp_path / "gt.json").write_text(json.dumps(gt))
+    (tmp_path / "p.json").write_text(json.dumps(preds))
+    project = tmp_path / "x.labelfix"
+    import_project(project, tmp_path / "gt.json", None, tmp_path / "p.json", "model")
+    monkeypatch.setenv("LABELFIX_ANALYSIS_PROCESSES", "2")
+    out: dict = {}
+    thread = threading.Thread(
+        target=lambda: out.update(result=jobs.in_subprocess(jobs.analyze_project, project)),
+        daemon=True,
+    )
+    thread.start()
+    thread.join(90)
+    assert not thread.is_alive(), "the analysis's second process hung"
+    assert out["result"].summary.predictions == n and out["result"].summary.images == n
