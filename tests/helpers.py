@@ -222,3 +222,26 @@ def tied_scores(rng: np.random.Generator, n: int, nan: bool = False) -> np.ndarr
     if nan:
         score[(special >= 0.12) & (special < 0.14)] = np.nan
     return score
+
+
+DRAWN_SIZE = (120, 160)  # height, width of :func:`drawn_picture`
+DRAWN_OBJECTS = [  # its objects, polygons x, y, ...: a pentagon and two quadrilaterals
+    [30.0, 20.0, 70.0, 25.0, 75.0, 60.0, 50.0, 80.0, 25.0, 55.0],
+    [95.0, 15.0, 140.0, 15.0, 145.0, 50.0, 100.0, 55.0],
+    [90.0, 70.0, 130.0, 75.0, 125.0, 110.0, 85.0, 105.0],
+]
+
+
+def drawn_picture(path: Path) -> Path:
+    """A noisy gray background with :data:`DRAWN_OBJECTS` filled brighter (for the tests of
+    the image's edges: core.edge_fit, core.outline_search)."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(0)
+    pixels = (60 + rng.normal(0, 6, DRAWN_SIZE)).clip(0, 255).astype(np.uint8)
+    img = Image.fromarray(pixels).convert("RGB")
+    draw = ImageDraw.Draw(img)
+    for poly in DRAWN_OBJECTS:
+        draw.polygon(list(zip(poly[0::2], poly[1::2], strict=True)), fill=(200, 190, 180))
+    img.save(path)
+    return path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from labelfix.core import outline_search
 from labelfix.core.analyze import analyze
@@ -19,26 +19,9 @@ from labelfix.core.review import decide, fix_preview, fix_variants
 from labelfix.core.store import Store
 from labelfix.core.suspects import SuspectFilter, SuspectIndex
 
-from helpers import write_json
+from helpers import DRAWN_OBJECTS, DRAWN_SIZE, drawn_picture, write_json
 
-SIZE = (120, 160)  # height, width
-OBJECTS = [  # polygons x, y, ...: a pentagon and two quadrilaterals
-    [30.0, 20.0, 70.0, 25.0, 75.0, 60.0, 50.0, 80.0, 25.0, 55.0],
-    [95.0, 15.0, 140.0, 15.0, 145.0, 50.0, 100.0, 55.0],
-    [90.0, 70.0, 130.0, 75.0, 125.0, 110.0, 85.0, 105.0],
-]
-
-
-def _picture(path: Path) -> Path:
-    """A noisy gray background with the objects filled brighter."""
-    rng = np.random.default_rng(0)
-    pixels = (60 + rng.normal(0, 6, SIZE)).clip(0, 255).astype(np.uint8)
-    img = Image.fromarray(pixels).convert("RGB")
-    draw = ImageDraw.Draw(img)
-    for poly in OBJECTS:
-        draw.polygon(list(zip(poly[0::2], poly[1::2], strict=True)), fill=(200, 190, 180))
-    img.save(path)
-    return path
+SIZE, OBJECTS, _picture = DRAWN_SIZE, DRAWN_OBJECTS, drawn_picture
 
 
 def _moved(poly: list[float], dx: float, dy: float, sx: float, sy: float) -> list[float]:
