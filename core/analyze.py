@@ -705,3 +705,20 @@ def matches(store: Store, set_id: int | None = None) -> dict[str, np.ndarray]:
             f"{store.location} has not been analysed yet; run `labelfix analyze` first"
         )
     return store.match_arrays(analysis["id"], set_id)
+
+
+def suggested_geometry(store: Store, set_name: str | None = None) -> str:
+    """``masks`` when the prediction set has masks and the labels have shapes (polygons or
+    RLE) to compare them with, else ``boxes``."""
+    info = store.prediction_set(store.resolve_set(set_name))
+    if not info or not info["has_segmentation"]:
+        return "boxes"
+    forms = store.segmentation_forms(1000)
+    return "masks" if forms.get("polygon", 0) + forms.get("mask", 0) > 0 else "boxes"
+
+
+def analysis_params_for(
+    store: Store, set_name: str | None, params: AnalysisParams | None = None
+) -> AnalysisParams:
+    """``params`` (the defaults if None) with the geometry :func:`suggested_geometry` gives."""
+    return replace(params or AnalysisParams(), geometry=suggested_geometry(store, set_name))

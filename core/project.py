@@ -28,11 +28,17 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import coco_stream, import_parallel, jsonio, settings
-from .analyze import AnalysisSummary, analyze, reanalyze_images
+from .analyze import (
+    AnalysisSummary,
+    analysis_params_for,
+    analyze,
+    reanalyze_images,
+    suggested_geometry,
+)
 from .coco import PredictionFile, Problem, read_ground_truth, read_predictions
 from .errors import AnalysisParams
 from .export import atomic_write
@@ -86,6 +92,7 @@ __all__ = [
     "RelabelExport",
     "Store",
     "add_predictions",
+    "analysis_params_for",
     "analyze_project",
     "export_for_relabel",
     "import_and_analyze",
@@ -770,23 +777,6 @@ def predict(
     result.predictions = len(records)
     result.seconds = time.perf_counter() - start
     return result
-
-
-def suggested_geometry(store: Store, set_name: str | None = None) -> str:
-    """``masks`` when the prediction set has masks and the labels have shapes (polygons or
-    RLE) to compare them with, else ``boxes``."""
-    info = store.prediction_set(store.resolve_set(set_name))
-    if not info or not info["has_segmentation"]:
-        return "boxes"
-    forms = store.segmentation_forms(1000)
-    return "masks" if forms.get("polygon", 0) + forms.get("mask", 0) > 0 else "boxes"
-
-
-def analysis_params_for(
-    store: Store, set_name: str | None, params: AnalysisParams | None = None
-) -> AnalysisParams:
-    """``params`` (the defaults if None) with the geometry :func:`suggested_geometry` gives."""
-    return replace(params or AnalysisParams(), geometry=suggested_geometry(store, set_name))
 
 
 # ---------------------------------------------------------------------- re-labelling
