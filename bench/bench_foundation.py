@@ -11,9 +11,11 @@ derived from the masks as ``loadRes`` does), ``polygons`` a segm results file of
 with 1% crowd RLE. The steps run interleaved ``--repeat`` times and the best time of each is
 kept (a shared machine); the CPU seconds (user + system, the best of the runs too) are printed
 beside the wall time: on a machine shared with other work they say what a step costs when the
-wall time mostly says how long it waited for a core. Both count a step's child processes too
-(the import reads a results file of RLE masks in a forked child, core/import_parallel.py): CPU
-seconds are summed, the peak RSS is the step's own plus its largest child's.
+wall time mostly says how long it waited for a core. The import reads a results file of RLE
+masks in a forked child (core/import_parallel.py): CPU seconds count it too; the peak RSS is the
+step's own process's, and beside it the peak of the summed PSS of the step's processes (a forked
+child shares its parent's pages, which both RSS would count twice), sampled every 10 ms in one
+more run of each step whose times are not used (reading a large process's PSS slows it).
 
 Targets (issue 16): import (labels + predictions -> project) <= 0.6x pycocotools'
 COCO()+loadRes at 100k and 500k predictions, boxes and masks; (issue "Foundation") reopen
@@ -23,6 +25,7 @@ COCO()+loadRes at 100k and 500k predictions, boxes and masks; (issue "Foundation
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -106,28 +109,59 @@ def _cpu_seconds() -> float:
 
 
 def _peak_mb() -> float:
-    """Peak RSS of this process plus that of its largest child, if any (the import's forked
-    reader: an upper bound of their peak together, which come at different times)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (own + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    """Peak RSS of this process."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants (Linux /proc)."""
+    found = [pid]
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            found += _tree(int(child))
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    """A process's proportional set size (its pages, shared ones split between their users)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
 
 
 BASELINE = " (baseline)"
 
 
-def measure(name: str, gt: Path, pred: Path, project: Path, baseline: str | None = None) -> dict:
-    """Run a step in a subprocess and return its measurement; a step named "... (baseline)"
-    runs the same step with the ``baseline`` interpreter (another LabelFix checkout)."""
+def measure(
+    name: str,
+    gt: Path,
+    pred: Path,
+    project: Path,
+    baseline: str | None = None,
+    sample: bool = False,
+) -> dict:
+    """Run a step in a subprocess and return its measurement (with ``sample``, also the peak
+    of its processes' summed PSS, ``pss_mb``); a step named "... (baseline)" runs the same
+    step with the ``baseline`` interpreter (another LabelFix checkout)."""
     python = sys.executable
     if name.endswith(BASELINE):
         name, python = name[: -len(BASELINE)], baseline or sys.executable
-    out = subprocess.run(
+    proc = subprocess.Popen(
         [python, __file__, "--step", name, str(gt), str(pred), str(project)],
-        check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    peak = 0
+    while sample and proc.poll() is None:  # the step's processes' summed PSS, every 10 ms
+        peak = max(peak, sum(_pss_kb(pid) for pid in _tree(proc.pid)))
+        time.sleep(0.01)
+    out, err = proc.communicate()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+    return {**json.loads(out.strip().splitlines()[-1]), "pss_mb": peak / 1024}
 
 
 STEPS = (
@@ -215,6 +249,9 @@ def measure_table(
                 else:
                     results[name]["rss_mb"] = max(r["rss_mb"], results[name]["rss_mb"])
                     results[name]["cpu"] = min(r["cpu"], results[name]["cpu"])
+        for name in steps:  # memory alone: sampling it slows the step
+            given = reference if name.endswith("COCO()+loadRes") else pred
+            results[name]["pss_mb"] = measure(name, gt, given, project, baseline, True)["pss_mb"]
     base = results["pycocotools COCO()+loadRes"]
     lines = [
         f"\n{n_images} images, {n_labels} labels, {per_image} "
@@ -224,14 +261,16 @@ def measure_table(
         + "\n"
     ]
     lines.append(
-        "| step | seconds | x pycocotools | CPU s | x pycocotools | peak RSS MB | x pycocotools |"
+        "| step | seconds | x pycocotools | CPU s | x pycocotools | peak RSS MB | x pycocotools "
+        "| peak PSS MB, all processes | x pycocotools |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         lines.append(
             f"| {name} | {r['seconds']:.2f} | {r['seconds'] / base['seconds']:.2f} | "
             f"{r['cpu']:.2f} | {r['cpu'] / base['cpu']:.2f} | "
-            f"{r['rss_mb']:.0f} | {r['rss_mb'] / base['rss_mb']:.2f} |"
+            f"{r['rss_mb']:.0f} | {r['rss_mb'] / base['rss_mb']:.2f} | "
+            f"{r['pss_mb']:.0f} | {r['pss_mb'] / max(base['pss_mb'], 1e-9):.2f} |"
         )
     return lines
 
