@@ -245,3 +245,44 @@ def drawn_picture(path: Path) -> Path:
         draw.polygon(list(zip(poly[0::2], poly[1::2], strict=True)), fill=(200, 190, 180))
     img.save(path)
     return path
+
+
+def polygon_bounds(poly: list[float]) -> list[float]:
+    """A flat polygon's box [x, y, w, h]."""
+    xs, ys = poly[0::2], poly[1::2]
+    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+
+
+def drawn_project(
+    tmp_path: Path, labels: list[list[float]], preds: list[dict], images: Path | None
+) -> tuple[Any, int]:
+    """A project of :func:`drawn_picture` (written as ``im.png`` in ``tmp_path``) with these
+    polygon labels (class 1, ids from 1) and box predictions, its image folder ``images``;
+    returns the open store and the prediction set's id."""
+    from labelfix.core.coco import read_ground_truth, read_predictions
+    from labelfix.core.store import Store
+
+    drawn_picture(tmp_path / "im.png")
+    h, w = DRAWN_SIZE
+    gt = {
+        "images": [{"id": 1, "file_name": "im.png", "height": h, "width": w}],
+        "categories": [{"id": 1, "name": "thing"}],
+        "annotations": [
+            {
+                "id": i + 1,
+                "image_id": 1,
+                "category_id": 1,
+                "segmentation": [p],
+                "bbox": polygon_bounds(p),
+                "area": polygon_bounds(p)[2] * polygon_bounds(p)[3],
+                "iscrowd": 0,
+            }
+            for i, p in enumerate(labels)
+        ],
+    }
+    store = Store.create(tmp_path / f"p{images is not None}.labelfix")
+    store.import_ground_truth(read_ground_truth(write_json(tmp_path / "gt.json", gt)), None)
+    if images is not None:
+        store.set_images_root(images)
+    pf = read_predictions(write_json(tmp_path / "pr.json", preds), store.image_sizes(), {1})
+    return store, store.add_predictions(pf, "model")

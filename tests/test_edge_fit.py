@@ -11,12 +11,17 @@ from PIL import Image
 
 from labelfix.core import edge_fit
 from labelfix.core.analyze import analyze
-from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import KIND_CODE, SUSPECT_COL, SUSPECT_COLUMNS, AnalysisParams
 from labelfix.core.store import Store
 from labelfix.core.suspects import SuspectFilter, SuspectIndex
 
-from helpers import DRAWN_OBJECTS, DRAWN_SIZE, drawn_picture, write_json
+from helpers import (
+    DRAWN_OBJECTS,
+    DRAWN_SIZE,
+    drawn_picture,
+    drawn_project,
+    polygon_bounds,
+)
 
 SIZE, OBJECTS, _picture = DRAWN_SIZE, DRAWN_OBJECTS, drawn_picture
 
@@ -27,9 +32,7 @@ def _shifted(poly: list[float], dx: float, dy: float, scale: float = 1.0) -> lis
     return ((xy - centre) * scale + centre + [dx, dy]).ravel().tolist()
 
 
-def _bounds(poly: list[float]) -> list[float]:
-    xs, ys = poly[0::2], poly[1::2]
-    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+_bounds = polygon_bounds
 
 
 def _gray(path: Path) -> np.ndarray:
@@ -98,38 +101,16 @@ def test_apply_reads_within_its_budget_and_keeps_missing_images_neutral(tmp_path
 
 
 def _project(tmp_path: Path, images: Path | None) -> tuple[Store, int]:
-    _picture(tmp_path / "im.png")
     labels = [
         _shifted(OBJECTS[0], 12, 9, 1.2),  # the inaccurate label
         OBJECTS[1],
         OBJECTS[2],
     ]
-    gt = {
-        "images": [{"id": 1, "file_name": "im.png", "height": SIZE[0], "width": SIZE[1]}],
-        "categories": [{"id": 1, "name": "thing"}],
-        "annotations": [
-            {
-                "id": i + 1,
-                "image_id": 1,
-                "category_id": 1,
-                "segmentation": [p],
-                "bbox": _bounds(p),
-                "area": _bounds(p)[2] * _bounds(p)[3],
-                "iscrowd": 0,
-            }
-            for i, p in enumerate(labels)
-        ],
-    }
     preds = [
         {"image_id": 1, "category_id": 1, "bbox": _bounds(p), "score": s}
         for p, s in zip(OBJECTS, (0.9, 0.95, 0.85), strict=True)
     ]
-    store = Store.create(tmp_path / f"p{images is not None}.labelfix")
-    store.import_ground_truth(read_ground_truth(write_json(tmp_path / "gt.json", gt)), None)
-    if images is not None:
-        store.set_images_root(images)
-    pf = read_predictions(write_json(tmp_path / "pr.json", preds), store.image_sizes(), {1})
-    return store, store.add_predictions(pf, "model")
+    return drawn_project(tmp_path, labels, preds, images)
 
 
 def _inaccurate_score(store: Store, set_id: int, version: int) -> float:

@@ -12,14 +12,21 @@ from PIL import Image
 
 from labelfix.core import outline_search
 from labelfix.core.analyze import analyze
-from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.coco import read_predictions
 from labelfix.core.edits import EditError
 from labelfix.core.errors import AnalysisParams
 from labelfix.core.review import decide, fix_preview, fix_variants
 from labelfix.core.store import Store
 from labelfix.core.suspects import SuspectFilter, SuspectIndex
 
-from helpers import DRAWN_OBJECTS, DRAWN_SIZE, drawn_picture, write_json
+from helpers import (
+    DRAWN_OBJECTS,
+    DRAWN_SIZE,
+    drawn_picture,
+    drawn_project,
+    polygon_bounds,
+    write_json,
+)
 
 SIZE, OBJECTS, _picture = DRAWN_SIZE, DRAWN_OBJECTS, drawn_picture
 
@@ -30,9 +37,7 @@ def _moved(poly: list[float], dx: float, dy: float, sx: float, sy: float) -> lis
     return ((xy - centre) * [sx, sy] + centre + [dx, dy]).ravel().tolist()
 
 
-def _bounds(poly: list[float]) -> list[float]:
-    xs, ys = poly[0::2], poly[1::2]
-    return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+_bounds = polygon_bounds
 
 
 def _iou(a: list[float], b: list[float]) -> float:
@@ -47,31 +52,8 @@ OFF = _moved(OBJECTS[0], -10, -7, 1.3, 1.2)  # label 1: scaled and shifted off o
 def _project(tmp_path: Path, images: Path | None) -> tuple[Store, int]:
     """Label 1 off object 0 (no prediction on it), label 2 right with a prediction on it,
     label 3 right with none."""
-    _picture(tmp_path / "im.png")
-    labels = [OFF, OBJECTS[1], OBJECTS[2]]
-    gt = {
-        "images": [{"id": 1, "file_name": "im.png", "height": SIZE[0], "width": SIZE[1]}],
-        "categories": [{"id": 1, "name": "thing"}],
-        "annotations": [
-            {
-                "id": i + 1,
-                "image_id": 1,
-                "category_id": 1,
-                "segmentation": [p],
-                "bbox": _bounds(p),
-                "area": _bounds(p)[2] * _bounds(p)[3],
-                "iscrowd": 0,
-            }
-            for i, p in enumerate(labels)
-        ],
-    }
     preds = [{"image_id": 1, "category_id": 1, "bbox": _bounds(OBJECTS[1]), "score": 0.9}]
-    store = Store.create(tmp_path / f"p{images is not None}.labelfix")
-    store.import_ground_truth(read_ground_truth(write_json(tmp_path / "gt.json", gt)), None)
-    if images is not None:
-        store.set_images_root(images)
-    pf = read_predictions(write_json(tmp_path / "pr.json", preds), store.image_sizes(), {1})
-    return store, store.add_predictions(pf, "model")
+    return drawn_project(tmp_path, [OFF, OBJECTS[1], OBJECTS[2]], preds, images)
 
 
 def _inaccurate(store: Store, set_id: int, version: int) -> list[dict]:
