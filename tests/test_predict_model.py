@@ -219,3 +219,16 @@ def test_a_transposed_head_is_not_read_as_ultralytics(tmp_path):
     model = constant_model(tmp_path / "m.onnx", {"output0": zeros(1, 8400, 84)})
     with pytest.raises(ModelError, match=r"is not an Ultralytics head"):
         inspect_model(model, family="yolov8")
+
+
+def test_an_ultralytics_head_is_not_read_as_yolov5(tmp_path):
+    """The npm-packaged yolov8n.onnx with --family yolov5 ran and gave 0 predictions, silently."""
+    model = constant_model(
+        tmp_path / "m.onnx",
+        {"output0": zeros(1, 84, 8400)},
+        metadata=ultralytics_metadata("detect", dict(enumerate(COCO80))),
+    )
+    with pytest.raises(
+        ModelError, match=r"output \[1, 84, 8400\] is not a YOLOv5 head \(expected \[1, N, 5\+"
+    ):
+        inspect_model(model, family="yolov5")

@@ -381,6 +381,12 @@ def _class_count(
         nc = len(names) if names else first[1] - 4 - extra
     elif family in ("yolov5", "yolox"):
         nc = first[2] - 5
+        points = (grid_cells(hw), grid_cells(hw, (*STRIDES, 64)))
+        if family == "yolov5" and first[1] < first[2] and first[2] in points:
+            raise ModelError(  # one column per anchor point: an Ultralytics head, transposed
+                f"{path}: output {first} is not a YOLOv5 head (expected [1, N, 5+classes]; "
+                f"[1, 4+classes, {first[2]}] is an Ultralytics YOLOv8 / YOLO11 head)"
+            )
         if family == "yolox" and first[1] != grid_cells(hw):
             raise ModelError(
                 f"{path}: output {first} is not a YOLOX head for a {hw[1]}x{hw[0]} input "
