@@ -221,14 +221,29 @@ def test_a_transposed_head_is_not_read_as_ultralytics(tmp_path):
         inspect_model(model, family="yolov8")
 
 
-def test_an_ultralytics_head_is_not_read_as_yolov5(tmp_path):
-    """The npm-packaged yolov8n.onnx with --family yolov5 ran and gave 0 predictions, silently."""
+@pytest.mark.parametrize(
+    "family", ["yolov5", "rtdetr", "ultralytics-end2end", "ultralytics-end2end-seg"]
+)
+def test_an_ultralytics_head_is_not_read_as_another_family(tmp_path, family):
+    """The npm-packaged yolov8n.onnx run with a wrong --family gave 0, 9 or 306 nonsense
+    predictions, or "list index out of range" per image, instead of saying the layout is wrong."""
     model = constant_model(
         tmp_path / "m.onnx",
         {"output0": zeros(1, 84, 8400)},
         metadata=ultralytics_metadata("detect", dict(enumerate(COCO80))),
     )
     with pytest.raises(
-        ModelError, match=r"output \[1, 84, 8400\] is not a YOLOv5 head \(expected \[1, N, 5\+"
+        ModelError,
+        match=r"output \[1, 84, 8400\] is not .* head.*\[1, 4\+classes, 8400\] is an Ultralytics",
     ):
-        inspect_model(model, family="yolov5")
+        inspect_model(model, family=family)
+
+
+def test_an_end_to_end_detection_head_is_not_read_as_segmentation(tmp_path):
+    model = constant_model(
+        tmp_path / "m.onnx",
+        {"output0": zeros(1, 300, 6)},
+        metadata=ultralytics_metadata("detect", NAMES, end2end="True"),
+    )
+    with pytest.raises(ModelError, match=r"needs a second output of prototype masks"):
+        inspect_model(model, family="ultralytics-end2end-seg")

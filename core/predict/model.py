@@ -362,6 +362,12 @@ def _class_count(
 ) -> int | None:
     """Number of classes the head scores (checking the head fits the family)."""
     first = shapes[0] if shapes else []
+    if family in ("yolov5", "rtdetr") or family.startswith("ultralytics-end2end"):
+        _not_a_dense_head(path, family, first, hw)
+    if family == "ultralytics-end2end-seg" and not any(len(s) == 4 for s in shapes[1:]):
+        raise ModelError(
+            f"{path}: a segmentation model needs a second output of prototype masks [1, 32, h, w]"
+        )
     if family == "torchvision" or family.startswith("ultralytics-end2end"):
         return len(names) if names else None
     if len(first) != 3 or not all(isinstance(d, int) for d in first):
@@ -381,12 +387,6 @@ def _class_count(
         nc = len(names) if names else first[1] - 4 - extra
     elif family in ("yolov5", "yolox"):
         nc = first[2] - 5
-        points = (grid_cells(hw), grid_cells(hw, (*STRIDES, 64)))
-        if family == "yolov5" and first[1] < first[2] and first[2] in points:
-            raise ModelError(  # one column per anchor point: an Ultralytics head, transposed
-                f"{path}: output {first} is not a YOLOv5 head (expected [1, N, 5+classes]; "
-                f"[1, 4+classes, {first[2]}] is an Ultralytics YOLOv8 / YOLO11 head)"
-            )
         if family == "yolox" and first[1] != grid_cells(hw):
             raise ModelError(
                 f"{path}: output {first} is not a YOLOX head for a {hw[1]}x{hw[0]} input "
@@ -399,6 +399,28 @@ def _class_count(
             f"{path}: output shape {first} leaves no class scores for {FAMILIES[family]}"
         )
     return nc
+
+
+HEAD_LAYOUT = {
+    "yolov5": "[1, N, 5+classes]",
+    "rtdetr": "[1, queries, 4+classes] or [1, K, 6]",
+    "ultralytics-end2end": "[1, N, 6]",
+    "ultralytics-end2end-seg": "[1, N, 6+32] and prototypes [1, 32, h, w]",
+}
+
+
+def _not_a_dense_head(path: Path, family: str, first: list[Any], hw: tuple[int, int]) -> None:
+    """ModelError when the head is an Ultralytics dense head (one column per anchor point), which
+    another family would read as nonsense predictions rather than fail on."""
+    if len(first) != 3 or not all(isinstance(d, int) for d in first):
+        return
+    points = (grid_cells(hw), grid_cells(hw, (*STRIDES, 64)))
+    if first[1] < first[2] and first[2] in points:
+        raise ModelError(
+            f"{path}: output {first} is not a {FAMILIES[family]} head (expected "
+            f"{HEAD_LAYOUT[family]}); [1, 4+classes, {first[2]}] is an Ultralytics YOLOv8 / "
+            "YOLO11 head: family ultralytics"
+        )
 
 
 def _make_family(
