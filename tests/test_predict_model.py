@@ -234,7 +234,7 @@ def test_an_ultralytics_head_is_not_read_as_another_family(tmp_path, family):
     )
     with pytest.raises(
         ModelError,
-        match=r"output \[1, 84, 8400\] is not .* head.*\[1, 4\+classes, 8400\] is an Ultralytics",
+        match=r"output \[1, 84, 8400\] does not fit the .* family.*\[1, 4\+classes, 8400\] is an Ultr",
     ):
         inspect_model(model, family=family)
 

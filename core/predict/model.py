@@ -417,7 +417,7 @@ def _not_a_dense_head(path: Path, family: str, first: list[Any], hw: tuple[int, 
     points = (grid_cells(hw), grid_cells(hw, (*STRIDES, 64)))
     if first[1] < first[2] and first[2] in points:
         raise ModelError(
-            f"{path}: output {first} is not a {FAMILIES[family]} head (expected "
+            f"{path}: output {first} does not fit the {FAMILIES[family]} family (expected "
             f"{HEAD_LAYOUT[family]}); [1, 4+classes, {first[2]}] is an Ultralytics YOLOv8 / "
             "YOLO11 head: family ultralytics"
         )
