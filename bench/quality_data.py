@@ -10,6 +10,8 @@
   scoring must not be tuned to CenterNet's unusually good scores on its own training images).
 - ``nanodet``: coco_real81 + predictions of a second real detector (NanoDet, from
   ``bench/data/``; see its README). Never used for tuning.
+- ``yolov8s``: coco_real81 + predictions of a third real detector (Ultralytics YOLOv8s run by
+  ``labelfix predict``, from ``bench/data/``; see its README). Never used for tuning.
 - ``synthetic``: the 43 coco_real81 images of COCO val2014's first 100 + cocoapi's fake bbox
   results on them (jittered copies of the labels with random scores: a "detector" whose scores
   say nothing).
@@ -31,6 +33,7 @@ GT_FILE = REAL81 / "annotations" / "instances_real81.json"
 IMAGES = REAL81 / "images"
 CENTERNET = REAL81 / "predictions" / "centernet_bbox_results.json"
 NANODET = ROOT / "bench" / "data" / "nanodet_real81_bbox_results.json"
+YOLOV8S = ROOT / "bench" / "data" / "yolov8s_real81_bbox_results.json"
 SYNTHETIC = SHARED / "coco_val2014_100" / "SYNTHETIC_fakebbox_results_subset43_with_images.json"
 PERTURB_SEED = 1234
 BLUR_SEED = 99
@@ -86,6 +89,10 @@ def _nanodet() -> tuple[dict, list[dict]]:
     return _gt(), json.loads(NANODET.read_text())
 
 
+def _yolov8s() -> tuple[dict, list[dict]]:
+    return _gt(), json.loads(YOLOV8S.read_text())
+
+
 def _synthetic() -> tuple[dict, list[dict]]:
     preds = json.loads(SYNTHETIC.read_text())
     return _only_images(_gt(), {r["image_id"] for r in preds}), preds
@@ -137,6 +144,12 @@ SETUPS = {
             "43 images + cocoapi fake bbox results (SYNTHETIC)",
             (GT_FILE, SYNTHETIC),
             _synthetic,
+        ),
+        Setup(
+            "yolov8s",
+            "coco_real81 + YOLOv8s run by labelfix predict (held out: never tuned on)",
+            (GT_FILE, YOLOV8S),
+            _yolov8s,
         ),
     )
 }
