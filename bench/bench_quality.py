@@ -177,7 +177,7 @@ from labelfix.core.store import Store
 from labelfix.core.suspects import SuspectIndex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality_data import IMAGES, SETUPS  # noqa: E402
+from quality_data import IMAGES, SETUPS, VARIANTS, setup_named  # noqa: E402
 from quality_inject import KIND_ORDER, Injected, _xywh_iou, inject  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -261,6 +261,11 @@ def evaluate(kind: str, candidates: list[Candidate], truth: Injected) -> tuple[f
 def evaluate_all(by_kind: dict[str, list[Candidate]], truth: Injected) -> tuple[float, ...]:
     """:data:`METRICS` of one ranking of the candidates of every kind (any other kind, e.g.
     spurious_label, only costs reviews); k = all injected errors."""
+    return _metrics(_all_hits(by_kind, truth), sum(truth.count(k) for k in KIND_ORDER))
+
+
+def _all_hits(by_kind: dict[str, list[Candidate]], truth: Injected) -> np.ndarray:
+    """The hits of one ranking of the candidates of every kind (by score)."""
     ranked = sorted(
         ((c, kind) for kind, cands in by_kind.items() for c in cands), key=lambda ck: -ck[0].score
     )
@@ -268,7 +273,7 @@ def evaluate_all(by_kind: dict[str, list[Candidate]], truth: Injected) -> tuple[
     for kind in KIND_ORDER:
         pos = [i for i, (_, k) in enumerate(ranked) if k == kind]
         hits[pos] = _hits(kind, [ranked[i][0] for i in pos], truth)
-    return _metrics(hits, sum(truth.count(k) for k in KIND_ORDER))
+    return hits
 
 
 # ----------------------------------------------------------------------------- LabelFix
@@ -311,11 +316,14 @@ def run_labelfix(
         )
         index = SuspectIndex.load(store, set_id)
         rows = [index.row(p) for p in range(len(index))]  # in suspect-id order
+        cut = index.review_cut
     finally:
         store.close()
     out = []
     for r in rows:
         s = {c: r[c] for c in cols}
+        s["head"] = r["group_rank"] == 0  # heads its group: a row of the default view
+        s["review_cut"] = cut  # the analysis's default cut
         pid = s["prediction_id"]
         s["box"] = (
             None if pid is None else tuple(pred_records[pid - 1]["bbox"])
@@ -513,6 +521,28 @@ EARLIER = (
 )
 
 
+CUT = "default cut"
+CUT_METRICS = ("cut", "listed", "P@cut", "found@cut", "expected@cut")
+
+
+def cut_stats(suspects: list[dict], truth: Injected) -> tuple[float, ...]:
+    """The analysis's default cut (core.review_cut), the groups it lists (their heads scored
+    >= it), the precision and recall of the suspects scored >= it in the all-kinds ranking,
+    and the errors its heads' scores expect there over the injected ones (1: the scores'
+    sum is as many errors as there are)."""
+    if not suspects:
+        return (float("nan"), 0.0, float("nan"), 0.0, float("nan"))
+    cut = suspects[0]["review_cut"]
+    above = [s for s in suspects if s["score"] >= cut]
+    n = sum(truth.count(k) for k in KIND_ORDER)
+    heads = [s for s in above if s["head"]]
+    if not above:
+        return (cut, 0.0, float("nan"), 0.0, 0.0)
+    hits = _all_hits(labelfix_by_kind(above), truth)
+    expected = sum(s["score"] for s in heads)
+    return (cut, float(len(heads)), float(hits.mean()), float(hits.sum()) / n, expected / n)
+
+
 def _seed_methods(
     truth: Injected,
     pred_records: list[dict],
@@ -520,16 +550,19 @@ def _seed_methods(
     workdir: Path,
     tuned: dict[str, float] | None,
     baselines: bool,
+    earlier: bool = True,
 ) -> dict[str, dict]:
     """Every method's candidates per kind for one injected dataset; under ALL_KINDS, LabelFix's
-    candidates by kind (current scores, and the earlier scorings of EARLIER)."""
+    candidates by kind (current scores, and the earlier scorings of EARLIER unless not
+    ``earlier``); under CUT, LabelFix's :func:`cut_stats`."""
     suspects = run_labelfix(truth.data, pred_records, params, workdir)
     every = {"LabelFix": labelfix_by_kind(suspects)}
-    for name, _, change in EARLIER:
+    for name, _, change in EARLIER if earlier else ():
         earlier = replace(params, **change)
         every[name] = labelfix_by_kind(run_labelfix(truth.data, pred_records, earlier, workdir))
     out: dict[str, dict] = {k: {} for k in KIND_ORDER}
     out[ALL_KINDS] = every
+    out[CUT] = {"LabelFix": cut_stats(suspects, truth)}
     cl = CleanlabScores(truth.data, pred_records) if baselines else None
     for kind in KIND_ORDER:
         for name, by_kind in every.items():
@@ -558,7 +591,7 @@ def _quiet(fn: Callable, *args: object) -> object:
 
 def _tune_seed(setup: str, seed: int) -> dict[str, dict[float, float]]:
     """AP of cleanlab's scores per kind and threshold on one seed (runs in a worker process)."""
-    data, pred_records = SETUPS[setup].load()
+    data, pred_records = setup_named(setup).load()
     truth = inject(data, seed)
     cl = _quiet(CleanlabScores, truth.data, pred_records)
     return {
@@ -582,18 +615,24 @@ def _report_seed(
     params: AnalysisParams,
     tuned: dict[str, float] | None,
     baselines: bool,
+    earlier: bool = True,
 ) -> tuple[dict, dict]:
-    """Per kind (and all kinds) and method, the metrics on one seed; the injected counts."""
-    data, pred_records = SETUPS[setup].load()
+    """Per kind (and all kinds) and method, the metrics on one seed (and LabelFix's default
+    cut's, under CUT); the injected counts."""
+    data, pred_records = setup_named(setup).load()
     truth = inject(data, seed)
     with tempfile.TemporaryDirectory() as tmp:
-        methods = _quiet(_seed_methods, truth, pred_records, params, Path(tmp), tuned, baselines)
+        methods = _quiet(
+            _seed_methods, truth, pred_records, params, Path(tmp), tuned, baselines, earlier
+        )
     every = methods.pop(ALL_KINDS)
+    cut = methods.pop(CUT)
     scores = {
         kind: {name: evaluate(kind, cands, truth) for name, cands in ms.items()}
         for kind, ms in methods.items()
     }
     scores[ALL_KINDS] = {name: evaluate_all(by_kind, truth) for name, by_kind in every.items()}
+    scores[CUT] = cut
     return scores, {k: truth.count(k) for k in KIND_ORDER}
 
 
@@ -604,13 +643,20 @@ def run(
     tuned: dict[str, float] | None,
     pool: Executor,
     baselines: bool = True,
+    earlier: bool = True,
 ) -> tuple[dict[str, dict[str, np.ndarray]], list[dict]]:
     """Per kind (and all kinds) and method, a (seeds, metrics) array; and the injected counts."""
     results: dict[str, dict[str, list]] = {}
     counts = []
     n = len(seeds)
     for scores, count in pool.map(
-        _report_seed, [setup] * n, seeds, [params] * n, [tuned] * n, [baselines] * n
+        _report_seed,
+        [setup] * n,
+        seeds,
+        [params] * n,
+        [tuned] * n,
+        [baselines] * n,
+        [earlier] * n,
     ):
         counts.append(count)
         for kind, by_method in scores.items():
@@ -651,20 +697,30 @@ def format_tables(
 
 
 def format_summary(by_setup: dict[str, dict[str, dict[str, np.ndarray]]]) -> str:
-    """One row per setup: LabelFix's AP per kind, and P@50 / P@100 / AP over all kinds."""
+    """One row per setup: LabelFix's AP per kind, P@50 / P@100 / AP over all kinds, and its
+    default cut (:func:`cut_stats`: the cut, groups listed, precision and recall of the suspects
+    above it, errors their scores expect over those injected); means over seeds."""
     ap = METRICS.index("AP")
     lines = [
-        "| setup | missing AP | wrong class AP | inaccurate AP | duplicate AP | all: P@50 | all: P@100 | all: AP |",
-        "|---|---|---|---|---|---|---|---|",
+        "| setup | missing AP | wrong class AP | inaccurate AP | duplicate AP | all: P@50 | "
+        "all: P@100 | all: AP | cut | listed | P@cut | found@cut | expected@cut |",
+        "|---" * 13 + "|",
     ]
     for name, results in by_setup.items():
-        methods = [("LabelFix", name)] + [(m, f"{name} ({suffix})") for m, suffix, _ in EARLIER]
+        methods = [("LabelFix", name)] + [
+            (m, f"{name} ({suffix})") for m, suffix, _ in EARLIER if m in results[ALL_KINDS]
+        ]
         for method, label in methods:
             cells = [f"{np.nanmean(results[k][method][:, ap]):.3f}" for k in KIND_ORDER]
             overall = results[ALL_KINDS][method]
             cells += [
                 f"{np.nanmean(overall[:, METRICS.index(m)]):.3f}" for m in ("P@50", "P@100", "AP")
             ]
+            cut = results.get(CUT, {}).get(method)
+            if cut is not None:
+                cells += [f"{np.nanmean(cut[:, c]):.{0 if c == 1 else 3}f}" for c in range(5)]
+            else:
+                cells += [""] * 5
             lines.append(f"| {label} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
@@ -707,7 +763,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--setups",
         default=",".join(SETUPS),
-        help=f"comma-separated, from {', '.join(SETUPS)} (default: all present)",
+        help=f"comma-separated, from {', '.join(SETUPS)} (default: all present), or "
+        "BASE-VARIANT (e.g. nanodet-cut25)",
+    )
+    ap.add_argument(
+        "--variants",
+        default="",
+        help="comma-separated, from "
+        f"{', '.join(VARIANTS)} (or 'all'): each setup is also run in these shapes, right "
+        "after it (quality_data.VARIANTS)",
+    )
+    ap.add_argument(
+        "--no-earlier", action="store_true", help="skip LabelFix's earlier scorings (faster)"
     )
     ap.add_argument("--labelfix-only", action="store_true", help="skip cleanlab and baselines")
     ap.add_argument("--top", type=int, default=20, help="top clean suspects listed per real setup")
@@ -721,7 +788,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return list(range(int(lo), int(hi or lo) + 1))
 
     report_seeds, tune_seeds = seeds_of(args.seeds), seeds_of(args.tune_seeds)
-    wanted = [SETUPS[n] for n in args.setups.split(",") if n]
+    variants = (
+        list(VARIANTS) if args.variants == "all" else [v for v in args.variants.split(",") if v]
+    )
+    wanted = [
+        setup_named(f"{n}-{v}" if v else n)
+        for n in args.setups.split(",")
+        if n
+        for v in ("", *variants)
+    ]
     missing = [s.name for s in wanted if not s.available()]
     if missing:
         print(f"input data not present for: {', '.join(missing)} (skipped)", file=sys.stderr)
@@ -749,7 +824,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for setup in wanted:
             tuned = None if args.labelfix_only else tune_cleanlab(setup.name, tune_seeds, pool)
             results, counts = run(
-                setup.name, report_seeds, params, tuned, pool, not args.labelfix_only
+                setup.name,
+                report_seeds,
+                params,
+                tuned,
+                pool,
+                not args.labelfix_only,
+                not args.no_earlier,
             )
             by_setup[setup.name] = results
             thresholds = (
@@ -766,7 +847,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{setup.name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     text += "## Summary (LabelFix)\n\n" + format_summary(by_setup) + "\n\n"
     for setup in wanted:
-        if setup.name in ("centernet-perturbed", "centernet-blurred") or args.top <= 0:
+        if setup.name not in ("centernet", "nanodet", "synthetic") or args.top <= 0:
             continue
         data, pred_records = setup.load()
         table, top = top_clean_suspects(data, pred_records, params, args.top)

@@ -15,6 +15,12 @@
 - ``synthetic``: the 43 coco_real81 images of COCO val2014's first 100 + cocoapi's fake bbox
   results on them (jittered copies of the labels with random scores: a "detector" whose scores
   say nothing).
+
+Variants (:func:`setup_named`, ``BASE-VARIANT``, e.g. ``nanodet-cut25``): the same predictions
+in the shapes real exporters write them (:data:`VARIANTS`): scores cut at 0.25 (ultralytics
+``predict``'s default) or 0.05, the top 20 / 50 per image (the sources have 100), scores rounded
+to 2 decimals (ties), class-agnostic NMS at IoU 0.5 / 0.6 / 0.7 (one class per box), and only
+the 20 PASCAL VOC classes predicted (a detector trained on a subset of the classes).
 """
 
 from __future__ import annotations
@@ -59,6 +65,80 @@ def blur_scores(records: list[dict], sd: float = BLUR_SD, seed: int = BLUR_SEED)
     s = np.clip(np.asarray([r["score"] for r in records], dtype=np.float64), 1e-6, 1 - 1e-6)
     z = np.log(s / (1 - s)) + rng.normal(0.0, sd, len(s))
     return [{**r, "score": float(v)} for r, v in zip(records, 1 / (1 + np.exp(-z)), strict=True)]
+
+
+def cut_scores(records: list[dict], low: float) -> list[dict]:
+    """The records scored >= ``low`` (an exporter's confidence threshold)."""
+    return [r for r in records if r["score"] >= low]
+
+
+def top_per_image(records: list[dict], k: int) -> list[dict]:
+    """The ``k`` highest-scored records of each image (an exporter's max detections), in order."""
+    by_image: dict[int, list[int]] = {}
+    for i, r in enumerate(records):
+        by_image.setdefault(r["image_id"], []).append(i)
+    keep = set()
+    for idx in by_image.values():
+        keep.update(sorted(idx, key=lambda i: -records[i]["score"])[:k])
+    return [r for i, r in enumerate(records) if i in keep]
+
+
+def round_scores(records: list[dict], decimals: int) -> list[dict]:
+    """Copies with scores rounded (ties; a score rounding to 0 stays 0)."""
+    return [{**r, "score": round(float(r["score"]), decimals)} for r in records]
+
+
+def _xywh_iou_matrix(boxes: np.ndarray) -> np.ndarray:
+    x0, y0 = boxes[:, 0], boxes[:, 1]
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    iw = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None)
+    ih = np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
+    inter = iw * ih
+    area = boxes[:, 2] * boxes[:, 3]
+    return inter / np.maximum(area[:, None] + area - inter, 1e-12)
+
+
+def agnostic_nms(records: list[dict], iou: float) -> list[dict]:
+    """Greedy NMS over all classes per image: a record goes when a higher-scored one of any
+    class overlaps it at IoU > ``iou`` (one class per box, as some exporters do)."""
+    by_image: dict[int, list[int]] = {}
+    for i, r in enumerate(records):
+        by_image.setdefault(r["image_id"], []).append(i)
+    keep = set()
+    for idx in by_image.values():
+        idx = sorted(idx, key=lambda i: -records[i]["score"])
+        m = _xywh_iou_matrix(np.asarray([records[i]["bbox"] for i in idx], dtype=np.float64))
+        alive = np.ones(len(idx), bool)
+        for a in range(len(idx)):
+            if alive[a]:
+                keep.add(idx[a])
+                alive[a + 1 :] &= m[a, a + 1 :] <= iou
+    return [r for i, r in enumerate(records) if i in keep]
+
+
+# PASCAL VOC's 20 classes as COCO category ids (person, bicycle, car, motorcycle, airplane, bus,
+# train, boat, bird, cat, dog, horse, sheep, cow, bottle, chair, couch, potted plant, dining
+# table, tv)
+VOC_CLASSES = frozenset((1, 2, 3, 4, 5, 6, 7, 9, 16, 17, 18, 19, 20, 21, 44, 62, 63, 64, 67, 72))
+
+
+def only_classes(records: list[dict], classes: frozenset[int] = VOC_CLASSES) -> list[dict]:
+    """The records of ``classes`` only (a detector trained on a subset of the classes)."""
+    return [r for r in records if r["category_id"] in classes]
+
+
+# name -> (what it is, the records' transformation)
+VARIANTS: dict[str, tuple[str, Callable[[list[dict]], list[dict]]]] = {
+    "cut25": ("scores >= 0.25 only", lambda r: cut_scores(r, 0.25)),
+    "cut05": ("scores >= 0.05 only", lambda r: cut_scores(r, 0.05)),
+    "top20": ("top 20 per image", lambda r: top_per_image(r, 20)),
+    "top50": ("top 50 per image", lambda r: top_per_image(r, 50)),
+    "round2": ("scores rounded to 2 decimals", lambda r: round_scores(r, 2)),
+    "nms50": ("class-agnostic NMS at IoU 0.5", lambda r: agnostic_nms(r, 0.5)),
+    "nms60": ("class-agnostic NMS at IoU 0.6", lambda r: agnostic_nms(r, 0.6)),
+    "nms70": ("class-agnostic NMS at IoU 0.7", lambda r: agnostic_nms(r, 0.7)),
+    "voc": ("the 20 PASCAL VOC classes' predictions only", only_classes),
+}
 
 
 def _gt() -> dict:
@@ -153,3 +233,20 @@ SETUPS = {
         ),
     )
 }
+
+
+def setup_named(name: str) -> Setup:
+    """A setup of :data:`SETUPS`, or a variant of one named ``BASE-VARIANT`` (:data:`VARIANTS`)."""
+    if name in SETUPS:
+        return SETUPS[name]
+    base, _, variant = name.rpartition("-")
+    if base not in SETUPS or variant not in VARIANTS:
+        raise KeyError(f"unknown setup {name!r} (variants: {', '.join(VARIANTS)})")
+    b = SETUPS[base]
+    what, change = VARIANTS[variant]
+
+    def load() -> tuple[dict, list[dict]]:
+        data, records = b.load()
+        return data, change(records)
+
+    return Setup(name, f"{b.title}; {what}", b.files, load)
