@@ -776,6 +776,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--no-earlier", action="store_true", help="skip LabelFix's earlier scorings (faster)"
     )
+    ap.add_argument(
+        "--score-version", type=int, help="LabelFix's score version (default: the current one)"
+    )
+    ap.add_argument(
+        "--json",
+        type=Path,
+        help="also write every setup's per-seed metrics here (setup -> kind -> method -> "
+        "seeds x metrics), for paired comparisons of two runs",
+    )
     ap.add_argument("--labelfix-only", action="store_true", help="skip cleanlab and baselines")
     ap.add_argument("--top", type=int, default=20, help="top clean suspects listed per real setup")
     ap.add_argument("--crops", type=Path, help="write a crop PNG of each listed top suspect here")
@@ -805,6 +814,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     t0 = time.perf_counter()
     params = AnalysisParams()
+    if args.score_version is not None:
+        params = replace(params, score_version=args.score_version)
     overlap = sorted(set(report_seeds) & set(tune_seeds))
     note = "" if not overlap else f" (NOTE: seeds {overlap} are also tuning seeds)"
     text = (
@@ -858,6 +869,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             write_crops(top, data, pred_records, args.crops / setup.name)
     print(text)
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "seeds": report_seeds,
+                    "metrics": list(METRICS),
+                    "cut_metrics": list(CUT_METRICS),
+                    "setups": {
+                        s: {k: {m: a.tolist() for m, a in ms.items()} for k, ms in r.items()}
+                        for s, r in by_setup.items()
+                    },
+                }
+            )
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(f"wrote {args.out} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

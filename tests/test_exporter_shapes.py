@@ -1,0 +1,65 @@
+"""Scores on prediction files shaped as real exporters write them (bench/quality_data.py's
+variants): a detector that knows only some of the dataset's classes, scores cut at a
+threshold. Small synthetic images through the production rules and core.scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelfix.core import calibration, scoring
+from labelfix.core.errors import KIND_CODE, KINDS, SUSPECT_COL, AnalysisParams, batch_suspects
+from labelfix.core.matching import match_image
+
+from helpers import image_labels as labels
+from helpers import image_predictions as preds
+
+PERSON, DOG = 1, 18
+
+
+def scored(lab, pr, params: AnalysisParams, set_classes: list[int]) -> list[dict]:
+    """The scored suspects of one image (kind, label id, score); the prediction set's classes
+    (the fit's reference) are ``set_classes``."""
+    raw = batch_suspects([(pr, lab)], [match_image(pr, lab)], [1], params)
+    cats = np.asarray(set_classes, dtype=np.int64)
+    fitted = calibration.Calibration(calibration.Curve((0.5,), (0.5,)), {})  # any fit
+    fit = scoring.DetectorFit(fitted, {}, cats, np.full(len(cats), 0.5), habit_totals={})
+    s = scoring.score(raw, params, fit)
+    return [
+        {"kind": KINDS[int(r[0])], "label": int(r[SUSPECT_COL["annotation_id"]]), "score": v}
+        for r, v in zip(raw, s, strict=True)
+    ]
+
+
+def test_a_label_of_a_class_the_detector_never_predicts_is_not_spurious() -> None:
+    # a person label and a dog label that nothing overlaps; the detector predicts persons only
+    # (a model trained on a subset of the classes): its silence says nothing about the dog
+    lab = labels((1, PERSON, 0, 0, 100, 100), (2, DOG, 200, 0, 100, 100))
+    pr = preds((7, PERSON, 0.9, 0, 200, 100, 100))
+    found = [
+        s for s in scored(lab, pr, AnalysisParams(), [PERSON]) if s["kind"] == "spurious_label"
+    ]
+    by_label = {s["label"]: s["score"] for s in found}
+    assert by_label[1] > 0.2  # the person the detector could have seen
+    assert by_label[2] == 0.0
+    # before score version 10 the dog label was as spurious as the person
+    v9 = AnalysisParams(score_version=9)
+    old = {
+        s["label"]: s["score"]
+        for s in scored(lab, pr, v9, [PERSON])
+        if s["kind"] == "spurious_label"
+    }
+    assert old[2] == old[1] > 0.2
+    # a set that predicts dogs somewhere (here: elsewhere in the set) scores it as before
+    known = {
+        s["label"]: s["score"]
+        for s in scored(lab, pr, AnalysisParams(), [PERSON, DOG])
+        if s["kind"] == "spurious_label"
+    }
+    assert known[2] == old[2]
+    # an analysis without a fitted calibration (too few matches) keeps the old scores
+    fit = scoring.DetectorFit(None, {}, np.array([PERSON]), np.array([0.5]), habit_totals={})
+    raw = batch_suspects([(pr, lab)], [match_image(pr, lab)], [1], AnalysisParams())
+    unfitted = scoring.score(raw, AnalysisParams(), fit)
+    assert sorted(unfitted[raw[:, 0] == KIND_CODE["spurious_label"]].tolist()) == sorted(
+        old.values()
+    )
