@@ -18,7 +18,7 @@
 
 Variants (:func:`setup_named`, ``BASE-VARIANT``, e.g. ``nanodet-cut25``): the same predictions
 in the shapes real exporters write them (:data:`VARIANTS`): scores cut at 0.25 (ultralytics
-``predict``'s default) or 0.05, the top 20 / 50 per image (the sources have 100), scores rounded
+``predict``'s default), 0.05 or 0.5 (detectron2's demo), the top 20 / 50 per image (the sources have 100), scores rounded
 to 2 decimals (ties), class-agnostic NMS at IoU 0.5 / 0.6 / 0.7 (one class per box), and only
 the 20 PASCAL VOC classes predicted (a detector trained on a subset of the classes).
 """
@@ -131,6 +131,7 @@ def only_classes(records: list[dict], classes: frozenset[int] = VOC_CLASSES) -> 
 VARIANTS: dict[str, tuple[str, Callable[[list[dict]], list[dict]]]] = {
     "cut25": ("scores >= 0.25 only", lambda r: cut_scores(r, 0.25)),
     "cut05": ("scores >= 0.05 only", lambda r: cut_scores(r, 0.05)),
+    "cut50": ("scores >= 0.5 only", lambda r: cut_scores(r, 0.5)),
     "top20": ("top 20 per image", lambda r: top_per_image(r, 20)),
     "top50": ("top 50 per image", lambda r: top_per_image(r, 50)),
     "round2": ("scores rounded to 2 decimals", lambda r: round_scores(r, 2)),

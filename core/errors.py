@@ -98,8 +98,9 @@ class AnalysisParams:
         missing labels; from 8 an inaccurate_label's score weighs whether its label's outline
         sits on the image's edges (core.edge_fit); from 9 a polygon label no true positive
         matches can be an inaccurate_label suspect from its image alone (core.outline_search); from
-        10 a label of a class its prediction set never predicts is no spurious_label (score 0;
-        core.scoring). Analyses stored before it existed read back with 1, so
+        10 a label of a class its prediction set never predicts is no spurious_label (score 0)
+        and a spurious_label weighs by the share of labels the detector matched (core.scoring).
+        Analyses stored before it existed read back with 1, so
         re-analysing some images of an old analysis scores them as the rest of it was scored.
     """
 

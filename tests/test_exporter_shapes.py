@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelfix.core import calibration, scoring
+from labelfix.core import calibration, label_fit, scoring
 from labelfix.core.errors import KIND_CODE, KINDS, SUSPECT_COL, AnalysisParams, batch_suspects
 from labelfix.core.matching import match_image
 
@@ -62,4 +62,40 @@ def test_a_label_of_a_class_the_detector_never_predicts_is_not_spurious() -> Non
     unfitted = scoring.score(raw, AnalysisParams(), fit)
     assert sorted(unfitted[raw[:, 0] == KIND_CODE["spurious_label"]].tolist()) == sorted(
         old.values()
+    )
+
+
+def _fit_matching(tps: int, labels_of_class: int) -> scoring.DetectorFit:
+    """A fitted detector on a set of ``labels_of_class`` person labels that matched ``tps``."""
+    fitted = calibration.Calibration(calibration.Curve((0.5,), (0.5,)), {})
+    counts = np.zeros(label_fit.BINS, np.int64)
+    counts[900] = tps  # true positives at IoU 0.9
+    fit = scoring.DetectorFit(
+        fitted, {PERSON: labels_of_class}, np.array([PERSON]), np.array([0.5]), habit_totals={}
+    )
+    return scoring.with_tp_iou_counts(fit, counts)
+
+
+def test_a_spurious_label_counts_as_much_as_the_detector_finds_the_labelled_objects() -> None:
+    # scores cut high (0.5 on CenterNet: 131 predictions for 798 labels) leave most labels
+    # without any prediction: "nobody predicted it" then says little; the suspect's score is
+    # weighed by the share of the set's labels the detector matched (its recall)
+    lab = labels((1, PERSON, 0, 0, 100, 100))
+    pr = preds((7, PERSON, 0.9, 0, 200, 100, 100))
+    raw = batch_suspects([(pr, lab)], [match_image(pr, lab)], [1], AnalysisParams())
+    spurious = raw[:, 0] == KIND_CODE["spurious_label"]
+    assert spurious.sum() == 1
+    v9 = AnalysisParams(score_version=9)
+    before = scoring.score(raw, v9, _fit_matching(1, 4))[spurious][0]
+    assert before == scoring.score(raw, v9, _fit_matching(4, 4))[spurious][0] > 0.2
+    assert np.isclose(
+        scoring.score(raw, AnalysisParams(), _fit_matching(1, 4))[spurious][0], before / 4
+    )
+    # a detector that finds every labelled object: as before
+    assert scoring.score(raw, AnalysisParams(), _fit_matching(4, 4))[spurious][0] == before
+    # no other kind moves
+    other = ~spurious
+    assert np.array_equal(
+        scoring.score(raw, AnalysisParams(), _fit_matching(1, 4))[other],
+        scoring.score(raw, v9, _fit_matching(1, 4))[other],
     )
