@@ -350,7 +350,7 @@ kinds P@50; groups listed at the default cut and their precision), CenterNet the
   support), NanoDet 0.355 / 0.368 / 0.368; all kinds 0.492-0.500 / 0.370-0.377; missing
   -0.015 / +0.007; the cut lists 323-351.
 - only the 20 VOC classes predicted: 0.187 / 0.358 / 0.317 / 0.376, 0.792; 0.134 / 0.270 /
-  0.271 / 0.330 (a detector that cannot see 60 classes). Seed 5: of the groups above the
+  0.271 / 0.330 (a detector that cannot see 60 classes). Seed 5: of the suspects above the
   default cut 160 / 145 were on labels of classes the set never predicts: 77 / 66 wrong_class
   (11 / 11 of them injected: a class changed to one the detector does not know, the true
   class predicted on it; 14% precision against 29% / 13% on the known classes) and 60 / 56
