@@ -99,3 +99,49 @@ def test_a_spurious_label_counts_as_much_as_the_detector_finds_the_labelled_obje
         scoring.score(raw, AnalysisParams(), _fit_matching(1, 4))[other],
         scoring.score(raw, v9, _fit_matching(1, 4))[other],
     )
+
+
+def _quality_data():
+    """bench/quality_data.py, where the variants live."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    bench = str(Path(__file__).resolve().parents[1] / "bench")
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    return importlib.import_module("quality_data")
+
+
+def test_the_bench_variants_have_the_shapes_they_name() -> None:
+    q = _quality_data()
+    rng = np.random.default_rng(3)
+    recs = [
+        {
+            "image_id": int(i % 3),
+            "category_id": int(rng.integers(1, 5)),
+            "bbox": [float(v) for v in (*rng.uniform(0, 50, 2), *rng.uniform(5, 40, 2))],
+            "score": float(rng.uniform()),
+        }
+        for i in range(120)
+    ]
+    assert all(r["score"] >= 0.25 for r in q.cut_scores(recs, 0.25))
+    top = q.top_per_image(recs, 5)
+    for img in range(3):
+        mine = sorted((r["score"] for r in recs if r["image_id"] == img), reverse=True)
+        assert sorted((r["score"] for r in top if r["image_id"] == img), reverse=True) == mine[:5]
+    assert {r["score"] for r in q.round_scores(recs, 2)} <= {k / 100 for k in range(101)}
+    kept = q.agnostic_nms(recs, 0.5)
+    for img in range(3):
+        boxes = np.asarray([r["bbox"] for r in kept if r["image_id"] == img])
+        iou = q._xywh_iou_matrix(boxes)
+        np.fill_diagonal(iou, 0.0)
+        assert iou.max() <= 0.5  # no two boxes of any classes overlap more
+    # every record it dropped overlaps a kept, higher-scored one of any class
+    dropped = [r for r in recs if r not in kept]
+    assert dropped
+    for r in dropped:
+        mates = [k for k in kept if k["image_id"] == r["image_id"] and k["score"] > r["score"]]
+        both = q._xywh_iou_matrix(np.asarray([r["bbox"]] + [k["bbox"] for k in mates]))
+        assert both[0, 1:].max() > 0.5
+    assert {r["category_id"] for r in q.only_classes(recs, frozenset({1, 2}))} <= {1, 2}
