@@ -22,7 +22,10 @@ from labelfix.desktop.main_window import MainWindow
 def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWindow:
     """The demo in a window, listing every suspect (decided ones stay listed)."""
     win = open_window(demo_project)
-    win.session.set_filter(win.session.filter.with_(statuses=None))
+    # every score too: since score version 10 the demo's spurious_labels (people in a
+    # blue-filtered photo the detector does not see, a bag and a book on a shelf: right labels)
+    # are below the default cut
+    win.session.set_filter(win.session.filter.with_(statuses=None, min_score=0.0))
     win.table.setFocus()
     return win
 
