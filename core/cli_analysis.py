@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import math
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -168,6 +169,31 @@ def _statuses(chosen: list[str] | None) -> frozenset[str] | None:
     return frozenset(chosen)
 
 
+def not_analysed(store: Store, set_ids: list[int], asked: str | None) -> str:
+    """Why there are no suspects to list: the sets asked for (the active ones by default) have
+    no analysis; names the sets that have one and how to list or make them."""
+    names = {int(s["id"]): s["name"] for s in store.prediction_sets()}
+    analysed = [sid for sid in names if store.current_analysis(sid) is not None]
+    shown = ", ".join(repr(names[sid]) for sid in set_ids)
+    if len(set_ids) > 1:
+        what = f"the prediction sets {shown} together have"
+    elif asked is None:
+        what = f"the active prediction set {shown} has"
+    else:
+        what = f"the prediction set {shown} has"
+    loc = store.location
+    first = f"{loc}: {what} not been analysed yet"
+    again = f" --predictions {shlex.quote(asked)}" if asked is not None else ""
+    if not analysed:
+        return f"{first}; run `labelfix analyze {shlex.quote(str(loc))}{again}` first"
+    other = names[analysed[0]]
+    return (
+        f"{first} (analysed: {', '.join(repr(names[sid]) for sid in analysed)}); list "
+        f"another set's suspects with `--predictions {shlex.quote(other)}`, or analyse this "
+        f"one with `labelfix analyze {shlex.quote(str(loc))}{again}`"
+    )
+
+
 def selected(
     args: argparse.Namespace, store: Store, *, limit: bool = True
 ) -> tuple[SuspectIndex, list[int]]:
@@ -175,10 +201,7 @@ def selected(
     set_ids = store.resolve_sets(args.predictions)
     index = SuspectIndex.load(store, set_ids)
     if index.analysis_id is None:
-        what = "" if len(set_ids) == 1 else " with these prediction sets together"
-        raise ProjectError(
-            f"{store.location} has not been analysed{what} yet; run `labelfix analyze` first"
-        )
+        raise ProjectError(not_analysed(store, set_ids, args.predictions))
     flt = _filter(args, store)
     if getattr(args, "format", None) == "table" and not args.every_row:
         flt = flt.with_(per_object=True)

@@ -170,3 +170,19 @@ def test_a_broken_analysis_module_is_a_crash_with_its_cause(monkeypatch: pytest.
     monkeypatch.setitem(sys.modules, "labelfix.core.cli_analysis", None)  # import fails
     with pytest.raises(ImportError, match="cli_analysis"):
         importlib.import_module("labelfix.core.cli").build_parser()
+
+
+def test_suspects_names_the_analysed_sets_when_the_active_one_is_not(
+    tiny_project: Path, tmp_path: Path
+) -> None:
+    """The active set is new and not analysed but another set is: the message says which sets
+    are analysed and how to list them, instead of "not analysed yet"."""
+    assert labelfix("analyze", str(tiny_project), "-q").returncode == 0
+    pred = write_json(tmp_path / "pred2.json", tiny_predictions())
+    assert labelfix("add-predictions", str(tiny_project), str(pred), "--name", "new").returncode == 0
+    r = labelfix("suspects", str(tiny_project))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "the active prediction set 'new' has not been analysed" in r.stderr
+    assert "analysed: 'm'" in r.stderr
+    assert "--predictions m" in r.stderr and "labelfix analyze" in r.stderr
+    assert labelfix("suspects", str(tiny_project), "--predictions", "m").returncode == 0
