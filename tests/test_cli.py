@@ -179,7 +179,8 @@ def test_suspects_names_the_analysed_sets_when_the_active_one_is_not(
     are analysed and how to list them, instead of "not analysed yet"."""
     assert labelfix("analyze", str(tiny_project), "-q").returncode == 0
     pred = write_json(tmp_path / "pred2.json", tiny_predictions())
-    assert labelfix("add-predictions", str(tiny_project), str(pred), "--name", "new").returncode == 0
+    added = labelfix("add-predictions", str(tiny_project), str(pred), "--name", "new")
+    assert added.returncode == 0, added.stderr
     r = labelfix("suspects", str(tiny_project))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "the active prediction set 'new' has not been analysed" in r.stderr
