@@ -16,8 +16,10 @@ import re
 import struct
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from PIL import Image
@@ -167,7 +169,7 @@ def jpeg_damage(path: str | os.PathLike[str]) -> str | None:
     if data.size < 4 or data[0] != 0xFF or data[1] != 0xD8:
         return None
     try:
-        with _stderr_text() as said:
+        with _decode_lock, _stderr_text() as said:
             pixels = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
     except Exception:  # noqa: BLE001 - reported as damage below
         pixels = None
@@ -182,7 +184,8 @@ def jpeg_damage(path: str | os.PathLike[str]) -> str | None:
 @contextlib.contextmanager
 def _stderr_text() -> Iterator[list[str]]:
     """The lines written to the process's stderr (file descriptor 2) inside the block; they
-    are not shown. Only for short single-threaded calls (a C library's warnings)."""
+    are not shown. Only for short calls (a C library's warnings), holding ``_decode_lock``:
+    the descriptor is the whole process's."""
     lines: list[str] = []
     sys.stderr.flush()
     saved = os.dup(2)
@@ -217,9 +220,10 @@ def _load(path: Path) -> tuple[np.ndarray | None, str | None]:
         return None, f"{note}: {path}"
     data = np.fromfile(path, dtype=np.uint8)
     rgb = None
+    said: list[str] = []
     if data.size and cv2 is not None:
         try:  # IMREAD_UNCHANGED never applies EXIF orientation; keeps depth and channels
-            pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+            pixels, said = _imdecode(cv2, data)
         except cv2.error:
             pixels = None
         if pixels is not None:
@@ -236,7 +240,32 @@ def _load(path: Path) -> tuple[np.ndarray | None, str | None]:
     if _jpeg_truncated(data):
         truncated = JPEG_ENDS_EARLY
         note = truncated if note is None else f"{note}; {truncated}"
+    elif said:
+        damaged = f"the JPEG data is damaged ({said[0]}); parts of the image show garbage"
+        note = damaged if note is None else f"{note}; {damaged}"
     return rgb, None if note is None else f"{note}: {path}"
+
+
+_decode_lock = threading.Lock()
+os.register_at_fork(after_in_child=lambda: globals().update(_decode_lock=threading.Lock()))
+
+
+def _imdecode(cv2: ModuleType, data: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
+    """``cv2.imdecode`` (IMREAD_UNCHANGED) and, for a JPEG, the warnings libjpeg printed.
+
+    libjpeg writes "Corrupt JPEG data: ..." straight to stderr, without the file's name, so a
+    JPEG is decoded with stderr taken aside (one decode at a time: file descriptor 2 is the
+    process's); libjpeg's lines are returned for a warning that names the file, and anything
+    else written to stderr meanwhile (another thread's output) is written back to it."""
+    if data.size < 2 or data[0] != 0xFF or data[1] != 0xD8:
+        return cv2.imdecode(data, cv2.IMREAD_UNCHANGED), []
+    with _decode_lock, _stderr_text() as lines:
+        pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    said = [line.strip() for line in lines if line.strip().startswith(_LIBJPEG_WARNINGS)]
+    other = [line for line in lines if not line.strip().startswith(_LIBJPEG_WARNINGS)]
+    if other:
+        os.write(2, ("\n".join(other) + "\n").encode("utf-8", "replace"))
+    return pixels, said
 
 
 def _pil_rgb(path: Path) -> np.ndarray | None:

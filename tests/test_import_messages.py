@@ -157,3 +157,60 @@ def test_the_deep_jpeg_check_is_for_datasets_up_to_its_size_or_when_asked(
         [{"id": 2, "file_name": "cut.jpg", "width": 64, "height": 48}], tmp_path
     )
     assert "ends early" in problem.reason
+
+
+def test_load_image_keeps_libjpeg_quiet_and_names_the_damaged_file(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Decoding a damaged JPEG (predict, analyse, the canvas) prints no bare libjpeg line on
+    stderr; the damage is one warning naming the file, and the pixels are still used."""
+    from labelfix.core.images import load_image
+
+    path = damaged_jpeg(tmp_path)
+    rgb, warning = load_image(path)
+    err = capfd.readouterr().err
+    assert "Corrupt JPEG data" not in err, err
+    assert rgb is not None and rgb.shape == (48, 64, 3)
+    assert warning is not None and warning.startswith("the JPEG data is damaged (Corrupt JPEG")
+    assert warning.endswith(str(path))
+    fine = tmp_path / "fine.jpg"
+    Image.effect_noise((64, 48), 60).convert("RGB").save(fine, quality=90)
+    assert load_image(fine)[1] is None
+
+
+def test_load_image_still_names_a_jpeg_that_cannot_be_decoded(tmp_path: Path) -> None:
+    from labelfix.core.images import load_image
+
+    path = damaged_jpeg(tmp_path)
+    data = bytearray(path.read_bytes())
+    scan = data.rindex(b"\xff\xda")
+    path.write_bytes(bytes(data[: scan + 12]))  # the header, then the scan's data gone
+    rgb, message = load_image(path)
+    assert rgb is None or message is not None
+    assert message is not None and str(path) in message
+
+
+def test_other_stderr_output_during_a_jpeg_decode_is_passed_on(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only libjpeg's own warnings are taken from stderr while a JPEG decodes; anything else
+    written there meanwhile (another thread's message) still reaches stderr."""
+    import os
+
+    import cv2
+
+    from labelfix.core.images import load_image
+
+    real = cv2.imdecode
+
+    def noisy(data, flags):
+        os.write(2, b"another thread says hello\nCorrupt JPEG data: 3 extraneous bytes\n")
+        return real(data, flags)
+
+    monkeypatch.setattr(cv2, "imdecode", noisy)
+    fine = tmp_path / "fine.jpg"
+    Image.effect_noise((64, 48), 60).convert("RGB").save(fine, quality=90)
+    rgb, warning = load_image(fine)
+    err = capfd.readouterr().err
+    assert "another thread says hello" in err and "Corrupt JPEG data" not in err
+    assert rgb is not None and warning is not None and "3 extraneous bytes" in warning
