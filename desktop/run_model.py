@@ -74,6 +74,7 @@ class RunModelDialog(QDialog):
         self._name_follows = True  # the set name follows the model until the user types one
         self._rate = Throughput()
         self.inspect_worker: workers.Worker | None = None
+        self._inspected_key: tuple | None = None  # what the latest inspection read
 
         self.hint = QLabel(HINT, wordWrap=True)
         self.hint.setTextFormat(Qt.TextFormat.RichText)
@@ -197,6 +198,10 @@ class RunModelDialog(QDialog):
             classes=self.classes.path(),
             imgsz=self.imgsz.value() or None,
         )
+        key = (model.resolve(), model.stat().st_mtime_ns, repr(options), _stamp(options.classes))
+        if key == self._inspected_key:
+            return  # a field left unchanged: reading it again would disable Run under a click
+        self._inspected_key = key
         self.info.setText(f"Reading {model.name}…")
         self.run_button.setEnabled(False)
         worker = workers.Worker(
@@ -239,6 +244,7 @@ class RunModelDialog(QDialog):
 
     def _show_inspection_problem(self, text: str) -> None:
         self.inspection = None
+        self._inspected_key = None  # the same input is read again (a file put in place since)
         self.table.setRowCount(0)
         self.info.setText("This model cannot be used:")
         self.mapping_status.setText("")
@@ -436,3 +442,11 @@ class RunModelDialog(QDialog):
             self.cancel()
             return
         super().reject()
+
+
+def _stamp(path: Path | None) -> int | None:
+    """A file's modification time (None: no file), so a file changed on disk is read again."""
+    try:
+        return None if path is None else path.stat().st_mtime_ns
+    except OSError:
+        return None

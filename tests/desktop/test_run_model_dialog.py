@@ -160,3 +160,19 @@ def test_the_app_runs_without_onnxruntime(demo_project: Path, tmp_path: Path) ->
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert r.returncode == 2 and "pip install onnxruntime" in r.stderr
+
+
+def test_leaving_the_model_field_unchanged_keeps_run_enabled(
+    qtbot: object, dataset: Path, tmp_path: Path
+) -> None:
+    """The model path is filled in (File > New project) and the cursor is in its field: the
+    click on Run and analyse moves the focus, and the field's editingFinished must not read
+    the same model again (that disabled Run under the pointer and swallowed the click)."""
+    dialog = open_dialog(qtbot, dataset, detect_model(tmp_path / "yolo.onnx"))
+    seen = dialog.inspect_worker
+    dialog.model.edit.editingFinished.emit()  # focus left the field, text as it was
+    dialog.classes.edit.editingFinished.emit()
+    dialog.imgsz.editingFinished.emit()
+    assert dialog.run_button.isEnabled() and dialog.inspect_worker is seen
+    dialog.family.setCurrentIndex(dialog.family.findData("yolov5"))  # a change: read again
+    assert dialog.inspect_worker is not seen and not dialog.run_button.isEnabled()
