@@ -584,6 +584,8 @@ class ModelInspection:
     """The project's prediction sets (a new set needs another name)."""
     unfinished: list[dict]
     """Unfinished model runs: name, done, images, settings (model, options)."""
+    set_sources: dict[str, str] = field(default_factory=dict)
+    """Each prediction set's source (a results file, or the model that made it)."""
 
 
 def inspect_model(
@@ -614,6 +616,7 @@ def inspect_model(
         categories,
         [s["name"] for s in project.prediction_sets()],
         project.prediction_runs(),
+        {s["name"]: str(s["source_path"] or "") for s in project.prediction_sets()},
     )
 
 

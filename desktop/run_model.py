@@ -75,6 +75,7 @@ class RunModelDialog(QDialog):
         self._rate = Throughput()
         self.inspect_worker: workers.Worker | None = None
         self._inspected_key: tuple | None = None  # what the latest inspection read
+        self._cancelled_run = False  # the next inspection follows a cancelled run
 
         self.hint = QLabel(HINT, wordWrap=True)
         self.hint.setTextFormat(Qt.TextFormat.RichText)
@@ -318,13 +319,24 @@ class RunModelDialog(QDialog):
         resumable = [
             r for r in seen.unfinished if Path(r["settings"].get("model", "")) == model.resolve()
         ]
+        cancelled = "Cancelled; the project is as it was. " if self._cancelled_run else ""
+        self._cancelled_run = False
+        same = [n for n, source in seen.set_sources.items() if source == str(model.resolve())]
         if resumable:
             run = resumable[-1]
             self.status.setText(
-                f"An unfinished run of {model.name} ({run['name']!r}) predicted {run['done']} of "
-                f"{run['images']} images: running it again with the same settings goes on "
-                "where it stopped."
+                f"{cancelled}An unfinished run of {model.name} ({run['name']!r}) predicted "
+                f"{run['done']} of {run['images']} images: running it again with the same "
+                "settings goes on where it stopped."
             )
+        elif same:
+            self.status.setText(
+                f"{cancelled}The project already has the prediction set {same[-1]!r} from "
+                f"{model.name}; running it again adds another set (with other settings, or to "
+                "replace it)."
+            )
+        else:
+            self.status.setText(cancelled)
         if not self._name_follows:
             return
         if resumable:
@@ -415,12 +427,15 @@ class RunModelDialog(QDialog):
         self.problems.show()
 
     def _cancelled(self) -> None:
-        done = self._rate.done
         self._stopped()
         self.status.setText(
-            f"Cancelled; the project is as it was. The {done} images predicted so far are kept "
-            "aside: run again with the same model and settings to go on where it stopped."
+            "Cancelled; the project is as it was. The images predicted so far are kept aside: "
+            "run again with the same model and settings to go on where it stopped."
         )
+        # read the project again: how many images the unfinished run has (the last progress
+        # report can be behind the child's last image)
+        self._cancelled_run, self._inspected_key = True, None
+        self.inspect()
 
     def _stopped(self) -> None:
         self.worker = None

@@ -88,11 +88,14 @@ def test_cancel_leaves_the_project_as_it_was(qtbot: object, tmp_path: Path) -> N
         dialog.reject()  # closing the window while the model runs cancels it
     assert dialog.isVisible()
     assert "Cancelled; the project is as it was" in dialog.status.text()
-    assert dialog.run_button.isEnabled()
     with Store.open(path, readonly=True) as store:
         assert store.prediction_sets() == []
         (run,) = store.prediction_runs()
     assert 0 < run["done"] < 60
+    # the count kept aside as the project has it (the last progress report can lag behind)
+    qtbot.waitUntil(lambda: f"predicted {run['done']} of 60 images" in dialog.status.text())
+    assert "Cancelled; the project is as it was" in dialog.status.text()
+    qtbot.waitUntil(dialog.run_button.isEnabled)
 
 
 def test_a_model_that_cannot_be_used_is_said_in_the_dialog(
@@ -176,3 +179,20 @@ def test_leaving_the_model_field_unchanged_keeps_run_enabled(
     assert dialog.run_button.isEnabled() and dialog.inspect_worker is seen
     dialog.family.setCurrentIndex(dialog.family.findData("yolov5"))  # a change: read again
     assert dialog.inspect_worker is not seen and not dialog.run_button.isEnabled()
+
+
+def test_a_model_already_run_on_the_project_is_said(
+    qtbot: object, dataset: Path, tmp_path: Path
+) -> None:
+    """Opening Run a model with a model the project already has a set from says so (a user
+    who does not remember the last run would add the same predictions again)."""
+    model = detect_model(tmp_path / "yolo.onnx")
+    project.predict(dataset, model, "yolo")
+    dialog = open_dialog(qtbot, dataset, model)
+    assert dialog.name.text() == "yolo-2" and dialog.run_button.isEnabled()
+    assert "already has the prediction set 'yolo' from yolo.onnx" in dialog.status.text()
+    other = detect_model(tmp_path / "other.onnx")
+    dialog.model.set_path(other)
+    dialog.inspect()
+    qtbot.waitUntil(lambda: dialog.name.text() == "other")
+    assert "already has" not in dialog.status.text()
