@@ -288,6 +288,9 @@ class MainWindow(QMainWindow):
         self.docks["summary"].setWidget(SummaryPanel(session))
         self.counts = StatusCounts(session)
         self.statusBar().addWidget(self.counts, 1)
+        # Qt shows an added status bar widget by a queued call, over a message shown before it
+        # runs (opening says "no analysis yet" or the import's warnings): queue the hiding too
+        QTimer.singleShot(0, self._counts_under_message)
         session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
         session.history.stepFailed.connect(self._error)  # a write failed: never only a status line
         for signal in (
@@ -441,6 +444,13 @@ class MainWindow(QMainWindow):
         QThreadPool.globalInstance().waitForDone()
         self.loader.pool.waitForDone()
         event.accept()
+
+    def _counts_under_message(self) -> None:
+        """Hide the counts while the status bar shows a message, as QStatusBar itself does
+        (hidden, not explicitly: clearing the message shows them again)."""
+        if self.counts is not None and self.statusBar().currentMessage():
+            self.counts.hide()
+            self.counts.setAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide, False)
 
     def show_error(self, text: str) -> None:
         """Say a problem in the status bar, and in a message box where someone sees it."""

@@ -78,3 +78,24 @@ def test_new_project_checks_the_model_field(qtbot: object, tmp_path: Path) -> No
     dialog.model.set_path(detect_model(tmp_path / "det.onnx"))
     assert not dialog.start()
     assert "a model needs the images" in dialog.problems.toPlainText()
+
+
+def test_the_message_after_opening_is_not_drawn_over_the_counts(
+    qtbot: object, tmp_path: Path
+) -> None:
+    """A project opened from New project says what the import warned about (or that it has no
+    analysis yet) in the status bar; the counts beside it were shown on top of that message
+    (both texts drawn over each other) because Qt shows a newly added status bar widget later."""
+    labels, images = write_dataset(tmp_path / "data", 2)
+    path = tmp_path / "p.labelfix"
+    project.import_project(path, labels, images)  # no predictions: "no analysis yet"
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_new_project(path)
+    qtbot.wait(50)
+    assert "no analysis yet" in window.statusBar().currentMessage()
+    assert not window.counts.isVisible()
+    window.statusBar().clearMessage()
+    assert window.counts.isVisible()
