@@ -138,13 +138,12 @@ class RunModelDialog(QDialog):
         layout.addWidget(self.missing)
         layout.addLayout(form)
         layout.addWidget(self.info)
-        layout.addWidget(
-            QLabel(
-                "Class mapping: each model class's predictions get the dataset category chosen "
-                "here; the predictions of an ignored class are dropped.",
-                wordWrap=True,
-            )
+        self.mapping_caption = QLabel(
+            "Class mapping: each model class's predictions get the dataset category chosen "
+            "here; the predictions of an ignored class are dropped.",
+            wordWrap=True,
         )
+        layout.addWidget(self.mapping_caption)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.mapping_status)
         layout.addWidget(self.progress)
@@ -234,6 +233,7 @@ class RunModelDialog(QDialog):
             f"({info.class_names_from})"
         )
         self.problems.hide()
+        self._show_mapping(True)
         self._fill_table(seen)
         self._suggest_name(model, seen)
         self._update_mapping_status()
@@ -249,9 +249,25 @@ class RunModelDialog(QDialog):
         self.table.setRowCount(0)
         self.info.setText("This model cannot be used:")
         self.mapping_status.setText("")
+        self.status.setText("")  # a note about the model read before is not about this one
+        self._show_mapping(False)  # no mapping: the reason follows its heading directly
         self.problems.setPlainText(text)
         self.problems.show()
         self._update_run_button()
+        self._grow_to_fit()
+
+    def _show_mapping(self, shown: bool) -> None:
+        for widget in (self.mapping_caption, self.table, self.mapping_status):
+            widget.setVisible(shown)
+
+    def _grow_to_fit(self) -> None:
+        """Taller when what is shown needs it (a message box appeared): a dialog keeps its
+        size, and its rows would be squeezed over each other."""
+        layout = self.layout()
+        layout.activate()
+        need = layout.minimumSize().height()
+        if self.height() < need:
+            self.resize(self.width(), need)
 
     def _fill_table(self, seen: project.ModelInspection) -> None:
         chosen = seen.mapping.to_category if seen.mapping is not None else {}
@@ -425,6 +441,7 @@ class RunModelDialog(QDialog):
         self.status.setText("The model could not be run:")
         self.problems.setPlainText(str(exc))
         self.problems.show()
+        self._grow_to_fit()
 
     def _cancelled(self) -> None:
         self._stopped()

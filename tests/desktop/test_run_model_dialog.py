@@ -196,3 +196,26 @@ def test_a_model_already_run_on_the_project_is_said(
     dialog.inspect()
     qtbot.waitUntil(lambda: dialog.name.text() == "other")
     assert "already has" not in dialog.status.text()
+
+
+def test_a_model_that_cannot_be_used_hides_the_empty_mapping_and_squeezes_nothing(
+    qtbot: object, dataset: Path, tmp_path: Path
+) -> None:
+    """A wrong family for the model: the reason shows under "This model cannot be used:"
+    without an empty class mapping table between them, without the last inspection's note,
+    and without squeezing the settings (seen at 1024x700: spin boxes cut in half)."""
+    model = detect_model(tmp_path / "yolo.onnx")
+    project.predict(dataset, model, "yolo")
+    dialog = open_dialog(qtbot, dataset, model)
+    assert "already has" in dialog.status.text()
+    dialog.family.setCurrentIndex(dialog.family.findData("yolox"))
+    qtbot.waitUntil(dialog.problems.isVisible)
+    assert "not a YOLOX head" in dialog.problems.toPlainText()
+    assert not dialog.table.isVisible() and not dialog.mapping_caption.isVisible()
+    assert dialog.status.text() == ""
+    qtbot.wait(50)
+    for spin in (dialog.conf, dialog.iou, dialog.max_dets, dialog.imgsz):
+        assert spin.height() >= spin.minimumSizeHint().height()
+    dialog.family.setCurrentIndex(0)  # detect it again: the mapping is back
+    qtbot.waitUntil(dialog.table.isVisible)
+    assert dialog.mapping_caption.isVisible() and not dialog.problems.isVisible()
