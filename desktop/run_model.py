@@ -149,6 +149,7 @@ class RunModelDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.problems)
+        layout.addStretch(0)  # takes the table's room while it is hidden (no mapping to show)
         layout.addWidget(self.buttons)
 
         self.model.edit.editingFinished.connect(self.inspect)

@@ -216,6 +216,9 @@ def test_a_model_that_cannot_be_used_hides_the_empty_mapping_and_squeezes_nothin
     qtbot.wait(50)
     for spin in (dialog.conf, dialog.iou, dialog.max_dets, dialog.imgsz):
         assert spin.height() >= spin.minimumSizeHint().height()
+    # the reason right under its heading, not a table's height below it
+    gap = dialog.problems.geometry().top() - dialog.info.geometry().bottom()
+    assert gap < 4 * dialog.fontMetrics().height()
     dialog.family.setCurrentIndex(0)  # detect it again: the mapping is back
     qtbot.waitUntil(dialog.table.isVisible)
     assert dialog.mapping_caption.isVisible() and not dialog.problems.isVisible()
