@@ -44,7 +44,7 @@ KIND_TITLES = {
     "missing_label": "missing label",
     "wrong_class": "wrong class",
     "inaccurate_label": "inaccurate label",
-    "duplicate_label": "duplicate",
+    "duplicate_label": "duplicate label",
     "spurious_label": "spurious label",
 }
 DISPLAY, ALIGN, FOREGROUND, TOOLTIP = (

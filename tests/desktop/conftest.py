@@ -69,6 +69,40 @@ def demo_project(built_demo: Path, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def built_two_sets(built_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project with a second prediction set (the demo detector's boxes shifted by 5%
+    of their width, scores squared: another detector's habits), analysed with both sets."""
+    import json
+
+    from labelfix.core import project
+
+    preds = json.loads((demo_source() / "predictions.json").read_text())
+    for p in preds:
+        x, y, w, h = p["bbox"]
+        p["bbox"], p["score"] = [x + 0.05 * w, y, w, h], p["score"] ** 2
+    folder = tmp_path_factory.mktemp("two_sets")
+    other = folder / "shifted.json"
+    other.write_text(json.dumps(preds))
+    out = folder / "two_sets.labelfix"
+    shutil.copy(built_demo, out)
+    with project.open_project(out) as store:
+        project.add_predictions(store, other, "shifted", activate=False)
+        set_ids = [s["id"] for s in store.prediction_sets()]
+    jobs.analyze_project(out, None, set_ids)
+    return out
+
+
+@pytest.fixture
+def two_sets_project(built_two_sets: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo analysed with two prediction sets."""
+    out = tmp_path / "two_sets.labelfix"
+    shutil.copy(built_two_sets, out)
+    with Store.open(out) as store, store.atomic():
+        store.set_meta("images_root", str(demo_source() / "images"))
+    return out
+
+
 @pytest.fixture
 def open_window(qtbot: object) -> Callable[..., object]:
     """Open a project in a shown, active MainWindow: ``open_window(project, size=(w, h))``."""

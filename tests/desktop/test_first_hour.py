@@ -1,0 +1,200 @@
+"""What a reviewer met in their first hour with issue 14's views (two prediction sets, the
+Model tab, confusions, grouped suspects, the default cut), at 1400x900 and 1024x700: each
+test pins one thing that was broken, confusing or clipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from labelfix.core.project import import_project
+from labelfix.core.suspects import KINDS
+from labelfix.desktop.demo import demo_source
+from labelfix.desktop.main_window import MainWindow
+from labelfix.desktop.models import KIND_TITLES
+
+SIZES = [(1400, 900), (1024, 700)]
+
+
+def model_tab(window: MainWindow) -> object:
+    summary = window.docks["summary"].widget()
+    summary.setCurrentIndex(1)
+    QApplication.processEvents()
+    return summary.model_report
+
+
+def settle(qtbot: object) -> None:
+    qtbot.wait(60)  # the inspector and the summary follow the session a moment later
+    QApplication.processEvents()
+
+
+def test_kind_titles_are_the_kind_words() -> None:
+    """duplicate_label read "duplicate" in the table, the kinds menu and the summary."""
+    assert {k: KIND_TITLES[k] for k in KINDS} == {k: k.replace("_", " ") for k in KINDS}
+
+
+def test_a_project_without_analysis_says_so_and_the_status_bar_never_overlaps(
+    open_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    """The canvas said "This analysis found no suspects." before any analysis, and the start
+    message was painted over the counts (both in the status bar at once)."""
+    src = demo_source()
+    path = tmp_path / "new.labelfix"
+    import_project(path, src / "labels.json", src / "images", src / "predictions.json")
+    window = open_window(path)
+    assert not window.session.analysed()
+    message = window.canvas.empty_message()
+    assert message is not None and "no analysis yet" in message
+    assert "Analyse" in message
+    bar = window.statusBar()
+    if bar.currentMessage():
+        assert not window.counts.isVisible()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_found_by_lists_one_set_a_line_and_is_not_clipped(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object, size: tuple
+) -> None:
+    window = open_window(two_sets_project, size=size)
+    s = window.session
+    index = s.index
+    both = np.flatnonzero(index.support_counts() == 2)
+    s.set_filter(s.filter.with_(min_score=0.0, per_object=False))
+    s.select_id(int(index.ids[both[0]]))
+    settle(qtbot)
+    inspector = window.docks["inspector"].widget()
+    field = inspector.fields["sets"]
+    lines = field.text().split("<br>")
+    found = s.current()["supported_by"]
+    assert len(lines) == len(found) == 2
+    for line, x in zip(lines, found, strict=True):
+        assert line.startswith(f"{x['set']}: score {x['score']:.2f}")
+    assert field.height() >= field.heightForWidth(field.width())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_model_tab_shows_whole_rows_and_the_class_column(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object, size: tuple
+) -> None:
+    """The per-class and confusion tables were squeezed to less than one row, scrolled so far
+    right that the class column read "la▸"."""
+    window = open_window(two_sets_project, size=size)
+    report = model_tab(window)
+    settle(qtbot)
+    for view in (report.metrics_view, report.confusions_view):
+        assert view.model().rowCount() >= 4
+        rows = view.viewport().height() // view.rowHeight(0)
+        assert rows >= 4, f"{view.viewport().height()} px show {rows} rows"
+        header = view.horizontalHeader()
+        assert view.horizontalScrollBar().value() == 0
+        last = view.model().columnCount() - 1
+        right = header.sectionViewportPosition(last) + header.sectionSize(last)
+        assert right <= view.viewport().width() + 1  # every number visible
+        fm = view.fontMetrics()
+        assert header.sectionSize(0) >= fm.horizontalAdvance("person") + 8
+    assert report.plot.height() >= 120
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_suspects_tab_lists_every_kind_without_scrolling(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object, size: tuple
+) -> None:
+    window = open_window(two_sets_project, size=size)
+    summary = window.docks["summary"].widget()
+    settle(qtbot)
+    view = summary.kind_view
+    assert view.model().rowCount() == len(KINDS)
+    assert view.viewport().height() >= len(KINDS) * view.rowHeight(0)
+
+
+def test_a_confusion_pair_filter_is_shown_and_cleared_from_the_filter_bar(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    """A click on a confusion listed its pair's suspects, and nothing in the filter bar said
+    so or undid it ("Classes: all" while two rows were listed)."""
+    window = open_window(two_sets_project)
+    s, bar = window.session, window.filter_bar
+    report = model_tab(window)
+    assert bar.pair.isHidden()
+    a, b = report.confusions.keys[0]
+    report.confusions_view.clicked.emit(report.confusions.index(0, 0))
+    assert s.filter.class_pair == (a, b)
+    names = s.category_names
+    assert not bar.pair.isHidden()
+    assert names[a] in bar.pair.text() and names[b] in bar.pair.text()
+    bar.pair.click()
+    assert s.filter.class_pair is None and bar.pair.isHidden()
+
+
+def test_typing_a_file_name_keeps_the_default_cut(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    """The score box shows the default cut rounded to 2 decimals; any other filter change
+    took that rounded value as the reviewer's own cut ("(default)" vanished)."""
+    window = open_window(two_sets_project)
+    s, bar = window.session, window.filter_bar
+    s.index.review_cut = 0.2874  # a cut that 2 decimals do not show exactly
+    bar._sync_cut()
+    assert s.filter.min_score is None and bar.min_score.suffix() == " (default)"
+    bar.search.setText("0000")
+    qtbot.waitUntil(lambda: s.filter.file_name == "0000")
+    assert s.filter.min_score is None and bar.min_score.suffix() == " (default)"
+    bar.per_object.click()
+    assert s.filter.min_score is None
+
+
+def test_n_steps_through_the_object_s_alternatives_and_a_accepts_one(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    """The alternatives were a mouse click away (links in the inspector) but no key away."""
+    window = open_window(two_sets_project)
+    s = window.session
+    index = s.index
+    heads = np.flatnonzero(index.group_rank == 0)
+    head = int(heads[np.flatnonzero(index.group_size(heads) >= 2)[0]])
+    others = [int(p) for p in index.alternatives(head)]
+    s.set_filter(s.filter.with_(min_score=0.0))
+    s.select_id(int(index.ids[head]))
+    window.table.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_N)
+    assert s.current_pos == others[0]
+    for _ in others[1:]:
+        QTest.keyClick(window, Qt.Key.Key_N)
+    QTest.keyClick(window, Qt.Key.Key_N)  # round to the most likely fix again
+    assert s.current_pos == head
+    QTest.keyClick(window, Qt.Key.Key_N)
+    chosen = index.key(others[0])
+    head_key = index.key(head)
+    set_id = int(index.prediction_set_id[others[0]])
+    QTest.keyClick(window, Qt.Key.Key_A)
+    assert s.store.decision(set_id, chosen)["decision"] == "accepted"
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert s.store.decision(set_id, chosen) is None
+    assert s.store.decision(int(index.prediction_set_id[head]), head_key) is None
+
+
+def test_undo_and_redo_keep_one_found_by_line_per_set(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    """After an undo the inspector read "centernet 0.52 · centernet 0.43", after a redo five
+    entries: re-reading an image's suspects kept their old prediction-set support rows."""
+    window = open_window(two_sets_project)
+    s = window.session
+    s.set_filter(s.filter.with_(min_score=0.0))
+    before = {
+        s.index.key(p): len(s.index.supported_by(p)) for p in range(len(s.index))
+    }
+    s.select_row(0)
+    window.table.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_A)
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    after = {s.index.key(p): len(s.index.supported_by(p)) for p in range(len(s.index))}
+    assert after == before
