@@ -288,8 +288,10 @@ class MainWindow(QMainWindow):
         self.docks["summary"].setWidget(SummaryPanel(session))
         self.counts = StatusCounts(session)
         self.statusBar().addWidget(self.counts, 1)
-        # Qt shows an added status bar widget by a queued call, over a message shown before it
-        # runs (opening says "no analysis yet" or the import's warnings): queue the hiding too
+        # a message shown before the window was (the "no analysis yet" one, the import's
+        # warnings) left the counts visible under it: Qt shows an added status bar widget by a
+        # queued call, after that message; hide and show them on each message, and once queued
+        self.statusBar().messageChanged.connect(self._counts_under_message)
         QTimer.singleShot(0, self._counts_under_message)
         session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
         session.history.stepFailed.connect(self._error)  # a write failed: never only a status line
@@ -375,6 +377,11 @@ class MainWindow(QMainWindow):
         self.session = None
         self._show_start()
 
+    def _counts_under_message(self, *_args: object) -> None:
+        """The counts hide while the status bar shows a message, and show again after it."""
+        if self.counts is not None:
+            self.counts.setVisible(not self.statusBar().currentMessage())
+
     def update_actions(self, *_args: object) -> None:
         """Enable the actions that are possible now (menus grey the others, keys skip them)."""
         update_enabled(self.actions, facts(self.session))
@@ -444,13 +451,6 @@ class MainWindow(QMainWindow):
         QThreadPool.globalInstance().waitForDone()
         self.loader.pool.waitForDone()
         event.accept()
-
-    def _counts_under_message(self) -> None:
-        """Hide the counts while the status bar shows a message, as QStatusBar itself does
-        (hidden, not explicitly: clearing the message shows them again)."""
-        if self.counts is not None and self.statusBar().currentMessage():
-            self.counts.hide()
-            self.counts.setAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide, False)
 
     def show_error(self, text: str) -> None:
         """Say a problem in the status bar, and in a message box where someone sees it."""

@@ -525,10 +525,16 @@ class CanvasView(QGraphicsView):
             painter.end()
 
     def empty_message(self) -> str | None:
-        """Why nothing is shown (no image): the filter lists nothing, or nothing is selected."""
+        """Why nothing is shown (no image): no analysis yet, the filter lists nothing, or
+        nothing is selected."""
         session = self.session
         if session is None or self.image_id is not None:
             return None
+        if not session.analysed():
+            return (
+                "This project has no analysis yet: Analyse ▸ Analyse with thresholds… matches "
+                "the predictions to the labels and lists the suspects."
+            )
         if session.row_count() == 0:
             total = len(session.index)
             return (
