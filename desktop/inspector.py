@@ -115,6 +115,7 @@ class Inspector(QScrollArea):
                 "decision",
             )
         }
+        self.fields["sets"].setTextFormat(Qt.TextFormat.RichText)  # one set a line
         self.hint = QLabel()  # what A would do (and the other forms of the fix)
         self.hint.setWordWrap(True)
         self.hint.setObjectName("hint")
@@ -239,9 +240,11 @@ class Inspector(QScrollArea):
         self.fields["sets"].setText(
             IMAGE_ONLY_FOUND_BY
             if image_only
-            else " · ".join(
-                f"{x['set']} {x['score']:.2f}"
-                + ("" if x["confidence"] is None else f" (conf. {x['confidence']:.2f})")
+            else "<br>".join(  # one set a line: two on one line wrapped and were clipped
+                html.escape(
+                    f"{x['set']}: score {x['score']:.2f}"
+                    + ("" if x["confidence"] is None else f" · conf. {x['confidence']:.2f}")
+                )
                 for x in s.get("supported_by", ())
             )
             or "—"
