@@ -285,7 +285,7 @@ class SuspectIndex:
             setattr(self, name, np.insert(getattr(self, name)[keep], at, fresh[name]))
         if self.multi and self.support is not None:
             sup = self.support
-            stay = np.isin(sup["suspect_id"], self.ids)
+            stay = np.isin(sup["suspect_id"], kept_ids)  # the re-read images' rows: anew
             new = store.suspect_support(self.analysis_id, ids)
             merged = {k: np.concatenate([sup[k][stay], new[k]]) for k in sup}
             order = np.lexsort((merged["set_id"], merged["suspect_id"]))

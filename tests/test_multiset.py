@@ -198,3 +198,16 @@ def test_matches_of_each_set_are_kept(store: Store) -> None:
         for name, col in own.items():
             np.testing.assert_array_equal(shared[name], col, err_msg=name)
     assert sql(store, "SELECT COUNT(*) FROM suspect_support").fetchone()[0] > 0
+
+
+def test_re_reading_images_keeps_one_support_row_per_set(store: Store) -> None:
+    """reload_images (after an edit, its undo or redo) kept the re-read images' old support
+    rows beside the new ones: the inspector then listed one set two, five, eight times."""
+    index = SuspectIndex.load(store)
+    image_ids = sorted(set(index.image_id[index.support_counts() == 2].tolist()))[:3]
+    before = {index.key(p): index.supported_by(p) for p in range(len(index))}
+    for _ in range(3):
+        index.reload_images(store, image_ids)
+    after = {index.key(p): index.supported_by(p) for p in range(len(index))}
+    assert after == before
+    assert (index.support_counts() <= len(index.set_ids)).all()
