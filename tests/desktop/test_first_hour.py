@@ -187,14 +187,16 @@ def test_undo_and_redo_keep_one_found_by_line_per_set(
     window = open_window(two_sets_project)
     s = window.session
     s.set_filter(s.filter.with_(min_score=0.0))
-    before = {
-        s.index.key(p): len(s.index.supported_by(p)) for p in range(len(s.index))
-    }
+    before = {s.index.key(p): len(s.index.supported_by(p)) for p in range(len(s.index))}
     s.select_row(0)
     window.table.setFocus()
     QTest.keyClick(window, Qt.Key.Key_A)
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     after = {s.index.key(p): len(s.index.supported_by(p)) for p in range(len(s.index))}
     assert after == before
