@@ -261,7 +261,9 @@ class FilterBar(QWidget):
         flt = self.session.filter
         score = round(self.min_score.value(), 4)
         cut = self.session.index.review_cut if flt.min_score is None else flt.min_score
-        min_score = flt.min_score if score == round(cut, 4) else score  # edited: the user's cut
+        # the box shows the cut to its decimals (0.2874 as 0.29): unchanged there, it is kept
+        shown = round(cut, self.min_score.decimals())
+        min_score = flt.min_score if score == shown else score  # edited: the user's cut
         self.session.set_filter(
             flt.with_(
                 min_score=min_score,
