@@ -174,6 +174,15 @@ class FilterBar(QWidget):
         self.status = QComboBox()
         for text, _value in STATUS_CHOICES:
             self.status.addItem(text)
+        # a confusion pair clicked in the Model tab (label class → predicted class): shown
+        # while it narrows the list, a click clears it
+        self.pair = QToolButton()
+        self.pair.setToolTip(
+            "Only the suspects of this confusion (from the Model tab): click "
+            "to list every class again"
+        )
+        self.pair.hide()
+        self.pair.clicked.connect(self._clear_pair)
         self.search = QLineEdit(placeholderText="file name…", clearButtonEnabled=True)
         self._search_timer = QTimer(self, singleShot=True, interval=250)
         # the cuts on one row, the choices on the next; a narrow panel wraps them further
@@ -181,7 +190,7 @@ class FilterBar(QWidget):
         rows.setContentsMargins(4, 4, 4, 4)
         for w in (self.min_score, self.min_conf, self.seed, self.per_object):
             rows.addWidget(w)
-        for w in (self.kinds, self.classes, self.iou, self.status, self.search):
+        for w in (self.kinds, self.classes, self.pair, self.iou, self.status, self.search):
             rows.addWidget(w)
         self._synced = (
             self.min_score,
@@ -229,6 +238,10 @@ class FilterBar(QWidget):
         self.classes.set_items(
             sorted(names.items(), key=lambda kv: kv[1].lower()), flt.category_ids
         )
+        pair = flt.class_pair
+        if pair is not None:
+            self.pair.setText(f"{names.get(pair[0], pair[0])} → {names.get(pair[1], pair[1])}  ✕")
+        self.pair.setVisible(pair is not None)
         choice = next((i for i, (_t, v) in enumerate(STATUS_CHOICES) if v == flt.statuses), 1)
         self.status.setCurrentIndex(choice)
         if self.search.text() != flt.file_name:
@@ -245,6 +258,9 @@ class FilterBar(QWidget):
         if round(self.min_score.value(), 4) != round(cut, 4):
             self.min_score.setValue(cut)
         self.min_score.blockSignals(False)
+
+    def _clear_pair(self) -> None:
+        self.session.set_filter(self.session.filter.with_(class_pair=None))
 
     def _seed_view(self, on: bool) -> None:
         """The earlier confidence view, or back to the default cut."""
