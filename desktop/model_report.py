@@ -47,9 +47,15 @@ RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 class RowsModel(QAbstractTableModel):
     """A small sortable table: rows of values (None shown as —), one ``key`` per row."""
 
-    def __init__(self, headers: tuple[str, ...], formats: tuple[str, ...], parent: Any) -> None:
+    def __init__(
+        self,
+        headers: tuple[str, ...],
+        formats: tuple[str, ...],
+        parent: Any,
+        tips: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(parent)
-        self.headers, self.formats = headers, formats
+        self.headers, self.formats, self.tips = headers, formats, tips
         self.rows: list[tuple] = []
         self.keys: list[Any] = []
 
@@ -68,8 +74,12 @@ class RowsModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.headers[section] if 0 <= section < len(self.headers) else None
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.headers):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.headers[section]
+        if role == Qt.ItemDataRole.ToolTipRole and section < len(self.tips):
+            return self.tips[section]
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -107,7 +117,16 @@ class RowsModel(QAbstractTableModel):
         self.endResetModel()
 
 
-def _table(model: RowsModel) -> QTableView:
+def rows_height(view: QTableView, rows: int) -> int:
+    """The height that shows the header and ``rows`` whole rows (no horizontal scroll bar)."""
+    header = view.horizontalHeader().sizeHint().height()
+    return header + rows * view.verticalHeader().defaultSectionSize() + 2 * view.frameWidth()
+
+
+def _table(model: RowsModel, rows: int) -> QTableView:
+    """A sortable table at least ``rows`` rows tall; its text columns share the width and its
+    numbers take what they need, so a narrow panel elides class names instead of scrolling
+    them out of sight."""
     view = QTableView()
     view.setModel(model)
     view.verticalHeader().hide()
@@ -115,11 +134,31 @@ def _table(model: RowsModel) -> QTableView:
     view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
     view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.setMinimumHeight(48)
-    view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    for c in range(1, model.columnCount()):
-        view.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setWordWrap(False)
+    view.setMinimumHeight(rows_height(view, rows))
+    header = view.horizontalHeader()
+    header.setMinimumSectionSize(24)
+    for c in range(model.columnCount()):
+        mode = (
+            QHeaderView.ResizeMode.Stretch if not model.formats[c] else QHeaderView.ResizeMode.Fixed
+        )
+        header.setSectionResizeMode(c, mode)
+    fit_numbers(view)
     return view
+
+
+def fit_numbers(view: QTableView) -> None:
+    """Size the number columns to their header and widest value (a small margin each)."""
+    model: RowsModel = view.model()
+    fm = view.fontMetrics()
+    header_fm = view.horizontalHeader().fontMetrics()
+    for c, fmt in enumerate(model.formats):
+        if not fmt:
+            continue
+        texts = [model.data(model.index(r, c)) or "" for r in range(model.rowCount())]
+        widest = max((fm.horizontalAdvance(t) for t in texts), default=0)
+        view.setColumnWidth(c, max(widest, header_fm.horizontalAdvance(model.headers[c])) + 12)
 
 
 class ReliabilityPlot(QWidget):
@@ -131,7 +170,7 @@ class ReliabilityPlot(QWidget):
         self.curve: list[tuple[float, float]] = []  # (raw score, probability)
         self.bins: list[list[float]] = []  # [mean score, tp rate, mean probability, count]
         self.title = ""
-        self.setMinimumHeight(90)
+        self.setMinimumHeight(140)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(240, 170)
@@ -210,13 +249,22 @@ class ModelReport(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.metrics = RowsModel(
-            ("Class", "Labels", "AP", "Prec.", "Recall"), ("", "d", ".2f", ".2f", ".2f"), self
+            ("Class", "#", "AP", "Prec", "Rec"),  # short: a narrow panel keeps the names
+            ("", "d", ".2f", ".2f", ".2f"),
+            self,
+            (
+                "The label class (click: list its suspects)",
+                "How many labels of the class",
+                "Average precision at the analysis's match IoU",
+                "Precision of the predictions with probability ≥ 0.5",
+                "Recall of the predictions with probability ≥ 0.5",
+            ),
         )
         self.confusions = RowsModel(
             ("Label class", "Predicted", "Labels", "Habit"), ("", "", "d", ".2f"), self
         )
-        self.metrics_view = _table(self.metrics)
-        self.confusions_view = _table(self.confusions)
+        self.metrics_view = _table(self.metrics, 6)
+        self.confusions_view = _table(self.confusions, 4)
         self.metrics_view.setToolTip("Click a class to list its suspects")
         self.confusions_view.setToolTip(
             "Labels of a class whose most probable prediction is another class; habit: how "
@@ -233,6 +281,7 @@ class ModelReport(QWidget):
         self.plot = ReliabilityPlot()
         self.plot.setToolTip(self.plot_tip)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
         top.addWidget(QLabel("Prediction set"))
         top.addWidget(self.set_choice, 1)
@@ -326,6 +375,8 @@ class ModelReport(QWidget):
             ],
             [(r["label_class"], r["predicted_class"]) for r in pairs],
         )
+        fit_numbers(self.metrics_view)
+        fit_numbers(self.confusions_view)
         self.class_choice.blockSignals(True)
         self.class_choice.clear()
         plotted = sorted(part["reliability"], key=lambda c: names.get(int(c), c).lower())

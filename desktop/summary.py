@@ -7,9 +7,20 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .model_report import ModelReport
+from labelfix.core.suspects import KINDS
+
+from .model_report import ModelReport, rows_height
 from .models import CountsModel
 from .session import Session
 
@@ -123,6 +134,7 @@ class SummaryPanel(QTabWidget):
         layout.addWidget(title)
         self.histogram = ScoreHistogram(session)
         layout.addWidget(self.histogram)
+        views = []
         for title, model, stretch in (
             ("Listed, per kind", self.by_kind, 0),
             ("Listed, per class", self.by_class, 1),
@@ -133,11 +145,27 @@ class SummaryPanel(QTabWidget):
             view.verticalHeader().hide()
             view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+            view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
             view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            if stretch == 0:
-                view.setMaximumHeight(6 * 24 + 4)
+            if stretch == 0:  # every kind, whole (it showed two of five in a short panel)
+                view.setFixedHeight(rows_height(view, len(KINDS)))
+            else:
+                view.setMinimumHeight(rows_height(view, 4))
             layout.addWidget(view, stretch)
-        self.addTab(suspects, "Suspects")
+            views.append(view)
+        self.kind_view, self.class_view = views
+        self.addTab(_scrolled(suspects), "Suspects")
         self.model_report = ModelReport(session)
-        self.addTab(self.model_report, "Model")
+        self.addTab(_scrolled(self.model_report), "Model")
+
+
+def _scrolled(page: QWidget) -> QScrollArea:
+    """A tab page that scrolls when the panel is shorter than its tables' whole rows, rather
+    than squeezing them below one row."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
