@@ -112,6 +112,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         needs=_needs(PROJECT, ANALYSIS),
     ),
     ActionSpec(
+        "next_alternative",
+        "Next fix for this object (its other suspects, in turn)",
+        ("N",),
+        lambda w: w.session.step_alternative(),
+        needs=_needs(PROJECT, SUSPECT),
+    ),
+    ActionSpec(
         "undo",
         "Undo",
         ("Ctrl+Z",),

@@ -256,7 +256,8 @@ class Inspector(QScrollArea):
         )
         text = s["status"] + (f" — {decision['note']}" if decision and decision.get("note") else "")
         self.fields["decision"].setText(text)
-        self.alternatives.setText(self._suspect_links(same_object(self.session, s)) or "none")
+        links = self._suspect_links(same_object(self.session, s))
+        self.alternatives.setText(links + "<br><i>N: the next of them</i>" if links else "none")
         preview = self.session.fix_choice.preview()
         if preview is not None:
             self.hint.setText(IMAGE_ONLY_GHOST if image_only else describe(preview, names))

@@ -323,6 +323,20 @@ class Session(QObject):
         self._select_pos(pos)
         return True
 
+    def step_alternative(self) -> bool:
+        """Select the next suspect of the current one's object (its group, most likely fix
+        first, round to it again after the last), listed or not: the alternatives one key
+        away. False when the suspect has none."""
+        pos = self.review.current_pos
+        if pos is None:
+            return False
+        others = [int(p) for p in self.index.alternatives(pos)]
+        if not others:
+            return False
+        members = sorted([pos, *others], key=lambda p: (int(self.index.group_rank[p]), p))
+        self._select_pos(members[(members.index(pos) + 1) % len(members)])
+        return True
+
     def _select_pos(self, pos: int | None, *, save: bool = True, keep_view: bool = False) -> None:
         if (
             self.team is not None
