@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QHeaderView,
@@ -38,7 +38,7 @@ class ScoreHistogram(QWidget):
         self.counts = np.zeros(BINS, dtype=np.int64)
         self.threshold = 0.0
         self._counted: np.ndarray | None = None  # the confidence column counted last
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(120)
         timer = QTimer(
             self, singleShot=True, interval=LAZY_MS
         )  # repaint in a later frame than the table
@@ -48,7 +48,7 @@ class ScoreHistogram(QWidget):
         self.refresh()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return QSize(240, 130)
+        return QSize(240, 140)
 
     def refresh(self) -> None:
         """Recount from the whole index (the threshold is the session's score cut).
@@ -77,11 +77,25 @@ class ScoreHistogram(QWidget):
             self.threshold = self._cut()
             self.update()
 
+    def label_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(8)
+        return font
+
+    def layout_rects(self) -> tuple[QRectF, QRectF]:
+        """(the caption's strip, the bars' area): the caption sits above the bars, so the cut
+        line never crosses it (in a narrow panel it ran through the text)."""
+        strip = QFontMetricsF(self.label_font()).height() + 2
+        caption = QRectF(self.rect()).adjusted(8, 2, -8, 0)
+        caption.setHeight(strip)
+        area = QRectF(self.rect()).adjusted(8, 4 + strip, -8, -18)
+        return caption, area
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
-        area = QRectF(self.rect()).adjusted(8, 6, -8, -18)
+        caption, area = self.layout_rects()
         p.fillRect(self.rect(), pal.base())
         top = max(int(self.counts.max()), 1)
         scale = np.log1p(self.counts) / np.log1p(top)  # log: a few confident suspects stay visible
@@ -101,9 +115,7 @@ class ScoreHistogram(QWidget):
         p.setPen(pen)
         p.drawLine(int(x), int(area.top()), int(x), int(area.bottom()))
         p.setPen(pal.text().color())
-        font = p.font()
-        font.setPointSizeF(8)
-        p.setFont(font)
+        p.setFont(self.label_font())
         for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
             tx = area.left() + tick * area.width()
             p.drawText(
@@ -111,11 +123,10 @@ class ScoreHistogram(QWidget):
                 Qt.AlignmentFlag.AlignCenter,
                 f"{tick:g}",
             )
-        p.drawText(
-            area.adjusted(0, 0, -2, 0),
-            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight,
-            f"tallest bar {top} (log scale)",
+        text = QFontMetricsF(p.font()).elidedText(
+            f"tallest bar {top} (log scale)", Qt.TextElideMode.ElideRight, caption.width()
         )
+        p.drawText(caption, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight, text)
         p.end()
 
 

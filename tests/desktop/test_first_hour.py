@@ -200,3 +200,23 @@ def test_undo_and_redo_keep_one_found_by_line_per_set(
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     after = {s.index.key(p): len(s.index.supported_by(p)) for p in range(len(s.index))}
     assert after == before
+
+
+@pytest.mark.parametrize("width", [180, 260, 400])
+def test_the_histogram_caption_stays_clear_of_the_bars_and_the_cut_line(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, width: int
+) -> None:
+    """In a narrow panel "tallest bar N (log scale)" was drawn over the bars, and the red cut
+    line ran through it."""
+    from labelfix.desktop.summary import ScoreHistogram
+
+    window = open_window(two_sets_project)
+    s = window.session
+    s.set_filter(s.filter.with_(min_score=0.8))
+    histogram = ScoreHistogram(s)
+    histogram.resize(width, 120)
+    histogram.refresh()
+    caption, area = histogram.layout_rects()
+    assert caption.bottom() <= area.top()  # the bars and the cut line live in ``area``
+    assert caption.width() > 0 and area.height() >= 60
+    histogram.grab()  # paints
