@@ -6,6 +6,7 @@ view lays them out (``layout_tags``) whenever what it shows changes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -315,9 +316,12 @@ class ReviewScene(QGraphicsScene):
         return items[0].path() if items else None
 
     # ------------------------------------------------------------------ tags
-    def layout_tags(self, to_view: QTransform, viewport: QRectF) -> None:
+    def layout_tags(
+        self, to_view: QTransform, viewport: QRectF, avoid: Sequence[QRectF] = ()
+    ) -> None:
         """Place every shown tag in view pixels (see tag_layout) for the view ``to_view`` maps
-        the scene into; tags that moved away from their box get a leader line."""
+        the scene into, off the ``avoid`` rectangles (view pixels: the edited label's handles);
+        tags that moved away from their box get a leader line."""
         requests = []
         for i, tag in enumerate(self.tags):
             if not tag.item.isVisible():
@@ -340,7 +344,8 @@ class ReviewScene(QGraphicsScene):
             suspect.append((r.left(), r.top(), r.right(), r.bottom()))
         bounds = (viewport.left(), viewport.top(), viewport.right(), viewport.bottom())
         to_scene, _ok = to_view.inverted()
-        for place in place_tags(requests, bounds, suspect):
+        keep_off = [(r.left(), r.top(), r.right(), r.bottom()) for r in avoid]
+        for place in place_tags(requests, bounds, suspect, keep_off):
             tag = self.tags[place.key]
             tag.item.setPos(to_scene.map(QPointF(place.rect[0], place.rect[1])))
             if place.leader is None:

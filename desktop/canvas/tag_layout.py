@@ -72,12 +72,13 @@ def _clamp(x: float, y: float, w: float, h: float, bounds: Rect) -> tuple[float,
     return x, y
 
 
-def near_spots(req: TagRequest) -> list[tuple[float, float]]:
-    """Top-left corners of the spots beside the box, best first."""
+def near_spots(req: TagRequest, pad: float = 0.0) -> list[tuple[float, float]]:
+    """Top-left corners of the spots beside the box, best first (``pad`` pixels further from
+    its edges: past the edit handles on them)."""
     x0, y0, x1, y1 = req.anchor
     w, h = req.width, req.height
-    above = [(x0, y0 - h), (x1 - w, y0 - h), (x0, y0), (x1 - w, y0)]
-    below = [(x0, y1), (x1 - w, y1), (x0, y1 - h), (x1 - w, y1 - h)]
+    above = [(x0, y0 - h - pad), (x1 - w, y0 - h - pad), (x0, y0 + pad), (x1 - w, y0 + pad)]
+    below = [(x0, y1 + pad), (x1 - w, y1 + pad), (x0, y1 - h - pad), (x1 - w, y1 - h - pad)]
     return below + above if req.below else above + below
 
 
@@ -120,14 +121,19 @@ def _touches(tag: Rect, anchor: Rect, slack: float = 1.0) -> bool:
 
 
 def place_tags(
-    requests: Sequence[TagRequest], bounds: Rect, suspect: Sequence[Rect] = ()
+    requests: Sequence[TagRequest],
+    bounds: Rect,
+    suspect: Sequence[Rect] = (),
+    avoid: Sequence[Rect] = (),
 ) -> list[TagPlace]:
     """Place every tag inside ``bounds``, in priority order (stable): the best free spot beside
     its box, else the nearest free spot further out (with a leader line), where free means on
-    no tag placed before it and off the outlines of the ``suspect`` boxes (but its own: a tag may
-    sit on its own box's edge). Only when nothing is free does a tag take the least covered
-    spot."""
-    placed: list[Rect] = []
+    no tag placed before it, on none of the ``avoid`` rectangles (the edited label's handles)
+    and off the outlines of the ``suspect`` boxes (but its own: a tag may sit on its own box's
+    edge). Only when nothing is free does a tag take the least covered spot."""
+    placed: list[Rect] = list(avoid)  # handles block like tags placed before
+    pad = max((r[3] - r[1] for r in avoid), default=0.0) / 2  # half a handle
+    slack = 1.0 + pad
     out: list[TagPlace] = []
     for req in sorted(requests, key=lambda r: r.priority):
         w, h = req.width, req.height
@@ -138,14 +144,16 @@ def place_tags(
         bands = [band for rect in suspect if rect != req.anchor for band in outline_bands(rect)]
         best: tuple[float, Rect] | None = None
         chosen: Rect | None = None
-        for rank, (x, y) in enumerate(near_spots(req)):
+        spots = near_spots(req) + (near_spots(req, pad) if pad else [])
+        for rank, (x, y) in enumerate(spots):
             x, y = _clamp(x, y, w, h, bounds)
             rect = (x, y, x + w, y + h)
             covered = _covered(rect, placed, bands)
-            if covered == 0 and _touches(rect, req.anchor):
+            touches = _touches(rect, req.anchor, slack)
+            if covered == 0 and touches:
                 chosen = rect
                 break
-            cost = covered + rank * NEAR_PENALTY + LEADER_PENALTY * (not _touches(rect, req.anchor))
+            cost = covered + rank * NEAR_PENALTY + LEADER_PENALTY * (not touches)
             if best is None or cost < best[0]:
                 best = (cost, rect)
         if chosen is None:
@@ -165,7 +173,7 @@ def place_tags(
             assert best is not None
             chosen = best[1]
         placed.append(chosen)
-        leader = None if _touches(chosen, req.anchor) else _leader(chosen, req.anchor)
+        leader = None if _touches(chosen, req.anchor, slack) else _leader(chosen, req.anchor)
         out.append(TagPlace(req.key, chosen, leader))
     return out
 

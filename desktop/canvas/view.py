@@ -21,6 +21,7 @@ from ..images import ImageLoader
 from ..session import Session
 from .editing import Hit, LabelEditor
 from .framing import CONTEXT_FILL, OBJECT_FILL, OBJECT_MAX_SCALE, Frame, frame_box
+from .handles import HANDLE_SIZE
 from .items import category_colour
 from .scene import GHOST_DELETE, Ghost, Overlay, ReviewScene
 from .tools import BoxTool, DrawTool, PolygonTool
@@ -493,14 +494,24 @@ class CanvasView(QGraphicsView):
         """Lay the tags out for what the view shows now; keep a message in view."""
         self._laid_out = self._view_key()
         rect = QRectF(self.viewport().rect())
-        self.review_scene.layout_tags(self.viewportTransform(), rect)
+        self.review_scene.layout_tags(self.viewportTransform(), rect, self._handle_rects())
         self.review_scene.place_message(self.visible_scene_rect())
+
+    def _handle_rects(self) -> list[QRectF]:
+        """The edited label's handles in view pixels (tags keep off them)."""
+        if self.editor is None:
+            return []
+        t = self.viewportTransform()
+        half = HANDLE_SIZE / 2 + 1
+        points = [t.map(h.scenePos()) for h in self.editor.handles]
+        return [QRectF(p.x() - half, p.y() - half, 2 * half, 2 * half) for p in points]
 
     def _view_key(self) -> tuple:
         t = self.viewportTransform()
         size = self.viewport().size()
+        editing = id(self.editor) if self.editor is not None else 0  # its handles: tags move
         return (t.m11(), t.m22(), t.dx(), t.dy(), size.width(), size.height(),
-                self.review_scene.generation)  # fmt: skip
+                self.review_scene.generation, editing)  # fmt: skip
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt API
         super().scrollContentsBy(dx, dy)

@@ -220,3 +220,35 @@ def test_the_histogram_caption_stays_clear_of_the_bars_and_the_cut_line(
     assert caption.bottom() <= area.top()  # the bars and the cut line live in ``area``
     assert caption.width() > 0 and area.height() >= 60
     histogram.grab()  # paints
+
+
+def test_tags_keep_off_the_selected_label_s_edit_handles(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    """"A: → wine glass" sat on the edited label's top edge, over its vertex handles: neither
+    the text nor the handles could be read or grabbed."""
+    from labelfix.desktop.canvas.handles import HANDLE_SIZE
+
+    window = open_window(two_sets_project, size=(1400, 900))
+    s, canvas = window.session, window.canvas
+    s.set_filter(s.filter.with_(min_score=0.0, per_object=False))
+    index = s.index
+    checked = 0
+    for pos in np.flatnonzero(index.kind == KINDS.index("wrong_class"))[:6]:
+        s.select_id(int(index.ids[pos]))
+        qtbot.waitUntil(lambda: canvas.review_scene.overlay is not None)
+        s.select_label(s.current()["annotation_id"])
+        qtbot.waitUntil(lambda: canvas.editor is not None)
+        canvas.viewport().repaint()
+        QApplication.processEvents()
+        t = canvas.viewportTransform()
+        half = HANDLE_SIZE / 2
+        handles = [t.map(h.scenePos()) for h in canvas.editor.handles]
+        for rects in canvas.review_scene.tag_rects(t).values():
+            for r in rects:
+                inner = r.adjusted(1, 1, -1, -1)
+                for p in handles:
+                    box = type(r)(p.x() - half, p.y() - half, 2 * half, 2 * half)
+                    assert not inner.intersects(box), (r, p)
+        checked += 1
+    assert checked >= 3
