@@ -19,7 +19,6 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 from PIL import Image
@@ -169,7 +168,7 @@ def jpeg_damage(path: str | os.PathLike[str]) -> str | None:
     if data.size < 4 or data[0] != 0xFF or data[1] != 0xD8:
         return None
     try:
-        with _decode_lock, _stderr_text() as said:
+        with _stderr_text() as said:
             pixels = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
     except Exception:  # noqa: BLE001 - reported as damage below
         pixels = None
@@ -181,23 +180,56 @@ def jpeg_damage(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+_STDERR_LOCK = threading.RLock()  # one capture of file descriptor 2 at a time
+# a forked child (the import's reader, the analysis's second process) starts with it free
+os.register_at_fork(after_in_child=lambda: globals().update(_STDERR_LOCK=threading.RLock()))
+
+
 @contextlib.contextmanager
 def _stderr_text() -> Iterator[list[str]]:
     """The lines written to the process's stderr (file descriptor 2) inside the block; they
-    are not shown. Only for short calls (a C library's warnings), holding ``_decode_lock``:
-    the descriptor is the whole process's."""
+    are not shown. For short calls (a C library's warnings); one thread at a time (a lock),
+    so two decoding threads never swap the descriptor under each other."""
     lines: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
+    with _STDERR_LOCK:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                lines.extend(sink.read().decode("utf-8", "replace").splitlines())
+
+
+def _decode_quietly(cv2: object, data: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """``cv2.imdecode`` (unchanged depth and channels) with libjpeg's warnings ("Corrupt JPEG
+    data: ...", which it prints to stderr at every decode of a damaged JPEG) turned into the
+    returned note; anything else written to stderr meanwhile is passed on."""
+    if not (data.size > 2 and data[0] == 0xFF and data[1] == 0xD8):  # not a JPEG
         try:
-            yield lines
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            lines.extend(sink.read().decode("utf-8", "replace").splitlines())
+            return cv2.imdecode(data, cv2.IMREAD_UNCHANGED), None
+        except cv2.error:
+            return None, None
+    pixels = None
+    with _stderr_text() as said:
+        try:
+            pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        except cv2.error:
+            pixels = None
+    found = [line.strip() for line in said if line.strip().startswith(_LIBJPEG_WARNINGS)]
+    others = [
+        line for line in said if line.strip() and not line.strip().startswith(_LIBJPEG_WARNINGS)
+    ]
+    if others:
+        sys.stderr.write("\n".join(others) + "\n")
+        sys.stderr.flush()
+    if not found or pixels is None:
+        return pixels, None
+    return pixels, f"the JPEG data is damaged ({found[0]}); parts of the image show garbage"
 
 
 def load_image(path: str | os.PathLike[str]) -> tuple[np.ndarray | None, str | None]:
@@ -220,12 +252,11 @@ def _load(path: Path) -> tuple[np.ndarray | None, str | None]:
         return None, f"{note}: {path}"
     data = np.fromfile(path, dtype=np.uint8)
     rgb = None
-    said: list[str] = []
     if data.size and cv2 is not None:
-        try:  # IMREAD_UNCHANGED never applies EXIF orientation; keeps depth and channels
-            pixels, said = _imdecode(cv2, data)
-        except cv2.error:
-            pixels = None
+        # IMREAD_UNCHANGED never applies EXIF orientation; keeps depth and channels
+        pixels, damage = _decode_quietly(cv2, data)
+        if damage is not None:
+            note = damage if note is None else f"{note}; {damage}"
         if pixels is not None:
             rgb = to_rgb8(pixels, bgr=True)
     if rgb is None:
@@ -240,32 +271,7 @@ def _load(path: Path) -> tuple[np.ndarray | None, str | None]:
     if _jpeg_truncated(data):
         truncated = JPEG_ENDS_EARLY
         note = truncated if note is None else f"{note}; {truncated}"
-    elif said:
-        damaged = f"the JPEG data is damaged ({said[0]}); parts of the image show garbage"
-        note = damaged if note is None else f"{note}; {damaged}"
     return rgb, None if note is None else f"{note}: {path}"
-
-
-_decode_lock = threading.Lock()
-os.register_at_fork(after_in_child=lambda: globals().update(_decode_lock=threading.Lock()))
-
-
-def _imdecode(cv2: ModuleType, data: np.ndarray) -> tuple[np.ndarray | None, list[str]]:
-    """``cv2.imdecode`` (IMREAD_UNCHANGED) and, for a JPEG, the warnings libjpeg printed.
-
-    libjpeg writes "Corrupt JPEG data: ..." straight to stderr, without the file's name, so a
-    JPEG is decoded with stderr taken aside (one decode at a time: file descriptor 2 is the
-    process's); libjpeg's lines are returned for a warning that names the file, and anything
-    else written to stderr meanwhile (another thread's output) is written back to it."""
-    if data.size < 2 or data[0] != 0xFF or data[1] != 0xD8:
-        return cv2.imdecode(data, cv2.IMREAD_UNCHANGED), []
-    with _decode_lock, _stderr_text() as lines:
-        pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    said = [line.strip() for line in lines if line.strip().startswith(_LIBJPEG_WARNINGS)]
-    other = [line for line in lines if not line.strip().startswith(_LIBJPEG_WARNINGS)]
-    if other:
-        os.write(2, ("\n".join(other) + "\n").encode("utf-8", "replace"))
-    return pixels, said
 
 
 def _pil_rgb(path: Path) -> np.ndarray | None:

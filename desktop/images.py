@@ -13,13 +13,16 @@ from labelfix.core.images import load_image
 
 from . import workers
 
+NOTE_KEY = "labelfix-note"  # a decoded image's note (QImage text): what is wrong with it
+
 
 class ImageError(RuntimeError):
     """An image that cannot be shown, with a message for the placeholder."""
 
 
 def decode_image(path: Path | None) -> QImage:
-    """Decode an image file into a QImage that owns its pixels (raises ImageError).
+    """Decode an image file into a QImage that owns its pixels (raises ImageError); a note
+    on the image (damaged data, an EXIF rotation not applied) is its text ``NOTE_KEY``.
 
     Core's :func:`~labelfix.core.images.load_image` decodes, so the canvas shows exactly the
     pixels COCO tools see (raw orientation, 8-bit RGB), with or without OpenCV.
@@ -32,7 +35,10 @@ def decode_image(path: Path | None) -> QImage:
         raise ImageError(f"{path.name}: {reason}")
     h, w = pixels.shape[:2]
     image = QImage(pixels.data, w, h, int(pixels.strides[0]), QImage.Format.Format_RGB888)
-    return image.copy()  # detach from the numpy buffer
+    image = image.copy()  # detach from the numpy buffer
+    if warning:  # e.g. damaged JPEG data: the canvas says so once, in the status bar
+        image.setText(NOTE_KEY, f"{path.name}: {warning.replace(f': {path}', '')}")
+    return image
 
 
 class ImageLoader(QObject):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 from labelfix.core.editing import nearest_edge
 
 from ..fix_choice import ghost_text
-from ..images import ImageLoader
+from ..images import NOTE_KEY, ImageLoader
 from ..session import Session
 from .editing import Hit, LabelEditor
 from .framing import CONTEXT_FILL, OBJECT_FILL, OBJECT_MAX_SCALE, Frame, frame_box
@@ -376,6 +376,9 @@ class CanvasView(QGraphicsView):
         if image_id != self.image_id:
             return
         self.review_scene.set_image(image)
+        note = image.text(NOTE_KEY)
+        if note and image_id != self.shown_image_id:
+            self.message.emit(note)  # a quiet note per image, not libjpeg's stderr
         self._shown(image_id)
 
     def _on_failed(self, image_id: int, message: str) -> None:
