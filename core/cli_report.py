@@ -93,9 +93,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0
     out = sys.stdout
 
-    def num(v: float | None) -> str:
-        return "" if v is None else f"{v:.3f}"
-
+    num = number_text
     for part in data["sets"]:
         out.write(
             f"prediction set {part['set']}: AP@{part['iou']:g} {num(part['ap'])} (mean over "
@@ -123,12 +121,22 @@ def cmd_report(args: argparse.Namespace) -> int:
             for r in confusions:
                 out.write(
                     f"  {r['label_class'][:17]:<18}{r['predicted_class'][:17]:<18}"
-                    f"{r['count']:>6}{r['share']:>7.0%}{r['habit']:>7.2f}\n"
+                    f"{r['count']:>6}{share_text(r['share']):>7}{r['habit']:>7.2f}\n"
                 )
         out.write("\n")
     if data["review_cut"] is not None:
         out.write(f"default review cut: suspects scored >= {data['review_cut']:.2f}\n")
     return 0
+
+
+def number_text(v: float | None) -> str:
+    """A table's number (3 decimals), or "-" when there is none (ASCII: any terminal)."""
+    return "-" if v is None else f"{v:.3f}"
+
+
+def share_text(share: float) -> str:
+    """A share as a whole percentage; above 0 but under half a percent "<1%", never "0%"."""
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
 def data_classes(part: dict, sort: str) -> list[dict]:
