@@ -430,7 +430,7 @@ class ThresholdsDialog(QDialog):
         form.addRow("Missing-label IoU", self.missing_same_iou)
         form.addRow("Loose-match IoU", self.loose_iou)
         form.addRow("Duplicate IoU", self.duplicate_iou)
-        form.addRow("Min prediction score", self.min_score)
+        form.addRow("Min probability (missing label)", self.min_score)
         form.addRow("Max detections", self.max_dets)
         form.addRow("Compare", self.geometry)
         self.sets = QListWidget()

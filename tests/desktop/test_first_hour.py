@@ -267,3 +267,15 @@ def test_a_damaged_jpeg_is_a_note_in_the_status_bar(
     qtbot.waitUntil(lambda: canvas.shown_image_id == s.current()["image_id"], timeout=10_000)
     message = window.statusBar().currentMessage()
     assert message.startswith("000000000544.jpg: the JPEG data is damaged (Corrupt JPEG data")
+
+
+def test_the_analyse_dialog_names_the_probability_cut(qtbot: object) -> None:
+    """"Min prediction score 0.05" read as the detector's raw score (and beside the table's
+    Score, the suspects'); since calibration it is a probability (labelfix analyze
+    --min-score: "least probability that raises a missing-label suspect")."""
+    from labelfix.desktop.dialogs import ThresholdsDialog
+
+    dialog = ThresholdsDialog(None)
+    qtbot.addWidget(dialog)
+    label = dialog.layout().labelForField(dialog.min_score)
+    assert label is not None and label.text() == "Min probability (missing label)"
