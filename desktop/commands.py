@@ -146,12 +146,15 @@ class EditCommand(QUndoCommand):
         self.applied_once = False
 
     def accepted(self) -> int:
-        """How many suspects this command accepts."""
-        return sum(
-            1
-            for e in leaf_edits(self.edit)
-            if isinstance(e, SetDecision) and e.decision == "accepted"
-        )
+        """How many suspects this command accepts. A suspect several prediction sets found
+        has its decision recorded under each set's key, from the same suspect's numbers: those
+        count once."""
+        seen = set()
+        for e in leaf_edits(self.edit):
+            if isinstance(e, SetDecision) and e.decision == "accepted":
+                numbers = tuple(sorted((e.numbers or {}).items()))
+                seen.add((tuple(sorted(e.image_ids)), numbers) if e.numbers else id(e))
+        return len(seen)
 
     def label_results(self) -> list[tuple[str, int]]:
         """What the command does to labels: ("added" | "changed" | "deleted", label id)."""

@@ -279,3 +279,23 @@ def test_the_analyse_dialog_names_the_probability_cut(qtbot: object) -> None:
     qtbot.addWidget(dialog)
     label = dialog.layout().labelForField(dialog.min_score)
     assert label is not None and label.text() == "Min probability (missing label)"
+
+
+def test_accepting_a_suspect_two_sets_found_says_one_suspect(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    """The decision is recorded under each set's key, and the inspector counted those:
+    "Last accept (2 suspects)" after one A."""
+    window = open_window(two_sets_project)
+    s = window.session
+    index = s.index
+    s.set_filter(s.filter.with_(min_score=0.0, per_object=False))
+    both = np.flatnonzero(
+        (index.support_counts() == 2) & (index.kind == KINDS.index("wrong_class"))
+    )
+    s.select_id(int(index.ids[both[0]]))
+    window.table.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_A)
+    settle(qtbot)
+    text = window.docks["inspector"].widget().last_accept.text()
+    assert text.startswith("Last accept (the suspect): now "), text
