@@ -189,6 +189,9 @@ class MainWindow(QMainWindow):
             self, self.settings, scopes={"canvas": self.canvas, "grid": self.grid}
         )
         self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        # a message shown before the window was (the "no analysis yet" one) left the counts
+        # visible under it: Qt hides only visible normal widgets; hide and show them here
+        self.statusBar().messageChanged.connect(self._counts_under_message)
         self.analysisFinished.connect(self._show_analysis_warnings)
         self._build_menus()
         self.job = JobIndicator()
@@ -288,10 +291,8 @@ class MainWindow(QMainWindow):
         self.docks["summary"].setWidget(SummaryPanel(session))
         self.counts = StatusCounts(session)
         self.statusBar().addWidget(self.counts, 1)
-        # a message shown before the window was (the "no analysis yet" one, the import's
-        # warnings) left the counts visible under it: Qt shows an added status bar widget by a
-        # queued call, after that message; hide and show them on each message, and once queued
-        self.statusBar().messageChanged.connect(self._counts_under_message)
+        # Qt shows an added status bar widget by a queued call, after a message shown before it
+        # (the import's warnings): hide the counts again once that has run
         QTimer.singleShot(0, self._counts_under_message)
         session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
         session.history.stepFailed.connect(self._error)  # a write failed: never only a status line
@@ -377,10 +378,12 @@ class MainWindow(QMainWindow):
         self.session = None
         self._show_start()
 
-    def _counts_under_message(self, *_args: object) -> None:
+    def _counts_under_message(self, *args: object) -> None:
         """The counts hide while the status bar shows a message, and show again after it."""
-        if self.counts is not None:
-            self.counts.setVisible(not self.statusBar().currentMessage())
+        counts = getattr(self, "counts", None)  # connected before the first project
+        if counts is not None:
+            text = args[0] if args else self.statusBar().currentMessage()
+            counts.setVisible(not text)
 
     def update_actions(self, *_args: object) -> None:
         """Enable the actions that are possible now (menus grey the others, keys skip them)."""
