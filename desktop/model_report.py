@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -42,6 +42,7 @@ from .session import Session
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+DOT_MAX = 6.0  # the radius of the reliability plot's busiest bin
 
 
 class RowsModel(QAbstractTableModel):
@@ -185,12 +186,19 @@ class ReliabilityPlot(QWidget):
         self.bins = bins
         self.update()
 
+    def layout_rects(self) -> tuple[QRectF, QRectF]:
+        """(the title's strip, the plot's area): a dot at rate 1 (radius up to 6 px) stays
+        below the title."""
+        title = QRectF(30, 2, max(self.width() - 40, 0), 14)
+        area = QRectF(self.rect()).adjusted(30, 16 + 2 + DOT_MAX, -10, -20)
+        return title, area
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         p.fillRect(self.rect(), pal.base())
-        area = QRectF(self.rect()).adjusted(30, 18, -10, -20)
+        title, area = self.layout_rects()
 
         def at(x: float, y: float) -> QPointF:
             return QPointF(area.left() + x * area.width(), area.bottom() - y * area.height())
@@ -210,7 +218,7 @@ class ReliabilityPlot(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor("#e8453c"))
         for score, rate, _prob, count in self.bins:
-            r = 2.0 + 4.0 * math.sqrt(count / top)
+            r = 2.0 + (DOT_MAX - 2.0) * math.sqrt(count / top)
             p.drawEllipse(at(min(max(score, 0.0), 1.0), rate), r, r)
         p.setPen(pal.text().color())
         font = p.font()
@@ -228,9 +236,13 @@ class ReliabilityPlot(QWidget):
                 f"{tick:g}",
             )
         p.drawText(
-            QRectF(area.left(), 2, area.width(), 14),
+            title,
             Qt.AlignmentFlag.AlignLeft,
-            self.title or "no calibration (too few matches)",
+            QFontMetricsF(p.font()).elidedText(
+                self.title or "no calibration (too few matches)",
+                Qt.TextElideMode.ElideRight,
+                title.width(),
+            ),
         )
         p.end()
 

@@ -299,3 +299,18 @@ def test_accepting_a_suspect_two_sets_found_says_one_suspect(
     settle(qtbot)
     text = window.docks["inspector"].widget().last_accept.text()
     assert text.startswith("Last accept (the suspect): now "), text
+
+
+def test_the_reliability_plot_keeps_its_dots_off_its_title(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    """A bin whose predictions all matched (rate 1) drew its dot on the title's line."""
+    from labelfix.desktop.model_report import DOT_MAX
+
+    window = open_window(two_sets_project)
+    plot = model_tab(window).plot
+    plot.resize(200, 150)
+    title, area = plot.layout_rects()
+    assert title.bottom() <= area.top() - DOT_MAX  # a dot at rate 1 is centred on area.top()
+    assert area.height() >= 80
+    plot.grab()
