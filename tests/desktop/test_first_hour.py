@@ -314,3 +314,14 @@ def test_the_reliability_plot_keeps_its_dots_off_its_title(
     assert title.bottom() <= area.top() - DOT_MAX  # a dot at rate 1 is centred on area.top()
     assert area.height() >= 80
     plot.grab()
+
+
+def test_n_typed_into_the_file_name_box_is_text(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
+) -> None:
+    window = open_window(two_sets_project)
+    s, bar = window.session, window.filter_bar
+    before = s.current_pos
+    bar.search.setFocus()
+    QTest.keyClicks(bar.search, "n")
+    assert bar.search.text() == "n" and s.current_pos == before
