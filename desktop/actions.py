@@ -22,6 +22,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from . import export_dialogs
+
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -291,8 +293,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "open_demo", "Open the demo project", (), lambda w: w.open_demo(), "File", needs=ALWAYS
     ),
-    ActionSpec("export", "Export COCO…", ("Ctrl+Shift+E",), lambda w: w.export(), "File"),
-    ActionSpec("export_changes", "Export change log…", (), lambda w: w.export_change_log(), "File"),
+    ActionSpec(
+        "export", "Export COCO…", ("Ctrl+Shift+E",), lambda w: export_dialogs.export(w), "File"
+    ),
+    ActionSpec(
+        "export_changes",
+        "Export change log…",
+        (),
+        lambda w: export_dialogs.export_change_log(w),
+        "File",
+    ),
     ActionSpec(
         "export_relabel",
         "Export for re-labelling…",

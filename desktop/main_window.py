@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDockWidget,
-    QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -26,14 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from labelfix.core.errors import AnalysisParams
-from labelfix.core.export import ExportError, export_changes, export_coco
 from labelfix.core.project import AnalysisSummary, ProjectError, is_team_location
 
-from . import jobs, relabel_dialogs, workers
+from . import export_dialogs, jobs, relabel_dialogs, workers
 from .about import show_about
 from .actions import build_actions, facts, update_enabled
 from .canvas.view import CanvasView
-from .demo import data_dir, ensure_demo_project
+from .demo import ensure_demo_project
 from .dialogs import (
     ClassPicker,
     NewProjectDialog,
@@ -119,11 +117,6 @@ MENUS = {
     "&Analyse": ["analyze", "analyze_sets", "run_model"],
     "&Help": ["shortcuts"],
 }
-
-
-def changes_path(export_path: Path) -> Path:
-    """Where the change log goes beside an export: ``X.json`` -> ``X.changes.json``."""
-    return export_path.with_name(export_path.stem + ".changes.json")
 
 
 class MainWindow(QMainWindow):
@@ -442,7 +435,7 @@ class MainWindow(QMainWindow):
             buttons.Save,
         )
         if answer == buttons.Save:
-            return self.export()
+            return export_dialogs.export(self)
         return answer == buttons.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
@@ -513,58 +506,6 @@ class MainWindow(QMainWindow):
         """Build the demo project in the background if needed, then open it with the tip bar."""
         worker = workers.Worker(ensure_demo_project)
         self.run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
-
-    def export_start(self, suffix: str) -> Path:
-        """Where an export (or merge) dialog starts: in the folder of this project's last
-        export or merge, else beside the project file (the demo's is the app's hidden data
-        folder: the home folder instead)."""
-        default = self.session.default_output(suffix)
-        folder = self.export_folder
-        if folder is None and default.parent.resolve() == data_dir().resolve():
-            folder = Path.home()
-        return default if folder is None else folder / default.name
-
-    def export(self) -> bool:
-        """Ask where to export the corrected COCO JSON (the change log goes beside it)."""
-        default = str(self.export_start(".json"))
-        path, _ = QFileDialog.getSaveFileName(self, "Export COCO", default, "COCO JSON (*.json)")
-        return bool(path) and self.export_to(Path(path))
-
-    def export_change_log(self) -> bool:
-        """Ask where to write the change log alone (JSON, or CSV by the file's suffix)."""
-        default = str(self.export_start(".changes.json"))
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export change log", default, "Change log (*.json *.csv)"
-        )
-        if not path:
-            return False
-        self.session.write_pending()
-        try:
-            n = export_changes(self.session.store, Path(path))
-        except (OSError, RuntimeError, ExportError) as exc:
-            self._error(f"Export failed: {exc}")
-            return False
-        self.export_folder = Path(path).parent
-        self.statusBar().showMessage(f"Wrote {n} change(s) to {path}", 10000)
-        return True
-
-    def export_to(self, path: Path) -> bool:
-        """Write the corrected labels and, beside them, the change log."""
-        self.session.write_pending()
-        try:
-            counts = export_coco(self.session.store, path)
-            n = export_changes(self.session.store, changes_path(path))
-        except (OSError, RuntimeError) as exc:
-            self._error(f"Export failed: {exc}")
-            return False
-        self.session.suspectsChanged.emit()  # edits-since-export went to 0
-        self.export_folder = path.parent
-        self.statusBar().showMessage(
-            f"Exported {counts['labels']} labels to {path} and {n} change(s) to "
-            f"{changes_path(path).name} beside it",
-            10000,
-        )
-        return True
 
     def export_for_relabel(self) -> None:
         """Send the flagged (or the listed) suspects' images for re-labelling."""

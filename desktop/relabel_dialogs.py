@@ -17,6 +17,7 @@ from labelfix.core.coco import CocoError
 from labelfix.core.suspects import SuspectFilter
 
 from . import jobs, workers
+from .export_dialogs import export_start
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -49,7 +50,7 @@ def export_for_relabel(window: MainWindow) -> workers.Worker | None:
     if not ok:
         return None
     flt = dict(options)[label]
-    default = str(window.export_start(".relabel.json"))
+    default = str(export_start(window, ".relabel.json"))
     path, _ = QFileDialog.getSaveFileName(
         window, "Export for re-labelling", default, "COCO JSON (*.json)"
     )
@@ -77,7 +78,7 @@ def export_to(window: MainWindow, out: Path, flt: SuspectFilter) -> workers.Work
 
 def merge_relabelled(window: MainWindow) -> bool:
     """Pick a relabelled subset, say what merging it changes, and merge it on confirmation."""
-    start = str(window.export_start(".json").parent)
+    start = str(export_start(window, ".json").parent)
     path, _ = QFileDialog.getOpenFileName(
         window, "Merge a relabelled subset", start, "COCO JSON (*.json)"
     )

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from labelfix.core.errors import suspect_key
 from labelfix.core.review import CLOSED_NOTE
 from labelfix.desktop.dialogs import NewProjectDialog
-from labelfix.desktop.main_window import MainWindow, changes_path
+from labelfix.desktop.export_dialogs import changes_path
+from labelfix.desktop.main_window import MainWindow
 from labelfix.desktop.widgets import FilterBar
 from tests.conftest import shared_path
 
