@@ -286,3 +286,10 @@ def drawn_project(
         store.set_images_root(images)
     pf = read_predictions(write_json(tmp_path / "pr.json", preds), store.image_sizes(), {1})
     return store, store.add_predictions(pf, "model")
+
+
+def a_group(index: Any, size: int = 2) -> int:
+    """A row of a ``SuspectIndex`` heading a group of at least ``size`` open suspects (one
+    object's suspect and its alternatives)."""
+    heads = np.flatnonzero(index.group_rank == 0)
+    return int(heads[np.flatnonzero(index.group_size(heads) >= size)[0]])

@@ -24,7 +24,7 @@ from labelfix.core.suspects import (
     SuspectIndex,
 )
 
-from helpers import shared_path
+from helpers import a_group, shared_path
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +49,6 @@ def store(real: Path, tmp_path: Path) -> Store:
     s = Store.open(copy)
     yield s
     s.close()
-
-
-def a_group(index: SuspectIndex, size: int = 2) -> int:
-    """A row heading a group of at least ``size`` open suspects."""
-    heads = np.flatnonzero(index.group_rank == 0)
-    sizes = index.group_size(heads)
-    return int(heads[np.flatnonzero(sizes >= size)[0]])
 
 
 def test_one_row_per_object_and_its_alternatives(store: Store) -> None:

@@ -19,6 +19,8 @@ from labelfix.desktop.demo import demo_source
 from labelfix.desktop.main_window import MainWindow
 from labelfix.desktop.models import KIND_TITLES
 
+from helpers import a_group
+
 SIZES = [(1400, 900), (1024, 700)]
 
 
@@ -156,8 +158,7 @@ def test_n_steps_through_the_object_s_alternatives_and_a_accepts_one(
     window = open_window(two_sets_project)
     s = window.session
     index = s.index
-    heads = np.flatnonzero(index.group_rank == 0)
-    head = int(heads[np.flatnonzero(index.group_size(heads) >= 2)[0]])
+    head = a_group(index)
     others = [int(p) for p in index.alternatives(head)]
     s.set_filter(s.filter.with_(min_score=0.0))
     s.select_id(int(index.ids[head]))
@@ -225,7 +226,7 @@ def test_the_histogram_caption_stays_clear_of_the_bars_and_the_cut_line(
 def test_tags_keep_off_the_selected_label_s_edit_handles(
     open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
 ) -> None:
-    """"A: → wine glass" sat on the edited label's top edge, over its vertex handles: neither
+    """ "A: → wine glass" sat on the edited label's top edge, over its vertex handles: neither
     the text nor the handles could be read or grabbed."""
     from labelfix.desktop.canvas.handles import HANDLE_SIZE
 
@@ -270,7 +271,7 @@ def test_a_damaged_jpeg_is_a_note_in_the_status_bar(
 
 
 def test_the_analyse_dialog_names_the_probability_cut(qtbot: object) -> None:
-    """"Min prediction score 0.05" read as the detector's raw score (and beside the table's
+    """ "Min prediction score 0.05" read as the detector's raw score (and beside the table's
     Score, the suspects'); since calibration it is a probability (labelfix analyze
     --min-score: "least probability that raises a missing-label suspect")."""
     from labelfix.desktop.dialogs import ThresholdsDialog

@@ -21,6 +21,8 @@ from labelfix.desktop.main_window import MainWindow
 from labelfix.desktop.models import COLUMNS
 from labelfix.desktop.table import SETS_COLUMN
 
+from helpers import a_group
+
 OPEN = STATUS_CODE["open"]
 
 
@@ -84,8 +86,7 @@ def test_the_inspector_lists_the_object_s_alternatives_and_accept_closes_them(
     window = open_window(demo_project)
     s = window.session
     index = s.index
-    heads = np.flatnonzero(index.group_rank == 0)
-    head = int(heads[np.flatnonzero(index.group_size(heads) >= 2)[0]])
+    head = a_group(index)
     s.set_filter(DEFAULT_REVIEW_FILTER.with_(min_score=0.0))
     s.select_id(int(index.ids[head]))
     inspector = window.docks["inspector"].widget()
