@@ -388,11 +388,66 @@ that separated confusions from class changes are not in the file); spurious_labe
 fill a quarter of cut25's listing (a per-analysis rate of labels without any overlapping
 prediction, by size, would need new totals in both analysis paths).
 
+Session of 2026-11-30 18:40 (missing_label from the calibration itself, on dumps of score
+version 10; :func:`recalibrated_example` rescales each missing_label score by its prediction's
+refitted probability over the dumped one; ``bench_quality.py`` with ``fit_calibration``'s
+default ``class_sd`` patched for the real runs). The gap to rank by: raw confidence in place of
+``p`` in the missing_label score alone, seeds 0-4, 0.238 -> 0.274 CenterNet, 0.147 -> 0.157
+NanoDet, 0.108 -> 0.102 blurred; in the first 30 missing_label suspects per seed on CenterNet
+(seeds 0-4) ``p`` puts 36 person non-hits (a class of 197 labels: its high ranks are mostly
+true positives, so its unexplained predictions there get high probabilities) where raw
+confidence puts 8, with the same 18 hits. Nothing was landed:
+
+- The classes' prior widths (CLASS_SD, intercept / slope), fixed, seeds 0-4, missing
+  CenterNet / blurred (today 0.238 / 0.108): (0.25, 0.25) 0.248 / 0.101, (0.5, 0.5) 0.246 /
+  0.105, (2, 2) 0.233, (100, 100) 0.231 / 0.108, (0.25, 1) 0.237, (0.5, 2) 0.235, a tight
+  slope (1, 0.25) 0.255 / 0.106, (1, 0.1) 0.256 / 0.104, (0.5, 0.25) 0.255 / 0.104, (2, 0.25)
+  0.253 / 0.107: CenterNet wants the classes to share the pooled slope, blurred its own curves.
+  Paired over seeds 0-9 (CenterNet / NanoDet / blurred / synthetic): (1, 0.25) +0.016 (8+/2-)
+  / -0.002 (4+/6-) / -0.003 (3+/7-) / +0.001; (2, 0.25) +0.014 / -0.001 / -0.003 (4+/6-) /
+  +0.002; (1, 0.5) +0.008 / +0.001 / -0.003 (3+/7-) / +0.001; (2, 0.5) +0.006 / +0.002 /
+  -0.001 (5+/5-) / +0.002 (all kinds -0.002). In bench_quality, (1, 0.25) seeds 0-9: missing
+  +0.018 (9+/1-) / -0.0004 (5+/5-) / -0.003 (2+/8-) / +0.001, wrong_class -0.011 (0+/10-) on
+  CenterNet (-0.009 (0+/10-) on YOLOv8s), all kinds +0.001 / -0.0001 / -0.0006 / -0.001; on
+  the held-out YOLOv8s (run once, seeds 0-9, base missing 0.300): missing -0.003 (4+/6-), all
+  kinds -0.002 (4+/6-). The CenterNet gain is CenterNet's.
+- The widths chosen per analysis from its own data: by the cross-validated likelihood of tp
+  (5 folds by image; grid (1, 1), (1, 0.25), (2, 0.25), (0.5, 0.5), (0.5, 0.25), (2, 2), (100,
+  100)) it picks (0.5, 0.25) on 38 of the 40 analyses, blurred too (alone, (0.25, 0.25) is its
+  best likelihood, its worst missing AP): paired +0.016 (8+/2-) / -0.005 (3+/7-) / -0.004
+  (1+/9-) / +0.003. By simulated drops (a random fifth of the true positives' labels removed,
+  the counts lowered, the fit redone, the AP of those predictions among the false positives;
+  five folds): +0.015 (9+/1-) / -0.001 (4+/6-) / -0.003 (3+/7-) / +0.003; the same against the
+  analysis's own missing_label candidates, p x size: +0.017 (9+/1-) / -0.001 (4+/6-) / -0.003
+  (1+/8-) / +0.000 (synthetic all kinds -0.005). Empirical Bayes (the classes' spread of
+  their own fits less its sampling variance): CenterNet (0.5-0.6, 1.0-1.4), blurred (0-0.2,
+  0.2-0.4), NanoDet (0.6, 0.5-1.0), the opposite of what missing AP wants: -0.004 (2+/8-) /
+  -0.000 / -0.006 (1+/9-) / -0.004. The likelihood of tp is not the missing_label ranking's
+  objective (as the logistic re-calibration above found).
+- A candidate's standing against its class's true positives, t = (true positives it
+  outscores + ties / 2 + 1/2) / (true positives + 1): x t ** 0.25 / 0.5 / 1 seeds 0-4 0.245 /
+  0.247 / 0.245, blurred 0.106 / 0.105 / 0.096, all kinds CenterNet 0.552 -> 0.549 / 0.545 /
+  0.540; in place of p 0.170 / 0.064, sqrt(p t) 0.235 / 0.108 (blurred all kinds 0.502 ->
+  0.494); as the calibration's x axis in place of the rank position (leave-one-out for the
+  true positives) 0.257 / 0.102. As a probability it is the calibration again (the ratio of
+  the true and false positives' rank densities), less the prior odds.
+- The rank position: RANK_PRIOR_LABELS 0.1 / 2 / 5: 0.239 / 0.236 / 0.233, blurred 0.108;
+  n = the class's true positives + 1/2 (where a detector ranking its right predictions first
+  would run out of them): paired +0.008 (9+/1-) / -0.004 (4+/6-) / +0.001 (6+/4-) / +0.002,
+  all kinds +0.002 / -0.003 / +0.000 / -0.001; n = true positives + labels no true positive
+  matched is the label count (today's).
+- The candidates' probability fitted on the true positives and only the false positives no
+  label explains (the candidate rule's geometry: same-class IoU < 0.3, other-class < 0.4,
+  crowd < 0.1; 5,521 of CenterNet's 7,370 false positives, seed 0): +0.004 (6+/4-) / -0.001
+  (3+/7-) / +0.001 (7+/3-) / +0.003, all kinds +0.006 / -0.013 / -0.005 / +0.009 (its
+  probabilities are higher: the kinds' scales move).
+
 Run: ``python bench/quality_offline.py --dump`` (about 2 minutes for the four setups and ten
 seeds), then ``python bench/quality_offline.py`` prints the base table (``--example`` adds
 :func:`paired` of :func:`colocated_example`); import it to try factors
 (``evaluate_setup(setup, seeds, rescore, extra)``, ``paired(name, rescore, extra=extra)``);
-``--outline`` adds :func:`outline_example`'s suspects to a version 8 dump.
+``--outline`` adds :func:`outline_example`'s suspects to a version 8 dump;
+``paired(name, recalibrated_example(class_sd=(1.0, 0.25)))`` refits the calibration.
 """
 
 from __future__ import annotations
@@ -410,11 +465,11 @@ from pathlib import Path
 
 import numpy as np
 
-from labelfix.core import edge_fit, outline_search
+from labelfix.core import calibration, edge_fit, outline_search
 from labelfix.core.analyze import compute, read_inputs
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import AnalysisParams, _box_iou
-from labelfix.core.matching import FP, TP
+from labelfix.core.matching import FP, IGNORED, TP
 from labelfix.core.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -541,6 +596,66 @@ def paired(
         up, down = int(np.sum(d > 1e-9)), int(np.sum(d < -1e-9))
         cells.append(f"{setup} {d.mean():+.4f} ({up}+/{down}-) all {d_all:+.4f}")
     return f"{name}: " + " | ".join(cells)
+
+
+def recalibrated(
+    setup: str,
+    seed: int,
+    class_sd: tuple[float, float] = calibration.CLASS_SD,
+    rank_counts: Callable[[dict[int, int], np.ndarray, np.ndarray], dict[int, int]] | None = None,
+    counted: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Every dumped prediction's calibrated probability (matches' order) fitted again as
+    core.calibration does, with the classes' prior widths ``class_sd``, the rank positions'
+    counts ``rank_counts(label_counts, categories, outcome)`` (default: the regular labels per
+    class) and the predictions learnt from ``counted(outcome)`` (default: not ignored). With
+    the defaults it equals the dump's probabilities exactly."""
+    pred_records, per_seed = load(setup)
+    truth, _, cols, _ = per_seed[seed]
+    cats = np.array([r["category_id"] for r in pred_records], dtype=np.int64)
+    scores = np.array([r["score"] for r in pred_records], dtype=np.float64)
+    labels: dict[int, int] = {}
+    for a in truth.data["annotations"]:
+        if not a.get("iscrowd"):
+            labels[a["category_id"]] = labels.get(a["category_id"], 0) + 1
+    outcome = cols["outcome"]
+    cm, sm = cats[cols["prediction_id"] - 1], scores[cols["prediction_id"] - 1]
+    counts = labels if rank_counts is None else rank_counts(labels, cm, outcome)
+    x = calibration.rank_positions(cats, scores, counts, cm, sm)
+    keep = outcome != IGNORED if counted is None else counted(outcome)
+    fit = calibration.fit_calibration(
+        cm, x, (outcome == TP).astype(np.float64), counts, keep, class_sd=class_sd
+    )
+    return calibration.probabilities(fit, cm, x)
+
+
+def recalibrated_example(**kwargs: object) -> Rescore:
+    """missing_label scores x (:func:`recalibrated` probability over the dumped one) of their
+    prediction (its other factors kept; candidates the new probability would add or drop at
+    min_score are not: close to bench_quality for small changes, e.g. class_sd (1, 0.25) on
+    seeds 0-4 gave 0.2554 / 0.1055 here against 0.255 / 0.106 there)."""
+    cache: dict[tuple[str, int], dict[int, float]] = {}
+
+    def rescore(
+        setup: str, seed: int, truth: Injected, suspects: list[dict], pred_records: list[dict]
+    ) -> np.ndarray:
+        if (setup, seed) not in cache:
+            cols, old = load(setup)[1][seed][2], load(setup)[1][seed][3]
+            new = recalibrated(setup, seed, **kwargs)  # type: ignore[arg-type]
+            ratio = new / np.maximum(old, 1e-12)
+            ids = cols["prediction_id"].tolist()
+            cache[setup, seed] = dict(zip(ids, ratio.tolist(), strict=True))
+        ratio = cache[setup, seed]
+        return np.array(
+            [
+                s["score"] * ratio[s["prediction_id"]]
+                if s["kind"] == "missing_label"
+                else s["score"]
+                for s in suspects
+            ]
+        )
+
+    return rescore
 
 
 def colocated_ratio(setup: str, seed: int, iou: float) -> dict[int, float]:
