@@ -102,7 +102,7 @@ spurious_label is weighed by the share of the set's labels its true positives ma
 kind's own AP moves (spurious labels are never injected); all kinds, paired over seeds 0-9,
 +0.0003 CenterNet (perturbed the same) / +0.0003 blurred / +0.0010 NanoDet / +0.0038
 synthetic, up on every seed. Found with the exporters' shapes (``--variants``, see
-bench/quality_offline.py's session of 17:50): scores cut at 0.5 listed 294 groups at the
+bench/quality_log.md, session of 17:50): scores cut at 0.5 listed 294 groups at the
 default cut, 238 of them spurious_labels (precision 0.13; now 59 at 0.68), and a VOC-only
 detector 60 spurious_labels of classes it never predicts.
 

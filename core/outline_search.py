@@ -26,7 +26,7 @@ label). The search runs on a window of the image it can reach (:func:`window`). 
 images core.edge_fit decodes anyway, then further images in id order, :data:`IMAGE_BUDGET` in
 all.
 
-Bench (bench/quality_offline.py, paired over seeds 0-9 on score version 8's dumps; its docstring
+Bench (bench/quality_offline.py, paired over seeds 0-9 on score version 8's dumps; bench/quality_log.md
 has the numbers): inaccurate_label AP +0.016 / +0.025 / +0.015 / +0.030 (CenterNet / NanoDet /
 blurred / synthetic); on real labels (the demo project, the 81 benchmark images without injected
 errors) 4 of 426 / 6-9 of 789 polygon labels are suspects, none a clear label error in the
@@ -93,7 +93,7 @@ STARTS = 4
 COARSE_MEDIAN = True
 FINE_MEDIAN = True
 """The median along the outline (else the mean) in the coarse grid / the refinement: with the
-mean the fix landed on other edges more often (bench/quality_offline.py's docstring)."""
+mean the fix landed on other edges more often (bench/quality_log.md)."""
 
 COARSE_POINTS = 64
 FINE_POINTS = 96
