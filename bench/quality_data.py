@@ -12,6 +12,8 @@
   ``bench/data/``; see its README). Never used for tuning.
 - ``yolov8s``: coco_real81 + predictions of a third real detector (Ultralytics YOLOv8s run by
   ``labelfix predict``, from ``bench/data/``; see its README). Never used for tuning.
+- ``ssdlite``: coco_real81 + predictions of a fourth real detector (SSDLite-MobileNetV2, the
+  TF.js coco-ssd model, from ``bench/data/``; see its README). Never used for tuning.
 - ``synthetic``: the 43 coco_real81 images of COCO val2014's first 100 + cocoapi's fake bbox
   results on them (jittered copies of the labels with random scores: a "detector" whose scores
   say nothing).
@@ -40,6 +42,7 @@ IMAGES = REAL81 / "images"
 CENTERNET = REAL81 / "predictions" / "centernet_bbox_results.json"
 NANODET = ROOT / "bench" / "data" / "nanodet_real81_bbox_results.json"
 YOLOV8S = ROOT / "bench" / "data" / "yolov8s_real81_bbox_results.json"
+SSDLITE = ROOT / "bench" / "data" / "ssdlite_real81_bbox_results.json"
 SYNTHETIC = SHARED / "coco_val2014_100" / "SYNTHETIC_fakebbox_results_subset43_with_images.json"
 PERTURB_SEED = 1234
 BLUR_SEED = 99
@@ -174,6 +177,10 @@ def _yolov8s() -> tuple[dict, list[dict]]:
     return _gt(), json.loads(YOLOV8S.read_text())
 
 
+def _ssdlite() -> tuple[dict, list[dict]]:
+    return _gt(), json.loads(SSDLITE.read_text())
+
+
 def _synthetic() -> tuple[dict, list[dict]]:
     preds = json.loads(SYNTHETIC.read_text())
     return _only_images(_gt(), {r["image_id"] for r in preds}), preds
@@ -231,6 +238,12 @@ SETUPS = {
             "coco_real81 + YOLOv8s run by labelfix predict (held out: never tuned on)",
             (GT_FILE, YOLOV8S),
             _yolov8s,
+        ),
+        Setup(
+            "ssdlite",
+            "coco_real81 + SSDLite-MobileNetV2 (TF.js coco-ssd; held out: never tuned on)",
+            (GT_FILE, SSDLITE),
+            _ssdlite,
         ),
     )
 }
