@@ -258,6 +258,9 @@ class ModelReport(QWidget):
         self.fits: dict[int, dict] = {}
         self.set_choice = QComboBox()
         self.set_choice.setToolTip("The prediction set whose model is shown")
+        # which set the numbers are for: named here when there is one, else the box says it
+        self.set_heading = QLabel("Prediction set")
+        self.set_heading.setTextFormat(Qt.TextFormat.PlainText)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.metrics = RowsModel(
@@ -295,7 +298,7 @@ class ModelReport(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Prediction set"))
+        top.addWidget(self.set_heading)  # a long set name wraps (a narrow panel)
         top.addWidget(self.set_choice, 1)
         layout.addLayout(top)
         layout.addWidget(self.summary)
@@ -333,7 +336,15 @@ class ModelReport(QWidget):
             if self.report and str(set_id) in self.report.get("sets", {}):
                 self.set_choice.addItem(names.get(set_id, str(set_id)), set_id)
         self.set_choice.blockSignals(False)
-        self.set_choice.setVisible(self.set_choice.count() > 1)
+        several = self.set_choice.count() > 1
+        self.set_choice.setVisible(several)
+        self.set_heading.setText(
+            "Prediction set"
+            if several or self.set_choice.count() == 0
+            else f"Prediction set: {self.set_choice.itemText(0)}"
+        )
+        self.set_heading.setWordWrap(not several)  # a long name wraps in a narrow panel
+        self.set_heading.setToolTip("" if several else "The prediction set whose model is shown")
         self._show_set()
 
     def _part(self) -> dict | None:
