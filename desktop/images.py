@@ -36,7 +36,7 @@ def decode_image(path: Path | None) -> QImage:
     h, w = pixels.shape[:2]
     image = QImage(pixels.data, w, h, int(pixels.strides[0]), QImage.Format.Format_RGB888)
     image = image.copy()  # detach from the numpy buffer
-    if warning:  # e.g. damaged JPEG data: the canvas says so once, in the status bar
+    if warning:  # e.g. damaged JPEG data: the canvas says so on the image while it is shown
         image.setText(NOTE_KEY, f"{path.name}: {warning.replace(f': {path}', '')}")
     return image
 

@@ -22,6 +22,7 @@ from ..session import Session
 from .editing import Hit, LabelEditor
 from .framing import CONTEXT_FILL, OBJECT_FILL, OBJECT_MAX_SCALE, Frame, frame_box
 from .handles import HANDLE_SIZE
+from .image_note import ImageNote
 from .items import category_colour
 from .scene import GHOST_DELETE, Ghost, Overlay, ReviewScene
 from .tools import BoxTool, DrawTool, PolygonTool
@@ -103,6 +104,7 @@ class CanvasView(QGraphicsView):
         )
         self.tool_badge.move(8, 8)
         self.tool_badge.hide()
+        self.image_note = ImageNote(self)  # the shown image's note (damaged data), bottom left
 
     # ------------------------------------------------------------------ session
     def attach(self, session: Session | None) -> None:
@@ -136,6 +138,7 @@ class CanvasView(QGraphicsView):
             self._drop_editing()
             self.review_scene.clear_image()
             self.review_scene.set_overlay(None)
+            self.image_note.clear_note()
             self.image_id = self.suspect_key = None
             self.update_tool_hint()
             return
@@ -160,6 +163,7 @@ class CanvasView(QGraphicsView):
         if new_image:
             self.shown_image_id = None
             self.review_scene.clear_image()
+            self.image_note.clear_note()
             self.requested_at = time.perf_counter()
             image = self.session.store.image(self.image_id)
             self.loader.request(
@@ -376,15 +380,16 @@ class CanvasView(QGraphicsView):
         if image_id != self.image_id:
             return
         self.review_scene.set_image(image)
-        note = image.text(NOTE_KEY)
-        if note and image_id != self.shown_image_id:
-            self.message.emit(note)  # a quiet note per image, not libjpeg's stderr
+        record = self.session.store.image(image_id) if self.session is not None else None
+        # a quiet note on the image while it is shown (not libjpeg's stderr, not the status bar)
+        self.image_note.show_note(image.text(NOTE_KEY), (record or {}).get("file_name", ""))
         self._shown(image_id)
 
     def _on_failed(self, image_id: int, message: str) -> None:
         if image_id != self.image_id:
             return
         self.review_scene.set_placeholder(*self._image_size, message)
+        self.image_note.clear_note()  # the placeholder says what is wrong
         self._view_changed()
         self._shown(image_id)
 
@@ -567,6 +572,7 @@ class CanvasView(QGraphicsView):
 
     def resizeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
+        self.image_note.place()
         if self.suspect_key is not None:
             self.frame_suspect()
         else:

@@ -255,21 +255,6 @@ def test_tags_keep_off_the_selected_label_s_edit_handles(
     assert checked >= 3
 
 
-def test_a_damaged_jpeg_is_a_note_in_the_status_bar(
-    open_window: Callable[..., MainWindow], two_sets_project: Path, qtbot: object
-) -> None:
-    """Showing the demo's image 544 printed libjpeg's "Corrupt JPEG data" to the terminal;
-    the window now says it once, for that image."""
-    window = open_window(two_sets_project)
-    s, canvas = window.session, window.canvas
-    s.set_filter(s.filter.with_(min_score=0.0, per_object=False, file_name="000000000544"))
-    assert s.row_count() > 0
-    s.select_row(0)
-    qtbot.waitUntil(lambda: canvas.shown_image_id == s.current()["image_id"], timeout=10_000)
-    message = window.statusBar().currentMessage()
-    assert message.startswith("000000000544.jpg: the JPEG data is damaged (Corrupt JPEG data")
-
-
 def test_the_analyse_dialog_names_the_probability_cut(qtbot: object) -> None:
     """ "Min prediction score 0.05" read as the detector's raw score (and beside the table's
     Score, the suspects'); since calibration it is a probability (labelfix analyze

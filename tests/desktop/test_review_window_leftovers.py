@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication
 
 from labelfix.desktop.main_window import MainWindow
@@ -51,5 +53,60 @@ def test_with_two_sets_the_box_names_the_set(
     names = {s["name"] for s in window.session.prediction_sets()}
     assert report.set_choice.currentText() in names
     assert not any(name in report.set_heading.text() for name in names)  # the box says it
+
+
+# ---------------------------------------------------------------- 2. a damaged JPEG's note
+def show_file(window: MainWindow, qtbot: object, file_name: str) -> None:
+    s, canvas = window.session, window.canvas
+    s.set_filter(s.filter.with_(min_score=0.0, per_object=False, file_name=file_name))
+    assert s.row_count() > 0, file_name
+    s.select_row(0)
+    qtbot.waitUntil(lambda: canvas.shown_image_id == s.current()["image_id"], timeout=10_000)
+    settle(qtbot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_damaged_jpeg_note_stays_on_the_canvas_and_the_counts_stay(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object, size: tuple
+) -> None:
+    """The note went to the status bar for 6 s each time the image was shown and hid the
+    counts (listed · open · accepted ...); it belongs to the image, while it is shown."""
+    window = open_window(demo_project, size=size)
+    canvas, bar = window.canvas, window.statusBar()
+    note = canvas.image_note
+    listed = {int(i) for i in window.session.index.image_id}
+    other = next(
+        r["file_name"].rsplit(".", 1)[0]
+        for r in window.session.store.images()
+        if DAMAGED not in r["file_name"] and r["id"] in listed
+    )
+    for _ in range(2):  # shown again (from the loader's cache) says it again
+        show_file(window, qtbot, DAMAGED)
+        assert note.isVisible()
+        assert note.text().startswith("Image: the JPEG data is damaged")
+        assert note.text().endswith("; parts of the image show garbage")
+        assert "(Corrupt JPEG data: " in note.note  # a narrow canvas leaves the details out
+        assert QRect(0, 0, canvas.width(), canvas.height()).contains(note.geometry())
+        assert note.height() >= note.heightForWidth(note.width())  # not clipped
+        assert bar.currentMessage() == ""
+        assert window.counts.isVisible() and "listed" in window.counts.text()
+        show_file(window, qtbot, other)
+        assert not note.isVisible()
+        assert window.counts.isVisible()
+
+
+def test_a_narrow_canvas_shows_the_note_without_its_details(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object
+) -> None:
+    window = open_window(demo_project)
+    show_file(window, qtbot, DAMAGED)
+    note = window.canvas.image_note
+    window.canvas.resize(900, 600)
+    QApplication.processEvents()
+    assert "(Corrupt JPEG data" in note.text()  # the whole note fits a wide canvas
+    window.canvas.resize(160, 400)
+    QApplication.processEvents()
+    assert note.text() == "Image: the JPEG data is damaged; parts of the image show garbage"
+    assert note.width() <= 160 and note.height() >= note.heightForWidth(note.width())
 
 
