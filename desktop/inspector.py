@@ -46,6 +46,25 @@ IMAGE_ONLY_GHOST = (
 )
 IMAGE_ONLY_FOUND_BY = "the image's edges (no prediction)"
 MAX_LISTED = 8  # suspects listed per label / per object, at most
+# A wrong_class suspect's prediction whose calibrated probability is below this is a weak
+# guess: the calibration says fewer than 1 in 10 of this detector's predictions of that class
+# at this confidence match a label of it. Such a suspect says mostly that the detector does
+# not support the label's class, not that the object is the predicted class; the inspector
+# says so (words only: the score, the ranking and what A does stay as they are).
+WEAK_GUESS = 0.1
+WEAK_GUESS_HINT = (
+    "The detector's class is a weak guess (probability {p:.2f}): check the class before "
+    "accepting; F flags it."
+)
+
+
+def weak_guess(s: dict) -> str:
+    """The warning for an open wrong_class whose prediction's calibrated probability is below
+    :data:`WEAK_GUESS` ("" otherwise, or without a calibrated probability)."""
+    p = s.get("probability")
+    if s["kind"] != "wrong_class" or s["status"] == "accepted" or p is None or math.isnan(p):
+        return ""
+    return WEAK_GUESS_HINT.format(p=p) if p < WEAK_GUESS else ""
 
 
 def _fmt(value: float | None) -> str:
@@ -260,11 +279,13 @@ class Inspector(QScrollArea):
         self.alternatives.setText(links + "<br><i>N: the next of them</i>" if links else "none")
         preview = self.session.fix_choice.preview()
         if preview is not None:
-            self.hint.setText(IMAGE_ONLY_GHOST if image_only else describe(preview, names))
+            hint = IMAGE_ONLY_GHOST if image_only else describe(preview, names)
         elif s["status"] == "accepted":
-            self.hint.setText("Accepted: its fix is applied (Ctrl+Z undoes it).")
+            hint = "Accepted: its fix is applied (Ctrl+Z undoes it)."
         else:
-            self.hint.setText(IMAGE_ONLY_HINT if image_only else FIX_HINTS.get(s["kind"], ""))
+            hint = IMAGE_ONLY_HINT if image_only else FIX_HINTS.get(s["kind"], "")
+        warning = weak_guess(s)
+        self.hint.setText(f"{warning}\n{hint}" if warning else hint)
 
     def _label_in_question(self) -> tuple[dict | None, str]:
         """The selected label, else the current suspect's (with the section's title)."""

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication
 
+from labelfix.core.suspects import KINDS
+from labelfix.desktop.inspector import WEAK_GUESS
 from labelfix.desktop.main_window import MainWindow
 
 SIZES = [(1400, 900), (1024, 700)]
@@ -110,3 +113,45 @@ def test_a_narrow_canvas_shows_the_note_without_its_details(
     assert note.width() <= 160 and note.height() >= note.heightForWidth(note.width())
 
 
+# ---------------------------------------------------------------- 3. a weak wrong_class
+def wrong_class_where(window: MainWindow, weak: bool) -> int:
+    s = window.session
+    index = s.index
+    s.set_filter(s.filter.with_(min_score=0.0, per_object=False))
+    wrong = index.kind == KINDS.index("wrong_class")
+    prob = index.probability
+    hit = wrong & ~np.isnan(prob) & ((prob < WEAK_GUESS) if weak else (prob >= WEAK_GUESS))
+    positions = np.flatnonzero(hit)
+    assert len(positions), f"the demo has no wrong_class with weak={weak}"
+    return int(index.ids[positions[0]])
+
+
+def test_a_wrong_class_with_a_weak_predicted_class_says_so(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object
+) -> None:
+    """ "sheep → horse" with calibrated probability 0.01 offered A like a sure fix; such a
+    suspect says the detector does not support the label's class, not that it is a horse."""
+    window = open_window(demo_project)
+    s = window.session
+    s.select_id(wrong_class_where(window, weak=True))
+    settle(qtbot)
+    current = s.current()
+    names = s.category_names
+    hint = window.docks["inspector"].widget().hint.text()
+    assert (
+        f"The detector's class is a weak guess (probability {current['probability']:.2f})" in hint
+    )
+    assert "check the class before accepting; F flags it" in hint
+    # what A does is said as before, and unchanged
+    assert f"the class {names[current['predicted_category_id']]}" in hint
+
+
+def test_a_wrong_class_with_a_likely_predicted_class_says_nothing_more(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object
+) -> None:
+    window = open_window(demo_project)
+    s = window.session
+    s.select_id(wrong_class_where(window, weak=False))
+    settle(qtbot)
+    hint = window.docks["inspector"].widget().hint.text()
+    assert "weak guess" not in hint and hint.startswith("A gives label #")
