@@ -152,6 +152,18 @@ def data_ends_early(path: str | os.PathLike[str]) -> str | None:
 _LIBJPEG_WARNINGS = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid JPEG file")
 
 
+def _libjpeg_said(said: list[str]) -> tuple[list[str], list[str]]:
+    """Lines a decode wrote to stderr: libjpeg's warnings (stripped), and the other lines."""
+    lines = [line.strip() for line in said if line.strip()]
+    found = [line for line in lines if line.startswith(_LIBJPEG_WARNINGS)]
+    return found, [line for line in lines if not line.startswith(_LIBJPEG_WARNINGS)]
+
+
+def _damaged(warning: str) -> str:
+    """The sentence for a JPEG that decodes with libjpeg's ``warning``."""
+    return f"the JPEG data is damaged ({warning}); parts of the image show garbage"
+
+
 def jpeg_damage(path: str | os.PathLike[str]) -> str | None:
     """A sentence when libjpeg finds the compressed data of a JPEG damaged (it decodes, but
     with garbage: "premature end of data segment", "N extraneous bytes before marker"), else
@@ -172,12 +184,10 @@ def jpeg_damage(path: str | os.PathLike[str]) -> str | None:
             pixels = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
     except Exception:  # noqa: BLE001 - reported as damage below
         pixels = None
-    found = [line.strip() for line in said if line.strip().startswith(_LIBJPEG_WARNINGS)]
+    found, _ = _libjpeg_said(said)
     if pixels is None:
         return "the JPEG data cannot be decoded" + (f" ({found[0]})" if found else "")
-    if found:
-        return f"the JPEG data is damaged ({found[0]}); parts of the image show garbage"
-    return None
+    return _damaged(found[0]) if found else None
 
 
 _STDERR_LOCK = threading.RLock()  # one capture of file descriptor 2 at a time
@@ -220,16 +230,11 @@ def _decode_quietly(cv2: object, data: np.ndarray) -> tuple[np.ndarray | None, s
             pixels = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
         except cv2.error:
             pixels = None
-    found = [line.strip() for line in said if line.strip().startswith(_LIBJPEG_WARNINGS)]
-    others = [
-        line for line in said if line.strip() and not line.strip().startswith(_LIBJPEG_WARNINGS)
-    ]
+    found, others = _libjpeg_said(said)
     if others:
         sys.stderr.write("\n".join(others) + "\n")
         sys.stderr.flush()
-    if not found or pixels is None:
-        return pixels, None
-    return pixels, f"the JPEG data is damaged ({found[0]}); parts of the image show garbage"
+    return pixels, _damaged(found[0]) if found and pixels is not None else None
 
 
 def load_image(path: str | os.PathLike[str]) -> tuple[np.ndarray | None, str | None]:

@@ -13,7 +13,7 @@ from labelfix.core.images import load_image
 
 from . import workers
 
-NOTE_KEY = "labelfix-note"  # a decoded image's note (QImage text): what is wrong with it
+NOTE_KEY = "labelfix-note"  # a decoded image's note (QImage text): what is wrong with it, no name
 
 
 class ImageError(RuntimeError):
@@ -37,7 +37,7 @@ def decode_image(path: Path | None) -> QImage:
     image = QImage(pixels.data, w, h, int(pixels.strides[0]), QImage.Format.Format_RGB888)
     image = image.copy()  # detach from the numpy buffer
     if warning:  # e.g. damaged JPEG data: the canvas says so on the image while it is shown
-        image.setText(NOTE_KEY, f"{path.name}: {warning.replace(f': {path}', '')}")
+        image.setText(NOTE_KEY, warning.replace(f": {path}", ""))
     return image
 
 

@@ -31,14 +31,12 @@ class ImageNote(QLabel):
         self.note = ""  # the whole note; the badge may show it without its details
         self.hide()
 
-    def show_note(self, note: str, file_name: str = "") -> None:
-        """Show an image's note (its file name, which the canvas shows anyway, left out);
-        an empty note hides the badge."""
+    def show_note(self, note: str) -> None:
+        """Show an image's note (``desktop.images.NOTE_KEY``: what is wrong with it, without
+        its file name); an empty note hides the badge."""
         if not note:
             self.clear_note()
             return
-        if file_name and note.startswith(f"{file_name}: "):
-            note = note[len(file_name) + 2 :]
         self.note = f"Image: {note}"
         self.setText(self.note)
         self.show()

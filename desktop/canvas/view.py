@@ -380,9 +380,8 @@ class CanvasView(QGraphicsView):
         if image_id != self.image_id:
             return
         self.review_scene.set_image(image)
-        record = self.session.store.image(image_id) if self.session is not None else None
         # a quiet note on the image while it is shown (not libjpeg's stderr, not the status bar)
-        self.image_note.show_note(image.text(NOTE_KEY), (record or {}).get("file_name", ""))
+        self.image_note.show_note(image.text(NOTE_KEY))
         self._shown(image_id)
 
     def _on_failed(self, image_id: int, message: str) -> None:
