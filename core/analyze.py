@@ -24,6 +24,7 @@ from . import (
     containment,
     edge_fit,
     habits,
+    image_recall,
     label_fit,
     outline_search,
     result_rows,
@@ -258,6 +259,7 @@ class ChunkFound:
     contained: np.ndarray | None = None  # per row, core.containment (missing_label rows)
     context: np.ndarray | None = None  # per row, core.class_context (missing_label rows)
     context_totals: np.ndarray | None = None  # core.class_context's (None: not asked for)
+    image_found: np.ndarray | None = None  # per row, core.image_recall's (spurious_label rows)
 
 
 def first_pass(
@@ -299,16 +301,17 @@ def second_pass(
     totals = scoring.facts_habits(facts, probability, params) if want_habits else None
     context_totals = class_context.facts_totals(facts, probability, params) if want_habits else None
     raw = chunk_suspects(facts, probability, params, ious)
-    restored = best = contained = context = None
+    restored = best = contained = context = found = None
     if len(raw):
         restored = scoring.restore_scores(raw, facts.p_id, facts.p_score)
         best = label_fit.row_best_iou(facts, raw, params)
         contained = containment.row_containment(facts, raw)
         context = class_context.row_context(facts, raw, params)
+        found = image_recall.row_image_found(facts, raw)
     confusion = (
         analysis_report.facts_confusion(facts, probability, params) if want_confusion else None
     )
-    return ChunkFound(totals, restored, best, confusion, contained, context, context_totals)
+    return ChunkFound(totals, restored, best, confusion, contained, context, context_totals, found)
 
 
 class _InProcess:
@@ -475,6 +478,7 @@ def _compute(
         best = np.empty(n_rows)  # per row, core.label_fit's best same-class IoU of its label
         contained = np.empty(n_rows)  # per row, core.containment's (missing_label rows)
         context = np.empty(n_rows)  # per row, core.class_context's (missing_label rows)
+        on_image = np.empty((n_rows, 2))  # per row, core.image_recall's (spurious_label rows)
         at = 0
         for f in found:
             if f.raw is not None:
@@ -482,12 +486,15 @@ def _compute(
                 best[at : at + len(f.raw)] = f.best_iou
                 contained[at : at + len(f.raw)] = f.contained
                 context[at : at + len(f.raw)] = f.context
+                on_image[at : at + len(f.raw)] = f.image_found
                 at += len(f.raw)
     if not params.calibrate:
         fit = replace(fit, habit_totals=None)  # raw confidences: no habits either
     with phase("suspect rules"):
         if n_rows:
-            scored[:, -1] = scoring.score(scored[:, :-1], params, fit, best, contained, context)
+            scored[:, -1] = scoring.score(
+                scored[:, :-1], params, fit, best, contained, context, on_image
+            )
     confusion = None
     if want_confusion:  # a full analysis reports the detector's confusions
         confusion = {}  # on the calibrated probabilities

@@ -39,6 +39,7 @@ from . import (
     containment,
     edge_fit,
     habits,
+    image_recall,
     label_fit,
     outline_search,
     result_rows,
@@ -208,9 +209,10 @@ def analyze_in_passes(
                 best = label_fit.row_best_iou(facts, raw, params)
                 contained = containment.row_containment(facts, raw)
                 context = class_context.row_context(facts, raw, params)
+                found = image_recall.row_image_found(facts, raw)
                 scored = (
                     np.column_stack(
-                        [raw, scoring.score(raw, params, final, best, contained, context)]
+                        [raw, scoring.score(raw, params, final, best, contained, context, found)]
                     )
                     if len(raw)
                     else np.zeros((0, len(SUSPECT_COLUMNS) + 1))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, class_context, containment, habits, label_fit
+from . import calibration, class_context, containment, habits, image_recall, label_fit
 from .errors import KIND_CODE, SUSPECT_COL, AnalysisParams, ChunkFacts
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 from .suspect_scores import score_suspects
@@ -277,6 +277,7 @@ def score(
     best_iou: np.ndarray | None = None,
     contained: np.ndarray | None = None,
     context: np.ndarray | None = None,
+    image_found: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores of the rows, wrong_class discounted by the fit's habits (if it has them), (score
     version 4) inaccurate_label by how well the detector fits the label: ``best_iou`` per row,
@@ -289,13 +290,20 @@ def score(
     inaccurate_label by its prediction's being on a part (core.part_context), both on the
     probability in their own term; (score version 10) a spurious_label of a class the fit's
     prediction set never predicts scores 0 (:func:`unseen_class_spurious`; fitted analyses)
-    and every spurious_label's score is weighed by the detector's recall (:func:`set_recall`)."""
+    and every spurious_label's score is weighed by the detector's recall (:func:`set_recall`);
+    (score version 11) by the share of the other labels of its image the detector found,
+    shrunk towards that recall: ``image_found`` per row, (n, 2), nan where it does not apply
+    (core.image_recall.row_image_found)."""
     out = _score(raw, params, fit, best_iou)
     if params.score_version >= 10 and len(out):
         out[unseen_class_spurious(raw, fit)] = 0.0
         recall = set_recall(fit)
         if recall is not None:
-            out[raw[:, 0].astype(np.int64) == KIND_CODE["spurious_label"]] *= recall
+            spurious = raw[:, 0].astype(np.int64) == KIND_CODE["spurious_label"]
+            if params.score_version >= 11 and image_found is not None:
+                out[spurious] *= image_recall.weight(image_found[spurious], recall)
+            else:
+                out[spurious] *= recall
     if contained is not None and params.score_version >= 5 and len(out):
         out = containment.discount(out, contained)
     if (

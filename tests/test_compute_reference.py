@@ -21,6 +21,7 @@ from labelfix.core import (
     class_context,
     containment,
     habits,
+    image_recall,
     label_fit,
     scoring,
 )
@@ -61,6 +62,7 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
     bests: list = []  # label_fit's best same-class IoU per row
     contained: list = []  # core.containment's per row (missing_label rows)
     context: list = []  # core.class_context's per row (missing, wrong class, inaccurate rows)
+    images: list = []  # core.image_recall's per row (spurious_label rows)
 
     def find(fit: scoring.DetectorFit) -> tuple[np.ndarray, scoring.DetectorFit]:
         raws, totals, context_totals = [], {}, []
@@ -76,6 +78,7 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
                 bests.append(label_fit.row_best_iou(facts, raw, params))
                 contained.append(containment.row_containment(facts, raw))
                 context.append(class_context.row_context(facts, raw, params))
+                images.append(image_recall.row_image_found(facts, raw))
         raw = np.concatenate(raws) if raws else np.zeros((0, len(SUSPECT_COLUMNS)))
         if fit.habit_totals is not None:
             return raw, fit
@@ -88,8 +91,9 @@ def _reference(inputs: az.AnalysisInputs) -> az.AnalysisResult:
     best = np.concatenate(bests) if bests else np.zeros(0)
     inside = np.concatenate(contained) if contained else np.zeros(0)
     ctx = np.concatenate(context) if context else np.zeros(0)
+    found = np.concatenate(images) if images else np.zeros((0, 2))
     scored = (
-        np.column_stack([raw, scoring.score(raw, params, fit, best, inside, ctx)])
+        np.column_stack([raw, scoring.score(raw, params, fit, best, inside, ctx, found)])
         if len(raw)
         else raw
     )

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelfix.core import calibration, label_fit, scoring
-from labelfix.core.errors import KIND_CODE, KINDS, SUSPECT_COL, AnalysisParams, batch_suspects
+from labelfix.core import calibration, image_recall, label_fit, scoring
+from labelfix.core.errors import (
+    KIND_CODE,
+    KINDS,
+    SUSPECT_COL,
+    AnalysisParams,
+    batch_suspects,
+    chunk_facts,
+)
 from labelfix.core.matching import match_image
 
 from helpers import image_labels as labels
@@ -145,3 +152,35 @@ def test_the_bench_variants_have_the_shapes_they_name() -> None:
         both = q._xywh_iou_matrix(np.asarray([r["bbox"]] + [k["bbox"] for k in mates]))
         assert both[0, 1:].max() > 0.5
     assert {r["category_id"] for r in q.only_classes(recs, frozenset({1, 2}))} <= {1, 2}
+
+
+def test_a_spurious_label_counts_as_much_as_the_detector_finds_the_rest_of_its_image() -> None:
+    # two images of five person labels; the detector (scores cut at an exporter's threshold)
+    # found four of the first image's and one of the second's (a dark or filtered photo): a
+    # label nothing overlaps is weak evidence where the detector missed its neighbours too
+    row = [(i, PERSON, 150 * i, 0, 100, 100) for i in range(1, 6)]
+    lab1, lab2 = labels(*row), labels(*[(10 + i, *r) for i, *r in row])
+    pr1 = preds(*[(i, PERSON, 0.9, 150 * i, 0, 100, 100) for i in range(1, 5)])
+    pr2 = preds((5, PERSON, 0.9, 150 * 5, 0, 100, 100))
+    items = [(pr1, lab1), (pr2, lab2)]
+    matched = [match_image(p, lab) for p, lab in items]
+    params = AnalysisParams()
+    raw = batch_suspects(items, matched, [1, 2], params)
+    found = image_recall.row_image_found(chunk_facts(items, matched, [1, 2], params), raw)
+    spurious = raw[:, 0] == KIND_CODE["spurious_label"]
+    image = raw[:, SUSPECT_COL["image_id"]]
+    assert spurious[image == 1].sum() == 1 and spurious[image == 2].sum() == 4
+    fit = _fit_matching(5, 10)  # the set's recall: 5 of 10
+    new = scoring.score(raw, params, fit, image_found=found)
+    v10 = AnalysisParams(score_version=10)
+    old = scoring.score(raw, v10, fit, image_found=found)
+    assert np.array_equal(old, scoring.score(raw, v10, fit))  # version 10 as it was
+    assert len(set(old[spurious].tolist())) == 1  # every one at the set's recall
+    full = old[spurious][0] / 0.5  # the score before any recall
+    # the other four labels of the image found: (4 + 10 x 0.5) / (4 + 10)
+    assert np.allclose(new[spurious & (image == 1)], full * 9 / 14)
+    # one of the other four found: (1 + 10 x 0.5) / (4 + 10)
+    assert np.allclose(new[spurious & (image == 2)], full * 6 / 14)
+    assert np.array_equal(new[~spurious], old[~spurious])  # no other kind moves
+    # without the rows' image counts (a caller that has none) the set's recall as before
+    assert np.array_equal(scoring.score(raw, params, fit), old)
