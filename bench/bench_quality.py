@@ -26,7 +26,7 @@ every kind (spurious_label too) in one ranking by score against all injected err
 reviewer sees first.
 
 Methods: LabelFix (``labelfix.core.analyze.analyze`` on an imported project, like the CLI) with
-its defaults (calibrated probabilities, score version 10), and its earlier scorings: calibrated
+its defaults (calibrated probabilities, score version 11), and its earlier scorings: calibrated
 with the version 2 and the version 1 formulas, and raw confidences with version 1
 (``calibrate=False``); cleanlab
 2.x object-detection per-box subtype scores (overlooked -> missing, swap -> wrong class, badloc
@@ -104,7 +104,11 @@ kind's own AP moves (spurious labels are never injected); all kinds, paired over
 synthetic, up on every seed. Found with the exporters' shapes (``--variants``, see
 bench/quality_log.md, session of 17:50): scores cut at 0.5 listed 294 groups at the
 default cut, 238 of them spurious_labels (precision 0.13; now 59 at 0.68), and a VOC-only
-detector 60 spurious_labels of classes it never predicts.
+detector 60 spurious_labels of classes it never predicts. v11 (core/image_recall.py: a
+spurious_label weighed by the share of the other labels of its image the detector matched,
+shrunk towards the set's recall): no kind's own AP moves; on the clean labels, CenterNet cut
+at 0.25, the default cut lists 3 spurious_labels of 160 groups (v10: 23 of 180); see
+bench/quality_log.md, session of 20:30.
 
 Diagnosis of missing_label (score version 4, seeds 0-4, CenterNet; 195 dropped labels): 65 have
 no prediction of any class at IoU >= 0.5, 14 only predictions inside a crowd region (COCO
