@@ -643,6 +643,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--score-version", type=int, help="LabelFix's score version (default: the current one)"
     )
     ap.add_argument(
+        "--scores",
+        choices=("per-class", "comparable"),
+        default="per-class",
+        help="LabelFix's `analyze --scores` (default per-class; comparable: missing_label by "
+        "the curve pooled over all classes, core/score_scale.py)",
+    )
+    ap.add_argument(
         "--json",
         type=Path,
         help="also write every setup's per-seed metrics here (setup -> kind -> method -> "
@@ -679,6 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     params = AnalysisParams()
     if args.score_version is not None:
         params = replace(params, score_version=args.score_version)
+    params = replace(params, scores=args.scores)
     overlap = sorted(set(report_seeds) & set(tune_seeds))
     note = "" if not overlap else f" (NOTE: seeds {overlap} are also tuning seeds)"
     text = (

@@ -248,7 +248,7 @@ def set_report(
                 )[0]
             )
         rows.append([int(a), int(b), int(n), round(habit, 6)])
-    return {
+    out = {
         "cut": cut,
         "iou": params.iou_threshold,
         "classes": {
@@ -257,6 +257,10 @@ def set_report(
         "confusion": rows,
         "reliability": {str(c): v for c, v in bins.items()},
     }
+    if fit.score_scale is not None:  # core.score_scale's diagnostic (its curve is in the fit)
+        scale = {k: v for k, v in fit.score_scale.to_json().items() if k != "curve"}
+        out["score_scale"] = {**scale, "scores": params.scores}
+    return out
 
 
 def class_parts(

@@ -59,6 +59,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         wrong_class_iou=args.wrong_class_iou,
         missing_same_iou=args.missing_same_iou,
         loose_iou=args.loose_iou,
+        scores=args.scores,
     )
     with _open(args) as store:
         analyse_and_report(args, store, params, args.predictions)
@@ -543,6 +544,14 @@ def add_commands(
         help="a label matched below this IoU is an inaccurate-label suspect; <= --iou: off (0.6)",
     )
     p.add_argument("--geometry", choices=("boxes", "masks"), default="boxes")
+    p.add_argument(
+        "--scores",
+        choices=("per-class", "comparable"),
+        default="per-class",
+        help="per-class: each class's scores calibrated on their own (default); comparable: "
+        "for a detector whose scores mean the same on every class, missing labels ranked by "
+        "one curve over all classes (`labelfix report` says whether they look comparable)",
+    )
     p.add_argument(
         "--predictions",
         help="prediction set name, several separated by commas (A,B), or all: one analysis of "

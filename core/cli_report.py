@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from . import score_scale
 from .analysis_report import confusion_rows
 from .project import ProjectError
 from .store import Store
@@ -66,6 +67,7 @@ def report_data(store: Store, set_spec: str | None = None) -> dict[str, Any]:
                 "ap": _mean([c["ap"] for c in classes]),
                 "classes": classes,
                 "confusions": confusions,
+                "score_scale": score_scale_data(part.get("score_scale")),
             }
         )
     return {
@@ -73,6 +75,23 @@ def report_data(store: Store, set_spec: str | None = None) -> dict[str, Any]:
         "created_at": analysis["created_at"],
         "review_cut": report.get("review_cut"),
         "sets": sets,
+    }
+
+
+def score_scale_data(stored: dict | None) -> dict | None:
+    """A set's score-scale diagnostic (core.score_scale) with its sentence; None for analyses
+    without one (uncalibrated, or stored before it)."""
+    if not stored:
+        return None
+    pooled, per_class = float(stored["pooled_loss"]), float(stored["class_loss"])
+    used = stored.get("scores") == "comparable"
+    return {
+        "comparable": score_scale.comparable(pooled, per_class),
+        "pooled_log_loss": pooled,
+        "per_class_log_loss": per_class,
+        "predictions": int(stored["n"]),
+        "scores": "comparable" if used else "per-class",
+        "sentence": score_scale.sentence(pooled, per_class, used),
     }
 
 
@@ -123,6 +142,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                     f"  {r['label_class'][:17]:<18}{r['predicted_class'][:17]:<18}"
                     f"{r['count']:>6}{share_text(r['share']):>7}{r['habit']:>7.2f}\n"
                 )
+        if part["score_scale"] is not None:
+            out.write(f"  {part['score_scale']['sentence']}\n")
         out.write("\n")
     if data["review_cut"] is not None:
         out.write(f"default review cut: suspects scored >= {data['review_cut']:.2f}\n")

@@ -104,6 +104,9 @@ class AnalysisParams:
         (core.image_recall).
         Analyses stored before it existed read back with 1, so
         re-analysing some images of an old analysis scores them as the rest of it was scored.
+    scores ("per-class"): "comparable" (opt-in) scores a missing_label by one curve pooled over
+        all classes' raw scores instead of its class's own (for detectors whose scores mean
+        the same on every class; core.score_scale). Older analyses read back "per-class".
     """
 
     iou_threshold: float = 0.5
@@ -119,6 +122,7 @@ class AnalysisParams:
     on_label_score_ratio: float = 0.1
     calibrate: bool = True
     score_version: int = 11
+    scores: str = "per-class"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

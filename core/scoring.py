@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import calibration, class_context, containment, habits, image_recall, label_fit
+from . import calibration, class_context, containment, habits, image_recall, label_fit, score_scale
 from .errors import KIND_CODE, SUSPECT_COL, AnalysisParams, ChunkFacts
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 from .suspect_scores import score_suspects
@@ -39,6 +39,9 @@ class DetectorFit:
     habit_totals: dict[tuple[int, int], float] | None = None
     tp_iou_counts: tuple[int, ...] | None = None
     context_totals: tuple[float, ...] | None = None
+    # whether the set's raw scores mean the same across classes (core.score_scale; None for
+    # fits without calibration or stored before it)
+    score_scale: score_scale.ScoreScale | None = None
     # the reference sorted once, shared by the fits of one analysis (made when first needed)
     reference: calibration.RankReference | None = field(default=None, compare=False, repr=False)
 
@@ -75,6 +78,8 @@ class DetectorFit:
             out["tp_iou_counts"] = [[b, n] for b, n in enumerate(self.tp_iou_counts) if n]
         if self.context_totals is not None:
             out["context"] = list(self.context_totals)
+        if self.score_scale is not None:
+            out["score_scale"] = self.score_scale.to_json()
         return out
 
     @classmethod
@@ -97,6 +102,9 @@ class DetectorFit:
             {(int(a), int(b)): float(t) for a, b, t in data.get("habits", [])},
             counts,
             None if "context" not in data else tuple(map(float, data["context"])),
+            None
+            if "score_scale" not in data
+            else score_scale.ScoreScale.from_json(data["score_scale"]),
         )
 
 
@@ -155,7 +163,12 @@ def fit_detector(
         np.asarray(scores, np.float64),
         order=reference.positions_order(x),
     )
-    return DetectorFit(cal, counts, ref_categories, ref_scores, reference=reference)
+    scale = score_scale.diagnose(
+        categories, x, ref_scores, scores, is_tp, outcome != IGNORED, counts
+    )
+    return DetectorFit(
+        cal, counts, ref_categories, ref_scores, score_scale=scale, reference=reference
+    )
 
 
 def calibrated_items(
@@ -293,7 +306,11 @@ def score(
     and every spurious_label's score is weighed by the detector's recall (:func:`set_recall`);
     (score version 11) by the share of the other labels of its image the detector found,
     shrunk towards that recall: ``image_found`` per row, (n, 2), nan where it does not apply
-    (core.image_recall.row_image_found)."""
+    (core.image_recall.row_image_found).
+    With ``params.scores`` "comparable", a missing_label's probability is the fit's pooled
+    curve's (core.score_scale.comparable_missing)."""
+    if params.scores == "comparable":
+        raw = score_scale.comparable_missing(raw, fit.score_scale, fit.ref_scores)
     out = _score(raw, params, fit, best_iou)
     if params.score_version >= 10 and len(out):
         out[unseen_class_spurious(raw, fit)] = 0.0

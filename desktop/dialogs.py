@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -423,6 +424,13 @@ class ThresholdsDialog(QDialog):
         self.geometry = QComboBox()
         self.geometry.addItems(["boxes", "masks"])
         self.geometry.setCurrentText(p.geometry)
+        self.comparable = QCheckBox("comparable across classes")
+        self.comparable.setChecked(p.scores == "comparable")
+        self.comparable.setToolTip(
+            "For a detector whose scores mean the same on every class (the Model tab says "
+            "whether they look so): missing labels ranked by one curve over all classes "
+            "instead of each class's own. Off by default"
+        )
         form = QFormLayout(self)
         form.addRow("Match IoU", self.iou)
         form.addRow("No-overlap IoU", self.low_iou)
@@ -433,6 +441,7 @@ class ThresholdsDialog(QDialog):
         form.addRow("Min probability (missing label)", self.min_score)
         form.addRow("Max detections", self.max_dets)
         form.addRow("Compare", self.geometry)
+        form.addRow("Scores", self.comparable)
         self.sets = QListWidget()
         self.sets.setToolTip(
             "The prediction sets analysed together: each is calibrated on its own, their "
@@ -489,6 +498,7 @@ class ThresholdsDialog(QDialog):
             min_score=self.min_score.value(),
             max_dets=self.max_dets.value(),
             geometry=self.geometry.currentText(),
+            scores="comparable" if self.comparable.isChecked() else "per-class",
         )
 
 

@@ -6,7 +6,10 @@ report (core.analysis_report), so a reviewer knows which classes' suspects to tr
 - the confusion table: label class, the class the detector predicts on it instead, how many
   labels and the detector's habit rate; sortable; a click lists the suspects of that pair;
 - a reliability plot per class: the fitted calibration curve (probability against the raw
-  score) and the observed true-positive rate of the class's predictions in bins of score.
+  score) and the observed true-positive rate of the class's predictions in bins of score;
+- below it, one sentence: whether the set's scores look comparable across classes
+  (core.score_scale), i.e. whether the analysis option "Scores: comparable across classes"
+  may find more missing labels.
 
 With several prediction sets a chooser picks the set. It reads the session only.
 """
@@ -36,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from labelfix.core import score_scale
 from labelfix.core.analysis_report import confusion_rows
 
 from .session import Session
@@ -295,6 +299,13 @@ class ModelReport(QWidget):
         )
         self.plot = ReliabilityPlot()
         self.plot.setToolTip(self.plot_tip)
+        self.scale_note = QLabel()
+        self.scale_note.setWordWrap(True)
+        self.scale_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.scale_note.setToolTip(
+            "Held-out log loss of one calibration curve over all classes' raw scores against "
+            "the per-class curves: about equal means the scores mean the same on every class"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
@@ -313,6 +324,7 @@ class ModelReport(QWidget):
         row.addWidget(self.class_choice, 1)
         layout.addLayout(row)
         layout.addWidget(self.plot)
+        layout.addWidget(self.scale_note)
         self.set_choice.currentIndexChanged.connect(self._show_set)
         self.class_choice.currentIndexChanged.connect(self._show_plot)
         self.metrics_view.clicked.connect(self._class_clicked)
@@ -364,7 +376,9 @@ class ModelReport(QWidget):
             self.confusions.set_rows([], [])
             self.class_choice.clear()
             self.plot.show_class("", None, [])
+            self.scale_note.hide()
             return
+        self._show_scale(part.get("score_scale"))
         classes = part["classes"]
         aps = [c["ap"] for c in classes.values() if c["ap"] is not None]
         mean = sum(aps) / len(aps) if aps else float("nan")
@@ -412,6 +426,19 @@ class ModelReport(QWidget):
             self.class_choice.setCurrentIndex(self.class_choice.findData(int(busiest)))
         self.class_choice.blockSignals(False)
         self._show_plot()
+
+    def _show_scale(self, scale: dict | None) -> None:
+        """The score-scale sentence (hidden for analyses without the diagnostic)."""
+        self.scale_note.setVisible(scale is not None)
+        if scale is not None:
+            self.scale_note.setText(
+                score_scale.sentence(
+                    float(scale["pooled_loss"]),
+                    float(scale["class_loss"]),
+                    scale.get("scores") == "comparable",
+                    '"Scores: comparable across classes" (Analyse with thresholds…)',
+                )
+            )
 
     def _show_plot(self) -> None:
         part = self._part()

@@ -1,0 +1,208 @@
+"""Do a prediction set's raw scores mean the same across classes? A diagnostic fitted per
+analysis, and the pooled curve the opt-in ``scores="comparable"`` mode scores missing labels by.
+
+The analysis calibrates each class on its own (core.calibration: a curve per class over the
+prediction's rank position in its class), so a detector whose classes have different score
+scales ranks the same as one whose scores are comparable. Some detectors (YOLO-style, trained
+with one loss over all classes) do give scores that mean the same on every class; the per-class
+curves then throw that away. Whether they do is measured from the matches: one *pooled* curve
+of the same logistic form over the prediction's rank position among *all* predictions of the
+set (its raw score against every class's scores) against the per-class curves, each fitted on
+:data:`FOLDS` - 1 of the predictions and scored on the rest (cross-validated log loss of tp vs
+fp, nats per prediction). The scores are comparable when the pooled curve predicts the held-out
+matches about as well as the per-class ones: its log loss is at most :data:`TOLERANCE` of the
+per-class loss above it. Both curves are over rank positions, so the verdict is the same for
+any increasing rescaling of *all* scores together; only a rescaling per class changes it.
+
+Pure numpy: no Qt, no store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import calibration
+from .calibration import Curve
+from .errors import KIND_CODE, SUSPECT_COL
+
+# Held-out parts of the matched predictions (contiguous runs in match order: mostly whole images).
+FOLDS = 5
+# At most this many counted (tp or fp) predictions, evenly spaced, are cross-validated on (the
+# diagnostic fits 2 x FOLDS curves; the pooled curve itself is fitted on all of them).
+MAX_DIAGNOSED = 200_000
+# Comparable: the pooled curve's held-out log loss is at most this share above the per-class
+# curves' (a ratio of two log losses: the same for any score scale).
+TOLERANCE = 0.02
+# Probabilities are kept this far from 0 and 1 in the log loss (a curve's flat end at 0 or 1
+# would make one surprise infinite).
+LOSS_EPS = 1e-6
+# What the comparable mode puts in a missing_label's probability term: the pooled curve's
+# probability ("pooled") or the raw confidence ("raw"; see bench/quality_log.md).
+MISSING_TERM = "pooled"
+# The one pseudo-class all predictions share in the pooled fit.
+_ALL = 0
+
+
+@dataclass(frozen=True)
+class ScoreScale:
+    """The diagnostic and the pooled curve: ``pooled_loss`` / ``class_loss`` the held-out log
+    losses (nats per prediction) over ``n`` matched predictions; ``curve`` the pooled curve
+    over the set-wide rank position (fitted on all matched predictions) with ``labels`` the
+    set's regular label count its positions are taken against."""
+
+    pooled_loss: float
+    class_loss: float
+    n: int
+    curve: Curve
+    labels: int
+
+    @property
+    def comparable(self) -> bool:
+        """The scores mean about the same on every class (see the module docstring)."""
+        return comparable(self.pooled_loss, self.class_loss)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-able dict (the curve exact: a re-analysis scores as the analysis did)."""
+        return {
+            "pooled_loss": self.pooled_loss,
+            "class_loss": self.class_loss,
+            "n": self.n,
+            "comparable": self.comparable,
+            "labels": self.labels,
+            "curve": self.curve.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScoreScale:
+        """The diagnostic from its JSON dict."""
+        return cls(
+            float(data["pooled_loss"]),
+            float(data["class_loss"]),
+            int(data["n"]),
+            Curve.from_json(data["curve"]),
+            int(data["labels"]),
+        )
+
+
+def comparable(pooled_loss: float, class_loss: float) -> bool:
+    """The verdict from the two held-out log losses (see the module docstring)."""
+    return pooled_loss <= class_loss * (1.0 + TOLERANCE)
+
+
+def sentence(
+    pooled_loss: float, class_loss: float, used: bool, option: str = "`--scores comparable`"
+) -> str:
+    """The verdict as one plain sentence (report, app); ``used``: the analysis ran with the
+    comparable mode; ``option``: how the reader turns it on."""
+    losses = f"(pooled log loss {pooled_loss:.3f} vs per class {class_loss:.3f})"
+    if comparable(pooled_loss, class_loss):
+        if used:
+            return (
+                f"Scores look comparable across classes {losses}: missing labels are ranked "
+                f"by one curve over all classes ({option})."
+            )
+        return f"Scores look comparable across classes {losses}: {option} may find more missing labels."
+    if used:
+        return f"Scores are not comparable across classes {losses}: analyse again without {option}."
+    return (
+        f"Scores are not comparable across classes {losses}: keep the per-class calibration "
+        "(the default)."
+    )
+
+
+def set_positions(ref_scores: np.ndarray, labels: int, scores: np.ndarray) -> np.ndarray:
+    """The rank positions of ``scores`` among all of the set's scores ``ref_scores``, every
+    class together (calibration.rank_positions with one class of ``labels`` labels)."""
+    ref = np.asarray(ref_scores, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    return calibration.rank_positions(
+        np.zeros(len(ref), np.int64),
+        ref,
+        {_ALL: int(labels)},
+        np.zeros(len(scores), np.int64),
+        scores,
+    )
+
+
+def pooled_probability(scale: ScoreScale, ref_scores: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The pooled curve's probability that predictions with raw ``scores`` are right."""
+    return scale.curve(set_positions(ref_scores, scale.labels, scores))
+
+
+def diagnose(
+    categories: np.ndarray,
+    class_positions: np.ndarray,
+    ref_scores: np.ndarray,
+    scores: np.ndarray,
+    is_tp: np.ndarray,
+    counted: np.ndarray,
+    label_counts: dict[int, int],
+) -> ScoreScale | None:
+    """The diagnostic of matched predictions (class, rank position in its class, raw score,
+    outcome; ``counted``: tp or fp) of a set whose scores are ``ref_scores``; None with too few
+    counted ones to hold any out."""
+    keep = np.flatnonzero(np.asarray(counted, bool))
+    y_all = np.asarray(is_tp, dtype=np.float64)
+    n_tp = int(y_all[keep].sum())
+    if min(n_tp, len(keep) - n_tp) < calibration.MIN_OUTCOMES:
+        return None
+    labels = int(sum(label_counts.values()))
+    u_set = set_positions(ref_scores, labels, np.asarray(scores, np.float64)[keep])
+    cats = np.asarray(categories, dtype=np.int64)[keep]
+    u_class = np.asarray(class_positions, dtype=np.float64)[keep]
+    y = y_all[keep]
+    pooled = _fit(np.zeros(len(keep), np.int64), u_set, y, {_ALL: labels})
+    curve = pooled.classes.get(_ALL, pooled.overall)
+    pick = np.arange(len(keep))
+    if len(pick) > MAX_DIAGNOSED:
+        pick = np.unique(np.linspace(0, len(keep) - 1, MAX_DIAGNOSED).astype(np.int64))
+    fold = (np.arange(len(pick)) * FOLDS) // len(pick)
+    losses = np.zeros(2)
+    for k in range(FOLDS):
+        train, test = pick[fold != k], pick[fold == k]
+        if not len(test):
+            continue
+        per_class = _fit(cats[train], u_class[train], y[train], label_counts)
+        one = _fit(np.zeros(len(train), np.int64), u_set[train], y[train], {_ALL: labels})
+        losses[0] += _log_loss(
+            calibration.probabilities(one, np.zeros(len(test), np.int64), u_set[test]), y[test]
+        )
+        losses[1] += _log_loss(
+            calibration.probabilities(per_class, cats[test], u_class[test]), y[test]
+        )
+    losses /= len(pick)
+    return ScoreScale(float(losses[0]), float(losses[1]), int(len(pick)), curve, labels)
+
+
+def _fit(
+    cats: np.ndarray, u: np.ndarray, y: np.ndarray, counts: dict[int, int]
+) -> calibration.Calibration:
+    return calibration.fit_calibration(cats, u, y, counts)
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    """The summed log loss of probabilities ``p`` for outcomes ``y`` (1 tp, 0 fp)."""
+    p = np.clip(p, LOSS_EPS, 1.0 - LOSS_EPS)
+    return float(-np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p)))
+
+
+def comparable_missing(
+    raw: np.ndarray, scale: ScoreScale | None, ref_scores: np.ndarray
+) -> np.ndarray:
+    """Suspect rows (core.errors.SUSPECT_COL) with each missing_label's ``probability`` the
+    pooled curve's at its raw ``confidence`` (the rows themselves without a ``scale``)."""
+    if scale is None or not len(raw):
+        return raw
+    missing = raw[:, 0].astype(np.int64) == KIND_CODE["missing_label"]
+    if not missing.any():
+        return raw
+    out = raw.copy()
+    conf = raw[missing, SUSPECT_COL["confidence"]]
+    if MISSING_TERM == "raw":
+        out[missing, SUSPECT_COL["probability"]] = np.clip(conf, 0.0, 1.0)
+    else:
+        out[missing, SUSPECT_COL["probability"]] = pooled_probability(scale, ref_scores, conf)
+    return out
