@@ -1,0 +1,57 @@
+"""The Model tab's sentence on whether the prediction set's scores are comparable across
+classes (core.score_scale), and the Analyse dialog's opt-in "Scores: comparable across
+classes" (AnalysisParams.scores)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from labelfix.core import score_scale
+from labelfix.core.errors import AnalysisParams
+from labelfix.desktop import jobs
+from labelfix.desktop.dialogs import ThresholdsDialog
+from labelfix.desktop.main_window import MainWindow
+
+
+def test_the_analyse_dialog_turns_comparable_scores_on_and_off(qtbot: object) -> None:
+    dialog = ThresholdsDialog(AnalysisParams())
+    qtbot.addWidget(dialog)
+    assert not dialog.comparable.isChecked()  # off by default
+    assert dialog.params() == AnalysisParams()
+    dialog.comparable.setChecked(True)
+    assert dialog.params() == AnalysisParams(scores="comparable")
+    again = ThresholdsDialog(dialog.params())  # the last analysis's choice shown again
+    qtbot.addWidget(again)
+    assert again.comparable.isChecked()
+    again.comparable.setChecked(False)
+    assert again.params().scores == "per-class"
+
+
+def _sentence(window: MainWindow) -> str:
+    summary = window.docks["summary"].widget()
+    summary.setCurrentIndex(1)
+    note = summary.model_report.scale_note
+    assert note.isVisibleTo(summary)
+    return note.text()
+
+
+def test_the_model_tab_says_whether_the_scores_are_comparable(
+    open_window: Callable[..., MainWindow], demo_project: Path
+) -> None:
+    window = open_window(demo_project)
+    s = window.session
+    stored, _ = s.analysis_report()
+    (part,) = stored["sets"].values()
+    scale = part["score_scale"]
+    option = '"Scores: comparable across classes" (Analyse with thresholds…)'
+    expected = score_scale.sentence(scale["pooled_loss"], scale["class_loss"], False, option)
+    assert _sentence(window) == expected
+    assert expected.startswith("Scores ") and f"{scale['pooled_loss']:.3f}" in expected
+    # analysed again with the option: the sentence says it is on
+    result = jobs.analyze_project(demo_project, replace(s.analysis_params(), scores="comparable"))
+    s.set_index(result.index)
+    on = score_scale.sentence(scale["pooled_loss"], scale["class_loss"], True, option)
+    assert _sentence(window) == on != expected
+    assert s.analysis_params().scores == "comparable"
