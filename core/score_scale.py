@@ -21,7 +21,7 @@ Pure numpy: no Qt, no store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,10 @@ class ScoreScale:
     n: int
     curve: Curve
     labels: int
+    # the set's scores and their reference sorted once, for pooled_probability (a cache)
+    reference: tuple[np.ndarray, calibration.RankReference] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def comparable(self) -> bool:
@@ -109,23 +113,30 @@ def sentence(
     )
 
 
-def set_positions(ref_scores: np.ndarray, labels: int, scores: np.ndarray) -> np.ndarray:
-    """The rank positions of ``scores`` among all of the set's scores ``ref_scores``, every
-    class together (calibration.rank_positions with one class of ``labels`` labels)."""
+def set_reference(ref_scores: np.ndarray) -> calibration.RankReference:
+    """All of the set's scores sorted once, every class together (one pseudo-class)."""
     ref = np.asarray(ref_scores, dtype=np.float64)
+    return calibration.RankReference(np.zeros(len(ref), np.int64), ref)
+
+
+def set_positions(
+    reference: calibration.RankReference, labels: int, scores: np.ndarray
+) -> np.ndarray:
+    """The rank positions of ``scores`` among all of the set's scores (calibration's rank
+    positions with every class as one, of ``labels`` labels)."""
     scores = np.asarray(scores, dtype=np.float64)
-    return calibration.rank_positions(
-        np.zeros(len(ref), np.int64),
-        ref,
-        {_ALL: int(labels)},
-        np.zeros(len(scores), np.int64),
-        scores,
-    )
+    return reference.positions({_ALL: int(labels)}, np.zeros(len(scores), np.int64), scores)
 
 
 def pooled_probability(scale: ScoreScale, ref_scores: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """The pooled curve's probability that predictions with raw ``scores`` are right."""
-    return scale.curve(set_positions(ref_scores, scale.labels, scores))
+    """The pooled curve's probability that predictions with raw ``scores`` are right, against
+    the set's scores ``ref_scores`` (sorted once per scale and set: the passes of a large
+    analysis ask chunk by chunk)."""
+    kept = scale.reference
+    if kept is None or kept[0] is not ref_scores:
+        kept = (ref_scores, set_reference(ref_scores))
+        object.__setattr__(scale, "reference", kept)  # a cache, not a value of the scale
+    return scale.curve(set_positions(kept[1], scale.labels, scores))
 
 
 def diagnose(
@@ -139,38 +150,44 @@ def diagnose(
 ) -> ScoreScale | None:
     """The diagnostic of matched predictions (class, rank position in its class, raw score,
     outcome; ``counted``: tp or fp) of a set whose scores are ``ref_scores``; None with too few
-    counted ones to hold any out."""
+    counted ones to hold any out. Up to :data:`MAX_DIAGNOSED` of the counted predictions,
+    evenly spaced, are used (for the pooled curve too)."""
     keep = np.flatnonzero(np.asarray(counted, bool))
     y_all = np.asarray(is_tp, dtype=np.float64)
     n_tp = int(y_all[keep].sum())
     if min(n_tp, len(keep) - n_tp) < calibration.MIN_OUTCOMES:
         return None
+    if len(keep) > MAX_DIAGNOSED:
+        keep = keep[np.unique(np.linspace(0, len(keep) - 1, MAX_DIAGNOSED).astype(np.int64))]
     labels = int(sum(label_counts.values()))
-    u_set = set_positions(ref_scores, labels, np.asarray(scores, np.float64)[keep])
+    reference = set_reference(ref_scores)
+    u_set = set_positions(reference, labels, np.asarray(scores, np.float64)[keep])
     cats = np.asarray(categories, dtype=np.int64)[keep]
     u_class = np.asarray(class_positions, dtype=np.float64)[keep]
     y = y_all[keep]
-    pooled = _fit(np.zeros(len(keep), np.int64), u_set, y, {_ALL: labels})
-    curve = pooled.classes.get(_ALL, pooled.overall)
-    pick = np.arange(len(keep))
-    if len(pick) > MAX_DIAGNOSED:
-        pick = np.unique(np.linspace(0, len(keep) - 1, MAX_DIAGNOSED).astype(np.int64))
-    fold = (np.arange(len(pick)) * FOLDS) // len(pick)
+    one_class = np.zeros(len(keep), np.int64)
+    pooled = _fit(one_class, u_set, y, {_ALL: labels})
+    fold = (np.arange(len(keep)) * FOLDS) // len(keep)  # runs in match order: mostly images
     losses = np.zeros(2)
     for k in range(FOLDS):
-        train, test = pick[fold != k], pick[fold == k]
-        if not len(test):
-            continue
+        train, test = fold != k, fold == k
         per_class = _fit(cats[train], u_class[train], y[train], label_counts)
-        one = _fit(np.zeros(len(train), np.int64), u_set[train], y[train], {_ALL: labels})
+        one = _fit(one_class[train], u_set[train], y[train], {_ALL: labels})
         losses[0] += _log_loss(
-            calibration.probabilities(one, np.zeros(len(test), np.int64), u_set[test]), y[test]
+            calibration.probabilities(one, one_class[test], u_set[test]), y[test]
         )
         losses[1] += _log_loss(
             calibration.probabilities(per_class, cats[test], u_class[test]), y[test]
         )
-    losses /= len(pick)
-    return ScoreScale(float(losses[0]), float(losses[1]), int(len(pick)), curve, labels)
+    losses /= len(keep)
+    return ScoreScale(
+        float(losses[0]),
+        float(losses[1]),
+        int(len(keep)),
+        pooled.classes.get(_ALL, pooled.overall),
+        labels,
+        (ref_scores, reference),
+    )
 
 
 def _fit(
