@@ -63,11 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1)) if lo else []
-    print(
-        "| setup | pooled log loss | per class | comparable (clean) | "
-        + " | ".join(f"seed {s}" for s in seeds)
-        + " |"
-    )
+    columns = ["setup", "pooled log loss", "per class", "comparable (clean)"]
+    print("| " + " | ".join(columns + [f"seed {s}" for s in seeds]) + " |")
     print("|---" * (4 + len(seeds)) + "|")
     for name in [n for n in args.setups.split(",") if n]:
         setup = setup_named(name)
