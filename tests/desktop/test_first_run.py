@@ -402,6 +402,7 @@ def test_the_thresholds_dialog_keeps_every_parameter(qtbot: object) -> None:
         iou_threshold=0.55, low_iou=0.15, duplicate_iou=0.8, min_score=0.1, max_dets=50,
         geometry="masks", nms_iou=0.45, wrong_class_iou=0.35, missing_same_iou=0.25,
         loose_iou=0.7, on_label_score_ratio=1.0, calibrate=False, score_version=1,
+        scores="comparable",
         extra={"note": "kept"},
     )  # fmt: skip
     dialog = ThresholdsDialog(stored)
