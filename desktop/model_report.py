@@ -304,7 +304,8 @@ class ModelReport(QWidget):
         self.scale_note.setTextFormat(Qt.TextFormat.PlainText)
         self.scale_note.setToolTip(
             "Held-out log loss of one calibration curve over all classes' raw scores against "
-            "the per-class curves: about equal means the scores mean the same on every class"
+            "the per-class curves: when the pooled one is not higher, the scores mean the same "
+            "on every class"
         )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
