@@ -54,10 +54,9 @@ class ScoreScale:
     n: int
     curve: Curve
     labels: int
-    # the set's scores and their reference sorted once, for pooled_probability (a cache)
-    reference: tuple[np.ndarray, calibration.RankReference] | None = field(
-        default=None, compare=False, repr=False
-    )
+    # the set's distinct scores and how many predictions have each, for pooled_probability
+    # (a cache, made from the fit's sorted reference when first needed)
+    table: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @property
     def comparable(self) -> bool:
@@ -128,15 +127,28 @@ def set_positions(
     return reference.positions({_ALL: int(labels)}, np.zeros(len(scores), np.int64), scores)
 
 
-def pooled_probability(scale: ScoreScale, ref_scores: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """The pooled curve's probability that predictions with raw ``scores`` are right, against
-    the set's scores ``ref_scores`` (sorted once per scale and set: the passes of a large
-    analysis ask chunk by chunk)."""
-    kept = scale.reference
-    if kept is None or kept[0] is not ref_scores:
-        kept = (ref_scores, set_reference(ref_scores))
-        object.__setattr__(scale, "reference", kept)  # a cache, not a value of the scale
-    return scale.curve(set_positions(kept[1], scale.labels, scores))
+def pooled_probability(
+    scale: ScoreScale, reference: calibration.RankReference, scores: np.ndarray
+) -> np.ndarray:
+    """The pooled curve's probability that predictions with raw ``scores`` are right.
+
+    ``reference``: the set's scores sorted by class (the fit's own, which every way an analysis
+    runs keeps, also when it lets go of the set's columns): each score's rank among all of
+    them is counted from its distinct scores, the same numbers :func:`set_positions` gives."""
+    if scale.table is None:
+        places = len(reference.values) + 1
+        counts = np.bincount(reference.keys % places, minlength=places)[:-1]
+        object.__setattr__(scale, "table", (reference.values, counts))  # a cache
+    values, counts = scale.table
+    scores = np.asarray(scores, dtype=np.float64)
+    place = np.searchsorted(values, scores)
+    exact = (place < len(values)) & (values[np.minimum(place, len(values) - 1)] == scores)
+    below = np.r_[0, np.cumsum(counts)]
+    equal = np.where(exact, counts[np.minimum(place, len(values) - 1)], 0)
+    above = below[-1] - below[place] - equal
+    rank = above + np.maximum(equal - 1, 0) / 2.0
+    n = float(scale.labels) + calibration.RANK_PRIOR_LABELS
+    return scale.curve(n / (n + rank + 0.5))
 
 
 def diagnose(
@@ -186,7 +198,6 @@ def diagnose(
         int(len(keep)),
         pooled.classes.get(_ALL, pooled.overall),
         labels,
-        (ref_scores, reference),
     )
 
 
@@ -203,7 +214,7 @@ def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
 
 
 def comparable_missing(
-    raw: np.ndarray, scale: ScoreScale | None, ref_scores: np.ndarray
+    raw: np.ndarray, scale: ScoreScale | None, reference: calibration.RankReference
 ) -> np.ndarray:
     """Suspect rows (core.errors.SUSPECT_COL) with each missing_label's ``probability`` the
     pooled curve's at its raw ``confidence`` (the rows themselves without a ``scale``).
@@ -219,5 +230,5 @@ def comparable_missing(
         return raw
     out = raw.copy()
     conf = raw[missing, SUSPECT_COL["confidence"]]
-    out[missing, SUSPECT_COL["probability"]] = pooled_probability(scale, ref_scores, conf)
+    out[missing, SUSPECT_COL["probability"]] = pooled_probability(scale, reference, conf)
     return out

@@ -310,7 +310,7 @@ def score(
     With ``params.scores`` "comparable", a missing_label's probability is the fit's pooled
     curve's (core.score_scale.comparable_missing)."""
     if params.scores == "comparable":
-        raw = score_scale.comparable_missing(raw, fit.score_scale, fit.ref_scores)
+        raw = score_scale.comparable_missing(raw, fit.score_scale, fit.sorted_reference())
     out = _score(raw, params, fit, best_iou)
     if params.score_version >= 10 and len(out):
         out[unseen_class_spurious(raw, fit)] = 0.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from labelfix.core import calibration, score_scale, scoring
 from labelfix.core.analyze import analyze
@@ -14,7 +15,7 @@ from labelfix.core.matching import FP, TP
 from labelfix.core.store import Store
 from labelfix.core.suspects import SuspectIndex
 
-from helpers import real81_project
+from helpers import real81_project, sql
 
 CLASSES = 12
 
@@ -82,8 +83,13 @@ def test_the_fit_stores_the_diagnostic_and_reads_it_back() -> None:
     old = {k: v for k, v in fit.to_json().items() if k != "score_scale"}  # stored before it
     assert scoring.DetectorFit.from_json(old, cats, scores).score_scale is None
     # the pooled probability rises with the raw score, whatever the class
-    p = score_scale.pooled_probability(fit.score_scale, scores, np.array([0.1, 0.5, 0.9]))
+    probe = np.r_[0.1, 0.5, 0.9, scores[:50], -1.0, 2.0]  # the set's own scores, and others
+    p = score_scale.pooled_probability(fit.score_scale, fit.sorted_reference(), probe)
     assert p[0] < p[1] < p[2]
+    # counted from the class-sorted reference: the positions the diagnostic fitted on
+    labels = fit.score_scale.labels
+    u = score_scale.set_positions(score_scale.set_reference(scores), labels, probe)
+    assert np.array_equal(p, fit.score_scale.curve(u))
 
 
 def test_params_round_trip_and_old_params_read_back_per_class() -> None:
@@ -133,7 +139,7 @@ def test_comparable_missing_touches_missing_label_rows_only() -> None:
     raw[:, 0] = [KIND_CODE["missing_label"], KIND_CODE["wrong_class"], KIND_CODE["missing_label"]]
     raw[:, SUSPECT_COL["confidence"]] = [0.9, 0.9, 0.2]
     raw[:, SUSPECT_COL["probability"]] = 0.5
-    got = score_scale.comparable_missing(raw, fit.score_scale, fit.ref_scores)
+    got = score_scale.comparable_missing(raw, fit.score_scale, fit.sorted_reference())
     assert got[1, SUSPECT_COL["probability"]] == 0.5
     assert got[0, SUSPECT_COL["probability"]] > got[2, SUSPECT_COL["probability"]]
     assert np.array_equal(
@@ -141,4 +147,28 @@ def test_comparable_missing_touches_missing_label_rows_only() -> None:
         np.delete(raw, SUSPECT_COL["probability"], 1),
         equal_nan=True,
     )
-    assert score_scale.comparable_missing(raw, None, fit.ref_scores) is raw
+    assert score_scale.comparable_missing(raw, None, fit.sorted_reference()) is raw
+
+
+def test_the_comparable_mode_scores_the_same_in_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project too large for memory (analysed in passes) scores as the one-step analysis."""
+    from labelfix.core import analyze_passes
+
+    project = real81_project(tmp_path / "p.labelfix")
+    params = AnalysisParams(scores="comparable")
+    found = []
+    for in_passes in (False, True):
+        monkeypatch.setattr(analyze_passes, "in_passes", lambda *a, on=in_passes: on)
+        with Store.open(project) as store:
+            summary = analyze(store, params=params)
+            rows = sql(
+                store,
+                "SELECT key, kind, score, probability FROM suspects WHERE analysis_id = ? "
+                "ORDER BY key",
+                [summary.analysis_id],
+            ).fetchall()
+            found.append((rows, store.detector_fit(summary.analysis_id)))
+    assert found[0][0] == found[1][0] and len(found[0][0]) > 50
+    assert found[0][1]["score_scale"] == found[1][1]["score_scale"]
