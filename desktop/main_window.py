@@ -181,7 +181,6 @@ class MainWindow(QMainWindow):
         self.actions = build_actions(
             self, self.settings, scopes={"canvas": self.canvas, "grid": self.grid}
         )
-        self.canvas.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         # a message shown before the window was (the "no analysis yet" one) left the counts
         # visible under it: Qt hides only visible normal widgets; hide and show them here
         self.statusBar().messageChanged.connect(self._counts_under_message)
@@ -606,7 +605,7 @@ class MainWindow(QMainWindow):
     def cycle_fix(self) -> None:
         """Choose the next form of the current suspect's fix (the ghost follows)."""
         if self.session.fix_choice.cycle() is None:
-            self.statusBar().showMessage("This fix has only one form.", 5000)
+            self.canvas.say("This fix has only one form.")
 
     def reject(self) -> None:
         """Reject the selected suspect(s): not a label error."""
@@ -630,10 +629,9 @@ class MainWindow(QMainWindow):
             return True
         if len(self.selected_rows()) > 1 or not s.step(1):
             return True
-        self.statusBar().showMessage(
+        self.canvas.say(
             "Not decided yet: the canvas showed another image. This is the suspect the key "
-            "decides; press it again.",
-            8000,
+            "decides; press it again."
         )
         return False
 
@@ -719,7 +717,7 @@ class MainWindow(QMainWindow):
         if ann is None:
             s.labels.draw_category = picker.chosen()
             name = s.category_names.get(picker.chosen(), "?")
-            self.statusBar().showMessage(f"New labels will be {name}.", 5000)
+            self.canvas.say(f"New labels will be {name}.")
             self.canvas.update_tool_hint()
         else:
             s.labels.set_category(picker.chosen())

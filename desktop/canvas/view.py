@@ -22,7 +22,7 @@ from ..session import Session
 from .editing import Hit, LabelEditor
 from .framing import CONTEXT_FILL, OBJECT_FILL, OBJECT_MAX_SCALE, Frame, frame_box
 from .handles import HANDLE_SIZE
-from .image_note import ImageNote
+from .image_note import CanvasHint, ImageNote
 from .items import category_colour
 from .scene import GHOST_DELETE, Ghost, Overlay, ReviewScene
 from .tools import BoxTool, DrawTool, PolygonTool
@@ -53,7 +53,7 @@ class CanvasView(QGraphicsView):
     """Shows the selected suspect's image with labels and predictions."""
 
     imageShown = Signal(int)  # image id, once its pixels (or its placeholder) are on screen
-    message = Signal(str)  # a sentence for the status bar (why an edit was not made, tool tips)
+    message = Signal(str)  # a sentence the canvas says in its hint (why an edit was not made)
     toolChanged = Signal(str)  # "box", "polygon", or "" (select and edit)
 
     def __init__(self, parent: QWidget | None = None, loader: ImageLoader | None = None) -> None:
@@ -105,6 +105,16 @@ class CanvasView(QGraphicsView):
         self.tool_badge.move(8, 8)
         self.tool_badge.hide()
         self.image_note = ImageNote(self)  # the shown image's note (damaged data), bottom left
+        self.hint = CanvasHint(self)  # the canvas's sentences, above the note
+
+    def say(self, text: str) -> None:
+        """Say a passing sentence on the canvas (never the status bar: it hid the counts)."""
+        self.hint.say(text)
+        self.message.emit(text)
+
+    def place_badges(self) -> None:
+        """The image's note at the bottom left, the hint above it."""
+        self.hint.place(self.image_note.place())
 
     # ------------------------------------------------------------------ session
     def attach(self, session: Session | None) -> None:
@@ -139,6 +149,7 @@ class CanvasView(QGraphicsView):
             self.review_scene.clear_image()
             self.review_scene.set_overlay(None)
             self.image_note.clear_note()
+            self.hint.set_standing("")
             self.image_id = self.suspect_key = None
             self.update_tool_hint()
             return
@@ -154,13 +165,8 @@ class CanvasView(QGraphicsView):
         self.update_tool_hint()
         if new_image or (new_suspect and session.view_image_id is None):
             self.frame_suspect()
-        if new_image and session.view_image_id is not None:
-            image = session.store.image(image_id) or {}
-            self.message.emit(
-                f"Showing {image.get('file_name', image_id)} for the edited label; "
-                "Space returns to the selected suspect"
-            )
         if new_image:
+            self.hint.set_standing(self._other_image_sentence())
             self.shown_image_id = None
             self.review_scene.clear_image()
             self.image_note.clear_note()
@@ -171,6 +177,16 @@ class CanvasView(QGraphicsView):
             )
             if self.prefetch_enabled:
                 self.loader.prefetch(self._upcoming())
+
+    def _other_image_sentence(self) -> str:
+        """Which image the canvas shows when it is not the selected suspect's (said while it
+        lasts: the status bar said it for 6 s), else ""."""
+        session = self.session
+        if session is None or session.view_image_id is None:
+            return ""
+        image = session.store.image(session.view_image_id) or {}
+        name = image.get("file_name", session.view_image_id)
+        return f"Showing {name} for the edited label; Space returns to the selected suspect"
 
     def update_ghost(self) -> None:
         """Show the outline accepting the current suspect would leave (none for another image,
@@ -296,7 +312,7 @@ class CanvasView(QGraphicsView):
         if name and overlay is not None:
             self._make_tool(overlay)
             self.viewport().setCursor(Qt.CursorShape.CrossCursor)
-            self.message.emit(TOOL_TIPS[name].format(name=self.draw_class_name()))
+            self.say(TOOL_TIPS[name].format(name=self.draw_class_name()))
         else:
             self.viewport().unsetCursor()
         self.update_tool_hint()
@@ -322,21 +338,21 @@ class CanvasView(QGraphicsView):
     def nudge(self, dx: float, dy: float) -> bool:
         """Move the selected label by (dx, dy) image pixels (a burst is one undo step)."""
         if self.editor is None:
-            self.message.emit("Select a label to move it with the arrow keys.")
+            self.say("Select a label to move it with the arrow keys.")
             return False
         if self.editor.readonly:
-            self.message.emit("Crowd masks are read-only; convert the mask to a polygon first.")
+            self.say("Crowd masks are read-only; convert the mask to a polygon first.")
             return False
         return self.editor.nudge(dx, dy)
 
     def remove_vertex(self) -> bool:
         """Remove the selected vertex of the selected polygon (never below 3 points)."""
         if self.editor is None:
-            self.message.emit("Select a polygon and one of its vertices first.")
+            self.say("Select a polygon and one of its vertices first.")
             return False
         why = self.editor.remove_vertex()
         if why:
-            self.message.emit(why)
+            self.say(why)
         return why is None
 
     def close_shape(self) -> bool:
@@ -480,7 +496,7 @@ class CanvasView(QGraphicsView):
         scene.predictions_full = not scene.predictions_full
         if scene.overlay is not None:
             self.refresh_overlay()
-        self.message.emit(
+        self.say(
             "Other predictions: shown with their tags"
             if scene.predictions_full
             else "Other predictions: faint, without tags"
@@ -571,7 +587,7 @@ class CanvasView(QGraphicsView):
 
     def resizeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
-        self.image_note.place()
+        self.place_badges()
         if self.suspect_key is not None:
             self.frame_suspect()
         else:
@@ -605,7 +621,7 @@ class CanvasView(QGraphicsView):
             if hit is not None and hit.kind == "vertex":
                 why = self.editor.remove_vertex(hit.part, hit.index)
                 if why:
-                    self.message.emit(why)
+                    self.say(why)
                 self._click = None  # an edit, not a click: its release selects nothing
                 return True
             return False
@@ -618,7 +634,7 @@ class CanvasView(QGraphicsView):
         if hit is None:
             return False
         if self.editor.readonly:
-            self.message.emit("Crowd masks are read-only; convert the mask to a polygon first.")
+            self.say("Crowd masks are read-only; convert the mask to a polygon first.")
             return False
         return self.editor.begin(hit, self.mapToScene(pos.toPoint()))
 

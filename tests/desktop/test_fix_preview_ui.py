@@ -138,7 +138,7 @@ def test_no_ghost_once_accepted_or_when_v_has_nothing_to_cycle(
     s = window.session
     select(window, {"wrong_class"}, lambda r: True)
     key(window, Qt.Key.Key_V)
-    assert "only one form" in window.statusBar().currentMessage()
+    assert "only one form" in window.canvas.hint.text()  # said on the canvas
     suspect = s.current()
     key(window, Qt.Key.Key_A)
     s.set_filter(SuspectFilter(min_confidence=0.0, statuses=None))
