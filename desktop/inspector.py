@@ -26,6 +26,7 @@ from labelfix.core.suspects import STATUSES
 
 from .commands import EditCommand
 from .fix_choice import describe
+from .found_by import SEP, FoundBy
 from .models import KIND_TITLES
 from .session import Session
 
@@ -134,7 +135,8 @@ class Inspector(QScrollArea):
                 "decision",
             )
         }
-        self.fields["sets"].setTextFormat(Qt.TextFormat.RichText)  # one set a line
+        self.fields["sets"] = FoundBy()  # one set a line, its name elided when narrow
+        self.fields["image"] = FoundBy(elide=Qt.TextElideMode.ElideLeft)  # "…000544.jpg"
         self.hint = QLabel()  # what A would do (and the other forms of the fix)
         self.hint.setWordWrap(True)
         self.hint.setObjectName("hint")
@@ -238,12 +240,14 @@ class Inspector(QScrollArea):
             self.title.setText("No suspect selected")
             for label in self.fields.values():
                 label.setText("—")
+            self.fields["sets"].set_entries([])
+            self.fields["image"].set_entries([])
             self.alternatives.setText("—")
             self.hint.setText("")
             return
         self.title.setText(f"<b>{KIND_TITLES.get(s['kind'], s['kind'])}</b>")
         self.fields["score"].setText(f"{s['score']:.3f}")
-        self.fields["image"].setText(str(s["file_name"]))
+        self.fields["image"].set_entries([(str(s["file_name"]), "")])
         self.fields["label"].setText(
             names.get(s["category_id"], "—") if s["category_id"] is not None else "—"
         )
@@ -256,17 +260,17 @@ class Inspector(QScrollArea):
             + ("" if probability is None else f"  (calibrated: {probability:.2f})")
         )
         image_only = s["kind"] == "inaccurate_label" and s.get("prediction_id") is None
-        self.fields["sets"].setText(
-            IMAGE_ONLY_FOUND_BY
+        self.fields["sets"].set_entries(
+            [(IMAGE_ONLY_FOUND_BY, "")]
             if image_only
-            else "<br>".join(  # one set a line: two on one line wrapped and were clipped
-                html.escape(
-                    f"{x['set']}: score {x['score']:.2f}"
-                    + ("" if x["confidence"] is None else f" · conf. {x['confidence']:.2f}")
+            else [
+                (
+                    x["set"],
+                    f"score {x['score']:.2f}"
+                    + ("" if x["confidence"] is None else f"{SEP}conf. {x['confidence']:.2f}"),
                 )
                 for x in s.get("supported_by", ())
-            )
-            or "—"
+            ]
         )
         decision = (
             self.session.store.decision(self.session.set_id, s["key"])

@@ -1,0 +1,129 @@
+"""The inspector's "Found by" (one prediction set a line with its score) in a narrow inspector:
+at 1024x700 "demo detector: score 0.78 · conf. 0.33" wrapped onto three lines, a long set name
+broke mid-word ("centernet-" / "mobilenetv3-coco80-" / "run1: score 0.71 ·" / "conf. 0.33")."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from labelfix.core import project
+from labelfix.core.store import Store
+from labelfix.desktop import jobs
+from labelfix.desktop.demo import demo_source
+from labelfix.desktop.main_window import MainWindow
+
+LONG = "centernet-mobilenetv3-coco80-run1"
+
+
+@pytest.fixture(scope="module")
+def built_long_name(built_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo with a second prediction set of a long name (the demo's boxes shifted by 5%
+    of their width), analysed with both sets."""
+    preds = json.loads((demo_source() / "predictions.json").read_text())
+    for p in preds:
+        x, y, w, h = p["bbox"]
+        p["bbox"] = [x + 0.05 * w, y, w, h]
+    folder = tmp_path_factory.mktemp("long_name")
+    (folder / "other.json").write_text(json.dumps(preds))
+    out = folder / "long.labelfix"
+    shutil.copy(built_demo, out)
+    with project.open_project(out) as store:
+        project.add_predictions(store, folder / "other.json", LONG, activate=False)
+        set_ids = [s["id"] for s in store.prediction_sets()]
+    jobs.analyze_project(out, None, set_ids)
+    return out
+
+
+@pytest.fixture
+def long_name_project(built_long_name: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "long.labelfix"
+    shutil.copy(built_long_name, out)
+    with Store.open(out) as store, store.atomic():
+        store.set_meta("images_root", str(demo_source() / "images"))
+    return out
+
+
+def settle(qtbot: object) -> None:
+    qtbot.wait(60)
+    QApplication.processEvents()
+
+
+def show_two_sets(window: MainWindow, qtbot: object) -> object:
+    s = window.session
+    both = np.flatnonzero(s.index.support_counts() == 2)
+    s.set_filter(s.filter.with_(min_score=0.0, per_object=False))
+    s.select_id(int(s.index.ids[both[0]]))
+    settle(qtbot)
+    return window.docks["inspector"].widget().fields["sets"]
+
+
+def lines_of(field: object) -> list[str]:
+    return re.split(r"<br>|\n", field.text())
+
+
+def check_lines(window: MainWindow, field: object, per_set: int) -> None:
+    """At most ``per_set`` lines a set, none clipped, names whole or elided (never broken
+    mid-word), numbers whole (under the name when narrow); the tooltip has the whole lines."""
+    found = window.session.current()["supported_by"]
+    lines = lines_of(field)
+    fm = field.fontMetrics()
+    assert field.height() <= len(lines) * fm.lineSpacing() + 8
+    for line in lines:
+        assert fm.horizontalAdvance(line) <= field.contentsRect().width()  # not clipped
+    groups: list[tuple[str, list[str], int]] = []  # name, its numbers, its lines
+    for line in lines:
+        if line.startswith(" "):  # numbers under their name
+            name, numbers, n = groups[-1]
+            groups[-1] = (name, [*numbers, line.strip()], n + 1)
+        else:
+            name, _, numbers = line.partition(": ")
+            groups.append((name, [numbers] if numbers else [], 1))
+    assert len(groups) == len(found) == 2, lines
+    for (name, parts, n), x in zip(groups, found, strict=True):
+        assert n <= per_set, lines
+        numbers = " · ".join(parts)
+        assert name == x["set"] or (name.endswith("…") and x["set"].startswith(name[:-1]))
+        assert numbers.removeprefix("score ") == f"{x['score']:.2f} · conf. {x['confidence']:.2f}"
+    tip = field.toolTip()
+    for x in found:  # the whole names, for an elided one
+        assert f"{x['set']}: score {x['score']:.2f}" in tip
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (1024, 700)])
+def test_found_by_keeps_a_set_to_two_lines_in_a_narrow_inspector(
+    open_window: Callable[..., MainWindow],
+    long_name_project: Path,
+    qtbot: object,
+    size: tuple,
+) -> None:
+    window = open_window(long_name_project, size=size)
+    field = show_two_sets(window, qtbot)
+    check_lines(window, field, per_set=2)
+    dock = window.docks["inspector"]
+    window.resizeDocks([dock], [190], Qt.Orientation.Horizontal)  # the splitter dragged narrow
+    settle(qtbot)
+    assert dock.width() <= 230
+    check_lines(window, field, per_set=3)
+    inspector = dock.widget()  # nothing clipped at the right (the file name held it wide)
+    assert inspector.widget().width() <= inspector.viewport().width()
+    image = inspector.fields["image"]
+    file_name = window.session.current()["file_name"]
+    assert image.toolTip() == file_name
+    fm = image.fontMetrics()
+    assert fm.horizontalAdvance(image.text()) <= image.contentsRect().width()
+    assert image.text() == file_name or image.text().startswith("…")  # its end tells it
+    assert any(line.endswith("…") for line in lines_of(field))  # the long name
+    window.resizeDocks([dock], [600], Qt.Orientation.Horizontal)  # wide: one line a set
+    settle(qtbot)
+    check_lines(window, field, per_set=1)
+    found = window.session.current()["supported_by"]
+    assert lines_of(field)[0].startswith(f"{found[0]['set']}: score")
