@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import (
@@ -30,7 +31,7 @@ from .items import (
     remove_from_scene,
     shape_item,
 )
-from .tag_layout import TagRequest, place_tags
+from .tag_layout import TagRequest, place_tags, visible_outline
 
 PLACEHOLDER = QColor("#6b6b6b")
 GHOST_DELETE = QColor("#ff3b30")  # a ghost of a label that accepting deletes
@@ -76,6 +77,36 @@ class Tag:
     priority: int
     suspect_own: bool = False
     leader: QGraphicsLineItem | None = None
+    outline: QPainterPath | None = None  # the shape it names (its anchor is the box)
+    _points: list[np.ndarray] | None = None
+
+    def outline_points(self) -> list[np.ndarray]:
+        """The outline's polygons as (x, y) rows in scene pixels (made once, when needed)."""
+        if self._points is None:
+            polygons = self.outline.toSubpathPolygons() if self.outline is not None else []
+            self._points = [np.array([(p.x(), p.y()) for p in poly]) for poly in polygons]
+        return self._points
+
+    def view_anchor(self, to_view: QTransform, bounds: tuple) -> tuple:
+        """The box the tag names in view pixels; for a shape that runs out of the view, the
+        box of its outline's visible part (its tag sits there, not at the view's corner)."""
+        a = to_view.mapRect(self.anchor)
+        box = (a.left(), a.top(), a.right(), a.bottom())
+        inside = bounds[0] <= box[0] and bounds[1] <= box[1]
+        if self.outline is None or (inside and box[2] <= bounds[2] and box[3] <= bounds[3]):
+            return box
+        t = to_view
+        parts = [
+            np.column_stack(
+                (
+                    t.m11() * p[:, 0] + t.m21() * p[:, 1] + t.dx(),
+                    t.m12() * p[:, 0] + t.m22() * p[:, 1] + t.dy(),
+                )
+            )
+            for p in self.outline_points()
+            if len(p)
+        ]
+        return visible_outline(parts, bounds) or box
 
 
 class ReviewScene(QGraphicsScene):
@@ -188,11 +219,12 @@ class ReviewScene(QGraphicsScene):
         below: bool = False,
         bold: bool = False,
         suspect_own: bool = False,
+        outline: QPainterPath | None = None,
     ) -> TagItem:
         tag = TagItem(text, colour, below=below, bold=bold)
         tag.setPos(anchor.topLeft())  # until the view lays the tags out
         tag.setParentItem(layer)
-        self.tags.append(Tag(tag, QRectF(anchor), priority, suspect_own))
+        self.tags.append(Tag(tag, QRectF(anchor), priority, suspect_own, outline=outline))
         return tag
 
     def _add_label(self, ov: Overlay, ann: dict) -> None:
@@ -227,6 +259,7 @@ class ReviewScene(QGraphicsScene):
                 priority=0 if suspect else (2 if involved else 10),
                 bold=involved,
                 suspect_own=involved,
+                outline=path,
             )
             drawn.append(tag)
         if involved:
@@ -246,8 +279,9 @@ class ReviewScene(QGraphicsScene):
             )
         else:
             (width, alpha), layer, tags = FAINT_PREDICTION, self.predictions_layer, None
+        path = outline_path(pred["bbox"], seg if isinstance(seg, list) else None)
         item = shape_item(
-            outline_path(pred["bbox"], seg if isinstance(seg, list) else None),
+            path,
             PREDICTION_COLOUR,
             width=width,
             dashed=True,
@@ -269,6 +303,7 @@ class ReviewScene(QGraphicsScene):
                 below=True,
                 bold=own,
                 suspect_own=own,
+                outline=path,
             )
         if own:
             self.focus_rect = self.focus_rect.united(box)
@@ -308,6 +343,7 @@ class ReviewScene(QGraphicsScene):
             priority=3,
             below=True,
             suspect_own=True,
+            outline=path,
         )
 
     def ghost_path(self) -> QPainterPath | None:
@@ -322,27 +358,18 @@ class ReviewScene(QGraphicsScene):
         """Place every shown tag in view pixels (see tag_layout) for the view ``to_view`` maps
         the scene into, off the ``avoid`` rectangles (view pixels: the edited label's handles);
         tags that moved away from their box get a leader line."""
+        bounds = (viewport.left(), viewport.top(), viewport.right(), viewport.bottom())
         requests = []
         for i, tag in enumerate(self.tags):
             if not tag.item.isVisible():
                 continue
-            a = to_view.mapRect(tag.anchor)
             w, h = tag.item.size()
-            requests.append(
-                TagRequest(
-                    i,
-                    w,
-                    h,
-                    (a.left(), a.top(), a.right(), a.bottom()),
-                    tag.priority,
-                    tag.item.below,
-                )
-            )
+            anchor = tag.view_anchor(to_view, bounds)
+            requests.append(TagRequest(i, w, h, anchor, tag.priority, tag.item.below))
         suspect = []
         for rect in self.suspect_rects:
             r = to_view.mapRect(rect)
             suspect.append((r.left(), r.top(), r.right(), r.bottom()))
-        bounds = (viewport.left(), viewport.top(), viewport.right(), viewport.bottom())
         to_scene, _ok = to_view.inverted()
         keep_off = [(r.left(), r.top(), r.right(), r.bottom()) for r in avoid]
         for place in place_tags(requests, bounds, suspect, keep_off):

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 Line = tuple[float, float, float, float]  # x0, y0, x1, y1
 
@@ -137,7 +139,7 @@ def place_tags(
     out: list[TagPlace] = []
     for req in sorted(requests, key=lambda r: r.priority):
         w, h = req.width, req.height
-        if overlap(req.anchor, bounds) <= 0:  # its box is out of view: leave the tag beside it
+        if not _meets(req.anchor, bounds):  # its box is out of view: leave the tag beside it
             x, y = near_spots(req)[0]
             out.append(TagPlace(req.key, (x, y, x + w, y + h)))
             continue
@@ -178,6 +180,11 @@ def place_tags(
     return out
 
 
+def _meets(a: Rect, b: Rect) -> bool:
+    """True when two rectangles share a point (a visible outline's box may be a line)."""
+    return a[0] <= b[2] and a[2] >= b[0] and a[1] <= b[3] and a[3] >= b[1]
+
+
 def _distance(rect: Rect, anchor: Rect) -> float:
     """How far a tag's centre is from its box (Manhattan, 0 inside it)."""
     cx, cy = (rect[0] + rect[2]) / 2, (rect[1] + rect[3]) / 2
@@ -203,3 +210,40 @@ def _covered(rect: Rect, placed: Sequence[Rect], bands: Sequence[Rect]) -> float
     for band in bands:
         cost += overlap(inner, band) * CLEAR_PENALTY
     return cost
+
+
+def visible_outline(parts: Sequence[np.ndarray], bounds: Rect) -> Rect | None:
+    """The box around the part of a closed outline (polygons of (x, y) rows) inside
+    ``bounds``, or None when none of it is (the bounds lie wholly inside or outside it).
+    A tag of a shape that runs out of the view sits there, not at its box's clamped corner."""
+    bx0, by0, bx1, by1 = bounds
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for pts in parts:
+        if len(pts) < 2:
+            continue
+        p0 = np.asarray(pts, dtype=np.float64)
+        d = np.roll(p0, -1, axis=0) - p0  # each edge, the last closing the polygon
+        t0, t1 = np.zeros(len(p0)), np.ones(len(p0))
+        keep = np.ones(len(p0), dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):  # Liang-Barsky, every edge at once
+            for p, q in (
+                (-d[:, 0], p0[:, 0] - bx0),
+                (d[:, 0], bx1 - p0[:, 0]),
+                (-d[:, 1], p0[:, 1] - by0),
+                (d[:, 1], by1 - p0[:, 1]),
+            ):
+                r = q / p
+                keep &= ~((p == 0) & (q < 0))  # parallel to this side, outside it
+                t0 = np.where(p < 0, np.maximum(t0, r), t0)
+                t1 = np.where(p > 0, np.minimum(t1, r), t1)
+        keep &= t0 <= t1
+        if keep.any():
+            a = p0[keep] + t0[keep, None] * d[keep]
+            b = p0[keep] + t1[keep, None] * d[keep]
+            xs += [a[:, 0], b[:, 0]]
+            ys += [a[:, 1], b[:, 1]]
+    if not xs:
+        return None
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    return (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
