@@ -78,6 +78,7 @@ class CanvasView(QGraphicsView):
         self.tool_name = ""
         self._click: QPointF | None = None  # left press that may turn out to be a click
         self._tool_press = False
+        self._readonly_press = False  # a press on a read-only mask's body (a drag pans)
         self._retired: list[object] = []  # editors/tools dropped while they may be emitting
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform
@@ -633,8 +634,8 @@ class CanvasView(QGraphicsView):
             return added
         if hit is None:
             return False
-        if self.editor.readonly:
-            self.say("Crowd masks are read-only; convert the mask to a polygon first.")
+        if self.editor.readonly:  # said if it turns out a drag (a click may select a label)
+            self._readonly_press = True
             return False
         return self.editor.begin(hit, self.mapToScene(pos.toPoint()))
 
@@ -682,6 +683,9 @@ class CanvasView(QGraphicsView):
         pos, click = event.position(), self._click
         self._click = None
         is_click = click is not None and (pos - click).manhattanLength() < CLICK_SLOP
+        if self._readonly_press and not is_click:  # the mask was dragged: it cannot move
+            self.say("Crowd masks are read-only; convert the mask to a polygon first.")
+        self._readonly_press = False
         tool_press, self._tool_press = self._tool_press, False
         if self.tool is not None or tool_press:
             if self.tool is not None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QPoint, QPointF, QRect
 from PySide6.QtWidgets import QApplication
 
 from labelfix.desktop.main_window import MainWindow
@@ -102,3 +102,31 @@ def test_keys_about_the_canvas_say_so_on_the_canvas(
     settle(qtbot)
     counts_stay(window)
     assert canvas.hint.isVisible() and "only one form" in canvas.hint.text()
+
+
+def test_a_click_inside_a_selected_crowd_mask_is_no_edit_refused(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object
+) -> None:
+    """A click inside a selected crowd mask, on another label (to select it), said "Crowd
+    masks are read-only" as if the mask had been dragged; only a drag says it now."""
+    from tests.desktop.test_editing import drag, show, vp
+
+    window = open_window(demo_project, size=(1400, 900))
+    s, canvas = window.session, window.canvas
+    crowd = next(a for a in s.store.iter_annotations() if isinstance(a["segmentation"], dict))
+    show(qtbot, window, crowd)
+    x, y, w, h = crowd["bbox"]
+    inside = vp(window, x + w / 2, y + h / 2)
+    assert canvas.editor.hit(canvas, QPointF(inside)) is not None  # on the mask body
+    drag(window, inside, inside + QPoint(40, 0))  # a drag: the mask does not move
+    settle(qtbot)
+    assert canvas.hint.isVisible() and "read-only" in canvas.hint.text()
+    assert s.store.annotation(crowd["id"])["bbox"] == crowd["bbox"]
+    canvas.hint.timer.setInterval(50)
+    canvas.say("")  # passes at once
+    qtbot.waitUntil(lambda: "read-only" not in canvas.hint.text())
+    assert canvas.editor.annotation_id == crowd["id"]
+    canvas.hint.timer.setInterval(4000)
+    drag(window, inside, inside)  # a click (it may select a smaller label under it)
+    settle(qtbot)
+    assert "read-only" not in canvas.hint.text()
