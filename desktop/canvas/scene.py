@@ -353,7 +353,11 @@ class ReviewScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ tags
     def layout_tags(
-        self, to_view: QTransform, viewport: QRectF, avoid: Sequence[QRectF] = ()
+        self,
+        to_view: QTransform,
+        viewport: QRectF,
+        avoid: Sequence[QRectF] = (),
+        blocked: Sequence[QRectF] = (),
     ) -> None:
         """Place every shown tag in view pixels (see tag_layout) for the view ``to_view`` maps
         the scene into, off the ``avoid`` rectangles (view pixels: the edited label's handles);
@@ -372,7 +376,8 @@ class ReviewScene(QGraphicsScene):
             suspect.append((r.left(), r.top(), r.right(), r.bottom()))
         to_scene, _ok = to_view.inverted()
         keep_off = [(r.left(), r.top(), r.right(), r.bottom()) for r in avoid]
-        for place in place_tags(requests, bounds, suspect, keep_off):
+        badges = [(r.left(), r.top(), r.right(), r.bottom()) for r in blocked]
+        for place in place_tags(requests, bounds, suspect, keep_off, badges):
             tag = self.tags[place.key]
             tag.item.setPos(to_scene.map(QPointF(place.rect[0], place.rect[1])))
             if place.leader is None:

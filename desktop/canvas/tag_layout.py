@@ -127,13 +127,15 @@ def place_tags(
     bounds: Rect,
     suspect: Sequence[Rect] = (),
     avoid: Sequence[Rect] = (),
+    blocked: Sequence[Rect] = (),
 ) -> list[TagPlace]:
     """Place every tag inside ``bounds``, in priority order (stable): the best free spot beside
     its box, else the nearest free spot further out (with a leader line), where free means on
     no tag placed before it, on none of the ``avoid`` rectangles (the edited label's handles)
     and off the outlines of the ``suspect`` boxes (but its own: a tag may sit on its own box's
-    edge). Only when nothing is free does a tag take the least covered spot."""
-    placed: list[Rect] = list(avoid)  # handles block like tags placed before
+    edge), nor on the ``blocked`` rectangles (the canvas's badges over the view). Only when
+    nothing is free does a tag take the least covered spot."""
+    placed: list[Rect] = [*avoid, *blocked]  # handles and badges block like tags placed before
     pad = max((r[3] - r[1] for r in avoid), default=0.0) / 2  # half a handle
     slack = 1.0 + pad
     out: list[TagPlace] = []

@@ -114,8 +114,13 @@ class CanvasView(QGraphicsView):
         self.message.emit(text)
 
     def place_badges(self) -> None:
-        """The image's note at the bottom left, the hint above it."""
+        """The image's note at the bottom left, the hint above it (tags move off them)."""
         self.hint.place(self.image_note.place())
+        self._badges_changed()
+
+    def _badges_changed(self) -> None:
+        if self._laid_out is not None and self._laid_out != self._view_key():
+            self._view_changed()
 
     # ------------------------------------------------------------------ session
     def attach(self, session: Session | None) -> None:
@@ -330,11 +335,13 @@ class CanvasView(QGraphicsView):
         """Show, while a drawing tool is on, which class the new label will get."""
         if not self.tool_name or self.tool is None:
             self.tool_badge.hide()
-            return
-        self.tool_badge.setText(TOOL_BADGES[self.tool_name].format(name=self.draw_class_name()))
-        self.tool_badge.adjustSize()
-        self.tool_badge.show()
-        self.tool_badge.raise_()
+        else:
+            text = TOOL_BADGES[self.tool_name].format(name=self.draw_class_name())
+            self.tool_badge.setText(text)
+            self.tool_badge.adjustSize()
+            self.tool_badge.show()
+            self.tool_badge.raise_()
+        self._badges_changed()
 
     def nudge(self, dx: float, dy: float) -> bool:
         """Move the selected label by (dx, dy) image pixels (a burst is one undo step)."""
@@ -518,7 +525,9 @@ class CanvasView(QGraphicsView):
         """Lay the tags out for what the view shows now; keep a message in view."""
         self._laid_out = self._view_key()
         rect = QRectF(self.viewport().rect())
-        self.review_scene.layout_tags(self.viewportTransform(), rect, self._handle_rects())
+        self.review_scene.layout_tags(
+            self.viewportTransform(), rect, self._handle_rects(), self._badge_rects()
+        )
         self.review_scene.place_message(self.visible_scene_rect())
 
     def _handle_rects(self) -> list[QRectF]:
@@ -530,12 +539,23 @@ class CanvasView(QGraphicsView):
         points = [t.map(h.scenePos()) for h in self.editor.handles]
         return [QRectF(p.x() - half, p.y() - half, 2 * half, 2 * half) for p in points]
 
+    def _badge_rects(self) -> list[QRectF]:
+        """The lasting badges (the image's note, the standing hint, the tool's) in viewport
+        pixels: tags keep off them. A passing hint (4 s) moves no tag: they would jump away
+        and back."""
+        offset = self.viewport().pos()
+        badges = [self.image_note, self.tool_badge]
+        if not self.hint.timer.isActive():
+            badges.append(self.hint)
+        return [QRectF(b.geometry().translated(-offset)) for b in badges if b.isVisible()]
+
     def _view_key(self) -> tuple:
         t = self.viewportTransform()
         size = self.viewport().size()
         editing = id(self.editor) if self.editor is not None else 0  # its handles: tags move
+        badges = tuple(r.getRect() for r in self._badge_rects())  # a badge shown, moved
         return (t.m11(), t.m22(), t.dx(), t.dy(), size.width(), size.height(),
-                self.review_scene.generation, editing)  # fmt: skip
+                self.review_scene.generation, editing, badges)  # fmt: skip
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt API
         super().scrollContentsBy(dx, dy)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QRect
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSizeF
 from PySide6.QtWidgets import QApplication
 
 from labelfix.desktop.main_window import MainWindow
@@ -130,3 +130,28 @@ def test_a_click_inside_a_selected_crowd_mask_is_no_edit_refused(
     drag(window, inside, inside)  # a click (it may select a smaller label under it)
     settle(qtbot)
     assert "read-only" not in canvas.hint.text()
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (1600, 800), (1800, 700)])
+def test_tags_keep_off_the_canvas_badges(
+    open_window: Callable[..., MainWindow], demo_project: Path, qtbot: object, size: tuple
+) -> None:
+    """The damaged image's note covered the suspect's prediction tag ("person 0.10"). (A
+    passing hint moves no tag: they would jump away and back within 4 s.)"""
+    from tests.desktop.test_review_window_leftovers import DAMAGED, show_file
+
+    window = open_window(demo_project, size=size)
+    canvas = window.canvas
+    show_file(window, qtbot, DAMAGED)
+    settle(qtbot)
+    viewport = canvas.viewport().geometry()  # in the view's pixels, like the badges
+    badges = [canvas.image_note.geometry().translated(-viewport.topLeft())]
+    assert canvas.image_note.isVisible() and badges[0].isValid()
+    to_view = canvas.viewportTransform()
+    own = [t for t in canvas.review_scene.tags if t.suspect_own and t.item.isVisible()]
+    assert own
+    for tag in own:
+        top_left = to_view.map(tag.item.pos())
+        rect = QRectF(top_left, QSizeF(*tag.item.size())).toAlignedRect()
+        for badge in badges:
+            assert not rect.intersects(badge), (tag.item.text, rect, badge)
