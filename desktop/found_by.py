@@ -9,7 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-MIN_NAME = 4  # characters of a name (with "…") worth keeping on the numbers' line
+MIN_NAME = (
+    10  # characters of a name (with "…") worth keeping beside its numbers ("cent…" told nothing)
+)
 INDENT = "  "  # numbers under their set's name
 SEP = " · "  # between a set's numbers
 

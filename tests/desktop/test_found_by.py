@@ -127,3 +127,19 @@ def test_found_by_keeps_a_set_to_two_lines_in_a_narrow_inspector(
     check_lines(window, field, per_set=1)
     found = window.session.current()["supported_by"]
     assert lines_of(field)[0].startswith(f"{found[0]['set']}: score")
+
+
+def test_a_name_elided_beside_its_numbers_keeps_enough_to_tell_it(qapp: object) -> None:
+    """ "cent…: score 0.64 · conf. 0.25" told nothing: the name goes on its own line then."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from labelfix.desktop.found_by import fit_line
+
+    fm = QFontMetrics(QFont())
+    numbers = "score 0.64 · conf. 0.25"
+    for keep in range(2, 12):
+        width = fm.horizontalAdvance(LONG[:keep] + "…: " + numbers) + 1
+        lines = fit_line(LONG, numbers, width, fm)
+        name = lines[0].split(": ")[0]
+        assert len(name) >= 10, lines
+        assert all(fm.horizontalAdvance(line) <= width for line in lines)
