@@ -1,7 +1,7 @@
 """The inspector's "Found by": one prediction set a line with its score, fitted to the width it
 gets. A narrow inspector elides the set's name, never the numbers (the tooltip has the whole
-lines); one too narrow even for that puts the numbers under the name (two lines a set). Word
-wrap broke names mid-word and spread one set over three lines, numbers split."""
+lines); one too narrow for that puts the numbers under the name (two or three lines a set).
+Word wrap broke names mid-word and spread one set over three lines, numbers split."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-MIN_NAME = (
-    10  # characters of a name (with "…") worth keeping beside its numbers ("cent…" told nothing)
-)
+MIN_NAME = 10  # characters of a name (with "…") kept beside its numbers ("cent…" told nothing)
 INDENT = "  "  # numbers under their set's name
 SEP = " · "  # between a set's numbers
 
