@@ -6,8 +6,12 @@ labels, + the real CenterNet predictions; the only detector LabelFix's scoring m
 ``centernet-perturbed`` (its scores rescaled per class by increasing functions: another score
 scale), ``centernet-blurred`` (its scores blurred by logit noise: a weaker detector, the second
 tuning setup), ``nanodet`` (a second real detector, not tuned on, but its results seen since
-score version 4; ``bench/data/README.md``) and ``synthetic`` (43 images + cocoapi's fake
-results: random scores). IoU on boxes. Per seed, a seeded RNG injects into the labels:
+score version 4; ``bench/data/README.md``), ``synthetic`` (43 images + cocoapi's fake
+results: random scores), the held-out ``yolov8s`` and ``ssdlite``, and several real detectors'
+sets analysed together (``centernet+nanodet``, ``yolov8s+ssdlite``, ``nanodet+ssdlite``, all
+four; any ``A+B``): the same injected labels, the sets imported into one project and analysed
+by the project service as ``labelfix analyze --predictions A,B`` does (LabelFix only: the
+baselines and earlier scorings take one set). IoU on boxes. Per seed, a seeded RNG injects into the labels:
 
 - missing_label: 5% of the non-crowd labels dropped; the hit is a missing-label suspect whose
   prediction box has IoU >= 0.5 with the dropped box;
@@ -186,6 +190,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelfix.core import project
 from labelfix.core.analyze import analyze
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import AnalysisParams
@@ -199,7 +204,7 @@ from quality_baselines import (  # noqa: E402
     fp_baseline,
     iou_duplicate_baseline,
 )
-from quality_data import IMAGES, SETUPS, VARIANTS, setup_named  # noqa: E402
+from quality_data import IMAGES, MULTI_SETUPS, SETUPS, VARIANTS, setup_named  # noqa: E402
 from quality_inject import KIND_ORDER, Injected, _xywh_iou, inject  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,28 +296,39 @@ def _all_hits(by_kind: dict[str, list[Candidate]], truth: Injected) -> np.ndarra
 # ----------------------------------------------------------------------------- LabelFix
 def run_labelfix(
     data: dict,
-    pred_records: list[dict],
+    pred_records: list[dict] | dict[str, list[dict]],
     params: AnalysisParams,
     workdir: Path,
     images: Path | None = IMAGES,
 ) -> list[dict]:
     """Import the dataset and predictions into a project (its image folder ``images``: score
-    version 8 reads them), analyse it, return its suspects."""
+    version 8 reads them), analyse it, return its suspects. Several prediction sets (name ->
+    records) are analysed together by the project service, as ``labelfix analyze
+    --predictions A,B`` does; each suspect then names its best set's prediction."""
+    sets = pred_records if isinstance(pred_records, dict) else {"detector": pred_records}
     gt_path = workdir / "gt.json"
     gt_path.write_text(json.dumps(data))
-    pred_path = workdir / "predictions.json"
-    pred_path.write_text(json.dumps(pred_records))
-    project = workdir / "bench.labelfix"
+    project_path = workdir / "bench.labelfix"
     gt = read_ground_truth(gt_path, None)
     sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-    preds = read_predictions(pred_path, sizes, {c["id"] for c in gt.categories})
-    store = Store.create(project, overwrite=True)
+    store = Store.create(project_path, overwrite=True)
     try:
         store.import_ground_truth(gt, None)
         if images is not None and images.is_dir():
             store.set_images_root(images)
-        set_id = store.add_predictions(preds, "detector")
-        analyze(store, set_id, params)
+        records_of = {}
+        for name, records in sets.items():
+            pred_path = workdir / "predictions.json"
+            pred_path.write_text(json.dumps(records))
+            preds = read_predictions(pred_path, sizes, {c["id"] for c in gt.categories})
+            records_of[store.add_predictions(preds, name)] = records
+        set_ids = sorted(records_of)
+        if len(set_ids) == 1:
+            analyze(store, set_ids[0], params)
+            index = SuspectIndex.load(store, set_ids[0])
+        else:
+            project.analyze_project(store, params, set_ids=set_ids)
+            index = SuspectIndex.load(store)
         cols = (
             "kind",
             "score",
@@ -325,10 +341,11 @@ def run_labelfix(
             "iou",
             "confidence",
             "probability",
+            "set_id",
         )
-        index = SuspectIndex.load(store, set_id)
         rows = [index.row(p) for p in range(len(index))]  # in suspect-id order
         cut = index.review_cut
+        names = {int(s["id"]): s["name"] for s in store.prediction_sets()}
     finally:
         store.close()
     out = []
@@ -336,10 +353,11 @@ def run_labelfix(
         s = {c: r[c] for c in cols}
         s["head"] = r["group_rank"] == 0  # heads its group: a row of the default view
         s["review_cut"] = cut  # the analysis's default cut
+        s["sets"] = [names[x["set_id"]] for x in r["supported_by"] or []] or [names[r["set_id"]]]
         pid = s["prediction_id"]
-        s["box"] = (
-            None if pid is None else tuple(pred_records[pid - 1]["bbox"])
-        )  # ids are file order + 1
+        # ids are file order + 1 in each set
+        s["prediction"] = None if pid is None else records_of[s["set_id"]][pid - 1]
+        s["box"] = None if pid is None else tuple(s["prediction"]["bbox"])
         out.append(s)
     return out
 
@@ -408,7 +426,7 @@ def cut_stats(suspects: list[dict], truth: Injected) -> tuple[float, ...]:
 
 def _seed_methods(
     truth: Injected,
-    pred_records: list[dict],
+    pred_records: list[dict] | dict[str, list[dict]],
     params: AnalysisParams,
     workdir: Path,
     tuned: dict[str, float] | None,
@@ -417,8 +435,14 @@ def _seed_methods(
 ) -> dict[str, dict]:
     """Every method's candidates per kind for one injected dataset; under ALL_KINDS, LabelFix's
     candidates by kind (current scores, and the earlier scorings of EARLIER unless not
-    ``earlier``); under CUT, LabelFix's :func:`cut_stats`."""
+    ``earlier``); under CUT, LabelFix's :func:`cut_stats`. Several prediction sets (name ->
+    records): LabelFix only (the baselines and earlier scorings take one set)."""
     suspects = run_labelfix(truth.data, pred_records, params, workdir)
+    if isinstance(pred_records, dict):
+        if len(pred_records) == 1:
+            (pred_records,) = pred_records.values()
+        else:
+            baselines, earlier = False, False
     every = {"LabelFix": labelfix_by_kind(suspects)}
     for name, _, change in EARLIER if earlier else ():
         earlier = replace(params, **change)
@@ -482,7 +506,7 @@ def _report_seed(
 ) -> tuple[dict, dict]:
     """Per kind (and all kinds) and method, the metrics on one seed (and LabelFix's default
     cut's, under CUT); the injected counts."""
-    data, pred_records = setup_named(setup).load()
+    data, pred_records = setup_named(setup).load_sets()
     truth = inject(data, seed)
     with tempfile.TemporaryDirectory() as tmp:
         methods = _quiet(
@@ -589,7 +613,10 @@ def format_summary(by_setup: dict[str, dict[str, dict[str, np.ndarray]]]) -> str
 
 
 def top_clean_suspects(
-    data: dict, pred_records: list[dict], params: AnalysisParams, n: int = 20
+    data: dict,
+    pred_records: list[dict] | dict[str, list[dict]],
+    params: AnalysisParams,
+    n: int = 20,
 ) -> tuple[str, list[dict]]:
     """The n highest-scored suspects on the clean data (real label-error candidates): a table
     and the suspects."""
@@ -598,8 +625,9 @@ def top_clean_suspects(
     files = {im["id"]: im["file_name"] for im in data["images"]}
     names = {c["id"]: c["name"] for c in data["categories"]}
     lines = [
-        "| # | kind | file | label id | label class | predicted class | IoU | conf | prob | score |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| # | kind | file | label id | label class | predicted class | IoU | conf | prob | score "
+        "| sets |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     top = sorted(suspects, key=lambda s: -s["score"])[:n]
     for r, s in enumerate(top, start=1):
@@ -613,7 +641,8 @@ def top_clean_suspects(
         iou = "" if s["iou"] is None else f"{s['iou']:.2f}"
         lines.append(
             f"| {r} | {s['kind']} | {files[s['image_id']]} | {ann or ''} | {names.get(s['category_id'], '')} | "
-            f"{names.get(s['predicted_category_id'], '')} | {iou} | {conf} | {prob} | {s['score']:.3f} |"
+            f"{names.get(s['predicted_category_id'], '')} | {iou} | {conf} | {prob} | {s['score']:.3f} "
+            f"| {', '.join(s['sets'])} |"
         )
     return "\n".join(lines), top
 
@@ -625,9 +654,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tune-seeds", default="0-4", help="seeds cleanlab's thresholds are tuned on")
     ap.add_argument(
         "--setups",
-        default=",".join(SETUPS),
-        help=f"comma-separated, from {', '.join(SETUPS)} (default: all present), or "
-        "BASE-VARIANT (e.g. nanodet-cut25)",
+        default=",".join((*SETUPS, *MULTI_SETUPS)),
+        help=f"comma-separated, from {', '.join((*SETUPS, *MULTI_SETUPS))} (default: all "
+        "present), BASE-VARIANT (e.g. nanodet-cut25) or several sets together A+B[+...]",
     )
     ap.add_argument(
         "--variants",
@@ -704,14 +733,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     by_setup = {}
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         for setup in wanted:
-            tuned = None if args.labelfix_only else tune_cleanlab(setup.name, tune_seeds, pool)
+            only = args.labelfix_only or setup.multi  # cleanlab takes one set
+            tuned = None if only else tune_cleanlab(setup.name, tune_seeds, pool)
             results, counts = run(
                 setup.name,
                 report_seeds,
                 params,
                 tuned,
                 pool,
-                not args.labelfix_only,
+                not only,
                 not args.no_earlier,
             )
             by_setup[setup.name] = results
@@ -729,16 +759,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{setup.name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     text += "## Summary (LabelFix)\n\n" + format_summary(by_setup) + "\n\n"
     for setup in wanted:
-        if setup.name not in TOP_LISTED or args.top <= 0:
+        listed = setup.name in TOP_LISTED or setup.multi
+        if not listed or args.top <= 0:
             continue
-        data, pred_records = setup.load()
+        data, pred_records = setup.load_sets()
         table, top = top_clean_suspects(data, pred_records, params, args.top)
         text += f"### Top {args.top} suspects on the clean (un-injected) data: {setup.name}\n\n"
         text += table + "\n\n"
         if args.crops is not None:
             from quality_crops import write_crops
 
-            write_crops(top, data, pred_records, args.crops / setup.name)
+            write_crops(top, data, args.crops / setup.name)
     print(text)
     if args.json is not None:
         args.json.write_text(

@@ -20,10 +20,9 @@ def _union(boxes: list[list[float]]) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def write_crops(
-    suspects: list[dict], data: dict, pred_records: list[dict], folder: Path
-) -> list[Path]:
-    """One PNG per suspect (in the given order, named NN_kind.png); returns the paths."""
+def write_crops(suspects: list[dict], data: dict, folder: Path) -> list[Path]:
+    """One PNG per suspect (in the given order, named NN_kind.png; its prediction the record
+    under ``prediction``, of its best set with several); returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     images = {im["id"]: im for im in data["images"]}
     anns = {a["id"]: a for a in data["annotations"]}
@@ -37,8 +36,8 @@ def write_crops(
             if s.get(key) is not None and s[key] in anns:
                 a = anns[s[key]]
                 shapes.append((a["bbox"], "lime", f"label {names.get(a['category_id'], '?')}"))
-        if s.get("prediction_id") is not None:
-            p = pred_records[s["prediction_id"] - 1]
+        p = s.get("prediction")
+        if p is not None:
             shapes.append(
                 (p["bbox"], "red", f"pred {names.get(p['category_id'], '?')} {p['score']:.2f}")
             )

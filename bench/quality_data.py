@@ -14,6 +14,10 @@
   ``labelfix predict``, from ``bench/data/``; see its README). Never used for tuning.
 - ``ssdlite``: coco_real81 + predictions of a fourth real detector (SSDLite-MobileNetV2, the
   TF.js coco-ssd model, from ``bench/data/``; see its README). Never used for tuning.
+- several prediction sets at once (:data:`MULTI_SETUPS`, any ``A+B[+...]`` of the real
+  setups): the same labels analysed with each named set's predictions together, as
+  ``labelfix analyze --predictions A,B`` does (one suspect per object, the sets that support
+  it). ``centernet+nanodet`` includes the tuning detector; the others are held out.
 - ``synthetic``: the 43 coco_real81 images of COCO val2014's first 100 + cocoapi's fake bbox
   results on them (jittered copies of the labels with random scores: a "detector" whose scores
   say nothing).
@@ -194,10 +198,41 @@ class Setup:
     title: str
     files: tuple[Path, ...]
     load: Callable[[], tuple[dict, list[dict]]]
+    parts: tuple[Setup, ...] = ()  # several prediction sets: the setups analysed together
 
     def available(self) -> bool:
         """Whether its input files are present."""
         return all(f.exists() for f in self.files)
+
+    @property
+    def multi(self) -> bool:
+        """True when several prediction sets are analysed together."""
+        return len(self.parts) > 1
+
+    def load_sets(self) -> tuple[dict, dict[str, list[dict]]]:
+        """The dataset and its prediction sets by name (one for a single setup)."""
+        if not self.parts:
+            data, records = self.load()
+            return data, {self.name: records}
+        sets = {}
+        for part in self.parts:
+            data, sets[part.name] = part.load()
+        return data, sets
+
+
+def _several(name: str) -> Callable[[], tuple[dict, list[dict]]]:
+    def load() -> tuple[dict, list[dict]]:
+        raise TypeError(f"{name} has several prediction sets: use Setup.load_sets")
+
+    return load
+
+
+def multi_setup(parts: list[Setup]) -> Setup:
+    """The setups' prediction sets analysed together on their (shared) labels."""
+    name = "+".join(p.name for p in parts)
+    files = tuple(dict.fromkeys(f for p in parts for f in p.files))
+    title = "coco_real81 + " + " and ".join(p.name for p in parts) + " together"
+    return Setup(name, title, files, _several(name), tuple(parts))
 
 
 SETUPS = {
@@ -249,8 +284,28 @@ SETUPS = {
 }
 
 
+# several sets at once: the tuning pair (CenterNet is the tuning detector), two held-out pairs
+# and all four real detectors
+MULTI_SETUPS = (
+    "centernet+nanodet",
+    "yolov8s+ssdlite",
+    "nanodet+ssdlite",
+    "centernet+nanodet+yolov8s+ssdlite",
+)
+
+
 def setup_named(name: str) -> Setup:
-    """A setup of :data:`SETUPS`, or a variant of one named ``BASE-VARIANT`` (:data:`VARIANTS`)."""
+    """A setup of :data:`SETUPS`, a variant of one named ``BASE-VARIANT`` (:data:`VARIANTS`),
+    or several analysed together named ``A+B[+...]`` (each part may carry the variant:
+    ``A+B-cut25`` is ``A-cut25+B-cut25``)."""
+    if "+" in name:
+        base, _, variant = name.rpartition("-")
+        if variant not in VARIANTS or "+" not in base:
+            base, variant = name, ""
+        parts = [setup_named(f"{p}-{variant}" if variant else p) for p in base.split("+")]
+        if len({p.name for p in parts}) != len(parts):
+            raise KeyError(f"setup {name!r} names a set twice")
+        return multi_setup(parts)
     if name in SETUPS:
         return SETUPS[name]
     base, _, variant = name.rpartition("-")

@@ -1,0 +1,163 @@
+"""Offline merging of several prediction sets' suspects (the quality benchmark's multi-set
+setups): analyse each real detector on each injected seed once, keep its scored suspects, the
+boxes of their predictions and its matches; then merge any combination of sets with
+``core.result_rows.several_sets`` (what ``labelfix analyze --predictions A,B`` writes) in a
+second, and score the ranking with the benchmark's metrics.
+
+A multi-set analysis analyses each set on its own (core.analyze._compute_set, the same rows as
+the set's own analysis) and merges them: so the merge of the dumped rows is the analysis's.
+``python bench/quality_multiset.py dump`` writes ``bench/out/multiset.pkl``; ``python
+bench/quality_multiset.py eval`` prints the pairs' numbers with the current core.consensus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from labelfix.core import analyze as az
+from labelfix.core import result_rows
+from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.errors import KINDS, AnalysisParams
+from labelfix.core.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_quality import evaluate, evaluate_all  # noqa: E402
+from quality_baselines import Candidate  # noqa: E402
+from quality_data import IMAGES, MULTI_SETUPS, setup_named  # noqa: E402
+from quality_inject import KIND_ORDER, inject  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out" / "multiset.pkl"
+DETECTORS = ("centernet", "nanodet", "yolov8s", "ssdlite")
+COLUMNS = ("missing", "wrong_class", "inaccurate", "duplicate", "P@50", "P@100", "AP all")
+R = result_rows.RCOL
+
+
+def _one(data: dict, records: list[dict], params: AnalysisParams, workdir: Path) -> dict:
+    (workdir / "gt.json").write_text(json.dumps(data))
+    (workdir / "p.json").write_text(json.dumps(records))
+    gt = read_ground_truth(workdir / "gt.json", None)
+    sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
+    preds = read_predictions(workdir / "p.json", sizes, {c["id"] for c in gt.categories})
+    store = Store.create(workdir / "m.labelfix", overwrite=True)
+    try:
+        store.import_ground_truth(gt, None)
+        store.set_images_root(IMAGES)
+        sid = store.add_predictions(preds, "d")
+        inputs, outcome = az._compute_set(store, sid, params, None, None, True)
+        r = outcome.result
+        return {
+            "suspects": r.suspects.copy(),
+            "boxes": dict(outcome.boxes),
+            "matches": {k: v.copy() for k, v in r.matches.items()},
+            "probability": None if r.probability is None else r.probability.copy(),
+            "pred_id": inputs.predictions["id"].copy(),
+            "pred_box": inputs.predictions["box"].copy(),
+            "pred_cat": inputs.predictions["category_id"].copy(),
+        }
+    finally:
+        store.close()
+
+
+def dump(
+    seeds: Sequence[int], params: AnalysisParams | None = None, detectors: Sequence[str] = DETECTORS
+) -> None:
+    """Each detector's own analysis on each seed's injected labels (added to the dump)."""
+    params = params or AnalysisParams()
+    out: dict = pickle.loads(OUT.read_bytes()) if OUT.exists() else {"truth": {}, "sets": {}}
+    for det in detectors:
+        data, records = setup_named(det).load()
+        for seed in seeds:
+            truth = inject(data, seed)
+            out["truth"][seed] = truth
+            with tempfile.TemporaryDirectory() as tmp:
+                out["sets"][(det, seed)] = _one(truth.data, records, params, Path(tmp))
+            print(det, seed, file=sys.stderr)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_bytes(pickle.dumps(out))
+
+
+_LOADED: dict = {}
+
+
+def load() -> dict:
+    if not _LOADED:
+        _LOADED.update(pickle.loads(OUT.read_bytes()))
+    return _LOADED
+
+
+def candidates(rows: np.ndarray, boxes: dict[int, dict[int, np.ndarray]]) -> dict:
+    """The merged rows as the benchmark's candidates per kind (box: the row's set's)."""
+    out: dict[str, list[Candidate]] = {}
+    for row in rows:
+        kind = KINDS[int(row[R["kind"]])]
+        anns = tuple(
+            int(row[R[c]])
+            for c in ("annotation_id", "other_annotation_id")
+            if not np.isnan(row[R[c]]) and row[R[c]] >= 0
+        )
+        pid = row[R["prediction_id"]]
+        box = None
+        if not np.isnan(pid) and pid >= 0:
+            box = tuple(boxes[int(row[R["set_id"]])][int(pid)].tolist())
+        out.setdefault(kind, []).append(
+            Candidate(float(row[R["score"]]), int(row[R["image_id"]]), anns, box)
+        )
+    return out
+
+
+def evaluate_sets(dets: Sequence[str], seeds: Sequence[int], merge=None) -> np.ndarray:
+    """Mean over seeds of :data:`COLUMNS` for ``dets`` merged (``merge``: a function like
+    result_rows.several_sets, default it)."""
+    d = load()
+    merge = merge or result_rows.several_sets
+    res = []
+    for seed in seeds:
+        truth = d["truth"][seed]
+        per = [(k + 1, d["sets"][(det, seed)]) for k, det in enumerate(dets)]
+        if len(per) == 1:
+            rows = result_rows.one_set(per[0][1]["suspects"].copy(), 1).rows
+        else:
+            rows = merge([(sid, s["suspects"], s["boxes"]) for sid, s in per]).rows
+        boxes = {
+            sid: dict(zip(s["pred_id"].tolist(), s["pred_box"], strict=True)) for sid, s in per
+        }
+        by_kind = candidates(rows, boxes)
+        row = [evaluate(k, by_kind.get(k, []), truth)[-1] for k in KIND_ORDER]
+        every = evaluate_all(by_kind, truth)
+        res.append([*row, every[1], every[2], every[-1]])
+    return np.mean(res, axis=0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=("dump", "eval"))
+    ap.add_argument("--seeds", default="0-9")
+    ap.add_argument("--score-version", type=int)
+    ap.add_argument("--detectors", default=",".join(DETECTORS), help="setups to dump")
+    args = ap.parse_args(argv)
+    lo, _, hi = args.seeds.partition("-")
+    seeds = list(range(int(lo), int(hi or lo) + 1))
+    params = AnalysisParams()
+    if args.score_version is not None:
+        params = replace(params, score_version=args.score_version)
+    if args.what == "dump":
+        dump(seeds, params, args.detectors.split(","))
+        return 0
+    print("| sets | " + " | ".join(COLUMNS) + " |")
+    for name in (*DETECTORS, *MULTI_SETUPS):
+        v = evaluate_sets(name.split("+"), seeds)
+        print(f"| {name} | " + " | ".join(f"{x:.3f}" for x in v) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
