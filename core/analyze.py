@@ -21,6 +21,7 @@ from . import (
     analysis_report,
     calibration,
     class_context,
+    consensus,
     containment,
     edge_fit,
     habits,
@@ -529,6 +530,7 @@ class _SetOutcome:
     boxes: dict[int, np.ndarray]  # of the suspects' predictions; only merging sets needs them
     report: Callable[[], dict] | None  # makes the set's report (its parts may be in a thread)
     warnings: list[str] = field(default_factory=list)
+    cover: consensus.Cover | None = None  # several sets: what its true positives explain
 
 
 def _suspect_boxes(inputs: AnalysisInputs, result: AnalysisResult, several: bool) -> dict:
@@ -539,6 +541,14 @@ def _suspect_boxes(inputs: AnalysisInputs, result: AnalysisResult, several: bool
     preds = inputs.predictions
     pid = result.suspects[:, SUSPECT_COLUMNS.index("prediction_id")]
     return result_rows.prediction_boxes(preds["id"], preds["box"], pid)
+
+
+def _cover(inputs: AnalysisInputs, result: AnalysisResult, several: bool) -> consensus.Cover | None:
+    """What the set's true positives explain, when several sets are merged (core.consensus)."""
+    if not several:
+        return None
+    preds = inputs.predictions
+    return result_rows.set_cover(result.matches, preds["id"], preds["box"])
 
 
 def _compute_set(
@@ -572,7 +582,8 @@ def _compute_set(
                     parts=parts,
                 )
 
-    return inputs, _SetOutcome(set_id, result, boxes, report, warnings)
+    cover = _cover(inputs, result, several)
+    return inputs, _SetOutcome(set_id, result, boxes, report, warnings, cover)
 
 
 def _image_evidence(store: Store, inputs: AnalysisInputs, result: AnalysisResult) -> list[str]:
@@ -593,12 +604,14 @@ def _image_evidence(store: Store, inputs: AnalysisInputs, result: AnalysisResult
         return edge.warnings() + found.warnings()
 
 
-def _rows(outcomes: list[_SetOutcome]) -> result_rows.Rows:
-    """The suspect rows of one set (scored and grouped) or of several (merged, grouped)."""
+def _rows(outcomes: list[_SetOutcome], version: int) -> result_rows.Rows:
+    """The suspect rows of one set (scored and grouped) or of several (merged by the formulas
+    of score ``version``, grouped)."""
     if len(outcomes) == 1:
         result = outcomes[0].result
         return result_rows.one_set(result.suspects, outcomes[0].set_id, into=result.rows)
-    return result_rows.several_sets([(o.set_id, o.result.suspects, o.boxes) for o in outcomes])
+    merging = [(o.set_id, o.result.suspects, o.boxes, o.cover) for o in outcomes]
+    return result_rows.several_sets(merging, version=version)
 
 
 def analyze(
@@ -646,7 +659,7 @@ def analyze(
     if should_stop is not None and should_stop():
         raise Cancelled("analysis cancelled")
     with phase("result rows"):
-        rows = _rows(outcomes)
+        rows = _rows(outcomes, params.score_version)
     with phase("write"), store.analysis_writer(set_ids, params) as writer:
         for o in outcomes:
             writer.save_masks(o.result.new_masks)
@@ -690,11 +703,14 @@ def reanalyze_images(
         inputs = read_inputs(store, sid, analysis["params"], ids, analysis["id"])
         result = compute(inputs)
         _image_evidence(store, inputs, result)
-        boxes = _suspect_boxes(inputs, result, len(analysis["set_ids"]) > 1)
-        outcomes.append(_SetOutcome(sid, result, boxes, None))
+        several = len(analysis["set_ids"]) > 1
+        boxes = _suspect_boxes(inputs, result, several)
+        cover = _cover(inputs, result, several)
+        outcomes.append(_SetOutcome(sid, result, boxes, None, cover=cover))
         matches[sid] = result.matches
         masks += result.new_masks
-    return store.replace_image_results(analysis, ids, matches, _rows(outcomes), masks)
+    rows = _rows(outcomes, analysis["params"].score_version)
+    return store.replace_image_results(analysis, ids, matches, rows, masks)
 
 
 def matches(store: Store, set_id: int | None = None) -> dict[str, np.ndarray]:

@@ -9,13 +9,25 @@ thing about the labels:
 - missing_label: same image, prediction boxes overlapping with IoU >= ``same_box_iou``.
 
 A merged suspect keeps the row of its best-scoring set (its fix: class, geometry) and lists
-every supporting set with its score and calibrated probability. Its score treats the sets'
-scores as independent evidence (noisy-or): ``1 - prod(1 - s_k)``; more support scores higher,
-one set alone keeps its score exactly. duplicate_label does not depend on predictions (every
-set finds the same pairs with the same score), so it keeps the best score; nor does an
-inaccurate_label found from the image alone (no prediction, score version 9): the rows of
-several sets without a prediction count once (their best), beside any set's prediction-backed
-row on the same label.
+every supporting set with its score and calibrated probability. Its score (before score
+version 12) treats the sets' scores as independent evidence (noisy-or): ``1 - prod(1 - s_k)``;
+more support scores higher, one set alone keeps its score exactly. duplicate_label does not
+depend on predictions (every set finds the same pairs with the same score), so it keeps the
+best score; nor does an inaccurate_label found from the image alone (no prediction, score
+version 9): the rows of several sets without a prediction count once (their best), beside any
+set's prediction-backed row on the same label.
+
+From score version 12 (bench/quality_log.md, multi-set session): only missing_label combines
+by noisy-or (two detectors finding the same unlabelled object are independent evidence); a
+suspect on a label keeps its best set's score, since the sets' scores of it share the label's
+and the image's evidence (class context, edge fit, outline) and a noisy-or counted that twice,
+ranking suspects two sets half-believe above those one set is sure of. And a set that does not
+support a suspect but whose own analysis explains its object disagrees with it: a true
+positive of that set on the suspect's label, or (missing_label) a true positive of it whose box
+overlaps the suspect's with IoU >= ``same_box_iou``. The score is then weighed by the share of
+the sets with a view of the object that support it: ``n_support / (n_support +
+n_disagree)`` (a linear pool in which a disagreeing set says 0). A set that saw nothing there
+has no view (a weaker detector's silence says little). One set alone keeps its score exactly.
 
 Pure functions over numpy arrays: no Qt, no store.
 """
@@ -42,9 +54,48 @@ class SetSuspects:
     box: np.ndarray  # (n, 4) xywh of the prediction (nan where none)
     score: np.ndarray
     probability: np.ndarray  # the prediction's calibrated probability (nan where none)
+    cover: Cover | None = None  # what the set's true positives explain (score version 12)
 
     def __len__(self) -> int:
         return len(self.kind)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """What a set's own analysis explains: the labels its true positives match, and per image
+    the boxes (xywh) of those true positives."""
+
+    labels: frozenset[int]
+    boxes: dict[int, np.ndarray]  # image id -> (n, 4)
+
+    @classmethod
+    def from_matches(
+        cls,
+        annotation_id: np.ndarray,
+        image_id: np.ndarray,
+        box: np.ndarray,
+    ) -> Cover:
+        """From the set's true positives: their labels, images and prediction boxes."""
+        image = np.asarray(image_id, dtype=np.int64)
+        box = np.asarray(box, dtype=np.float64).reshape(-1, 4)
+        order = np.argsort(image, kind="stable")
+        images, starts = np.unique(image[order], return_index=True)
+        ends = np.append(starts[1:], len(order))
+        boxes = {int(i): box[order[a:b]] for i, a, b in zip(images, starts, ends, strict=True)}
+        return cls(frozenset(np.asarray(annotation_id, dtype=np.int64).tolist()), boxes)
+
+    def explains(
+        self, kind: int, annotation_id: int, image_id: int, box: np.ndarray, iou: float
+    ) -> bool:
+        """Whether these true positives explain the object of a suspect (see the module)."""
+        if kind == KIND_CODE["duplicate_label"]:
+            return False
+        if kind != KIND_CODE["missing_label"]:
+            return annotation_id >= 0 and annotation_id in self.labels
+        theirs = self.boxes.get(image_id)
+        if theirs is None or not np.isfinite(box).all():
+            return False
+        return any(_box_iou(b, box) >= iou for b in theirs)
 
 
 @dataclass(frozen=True)
@@ -57,6 +108,7 @@ class Merged:
     score: np.ndarray
     support_set: list[np.ndarray]
     support_row: list[np.ndarray]
+    disagree: np.ndarray | None = None  # score version 12: sets whose true positives explain it
 
     def n_sets(self) -> np.ndarray:
         """How many sets support each suspect."""
@@ -71,12 +123,22 @@ def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
-def combined_score(kind: int, scores: np.ndarray, predicted: np.ndarray | None = None) -> float:
+def combined_score(
+    kind: int,
+    scores: np.ndarray,
+    predicted: np.ndarray | None = None,
+    version: int = 10,
+    disagree: int = 0,
+) -> float:
     """Score of a suspect from its supporting sets' scores (see the module docstring);
-    ``predicted``: whether each row has a prediction (None: all have)."""
+    ``predicted``: whether each row has a prediction (None: all have); from score ``version``
+    12, ``disagree``: how many other sets' true positives explain its object."""
     s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     if kind == KIND_CODE["duplicate_label"]:
         return float(s.max())
+    if version >= 12:
+        best = 1.0 - np.prod(1.0 - s) if kind == KIND_CODE["missing_label"] else s.max()
+        return float(best * len(s) / (len(s) + disagree))
     if predicted is not None and kind == KIND_CODE["inaccurate_label"]:
         without = ~np.asarray(predicted, dtype=bool)
         if without.sum() > 1:  # the image's evidence, once
@@ -84,8 +146,27 @@ def combined_score(kind: int, scores: np.ndarray, predicted: np.ndarray | None =
     return float(1.0 - np.prod(1.0 - s))
 
 
-def merge_sets(sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU) -> Merged:
-    """Merge the suspects of several prediction sets (one set: every row as it is).
+def _disagree(sets: list[SetSuspects], member: list[tuple[int, int]], iou: float) -> int:
+    """How many sets that do not support a merged suspect explain its object (true positives
+    on its label or, missing_label, at its box; its first row's)."""
+    k0, r0 = member[0]
+    s = sets[k0]
+    kind, ann, image = int(s.kind[r0]), int(s.annotation_id[r0]), int(s.image_id[r0])
+    supporting = {k for k, _ in member}
+    return sum(
+        1
+        for k, other in enumerate(sets)
+        if k not in supporting
+        and other.cover is not None
+        and other.cover.explains(kind, ann, image, s.box[r0], iou)
+    )
+
+
+def merge_sets(
+    sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU, version: int = 10
+) -> Merged:
+    """Merge the suspects of several prediction sets (one set: every row as it is); score
+    ``version`` picks :func:`combined_score`'s formula.
 
     Rows are visited best score first; each joins the first merged suspect it matches that has
     no row of its own set yet, or starts a new one.
@@ -122,14 +203,20 @@ def merge_sets(sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU) -> M
             members[target].append((k, r))
     set_index = np.array([m[0][0] for m in members], dtype=np.int64)
     row = np.array([m[0][1] for m in members], dtype=np.int64)
+    several = version >= 12 and len(sets) > 1
+    disagree = np.array(
+        [_disagree(sets, m, same_box_iou) if several else 0 for m in members], dtype=np.int64
+    )
     score = np.array(
         [
             combined_score(
                 int(sets[m[0][0]].kind[m[0][1]]),
                 np.array([sets[k].score[r] for k, r in m]),
                 np.array([bool(np.isfinite(sets[k].box[r]).all()) for k, r in m]),
+                version,
+                int(d),
             )
-            for m in members
+            for m, d in zip(members, disagree, strict=True)
         ]
     )
     return Merged(
@@ -138,4 +225,5 @@ def merge_sets(sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU) -> M
         score,
         [np.array([k for k, _ in m], dtype=np.int64) for m in members],
         [np.array([r for _, r in m], dtype=np.int64) for m in members],
+        disagree,
     )

@@ -93,7 +93,7 @@ class AnalysisParams:
         matches (core.calibration; min_score then cuts on probability) and wrong_class is
         discounted by the detector's habits; False: raw confidences, no habits (as before).
         Analyses stored before it existed read back with False.
-    score_version (11): which formulas core.suspect_scores.score_suspects turns the evidence
+    score_version (12): which formulas core.suspect_scores.score_suspects turns the evidence
         into a score with (see there); from 7 a crowd region stops only its own class's
         missing labels; from 8 an inaccurate_label's score weighs whether its label's outline
         sits on the image's edges (core.edge_fit); from 9 a polygon label no true positive
@@ -101,7 +101,9 @@ class AnalysisParams:
         10 a label of a class its prediction set never predicts is no spurious_label (score 0)
         and a spurious_label weighs by the share of labels the detector matched (core.scoring);
         from 11 by the share of the other labels of its image the detector matched
-        (core.image_recall).
+        (core.image_recall); from 12 several sets' suspects on a label keep their best set's
+        score and a set whose true positives explain a suspect's object disagrees with it
+        (core.consensus).
         Analyses stored before it existed read back with 1, so
         re-analysing some images of an old analysis scores them as the rest of it was scored.
     scores ("per-class"): "comparable" (opt-in) scores a missing_label by one curve pooled over
@@ -121,7 +123,7 @@ class AnalysisParams:
     loose_iou: float = 0.6
     on_label_score_ratio: float = 0.1
     calibrate: bool = True
-    score_version: int = 11
+    score_version: int = 12
     scores: str = "per-class"
     extra: dict[str, Any] = field(default_factory=dict)
 

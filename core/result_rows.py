@@ -26,6 +26,7 @@ import numpy as np
 
 from . import consensus, grouping
 from .errors import KINDS, SUSPECT_COL, SUSPECT_COLUMNS, suspect_key
+from .matching import TP
 
 RESULT_COLUMNS: tuple[str, ...] = (*SUSPECT_COLUMNS, "score", "group", "group_rank", "set_id")
 """A suspects array as written: the rules' columns, the score, the group and its rank (0: the
@@ -108,7 +109,9 @@ def one_set(scored: np.ndarray, set_id: int, into: np.ndarray | None = None) -> 
     return Rows(_grouped(scored, prediction, np.full(len(scored), float(set_id)), into))
 
 
-def _set_suspects(scored: np.ndarray, boxes: dict[int, np.ndarray]) -> consensus.SetSuspects:
+def _set_suspects(
+    scored: np.ndarray, boxes: dict[int, np.ndarray], cover: consensus.Cover | None = None
+) -> consensus.SetSuspects:
     pred = _ids(scored[:, SUSPECT_COL["prediction_id"]])
     box = np.full((len(scored), 4), np.nan)
     for i, p in enumerate(pred.tolist()):
@@ -122,6 +125,7 @@ def _set_suspects(scored: np.ndarray, boxes: dict[int, np.ndarray]) -> consensus
         box=box,
         score=scored[:, len(SUSPECT_COLUMNS)].astype(np.float64),
         probability=scored[:, SUSPECT_COL["probability"]].astype(np.float64),
+        cover=cover,
     )
 
 
@@ -144,6 +148,24 @@ def prediction_boxes(
     return out
 
 
+def set_cover(
+    matches: dict[str, np.ndarray], prediction_ids: np.ndarray, boxes: np.ndarray
+) -> consensus.Cover:
+    """What a set's true positives explain (core.consensus, score version 12): from its
+    matches (``outcome``, ``annotation_id``, ``image_id``, ``prediction_id``) and its
+    predictions' ids and boxes."""
+    tp = np.asarray(matches["outcome"]) == TP
+    wanted = np.asarray(matches["prediction_id"], dtype=np.int64)[tp]
+    ids = np.asarray(prediction_ids, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    at = order[np.searchsorted(ids[order], wanted)] if len(ids) else np.zeros(0, np.int64)
+    return consensus.Cover.from_matches(
+        np.asarray(matches["annotation_id"])[tp],
+        np.asarray(matches["image_id"])[tp],
+        np.asarray(boxes, dtype=np.float64).reshape(-1, 4)[at],
+    )
+
+
 class _UnionFind:
     def __init__(self) -> None:
         self.parent: dict[tuple[int, int], tuple[int, int]] = {}
@@ -164,21 +186,26 @@ class _UnionFind:
 
 
 def several_sets(
-    per_set: Sequence[tuple[int, np.ndarray, dict[int, np.ndarray]]],
+    per_set: Sequence[tuple],
     same_box_iou: float = consensus.SAME_BOX_IOU,
+    version: int = 10,
 ) -> Rows:
-    """The rows of a multi-set analysis: each set's scored suspects merged (core.consensus),
-    then grouped; with the support table.
+    """The rows of a multi-set analysis: each set's scored suspects merged (core.consensus,
+    its formulas of score ``version``), then grouped; with the support table.
 
     ``per_set``: (set id, scored suspects as core.analyze.compute returns them, prediction id
-    -> box of the predictions they name). A merged suspect keeps the row of its best-scoring
-    set (its fix) with the combined score; its probability is that row's. Rows come in image
-    order (ties: set order, then each set's own order), so a re-analysis of some images writes
-    them as a full analysis would.
+    -> box of the predictions they name[, the set's consensus.Cover: score version 12]). A
+    merged suspect keeps the row of its best-scoring set (its fix) with the combined score;
+    its probability is that row's. Rows come in image order (ties: set order, then each set's
+    own order), so a re-analysis of some images writes them as a full analysis would.
     """
-    per_set = list(per_set)
-    sets = [_set_suspects(scored, boxes) for _, scored, boxes in per_set]
-    merged = consensus.merge_sets(sets, same_box_iou)
+    covers = [p[3] if len(p) > 3 else None for p in per_set]
+    per_set = [tuple(p)[:3] for p in per_set]
+    sets = [
+        _set_suspects(scored, boxes, cover)
+        for (_, scored, boxes), cover in zip(per_set, covers, strict=True)
+    ]
+    merged = consensus.merge_sets(sets, same_box_iou, version)
     n = len(merged.set_index)
     if n == 0:
         return Rows(empty_rows(), _empty_support())
@@ -208,7 +235,8 @@ def several_sets(
         k, r = int(merged.set_index[m]), int(merged.row[m])
         set_id, rows, _ = per_set[k]
         scored[out] = rows[r, :width]
-        if len(merged.support_set[m]) > 1:  # one set alone keeps its score to the last bit
+        changed = merged.disagree is not None and merged.disagree[m] > 0
+        if len(merged.support_set[m]) > 1 or changed:  # else its own score to the last bit
             scored[out, len(SUSPECT_COLUMNS)] = merged.score[m]
         set_col[out] = set_id
         pid = _opt(rows[r, SUSPECT_COL["prediction_id"]])

@@ -159,5 +159,5 @@ def test_fit_keeps_its_context_totals_in_json_and_reads_older_fits_without() -> 
     assert scoring.DetectorFit.from_json(old, cats, scores).context_totals is None
 
 
-def test_default_analyses_are_scored_with_version_11() -> None:
-    assert AnalysisParams().score_version == 11
+def test_default_analyses_are_scored_with_version_12() -> None:
+    assert AnalysisParams().score_version == 12

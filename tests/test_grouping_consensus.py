@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelfix.core.consensus import SetSuspects, combined_score, merge_sets
-from labelfix.core.errors import KIND_CODE
+from labelfix.core import result_rows
+from labelfix.core.consensus import Cover, SetSuspects, combined_score, merge_sets
+from labelfix.core.errors import KIND_CODE, SUSPECT_COL, SUSPECT_COLUMNS
 from labelfix.core.grouping import group_suspects
 from labelfix.core.review_cut import default_cut, expected_errors
 
@@ -49,8 +50,9 @@ def test_groups_chain_through_shared_ids_and_ignore_nan() -> None:
     assert g.rank.tolist() == [1, 2, 0]
 
 
-def _set(rows: list[tuple]) -> SetSuspects:
-    """Rows of (kind, image, annotation, other, box, score, probability)."""
+def _set(rows: list[tuple], cover: Cover | None = None) -> SetSuspects:
+    """Rows of (kind, image, annotation, other, box, score, probability); what the set's true
+    positives explain."""
     return SetSuspects(
         kind=np.array([K[r[0]] for r in rows]),
         image_id=np.array([r[1] for r in rows]),
@@ -59,6 +61,7 @@ def _set(rows: list[tuple]) -> SetSuspects:
         box=np.array([r[4] for r in rows], dtype=float).reshape(-1, 4),
         score=np.array([r[5] for r in rows], dtype=float),
         probability=np.array([r[6] for r in rows], dtype=float),
+        cover=cover,
     )
 
 
@@ -73,7 +76,7 @@ def test_one_set_changes_nothing() -> None:
             ("duplicate_label", 2, 8, 7, NO_BOX, 0.9, np.nan),
         ]
     )
-    m = merge_sets([a])
+    m = merge_sets([a], version=10)
     assert sorted(m.row.tolist()) == [0, 1, 2]
     assert np.allclose(m.score[np.argsort(m.row)], a.score)
     assert m.n_sets().tolist() == [1, 1, 1]
@@ -96,7 +99,7 @@ def test_support_from_several_sets_scores_higher() -> None:
             ("missing_label", 3, -1, -1, (0, 0, 20, 20), 0.5, 0.5),  # another image
         ]
     )
-    m = merge_sets([a, b])
+    m = merge_sets([a, b], version=10)
     assert len(m.row) == 5
     by = {(int(s), int(r)): i for i, (s, r) in enumerate(zip(m.set_index, m.row, strict=True))}
     wrong = by[(1, 0)]  # b's row represents it (best score), a supports it
@@ -110,6 +113,103 @@ def test_support_from_several_sets_scores_higher() -> None:
     assert combined_score(K["wrong_class"], np.array([0.4, 0.0])) == combined_score(
         K["wrong_class"], np.array([0.4])
     )
+
+
+def _cover(labels: list[int], boxes: dict[int, list[tuple]]) -> Cover:
+    return Cover(frozenset(labels), {i: np.array(b, dtype=float) for i, b in boxes.items()})
+
+
+def test_v12_one_set_changes_nothing_whatever_its_true_positives() -> None:
+    rows = [
+        ("wrong_class", 1, 3, -1, (0, 0, 10, 10), 0.4, 0.7),
+        ("missing_label", 1, -1, -1, (50, 50, 10, 10), 0.6, 0.6),
+        ("spurious_label", 2, 4, -1, NO_BOX, 0.3, np.nan),
+    ]
+    a = _set(rows, _cover([3, 4], {1: [(50, 50, 10, 10)]}))
+    m = merge_sets([a], version=12)
+    assert m.score[np.argsort(m.row)].tolist() == a.score.tolist()  # to the last bit
+
+
+def test_v12_suspects_on_a_label_keep_the_best_sets_score_missing_labels_add_up() -> None:
+    a = _set(
+        [
+            ("wrong_class", 1, 3, -1, (0, 0, 10, 10), 0.4, 0.7),
+            ("missing_label", 1, -1, -1, (50, 50, 20, 20), 0.6, 0.6),
+            ("inaccurate_label", 1, 5, -1, (80, 0, 10, 10), 0.3, 0.5),
+        ]
+    )
+    b = _set(
+        [
+            ("wrong_class", 1, 3, -1, (1, 0, 10, 10), 0.5, 0.8),
+            ("missing_label", 1, -1, -1, (52, 51, 20, 20), 0.3, 0.3),
+            ("inaccurate_label", 1, 5, -1, (81, 0, 10, 10), 0.2, 0.5),
+        ]
+    )
+    m = merge_sets([a, b], version=12)
+    by = {(int(s), int(r)): i for i, (s, r) in enumerate(zip(m.set_index, m.row, strict=True))}
+    # the two sets' scores of a label share its evidence: not counted twice
+    assert m.score[by[(1, 0)]] == 0.5 and m.score[by[(0, 2)]] == 0.3
+    # two detectors finding one unlabelled object: independent evidence
+    assert np.isclose(m.score[by[(0, 1)]], 1 - 0.4 * 0.7)
+    assert m.n_sets().tolist() == [2, 2, 2] and m.disagree.tolist() == [0, 0, 0]
+
+
+def test_v12_a_set_whose_true_positives_explain_the_object_disagrees() -> None:
+    a = _set(
+        [
+            ("wrong_class", 1, 3, -1, (0, 0, 10, 10), 0.6, 0.7),
+            ("wrong_class", 1, 4, -1, (20, 0, 10, 10), 0.6, 0.7),
+            ("missing_label", 1, -1, -1, (50, 50, 20, 20), 0.4, 0.4),
+            ("missing_label", 2, -1, -1, (50, 50, 20, 20), 0.4, 0.4),
+            ("spurious_label", 1, 6, -1, NO_BOX, 0.3, np.nan),
+            ("duplicate_label", 1, 3, 9, NO_BOX, 0.9, np.nan),
+        ]
+    )
+    # b found none of these; its true positives match labels 3, 6 and 9 and one box on image 1
+    # that overlaps a's missing label there (IoU 0.67)
+    b = _set([], _cover([3, 6, 9], {1: [(54, 50, 20, 20)], 2: [(0, 0, 20, 20)]}))
+    m = merge_sets([a, b], version=12)
+    score = m.score[np.argsort(m.row)]
+    assert score.tolist() == [0.3, 0.6, 0.2, 0.4, 0.15, 0.9]
+    assert m.disagree[np.argsort(m.row)].tolist() == [1, 0, 1, 0, 1, 0]
+    # before version 12 no set disagrees; a set that says nothing of its true positives neither
+    assert np.allclose(merge_sets([a, b], version=10).score[np.argsort(m.row)], a.score)
+    silent = merge_sets([a, _set([])], version=12)
+    assert silent.score[np.argsort(silent.row)].tolist() == a.score.tolist()
+
+
+def _scored(rows: list[tuple]) -> np.ndarray:
+    """Scored suspects (SUSPECT_COLUMNS + score) of (kind, image, label, prediction, score)."""
+    out = np.full((len(rows), len(SUSPECT_COLUMNS) + 1), np.nan)
+    for i, (kind, image, ann, pred, score) in enumerate(rows):
+        out[i, SUSPECT_COL["kind"]] = K[kind]
+        out[i, SUSPECT_COL["image_id"]] = image
+        out[i, SUSPECT_COL["annotation_id"]] = ann
+        out[i, SUSPECT_COL["prediction_id"]] = pred
+        out[i, -1] = score
+    return out
+
+
+def test_v12_rows_of_several_sets_carry_the_disagreement() -> None:
+    a = _scored([("wrong_class", 1, 3, 7, 0.6), ("wrong_class", 1, 4, 8, 0.5)])
+    boxes_a = {7: np.array([0.0, 0, 10, 10]), 8: np.array([20.0, 0, 10, 10])}
+    b = _scored([])
+    # b's matches: prediction 2 a true positive on label 3, prediction 5 a false positive
+    matches = {
+        "prediction_id": np.array([2, 5]),
+        "image_id": np.array([1, 1]),
+        "outcome": np.array([result_rows.TP, result_rows.TP + 1]),
+        "annotation_id": np.array([3, -1]),
+    }
+    cover = result_rows.set_cover(
+        matches, np.array([5, 2]), np.array([[40.0, 0, 10, 10], [0.0, 0, 10, 10]])
+    )
+    assert cover.labels == {3} and cover.boxes[1].tolist() == [[0.0, 0, 10, 10]]
+    rows = result_rows.several_sets([(1, a, boxes_a, None), (2, b, {}, cover)], version=12)
+    got = sorted(rows.rows[:, result_rows.RCOL["score"]].tolist())
+    assert got == [0.3, 0.5]  # label 3 is explained by b's true positive; label 4 is not
+    old = result_rows.several_sets([(1, a, boxes_a), (2, b, {})], version=10)
+    assert sorted(old.rows[:, result_rows.RCOL["score"]].tolist()) == [0.5, 0.6]
 
 
 def test_default_cut_follows_the_score_distribution() -> None:
