@@ -6,8 +6,11 @@ second, and score the ranking with the benchmark's metrics.
 
 A multi-set analysis analyses each set on its own (core.analyze._compute_set, the same rows as
 the set's own analysis) and merges them: so the merge of the dumped rows is the analysis's.
-``python bench/quality_multiset.py dump`` writes ``bench/out/multiset.pkl``; ``python
-bench/quality_multiset.py eval`` prints the pairs' numbers with the current core.consensus.
+``python bench/quality_multiset.py dump`` writes ``bench/out/multiset.pkl`` (about 10 minutes
+for the four detectors and seeds 0-9); ``python bench/quality_multiset.py eval --seeds 5-9
+[--score-version 10]`` prints each set's and the multi-set setups' numbers, merged by
+core.consensus's formulas of that version: the same numbers as ``bench_quality.py --setups
+A+B`` (checked for the four multi-set setups, seeds 5-9, versions 10 and 12).
 """
 
 from __future__ import annotations
@@ -114,11 +117,13 @@ def candidates(rows: np.ndarray, boxes: dict[int, dict[int, np.ndarray]]) -> dic
     return out
 
 
-def evaluate_sets(dets: Sequence[str], seeds: Sequence[int], merge=None) -> np.ndarray:
-    """Mean over seeds of :data:`COLUMNS` for ``dets`` merged (``merge``: a function like
-    result_rows.several_sets, default it)."""
+def evaluate_sets(
+    dets: Sequence[str], seeds: Sequence[int], version: int | None = None
+) -> np.ndarray:
+    """Mean over seeds of :data:`COLUMNS` for ``dets`` merged by the formulas of score
+    ``version`` (default the current one)."""
     d = load()
-    merge = merge or result_rows.several_sets
+    version = AnalysisParams().score_version if version is None else version
     res = []
     for seed in seeds:
         truth = d["truth"][seed]
@@ -126,7 +131,16 @@ def evaluate_sets(dets: Sequence[str], seeds: Sequence[int], merge=None) -> np.n
         if len(per) == 1:
             rows = result_rows.one_set(per[0][1]["suspects"].copy(), 1).rows
         else:
-            rows = merge([(sid, s["suspects"], s["boxes"]) for sid, s in per]).rows
+            merging = [
+                (
+                    sid,
+                    s["suspects"],
+                    s["boxes"],
+                    result_rows.set_cover(s["matches"], s["pred_id"], s["pred_box"]),
+                )
+                for sid, s in per
+            ]
+            rows = result_rows.several_sets(merging, version=version).rows
         boxes = {
             sid: dict(zip(s["pred_id"].tolist(), s["pred_box"], strict=True)) for sid, s in per
         }
@@ -154,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print("| sets | " + " | ".join(COLUMNS) + " |")
     for name in (*DETECTORS, *MULTI_SETUPS):
-        v = evaluate_sets(name.split("+"), seeds)
+        v = evaluate_sets(name.split("+"), seeds, args.score_version)
         print(f"| {name} | " + " | ".join(f"{x:.3f}" for x in v) + " |")
     return 0
 
