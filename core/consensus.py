@@ -80,7 +80,7 @@ class Cover:
         box = np.asarray(box, dtype=np.float64).reshape(-1, 4)
         order = np.argsort(image, kind="stable")
         images, starts = np.unique(image[order], return_index=True)
-        ends = np.append(starts[1:], len(order))
+        ends = np.append(starts[1:], len(order))[: len(starts)]  # none: no image
         boxes = {int(i): box[order[a:b]] for i, a, b in zip(images, starts, ends, strict=True)}
         return cls(frozenset(np.asarray(annotation_id, dtype=np.int64).tolist()), boxes)
 

@@ -212,6 +212,20 @@ def test_v12_rows_of_several_sets_carry_the_disagreement() -> None:
     assert sorted(old.rows[:, result_rows.RCOL["score"]].tolist()) == [0.5, 0.6]
 
 
+def test_v12_a_set_without_true_positives_explains_nothing() -> None:
+    # a re-analysis of one image whose predictions all miss: no true positive at all
+    matches = {
+        "prediction_id": np.array([5]),
+        "image_id": np.array([1]),
+        "outcome": np.array([result_rows.TP - 1]),
+        "annotation_id": np.array([-1]),
+    }
+    cover = result_rows.set_cover(matches, np.array([5]), np.array([[40.0, 0, 10, 10]]))
+    assert cover.labels == frozenset() and cover.boxes == {}
+    empty = {k: v[:0] for k, v in matches.items()}
+    assert result_rows.set_cover(empty, np.zeros(0), np.zeros((0, 4))).boxes == {}
+
+
 def test_default_cut_follows_the_score_distribution() -> None:
     many = np.r_[np.full(1000, 0.8), np.linspace(0.0, 0.49, 500)]
     assert default_cut(many) == 0.5  # plenty likely errors: show those
