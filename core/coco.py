@@ -645,13 +645,30 @@ def _check_annotation_records(
             _box_warnings(record, tuple(ann["bbox"]), ctx.sizes[ann["image_id"]], report)
 
 
+_RESULT_KEYS = ("image_id", "category_id", "score")
+
+
+def not_ground_truth(value: Any, count: int | None = None) -> str:
+    """Why a top-level JSON value is no COCO labels file; an array of prediction records (of
+    ``count`` records, else ``len(value)``) is named as the results file it probably is."""
+    first = value[0] if type(value) is list and value else None
+    if type(first) is dict and all(k in first for k in _RESULT_KEYS):
+        shape = "bbox" if "bbox" in first else "segmentation"
+        n = len(value) if count is None else count
+        return (
+            f"this is an array of {n} prediction records (image_id, category_id, {shape}, "
+            "score): a COCO results file? Give it as the predictions; the labels file is a "
+            "JSON object with images, annotations and categories"
+        )
+    return (
+        "a COCO ground-truth file must be a JSON object with images, annotations and "
+        f"categories, {describe(value)}"
+    )
+
+
 def _check_top_level(data: Any, report: _Report) -> None:
     if type(data) is not dict:
-        raise report.fail(
-            "top level",
-            "a COCO ground-truth file must be a JSON object with images, annotations and "
-            f"categories, {describe(data)}",
-        )
+        raise report.fail("top level", not_ground_truth(data))
     for key in _GT_SECTIONS:
         if key not in data:
             report.error("top level", f'missing required key "{key}"')

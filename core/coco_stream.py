@@ -34,6 +34,7 @@ from .coco import (
     _check_image_records,
     _Report,
     describe,
+    not_ground_truth,
 )
 from .coco_masks import check_rle_strings
 from .coco_results import (
@@ -142,11 +143,8 @@ def import_ground_truth(
                 if kind == "array"
                 else _value(fh, path, json_chunks.Member("", 0, s.size), report)
             )
-            raise report.fail(
-                "top level",
-                "a COCO ground-truth file must be a JSON object with images, annotations and "
-                f"categories, {describe(first)}",
-            )
+            count = len(s.commas[1]) + 1 if kind == "array" and first else None
+            raise report.fail("top level", not_ground_truth(first, count))
         sections = {m.key: m for m in members}  # the last of a repeated key, as json does
         for key in _GT_SECTIONS:
             m = sections.get(key)

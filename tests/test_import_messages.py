@@ -4,6 +4,7 @@ PNG cut short (its header intact) is a warning naming the file."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -214,3 +215,35 @@ def test_other_stderr_output_during_a_jpeg_decode_is_passed_on(
     err = capfd.readouterr().err
     assert "another thread says hello" in err and "Corrupt JPEG data" not in err
     assert rgb is not None and warning is not None and "3 extraneous bytes" in warning
+
+
+def test_a_results_file_given_as_labels_says_so_in_one_short_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first mix-up of a new user: the model's results file in the labels' place. The
+    report says what the file looks like and where it goes, without pages of its records."""
+    results = tmp_path / "results.json"
+    record = {"image_id": 1, "category_id": 1, "bbox": [4.5, 6.25, 20.0, 15.0], "score": 0.9}
+    results.write_text(json.dumps([record] * 50))
+    for args in (["--images", str(EXPORTERS / "images")], []):
+        out = tmp_path / "x.labelfix"
+        code = run(["import", "--gt", str(results), *args, "-o", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert not out.exists()
+        [line] = [s for s in err.splitlines() if s.startswith("  top level: ")]
+        assert "an array of 50 prediction records (image_id, category_id, bbox, score)" in line
+        assert "a COCO results file? Give it as the predictions" in line
+        assert len(line) < 240, line
+
+
+def test_the_in_memory_reader_says_the_same_of_a_results_file(tmp_path: Path) -> None:
+    from labelfix.core.coco import CocoError, read_ground_truth
+
+    results = tmp_path / "results.json"
+    record = {"image_id": 1, "category_id": 1, "bbox": [4, 6, 20, 15], "score": 0.9}
+    results.write_text(json.dumps([record, record]))
+    with pytest.raises(CocoError) as caught:
+        read_ground_truth(results)
+    assert "an array of 2 prediction records" in str(caught.value)
+    assert "a COCO results file? Give it as the predictions" in str(caught.value)
