@@ -16,10 +16,11 @@ DEMO = ROOT / "resources" / "demo"
 
 
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared/data, skipping the test cleanly where it is absent."""
+    """A path under ../shared/data, skipping the test (or, called at import, the module)
+    cleanly where it is absent."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared data not present: {path}")
+        pytest.skip(f"shared data not present: {path}", allow_module_level=True)
     return path
 
 
