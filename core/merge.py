@@ -10,7 +10,9 @@ CVAT and Label Studio give images, labels and classes new ids. So:
   by a label and unknown to the project is refused, an unused one is a warning;
 - an image whose size differs from the project's is refused (its coordinates would not fit);
 - every label gets a project id: the subset's id where that is the id of the project's own
-  label on that image (the editor kept it), a new id above every id ever used otherwise;
+  label on that image (the editor kept it), else the id of a project label of that image it
+  equals (class, crowd flag and shape: an unchanged label the editor renumbered), else a new
+  id above every id ever used;
 - a label whose class, crowd flag and shape equal the project label of that id (within 0.01 px)
   is left untouched; changed and new labels are rounded and derived as :mod:`.new_labels`
   says (a box label of a polygon dataset becomes a rectangle polygon);
@@ -236,6 +238,62 @@ def _fields(
     return new_labels.shape_fields(height, width, style, bbox=rec["bbox"])
 
 
+def _label(
+    rec: Mapping,
+    old: Mapping | None,
+    ann_id: int,
+    image: Mapping,
+    cats: Mapping[int, int],
+    style: new_labels.LabelStyle,
+) -> dict[str, Any]:
+    """A subset label as the project would store it, under ``ann_id``."""
+    return {
+        "id": ann_id,
+        "image_id": image["id"],
+        "category_id": cats[rec["category_id"]],
+        "iscrowd": int(rec.get("iscrowd") or 0),
+        **_fields(rec, old, image, style),
+    }
+
+
+def _project_labels(
+    records: Sequence[Mapping],
+    own: Mapping[int, Mapping],
+    cats: Mapping[int, int],
+    image: Mapping,
+    style: new_labels.LabelStyle,
+) -> list[Mapping | None]:
+    """Which project label of the image each subset label is, or None for a new one.
+
+    First the subset ids that are the image's own label ids (the editor kept them); then,
+    since CVAT and Label Studio renumber, a label equal to a still unclaimed project label of
+    the image (class, crowd flag and shape: :func:`same_label`) is that label."""
+    olds: list[Mapping | None] = [None] * len(records)
+    claimed: set[int] = set()
+    for k, rec in enumerate(records):
+        if rec["id"] in own and rec["id"] not in claimed:
+            claimed.add(rec["id"])
+            olds[k] = own[rec["id"]]
+    by_class: dict[tuple[int, int], list[Mapping]] = {}
+    for ann_id, ann in own.items():
+        if ann_id not in claimed:
+            key = (ann["category_id"], int(ann.get("iscrowd") or 0))
+            by_class.setdefault(key, []).append(ann)
+    height, width = int(image["height"]), int(image["width"])
+    for k, rec in enumerate(records):
+        key = (cats[rec["category_id"]], int(rec.get("iscrowd") or 0))
+        if olds[k] is not None or not by_class.get(key):
+            continue
+        for cand in by_class[key]:
+            if cand["id"] in claimed:
+                continue
+            if same_label(cand, _label(rec, cand, cand["id"], image, cats, style), height, width):
+                claimed.add(cand["id"])
+                olds[k] = cand
+                break
+    return olds
+
+
 # ---------------------------------------------------------------------- the plan
 def plan_merge(store: Store, path: str | Path) -> MergePlan:
     """Read and check a relabelled subset against the project; the edits it calls for.
@@ -317,22 +375,14 @@ def _build_changes(
     for image_id, records in by_image.items():
         image = store.image(image_id)
         own = {a["id"]: a for a in store.annotations_for_image(image_id)}
+        olds = _project_labels(records, own, cats, image, style)
         labels: list[dict] = []
-        kept: set[int] = set()
-        for rec in records:
-            old = own.get(rec["id"]) if rec["id"] not in kept else None
+        for rec, old in zip(records, olds, strict=True):
             if old is not None:
-                kept.add(rec["id"])
-                ann_id = rec["id"]
+                ann_id = old["id"]
             else:
                 ann_id, next_id = next_id, next_id + 1
-            label = {
-                "id": ann_id,
-                "image_id": image_id,
-                "category_id": cats[rec["category_id"]],
-                "iscrowd": int(rec.get("iscrowd") or 0),
-                **_fields(rec, old, image, style),
-            }
+            label = _label(rec, old, ann_id, image, cats, style)
             if old is not None and same_label(old, label, image["height"], image["width"]):
                 labels.append(old)
                 continue

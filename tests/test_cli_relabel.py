@@ -160,7 +160,7 @@ def test_export_for_relabel_and_merge_back(
         if ann["id"] == new_id[1]:
             ann["category_id"] = cat_id(back, "dog")
     _, err = cli(capsys, "merge", str(project), str(write_json(tmp_path / "back.json", back)))
-    assert "merge back.json: 1 image relabelled (0 labels changed, 4 added, 5 deleted)" in err
+    assert "merge back.json: 1 image relabelled (0 labels changed, 1 added, 2 deleted)" in err
     cli(capsys, "export", str(project), "-o", str(tmp_path / "out.json"))
     out = read_ground_truth(tmp_path / "out.json")
     assert sorted(a["category_id"] for a in out.annotations if a["image_id"] == 1) == [1, 1, 1, 2]

@@ -126,9 +126,11 @@ def test_a_renumbered_subset_merges_by_file_name_and_class_name(
     before_b = store.annotations_for_image(2)
     next_id = store.next_annotation_id()
     plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
-    assert plan.totals() == {"deleted": 5, "added": 5, "changed": 0}  # every id was renumbered
+    # labels 2 and 3 came back unchanged under new ids: they keep theirs; 1 and 5 changed and
+    # 4 is gone, so (the editor's ids saying nothing) 1, 4, 5 are deleted and 3 labels added
+    assert plan.totals() == {"deleted": 3, "added": 3, "changed": 0}
     labels = store.annotations_for_image(1)
-    assert sorted(a["id"] for a in labels) == list(range(next_id, next_id + 5))  # new ids
+    assert sorted(a["id"] for a in labels) == [2, 3, *range(next_id, next_id + 3)]
     shapes = sorted((a["category_id"], a["bbox"]) for a in labels)
     assert shapes == sorted([(2, [10, 10, 40, 40]), (1, [100, 10, 40, 40]),
                              (1, [150, 100, 30, 30]), (1, [62, 112, 18, 18]),
@@ -167,12 +169,52 @@ def test_a_subset_id_of_another_images_label_gets_a_new_id(store: Store, tmp_pat
 def test_label_studio_names_zero_ids_and_missing_sizes_merge(store: Store, tmp_path: Path) -> None:
     back, new_id = editor_round_trip(exported(store, tmp_path), label_studio=True)
     assert back["images"][0]["file_name"] == "images/1a2b3c4d-a.jpg"
+    anns = {a["id"]: a for a in back["annotations"]}
+    anns[new_id[5]]["bbox"] = [62, 112, 18, 18]  # the annotator reshapes a box
     plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
     assert [c.file_name for c in plan.changes] == ["a.jpg"]
+    assert plan.totals() == {"deleted": 1, "added": 1, "changed": 0}
     labels = store.annotations_for_image(1)
     assert sorted((a["category_id"], a["bbox"]) for a in labels) == sorted(
-        (cat, box) for _i, image, cat, box, _p in LABELS if image == 1
+        (cat, [62, 112, 18, 18] if i == 5 else box)
+        for i, image, cat, box, _p in LABELS
+        if image == 1
     )
+
+
+def test_unchanged_labels_keep_their_ids_and_keys_when_the_editor_renumbers(
+    store: Store, tmp_path: Path
+) -> None:
+    """CVAT and Label Studio give every label a new id: a label that comes back with its class,
+    crowd flag and shape unchanged is still the project's label (same id, revision, unknown
+    keys), so a merge of one reshaped label on a 5-label image reads "1 added, 1 deleted", not
+    "5 added, 5 deleted", and the export keeps the other ids."""
+    back, new_id = editor_round_trip(exported(store, tmp_path))
+    anns = {a["id"]: a for a in back["annotations"]}
+    anns[new_id[2]]["segmentation"] = [[100, 10, 141, 10, 141, 50, 100, 50]]  # one vertex moved
+    back["annotations"].reverse()  # the editor's own order
+    before = {a["id"]: a for a in store.annotations_for_image(1)}
+    plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
+    assert plan.totals() == {"deleted": 1, "added": 1, "changed": 0}
+    after = {a["id"]: a for a in store.annotations_for_image(1)}
+    assert 2 not in after and {1, 3, 4, 5} < set(after) and len(after) == 5
+    for i in (1, 3, 4, 5):
+        assert after[i]["revision"] == before[i]["revision"]
+        assert after[i]["extra"] == {"note": f"kept {i}"}
+    [new] = set(after) - {1, 3, 4, 5}
+    assert after[new]["segmentation"] == [[100, 10, 141, 10, 141, 50, 100, 50]]
+
+
+def test_a_project_label_is_kept_once_when_two_subset_labels_equal_it(
+    store: Store, tmp_path: Path
+) -> None:
+    back, new_id = editor_round_trip(exported(store, tmp_path))
+    anns = {a["id"]: a for a in back["annotations"]}
+    anns[new_id[4]]["bbox"] = list(anns[new_id[3]]["bbox"])  # 3 and 4 now the same box
+    plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
+    assert plan.totals() == {"deleted": 1, "added": 1, "changed": 0}  # 3 kept, 4 replaced
+    ids = sorted(a["id"] for a in store.annotations_for_image(1))
+    assert ids[:4] == [1, 2, 3, 5] and len(ids) == 5
 
 
 def test_a_mismatching_subset_is_refused_with_every_reason(store: Store, tmp_path: Path) -> None:
