@@ -325,6 +325,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         lambda w: w.request_close_project(),
         "File",
     ),
+    ActionSpec("quit", "Quit", ("Ctrl+Q",), lambda w: w.close(), "File", needs=ALWAYS),
     ActionSpec(
         "analyze",
         "Analyse with thresholds…",

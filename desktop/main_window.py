@@ -72,6 +72,7 @@ MENUS = {
         "merge_relabelled",
         None,
         "close_project",
+        "quit",
     ],
     "&Edit": [
         "undo",
