@@ -560,7 +560,9 @@ def add_commands(
 
     p = add("matches", cmd_matches, "print every prediction's match (tp / fp / ignored)")
     project_options(p)
-    p.add_argument("--format", choices=("json",), default="json")
+    p.add_argument(
+        "--format", choices=("json",), default="json", help="json: JSON Lines, one match a line"
+    )
     p.add_argument("--predictions", help="prediction set name (default: the active one)")
 
     p = add("suspects", cmd_suspects, "list suspected label errors, most likely first")
@@ -570,7 +572,8 @@ def add_commands(
         "--format",
         choices=("table", "json", "csv"),
         default="table",
-        help="table: one row per object; json, csv: one record per suspect (each alternative)",
+        help="table: one row per object; json (JSON Lines: one object a line), csv: one "
+        "record per suspect (each alternative)",
     )
     p.add_argument(
         "--alternatives", action="store_true", help="table: list each object's alternatives"

@@ -39,3 +39,14 @@ def test_every_command_is_in_the_readme() -> None:
     text = section("## Command line")
     for name in commands:
         assert f"labelfix {name}" in text, name
+
+
+def test_the_json_listings_say_they_are_json_lines() -> None:
+    """`labelfix suspects X --format json > s.json` then `json.load` failed with "Extra data":
+    suspects and matches print one JSON object a line, and neither the help nor the README
+    said so (report's JSON is one document)."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices
+    for command in ("suspects", "matches"):
+        assert "JSON Lines" in sub[command].format_help(), command
+    assert "JSON Lines" in section("## Command line")
