@@ -34,6 +34,7 @@ class FixChoice(QObject):
         super().__init__(session)
         self.session = session
         self.key: str | None = None  # the suspect the chosen form belongs to
+        self.set_id: int | None = None  # ... and its prediction set (ids restart in every set)
         self.variant: str | None = None  # None: the fix's first (default) form
         self._labels_version = 0
         self._cached: tuple[object, FixPreview | None] | None = None
@@ -47,8 +48,8 @@ class FixChoice(QObject):
         s = self.session.current()
         if s is None or s["status"] == "accepted":
             return None
-        if s["key"] != self.key:
-            self.key, self.variant = s["key"], None
+        if (s["key"], s.get("set_id")) != (self.key, self.set_id):
+            self.key, self.set_id, self.variant = s["key"], s.get("set_id"), None
         return s
 
     def preview(self) -> FixPreview | None:
@@ -57,7 +58,7 @@ class FixChoice(QObject):
         s = self._suspect()
         if s is None:
             return None
-        stamp = (s["key"], self.variant, self._labels_version)
+        stamp = (s["key"], s.get("set_id"), self.variant, self._labels_version)
         if self._cached is not None and self._cached[0] == stamp:
             return self._cached[1]
         result = self.session.fix_preview(s, self.variant)
@@ -77,8 +78,9 @@ class FixChoice(QObject):
     def variants_for(self, suspects: list[dict]) -> dict[str, str] | None:
         """The chosen form keyed by suspect, for core's ``decide`` (only the current suspect's
         fix has a chosen form, and only when it was chosen)."""
-        if len(suspects) == 1 and suspects[0]["key"] == self.key and self.variant is not None:
-            return {self.key: self.variant}
+        s = suspects[0] if len(suspects) == 1 else None
+        if s is not None and (s["key"], s.get("set_id")) == (self.key, self.set_id):
+            return None if self.variant is None else {self.key: self.variant}
         return None
 
 

@@ -288,9 +288,12 @@ class Session(QObject):
         self.filterChanged.emit()
 
     def set_index(self, index: SuspectIndex) -> None:
-        """Show a new suspect index (after an analysis), keeping the selection by its key."""
+        """Show a new suspect index (after an analysis), keeping the selection by its key when
+        the analysis is of the same prediction sets (a key names another object in another
+        set: prediction ids restart), else on the first listed suspect."""
         self.labels.end_burst()
-        key = self.review.current_key()
+        same_sets = sorted(index.set_ids) == sorted(self.review.index.set_ids)
+        key = self.review.current_key() if same_sets else None
         self.review.replace_index(index)
         self.history.clear()  # the edits were made against the old analysis
         self.suspectsChanged.emit()

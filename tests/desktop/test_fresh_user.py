@@ -3,6 +3,7 @@ their own COCO data in the app): each test pins one thing that got in the way.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from labelfix.core import project
+from labelfix.desktop import jobs
+from labelfix.desktop.demo import demo_source
 from labelfix.desktop.main_window import MainWindow
 
 
@@ -41,3 +45,58 @@ def test_ctrl_q_quits_an_open_project(
     QTest.keyClick(win, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not win.isVisible()
     assert win.session is None  # closed as the window's close button closes it
+
+
+def test_a_new_prediction_set_s_suspect_shows_its_own_fix(
+    qtbot: object, open_window: Callable[..., MainWindow], demo_project: Path, tmp_path: Path
+) -> None:
+    """After Analyse ▸ Run a model, the inspector said "A adds a new bowl label" and the
+    canvas drew the bowl ghost of the old set's suspect beside the new set's apple
+    prediction: prediction ids restart in every set, so the new set's suspect had the same
+    key, and the fix preview was cached by key alone."""
+    win = open_window(demo_project)
+    s = win.session
+    s.select_row(0)
+    first = s.current()
+    assert first is not None and s.fix_choice.preview() is not None
+    preds = json.loads((demo_source() / "predictions.json").read_text())
+    for p in preds:  # another detector: the same boxes, 5% further right
+        x, y, w, h = p["bbox"]
+        p["bbox"] = [x + 0.05 * w, y, w, h]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(preds))
+    with project.open_project(demo_project) as store:
+        project.add_predictions(store, other, "other")
+        set_id = next(p["id"] for p in store.prediction_sets() if p["name"] == "other")
+    s.write_pending()
+    result = jobs.analyze_project(demo_project, None, [set_id])
+    s.set_index(result.index)
+    qtbot.wait(50)
+    now = s.current()
+    assert now is not None and now["set_id"] == set_id
+    assert s.fix_choice.preview() == s.fix_preview(now)
+
+
+def test_the_analysis_of_another_set_opens_on_its_first_suspect(
+    qtbot: object, open_window: Callable[..., MainWindow], two_sets_project: Path
+) -> None:
+    """A key names another object in another set (prediction ids restart): after the model's
+    new set was analysed the selection stayed on whatever suspect of the new set had the old
+    key, somewhere down the list, instead of the new list's first."""
+    win = open_window(two_sets_project)
+    s = win.session
+    with project.open_project(two_sets_project) as store:
+        ids = {p["name"]: p["id"] for p in store.prediction_sets()}
+    first = next(i for name, i in ids.items() if name != "shifted")
+    s.write_pending()
+    s.set_index(jobs.analyze_project(two_sets_project, None, [first]).index)
+    s.select_row(3)
+    key = s.current_key()
+    result = jobs.analyze_project(two_sets_project, None, [ids["shifted"]])
+    other = result.index
+    assert key in {other.key(p) for p in range(len(other))}  # the same key in the other set
+    s.set_index(result.index)
+    assert s.current_row() == 0
+    s.select_row(3)
+    s.set_index(jobs.analyze_project(two_sets_project, None, [ids["shifted"]]).index)
+    assert s.current_row() == 3  # the same set analysed again: the selection stays
