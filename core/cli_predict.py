@@ -104,7 +104,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Run a model over the project's images and store its predictions as a new set."""
     from .cli import ProgressBar, UsageError, open_from, say
 
-    name = (args.name or "").strip()
+    name = Path(args.model).stem if args.name is None else args.name.strip()
     if not name:
         raise UsageError("--name: give the new prediction set a name")
     if not 0 <= args.conf <= 1 or (args.iou is not None and not 0 <= args.iou <= 1):
@@ -195,7 +195,7 @@ def add_command(
     )
     project_options(p)
     p.add_argument("--model", required=True, help="the model, as an ONNX file")
-    p.add_argument("--name", required=True, help="name of the new prediction set")
+    p.add_argument("--name", help="name of the new prediction set (default: the model file's stem)")
     p.add_argument(
         "--family",
         help="the model's family when detection guesses wrong: " + ", ".join(FAMILIES),

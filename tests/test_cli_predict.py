@@ -143,3 +143,15 @@ def test_ctrl_c_cancels_cleanly_and_the_same_command_resumes(tmp_path):
     assert again.returncode == 0, again.stderr
     assert f"resuming: {done} of 40 images were predicted" in again.stderr
     assert f"({done} from the unfinished run)" in again.stderr
+
+
+def test_the_set_is_named_after_the_model_file_without_name(tmp_path, dataset):
+    """`labelfix predict X --model yolo11n.onnx` stopped at "--name is required", while the
+    app's Run a model dialog names the set after the model file: so does the CLI now."""
+    model = detect_model(tmp_path / "yolo11n.onnx")
+    r = labelfix("predict", str(dataset), "--model", str(model))
+    assert r.returncode == 0, r.stderr
+    assert "as 'yolo11n'" in r.stderr
+    again = labelfix("predict", str(dataset), "--model", str(model))
+    assert again.returncode == 2
+    assert "already has a prediction set named 'yolo11n'; choose another name" in again.stderr
