@@ -26,7 +26,7 @@ from .coco import CocoError
 from .export import ExportError, export_changes, export_coco
 from .merge import RelabelError
 from .progress import Throughput
-from .project import PROJECT_SUFFIX, ProjectError, Store
+from .project import PROJECT_SUFFIX, ProjectError, Store, made_of
 from .store import TeamLocation, parse_location
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -293,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str] | None = None) -> int:
     """Parse and run one headless command; returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    if argv and argv[0] not in commands and not argv[0].startswith("-") and Path(argv[0]).is_file():
+        print(f"labelfix: {argv[0]} is a file, not a command; {made_of(argv[0])}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

@@ -60,6 +60,7 @@ from .store import (
     Store,
     TeamLocation,
     is_team_location,
+    made_of,
     parse_location,
 )
 from .store.location import redact as redact_text
@@ -68,6 +69,7 @@ from .store.transfer import copy_project
 from .timing import phase
 
 __all__ = [
+    "made_of",
     "PROJECT_SUFFIX",
     "AnalysisSummary",
     "Cancelled",

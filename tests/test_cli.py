@@ -158,7 +158,9 @@ def test_shared_real_data_round_trip(tmp_path: Path, gt_parts: tuple[str, ...]) 
     assert json.loads((tmp_path / "e.json").read_text()) == json.loads(gt.read_text())
 
 
-def test_a_broken_analysis_module_is_a_crash_with_its_cause(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_analysis_module_is_a_crash_with_its_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """An ImportError in the analysis commands must surface, not silently drop the commands."""
     import importlib
 
@@ -187,3 +189,19 @@ def test_suspects_names_the_analysed_sets_when_the_active_one_is_not(
     assert "analysed: 'm'" in r.stderr
     assert "--predictions m" in r.stderr and "labelfix analyze" in r.stderr
     assert labelfix("suspects", str(tiny_project), "--predictions", "m").returncode == 0
+
+
+def test_a_coco_file_where_a_project_goes_says_how_to_make_one(tmp_path: Path) -> None:
+    """A new user's `labelfix labels.json` got argparse's "invalid choice" with the list of
+    21 commands, and `labelfix analyze labels.json` "is not a LabelFix project (file is not a
+    database)": both now say how a project is made of a COCO file."""
+    gt = write_json(tmp_path / "labels.json", tiny_dataset())
+    r = labelfix(str(gt))
+    assert r.returncode == 2
+    assert f"labelfix: {gt} is a file, not a command" in r.stderr
+    assert f"labelfix import --gt {gt} --images DIR" in r.stderr
+    assert "invalid choice" not in r.stderr
+    r = labelfix("analyze", str(gt))
+    assert r.returncode == 2
+    assert f"{gt} is not a LabelFix project" in r.stderr
+    assert f"labelfix import --gt {gt}" in r.stderr

@@ -18,7 +18,7 @@ between backends (``labelfix push`` / ``pull``).
 
 from __future__ import annotations
 
-from .base import ConflictError, ConnectionLost, ProjectError, ServerError, now
+from .base import ConflictError, ConnectionLost, ProjectError, ServerError, made_of, now
 from .location import TeamLocation, is_team_location, parse_location
 from .project import APP_ID, PROJECT_SUFFIX, Store
 from .records import ann_to_record, annotation_from_row, label_from_record
@@ -37,6 +37,7 @@ __all__ = [
     "parse_location",
     "PROJECT_SUFFIX",
     "ProjectError",
+    "made_of",
     "Store",
     "ann_to_record",
     "annotation_from_row",

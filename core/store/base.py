@@ -15,6 +15,14 @@ class ProjectError(RuntimeError):
     """A project that cannot be opened or written, with a sentence a user can act on."""
 
 
+def made_of(coco_file: object) -> str:
+    """How a project is made of a COCO labels file (for a file given where a project goes)."""
+    return (
+        f"a project is made of COCO labels with `labelfix import --gt {coco_file} --images DIR "
+        "[--predictions RESULTS.json] -o X.labelfix`, or File ▸ New project in the app"
+    )
+
+
 class ConnectionLost(ProjectError):
     """The team project's server went away (or cannot be reached). Whatever was being written
     was not acknowledged: treat it as unsaved. ``in_doubt`` is True when the connection broke

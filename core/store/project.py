@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import settings
 from . import migrations
 from .analyses import AnalysisRepository
-from .base import ProjectError, now
+from .base import ProjectError, made_of, now
 from .dataset import DatasetRepository
 from .location import TeamLocation, parse_location
 from .masks import MaskRepository
@@ -166,6 +166,8 @@ class Store(
             tables = set(probe.table_names())
             probe.close()
         except DatabaseError as exc:
+            if Path(path).suffix.lower() == ".json":
+                raise ProjectError(f"{path} is not a LabelFix project; {made_of(path)}") from exc
             raise ProjectError(f"{path} is not a LabelFix project ({exc})") from exc
         if "_migrations" not in tables or "meta" not in tables:
             raise ProjectError(f"{path} is not a LabelFix project (no LabelFix tables in it)")
