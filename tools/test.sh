@@ -2,9 +2,7 @@
 # Set up a virtual environment with LabelFix and its test extras, then run ruff and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+bash tools/setup_venv.sh test
 .venv/bin/ruff check .
 # core/ must never import Qt: prove it in a fresh interpreter
 .venv/bin/python tools/check_core_is_qt_free.py
