@@ -311,7 +311,10 @@ class MainWindow(QMainWindow):
             dock.show()
         self.stack.setCurrentIndex(1)
         state = self.settings.value("window/state")
-        if state is None or not self.restoreState(state):
+        restored = state is not None and self.restoreState(state)
+        for name in GRID_HIDES:  # a layout saved while the grid was shown hides them
+            self.docks[name].show()
+        if not restored:
             # as wide as the table needs (every column whole), at most 40% of the window
             width = min(self.table.natural_width(), int(self.width() * 0.40))
             self.resizeDocks([self.docks["suspects"]], [width], Qt.Orientation.Horizontal)
@@ -344,6 +347,7 @@ class MainWindow(QMainWindow):
         """Save the review state and return to the start page."""
         if self.session is None:
             return
+        self.show_grid(False)  # the layout is saved as the canvas has it (docks back)
         self.save_layout()
         if self.analysis_worker is not None:
             self.analysis_worker.cancel()

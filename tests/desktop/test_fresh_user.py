@@ -100,3 +100,32 @@ def test_the_analysis_of_another_set_opens_on_its_first_suspect(
     s.select_row(3)
     s.set_index(jobs.analyze_project(two_sets_project, None, [ids["shifted"]]).index)
     assert s.current_row() == 3  # the same set analysed again: the selection stays
+
+
+def test_quitting_in_the_grid_does_not_lose_the_inspector(
+    qtbot: object, open_window: Callable[..., MainWindow], demo_project: Path
+) -> None:
+    """G, then Ctrl+Q: the next project opened in the canvas without its inspector and
+    summary (the dock layout was saved while the grid had taken their room, and nothing
+    brings them back: they have no close button and no menu entry)."""
+    win = open_window(demo_project)
+    win.show_grid(True)
+    assert not win.docks["inspector"].isVisible()
+    win.close_project()  # what quitting does first
+    assert win.open_path(demo_project)
+    qtbot.wait(20)
+    assert not win.grid_shown()
+    assert win.docks["inspector"].isVisible() and win.docks["summary"].isVisible()
+
+
+def test_a_layout_saved_in_the_grid_by_earlier_code_still_shows_the_inspector(
+    qtbot: object, open_window: Callable[..., MainWindow], demo_project: Path
+) -> None:
+    win = open_window(demo_project)
+    win.show_grid(True)
+    state = win.saveState()  # what close_project saved before
+    win.close_project()
+    win.settings.setValue("window/state", state)
+    assert win.open_path(demo_project)
+    qtbot.wait(20)
+    assert win.docks["inspector"].isVisible() and win.docks["summary"].isVisible()
