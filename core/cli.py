@@ -134,6 +134,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     elif out.exists() and not args.overwrite:
         raise ProjectError(f"{out} already exists; choose another name or pass --overwrite")
     images_dir = Path(args.images) if args.images else None
+    if images_dir is not None and images_dir.is_file():
+        raise UsageError(
+            f"{images_dir} is a file, not a folder: --images takes the folder of the images"
+        )
     if images_dir is not None and not images_dir.is_dir():
         raise UsageError(f"{images_dir}: no such image folder")
     t0 = time.perf_counter()

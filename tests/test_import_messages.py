@@ -247,3 +247,14 @@ def test_the_in_memory_reader_says_the_same_of_a_results_file(tmp_path: Path) ->
         read_ground_truth(results)
     assert "an array of 2 prediction records" in str(caught.value)
     assert "a COCO results file? Give it as the predictions" in str(caught.value)
+
+
+def test_a_file_given_as_the_image_folder_is_named_as_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--images labels.json` (the labels file in the folder's place) said "no such image
+    folder" of a file that is there."""
+    code = run(["import", "--gt", str(GT), "--images", str(GT), "-o", str(tmp_path / "x.labelfix")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"labelfix: {GT} is a file, not a folder: --images takes the folder of the images" in err
