@@ -108,9 +108,7 @@ def _same(ann: dict | None, state: dict | None, fields: Any = None) -> bool:
         return list(value) if key == "bbox" and value is not None else value
 
     return all(
-        norm(k, ann.get(k)) == norm(k, v)
-        for k, v in state.items()
-        if fields is None or k in fields
+        norm(k, ann.get(k)) == norm(k, v) for k, v in state.items() if fields is None or k in fields
     )
 
 
@@ -453,6 +451,7 @@ class SetDecision(Edit):
         note: str | None = None,
         image_id: int | None = None,
         suspect: dict | None = None,
+        seen: str | None = None,
     ) -> None:
         super().__init__()
         if decision is not None and decision not in DECISIONS:
@@ -466,6 +465,9 @@ class SetDecision(Edit):
         self.numbers = {k: (suspect or {}).get(k) for k in SUSPECT_NUMBERS} if suspect else None
         self.previous: dict | None = None
         self._undone_to: dict | None = None  # the decision as the last undo left it
+        #: the suspect's status ("open", "accepted", ...) when the reviewer read it: applying
+        #: is refused if someone decided it since (None: not checked)
+        self.seen = seen
         self.description = f"{decision or 'clear decision'}"
 
     @property
@@ -476,6 +478,9 @@ class SetDecision(Edit):
         self.previous = store.decision(self.set_id, self.suspect_key)
         if self.undone and _decision_state(self.previous) != self._undone_to:
             raise store.change_conflict(set_id=self.set_id, suspect_key=self.suspect_key)
+        status = (self.previous or {}).get("decision") or "open"
+        if not self.undone and self.seen is not None and status != self.seen:
+            raise self._decided_since(store, status)
         store.set_decision(self.set_id, self.suspect_key, self.decision, self.note)
         after = None if self.decision is None else {"decision": self.decision, "note": self.note}
         before = _decision_state(self.previous)
@@ -490,6 +495,23 @@ class SetDecision(Edit):
                 note=self.note,
             )
         ]
+
+    def _decided_since(self, store: Store, status: str) -> ConflictError:
+        """The error for a decision on a suspect someone decided after it was read."""
+        last = store.last_decision_change(self.suspect_key) or {}
+        who, when = last.get("reviewer") or "someone", last.get("time") or "an unknown time"
+        done = status if status != "open" else "reopened"
+        mine = {"accepted": "accept", "rejected": "reject", "flagged": "flag"}.get(
+            self.decision or "", "reopening"
+        )
+        return ConflictError(
+            f"suspect {self.suspect_key} was {done} by {who} at {when} after you read it "
+            f"({self.seen}); your {mine} was not recorded and nothing was changed",
+            suspect_key=self.suspect_key,
+            reviewer=last.get("reviewer"),
+            time=last.get("time"),
+            current=self.previous,
+        )
 
     def _with_numbers(self, state: dict | None) -> dict | None:
         """A logged decision state with the suspect's numbers (when known)."""

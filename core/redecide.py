@@ -159,7 +159,8 @@ def redecide(
         return None
     if decision == "accepted":
         variants = {key: variant} if variant is not None else None
-        return decide(store, [dict(suspect)], "accepted", note, variants=variants)
+        seen = dict(suspect, status=old or "open")  # as just read: the decision it replaces
+        return decide(store, [seen], "accepted", note, variants=variants)
     parts: list[Edit] = []
     if old == "accepted":
         fix = applied_fix(store, key)

@@ -246,7 +246,9 @@ def decide(
     restores them all. Accepting skips a suspect whose label is already gone (e.g. both labels
     of a duplicate pair accepted in one bulk) or already fixed by an earlier suspect of the
     batch (an image-only inaccurate_label and a spurious_label of one label, score version 9)
-    instead of failing the whole batch; it still records the decision. An image-only
+    instead of failing the whole batch; it still records the decision. A suspect's ``status`` as
+    read is checked when the edit applies: one someone decided since is a ConflictError (two
+    reviewers accepting one missing_label would otherwise add it twice). An image-only
     inaccurate_label without a sure outline (core.outline_search) fails alone (EditError, saying
     so) and in a batch is left open, undecided.
     """
@@ -260,6 +262,7 @@ def decide(
     decided = {pair for s in suspects for pair in decision_keys(store, s)}
     closed: set[tuple[int, str]] = set()
     fixed: set[int] = set()  # labels an earlier fix of this edit changed
+    written: set[tuple[int, str]] = set()  # decisions this edit already records
     for s in suspects:
         if decision == "accepted":
             ann_id = s.get("annotation_id")
@@ -281,16 +284,28 @@ def decide(
                 if isinstance(edit, SetGeometry | SetCategory):
                     fixed.add(edit.annotation_id)
                 parts.append(edit)
-        for set_id, key in decision_keys(store, s):
+        for i, (set_id, key) in enumerate(decision_keys(store, s)):
+            seen = s.get("status") if i == 0 and (set_id, key) not in written else None
+            written.add((set_id, key))
             parts.append(
-                SetDecision(set_id, key, decision, note=note, image_id=s.get("image_id"), suspect=s)
+                SetDecision(
+                    set_id,
+                    key,
+                    decision,
+                    note=note,
+                    image_id=s.get("image_id"),
+                    suspect=s,
+                    seen=seen,  # refused if someone decided it since it was read
+                )
             )
         if decision != "accepted":
             continue
         for alt in s.get("alternatives") or ():
             pairs = [p for p in decision_keys(store, alt) if p not in decided | closed]
             closed.update(pairs)
-            for set_id, key in pairs:
+            for i, (set_id, key) in enumerate(pairs):
+                seen = alt.get("status") if i == 0 and (set_id, key) not in written else None
+                written.add((set_id, key))
                 parts.append(
                     SetDecision(
                         set_id,
@@ -299,6 +314,7 @@ def decide(
                         note=CLOSED_NOTE.format(key=s["key"]),
                         image_id=alt.get("image_id"),
                         suspect=alt,
+                        seen=seen,
                     )
                 )
     if not parts:

@@ -135,8 +135,39 @@ def test_accepting_a_missing_label_gives_ids_nobody_else_gets(team: tuple[Store,
     new_a, new_b = edit_a.edits[0].annotation["id"], edit_b.edits[0].annotation["id"]
     assert new_a != new_b
     edit_a.apply(alice)
-    edit_b.apply(bob)
-    assert alice.annotation(new_a) is not None and alice.annotation(new_b) is not None
+    assert alice.annotation(new_a) is not None
+
+
+def _open_missing_label(store: Store) -> dict:
+    idx = SuspectIndex.load(store)
+    row = next(
+        idx.row(int(r))
+        for r in idx.query(SuspectFilter())
+        if idx.row(int(r))["kind"] == "missing_label"
+    )
+    assert row["status"] == "open"
+    return dict(row, set_id=idx.set_id)
+
+
+@pytest.mark.parametrize("second", ["accepted", "rejected", "flagged"])
+def test_deciding_a_suspect_someone_decided_since_it_was_read_is_refused(
+    team: tuple[Store, Store], second: str
+) -> None:
+    """Two reviewers press A on the same open missing_label: the second accept would add the
+    label again (two identical labels, a duplicate the data never had); a reject or flag
+    would mark the suspect rejected while the first reviewer's label stays. Refused, naming
+    who decided it, nothing written."""
+    alice, bob = team
+    row = _open_missing_label(alice)  # both read it open
+    before = len(bob.annotations_for_image(row["image_id"]))
+    decide(alice, [row], "accepted").apply(alice)
+    late = decide(bob, [row], second)
+    with pytest.raises(ConflictError, match=f"{row['key']} was accepted by alice at") as err:
+        late.apply(bob)
+    assert err.value.reviewer == "alice" and err.value.current["decision"] == "accepted"
+    assert len(bob.annotations_for_image(row["image_id"])) == before + 1  # one new label
+    assert bob.decision(row["set_id"], row["key"])["decision"] == "accepted"
+    assert [e["reviewer"] for e in bob.change_log()] == ["alice", "alice"]
 
 
 def test_claims_never_overlap_and_expire(team: tuple[Store, Store]) -> None:
