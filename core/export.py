@@ -127,14 +127,18 @@ def export_coco(
         and out_path.resolve() == Path(source).resolve()
     ):
         raise ExportError(f"{out_path} is the imported labels file; pass --overwrite to replace it")
-    data = coco_dataset(store)
+    with store.snapshot():  # the labels and the edit count of one moment (a team project)
+        data = coco_dataset(store)
+        counted = int(store.get_meta("edits_since_export", 0) or 0)
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     with atomic_write(out_path) as fh:
         fh.write(text)
         if fail_after is not None:
             fail_after()
     with store.atomic():
-        store.set_meta("edits_since_export", 0)
+        store.lock_changes()  # edits bump the count under this lock too
+        # only the edits this file holds: another reviewer's edit made meanwhile still counts
+        store.bump_edits_since_export(-counted)
         store.set_meta("last_export", {"path": str(out_path.resolve()), "time": now()})
     return {
         "images": len(data["images"]),

@@ -281,3 +281,18 @@ def test_reviewer_name_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LABELFIX_REVIEWER", "from-env")
     assert settings.reviewer_name() == "from-env"
     assert settings.reviewer_name("from-flag") == "from-flag"
+
+
+def test_an_edit_made_while_another_reviewer_exports_still_counts_as_unexported(
+    team: tuple[Store, Store], tmp_path: Path
+) -> None:
+    """Alice exports while bob edits: bob's edit is not in her file, so the project must still
+    say one edit since export (the window's close prompt and `info` read it)."""
+    from labelfix.core.export import export_coco
+
+    alice, bob = team
+    edits.SetCategory(10, 3).apply(alice)
+    export_coco(alice, tmp_path / "out.json", fail_after=lambda: edits.DeleteLabel(11).apply(bob))
+    exported = read_ground_truth(tmp_path / "out.json")
+    assert 11 in {a["id"] for a in exported.annotations}  # bob's delete came after the read
+    assert bob.get_meta("edits_since_export") == 1
