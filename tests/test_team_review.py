@@ -21,10 +21,7 @@ from backends import drop, location, where
 from helpers import tiny_dataset, tiny_predictions, write_json
 
 
-@pytest.fixture
-def team(tmp_path: Path, backend: str) -> tuple[Store, Store]:
-    """One analysed project opened twice: alice's store and bob's (two sessions)."""
-    at = location(backend, tmp_path)
+def _analysed(at: str, tmp_path: Path) -> None:
     with Store.create(at) as s:
         s.import_ground_truth(
             read_ground_truth(write_json(tmp_path / "g.json", tiny_dataset())), None
@@ -32,6 +29,13 @@ def team(tmp_path: Path, backend: str) -> tuple[Store, Store]:
         preds = write_json(tmp_path / "p.json", tiny_predictions())
         s.add_predictions(read_predictions(preds, s.image_sizes(), set(s.category_names())), "m")
         az.analyze(s)
+
+
+@pytest.fixture
+def team(tmp_path: Path, backend: str) -> tuple[Store, Store]:
+    """One analysed project opened twice: alice's store and bob's (two sessions)."""
+    at = location(backend, tmp_path)
+    _analysed(at, tmp_path)
     alice = Store.open(at, reviewer="alice")
     bob = Store.open(at, reviewer="bob")
     yield alice, bob
@@ -296,3 +300,29 @@ def test_an_edit_made_while_another_reviewer_exports_still_counts_as_unexported(
     exported = read_ground_truth(tmp_path / "out.json")
     assert 11 in {a["id"] for a in exported.annotations}  # bob's delete came after the read
     assert bob.get_meta("edits_since_export") == 1
+
+
+def test_a_pull_while_someone_accepts_copies_one_moment(tmp_path: Path) -> None:
+    """Bob accepts a missing_label while alice pulls: the copy has either all of his edit or
+    none of it (not his decision and change log without the label they name)."""
+    from labelfix.core.project import pull_project
+
+    at = location("postgresql", tmp_path)
+    _analysed(at, tmp_path)
+    try:
+        with Store.open(at, reviewer="bob") as bob:
+            row = _open_missing_label(bob)
+            labels = len(list(bob.iter_annotations()))
+
+            def bob_accepts(done: int, total: int) -> None:
+                if done == 4:  # annotations copied, decisions and change log not yet
+                    decide(bob, [row], "accepted").apply(bob)
+
+            pull_project(at, tmp_path / "copy.labelfix", progress=bob_accepts)
+            assert len(list(bob.iter_annotations())) == labels + 1
+        with Store.open(tmp_path / "copy.labelfix") as copy:
+            added = sum(e["action"] == "add_label" for e in copy.change_log())
+            assert len(list(copy.iter_annotations())) == labels + added
+            assert copy.decision(row["set_id"], row["key"]) is None or added == 1
+    finally:
+        drop(at)

@@ -47,7 +47,10 @@ def copy_project(source: Store, target: Store, progress: Progress | None = None)
     counts: dict[str, int] = {}
     # a team project keeps suspects as rows: those a file stores as columns are copied as rows
     as_columns = source._db.dialect == "sqlite" and target._db.dialect != "sqlite"
-    with target.atomic(), source.suspect_rows_view() if as_columns else _nothing():
+    # a team project's tables are read in one snapshot: an edit committed during the copy is
+    # in none of them, not in its decisions and change log without the labels they name
+    moment = source.snapshot() if source._db.dialect != "sqlite" else _nothing()
+    with target.atomic(), moment, source.suspect_rows_view() if as_columns else _nothing():
         target._db.execute("DELETE FROM meta")  # the new project's own stamp: the source's wins
         for done, table in enumerate(TABLES):
             columns = _columns(source, table)
