@@ -621,9 +621,11 @@ class MainWindow(QMainWindow):
         """Flag the selected suspect(s) for later, with an optional note."""
         if not self._suspect_in_view():
             return
-        note, ok = QInputDialog.getText(self, "Flag", "Note (optional):")
+        rows = self.selected_rows()
+        seen = self.session.statuses(rows if len(rows) > 1 else None)  # others may decide
+        note, ok = QInputDialog.getText(self, "Flag", "Note (optional):")  # meanwhile
         if ok:
-            self._decide("flagged", note.strip() or None)
+            self._decide("flagged", note.strip() or None, seen=seen)
 
     def _suspect_in_view(self) -> bool:
         """Whether a decision key may decide now. The canvas can show another image than the
@@ -680,10 +682,12 @@ class MainWindow(QMainWindow):
         """Show the grid's current suspect in the canvas."""
         self.show_grid(False)
 
-    def _decide(self, decision: str, note: str | None = None) -> None:
+    def _decide(
+        self, decision: str, note: str | None = None, seen: dict[str, str] | None = None
+    ) -> None:
         rows = self.selected_rows()
         if len(rows) <= 1:
-            self.session.decide(decision, note)
+            self.session.decide(decision, note, seen=seen)
             return
         progress = None
         if len(rows) > BULK_PROGRESS:
@@ -695,7 +699,7 @@ class MainWindow(QMainWindow):
             progress.show()
             QApplication.processEvents()
         try:
-            self.session.decide(decision, note, rows)
+            self.session.decide(decision, note, rows, seen=seen)
         finally:
             if progress is not None:
                 progress.close()

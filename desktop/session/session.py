@@ -409,12 +409,15 @@ class Session(QObject):
         rows: list[int] | None = None,
         *,
         adjust: bool = False,
+        seen: dict[str, str] | None = None,
     ) -> bool:
         """Record a decision on the given table rows (the current suspect by default) as one
         undoable command, then select the next open suspect (after a bulk decision: the first
         open one from the top of the selection on). Accepting a missing_label or an
         inaccurate_label selects the resulting label; with ``adjust`` the canvas stays on it
-        (accept, then adjust; Space then shows the next suspect)."""
+        (accept, then adjust; Space then shows the next suspect). ``seen`` (:meth:`statuses`
+        taken when the reviewer began, e.g. before the flag's note dialog): refused if another
+        reviewer decided one of them meanwhile, or the selection is another one now."""
         self.labels.end_burst()  # a nudge in progress is written first (it may change suspects)
         if self.labels.offline():
             return False
@@ -424,6 +427,8 @@ class Session(QObject):
         else:
             suspects = [self.suspect_at(r) for r in rows]
             suspects = [s for s in suspects if s["status"] == "open"]
+        if seen is not None and self._changed_since(suspects, seen, decision):
+            return False
         if self.team is not None and suspects:  # another reviewer's claim is theirs to review
             held = [s for s in suspects if self.team.claimed_by_other(s["key"])]
             if held:
@@ -505,6 +510,28 @@ class Session(QObject):
         leaves = [leaf for e in edits for leaf in leaf_edits(e)]  # one command in the log
         edit = CompositeEdit(leaves, f"reopen {len(edits)} suspects")
         return self.push(edit, {s["image_id"] for s in suspects}, self.current_key())
+
+    def statuses(self, rows: list[int] | None = None) -> dict[str, str]:
+        """Suspect key -> status of what :meth:`decide` on ``rows`` would decide now."""
+        if rows is None or len(rows) <= 1:
+            one = self.current() if not rows else self.suspect_at(rows[0])
+            return {} if one is None else {one["key"]: one["status"]}
+        return {s["key"]: s["status"] for s in map(self.suspect_at, rows)}
+
+    def _changed_since(self, suspects: list[dict], seen: dict[str, str], decision: str) -> bool:
+        """True (and says so) when a suspect to decide is not as the reviewer saw it."""
+        for s in suspects:
+            if s["key"] not in seen:
+                what = "the selection changed meanwhile"
+            elif s["status"] != seen[s["key"]]:
+                last = self.store.last_decision_change(s["key"]) or {}
+                who = last.get("reviewer") or "someone"
+                what = f"suspect {s['key']} was {s['status']} by {who} at {last.get('time')}"
+            else:
+                continue
+            self.errorOccurred.emit(f"Not {decision}: {what}; nothing was changed.")
+            return True
+        return False
 
     def _redecide(self, suspect: dict, decision: str | None, note: str | None) -> bool:
         """Give a decided suspect another decision (None: reopen it) as one command; a fix that

@@ -66,8 +66,14 @@ def test_others_decisions_appear_in_the_table_without_moving_the_selection(
     key = _open_key_not_current(s)
     suspect = s.suspect_at(s.review.row_of(s.review.position_of_key(key)))
     edits.SetDecision(suspect["set_id"], key, "rejected", image_id=suspect["image_id"]).apply(other)
-    took = wait_for(qtbot, lambda: _status_text(win, key).startswith("rejected") or
-                    s.review.row_of(s.review.position_of_key(key)) is None, 5)
+    took = wait_for(
+        qtbot,
+        lambda: (
+            _status_text(win, key).startswith("rejected")
+            or s.review.row_of(s.review.position_of_key(key)) is None
+        ),
+        5,
+    )
     assert took < 3.0
     assert s.index.status[s.review.position_of_key(key)] == 2  # rejected
     assert s.current_key() == current
@@ -253,3 +259,37 @@ def test_closing_caches_the_suspect_columns_only_for_a_file(
     s = Session.open(where)
     s.close()
     assert bool(saved) is not team
+
+
+def test_a_flag_whose_suspect_someone_decided_while_the_note_was_typed_is_refused(
+    open_window: object, team_project: str, other: Store, qtbot: object, monkeypatch: object
+) -> None:
+    """Alice presses F on an open suspect; while she types the note, bob accepts it and the
+    window shows his accept. Her OK must not turn into a re-decision that reverts bob's fix
+    (she never saw it accepted): refused, naming bob; his fix and accept stay."""
+    from PySide6.QtWidgets import QInputDialog
+
+    from labelfix.core.review import decide
+
+    win = open_window(team_project)
+    s = win.session
+    suspect = s.current()
+    assert suspect is not None and suspect["status"] == "open"
+    key = suspect["key"]
+
+    def bob_accepts_meanwhile(*_args: object) -> tuple[str, bool]:
+        decide(other, [suspect], "accepted").apply(other)
+        wait_for(qtbot, lambda: s.index.status[s.review.position_of_key(key)] != 0, 5)
+        labels.update({a["id"]: a for a in other.annotations_for_image(suspect["image_id"])})
+        return "check it", True
+
+    monkeypatch.setattr(QInputDialog, "getText", bob_accepts_meanwhile)
+    labels: dict[int, dict] = {}
+    messages: list[str] = []
+    s.errorOccurred.connect(messages.append)
+    win.flag()
+    assert other.decision(suspect["set_id"], key)["decision"] == "accepted"
+    assert {a["id"]: a for a in other.annotations_for_image(suspect["image_id"])} == labels
+    assert [e["reviewer"] for e in other.change_log()] == ["bob"] * len(other.change_log())
+    assert messages and "bob" in messages[-1] and "accepted" in messages[-1]
+    assert s.undo_stack.count() == 0
