@@ -530,6 +530,7 @@ class SetDecision(Edit):
             self.suspect_key,
             prev["decision"] if prev else None,
             prev["note"] if prev else None,
+            restore=prev,  # someone else's decision goes back in their name
         )
         store.log(
             self.edit_id,

@@ -114,6 +114,24 @@ def test_undo_of_a_decision_someone_else_changed_is_refused(team: tuple[Store, S
     assert alice.decision(set_id, "missing_label::2")["decision"] == "rejected"
 
 
+def test_undoing_a_decision_over_someone_elses_gives_theirs_back_in_their_name(
+    team: tuple[Store, Store],
+) -> None:
+    """Bob accepts, alice flags the same suspect, alice undoes her flag: the standing decision
+    is bob's accept again, and the lead's counts say bob's, not alice's."""
+    alice, bob = team
+    set_id = alice.active_set_id()
+    edits.SetDecision(set_id, "missing_label::2", "accepted").apply(bob)
+    flag = edits.SetDecision(set_id, "missing_label::2", "flagged")
+    flag.apply(alice)
+    flag.revert(alice)
+    assert [d["suspect_key"] for d in alice.decisions_by_reviewer(set_id, "bob")] == [
+        "missing_label::2"
+    ]
+    assert alice.reviewer_counts(set_id)["bob"]["accepted"] == 1
+    assert alice.reviewer_counts(set_id).get("alice", {}).get("decided", 0) == 0
+
+
 def test_own_undo_and_redo_chains_keep_working(team: tuple[Store, Store]) -> None:
     alice, _ = team
     steps = [edits.SetCategory(10, 3), edits.SetCategory(10, 7), edits.DeleteLabel(10)]

@@ -20,10 +20,9 @@ class ReviewRepository(Repository):
 
     # ------------------------------------------------------------------ decisions
     def decision(self, set_id: int, suspect_key: str) -> dict | None:
-        """The review decision on a suspect (decision, note, time), or None (who made it:
-        :meth:`~.team.TeamRepository.decisions_by_reviewer`)."""
+        """The review decision on a suspect (decision, note, time, reviewer), or None."""
         rows = self._db.dicts(
-            "SELECT decision, note, time FROM decisions "
+            "SELECT decision, note, time, reviewer FROM decisions "
             "WHERE prediction_set_id = ? AND suspect_key = ?",
             [set_id, suspect_key],
         )
@@ -43,9 +42,13 @@ class ReviewRepository(Repository):
         suspect_key: str,
         decision: str | None,
         note: str | None,
+        *,
+        restore: dict | None = None,
     ) -> dict | None:
         """Record (or with None, clear) the review decision on a suspect, in this store's
-        reviewer's name; returns the decision as now stored (None when cleared)."""
+        reviewer's name (an undo gives back a former decision as it was: ``restore``, a
+        :meth:`decision` row, keeps its reviewer and time); returns the decision as now stored
+        (None when cleared)."""
         if decision is None:
             self._db.execute(
                 "DELETE FROM decisions WHERE prediction_set_id = ? AND suspect_key = ?",
@@ -53,6 +56,9 @@ class ReviewRepository(Repository):
             )
             return None
         row = {"decision": decision, "note": note, "time": now(), "reviewer": self.reviewer}
+        if restore is not None:
+            row["time"] = restore.get("time") or row["time"]
+            row["reviewer"] = restore.get("reviewer") or row["reviewer"]
         self._db.upsert(
             "decisions",
             ("prediction_set_id", "suspect_key", "decision", "note", "time", "reviewer"),
@@ -174,7 +180,10 @@ class ReviewRepository(Repository):
     def edit_logged(self, edit_id: str) -> bool:
         """True if an edit's change-log entries are in the project: after a
         :class:`ConnectionLost` with ``in_doubt``, tells whether its commit landed."""
-        return self._db.one("SELECT 1 FROM change_log WHERE edit_id = ? LIMIT 1", [edit_id]) is not None
+        return (
+            self._db.one("SELECT 1 FROM change_log WHERE edit_id = ? LIMIT 1", [edit_id])
+            is not None
+        )
 
     def suspect_changes(self, suspect_key: str) -> list[dict]:
         """The label changes logged for one suspect (its fixes, their undos and re-decisions;
@@ -203,4 +212,3 @@ class ReviewRepository(Repository):
                 [seq],
             )
         }
-

@@ -54,6 +54,7 @@ def test_accept_reject_flag_skip_undo_redo(
         "decision": "flagged",
         "note": "check the tail",
         "time": s.store.decision(s.set_id, second["key"])["time"],
+        "reviewer": s.store.reviewer,
     }
     labels_before = s.store.counts()["labels"]
     target = s.current()
