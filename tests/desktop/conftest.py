@@ -3,7 +3,6 @@ worker is left running after a test."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from labelfix.core.project import push_project
 from labelfix.core.store import Store
 from labelfix.desktop import jobs, workers
 from labelfix.desktop.demo import DEMO_UI_STATE, demo_source
+from tests.desktop.demo_copies import private_copy, with_shifted_set
 from tests.desktop.synthetic import write_project
 
 from backends import drop, team_url
@@ -62,45 +62,22 @@ def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_project(built_demo: Path, tmp_path: Path) -> Path:
     """A private copy of the demo project that a test may change."""
-    out = tmp_path / "demo.labelfix"
-    shutil.copy(built_demo, out)
-    with Store.open(out) as store, store.atomic():  # image paths stay valid: store them absolute
-        store.set_meta("images_root", str(demo_source() / "images"))
-    return out
+    return private_copy(built_demo, tmp_path / "demo.labelfix")
 
 
 @pytest.fixture(scope="session")
 def built_two_sets(built_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo project with a second prediction set (the demo detector's boxes shifted by 5%
-    of their width, scores squared: another detector's habits), analysed with both sets."""
-    import json
-
-    from labelfix.core import project
-
-    preds = json.loads((demo_source() / "predictions.json").read_text())
-    for p in preds:
-        x, y, w, h = p["bbox"]
-        p["bbox"], p["score"] = [x + 0.05 * w, y, w, h], p["score"] ** 2
+    """The demo project with a second prediction set "shifted" (the demo detector's boxes
+    shifted by 5% of their width, scores squared: another detector's habits), analysed with
+    both sets."""
     folder = tmp_path_factory.mktemp("two_sets")
-    other = folder / "shifted.json"
-    other.write_text(json.dumps(preds))
-    out = folder / "two_sets.labelfix"
-    shutil.copy(built_demo, out)
-    with project.open_project(out) as store:
-        project.add_predictions(store, other, "shifted", activate=False)
-        set_ids = [s["id"] for s in store.prediction_sets()]
-    jobs.analyze_project(out, None, set_ids)
-    return out
+    return with_shifted_set(built_demo, folder, "shifted", square_scores=True)
 
 
 @pytest.fixture
 def two_sets_project(built_two_sets: Path, tmp_path: Path) -> Path:
     """A private copy of the demo analysed with two prediction sets."""
-    out = tmp_path / "two_sets.labelfix"
-    shutil.copy(built_two_sets, out)
-    with Store.open(out) as store, store.atomic():
-        store.set_meta("images_root", str(demo_source() / "images"))
-    return out
+    return private_copy(built_two_sets, tmp_path / "two_sets.labelfix")
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ broke mid-word ("centernet-" / "mobilenetv3-coco80-" / "run1: score 0.71 ·" / "
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,11 +13,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from labelfix.core import project
-from labelfix.core.store import Store
-from labelfix.desktop import jobs
-from labelfix.desktop.demo import demo_source
 from labelfix.desktop.main_window import MainWindow
+from tests.desktop.demo_copies import private_copy, with_shifted_set
 
 LONG = "centernet-mobilenetv3-coco80-run1"
 
@@ -28,28 +23,13 @@ LONG = "centernet-mobilenetv3-coco80-run1"
 def built_long_name(built_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo with a second prediction set of a long name (the demo's boxes shifted by 5%
     of their width), analysed with both sets."""
-    preds = json.loads((demo_source() / "predictions.json").read_text())
-    for p in preds:
-        x, y, w, h = p["bbox"]
-        p["bbox"] = [x + 0.05 * w, y, w, h]
     folder = tmp_path_factory.mktemp("long_name")
-    (folder / "other.json").write_text(json.dumps(preds))
-    out = folder / "long.labelfix"
-    shutil.copy(built_demo, out)
-    with project.open_project(out) as store:
-        project.add_predictions(store, folder / "other.json", LONG, activate=False)
-        set_ids = [s["id"] for s in store.prediction_sets()]
-    jobs.analyze_project(out, None, set_ids)
-    return out
+    return with_shifted_set(built_demo, folder, LONG, square_scores=False)
 
 
 @pytest.fixture
 def long_name_project(built_long_name: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "long.labelfix"
-    shutil.copy(built_long_name, out)
-    with Store.open(out) as store, store.atomic():
-        store.set_meta("images_root", str(demo_source() / "images"))
-    return out
+    return private_copy(built_long_name, tmp_path / "long.labelfix")
 
 
 def settle(qtbot: object) -> None:
