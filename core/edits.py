@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import as_read, geometry, new_labels
-from .store import ConflictError, Store, ann_to_record
+from .store import ConflictError, Store, ann_to_record, readable_time
 
 DECISIONS = ("accepted", "rejected", "flagged")
 SUSPECT_NUMBERS = ("score", "confidence", "iou")  # what a decision entry records of its suspect
@@ -499,7 +499,7 @@ class SetDecision(Edit):
     def _decided_since(self, store: Store, status: str) -> ConflictError:
         """The error for a decision on a suspect someone decided after it was read."""
         last = store.last_decision_change(self.suspect_key) or {}
-        who, when = last.get("reviewer") or "someone", last.get("time") or "an unknown time"
+        who, when = last.get("reviewer") or "someone", readable_time(last.get("time"))
         done = status if status != "open" else "reopened"
         mine = {"accepted": "accept", "rejected": "reject", "flagged": "flag"}.get(
             self.decision or "", "reopening"

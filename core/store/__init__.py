@@ -18,7 +18,15 @@ between backends (``labelfix push`` / ``pull``).
 
 from __future__ import annotations
 
-from .base import ConflictError, ConnectionLost, ProjectError, ServerError, made_of, now
+from .base import (
+    ConflictError,
+    ConnectionLost,
+    ProjectError,
+    ServerError,
+    made_of,
+    now,
+    readable_time,
+)
 from .location import TeamLocation, is_team_location, parse_location
 from .project import APP_ID, PROJECT_SUFFIX, Store
 from .records import ann_to_record, annotation_from_row, label_from_record
@@ -43,4 +51,5 @@ __all__ = [
     "annotation_from_row",
     "label_from_record",
     "now",
+    "readable_time",
 ]

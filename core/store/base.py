@@ -72,6 +72,24 @@ def now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
+def readable_time(stamp: str | None, today: _dt.date | None = None) -> str:
+    """A stored UTC time as a person reads it in a message: local time to the second,
+    ``21:53:43`` today and ``2026-11-30 21:53:43`` on another day (``today``: the local
+    date, for tests). A missing or unreadable stamp reads "an unknown time" or as given."""
+    if not stamp:
+        return "an unknown time"
+    try:
+        moment = _dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.UTC)
+    local = moment.astimezone()
+    if local.date() == (today or _dt.date.today()):
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
 class Repository:
     """Base of the store's repositories (mixed into :class:`~.project.Store`): each one owns
     the SQL of a few tables and reaches the others only through their operations."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..coco import GroundTruth
 from ..timing import phase, timed
-from .base import ConflictError, ProjectError, Repository
+from .base import ConflictError, ProjectError, Repository, readable_time
 from .records import (
     ANNOTATION_SELECT,
     ann_to_record,
@@ -256,7 +256,7 @@ class DatasetRepository(Repository):
         current = self.annotation(annotation_id)
         last = self.last_label_change(annotation_id)
         who = (last or {}).get("reviewer") or "someone"
-        when = (last or {}).get("time") or "an unknown time"
+        when = readable_time((last or {}).get("time"))
         what = "deleted" if current is None else "changed"
         return ConflictError(
             f"label {annotation_id} was {what} by {who} at {when} after you read it "

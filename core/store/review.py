@@ -11,7 +11,7 @@ import contextlib
 import json
 from typing import Any
 
-from .base import ConflictError, Repository, now
+from .base import ConflictError, Repository, now, readable_time
 from .records import dumps
 
 
@@ -166,7 +166,7 @@ class ReviewRepository(Repository):
             current = self.decision(set_id, suspect_key)
             what = f"the decision on suspect {suspect_key}"
         who = (last or {}).get("reviewer") or "someone"
-        when = (last or {}).get("time") or "an unknown time"
+        when = readable_time((last or {}).get("time"))
         return ConflictError(
             f"{what} was changed by {who} at {when} after your change; undoing or redoing "
             "yours would overwrite theirs, so nothing was changed",
