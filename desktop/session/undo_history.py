@@ -23,6 +23,12 @@ from ..commands import EditCommand, StepFailure, StepGuard
 log = logging.getLogger(__name__)
 
 
+def _sentence(error: Exception) -> str:
+    """An error's text as a sentence, ending in a full stop, to put before another one."""
+    text = str(error).rstrip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 class UndoHistory(QObject):
     """The undo stack (unlimited) and what happens when one of its steps fails."""
 
@@ -83,7 +89,7 @@ class UndoHistory(QObject):
         what = "Undo" if failure.direction == "undo" else "Redo"
         if isinstance(failure.error, ConflictError):  # someone else changed it since
             self.stepFailed.emit(
-                f"{what} refused: {failure.error} Nothing was {what.lower()}ne of "
+                f"{what} refused: {_sentence(failure.error)} Nothing was {what.lower()}ne of "
                 f"“{failure.command.text()}”; the table and canvas show it as it is now."
             )
             self.stepRefused.emit(set(failure.command.image_ids))

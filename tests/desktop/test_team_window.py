@@ -144,6 +144,7 @@ def test_undo_of_a_label_someone_changed_since_is_refused_and_the_stack_stays(
     assert s.undo_stack.index() == 1  # nothing undone: the stack agrees with the project
     assert s.store.annotation(label["id"])["category_id"] == theirs
     assert messages and messages[-1].startswith("Undo refused") and "bob" in messages[-1]
+    assert "so nothing was changed. Nothing was undone of" in messages[-1]  # two sentences
     wait_for(qtbot, lambda: _shown_class(win, label["id"]) == theirs, 5)
 
 
