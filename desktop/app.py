@@ -88,6 +88,12 @@ def _add_window_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help="with --screenshot: show the triage grid instead of the canvas",
     )
     parser.add_argument(
+        "--reviewer",
+        metavar="NAME",
+        default=default(None),
+        help="who the change log names (default: $LABELFIX_REVIEWER, settings, your user name)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         default=default(False),
@@ -221,9 +227,19 @@ def _set_icon(app: object) -> None:
         app.setWindowIcon(icon)
 
 
+def use_reviewer(name: str | None) -> None:
+    """``--reviewer NAME``: every project this process opens names NAME in its change log.
+    It outranks ``$LABELFIX_REVIEWER``, so it takes that variable's place for this process."""
+    if name and name.strip():
+        from labelfix.core.settings import REVIEWER_ENV
+
+        os.environ[REVIEWER_ENV] = name.strip()
+
+
 def main(argv: list[str]) -> int:
     """Run the desktop app; returns the exit code."""
     args = build_parser().parse_args(argv)
+    use_reviewer(args.reviewer)
     headless = bool(args.screenshot or args.smoke)
     problem = platform_problem(headless)
     if problem:

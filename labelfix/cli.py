@@ -7,7 +7,7 @@ import sys
 
 DESKTOP_COMMANDS = {"open", "demo"}
 # options of the bare desktop command (`labelfix --smoke`, `labelfix --theme dark`)
-DESKTOP_OPTIONS = {"--theme", "--smoke", "--screenshot", "--select", "--size"}
+DESKTOP_OPTIONS = {"--theme", "--smoke", "--screenshot", "--select", "--size", "--reviewer"}
 TEAM_SCHEMES = ("postgresql://", "postgres://")  # a team project's URL opens like a file
 
 

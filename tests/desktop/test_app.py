@@ -10,8 +10,10 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
+from labelfix.core import settings
+from labelfix.core.settings import REVIEWER_ENV
 from labelfix.core.store import Store
-from labelfix.desktop.app import platform_problem
+from labelfix.desktop.app import build_parser, platform_problem, use_reviewer
 from labelfix.desktop.demo import ensure_demo_project
 
 
@@ -98,3 +100,25 @@ def test_first_start_takes_most_of_the_screen_and_shows_every_column(
     assert natural < 1632 * 0.40
     assert natural <= window.docks["suspects"].width() <= natural + 20
     assert window.table.horizontalScrollBar().maximum() == 0
+
+
+def test_the_desktop_commands_take_reviewer(demo_project: Path) -> None:
+    """`--reviewer NAME` as the README lists it for every command: the bare command, a project
+    file given alone and `open` all start (argparse refused it before)."""
+    for args in (
+        (str(demo_project), "--reviewer", "bob"),
+        ("open", str(demo_project), "--reviewer", "bob"),
+        ("--reviewer", "bob"),
+    ):
+        result = run_labelfix(*args, "--smoke")
+        assert result.returncode == 0, (args, result.stderr)
+
+
+def test_reviewer_names_who_the_desktop_works_as(monkeypatch: object) -> None:
+    monkeypatch.setenv(REVIEWER_ENV, "alice")  # the option outranks the variable
+    url = "postgresql://db/labelfix?project=p"
+    args = build_parser().parse_args(["open", url, "--reviewer", "bob"])
+    use_reviewer(args.reviewer)
+    assert settings.reviewer_name() == "bob"
+    use_reviewer(build_parser().parse_args(["open", url]).reviewer)  # none given: unchanged
+    assert settings.reviewer_name() == "bob"
