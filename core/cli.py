@@ -79,8 +79,9 @@ def say(args: argparse.Namespace, message: str) -> None:
 
 
 def print_warnings(args: argparse.Namespace, warnings: list, limit: int = 20) -> None:
-    """Print up to ``limit`` warnings on stderr."""
-    if getattr(args, "quiet", False) or not warnings:
+    """Print up to ``limit`` warnings on stderr (also with --quiet, which hides progress and
+    status lines only: a warning is something to act on)."""
+    if not warnings:
         return
     print(f"{len(warnings)} warning(s):", file=sys.stderr)
     for w in warnings[:limit]:
@@ -237,7 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, fn: Command, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("--quiet", "-q", action="store_true", help="no progress or status output")
+        p.add_argument(
+            "--quiet",
+            "-q",
+            action="store_true",
+            help="no progress bar or status lines (warnings still show)",
+        )
         p.set_defaults(func=fn)
         return p
 

@@ -41,6 +41,21 @@ def test_a_folder_without_the_images_is_one_sentence(
     ]
 
 
+def test_quiet_hides_the_progress_not_the_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q hides the progress bar (and status lines) only, as the README says: a warning the
+    user has to act on still reaches stderr."""
+    empty = tmp_path / "photos"
+    empty.mkdir()
+    out = tmp_path / "x.labelfix"
+    code = run(["import", "--gt", str(GT), "--images", str(empty), "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "1 warning(s):" in err and "none of the 3 images were found under" in err
+    assert "imported 3 images" not in err  # the status line stays quiet
+
+
 def test_the_sentence_says_where_the_images_are(tmp_path: Path) -> None:
     images = [{"id": 1, "file_name": "street_1.jpg"}, {"id": 2, "file_name": "street_2.jpg"}]
     [problem] = check_images(images, EXPORTERS)
