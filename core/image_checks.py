@@ -13,7 +13,9 @@ decodes it (:func:`images.load_image`).
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ DEEP_CHECK_IMAGES = 20_000
 """Up to this many images, every JPEG is also decoded (small) to find damaged data."""
 
 _INT64_MAX = 2**63 - 1
+_COCO_2014 = re.compile(r"COCO_([A-Za-z]+\d{4})_(\d+\.\w+)")
+"""A COCO 2014 file name, ``COCO_val2014_000000000544.jpg``: its split and the 2017 name."""
 
 
 def _positive_int(value: Any) -> bool:
@@ -53,6 +57,7 @@ class ImageFileChecks:
         self.named = 0
         self.missing = 0
         self.first_name: str | None = None
+        self.first_missing: str | None = None
 
     def add(self, images: list[Any], start: int = 0) -> None:
         """Check these image records (``images[0]`` is record ``start`` of the file)."""
@@ -75,7 +80,9 @@ class ImageFileChecks:
                 path = join(root, name)
                 size, note = header_size(path)
                 if size is None:
-                    self.missing += note.startswith("image file not found")
+                    if note.startswith("image file not found"):
+                        self.missing += 1
+                        self.first_missing = self.first_missing or name
                     self.found.append(
                         problem(file, f"{record}.file_name", f"{note}: {path}", "warning")
                     )
@@ -115,6 +122,11 @@ class ImageFileChecks:
                 + _folder_hint(self.first_name or "", root)
             )
             return [*out, problem(file, "(images folder)", reason, "warning")]
+        most_missing = self.missing and self.missing * 2 >= self.named
+        hint = _coco_name_hint(self.first_missing or "", root) if most_missing else ""
+        if hint:  # most are missing because of their names' COCO 2014 prefix: say so, once
+            reason = f"{self.missing} of the {self.named} images were not found under {root}"
+            out.append(problem(file, "(images folder)", reason + hint, "warning"))
         return out + self.found
 
 
@@ -155,4 +167,31 @@ def _folder_hint(name: str, root: str) -> str:
     for sub in subfolders:
         if os.path.isfile(os.path.join(sub, name)):
             return f" (they are in its subfolder {sub})"
+    return _coco_name_hint(name, root)
+
+
+def _coco_name_hint(name: str, root: str) -> str:
+    """A hint when ``name`` (a missing image's file name) is under ``root`` with its COCO 2014
+    prefix (``COCO_val2014_``) taken off or put on: the labels and the folder come from
+    different COCO releases. Only said, never renamed."""
+    folder, base = os.path.split(name)
+    coco_2014 = _COCO_2014.fullmatch(base)
+    if coco_2014 is not None:
+        if os.path.isfile(os.path.join(root, folder, coco_2014.group(2))):
+            return (
+                f" (the file names have the COCO 2014 prefix, e.g. {base!r}, but the folder's "
+                f"files do not, e.g. {coco_2014.group(2)!r}: drop the "
+                f"'COCO_{coco_2014.group(1)}_' prefix from the file names, or use the 2014 "
+                "image folder)"
+            )
+        return ""
+    pattern = os.path.join(glob.escape(os.path.join(root, folder)), f"COCO_*_{glob.escape(base)}")
+    for path in sorted(glob.glob(pattern))[:1]:
+        prefixed = os.path.basename(path)
+        if _COCO_2014.fullmatch(prefixed) is not None:
+            return (
+                f" (the folder's files have the COCO 2014 prefix, e.g. {prefixed!r}, but the "
+                f"file names do not, e.g. {base!r}: add the prefix to the file names, or use "
+                "the 2017 image folder)"
+            )
     return ""

@@ -68,6 +68,47 @@ def test_the_sentence_says_where_the_images_are(tmp_path: Path) -> None:
     assert "the file names start with a folder, e.g. 'train/street_1.jpg'" in problem.reason
 
 
+def _jpeg(path: Path) -> None:
+    Image.new("RGB", (4, 3)).save(path)
+
+
+def test_coco_2014_names_against_a_2017_folder_say_so(tmp_path: Path) -> None:
+    """Labels named COCO_val2014_000000000544.jpg, a folder of 000000000544.jpg: a hint, the
+    files and names untouched."""
+    names = ["000000000544.jpg", "000000000632.jpg"]
+    for name in names:
+        _jpeg(tmp_path / name)
+    images = [
+        {"id": k, "file_name": f"COCO_val2014_{name}", "width": 4, "height": 3}
+        for k, name in enumerate(names)
+    ]
+    [problem] = check_images(images, tmp_path)
+    assert "none of the 2 images were found" in problem.reason
+    assert (
+        "the file names have the COCO 2014 prefix, e.g. 'COCO_val2014_000000000544.jpg', but "
+        "the folder's files do not, e.g. '000000000544.jpg': drop the 'COCO_val2014_' prefix"
+    ) in problem.reason
+    assert sorted(p.name for p in tmp_path.iterdir()) == names  # nothing renamed
+
+
+def test_2017_names_against_a_2014_folder_say_so(tmp_path: Path) -> None:
+    """The other way round, with one image found: most missing still gets the hint, once."""
+    for name in ("COCO_val2014_000000000544.jpg", "COCO_val2014_000000000632.jpg", "x.jpg"):
+        _jpeg(tmp_path / name)
+    images = [
+        {"id": k, "file_name": name, "width": 4, "height": 3}
+        for k, name in enumerate(["000000000544.jpg", "000000000632.jpg", "x.jpg"])
+    ]
+    problems = check_images(images, tmp_path)
+    hints = [p.reason for p in problems if p.record == "(images folder)"]
+    assert hints == [
+        f"2 of the 3 images were not found under {tmp_path} (the folder's files have the COCO "
+        "2014 prefix, e.g. 'COCO_val2014_000000000544.jpg', but the file names do not, e.g. "
+        "'000000000544.jpg': add the prefix to the file names, or use the 2017 image folder)"
+    ]
+    assert len(problems) == 3  # the missing images are still named one by one
+
+
 def test_some_missing_images_are_still_named_one_by_one(tmp_path: Path) -> None:
     folder = tmp_path / "images"
     shutil.copytree(EXPORTERS / "images", folder)
