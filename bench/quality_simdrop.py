@@ -10,8 +10,8 @@ N(0, 1) priors; optionally per-class intercepts) separates them from the analysi
 candidates on features invariant to a per-class monotone rescaling of the scores
 (:data:`FEATURES`: the calibrated probability's logit, size against the class's labels and the
 image, border contact, same-class neighbours, a higher prediction on it, the image's found
-share, label counts, label overlap, aspect against the class's; the last four of
-:data:`FEATURES` were tried on top of those). The candidates are then
+share, label counts, label overlap, aspect against the class's; the last five of
+:data:`FEATURES` were tried on top of those, ``sharp`` from the image's pixels). The candidates are then
 ranked by the model (``transfer``: today's missing_label scores handed out in the model's
 order, so the kinds' scales stay as they are).
 
@@ -25,10 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from labelfix.core import edge_fit
 from labelfix.core.errors import _box_iou
 from labelfix.core.matching import TP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality_data import IMAGES  # noqa: E402
 from quality_offline import evaluate_setup, load  # noqa: E402
 
 MIN_SCORE, SAME, OTHER, CROWD = 0.05, 0.3, 0.4, 0.1
@@ -48,6 +50,7 @@ FEATURES = (
     "z_vs_image",
     "img_cands",
     "img_cand_p",
+    "sharp",
 )
 
 
@@ -120,6 +123,33 @@ class Analysis:
             )
             self.crowd[i] = _crowd_overlap(self.box[ps], self.l_box[ls])
             self.pp[i] = _box_iou(self.box[ps], self.box[ps])
+
+    def _sharpness(self, image_id: int, box: np.ndarray) -> float:
+        """log of the mean gradient magnitude inside the box over the image's (nan-free)."""
+        if SHARP is None:
+            return 0.0
+        if image_id not in _GRADIENTS:
+            name = next(im["file_name"] for im in self.truth.data["images"] if im["id"] == image_id)
+            gray = edge_fit.gray_pixels(IMAGES / name, None)
+            if gray is None:
+                _GRADIENTS[image_id] = None
+            else:
+                gy, gx = np.gradient(gray.astype(np.float64))
+                mag = np.hypot(gx, gy)
+                integral = np.zeros((mag.shape[0] + 1, mag.shape[1] + 1))
+                integral[1:, 1:] = mag.cumsum(0).cumsum(1)
+                _GRADIENTS[image_id] = (integral, float(mag.mean()))
+        got = _GRADIENTS[image_id]
+        if got is None:
+            return 0.0
+        integral, mean = got
+        hgt, wid = integral.shape[0] - 1, integral.shape[1] - 1
+        x0, y0 = int(np.clip(box[0], 0, wid - 1)), int(np.clip(box[1], 0, hgt - 1))
+        x1 = int(np.clip(np.ceil(box[0] + box[2]), x0 + 1, wid))
+        y1 = int(np.clip(np.ceil(box[1] + box[3]), y0 + 1, hgt))
+        total = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+        inside = total / ((x1 - x0) * (y1 - y0))
+        return float(np.log((inside + 1e-3) / (mean + 1e-3)))
 
     def _image_tp_z(self, ps: np.ndarray, leave: int) -> float:
         """Mean logit p of the image's true positives (``leave``: one left out), else the
@@ -262,6 +292,7 @@ class Analysis:
                         np.log(pc / (1 - pc)) - self._image_tp_z(ps, k if loo else -1),
                         np.log1p(len(real_kept) + (1 if loo else 0)),
                         float(sum(self.p[ps][j] for j in real_kept if j != k)),
+                        self._sharpness(int(i), b),
                     ]
                 )
                 idx.append(g)
@@ -285,6 +316,8 @@ def logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, sd: float = 1.0) -> np
 
 
 _CACHE: dict = {}
+_GRADIENTS: dict = {}  # image id -> (integral of the gradient magnitude, its mean) or None
+SHARP: bool | None = True  # None: the sharpness feature is 0 (not read)
 # the calibration refitted with a twentieth of the true positives counted false (fails: see
 # quality_log.md)
 REFIT = False
@@ -419,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--setups", default="centernet,nanodet,centernet-blurred,synthetic")
     ap.add_argument("--fidelity", action="store_true", help="features: hits vs simulated")
     args = ap.parse_args(argv)
-    later = ("img_class_labels", "z_vs_image", "img_cands", "img_cand_p")  # tried on top
+    later = ("img_class_labels", "z_vs_image", "img_cands", "img_cand_p", "sharp")  # on top
     base_features = [f for f in FEATURES if f not in later]
     variants = {
         "A": rescore_model("transfer", use=base_features),
