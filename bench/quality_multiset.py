@@ -10,7 +10,8 @@ the set's own analysis) and merges them: so the merge of the dumped rows is the 
 for the four detectors and seeds 0-9); ``python bench/quality_multiset.py eval --seeds 5-9
 [--score-version 10]`` prints each set's and the multi-set setups' numbers, merged by
 core.consensus's formulas of that version: the same numbers as ``bench_quality.py --setups
-A+B`` (checked for the four multi-set setups, seeds 5-9, versions 10 and 12).
+A+B`` (checked for the four multi-set setups, seeds 5-9, versions 10, 12 and 14; version 14
+weighs each set by its recall, which dumps made before it get from their matches).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from labelfix.core import analyze as az
-from labelfix.core import result_rows
+from labelfix.core import result_rows, scoring
 from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import KINDS, AnalysisParams
+from labelfix.core.matching import TP
 from labelfix.core.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,6 +64,7 @@ def _one(data: dict, records: list[dict], params: AnalysisParams, workdir: Path)
             "boxes": dict(outcome.boxes),
             "matches": {k: v.copy() for k, v in r.matches.items()},
             "probability": None if r.probability is None else r.probability.copy(),
+            "recall": None if r.fit is None else scoring.set_recall(r.fit),
             "pred_id": inputs.predictions["id"].copy(),
             "pred_box": inputs.predictions["box"].copy(),
             "pred_cat": inputs.predictions["category_id"].copy(),
@@ -117,6 +120,15 @@ def candidates(rows: np.ndarray, boxes: dict[int, dict[int, np.ndarray]]) -> dic
     return out
 
 
+def _recall(dumped: dict, data: dict) -> float:
+    """The set's recall as core.scoring.set_recall gives it (dumps before it: from the
+    matches, true positives over the regular labels)."""
+    if dumped.get("recall") is not None:
+        return float(dumped["recall"])
+    labels = sum(1 for a in data["annotations"] if not a.get("iscrowd", 0))
+    return float((np.asarray(dumped["matches"]["outcome"]) == TP).sum() / max(labels, 1))
+
+
 def evaluate_sets(
     dets: Sequence[str], seeds: Sequence[int], version: int | None = None
 ) -> np.ndarray:
@@ -136,7 +148,9 @@ def evaluate_sets(
                     sid,
                     s["suspects"],
                     s["boxes"],
-                    result_rows.set_cover(s["matches"], s["pred_id"], s["pred_box"]),
+                    result_rows.set_cover(
+                        s["matches"], s["pred_id"], s["pred_box"], _recall(s, truth.data)
+                    ),
                 )
                 for sid, s in per
             ]

@@ -548,7 +548,8 @@ def _cover(inputs: AnalysisInputs, result: AnalysisResult, several: bool) -> con
     if not several:
         return None
     preds = inputs.predictions
-    return result_rows.set_cover(result.matches, preds["id"], preds["box"])
+    recall = None if result.fit is None else scoring.set_recall(result.fit)
+    return result_rows.set_cover(result.matches, preds["id"], preds["box"], recall)
 
 
 def _compute_set(

@@ -29,6 +29,15 @@ the sets with a view of the object that support it: ``n_support / (n_support +
 n_disagree)`` (a linear pool in which a disagreeing set says 0). A set that saw nothing there
 has no view (a weaker detector's silence says little). One set alone keeps its score exactly.
 
+From score version 14 each set's scores are first weighed by the set's reliability: its recall
+(the share of the labels its true positives match, core.scoring.set_recall) over the best
+set's. Where two sets find a suspect the weaker set's overconfident score no longer wins, and a
+weaker set's suspects alone count less (bench/quality_log.md, reliability session: the tuning
+pair's all-kinds AP 0.544 -> 0.565, above its better set alone). A ratio of recalls: the same
+on any detector's score scale, and one set, or sets that find as many labels, keep version
+12's scores. Rows are visited by weighed score, so the row standing for a suspect (its fix) is
+the one that scores it.
+
 Pure functions over numpy arrays: no Qt, no store.
 """
 
@@ -67,6 +76,7 @@ class Cover:
 
     labels: frozenset[int]
     boxes: dict[int, np.ndarray]  # image id -> (n, 4)
+    recall: float | None = None  # the share of the labels they match (score version 14)
 
     @classmethod
     def from_matches(
@@ -74,15 +84,18 @@ class Cover:
         annotation_id: np.ndarray,
         image_id: np.ndarray,
         box: np.ndarray,
+        recall: float | None = None,
     ) -> Cover:
-        """From the set's true positives: their labels, images and prediction boxes."""
+        """From the set's true positives: their labels, images and prediction boxes (and the
+        set's recall, core.scoring.set_recall)."""
         image = np.asarray(image_id, dtype=np.int64)
         box = np.asarray(box, dtype=np.float64).reshape(-1, 4)
         order = np.argsort(image, kind="stable")
         images, starts = np.unique(image[order], return_index=True)
         ends = np.append(starts[1:], len(order))[: len(starts)]  # none: no image
         boxes = {int(i): box[order[a:b]] for i, a, b in zip(images, starts, ends, strict=True)}
-        return cls(frozenset(np.asarray(annotation_id, dtype=np.int64).tolist()), boxes)
+        labels = frozenset(np.asarray(annotation_id, dtype=np.int64).tolist())
+        return cls(labels, boxes, recall)
 
     def explains(
         self, kind: int, annotation_id: int, image_id: int, box: np.ndarray, iou: float
@@ -109,6 +122,7 @@ class Merged:
     support_set: list[np.ndarray]
     support_row: list[np.ndarray]
     disagree: np.ndarray | None = None  # score version 12: sets whose true positives explain it
+    weight: np.ndarray | None = None  # score version 14: each set's reliability (1: the best)
 
     def n_sets(self) -> np.ndarray:
         """How many sets support each suspect."""
@@ -162,16 +176,33 @@ def _disagree(sets: list[SetSuspects], member: list[tuple[int, int]], iou: float
     )
 
 
+def set_weights(sets: list[SetSuspects], version: int = 10) -> np.ndarray:
+    """Each set's reliability from score ``version`` 14 (see the module): its recall over the
+    best set's; 1 for every set before, for one set, or when a set's recall is unknown."""
+    ones = np.ones(len(sets))
+    if version < 14 or len(sets) < 2:
+        return ones
+    recall = [s.cover.recall if s.cover is not None else None for s in sets]
+    if any(r is None for r in recall):
+        return ones
+    r = np.asarray(recall, dtype=np.float64)
+    return r / r.max() if r.max() > 0 else ones
+
+
 def merge_sets(
     sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU, version: int = 10
 ) -> Merged:
     """Merge the suspects of several prediction sets (one set: every row as it is); score
     ``version`` picks :func:`combined_score`'s formula.
 
-    Rows are visited best score first; each joins the first merged suspect it matches that has
+    Rows are visited best score first (from score version 14 weighted by their set's
+    reliability, :func:`set_weights`); each joins the first merged suspect it matches that has
     no row of its own set yet, or starts a new one.
     """
-    entries = [(float(s.score[r]), k, r) for k, s in enumerate(sets) for r in range(len(s))]
+    weight = set_weights(sets, version)
+    entries = [
+        (float(s.score[r]) * weight[k], k, r) for k, s in enumerate(sets) for r in range(len(s))
+    ]
     entries.sort(key=lambda e: (-e[0], e[1], e[2]))
     keyed: dict[tuple, int] = {}
     boxes: dict[int, list[int]] = {}  # image -> merged missing-label suspects on it
@@ -211,7 +242,7 @@ def merge_sets(
         [
             combined_score(
                 int(sets[m[0][0]].kind[m[0][1]]),
-                np.array([sets[k].score[r] for k, r in m]),
+                np.array([sets[k].score[r] * weight[k] for k, r in m]),
                 np.array([bool(np.isfinite(sets[k].box[r]).all()) for k, r in m]),
                 version,
                 int(d),
@@ -226,4 +257,5 @@ def merge_sets(
         [np.array([k for k, _ in m], dtype=np.int64) for m in members],
         [np.array([r for _, r in m], dtype=np.int64) for m in members],
         disagree,
+        weight,
     )

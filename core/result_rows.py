@@ -149,11 +149,15 @@ def prediction_boxes(
 
 
 def set_cover(
-    matches: dict[str, np.ndarray], prediction_ids: np.ndarray, boxes: np.ndarray
+    matches: dict[str, np.ndarray],
+    prediction_ids: np.ndarray,
+    boxes: np.ndarray,
+    recall: float | None = None,
 ) -> consensus.Cover:
     """What a set's true positives explain (core.consensus, score version 12): from its
     matches (``outcome``, ``annotation_id``, ``image_id``, ``prediction_id``) and its
-    predictions' ids and boxes."""
+    predictions' ids and boxes; with the set's ``recall`` (core.scoring.set_recall: its
+    reliability from score version 14)."""
     tp = np.asarray(matches["outcome"]) == TP
     wanted = np.asarray(matches["prediction_id"], dtype=np.int64)[tp]
     ids = np.asarray(prediction_ids, dtype=np.int64)
@@ -163,6 +167,7 @@ def set_cover(
         np.asarray(matches["annotation_id"])[tp],
         np.asarray(matches["image_id"])[tp],
         np.asarray(boxes, dtype=np.float64).reshape(-1, 4)[at],
+        recall,
     )
 
 
@@ -236,6 +241,8 @@ def several_sets(
         set_id, rows, _ = per_set[k]
         scored[out] = rows[r, :width]
         changed = merged.disagree is not None and merged.disagree[m] > 0
+        if version >= 14:  # a less reliable set's own row is weighed too
+            changed = changed or merged.score[m] != rows[r, len(SUSPECT_COLUMNS)]
         if len(merged.support_set[m]) > 1 or changed:  # else its own score to the last bit
             scored[out, len(SUSPECT_COLUMNS)] = merged.score[m]
         set_col[out] = set_id
