@@ -10,7 +10,7 @@ the set's own analysis) and merges them: so the merge of the dumped rows is the 
 for the four detectors and seeds 0-9); ``python bench/quality_multiset.py eval --seeds 5-9
 [--score-version 10]`` prints each set's and the multi-set setups' numbers, merged by
 core.consensus's formulas of that version: the same numbers as ``bench_quality.py --setups
-A+B`` (checked for the four multi-set setups, seeds 5-9, versions 10, 12 and 14; version 14
+A+B`` (checked for the four multi-set setups, seeds 5-9, versions 10, 12 and 13; version 13
 weighs each set by its recall, which dumps made before it get from their matches).
 """
 

@@ -29,7 +29,7 @@ the sets with a view of the object that support it: ``n_support / (n_support +
 n_disagree)`` (a linear pool in which a disagreeing set says 0). A set that saw nothing there
 has no view (a weaker detector's silence says little). One set alone keeps its score exactly.
 
-From score version 14 each set's scores are first weighed by the set's reliability: its recall
+From score version 13 each set's scores are first weighed by the set's reliability: its recall
 (the share of the labels its true positives match, core.scoring.set_recall) over the best
 set's. Where two sets find a suspect the weaker set's overconfident score no longer wins, and a
 weaker set's suspects alone count less (bench/quality_log.md, reliability session: the tuning
@@ -76,7 +76,7 @@ class Cover:
 
     labels: frozenset[int]
     boxes: dict[int, np.ndarray]  # image id -> (n, 4)
-    recall: float | None = None  # the share of the labels they match (score version 14)
+    recall: float | None = None  # the share of the labels they match (score version 13)
 
     @classmethod
     def from_matches(
@@ -122,7 +122,7 @@ class Merged:
     support_set: list[np.ndarray]
     support_row: list[np.ndarray]
     disagree: np.ndarray | None = None  # score version 12: sets whose true positives explain it
-    weight: np.ndarray | None = None  # score version 14: each set's reliability (1: the best)
+    weight: np.ndarray | None = None  # score version 13: each set's reliability (1: the best)
 
     def n_sets(self) -> np.ndarray:
         """How many sets support each suspect."""
@@ -177,10 +177,10 @@ def _disagree(sets: list[SetSuspects], member: list[tuple[int, int]], iou: float
 
 
 def set_weights(sets: list[SetSuspects], version: int = 10) -> np.ndarray:
-    """Each set's reliability from score ``version`` 14 (see the module): its recall over the
+    """Each set's reliability from score ``version`` 13 (see the module): its recall over the
     best set's; 1 for every set before, for one set, or when a set's recall is unknown."""
     ones = np.ones(len(sets))
-    if version < 14 or len(sets) < 2:
+    if version < 13 or len(sets) < 2:
         return ones
     recall = [s.cover.recall if s.cover is not None else None for s in sets]
     if any(r is None for r in recall):
@@ -195,7 +195,7 @@ def merge_sets(
     """Merge the suspects of several prediction sets (one set: every row as it is); score
     ``version`` picks :func:`combined_score`'s formula.
 
-    Rows are visited best score first (from score version 14 weighted by their set's
+    Rows are visited best score first (from score version 13 weighted by their set's
     reliability, :func:`set_weights`); each joins the first merged suspect it matches that has
     no row of its own set yet, or starts a new one.
     """

@@ -157,7 +157,7 @@ def set_cover(
     """What a set's true positives explain (core.consensus, score version 12): from its
     matches (``outcome``, ``annotation_id``, ``image_id``, ``prediction_id``) and its
     predictions' ids and boxes; with the set's ``recall`` (core.scoring.set_recall: its
-    reliability from score version 14)."""
+    reliability from score version 13)."""
     tp = np.asarray(matches["outcome"]) == TP
     wanted = np.asarray(matches["prediction_id"], dtype=np.int64)[tp]
     ids = np.asarray(prediction_ids, dtype=np.int64)
@@ -241,7 +241,7 @@ def several_sets(
         set_id, rows, _ = per_set[k]
         scored[out] = rows[r, :width]
         changed = merged.disagree is not None and merged.disagree[m] > 0
-        if version >= 14:  # a less reliable set's own row is weighed too
+        if version >= 13:  # a less reliable set's own row is weighed too
             changed = changed or merged.score[m] != rows[r, len(SUSPECT_COLUMNS)]
         if len(merged.support_set[m]) > 1 or changed:  # else its own score to the last bit
             scored[out, len(SUSPECT_COLUMNS)] = merged.score[m]

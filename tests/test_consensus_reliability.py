@@ -1,4 +1,4 @@
-"""Several prediction sets weighed by their reliability (core.consensus, score version 14):
+"""Several prediction sets weighed by their reliability (core.consensus, score version 13):
 each set's suspect scores count by the set's recall over the best set's, so a weaker
 detector's overconfident score no longer wins on a suspect both sets find."""
 
@@ -44,10 +44,10 @@ def _by_row(m) -> dict[tuple[int, int], int]:
     return {(int(s), int(r)): i for i, (s, r) in enumerate(zip(m.set_index, m.row, strict=True))}
 
 
-def test_v14_a_weaker_sets_scores_count_by_its_recall_over_the_best_sets() -> None:
+def test_v13_a_weaker_sets_scores_count_by_its_recall_over_the_best_sets() -> None:
     strong, weak = _set(STRONG, 0.6), _set(WEAK, 0.3)
-    assert set_weights([strong, weak], 14).tolist() == [1.0, 0.5]
-    m = merge_sets([strong, weak], version=14)
+    assert set_weights([strong, weak], 13).tolist() == [1.0, 0.5]
+    m = merge_sets([strong, weak], version=13)
     by = _by_row(m)
     # label 3: the weak set's 0.7 weighs 0.35, the strong set's 0.4 wins and its row (its fix)
     assert m.score[by[(0, 0)]] == 0.4 and (1, 0) not in by
@@ -60,17 +60,17 @@ def test_v14_a_weaker_sets_scores_count_by_its_recall_over_the_best_sets() -> No
     assert old.score[_by_row(old)[(1, 0)]] == 0.7 and old.score[_by_row(old)[(1, 1)]] == 0.6
 
 
-def test_v14_only_the_ratio_of_the_recalls_counts_and_one_set_changes_nothing() -> None:
-    a = merge_sets([_set(STRONG, 0.6), _set(WEAK, 0.3)], version=14)
-    b = merge_sets([_set(STRONG, 0.8), _set(WEAK, 0.4)], version=14)
+def test_v13_only_the_ratio_of_the_recalls_counts_and_one_set_changes_nothing() -> None:
+    a = merge_sets([_set(STRONG, 0.6), _set(WEAK, 0.3)], version=13)
+    b = merge_sets([_set(STRONG, 0.8), _set(WEAK, 0.4)], version=13)
     assert a.score.tolist() == b.score.tolist() and a.row.tolist() == b.row.tolist()
     one = _set(WEAK, 0.3)
-    m = merge_sets([one], version=14)
+    m = merge_sets([one], version=13)
     assert m.score[np.argsort(m.row)].tolist() == one.score.tolist()  # to the last bit
     # a recall unknown (a cover stored without it): every set weighs 1, as in version 12
     unknown = [_set(STRONG, 0.6), _set(WEAK, None)]
-    assert set_weights(unknown, 14).tolist() == [1.0, 1.0]
-    assert merge_sets(unknown, version=14).score.tolist() == (
+    assert set_weights(unknown, 13).tolist() == [1.0, 1.0]
+    assert merge_sets(unknown, version=13).score.tolist() == (
         merge_sets(unknown, version=12).score.tolist()
     )
     assert set_weights([_set(STRONG, 0.6), _set(WEAK, 0.3)], 12).tolist() == [1.0, 1.0]
@@ -89,7 +89,7 @@ def _scored(rows: list[tuple]) -> np.ndarray:
     return out
 
 
-def test_v14_rows_carry_the_weighed_score_and_each_sets_own_support() -> None:
+def test_v13_rows_carry_the_weighed_score_and_each_sets_own_support() -> None:
     strong = _scored([("wrong_class", 1, 3, 7, 0.4)])
     weak = _scored([("wrong_class", 1, 3, 5, 0.7), ("wrong_class", 1, 4, 6, 0.6)])
     boxes_s = {7: np.array([0.0, 0, 10, 10])}
@@ -100,7 +100,7 @@ def test_v14_rows_carry_the_weighed_score_and_each_sets_own_support() -> None:
     cover_w = result_rows.set_cover(no_tp, np.zeros(0), np.zeros((0, 4)), 0.3)
     assert cover_s.recall == 0.6
     rows = result_rows.several_sets(
-        [(1, strong, boxes_s, cover_s), (2, weak, boxes_w, cover_w)], version=14
+        [(1, strong, boxes_s, cover_s), (2, weak, boxes_w, cover_w)], version=13
     )
     r = rows.rows
     by_label = {int(a): i for i, a in enumerate(r[:, result_rows.RCOL["annotation_id"]])}

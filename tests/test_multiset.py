@@ -2,7 +2,7 @@
 detectors (CenterNet and NanoDet), every suspect lists the sets that support it, a missing
 label both find scores higher (noisy-or), a suspect on a label keeps its best set's score and
 a suspect on a label the other set's true positive matches scores half (score version 12),
-each set's scores weigh by its recall over the best set's (score version 14), nothing any set
+each set's scores weigh by its recall over the best set's (score version 13), nothing any set
 found is lost, and a
 decision made on one set's analysis shows on the same object in the analysis of both (and the
 other way round, with one undo for all). With one set nothing changes."""
@@ -80,7 +80,7 @@ def test_every_suspect_lists_its_sets_and_more_support_scores_higher(store: Stor
         m = az.matches(store, i)
         explained[i] = set(m["annotation_id"][m["outcome"] == 1].tolist())
     version = AnalysisParams().score_version
-    # each set's reliability (score version 14): its recall over the best set's, from its fit
+    # each set's reliability (score version 13): its recall over the best set's, from its fit
     analysis = store.current_analysis()["id"]
     recall = {}
     for i in ids:
@@ -243,7 +243,7 @@ def test_re_reading_images_keeps_one_support_row_per_set(store: Store) -> None:
 
 
 def test_re_analysing_some_images_weighs_the_sets_as_the_full_analysis(store: Store) -> None:
-    """Score version 14 weighs each set by its recall: a re-analysis of a few images (after an
+    """Score version 13 weighs each set by its recall: a re-analysis of a few images (after an
     edit) takes it from the sets' stored fits, not from those images' matches alone."""
     index = SuspectIndex.load(store)
     alone = index.support_counts() == 1
