@@ -29,7 +29,7 @@ import numpy as np
 from . import habits, review_cut
 from .errors import AnalysisParams, ChunkFacts
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
-from .scoring import DetectorFit
+from .scoring import DetectorFit, set_recall
 
 REPORT_CUT = 0.5  # calibrated probability from which a prediction counts as made
 RELIABILITY_BINS = 10
@@ -257,6 +257,9 @@ def set_report(
         "confusion": rows,
         "reliability": {str(c): v for c, v in bins.items()},
     }
+    recall = set_recall(fit)
+    if recall is not None:  # the set's weight among several (core.consensus.recall_weights)
+        out["recall"] = _number(recall)
     if fit.score_scale is not None:  # core.score_scale's diagnostic (its curve is in the fit)
         scale = {k: v for k, v in fit.score_scale.to_json().items() if k != "curve"}
         out["score_scale"] = {**scale, "scores": params.scores}

@@ -179,11 +179,14 @@ def _disagree(sets: list[SetSuspects], member: list[tuple[int, int]], iou: float
 def set_weights(sets: list[SetSuspects], version: int = 10) -> np.ndarray:
     """Each set's reliability from score ``version`` 13 (see the module): its recall over the
     best set's; 1 for every set before, for one set, or when a set's recall is unknown."""
-    ones = np.ones(len(sets))
-    if version < 13 or len(sets) < 2:
-        return ones
     recall = [s.cover.recall if s.cover is not None else None for s in sets]
-    if any(r is None for r in recall):
+    return recall_weights(recall, version)
+
+
+def recall_weights(recall: list[float | None], version: int = 10) -> np.ndarray:
+    """:func:`set_weights` from the sets' recalls (what ``labelfix report`` and the app show)."""
+    ones = np.ones(len(recall))
+    if version < 13 or len(recall) < 2 or any(r is None for r in recall):
         return ones
     r = np.asarray(recall, dtype=np.float64)
     return r / r.max() if r.max() > 0 else ones

@@ -16,6 +16,7 @@ import pytest
 
 from labelfix.core import analyze as az
 from labelfix.core import consensus, project, result_rows
+from labelfix.core.cli_report import report_data, weight_sentence
 from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams
 from labelfix.core.review import decide
 from labelfix.core.store import Store
@@ -255,3 +256,18 @@ def test_re_analysing_some_images_weighs_the_sets_as_the_full_analysis(store: St
     on = np.isin(index.image_id, image_ids)
     after = {index.key(p): float(index.score[p]) for p in np.flatnonzero(on).tolist()}
     assert after == pytest.approx(before) and len(after) > 10
+
+
+def test_the_report_says_each_sets_recall_and_its_weight_among_the_sets(store: Store) -> None:
+    """``labelfix report`` of both sets gives each set's recall and the weight its suspects
+    carry in the merged ranking (score version 13): the better set 1, the other the ratio."""
+    both = report_data(store, "centernet,nanodet")["sets"]
+    recall = {s["set"]: s["recall"] for s in both}
+    weight = {s["set"]: s["weight"] for s in both}
+    assert 0.3 < recall["nanodet"] < recall["centernet"] < 0.9
+    assert weight["centernet"] == 1.0
+    assert weight["nanodet"] == pytest.approx(recall["nanodet"] / recall["centernet"], abs=1e-5)
+    assert "weigh 0." in weight_sentence(both[1]) or "weigh 0." in weight_sentence(both[0])
+    (alone,) = report_data(store, "nanodet")["sets"]
+    assert alone["recall"] == recall["nanodet"] and alone["weight"] is None
+    assert "weigh" not in weight_sentence(alone)
