@@ -17,7 +17,8 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
@@ -234,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
         "just a project file, `labelfix X.labelfix`) it opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"labelfix {__version__}")
+    parser.add_argument(
+        "--reviewer",
+        dest="reviewer_before",
+        metavar="NAME",
+        help="who the change log names, for any command (as the command's own --reviewer)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, fn: Command, help_: str) -> argparse.ArgumentParser:
@@ -300,6 +307,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def reviewer_before(args: argparse.Namespace) -> Iterator[None]:
+    """``labelfix --reviewer NAME COMMAND``: the command works as NAME (its own ``--reviewer``
+    after it wins), also a command without a project (``labelfix --reviewer NAME reviewer``)."""
+    name = getattr(args, "reviewer_before", None)
+    if name is None:
+        yield
+        return
+    if getattr(args, "reviewer", None) is None and hasattr(args, "reviewer"):
+        args.reviewer = name
+    old = os.environ.get(settings.REVIEWER_ENV)
+    os.environ[settings.REVIEWER_ENV] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(settings.REVIEWER_ENV, None)
+        else:
+            os.environ[settings.REVIEWER_ENV] = old
+
+
 def run(argv: list[str] | None = None) -> int:
     """Parse and run one headless command; returns the exit code."""
     parser = build_parser()
@@ -313,7 +341,8 @@ def run(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return args.func(args)
+        with reviewer_before(args):
+            return args.func(args)
     except CocoError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -205,3 +205,18 @@ def test_a_coco_file_where_a_project_goes_says_how_to_make_one(tmp_path: Path) -
     assert r.returncode == 2
     assert f"{gt} is not a LabelFix project" in r.stderr
     assert f"labelfix import --gt {gt}" in r.stderr
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_reviewer_before_or_after_the_command(tiny_project: Path, before: bool) -> None:
+    """README lists --reviewer for every command: `labelfix --reviewer NAME suspects X` was
+    refused (the desktop app's parser took it: "invalid choice: 'suspects'")."""
+    assert labelfix("analyze", str(tiny_project), "-q").returncode == 0
+    option = ("--reviewer", "bob")
+    command = ("apply", str(tiny_project), "--reject", "--top", "1", "--min-confidence", "0")
+    r = labelfix(*option, *command) if before else labelfix(*command, *option)
+    assert r.returncode == 0, r.stderr
+    r = labelfix("decisions", str(tiny_project))
+    assert r.returncode == 0 and "bob" in r.stdout, (r.stdout, r.stderr)
+    r = labelfix("--reviewer", "bob", "suspects", str(tiny_project), "--status", "all")
+    assert r.returncode == 0 and "rejected" in r.stdout, r.stderr

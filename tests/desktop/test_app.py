@@ -109,6 +109,7 @@ def test_the_desktop_commands_take_reviewer(demo_project: Path) -> None:
         (str(demo_project), "--reviewer", "bob"),
         ("open", str(demo_project), "--reviewer", "bob"),
         ("--reviewer", "bob"),
+        ("--reviewer", "bob", str(demo_project)),
     ):
         result = run_labelfix(*args, "--smoke")
         assert result.returncode == 0, (args, result.stderr)
