@@ -52,6 +52,7 @@ from .summary import SummaryPanel
 from .table import SuspectTable
 from .team.controller import TeamWindowPart, ask_for_images, make_team_dock
 from .team.open_dialog import OpenTeamDialog
+from .warnings_badge import WarningsBadge, import_summary
 from .widgets import FilterBar, JobIndicator, StatusCounts, TipBar
 
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
@@ -187,6 +188,8 @@ class MainWindow(QMainWindow):
         self.statusBar().messageChanged.connect(self._counts_under_message)
         self.analysisFinished.connect(self._show_analysis_warnings)
         self._build_menus()
+        self.badge = WarningsBadge()  # the import's and the analysis's warnings, one click away
+        self.statusBar().addPermanentWidget(self.badge)
         self.job = JobIndicator()
         self.job.cancelRequested.connect(workers.cancel_all)
         self.statusBar().addPermanentWidget(self.job)
@@ -284,6 +287,7 @@ class MainWindow(QMainWindow):
         self.docks["summary"].setWidget(SummaryPanel(session))
         self.counts = StatusCounts(session)
         self.statusBar().addWidget(self.counts, 1)
+        self.badge.set_warnings("Import", session.store.get_meta("warnings", []) or [])
         # Qt shows an added status bar widget by a queued call, after a message shown before it
         # (the import's warnings): hide the counts again once that has run
         QTimer.singleShot(0, self._counts_under_message)
@@ -363,6 +367,7 @@ class MainWindow(QMainWindow):
             if old is not None:
                 old.deleteLater()
         self.history = None
+        self.badge.clear()
         if self.counts is not None:
             self.statusBar().removeWidget(self.counts)
             self.counts.deleteLater()
@@ -458,12 +463,15 @@ class MainWindow(QMainWindow):
 
     def _show_analysis_warnings(self, summary: AnalysisSummary) -> None:
         """Say what the analysis could not use (e.g. image files its image evidence could not
-        read) in the status bar, after what the finished job said."""
-        if summary.warnings:
-            self.statusBar().showMessage("Analysis: " + " · ".join(summary.warnings), 20000)
+        read) in the warnings badge, beside the counts (a message took their place)."""
+        self.badge.set_warnings("Analysis", list(summary.warnings))
 
     def _error(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
+        self.tell(text)
+
+    def tell(self, text: str) -> None:
+        """A message box, where someone sees it (not offscreen)."""
         if self.isVisible() and QApplication.platformName() != "offscreen":
             QMessageBox.warning(self, "LabelFix", text)
 
@@ -475,29 +483,13 @@ class MainWindow(QMainWindow):
             self.open_new_project(dialog.result_path)
 
     def open_new_project(self, path: Path) -> bool:
-        """Open a project just imported and say what the import warned about: the first
-        warning in the status bar (all of them: ``labelfix info``), and an image folder that
-        holds none of the images in a message box too."""
+        """Open a project just imported; its warnings are in the status bar's badge (every
+        project's are), and an image folder that holds none of the images in a message box."""
         if not self.open_path(path):
             return False
         warnings = [str(w) for w in self.session.store.get_meta("warnings", []) or []]
-        if not warnings:
-            return True
-        folder = next((w for w in warnings if ": (images folder): " in w), None)
-        if folder is not None:
-            first = folder.split(": (images folder): ", 1)[1]
-        else:
-            first = warnings[0].split(": ", 1)[-1]  # the record and the reason
-        more = (
-            f" (and {len(warnings) - 1} more; `labelfix info` lists them)"
-            if len(warnings) > 1
-            else ""
-        )
-        text = f"Imported with {len(warnings)} warning(s): {first}{more}"
-        if folder is not None:
-            self._error(text)
-        else:
-            self.statusBar().showMessage(text, 20000)
+        if any(": (images folder): " in w for w in warnings):
+            self.tell(import_summary(warnings))
         return True
 
     def open_project(self) -> None:

@@ -20,6 +20,7 @@ def test_image_files_the_analysis_could_not_read_are_said(
     with qtbot.waitSignal(window.analysisFinished, timeout=120_000) as done:
         window.run_analysis()
     assert done.args[0].warnings, "the demo's inaccurate_label suspects need their images"
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Analysis: "))
-    message = window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "Analysis" in window.badge.sections)
+    message = window.badge.text_of_all()
     assert "image file(s) missing" in message and str(empty) in message
+    assert not window.statusBar().currentMessage().startswith("Analysis: ")  # counts not hidden

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QPlainTextEdit
+
 from labelfix.core.store import Store
 from labelfix.desktop import jobs
 from labelfix.desktop.main_window import MainWindow
@@ -27,8 +29,22 @@ def test_a_wrong_image_folder_is_said_when_the_new_project_opens(
     assert any("a box-only prediction" in w for w in warnings)  # the predictions' warning too
     window = MainWindow()
     qtbot.addWidget(window)
+    said: list[str] = []
+    window.tell = said.append  # the message box's sentence (no box offscreen)
+    window.show()
+    qtbot.waitExposed(window)
     assert window.open_new_project(out)
-    message = window.statusBar().currentMessage()
-    assert message.startswith("Imported with 2 warning(s): none of the 3 images were found under")
-    assert "check the folder" in message and "labelfix info" in message
+    assert said[0].startswith("Imported with 2 warning(s): none of the 3 images were found under")
+    assert "check the folder" in said[0]
+    qtbot.wait(50)
+    # the warnings stay one click away without hiding the counts (a 20 s status bar message
+    # took the counts' place, and then the warnings were gone from the window)
+    assert window.counts.isVisible() and not window.statusBar().currentMessage()
+    assert window.badge.isVisible() and window.badge.text() == "⚠ 2 warnings"
+    listed = window.badge.show_list().findChild(QPlainTextEdit).toPlainText()
+    assert "none of the 3 images were found under" in listed and "a box-only prediction" in listed
+    window.close_project()
+    assert not window.badge.isVisible()
+    assert window.open_path(out)  # opened again later: the import's warnings are still there
+    assert window.badge.isVisible() and window.badge.count() == 2
     window.close()
