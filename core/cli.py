@@ -28,7 +28,7 @@ from .export import ExportError, export_changes, export_coco
 from .merge import RelabelError
 from .progress import Throughput
 from .project import PROJECT_SUFFIX, ProjectError, Store, made_of
-from .store import TeamLocation, parse_location
+from .store import TeamLocation, lock, parse_location
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -113,8 +113,9 @@ def cli_session(reviewer: str | None) -> str:
 
 
 def open_from(args: argparse.Namespace, *, readonly: bool = False) -> Store:
-    """Open the project a command names (file or team URL) with its common options."""
-    return project.open_project(
+    """Open the project a command names (file or team URL) with its common options; a command
+    that writes to a project file open in the app says so (the window does not see it)."""
+    store = project.open_project(
         args.project,
         readonly=readonly and args.images is None,
         reviewer=args.reviewer,
@@ -122,6 +123,14 @@ def open_from(args: argparse.Namespace, *, readonly: bool = False) -> Store:
         images=args.images,
         session=cli_session(args.reviewer),
     )
+    held = None if readonly or store.is_team else lock.holder(store.location)
+    if held is not None:
+        print(
+            f"labelfix: warning: {held.sentence(store.location)}; its window does not show "
+            "this command's changes until the project is opened again there",
+            file=sys.stderr,
+        )
+    return store
 
 
 # ---------------------------------------------------------------------- commands

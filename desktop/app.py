@@ -20,6 +20,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from labelfix.core.store.lock import LockHolder
 
 # Libraries Qt's xcb platform plugin loads that the PySide6 wheel does not bundle (from
 # `ldd libqxcb.so libQt6XcbQpa.so.6`), and the Debian package of each.
@@ -313,6 +317,12 @@ def main(argv: list[str]) -> int:
     return app.exec()
 
 
+def _say_open_elsewhere(held: LockHolder, path: Path | str) -> bool:
+    """--smoke and --screenshot only look: open a project another app has open, and say so."""
+    print(f"labelfix: note: {held.sentence(path)}", file=sys.stderr)
+    return True
+
+
 def smoke(path: Path | None, *, tip: bool = False) -> int:
     """Start the window as a plain start would (geometry, project, show), wait until it is
     painted (and the project's first image is shown), print one line saying what it shows on
@@ -326,6 +336,7 @@ def smoke(path: Path | None, *, tip: bool = False) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings)
+        window.open_locked = _say_open_elsewhere
         window.restore_geometry()
         if path is not None and not window.open_path(path, tip=tip):
             print(
@@ -442,6 +453,7 @@ def render(
             str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat
         )  # leave the user's alone
         window = MainWindow(settings)
+        window.open_locked = _say_open_elsewhere
         try:
             width, height = (int(v) for v in size.lower().split("x"))
         except ValueError:

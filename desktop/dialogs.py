@@ -8,6 +8,7 @@ import html
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -38,6 +40,9 @@ from labelfix.core.errors import AnalysisParams
 
 from . import jobs, workers
 from .actions import shortcut_rows
+
+if TYPE_CHECKING:
+    from labelfix.core.store.lock import LockHolder
 
 LAST_FOLDER_KEY = "paths/last_folder"
 JSON_FILTER = "JSON (*.json);;All files (*)"
@@ -603,3 +608,21 @@ class ShortcutSheet(QDialog):
         self.resize(
             min(want_w, int(screen.width() * 0.9)), min(want_h, int(screen.height() * 0.85))
         )
+
+
+def ask_open_locked(parent: QWidget, held: LockHolder, path: Path | str) -> bool:
+    """A project file another app has open: open it anyway (True) or not."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Project already open")
+    box.setText(f"{held.sentence(path)}.")
+    box.setInformativeText(
+        "Two windows on one project each keep their own view and undo: an edit or decision "
+        "made in one can be undone or hidden by the other. Close it there first, or open it "
+        "here anyway (if that app is gone, e.g. on another computer that crashed)."
+    )
+    anyway = box.addButton("Open anyway", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is anyway

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -37,6 +37,7 @@ from .dialogs import (
     NewProjectDialog,
     ShortcutSheet,
     ThresholdsDialog,
+    ask_open_locked,
     choose_project_file,
 )
 from .errors import open_problem, team_display, team_problem
@@ -54,6 +55,9 @@ from .team.controller import TeamWindowPart, ask_for_images, make_team_dock
 from .team.open_dialog import OpenTeamDialog
 from .warnings_badge import WarningsBadge, import_summary
 from .widgets import FilterBar, JobIndicator, StatusCounts, TipBar
+
+if TYPE_CHECKING:
+    from labelfix.core.store.lock import LockHolder
 
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
 GRID_HIDES = ("inspector", "summary")  # docks the triage grid takes the room of
@@ -180,6 +184,8 @@ class MainWindow(QMainWindow):
         self.team_part: TeamWindowPart | None = None
         self.history: HistoryView | None = None
         self.ask_on_close: bool | None = None  # None: ask unless headless (offscreen)
+        # a project file another app has open: open it anyway? (None: ask; offscreen: yes)
+        self.open_locked: Callable[[LockHolder, Path | str], bool] | None = None
         self.actions = build_actions(
             self, self.settings, scopes={"canvas": self.canvas, "grid": self.grid}
         )
@@ -243,6 +249,9 @@ class MainWindow(QMainWindow):
         """Open a project file or a team project's ``postgresql://`` URL; a problem is shown
         as a sentence. A team project whose images this machine does not know asks for them."""
         team = is_team_location(path)
+        held = Session.opened_elsewhere(path)
+        if held is not None and not self._open_locked(held, path):
+            return False
         try:
             session = Session.open(path, self)
         except ProjectError as exc:
@@ -253,6 +262,11 @@ class MainWindow(QMainWindow):
         if session.is_team:
             QTimer.singleShot(0, lambda: self.session is session and ask_for_images(self, session))
         return True
+
+    def _open_locked(self, held: LockHolder, path: Path | str) -> bool:
+        if self.open_locked is not None:
+            return self.open_locked(held, path)
+        return QApplication.platformName() == "offscreen" or ask_open_locked(self, held, path)
 
     def open_team_project(self) -> bool:
         """File ▸ Open team project…: the server, the project and this machine's image folder."""

@@ -33,7 +33,9 @@ from labelfix.core.edits import (
 )
 from labelfix.core.redecide import redecide
 from labelfix.core.review import FixPreview, decide, fix_preview
-from labelfix.core.store import ConflictError, ConnectionLost, Store, TeamLocation
+from labelfix.core.store import ConflictError, ConnectionLost, Store, TeamLocation, lock
+from labelfix.core.store.location import is_team_location
+from labelfix.core.store.lock import LockHolder
 from labelfix.core.suspects import CACHE_MIN_ROWS, SuspectFilter, SuspectIndex
 
 from ..commands import EditCommand, Focus, leaf_edits
@@ -88,11 +90,26 @@ class Session(QObject):
     def open(cls, location: str | Path | TeamLocation, parent: QObject | None = None) -> Session:
         """Open a project file or a team project's ``postgresql://`` location (raises
         ProjectError with a readable message)."""
-        return cls(project.open_project(location), parent)
+        session = cls(project.open_project(location), parent)
+        if session.path is not None:  # a second app opening it is told (see opened_elsewhere)
+            lock.acquire(session.path, session.store.reviewer)
+        return session
+
+    @staticmethod
+    def opened_elsewhere(location: str | Path | TeamLocation) -> LockHolder | None:
+        """Who else (another app, alive) has this project file open; None for a team project."""
+        return None if is_team_location(location) else lock.holder(location)
 
     def close(self) -> None:
         """Write what is pending, save the review state and close the project (a team
-        project's claims are given back)."""
+        project's claims are given back, a file's lock too)."""
+        try:
+            self._close()
+        finally:
+            if self.path is not None:
+                lock.release(self.path)
+
+    def _close(self) -> None:
         self.write_pending()
         if self.team is not None:
             self.team.release()
