@@ -347,7 +347,9 @@ class MainWindow(QMainWindow):
                 [tall, self.height() - tall],
                 Qt.Orientation.Vertical,
             )
-        self.setWindowTitle(f"{session.title} — LabelFix")
+        # a team project's windows (one per reviewer) say whose each is
+        reviewer = f" — {session.store.reviewer}" if session.is_team else ""
+        self.setWindowTitle(f"{session.title}{reviewer} — LabelFix")
         self.setWindowFilePath(session.location)
         if session.path is not None:
             remember_project(session.path, self.settings)

@@ -48,7 +48,8 @@ def test_a_team_project_opens_in_the_window(open_window: object, team_project: s
     s = win.session
     name = team_project.rsplit("project=", 1)[1]
     assert s.is_team and s.path is None
-    assert win.windowTitle() == f"{name} (team) — LabelFix"
+    # two reviewers' windows on one project had the same title: it names who reviews too
+    assert win.windowTitle() == f"{name} (team) — {s.store.reviewer} — LabelFix"
     assert s.location.endswith(f"project={name}") and "postgresql://" in s.location
     assert win.team_dock.isVisible() and win.team_part is not None
     assert s.row_count() > 0 and s.current() is not None
