@@ -284,8 +284,15 @@ class Inspector(QScrollArea):
         preview = self.session.fix_choice.preview()
         if preview is not None:
             hint = IMAGE_ONLY_GHOST if image_only else describe(preview, names)
-        elif s["status"] == "accepted":
-            hint = "Accepted: its fix is applied (Ctrl+Z undoes it)."
+        elif s["status"] == "accepted":  # Ctrl+Z reaches this window's own decisions only
+            who = (decision or {}).get("reviewer")
+            by = f" by {who}" if who and who != self.session.store.reviewer else ""
+            undo = (
+                "Ctrl+Z undoes it"
+                if self.session.can_undo_decision(s["key"])
+                else "U reopens it and reverts the fix"
+            )
+            hint = f"Accepted{by}: its fix is applied ({undo})."
         else:
             hint = IMAGE_ONLY_HINT if image_only else FIX_HINTS.get(s["kind"], "")
         warning = weak_guess(s)

@@ -665,6 +665,17 @@ class Session(QObject):
             if ann_id is not None and getattr(leaf, "revision", 0) is None:
                 leaf.revision = self.read_revisions.get(int(ann_id))
 
+    def can_undo_decision(self, key: str) -> bool:
+        """Whether Ctrl+Z reaches the current set's decision on ``key``: one of this window's
+        own commands still to undo set it (another reviewer's or an earlier session's not)."""
+        stack = self.undo_stack
+        commands = (stack.command(i) for i in range(stack.index()))
+        return any(
+            (self.set_id, key) in _decision_keys(c.edit)
+            for c in commands
+            if isinstance(c, EditCommand)
+        )
+
     def undo(self) -> None:
         """Undo the last command (a failure is said, and nothing moves)."""
         self.labels.end_burst()
