@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -146,6 +146,7 @@ PREDICTIONS_FIELD = "Predictions (COCO results)"
 MODEL_FIELD = "…or run a model (ONNX)"
 OUTPUT_FIELD = "Project file"
 CREATE = "Create and analyse"
+DROP_TIP = "Tip: drop the files and the image folder here."
 
 
 def suggested_project(labels_text: str) -> Path | None:
@@ -160,6 +161,17 @@ def suggested_project(labels_text: str) -> Path | None:
     if not stem or stem in (".", ".."):
         return None
     return path.with_name(stem + ".labelfix")
+
+
+def writable_folder(folder: Path | str) -> bool:
+    """Whether a project file can be created in ``folder`` (it exists and may be written)."""
+    return Path(folder).is_dir() and os.access(folder, os.W_OK)
+
+
+def fallback_folder() -> Path:
+    """Where a project goes when the labels' folder is read-only: Documents, else home."""
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(docs) if docs and writable_folder(docs) else Path.home()
 
 
 class NewProjectDialog(QDialog):
@@ -195,7 +207,8 @@ class NewProjectDialog(QDialog):
         form.addRow(PREDICTIONS_FIELD, self.predictions)
         form.addRow(MODEL_FIELD, self.model)
         form.addRow(OUTPUT_FIELD, self.output)
-        self.hint = QLabel("Tip: drop the files and the image folder here.")
+        self.hint = QLabel(DROP_TIP)
+        self.hint.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.hide()
         self.status = QLabel()
@@ -230,8 +243,15 @@ class NewProjectDialog(QDialog):
     def _suggest_output(self, text: str) -> None:
         """Keep the project file beside the labels file, named after it (labels.json ->
         labels.labelfix), until the user sets the project file."""
-        if self.output_follows:
-            self.output.set_path(suggested_project(text))
+        if not self.output_follows:
+            return
+        path, note = suggested_project(text), DROP_TIP
+        if path is not None and path.parent.is_dir() and not writable_folder(path.parent):
+            fallback = fallback_folder()  # the shared data folder is read-only for its users
+            note = f"{path.parent} is read-only: the project file goes in {fallback}."
+            path = fallback / path.name
+        self.output.set_path(path)
+        self.hint.setText(note)
 
     def _output_chosen(self, *_args: object) -> None:
         self.output_follows = False
@@ -300,6 +320,10 @@ class NewProjectDialog(QDialog):
             self.output.set_path(out)
         if out is not None and out.exists():
             problems.append(f"{OUTPUT_FIELD}: {out} already exists; choose another name.")
+        elif out is not None and out.parent.is_dir() and not writable_folder(out.parent):
+            problems.append(
+                f"{OUTPUT_FIELD}: {out.parent} is read-only; choose a folder you can write to."
+            )
         if problems:
             self._show_problems("\n".join(problems))
             return False

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
+from labelfix.desktop import dialogs
 from labelfix.desktop.dialogs import NewProjectDialog, PathField, suggested_project
 
 
@@ -100,3 +101,27 @@ def test_path_fields_show_a_whole_path(dialog: NewProjectDialog) -> None:
     for field in (dialog.labels, dialog.images, dialog.predictions, dialog.output):
         assert field.edit.width() >= PathField.MIN_CHARS * chars >= 72 * chars
     assert dialog.labels.edit.alignment() & Qt.AlignmentFlag.AlignLeft
+
+
+def test_a_read_only_labels_folder_puts_the_project_elsewhere(
+    qtbot: object, dialog: NewProjectDialog, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The shared data folder is read-only for its users: the project proposed beside the labels
+    could not be created ('The project could not be created: unable to open database file'
+    after Create). It goes to a writable folder, and the dialog says so."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "labels.json").write_text("{}")
+    # as for a user without write access there (the tests run as root, who writes anywhere)
+    monkeypatch.setattr(
+        dialogs, "writable_folder", lambda folder: Path(folder).is_dir() and Path(folder) != shared
+    )
+    type_into(qtbot, dialog.labels, str(shared / "labels.json"))
+    out = dialog.output.path()
+    assert out.name == "labels.labelfix" and out.parent != shared
+    assert dialogs.writable_folder(out.parent) and out.parent.is_dir()
+    assert f"{shared} is read-only" in dialog.hint.text() and str(out.parent) in dialog.hint.text()
+    dialog.output.set_path(shared / "mine.labelfix")  # chosen there anyway: said before import
+    assert not dialog.start()
+    assert f"{shared} is read-only" in dialog.problems.toPlainText()
+    assert dialog.worker is None
