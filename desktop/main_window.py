@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -63,6 +63,8 @@ DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
 GRID_HIDES = ("inspector", "summary")  # docks the triage grid takes the room of
 BULK_PROGRESS = 300  # bulk decisions on more suspects than this show a progress dialog
 FIRST_SIZE = 0.85  # share of the screen the window takes the first time it opens
+CANVAS_SHARE = 1 / 3  # a narrower window takes room from the side docks below this share
+SIDES = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
 MENUS = {
     "&File": [
         "new_project",
@@ -462,6 +464,25 @@ class MainWindow(QMainWindow):
         if answer == buttons.Save:
             return export_dialogs.export(self)
         return answer == buttons.Discard
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        if self.session is not None and event.size().width() < event.oldSize().width():
+            QTimer.singleShot(0, self._canvas_room)
+
+    def _canvas_room(self) -> None:
+        """Narrow the side docks in proportion when the canvas got less than CANVAS_SHARE of
+        the window (Qt squeezes the centre first, to a sliver, and keeps the docks' widths)."""
+        docks = [d for d in self.docks.values() if d.isVisible() and not d.isFloating()]
+        side = {self.dockWidgetArea(d): d for d in docks}  # one per side: the stack shares it
+        shown = [d for a, d in side.items() if a in SIDES]
+        room = int(self.width() * CANVAS_SHARE) - self.centralWidget().width()
+        total = sum(d.width() for d in shown)
+        if room <= 0 or not total:
+            return
+        scale = max(0.0, (total - room) / total)
+        widths = [int(d.width() * scale) for d in shown]
+        self.resizeDocks(shown, widths, Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         if not self.confirm_unexported():
