@@ -150,17 +150,19 @@ def redecide(
     """One edit that gives an already decided suspect another decision (None: reopen it),
     reverting or applying its fix by the rule above; None when the decision is already that.
 
-    Raises EditError when an accepted fix cannot be reverted (the label changed since)."""
+    Raises EditError when an accepted fix cannot be reverted (the label changed since). The
+    suspect's ``status`` is the decision the reviewer saw: applying is refused (ConflictError)
+    if the project's differs then, e.g. another reviewer re-decided it a moment before."""
     key = suspect["key"]
     set_id = suspect.get("set_id") or store.active_set_id()
     row = store.decision(set_id, key)
     old = row["decision"] if row else None
+    seen = suspect.get("status") or old or "open"  # as the reviewer saw it (else as read now)
     if old == decision and (decision != "flagged" or note == (row or {}).get("note")):
         return None
     if decision == "accepted":
         variants = {key: variant} if variant is not None else None
-        seen = dict(suspect, status=old or "open")  # as just read: the decision it replaces
-        return decide(store, [seen], "accepted", note, variants=variants)
+        return decide(store, [dict(suspect, status=seen)], "accepted", note, variants=variants)
     parts: list[Edit] = []
     if old == "accepted":
         fix = applied_fix(store, key)
@@ -174,6 +176,7 @@ def redecide(
             note=note,
             image_id=suspect.get("image_id"),
             suspect=dict(suspect),
+            seen=seen,  # refused if someone decided it since it was read
         )
     )
     text = describe.redecision(

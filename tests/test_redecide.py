@@ -25,10 +25,10 @@ def store(tmp_path: Path) -> Store:
 
 
 def accepted(store: Store, kind: str) -> dict:
-    """Accept the first suspect of a kind; returns it."""
+    """Accept the first suspect of a kind; returns it as now read (accepted)."""
     s = suspect(store, kind)
     decide(store, [s], "accepted").apply(store)
-    return s
+    return dict(s, status="accepted")
 
 
 def label_state(store: Store, ann_id: int) -> dict | None:
@@ -135,7 +135,7 @@ def test_later_edits_on_other_labels_are_not_undone(store: Store) -> None:
 def test_accepting_a_rejected_suspect_applies_its_fix(store: Store) -> None:
     s = suspect(store, "wrong_class")
     decide(store, [s], "rejected").apply(store)
-    redecide(store, s, "accepted").apply(store)
+    redecide(store, dict(s, status="rejected"), "accepted").apply(store)
     assert store.annotation(1)["category_id"] == 2
     assert applied_fix(store, s["key"]) is not None
 
@@ -144,7 +144,7 @@ def test_reopening_a_flagged_suspect_only_clears_the_decision(store: Store) -> N
     s = suspect(store, "spurious_label")
     decide(store, [s], "flagged", "look again").apply(store)
     log = len(store.change_log())
-    redecide(store, s, None).apply(store)
+    redecide(store, dict(s, status="flagged"), None).apply(store)
     assert store.decision(s["set_id"], s["key"]) is None
     assert store.annotation(5) is not None
     assert [e["action"] for e in store.change_log()[log:]] == ["decision"]

@@ -13,6 +13,7 @@ import pytest
 from labelfix.core import analyze as az
 from labelfix.core import edits
 from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.redecide import redecide
 from labelfix.core.review import decide
 from labelfix.core.store import ConflictError, Store
 from labelfix.core.suspects import SuspectFilter, SuspectIndex
@@ -352,3 +353,45 @@ def test_a_pull_while_someone_accepts_copies_one_moment(tmp_path: Path) -> None:
             assert copy.decision(row["set_id"], row["key"]) is None or added == 1
     finally:
         drop(at)
+
+
+# A re-decision is checked against the decision the reviewer saw, not the one stored when the
+# key is pressed: another reviewer's re-decision that reached the project a moment earlier
+# (before this window heard of it) was overwritten without a word.
+def _missing_label(store: Store) -> dict:
+    idx = SuspectIndex.load(store)
+    rows = (idx.row(int(r)) for r in idx.query(SuspectFilter()))
+    return dict(next(r for r in rows if r["kind"] == "missing_label"), set_id=idx.set_id)
+
+
+@pytest.mark.parametrize(
+    ("mine", "note"), [("accepted", None), ("rejected", None), ("flagged", "mine"), (None, None)]
+)
+def test_a_re_decision_over_one_made_since_it_was_read_is_refused(
+    team: tuple[Store, Store],
+    mine: str | None,
+    note: str | None,
+) -> None:
+    alice, bob = team
+    row = _missing_label(alice)
+    decide(alice, [row], "rejected").apply(alice)
+    shown = dict(row, status="rejected")  # both windows show it rejected
+    redecide(bob, shown, "flagged", "look again").apply(bob)  # alice's has not heard yet
+    labels = len(alice.annotations_for_image(row["image_id"]))
+    with pytest.raises(ConflictError, match=f"{row['key']} was flagged by bob at {AT} after"):
+        edit = redecide(alice, shown, mine, note)
+        assert edit is not None
+        edit.apply(alice)
+    kept = alice.decision(row["set_id"], row["key"])
+    assert (kept["decision"], kept["note"], kept["reviewer"]) == ("flagged", "look again", "bob")
+    assert len(alice.annotations_for_image(row["image_id"])) == labels  # no fix applied
+    assert [e["reviewer"] for e in alice.change_log()] == ["alice", "bob"]
+
+
+def test_a_re_decision_on_what_was_read_goes_ahead(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    row = _missing_label(alice)
+    decide(alice, [row], "rejected").apply(alice)
+    redecide(bob, dict(row, status="rejected"), "flagged", "look again").apply(bob)
+    redecide(alice, dict(row, status="flagged"), "accepted").apply(alice)  # she saw bob's flag
+    assert alice.decision(row["set_id"], row["key"])["decision"] == "accepted"
