@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.counts, 1)
         self.badge.set_warnings("Import", session.store.get_meta("warnings", []) or [])
         # Qt shows an added status bar widget by a queued call, after a message shown before it
-        # (the import's warnings): hide the counts again once that has run
+        # ("no analysis yet"): hide the counts again once that has run
         QTimer.singleShot(0, self._counts_under_message)
         session.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 8000))
         session.history.stepFailed.connect(self._error)  # a write failed: never only a status line
