@@ -168,15 +168,36 @@ def clamp_box(box: Sequence[float], height: int, width: int) -> Box:
 
 
 def rle_to_polygon(rle: dict, height: int, width: int) -> list[list[float]]:
-    """Outer contours of an RLE mask as polygon parts, each with >= 3 points.
+    """Outer outlines of an RLE mask as polygon parts, each with >= 3 points.
 
-    OpenCV's ``findContours`` (external borders, simple chain) traces them; without OpenCV (the
-    app bundle) :func:`.contours.outer_contours` gives the same points.
+    The outline runs along the pixels' edges, so pycocotools rasterises the polygon back to the
+    mask (a contour through the border pixels' centres, as ``findContours`` gives it, loses half a
+    pixel all round: a 20x20 square came back as 19x19). The mask is traced at twice its size,
+    where each border pixel's outer half is a pixel of its own, and ``ceil(c / 2)`` maps those
+    halves' centres onto the pixel edges. OpenCV's ``findContours`` (external borders, simple
+    chain) traces; without OpenCV (the app bundle) :func:`.contours.outer_contours` gives the
+    same points.
     """
-    mask = np.ascontiguousarray(mask_utils.decode(to_rle(rle, height, width)), dtype=np.uint8)
+    mask = mask_utils.decode(to_rle(rle, height, width))
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return []
+    y0, x0 = int(rows[0]), int(cols[0])
+    crop = mask[y0 : int(rows[-1]) + 1, x0 : int(cols[-1]) + 1]
+    double = np.ascontiguousarray(np.repeat(np.repeat(crop, 2, axis=0), 2, axis=1), dtype=np.uint8)
     cv2 = opencv.module()
     if cv2 is None:
-        found = contours.outer_contours(mask)
+        found = contours.outer_contours(double)
     else:
-        found = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
-    return [c.reshape(-1).astype(float).tolist() for c in found if len(c) >= 3]
+        found = cv2.findContours(double, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
+    parts = []
+    for contour in found:
+        points = (contour.reshape(-1, 2).astype(np.int64) + 1) // 2 + (x0, y0)
+        kept = np.ones(len(points), dtype=bool)  # two halves of one pixel map to one corner
+        kept[1:] = np.any(points[1:] != points[:-1], axis=1)
+        if len(points) > 1 and np.array_equal(points[-1], points[0]):
+            kept[-1] = False
+        points = points[kept]
+        if len(points) >= 3:
+            parts.append(points.reshape(-1).astype(float).tolist())
+    return parts
