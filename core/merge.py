@@ -9,10 +9,11 @@ CVAT and Label Studio give images, labels and classes new ids. So:
 - classes are matched by name (exactly, else ignoring case and surrounding spaces); a class used
   by a label and unknown to the project is refused, an unused one is a warning;
 - an image whose size differs from the project's is refused (its coordinates would not fit);
-- every label gets a project id: the subset's id where that is the id of the project's own
-  label on that image (the editor kept it), else the id of a project label of that image it
-  equals (class, crowd flag and shape: an unchanged label the editor renumbered), else a new
-  id above every id ever used;
+- every label gets a project id: the id of a project label of that image it equals (class,
+  crowd flag and shape: an unchanged label the editor renumbered; CVAT numbers from 1, so its
+  ids can be other labels' ids), else the subset's id where that is the id of a still
+  unclaimed label of the project on that image (the editor kept it), else a new id above
+  every id ever used;
 - a label whose class, crowd flag and shape equal the project label of that id (within 0.01 px)
   is left untouched; changed and new labels are rounded and derived as :mod:`.new_labels`
   says (a box label of a polygon dataset becomes a rectangle polygon);
@@ -265,32 +266,31 @@ def _project_labels(
 ) -> list[Mapping | None]:
     """Which project label of the image each subset label is, or None for a new one.
 
-    First the subset ids that are the image's own label ids (the editor kept them); then,
-    since CVAT and Label Studio renumber, a label equal to a still unclaimed project label of
-    the image (class, crowd flag and shape: :func:`same_label`) is that label."""
+    First a label equal to a still unclaimed project label of the image (class, crowd flag and
+    shape: :func:`same_label`; its own id first when several are equal) is that label: CVAT and
+    Label Studio renumber, CVAT from 1, so a subset id can be another label's id on the image
+    and says less than an unchanged shape. Then the subset ids that are the image's own
+    still unclaimed label ids (the editor kept them)."""
     olds: list[Mapping | None] = [None] * len(records)
     claimed: set[int] = set()
-    for k, rec in enumerate(records):
-        if rec["id"] in own and rec["id"] not in claimed:
-            claimed.add(rec["id"])
-            olds[k] = own[rec["id"]]
     by_class: dict[tuple[int, int], list[Mapping]] = {}
-    for ann_id, ann in own.items():
-        if ann_id not in claimed:
-            key = (ann["category_id"], int(ann.get("iscrowd") or 0))
-            by_class.setdefault(key, []).append(ann)
+    for ann in own.values():
+        key = (ann["category_id"], int(ann.get("iscrowd") or 0))
+        by_class.setdefault(key, []).append(ann)
     height, width = int(image["height"]), int(image["width"])
     for k, rec in enumerate(records):
         key = (cats[rec["category_id"]], int(rec.get("iscrowd") or 0))
-        if olds[k] is not None or not by_class.get(key):
-            continue
-        for cand in by_class[key]:
-            if cand["id"] in claimed:
-                continue
+        cands = [c for c in by_class.get(key, ()) if c["id"] not in claimed]
+        cands.sort(key=lambda c: c["id"] != rec["id"])  # its own id first
+        for cand in cands:
             if same_label(cand, _label(rec, cand, cand["id"], image, cats, style), height, width):
                 claimed.add(cand["id"])
                 olds[k] = cand
                 break
+    for k, rec in enumerate(records):
+        if olds[k] is None and rec["id"] in own and rec["id"] not in claimed:
+            claimed.add(rec["id"])
+            olds[k] = own[rec["id"]]
     return olds
 
 

@@ -384,3 +384,27 @@ def test_undoing_a_merge_refuses_when_a_relabelled_label_changed_since(
     with pytest.raises(ConflictError):
         edit.revert(store)
     assert store.annotation(1)["category_id"] == 2
+
+
+def test_cvat_numbering_from_one_does_not_move_ids_between_objects(
+    store: Store, tmp_path: Path
+) -> None:
+    """CVAT numbers a task's labels 1, 2, ... on export. Where the project's ids are small too,
+    those numbers hit the image's own ids: after the annotator deleted label 1, the label
+    numbered 1 is the project's label 2, unchanged. It stays label 2 (its keys too), and only
+    label 1 is deleted; before, labels 1-4 each took the next one's shape (4 changed)."""
+    back, _ = editor_round_trip(exported(store, tmp_path))
+    image_a = next(i["id"] for i in back["images"] if i["file_name"] == "a.jpg")
+    ordered = sorted(back["annotations"], key=lambda a: a["id"])
+    kept = [a for a in ordered if not (a["image_id"] == image_a and a is ordered[0])]
+    for number, ann in enumerate(kept, start=1):
+        ann["id"] = number
+    back["annotations"] = kept
+    before = {a["id"]: a for a in store.annotations_for_image(1)}
+    plan = project.merge_relabelled(store, write_json(tmp_path / "back.json", back))
+    assert plan.totals() == {"deleted": 1, "added": 0, "changed": 0}
+    after = {a["id"]: a for a in store.annotations_for_image(1)}
+    assert set(after) == {2, 3, 4, 5}
+    for i in after:
+        assert after[i]["revision"] == before[i]["revision"]
+        assert after[i]["extra"] == {"note": f"kept {i}"}
