@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import as_read
+from . import as_read, geometry
 from .edits import EditError
 from .export import atomic_write
 from .progress import Progress
@@ -81,6 +81,9 @@ def suggested_fix(store: Store, suspect: dict, names: dict[int, str]) -> dict[st
     if after is not None:
         out["category"] = names.get(after["category_id"])
         out["bbox"] = list(after["bbox"])
+        seg = after.get("segmentation")
+        if preview.action in ("set_geometry", "add_label") and geometry.is_polygon(seg) and seg:
+            out["segmentation"] = seg  # the shape accepting gives (a mask's outline, ...)
     return out
 
 
@@ -89,10 +92,14 @@ def fix_words(fix: dict[str, Any] | None) -> str:
     if fix is None:
         return "(the fix cannot be made any more)"
     box = "[" + ", ".join(f"{v:g}" for v in fix.get("bbox", [])) + "]"
+    shape, where = f"the box {box}", f"at {box}"
+    if fix.get("segmentation"):
+        points = sum(len(part) for part in fix["segmentation"]) // 2
+        shape = where = f"an outline of {points} points in {box}"
     return {
-        "add_label": f"add a {fix.get('category')} label at {box}",
+        "add_label": f"add a {fix.get('category')} label {where}",
         "set_category": f"label {fix['label_id']} becomes {fix.get('category')}",
-        "set_geometry": f"label {fix['label_id']} takes the box {box}",
+        "set_geometry": f"label {fix['label_id']} takes {shape}",
         "delete_label": f"delete label {fix['label_id']}",
     }.get(fix["action"], fix["action"])
 

@@ -408,3 +408,23 @@ def test_cvat_numbering_from_one_does_not_move_ids_between_objects(
     for i in after:
         assert after[i]["revision"] == before[i]["revision"]
         assert after[i]["extra"] == {"note": f"kept {i}"}
+
+
+def test_a_polygon_fix_is_named_as_an_outline_not_a_box(tmp_path: Path) -> None:
+    """Accepting an inaccurate_label on a polygon label gives it a polygon (from a mask
+    prediction: the mask's outline); the subset carries that polygon and the work list says
+    the label takes an outline, where it said "takes the box" as if the label became a box."""
+    store = build(tmp_path)
+    try:
+        decide(store, [suspect(store, "inaccurate_label")], "flagged", "outline?").apply(store)
+        out = tmp_path / "subset.json"
+        export_for_relabel(store, flagged(store), out)
+        subset = json.loads(out.read_text())
+        [record] = subset["images"][0][SUBSET_KEY]["suspects"]
+        fix = record["suggested_fix"]
+        assert fix["action"] == "set_geometry" and len(fix["segmentation"][0]) == 8
+        with out.with_suffix(".csv").open(newline="") as f:
+            [row] = list(csv.DictReader(f))
+        assert row["suggested_fix"].startswith("label 2 takes an outline of 4 points in [")
+    finally:
+        store.close()
