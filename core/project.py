@@ -400,7 +400,8 @@ def analyze_project(
     set or several together (``set_name``: a name, names separated by commas, ``all``; or
     ``set_ids``; by default the sets reviewed by default); the previous analysis of those sets
     is replaced atomically. The sets become the ones reviewed by default with ``activate``, and
-    always when several are named."""
+    always when several are named. Without ``params``: the defaults, comparing masks when every
+    set has masks and the labels have shapes (:func:`suggested_geometry`)."""
     if not isinstance(project, Store):
         with open_project(project) as store:
             return analyze_project(
@@ -413,9 +414,10 @@ def analyze_project(
                 should_stop=should_stop,
             )
     chosen = project.resolve_sets(set_name) if set_ids is None else sorted(set(set_ids))
-    summary = analyze(
-        project, chosen, params or AnalysisParams(), progress=progress, should_stop=should_stop
-    )
+    if params is None:  # masks when every set has them and the labels have shapes
+        forms = {suggested_geometry(project, project.prediction_set(i)["name"]) for i in chosen}
+        params = AnalysisParams(geometry="masks" if forms == {"masks"} else "boxes")
+    summary = analyze(project, chosen, params, progress=progress, should_stop=should_stop)
     named = set_name is not None or set_ids is not None
     if activate or (len(chosen) > 1 and named):
         project.set_active_sets(chosen)
