@@ -396,6 +396,16 @@ def _build_changes(
             revisions={ann_id: ann["revision"] for ann_id, ann in own.items()},
         )
         counts = edit.counts(store)
+        kept = {label["id"] for label in labels}
+        gone = [i for i, a in own.items() if a.get("iscrowd") and i not in kept]
+        if gone and not any(rec.get("iscrowd") for rec in records):
+            names = ", ".join(f"label {i}" for i in gone)
+            plan.warnings.append(
+                f"{plan.path}: {image['file_name']}: the subset has no crowd region, so the "
+                f"merge deletes the image's crowd region(s) ({names}); Label Studio drops crowd "
+                "(RLE) labels: if they were not removed on purpose, re-label this image in CVAT "
+                "(in the app: undo the merge)"
+            )
         if not any(counts.values()):
             plan.unchanged += 1
             continue

@@ -428,3 +428,27 @@ def test_a_polygon_fix_is_named_as_an_outline_not_a_box(tmp_path: Path) -> None:
         assert row["suggested_fix"].startswith("label 2 takes an outline of 4 points in [")
     finally:
         store.close()
+
+
+def test_a_crowd_region_the_subset_lacks_is_named_before_it_is_deleted(
+    store: Store, tmp_path: Path
+) -> None:
+    """Label Studio's converter drops crowd (RLE) labels: a subset sent there comes back
+    without them, and the merge deletes them. The plan's warnings (shown in the app's
+    confirmation and by the CLI) now name each crowd region about to go, where before the only
+    trace was one more label in "2 labels deleted"."""
+    from labelfix.core.edits import AddLabel
+
+    image = store.image(1)
+    h, w = image["height"], image["width"]
+    counts = [150, 20] + [h - 20, 20] * 39 + [h * w - 170 - 39 * h]  # a 40 x 20 block
+    crowd = {"id": store.next_annotation_id(), "image_id": 1, "category_id": 1, "iscrowd": 1,
+             "bbox": [0, 150, 40, 20], "area": 800.0,
+             "segmentation": {"size": [h, w], "counts": counts}}  # fmt: skip
+    AddLabel(crowd).apply(store)
+    back, _ = editor_round_trip(exported(store, tmp_path), label_studio=True)
+    back["annotations"] = [a for a in back["annotations"] if not a["iscrowd"]]
+    plan = plan_merge(store, write_json(tmp_path / "back.json", back))
+    assert plan.totals()["deleted"] == 1
+    [warning] = [w for w in plan.warnings if "crowd" in w]
+    assert f"label {crowd['id']}" in warning and "a.jpg" in warning
