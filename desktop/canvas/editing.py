@@ -9,18 +9,73 @@ by its body; a polygon shows its vertices, part by part; an RLE mask is read-onl
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Signal
-from PySide6.QtGui import QPainterPath, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
+from PySide6.QtGui import QPainter, QPainterPath, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QStyleOptionGraphicsItem, QWidget
 
 from labelfix.core import editing as ed
 
-from .handles import EDGE_RADIUS, HIT_RADIUS, SELECTION_COLOUR, HandleItem, outline_item
+from .handles import (
+    EDGE_RADIUS,
+    HANDLE_SIZE,
+    HIT_RADIUS,
+    SELECTION_COLOUR,
+    HandleItem,
+    outline_item,
+)
 from .items import remove_from_scene
 
 BOX_CURSORS = {"nw": "fdiag", "se": "fdiag", "ne": "bdiag", "sw": "bdiag"}
+HANDLE_GAP = HANDLE_SIZE + 3.0  # screen pixels between the centres of two drawn vertex handles
+
+
+class VertexHandle(HandleItem):
+    """A polygon vertex's dot, drawn only where it does not pile onto its neighbours: with the
+    part's vertices ``spacing`` scene units apart (their median), every ``stride``-th at the
+    view's zoom (all when zoomed in), and any vertex ``isolation`` units from both neighbours
+    that is a handle apart on screen (a corner of a long edge), and the selected one. Hidden
+    vertices are still grabbed (the editor hit-tests every vertex)."""
+
+    def __init__(
+        self, pos: QPointF, index: int, spacing: float, isolation: float, parent: QGraphicsItem
+    ) -> None:
+        super().__init__(pos, round_=True, parent=parent)
+        self.index = index
+        self.spacing = spacing
+        self.isolation = isolation
+
+    def stride(self, scale: float) -> int:
+        """Draw every n-th vertex of the part at this zoom (screen pixels per scene unit)."""
+        gap = self.spacing * scale
+        return 1 if gap >= HANDLE_GAP else math.ceil(HANDLE_GAP / max(gap, 1e-6))
+
+    def shown(self, scale: float) -> bool:
+        """Whether the dot is drawn at this zoom."""
+        return (
+            self.active
+            or self.isolation * scale >= HANDLE_GAP
+            or self.index % self.stride(scale) == 0
+        )
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        view = widget.parent() if widget is not None else None
+        if self.shown(view.transform().m11() if isinstance(view, QGraphicsView) else 1.0):
+            super().paint(painter, option, widget)
+
+
+def _spacing(part: list[tuple[float, float]]) -> tuple[float, list[float]]:
+    """A part's median distance between consecutive vertices, and each vertex's distance to
+    its nearer neighbour (scene units)."""
+    steps = [math.dist(p, part[i - 1]) for i, p in enumerate(part)]
+    if not steps:
+        return 0.0, []
+    nearer = [min(steps[i], steps[(i + 1) % len(steps)]) for i in range(len(steps))]
+    return sorted(steps)[len(steps) // 2], nearer
 
 
 @dataclass(frozen=True)
@@ -117,10 +172,16 @@ class LabelEditor(QObject):
     def _build_handles(self) -> None:
         for h in self.handles:
             remove_from_scene(h)
-        self.handles = [
-            HandleItem(QPointF(*p), round_=self.mode == "polygon", parent=self._layer)
-            for _name, _k, _i, p in self._points()
-        ]
+        if self.mode == "polygon":
+            spacing = [_spacing(part) for part in ed.polygon_points(self.polygon)]
+            self.handles = [
+                VertexHandle(QPointF(*p), i, spacing[k][0], spacing[k][1][i], self._layer)
+                for _name, k, i, p in self._points()
+            ]
+        else:
+            self.handles = [
+                HandleItem(QPointF(*p), parent=self._layer) for _n, _k, _i, p in self._points()
+            ]
         self._mark_vertex()
 
     def _redraw(self) -> None:
