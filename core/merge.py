@@ -12,8 +12,9 @@ CVAT and Label Studio give images, labels and classes new ids. So:
 - every label gets a project id: the id of a project label of that image it equals (class,
   crowd flag and shape: an unchanged label the editor renumbered; CVAT numbers from 1, so its
   ids can be other labels' ids), else the subset's id where that is the id of a still
-  unclaimed label of the project on that image (the editor kept it), else a new id above
-  every id ever used;
+  unclaimed label of the project on that image (the editor kept it), else the id of a still
+  unclaimed project label of the image of its class and crowd flag that it overlaps with mask
+  IoU >= 0.1 (redrawn; best overlaps first), else a new id above every id ever used;
 - a label whose class, crowd flag and shape equal the project label of that id (within 0.01 px)
   is left untouched; changed and new labels are rounded and derived as :mod:`.new_labels`
   says (a box label of a polygon dataset becomes a rectangle polygon);
@@ -34,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
+from pycocotools import mask as mask_utils
 
 from . import as_read, describe, geometry, new_labels
 from .coco import Problem, check_ground_truth, load_json
@@ -41,6 +43,9 @@ from .edits import CompositeEdit, Edit, ReplaceImageLabels, derive_geometry
 from .store import Store
 
 TOLERANCE = 0.01  # px: coordinates closer than this are the same
+REDRAWN_IOU = 0.1  # a new shape overlapping a project label this much is that label, redrawn
+# (an inaccurate_label is a prediction overlapping a label 0.1 <= IoU < 0.5: the redraw of a
+# label flagged for it can overlap the old shape as little)
 _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-(.+)$")  # Label Studio's prefix on uploaded files
 MAX_LISTED = 50
 
@@ -291,7 +296,45 @@ def _project_labels(
         if olds[k] is None and rec["id"] in own and rec["id"] not in claimed:
             claimed.add(rec["id"])
             olds[k] = own[rec["id"]]
+    _redrawn(records, olds, [a for a in own.values() if a["id"] not in claimed], cats, image, style)
     return olds
+
+
+def _redrawn(
+    records: Sequence[Mapping],
+    olds: list[Mapping | None],
+    free: Sequence[Mapping],
+    cats: Mapping[int, int],
+    image: Mapping,
+    style: new_labels.LabelStyle,
+) -> None:
+    """Pair the still new subset labels with the still unclaimed project labels of the image
+    they redraw: same class and crowd flag, mask IoU >= REDRAWN_IOU, best overlaps first, one
+    to one (an editor that renumbers says nothing else about a label it let the annotator
+    reshape)."""
+    height, width = int(image["height"]), int(image["width"])
+    pending = [k for k, old in enumerate(olds) if old is None]
+    if not pending or not free:
+        return
+    rles = [geometry.to_rle(a.get("segmentation") or None, height, width, a["bbox"]) for a in free]
+    pairs = []
+    for k in pending:
+        rec = records[k]
+        key = (cats[rec["category_id"]], int(rec.get("iscrowd") or 0))
+        cands = [
+            j for j, a in enumerate(free) if (a["category_id"], int(a.get("iscrowd") or 0)) == key
+        ]
+        if not cands:
+            continue
+        shape = _fields(rec, None, image, style)
+        rle = geometry.to_rle(shape.get("segmentation") or None, height, width, shape["bbox"])
+        ious = mask_utils.iou([rles[j] for j in cands], [rle], [0])
+        pairs += [(float(ious[i][0]), k, j) for i, j in enumerate(cands)]
+    taken: set[int] = set()
+    for iou, k, j in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if iou >= REDRAWN_IOU and olds[k] is None and j not in taken:
+            taken.add(j)
+            olds[k] = free[j]
 
 
 # ---------------------------------------------------------------------- the plan
