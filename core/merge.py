@@ -224,6 +224,18 @@ def same_label(old: Mapping, new: Mapping, height: int, width: int) -> bool:
     return ra["counts"] == rb["counts"]
 
 
+def first_part_kept(old: Mapping, new: Mapping) -> bool:
+    """Whether a one-part polygon is a multi-part project label's first part, unchanged (class,
+    crowd flag, vertices within TOLERANCE): label-studio-converter reads only a polygon's
+    first part, so that is how Label Studio gives back an unedited multi-part label."""
+    a, b = _clean_shape(old.get("segmentation")), _clean_shape(new.get("segmentation"))
+    if not (geometry.is_polygon(a) and geometry.is_polygon(b)) or len(a) < 2 or len(b) != 1:
+        return False
+    same_kind = old["category_id"] == new["category_id"]
+    same_crowd = int(old.get("iscrowd") or 0) == int(new.get("iscrowd") or 0)
+    return same_kind and same_crowd and _close(a[0], b[0])
+
+
 def _fields(
     rec: Mapping, old: Mapping | None, image: Mapping, style: new_labels.LabelStyle
 ) -> dict[str, Any]:
@@ -288,7 +300,8 @@ def _project_labels(
         cands = [c for c in by_class.get(key, ()) if c["id"] not in claimed]
         cands.sort(key=lambda c: c["id"] != rec["id"])  # its own id first
         for cand in cands:
-            if same_label(cand, _label(rec, cand, cand["id"], image, cats, style), height, width):
+            label = _label(rec, cand, cand["id"], image, cats, style)
+            if same_label(cand, label, height, width) or first_part_kept(cand, label):
                 claimed.add(cand["id"])
                 olds[k] = cand
                 break
@@ -298,6 +311,62 @@ def _project_labels(
             olds[k] = own[rec["id"]]
     _redrawn(records, olds, [a for a in own.values() if a["id"] not in claimed], cats, image, style)
     return olds
+
+
+def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """IoU of two xywh boxes."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(w, 0.0) * max(h, 0.0)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _without_rectangle_twins(
+    records: list[dict], own: Mapping[int, Mapping], cats: Mapping[int, int], image: Mapping
+) -> list[dict]:
+    """The subset labels of an image less the rectangles Label Studio adds beside polygons.
+
+    label-studio-converter's import makes each polygon label a polygon and a rectangle region
+    (the label's box), and Label Studio's COCO export writes each region as a label, so every
+    polygon comes back with a box-only twin. A box-only label that is not one of the image's
+    project labels, over a polygon label of its class in the subset or in the project (box IoU
+    >= 0.5 with its box; best first, one to one), is such a twin and is dropped."""
+    height, width = int(image["height"]), int(image["width"])
+    boxes = [
+        k
+        for k, rec in enumerate(records)
+        if _clean_shape(rec.get("segmentation")) is None
+        and not any(
+            same_label(a, {**rec, "category_id": cats[rec["category_id"]]}, height, width)
+            for a in own.values()
+        )
+    ]
+    targets: list[tuple[Any, int, Sequence[float]]] = []  # (key, project class, box)
+    for j, rec in enumerate(records):
+        seg = _clean_shape(rec.get("segmentation"))
+        if geometry.is_polygon(seg):
+            targets.append((("subset", j), cats[rec["category_id"]], geometry.polygon_bbox(seg)))
+    for ann in own.values():
+        if geometry.is_polygon(_clean_shape(ann.get("segmentation"))):
+            targets.append((("project", ann["id"]), ann["category_id"], ann["bbox"]))
+    if not boxes or not targets:
+        return records
+    pairs = []
+    for k in boxes:
+        rec = records[k]
+        if rec.get("iscrowd"):
+            continue
+        for key, category, box in targets:
+            if category == cats[rec["category_id"]]:
+                pairs.append((_box_iou(rec["bbox"], box), k, key))
+    twins: set[int] = set()
+    used: set[Any] = set()
+    for iou, k, key in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if iou >= 0.5 and k not in twins and key not in used:
+            twins.add(k)
+            used.add(key)
+    return [rec for k, rec in enumerate(records) if k not in twins]
 
 
 def _redrawn(
@@ -417,7 +486,9 @@ def _build_changes(
         by_image[project_of[ann["image_id"]]].append(ann)
     for image_id, records in by_image.items():
         image = store.image(image_id)
+        h, w = image["height"], image["width"]
         own = {a["id"]: a for a in store.annotations_for_image(image_id)}
+        records = _without_rectangle_twins(records, own, cats, image)
         olds = _project_labels(records, own, cats, image, style)
         labels: list[dict] = []
         for rec, old in zip(records, olds, strict=True):
@@ -426,7 +497,8 @@ def _build_changes(
             else:
                 ann_id, next_id = next_id, next_id + 1
             label = _label(rec, old, ann_id, image, cats, style)
-            if old is not None and same_label(old, label, image["height"], image["width"]):
+            unchanged = old is not None and first_part_kept(old, label)
+            if unchanged or (old is not None and same_label(old, label, h, w)):
                 labels.append(old)
                 continue
             label["extra"] = dict(old["extra"]) if old is not None else {}

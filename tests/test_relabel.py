@@ -475,3 +475,54 @@ def test_a_redrawn_label_keeps_its_id_when_the_editor_renumbers(
     assert after[2]["segmentation"] == [[118, 10, 160, 10, 160, 50, 118, 50]]
     assert after[5]["bbox"] == [62, 112, 18, 18]
     assert after[2]["extra"] == {"note": "kept 2"} and after[5]["extra"] == {"note": "kept 5"}
+
+
+def _with_rectangle_twins(back: dict) -> dict:
+    """What Label Studio gives back for a converted subset: label-studio-converter's import
+    makes each polygon label a polygon and a rectangle region, and its COCO export writes each
+    region as a label (the rectangle: ``segmentation`` [], its box)."""
+    twins = [
+        {**a, "id": 1000 + a["id"], "segmentation": [], "area": a["bbox"][2] * a["bbox"][3]}
+        for a in back["annotations"]
+        if a["segmentation"]
+    ]
+    back["annotations"] += twins
+    return back
+
+
+def test_label_studio_rectangle_twins_of_polygons_are_not_new_labels(
+    store: Store, tmp_path: Path
+) -> None:
+    """The walk: an unedited Label Studio round trip of a 33-label image merged as "33 added"
+    (a rectangle beside each polygon). A box-only label over a polygon label of its class
+    (box IoU >= 0.5 with the polygon's box) is that polygon's rectangle, not a label."""
+    back, new_id = editor_round_trip(exported(store, tmp_path), label_studio=True)
+    plan = plan_merge(store, write_json(tmp_path / "same.json", _with_rectangle_twins(back)))
+    assert plan.totals() == {"deleted": 0, "added": 0, "changed": 0}
+    back, new_id = editor_round_trip(exported(store, tmp_path), label_studio=True)
+    anns = {a["id"]: a for a in back["annotations"]}
+    anns[new_id[2]]["segmentation"] = [[102, 12, 140, 10, 140, 50, 100, 50]]  # polygon edited
+    plan = project.merge_relabelled(
+        store, write_json(tmp_path / "back.json", _with_rectangle_twins(back))
+    )
+    assert plan.totals() == {"deleted": 0, "added": 0, "changed": 1}
+    assert store.annotation(2)["segmentation"] == [[102, 12, 140, 10, 140, 50, 100, 50]]
+
+
+def test_label_studio_keeping_only_the_first_part_of_a_polygon_changes_nothing(
+    store: Store, tmp_path: Path
+) -> None:
+    """label-studio-converter reads only the first part of a multi-part polygon (52 of the 789
+    real81 polygons, on 32 of 81 images), and its rectangle is the whole label's box. An
+    unedited round trip cut those labels to their first part and added their rectangles as
+    labels; a polygon equal to a project label's first part is that label, unchanged."""
+    from labelfix.core.edits import SetGeometry
+
+    two = [[100, 10, 140, 10, 140, 50, 100, 50], [150, 10, 170, 10, 170, 30]]
+    SetGeometry(2, segmentation=two, reason="manual").apply(store)
+    back, _ = editor_round_trip(exported(store, tmp_path), label_studio=True)
+    for ann in back["annotations"]:
+        if ann["segmentation"]:
+            ann["segmentation"] = ann["segmentation"][:1]  # what Label Studio keeps
+    plan = plan_merge(store, write_json(tmp_path / "back.json", _with_rectangle_twins(back)))
+    assert plan.totals() == {"deleted": 0, "added": 0, "changed": 0}
