@@ -39,6 +39,8 @@ def export_subset(args: argparse.Namespace) -> int:
             f"suspect(s) to {done.subset}, and the work list to {done.work_list}",
             file=sys.stderr,
         )
+        if done.note():
+            print(f"note: {done.note()}", file=sys.stderr)
     return 0
 
 

@@ -63,6 +63,21 @@ class RelabelExport:
     images: int
     labels: int
     suspects: int
+    crowd: int = 0  # crowd (RLE) labels: label-studio-converter stops at one
+    multipart: int = 0  # polygons of several parts: it keeps only the first
+
+    def note(self) -> str:
+        """What Label Studio cannot take from this subset, or ""."""
+        parts = []
+        if self.crowd:
+            parts.append(
+                f"{self.crowd} crowd (RLE) label(s) (label-studio-converter stops at them)"
+            )
+        if self.multipart:
+            parts.append(f"{self.multipart} multi-part polygon(s) (it keeps only the first part)")
+        if not parts:
+            return ""
+        return f"for Label Studio, the subset has {' and '.join(parts)}; CVAT reads both"
 
 
 def work_list_path(subset: Path) -> Path:
@@ -224,6 +239,11 @@ def export_for_relabel(
     csv_path = work_list_path(out)
     with atomic_write(csv_path) as fh:
         fh.write(work_list_csv(rows))
+    anns = subset["annotations"]
+    crowd = sum(1 for a in anns if isinstance(a.get("segmentation"), dict))
+    multipart = sum(
+        1 for a in anns if isinstance(a.get("segmentation"), list) and len(a["segmentation"]) > 1
+    )
     return RelabelExport(
-        out, csv_path, len(subset["images"]), len(subset["annotations"]), len(rows)
+        out, csv_path, len(subset["images"]), len(anns), len(rows), crowd, multipart
     )

@@ -69,7 +69,8 @@ def export_to(window: MainWindow, out: Path, flt: SuspectFilter) -> workers.Work
         window.export_folder = result.subset.parent  # the merge dialog starts there
         window.statusBar().showMessage(
             f"Wrote {result.images} image(s) with {result.labels} labels for re-labelling to "
-            f"{result.subset}, and the work list to {result.work_list.name} beside it",
+            f"{result.subset}, and the work list to {result.work_list.name} beside it"
+            + (f"; {result.note()}" if result.note() else ""),
             15000,
         )
 

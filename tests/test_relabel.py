@@ -526,3 +526,32 @@ def test_label_studio_keeping_only_the_first_part_of_a_polygon_changes_nothing(
             ann["segmentation"] = ann["segmentation"][:1]  # what Label Studio keeps
     plan = plan_merge(store, write_json(tmp_path / "back.json", _with_rectangle_twins(back)))
     assert plan.totals() == {"deleted": 0, "added": 0, "changed": 0}
+
+
+def test_the_export_says_which_labels_label_studio_cannot_take(
+    store: Store, tmp_path: Path
+) -> None:
+    """label-studio-converter stops at a crowd label (KeyError: 0) and keeps only a polygon's
+    first part; the walk's export said only "wrote 1 image(s) with 34 labels". The export now
+    counts both and says where to send such a subset."""
+    from labelfix.core.edits import AddLabel, SetGeometry
+
+    SetGeometry(2, segmentation=[[100, 10, 140, 10, 140, 50], [150, 10, 170, 10, 170, 30]],
+                reason="manual").apply(store)  # fmt: skip
+    h, w = store.image(1)["height"], store.image(1)["width"]
+    AddLabel({"id": store.next_annotation_id(), "image_id": 1, "category_id": 1, "iscrowd": 1,
+              "bbox": [0, 0, 1, 1], "area": 1.0,
+              "segmentation": {"size": [h, w], "counts": [0, 1, h * w - 1]}}).apply(store)  # fmt: skip
+    done = export_for_relabel(store, flagged(store), tmp_path / "subset.json")
+    assert (done.crowd, done.multipart) == (1, 1)
+    assert "1 crowd (RLE) label" in done.note() and "1 multi-part polygon" in done.note()
+    assert "CVAT" in done.note()
+    (tmp_path / "clean").mkdir()
+    store_clean = build(tmp_path / "clean")
+    try:
+        decide(store_clean, [suspect(store_clean, "wrong_class")], "flagged", "").apply(store_clean)
+        assert (
+            export_for_relabel(store_clean, flagged(store_clean), tmp_path / "s2.json").note() == ""
+        )
+    finally:
+        store_clean.close()
