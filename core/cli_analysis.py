@@ -10,6 +10,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from .analyze import OUTCOME_NAMES, AnalysisParams, matches, reanalyze_images
 from .bulk import BulkPlan, describe, plan_accepts
 from .edits import CompositeEdit, Edit, EditError, SetDecision
 from .errors import KINDS
-from .project import ProjectError, analyze_project
+from .project import ProjectError, analyze_project, sets_geometry
 from .redecide import redecide
 from .review import decide
 from .store import Store
@@ -55,13 +56,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         duplicate_iou=args.duplicate_iou,
         min_score=args.min_score,
         max_dets=args.max_dets,
-        geometry=args.geometry,
+        geometry=args.geometry or "boxes",
         wrong_class_iou=args.wrong_class_iou,
         missing_same_iou=args.missing_same_iou,
         loose_iou=args.loose_iou,
         scores=args.scores,
     )
     with _open(args) as store:
+        if args.geometry is None:  # masks when every set and the labels have shapes
+            geometry = sets_geometry(store, store.resolve_sets(args.predictions))
+            params = replace(params, geometry=geometry)
         analyse_and_report(args, store, params, args.predictions)
     return 0
 
@@ -543,7 +547,13 @@ def add_commands(
         default=0.6,
         help="a label matched below this IoU is an inaccurate-label suspect; <= --iou: off (0.6)",
     )
-    p.add_argument("--geometry", choices=("boxes", "masks"), default="boxes")
+    p.add_argument(
+        "--geometry",
+        choices=("boxes", "masks"),
+        default=None,
+        help="compare boxes or masks (default: masks when every prediction set has masks and "
+        "the labels have shapes, else boxes)",
+    )
     p.add_argument(
         "--scores",
         choices=("per-class", "comparable"),

@@ -103,6 +103,7 @@ __all__ = [
     "redact_text",
     "remember_team_images",
     "runner_missing",
+    "sets_geometry",
     "suggested_geometry",
     "team_images",
     "team_projects",
@@ -386,6 +387,14 @@ def add_predictions(
         return len(preds.records), list(preds.warnings)
 
 
+def sets_geometry(store: Store, set_ids: list[int]) -> str:
+    """``masks`` when every one of the sets has masks and the labels have shapes to compare
+    them with (:func:`suggested_geometry`), else ``boxes``: what an analysis compares when
+    nobody says (the app's *New project* and *Analyse*, ``labelfix analyze``)."""
+    forms = {suggested_geometry(store, store.prediction_set(i)["name"]) for i in set_ids}
+    return "masks" if forms == {"masks"} else "boxes"
+
+
 def analyze_project(
     project: Store | Location,
     params: AnalysisParams | None = None,
@@ -415,8 +424,7 @@ def analyze_project(
             )
     chosen = project.resolve_sets(set_name) if set_ids is None else sorted(set(set_ids))
     if params is None:  # masks when every set has them and the labels have shapes
-        forms = {suggested_geometry(project, project.prediction_set(i)["name"]) for i in chosen}
-        params = AnalysisParams(geometry="masks" if forms == {"masks"} else "boxes")
+        params = AnalysisParams(geometry=sets_geometry(project, chosen))
     summary = analyze(project, chosen, params, progress=progress, should_stop=should_stop)
     named = set_name is not None or set_ids is not None
     if activate or (len(chosen) > 1 and named):

@@ -11,7 +11,7 @@ import pytest
 from predict_project_data import write_dataset
 from pycocotools import mask as mask_utils
 
-from labelfix.core import project
+from labelfix.core import cli, project
 from labelfix.core.store import Store
 
 
@@ -47,3 +47,22 @@ def test_new_project_compares_masks_when_both_sides_have_shapes(
         # never analysed) chooses the same
         project.analyze_project(store)
         assert store.current_analysis()["params"].geometry == geometry
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+@pytest.mark.parametrize(("masks", "geometry"), [(True, "masks"), (False, "boxes")])
+def test_labelfix_analyze_compares_masks_by_default_when_both_sides_have_shapes(
+    tmp_path: Path, masks: bool, geometry: str
+) -> None:
+    """``labelfix analyze X`` without ``--geometry`` chooses as the app does; a plain analyze
+    after ``predict --analyze`` no longer falls back to boxes."""
+    labels, images = write_dataset(tmp_path, count=4)
+    results = _results(labels, tmp_path / "results.json", masks=masks)
+    out = tmp_path / "x.labelfix"
+    project.import_project(out, labels, images, results, "model")
+    assert cli.run(["analyze", str(out), "-q"]) == 0
+    with Store.open(out) as store:
+        assert store.current_analysis()["params"].geometry == geometry
+    assert cli.run(["analyze", str(out), "-q", "--geometry", "boxes"]) == 0
+    with Store.open(out) as store:
+        assert store.current_analysis()["params"].geometry == "boxes"
