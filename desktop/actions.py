@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QWidget
 
 from . import export_dialogs
 
@@ -419,7 +419,44 @@ def build_actions(
         owner.addAction(action)
         actions[spec.id] = action
     update_enabled(actions, frozenset())
+    ControlKeys(window)
     return actions
+
+
+class ControlKeys(QObject):
+    """Space on a button, check box or combo box focused by the keyboard (Tab) works that
+    control (opens the Kinds menu, ticks "per object") instead of the window's Space (next
+    suspect), as everywhere else. One focused by a mouse click leaves Space to the review."""
+
+    CONTROLS = (QAbstractButton, QComboBox)
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.by_keyboard: QWidget | None = None  # the control the keyboard focused last
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        self.by_keyboard = None
+        if isinstance(new, self.CONTROLS) and new.window() is self.window:
+            new.installEventFilter(self)  # installed once: again only moves it first
+            if QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+                self.by_keyboard = new
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """Claim a plain Space for the focused control before the shortcuts see it."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Space
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and watched is self.by_keyboard
+        ):
+            event.accept()  # the control gets the key press; no shortcut fires
+            return True
+        return False
 
 
 QUICK_CLASS_KEYS = "1 … 9"

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolButton
 
 from labelfix.desktop.main_window import MainWindow
 
@@ -45,3 +45,47 @@ def test_showing_the_next_suspect_lays_the_tags_out_once(
     window.canvas.fit()  # Ctrl+0
     assert len(calls) == 1
 
+
+def test_space_on_a_focused_filter_control_works_it_and_skips_no_suspect(
+    window: MainWindow,
+) -> None:
+    """Tabbing to the filter bar and pressing Space (how a keyboard user presses a button)
+    skipped to the next suspect instead: the Kinds and Classes menus could not be opened."""
+    s = window.session
+    bar = window.filter_bar
+    first = s.current()["key"]
+    per_object = bar.per_object.isChecked()
+    bar.per_object.setFocus()
+    QTest.keyClick(bar.per_object, Qt.Key.Key_Space)
+    assert bar.per_object.isChecked() != per_object
+    assert s.filter.per_object != per_object
+    assert s.current()["key"] == first  # no skip
+
+    shown: list[bool] = []
+
+    def look_and_close() -> None:
+        menu = bar.kinds.menu()
+        shown.append(menu.isVisible())
+        menu.close()
+
+    bar.kinds.setFocus()
+    QTimer.singleShot(200, look_and_close)
+    QTest.keyClick(bar.kinds, Qt.Key.Key_Space)
+    QTest.qWait(300)
+    assert shown == [True]
+    assert s.current()["key"] == first
+    assert isinstance(bar.kinds, QToolButton)
+
+
+def test_space_after_clicking_a_filter_control_still_skips(window: MainWindow) -> None:
+    """A mouse user who ticked "per object" and presses Space means the next suspect."""
+    s = window.session
+    bar = window.filter_bar
+    per_object = bar.per_object.isChecked()
+    QTest.mouseClick(bar.per_object, Qt.MouseButton.LeftButton)
+    assert bar.per_object.isChecked() != per_object
+    assert QApplication.focusWidget() is bar.per_object
+    first = s.current()["key"]
+    QTest.keyClick(bar.per_object, Qt.Key.Key_Space)
+    assert bar.per_object.isChecked() != per_object  # not ticked back
+    assert s.current()["key"] != first
