@@ -58,6 +58,39 @@ def _needs(*facts: str) -> frozenset[str]:
 
 
 ALWAYS = _needs()
+
+
+def select_label(window: MainWindow, step: int) -> None:
+    """Select a label of the shown image by keyboard: the suspect's own first, then the others
+    nearest the suspect first (``step`` 1 the next, -1 the previous), and give the canvas the
+    keys so that the arrows move it (a click on the label does the same)."""
+    s = window.session
+    image_id = s.shown_image_id()
+    labels = [] if image_id is None else s.store.annotations_for_image(image_id)
+    if not labels:
+        window.canvas.say("This image has no labels to select.")
+        return
+    suspect = s.current()
+    own = suspect["annotation_id"] if suspect and suspect["image_id"] == image_id else None
+    centre = window.canvas.review_scene.focus_rect.center()
+
+    def distance(label: dict) -> float:
+        x, y, w, h = label["bbox"]
+        return (x + w / 2 - centre.x()) ** 2 + (y + h / 2 - centre.y()) ** 2
+
+    ids = [a["id"] for a in sorted(labels, key=lambda a: (a["id"] != own, distance(a), a["id"]))]
+    at = (ids.index(s.selected_label) + step) % len(ids) if s.selected_label in ids else 0
+    s.select_label(ids[at])
+    window.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    label = labels[[a["id"] for a in labels].index(ids[at])]
+    name = s.category_names.get(label["category_id"], str(label["category_id"]))
+    whose = "the suspect's label" if ids[at] == own else f"label {at + 1} of {len(ids)}"
+    window.canvas.say(
+        f"{name} #{ids[at]} ({whose}) selected: arrows move it (Shift: 10 px), "
+        "S the next label, Esc deselects"
+    )
+
+
 NUDGES = (("left", -1, 0), ("right", 1, 0), ("up", 0, -1), ("down", 0, 1))
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -151,6 +184,22 @@ ACTIONS: tuple[ActionSpec, ...] = (
             lambda w, n=n: w.quick_class(n),
         )
         for n in range(1, 10)
+    ),
+    ActionSpec(
+        "select_label",
+        "Select the suspect's label for the arrow keys (again: the next label, nearest first)",
+        ("S",),
+        lambda w: select_label(w, 1),
+        "Edit",
+        needs=_needs(PROJECT, ANALYSIS),
+    ),
+    ActionSpec(
+        "select_previous_label",
+        "Select the previous label",
+        ("Shift+S",),
+        lambda w: select_label(w, -1),
+        "Edit",
+        needs=_needs(PROJECT, ANALYSIS),
     ),
     ActionSpec("box_tool", "Draw a box (drag)", ("W",), lambda w: w.canvas.set_tool("box"), "Edit"),
     ActionSpec(

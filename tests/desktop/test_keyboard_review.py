@@ -89,3 +89,39 @@ def test_space_after_clicking_a_filter_control_still_skips(window: MainWindow) -
     QTest.keyClick(bar.per_object, Qt.Key.Key_Space)
     assert bar.per_object.isChecked() != per_object  # not ticked back
     assert s.current()["key"] != first
+
+
+def test_s_selects_the_suspects_label_for_the_arrow_keys_and_again_the_next(
+    window: MainWindow,
+) -> None:
+    """Nudging a label needed a click on it (the canvas takes no Tab focus; only Shift+A
+    selected a label, after accepting the fix): a label could not be adjusted by keyboard
+    while the suspect stays open. S selects the suspect's label and gives the canvas the keys;
+    S again the next label of the image, nearest the suspect first; Shift+S goes back."""
+    s = window.session
+    for _ in range(40):  # a suspect with a label, on an image with other labels
+        suspect = s.current()
+        if (
+            suspect["annotation_id"] is not None
+            and len(s.store.annotations_for_image(suspect["image_id"])) > 2
+        ):
+            break
+        QTest.keyClick(window, Qt.Key.Key_Space)
+    own = suspect["annotation_id"]
+    before = s.store.annotation(own)["bbox"]
+    QTest.keyClick(window, Qt.Key.Key_S)
+    assert s.selected_label == own
+    assert QApplication.focusWidget() is window.canvas
+    QApplication.processEvents()  # the canvas builds the label's editor
+    QTest.keyClick(window.canvas, Qt.Key.Key_Right)
+    s.labels.end_burst()
+    after = s.store.annotation(own)["bbox"]
+    assert after[0] == pytest.approx(before[0] + 1) and after[1:] == before[1:]
+    assert s.store.decision(s.set_id, suspect["key"]) is None  # still open
+    QTest.keyClick(window.canvas, Qt.Key.Key_S)
+    second = s.selected_label
+    assert second not in (None, own)
+    assert s.store.annotation(second)["image_id"] == suspect["image_id"]
+    QTest.keyClick(window.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)
+    assert s.selected_label == own
+
