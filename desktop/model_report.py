@@ -328,8 +328,12 @@ class ModelReport(QWidget):
         layout.addWidget(self.scale_note)
         self.set_choice.currentIndexChanged.connect(self._show_set)
         self.class_choice.currentIndexChanged.connect(self._show_plot)
-        self.metrics_view.clicked.connect(self._class_clicked)
-        self.confusions_view.clicked.connect(self._pair_clicked)
+        for view, listed in (
+            (self.metrics_view, self._class_clicked),
+            (self.confusions_view, self._pair_clicked),
+        ):
+            view.clicked.connect(listed)
+            view.activated.connect(listed)  # Enter on the current row: the keyboard's click
         session.suspectsChanged.connect(self._maybe_reload)
         self._analysis_id: int | None = None
         self.reload()

@@ -125,3 +125,27 @@ def test_s_selects_the_suspects_label_for_the_arrow_keys_and_again_the_next(
     QTest.keyClick(window.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ShiftModifier)
     assert s.selected_label == own
 
+
+def test_enter_on_a_model_tab_row_lists_its_suspects_as_a_click_does(
+    window: MainWindow,
+) -> None:
+    """The Model tab's class and confusion rows listed their suspects on a click only: a
+    keyboard user could move to a row but Enter did nothing."""
+    s = window.session
+    summary = window.docks["summary"].widget()
+    summary.setCurrentIndex(1)
+    report = summary.model_report
+    view = report.metrics_view
+    row = 1
+    cat = report.metrics.keys[row]
+    view.setFocus()
+    view.setCurrentIndex(report.metrics.index(row, 0))
+    QTest.keyClick(view, Qt.Key.Key_Return)
+    assert s.filter.category_ids == frozenset({cat})
+    assert report.confusions.rowCount() > 0
+    pair = report.confusions.keys[0]
+    view = report.confusions_view
+    view.setFocus()
+    view.setCurrentIndex(report.confusions.index(0, 0))
+    QTest.keyClick(view, Qt.Key.Key_Enter)
+    assert s.filter.class_pair == tuple(pair) or s.filter.class_pair == pair
