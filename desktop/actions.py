@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QWidget
 
 from . import export_dialogs
@@ -473,35 +473,40 @@ def build_actions(
 
 
 class ControlKeys(QObject):
-    """Space on a button, check box or combo box focused by the keyboard (Tab) works that
-    control (opens the Kinds menu, ticks "per object") instead of the window's Space (next
-    suspect), as everywhere else. One focused by a mouse click leaves Space to the review."""
+    """Space on a button, check box or combo box reached by Tab works that control (opens the
+    Kinds menu, ticks "per object") instead of the window's Space (next suspect), as everywhere
+    else. One focused by a click, a closed menu or the program leaves Space to the review."""
 
     CONTROLS = (QAbstractButton, QComboBox)
+    BY_KEYBOARD = (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason)
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.window = window
-        self.by_keyboard: QWidget | None = None  # the control the keyboard focused last
+        self.by_keyboard: QObject | None = None  # the control Tab focused, while it has focus
         app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._focus_changed)
-
-    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        self.by_keyboard = None
-        if isinstance(new, self.CONTROLS) and new.window() is self.window:
-            new.installEventFilter(self)  # installed once: again only moves it first
-            if QApplication.mouseButtons() == Qt.MouseButton.NoButton:
-                self.by_keyboard = new
+        if app is not None:
+            app.installEventFilter(self)  # a FocusIn's reason is only seen on its way
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        """Claim a plain Space for the focused control before the shortcuts see it."""
+        """Note which control Tab focused; claim a plain Space for it before the shortcuts."""
+        kind = event.type()
         if (
-            event.type() == QEvent.Type.ShortcutOverride
+            kind == QEvent.Type.FocusIn
+            and isinstance(watched, QWidget)  # not its QWindow, nor the style
+            and isinstance(event, QFocusEvent)
+        ):
+            self.by_keyboard = (
+                watched
+                if event.reason() in self.BY_KEYBOARD and isinstance(watched, self.CONTROLS)
+                else None
+            )
+        elif (
+            kind == QEvent.Type.ShortcutOverride
+            and watched is self.by_keyboard
             and isinstance(event, QKeyEvent)
             and event.key() == Qt.Key.Key_Space
             and event.modifiers() == Qt.KeyboardModifier.NoModifier
-            and watched is self.by_keyboard
         ):
             event.accept()  # the control gets the key press; no shortcut fires
             return True

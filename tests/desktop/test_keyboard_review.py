@@ -55,7 +55,7 @@ def test_space_on_a_focused_filter_control_works_it_and_skips_no_suspect(
     bar = window.filter_bar
     first = s.current()["key"]
     per_object = bar.per_object.isChecked()
-    bar.per_object.setFocus()
+    bar.per_object.setFocus(Qt.FocusReason.TabFocusReason)
     QTest.keyClick(bar.per_object, Qt.Key.Key_Space)
     assert bar.per_object.isChecked() != per_object
     assert s.filter.per_object != per_object
@@ -68,7 +68,7 @@ def test_space_on_a_focused_filter_control_works_it_and_skips_no_suspect(
         shown.append(menu.isVisible())
         menu.close()
 
-    bar.kinds.setFocus()
+    bar.kinds.setFocus(Qt.FocusReason.BacktabFocusReason)
     QTimer.singleShot(200, look_and_close)
     QTest.keyClick(bar.kinds, Qt.Key.Key_Space)
     QTest.qWait(300)
@@ -78,7 +78,8 @@ def test_space_on_a_focused_filter_control_works_it_and_skips_no_suspect(
 
 
 def test_space_after_clicking_a_filter_control_still_skips(window: MainWindow) -> None:
-    """A mouse user who ticked "per object" and presses Space means the next suspect."""
+    """A mouse user who ticked "per object", or chose in the Kinds menu, and presses Space
+    means the next suspect; so does Space on a control the program focused."""
     s = window.session
     bar = window.filter_bar
     per_object = bar.per_object.isChecked()
@@ -89,6 +90,15 @@ def test_space_after_clicking_a_filter_control_still_skips(window: MainWindow) -
     QTest.keyClick(bar.per_object, Qt.Key.Key_Space)
     assert bar.per_object.isChecked() != per_object  # not ticked back
     assert s.current()["key"] != first
+    bar.per_object.setFocus(Qt.FocusReason.TabFocusReason)
+    bar.kinds.setFocus(Qt.FocusReason.PopupFocusReason)  # back from its menu
+    second = s.current()["key"]
+    QTest.keyClick(bar.kinds, Qt.Key.Key_Space)
+    assert s.current()["key"] != second
+    bar.status.setFocus(Qt.FocusReason.OtherFocusReason)
+    third = s.current()["key"]
+    QTest.keyClick(bar.status, Qt.Key.Key_Space)
+    assert s.current()["key"] != third
 
 
 def test_s_selects_the_suspects_label_for_the_arrow_keys_and_again_the_next(
