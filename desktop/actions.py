@@ -60,6 +60,15 @@ def _needs(*facts: str) -> frozenset[str]:
 ALWAYS = _needs()
 
 
+def focus_model_classes(window: MainWindow) -> None:
+    """Give the keys to the Model tab's per-class table (the summary shown if hidden)."""
+    dock = window.docks["summary"]
+    if not dock.isVisible():
+        dock.show()
+    dock.raise_()
+    dock.widget().focus_model_classes()
+
+
 def select_label(window: MainWindow, step: int) -> None:
     """Select a label of the shown image by keyboard: the suspect's own first, then the others
     nearest the suspect first (``step`` 1 the next, -1 the previous), and give the canvas the
@@ -286,6 +295,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "View",
         needs=_needs(PROJECT, SUSPECT),
         scope="grid",
+    ),
+    ActionSpec(
+        "model_classes",
+        "Model tab: per-class rows (Enter lists a class's suspects)",
+        ("M",),
+        lambda w: focus_model_classes(w),
+        "View",
+        needs=_needs(PROJECT, ANALYSIS),
     ),
     ActionSpec("zoom_in", "Zoom in", ("Ctrl+=", "Ctrl++"), lambda w: w.canvas.zoom_in(), "View"),
     ActionSpec("zoom_out", "Zoom out", ("Ctrl+-",), lambda w: w.canvas.zoom_out(), "View"),

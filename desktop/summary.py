@@ -170,6 +170,16 @@ class SummaryPanel(QTabWidget):
         self.model_report = ModelReport(session)
         self.addTab(_scrolled(self.model_report), "Model")
 
+    def focus_model_classes(self) -> None:
+        """Show the Model tab with its per-class table taking the keys (Enter on a class lists
+        its suspects), on the current class row or the first."""
+        self.setCurrentIndex(1)
+        view = self.model_report.metrics_view
+        if not view.currentIndex().isValid() and view.model().rowCount():
+            view.setCurrentIndex(view.model().index(0, 0))
+        view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        view.scrollTo(view.currentIndex())
+
 
 def _scrolled(page: QWidget) -> QScrollArea:
     """A tab page that scrolls when the panel is shorter than its tables' whole rows, rather

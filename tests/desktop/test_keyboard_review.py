@@ -159,3 +159,19 @@ def test_enter_on_a_model_tab_row_lists_its_suspects_as_a_click_does(
     view.setCurrentIndex(report.confusions.index(0, 0))
     QTest.keyClick(view, Qt.Key.Key_Enter)
     assert s.filter.class_pair == tuple(pair) or s.filter.class_pair == pair
+
+
+def test_m_brings_the_model_tabs_class_rows_to_the_keyboard(window: MainWindow) -> None:
+    """From the table the per-class rows were Tab, Tab, Tab, Right, Tab, Tab away (and the way
+    back as long); M shows the Model tab with its class table focused, Enter lists a class."""
+    s = window.session
+    QTest.keyClick(window, Qt.Key.Key_M)
+    summary = window.docks["summary"].widget()
+    report = summary.model_report
+    assert summary.currentIndex() == 1
+    assert QApplication.focusWidget() is report.metrics_view
+    assert report.metrics_view.currentIndex().isValid()
+    QTest.keyClick(report.metrics_view, Qt.Key.Key_Down)
+    row = report.metrics_view.currentIndex().row()
+    QTest.keyClick(report.metrics_view, Qt.Key.Key_Return)
+    assert s.filter.category_ids == frozenset({report.metrics.keys[row]})
