@@ -175,3 +175,14 @@ def test_m_brings_the_model_tabs_class_rows_to_the_keyboard(window: MainWindow) 
     row = report.metrics_view.currentIndex().row()
     QTest.keyClick(report.metrics_view, Qt.Key.Key_Return)
     assert s.filter.category_ids == frozenset({report.metrics.keys[row]})
+
+
+def test_tab_leaves_the_model_tabs_tables(window: MainWindow) -> None:
+    """Tab in the Model tab's tables walked their cells (twenty-odd rows of five), so the
+    keyboard could not get from them to the filter bar or back to the suspects."""
+    QTest.keyClick(window, Qt.Key.Key_M)
+    report = window.docks["summary"].widget().model_report
+    for view in (report.metrics_view, report.confusions_view):
+        view.setFocus(Qt.FocusReason.TabFocusReason)
+        QTest.keyClick(view, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is not view
