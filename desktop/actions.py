@@ -94,10 +94,19 @@ def select_label(window: MainWindow, step: int) -> None:
     label = labels[[a["id"] for a in labels].index(ids[at])]
     name = s.category_names.get(label["category_id"], str(label["category_id"]))
     whose = "the suspect's label" if ids[at] == own else f"label {at + 1} of {len(ids)}"
-    window.canvas.say(
+    text = (
         f"{name} #{ids[at]} ({whose}) selected: arrows move it (Shift: 10 px), "
         "S the next label, Esc deselects"
     )
+    window.canvas.say(text)
+    hint = window.canvas.hint
+
+    def drop_sentence() -> None:  # it names this label: not over the next suspect
+        if hint.note == text:
+            hint.timer.stop()
+            hint.show_text(hint.standing)
+
+    s.selectionChanged.connect(drop_sentence, Qt.ConnectionType.SingleShotConnection)
 
 
 NUDGES = (("left", -1, 0), ("right", 1, 0), ("up", 0, -1), ("down", 0, 1))

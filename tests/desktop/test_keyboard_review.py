@@ -186,3 +186,19 @@ def test_tab_leaves_the_model_tabs_tables(window: MainWindow) -> None:
         view.setFocus(Qt.FocusReason.TabFocusReason)
         QTest.keyClick(view, Qt.Key.Key_Tab)
         assert QApplication.focusWidget() is not view
+
+
+def test_the_s_sentence_goes_with_its_suspect(window: MainWindow) -> None:
+    """S says which label it selected for 4 s; a quick R moved on and the next suspect's
+    canvas still said "carrot #1064648 (the suspect's label) selected" over a spoon."""
+    s = window.session
+    for _ in range(40):
+        if s.current()["annotation_id"] is not None:
+            break
+        QTest.keyClick(window, Qt.Key.Key_Space)
+    QTest.keyClick(window, Qt.Key.Key_S)
+    hint = window.canvas.hint
+    assert "selected" in hint.note and hint.isVisibleTo(window.canvas)
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    QApplication.processEvents()
+    assert "selected" not in hint.note
