@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import habits, review_cut
+from . import consensus, habits, review_cut
 from .errors import AnalysisParams, ChunkFacts
 from .matching import FP, IGNORED, TP, ImageLabels, ImageMatches, ImagePredictions
 from .scoring import DetectorFit, set_recall
@@ -264,6 +264,31 @@ def set_report(
         scale = {k: v for k, v in fit.score_scale.to_json().items() if k != "curve"}
         out["score_scale"] = {**scale, "scores": params.scores}
     return out
+
+
+def set_weights(report: Mapping[str, Any], version: int) -> dict[str, float]:
+    """How much each set's suspects weigh among the analysis's sets (score ``version`` 13:
+    core.consensus.recall_weights, its recall over the best set's), by set id as in the
+    report; empty for one set, an earlier version or a set whose recall is not stored."""
+    sets = report.get("sets") or {}
+    keys = list(sets)
+    recall = [sets[k].get("recall") for k in keys]
+    if len(keys) < 2 or version < 13 or None in recall:
+        return {}
+    weights = consensus.recall_weights(recall, version)
+    return {k: round(float(w), 6) for k, w in zip(keys, weights, strict=True)}
+
+
+def weight_sentence(recall: float, weight: float | None) -> str:
+    """How much of the labels a set matched and, analysed with other sets, how much its
+    suspects weigh (``labelfix report`` and the app's Model tab)."""
+    text = f"Its true positives match {recall:.0%} of the labels"
+    if weight is not None:
+        text += (
+            f"; its suspects weigh {weight:.2f} of the best set's "
+            "(each set by its share of labels matched)"
+        )
+    return text + "."
 
 
 def class_parts(

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import consensus, score_scale
-from .analysis_report import confusion_rows
+from . import score_scale
+from .analysis_report import confusion_rows, set_weights, weight_sentence
 from .project import ProjectError
 from .store import Store
 
@@ -71,11 +71,9 @@ def report_data(store: Store, set_spec: str | None = None) -> dict[str, Any]:
                 "recall": part.get("recall"),
             }
         )
-    recalls = [s["recall"] for s in sets]
-    version = analysis["params"].score_version
-    weighed = len(sets) > 1 and version >= 13 and None not in recalls
-    for part, weight in zip(sets, consensus.recall_weights(recalls, version), strict=True):
-        part["weight"] = round(float(weight), 6) if weighed else None
+    weights = set_weights(report, analysis["params"].score_version)
+    for part in sets:
+        part["weight"] = weights.get(str(part["set_id"]))
     return {
         "analysis_id": analysis["id"],
         "created_at": analysis["created_at"],
@@ -99,18 +97,6 @@ def score_scale_data(stored: dict | None) -> dict | None:
         "scores": "comparable" if used else "per-class",
         "sentence": score_scale.sentence(pooled, per_class, used),
     }
-
-
-def weight_sentence(part: dict) -> str:
-    """How much of the labels a set matched and, analysed with other sets, how much its
-    suspects weigh (score version 13: its recall over the best set's)."""
-    text = f"Its true positives match {part['recall']:.0%} of the labels"
-    if part.get("weight") is not None:
-        text += (
-            f"; its suspects weigh {part['weight']:.2f} of the best set's "
-            "(each set by its share of labels matched)"
-        )
-    return text + "."
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -161,7 +147,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                     f"{r['count']:>6}{share_text(r['share']):>7}{r['habit']:>7.2f}\n"
                 )
         if part["recall"] is not None:
-            out.write(f"  {weight_sentence(part)}\n")
+            out.write(f"  {weight_sentence(part['recall'], part['weight'])}\n")
         if part["score_scale"] is not None:
             out.write(f"  {part['score_scale']['sentence']}\n")
         out.write("\n")

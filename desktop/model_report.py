@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from labelfix.core import score_scale
-from labelfix.core.analysis_report import confusion_rows
+from labelfix.core.analysis_report import confusion_rows, set_weights, weight_sentence
 
 from .session import Session
 
@@ -395,6 +395,7 @@ class ModelReport(QWidget):
                 if self.report and self.report.get("review_cut") is not None
                 else ""
             )
+            + self._weight_text(part)
         )
         rows = sorted(
             (
@@ -432,6 +433,17 @@ class ModelReport(QWidget):
             self.class_choice.setCurrentIndex(self.class_choice.findData(int(busiest)))
         self.class_choice.blockSignals(False)
         self._show_plot()
+
+    def _weight_text(self, part: dict) -> str:
+        """The set's recall and, analysed with others, its suspects' weight (score version 13),
+        on a line of its own; nothing for reports stored before the recall was."""
+        if part.get("recall") is None or self.report is None:
+            return ""
+        params = self.session.analysis_params()
+        weights = set_weights(self.report, params.score_version) if params else {}
+        return "\n" + weight_sentence(
+            part["recall"], weights.get(str(self.set_choice.currentData()))
+        )
 
     def _show_scale(self, scale: dict | None) -> None:
         """The score-scale sentence (hidden for analyses without the diagnostic)."""

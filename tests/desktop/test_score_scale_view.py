@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from labelfix.core import score_scale
+from labelfix.core.analysis_report import set_weights, weight_sentence
 from labelfix.core.errors import AnalysisParams
 from labelfix.desktop import jobs
 from labelfix.desktop.dialogs import ThresholdsDialog
@@ -55,3 +56,20 @@ def test_the_model_tab_says_whether_the_scores_are_comparable(
     on = score_scale.sentence(scale["pooled_loss"], scale["class_loss"], True, option)
     assert _sentence(window) == on != expected
     assert s.analysis_params().scores == "comparable"
+
+
+def test_the_model_tab_says_how_much_each_sets_suspects_weigh(
+    open_window: Callable[..., MainWindow], two_sets_project: Path
+) -> None:
+    """Analysed with two sets, the Model tab gives each set's recall and the weight its
+    suspects carry in the merged ranking (score version 13), as ``labelfix report`` does."""
+    window = open_window(two_sets_project)
+    stored, _ = window.session.analysis_report()
+    weights = set_weights(stored, window.session.analysis_params().score_version)
+    assert sorted(weights.values())[-1] == 1.0 and len(weights) == 2
+    report = window.docks["summary"].widget().model_report
+    for i in range(report.set_choice.count()):
+        report.set_choice.setCurrentIndex(i)
+        key = str(report.set_choice.itemData(i))
+        expected = weight_sentence(stored["sets"][key]["recall"], weights[key])
+        assert expected in report.summary.text() and "weigh" in expected
