@@ -294,3 +294,19 @@ def a_group(index: Any, size: int = 2) -> int:
     object's suspect and its alternatives)."""
     heads = np.flatnonzero(index.group_rank == 0)
     return int(heads[np.flatnonzero(index.group_size(heads) >= size)[0]])
+
+
+def scored_suspects(rows: list[tuple], confidence: float = float("nan")) -> np.ndarray:
+    """Scored suspects (SUSPECT_COLUMNS + score) of (kind, image, label, prediction, score)
+    rows, every one with this ``confidence``."""
+    from labelfix.core.errors import KIND_CODE, SUSPECT_COL, SUSPECT_COLUMNS
+
+    out = np.full((len(rows), len(SUSPECT_COLUMNS) + 1), np.nan)
+    for i, (kind, image, ann, pred, score) in enumerate(rows):
+        out[i, SUSPECT_COL["kind"]] = KIND_CODE[kind]
+        out[i, SUSPECT_COL["image_id"]] = image
+        out[i, SUSPECT_COL["annotation_id"]] = ann
+        out[i, SUSPECT_COL["prediction_id"]] = pred
+        out[i, SUSPECT_COL["confidence"]] = confidence
+        out[i, -1] = score
+    return out

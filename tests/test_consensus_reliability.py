@@ -8,7 +8,9 @@ import numpy as np
 
 from labelfix.core import result_rows
 from labelfix.core.consensus import Cover, SetSuspects, merge_sets, set_weights
-from labelfix.core.errors import KIND_CODE, SUSPECT_COL, SUSPECT_COLUMNS
+from labelfix.core.errors import KIND_CODE
+
+from helpers import scored_suspects
 
 K = KIND_CODE
 NO_BOX = (np.nan,) * 4
@@ -76,22 +78,11 @@ def test_v13_only_the_ratio_of_the_recalls_counts_and_one_set_changes_nothing() 
     assert set_weights([_set(STRONG, 0.6), _set(WEAK, 0.3)], 12).tolist() == [1.0, 1.0]
 
 
-def _scored(rows: list[tuple]) -> np.ndarray:
-    """Scored suspects (SUSPECT_COLUMNS + score) of (kind, image, label, prediction, score)."""
-    out = np.full((len(rows), len(SUSPECT_COLUMNS) + 1), np.nan)
-    for i, (kind, image, ann, pred, score) in enumerate(rows):
-        out[i, SUSPECT_COL["kind"]] = K[kind]
-        out[i, SUSPECT_COL["image_id"]] = image
-        out[i, SUSPECT_COL["annotation_id"]] = ann
-        out[i, SUSPECT_COL["prediction_id"]] = pred
-        out[i, SUSPECT_COL["confidence"]] = 0.9
-        out[i, -1] = score
-    return out
-
-
 def test_v13_rows_carry_the_weighed_score_and_each_sets_own_support() -> None:
-    strong = _scored([("wrong_class", 1, 3, 7, 0.4)])
-    weak = _scored([("wrong_class", 1, 3, 5, 0.7), ("wrong_class", 1, 4, 6, 0.6)])
+    strong = scored_suspects([("wrong_class", 1, 3, 7, 0.4)], confidence=0.9)
+    weak = scored_suspects(
+        [("wrong_class", 1, 3, 5, 0.7), ("wrong_class", 1, 4, 6, 0.6)], confidence=0.9
+    )
     boxes_s = {7: np.array([0.0, 0, 10, 10])}
     boxes_w = {5: np.array([1.0, 0, 10, 10]), 6: np.array([20.0, 0, 10, 10])}
     no_tp = {k: np.zeros(0, np.int64) for k in ("prediction_id", "image_id", "annotation_id")}

@@ -7,9 +7,11 @@ import numpy as np
 
 from labelfix.core import result_rows
 from labelfix.core.consensus import Cover, SetSuspects, combined_score, merge_sets
-from labelfix.core.errors import KIND_CODE, SUSPECT_COL, SUSPECT_COLUMNS
+from labelfix.core.errors import KIND_CODE
 from labelfix.core.grouping import group_suspects
 from labelfix.core.review_cut import default_cut, expected_errors
+
+from helpers import scored_suspects
 
 K = KIND_CODE
 
@@ -178,22 +180,10 @@ def test_v12_a_set_whose_true_positives_explain_the_object_disagrees() -> None:
     assert silent.score[np.argsort(silent.row)].tolist() == a.score.tolist()
 
 
-def _scored(rows: list[tuple]) -> np.ndarray:
-    """Scored suspects (SUSPECT_COLUMNS + score) of (kind, image, label, prediction, score)."""
-    out = np.full((len(rows), len(SUSPECT_COLUMNS) + 1), np.nan)
-    for i, (kind, image, ann, pred, score) in enumerate(rows):
-        out[i, SUSPECT_COL["kind"]] = K[kind]
-        out[i, SUSPECT_COL["image_id"]] = image
-        out[i, SUSPECT_COL["annotation_id"]] = ann
-        out[i, SUSPECT_COL["prediction_id"]] = pred
-        out[i, -1] = score
-    return out
-
-
 def test_v12_rows_of_several_sets_carry_the_disagreement() -> None:
-    a = _scored([("wrong_class", 1, 3, 7, 0.6), ("wrong_class", 1, 4, 8, 0.5)])
+    a = scored_suspects([("wrong_class", 1, 3, 7, 0.6), ("wrong_class", 1, 4, 8, 0.5)])
     boxes_a = {7: np.array([0.0, 0, 10, 10]), 8: np.array([20.0, 0, 10, 10])}
-    b = _scored([])
+    b = scored_suspects([])
     # b's matches: prediction 2 a true positive on label 3, prediction 5 a false positive
     matches = {
         "prediction_id": np.array([2, 5]),
