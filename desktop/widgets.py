@@ -37,6 +37,7 @@ STATUS_CHOICES = (
     ("Flagged", frozenset({"flagged"})),
     ("Open + flagged", frozenset({"open", "flagged"})),
 )
+NAMED_ITEMS = 2  # a filter button names up to this many chosen items, else counts them
 
 
 class CheckMenuButton(QToolButton):
@@ -86,9 +87,17 @@ class CheckMenuButton(QToolButton):
         self.changed.emit(self.values())
 
     def _update_text(self) -> None:
+        """ "Kinds: all", the chosen items' names when one or two ("Kinds: missing label"),
+        else their number ("Kinds: 3"): a bare count did not say which kind was listed."""
         values = self.values()
-        n = len(self._items) if values is None else len(values)
-        self.setText(f"{self.title}: {'all' if values is None else n}")
+        chosen = [a.text() for _v, a in self._items if a.isChecked()]
+        if values is None:
+            shown = "all"
+        elif 0 < len(chosen) <= NAMED_ITEMS:
+            shown = ", ".join(chosen)
+        else:
+            shown = str(len(chosen))
+        self.setText(f"{self.title}: {shown}")
 
 
 class IouRangeButton(QToolButton):
