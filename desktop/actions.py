@@ -109,6 +109,27 @@ def select_label(window: MainWindow, step: int) -> None:
     s.selectionChanged.connect(drop_sentence, Qt.ConnectionType.SingleShotConnection)
 
 
+# the orders the sort key steps through (with its direction): the table's header takes no focus
+SORT_CYCLE = (
+    ("score", True, "score, highest first"),
+    ("kind", False, "kind"),
+    ("file_name", False, "image"),
+    ("label_class", False, "label class"),
+)
+
+
+def sort_next(window: MainWindow) -> None:
+    """Sort the suspects by the next of :data:`SORT_CYCLE` (from another order: the first);
+    the table's header shows the order, the canvas says it."""
+    s = window.session
+    keys = [key for key, _d, _t in SORT_CYCLE]
+    at = (keys.index(s.sort_key) + 1) % len(keys) if s.sort_key in keys else 0
+    key, descending, title = SORT_CYCLE[at]
+    s.set_sort(key, descending)
+    following = SORT_CYCLE[(at + 1) % len(SORT_CYCLE)][2]
+    window.canvas.say(f"Sorted by {title} (again: by {following})")
+
+
 NUDGES = (("left", -1, 0), ("right", 1, 0), ("up", 0, -1), ("down", 0, 1))
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -304,6 +325,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "View",
         needs=_needs(PROJECT, SUSPECT),
         scope="grid",
+    ),
+    ActionSpec(
+        "sort_next",
+        "Sort the suspects by the next order (score, kind, image, label class)",
+        ("Ctrl+Shift+S",),
+        sort_next,
+        "View",
+        needs=_needs(PROJECT, ANALYSIS),
     ),
     ActionSpec(
         "model_classes",

@@ -112,6 +112,7 @@ MENUS = {
     "&View": [
         "toggle_grid",
         "grid_open",
+        "sort_next",
         None,
         "zoom_in",
         "zoom_out",

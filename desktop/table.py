@@ -73,6 +73,7 @@ class SuspectTable(QTableView):
         session.selectionKept.connect(self.follow_selection)
         session.rowsReselected.connect(self.reselect)
         session.filterChanged.connect(self._sync_sort_indicator)
+        session.orderChanged.connect(self._sync_sort_indicator)  # a sort by key (Ctrl+Shift+S)
         self.follow_selection()
 
     def _show_sets(self) -> None:

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from labelfix.desktop.main_window import MainWindow
 
@@ -33,3 +36,25 @@ def test_kinds_button_names_one_or_two_chosen_kinds(window: MainWindow) -> None:
         s.filter.with_(kinds=frozenset({"missing_label", "wrong_class", "spurious_label"}))
     )
     assert kinds.text() == "Kinds: 3"
+
+
+def test_a_key_cycles_the_sort_and_the_header_shows_it(window: MainWindow) -> None:
+    """The table's header takes no focus: sorting needed the mouse."""
+    s = window.session
+    header = window.table.horizontalHeader()
+    model = window.table.suspect_model
+    assert (s.sort_key, s.descending) == ("score", True)
+    seen = []
+    for _ in range(4):
+        QTest.keyClick(
+            window,
+            Qt.Key.Key_S,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        QApplication.processEvents()
+        seen.append(s.sort_key)
+        assert header.sortIndicatorSection() == model.column_of(s.sort_key)
+        assert window.canvas.hint.note.startswith("Sorted by ")
+    assert seen == ["kind", "file_name", "label_class", "score"]
+    assert s.descending  # the score comes back highest first
+    assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
