@@ -130,6 +130,16 @@ def sort_next(window: MainWindow) -> None:
     window.canvas.say(f"Sorted by {title} (again: by {following})")
 
 
+def focus_table(window: MainWindow) -> None:
+    """Give the keys back to the suspects table (shown if hidden), from any pane."""
+    dock = window.docks["suspects"]
+    if not dock.isVisible():
+        dock.show()
+    dock.raise_()
+    if window.table is not None:
+        window.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+
 NUDGES = (("left", -1, 0), ("right", 1, 0), ("up", 0, -1), ("down", 0, 1))
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -325,6 +335,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "View",
         needs=_needs(PROJECT, SUSPECT),
         scope="grid",
+    ),
+    ActionSpec(
+        "focus_table",
+        "Back to the suspects table (from the canvas, inspector or filters)",
+        ("T",),
+        focus_table,
+        "View",
     ),
     ActionSpec(
         "sort_next",

@@ -112,6 +112,7 @@ MENUS = {
     "&View": [
         "toggle_grid",
         "grid_open",
+        "focus_table",
         "sort_next",
         None,
         "zoom_in",

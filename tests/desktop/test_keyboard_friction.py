@@ -58,3 +58,17 @@ def test_a_key_cycles_the_sort_and_the_header_shows_it(window: MainWindow) -> No
     assert seen == ["kind", "file_name", "label_class", "score"]
     assert s.descending  # the score comes back highest first
     assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+
+
+def test_t_takes_the_keys_back_to_the_suspects_table(window: MainWindow) -> None:
+    """No key led back to the table from the canvas, the inspector or a filter control."""
+    window.canvas.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_T)
+    assert QApplication.focusWidget() is window.table
+    window.filter_bar.kinds.setFocus()
+    QTest.keyClick(window.filter_bar.kinds, Qt.Key.Key_T)
+    assert QApplication.focusWidget() is window.table
+    window.filter_bar.search.setFocus()  # typing a file name keeps its t
+    QTest.keyClicks(window.filter_bar.search, "t")
+    assert window.filter_bar.search.text() == "t"
+    assert QApplication.focusWidget() is window.filter_bar.search
