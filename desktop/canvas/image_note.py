@@ -15,6 +15,9 @@ MAX_WIDTH = 520  # a wide canvas keeps a badge to a short line or two (px)
 MAX_LINES = 2  # a note that needs more lines drops its details in brackets
 DETAIL = re.compile(r" \([^()]*\)")  # "(Corrupt JPEG data: 25 extraneous bytes ...)"
 HINT_MS = 4000  # how long a passing hint stays
+# the arrow keys on the canvas with no label selected (they said nothing) say this
+ARROWS = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
+NO_LABEL = "S selects the suspect's label to move it"
 
 
 class CanvasBadge(QLabel):

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QFocusEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
+from PySide6.QtGui import (
+    QFocusEvent,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
 from labelfix.core.editing import nearest_edge
@@ -24,7 +32,7 @@ from ..session import Session
 from .editing import Hit, LabelEditor
 from .framing import CONTEXT_FILL, OBJECT_FILL, OBJECT_MAX_SCALE, Frame, frame_box
 from .handles import HANDLE_SIZE
-from .image_note import CanvasHint, ImageNote
+from .image_note import ARROWS, NO_LABEL, CanvasHint, ImageNote
 from .items import category_colour
 from .scene import GHOST_DELETE, Ghost, Overlay, ReviewScene
 from .tools import BoxTool, DrawTool, PolygonTool
@@ -353,7 +361,7 @@ class CanvasView(QGraphicsView):
     def nudge(self, dx: float, dy: float) -> bool:
         """Move the selected label by (dx, dy) image pixels (a burst is one undo step)."""
         if self.editor is None:
-            self.say("Select a label to move it with the arrow keys.")
+            self.say(NO_LABEL)
             return False
         if self.editor.readonly:
             self.say("Crowd masks are read-only; convert the mask to a polygon first.")
@@ -634,6 +642,12 @@ class CanvasView(QGraphicsView):
             self.frame_suspect()
         else:
             self._view_changed()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        """Arrows with no label selected scroll as ever and say how to select one."""
+        if event.key() in ARROWS and self.editor is None:
+            self.say(NO_LABEL)
+        super().keyPressEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if event.button() == Qt.MouseButton.MiddleButton:  # middle-drag pans like left-drag

@@ -43,7 +43,7 @@ def test_canvas_sentences_are_hints_and_the_counts_stay(
     settle(qtbot)
     counts_stay(window)
     hint = canvas.hint
-    assert hint.isVisible() and hint.text() == "Select a label to move it with the arrow keys."
+    assert hint.isVisible() and hint.text() == "S selects the suspect's label to move it"
     assert in_canvas(window, hint) and hint.height() >= hint.heightForWidth(hint.width())
     assert hint.height() < 2 * hint.fontMetrics().lineSpacing()  # a short sentence: one line
     counts_stay(window)

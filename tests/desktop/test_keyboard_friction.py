@@ -72,3 +72,13 @@ def test_t_takes_the_keys_back_to_the_suspects_table(window: MainWindow) -> None
     QTest.keyClicks(window.filter_bar.search, "t")
     assert window.filter_bar.search.text() == "t"
     assert QApplication.focusWidget() is window.filter_bar.search
+
+
+def test_arrows_with_no_label_selected_say_how_to_select_one(window: MainWindow) -> None:
+    """Arrow keys on the canvas with no label selected did nothing and said nothing."""
+    canvas = window.canvas
+    canvas.setFocus()
+    assert window.session.selected_label is None
+    QTest.keyClick(canvas, Qt.Key.Key_Left)
+    assert canvas.hint.note == "S selects the suspect's label to move it"
+    assert canvas.hint.isVisible() and canvas.hint.timer.isActive()
