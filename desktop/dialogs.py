@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSettings, QSize, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -650,3 +651,49 @@ def ask_open_locked(parent: QWidget, held: LockHolder, path: Path | str) -> bool
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     return box.clickedButton() is anyway
+
+
+CLEARANCE = 12  # px between the flag note dialog and the suspect it would hide
+
+
+def clear_of(avoid: QRect, size: QSize, area: QRect) -> QPoint:
+    """Where a dialog of ``size`` stands inside ``area`` without covering ``avoid`` (the
+    suspect on screen): below it, else above, right, left; else the corner farthest from it."""
+    w, h, gap = size.width(), size.height(), CLEARANCE
+    x_mid, y_mid = avoid.center().x() - w // 2, avoid.center().y() - h // 2
+    candidates = (
+        (x_mid, avoid.bottom() + gap),
+        (x_mid, avoid.top() - gap - h),
+        (avoid.right() + gap, y_mid),
+        (avoid.left() - gap - w, y_mid),
+    )
+    for x, y in candidates:
+        x = min(max(x, area.left()), area.right() - w)
+        y = min(max(y, area.top()), area.bottom() - h)
+        if not QRect(x, y, w, h).intersects(avoid):
+            return QPoint(x, y)
+    centre = avoid.center()
+    corners = [
+        QPoint(x, y)
+        for x in (area.left(), area.right() - w)
+        for y in (area.top(), area.bottom() - h)
+    ]
+    return max(
+        corners, key=lambda p: (p.x() + w / 2 - centre.x()) ** 2 + (p.y() + h / 2 - centre.y()) ** 2
+    )
+
+
+def ask_flag_note(parent: QWidget, avoid: QRect | None) -> tuple[str, bool]:
+    """Ask for a flag's optional note (text, ok); the dialog stands clear of ``avoid`` (the
+    suspect on screen; centred over the window it hid the suspect being flagged)."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle("Flag")
+    dialog.setLabelText("Note (optional):")
+    dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    if avoid is not None:
+        dialog.adjustSize()  # its frame: its size and the window manager's decorations
+        window = parent.window()
+        frame = dialog.size() + window.frameGeometry().size() - window.geometry().size()
+        dialog.move(clear_of(avoid, frame, window.frameGeometry()))
+    ok = dialog.exec() == QDialog.DialogCode.Accepted
+    return dialog.textValue(), ok

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDockWidget,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -37,6 +36,7 @@ from .dialogs import (
     NewProjectDialog,
     ShortcutSheet,
     ThresholdsDialog,
+    ask_flag_note,
     ask_open_locked,
     choose_project_file,
 )
@@ -654,7 +654,7 @@ class MainWindow(QMainWindow):
             return
         rows = self.selected_rows()
         seen = self.session.statuses(rows if len(rows) > 1 else None)  # others may decide
-        note, ok = QInputDialog.getText(self, "Flag", "Note (optional):")  # meanwhile
+        note, ok = ask_flag_note(self, self.canvas.suspect_on_screen())  # meanwhile
         if ok:
             self._decide("flagged", note.strip() or None, seen=seen)
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QFocusEvent,
     QImage,
@@ -648,6 +648,14 @@ class CanvasView(QGraphicsView):
         if event.key() in ARROWS and self.editor is None:
             self.say(NO_LABEL)
         super().keyPressEvent(event)
+
+    def suspect_on_screen(self) -> QRect | None:
+        """The suspect's boxes in global screen pixels (None: none shown)."""
+        rect = self.review_scene.focus_rect
+        if rect.isEmpty() or not self.isVisible():
+            return None
+        box = self.mapFromScene(rect).boundingRect()
+        return QRect(self.viewport().mapToGlobal(box.topLeft()), box.size())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if event.button() == Qt.MouseButton.MiddleButton:  # middle-drag pans like left-drag

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog
 
 from labelfix.core.errors import suspect_key
 from labelfix.core.review import CLOSED_NOTE
@@ -76,7 +76,7 @@ def window(
     win.findChild(FilterBar).min_conf.setValue(0.3)
     win.session.select_row(0)
     win.table.setFocus()
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("unsure", True))
+    monkeypatch.setattr("labelfix.desktop.main_window.ask_flag_note", lambda *a, **k: ("unsure", True))
     return win
 
 

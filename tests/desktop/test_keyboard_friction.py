@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from labelfix.desktop.main_window import MainWindow
 
@@ -72,6 +72,26 @@ def test_t_takes_the_keys_back_to_the_suspects_table(window: MainWindow) -> None
     QTest.keyClicks(window.filter_bar.search, "t")
     assert window.filter_bar.search.text() == "t"
     assert QApplication.focusWidget() is window.filter_bar.search
+
+
+def test_the_flag_note_dialog_stands_clear_of_the_suspect(window: MainWindow) -> None:
+    """The note dialog opened centred on the window: over the suspect on the canvas."""
+    window.canvas.setFocus()
+    suspect = window.canvas.suspect_on_screen()
+    assert suspect is not None and not suspect.isEmpty()
+    placed: list[QRect] = []
+
+    def look_and_cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QInputDialog)
+        placed.append(dialog.frameGeometry())
+        dialog.reject()
+
+    QTimer.singleShot(200, look_and_cancel)
+    QTest.keyClick(window, Qt.Key.Key_F)
+    assert len(placed) == 1
+    assert not placed[0].intersects(suspect)
+    assert window.session.current()["status"] == "open"
 
 
 def test_arrows_with_no_label_selected_say_how_to_select_one(window: MainWindow) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QInputDialog
 
 from labelfix.core.suspects import SuspectFilter
 from labelfix.desktop.main_window import MainWindow
@@ -48,7 +47,7 @@ def test_accept_reject_flag_skip_undo_redo(
     assert third["key"] != second["key"]
     key(window, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)  # back
     assert s.current()["key"] == second["key"]
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("check the tail", True))
+    monkeypatch.setattr("labelfix.desktop.main_window.ask_flag_note", lambda *a, **k: ("check the tail", True))
     key(window, Qt.Key.Key_F)
     assert s.store.decision(s.set_id, second["key"]) == {
         "decision": "flagged",

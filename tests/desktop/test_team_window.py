@@ -269,7 +269,6 @@ def test_a_flag_whose_suspect_someone_decided_while_the_note_was_typed_is_refuse
     """Alice presses F on an open suspect; while she types the note, bob accepts it and the
     window shows his accept. Her OK must not turn into a re-decision that reverts bob's fix
     (she never saw it accepted): refused, naming bob; his fix and accept stay."""
-    from PySide6.QtWidgets import QInputDialog
 
     from labelfix.core.review import decide
 
@@ -285,7 +284,7 @@ def test_a_flag_whose_suspect_someone_decided_while_the_note_was_typed_is_refuse
         labels.update({a["id"]: a for a in other.annotations_for_image(suspect["image_id"])})
         return "check it", True
 
-    monkeypatch.setattr(QInputDialog, "getText", bob_accepts_meanwhile)
+    monkeypatch.setattr("labelfix.desktop.main_window.ask_flag_note", bob_accepts_meanwhile)
     labels: dict[int, dict] = {}
     messages: list[str] = []
     s.errorOccurred.connect(messages.append)
