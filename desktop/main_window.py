@@ -54,7 +54,7 @@ from .table import SuspectTable
 from .team.controller import TeamWindowPart, ask_for_images, make_team_dock
 from .team.open_dialog import OpenTeamDialog
 from .warnings_badge import WarningsBadge, import_summary
-from .widgets import FilterBar, JobIndicator, StatusCounts, TipBar
+from .widgets import FilterBar, FocusFrame, JobIndicator, StatusCounts, TipBar
 
 if TYPE_CHECKING:
     from labelfix.core.store.lock import LockHolder
@@ -186,6 +186,8 @@ class MainWindow(QMainWindow):
         self.history_dock.hide()
         self.team_dock = make_team_dock(self)  # a team project's connection, claims, reviewers
         self.team_part: TeamWindowPart | None = None
+        panes = [self.views, *self.docks.values(), self.history_dock, self.team_dock]
+        self.focus_frame = FocusFrame(panes)  # an accent frame on the pane with the focus
         self.history: HistoryView | None = None
         self.ask_on_close: bool | None = None  # None: ask unless headless (offscreen)
         # a project file another app has open: open it anyway? (None: ask; offscreen: yes)

@@ -4,8 +4,10 @@ another widget."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -393,3 +395,79 @@ class TipBar(QFrame):
         row.setContentsMargins(8, 2, 4, 2)
         row.addWidget(label, 1)
         row.addWidget(close)
+
+
+FOCUS_FRAME_PX = 2  # the accent frame around the pane with the keyboard focus
+
+
+class _FocusOutline(QWidget):
+    """A thin frame in the palette's highlight colour over its parent; clicks pass through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        """The outline only; the pane shows through."""
+        painter = QPainter(self)
+        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), FOCUS_FRAME_PX)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        half = FOCUS_FRAME_PX / 2
+        painter.drawRect(self.rect().toRectF().adjusted(half, half, -half, -half))
+
+
+class FocusFrame(QObject):
+    """Draws a thin accent frame around the pane (a dock, the canvas) holding the keyboard
+    focus: the canvas, inspector and summary showed no sign of it, and after a Kinds choice the
+    focus stayed on the button unseen. The theme's look is otherwise unchanged."""
+
+    def __init__(self, panes: list[QWidget]) -> None:
+        super().__init__(panes[0])
+        self.panes = panes
+        self.frame = _FocusOutline()
+        self.frame.hide()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_moved)
+
+    def pane_of(self, widget: QWidget | None) -> QWidget | None:
+        """The pane holding ``widget`` (None: none of them, e.g. a menu or a dialog)."""
+        while widget is not None:
+            if widget in self.panes:
+                return widget
+            widget = widget.parentWidget()
+        return None
+
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        pane = self.pane_of(new)
+        if pane is None:  # a menu, a dialog, another window: the frame waits; else it goes
+            if new is not None and new.window() is self.panes[0].window():
+                self.frame.hide()
+            return
+        if self.frame.parentWidget() is not pane:
+            old = self.frame.parentWidget()
+            if old is not None:
+                old.removeEventFilter(self)
+            self.frame.setParent(pane)
+            pane.installEventFilter(self)
+        self._cover(pane)
+
+    def _cover(self, pane: QWidget) -> None:
+        self.frame.setGeometry(pane.rect())
+        self.frame.raise_()
+        self.frame.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """Follow the pane's size; stay above children it adds."""
+        if watched is self.frame.parentWidget() and event.type() in (
+            QEvent.Type.Resize,
+            QEvent.Type.ChildAdded,
+        ):
+            QTimer.singleShot(0, lambda: self._cover_if(watched))
+        return False
+
+    def _cover_if(self, pane: QObject) -> None:
+        if pane is self.frame.parentWidget() and isinstance(pane, QWidget):
+            self._cover(pane)

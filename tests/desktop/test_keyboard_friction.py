@@ -74,6 +74,23 @@ def test_t_takes_the_keys_back_to_the_suspects_table(window: MainWindow) -> None
     assert QApplication.focusWidget() is window.filter_bar.search
 
 
+def test_the_pane_with_the_focus_wears_a_frame(window: MainWindow) -> None:
+    """The canvas, inspector and summary showed no sign of having the focus."""
+    frame = window.focus_frame.frame
+    QApplication.processEvents()
+    assert frame.isVisible() and frame.parentWidget() is window.docks["suspects"]
+    window.canvas.setFocus()
+    QApplication.processEvents()
+    assert frame.isVisible() and frame.parentWidget() is window.views
+    assert frame.geometry() == window.views.rect()
+    window.filter_bar.kinds.setFocus()  # where the focus stays after a Kinds choice
+    QApplication.processEvents()
+    assert frame.parentWidget() is window.docks["suspects"]
+    window.docks["inspector"].widget().setFocus()
+    QApplication.processEvents()
+    assert frame.parentWidget() is window.docks["inspector"]
+
+
 def test_the_flag_note_dialog_stands_clear_of_the_suspect(window: MainWindow) -> None:
     """The note dialog opened centred on the window: over the suspect on the canvas."""
     window.canvas.setFocus()
