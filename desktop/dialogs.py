@@ -653,7 +653,7 @@ def ask_open_locked(parent: QWidget, held: LockHolder, path: Path | str) -> bool
     return box.clickedButton() is anyway
 
 
-CLEARANCE = 12  # px between the flag note dialog and the suspect it would hide
+CLEARANCE = 28  # px between the flag note dialog and the suspect (its tags hang below its box)
 
 
 def clear_of(avoid: QRect, size: QSize, area: QRect) -> QPoint:
