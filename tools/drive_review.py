@@ -37,9 +37,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QInputDialog  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from labelfix.core.store import Store  # noqa: E402
+from labelfix.desktop import main_window  # noqa: E402
 from labelfix.desktop.main_window import MainWindow  # noqa: E402
 
 # action -> relative weight in the random mix
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     QStandardPaths.setTestModeEnabled(True)  # keep QSettings out of the user's home
     settings = QSettings(str(args.project) + ".drive.ini", QSettings.Format.IniFormat)
     # the flag note dialog is modal; the script answers it like a user typing a note
-    QInputDialog.getText = staticmethod(lambda *a, **k: (NOTE, True))  # type: ignore[method-assign]
+    main_window.ask_flag_note = lambda *a, **k: (NOTE, True)
 
     win = MainWindow(settings=settings)
     win.ask_on_close = False
