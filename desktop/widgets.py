@@ -4,6 +4,7 @@ another widget."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -441,6 +442,8 @@ class FocusFrame(QObject):
         return None
 
     def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if not shiboken6.isValid(self.frame):  # its pane (a window) was destroyed with it
+            return
         pane = self.pane_of(new)
         if pane is None:  # a menu, a dialog, another window: the frame waits; else it goes
             if new is not None and new.window() is self.panes[0].window():
@@ -461,6 +464,8 @@ class FocusFrame(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         """Follow the pane's size; stay above children it adds."""
+        if not shiboken6.isValid(self.frame):  # destroyed with its pane: nothing to follow
+            return False
         if watched is self.frame.parentWidget() and event.type() in (
             QEvent.Type.Resize,
             QEvent.Type.ChildAdded,
@@ -469,5 +474,7 @@ class FocusFrame(QObject):
         return False
 
     def _cover_if(self, pane: QObject) -> None:
+        if not (shiboken6.isValid(self.frame) and shiboken6.isValid(pane)):
+            return
         if pane is self.frame.parentWidget() and isinstance(pane, QWidget):
             self._cover(pane)
