@@ -35,8 +35,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -51,6 +55,23 @@ SYNTHETIC = SHARED / "coco_val2014_100" / "SYNTHETIC_fakebbox_results_subset43_w
 PERTURB_SEED = 1234
 BLUR_SEED = 99
 BLUR_SD = 1.0
+
+
+def labelled_store(data: dict, records: list[dict], workdir: Path, name: str) -> tuple[Store, Any]:
+    """A new project ``workdir/name`` with ``data``'s labels imported, and ``records`` read as
+    predictions against them (for the caller to add): what every offline bench analyses."""
+    (workdir / "gt.json").write_text(json.dumps(data))
+    (workdir / "p.json").write_text(json.dumps(records))
+    gt = read_ground_truth(workdir / "gt.json", None)
+    sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
+    preds = read_predictions(workdir / "p.json", sizes, {c["id"] for c in gt.categories})
+    store = Store.create(workdir / name, overwrite=True)
+    try:
+        store.import_ground_truth(gt, None)
+    except BaseException:
+        store.close()
+        raise
+    return store, preds
 
 
 def perturb_scores(records: list[dict], seed: int = PERTURB_SEED) -> list[dict]:

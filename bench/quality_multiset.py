@@ -17,7 +17,6 @@ weighs each set by its recall, which dumps made before it get from their matches
 from __future__ import annotations
 
 import argparse
-import json
 import pickle
 import sys
 import tempfile
@@ -29,15 +28,13 @@ import numpy as np
 
 from labelfix.core import analyze as az
 from labelfix.core import result_rows, scoring
-from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import KINDS, AnalysisParams
 from labelfix.core.matching import TP
-from labelfix.core.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import evaluate, evaluate_all  # noqa: E402
 from quality_baselines import Candidate  # noqa: E402
-from quality_data import IMAGES, MULTI_SETUPS, setup_named  # noqa: E402
+from quality_data import IMAGES, MULTI_SETUPS, labelled_store, setup_named  # noqa: E402
 from quality_inject import KIND_ORDER, inject  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out" / "multiset.pkl"
@@ -47,14 +44,8 @@ R = result_rows.RCOL
 
 
 def _one(data: dict, records: list[dict], params: AnalysisParams, workdir: Path) -> dict:
-    (workdir / "gt.json").write_text(json.dumps(data))
-    (workdir / "p.json").write_text(json.dumps(records))
-    gt = read_ground_truth(workdir / "gt.json", None)
-    sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-    preds = read_predictions(workdir / "p.json", sizes, {c["id"] for c in gt.categories})
-    store = Store.create(workdir / "m.labelfix", overwrite=True)
+    store, preds = labelled_store(data, records, workdir, "m.labelfix")
     try:
-        store.import_ground_truth(gt, None)
         store.set_images_root(IMAGES)
         sid = store.add_predictions(preds, "d")
         inputs, outcome = az._compute_set(store, sid, params, None, None, True)

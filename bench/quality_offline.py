@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import pickle
 import sys
 import tempfile
@@ -40,14 +39,12 @@ import numpy as np
 
 from labelfix.core import calibration, edge_fit, outline_search
 from labelfix.core.analyze import compute, read_inputs
-from labelfix.core.coco import read_ground_truth, read_predictions
 from labelfix.core.errors import AnalysisParams, _box_iou
 from labelfix.core.matching import FP, IGNORED, TP
-from labelfix.core.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_quality import evaluate, evaluate_all, labelfix_by_kind, run_labelfix  # noqa: E402
-from quality_data import IMAGES, SETUPS  # noqa: E402
+from quality_data import IMAGES, SETUPS, labelled_store  # noqa: E402
 from quality_inject import KIND_ORDER, Injected, inject  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -62,14 +59,8 @@ Extra = Callable[[str, int, Injected, list[dict], list[dict]], list[dict]]
 
 def _matches(truth: Injected, pred_records: list[dict], workdir: Path) -> tuple[dict, np.ndarray]:
     """Every prediction's match columns and calibrated probability (core.analyze.compute)."""
-    (workdir / "gt.json").write_text(json.dumps(truth.data))
-    (workdir / "p.json").write_text(json.dumps(pred_records))
-    gt = read_ground_truth(workdir / "gt.json", None)
-    sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-    preds = read_predictions(workdir / "p.json", sizes, {c["id"] for c in gt.categories})
-    store = Store.create(workdir / "offline.labelfix", overwrite=True)
+    store, preds = labelled_store(truth.data, pred_records, workdir, "offline.labelfix")
     try:
-        store.import_ground_truth(gt, None)
         set_id = store.add_predictions(preds, "detector")
         result = compute(read_inputs(store, set_id, AnalysisParams()), processes=1)
     finally:

@@ -11,7 +11,6 @@ on each injected seed. Run: ``python bench/quality_score_scale.py [--setups a,b]
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -19,27 +18,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality_data import SETUPS, setup_named  # noqa: E402
+from quality_data import SETUPS, labelled_store, setup_named  # noqa: E402
 from quality_inject import inject  # noqa: E402
 
 from labelfix.core.analyze import analyze  # noqa: E402
-from labelfix.core.coco import read_ground_truth, read_predictions  # noqa: E402
 from labelfix.core.errors import AnalysisParams  # noqa: E402
-from labelfix.core.store import Store  # noqa: E402
 
 
 def diagnose(data: dict, pred_records: list[dict]) -> dict | None:
     """The stored score-scale diagnostic of one analysis of these labels and predictions."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        (work / "gt.json").write_text(json.dumps(data))
-        (work / "p.json").write_text(json.dumps(pred_records))
-        gt = read_ground_truth(work / "gt.json", None)
-        sizes = {im["id"]: (im["height"], im["width"]) for im in gt.images}
-        preds = read_predictions(work / "p.json", sizes, {c["id"] for c in gt.categories})
-        store = Store.create(work / "x.labelfix", overwrite=True)
+        store, preds = labelled_store(data, pred_records, work, "x.labelfix")
         try:
-            store.import_ground_truth(gt, None)
             set_id = store.add_predictions(preds, "detector")
             analyze(store, set_id, AnalysisParams())
             fit = store.detector_fit(store.current_analysis([set_id])["id"], set_id)
