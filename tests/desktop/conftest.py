@@ -118,3 +118,12 @@ def other(team_project: str) -> Iterator[Store]:
     store = Store.open(team_project, reviewer="bob")
     yield store
     store.close()
+
+
+@pytest.fixture
+def window(open_window: Callable[..., object], demo_project: Path) -> object:
+    """The main window with the demo project open, the table focused (a test file may define
+    its own ``window``)."""
+    win = open_window(demo_project)
+    win.table.setFocus()
+    return win

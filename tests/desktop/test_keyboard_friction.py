@@ -4,23 +4,11 @@ with no label selected."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from labelfix.desktop.main_window import MainWindow
-
-
-@pytest.fixture
-def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWindow:
-    """The main window with the demo project open, the table focused."""
-    win = open_window(demo_project)
-    win.table.setFocus()
-    return win
 
 
 def test_kinds_button_names_one_or_two_chosen_kinds(window: MainWindow) -> None:

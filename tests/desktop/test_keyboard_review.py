@@ -3,23 +3,12 @@ does where the focus is, and what it costs the canvas."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from labelfix.desktop.main_window import MainWindow
-
-
-@pytest.fixture
-def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWindow:
-    """The main window with the demo project open, the table focused."""
-    win = open_window(demo_project)
-    win.table.setFocus()
-    return win
 
 
 def test_showing_the_next_suspect_lays_the_tags_out_once(

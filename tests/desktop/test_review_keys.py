@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,6 @@ from PySide6.QtTest import QTest
 
 from labelfix.core.suspects import SuspectFilter
 from labelfix.desktop.main_window import MainWindow
-
-
-@pytest.fixture
-def window(open_window: Callable[..., MainWindow], demo_project: Path) -> MainWindow:
-    """The main window with the demo project open, shown and active."""
-    win = open_window(demo_project)
-    win.table.setFocus()
-    return win
 
 
 def key(
@@ -47,7 +38,9 @@ def test_accept_reject_flag_skip_undo_redo(
     assert third["key"] != second["key"]
     key(window, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)  # back
     assert s.current()["key"] == second["key"]
-    monkeypatch.setattr("labelfix.desktop.main_window.ask_flag_note", lambda *a, **k: ("check the tail", True))
+    monkeypatch.setattr(
+        "labelfix.desktop.main_window.ask_flag_note", lambda *a, **k: ("check the tail", True)
+    )
     key(window, Qt.Key.Key_F)
     assert s.store.decision(s.set_id, second["key"]) == {
         "decision": "flagged",
