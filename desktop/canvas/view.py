@@ -1,10 +1,11 @@
-"""The canvas view: zoom (wheel, keys), pan (drag), fit, frame the suspect and zoom to it;
-follows the session's selection and label changes and shows images as the loader delivers them.
-Whenever what it shows changes (zoom, pan, size, overlay), it lays the tags out again and keeps
-a missing image's message in view. The current suspect's fix is previewed as a ghost outline.
+"""The canvas view: follows the session's selection and label changes and shows images as the
+loader delivers them. Whenever what it shows changes (zoom, pan, size, overlay), it lays the tags
+out again and keeps a missing image's message in view. The current suspect's fix is previewed
+as a ghost outline.
 
-Editing: a click selects a label (the session remembers it); the selected label's editor turns
-each drag, vertex click or nudge into one edit for the session; W / P draw new labels."""
+Zoom (wheel, keys), pan (drag), fit, framing the suspect and Z: view_zoom.py. Editing: a click
+selects a label (the session remembers it); the selected label's editor turns each drag, vertex
+click or nudge into one edit for the session; W / P draw new labels (view_editing.py)."""
 
 from __future__ import annotations
 
@@ -12,54 +13,27 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QFocusEvent,
-    QImage,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QWheelEvent,
-)
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QFocusEvent, QImage, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
-
-from labelfix.core.editing import nearest_edge
 
 from ..fix_choice import ghost_text
 from ..images import NOTE_KEY, ImageLoader
 from ..session import Session
-from .editing import Hit, LabelEditor
-from .framing import CONTEXT_FILL, OBJECT_FILL, OBJECT_MAX_SCALE, Frame, frame_box
+from .editing import LabelEditor
 from .handles import HANDLE_SIZE
 from .image_note import ARROWS, NO_LABEL, CanvasHint, ImageNote
 from .items import category_colour
 from .scene import GHOST_DELETE, Ghost, Overlay, ReviewScene
-from .tools import BoxTool, DrawTool, PolygonTool
+from .tools import DrawTool
+from .view_editing import CanvasEditing
+from .view_zoom import CanvasZoom
 
-CLICK_SLOP = 4.0  # a press and release closer than this (screen pixels) is a click
-TOOLS: dict[str, type[DrawTool]] = {"box": BoxTool, "polygon": PolygonTool}
-TOOL_TIPS = {
-    "box": "Box tool: drag a rectangle; it becomes a {name} label (E changes the class, Esc stops)",
-    "polygon": "Polygon tool: click points; Enter or the first point closes; it becomes a {name} "
-    "label (E changes the class, Esc cancels)",
-}
-TOOL_BADGES = {"box": "New box: {name}  (E: class)", "polygon": "New polygon: {name}  (E: class)"}
-CURSORS = {
-    "fdiag": Qt.CursorShape.SizeFDiagCursor,
-    "bdiag": Qt.CursorShape.SizeBDiagCursor,
-    "hor": Qt.CursorShape.SizeHorCursor,
-    "ver": Qt.CursorShape.SizeVerCursor,
-    "move": Qt.CursorShape.SizeAllCursor,
-    "cross": Qt.CursorShape.CrossCursor,
-}
-
-MIN_SCALE, MAX_SCALE = 0.02, 64.0
 PREFETCH = 4  # images ahead of the selection decoded in the background
 MIN_PREDICTION_SCORE = 0.25  # weaker predictions are not drawn (the suspect's own always is)
 
 
-class CanvasView(QGraphicsView):
+class CanvasView(CanvasEditing, CanvasZoom, QGraphicsView):
     """Shows the selected suspect's image with labels and predictions."""
 
     imageShown = Signal(int)  # image id, once its pixels (or its placeholder) are on screen
@@ -256,143 +230,6 @@ class CanvasView(QGraphicsView):
             other,
         )
 
-    # ------------------------------------------------------------------ editing
-    def _rebuild_editing(self) -> None:
-        """Put the selected label's editor (and the drawing tool) on the fresh overlay."""
-        self._retired = []  # a refresh runs from the event loop: nothing is emitting now
-        previous = self.editor
-        kept = (previous.annotation_id, previous.selected_vertex) if previous else (None, None)
-        self._retire_editor()
-        overlay = self.review_scene.overlay
-        label = self.session.selected_label if self.session is not None else None
-        ann = None
-        if overlay is not None and label is not None:
-            ann = next((a for a in overlay.labels if a["id"] == label), None)
-        if ann is not None:
-            self.editor = LabelEditor(
-                ann, overlay.height, overlay.width, self.review_scene.edit_layer
-            )
-            self.editor.editFinished.connect(self._on_edit_finished)
-            self.review_scene.set_label_drawn(label, False)
-            if kept[0] == label and kept[1] is not None:
-                self.editor.select_vertex(*kept[1])  # the vertex just dragged stays selected
-        if self.tool_name and self.tool is None and overlay is not None:
-            self._make_tool(overlay)
-
-    def _make_tool(self, overlay: Overlay) -> None:
-        self.tool = TOOLS[self.tool_name](
-            overlay.height, overlay.width, self.review_scene.edit_layer
-        )
-        self.tool.drawn.connect(self._on_drawn)
-
-    def _retire_editor(self) -> None:
-        if self.editor is not None:
-            self.editor.remove()
-            self._retired.append(self.editor)  # a QObject must not die inside its own emit
-            self.editor = None
-
-    def _retire_tool(self) -> None:
-        if self.tool is not None:
-            self.tool.remove()
-            self._retired.append(self.tool)
-            self.tool = None
-
-    def _drop_editing(self, *, keep_tool: bool = False) -> None:
-        self._retire_editor()
-        self._retire_tool()
-        if not keep_tool and self.tool_name:
-            self.tool_name = ""
-            self.viewport().unsetCursor()
-            self.toolChanged.emit("")
-
-    def _on_edit_finished(self, annotation_id: int, _old: dict, new: dict, what: str) -> None:
-        if self.session is None:
-            return
-        if what == "nudge":  # drawn already; the burst is written as one edit when it ends
-            self.session.labels.nudge(annotation_id, new)
-        else:
-            self.session.labels.set_geometry(annotation_id, what=what, **new)
-
-    def _on_drawn(self, geometry: dict) -> None:
-        image_id = self.image_id
-        self.set_tool("")  # back to select and edit: the new label shows its handles
-        if self.session is not None and image_id is not None:
-            self.session.labels.add(image_id, what=f"draw {self._shape_word(geometry)}", **geometry)
-
-    @staticmethod
-    def _shape_word(geometry: dict) -> str:
-        return "polygon" if "segmentation" in geometry else "box"
-
-    def set_tool(self, name: str) -> None:
-        """Draw new labels with the "box" or "polygon" tool, or go back to editing ("")."""
-        if name == self.tool_name and (self.tool is not None or not name):
-            return
-        self._retire_tool()
-        self.tool_name = name
-        overlay = self.review_scene.overlay
-        if name and overlay is not None:
-            self._make_tool(overlay)
-            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
-            self.say(TOOL_TIPS[name].format(name=self.draw_class_name()))
-        else:
-            self.viewport().unsetCursor()
-        self.update_tool_hint()
-        self.toolChanged.emit(name)
-
-    def draw_class_name(self) -> str:
-        """The class a label drawn now takes."""
-        if self.session is None:
-            return "?"
-        category = self.session.labels.current_draw_category()
-        return self.session.category_names.get(category, "?") if category is not None else "?"
-
-    def update_tool_hint(self) -> None:
-        """Show, while a drawing tool is on, which class the new label will get."""
-        if not self.tool_name or self.tool is None:
-            self.tool_badge.hide()
-        else:
-            text = TOOL_BADGES[self.tool_name].format(name=self.draw_class_name())
-            self.tool_badge.setText(text)
-            self.tool_badge.adjustSize()
-            self.tool_badge.show()
-            self.tool_badge.raise_()
-        self._badges_changed()
-
-    def nudge(self, dx: float, dy: float) -> bool:
-        """Move the selected label by (dx, dy) image pixels (a burst is one undo step)."""
-        if self.editor is None:
-            self.say(NO_LABEL)
-            return False
-        if self.editor.readonly:
-            self.say("Crowd masks are read-only; convert the mask to a polygon first.")
-            return False
-        return self.editor.nudge(dx, dy)
-
-    def remove_vertex(self) -> bool:
-        """Remove the selected vertex of the selected polygon (never below 3 points)."""
-        if self.editor is None:
-            self.say("Select a polygon and one of its vertices first.")
-            return False
-        why = self.editor.remove_vertex()
-        if why:
-            self.say(why)
-        return why is None
-
-    def close_shape(self) -> bool:
-        """Close the polygon being drawn (Enter)."""
-        return self.tool is not None and self.tool.close()
-
-    def escape(self) -> None:
-        """Esc: cancel the shape being drawn, else leave the tool, else deselect the label."""
-        if self.tool is not None and self.tool.cancel():
-            return
-        if self.tool_name:
-            self.set_tool("")
-        elif self.editor is not None and self.editor.dragging():
-            self.editor.cancel()
-        elif self.session is not None:
-            self.session.select_label(None)
-
     def _upcoming(self) -> list[tuple[int, object]]:
         session = self.session
         row = session.current_row()
@@ -436,37 +273,6 @@ class CanvasView(QGraphicsView):
         self.last_switch_ms = (time.perf_counter() - self.requested_at) * 1000
         self.imageShown.emit(image_id)
 
-    # ------------------------------------------------------------------ zoom and pan
-    def zoom(self, factor: float) -> None:
-        """Scale the view by ``factor``, within sane limits."""
-        current = self.transform().m11()
-        factor = max(MIN_SCALE / current, min(MAX_SCALE / current, factor))
-        self.scale(factor, factor)
-        self.zoomed_to_object = False
-        self._view_changed()
-
-    def zoom_in(self) -> None:
-        """Zoom in one step."""
-        self.zoom(1.25)
-
-    def zoom_out(self) -> None:
-        """Zoom out one step."""
-        self.zoom(0.8)
-
-    def fit(self) -> None:
-        """Fit the whole image in the view."""
-        rect = self.review_scene.sceneRect()
-        with self.one_layout():
-            if rect.width() > 1:
-                self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-            self.zoomed_to_object = False
-
-    def _show_frame(self, frame: Frame) -> None:
-        with self.one_layout():  # each step scrolls; the tags are laid out for the last view
-            self.resetTransform()
-            self.scale(frame.scale, frame.scale)
-            self.centerOn(QPointF(frame.cx, frame.cy))
-
     @contextmanager
     def one_layout(self) -> Iterator[None]:
         """Lay the tags out once, when the outermost of these blocks ends, however often the
@@ -478,40 +284,6 @@ class CanvasView(QGraphicsView):
             self._batch -= 1
             if not self._batch:
                 self._view_changed()
-
-    def _frame(self, fill: float, **kw: float) -> Frame | None:
-        """The view that shows the suspect filling ``fill`` of it (None: nothing to frame)."""
-        rect = self.review_scene.focus_rect
-        scene = self.review_scene.sceneRect()
-        view = self.viewport().rect()
-        if rect.isEmpty() or scene.width() <= 1 or view.width() < 2 or view.height() < 2:
-            return None
-        box = (rect.x(), rect.y(), rect.width(), rect.height())
-        return frame_box(
-            box, (scene.width(), scene.height()), (view.width(), view.height()), fill=fill, **kw
-        )
-
-    def frame_suspect(self) -> None:
-        """Show the suspect with a fixed share of context (it fills ~40% of the view, the view
-        stays on the image; see framing.py); the whole image when there is no suspect here."""
-        frame = self._frame(CONTEXT_FILL)
-        self.zoomed_to_object = False
-        if frame is None:
-            self.fit()
-        else:
-            self._show_frame(frame)
-
-    def zoom_to_suspect(self) -> None:
-        """Z: zoom to the suspect's object itself; pressed again, back to its context."""
-        if self.zoomed_to_object:
-            self.frame_suspect()
-            return
-        frame = self._frame(OBJECT_FILL, max_scale=OBJECT_MAX_SCALE)
-        if frame is None:
-            self.fit()
-            return
-        self._show_frame(frame)
-        self.zoomed_to_object = True
 
     def toggle_labels(self) -> None:
         """Show or hide the labels."""
@@ -629,12 +401,6 @@ class CanvasView(QGraphicsView):
             )
         return "No suspect selected: click one in the table, or press Space for the next."
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
-        steps = event.angleDelta().y() / 120.0
-        if steps:
-            self.zoom(1.25**steps)
-        event.accept()
-
     def resizeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self.place_badges()
@@ -648,150 +414,3 @@ class CanvasView(QGraphicsView):
         if event.key() in ARROWS and self.editor is None:
             self.say(NO_LABEL)
         super().keyPressEvent(event)
-
-    def suspect_on_screen(self) -> QRect | None:
-        """The suspect's boxes in global screen pixels (None: none shown)."""
-        rect = self.review_scene.focus_rect
-        if rect.isEmpty() or not self.isVisible():
-            return None
-        box = self.mapFromScene(rect).boundingRect()
-        return QRect(self.viewport().mapToGlobal(box.topLeft()), box.size())
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        if event.button() == Qt.MouseButton.MiddleButton:  # middle-drag pans like left-drag
-            self._panning = event.position()
-            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-            event.accept()
-            return
-        if event.button() == Qt.MouseButton.LeftButton and self._edit_press(event):
-            event.accept()
-            return
-        super().mousePressEvent(event)
-
-    def _edit_press(self, event: QMouseEvent) -> bool:
-        """A left press: draw, grab a handle / vertex / body, or add / remove a vertex."""
-        pos = event.position()
-        self._click = QPointF(pos)
-        if self.tool is not None:
-            self._tool_press = True  # its release belongs to the tool, even if it closes
-            self.tool.press(self, pos)
-            return True
-        if self.editor is None:
-            return False
-        hit = self.editor.hit(self, pos)
-        mods = event.modifiers()
-        alt = bool(mods & Qt.KeyboardModifier.AltModifier)
-        if alt and mods & Qt.KeyboardModifier.ShiftModifier:
-            if hit is not None and hit.kind == "vertex":
-                why = self.editor.remove_vertex(hit.part, hit.index)
-                if why:
-                    self.say(why)
-                self._click = None  # an edit, not a click: its release selects nothing
-                return True
-            return False
-        if alt and hit is not None and hit.kind in ("edge", "body"):
-            edge = hit if hit.kind == "edge" else self._edge_hit(pos)
-            added = edge is not None and self.editor.add_vertex(edge)
-            if added:
-                self._click = None  # an edit, not a click: its release selects nothing
-            return added
-        if hit is None:
-            return False
-        if self.editor.readonly:  # said if it turns out a drag (a click may select a label)
-            self._readonly_press = True
-            return False
-        return self.editor.begin(hit, self.mapToScene(pos.toPoint()))
-
-    def _edge_hit(self, pos: QPointF) -> Hit | None:
-        """The nearest edge of the selected polygon, however far (Alt+click adds a vertex)."""
-        if self.editor is None or self.editor.polygon is None:
-            return None
-        p = self.mapToScene(pos.toPoint())
-        edge = nearest_edge(self.editor.polygon, p.x(), p.y())
-        return None if edge is None else Hit("edge", part=edge[0], index=edge[1], point=edge[3])
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        if self._panning is not None:
-            delta = event.position() - self._panning
-            self._panning = event.position()
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
-            event.accept()
-            return
-        if self.tool is not None:
-            self.tool.move(self, event.position())
-            event.accept()
-            return
-        if self.editor is not None and self.editor.dragging():
-            self.editor.drag_to(self.mapToScene(event.position().toPoint()))
-            event.accept()
-            return
-        super().mouseMoveEvent(event)
-        if event.buttons() == Qt.MouseButton.NoButton and self.editor is not None:
-            shape = CURSORS.get(self.editor.cursor_for(self.editor.hit(self, event.position())))
-            if shape is None:
-                self.viewport().unsetCursor()
-            else:
-                self.viewport().setCursor(shape)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        if self._panning is not None and event.button() == Qt.MouseButton.MiddleButton:
-            self._panning = None
-            self.viewport().unsetCursor()
-            event.accept()
-            return
-        if event.button() != Qt.MouseButton.LeftButton:
-            super().mouseReleaseEvent(event)
-            return
-        pos, click = event.position(), self._click
-        self._click = None
-        is_click = click is not None and (pos - click).manhattanLength() < CLICK_SLOP
-        if self._readonly_press and not is_click:  # the mask was dragged: it cannot move
-            self.say("Crowd masks are read-only; convert the mask to a polygon first.")
-        self._readonly_press = False
-        tool_press, self._tool_press = self._tool_press, False
-        if self.tool is not None or tool_press:
-            if self.tool is not None:
-                self.tool.release(self, pos)
-            event.accept()
-            return
-        if self.editor is not None and self.editor.dragging():
-            changed = self.editor.finish()
-            if not changed and is_click:
-                self._click_select(pos, keep_if_none=True)
-            event.accept()
-            return
-        super().mouseReleaseEvent(event)
-        if is_click:
-            self._click_select(pos, keep_if_none=False)
-
-    def _click_select(self, pos: QPointF, *, keep_if_none: bool) -> None:
-        """Select the (smallest) label under a click; nothing there deselects."""
-        if self.session is None or self.image_id is None:
-            return
-        label = None
-        if self.labels_visible:
-            label = self.review_scene.label_at(self.mapToScene(pos.toPoint()))
-        if label is None and keep_if_none:
-            return
-        self.session.select_label(label)
-        if label is not None:
-            self.setFocus(Qt.FocusReason.MouseFocusReason)
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        if event.button() == Qt.MouseButton.LeftButton:
-            if self.tool is not None:
-                self.tool.double_click(self, event.position())
-                event.accept()
-                return
-            if self.editor is not None:
-                hit = self.editor.hit(self, event.position())
-                if hit is not None and hit.kind == "edge":
-                    self.editor.add_vertex(hit)
-                    event.accept()
-                    return
-        super().mouseDoubleClickEvent(event)
-
-    def visible_scene_rect(self) -> QRectF:
-        """The part of the scene the viewport shows."""
-        return self.mapToScene(self.viewport().rect()).boundingRect()
