@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 CONTEXT_FILL = 0.4  # the suspect fills this share of the view when it is framed
 OBJECT_FILL = 0.85  # ... when zoomed to the object (Z)
-CONTEXT_MAX_SCALE = 6.0  # screen pixels per image pixel, at most, when framing
-OBJECT_MAX_SCALE = 16.0  # ... when zoomed to the object
+# Screen pixels per image pixel, at most. A 12 px object framed at 12x is 144 px on screen, each
+# of its pixels a 12 px block: its box's edges can be judged to the pixel, and the view still shows
+# ~3x the object around it (at 6x it was 72 px: tiny, in a 450-900 px wide canvas).
+CONTEXT_MAX_SCALE = 12.0
+# Z: a 12x15 px object fills OBJECT_FILL of any canvas up to ~1000 px high (was 16x: 240 px); a
+# 4 px one is 190 px. Beyond that only wheel zoom goes on (MAX_SCALE in view_zoom.py).
+OBJECT_MAX_SCALE = 48.0
 MIN_OBJECT = 4.0  # image pixels: a degenerate box is framed as if it were this big
 
 

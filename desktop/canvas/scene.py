@@ -156,6 +156,16 @@ class ReviewScene(QGraphicsScene):
         self.image_item.setPixmap(QPixmap.fromImage(image))
         self.image_item.setVisible(True)
 
+    def set_pixelated(self, on: bool) -> None:
+        """Draw the image nearest-neighbour (crisp pixel blocks when zoomed in) or smoothly."""
+        mode = (
+            Qt.TransformationMode.FastTransformation
+            if on
+            else Qt.TransformationMode.SmoothTransformation
+        )
+        if self.image_item.transformationMode() != mode:
+            self.image_item.setTransformationMode(mode)
+
     def set_placeholder(self, width: int, height: int, message: str) -> None:
         """A grey rectangle of the image's size with a message, instead of the pixels (the
         view keeps the message where it looks, see ``place_message``)."""

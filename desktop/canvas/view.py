@@ -324,6 +324,7 @@ class CanvasView(CanvasEditing, CanvasZoom, QGraphicsView):
         """Lay the tags out for what the view shows now; keep a message in view."""
         if self._batch:
             return  # one_layout() lays them out at its end
+        self.update_pixelated()
         self._laid_out = self._view_key()
         rect = QRectF(self.viewport().rect())
         self.review_scene.layout_tags(
