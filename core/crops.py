@@ -22,8 +22,10 @@ from PIL import Image
 from .images import MAX_PIXELS
 
 CONTEXT = 0.5  # the context added on each side, as a share of the evidence's size
-MIN_MARGIN = 12.0  # px of context at least
-MIN_SIDE = 24.0  # px: the smallest region (a tiny object is shown bigger)
+# px of context at least: evidence down to 12 px keeps half of its crop, as larger evidence does
+# (12 px of margin left a 12x15 orange 38% of its cell, at 3.4x)
+MIN_MARGIN = 6.0
+MIN_SIDE = 24.0  # px: the smallest region (a tiny object is shown bigger, at most ~5.5x)
 
 Region = tuple[float, float, float, float]  # x, y, w, h in image pixels
 

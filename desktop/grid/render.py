@@ -23,8 +23,10 @@ from labelfix.core import project as project_service
 from labelfix.core.crops import crop_region, load_region
 
 from ..canvas.items import PREDICTION_COLOUR, category_colour, outline_path
+from ..canvas.view_zoom import PIXELATED_FROM
 
 CROP_SIZE = (176, 132)  # the crop's pixels in a grid cell (4:3)
+LOOK = "2"  # how crops are drawn: bumped when that changes, so crops cached on disk are redrawn
 PLACEHOLDER = QColor("#3a3a3e")
 
 
@@ -102,7 +104,8 @@ class CropSource:
         stamp = f"{stat.st_size}.{stat.st_mtime_ns}" if stat else "missing"
         signature = hashlib.sha1(
             "|".join(
-                [self.store.location, job.key, *revisions, str(path), stamp, str(job.set_id)]
+                [LOOK, self.store.location, job.key, *revisions, str(path), stamp]
+                + [str(job.set_id)]
             ).encode()
         ).hexdigest()
         return CropSpec(
@@ -134,6 +137,9 @@ def render_crop(spec: CropSpec, size: tuple[int, int] = CROP_SIZE) -> QImage:
     if pixels is not None:
         ph, pw = pixels.shape[:2]
         image = QImage(pixels.data, pw, ph, int(pixels.strides[0]), QImage.Format.Format_RGB888)
+        # a small object's region is scaled up: smoothly, or as crisp blocks (the canvas's rule)
+        smooth = w * scale / pw < PIXELATED_FROM
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         painter.drawImage(QRectF(ox, oy, w * scale, h * scale), image)
     transform = QTransform(scale, 0, 0, scale, ox - x * scale, oy - y * scale)
     for bbox, segmentation, category_id, own in sorted(spec.labels, key=lambda lab: lab[3]):

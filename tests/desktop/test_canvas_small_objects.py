@@ -1,6 +1,7 @@
 """A suspect on a small object is readable on the canvas: framing and Z zoom in far enough for a
 12 px object to fill its share of the view (the 6x / 16x caps left it 72 / 192 px), and from
-PIXELATED_FROM on the image is drawn as crisp pixel blocks, not a smooth smear. A 200x150
+PIXELATED_FROM on the image is drawn as crisp pixel blocks, not a smooth smear; the triage
+grid's crop of it too. A 200x150
 picture of one-pixel detail with a 12x15 label and a looser prediction on it, at a fixed view
 size; regenerate the snapshot with LABELFIX_UPDATE_SNAPSHOTS=1 and look at the PNG."""
 
@@ -17,11 +18,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from test_canvas_snapshots import VIEW, canvas_on
 
+from labelfix.core.crops import crop_region
 from labelfix.core.store import Store
 from labelfix.desktop import jobs
 from labelfix.desktop.canvas.framing import CONTEXT_FILL, OBJECT_FILL
 from labelfix.desktop.canvas.view import CanvasView
 from labelfix.desktop.canvas.view_zoom import MAX_SCALE, MIN_SCALE, PIXELATED_FROM
+from labelfix.desktop.grid import render
+from labelfix.desktop.grid.render import CROP_SIZE, CropJob, CropSource, CropSpec, render_crop
 
 from snapshot_compare import compare, grab, to_array, use_test_font
 
@@ -133,3 +137,37 @@ def test_zoomed_to_a_small_object_its_pixels_are_crisp_blocks(
     same = (np.abs(np.diff(patch, axis=1)).max(axis=2) == 0).mean()
     assert same > 1 - 2 / scale
     compare(shot, "tiny_object_zoomed", tmp_path)
+
+
+def _runs(pixels: np.ndarray) -> float:
+    """The share of horizontally adjacent pixels of the middle third that are identical."""
+    h, w = pixels.shape[:2]
+    patch = pixels[h // 3 : 2 * h // 3, w // 3 : 2 * w // 3].astype(np.int16)
+    return float((np.abs(np.diff(patch, axis=1)).max(axis=2) == 0).mean())
+
+
+def test_the_grid_crop_of_a_small_object(tmp_path: Path) -> None:
+    """Its object keeps half of the crop, as larger ones do, drawn as crisp blocks; a crop
+    scaled up less than PIXELATED_FROM is smooth."""
+    path = tmp_path / "fruit.png"
+    _picture().save(path)
+    x, y, w, h = crop_region([ORANGE], 200, 150, CROP_SIZE[0] / CROP_SIZE[1])
+    assert ORANGE[3] / h == pytest.approx(0.5)  # 12 px of context left it 38% at 3.4x
+    job = CropJob(KEY, 1, "inaccurate_label", 1, None, None, 1, 1)
+    small = render_crop(CropSpec(job, path, 200, 150, [], ORANGE, "s"))
+    assert _runs(to_array(small)) > 1 - 2 / (CROP_SIZE[1] / h)  # 4.4x: blocks
+    medium = render_crop(CropSpec(job, path, 200, 150, [], [60, 50, 50, 40], "m"))
+    assert _runs(to_array(medium)) < 0.2  # 1.65x: smooth, not uneven 1-2 px blocks
+
+
+def test_crops_cached_on_disk_are_redrawn_when_crops_look_different(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = CropSource(tiny)
+    try:
+        job = CropJob(KEY, 1, "inaccurate_label", 1, 1, None, 1, 1)
+        before = source.spec(job).signature
+        monkeypatch.setattr(render, "LOOK", render.LOOK + "+")
+        assert source.spec(job).signature != before
+    finally:
+        source.close()
