@@ -17,8 +17,8 @@ OBJECT_FILL = 0.85  # ... when zoomed to the object (Z)
 # of its pixels a 12 px block: its box's edges can be judged to the pixel, and the view still shows
 # ~3x the object around it (at 6x it was 72 px: tiny, in a 450-900 px wide canvas).
 CONTEXT_MAX_SCALE = 12.0
-# Z: a 12x15 px object fills OBJECT_FILL of any canvas up to ~1000 px high (was 16x: 240 px); a
-# 4 px one is 190 px. Beyond that only wheel zoom goes on (MAX_SCALE in view_zoom.py).
+# Z: a 12x15 px object fills OBJECT_FILL of any canvas up to ~850 px high (at 16x it was 240 px);
+# a 4 px one is 190 px. Beyond that only wheel zoom goes on (MAX_SCALE in view_zoom.py).
 OBJECT_MAX_SCALE = 48.0
 MIN_OBJECT = 4.0  # image pixels: a degenerate box is framed as if it were this big
 
