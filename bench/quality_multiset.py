@@ -32,10 +32,10 @@ from labelfix.core.errors import KINDS, AnalysisParams
 from labelfix.core.matching import TP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_quality import evaluate, evaluate_all  # noqa: E402
 from quality_baselines import Candidate  # noqa: E402
 from quality_data import IMAGES, MULTI_SETUPS, labelled_store, setup_named  # noqa: E402
 from quality_inject import KIND_ORDER, inject  # noqa: E402
+from quality_metrics import evaluate, evaluate_all  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out" / "multiset.pkl"
 DETECTORS = ("centernet", "nanodet", "yolov8s", "ssdlite")
