@@ -291,6 +291,17 @@ def weight_sentence(recall: float, weight: float | None) -> str:
     return text + "."
 
 
+def dependence_sentence(n_sets: int, rho: float) -> str:
+    """How dependent an analysis's sets are and how many independent sets they count as in
+    missing_label's noisy-or (score version 14, core.consensus; ``labelfix report``)."""
+    effective = n_sets / consensus.design_effect(n_sets, rho)
+    return (
+        f"The {n_sets} sets' missing-label candidates coincide {rho:.2f} as often as their true "
+        f"positives do: a missing label's evidence counts them as {effective:.2f} independent "
+        "sets."
+    )
+
+
 def class_parts(
     matches: Mapping[str, np.ndarray],
     category: np.ndarray,
@@ -339,15 +350,22 @@ def class_parts(
 
 
 def analysis_report(
-    per_set: Mapping[int, dict[str, Any]], group_rank: np.ndarray, scores: np.ndarray
+    per_set: Mapping[int, dict[str, Any]],
+    group_rank: np.ndarray,
+    scores: np.ndarray,
+    dependence: float | None = None,
 ) -> dict[str, Any]:
-    """An analysis's report: each set's (:func:`set_report`, by set id) and the default review
-    cut (core.review_cut) over the scores of the suspects that head their group."""
+    """An analysis's report: each set's (:func:`set_report`, by set id), the default review
+    cut (core.review_cut) over the scores of the suspects that head their group, and with
+    several sets (score version 14) their mean dependence (core.consensus)."""
     heads = np.asarray(scores, dtype=np.float64)[np.asarray(group_rank) == 0]
-    return {
+    out = {
         "review_cut": review_cut.default_cut(heads),
         "sets": {str(k): v for k, v in per_set.items()},
     }
+    if dependence is not None:
+        out["dependence"] = float(dependence)  # unrounded: a re-analysis merges with it
+    return out
 
 
 def _number(value: float) -> float | int | None:

@@ -605,14 +605,15 @@ def _image_evidence(store: Store, inputs: AnalysisInputs, result: AnalysisResult
         return edge.warnings() + found.warnings()
 
 
-def _rows(outcomes: list[_SetOutcome], version: int) -> result_rows.Rows:
+def _rows(outcomes: list[_SetOutcome], version: int, rho: float | None = None) -> result_rows.Rows:
     """The suspect rows of one set (scored and grouped) or of several (merged by the formulas
-    of score ``version``, grouped)."""
+    of score ``version``, with the sets' dependence ``rho`` a full analysis stored, else
+    measured; grouped)."""
     if len(outcomes) == 1:
         result = outcomes[0].result
         return result_rows.one_set(result.suspects, outcomes[0].set_id, into=result.rows)
     merging = [(o.set_id, o.result.suspects, o.boxes, o.cover) for o in outcomes]
-    return result_rows.several_sets(merging, version=version)
+    return result_rows.several_sets(merging, version=version, rho=rho)
 
 
 def analyze(
@@ -672,6 +673,7 @@ def analyze(
             {o.set_id: o.report() for o in outcomes if o.report is not None},
             rows.rows[:, result_rows.RCOL["group_rank"]],
             rows.rows[:, result_rows.RCOL["score"]],
+            rows.dependence,
         )
         fits = {o.set_id: o.result.fit.to_json() for o in outcomes if o.result.fit is not None}
         writer.set_details(fits, report)
@@ -710,7 +712,8 @@ def reanalyze_images(
         outcomes.append(_SetOutcome(sid, result, boxes, None, cover=cover))
         matches[sid] = result.matches
         masks += result.new_masks
-    rows = _rows(outcomes, analysis["params"].score_version)
+    report = store.analysis_report(analysis["id"]) or {}
+    rows = _rows(outcomes, analysis["params"].score_version, report.get("dependence"))
     return store.replace_image_results(analysis, ids, matches, rows, masks)
 
 

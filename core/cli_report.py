@@ -15,7 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from . import score_scale
-from .analysis_report import confusion_rows, set_weights, weight_sentence
+from .analysis_report import (
+    confusion_rows,
+    dependence_sentence,
+    set_weights,
+    weight_sentence,
+)
 from .project import ProjectError
 from .store import Store
 
@@ -79,6 +84,7 @@ def report_data(store: Store, set_spec: str | None = None) -> dict[str, Any]:
         "created_at": analysis["created_at"],
         "review_cut": report.get("review_cut"),
         "sets": sets,
+        "dependence": report.get("dependence"),  # several sets, score version 14
     }
 
 
@@ -151,6 +157,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         if part["score_scale"] is not None:
             out.write(f"  {part['score_scale']['sentence']}\n")
         out.write("\n")
+    if data.get("dependence") is not None:
+        out.write(dependence_sentence(len(data["sets"]), data["dependence"]) + "\n")
     if data["review_cut"] is not None:
         out.write(f"default review cut: suspects scored >= {data['review_cut']:.2f}\n")
     return 0

@@ -38,6 +38,26 @@ on any detector's score scale, and one set, or sets that find as many labels, ke
 12's scores. Rows are visited by weighed score, so the row standing for a suspect (its fix) is
 the one that scores it.
 
+From score version 14 missing_label's noisy-or counts the sets as the independent evidence
+they are (bench/quality_log.md, dependence session): two copies of one detector (two
+checkpoints, a model and its test-time-augmented run) agree on their false positives as on
+their true positives, and a noisy-or of them doubled one detector's confidence. The
+analysis measures how dependent each pair of sets is: how often their missing-label
+candidates coincide (IoU >= ``same_box_iou``, share of either's) relative to how often their
+true positives do (labels both match over labels either matches), in [0, 1] (:func:`dependence`:
+1 for copies, about 0.15-0.3 for different detectors on the bench). With ``rho`` the pairs'
+mean and ``n`` sets, the sets count as ``n / (1 + (n - 1) rho)`` independent ones (the design
+effect of ``n`` equally correlated measurements), and a missing label's evidence, ``-log(1 -
+s)`` summed over its supporting sets, is scaled by that over ``n``: ``1 - prod(1 - s_k) ** (1 /
+(1 + (n - 1) rho))``. Two copies give one detector's scores (a suspect both find: its score; one
+finds alone: as if the other said 0), independent sets the noisy-or of version 13, and one set
+its own score. The ranking of missing labels among themselves stays version 13's (one factor
+for every missing label of an analysis); what changes is their place among the other kinds
+(bench: CenterNet with a per-class rescaled copy of itself ranks as CenterNet alone, all kinds
+AP 0.535 -> 0.542; all four detectors 0.650 -> 0.665). A re-analysis of some images takes the
+analysis's stored ``rho`` (its report's ``dependence``), as it takes each set's recall from its
+stored fit.
+
 Pure functions over numpy arrays: no Qt, no store.
 """
 
@@ -123,6 +143,7 @@ class Merged:
     support_row: list[np.ndarray]
     disagree: np.ndarray | None = None  # score version 12: sets whose true positives explain it
     weight: np.ndarray | None = None  # score version 13: each set's reliability (1: the best)
+    dependence: float | None = None  # score version 14: the sets' mean pairwise dependence
 
     def n_sets(self) -> np.ndarray:
         """How many sets support each suspect."""
@@ -143,15 +164,23 @@ def combined_score(
     predicted: np.ndarray | None = None,
     version: int = 10,
     disagree: int = 0,
+    design_effect: float = 1.0,
 ) -> float:
     """Score of a suspect from its supporting sets' scores (see the module docstring);
     ``predicted``: whether each row has a prediction (None: all have); from score ``version``
-    12, ``disagree``: how many other sets' true positives explain its object."""
+    12, ``disagree``: how many other sets' true positives explain its object; from 14,
+    ``design_effect``: how many sets count as one independent set (:func:`design_effect`),
+    which divides missing_label's summed evidence."""
     s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     if kind == KIND_CODE["duplicate_label"]:
         return float(s.max())
     if version >= 12:
-        best = 1.0 - np.prod(1.0 - s) if kind == KIND_CODE["missing_label"] else s.max()
+        if kind != KIND_CODE["missing_label"]:
+            best = s.max()
+        elif version >= 14 and design_effect != 1.0:
+            best = 1.0 - np.prod(1.0 - s) ** (1.0 / design_effect)
+        else:
+            best = 1.0 - np.prod(1.0 - s)
         return float(best * len(s) / (len(s) + disagree))
     if predicted is not None and kind == KIND_CODE["inaccurate_label"]:
         without = ~np.asarray(predicted, dtype=bool)
@@ -192,17 +221,98 @@ def recall_weights(recall: list[float | None], version: int = 10) -> np.ndarray:
     return r / r.max() if r.max() > 0 else ones
 
 
+def _same_objects(a: SetSuspects, b: SetSuspects, iou: float) -> tuple[int, int]:
+    """How many missing-label candidates of ``a`` and ``b`` are on the same object (each
+    side's candidates with one of the other's at IoU >= ``iou``, the fewer of the two
+    counts), and how many objects either has."""
+    ml = KIND_CODE["missing_label"]
+    rows = [np.flatnonzero((s.kind == ml) & np.isfinite(s.box).all(axis=1)) for s in (a, b)]
+    by_image = []
+    for s, r in zip((a, b), rows, strict=True):
+        per: dict[int, list[int]] = {}
+        for i in r.tolist():
+            per.setdefault(int(s.image_id[i]), []).append(i)
+        by_image.append(per)
+    hits = [0, 0]
+    for image in by_image[0].keys() & by_image[1].keys():
+        ba, bb = a.box[by_image[0][image]], b.box[by_image[1][image]]
+        close = _iou_matrix(ba, bb) >= iou
+        hits[0] += int(close.any(axis=1).sum())
+        hits[1] += int(close.any(axis=0).sum())
+    both = min(hits)
+    return both, len(rows[0]) + len(rows[1]) - both
+
+
+def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every xywh box of ``a`` with every one of ``b``."""
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
+    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def dependence(a: SetSuspects, b: SetSuspects, same_box_iou: float = SAME_BOX_IOU) -> float | None:
+    """How dependent two sets are (score version 14, see the module): the share of their
+    missing-label candidates on the same objects over the share of their true positives'
+    labels both match (Jaccard indices), in [0, 1]; None when a set's true positives are
+    unknown or neither has any."""
+    if a.cover is None or b.cover is None:
+        return None
+    either = len(a.cover.labels | b.cover.labels)
+    if either == 0:
+        return None
+    tp = len(a.cover.labels & b.cover.labels) / either
+    both, any_ = _same_objects(a, b, same_box_iou)
+    if any_ == 0:
+        return 0.0  # no candidates: nothing counted twice
+    if tp == 0:
+        return 1.0 if both else 0.0
+    return float(min(1.0, both / any_ / tp))
+
+
+def mean_dependence(sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU) -> float | None:
+    """The mean :func:`dependence` over the pairs of sets (None: fewer than two sets, or a
+    pair's is unknown)."""
+    pairs = [
+        dependence(sets[i], sets[j], same_box_iou)
+        for i in range(len(sets))
+        for j in range(i + 1, len(sets))
+    ]
+    if not pairs or any(p is None for p in pairs):
+        return None
+    return float(np.mean(pairs))
+
+
+def design_effect(n_sets: int, rho: float | None) -> float:
+    """How many of ``n_sets`` sets with mean pairwise dependence ``rho`` count as one
+    independent set: ``1 + (n - 1) rho`` (``n`` over it: the effective number of sets)."""
+    if n_sets < 2 or rho is None:
+        return 1.0
+    return 1.0 + (n_sets - 1) * float(np.clip(rho, 0.0, 1.0))
+
+
 def merge_sets(
-    sets: list[SetSuspects], same_box_iou: float = SAME_BOX_IOU, version: int = 10
+    sets: list[SetSuspects],
+    same_box_iou: float = SAME_BOX_IOU,
+    version: int = 10,
+    rho: float | None = None,
 ) -> Merged:
     """Merge the suspects of several prediction sets (one set: every row as it is); score
-    ``version`` picks :func:`combined_score`'s formula.
+    ``version`` picks :func:`combined_score`'s formula; from 14, ``rho``: the sets' mean
+    dependence as the analysis measured it (a re-analysis of some images: the stored one;
+    None: measured here, :func:`mean_dependence`).
 
     Rows are visited best score first (from score version 13 weighted by their set's
     reliability, :func:`set_weights`); each joins the first merged suspect it matches that has
     no row of its own set yet, or starts a new one.
     """
     weight = set_weights(sets, version)
+    if version >= 14 and len(sets) > 1 and rho is None:
+        rho = mean_dependence(sets, same_box_iou)
+    effect = design_effect(len(sets), rho) if version >= 14 else 1.0
     entries = [
         (float(s.score[r]) * weight[k], k, r) for k, s in enumerate(sets) for r in range(len(s))
     ]
@@ -249,6 +359,7 @@ def merge_sets(
                 np.array([bool(np.isfinite(sets[k].box[r]).all()) for k, r in m]),
                 version,
                 int(d),
+                effect,
             )
             for m, d in zip(members, disagree, strict=True)
         ]
@@ -261,4 +372,5 @@ def merge_sets(
         [np.array([r for _, r in m], dtype=np.int64) for m in members],
         disagree,
         weight,
+        rho if version >= 14 and len(sets) > 1 else None,
     )

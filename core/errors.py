@@ -93,7 +93,7 @@ class AnalysisParams:
         matches (core.calibration; min_score then cuts on probability) and wrong_class is
         discounted by the detector's habits; False: raw confidences, no habits (as before).
         Analyses stored before it existed read back with False.
-    score_version (13): which formulas core.suspect_scores.score_suspects turns the evidence
+    score_version (14): which formulas core.suspect_scores.score_suspects turns the evidence
         into a score with (see there); from 7 a crowd region stops only its own class's
         missing labels; from 8 an inaccurate_label's score weighs whether its label's outline
         sits on the image's edges (core.edge_fit); from 9 a polygon label no true positive
@@ -105,7 +105,10 @@ class AnalysisParams:
         score and a set whose true positives explain a suspect's object disagrees with it
         (core.consensus); from 13 each set's suspect scores
         are weighed by the set's recall over the best set's before they are combined
-        (core.consensus.set_weights; one set: nothing changes).
+        (core.consensus.set_weights; one set: nothing changes); from 14 several sets'
+        missing_label noisy-or counts them as the independent sets they are, measured by
+        how often their candidates coincide (core.consensus.dependence; one set: nothing
+        changes).
         Analyses stored before it existed read back with 1, so
         re-analysing some images of an old analysis scores them as the rest of it was scored.
     scores ("per-class"): "comparable" (opt-in) scores a missing_label by one curve pooled over
@@ -125,7 +128,7 @@ class AnalysisParams:
     loose_iou: float = 0.6
     on_label_score_ratio: float = 0.1
     calibrate: bool = True
-    score_version: int = 13
+    score_version: int = 14
     scores: str = "per-class"
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -58,6 +58,7 @@ class Rows:
 
     rows: np.ndarray
     support: Support | None = None
+    dependence: float | None = None  # several sets, score version 14: core.consensus's rho
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -194,9 +195,11 @@ def several_sets(
     per_set: Sequence[tuple],
     same_box_iou: float = consensus.SAME_BOX_IOU,
     version: int = 10,
+    rho: float | None = None,
 ) -> Rows:
     """The rows of a multi-set analysis: each set's scored suspects merged (core.consensus,
-    its formulas of score ``version``), then grouped; with the support table.
+    its formulas of score ``version``; ``rho``: the sets' dependence a full analysis stored,
+    None: measured), then grouped; with the support table and the dependence used.
 
     ``per_set``: (set id, scored suspects as core.analyze.compute returns them, prediction id
     -> box of the predictions they name[, the set's consensus.Cover: score version 12]). A
@@ -210,10 +213,10 @@ def several_sets(
         _set_suspects(scored, boxes, cover)
         for (_, scored, boxes), cover in zip(per_set, covers, strict=True)
     ]
-    merged = consensus.merge_sets(sets, same_box_iou, version)
+    merged = consensus.merge_sets(sets, same_box_iou, version, rho)
     n = len(merged.set_index)
     if n == 0:
-        return Rows(empty_rows(), _empty_support())
+        return Rows(empty_rows(), _empty_support(), merged.dependence)
     image = np.array(
         [sets[k].image_id[r] for k, r in zip(merged.set_index, merged.row, strict=True)],
         dtype=np.int64,
@@ -274,7 +277,7 @@ def several_sets(
         np.asarray(sup_prob, dtype=np.float64),
     )
     node_f = np.where(node < 0, np.nan, node.astype(np.float64))
-    return Rows(_grouped(scored, node_f, set_col), support)
+    return Rows(_grouped(scored, node_f, set_col), support, merged.dependence)
 
 
 def _opt(value: float) -> int | None:

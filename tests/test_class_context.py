@@ -160,4 +160,4 @@ def test_fit_keeps_its_context_totals_in_json_and_reads_older_fits_without() -> 
 
 
 def test_default_analyses_are_scored_with_version_12() -> None:
-    assert AnalysisParams().score_version == 13
+    assert AnalysisParams().score_version == 14

@@ -214,7 +214,7 @@ def test_params_stored_before_loose_iou_read_back_with_the_rule_off() -> None:
 
 
 def test_params_stored_before_score_version_read_back_with_version_1() -> None:
-    assert AnalysisParams().score_version == 13
+    assert AnalysisParams().score_version == 14
     assert AnalysisParams.from_json(V2.to_json()).score_version == 2
     assert AnalysisParams.from_json(V3.to_json()).score_version == 3
     old = {k: v for k, v in AnalysisParams().to_json().items() if k != "score_version"}

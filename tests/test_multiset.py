@@ -2,8 +2,9 @@
 detectors (CenterNet and NanoDet), every suspect lists the sets that support it, a missing
 label both find scores higher (noisy-or), a suspect on a label keeps its best set's score and
 a suspect on a label the other set's true positive matches scores half (score version 12),
-each set's scores weigh by its recall over the best set's (score version 13), nothing any set
-found is lost, and a
+each set's scores weigh by its recall over the best set's (score version 13), the noisy-or
+counts the sets by how dependent they are (score version 14), nothing any set found is lost,
+and a
 decision made on one set's analysis shows on the same object in the analysis of both (and the
 other way round, with one undo for all). With one set nothing changes."""
 
@@ -16,7 +17,7 @@ import pytest
 
 from labelfix.core import analyze as az
 from labelfix.core import consensus, project, result_rows
-from labelfix.core.analysis_report import weight_sentence
+from labelfix.core.analysis_report import dependence_sentence, weight_sentence
 from labelfix.core.cli_report import report_data
 from labelfix.core.errors import SUSPECT_COLUMNS, AnalysisParams
 from labelfix.core.review import decide
@@ -90,6 +91,10 @@ def test_every_suspect_lists_its_sets_and_more_support_scores_higher(store: Stor
         recall[i] = sum(n for _, n in fit["tp_iou_counts"]) / sum(fit["label_counts"].values())
     weight = {i: r / max(recall.values()) for i, r in recall.items()}
     assert weight[ids[0]] == 1.0 and 0.5 < weight[ids[1]] < 0.9  # CenterNet finds more
+    # how dependent the two detectors are (score version 14), as the analysis stored it
+    rho = store.analysis_report(analysis)["dependence"]
+    assert 0.05 < rho < 0.4  # two different detectors: mostly independent evidence
+    effect = consensus.design_effect(len(ids), rho)
     supported = {i: 0 for i in ids}
     two = halved = 0
     for pos in range(len(both)):
@@ -105,6 +110,8 @@ def test_every_suspect_lists_its_sets_and_more_support_scores_higher(store: Stor
             np.array(scores),
             np.array([s["prediction_id"] is not None for s in sets]),
             version,
+            0,
+            effect,
         )
         ann = both.row(pos)["annotation_id"]
         (other,) = set(ids) - {s["set_id"] for s in sets} or {None}
@@ -118,8 +125,9 @@ def test_every_suspect_lists_its_sets_and_more_support_scores_higher(store: Stor
             assert both.score[pos] in (pytest.approx(combined), pytest.approx(combined / 2))
         if len(sets) == 2:
             two += 1
-            if kind == 0:  # two detectors finding one unlabelled object score higher
-                assert both.score[pos] > max(scores)
+            if kind == 0:  # two detectors finding one unlabelled object score higher than
+                # the better one alone would (both counted as the effective number of sets)
+                assert both.score[pos] > 1 - (1 - max(scores)) ** (1 / effect)
             else:  # the sets' scores of a label share its evidence: the best one counts
                 assert both.score[pos] == pytest.approx(max(scores))
         # the row is its best set's (by weighed score): its prediction and set
@@ -245,8 +253,9 @@ def test_re_reading_images_keeps_one_support_row_per_set(store: Store) -> None:
 
 
 def test_re_analysing_some_images_weighs_the_sets_as_the_full_analysis(store: Store) -> None:
-    """Score version 13 weighs each set by its recall: a re-analysis of a few images (after an
-    edit) takes it from the sets' stored fits, not from those images' matches alone."""
+    """Score version 13 weighs each set by its recall, 14 counts the sets by their dependence:
+    a re-analysis of a few images (after an edit) takes them from the sets' stored fits and the
+    analysis's stored report, not from those images' matches and suspects alone."""
     index = SuspectIndex.load(store)
     alone = index.support_counts() == 1
     image_ids = sorted(set(index.image_id[alone].tolist()))[:4]
@@ -271,4 +280,9 @@ def test_the_report_says_each_sets_recall_and_its_weight_among_the_sets(store: S
     assert "weigh 0." in weight_sentence(recall["nanodet"], weight["nanodet"])
     (alone,) = report_data(store, "nanodet")["sets"]
     assert alone["recall"] == recall["nanodet"] and alone["weight"] is None
+    # how dependent the two sets are and what they count as (score version 14); one set: none
+    rho = report_data(store, "centernet,nanodet")["dependence"]
+    assert 0.05 < rho < 0.4 and report_data(store, "nanodet")["dependence"] is None
+    text = dependence_sentence(2, rho)
+    assert f"coincide {rho:.2f} as often" in text and f"as {2 / (1 + rho):.2f} indep" in text
     assert "weigh" not in weight_sentence(alone["recall"], alone["weight"])
