@@ -12,6 +12,9 @@ for the four detectors and seeds 0-9); ``python bench/quality_multiset.py eval -
 core.consensus's formulas of that version: the same numbers as ``bench_quality.py --setups
 A+B`` (checked for the four multi-set setups, seeds 5-9, versions 10, 12 and 13; version 13
 weighs each set by its recall, which dumps made before it get from their matches).
+``--weight gini|bss|lls`` multiplies each set's recall by how well its calibrated probabilities
+separate its true positives from its false positives (:func:`separation`, bench/quality_log.md,
+separation session; measured, not landed).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import numpy as np
 from labelfix.core import analyze as az
 from labelfix.core import result_rows, scoring
 from labelfix.core.errors import KINDS, AnalysisParams
-from labelfix.core.matching import TP
+from labelfix.core.matching import FP, TP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality_baselines import Candidate  # noqa: E402
@@ -120,11 +123,43 @@ def _recall(dumped: dict, data: dict) -> float:
     return float((np.asarray(dumped["matches"]["outcome"]) == TP).sum() / max(labels, 1))
 
 
+SEPARATIONS = ("recall", "gini", "bss", "lls", "ll")
+
+
+def separation(dumped: dict, how: str) -> float:
+    """How well the set's calibrated probabilities separate its true positives from its false
+    positives (its matches, ignored ones left out): ``gini`` 2 AUC - 1 (ties halved), ``bss``
+    the Brier skill (1 - Brier over the base rate's), ``lls`` the log-loss skill, ``ll`` one
+    over the log loss (the best set's log loss over this one's, once a ratio)."""
+    o = np.asarray(dumped["matches"]["outcome"])
+    p = np.asarray(dumped["probability"], dtype=np.float64)
+    keep = ((o == TP) | (o == FP)) & np.isfinite(p)
+    y, p = o[keep] == TP, np.clip(p[keep], 1e-6, 1 - 1e-6)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return 1.0
+    if how == "gini":
+        order = np.argsort(p, kind="stable")
+        ranks = np.empty(len(p))
+        ranks[order] = np.arange(1, len(p) + 1)
+        _, inv = np.unique(p, return_inverse=True)  # ties: their mean rank
+        ranks = (np.bincount(inv, ranks) / np.bincount(inv))[inv]
+        return float(2 * (ranks[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0) - 1)
+    base = n1 / (n1 + n0)
+    if how == "bss":
+        return float(1 - np.mean((p - y) ** 2) / (base * (1 - base)))
+    loss = -np.mean(np.where(y, np.log(p), np.log(1 - p)))
+    if how == "ll":
+        return float(1 / loss)
+    return float(1 - loss / -(base * np.log(base) + (1 - base) * np.log(1 - base)))
+
+
 def evaluate_sets(
-    dets: Sequence[str], seeds: Sequence[int], version: int | None = None
+    dets: Sequence[str], seeds: Sequence[int], version: int | None = None, weight: str = "recall"
 ) -> np.ndarray:
-    """Mean over seeds of :data:`COLUMNS` for ``dets`` merged by the formulas of score
-    ``version`` (default the current one)."""
+    """Per seed :data:`COLUMNS` for ``dets`` merged by the formulas of score ``version``
+    (default the current one); ``weight``: each set's recall, or times its
+    :func:`separation` of that name."""
     d = load()
     version = AnalysisParams().score_version if version is None else version
     res = []
@@ -140,7 +175,11 @@ def evaluate_sets(
                     s["suspects"],
                     s["boxes"],
                     result_rows.set_cover(
-                        s["matches"], s["pred_id"], s["pred_box"], _recall(s, truth.data)
+                        s["matches"],
+                        s["pred_id"],
+                        s["pred_box"],
+                        _recall(s, truth.data)
+                        * (1.0 if weight == "recall" else max(separation(s, weight), 1e-9)),
                     ),
                 )
                 for sid, s in per
@@ -153,7 +192,7 @@ def evaluate_sets(
         row = [evaluate(k, by_kind.get(k, []), truth)[-1] for k in KIND_ORDER]
         every = evaluate_all(by_kind, truth)
         res.append([*row, every[1], every[2], every[-1]])
-    return np.mean(res, axis=0)
+    return np.array(res)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seeds", default="0-9")
     ap.add_argument("--score-version", type=int)
     ap.add_argument("--detectors", default=",".join(DETECTORS), help="setups to dump")
+    ap.add_argument("--weight", choices=SEPARATIONS, default="recall", help="each set's weight")
+    ap.add_argument("--setups", help="comma-separated sets to evaluate (default: all)")
     args = ap.parse_args(argv)
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1))
@@ -171,10 +212,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.what == "dump":
         dump(seeds, params, args.detectors.split(","))
         return 0
-    print("| sets | " + " | ".join(COLUMNS) + " |")
-    for name in (*DETECTORS, *MULTI_SETUPS):
-        v = evaluate_sets(name.split("+"), seeds, args.score_version)
-        print(f"| {name} | " + " | ".join(f"{x:.3f}" for x in v) + " |")
+    print("| sets | " + " | ".join(COLUMNS) + " | all kinds AP per seed |")
+    names = args.setups.split(",") if args.setups else (*DETECTORS, *MULTI_SETUPS)
+    for name in names:
+        per = evaluate_sets(name.split("+"), seeds, args.score_version, args.weight)
+        cells = " | ".join(f"{x:.3f}" for x in per.mean(axis=0))
+        print(f"| {name} | {cells} | " + " ".join(f"{x:.3f}" for x in per[:, -1]) + " |")
     return 0
 
 
