@@ -64,7 +64,7 @@ def _ctrl_c_stops(stop: _Stop) -> Iterator[None]:
 def mapping_lines(plan: ModelPlan, categories: dict[int, str]) -> list[str]:
     """The model, its input and the class mapping, as the CLI prints them."""
     info, mapping = plan.info, plan.mapping
-    size = f"{info.input_hw[1]}x{info.input_hw[0]}" if info.input_hw else "each image's own size"
+    size = info.size_text
     lines = [
         f"model: {info.path.name}: {info.family_title} (detected by {info.detected_by}); "
         f"images fitted to {size}; {'masks and boxes' if info.masks else 'boxes'}",

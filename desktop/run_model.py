@@ -224,9 +224,7 @@ class RunModelDialog(QDialog):
         model = seen.info.path
         self.inspection = seen
         info = seen.info
-        size = (
-            f"{info.input_hw[1]}x{info.input_hw[0]}" if info.input_hw else "each image's own size"
-        )
+        size = info.size_text
         how = "as chosen" if info.detected_by == "chosen" else f"recognised by {info.detected_by}"
         self.info.setText(
             f"<b>{info.family_title}</b>, {how} · images fitted to {size} · "

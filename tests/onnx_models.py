@@ -20,8 +20,10 @@ def constant_model(
     input_type: int = TensorProto.FLOAT,
     metadata: dict[str, str] | None = None,
     output_shapes: dict[str, list[int | str]] | None = None,
+    extra_inputs: list[tuple[str, int, list[int | str]]] = (),
 ) -> Path:
-    """A model taking one image input and returning the given arrays, whatever the image."""
+    """A model taking an image input (and `extra_inputs`: name, element type, shape) and
+    returning the given arrays, whatever the inputs."""
     nodes, infos = [], []
     for name, array in outputs.items():
         const = f"{name}_value"
@@ -35,7 +37,8 @@ def constant_model(
     graph = helper.make_graph(
         nodes,
         "labelfix-test",
-        [helper.make_tensor_value_info(input_name, input_type, list(input_shape))],
+        [helper.make_tensor_value_info(input_name, input_type, list(input_shape))]
+        + [helper.make_tensor_value_info(n, t, list(sh)) for n, t, sh in extra_inputs],
         infos,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

@@ -174,8 +174,10 @@ def test_two_inputs_are_refused(tmp_path):
 def test_family_names_and_aliases():
     assert family_name("YOLO11-seg") == "ultralytics-seg"
     assert family_name("mask_rcnn") == "torchvision"
-    with pytest.raises(ModelError, match="unknown model family 'detr'"):
-        family_name("detr")
+    assert family_name("DETR") == "hf-detr" and family_name("deim") == "d-fine"
+    assert family_name("Conditional_DETR") == "hf-deformable-detr"
+    with pytest.raises(ModelError, match="unknown model family 'detr3'"):
+        family_name("detr3")
     assert len(COCO80) == 80
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -60,6 +60,8 @@ class Prepared:
     height: int
     width: int
     context: Any = None
+    feeds: dict[str, np.ndarray] = field(default_factory=dict)
+    """The model's other inputs, by name (an image size, a pixel mask)."""
 
 
 class Family(Protocol):

@@ -2,8 +2,10 @@
 
 The family comes from, in order: the user's choice; Ultralytics export metadata
 (``get_modelmeta().custom_metadata_map``: ``task``, ``names``, ``imgsz``, ``stride``, ``head``,
-``end2end``, ``args``); YOLOv5's metadata (``stride`` and ``names`` only); outputs named
-``boxes``/``labels``/``scores`` (torchvision); and last the output shapes for the input size
+``end2end``, ``args``); the DETR families' input and output names (:mod:`.detr_setup`: outputs
+``logits`` + ``pred_boxes``, or inputs ``images`` + ``orig_target_sizes``); YOLOv5's metadata
+(``stride`` and ``names`` only); outputs named ``boxes``/``labels``/``scores`` (torchvision); and
+last the output shapes for the input size
 (``[1, 4 + nc, cells]`` Ultralytics, ``[1, 3 x cells, 5 + nc]`` YOLOv5, ``[1, cells, 5 + nc]``
 YOLOX, ``[1, Q, 4 + nc]`` RT-DETR, where cells = anchor points at strides 8, 16, 32). A graph with
 symbolic output sizes is run once on a blank input to learn them.
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import classes as class_names
+from . import detr_setup
 from .detections import Family, ModelError
 from .torchvision import TorchVision, output_roles
 from .ultralytics import Ultralytics
@@ -37,19 +40,23 @@ FAMILIES = {
     "yolov5": "YOLOv5",
     "yolox": "YOLOX (raw head)",
     "torchvision": "torchvision detector (Faster R-CNN, Mask R-CNN, RetinaNet, SSD)",
+    **detr_setup.FAMILIES,
 }
 ALIASES = {
     "yolov8": "ultralytics", "yolo11": "ultralytics", "yolov8-seg": "ultralytics-seg",
     "yolo11-seg": "ultralytics-seg", "yolo26": "ultralytics-end2end", "yolov10": "ultralytics-end2end",
     "yolo26-seg": "ultralytics-end2end-seg", "rt-detr": "rtdetr", "faster-rcnn": "torchvision",
     "mask-rcnn": "torchvision", "retinanet": "torchvision", "ssd": "torchvision",
+    **detr_setup.ALIASES,
 }  # fmt: skip
 DEFAULT_IOU = {"yolov5": 0.45, "yolox": 0.45}
 """NMS IoU defaults of the references' prediction scripts (Ultralytics' predictor: 0.7)."""
 EXPECTED = (
     "expected one of: an Ultralytics export (output [1, 4+classes, N], plus [1, 32, h, w] "
     "prototypes for segmentation, or [1, N, 6]), YOLOv5 [1, N, 5+classes], YOLOX [1, N, 5+classes], "
-    "RT-DETR [1, queries, 4+classes], or outputs named boxes/labels/scores(/masks)"
+    "RT-DETR [1, queries, 4+classes], outputs named boxes/labels/scores(/masks), a Hugging Face "
+    "DETR export (outputs logits and pred_boxes) or a D-FINE / RT-DETR deploy export (inputs images "
+    "and orig_target_sizes)"
 )
 
 
@@ -79,17 +86,24 @@ class ModelInfo:
     class_names: dict[int, str]
     class_names_from: str
     metadata: dict[str, str] = field(default_factory=dict)
+    resize: str | None = None
+    """How images are resized when it is not to one size (a Hugging Face image processor's rule)."""
 
     @property
     def family_title(self) -> str:
         """The family's readable name."""
         return FAMILIES[self.family]
 
+    @property
+    def size_text(self) -> str:
+        """What images are fitted to: "640x640", "each image's own size" or a resize rule."""
+        if self.input_hw:
+            return f"{self.input_hw[1]}x{self.input_hw[0]}"
+        return self.resize or "each image's own size"
+
     def describe(self) -> str:
         """A few lines for the user: family, input, classes."""
-        size = (
-            f"{self.input_hw[1]}x{self.input_hw[0]}" if self.input_hw else "each image's own size"
-        )
+        size = self.size_text
         outs = ", ".join(f"{n} {s}" for n, s in self.outputs)
         return (
             f"{self.path.name}: {self.family_title} ({self.detected_by})\n"
@@ -163,13 +177,37 @@ def load_model(
     raw_meta = dict(session.get_modelmeta().custom_metadata_map or {})
     meta = parse_metadata(raw_meta)
     inputs = session.get_inputs()
-    if len(inputs) != 1:
-        names = ", ".join(i.name for i in inputs)
-        raise ModelError(
-            f"{path}: the model takes {len(inputs)} inputs ({names}); LabelFix feeds one image tensor"
-        )
-    image_input = inputs[0]
+    chosen = family_name(family) if family else None
+    detr = (
+        chosen
+        if chosen in detr_setup.FAMILIES
+        else None
+        if chosen
+        else detr_setup.recognise([i.name for i in inputs], [o.name for o in session.get_outputs()])
+    )
+    image_input = _image_input(path, inputs, two=detr is not None)
     shape, dtype, fixed_hw = _check_input(path, image_input)
+    if detr is not None:
+        wanted = None if imgsz is None else _input_size(path, imgsz, fixed_hw)
+        plan = detr_setup.setup(
+            path, session, image_input, chosen, classes, wanted, fixed_hw, dtype
+        )
+        info = ModelInfo(
+            path=path,
+            family=plan.family,
+            detected_by=plan.detected_by,
+            input_name=image_input.name,
+            input_shape=shape,
+            input_hw=plan.input_hw,
+            dynamic=fixed_hw is None,
+            outputs=[(o.name, _dims(list(o.shape))) for o in session.get_outputs()],
+            masks=False,
+            class_names=plan.class_names,
+            class_names_from=plan.class_names_from,
+            metadata=raw_meta,
+            resize=plan.resize,
+        )
+        return LoadedModel(info, session, plan.runner)
     dynamic = fixed_hw is None
     outputs = session.get_outputs()
     out_names = [o.name for o in outputs]
@@ -183,7 +221,6 @@ def load_model(
         else None
     )
     input_hw = _input_size(path, imgsz, fixed_hw)
-    chosen = family_name(family) if family else None
     roles = output_roles(out_names)
     is_ultralytics = (
         meta.get("author") == "Ultralytics" or {"task", "names", "stride", "imgsz"} <= meta.keys()
@@ -252,6 +289,18 @@ def load_model(
         info,
         session,
         _make_family(info, ordered, nc, stride, dtype, roles, fixed_hw, meta, (head, protos)),
+    )
+
+
+def _image_input(path: Path, inputs: list[Any], *, two: bool) -> Any:
+    """The image input: the only one, or for a DETR export the image beside its size or mask."""
+    if len(inputs) == 1 or (two and len(inputs) == 2):
+        images = [i for i in inputs if len(i.shape) == 4] or inputs
+        return images[0]
+    names = ", ".join(i.name for i in inputs)
+    raise ModelError(
+        f"{path}: the model takes {len(inputs)} inputs ({names}); LabelFix feeds one image tensor "
+        "(and an image size or pixel mask to a DETR-family export)"
     )
 
 

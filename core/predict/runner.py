@@ -176,7 +176,7 @@ class _Pipeline:
     ) -> None:
         self.loaded, self.mapping, self.settings, self.summary = loaded, mapping, settings, summary
         self.prefetch = max(1, prefetch)
-        self.input_name = loaded.session.get_inputs()[0].name
+        self.input_name = loaded.info.input_name
         self.finished = 0
 
     def run(self, todo: list[ImageRef]) -> None:
@@ -208,7 +208,8 @@ class _Pipeline:
                     self._warn(note)
                 t0 = time.perf_counter()
                 try:
-                    outputs = self.loaded.session.run(None, {self.input_name: prepared.tensor})
+                    feed = {self.input_name: prepared.tensor, **prepared.feeds}
+                    outputs = self.loaded.session.run(None, feed)
                 except Exception as exc:  # noqa: BLE001 - onnxruntime's own error types
                     reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else exc
                     self._problem(

@@ -1,0 +1,298 @@
+"""DETR-family exports decoded from real onnxruntime sessions with outputs chosen by hand.
+
+Hugging Face heads (``logits`` + ``pred_boxes``, softmax with a no-object class or sigmoid
+top-k) and the D-FINE / RT-DETR deploy exports (post-processor in the graph); expected values are
+worked out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from onnx_models import constant_model, write_image
+
+from labelfix.core.predict import ImageRef, ModelError, inspect_model, load_model, run_model
+
+CATS = {1: "person", 2: "bicycle", 3: "car"}
+PIXELS = [1, 3, "height", "width"]
+
+
+def predict(model, image, width, height, **kwargs) -> list[tuple]:
+    """(category, bbox, score rounded) of one image's records."""
+    got: dict[int, list[dict]] = {}
+    summary = run_model(
+        model,
+        [ImageRef(7, image, width, height)],
+        categories=CATS,
+        sink=lambda i, r: got.setdefault(i, r),
+        **kwargs,
+    )
+    assert not summary.problems, summary.problems
+    return [(r["category_id"], r["bbox"], round(r["score"], 4)) for r in got[7]]
+
+
+def hf_model(folder, logits, boxes, *, config=None, processor=None, shape=PIXELS, mask=False):
+    """An optimum-style export in `folder`: model.onnx, and the JSON files given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        (folder / "config.json").write_text(json.dumps(config))
+    if processor is not None:
+        (folder / "preprocessor_config.json").write_text(json.dumps(processor))
+    extra = [("pixel_mask", TensorProto.INT64, [1, "height", "width"])] if mask else []
+    return constant_model(
+        folder / "model.onnx",
+        {"logits": logits, "pred_boxes": boxes},
+        input_name="pixel_values",
+        input_shape=shape,
+        extra_inputs=extra,
+    )
+
+
+def detr_head():
+    """3 queries, 2 classes + no object, chosen so the softmax is exact."""
+    logits = np.zeros((1, 3, 3), np.float32)
+    logits[0, 0] = [math.log(8), 0, 0]  # softmax 0.8, 0.1, 0.1 -> person 0.8
+    logits[0, 1] = [0, math.log(3), math.log(6)]  # 0.1, 0.3, 0.6 -> bicycle 0.3 (no-object dropped)
+    logits[0, 2] = [0, 0, math.log(98)]  # 0.01, 0.01, 0.98 -> person 0.01
+    boxes = np.zeros((1, 3, 4), np.float32)
+    boxes[0, 0] = [0.5, 0.5, 0.25, 0.5]  # x 240..400, y 120..360 on 640 x 480
+    boxes[0, 1] = [0.95, 0.1, 0.2, 0.1]  # x 544..672 (not clipped), y 24..72
+    boxes[0, 2] = [0.1, 0.1, 0.1, 0.1]
+    return logits, boxes
+
+
+DETR_CONFIG = {"model_type": "detr", "id2label": {"0": "person", "1": "bicycle"}}
+
+
+@pytest.fixture
+def image640x480(tmp_path):
+    return write_image(tmp_path / "a.png", 640, 480)
+
+
+def test_hf_detr_softmax_drops_no_object_and_scales_by_the_image(tmp_path, image640x480):
+    model = hf_model(tmp_path / "detr", *detr_head(), config=DETR_CONFIG)
+    info, mapping = inspect_model(model, categories=CATS)
+    assert (info.family, info.class_names) == ("hf-detr", {0: "person", 1: "bicycle"})
+    assert "config.json model_type detr" in info.detected_by
+    assert info.size_text == "short side 800, long side at most 1333"
+    assert mapping.to_category == {0: 1, 1: 2}
+    assert predict(model, image640x480, 640, 480) == [
+        (1, [240.0, 120.0, 160.0, 240.0], 0.8),
+        (2, [544.0, 24.0, 128.0, 48.0], 0.3),
+        (1, [32.0, 24.0, 64.0, 48.0], 0.01),
+    ]
+    assert [r[2] for r in predict(model, image640x480, 640, 480, conf=0.05, max_dets=1)] == [0.8]
+
+
+def test_hf_detr_preprocessing_follows_the_image_processor(tmp_path):
+    processor = {
+        "image_processor_type": "DetrImageProcessor",
+        "do_resize": True,
+        "size": {"shortest_edge": 800, "longest_edge": 1333},
+        "resample": 2,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "image_mean": [0.485, 0.456, 0.406],
+        "image_std": [0.229, 0.224, 0.225],
+        "do_pad": True,
+    }
+    model = hf_model(tmp_path / "m", *detr_head(), config=DETR_CONFIG, processor=processor)
+    family = load_model(model).family
+    rgb = np.full((480, 640, 3), 51, np.uint8)  # 51 / 255 = 0.2
+    # 640 x 480: short side 480 -> 800, long side int(800 * 640 / 480) = 1066 (<= 1333)
+    tensor = family.prepare(rgb).tensor
+    assert tensor.shape == (1, 3, 800, 1066) and tensor.dtype == np.float32
+    expected = [(np.float32(0.2) - np.float32(m)) / np.float32(s) for m, s in
+                zip(processor["image_mean"], processor["image_std"], strict=True)]  # fmt: skip
+    assert tensor[0, :, 400, 500].tolist() == pytest.approx(expected, abs=1e-6)
+    # 3000 x 1000: 3 x 800 > 1333 -> short side round(1333 / 3) = 444, long int(444.33 * 3) = 1333
+    assert family.prepare(np.zeros((1000, 3000, 3), np.uint8)).tensor.shape == (1, 3, 444, 1333)
+
+
+def test_hf_resize_is_pil_bilinear(tmp_path):
+    from PIL import Image
+
+    model = hf_model(tmp_path / "m", *detr_head(), config=DETR_CONFIG,
+                     processor={"size": {"height": 37, "width": 53}, "do_normalize": False})  # fmt: skip
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (101, 77, 3), dtype=np.uint8)
+    tensor = load_model(model).family.prepare(rgb).tensor
+    pil = np.asarray(Image.fromarray(rgb).resize((53, 37), Image.Resampling.BILINEAR))
+    expected = (pil.astype(np.float64) / 255).astype(np.float32).transpose(2, 0, 1)
+    np.testing.assert_allclose(tensor[0], expected, rtol=0, atol=1e-7)
+
+
+def sigmoid_head(queries=60, classes=2):
+    logits = np.full((1, queries, classes), -20, np.float32)
+    logits[0, 0] = [math.log(4), 0]  # 0.8 person and 0.5 bicycle from the same query
+    logits[0, 5, 1] = math.log(3)  # 0.75 bicycle
+    logits[0, 10:, :] = 0  # 100 pairs at 0.5 more
+    boxes = np.tile(np.array([0.5, 0.5, 0.5, 0.5], np.float32), (1, queries, 1))
+    return logits, boxes
+
+
+def test_hf_sigmoid_top_k_over_queries_and_classes(tmp_path, image640x480):
+    config = {"model_type": "deformable_detr", "id2label": {"0": "person", "1": "bicycle"}}
+    model = hf_model(tmp_path / "d", *sigmoid_head(), config=config)
+    assert inspect_model(model)[0].family == "hf-deformable-detr"
+    records = predict(model, image640x480, 640, 480, max_dets=300)
+    assert records[:3] == [
+        (1, [160.0, 120.0, 320.0, 240.0], 0.8),
+        (2, [160.0, 120.0, 320.0, 240.0], 0.75),
+        (2, [160.0, 120.0, 320.0, 240.0], 0.5),  # query 0's second class comes first (stable)
+    ]
+    assert len(records) == 100  # Deformable DETR keeps the top 100 pairs
+    # RT-DETR keeps as many pairs as queries (60); the 2 x 2 pairs at sigmoid(-20) are below conf
+    rtdetr = hf_model(tmp_path / "r", *sigmoid_head(), config={**config, "model_type": "rt_detr"})
+    assert inspect_model(rtdetr)[0].family == "hf-rt-detr"
+    assert len(predict(rtdetr, image640x480, 640, 480, max_dets=300)) == 60
+    assert len(predict(rtdetr, image640x480, 640, 480, max_dets=300, conf=0.6)) == 2
+
+
+def test_hf_rt_detr_in_a_hub_layout_stretches_without_normalising(tmp_path):
+    repo = tmp_path / "rtdetr_r18vd"
+    config = {"model_type": "rt_detr", "id2label": {"0": "person", "1": "bicycle"}}
+    processor = {"image_processor_type": "RTDetrImageProcessor", "do_normalize": False,
+                 "size": {"height": 640, "width": 640}, "rescale_factor": 0.00392156862745098}  # fmt: skip
+    (repo / "onnx").mkdir(parents=True)
+    (repo / "config.json").write_text(json.dumps(config))
+    (repo / "preprocessor_config.json").write_text(json.dumps(processor))
+    model = constant_model(
+        repo / "onnx" / "model.onnx",
+        dict(zip(("logits", "pred_boxes"), sigmoid_head(), strict=True)),
+        input_name="pixel_values",
+        input_shape=[1, 3, 640, 640],
+    )
+    loaded = load_model(model)
+    assert loaded.info.family == "hf-rt-detr" and loaded.info.input_hw == (640, 640)
+    prepared = loaded.family.prepare(np.full((480, 320, 3), 255, np.uint8))
+    assert prepared.tensor.shape == (1, 3, 640, 640) and prepared.tensor.max() == 1.0
+    assert prepared.feeds == {}
+
+
+def test_hf_pixel_mask_input_is_fed(tmp_path, image640x480):
+    model = hf_model(tmp_path / "m", *detr_head(), config=DETR_CONFIG, mask=True)
+    loaded = load_model(model)
+    prepared = loaded.family.prepare(np.zeros((480, 640, 3), np.uint8))
+    assert prepared.feeds["pixel_mask"].shape == (1, 800, 1066)
+    assert prepared.feeds["pixel_mask"].all()
+    assert len(predict(model, image640x480, 640, 480)) == 3
+
+
+@pytest.mark.parametrize(
+    ("width", "family", "classes"),
+    [(92, "hf-detr", 91), (91, "hf-deformable-detr", 91), (80, "hf-rt-detr", 80)],
+)
+def test_hf_coco_checkpoints_without_config(tmp_path, width, family, classes):
+    logits, boxes = np.zeros((1, 100, width), np.float32), np.zeros((1, 100, 4), np.float32)
+    info, _ = inspect_model(hf_model(tmp_path / "m", logits, boxes))
+    assert (info.family, len(info.class_names)) == (family, classes)
+    assert f"{width} logits (a COCO checkpoint)" in info.detected_by
+    assert info.class_names_from.startswith("built-in COCO")
+
+
+def test_hf_unknown_head_without_config_asks_for_the_family(tmp_path):
+    logits, boxes = np.zeros((1, 100, 5), np.float32), np.zeros((1, 100, 4), np.float32)
+    model = hf_model(tmp_path / "m", logits, boxes)
+    with pytest.raises(ModelError, match=r"model.onnx: .*no config.json.*--family hf-detr"):
+        inspect_model(model)
+    with pytest.raises(ModelError, match=r"scores 5 classes and no config.json names them"):
+        inspect_model(model, family="hf-rt-detr")
+    classes = tmp_path / "c.txt"
+    classes.write_text("a\nb\nc\nd\ne\n")
+    info, _ = inspect_model(model, family="rt-detr-hf", classes=classes)
+    assert (info.family, len(info.class_names)) == ("hf-rt-detr", 5)
+
+
+def test_hf_softmax_family_on_a_sigmoid_head_is_refused(tmp_path):
+    config = {"id2label": {"0": "person", "1": "bicycle"}}
+    model = hf_model(tmp_path / "m", *sigmoid_head(), config=config)
+    with pytest.raises(ModelError, match=r"2 logits for 2 classes: a sigmoid head"):
+        inspect_model(model, family="detr")
+
+
+def test_a_detr_family_on_other_outputs_names_what_it_expected(tmp_path):
+    model = constant_model(tmp_path / "y.onnx", {"output0": np.zeros((1, 84, 8400), np.float32)})
+    with pytest.raises(
+        ModelError, match=r"y.onnx: outputs output0 do not fit .*expected outputs logits"
+    ):
+        inspect_model(model, family="hf-detr")
+    with pytest.raises(ModelError, match=r"y.onnx: .*does not fit D-FINE.*orig_target_sizes"):
+        inspect_model(model, family="d-fine")
+
+
+def deploy_model(path, normalised_boxes, labels, scores, shape=("N", 3, 640, 640)):
+    """A D-FINE-style export: boxes = normalised x1 y1 x2 y2 x (w, h, w, h) of orig_target_sizes."""
+    q = len(scores)
+    inits = [
+        numpy_helper.from_array(normalised_boxes.reshape(1, q, 4).astype(np.float32), "base"),
+        numpy_helper.from_array(labels.reshape(1, q).astype(np.int64), "labels_value"),
+        numpy_helper.from_array(scores.reshape(1, q).astype(np.float32), "scores_value"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis1"),
+    ]
+    nodes = [
+        helper.make_node("Cast", ["orig_target_sizes"], ["wh"], to=TensorProto.FLOAT),
+        helper.make_node("Concat", ["wh", "wh"], ["whwh"], axis=1),
+        helper.make_node("Unsqueeze", ["whwh", "axis1"], ["scale"]),
+        helper.make_node("Mul", ["base", "scale"], ["boxes"]),
+        helper.make_node("Identity", ["labels_value"], ["labels"]),
+        helper.make_node("Identity", ["scores_value"], ["scores"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "dfine",
+        [
+            helper.make_tensor_value_info("images", TensorProto.FLOAT, list(shape)),
+            helper.make_tensor_value_info("orig_target_sizes", TensorProto.INT64, ["N", 2]),
+        ],
+        [
+            helper.make_tensor_value_info("labels", TensorProto.INT64, ["N", q]),
+            helper.make_tensor_value_info("boxes", TensorProto.FLOAT, ["N", q, 4]),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", q]),
+        ],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+def test_dfine_deploy_feeds_width_height_and_keeps_the_graphs_top_k(tmp_path):
+    image = write_image(tmp_path / "b.png", 800, 400)
+    boxes = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 1.0, 1.0], [0, 0, 0.1, 0.1]], np.float32)
+    model = deploy_model(
+        tmp_path / "dfine.onnx", boxes, np.array([2, 0, 1]), np.array([0.9, 0.6, 0.0005])
+    )
+    info, _ = inspect_model(model)
+    assert info.family == "d-fine" and info.input_hw == (640, 640)
+    assert "orig_target_sizes" in info.detected_by
+    assert info.class_names_from == "built-in COCO list (80 classes)"
+    # x times the width 800, y times the height 400: (80, 80, 240, 160) and (400, 200, 800, 400)
+    assert predict(model, image, 800, 400) == [
+        (3, [80.0, 80.0, 160.0, 80.0], 0.9),
+        (1, [400.0, 200.0, 400.0, 200.0], 0.6),
+    ]
+
+
+def test_dfine_deploy_stretches_with_pil_and_divides_by_255(tmp_path):
+    from PIL import Image
+
+    boxes = np.zeros((1, 4), np.float32)
+    model = deploy_model(tmp_path / "d.onnx", boxes, np.array([0]), np.array([0.5]))
+    family = load_model(model, family="deim").family
+    rng = np.random.default_rng(5)
+    rgb = rng.integers(0, 256, (300, 500, 3), dtype=np.uint8)
+    prepared = family.prepare(rgb)
+    pil = np.asarray(Image.fromarray(rgb).resize((640, 640), Image.Resampling.BILINEAR))
+    expected = np.divide(pil.transpose(2, 0, 1), np.float32(255), dtype=np.float32)
+    np.testing.assert_array_equal(prepared.tensor[0], expected)
+    assert prepared.feeds["orig_target_sizes"].tolist() == [[500, 300]]
+    assert prepared.feeds["orig_target_sizes"].dtype == np.int64
