@@ -296,3 +296,79 @@ def test_dfine_deploy_stretches_with_pil_and_divides_by_255(tmp_path):
     np.testing.assert_array_equal(prepared.tensor[0], expected)
     assert prepared.feeds["orig_target_sizes"].tolist() == [[500, 300]]
     assert prepared.feeds["orig_target_sizes"].dtype == np.int64
+
+
+def rf_detr_model(path, logits, dets, resolution=560):
+    return constant_model(
+        path,
+        {"dets": dets, "labels": logits},
+        input_name="input",
+        input_shape=[1, 3, resolution, resolution],
+    )
+
+
+def test_rf_detr_sigmoid_top_300_with_coco_category_ids(tmp_path, image640x480):
+    logits = np.full((1, 300, 91), -20, np.float32)
+    logits[0, 4, 3] = math.log(9)  # sigmoid 0.9, class 3 = COCO id 3 "car"
+    logits[0, 4, 1] = 0  # 0.5 "person" from the same query
+    logits[0, 7, 2] = math.log(1 / 3)  # 0.25 "bicycle"
+    dets = np.tile(np.array([0.5, 0.5, 0.25, 0.5], np.float32), (1, 300, 1))
+    dets[0, 7] = [0.25, 0.25, 0.5, 0.5]  # x 0..320, y 0..240
+    model = rf_detr_model(tmp_path / "inference_model.onnx", logits, dets)
+    info, mapping = inspect_model(model, categories=CATS)
+    assert (info.family, info.input_hw) == ("rf-detr", (560, 560))
+    assert info.detected_by == "outputs dets + labels (float logits)"
+    assert mapping.to_category == {1: 1, 2: 2, 3: 3}
+    assert predict(model, image640x480, 640, 480, conf=0.01) == [
+        (3, [240.0, 120.0, 160.0, 240.0], 0.9),
+        (1, [240.0, 120.0, 160.0, 240.0], 0.5),
+        (2, [0.0, 0.0, 320.0, 240.0], 0.25),
+    ]
+
+
+def test_rf_detr_preprocessing_normalises_then_resizes_with_antialiasing(tmp_path):
+    from labelfix.core.predict.detr import resize_antialiased
+
+    # 4 -> 2: taps (0.75, 0.75, 0.25) and (0.25, 0.75, 0.75), each / 1.75
+    row = np.array([[[0, 1, 2, 3]]], np.float32)
+    assert resize_antialiased(row, 1, 2)[0, 0].tolist() == pytest.approx([5 / 7, 16 / 7])
+    model = rf_detr_model(
+        tmp_path / "m.onnx", np.zeros((1, 300, 91), np.float32), np.zeros((1, 300, 4), np.float32)
+    )
+    prepared = load_model(model).family.prepare(np.full((480, 640, 3), 51, np.uint8))
+    assert prepared.tensor.shape == (1, 3, 560, 560)
+    # a flat image stays flat: (0.2 - mean) / std
+    assert prepared.tensor[0, :, 100, 100].tolist() == pytest.approx(
+        [(0.2 - 0.485) / 0.229, (0.2 - 0.456) / 0.224, (0.2 - 0.406) / 0.225], abs=1e-6
+    )
+
+
+@pytest.mark.parametrize(("src", "dst"), [((97, 131), (40, 56)), ((20, 30), (45, 61))])
+def test_antialiased_resize_matches_pil_float_images(src, dst):
+    """PIL's float ("F") resampling uses the same triangle filter widened by the scale."""
+    from PIL import Image
+
+    from labelfix.core.predict.detr import resize_antialiased
+
+    rng = np.random.default_rng(1)
+    image = rng.normal(size=(1, *src)).astype(np.float32)
+    ours = resize_antialiased(image, *dst)[0]
+    pil = np.asarray(Image.fromarray(image[0], "F").resize(dst[::-1], Image.Resampling.BILINEAR))
+    np.testing.assert_allclose(ours, pil, rtol=0, atol=1e-5)
+
+
+def test_rf_detr_fine_tuned_needs_class_names_and_mmdeploy_outputs_are_not_rf_detr(tmp_path):
+    logits, dets = np.zeros((1, 300, 4), np.float32), np.zeros((1, 300, 4), np.float32)
+    model = rf_detr_model(tmp_path / "m.onnx", logits, dets)
+    with pytest.raises(ModelError, match=r"scores 4 classes and has no class names"):
+        inspect_model(model)
+    mmdeploy = constant_model(
+        tmp_path / "mmdet.onnx",
+        {"dets": np.zeros((1, 100, 5), np.float32), "labels": np.zeros((1, 100), np.int64)},
+        input_name="input",
+    )
+    one = tmp_path / "one.txt"
+    one.write_text("person\n")
+    assert inspect_model(mmdeploy, classes=one)[0].family != "rf-detr"  # integer labels
+    with pytest.raises(ModelError, match=r"mmdet.onnx: dets \[1, 100, 5\] and labels \[1, 100\]"):
+        inspect_model(mmdeploy, family="rfdetr")

@@ -27,6 +27,14 @@ ShihuaHuang95/DEIM: inputs ``images`` [N, 3, 640, 640] and ``orig_target_sizes``
 the input size by PIL bilinear (torchvision ``T.Resize`` on a PIL image), ``ToTensor`` (float32
 ``/ 255``), the original size fed as (width, height).
 
+RF-DETR (``rfdetr`` ``export()``: input ``input`` [1, 3, R, R], outputs ``dets`` [1, Q, 4]
+normalised cx, cy, w, h and ``labels`` [1, Q, C] logits) follows ``RFDETR.predict``:
+``to_tensor`` (float32 ``/ 255``), ``normalize`` with the ImageNet mean and std, then
+``F.resize`` of that float tensor to R x R (bilinear with antialiasing, PyTorch's
+``_upsample_bilinear2d_aa``: PIL's triangle filter widened by the downscale factor, width pass
+first), and its ``PostProcess``: sigmoid, top 300 (query, class) pairs, boxes times the image's
+width and height. The COCO checkpoints' class k is COCO category id k.
+
 LabelFix then keeps predictions scoring ``> conf``, best first, at most ``max_dets``; the image is
 decoded without its EXIF orientation, as for every family.
 """
@@ -159,18 +167,75 @@ class HuggingFaceDetr:
         logits = np.asarray(outputs[self.logits_out], np.float32)[0]
         boxes = corners(np.asarray(outputs[self.boxes_out], np.float32)[0])
         boxes *= np.array([prepared.width, prepared.height] * 2, np.float32)
-        if self.softmax:
-            shifted = np.exp(logits - logits.max(1, keepdims=True))
-            prob = (shifted / shifted.sum(1, keepdims=True))[:, :-1]
-            classes = prob.argmax(1)
-            scores = prob[np.arange(len(prob)), classes]
-            queries = np.arange(len(prob))
-        else:
-            prob = sigmoid(logits).ravel()
-            k = min(self.top_k or logits.shape[0], prob.size)
-            top = np.argsort(-prob, kind="stable")[:k]
-            scores, classes, queries = prob[top], top % logits.shape[1], top // logits.shape[1]
-        return best_first(boxes[queries], scores, classes, settings)
+        if not self.softmax:
+            return sigmoid_top_k(logits, boxes, self.top_k or logits.shape[0], settings)
+        shifted = np.exp(logits - logits.max(1, keepdims=True))
+        prob = (shifted / shifted.sum(1, keepdims=True))[:, :-1]
+        classes = prob.argmax(1)
+        scores = prob[np.arange(len(prob)), classes]
+        return best_first(boxes, scores, classes, settings)
+
+
+@dataclass
+class RFDetr:
+    """An RF-DETR export: ``dets`` (boxes) and ``labels`` (logits) for R x R inputs."""
+
+    input_hw: tuple[int, int]
+    boxes_out: int
+    logits_out: int
+    dtype: type = np.float32
+    name: str = "rf-detr"
+    top_k: int = 300
+    masks: bool = field(default=False, init=False)
+
+    def prepare(self, rgb: np.ndarray) -> Prepared:
+        """/ 255, ImageNet normalisation, antialiased bilinear resize of the float image."""
+        height, width = rgb.shape[:2]
+        x = np.divide(rgb.transpose(2, 0, 1), np.float32(255), dtype=np.float32)
+        x = (x - np.float32(IMAGENET_MEAN)[:, None, None]) / np.float32(IMAGENET_STD)[:, None, None]
+        tensor = resize_antialiased(x, *self.input_hw)[None]
+        return Prepared(tensor.astype(self.dtype, copy=False), height, width)
+
+    def decode(
+        self, outputs: list[np.ndarray], prepared: Prepared, settings: Settings
+    ) -> Detections:
+        """Sigmoid, top 300 (query, class) pairs, boxes times the image size."""
+        logits = np.asarray(outputs[self.logits_out], np.float32)[0]
+        boxes = corners(np.asarray(outputs[self.boxes_out], np.float32)[0])
+        boxes *= np.array([prepared.width, prepared.height] * 2, np.float32)
+        return sigmoid_top_k(logits, boxes, self.top_k, settings)
+
+
+def aa_weights(src: int, dst: int) -> np.ndarray:
+    """PyTorch's antialiased bilinear weights (``dst`` x ``src``) for one axis."""
+    scale = src / dst
+    support = scale if scale >= 1 else 1.0
+    invscale = 1 / scale if scale >= 1 else 1.0
+    out = np.zeros((dst, src), np.float64)
+    for i in range(dst):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), src)
+        taps = np.maximum(0, 1 - np.abs((np.arange(lo, hi) - center + 0.5) * invscale))
+        total = taps.sum()
+        out[i, lo:hi] = taps / total if total else taps
+    return out.astype(np.float32)
+
+
+def resize_antialiased(chw: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``F.interpolate(mode="bilinear", antialias=True)`` of a C x H x W float32 image."""
+    if chw.shape[1:] == (height, width):
+        return chw
+    across = chw @ aa_weights(chw.shape[2], width).T  # width pass first, as PyTorch
+    return np.einsum("yh,chw->cyw", aa_weights(chw.shape[1], height), across)
+
+
+def sigmoid_top_k(logits: np.ndarray, boxes: np.ndarray, k: int, settings: Settings) -> Detections:
+    """Sigmoid scores, the top `k` (query, class) pairs over Q x C, then :func:`best_first`."""
+    prob = sigmoid(logits).ravel()
+    top = np.argsort(-prob, kind="stable")[: min(k, prob.size)]
+    nc = logits.shape[1]
+    return best_first(boxes[top // nc], prob[top], top % nc, settings)
 
 
 @dataclass

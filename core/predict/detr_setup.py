@@ -8,6 +8,8 @@
   softmax), 91 = Deformable / Conditional DETR (sigmoid), 80 = RT-DETR (sigmoid).
 * inputs ``images`` + ``orig_target_sizes`` and outputs ``labels``, ``boxes``, ``scores``: an
   RT-DETR / D-FINE / DEIM export with its post-processor.
+* outputs ``dets`` (boxes) and ``labels`` (float logits, [1, Q, C]): an RF-DETR export (MMDeploy's
+  ``dets`` / ``labels`` hold integer labels and are not taken for one).
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ import numpy as np
 
 from . import classes as class_names
 from .detections import Family, ModelError
-from .detr import IMAGENET_MEAN, IMAGENET_STD, DeployDetr, HuggingFaceDetr, ImageProcessing
+from .detr import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    DeployDetr,
+    HuggingFaceDetr,
+    ImageProcessing,
+    RFDetr,
+)
 from .torchvision import output_roles
 
 FAMILIES = {
@@ -29,6 +38,7 @@ FAMILIES = {
     "hf-deformable-detr": "Hugging Face Deformable / Conditional DETR (sigmoid, top 100)",
     "hf-rt-detr": "Hugging Face RT-DETR / RT-DETRv2 / D-FINE (sigmoid)",
     "d-fine": "D-FINE / DEIM / RT-DETR export with its post-processor",
+    "rf-detr": "RF-DETR (Roboflow)",
 }
 ALIASES = {
     "detr": "hf-detr", "yolos": "hf-detr", "table-transformer": "hf-detr",
@@ -36,6 +46,7 @@ ALIASES = {
     "dab-detr": "hf-deformable-detr", "rt-detr-hf": "hf-rt-detr", "rtdetr-hf": "hf-rt-detr",
     "rt-detrv2-hf": "hf-rt-detr", "d-fine-hf": "hf-rt-detr", "dfine": "d-fine", "deim": "d-fine",
     "deimv2": "d-fine", "rt-detrv2": "d-fine", "rtdetrv2": "d-fine", "rtdetr-deploy": "d-fine",
+    "rfdetr": "rf-detr", "roboflow": "rf-detr",
 }  # fmt: skip
 HF = ("hf-detr", "hf-deformable-detr", "hf-rt-detr")
 MODEL_TYPES = {
@@ -62,6 +73,7 @@ HF_EXPECTED = "outputs logits [1, queries, classes] and pred_boxes [1, queries, 
 DEPLOY_EXPECTED = (
     "inputs images [1, 3, H, W] and orig_target_sizes [1, 2], outputs labels, boxes and scores"
 )
+RF_EXPECTED = "outputs dets [1, queries, 4] and labels [1, queries, classes] (float logits)"
 
 
 def family_names() -> dict[str, str]:
@@ -82,9 +94,13 @@ class DetrPlan:
     resize: str
 
 
-def recognise(input_names: list[str], output_names: list[str]) -> str | None:
+def recognise(input_names: list[str], outputs: list[Any]) -> str | None:
     """The DETR family the input and output names point to (None: not a DETR export)."""
+    output_names = [o.name for o in outputs]
     outs = {n.lower() for n in output_names}
+    types = {o.name.lower(): o.type for o in outputs}
+    if {"dets", "labels"} <= outs and types["labels"] in ("tensor(float)", "tensor(float16)"):
+        return "rf-detr"
     if "orig_target_sizes" in {n.lower() for n in input_names} and {
         "boxes",
         "labels",
@@ -166,8 +182,12 @@ def setup(
     inputs = session.get_inputs()
     outputs = session.get_outputs()
     in_names, out_names = [i.name for i in inputs], [o.name for o in outputs]
-    if (chosen or recognise(in_names, out_names)) == "d-fine":
+    kind = chosen or recognise(in_names, outputs)
+    if kind == "d-fine":
         plan = _deploy(path, inputs, out_names, image_input, imgsz, fixed_hw, dtype)
+        plan.detected_by = "chosen" if chosen else plan.detected_by
+    elif kind == "rf-detr":
+        plan = _rf_detr(path, session, image_input, imgsz, fixed_hw, dtype, classes is not None)
         plan.detected_by = "chosen" if chosen else plan.detected_by
     else:
         named = classes is not None
@@ -209,6 +229,45 @@ def _deploy(
         hw,
         f"{hw[1]}x{hw[0]}",
     )
+
+
+def _rf_detr(
+    path: Path,
+    session: Any,
+    image_input: Any,
+    imgsz: tuple[int, int] | None,
+    fixed_hw: tuple[int, int] | None,
+    dtype: type,
+    named: bool,
+) -> DetrPlan:
+    outputs = session.get_outputs()
+    lower = [o.name.lower() for o in outputs]
+    if "dets" not in lower or "labels" not in lower:
+        shown = ", ".join(o.name for o in outputs)
+        raise ModelError(f"{path}: outputs {shown} do not fit RF-DETR; expected {RF_EXPECTED}")
+    di, li = lower.index("dets"), lower.index("labels")
+    hw = fixed_hw or imgsz or (560, 560)
+    shapes = [list(o.shape) for o in outputs]
+    if not all(isinstance(d, int) for d in shapes[li]):
+        shapes = _probe(path, session, image_input.name, None, hw, dtype)
+    dets, logits = shapes[di], shapes[li]
+    if len(dets) != 3 or dets[-1] != 4 or len(logits) != 3 or logits[1] != dets[1]:
+        raise ModelError(
+            f"{path}: dets {dets} and labels {logits} do not fit RF-DETR; expected {RF_EXPECTED}"
+        )
+    nc = int(logits[2])
+    if named:
+        names, names_from = {}, ""
+    elif nc == 91:
+        names, names_from = dict(enumerate(class_names.COCO91)), "built-in COCO list (91 ids)"
+    else:
+        raise ModelError(
+            f"{path}: the model scores {nc} classes and has no class names; give a classes file "
+            "(one name per line: line k names the class id k it was trained with)"
+        )
+    runner = RFDetr(hw, di, li, dtype)
+    how = f"outputs {outputs[di].name} + {outputs[li].name} (float logits)"
+    return DetrPlan("rf-detr", how, runner, names, names_from, hw, f"{hw[1]}x{hw[0]}")
 
 
 def in_names_of(inputs: list[Any]) -> list[str]:

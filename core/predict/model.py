@@ -55,8 +55,8 @@ EXPECTED = (
     "expected one of: an Ultralytics export (output [1, 4+classes, N], plus [1, 32, h, w] "
     "prototypes for segmentation, or [1, N, 6]), YOLOv5 [1, N, 5+classes], YOLOX [1, N, 5+classes], "
     "RT-DETR [1, queries, 4+classes], outputs named boxes/labels/scores(/masks), a Hugging Face "
-    "DETR export (outputs logits and pred_boxes) or a D-FINE / RT-DETR deploy export (inputs images "
-    "and orig_target_sizes)"
+    "DETR export (outputs logits and pred_boxes), a D-FINE / RT-DETR deploy export (inputs images "
+    "and orig_target_sizes) or RF-DETR (outputs dets and labels)"
 )
 
 
@@ -183,7 +183,7 @@ def load_model(
         if chosen in detr_setup.FAMILIES
         else None
         if chosen
-        else detr_setup.recognise([i.name for i in inputs], [o.name for o in session.get_outputs()])
+        else detr_setup.recognise([i.name for i in inputs], session.get_outputs())
     )
     image_input = _image_input(path, inputs, two=detr is not None)
     shape, dtype, fixed_hw = _check_input(path, image_input)
