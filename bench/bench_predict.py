@@ -7,11 +7,14 @@ give a COCO-evaluation-like number of candidates above conf 0.001), and a segmen
 demo images (``resources/demo/images``, repeated) or generated ones.
 
     python bench/bench_predict.py [--images 60] [--generated 1280x960] [--seg] [--project]
+    python bench/bench_predict.py --head hf-detr|hf-rt-detr|d-fine|rf-detr [--images 60]
     python bench/bench_predict.py --write-model M.onnx [--size 320] [--coco-names]
 
 ``--project`` also runs the model the way ``labelfix predict`` does (``project.predict``: a
 project of the same images, each image's predictions staged in the project, the set published
 at the end) and reports images/s including the writes, and the share outside ``session.run``.
+``--head`` runs a DETR-family head on the same backbone instead (``predict_heads.py``), after
+the Ultralytics model on the same images, for a side-by-side images/s.
 ``--write-model`` only writes the model (packaging/ci_bundle.sh runs it in the bundle).
 
 Target (issue 13): pre/post-processing and I/O overhead < 15% of the total wall time; decoding
@@ -32,11 +35,9 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from predict_heads import HEADS, backbone, build_detr
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = [  # (out channels, stride) of each 3x3 convolution
-    (16, 2), (32, 2), (32, 1), (64, 2), (64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1),
-]  # fmt: skip
 HEAD_FROM = {4: 5, 8: 7, 16: 9}  # P3 / P4 / P5: index of the layer whose output feeds a head
 
 
@@ -46,28 +47,7 @@ def build_model(
     """Write the bench model; returns its GFLOPs (2 x multiply-adds) at `size`. Its 80 classes
     are named ``class0`` ... unless `names` are given."""
     rng = np.random.default_rng(seed)
-    nodes, inits = [], []
-    flops = 0.0
-    x, cin, hw = "images", 3, size
-    feats = []
-    for i, (cout, stride) in enumerate(LAYERS):
-        w = (rng.normal(size=(cout, cin, 3, 3)) * np.sqrt(2 / (cin * 9))).astype(np.float32)
-        b = np.zeros(cout, np.float32)
-        inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
-        hw //= stride
-        nodes.append(
-            helper.make_node(
-                "Conv",
-                [x, f"w{i}", f"b{i}"],
-                [f"c{i}"],
-                pads=[1, 1, 1, 1],
-                strides=[stride, stride],
-            )
-        )
-        nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"]))
-        flops += 2 * hw * hw * cout * cin * 9
-        x, cin = f"r{i}", cout
-        feats.append((x, cout, hw))
+    nodes, inits, feats, flops = backbone("images", size, rng)
     channels = 4 + 80 + (32 if seg else 0)
     parts = []
     for level, layer in enumerate(HEAD_FROM.values()):
@@ -163,7 +143,7 @@ def stage_costs(model: Path, refs: list) -> dict[str, float]:
     from labelfix.core.predict import Settings, load_model
 
     loaded = load_model(model)
-    name = loaded.session.get_inputs()[0].name
+    name = loaded.info.input_name
     settings = Settings(conf=0.001, iou=0.7, max_dets=100, agnostic=False)
     times: dict[str, list[float]] = {
         "decode": [],
@@ -178,19 +158,22 @@ def stage_costs(model: Path, refs: list) -> dict[str, float]:
         t1 = time.perf_counter()
         prepared = loaded.family.prepare(rgb)
         t2 = time.perf_counter()
-        outputs = loaded.session.run(None, {name: prepared.tensor})
+        outputs = loaded.session.run(None, {name: prepared.tensor, **prepared.feeds})
         t3 = time.perf_counter()
         loaded.family.decode(outputs, prepared, settings)
         t4 = time.perf_counter()
-        candidates.append(int((outputs[0][0, 4:84].max(0) > 0.001).sum()))
+        if loaded.info.family.startswith("ultralytics"):
+            candidates.append(int((outputs[0][0, 4:84].max(0) > 0.001).sum()))
         for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             times[key].append(value * 1000)
     out = {k: statistics.median(v) for k, v in times.items()}
-    out["candidates"] = statistics.median(candidates)
+    out["candidates"] = statistics.median(candidates) if candidates else 0
     return out
 
 
-def project_run(model: Path, refs: list, folder: Path) -> dict[str, float]:
+def project_run(
+    model: Path, refs: list, folder: Path, names: list[str] | None = None
+) -> dict[str, float]:
     """Run the model the way ``labelfix predict`` does, on a project of the same images:
     images/s with the writes, the share outside session.run, and where the rest went."""
     import json
@@ -198,7 +181,7 @@ def project_run(model: Path, refs: list, folder: Path) -> dict[str, float]:
     from labelfix.core import project
     from labelfix.core.store import Store
 
-    images_dir = folder / "project-images"
+    images_dir = folder / f"project-images-{model.parent.name}"
     images_dir.mkdir()
     records = []
     for ref in refs:
@@ -206,9 +189,10 @@ def project_run(model: Path, refs: list, folder: Path) -> dict[str, float]:
         (images_dir / name).symlink_to(Path(ref.path).resolve())
         records.append({"id": ref.id, "file_name": name, "width": ref.width, "height": ref.height})
     labels = folder / "labels.json"
-    categories = [{"id": i + 1, "name": f"class{i}"} for i in range(80)]
+    names = names or [f"class{i}" for i in range(80)]
+    categories = [{"id": i + 1, "name": n} for i, n in enumerate(names)]
     labels.write_text(json.dumps({"images": records, "annotations": [], "categories": categories}))
-    path = folder / "bench.labelfix"
+    path = folder / f"{model.parent.name}.labelfix"
     project.import_project(path, labels, images_dir)
     spent = {"staging": 0.0, "publishing": 0.0}
 
@@ -245,6 +229,7 @@ def main() -> None:
     parser.add_argument(
         "--project", action="store_true", help="also the project-level run (labelfix predict)"
     )
+    parser.add_argument("--head", choices=HEADS, help="a DETR-family head on the same backbone")
     parser.add_argument("--write-model", type=Path, help="only write the model to this file")
     parser.add_argument("--size", type=int, default=640, help="with --write-model: input size")
     parser.add_argument(
@@ -259,33 +244,49 @@ def main() -> None:
         gflops = build_model(args.write_model, seg=args.seg, size=args.size, names=names)
         print(f"wrote {args.write_model}: {gflops:.2f} GFLOPs at {args.size}x{args.size}")
         return
-    from labelfix.core.predict import run_model
+    from labelfix.core.predict.classes import COCO80
 
+    names = list(COCO80) if args.head else None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model = folder / "bench.onnx"
-        gflops = build_model(model, seg=args.seg)
         refs = images(args.images, args.generated, folder)
-        costs = stage_costs(model, refs)
-        count = 0
+        model = folder / "bench.onnx"
+        runs = [("ultralytics", model, build_model(model, seg=args.seg, names=names))]
+        if args.head:
+            (folder / args.head).mkdir()
+            runs.append((args.head, *build_detr(folder / args.head, args.head, list(COCO80))))
+        source = f"generated {args.generated}" if args.generated else "demo images, repeated"
+        for head, path, gflops in runs:
+            kind = "segmentation" if args.seg and head == "ultralytics" else "detection"
+            print(
+                f"[{head}] model: {kind}, {gflops:.2f} GFLOPs at 640x640; {len(refs)} images ({source})"
+            )
+            report(path, refs, folder, names, args.project)
 
-        def sink(image_id: int, records: list) -> None:
-            nonlocal count
-            count += len(records)
 
-        cats = {i + 1: f"class{i}" for i in range(80)}
-        summary = run_model(model, refs, categories=cats, sink=sink)
-        whole = project_run(model, refs, folder) if args.project else None
+def report(model: Path, refs: list, folder: Path, names: list[str] | None, project: bool) -> None:
+    """Run the model over the images (and as labelfix predict with `project`) and print the numbers."""
+    from labelfix.core.predict import run_model
+
+    costs = stage_costs(model, refs)
+    count = 0
+
+    def sink(image_id: int, records: list) -> None:
+        nonlocal count
+        count += len(records)
+
+    cats = {i + 1: n for i, n in enumerate(names or [f"class{i}" for i in range(80)])}
+    summary = run_model(model, refs, categories=cats, sink=sink)
+    whole = project_run(model, refs, folder, names) if project else None
     outside = 1 - summary.seconds_in_model / summary.seconds
-    kind = "segmentation" if args.seg else "detection"
-    print(
-        f"model: {kind}, {gflops:.2f} GFLOPs at 640x640; {len(refs)} images "
-        f"({'generated ' + args.generated if args.generated else 'demo images, repeated'})"
-    )
     print(
         "stage alone, median ms/image: "
         + ", ".join(f"{k} {v:.1f}" for k, v in costs.items() if k != "candidates")
-        + f" (candidates above conf 0.001: {costs['candidates']:.0f})"
+        + (
+            f" (candidates above conf 0.001: {costs['candidates']:.0f})"
+            if costs["candidates"]
+            else ""
+        )
     )
     print(
         f"run: {summary.images / summary.seconds:.2f} images/s, {summary.predictions} predictions, "

@@ -47,6 +47,7 @@ import numpy as np
 from PIL import Image
 
 from .detections import Detections, Prepared, Settings
+from .imageops import to_input
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -127,19 +128,16 @@ class HuggingFaceDetr:
     dtype: type = np.float32
     masks: bool = field(default=False, init=False)
 
+    def __post_init__(self) -> None:
+        p = self.processing
+        self.tables = channel_tables(p.rescale, p.mean, p.std, float64_rescale=True)
+
     def prepare(self, rgb: np.ndarray) -> Prepared:
         """Resize (PIL), rescale, normalise, pad, NCHW (and the pixel mask)."""
         height, width = rgb.shape[:2]
         p = self.processing
         out_h, out_w = p.output_size(height, width)
         pixels = pil_resize(rgb, out_w, out_h, p.resample)
-        x = (
-            (pixels.astype(np.float64) * p.rescale).astype(np.float32)
-            if p.rescale
-            else pixels.astype(np.float32)
-        )
-        if p.mean is not None and p.std is not None:
-            x = (x - np.asarray(p.mean, np.float32)) / np.asarray(p.std, np.float32)
         canvas_hw = p.pad_to or (out_h, out_w)
         if self.fixed_hw is not None and canvas_hw != self.fixed_hw:
             raise ValueError(
@@ -150,7 +148,8 @@ class HuggingFaceDetr:
         if canvas_hw[0] < out_h or canvas_hw[1] < out_w:
             raise ValueError(f"the image resized to {out_w}x{out_h} does not fit the padding size")
         tensor = np.zeros((1, 3, *canvas_hw), np.float32)
-        tensor[0, :, :out_h, :out_w] = x.transpose(2, 0, 1)
+        for c, table in enumerate(self.tables):
+            np.take(table, pixels[:, :, c], out=tensor[0, c, :out_h, :out_w])
         feeds = {}
         if self.mask_input:
             mask = np.zeros((1, *canvas_hw), np.int64)
@@ -191,8 +190,8 @@ class RFDetr:
     def prepare(self, rgb: np.ndarray) -> Prepared:
         """/ 255, ImageNet normalisation, antialiased bilinear resize of the float image."""
         height, width = rgb.shape[:2]
-        x = np.divide(rgb.transpose(2, 0, 1), np.float32(255), dtype=np.float32)
-        x = (x - np.float32(IMAGENET_MEAN)[:, None, None]) / np.float32(IMAGENET_STD)[:, None, None]
+        tables = channel_tables(1 / 255, IMAGENET_MEAN, IMAGENET_STD, float64_rescale=False)
+        x = np.stack([tables[c][rgb[:, :, c]] for c in range(3)])
         tensor = resize_antialiased(x, *self.input_hw)[None]
         return Prepared(tensor.astype(self.dtype, copy=False), height, width)
 
@@ -206,28 +205,60 @@ class RFDetr:
         return sigmoid_top_k(logits, boxes, self.top_k, settings)
 
 
-def aa_weights(src: int, dst: int) -> np.ndarray:
-    """PyTorch's antialiased bilinear weights (``dst`` x ``src``) for one axis."""
+def channel_tables(
+    rescale: float | None,
+    mean: tuple[float, ...] | None,
+    std: tuple[float, ...] | None,
+    *,
+    float64_rescale: bool,
+) -> list[np.ndarray]:
+    """Per channel, the float32 input value of each uint8 level: the references' rescale
+    (``transformers``: a float64 product; ``to_tensor``: a float32 division) then
+    ``(x - mean) / std`` in float32, computed once for the 256 levels."""
+    levels = np.arange(256)
+    if rescale is None:
+        base = levels.astype(np.float32)
+    elif float64_rescale:
+        base = (levels.astype(np.float64) * rescale).astype(np.float32)
+    else:
+        base = np.divide(
+            levels.astype(np.float32), np.float32(round(1 / rescale)), dtype=np.float32
+        )
+    if mean is None or std is None:
+        return [base] * 3
+    return [(base - np.float32(m)) / np.float32(s) for m, s in zip(mean, std, strict=True)]
+
+
+def aa_taps(src: int, dst: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's antialiased bilinear taps for one axis: source indices and float32 weights,
+    ``dst`` x K (unused taps have weight 0)."""
     scale = src / dst
     support = scale if scale >= 1 else 1.0
     invscale = 1 / scale if scale >= 1 else 1.0
-    out = np.zeros((dst, src), np.float64)
-    for i in range(dst):
-        center = scale * (i + 0.5)
-        lo = max(int(center - support + 0.5), 0)
-        hi = min(int(center + support + 0.5), src)
-        taps = np.maximum(0, 1 - np.abs((np.arange(lo, hi) - center + 0.5) * invscale))
-        total = taps.sum()
-        out[i, lo:hi] = taps / total if total else taps
-    return out.astype(np.float32)
+    center = scale * (np.arange(dst) + 0.5)
+    lo = np.maximum((center - support + 0.5).astype(np.int64), 0)
+    hi = np.minimum((center + support + 0.5).astype(np.int64), src)
+    k = int((hi - lo).max())
+    index = lo[:, None] + np.arange(k)
+    taps = np.maximum(0, 1 - np.abs((index - center[:, None] + 0.5) * invscale))
+    taps[index >= hi[:, None]] = 0
+    taps /= taps.sum(1, keepdims=True)
+    return np.minimum(index, src - 1), taps.astype(np.float32)
 
 
 def resize_antialiased(chw: np.ndarray, height: int, width: int) -> np.ndarray:
     """``F.interpolate(mode="bilinear", antialias=True)`` of a C x H x W float32 image."""
     if chw.shape[1:] == (height, width):
         return chw
-    across = chw @ aa_weights(chw.shape[2], width).T  # width pass first, as PyTorch
-    return np.einsum("yh,chw->cyw", aa_weights(chw.shape[1], height), across)
+    cols, wx = aa_taps(chw.shape[2], width)  # the width pass first, as PyTorch
+    across = chw[:, :, cols[:, 0]] * wx[:, 0]
+    for j in range(1, cols.shape[1]):
+        across += chw[:, :, cols[:, j]] * wx[:, j]
+    rows, wy = aa_taps(chw.shape[1], height)
+    out = across[:, rows[:, 0], :] * wy[:, :1]
+    for j in range(1, rows.shape[1]):
+        out += across[:, rows[:, j], :] * wy[:, j : j + 1]
+    return out
 
 
 def sigmoid_top_k(logits: np.ndarray, boxes: np.ndarray, k: int, settings: Settings) -> Detections:
@@ -254,10 +285,7 @@ class DeployDetr:
         """Stretch to the input size (PIL bilinear), / 255, NCHW; the original (width, height)."""
         height, width = rgb.shape[:2]
         pixels = pil_resize(rgb, self.input_hw[1], self.input_hw[0])
-        tensor = np.empty((1, 3, *self.input_hw), np.float32)
-        np.divide(pixels.transpose(2, 0, 1), np.float32(255), out=tensor[0], dtype=np.float32)
-        if self.dtype is not np.float32:
-            tensor = tensor.astype(self.dtype)
+        tensor = to_input(pixels, bgr=False, scale01=True, dtype=self.dtype)
         sizes = np.array([[width, height]], self.size_dtype)
         return Prepared(tensor, height, width, feeds={self.size_input: sizes})
 
