@@ -11,7 +11,9 @@ normalisation, softmax / top-k, the extra inputs) and by the head itself:
   post-processor in the graph (sigmoid, TopK 300 over queries x classes, boxes times (w, h)).
 * ``rf-detr``: ``input`` -> ``dets`` [1, 300, 4] and ``labels`` [1, 300, 91] (COCO ids).
 
-The 300 queries are the first 300 of the stride-32 cells (20 x 20 at 640).
+The 300 queries are the first 300 of the stride-32 cells (20 x 20 at 640). ``dynamic`` gives
+``hf-detr`` a free input size and a ``preprocessor_config.json`` (DETR's: short side 800, long
+side at most 1333), as an ``optimum`` export of ``facebook/detr-resnet-50`` has.
 """
 
 from __future__ import annotations
@@ -57,7 +59,12 @@ def _const(inits: list, name: str, value: np.ndarray) -> str:
 
 
 def build_detr(
-    folder: Path, head: str, names: list[str], size: int = 640, seed: int = 0
+    folder: Path,
+    head: str,
+    names: list[str],
+    size: int = 640,
+    seed: int = 0,
+    dynamic: bool = False,
 ) -> tuple[Path, float]:
     """Write the `head` model (and its config.json) in `folder`; returns (model path, GFLOPs)."""
     rng = np.random.default_rng(seed)
@@ -74,7 +81,7 @@ def build_detr(
         bias[-1] = 0.0  # the no-object class wins mostly
     nodes += [
         helper.make_node("Conv", [x, _const(inits, "hw", w)], ["hc"]),
-        helper.make_node("Reshape", ["hc", _const(inits, "hs", np.array([1, 4 + nc, s * s], np.int64))], ["hr"]),
+        helper.make_node("Reshape", ["hc", _const(inits, "hs", np.array([1, 4 + nc, -1 if dynamic else s * s], np.int64))], ["hr"]),
         helper.make_node("Transpose", ["hr"], ["ht"], perm=[0, 2, 1]),
         helper.make_node(
             "Slice",
@@ -86,7 +93,15 @@ def build_detr(
         helper.make_node("Sigmoid", ["box_raw"], ["cxcywh"]),
         helper.make_node("Add", ["cls_raw", _const(inits, "cls_bias", bias)], ["logits_raw"]),
     ]  # fmt: skip
-    inputs = [helper.make_tensor_value_info(image, TensorProto.FLOAT, [1, 3, size, size])]
+    shape = [1, 3, "height", "width"] if dynamic else [1, 3, size, size]
+    inputs = [helper.make_tensor_value_info(image, TensorProto.FLOAT, shape)]
+    if dynamic:
+        processor = {"image_processor_type": "DetrImageProcessor", "do_resize": True,
+                     "size": {"shortest_edge": 800, "longest_edge": 1333}, "resample": 2,
+                     "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
+                     "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
+                     "do_pad": True}  # fmt: skip
+        (folder / "preprocessor_config.json").write_text(json.dumps(processor))
     if head in ("hf-detr", "hf-rt-detr"):
         nodes += [helper.make_node("Identity", ["logits_raw"], ["logits"]),
                   helper.make_node("Identity", ["cxcywh"], ["pred_boxes"])]  # fmt: skip

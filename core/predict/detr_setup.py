@@ -382,7 +382,7 @@ def _hf_names(
                 f"{path}: {width} logits for {len(names)} classes: a softmax head with a "
                 "no-object class; choose --family hf-detr"
             )
-        return names, f"config.json id2label ({folder})"
+        return names, "config.json id2label"
     if named:  # a classes file names them
         return {}, ""
     if nc == 91:
