@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from .predict import DEFAULT_CONF, DEFAULT_MAX_DETS, FAMILIES, ClassesError, ModelError
+from .predict import (
+    DEFAULT_CONF,
+    DEFAULT_MAX_DETS,
+    FAMILIES,
+    ClassesError,
+    ModelError,
+    set_name_for,
+)
 from .progress import duration
 from .project import (
     ModelPlan,
@@ -104,7 +111,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Run a model over the project's images and store its predictions as a new set."""
     from .cli import ProgressBar, UsageError, open_from, say
 
-    name = Path(args.model).stem if args.name is None else args.name.strip()
+    name = set_name_for(args.model) if args.name is None else args.name.strip()
     if not name:
         raise UsageError("--name: give the new prediction set a name")
     if not 0 <= args.conf <= 1 or (args.iou is not None and not 0 <= args.iou <= 1):
@@ -195,7 +202,11 @@ def add_command(
     )
     project_options(p)
     p.add_argument("--model", required=True, help="the model, as an ONNX file")
-    p.add_argument("--name", help="name of the new prediction set (default: the model file's stem)")
+    p.add_argument(
+        "--name",
+        help="name of the new prediction set (default: the model file's stem; "
+        "the folder's name for model.onnx)",
+    )
     p.add_argument(
         "--family",
         help="the model's family when detection guesses wrong: " + ", ".join(FAMILIES),

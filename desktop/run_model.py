@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from labelfix.core import project
 from labelfix.core.errors import AnalysisParams
-from labelfix.core.predict import DEFAULT_CONF, DEFAULT_MAX_DETS, FAMILIES
+from labelfix.core.predict import DEFAULT_CONF, DEFAULT_MAX_DETS, FAMILIES, set_name_for
 from labelfix.core.predict.classes import NOT_A_CLASS, normalize
 from labelfix.core.progress import Throughput
 
@@ -357,9 +357,10 @@ class RunModelDialog(QDialog):
         if resumable:
             self.name.setText(resumable[-1]["name"])
             return
-        name, n = model.stem, 2
+        base = set_name_for(model)
+        name, n = base, 2
         while name in seen.set_names:
-            name, n = f"{model.stem}-{n}", n + 1
+            name, n = f"{base}-{n}", n + 1
         self.name.setText(name)
 
     def _name_problem(self) -> str | None:

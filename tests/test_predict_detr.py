@@ -372,3 +372,19 @@ def test_rf_detr_fine_tuned_needs_class_names_and_mmdeploy_outputs_are_not_rf_de
     assert inspect_model(mmdeploy, classes=one)[0].family != "rf-detr"  # integer labels
     with pytest.raises(ModelError, match=r"mmdet.onnx: dets \[1, 100, 5\] and labels \[1, 100\]"):
         inspect_model(mmdeploy, family="rfdetr")
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("exports/detr-resnet-50/model.onnx", "detr-resnet-50"),
+        ("hub/rtdetr_r18vd/onnx/model_fp16.onnx", "rtdetr_r18vd_fp16"),
+        ("output/inference_model.onnx", "output"),
+        ("runs/yolo11n.onnx", "yolo11n"),
+        ("model.onnx", "model"),
+    ],
+)
+def test_generic_model_file_names_take_the_folders_name(path, name):
+    from labelfix.core.predict import set_name_for
+
+    assert set_name_for(path) == name

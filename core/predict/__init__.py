@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .classes import ClassesError, ClassMapping, map_classes, read_classes_file
 from .detections import Detections, ModelError, Settings
-from .model import FAMILIES, ModelInfo, family_name, load_model
+from .model import FAMILIES, ModelInfo, family_name, load_model, set_name_for
 from .runner import (
     DEFAULT_CONF,
     DEFAULT_MAX_DETS,
@@ -40,4 +40,5 @@ __all__ = [
     "map_classes",
     "read_classes_file",
     "run_model",
+    "set_name_for",
 ]

@@ -60,6 +60,22 @@ EXPECTED = (
 )
 
 
+GENERIC_STEMS = ("model", "inference_model")
+"""File names that say nothing of the model (optimum, Hub ``onnx/`` folders, RF-DETR's export)."""
+
+
+def set_name_for(path: str | os.PathLike[str]) -> str:
+    """A prediction set name for a model file: its stem, or for ``model.onnx`` /
+    ``inference_model.onnx`` (and ``model_fp16.onnx`` ...) its folder's name (the repository's,
+    above an ``onnx/`` folder) with the stem's suffix."""
+    path = Path(path)
+    folder = path.parent.parent if path.parent.name.lower() == "onnx" else path.parent
+    for stem in GENERIC_STEMS:
+        if folder.name and (path.stem == stem or path.stem.startswith(stem + "_")):
+            return folder.name + path.stem[len(stem) :]
+    return path.stem
+
+
 def family_name(name: str) -> str:
     """A family name or alias as the canonical family name (ModelError if unknown)."""
     key = name.strip().lower().replace("_", "-")

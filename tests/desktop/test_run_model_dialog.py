@@ -222,3 +222,27 @@ def test_a_model_that_cannot_be_used_hides_the_empty_mapping_and_squeezes_nothin
     dialog.family.setCurrentIndex(0)  # detect it again: the mapping is back
     qtbot.waitUntil(dialog.table.isVisible)
     assert dialog.mapping_caption.isVisible() and not dialog.problems.isVisible()
+
+
+def test_a_hugging_face_export_shows_its_family_resize_and_folder_name(
+    qtbot: object, dataset: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+    from onnx_models import constant_model
+
+    folder = tmp_path / "detr-resnet-50"
+    folder.mkdir()
+    config = {"model_type": "detr", "id2label": {"0": "person", "1": "bicycle", "2": "car"}}
+    (folder / "config.json").write_text(json.dumps(config))
+    outputs = {
+        "logits": np.zeros((1, 10, 4), np.float32),
+        "pred_boxes": np.zeros((1, 10, 4), np.float32),
+    }
+    model = constant_model(
+        folder / "model.onnx", outputs, input_name="pixel_values", input_shape=[1, 3, "h", "w"]
+    )
+    dialog = open_dialog(qtbot, dataset, model)
+    text = dialog.info.text()
+    assert "Hugging Face DETR" in text and "config.json model_type detr" in text
+    assert "images fitted to short side 800, long side at most 1333" in text
+    assert dialog.name.text() == "detr-resnet-50" and dialog.table.rowCount() == 3
