@@ -388,3 +388,20 @@ def test_generic_model_file_names_take_the_folders_name(path, name):
     from labelfix.core.predict import set_name_for
 
     assert set_name_for(path) == name
+
+
+def test_hf_fixed_input_against_a_short_side_processor_says_what_to_do(tmp_path):
+    processor = {"image_processor_type": "DetrImageProcessor", "size": {"shortest_edge": 800}}
+    model = hf_model(
+        tmp_path / "m",
+        *detr_head(),
+        config=DETR_CONFIG,
+        processor=processor,
+        shape=[1, 3, 800, 800],
+    )
+    with pytest.raises(
+        ModelError, match=r"model.onnx: the model's input is fixed at 800x800 .*--imgsz 800"
+    ):
+        inspect_model(model)
+    info, _ = inspect_model(model, imgsz=800)
+    assert info.input_hw == (800, 800) and info.size_text == "800x800"

@@ -126,6 +126,7 @@ class HuggingFaceDetr:
     mask_input: str | None = None
     fixed_hw: tuple[int, int] | None = None
     dtype: type = np.float32
+    mask_dtype: type = np.int64
     masks: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -152,7 +153,7 @@ class HuggingFaceDetr:
             np.take(table, pixels[:, :, c], out=tensor[0, c, :out_h, :out_w])
         feeds = {}
         if self.mask_input:
-            mask = np.zeros((1, *canvas_hw), np.int64)
+            mask = np.zeros((1, *canvas_hw), self.mask_dtype)
             mask[0, :out_h, :out_w] = 1
             feeds[self.mask_input] = mask
         if self.dtype is not np.float32:

@@ -294,6 +294,9 @@ def _hugging_face(
     li, bi = lower.index("logits"), lower.index("pred_boxes")
     masks = [i for i in session.get_inputs() if i is not image_input]
     mask_input = masks[0].name if masks else None
+    mask_type = {"tensor(int32)": np.int32, "tensor(bool)": np.bool_}.get(
+        masks[0].type if masks else "", np.int64
+    )
     shapes = [list(o.shape) for o in outputs]
     if not all(isinstance(d, int) for d in shapes[li]):
         shapes = _probe(path, session, image_input.name, mask_input, fixed_hw or (640, 640), dtype)
@@ -317,6 +320,13 @@ def _hugging_face(
         processing = replace(processing, size={"height": height, "width": width_px})
     size = processing.size
     input_hw = (size["height"], size["width"]) if {"height", "width"} <= size.keys() else None
+    if fixed_hw is not None and (processing.pad_to or input_hw) != fixed_hw:
+        raise ModelError(
+            f"{path}: the model's input is fixed at {fixed_hw[1]}x{fixed_hw[0]} but its image "
+            f"processor resizes to {processing.describe() if size else 'the image size'}; export "
+            f"it with dynamic height and width, or give --imgsz {fixed_hw[0]} to stretch the "
+            "images to its size"
+        )
     runner = HuggingFaceDetr(
         family,
         processing,
@@ -327,6 +337,7 @@ def _hugging_face(
         mask_input,
         fixed_hw,
         dtype,
+        mask_type,
     )
     resize = processing.describe() if size else "each image's own size"
     return DetrPlan(family, how, runner, names, names_from, input_hw, resize)
