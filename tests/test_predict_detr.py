@@ -405,3 +405,15 @@ def test_hf_fixed_input_against_a_short_side_processor_says_what_to_do(tmp_path)
         inspect_model(model)
     info, _ = inspect_model(model, imgsz=800)
     assert info.input_hw == (800, 800) and info.size_text == "800x800"
+
+
+def test_a_preprocessor_config_that_cannot_be_understood_is_named(tmp_path):
+    processor = {"size": {"longest_edge": 1333}}
+    model = hf_model(tmp_path / "m", *detr_head(), config=DETR_CONFIG, processor=processor)
+    with pytest.raises(
+        ModelError, match=r"m/preprocessor_config.json: a size of .* not understood"
+    ):
+        inspect_model(model)
+    (tmp_path / "m" / "preprocessor_config.json").write_text("{not json")
+    with pytest.raises(ModelError, match=r"m/preprocessor_config.json: cannot read it"):
+        inspect_model(model)

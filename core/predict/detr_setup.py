@@ -1,8 +1,8 @@
 """Recognise a DETR-family export and set it up (see :mod:`.detr` for what each family does).
 
 * outputs ``logits`` + ``pred_boxes``: a Hugging Face ``transformers`` / ``optimum`` export. Its
-  ``config.json`` and ``preprocessor_config.json``, beside the model or one folder up (the
-  ``onnx/model.onnx`` layout of Hub repositories), give the class names (``id2label``), the
+  ``config.json`` and ``preprocessor_config.json``, beside the model or above the ``onnx/``
+  folder holding it (the layout of Hub repositories), give the class names (``id2label``), the
   model type (which post-processing) and the image processor's settings. Without them the
   logits' width tells the COCO checkpoints apart: 92 = DETR / YOLOS (91 ids + no object,
   softmax), 91 = Deformable / Conditional DETR (sigmoid), 80 = RT-DETR (sigmoid).
@@ -124,8 +124,10 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 def hf_configs(model: Path) -> tuple[dict | None, dict | None, Path | None]:
-    """``config.json`` and ``preprocessor_config.json`` beside the model or one folder up."""
-    for folder in (model.parent, model.parent.parent):
+    """``config.json`` and ``preprocessor_config.json`` beside the model, or above the ``onnx/``
+    folder that holds it (a Hub repository's layout)."""
+    folders = [model.parent] + ([model.parent.parent] if model.parent.name == "onnx" else [])
+    for folder in folders:
         config = read_json(folder / "config.json")
         if config is not None and not ({"id2label", "model_type"} & config.keys()):
             config = None
@@ -135,9 +137,10 @@ def hf_configs(model: Path) -> tuple[dict | None, dict | None, Path | None]:
     return None, None, None
 
 
-def processing_from(raw: dict[str, Any], family: str) -> ImageProcessing:
-    """The image processor's settings from ``preprocessor_config.json``."""
+def processing_from(raw: dict[str, Any], family: str, where: Path) -> ImageProcessing:
+    """The image processor's settings from ``preprocessor_config.json`` (in `where`)."""
     base = DEFAULT_PROCESSING[family]
+    source = where / "preprocessor_config.json"
     size: Any = raw.get("size", base.size)
     if isinstance(size, int | float):
         size = {"shortest_edge": int(size)}
@@ -146,7 +149,7 @@ def processing_from(raw: dict[str, Any], family: str) -> ImageProcessing:
     elif isinstance(size, list | tuple) and len(size) == 2:
         size = {"height": int(size[0]), "width": int(size[1])}
     if not isinstance(size, dict):
-        raise ModelError(f"preprocessor_config.json: a size of {size!r} is not understood")
+        raise ModelError(f"{source}: a size of {size!r} is not understood")
     size = {k: int(v) for k, v in size.items() if isinstance(v, int | float)}
     if not raw.get("do_resize", True):
         size = {}
@@ -155,15 +158,22 @@ def processing_from(raw: dict[str, Any], family: str) -> ImageProcessing:
         or {"height", "width"} <= size.keys()
         or {"max_height", "max_width"} <= size.keys()
     ):
-        raise ModelError(f"preprocessor_config.json: a size of {size} is not understood")
+        raise ModelError(f"{source}: a size of {size} is not understood")
     normalize = raw.get("do_normalize", base.mean is not None)
     pad = raw.get("pad_size") if raw.get("do_pad", False) else None
+
+    def per_channel(value: Any) -> tuple[float, ...]:
+        values = tuple(value) if isinstance(value, list | tuple) else (value,) * 3
+        if len(values) != 3 or not all(isinstance(v, int | float) for v in values):
+            raise ModelError(f"{source}: image_mean / image_std {value!r}: expected 3 numbers")
+        return tuple(float(v) for v in values)
+
     return ImageProcessing(
         size=size,
         resample=int(raw.get("resample", base.resample)),
         rescale=float(raw.get("rescale_factor", 1 / 255)) if raw.get("do_rescale", True) else None,
-        mean=tuple(raw.get("image_mean", IMAGENET_MEAN)) if normalize else None,
-        std=tuple(raw.get("image_std", IMAGENET_STD)) if normalize else None,
+        mean=per_channel(raw.get("image_mean", IMAGENET_MEAN)) if normalize else None,
+        std=per_channel(raw.get("image_std", IMAGENET_STD)) if normalize else None,
         pad_to=(int(pad["height"]), int(pad["width"])) if isinstance(pad, dict) else None,
     )
 
@@ -313,7 +323,9 @@ def _hugging_face(
     nc = width - 1 if softmax else width
     names, names_from = _hf_names(path, config, family, nc, width, folder, named)
     processing = (
-        processing_from(processor, family) if processor is not None else DEFAULT_PROCESSING[family]
+        processing_from(processor, family, folder)
+        if processor is not None and folder is not None
+        else DEFAULT_PROCESSING[family]
     )
     if imgsz is not None or (processor is None and fixed_hw is not None):
         height, width_px = imgsz or fixed_hw  # type: ignore[misc]
