@@ -417,3 +417,25 @@ def test_a_preprocessor_config_that_cannot_be_understood_is_named(tmp_path):
     (tmp_path / "m" / "preprocessor_config.json").write_text("{not json")
     with pytest.raises(ModelError, match=r"m/preprocessor_config.json: cannot read it"):
         inspect_model(model)
+
+
+def test_a_legacy_feature_extractor_config_is_read(tmp_path, image640x480):
+    """facebook/detr-resnet-50's preprocessor_config.json: size 800 and max_size 1333 as numbers,
+    the processor named by feature_extractor_type; no config.json model_type here."""
+    processor = {"do_normalize": True, "do_resize": True, "feature_extractor_type":
+                 "DetrFeatureExtractor", "format": "coco_detection", "image_mean":
+                 [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225], "max_size": 1333,
+                 "size": 800}  # fmt: skip
+    config = {"id2label": {"0": "person", "1": "bicycle"}}
+    model = hf_model(tmp_path / "m", *detr_head(), config=config, processor=processor)
+    loaded = load_model(model)
+    assert loaded.info.family == "hf-detr"
+    assert "preprocessor_config.json DetrImageProcessor" in loaded.info.detected_by
+    assert loaded.info.size_text == "short side 800, long side at most 1333"
+    assert loaded.family.prepare(np.zeros((480, 640, 3), np.uint8)).tensor.shape == (
+        1,
+        3,
+        800,
+        1066,
+    )
+    assert predict(model, image640x480, 640, 480)[0] == (1, [240.0, 120.0, 160.0, 240.0], 0.8)

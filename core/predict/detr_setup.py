@@ -359,7 +359,10 @@ def _hf_family(
     path: Path, chosen: str | None, config: dict | None, processor: dict | None, width: int
 ) -> tuple[str, str]:
     model_type = str((config or {}).get("model_type", ""))
-    kind = str((processor or {}).get("image_processor_type", "")).removesuffix("Fast")
+    raw_kind = (processor or {}).get("image_processor_type") or (processor or {}).get(
+        "feature_extractor_type", ""
+    )  # older exports: DetrFeatureExtractor and the like
+    kind = str(raw_kind).removesuffix("Fast").replace("FeatureExtractor", "ImageProcessor")
     if chosen:
         return chosen, "chosen"
     if model_type in MODEL_TYPES:
