@@ -1,11 +1,12 @@
 """The review window: wires the session to the table, canvas, inspector, summary and status
-bar, and the actions table to handlers. The logic lives in session.py and the widgets."""
+bar, and the actions table to handlers (the Review ones in window_review.py, File and Analyse
+in window_jobs.py). The logic lives in the session and the widgets."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -16,29 +17,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from labelfix.core.errors import AnalysisParams
 from labelfix.core.project import AnalysisSummary, ProjectError, is_team_location
 
-from . import export_dialogs, jobs, relabel_dialogs, workers
+from . import export_dialogs, workers
 from .about import show_about
 from .actions import build_actions, facts, update_enabled
 from .canvas.view import CanvasView
-from .demo import ensure_demo_project
 from .dialogs import (
-    ClassPicker,
-    NewProjectDialog,
-    ShortcutSheet,
-    ThresholdsDialog,
-    ask_flag_note,
     ask_open_locked,
-    choose_project_file,
 )
 from .errors import open_problem, team_display, team_problem
 from .filter_hint import FilterHint
@@ -53,15 +45,15 @@ from .summary import SummaryPanel
 from .table import SuspectTable
 from .team.controller import TeamWindowPart, ask_for_images, make_team_dock
 from .team.open_dialog import OpenTeamDialog
-from .warnings_badge import WarningsBadge, import_summary
+from .warnings_badge import WarningsBadge
 from .widgets import FilterBar, FocusFrame, JobIndicator, StatusCounts, TipBar
+from .window_jobs import JobHandlers
+from .window_review import GRID_HIDES, ReviewHandlers
 
 if TYPE_CHECKING:
     from labelfix.core.store.lock import LockHolder
 
 DEMO_TIP = "A accepts the fix, R rejects, Space skips, ? shows all keys"
-GRID_HIDES = ("inspector", "summary")  # docks the triage grid takes the room of
-BULK_PROGRESS = 300  # bulk decisions on more suspects than this show a progress dialog
 FIRST_SIZE = 0.85  # share of the screen the window takes the first time it opens
 CANVAS_SHARE = 1 / 3  # a narrower window takes room from the side docks below this share
 SIDES = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -129,7 +121,7 @@ MENUS = {
 }
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
     """The LabelFix window: start page, or the review of one project."""
 
     analysisFinished = Signal(object)  # AnalysisSummary
@@ -515,267 +507,3 @@ class MainWindow(QMainWindow):
         """A message box, where someone sees it (not offscreen)."""
         if self.isVisible() and QApplication.platformName() != "offscreen":
             QMessageBox.warning(self, "LabelFix", text)
-
-    # ------------------------------------------------------------------ file handlers
-    def new_project(self) -> None:
-        """Create a project from COCO files and open it."""
-        dialog = NewProjectDialog(self, self.settings)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_path is not None:
-            self.open_new_project(dialog.result_path)
-
-    def open_new_project(self, path: Path) -> bool:
-        """Open a project just imported; its warnings are in the status bar's badge (every
-        project's are), and an image folder that holds none of the images in a message box."""
-        if not self.open_path(path):
-            return False
-        warnings = [str(w) for w in self.session.store.get_meta("warnings", []) or []]
-        if any(": (images folder): " in w for w in warnings):
-            self.tell(import_summary(warnings))
-        return True
-
-    def open_project(self) -> None:
-        """Pick a project file and open it."""
-        path = choose_project_file(self, self.settings)
-        if path is not None:
-            self.start_page.open_checked(path)
-
-    def open_demo(self) -> None:
-        """Build the demo project in the background if needed, then open it with the tip bar."""
-        worker = workers.Worker(ensure_demo_project)
-        self.run_job(worker, "Preparing the demo…", lambda path: self.open_path(path, tip=True))
-
-    def export_for_relabel(self) -> None:
-        """Send the flagged (or the listed) suspects' images for re-labelling."""
-        relabel_dialogs.export_for_relabel(self)
-
-    def merge_relabelled(self) -> None:
-        """Take a relabelled subset back (one undoable command)."""
-        relabel_dialogs.merge_relabelled(self)
-
-    # ------------------------------------------------------------------ analysis
-    def analyze(self, *, every_set: bool = False) -> None:
-        """Ask for thresholds (and, with several prediction sets, which to analyse together:
-        the ones reviewed now, or every one with ``every_set``) and analyse in the background."""
-        sets = self.session.prediction_sets()
-        chosen = None if every_set else self.session.index.set_ids or None
-        dialog = ThresholdsDialog(self.session.analysis_params(), self, sets=sets, chosen=chosen)
-        if every_set:
-            dialog.setWindowTitle("Analyse with several prediction sets")
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.run_analysis(dialog.params(), dialog.chosen_sets())
-
-    def run_analysis(
-        self, params: AnalysisParams | None = None, set_ids: list[int] | None = None
-    ) -> workers.Worker | None:
-        """Analyse the project (with these prediction sets together; by default the ones
-        reviewed now) in a worker with its own connection; the UI stays live."""
-        if self.analysis_worker is not None:
-            self.statusBar().showMessage("An analysis is already running.", 5000)
-            return None
-        self.session.write_pending()  # the analysis reads the project from another process
-        worker = workers.Worker(
-            jobs.in_subprocess, jobs.analyze_project, self.session.target, params, set_ids
-        )
-        self.analysis_worker = worker
-
-        def finished(result: jobs.AnalysisResult) -> None:
-            if self.session is not None:
-                self.session.set_index(result.index)
-            self.analysisFinished.emit(result.summary)
-
-        worker.signals.done.connect(lambda _w: setattr(self, "analysis_worker", None))
-        return self.run_job(worker, "Analysing…", finished)
-
-    def run_model(self, model: Path | None = None) -> RunModelDialog:
-        """Run an ONNX model on the project's images into a new prediction set, then analyse
-        it (the dialog runs it in a child process)."""
-        self.session.write_pending()  # the run's analysis reads the project from another process
-        if self.model_dialog is not None and self.model_dialog.worker is None:
-            self.model_dialog.deleteLater()  # the last one, closed
-        dialog = RunModelDialog(
-            self.session.target,
-            self,
-            model=model,
-            params=self.session.analysis_params(),
-            settings=self.settings,
-        )
-        dialog.completed.connect(self._model_run_finished)
-        dialog.open()
-        self.model_dialog = dialog
-        return dialog
-
-    def _model_run_finished(self, result: jobs.PredictResult) -> None:
-        """Show the analysis of the model's new prediction set."""
-        if self.session is not None:
-            self.session.set_index(result.analysis.index)
-        report = result.report
-        self.statusBar().showMessage(
-            f"Added {report.predictions} predictions of {report.info.path.name} as "
-            f"{report.name!r} and analysed them.",
-            10000,
-        )
-        self.analysisFinished.emit(result.analysis.summary)
-
-    def run_job(
-        self, worker: workers.Worker, text: str, on_finished: Callable[[Any], Any]
-    ) -> workers.Worker:
-        self.job.start(text)
-        worker.signals.progress.connect(self.job.progress)
-        worker.signals.finished.connect(on_finished)
-        worker.signals.failed.connect(lambda exc: self._error(f"{text.rstrip('…')} failed: {exc}"))
-        worker.signals.cancelled.connect(lambda: self.statusBar().showMessage("Cancelled.", 5000))
-        worker.signals.done.connect(lambda _w: self.job.stop())
-        return workers.start(worker)
-
-    # ------------------------------------------------------------------ review handlers
-    def accept(self) -> None:
-        """Accept the selected suspect(s): apply the fix."""
-        if self._suspect_in_view():
-            self._decide("accepted")
-
-    def accept_adjust(self) -> None:
-        """Accept the current suspect and keep its resulting label selected on the canvas."""
-        if not self._suspect_in_view():
-            return
-        if self.session.decide("accepted", adjust=True) and self.session.selected_label:
-            self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)  # arrows nudge it now
-
-    def cycle_fix(self) -> None:
-        """Choose the next form of the current suspect's fix (the ghost follows)."""
-        if self.session.fix_choice.cycle() is None:
-            self.canvas.say("This fix has only one form.")
-
-    def reject(self) -> None:
-        """Reject the selected suspect(s): not a label error."""
-        if self._suspect_in_view():
-            self._decide("rejected")
-
-    def flag(self) -> None:
-        """Flag the selected suspect(s) for later, with an optional note."""
-        if not self._suspect_in_view():
-            return
-        rows = self.selected_rows()
-        seen = self.session.statuses(rows if len(rows) > 1 else None)  # others may decide
-        note, ok = ask_flag_note(self, self.canvas.suspect_on_screen())  # meanwhile
-        if ok:
-            self._decide("flagged", note.strip() or None, seen=seen)
-
-    def _suspect_in_view(self) -> bool:
-        """Whether a decision key may decide now. The canvas can show another image than the
-        current suspect's (the label adjusted after Shift+A, an undone edit elsewhere): then
-        the key first shows the suspect it would decide (as Space does), nothing is decided."""
-        s = self.session
-        if s is None or s.view_image_id is None or self.grid_shown():
-            return True
-        if len(self.selected_rows()) > 1 or not s.step(1):
-            return True
-        self.canvas.say(
-            "Not decided yet: the canvas showed another image. This is the suspect the key "
-            "decides; press it again."
-        )
-        return False
-
-    def selected_rows(self) -> list[int]:
-        """The rows selected in the view the reviewer works in: the grid when it is shown,
-        else the table."""
-        if self.grid_shown():
-            return self.grid.selected_rows()
-        return self.table.selected_rows() if self.table is not None else []
-
-    def reopen(self) -> None:
-        """Reopen the selected decided suspect(s): clear the decision, revert an accepted fix."""
-        rows = self.selected_rows()
-        self.session.reopen(rows if len(rows) > 1 else None)
-
-    def grid_shown(self) -> bool:
-        """Whether the triage grid is shown (else the canvas)."""
-        return self.views.currentWidget() is self.grid
-
-    def toggle_grid(self) -> None:
-        """Show the triage grid instead of the canvas, or back."""
-        self.show_grid(not self.grid_shown())
-
-    def show_grid(self, on: bool) -> None:
-        """Show the triage grid (True) or the canvas (False), with the keyboard focus; the
-        grid takes the room of the inspector and summary (they come back with the canvas)."""
-        if on == self.grid_shown():
-            return
-        view = self.grid if on else self.canvas
-        self.views.setCurrentWidget(view)
-        for name in GRID_HIDES:
-            dock = self.docks[name]
-            if on:
-                self._hidden_by_grid[name] = dock.isVisible()
-                dock.hide()
-            elif self._hidden_by_grid.pop(name, False) and self.session is not None:
-                dock.show()
-        view.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
-    def open_from_grid(self) -> None:
-        """Show the grid's current suspect in the canvas."""
-        self.show_grid(False)
-
-    def _decide(
-        self, decision: str, note: str | None = None, seen: dict[str, str] | None = None
-    ) -> None:
-        rows = self.selected_rows()
-        if len(rows) <= 1:
-            self.session.decide(decision, note, seen=seen)
-            return
-        progress = None
-        if len(rows) > BULK_PROGRESS:
-            progress = QProgressDialog(
-                f"Recording {decision} on {len(rows)} suspects…", "", 0, 0, self
-            )
-            progress.setCancelButton(None)
-            progress.setWindowModality(Qt.WindowModality.WindowModal)
-            progress.show()
-            QApplication.processEvents()
-        try:
-            self.session.decide(decision, note, rows, seen=seen)
-        finally:
-            if progress is not None:
-                progress.close()
-
-    def select_all_listed(self) -> None:
-        """Select every suspect the filter lists (for a bulk decision)."""
-        if self.grid_shown():
-            self.grid.select_all()
-        elif self.table is not None:
-            self.table.selectAll()
-
-    def change_class(self) -> None:
-        """Pick another class for the selected label, else the current suspect's label, else
-        the class new labels take (type to search)."""
-        s = self.session
-        suspect = s.current()
-        ann = s.selected_annotation()
-        if ann is None and suspect and suspect["annotation_id"] and s.view_image_id is None:
-            ann = s.store.annotation(suspect["annotation_id"])
-        current = ann["category_id"] if ann is not None else s.labels.current_draw_category()
-        picker = ClassPicker(s.category_names, current, self)
-        if picker.exec() != QDialog.DialogCode.Accepted or picker.chosen() is None:
-            return
-        if ann is None:
-            s.labels.draw_category = picker.chosen()
-            name = s.category_names.get(picker.chosen(), "?")
-            self.canvas.say(f"New labels will be {name}.")
-            self.canvas.update_tool_hint()
-        else:
-            s.labels.set_category(picker.chosen())
-            self.canvas.update_tool_hint()
-
-    def quick_class(self, n: int) -> None:
-        """Give the label the n-th most frequent class."""
-        classes = self.session.labels.quick_classes()
-        if 1 <= n <= len(classes):
-            self.session.labels.set_category(classes[n - 1][0])
-            self.canvas.update_tool_hint()
-
-    def toggle_history(self) -> None:
-        """Show or hide the History (the undo stack, one line per command)."""
-        self.history_dock.setVisible(self.session is not None and not self.history_dock.isVisible())
-
-    def show_shortcuts(self) -> None:
-        """Show every key."""
-        ShortcutSheet(self).exec()

@@ -40,7 +40,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from labelfix.core.store import Store  # noqa: E402
-from labelfix.desktop import main_window  # noqa: E402
+from labelfix.desktop import window_review  # noqa: E402
 from labelfix.desktop.main_window import MainWindow  # noqa: E402
 
 # action -> relative weight in the random mix
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     QStandardPaths.setTestModeEnabled(True)  # keep QSettings out of the user's home
     settings = QSettings(str(args.project) + ".drive.ini", QSettings.Format.IniFormat)
     # the flag note dialog is modal; the script answers it like a user typing a note
-    main_window.ask_flag_note = lambda *a, **k: (NOTE, True)
+    window_review.ask_flag_note = lambda *a, **k: (NOTE, True)
 
     win = MainWindow(settings=settings)
     win.ask_on_close = False

@@ -76,7 +76,7 @@ def window(
     win.findChild(FilterBar).min_conf.setValue(0.3)
     win.session.select_row(0)
     win.table.setFocus()
-    monkeypatch.setattr("labelfix.desktop.main_window.ask_flag_note", lambda *a, **k: ("unsure", True))
+    monkeypatch.setattr("labelfix.desktop.window_review.ask_flag_note", lambda *a, **k: ("unsure", True))
     return win
 
 

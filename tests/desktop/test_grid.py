@@ -119,7 +119,7 @@ def test_f_flags_the_selection_with_one_note(
     s = window.session
     press(window, Qt.Key.Key_Right, SHIFT)
     keys = [s.suspect_at(r)["key"] for r in window.grid.selected_rows()]
-    monkeypatch.setattr("labelfix.desktop.main_window.ask_flag_note", lambda *a, **k: ("redraw these", True))
+    monkeypatch.setattr("labelfix.desktop.window_review.ask_flag_note", lambda *a, **k: ("redraw these", True))
     QTest.keyClick(window.grid, Qt.Key.Key_F)
     assert statuses(window, keys) == ["flagged", "flagged"]
     assert {s.store.decision(s.set_id, k)["note"] for k in keys} == {"redraw these"}

@@ -39,7 +39,7 @@ def test_accept_reject_flag_skip_undo_redo(
     key(window, Qt.Key.Key_Space, Qt.KeyboardModifier.ShiftModifier)  # back
     assert s.current()["key"] == second["key"]
     monkeypatch.setattr(
-        "labelfix.desktop.main_window.ask_flag_note", lambda *a, **k: ("check the tail", True)
+        "labelfix.desktop.window_review.ask_flag_note", lambda *a, **k: ("check the tail", True)
     )
     key(window, Qt.Key.Key_F)
     assert s.store.decision(s.set_id, second["key"]) == {

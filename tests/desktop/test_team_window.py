@@ -284,7 +284,7 @@ def test_a_flag_whose_suspect_someone_decided_while_the_note_was_typed_is_refuse
         labels.update({a["id"]: a for a in other.annotations_for_image(suspect["image_id"])})
         return "check it", True
 
-    monkeypatch.setattr("labelfix.desktop.main_window.ask_flag_note", bob_accepts_meanwhile)
+    monkeypatch.setattr("labelfix.desktop.window_review.ask_flag_note", bob_accepts_meanwhile)
     labels: dict[int, dict] = {}
     messages: list[str] = []
     s.errorOccurred.connect(messages.append)
