@@ -148,7 +148,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "accept_adjust",
-        "Accept the fix, then adjust the label",
+        "Accept the fix, then adjust the label with the arrows (class fixes too)",
         ("Shift+A",),
         lambda w: w.accept_adjust(),
         needs=_needs(PROJECT, SUSPECT),

@@ -10,6 +10,9 @@ from labelfix.core.review import decide
 from ..commands import EditCommand, Focus, leaf_edits
 
 ADJUSTABLE_FIXES = ("missing_label", "inaccurate_label")  # accepting these selects the result
+# accepting these with ``adjust`` (Shift+A) keeps their label selected: the class changed, the
+# box may want a nudge too (a plain accept moves on: the canvas has nothing new to show)
+ADJUSTABLE_WITH_SHIFT = ("wrong_class",)
 
 
 class Decisions:
@@ -28,7 +31,7 @@ class Decisions:
         undoable command, then select the next open suspect (after a bulk decision: the first
         open one from the top of the selection on). Accepting a missing_label or an
         inaccurate_label selects the resulting label; with ``adjust`` the canvas stays on it
-        (accept, then adjust; Space then shows the next suspect). ``seen`` (:meth:`statuses`
+        (accept, then adjust; Space then shows the next suspect), a wrong_class's label too. ``seen`` (:meth:`statuses`
         taken when the reviewer began, e.g. before the flag's note dialog): refused if another
         reviewer decided one of them meanwhile, or the selection is another one now."""
         self.labels.end_burst()  # a nudge in progress is written first (it may change suspects)
@@ -83,7 +86,7 @@ class Decisions:
         following = self.review.following(start, 1, True, wrap=True)
         if following is not None or row is None:
             self._select_pos(following)
-        result = _resulting_label(edit, suspects) if decision == "accepted" else None
+        result = _resulting_label(edit, suspects, adjust) if decision == "accepted" else None
         if result is not None and (adjust or suspects[0]["image_id"] == self.review.current_image):
             self.show_label(suspects[0]["image_id"], result)  # the result, selected, in view
         self._redo_shows_this()
@@ -189,11 +192,13 @@ class Decisions:
         command.redo_focus = Focus(self.current_key(), label, image)
 
 
-def _resulting_label(edit: Edit, suspects: list[dict]) -> int | None:
-    """The label an accepted missing_label / inaccurate_label suspect leaves behind."""
-    if len(suspects) != 1 or suspects[0]["kind"] not in ADJUSTABLE_FIXES:
+def _resulting_label(edit: Edit, suspects: list[dict], adjust: bool = False) -> int | None:
+    """The label an accepted missing_label / inaccurate_label suspect leaves behind (with
+    ``adjust``: a wrong_class one's too, its class changed)."""
+    kinds = ADJUSTABLE_FIXES + (ADJUSTABLE_WITH_SHIFT if adjust else ())
+    if len(suspects) != 1 or suspects[0]["kind"] not in kinds:
         return None
-    if suspects[0]["kind"] == "inaccurate_label":
+    if suspects[0]["kind"] != "missing_label":
         return suspects[0]["annotation_id"]
     edits = edit.edits if isinstance(edit, CompositeEdit) else [edit]
     added = [e for e in edits if isinstance(e, AddLabel)]
