@@ -130,6 +130,27 @@ def sort_next(window: MainWindow) -> None:
     window.canvas.say(f"Sorted by {title} (again: by {following})")
 
 
+# the sort keys a person reads as text (A to Z); the others are numbers (highest first)
+TEXT_SORT_KEYS = ("kind", "label_class", "predicted_class", "file_name", "status")
+
+
+def sort_words(key: str, descending: bool) -> str:
+    """How an order reads: ``score, highest first``, ``kind, Z to A``."""
+    name = next((t for k, _d, t in SORT_CYCLE if k == key), key.replace("_", " "))
+    name = name.split(",")[0]
+    if key in TEXT_SORT_KEYS:
+        return f"{name}, {'Z to A' if descending else 'A to Z'}"
+    return f"{name}, {'highest' if descending else 'lowest'} first"
+
+
+def sort_reverse(window: MainWindow) -> None:
+    """Reverse the order the suspects are sorted in (the header's arrow turns, the canvas
+    says the order)."""
+    s = window.session
+    s.set_sort(s.sort_key, not s.descending)
+    window.canvas.say(f"Sorted by {sort_words(s.sort_key, s.descending)}")
+
+
 def focus_table(window: MainWindow) -> None:
     """Give the keys back to the suspects table (shown if hidden), from any pane."""
     dock = window.docks["suspects"]
@@ -348,6 +369,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Sort the suspects by the next order (score, kind, image, label class)",
         ("Ctrl+Shift+S",),
         sort_next,
+        "View",
+        needs=_needs(PROJECT, ANALYSIS),
+    ),
+    ActionSpec(
+        "sort_reverse",
+        "Reverse the sort order (highest / lowest first, A to Z / Z to A)",
+        ("Ctrl+Shift+D",),
+        sort_reverse,
         "View",
         needs=_needs(PROJECT, ANALYSIS),
     ),

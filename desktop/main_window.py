@@ -106,6 +106,7 @@ MENUS = {
         "grid_open",
         "focus_table",
         "sort_next",
+        "sort_reverse",
         None,
         "zoom_in",
         "zoom_out",
