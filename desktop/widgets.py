@@ -8,6 +8,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QApplication,
     QCheckBox,
     QComboBox,
@@ -399,36 +400,43 @@ class TipBar(QFrame):
 
 
 FOCUS_FRAME_PX = 2  # the accent frame around the pane with the keyboard focus
+CONTROL_FRAME_PX = 2  # the outline just outside the control (button, box) with the focus
 
 
 class _FocusOutline(QWidget):
     """A thin frame in the palette's highlight colour over its parent; clicks pass through."""
 
-    def __init__(self) -> None:
+    def __init__(self, width: int = FOCUS_FRAME_PX) -> None:
         super().__init__()
+        self.width_px = width
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         """The outline only; the pane shows through."""
         painter = QPainter(self)
-        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), FOCUS_FRAME_PX)
+        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), self.width_px)
         pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
         painter.setPen(pen)
-        half = FOCUS_FRAME_PX / 2
+        half = self.width_px / 2
         painter.drawRect(self.rect().toRectF().adjusted(half, half, -half, -half))
 
 
 class FocusFrame(QObject):
     """Draws a thin accent frame around the pane (a dock, the canvas) holding the keyboard
     focus: the canvas, inspector and summary showed no sign of it, and after a Kinds choice the
-    focus stayed on the button unseen. The theme's look is otherwise unchanged."""
+    focus stayed on the button unseen. A control with the focus inside a pane (a filter button,
+    the file-name box) wears its own outline just outside it: Tab moved between them unseen
+    (Fusion tints a focused button by 1 px). The theme's look is otherwise unchanged."""
 
     def __init__(self, panes: list[QWidget]) -> None:
         super().__init__(panes[0])
         self.panes = panes
         self.frame = _FocusOutline()
         self.frame.hide()
+        self.control_frame = _FocusOutline(CONTROL_FRAME_PX)
+        self.control_frame.hide()
+        self.control: QWidget | None = None  # the control the outline surrounds
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_moved)
@@ -445,6 +453,8 @@ class FocusFrame(QObject):
         if not shiboken6.isValid(self.frame):  # its pane (a window) was destroyed with it
             return
         pane = self.pane_of(new)
+        if new is None or new.window() is self.panes[0].window():  # None: no focus, no mark
+            self._mark_control(None if new in self.panes else new)
         if pane is None:  # a menu, a dialog, another window: the frame waits; else it goes
             if new is not None and new.window() is self.panes[0].window():
                 self.frame.hide()
@@ -462,8 +472,44 @@ class FocusFrame(QObject):
         self.frame.raise_()
         self.frame.show()
 
+    def _mark_control(self, widget: QWidget | None) -> None:
+        """Outline ``widget`` when it is a control (not a scrolling view: the table, canvas,
+        grid and text views fill their pane, whose frame marks them); else hide the outline."""
+        if self.control is not None and shiboken6.isValid(self.control):
+            self.control.removeEventFilter(self)
+        self.control = None
+        if not shiboken6.isValid(self.control_frame):  # destroyed with its last control's parent
+            self.control_frame = _FocusOutline(CONTROL_FRAME_PX)
+        if widget is None or isinstance(widget, QAbstractScrollArea) or not widget.parentWidget():
+            self.control_frame.hide()
+            return
+        self.control = widget
+        widget.installEventFilter(self)
+        self._outline_control()
+
+    def _outline_control(self) -> None:
+        control, outline = self.control, self.control_frame
+        if control is None or not (shiboken6.isValid(control) and shiboken6.isValid(outline)):
+            return
+        parent = control.parentWidget()
+        if outline.parentWidget() is not parent:
+            outline.setParent(parent)
+        m = CONTROL_FRAME_PX
+        outline.setGeometry(control.geometry().adjusted(-m, -m, m, m))
+        outline.raise_()
+        outline.setVisible(control.isVisible())
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        """Follow the pane's size; stay above children it adds."""
+        """Follow the pane's size; stay above children it adds. Follow the outlined control's
+        place, size and visibility."""
+        if watched is self.control and event.type() in (
+            QEvent.Type.Move,
+            QEvent.Type.Resize,
+            QEvent.Type.Show,
+            QEvent.Type.Hide,
+        ):
+            QTimer.singleShot(0, self._outline_control)
+            return False
         if not shiboken6.isValid(self.frame):  # destroyed with its pane: nothing to follow
             return False
         if watched is self.frame.parentWidget() and event.type() in (
