@@ -135,11 +135,18 @@ def export_coco(
         fh.write(text)
         if fail_after is not None:
             fail_after()
+    if store.readonly:  # opened while another app edits it: its count is that app's
+        return _counts(data)
     with store.atomic():
         store.lock_changes()  # edits bump the count under this lock too
         # only the edits this file holds: another reviewer's edit made meanwhile still counts
         store.bump_edits_since_export(-counted)
         store.set_meta("last_export", {"path": str(out_path.resolve()), "time": now()})
+    return _counts(data)
+
+
+def _counts(data: dict[str, Any]) -> dict[str, int]:
+    """What an exported COCO dataset holds: images, labels, categories."""
     return {
         "images": len(data["images"]),
         "labels": len(data["annotations"]),

@@ -35,6 +35,11 @@ class ConnectionLost(ProjectError):
         self.in_doubt = in_doubt
 
 
+class ReadOnlyError(ProjectError):
+    """A write to a project opened read-only (e.g. while another app holds its lock): the
+    sentence names the project and why; nothing was changed."""
+
+
 class ServerError(ProjectError, sqlite3.DatabaseError):
     """An error the team project's server reported (a constraint, a read-only connection...).
     It is a :data:`DatabaseError` too, so code that catches a file's database errors catches

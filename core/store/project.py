@@ -25,6 +25,7 @@ from .location import TeamLocation, parse_location
 from .masks import MaskRepository
 from .meta import MetaRepository
 from .predictions import PredictionRepository
+from .read_only import ReadOnlyDatabase
 from .review import ReviewRepository
 from .runs import PredictionRunRepository
 from .sqlite import Database, DatabaseError
@@ -77,6 +78,7 @@ class Store(
         self.location = str(path) if team is None else team.display()
         self._db = db
         self.readonly = readonly
+        self.readonly_reason: str | None = None  # why it is read-only, for ReadOnlyError
         self.reviewer = settings.reviewer_name(reviewer)
         # who "this store" is for claims and undo: one open window, or one CLI user on a machine
         self.session = session or uuid.uuid4().hex
@@ -181,6 +183,8 @@ class Store(
             db.close()
             raise ProjectError(f"{path}: {exc}") from exc
         store = cls(db, readonly, path=path, reviewer=reviewer, session=session)
+        if readonly:  # a refused write says which project and why, never SQLite's words
+            store._db = ReadOnlyDatabase(db, store.readonly_sentence)
         if store.get_meta("app") != APP_ID:
             db.close()
             raise ProjectError(f"{path} is not a LabelFix project")
@@ -272,6 +276,13 @@ class Store(
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def readonly_sentence(self) -> str:
+        """What a write to this read-only project is told: ``X is open read-only (why):
+        nothing was changed.``"""
+        name = self.path.name if self.path is not None else self.location
+        why = f" ({self.readonly_reason})" if self.readonly_reason else ""
+        return f"{name} is open read-only{why}: nothing was changed."
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Store]:
