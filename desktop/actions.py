@@ -2,7 +2,7 @@
 
 Each action is data (as napari's app-model has it): ``run`` is called with the main window;
 ``needs`` names the facts it needs (:data:`PROJECT`, :data:`ANALYSIS`, :data:`SUSPECT`,
-:data:`DECIDED`, :data:`LABEL`, :data:`UNDO`, :data:`REDO`, :data:`SETS`), and an action whose needs are not met is disabled:
+:data:`DECIDED`, :data:`LABEL`, :data:`UNDO`, :data:`REDO`, :data:`SETS`, :data:`WRITABLE`), and an action whose needs are not met is disabled:
 its menu entry is greyed and its keys do nothing. The window recomputes the facts from the
 session's signals (:func:`facts`). The shortcut sheet, the README table
 (``tools/keyboard_table.py``) and the QSettings overrides (``shortcuts/<id>``, keys separated by
@@ -35,7 +35,8 @@ LABEL = "label"  # a label is selected on the canvas
 UNDO = "undo"  # there is something to undo
 REDO = "redo"  # there is something to redo
 SETS = "sets"  # the project has several prediction sets
-FACTS = (PROJECT, ANALYSIS, SUSPECT, DECIDED, LABEL, UNDO, REDO, SETS)
+WRITABLE = "writable"  # the project can be changed (not opened read-only beside another app)
+FACTS = (PROJECT, ANALYSIS, SUSPECT, DECIDED, LABEL, UNDO, REDO, SETS, WRITABLE)
 
 Run = Callable[["MainWindow"], Any]
 
@@ -526,13 +527,49 @@ def facts(session: Any) -> frozenset[str]:
         out.add(REDO)
     if session.set_count() > 1:
         out.add(SETS)
+    if getattr(session, "read_only", None) is None:
+        out.add(WRITABLE)
     return frozenset(out)
 
 
+# the actions that change the project: off in a project opened read-only (their needs get
+# WRITABLE; the nudges and quick-class keys by their id's start)
+WRITES = frozenset(
+    {
+        "accept",
+        "accept_adjust",
+        "reject",
+        "flag",
+        "reopen",
+        "undo",
+        "redo",
+        "change_class",
+        "box_tool",
+        "polygon_tool",
+        "close_shape",
+        "delete_label",
+        "remove_vertex",
+        "duplicate",
+        "convert_polygon",
+        "merge_relabelled",
+        "analyze",
+        "analyze_sets",
+        "run_model",
+    }
+)
+
+
+def writes(spec: ActionSpec) -> bool:
+    """Whether an action changes the project (so a read-only one disables it)."""
+    return spec.id in WRITES or spec.id.startswith(("nudge_", "quick_class_"))
+
+
 def update_enabled(actions: dict[str, QAction], now: frozenset[str]) -> None:
-    """Enable exactly the actions whose needs hold ``now``."""
+    """Enable exactly the actions whose needs hold ``now`` (and that change nothing, or the
+    project is writable)."""
     for spec in ACTIONS:
-        actions[spec.id].setEnabled(spec.needs <= now)
+        needs = spec.needs | {WRITABLE} if writes(spec) else spec.needs
+        actions[spec.id].setEnabled(needs <= now)
 
 
 def keys_for(spec: ActionSpec, settings: QSettings | None = None) -> tuple[str, ...]:

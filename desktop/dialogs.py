@@ -635,22 +635,29 @@ class ShortcutSheet(QDialog):
         )
 
 
-def ask_open_locked(parent: QWidget, held: LockHolder, path: Path | str) -> bool:
-    """A project file another app has open: open it anyway (True) or not."""
+READ_ONLY = "read-only"  # ask_open_locked's answer: open the project read-only
+
+
+def ask_open_locked(parent: QWidget, held: LockHolder, path: Path | str) -> bool | str:
+    """A project file another app has open: open it read-only (:data:`READ_ONLY`, the
+    default), anyway (True) or not (False)."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("Project already open")
     box.setText(f"{held.sentence(path)}.")
     box.setInformativeText(
         "Two windows on one project each keep their own view and undo: an edit or decision "
-        "made in one can be undone or hidden by the other. Close it there first, or open it "
+        "made in one can be undone or hidden by the other. Open it read-only here (browse the "
+        "suspects, look, export; no edits or decisions), or close it there first, or open it "
         "here anyway (if that app is gone, e.g. on another computer that crashed)."
     )
-    anyway = box.addButton("Open anyway", QMessageBox.ButtonRole.AcceptRole)
+    read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
+    anyway = box.addButton("Open anyway", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(read_only)
     box.exec()
-    return box.clickedButton() is anyway
+    clicked = box.clickedButton()
+    return READ_ONLY if clicked is read_only else clicked is anyway
 
 
 CLEARANCE = 28  # px between the flag note dialog and the suspect (its tags hang below its box)

@@ -295,6 +295,8 @@ class Inspector(QScrollArea):
             hint = f"Accepted{by}: its fix is applied ({undo})."
         else:
             hint = IMAGE_ONLY_HINT if image_only else FIX_HINTS.get(s["kind"], "")
+        if self.session.read_only is not None and hint:  # the keys it names are off
+            hint = f"Read-only here: nothing can be accepted. The fix would be: {hint}"
         warning = weak_guess(s)
         self.hint.setText(f"{warning}\n{hint}" if warning else hint)
 

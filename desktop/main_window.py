@@ -30,6 +30,7 @@ from .about import show_about
 from .actions import build_actions, facts, update_enabled
 from .canvas.view import CanvasView
 from .dialogs import (
+    READ_ONLY,
     ask_open_locked,
 )
 from .errors import open_problem, team_display, team_problem
@@ -183,8 +184,9 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
         self.focus_frame = FocusFrame(panes)  # an accent frame on the pane with the focus
         self.history: HistoryView | None = None
         self.ask_on_close: bool | None = None  # None: ask unless headless (offscreen)
-        # a project file another app has open: open it anyway? (None: ask; offscreen: yes)
-        self.open_locked: Callable[[LockHolder, Path | str], bool] | None = None
+        # a project file another app has open: open it read-only (READ_ONLY), anyway (True)
+        # or not (False)? (None: ask; offscreen: anyway)
+        self.open_locked: Callable[[LockHolder, Path | str], bool | str] | None = None
         self.actions = build_actions(
             self, self.settings, scopes={"canvas": self.canvas, "grid": self.grid}
         )
@@ -199,6 +201,7 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
         self.job.cancelRequested.connect(workers.cancel_all)
         self.statusBar().addPermanentWidget(self.job)
         self.counts: StatusCounts | None = None
+        self.read_only_note: QLabel | None = None  # a read-only project says why, always shown
         self.table: SuspectTable | None = None
         self.filter_hint: FilterHint | None = None
         self.filter_bar: FilterBar | None = None
@@ -249,10 +252,11 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
         as a sentence. A team project whose images this machine does not know asks for them."""
         team = is_team_location(path)
         held = Session.opened_elsewhere(path)
-        if held is not None and not self._open_locked(held, path):
+        choice = True if held is None else self._open_locked(held, path)
+        if not choice:
             return False
         try:
-            session = Session.open(path, self)
+            session = Session.open(path, self, read_only=held if choice == READ_ONLY else None)
         except ProjectError as exc:
             self._error(team_problem(exc, path) if team else open_problem(exc, path).sentence)
             return False
@@ -262,7 +266,7 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
             QTimer.singleShot(0, lambda: self.session is session and ask_for_images(self, session))
         return True
 
-    def _open_locked(self, held: LockHolder, path: Path | str) -> bool:
+    def _open_locked(self, held: LockHolder, path: Path | str) -> bool | str:
         if self.open_locked is not None:
             return self.open_locked(held, path)
         return QApplication.platformName() == "offscreen" or ask_open_locked(self, held, path)
@@ -300,6 +304,10 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
         self.docks["summary"].setWidget(SummaryPanel(session))
         self.counts = StatusCounts(session)
         self.statusBar().addWidget(self.counts, 1)
+        if session.read_only is not None:
+            self.read_only_note = read_only_note(session)
+            # first of the permanent widgets (index 1: after the counts), before the badge
+            self.statusBar().insertPermanentWidget(1, self.read_only_note)
         self.badge.set_warnings("Import", session.store.get_meta("warnings", []) or [])
         # Qt shows an added status bar widget by a queued call, after a message shown before it
         # ("no analysis yet"): hide the counts again once that has run
@@ -348,7 +356,8 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
             )
         # a team project's windows (one per reviewer) say whose each is
         reviewer = f" — {session.store.reviewer}" if session.is_team else ""
-        self.setWindowTitle(f"{session.title}{reviewer} — LabelFix")
+        read_only = " (read-only)" if session.read_only is not None else ""
+        self.setWindowTitle(f"{session.title}{reviewer}{read_only} — LabelFix")
         self.setWindowFilePath(session.location)
         if session.path is not None:
             remember_project(session.path, self.settings)
@@ -387,6 +396,10 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
             self.statusBar().removeWidget(self.counts)
             self.counts.deleteLater()
             self.counts = None
+        if self.read_only_note is not None:
+            self.statusBar().removeWidget(self.read_only_note)
+            self.read_only_note.deleteLater()
+            self.read_only_note = None
         self.table = None
         self.filter_hint = None
         self.filter_bar = None
@@ -508,3 +521,17 @@ class MainWindow(ReviewHandlers, JobHandlers, QMainWindow):
         """A message box, where someone sees it (not offscreen)."""
         if self.isVisible() and QApplication.platformName() != "offscreen":
             QMessageBox.warning(self, "LabelFix", text)
+
+
+def read_only_note(session: Session) -> QLabel:
+    """The status bar's standing line for a project open read-only: who holds it, what is off
+    (the whole sentence and what to do in its tool tip)."""
+    held = session.lock_holder
+    who = held.short() if held is not None else "open in another LabelFix"
+    note = QLabel(f"Read-only: {who}")
+    note.setObjectName("readOnlyNote")
+    note.setToolTip(
+        f"{session.read_only}. Edits and decisions are off here: browse the suspects, look "
+        "and export; to edit, close it there, then open it here again."
+    )
+    return note

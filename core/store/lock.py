@@ -47,6 +47,13 @@ class LockHolder:
             return False
         return False
 
+    def short(self) -> str:
+        """``ann has it open (pid N, since HH:MM)``, ``(on HOST, pid N, ...)`` from another
+        computer: the status bar's words."""
+        when = time.strftime("%H:%M", time.localtime(self.since))
+        where = "" if self.host == socket.gethostname() else f"on {self.host}, "
+        return f"{self.reviewer} has it open ({where}pid {self.pid}, since {when})"
+
     def sentence(self, path: Path | str) -> str:
         """``X is open in LabelFix on HOST (pid N, reviewer R) since HH:MM``."""
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.since))

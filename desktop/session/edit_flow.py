@@ -32,6 +32,8 @@ class EditFlow:
         changed by someone since is refused: the message says who, and the fresh state is
         shown); a lost connection keeps the edit as unsaved, to be sent again."""
         self.labels.end_burst()  # a nudge burst in progress is its own command, written first
+        if self.refuse_read_only():
+            return False
         if self.team is not None and self.team.refuse_while_offline():
             return False
         error = self._push(edit, image_ids, focus_key, redo_focus, undo_focus, text)
@@ -102,6 +104,8 @@ class EditFlow:
     def undo(self) -> None:
         """Undo the last command (a failure is said, and nothing moves)."""
         self.labels.end_burst()
+        if self.refuse_read_only():
+            return
         if self.team is not None and self.team.refuse_while_offline():
             return
         self.history.undo()
@@ -109,6 +113,8 @@ class EditFlow:
     def redo(self) -> None:
         """Redo the last undone command (a failure is said, and nothing moves)."""
         self.labels.end_burst()
+        if self.refuse_read_only():
+            return
         if self.team is not None and self.team.refuse_while_offline():
             return
         self.history.redo()

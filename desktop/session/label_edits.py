@@ -268,7 +268,13 @@ class LabelEdits(QObject):
         return ann
 
     def offline(self) -> bool:
-        """True (and said) while a team project's server is away: no edit starts then."""
+        """True (and said) while no edit can start: the project is open read-only (a label
+        dragged on the canvas is drawn back), or a team project's server is away."""
+        if self.session.refuse_read_only():
+            shown = self.session.shown_image_id()
+            if shown is not None:
+                self.session.labelsChanged.emit({shown})
+            return True
         team = self.session.team
         return team is not None and team.refuse_while_offline()
 

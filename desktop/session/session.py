@@ -58,6 +58,11 @@ class Session(Decisions, EditFlow, QObject):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        # why nothing can be changed (another app holds the project's lock), or None
+        self.read_only: str | None = None
+        self.lock_holder: LockHolder | None = None  # who holds it while this one is read-only
+        if store.readonly:
+            self.read_only = store.readonly_reason or "opened read-only"
         self.category_names: dict[int, str] = store.category_names()
         self.history = UndoHistory(self)
         self.history.stepFailed.connect(self.errorOccurred)
@@ -80,12 +85,24 @@ class Session(Decisions, EditFlow, QObject):
         self._select_pos(pos, save=False)
 
     @classmethod
-    def open(cls, location: str | Path | TeamLocation, parent: QObject | None = None) -> Session:
+    def open(
+        cls,
+        location: str | Path | TeamLocation,
+        parent: QObject | None = None,
+        *,
+        read_only: LockHolder | None = None,
+    ) -> Session:
         """Open a project file or a team project's ``postgresql://`` location (raises
-        ProjectError with a readable message)."""
-        session = cls(project.open_project(location), parent)
-        if session.path is not None:  # a second app opening it is told (see opened_elsewhere)
-            lock.acquire(session.path, session.store.reviewer)
+        ProjectError with a readable message). ``read_only``: the other app that holds the
+        file's lock; the project opens read-only (browse, look, export) and the lock stays
+        theirs."""
+        store = project.open_project(location, readonly=read_only is not None)
+        if read_only is not None:
+            store.readonly_reason = read_only.sentence(store.path or location)
+        session = cls(store, parent)
+        session.lock_holder = read_only
+        if session.path is not None and session.read_only is None:
+            lock.acquire(session.path, session.store.reviewer)  # a second app is told
         return session
 
     @staticmethod
@@ -99,7 +116,7 @@ class Session(Decisions, EditFlow, QObject):
         try:
             self._close()
         finally:
-            if self.path is not None:
+            if self.path is not None and self.read_only is None:
                 lock.release(self.path)
 
     def _close(self) -> None:
@@ -116,12 +133,23 @@ class Session(Decisions, EditFlow, QObject):
         # others' changes still on the way, so only a fresh load caches it there
         if (
             not self.store.is_team
+            and not self.store.readonly
             and len(index) >= CACHE_MIN_ROWS
             and not index.cache_is_current(self.store)
         ):
             index.save_cache(self.store)  # the next open skips re-reading every suspect row
         self.history.clear()
         self.store.close()
+
+    def refuse_read_only(self) -> bool:
+        """True (and said) when the project is open read-only: no edit or decision starts."""
+        if self.read_only is None:
+            return False
+        self.errorOccurred.emit(
+            f"Read-only ({self.read_only}): nothing was changed. Close it there, then open it "
+            "here again to edit."
+        )
+        return True
 
     def write_pending(self) -> bool:
         """Write what is only on screen so far (a nudge burst); False when that failed."""
