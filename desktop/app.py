@@ -317,10 +317,13 @@ def main(argv: list[str]) -> int:
     return app.exec()
 
 
-def _say_open_elsewhere(held: LockHolder, path: Path | str) -> bool:
-    """--smoke and --screenshot only look: open a project another app has open, and say so."""
-    print(f"labelfix: note: {held.sentence(path)}", file=sys.stderr)
-    return True
+def _say_open_elsewhere(held: LockHolder, path: Path | str) -> str:
+    """--smoke and --screenshot only look: open a project another app has open read-only (its
+    lock stays that app's), and say so."""
+    from .dialogs import READ_ONLY
+
+    print(f"labelfix: note: {held.sentence(path)}; opened read-only", file=sys.stderr)
+    return READ_ONLY
 
 
 def smoke(path: Path | None, *, tip: bool = False) -> int:

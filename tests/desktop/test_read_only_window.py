@@ -6,6 +6,7 @@ so, and the lock stays the other app's."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -119,3 +120,21 @@ def test_export_works_and_the_project_file_is_unchanged(
     assert json.loads(out.read_text())["annotations"]
     with Store.open(demo_project, readonly=True) as store:
         assert store.counts()["changes"] == 0
+
+
+def test_a_screenshot_of_a_held_project_leaves_the_lock_to_its_app(
+    demo_project: Path, other_app: int, tmp_path: Path
+) -> None:
+    """--screenshot only looks: it opened the project anyway, took the lock and removed it on
+    closing, so the app that held it had none any more."""
+    out = tmp_path / "shot.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "labelfix", "open", str(demo_project), "--screenshot", str(out)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "is open in LabelFix" in result.stderr and out.exists()
+    assert lock.holder(demo_project).pid == other_app
