@@ -50,7 +50,7 @@ def test_the_actions_follow_the_session(
 
     s.select_row(None)  # no suspect: nothing to decide or zoom to
     assert not {"accept", "reject", "flag", "cycle_fix", "zoom_suspect"} & enabled(win)
-    assert facts(s) == frozenset({"project", "analysis", "redo"})
+    assert facts(s) == frozenset({"project", "analysis", "redo", "writable"})
 
     win.close_project()
     assert enabled(win) == {a.id for a in ACTIONS if a.needs == ALWAYS}
