@@ -35,9 +35,10 @@ class ConnectionLost(ProjectError):
         self.in_doubt = in_doubt
 
 
-class ReadOnlyError(ProjectError):
+class ReadOnlyError(ProjectError, sqlite3.DatabaseError):
     """A write to a project opened read-only (e.g. while another app holds its lock): the
-    sentence names the project and why; nothing was changed."""
+    sentence names the project and why; nothing was changed. A :data:`DatabaseError` too, as
+    SQLite's own refusal was (code that catches a file's database errors catches it)."""
 
 
 class ServerError(ProjectError, sqlite3.DatabaseError):
