@@ -15,7 +15,7 @@ import pytest
 
 from labelfix.core import edits
 from labelfix.core.store import ConnectionLost, Store
-from labelfix.desktop.session import session as session_module
+from labelfix.desktop.session import decisions as decisions_module
 from tests.desktop.team_helpers import wait_for
 
 from backends import pg_required
@@ -48,7 +48,7 @@ def test_the_server_stopping_mid_decision_keeps_it_unsaved_then_sends_it_once(
     s = win.session
     suspect = s.current()
     key, set_id = suspect["key"], suspect["set_id"]
-    real_decide = session_module.decide
+    real_decide = decisions_module.decide
     made: list[edits.Edit] = []
 
     def decide_then_stop(*args: object, **kwargs: object) -> edits.Edit:
@@ -57,12 +57,12 @@ def test_the_server_stopping_mid_decision_keeps_it_unsaved_then_sends_it_once(
         _server("pause")  # ... and it goes away before the write
         return edit
 
-    monkeypatch.setattr(session_module, "decide", decide_then_stop)
+    monkeypatch.setattr(decisions_module, "decide", decide_then_stop)
     messages: list[str] = []
     s.errorOccurred.connect(messages.append)
     try:
         assert not s.decide("rejected")
-        monkeypatch.setattr(session_module, "decide", real_decide)
+        monkeypatch.setattr(decisions_module, "decide", real_decide)
         assert "NOT saved" in messages[-1] and not any("saved." in m for m in messages)
         assert s.team.unsaved and not s.team.connected
         assert win.team_part.banner.isVisible() and "NOT saved" in win.team_part.banner.text()
