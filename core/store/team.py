@@ -14,13 +14,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 from .base import Repository
 from .suspect_blobs import best_open
 
 DEFAULT_CLAIM_SECONDS = 15 * 60.0
+
+
+def _with_objects(pick: Callable[[dict[str, np.ndarray]], np.ndarray]) -> Callable:
+    """A ``suspect_rows_view`` pick that adds every suspect of the picked ones' objects (their
+    groups), so a claim on a file sees whole objects."""
+
+    def picked(columns: dict[str, np.ndarray]) -> np.ndarray:
+        at = pick(columns)
+        group = columns["group"]
+        return np.union1d(at, np.flatnonzero(np.isin(group, group[at])))
+
+    return picked
 
 
 class TeamRepository(Repository):
@@ -38,14 +52,17 @@ class TeamRepository(Repository):
         kinds: Iterable[str] | None = None,
         min_confidence: float = 0.0,
     ) -> list[str]:
-        """Claim up to ``count`` more open suspects of a prediction set's current analysis for
-        this session, best score first, for ``seconds``; returns their keys. Suspects with a
-        decision or an unexpired claim (this session's too) are not claimed again; renew this
-        session's claims with :meth:`renew_claims`."""
+        """Claim up to ``count`` more objects of a prediction set's current analysis for this
+        session, best score first, for ``seconds``: every open suspect of each object (its
+        group: one label's or prediction's alternatives), so one reviewer holds all of them;
+        returns their keys. An object is picked by its best open suspect of ``kinds`` with
+        ``min_confidence``; objects with an unexpired claim on any suspect (this session's
+        too) are not claimed again; renew this session's claims with :meth:`renew_claims`."""
         analysis = self._current_analysis_id(set_id)
         if analysis is None or count <= 0:
             return []
         got: list[str] = []
+        objects = 0
         kinds = sorted(set(kinds)) if kinds else []
         for _ in range(4):  # claims committed by others meanwhile are skipped: top up
             pick = None
@@ -57,13 +74,15 @@ class TeamRepository(Repository):
                     " + (SELECT COUNT(*) FROM claims WHERE prediction_set_id = ?)",
                     [set_id, set_id],
                 )
-                pick = best_open(count - len(got) + int(taken), kinds, min_confidence)
+                pick = _with_objects(best_open(count - objects + int(taken), kinds, min_confidence))
             with self._db.atomic(), self.suspect_rows_view(analysis, pick):
-                more = self._claim_once(
-                    set_id, analysis, count - len(got), seconds, kinds, min_confidence
+                heads = self._claim_once(
+                    set_id, analysis, count - objects, seconds, kinds, min_confidence
                 )
+                more = heads + self._claim_rest_of_objects(set_id, analysis, heads, seconds)
             got += more
-            if not more or len(got) >= count:
+            objects += len(heads)
+            if not heads or objects >= count:
                 break
         return got
 
@@ -76,23 +95,42 @@ class TeamRepository(Repository):
         kinds: Iterable[str] | None,
         min_confidence: float,
     ) -> list[str]:
+        """Claim the best open suspect of up to ``count`` unclaimed objects (the head a
+        claim locks: two sessions claiming at once pick the same head, and one skips it)."""
         now = self._db.epoch_now()
-        where, params = ["s.analysis_id = ?"], [analysis_id]
         kinds = sorted(set(kinds)) if kinds else []
-        if kinds:
-            where.append(f"s.kind IN ({self._db.marks(len(kinds))})")
-            params += kinds
-        if min_confidence > 0:
-            where.append("(s.confidence IS NULL OR s.confidence >= ?)")
-            params.append(min_confidence)
+
+        def wanted(alias: str) -> tuple[str, list[Any]]:
+            where = [
+                f"{alias}.analysis_id = ?",
+                "NOT EXISTS (SELECT 1 FROM decisions d WHERE d.prediction_set_id = ?"
+                f" AND d.suspect_key = {alias}.key)",
+            ]
+            params: list[Any] = [analysis_id, set_id]
+            if kinds:
+                where.append(f"{alias}.kind IN ({self._db.marks(len(kinds))})")
+                params += kinds
+            if min_confidence > 0:
+                where.append(f"({alias}.confidence IS NULL OR {alias}.confidence >= ?)")
+                params.append(min_confidence)
+            return " AND ".join(where), params
+
+        head_where, head_params = wanted("s")
+        better_where, better_params = wanted("b")
         sql = (
             "WITH picked AS ("
-            " SELECT s.key AS key FROM suspects s"
-            f" WHERE {' AND '.join(where)}"
-            " AND NOT EXISTS (SELECT 1 FROM decisions d"
-            "  WHERE d.prediction_set_id = ? AND d.suspect_key = s.key)"
+            f" SELECT s.key AS key FROM suspects s WHERE {head_where}"
+            # no better open one of its object (the same image, the same group)
+            f" AND NOT EXISTS (SELECT 1 FROM suspects b WHERE {better_where}"
+            "  AND b.image_id = s.image_id AND b.group_id = s.group_id"
+            "  AND (b.group_rank < s.group_rank OR (b.group_rank = s.group_rank AND b.id < s.id)))"
+            # nobody holds it, nor any suspect of its object
             " AND NOT EXISTS (SELECT 1 FROM claims c"
             f"  WHERE c.prediction_set_id = ? AND c.suspect_key = s.key AND c.expires > {now})"
+            " AND NOT EXISTS (SELECT 1 FROM suspects g JOIN claims c ON c.prediction_set_id = ?"
+            f"  AND c.suspect_key = g.key AND c.expires > {now}"
+            "  WHERE g.analysis_id = s.analysis_id AND g.image_id = s.image_id"
+            "  AND g.group_id = s.group_id)"
             f" ORDER BY s.score DESC, s.id LIMIT ?{self._db.skip_locked('s')}"
             ") "
             "INSERT INTO claims (prediction_set_id, suspect_key, reviewer, session, expires) "
@@ -102,7 +140,31 @@ class TeamRepository(Repository):
             f"WHERE claims.expires <= {now} "
             "RETURNING suspect_key"
         )
-        params += [set_id, set_id, count, set_id, self.reviewer, self.session, float(seconds)]
+        params = [*head_params, *better_params, set_id, set_id, count]
+        params += [set_id, self.reviewer, self.session, float(seconds)]
+        return [r[0] for r in self._db.rows(sql, params)]
+
+    def _claim_rest_of_objects(
+        self, set_id: int, analysis_id: int, heads: list[str], seconds: float
+    ) -> list[str]:
+        """Claim the other open suspects of the objects whose heads were just claimed."""
+        if not heads:
+            return []
+        now = self._db.epoch_now()
+        sql = (
+            "INSERT INTO claims (prediction_set_id, suspect_key, reviewer, session, expires) "
+            f"SELECT ?, m.key, ?, ?, {now} + ? FROM suspects m JOIN suspects h"
+            " ON h.analysis_id = m.analysis_id AND h.image_id = m.image_id"
+            " AND h.group_id = m.group_id AND h.key <> m.key"
+            f" WHERE m.analysis_id = ? AND h.key IN ({self._db.marks(len(heads))})"
+            " AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.prediction_set_id = ?"
+            " AND d.suspect_key = m.key) "
+            "ON CONFLICT (prediction_set_id, suspect_key) DO UPDATE SET "
+            "reviewer = excluded.reviewer, session = excluded.session, expires = excluded.expires "
+            f"WHERE claims.expires <= {now} "
+            "RETURNING suspect_key"
+        )
+        params = [set_id, self.reviewer, self.session, float(seconds), analysis_id, *heads, set_id]
         return [r[0] for r in self._db.rows(sql, params)]
 
     def renew_claims(self, set_id: int, seconds: float = DEFAULT_CLAIM_SECONDS) -> int:

@@ -1,0 +1,72 @@
+"""Claims hand out objects, not single suspects: the suspects that concern one object (one
+group: a wrong class and an inaccurate box of the same label) go to one reviewer together, so
+the window's one-row-per-object list shows every claim its reviewer holds, and two reviewers
+never decide alternatives of the same label at once. Both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from labelfix.core import analyze as az
+from labelfix.core.coco import read_ground_truth, read_predictions
+from labelfix.core.store import Store
+from labelfix.core.suspects import SuspectIndex
+
+from backends import drop, location
+from helpers import tiny_dataset, tiny_predictions, write_json
+
+# a car box beside label 11 (car): an inaccurate_label on the label that the person box on it
+# already calls a wrong_class, so label 11 has two suspects in one group
+BESIDE_11 = {"image_id": 1, "category_id": 3, "bbox": [56.0, 20.0, 20.0, 20.0], "score": 0.8}
+OBJECT_11 = ["inaccurate_label:11:5", "wrong_class:11:3"]
+
+
+@pytest.fixture
+def team(tmp_path: Path, backend: str) -> tuple[Store, Store]:
+    """A project whose label 11 has two suspects (one object), opened by alice and bob."""
+    at = location(backend, tmp_path)
+    with Store.create(at) as s:
+        gt = write_json(tmp_path / "g.json", tiny_dataset())
+        s.import_ground_truth(read_ground_truth(gt), None)
+        preds = write_json(tmp_path / "p.json", [*tiny_predictions(), BESIDE_11])
+        s.add_predictions(read_predictions(preds, s.image_sizes(), set(s.category_names())), "m")
+        az.analyze(s)
+        index = SuspectIndex.load(s)
+        group = {index.key(p): int(index.group[p]) for p in range(len(index))}
+        assert group[OBJECT_11[0]] == group[OBJECT_11[1]] != group["missing_label::2"]
+    alice = Store.open(at, reviewer="alice")
+    bob = Store.open(at, reviewer="bob")
+    yield alice, bob
+    alice.close()
+    bob.close()
+    drop(at)
+
+
+def test_a_claim_takes_every_open_suspect_of_an_object(team: tuple[Store, Store]) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    assert alice.claim_suspects(set_id, 1) == ["missing_label::2"]  # the best object
+    assert sorted(bob.claim_suspects(set_id, 1)) == OBJECT_11  # the next object, whole
+    assert bob.my_claims(set_id) == OBJECT_11
+    assert alice.claim_suspects(set_id, 5) == []  # nothing of label 11 is left to alice
+
+
+def test_an_object_partly_claimed_or_decided_is_not_split(team: tuple[Store, Store]) -> None:
+    from labelfix.core import edits
+
+    alice, bob = team
+    set_id = alice.active_set_id()
+    edits.SetDecision(set_id, OBJECT_11[1], "rejected").apply(alice)
+    assert sorted(bob.claim_suspects(set_id, 5)) == ["inaccurate_label:11:5", "missing_label::2"]
+    assert alice.claim_suspects(set_id, 5) == []
+
+
+def test_a_claim_by_kind_takes_the_object_of_a_suspect_of_that_kind(
+    team: tuple[Store, Store],
+) -> None:
+    alice, bob = team
+    set_id = alice.active_set_id()
+    assert sorted(alice.claim_suspects(set_id, 5, kinds=["inaccurate_label"])) == OBJECT_11
+    assert bob.claim_suspects(set_id, 5) == ["missing_label::2"]
