@@ -194,7 +194,7 @@ def add_commands(
 
     p = add("claim", cmd_claim, "claim open suspects to review, so nobody else reviews them")
     project_options(p)
-    p.add_argument("-n", "--count", type=int, default=50, help="how many suspects (50)")
+    p.add_argument("-n", "--count", type=int, default=50, help="how many objects (50; each with all its open suspects)")
     p.add_argument("--minutes", type=float, default=15.0, help="how long the claim lasts (15)")
     p.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
     p.add_argument("--min-confidence", type=float, default=0.0, help="least confidence (0)")

@@ -48,8 +48,8 @@ class TeamPanel(QWidget):
         self.batch.setValue(DEFAULT_BATCH)
         self.claim_button = QPushButton("Claim next batch")
         self.claim_button.setToolTip(
-            "Claim the best-scored open suspects nobody holds, for 15 minutes (renewed while "
-            "this window is open, given back when it closes)"
+            "Claim the best-scored open objects nobody holds (each with all its suspects), for 15 "
+            "minutes (renewed while this window is open, given back when it closes)"
         )
         self.claim_button.clicked.connect(self.claim_next)
         self.claimed = QLabel()
