@@ -70,7 +70,9 @@ class SuspectTable(QTableView):
         self._syncing = False
         self.selectionModel().currentRowChanged.connect(self._current_changed)
         session.selectionChanged.connect(self.follow_selection)
-        session.selectionKept.connect(self.follow_selection)
+        # after the click that asked for the move has selected its row (a direct call would
+        # run inside the click, which then highlights the clicked row anyway)
+        session.selectionKept.connect(self.follow_selection, Qt.ConnectionType.QueuedConnection)
         session.rowsReselected.connect(self.reselect)
         session.filterChanged.connect(self._sync_sort_indicator)
         session.orderChanged.connect(self._sync_sort_indicator)  # a sort by key (Ctrl+Shift+S)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from labelfix.core.errors import KINDS
+from labelfix.core.store import ConnectionLost
 from labelfix.core.suspects import SEED_REVIEW_FILTER
 
 from .flow_layout import FlowLayout
@@ -329,6 +330,8 @@ class StatusCounts(QLabel):
         """Refresh when the project's edit count changed behind the window's back."""
         try:
             edits = self.session.edits_since_export()
+        except ConnectionLost:  # a team server away for now: ask again at the next poll
+            return
         except Exception:  # noqa: BLE001 - a closed project: the label is going away
             self._poll.stop()
             return
