@@ -506,7 +506,7 @@ class SetDecision(Edit):
         )
         return ConflictError(
             f"suspect {self.suspect_key} was {done} by {who} at {when} after you read it "
-            f"({self.seen}); your {mine} was not recorded and nothing was changed",
+            f"({self.seen}); your {mine} was not recorded and nothing was changed.",
             suspect_key=self.suspect_key,
             reviewer=last.get("reviewer"),
             time=last.get("time"),

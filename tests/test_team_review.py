@@ -74,6 +74,8 @@ def test_an_edit_of_a_label_changed_since_it_was_read_is_refused(
     ) as err:
         stale.apply(alice)
     assert err.value.reviewer == "bob" and err.value.current["category_id"] == 7
+    # a sentence: the window puts 'The table and canvas show it now.' after it
+    assert str(err.value).endswith("nothing was changed: look at it again.")
     assert err.value.current["revision"] == seen["revision"] + 1  # the fresh state
     assert alice.annotation(10)["bbox"] == seen["bbox"]  # nothing changed
     # read again, the same edit goes through
@@ -116,8 +118,9 @@ def test_undo_of_a_decision_someone_else_changed_is_refused(team: tuple[Store, S
     mine = edits.SetDecision(set_id, "missing_label::2", "flagged")
     mine.apply(alice)
     edits.SetDecision(set_id, "missing_label::2", "rejected").apply(bob)
-    with pytest.raises(ConflictError, match="missing_label::2 was changed by bob"):
+    with pytest.raises(ConflictError, match="missing_label::2 was changed by bob") as err:
         mine.revert(alice)
+    assert str(err.value).endswith("so nothing was changed.")
     assert alice.decision(set_id, "missing_label::2")["decision"] == "rejected"
 
 
@@ -196,6 +199,7 @@ def test_deciding_a_suspect_someone_decided_since_it_was_read_is_refused(
     ) as err:
         late.apply(bob)
     assert err.value.reviewer == "alice" and err.value.current["decision"] == "accepted"
+    assert str(err.value).endswith("nothing was changed.")  # a sentence, as the window adds one
     assert len(bob.annotations_for_image(row["image_id"])) == before + 1  # one new label
     assert bob.decision(row["set_id"], row["key"])["decision"] == "accepted"
     assert [e["reviewer"] for e in bob.change_log()] == ["alice", "alice"]

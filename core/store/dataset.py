@@ -262,7 +262,7 @@ class DatasetRepository(Repository):
             f"label {annotation_id} was {what} by {who} at {when} after you read it "
             f"(revision {expected_revision}, now "
             f"{'gone' if current is None else current['revision']}); nothing was changed: "
-            "look at it again",
+            "look at it again.",
             annotation_id=annotation_id,
             reviewer=(last or {}).get("reviewer"),
             time=(last or {}).get("time"),

@@ -169,7 +169,7 @@ class ReviewRepository(Repository):
         when = readable_time((last or {}).get("time"))
         return ConflictError(
             f"{what} was changed by {who} at {when} after your change; undoing or redoing "
-            "yours would overwrite theirs, so nothing was changed",
+            "yours would overwrite theirs, so nothing was changed.",
             annotation_id=annotation_id,
             suspect_key=suspect_key,
             reviewer=(last or {}).get("reviewer"),
