@@ -343,6 +343,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
         raise ProjectError("--note goes with --flag (the note of the flag)")
     with _open(args) as store:
         index, rows = selected(args, store, limit=False)
+        rows, held = _without_others_claims(store, index, rows)
+        if held and not args.quiet:
+            print(
+                f"left {sum(held.values())} suspect(s) claimed by other reviewers alone ("
+                + ", ".join(f"{who} {n}" for who, n in sorted(held.items()))
+                + ")",
+                file=sys.stderr,
+            )
         listing = [index.row(r) for r in rows]
         if decision == "accepted":  # accepting a suspect closes its object's other open ones
             for row, r in zip(listing, rows, strict=True):
@@ -390,6 +398,27 @@ def cmd_apply(args: argparse.Namespace) -> int:
             decided = {s["key"] for s in suspects} | closed
             _report_reanalysis(len(touched), before - decided, _open_keys(index, touched))
     return 0
+
+
+def _without_others_claims(
+    store: Store, index: SuspectIndex, rows: list[int]
+) -> tuple[list[int], dict[str, int]]:
+    """The rows no other session holds (another reviewer's claim is theirs to review, as in
+    the window), and how many of the rows each other reviewer holds."""
+    by_reviewer: dict[str, list[tuple[int, str]]] = {}
+    for sid in index.set_ids:
+        for key, c in store.claims(sid).items():
+            if c["session"] != store.session:  # one's own window is another session too
+                who = c["reviewer"] + (" in another session" * (c["reviewer"] == store.reviewer))
+                by_reviewer.setdefault(who, []).append((sid, key))
+    holder: dict[int, str] = {}
+    for who, pairs in by_reviewer.items():
+        holder.update((int(p), who) for p in index.positions_of_decisions(pairs))
+    held: dict[str, int] = {}
+    for r in rows:
+        if r in holder:
+            held[holder[r]] = held.get(holder[r], 0) + 1
+    return [r for r in rows if r not in holder], held
 
 
 def _decision(args: argparse.Namespace) -> str | None:

@@ -5,6 +5,7 @@ never decide alternatives of the same label at once. Both backends."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,27 @@ def test_a_claim_by_kind_takes_the_object_of_a_suspect_of_that_kind(
     set_id = alice.active_set_id()
     assert sorted(alice.claim_suspects(set_id, 5, kinds=["inaccurate_label"])) == OBJECT_11
     assert bob.claim_suspects(set_id, 5) == ["missing_label::2"]
+
+
+def test_the_command_line_leaves_others_claims_alone(team: tuple[Store, Store]) -> None:
+    """The window refuses to decide a suspect another reviewer holds; ``labelfix apply`` from
+    a terminal (carol, a third reviewer) did decide it."""
+    import subprocess
+    import sys
+
+    alice, _bob = team
+    set_id = alice.active_set_id()
+    assert alice.claim_suspects(set_id, 1) == ["missing_label::2"]
+    where = alice.team.display() if alice.team is not None else str(alice.path)
+    r = subprocess.run(
+        [sys.executable, "-m", "labelfix", "apply", where, "--reject", "--min-confidence", "0"]
+        + ["--reviewer", "carol"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "left 1 suspect(s) claimed by other reviewers alone (alice 1)" in r.stderr
+    assert alice.decision(set_id, "missing_label::2") is None
+    assert alice.decision(set_id, "wrong_class:11:3")["decision"] == "rejected"  # not held
