@@ -95,3 +95,88 @@ def test_the_command_line_leaves_others_claims_alone(team: tuple[Store, Store]) 
     assert "left 1 suspect(s) claimed by other reviewers alone (alice 1)" in r.stderr
     assert alice.decision(set_id, "missing_label::2") is None
     assert alice.decision(set_id, "wrong_class:11:3")["decision"] == "rejected"  # not held
+
+
+def _many_objects(tmp_path: Path, at: str) -> None:
+    """60 images, 3 labels each; on each label a box of another class (a wrong_class) and a
+    shifted box of its class (an inaccurate_label): 180 objects of two suspects."""
+    images, labels, preds = [], [], []
+    for i in range(1, 61):
+        images.append({"id": i, "file_name": f"{i}.jpg", "width": 400, "height": 300})
+        for j in range(3):
+            x, y = 20.0 + 120 * j, 40.0 + i
+            labels.append(
+                {
+                    "id": 10 * i + j,
+                    "image_id": i,
+                    "category_id": 1,
+                    "iscrowd": 0,
+                    "bbox": [x, y, 80.0, 80.0],
+                    "area": 6400.0,
+                }
+            )
+            score = 0.5 + 0.004 * i + 0.001 * j
+            preds.append(
+                {"image_id": i, "category_id": 2, "bbox": [x, y, 80.0, 80.0], "score": score}
+            )
+            preds.append(
+                {
+                    "image_id": i,
+                    "category_id": 1,
+                    "bbox": [x + 30, y, 80.0, 80.0],
+                    "score": score - 0.1,
+                }
+            )
+    gt = {
+        "images": images,
+        "annotations": labels,
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+    }
+    with Store.create(at) as s:
+        s.import_ground_truth(read_ground_truth(write_json(tmp_path / "g.json", gt)), None)
+        found = read_predictions(
+            write_json(tmp_path / "p.json", preds), s.image_sizes(), set(s.category_names())
+        )
+        s.add_predictions(found, "m")
+        az.analyze(s)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_sessions_claiming_at_once_each_get_whole_objects(tmp_path: Path, backend: str) -> None:
+    """Three reviewers press Claim at the same moment, eight times: each gets its ten objects
+    (none comes back empty-handed because the others' claims landed while it read), and no
+    object is split between them."""
+    import threading
+
+    at = location(backend, tmp_path)
+    try:
+        _many_objects(tmp_path, at)
+        stores = [Store.open(at, reviewer=name) for name in ("alice", "bob", "carol")]
+        index = SuspectIndex.load(stores[0])
+        group = {index.key(p): int(index.group[p]) for p in range(len(index))}
+        assert len(set(group.values())) < len(group)  # objects of several suspects
+        set_id = stores[0].active_set_id()
+        for _round in range(8):
+            got: list[list[str]] = [[] for _ in stores]
+            start = threading.Barrier(len(stores))
+
+            def claim(i: int, got: list[list[str]] = got, start: threading.Barrier = start) -> None:
+                start.wait()
+                got[i] = stores[i].claim_suspects(set_id, 10)
+
+            threads = [threading.Thread(target=claim, args=(i,)) for i in range(len(stores))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            owner: dict[int, int] = {}
+            for i, keys in enumerate(got):
+                assert len({group[k] for k in keys}) == 10, (i, keys)
+                for k in keys:
+                    assert owner.setdefault(group[k], i) == i  # one object, one reviewer
+            for s in stores:
+                s.release_claims(set_id)
+        for s in stores:
+            s.close()
+    finally:
+        drop(at)

@@ -64,7 +64,10 @@ class TeamRepository(Repository):
         got: list[str] = []
         objects = 0
         kinds = sorted(set(kinds)) if kinds else []
-        for _ in range(4):  # claims committed by others meanwhile are skipped: top up
+        # claims committed by others while a claim's statement read are not seen by it: it
+        # picks them, the insert skips them, and it may claim nothing; go on while a fresh
+        # look finds open objects nobody holds
+        for _ in range(12):
             pick = None
             if self._db.dialect == "sqlite":
                 # a file's analysis stored as columns is read as rows here (suspect_blobs):
@@ -80,9 +83,12 @@ class TeamRepository(Repository):
                     set_id, analysis, count - objects, seconds, kinds, min_confidence
                 )
                 more = heads + self._claim_rest_of_objects(set_id, analysis, heads, seconds)
+                left = bool(heads) or bool(
+                    self._claim_once(set_id, analysis, 1, seconds, kinds, min_confidence, True)
+                )
             got += more
             objects += len(heads)
-            if not heads or objects >= count:
+            if not left or objects >= count:
                 break
         return got
 
@@ -94,9 +100,11 @@ class TeamRepository(Repository):
         seconds: float,
         kinds: Iterable[str] | None,
         min_confidence: float,
+        probe: bool = False,
     ) -> list[str]:
         """Claim the best open suspect of up to ``count`` unclaimed objects (the head a
-        claim locks: two sessions claiming at once pick the same head, and one skips it)."""
+        claim locks: two sessions claiming at once pick the same head, and one skips it);
+        ``probe``: only look for them (their keys), claiming and locking nothing."""
         now = self._db.epoch_now()
         kinds = sorted(set(kinds)) if kinds else []
 
@@ -117,9 +125,8 @@ class TeamRepository(Repository):
 
         head_where, head_params = wanted("s")
         better_where, better_params = wanted("b")
-        sql = (
-            "WITH picked AS ("
-            f" SELECT s.key AS key FROM suspects s WHERE {head_where}"
+        picked = (
+            f"SELECT s.key AS key FROM suspects s WHERE {head_where}"
             # no better open one of its object (the same image, the same group)
             f" AND NOT EXISTS (SELECT 1 FROM suspects b WHERE {better_where}"
             "  AND b.image_id = s.image_id AND b.group_id = s.group_id"
@@ -131,8 +138,13 @@ class TeamRepository(Repository):
             f"  AND c.suspect_key = g.key AND c.expires > {now}"
             "  WHERE g.analysis_id = s.analysis_id AND g.image_id = s.image_id"
             "  AND g.group_id = s.group_id)"
-            f" ORDER BY s.score DESC, s.id LIMIT ?{self._db.skip_locked('s')}"
-            ") "
+            " ORDER BY s.score DESC, s.id LIMIT ?"
+        )
+        params = [*head_params, *better_params, set_id, set_id, count]
+        if probe:
+            return [r[0] for r in self._db.rows(picked, params)]
+        sql = (
+            f"WITH picked AS ({picked}{self._db.skip_locked('s')}) "
             "INSERT INTO claims (prediction_set_id, suspect_key, reviewer, session, expires) "
             f"SELECT ?, key, ?, ?, {now} + ? FROM picked WHERE 1 = 1 "
             "ON CONFLICT (prediction_set_id, suspect_key) DO UPDATE SET "
@@ -140,7 +152,6 @@ class TeamRepository(Repository):
             f"WHERE claims.expires <= {now} "
             "RETURNING suspect_key"
         )
-        params = [*head_params, *better_params, set_id, set_id, count]
         params += [set_id, self.reviewer, self.session, float(seconds)]
         return [r[0] for r in self._db.rows(sql, params)]
 
