@@ -11,6 +11,8 @@ Prints (targets from issue 17):
 - open: ``Store.open`` + ``SuspectIndex.load`` of a team project with ``--suspects`` suspects,
   with the suspect columns cached in the project and right after an edit made the cache stale
   (what a reviewer gets while others work); target < 3 s;
+- claims: three reviewers pressing Claim (50 objects) at the same moment on the big project,
+  each one's wait p50 / max;
 - push: ``labelfix push`` of a COCO-val-size project (bench/generate.py: 5,000 images, ~36,800
   labels, 100,000 predictions, analysed).
 
@@ -203,12 +205,44 @@ def step_open(url: str, n_suspects: int) -> dict:
     return {"open_cached_s": cached, "open_after_edit_s": stale, "suspects": rows}
 
 
+def step_claims(url: str, n_suspects: int, rounds: int = 5) -> dict:
+    """Three reviewers press Claim (50 objects) at the same moment, ``rounds`` times, on the
+    big project: each one's wait, p50 / max (claims released after each round)."""
+    location = big_team_project(url, n_suspects)
+    stores = [Store.open(location, reviewer=f"r{i}") for i in range(3)]
+    set_id = stores[0].active_set_id()
+    waits: list[float] = []
+    counts: list[int] = []
+    try:
+        for _ in range(rounds):
+            start = threading.Barrier(len(stores))
+
+            def claim(store: Store, start: threading.Barrier = start) -> None:
+                start.wait()
+                t0 = time.perf_counter()
+                counts.append(len(store.claim_suspects(set_id, 50)))
+                waits.append(time.perf_counter() - t0)
+
+            threads = [threading.Thread(target=claim, args=(s,)) for s in stores]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for s in stores:
+                s.release_claims(set_id)
+    finally:
+        for s in stores:
+            s.close()
+    ms = [1000 * w for w in waits]
+    return {"p50_ms": percentile(ms, 50), "max_ms": max(ms), "fewest": min(counts)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--suspects", type=int, default=500_000)
     parser.add_argument("--decisions", type=int, default=300)
     parser.add_argument("--out", type=Path, default=HERE / "out" / "team")
-    parser.add_argument("--steps", nargs="*", default=["decisions", "open", "push"])
+    parser.add_argument("--steps", nargs="*", default=["decisions", "open", "claims", "push"])
     args = parser.parse_args()
     url = server_url()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -228,6 +262,12 @@ def main() -> None:
             f"open {r['suspects']:,}-suspect team project to a loaded SuspectIndex: "
             f"{r['open_cached_s']:.2f} s (column cache current), {r['open_after_edit_s']:.2f} s "
             "(right after an edit; cache stale) (target < 3 s)"
+        )
+    if "claims" in args.steps:
+        r = step_claims(url, args.suspects)
+        print(
+            f"claim 50 objects, 3 reviewers at once on {args.suspects:,} suspects: p50 "
+            f"{r['p50_ms']:.0f} ms, max {r['max_ms']:.0f} ms (fewest keys one got: {r['fewest']})"
         )
     if "push" in args.steps:
         r = step_push(url, args.out)
