@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from labelfix.core.errors import KINDS
-from labelfix.core.store import ConnectionLost
+from labelfix.core.project import ConnectionLost
 from labelfix.core.suspects import SEED_REVIEW_FILTER
 
 from .flow_layout import FlowLayout
