@@ -302,6 +302,14 @@ def dependence_sentence(n_sets: int, rho: float) -> str:
     )
 
 
+def report_dependence_sentence(report: Mapping[str, Any]) -> str | None:
+    """:func:`dependence_sentence` of an analysis's report (stored, or ``labelfix report``'s
+    data) when it measured its sets' dependence (score version 14, 2+ sets), else None: the
+    one rule ``labelfix report`` and the app's Model tab share."""
+    rho, n_sets = report.get("dependence"), len(report.get("sets") or ())
+    return None if rho is None or n_sets < 2 else dependence_sentence(n_sets, float(rho))
+
+
 def class_parts(
     matches: Mapping[str, np.ndarray],
     category: np.ndarray,

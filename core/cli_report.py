@@ -17,7 +17,7 @@ from typing import Any
 from . import score_scale
 from .analysis_report import (
     confusion_rows,
-    dependence_sentence,
+    report_dependence_sentence,
     set_weights,
     weight_sentence,
 )
@@ -157,8 +157,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         if part["score_scale"] is not None:
             out.write(f"  {part['score_scale']['sentence']}\n")
         out.write("\n")
-    if data.get("dependence") is not None:
-        out.write(dependence_sentence(len(data["sets"]), data["dependence"]) + "\n")
+    dependence = report_dependence_sentence(data)
+    if dependence is not None:
+        out.write(dependence + "\n")
     if data["review_cut"] is not None:
         out.write(f"default review cut: suspects scored >= {data['review_cut']:.2f}\n")
     return 0

@@ -11,7 +11,9 @@ report (core.analysis_report), so a reviewer knows which classes' suspects to tr
   (core.score_scale), i.e. whether the analysis option "Scores: comparable across classes"
   may find more missing labels.
 
-With several prediction sets a chooser picks the set. It reads the session only.
+With several prediction sets a chooser picks the set, and a sentence under the set's summary
+says how dependent the sets are and how many independent sets a missing label's evidence counts
+them as (score version 14, ``labelfix report``'s). It reads the session only.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ from PySide6.QtWidgets import (
 )
 
 from labelfix.core import score_scale
-from labelfix.core.analysis_report import confusion_rows, set_weights, weight_sentence
+from labelfix.core.analysis_report import (
+    confusion_rows,
+    report_dependence_sentence,
+    set_weights,
+    weight_sentence,
+)
 
 from .session import Session
 
@@ -268,6 +275,13 @@ class ModelReport(QWidget):
         self.set_heading.setTextFormat(Qt.TextFormat.PlainText)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.dependence_note = QLabel()  # the analysis's, whichever set is chosen
+        self.dependence_note.setWordWrap(True)
+        self.dependence_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.dependence_note.setToolTip(
+            "Sets that find the same missing labels (copies of one detector, say) are not "
+            "independent witnesses: the missing-label score counts them as fewer sets"
+        )
         self.metrics = RowsModel(
             ("Class", "#", "AP", "Prec", "Rec"),  # short: a narrow panel keeps the names
             ("", "d", ".2f", ".2f", ".2f"),
@@ -315,6 +329,7 @@ class ModelReport(QWidget):
         top.addWidget(self.set_choice, 1)
         layout.addLayout(top)
         layout.addWidget(self.summary)
+        layout.addWidget(self.dependence_note)
         per_class = QLabel("<b>Per class</b> (AP; precision / recall at probability ≥ 0.5)")
         per_class.setWordWrap(True)  # a narrow panel wraps it (the window fits a small screen)
         layout.addWidget(per_class)
@@ -363,6 +378,9 @@ class ModelReport(QWidget):
         )
         self.set_heading.setWordWrap(not several)  # a long name wraps in a narrow panel
         self.set_heading.setToolTip("" if several else "The prediction set whose model is shown")
+        dependence = report_dependence_sentence(self.report) if self.report else None
+        self.dependence_note.setText(dependence or "")
+        self.dependence_note.setVisible(dependence is not None)
         self._show_set()
 
     def _part(self) -> dict | None:

@@ -1,6 +1,7 @@
 """The Model tab's sentence on whether the prediction set's scores are comparable across
 classes (core.score_scale), and the Analyse dialog's opt-in "Scores: comparable across
-classes" (AnalysisParams.scores)."""
+classes" (AnalysisParams.scores); with several sets, each set's weight and how dependent the
+sets are."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from labelfix.core import score_scale
-from labelfix.core.analysis_report import set_weights, weight_sentence
+from labelfix.core.analysis_report import dependence_sentence, set_weights, weight_sentence
 from labelfix.core.errors import AnalysisParams
 from labelfix.desktop import jobs
 from labelfix.desktop.dialogs import ThresholdsDialog
@@ -73,3 +74,26 @@ def test_the_model_tab_says_how_much_each_sets_suspects_weigh(
         key = str(report.set_choice.itemData(i))
         expected = weight_sentence(stored["sets"][key]["recall"], weights[key])
         assert expected in report.summary.text() and "weigh" in expected
+
+
+def test_the_model_tab_says_how_dependent_the_sets_are(
+    open_window: Callable[..., MainWindow], two_sets_project: Path, demo_project: Path
+) -> None:
+    """Analysed with two sets (score version 14), the Model tab says how often their
+    missing-label candidates coincide and how many independent sets they count as, in
+    ``labelfix report``'s words, whichever set is chosen; one set: no such sentence."""
+    window = open_window(two_sets_project)
+    stored, _ = window.session.analysis_report()
+    assert window.session.analysis_params().score_version >= 14
+    expected = dependence_sentence(2, stored["dependence"])
+    summary = window.docks["summary"].widget()
+    summary.setCurrentIndex(1)
+    report = summary.model_report
+    for i in range(report.set_choice.count()):
+        report.set_choice.setCurrentIndex(i)
+        assert report.dependence_note.isVisibleTo(summary)
+        assert report.dependence_note.text() == expected
+    assert "The 2 sets' missing-label candidates coincide" in expected
+    alone = open_window(demo_project).docks["summary"].widget()
+    alone.setCurrentIndex(1)
+    assert not alone.model_report.dependence_note.isVisibleTo(alone)
