@@ -307,6 +307,13 @@ class ModelReport(QWidget):
         )
         self.class_choice = QComboBox()
         self.class_choice.setToolTip("The class whose calibration is plotted")
+        for box in (self.set_choice, self.class_choice):
+            # a long name elides: the tab scrolls only up and down, and a box as wide as its
+            # longest name ran the page under a narrow panel's edge, cutting every line
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(8)
         self.plot_tip = (
             "Line: the probability this analysis fitted for the class's predictions against "
             "their raw score; dots: the share of its predictions in a score bin that matched a "

@@ -9,6 +9,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+from demo_copies import private_copy, with_shifted_set
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
 from labelfix.core import score_scale
 from labelfix.core.analysis_report import dependence_sentence, set_weights, weight_sentence
 from labelfix.core.errors import AnalysisParams
@@ -97,3 +102,32 @@ def test_the_model_tab_says_how_dependent_the_sets_are(
     alone = open_window(demo_project).docks["summary"].widget()
     alone.setCurrentIndex(1)
     assert not alone.model_report.dependence_note.isVisibleTo(alone)
+
+
+@pytest.fixture(scope="module")
+def built_long_names(built_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo with a second set of a long name, analysed with both sets."""
+    folder = tmp_path_factory.mktemp("long_set_name")
+    return with_shifted_set(
+        built_demo, folder, "centernet-mobilenetv3-coco80-run1", square_scores=True
+    )
+
+
+def test_a_narrow_model_tab_clips_nothing_at_the_right(
+    open_window: Callable[..., MainWindow], built_long_names: Path, tmp_path: Path, qtbot: object
+) -> None:
+    """The set chooser held the Model tab as wide as its longest set name: in a summary panel
+    of 250 px (1280x800 under openbox) the page ran under the panel's right edge, cutting the
+    summary's and the dependence sentence's lines (the tab scrolls only up and down)."""
+    window = open_window(private_copy(built_long_names, tmp_path / "long.labelfix"), (1280, 800))
+    dock = window.docks["summary"]
+    summary = dock.widget()
+    summary.setCurrentIndex(1)
+    window.resizeDocks([dock], [230], Qt.Orientation.Horizontal)
+    qtbot.wait(60)
+    QApplication.processEvents()
+    assert dock.width() <= 260
+    area = summary.widget(1)
+    assert area.widget().width() <= area.viewport().width()
+    report = summary.model_report
+    assert report.set_choice.isVisibleTo(summary) and report.dependence_note.isVisibleTo(summary)
