@@ -6,32 +6,14 @@ land (only the answer was lost) is found with ``edit_logged`` and not sent twice
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from labelfix.core import edits
 from labelfix.core.store import ConnectionLost, Store
 from labelfix.desktop.session import decisions as decisions_module
-from tests.desktop.team_helpers import wait_for
-
-from backends import pg_required
-from helpers import ROOT
-
-SERVER = ROOT / "tools" / "pg_server.sh"
-
-
-def _server(action: str) -> None:
-    folder = os.environ.get("LABELFIX_TEST_PG_DIR")
-    if not folder or not Path(folder, "data").is_dir():
-        message = "the server stop test needs LABELFIX_TEST_PG_DIR (tools/pg_server.sh)"
-        if pg_required():
-            pytest.fail(message)
-        pytest.skip(message)
-    subprocess.run(["bash", str(SERVER), action, folder], check=True, timeout=120)
+from tests.desktop.team_helpers import pg_server, wait_for
 
 
 def _status_cell(win: object, key: str) -> str:
@@ -54,7 +36,7 @@ def test_the_server_stopping_mid_decision_keeps_it_unsaved_then_sends_it_once(
     def decide_then_stop(*args: object, **kwargs: object) -> edits.Edit:
         edit = real_decide(*args, **kwargs)  # read while the server was there ...
         made.append(edit)
-        _server("pause")  # ... and it goes away before the write
+        pg_server("pause")  # ... and it goes away before the write
         return edit
 
     monkeypatch.setattr(decisions_module, "decide", decide_then_stop)
@@ -78,7 +60,7 @@ def test_the_server_stopping_mid_decision_keeps_it_unsaved_then_sends_it_once(
         assert s.current_key() == key and time.monotonic() - t0 < 1.0
         assert "the selection stays" in messages[-1]
     finally:
-        _server("resume")
+        pg_server("resume")
     wait_for(qtbot, lambda: s.team.connected and not s.team.unsaved, 30)
     assert not win.team_part.banner.isVisible()
     assert s.team.note_for(key) == ""  # saved now: no longer marked
@@ -102,7 +84,10 @@ def test_an_edit_that_landed_before_the_answer_was_lost_is_not_sent_again(
     edit = edits.SetDecision(suspect["set_id"], suspect["key"], "flagged")
     edit.apply(other)  # its commit landed; this window only lost the answer
     s.team.keep_unsaved(
-        edit, {suspect["image_id"]}, suspect["key"], None,
+        edit,
+        {suspect["image_id"]},
+        suspect["key"],
+        None,
         ConnectionLost("lost during commit", in_doubt=True),
     )
     assert _status_cell(win, suspect["key"]).endswith("unsaved")

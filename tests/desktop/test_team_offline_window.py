@@ -5,30 +5,11 @@ count keeps following others' exports after the server was away once."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 
 from labelfix.core.store import ConnectionLost, Store
-from tests.desktop.team_helpers import wait_for
-
-from backends import pg_required
-from helpers import ROOT
-
-SERVER = ROOT / "tools" / "pg_server.sh"
-
-
-def _server(action: str) -> None:
-    folder = os.environ.get("LABELFIX_TEST_PG_DIR")
-    if not folder or not Path(folder, "data").is_dir():
-        message = "the server stop test needs LABELFIX_TEST_PG_DIR (tools/pg_server.sh)"
-        if pg_required():
-            pytest.fail(message)
-        pytest.skip(message)
-    subprocess.run(["bash", str(SERVER), action, folder], check=True, timeout=120)
+from tests.desktop.team_helpers import pg_server, wait_for
 
 
 def test_a_row_clicked_while_the_server_is_away_is_not_left_highlighted(
@@ -38,7 +19,7 @@ def test_a_row_clicked_while_the_server_is_away_is_not_left_highlighted(
     s, table = win.session, win.table
     key = s.current_key()
     row = s.current_row()
-    _server("pause")
+    pg_server("pause")
     try:
         wait_for(qtbot, lambda: not s.team.connected, 30)
         rect = table.visualRect(table.model().index(row + 1, 0))
@@ -48,7 +29,7 @@ def test_a_row_clicked_while_the_server_is_away_is_not_left_highlighted(
         selected = [i.row() for i in table.selectionModel().selectedRows()]
         assert selected == [row] and table.currentIndex().row() == row  # ... and so does the table
     finally:
-        _server("resume")
+        pg_server("resume")
     wait_for(qtbot, lambda: s.team.connected, 30)
 
 
