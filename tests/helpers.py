@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from labelfix.core.consensus import Cover, SetSuspects
+from labelfix.core.errors import KIND_CODE
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 DEMO = ROOT / "resources" / "demo"
@@ -310,3 +313,20 @@ def scored_suspects(rows: list[tuple], confidence: float = float("nan")) -> np.n
         out[i, SUSPECT_COL["confidence"]] = confidence
         out[i, -1] = score
     return out
+
+
+def set_suspects(
+    rows: list[tuple], recall: float | None = 0.5, labels: tuple[int, ...] = ()
+) -> SetSuspects:
+    """One prediction set's suspects for core.consensus: rows of (kind, image, annotation, box,
+    score); the set's recall and the labels its true positives match."""
+    return SetSuspects(
+        kind=np.array([KIND_CODE[r[0]] for r in rows], dtype=np.int64),
+        image_id=np.array([r[1] for r in rows], dtype=np.int64),
+        annotation_id=np.array([r[2] for r in rows], dtype=np.int64),
+        other_annotation_id=np.full(len(rows), -1, dtype=np.int64),
+        box=np.array([r[3] for r in rows], dtype=float).reshape(-1, 4),
+        score=np.array([r[4] for r in rows], dtype=float),
+        probability=np.full(len(rows), 0.5),
+        cover=Cover(frozenset(labels), {}, recall),
+    )

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from labelfix.core.consensus import (
-    Cover,
     SetSuspects,
     dependence,
     design_effect,
@@ -18,21 +17,13 @@ from labelfix.core.consensus import (
 )
 from labelfix.core.errors import KIND_CODE
 
+from helpers import set_suspects
+
 K = KIND_CODE
 
 
-def _set(rows: list[tuple], labels: tuple[int, ...] = (1, 2, 3, 4)) -> SetSuspects:
-    """Rows of (kind, image, annotation, box, score); the labels its true positives match."""
-    return SetSuspects(
-        kind=np.array([K[r[0]] for r in rows], dtype=np.int64),
-        image_id=np.array([r[1] for r in rows], dtype=np.int64),
-        annotation_id=np.array([r[2] for r in rows], dtype=np.int64),
-        other_annotation_id=np.full(len(rows), -1, dtype=np.int64),
-        box=np.array([r[3] for r in rows], dtype=float).reshape(-1, 4),
-        score=np.array([r[4] for r in rows], dtype=float),
-        probability=np.full(len(rows), 0.5),
-        cover=Cover(frozenset(labels), {}, 0.5),
-    )
+LABELS = (1, 2, 3, 4)
+"""The labels the sets' true positives match (OTHER's: 1, 2, 3, 5)."""
 
 
 ROWS = [
@@ -55,7 +46,7 @@ def _score_of(m, k: int, r: int) -> float:
 
 
 def test_v14_two_copies_of_one_detector_score_as_the_detector_alone() -> None:
-    one, copy = _set(ROWS), _set(ROWS)
+    one, copy = set_suspects(ROWS, labels=LABELS), set_suspects(ROWS, labels=LABELS)
     assert dependence(one, copy) == 1.0
     m = merge_sets([one, copy], version=14)
     assert m.dependence == 1.0 and len(m.score) == len(ROWS)
@@ -69,13 +60,13 @@ def test_v14_two_copies_of_one_detector_score_as_the_detector_alone() -> None:
 def test_v14_a_copy_with_its_scores_rescaled_is_as_dependent() -> None:
     """The measure uses the candidates' boxes and the true positives' labels, not the scores:
     a set whose scores are rescaled (per class, by any increasing function) is the same set."""
-    one = _set(ROWS)
-    rescaled = _set([(*r[:4], r[4] ** 3) for r in ROWS])
+    one = set_suspects(ROWS, labels=LABELS)
+    rescaled = set_suspects([(*r[:4], r[4] ** 3) for r in ROWS], labels=LABELS)
     assert dependence(one, rescaled) == 1.0
 
 
 def test_v14_the_dependence_is_the_candidates_overlap_over_the_true_positives() -> None:
-    one, other = _set(ROWS), _set(OTHER, labels=(1, 2, 3, 5))
+    one, other = set_suspects(ROWS, labels=LABELS), set_suspects(OTHER, labels=(1, 2, 3, 5))
     # candidates: 1 object of 5 in common (0.2); true positives: 3 labels of 5 (0.6)
     assert dependence(one, other) == pytest.approx(0.2 / 0.6)
     assert dependence(other, one) == pytest.approx(0.2 / 0.6)
@@ -93,7 +84,7 @@ def test_v14_the_dependence_is_the_candidates_overlap_over_the_true_positives() 
     # a suspect on a label keeps its best set's score (version 12)
     assert _score_of(m, 0, 3) == pytest.approx(0.4)
     # sets with nothing in common among their candidates: version 13's noisy-or
-    apart = _set([(*r[:3], (r[3][0] + 500, *r[3][1:]), r[4]) for r in OTHER])
+    apart = set_suspects([(*r[:3], (r[3][0] + 500, *r[3][1:]), r[4]) for r in OTHER], labels=LABELS)
     assert dependence(one, apart) == 0.0
     assert merge_sets([one, apart], version=14).score.tolist() == pytest.approx(
         merge_sets([one, apart], version=13).score.tolist()
@@ -101,14 +92,14 @@ def test_v14_the_dependence_is_the_candidates_overlap_over_the_true_positives() 
 
 
 def test_v14_one_set_and_earlier_versions_change_nothing() -> None:
-    one = _set(ROWS)
+    one = set_suspects(ROWS, labels=LABELS)
     m = merge_sets([one], version=14)
     assert m.dependence is None
     assert m.score[np.argsort(m.row)].tolist() == pytest.approx(one.score.tolist())
     assert m.score.tolist() == merge_sets([one], version=13).score.tolist()  # to the last bit
     assert design_effect(1, 0.7) == 1.0 and design_effect(3, None) == 1.0
     assert design_effect(3, 0.5) == 2.0  # three sets half dependent: 1.5 independent ones
-    two = [_set(ROWS), _set(OTHER, labels=(1, 2, 3, 5))]
+    two = [set_suspects(ROWS, labels=LABELS), set_suspects(OTHER, labels=(1, 2, 3, 5))]
     assert merge_sets(two, version=13).dependence is None
     # the stored dependence of a full analysis wins over the rows at hand (a re-analysis)
     stored = merge_sets(two, version=14, rho=1.0)
@@ -118,7 +109,11 @@ def test_v14_one_set_and_earlier_versions_change_nothing() -> None:
 
 
 def test_v14_the_mean_over_pairs_and_unknown_true_positives() -> None:
-    a, b, c = _set(ROWS), _set(ROWS), _set(OTHER, labels=(1, 2, 3, 5))
+    a, b, c = (
+        set_suspects(ROWS, labels=LABELS),
+        set_suspects(ROWS, labels=LABELS),
+        set_suspects(OTHER, labels=(1, 2, 3, 5)),
+    )
     assert mean_dependence([a, b, c]) == pytest.approx((1 + 2 * (0.2 / 0.6)) / 3)
     unknown = SetSuspects(**{**a.__dict__, "cover": None})
     assert dependence(a, unknown) is None and mean_dependence([a, unknown]) is None

@@ -7,27 +7,13 @@ from __future__ import annotations
 import numpy as np
 
 from labelfix.core import result_rows
-from labelfix.core.consensus import Cover, SetSuspects, merge_sets, set_weights
+from labelfix.core.consensus import merge_sets, set_weights
 from labelfix.core.errors import KIND_CODE
 
-from helpers import scored_suspects
+from helpers import scored_suspects, set_suspects
 
 K = KIND_CODE
 NO_BOX = (np.nan,) * 4
-
-
-def _set(rows: list[tuple], recall: float | None, labels: tuple[int, ...] = ()) -> SetSuspects:
-    """Rows of (kind, image, annotation, box, score); the set's recall and matched labels."""
-    return SetSuspects(
-        kind=np.array([K[r[0]] for r in rows], dtype=np.int64),
-        image_id=np.array([r[1] for r in rows], dtype=np.int64),
-        annotation_id=np.array([r[2] for r in rows], dtype=np.int64),
-        other_annotation_id=np.full(len(rows), -1, dtype=np.int64),
-        box=np.array([r[3] for r in rows], dtype=float).reshape(-1, 4),
-        score=np.array([r[4] for r in rows], dtype=float),
-        probability=np.full(len(rows), 0.5),
-        cover=Cover(frozenset(labels), {}, recall),
-    )
 
 
 STRONG = [
@@ -47,7 +33,7 @@ def _by_row(m) -> dict[tuple[int, int], int]:
 
 
 def test_v13_a_weaker_sets_scores_count_by_its_recall_over_the_best_sets() -> None:
-    strong, weak = _set(STRONG, 0.6), _set(WEAK, 0.3)
+    strong, weak = set_suspects(STRONG, 0.6), set_suspects(WEAK, 0.3)
     assert set_weights([strong, weak], 13).tolist() == [1.0, 0.5]
     m = merge_sets([strong, weak], version=13)
     by = _by_row(m)
@@ -63,19 +49,22 @@ def test_v13_a_weaker_sets_scores_count_by_its_recall_over_the_best_sets() -> No
 
 
 def test_v13_only_the_ratio_of_the_recalls_counts_and_one_set_changes_nothing() -> None:
-    a = merge_sets([_set(STRONG, 0.6), _set(WEAK, 0.3)], version=13)
-    b = merge_sets([_set(STRONG, 0.8), _set(WEAK, 0.4)], version=13)
+    a = merge_sets([set_suspects(STRONG, 0.6), set_suspects(WEAK, 0.3)], version=13)
+    b = merge_sets([set_suspects(STRONG, 0.8), set_suspects(WEAK, 0.4)], version=13)
     assert a.score.tolist() == b.score.tolist() and a.row.tolist() == b.row.tolist()
-    one = _set(WEAK, 0.3)
+    one = set_suspects(WEAK, 0.3)
     m = merge_sets([one], version=13)
     assert m.score[np.argsort(m.row)].tolist() == one.score.tolist()  # to the last bit
     # a recall unknown (a cover stored without it): every set weighs 1, as in version 12
-    unknown = [_set(STRONG, 0.6), _set(WEAK, None)]
+    unknown = [set_suspects(STRONG, 0.6), set_suspects(WEAK, None)]
     assert set_weights(unknown, 13).tolist() == [1.0, 1.0]
     assert merge_sets(unknown, version=13).score.tolist() == (
         merge_sets(unknown, version=12).score.tolist()
     )
-    assert set_weights([_set(STRONG, 0.6), _set(WEAK, 0.3)], 12).tolist() == [1.0, 1.0]
+    assert set_weights([set_suspects(STRONG, 0.6), set_suspects(WEAK, 0.3)], 12).tolist() == [
+        1.0,
+        1.0,
+    ]
 
 
 def test_v13_rows_carry_the_weighed_score_and_each_sets_own_support() -> None:

@@ -3,6 +3,10 @@ worker is left running after a test."""
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths, QThreadP
 
 from labelfix.core import analyze as az
 from labelfix.core.project import push_project
-from labelfix.core.store import Store
+from labelfix.core.store import Store, lock
 from labelfix.desktop import jobs, workers
 from labelfix.desktop.demo import DEMO_UI_STATE, demo_source
 from tests.desktop.demo_copies import private_copy, with_shifted_set
@@ -127,3 +131,14 @@ def window(open_window: Callable[..., object], demo_project: Path) -> object:
     win = open_window(demo_project)
     win.table.setFocus()
     return win
+
+
+@pytest.fixture
+def other_app(demo_project: Path) -> Iterator[int]:
+    """Another live process on this host holding the demo project's lock."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    data = {"pid": child.pid, "host": socket.gethostname(), "reviewer": "ann", "since": 0.0}
+    lock.lock_path(demo_project).write_text(json.dumps(data))
+    yield child.pid
+    child.kill()
+    child.wait()

@@ -8,25 +8,11 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from labelfix.core.store import lock
 from labelfix.core.store.lock import LockHolder
 from labelfix.desktop.main_window import MainWindow
-
-
-@pytest.fixture
-def other_app(demo_project: Path) -> Iterator[int]:
-    """Another live process on this host holding the demo project's lock."""
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    data = {"pid": child.pid, "host": socket.gethostname(), "reviewer": "ann", "since": 0.0}
-    lock.lock_path(demo_project).write_text(json.dumps(data))
-    yield child.pid
-    child.kill()
-    child.wait()
 
 
 def window_asking(qtbot: object, answer: bool, asked: list[LockHolder]) -> MainWindow:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,17 +28,6 @@ BROWSE = ("next", "previous", "zoom_suspect", "export", "toggle_grid", "select_l
 
 def since() -> str:
     return time.strftime("%H:%M", time.localtime(0.0))
-
-
-@pytest.fixture
-def other_app(demo_project: Path) -> Iterator[int]:
-    """Another live process on this host holding the demo project's lock."""
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    data = {"pid": child.pid, "host": socket.gethostname(), "reviewer": "ann", "since": 0.0}
-    lock.lock_path(demo_project).write_text(json.dumps(data))
-    yield child.pid
-    child.kill()
-    child.wait()
 
 
 @pytest.fixture
