@@ -100,9 +100,6 @@ def project_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the team project's name, when the URL does not say ?project=NAME",
     )
-    p.add_argument(
-        "--reviewer", help="who the change log names (default: settings, else your user name)"
-    )
     p.add_argument("--images", metavar="DIR", help="this machine's image folder for the project")
 
 
@@ -260,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="no progress bar or status lines (warnings still show)",
         )
+        if name != "reviewer":  # that command sets the name itself
+            p.add_argument(
+                "--reviewer",
+                help="who the change log names (default: settings, else your user name)",
+            )
         p.set_defaults(func=fn)
         return p
 
@@ -318,13 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 @contextmanager
 def reviewer_before(args: argparse.Namespace) -> Iterator[None]:
-    """``labelfix --reviewer NAME COMMAND``: the command works as NAME (its own ``--reviewer``
-    after it wins), also a command without a project (``labelfix --reviewer NAME reviewer``)."""
-    name = getattr(args, "reviewer_before", None)
+    """``labelfix --reviewer NAME COMMAND`` or ``COMMAND --reviewer NAME``: the command works as
+    NAME (the one after it wins), also one without a project (``import``, ``push``, ``pull``)."""
+    name = getattr(args, "reviewer", None) or getattr(args, "reviewer_before", None)
     if name is None:
         yield
         return
-    if getattr(args, "reviewer", None) is None and hasattr(args, "reviewer"):
+    if hasattr(args, "reviewer"):
         args.reviewer = name
     old = os.environ.get(settings.REVIEWER_ENV)
     os.environ[settings.REVIEWER_ENV] = name

@@ -220,3 +220,22 @@ def test_reviewer_before_or_after_the_command(tiny_project: Path, before: bool) 
     assert r.returncode == 0 and "bob" in r.stdout, (r.stdout, r.stderr)
     r = labelfix("--reviewer", "bob", "suspects", str(tiny_project), "--status", "all")
     assert r.returncode == 0 and "rejected" in r.stdout, r.stderr
+
+
+def test_every_command_takes_reviewer_after_it_too(tmp_path: Path) -> None:
+    """README: `--reviewer NAME` as every command does, before or after it. `import`, `push`,
+    `pull` and `projects` refused it after the command ("unrecognized arguments")."""
+    from labelfix.core.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    lacking = [
+        name
+        for name, p in sub.choices.items()
+        if name not in ("reviewer", "open", "demo")  # sets the name itself / the app's parser
+        and "--reviewer" not in {o for a in p._actions for o in a.option_strings}
+    ]
+    assert lacking == []
+    gt = write_json(tmp_path / "gt.json", tiny_dataset())
+    out = tmp_path / "x.labelfix"
+    r = labelfix("import", "--gt", str(gt), "-o", str(out), "--reviewer", "bob")
+    assert r.returncode == 0, r.stderr
