@@ -37,11 +37,8 @@ class Decisions:
         self.labels.end_burst()  # a nudge in progress is written first (it may change suspects)
         if self.labels.offline():
             return False
-        if rows is None or len(rows) <= 1:
-            suspect = self.current() if not rows else self.suspect_at(rows[0])
-            suspects = [] if suspect is None else [suspect]
-        else:
-            suspects = [self.suspect_at(r) for r in rows]
+        suspects = self._suspects_of(rows)
+        if rows is not None and len(rows) > 1:  # a bulk decision leaves the decided ones be
             suspects = [s for s in suspects if s["status"] == "open"]
         if seen is not None and self._changed_since(suspects, seen, decision):
             return False
@@ -99,12 +96,7 @@ class Decisions:
         self.labels.end_burst()
         if self.labels.offline():
             return False
-        if rows is None or len(rows) <= 1:
-            suspect = self.current() if not rows else self.suspect_at(rows[0])
-            suspects = [] if suspect is None else [suspect]
-        else:
-            suspects = [self.suspect_at(r) for r in rows]
-        suspects = [s for s in suspects if s["status"] != "open"]
+        suspects = [s for s in self._suspects_of(rows) if s["status"] != "open"]
         if not suspects:
             self.errorOccurred.emit("No decided suspect selected: only a decision can be reopened.")
             return False
@@ -129,10 +121,14 @@ class Decisions:
 
     def statuses(self, rows: list[int] | None = None) -> dict[str, str]:
         """Suspect key -> status of what :meth:`decide` on ``rows`` would decide now."""
+        return {s["key"]: s["status"] for s in self._suspects_of(rows)}
+
+    def _suspects_of(self, rows: list[int] | None) -> list[dict]:
+        """The suspects of the given table rows; the current one when none or one is given."""
         if rows is None or len(rows) <= 1:
-            one = self.current() if not rows else self.suspect_at(rows[0])
-            return {} if one is None else {one["key"]: one["status"]}
-        return {s["key"]: s["status"] for s in map(self.suspect_at, rows)}
+            suspect = self.current() if not rows else self.suspect_at(rows[0])
+            return [] if suspect is None else [suspect]
+        return [self.suspect_at(r) for r in rows]
 
     def _changed_since(self, suspects: list[dict], seen: dict[str, str], decision: str) -> bool:
         """True (and says so) when a suspect to decide is not as the reviewer saw it."""
