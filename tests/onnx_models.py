@@ -8,6 +8,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from labelfix.core.predict import ImageRef, run_model
+
 COCO_NAMES = "{0: 'person', 1: 'bicycle', 2: 'car'}"  # a 3-class Ultralytics 'names' metadata value
 
 
@@ -140,3 +142,24 @@ def image_dependent_model(
     onnx.checker.check_model(model)
     onnx.save(model, path)
     return path
+
+
+def image_records(
+    model: object,
+    image: Path,
+    width: int,
+    height: int,
+    categories: dict[int, str],
+    **kwargs: object,
+) -> list[dict]:
+    """The prediction records ``run_model`` gives for one image (id 7); no problems allowed."""
+    got: dict[int, list[dict]] = {}
+    summary = run_model(
+        model,
+        [ImageRef(7, image, width, height)],
+        categories=categories,
+        sink=lambda i, r: got.setdefault(i, r),
+        **kwargs,
+    )
+    assert not summary.problems, summary.problems
+    return got[7]

@@ -14,9 +14,9 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
-from onnx_models import constant_model, write_image
+from onnx_models import constant_model, image_records, write_image
 
-from labelfix.core.predict import ImageRef, ModelError, inspect_model, load_model, run_model
+from labelfix.core.predict import ModelError, inspect_model, load_model
 
 CATS = {1: "person", 2: "bicycle", 3: "car"}
 PIXELS = [1, 3, "height", "width"]
@@ -24,16 +24,8 @@ PIXELS = [1, 3, "height", "width"]
 
 def predict(model, image, width, height, **kwargs) -> list[tuple]:
     """(category, bbox, score rounded) of one image's records."""
-    got: dict[int, list[dict]] = {}
-    summary = run_model(
-        model,
-        [ImageRef(7, image, width, height)],
-        categories=CATS,
-        sink=lambda i, r: got.setdefault(i, r),
-        **kwargs,
-    )
-    assert not summary.problems, summary.problems
-    return [(r["category_id"], r["bbox"], round(r["score"], 4)) for r in got[7]]
+    records = image_records(model, image, width, height, CATS, **kwargs)
+    return [(r["category_id"], r["bbox"], round(r["score"], 4)) for r in records]
 
 
 def hf_model(folder, logits, boxes, *, config=None, processor=None, shape=PIXELS, mask=False):

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from onnx_models import constant_model, ultralytics_metadata, write_image
+from onnx_models import constant_model, image_records, ultralytics_metadata, write_image
 from pycocotools import mask as mask_utils
 
 from labelfix.core.predict import ImageRef, run_model
@@ -21,16 +21,7 @@ CATS = {1: "person", 2: "bicycle", 3: "car"}
 
 def predict(model, image, width, height, **kwargs) -> list[dict]:
     """Records of one image."""
-    got: dict[int, list[dict]] = {}
-    summary = run_model(
-        model,
-        [ImageRef(7, image, width, height)],
-        categories=CATS,
-        sink=lambda i, r: got.setdefault(i, r),
-        **kwargs,
-    )
-    assert not summary.problems, summary.problems
-    return got[7]
+    return image_records(model, image, width, height, CATS, **kwargs)
 
 
 def boxes(records: list[dict]) -> list[tuple]:
